@@ -1,0 +1,159 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
+	"golang.org/x/net/http2"
+)
+
+// Options shape the standard path's transport.
+type Options struct {
+	Timeout   time.Duration
+	Insecure  bool // skip TLS certificate verification
+	HTTP2     bool // use HTTP/2 (over TLS, or prior knowledge for http://)
+	MaxConns  int  // connections per host; one per client
+	UserAgent string
+}
+
+// Std sends requests through net/http. It is safe for concurrent use.
+type Std struct {
+	req  *Request
+	hc   *http.Client
+	ua   string
+	wire int64 // approximate request bytes, for bytes_out
+}
+
+// NewStd returns a standard-path client for r.
+func NewStd(r *Request, o Options) *Std {
+	tlsConf := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // the user asked for --insecure
+	var rt http.RoundTripper
+	if o.HTTP2 {
+		t2 := &http2.Transport{TLSClientConfig: tlsConf}
+		if r.URL.Scheme == "http" {
+			// h2c with prior knowledge: dial plain TCP.
+			t2.AllowHTTP = true
+			t2.DialTLSContext = func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+		}
+		rt = t2
+	} else {
+		rt = &http.Transport{
+			Proxy:               nil, // a load test goes where it is pointed, not through a proxy
+			TLSClientConfig:     tlsConf,
+			MaxIdleConnsPerHost: o.MaxConns,
+			MaxConnsPerHost:     0,
+			DisableCompression:  true,
+			ForceAttemptHTTP2:   false,
+		}
+	}
+	return &Std{
+		req: r,
+		hc: &http.Client{
+			Transport: rt,
+			Timeout:   o.Timeout,
+			// Redirects are responses too: count the 3xx, do not follow it.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		ua:   o.UserAgent,
+		wire: int64(len(r.Wire(o.UserAgent))),
+	}
+}
+
+// Do sends the request once and reads the whole response.
+func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind metrics.ErrorKind) {
+	var body io.Reader
+	if len(s.req.Body) > 0 {
+		body = bytes.NewReader(s.req.Body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, s.req.Method, s.req.URL.String(), body)
+	if err != nil {
+		return 0, 0, 0, metrics.ErrOther
+	}
+	for k, vs := range s.req.Header {
+		hr.Header[k] = vs
+	}
+	if hr.Header.Get("User-Agent") == "" {
+		hr.Header.Set("User-Agent", s.ua)
+	}
+	if h := s.req.Header.Get("Host"); h != "" {
+		hr.Host = h
+	}
+	resp, err := s.hc.Do(hr)
+	if err != nil {
+		return 0, 0, s.wire, Classify(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		k := Classify(err)
+		if k != metrics.ErrTimeout {
+			k = metrics.ErrBodyRead
+		}
+		return 0, n, s.wire, k
+	}
+	return resp.StatusCode, n, s.wire, metrics.ErrNone
+}
+
+// CloseIdle closes idle connections.
+func (s *Std) CloseIdle() { s.hc.CloseIdleConnections() }
+
+// Classify maps an error from net/http or a socket to an error kind.
+func Classify(err error) metrics.ErrorKind {
+	if err == nil {
+		return metrics.ErrNone
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() {
+		return metrics.ErrTimeout
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return metrics.ErrTimeout
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return metrics.ErrDNS
+	}
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	if errors.As(err, &certErr) || errors.As(err, &recErr) || errors.As(err, &alert) {
+		return metrics.ErrTLS
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return ClassifyErrno(errno)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return metrics.ErrReset
+	}
+	return metrics.ErrOther
+}
+
+// ClassifyErrno maps a socket errno to an error kind.
+func ClassifyErrno(e syscall.Errno) metrics.ErrorKind {
+	switch e {
+	case syscall.ECONNREFUSED:
+		return metrics.ErrRefused
+	case syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED:
+		return metrics.ErrReset
+	case syscall.ETIMEDOUT:
+		return metrics.ErrTimeout
+	}
+	return metrics.ErrOther
+}

@@ -1,0 +1,250 @@
+// Package engine runs a load: it computes every start's intended time from
+// the run's start, hands starts to clients, counts starts that find no free
+// client as dropped, and feeds outcomes to metrics recorders.
+//
+// Two transports share that job. On Linux, plain-text HTTP/1.1 goes through
+// event loops that own their sockets (epoll, non-blocking, one loop per CPU):
+// a request costs a write, a read and a share of an epoll_wait, which is what
+// lets one core keep up with C load generators. TLS and HTTP/2 go through
+// net/http with one goroutine per client. Both measure the same way:
+//
+//	closed model:  client k starts at ramp.Start(k), then loops send→response→send;
+//	               latency is measured from the send.
+//	open model:    start i is due at rate.Offset(i), whether or not the target
+//	               has answered earlier ones; latency is measured from that
+//	               intended time, so a stall shows in the percentiles
+//	               (no coordinated omission).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fuka-load/fuka/client"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// Config is one load to run.
+type Config struct {
+	Request *client.Request
+	Name    string // request name for metrics; defaults to "METHOD path"
+	Timeout time.Duration
+	// Insecure skips TLS verification; HTTP2 forces the standard path with HTTP/2.
+	Insecure, HTTP2 bool
+	UserAgent       string
+
+	// Closed model (Rate == nil).
+	Clients  int
+	RampUp   time.Duration
+	Duration time.Duration // 0: until Requests are done
+	Requests int64         // total across clients; 0: until Duration ends
+	MaxRPS   float64       // throughput cap across all clients; 0: none
+
+	// Open model.
+	Rate       *load.Rate
+	MaxClients int
+
+	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
+	Loops int
+	// ForceStd sends through net/http even where the fast path could be used.
+	ForceStd bool
+	// OnTick is called once a second, and once at the end, from one goroutine.
+	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+}
+
+// Result is what a run produced.
+type Result struct {
+	Run         *metrics.Run
+	Elapsed     time.Duration
+	Scheduled   int64 // open model: starts that were due (sent + dropped)
+	PeakClients int
+	Interrupted bool   // the context was cancelled before the load ended
+	Transport   string // "fast" or "net/http"
+}
+
+// Open reports whether cfg uses the open model.
+func (c *Config) Open() bool { return c.Rate != nil }
+
+// Validate checks cfg and fills defaults. Errors are meant for the user.
+func (c *Config) Validate() error {
+	if c.Request == nil {
+		return errors.New("no request")
+	}
+	if c.Timeout <= 0 {
+		return errors.New("timeout must be > 0")
+	}
+	if c.Name == "" {
+		c.Name = c.Request.Method + " " + c.Request.URL.Path
+		if c.Request.URL.Path == "" {
+			c.Name += "/"
+		}
+	}
+	if c.Open() {
+		if c.MaxClients <= 0 {
+			return errors.New("max clients must be > 0")
+		}
+		return nil
+	}
+	switch {
+	case c.Clients <= 0:
+		return errors.New("clients must be > 0")
+	case c.Duration <= 0 && c.Requests <= 0:
+		return errors.New("need a duration or a request count")
+	case c.Requests < 0:
+		return errors.New("requests must be >= 0")
+	case c.MaxRPS < 0:
+		return errors.New("max rps must be >= 0")
+	case c.RampUp < 0:
+		return errors.New("ramp-up must be >= 0")
+	}
+	return nil
+}
+
+// planned is when scheduling stops; 0 means no time bound.
+func (c *Config) planned() time.Duration {
+	if c.Open() {
+		return c.Rate.Duration()
+	}
+	return c.Duration
+}
+
+// source is one independent producer of load: an event loop or a client pool.
+type source interface {
+	run(ctx context.Context) // returns when its share is done and in-flight requests ended
+	active() int             // clients active now
+	peak() int               // most clients ever active at once (open model) or started (closed)
+	scheduled() int64        // starts that were due (open model)
+}
+
+// Run runs cfg until its load is done or ctx is cancelled. Cancelling stops
+// scheduling; in-flight requests get up to their timeout to finish, and the
+// result covers everything measured.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	loops := cfg.Loops
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	start := time.Now()
+	var srcs []source
+	var recs []*metrics.Recorder
+	transport := "net/http"
+	if !cfg.ForceStd && !cfg.HTTP2 && cfg.Request.URL.Scheme == "http" {
+		fs, frecs, err := newFastSources(&cfg, loops, start)
+		if err == nil {
+			srcs, recs, transport = fs, frecs, "fast"
+		} else if !errors.Is(err, errNoFast) {
+			return nil, err
+		}
+	}
+	if srcs == nil {
+		rec := metrics.NewRecorder(1)
+		srcs = []source{newPool(&cfg, rec, start)}
+		recs = []*metrics.Recorder{rec}
+	}
+	col := metrics.NewCollector([]string{cfg.Name}, recs)
+
+	var wg sync.WaitGroup
+	for _, s := range srcs {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.run(ctx) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	peak := 0
+	activeNow := func() int {
+		n := 0
+		for _, s := range srcs {
+			n += s.active()
+		}
+		if n > peak {
+			peak = n
+		}
+		return n
+	}
+	// Ticks land on whole seconds from the start so intervals line up with
+	// the timeline; the last, partial interval is closed when the load ends.
+	tick := time.NewTimer(time.Second)
+	defer tick.Stop()
+	next := time.Second
+loop:
+	for {
+		select {
+		case <-tick.C:
+			p := col.Tick(next, activeNow())
+			if cfg.OnTick != nil {
+				cfg.OnTick(next, p, col.Run())
+			}
+			next += time.Second
+			tick.Reset(time.Until(start.Add(next)))
+		case <-done:
+			break loop
+		}
+	}
+	// The last, partial interval holds what finished after the last whole
+	// second (in-flight requests after the end, or a request-count bound).
+	// It is measured, but not shown as progress: a rate over a few
+	// milliseconds would mislead.
+	elapsed := time.Since(start)
+	if elapsed > next-time.Second {
+		col.Tick(elapsed, activeNow())
+	}
+	res := &Result{
+		Run:         col.Run(),
+		Elapsed:     elapsed,
+		PeakClients: peakOf(srcs, peak),
+		Interrupted: ctx.Err() != nil,
+		Transport:   transport,
+	}
+	for _, s := range srcs {
+		res.Scheduled += s.scheduled()
+	}
+	return res, nil
+}
+
+// peakOf is the larger of the sampled peak and what the sources counted.
+func peakOf(srcs []source, sampled int) int {
+	n := 0
+	for _, s := range srcs {
+		n += s.peak()
+	}
+	return max(n, sampled)
+}
+
+var errNoFast = errors.New("fast path unavailable")
+
+// share splits total into n parts whose sum is total; part j of n.
+func share(total int64, n, j int) int64 {
+	q, r := total/int64(n), total%int64(n)
+	if int64(j) < r {
+		return q + 1
+	}
+	return q
+}
+
+// counter is an atomic count that several loops may share.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) take(limit int64) (int64, bool) {
+	i := c.n.Add(1) - 1
+	if limit > 0 && i >= limit {
+		return i, false
+	}
+	return i, true
+}
+
+func (c *Config) String() string {
+	if c.Open() {
+		return fmt.Sprintf("open model, rate %s, max %d clients", c.Rate, c.MaxClients)
+	}
+	return fmt.Sprintf("closed model, %d clients", c.Clients)
+}

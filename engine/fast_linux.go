@@ -1,0 +1,602 @@
+//go:build linux
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/fuka-load/fuka/client"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/metrics"
+	"golang.org/x/sys/unix"
+)
+
+// The fast path: one event loop per CPU, each owning its sockets.
+//
+// A loop sleeps in epoll until the earliest of: a socket event, the next due
+// start, the next timeout scan, or 50 ms (to notice cancellation). Sockets
+// stay registered for EPOLLIN for their whole life (level-triggered), so a
+// request is one write and one read; EPOLLOUT is added only while a connect
+// or a large write is pending.
+
+const (
+	readBufSize  = 64 << 10
+	maxEvents    = 256
+	scanEvery    = 5 * time.Millisecond // timeout resolution
+	maxSleep     = 50 * time.Millisecond
+	maxReadBurst = 32 // reads per event before yielding to other sockets
+)
+
+type connState uint8
+
+const (
+	cIdle       connState = iota // no request
+	cConnecting                  // non-blocking connect pending
+	cWriting                     // request partly written
+	cReading                     // waiting for the response
+	cWaiting                     // closed model: waiting for the throughput cap
+	cDone                        // closed model: this client has finished
+)
+
+type conn struct {
+	idx       int32
+	gen       int32 // bumped on every new socket, so stale events are ignored
+	fd        int
+	state     connState
+	outWant   bool // EPOLLOUT is registered
+	served    int  // responses read on the current socket
+	retried   bool
+	p         client.Parser
+	wrOff     int
+	intended  time.Duration // open model: when the start was due
+	sent      time.Duration // when the request began (connect included)
+	deadline  time.Duration
+	notBefore time.Duration // cWaiting: earliest send
+}
+
+type fastLoop struct {
+	cfg    *Config
+	start  time.Time
+	epfd   int
+	rec    *metrics.Recorder
+	sa     unix.Sockaddr
+	family int
+	wire   []byte
+	head   bool
+	buf    []byte
+	events []unix.EpollEvent
+	conns  []*conn
+	open   bool
+
+	// closed model
+	ramp     load.Ramp
+	clientAt []int    // global client indexes of this loop, in start order
+	nextCli  int      // next index in clientAt to start
+	budget   *counter // shared: total requests issued (for -n and the cap)
+	capper   load.Cap
+	waitq    []*conn // cWaiting, in cap order
+
+	// open model
+	rate     *load.Rate
+	nextArr  int64 // next global arrival index this loop owns
+	stride   int64
+	free     []*conn
+	maxConns int
+
+	inflight int
+	stopping bool
+	noPwait2 bool
+	nActive  atomic.Int64
+	nSched   atomic.Int64
+	nConns   atomic.Int64 // len(conns), readable from the ticker
+}
+
+func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
+	addrs, err := net.DefaultResolver.LookupIPAddr(context.Background(), cfg.Request.URL.Hostname())
+	if err != nil || len(addrs) == 0 {
+		// Let the standard path report DNS failures per request.
+		return nil, nil, errNoFast
+	}
+	port := 80
+	if p := cfg.Request.URL.Port(); p != "" {
+		pn, _ := net.LookupPort("tcp", p)
+		port = pn
+	}
+	var sa unix.Sockaddr
+	family := unix.AF_INET
+	if ip4 := addrs[0].IP.To4(); ip4 != nil {
+		a := &unix.SockaddrInet4{Port: port}
+		copy(a.Addr[:], ip4)
+		sa = a
+	} else {
+		a := &unix.SockaddrInet6{Port: port}
+		copy(a.Addr[:], addrs[0].IP.To16())
+		sa, family = a, unix.AF_INET6
+	}
+	wire := cfg.Request.Wire(cfg.UserAgent)
+	if !cfg.Open() && cfg.Clients < loops {
+		loops = cfg.Clients
+	}
+	budget := &counter{}
+	var srcs []source
+	var recs []*metrics.Recorder
+	for j := 0; j < loops; j++ {
+		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			for _, s := range srcs {
+				unix.Close(s.(*fastLoop).epfd)
+			}
+			return nil, nil, errNoFast
+		}
+		l := &fastLoop{
+			cfg: cfg, start: start, epfd: epfd, rec: metrics.NewRecorder(1),
+			sa: sa, family: family, wire: wire, head: cfg.Request.Head(),
+			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
+			open: cfg.Open(), budget: budget,
+		}
+		if l.open {
+			l.rate = cfg.Rate
+			l.nextArr, l.stride = int64(j), int64(loops)
+			l.maxConns = int(share(int64(cfg.MaxClients), loops, j))
+		} else {
+			l.ramp = load.Ramp{Clients: cfg.Clients, Over: cfg.RampUp}
+			l.capper = load.Cap{PerSecond: cfg.MaxRPS}
+			for k := j; k < cfg.Clients; k += loops {
+				l.clientAt = append(l.clientAt, k)
+			}
+		}
+		srcs = append(srcs, l)
+		recs = append(recs, l.rec)
+	}
+	return srcs, recs, nil
+}
+
+func (l *fastLoop) now() time.Duration { return time.Since(l.start) }
+
+func (l *fastLoop) active() int      { return int(l.nActive.Load()) }
+func (l *fastLoop) peak() int        { return int(l.nConns.Load()) }
+func (l *fastLoop) scheduled() int64 { return l.nSched.Load() }
+
+func (l *fastLoop) run(ctx context.Context) {
+	defer l.shutdown()
+	planned := l.cfg.planned()
+	for {
+		now := l.now()
+		l.rec.Lock()
+		if !l.stopping && (ctx.Err() != nil || (planned > 0 && now >= planned)) {
+			l.stop()
+		}
+		if !l.stopping {
+			l.schedule(now)
+		}
+		if l.inflight > 0 {
+			l.expire(now)
+		}
+		if l.stopping && l.inflight == 0 {
+			l.rec.Unlock()
+			return
+		}
+		wait := l.wake(now, planned) - l.now()
+		l.rec.Unlock()
+		n := l.wait(wait)
+		if n <= 0 {
+			continue
+		}
+		l.rec.Lock()
+		for i := 0; i < n; i++ {
+			ev := &l.events[i]
+			if int(ev.Fd) >= len(l.conns) {
+				continue
+			}
+			c := l.conns[ev.Fd]
+			if c.gen != ev.Pad || c.fd < 0 {
+				continue // the socket this event was for is gone
+			}
+			l.event(c, ev.Events)
+		}
+		l.rec.Unlock()
+	}
+}
+
+// wake returns the offset at which the loop must look again without an event.
+func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
+	w := now + maxSleep
+	if planned > 0 && planned < w && !l.stopping {
+		w = planned
+	}
+	if l.inflight > 0 && now+scanEvery < w {
+		w = now + scanEvery
+	}
+	if l.stopping {
+		return w
+	}
+	if l.open {
+		if t, ok := l.rate.Offset(l.nextArr); ok && t < w {
+			w = t
+		}
+		return w
+	}
+	if l.nextCli < len(l.clientAt) {
+		if t := l.ramp.Start(l.clientAt[l.nextCli]); t < w {
+			w = t
+		}
+	}
+	if len(l.waitq) > 0 && l.waitq[0].notBefore < w {
+		w = l.waitq[0].notBefore
+	}
+	return w
+}
+
+// wait sleeps in epoll for at most d and returns the number of events.
+func (l *fastLoop) wait(d time.Duration) int {
+	if d < 0 {
+		d = 0
+	}
+	if !l.noPwait2 {
+		ts := unix.NsecToTimespec(int64(d))
+		var r1 uintptr
+		var e syscall.Errno
+		if d == 0 {
+			r1, _, e = unix.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd),
+				uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		} else {
+			r1, _, e = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd),
+				uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		}
+		switch e {
+		case 0:
+			return int(r1)
+		case unix.ENOSYS:
+			l.noPwait2 = true // kernels before 5.11: millisecond sleeps
+		default:
+			return 0 // EINTR
+		}
+	}
+	ms := int((d + time.Millisecond - 1) / time.Millisecond)
+	n, err := unix.EpollWait(l.epfd, l.events, ms)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// stop ends scheduling: waiting clients finish, in-flight requests may end.
+func (l *fastLoop) stop() {
+	l.stopping = true
+	for _, c := range l.waitq {
+		l.finish(c)
+	}
+	l.waitq = l.waitq[:0]
+	l.nextCli = len(l.clientAt)
+}
+
+// schedule starts whatever is due at now.
+func (l *fastLoop) schedule(now time.Duration) {
+	if l.open {
+		for {
+			t, ok := l.rate.Offset(l.nextArr)
+			if !ok || t > now {
+				return
+			}
+			l.nextArr += l.stride
+			l.nSched.Add(1)
+			var c *conn
+			switch {
+			case len(l.free) > 0:
+				c = l.free[len(l.free)-1]
+				l.free = l.free[:len(l.free)-1]
+			case len(l.conns) < l.maxConns:
+				c = l.newConn()
+			default:
+				l.rec.DropLocked(1) // no free client: dropped, never delayed
+				continue
+			}
+			l.nActive.Add(1)
+			l.begin(c, t, now)
+		}
+	}
+	for l.nextCli < len(l.clientAt) && l.ramp.Start(l.clientAt[l.nextCli]) <= now {
+		l.nextCli++
+		c := l.newConn()
+		l.nActive.Add(1)
+		l.next(c, now)
+	}
+	for len(l.waitq) > 0 && l.waitq[0].notBefore <= now {
+		c := l.waitq[0]
+		l.waitq = l.waitq[1:]
+		l.begin(c, now, now)
+	}
+}
+
+func (l *fastLoop) newConn() *conn {
+	c := &conn{idx: int32(len(l.conns)), fd: -1}
+	l.conns = append(l.conns, c)
+	l.nConns.Store(int64(len(l.conns)))
+	return c
+}
+
+// next gives a closed-model client its next request, or finishes it.
+func (l *fastLoop) next(c *conn, now time.Duration) {
+	if l.stopping {
+		l.finish(c)
+		return
+	}
+	i, ok := l.budget.take(l.cfg.Requests)
+	if !ok {
+		l.finish(c)
+		return
+	}
+	if t := l.capper.Offset(i); t > now {
+		c.state = cWaiting
+		c.notBefore = t
+		l.waitq = append(l.waitq, c)
+		return
+	}
+	l.begin(c, now, now)
+}
+
+// finish retires a closed-model client.
+func (l *fastLoop) finish(c *conn) {
+	c.state = cDone
+	l.nActive.Add(-1)
+	l.closeSocket(c)
+}
+
+// begin starts a request on c that was due at intended.
+func (l *fastLoop) begin(c *conn, intended, now time.Duration) {
+	c.intended, c.sent = intended, now
+	c.deadline = now + l.cfg.Timeout
+	c.retried = false
+	l.inflight++
+	l.dispatch(c, now)
+}
+
+// dispatch connects if needed, then writes the request.
+func (l *fastLoop) dispatch(c *conn, now time.Duration) {
+	c.p.Reset(l.head)
+	c.wrOff = 0
+	if c.fd >= 0 {
+		c.state = cWriting
+		l.write(c, now)
+		return
+	}
+	fd, err := unix.Socket(l.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.fail(c, metrics.ErrOther, now)
+		return
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	c.fd, c.gen, c.served = fd, c.gen+1, 0
+	err = unix.Connect(fd, l.sa)
+	switch {
+	case err == nil:
+		if l.ctl(c, unix.EPOLL_CTL_ADD, false) != nil {
+			l.fail(c, metrics.ErrOther, now)
+			return
+		}
+		c.state = cWriting
+		l.write(c, now)
+	case err == unix.EINPROGRESS:
+		if l.ctl(c, unix.EPOLL_CTL_ADD, true) != nil {
+			l.fail(c, metrics.ErrOther, now)
+			return
+		}
+		c.state = cConnecting
+	default:
+		l.fail(c, connectKind(err), now)
+	}
+}
+
+func connectKind(err error) metrics.ErrorKind {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return client.ClassifyErrno(e)
+	}
+	return metrics.ErrOther
+}
+
+func (l *fastLoop) ctl(c *conn, op int, out bool) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: c.idx, Pad: c.gen}
+	if out {
+		ev.Events |= unix.EPOLLOUT
+	}
+	c.outWant = out
+	return unix.EpollCtl(l.epfd, op, c.fd, &ev)
+}
+
+// write sends what is left of the request.
+func (l *fastLoop) write(c *conn, now time.Duration) {
+	for c.wrOff < len(l.wire) {
+		b := l.wire[c.wrOff:]
+		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if e == unix.EAGAIN {
+			if !c.outWant {
+				_ = l.ctl(c, unix.EPOLL_CTL_MOD, true)
+			}
+			return
+		}
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			l.fail(c, client.ClassifyErrno(e), now)
+			return
+		}
+		c.wrOff += int(n)
+	}
+	if c.outWant {
+		_ = l.ctl(c, unix.EPOLL_CTL_MOD, false)
+	}
+	c.state = cReading
+}
+
+// event handles epoll's news for c.
+func (l *fastLoop) event(c *conn, ev uint32) {
+	now := l.now()
+	switch c.state {
+	case cConnecting:
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+			return
+		}
+		soerr, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil || soerr != 0 {
+			kind := metrics.ErrOther
+			if soerr != 0 {
+				kind = client.ClassifyErrno(syscall.Errno(soerr))
+			}
+			l.fail(c, kind, now)
+			return
+		}
+		c.state = cWriting
+		l.write(c, now)
+	case cWriting:
+		if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			l.read(c, now) // collect the error or an early response
+			return
+		}
+		if ev&unix.EPOLLOUT != 0 {
+			l.write(c, now)
+		}
+		if c.state == cReading && ev&unix.EPOLLIN != 0 {
+			l.read(c, now)
+		}
+	case cReading:
+		l.read(c, now)
+	default:
+		// An idle keep-alive socket became readable: the server closed it
+		// (or sent garbage). Either way it cannot carry the next request.
+		l.closeSocket(c)
+	}
+}
+
+// read drains what the socket has for the response in flight.
+func (l *fastLoop) read(c *conn, now time.Duration) {
+	for burst := 0; burst < maxReadBurst; burst++ {
+		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)))
+		switch {
+		case e == unix.EAGAIN:
+			return
+		case e == unix.EINTR:
+			continue
+		case e != 0:
+			l.broken(c, client.ClassifyErrno(e), now)
+			return
+		case n == 0:
+			if done, _ := c.p.EOF(); done {
+				l.complete(c, now)
+				return
+			}
+			l.broken(c, metrics.ErrReset, now)
+			return
+		}
+		used, done, err := c.p.Feed(l.buf[:n])
+		if err != nil {
+			l.fail(c, metrics.ErrOther, now)
+			return
+		}
+		if done {
+			if used < int(n) {
+				c.served = -1 // unsolicited bytes: do not reuse the socket
+			}
+			l.complete(c, now)
+			return
+		}
+		if int(n) < len(l.buf) {
+			return // the socket is probably drained; epoll says when there is more
+		}
+	}
+}
+
+// broken handles a socket that failed mid-request. A reused keep-alive socket
+// that the server closed before sending anything is retried once on a new
+// socket, as browsers and net/http do: the request was never processed.
+func (l *fastLoop) broken(c *conn, kind metrics.ErrorKind, now time.Duration) {
+	if c.served > 0 && !c.p.Started() && !c.retried && !l.stopping {
+		c.retried = true
+		l.closeSocket(c)
+		l.dispatch(c, now)
+		return
+	}
+	if c.p.HeadersDone() {
+		kind = metrics.ErrBodyRead
+	}
+	l.fail(c, kind, now)
+}
+
+// complete records a full response and moves the client on.
+func (l *fastLoop) complete(c *conn, now time.Duration) {
+	l.inflight--
+	lat := now - c.sent
+	if l.open {
+		lat = now - c.intended
+	}
+	l.rec.RecordLocked(0, metrics.Outcome{
+		Latency: lat, Service: now - c.sent, Status: c.p.Status,
+		BytesIn: c.p.Bytes, BytesOut: int64(len(l.wire)),
+	})
+	if c.served >= 0 && c.p.KeepAlive() {
+		c.served++
+	} else {
+		l.closeSocket(c)
+	}
+	l.after(c, now)
+}
+
+// fail records a request that got no complete response.
+func (l *fastLoop) fail(c *conn, kind metrics.ErrorKind, now time.Duration) {
+	l.inflight--
+	lat := now - c.sent
+	if l.open {
+		lat = now - c.intended
+	}
+	var out int64
+	if c.wrOff > 0 {
+		out = int64(c.wrOff)
+	}
+	l.rec.RecordLocked(0, metrics.Outcome{Latency: lat, Service: now - c.sent, Err: kind, BytesIn: c.p.Bytes, BytesOut: out})
+	l.closeSocket(c)
+	l.after(c, now)
+}
+
+func (l *fastLoop) after(c *conn, now time.Duration) {
+	if l.open {
+		c.state = cIdle
+		l.nActive.Add(-1)
+		l.free = append(l.free, c)
+		return
+	}
+	l.next(c, now)
+}
+
+// expire fails requests past their deadline.
+func (l *fastLoop) expire(now time.Duration) {
+	for _, c := range l.conns {
+		switch c.state {
+		case cConnecting, cWriting, cReading:
+			if now >= c.deadline {
+				l.fail(c, metrics.ErrTimeout, now)
+			}
+		}
+	}
+}
+
+func (l *fastLoop) closeSocket(c *conn) {
+	if c.fd >= 0 {
+		unix.Close(c.fd) // closing also removes it from the epoll set
+		c.fd = -1
+		c.outWant = false
+	}
+}
+
+func (l *fastLoop) shutdown() {
+	for _, c := range l.conns {
+		l.closeSocket(c)
+	}
+	unix.Close(l.epfd)
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package engine
+
+import (
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// newFastSources reports that the event-loop fast path is Linux-only; other
+// systems use net/http.
+func newFastSources(*Config, int, time.Time) ([]source, []*metrics.Recorder, error) {
+	return nil, nil, errNoFast
+}

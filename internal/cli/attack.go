@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fuka-load/fuka/client"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/report"
+)
+
+// attackFlags are the quick-mode options of `fuka attack`.
+type attackFlags struct {
+	clients    int
+	rampUp     time.Duration
+	duration   time.Duration
+	requests   int64
+	maxRPS     float64
+	rate       string
+	maxClients int
+	method     string
+	headers    []string
+	body       string
+	bodyFile   string
+	timeout    time.Duration
+	insecure   bool
+	http2      bool
+	output     string
+	jsonOut    string
+	name       string
+	quiet      bool
+}
+
+func newAttack(stdio Stdio) *cobra.Command {
+	var f attackFlags
+	cmd := &cobra.Command{
+		Use:   "attack URL",
+		Short: "Load one URL: closed model (clients) or open model (arrival rate)",
+		Long: `attack sends load to one URL and prints what it measured.
+
+Closed model (default): --clients clients each send a request, wait for the
+response and send the next, for --duration or until --requests are done;
+--ramp-up starts them gradually and --max-rps caps the total throughput.
+Latency is measured from the send.
+
+Open model (--rate): starts arrive at the given rate whether or not the target
+keeps up. --rate 5000 holds 5000/s for --duration; --rate 100:1m,5000:2m ramps
+linearly from 0 to 100/s over 1m, then to 5000/s over 2m (a 0s stage jumps).
+A start that finds all --max-clients busy is counted as dropped. Latency is
+measured from the intended start, so a stalled target shows in the
+percentiles (no coordinated omission).`,
+		Example: `  fuka attack http://127.0.0.1:8080/ -c 64 -d 30s
+  fuka attack http://127.0.0.1:8080/ -c 200 --ramp-up 10s -d 1m --max-rps 2000
+  fuka attack http://127.0.0.1:8080/ -n 10000 -c 10
+  fuka attack http://127.0.0.1:8080/ --rate 5000 -d 30s --max-clients 2000
+  fuka attack http://127.0.0.1:8080/ --rate 100:1m,5000:2m
+  fuka attack http://127.0.0.1:8080/api/login -m POST -H 'Content-Type: application/json' -b '{"user":"a","pass":"b"}'
+  fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("attack takes exactly one URL (got %d arguments)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, meta, err := f.config(args[0], cmd.Flags().Changed("duration"))
+			if err != nil {
+				return err
+			}
+			return execute(cmd.Context(), stdio, cfg, meta, outputs{format: f.output, jsonOut: f.jsonOut, quiet: f.quiet})
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.IntVarP(&f.clients, "clients", "c", 10, "closed model: concurrent clients")
+	fl.DurationVar(&f.rampUp, "ramp-up", 0, "closed model: start clients evenly over this period")
+	fl.DurationVarP(&f.duration, "duration", "d", 10*time.Second, "how long to send load (closed model, or a constant --rate)")
+	fl.Int64VarP(&f.requests, "requests", "n", 0, "closed model: total requests, then stop (with -d unset, no time limit)")
+	fl.Float64Var(&f.maxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
+	fl.StringVar(&f.rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
+	fl.IntVar(&f.maxClients, "max-clients", 10000, "open model: most clients (connections) in flight")
+	fl.StringVarP(&f.method, "method", "m", "GET", "HTTP method: "+strings.Join(client.Methods, " "))
+	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'Key: Value' (repeatable)")
+	fl.StringVarP(&f.body, "body", "b", "", "request body")
+	fl.StringVar(&f.bodyFile, "body-file", "", "read the request body from a file")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "per-request timeout (connect to last byte)")
+	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
+	fl.StringVarP(&f.output, "output", "o", "text", "summary format on stdout: text or json (one line)")
+	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON summary to this file")
+	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	return cmd
+}
+
+// config turns flags into an engine configuration, checking everything
+// before a single request is sent.
+func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, report.Meta, error) {
+	var zero engine.Config
+	var meta report.Meta
+	header := http.Header{}
+	for _, h := range f.headers {
+		k, v, err := client.ParseHeader(h)
+		if err != nil {
+			return zero, meta, err
+		}
+		header.Add(k, v)
+	}
+	var body []byte
+	switch {
+	case f.body != "" && f.bodyFile != "":
+		return zero, meta, errors.New("--body and --body-file: give one")
+	case f.bodyFile != "":
+		b, err := os.ReadFile(f.bodyFile)
+		if err != nil {
+			return zero, meta, fmt.Errorf("--body-file: %w", err)
+		}
+		body = b
+	case f.body != "":
+		body = []byte(f.body)
+	}
+	req, err := client.NewRequest(f.method, rawURL, header, body)
+	if err != nil {
+		return zero, meta, err
+	}
+	if f.output != "text" && f.output != "json" {
+		return zero, meta, fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	if f.timeout <= 0 {
+		return zero, meta, fmt.Errorf("--timeout %v: must be > 0", f.timeout)
+	}
+	if f.duration < 0 {
+		return zero, meta, fmt.Errorf("--duration %v: must be > 0", f.duration)
+	}
+	cfg := engine.Config{
+		Request: req, Name: f.name, Timeout: f.timeout,
+		Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version(),
+	}
+	meta = report.Meta{Target: req.URL.String(), Method: req.Method, Version: version()}
+	if f.rate != "" {
+		if f.requests > 0 || f.maxRPS > 0 || f.rampUp > 0 {
+			return zero, meta, errors.New("--rate (open model) does not combine with --requests, --max-rps or --ramp-up (closed model)")
+		}
+		if f.maxClients <= 0 {
+			return zero, meta, fmt.Errorf("--max-clients %d: must be > 0", f.maxClients)
+		}
+		r, err := load.ParseRate(f.rate, f.duration)
+		if err != nil {
+			return zero, meta, fmt.Errorf("--rate: %w", err)
+		}
+		cfg.Rate, cfg.MaxClients = &r, f.maxClients
+		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
+		meta.Planned, meta.Rate, meta.MaxClients = r.Duration(), r.String(), f.maxClients
+		return cfg, meta, nil
+	}
+	if f.clients <= 0 {
+		return zero, meta, fmt.Errorf("--clients %d: must be > 0", f.clients)
+	}
+	if f.requests < 0 || f.maxRPS < 0 || f.rampUp < 0 {
+		return zero, meta, errors.New("--requests, --max-rps and --ramp-up must not be negative")
+	}
+	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS = f.clients, f.rampUp, f.requests, f.maxRPS
+	cfg.Duration = f.duration
+	if f.requests > 0 && !durationSet {
+		cfg.Duration = 0 // -n alone: run until the requests are done
+	}
+	if cfg.Duration == 0 && cfg.Requests == 0 {
+		return zero, meta, errors.New("--duration 0 needs --requests")
+	}
+	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = f.clients, f.rampUp, cfg.Duration, f.maxRPS
+	return cfg, meta, nil
+}
+
+// outputs says where the results go.
+type outputs struct {
+	format  string // text | json
+	jsonOut string // file, "" for none
+	quiet   bool
+}
+
+// execute runs cfg with live progress and writes the summary. An interrupted
+// run still writes everything it measured and exits 130.
+func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Meta, out outputs) error {
+	var prog *report.Progress
+	if !out.quiet {
+		prog = report.NewProgress(stdio.Err, isTTY(stdio.Err), meta.Planned)
+		cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
+			prog.Update(elapsed, p, run.Total)
+		}
+	}
+	meta.Started = time.Now()
+	res, err := engine.Run(ctx, cfg)
+	if prog != nil {
+		prog.Done()
+	}
+	if err != nil {
+		return err
+	}
+	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
+	if meta.Model == report.ModelOpen {
+		meta.Clients = res.PeakClients
+	}
+	sum := report.NewSummary(meta, res.Run)
+	if out.jsonOut != "" {
+		if err := writeJSONFile(out.jsonOut, sum); err != nil {
+			// The summary still goes to stdout: a bad path must not lose the run.
+			fmt.Fprintf(stdio.Err, "fuka: %v\n", err)
+		}
+	}
+	switch out.format {
+	case "json":
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		stdio.Out.Write(append(b, '\n'))
+	default:
+		if err := sum.WriteText(stdio.Out); err != nil {
+			return err
+		}
+		if cfg.HTTP2 || res.Transport != "fast" {
+			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
+		}
+	}
+	if res.Interrupted {
+		return exitError{ExitInterrupted}
+	}
+	return nil
+}
+
+func writeJSONFile(path string, sum *report.Summary) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("--json-out: %w", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--json-out: %w", err)
+	}
+	if err := sum.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--json-out: %w", err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,164 @@
+package metrics
+
+import (
+	"sync"
+	"time"
+)
+
+// Recorder collects the outcomes of one source of load (one event loop, or
+// one pool of clients) for the current interval, per request name.
+//
+// A source that records many outcomes in a burst takes the lock once for the
+// burst (Lock, RecordLocked..., Unlock); the collector takes it once a second
+// to flush. The two never contend for long.
+type Recorder struct {
+	mu      sync.Mutex
+	cur     []*Stats // by request name index
+	dropped int64
+}
+
+// NewRecorder returns a Recorder for n request names (indexes 0..n-1).
+func NewRecorder(n int) *Recorder {
+	r := &Recorder{cur: make([]*Stats, n)}
+	for i := range r.cur {
+		r.cur[i] = NewStats()
+	}
+	return r
+}
+
+// Lock takes the recorder for a burst of RecordLocked calls.
+func (r *Recorder) Lock() { r.mu.Lock() }
+
+// Unlock ends a burst.
+func (r *Recorder) Unlock() { r.mu.Unlock() }
+
+// RecordLocked records one outcome; the caller holds the lock.
+func (r *Recorder) RecordLocked(name int, o Outcome) { r.cur[name].Record(o) }
+
+// DropLocked counts n starts that found no free client; the caller holds the lock.
+func (r *Recorder) DropLocked(n int64) { r.dropped += n }
+
+// Record records one outcome, taking the lock.
+func (r *Recorder) Record(name int, o Outcome) {
+	r.mu.Lock()
+	r.cur[name].Record(o)
+	r.mu.Unlock()
+}
+
+// Drop counts n dropped starts, taking the lock.
+func (r *Recorder) Drop(n int64) {
+	r.mu.Lock()
+	r.dropped += n
+	r.mu.Unlock()
+}
+
+// flushInto merges the current interval into dst (by name), resets it and
+// returns the dropped starts of the interval.
+func (r *Recorder) flushInto(dst []*Stats) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, s := range r.cur {
+		dst[i].Merge(s)
+		s.Reset()
+	}
+	d := r.dropped
+	r.dropped = 0
+	return d
+}
+
+// Point is the whole run's measurement over one interval of the timeline.
+type Point struct {
+	At       time.Duration // end of the interval, from the run's start
+	Span     time.Duration // length of the interval (1 s except maybe the last)
+	Requests int64
+	Failed   int64
+	Errors   [NumErrorKinds]int64
+	BytesIn  int64
+	BytesOut int64
+	Dropped  int64
+	Clients  int // clients active at the end of the interval
+	// Latency percentiles of the interval (see Outcome.Latency).
+	P50, P90, P95, P99, Max time.Duration
+}
+
+// RPS is the throughput of the interval in requests per second.
+func (p Point) RPS() float64 {
+	if p.Span <= 0 {
+		return 0
+	}
+	return float64(p.Requests) / p.Span.Seconds()
+}
+
+// Collector merges Recorders into a timeline of Points and whole-run Stats.
+// It is used by one goroutine (the engine's ticker); Run may be read once
+// collection has ended.
+type Collector struct {
+	recs     []*Recorder
+	interval []*Stats // scratch: the interval being flushed, by name
+	all      *Stats   // scratch: the interval across names
+	last     time.Duration
+	run      Run
+}
+
+// Run is everything one run measured.
+type Run struct {
+	Names    []string // request names, by index
+	ByName   []*Stats // whole run, by name index
+	Total    *Stats   // whole run, all names
+	Dropped  int64
+	Timeline []Point
+}
+
+// NewCollector returns a Collector over recs, which record the given names.
+func NewCollector(names []string, recs []*Recorder) *Collector {
+	c := &Collector{
+		recs:     recs,
+		interval: make([]*Stats, len(names)),
+		all:      NewStats(),
+		run: Run{
+			Names:  append([]string(nil), names...),
+			ByName: make([]*Stats, len(names)),
+			Total:  NewStats(),
+		},
+	}
+	for i := range names {
+		c.interval[i] = NewStats()
+		c.run.ByName[i] = NewStats()
+	}
+	return c
+}
+
+// Tick closes the interval ending at offset at: it flushes every recorder,
+// adds the interval to the whole-run stats and appends a Point to the
+// timeline, which it returns. clients is the number of active clients now.
+func (c *Collector) Tick(at time.Duration, clients int) Point {
+	var dropped int64
+	for _, r := range c.recs {
+		dropped += r.flushInto(c.interval)
+	}
+	c.all.Reset()
+	for i, s := range c.interval {
+		c.all.Merge(s)
+		c.run.ByName[i].Merge(s)
+		s.Reset()
+	}
+	c.run.Total.Merge(c.all)
+	c.run.Dropped += dropped
+	a := c.all
+	p := Point{
+		At: at, Span: at - c.last,
+		Requests: a.Requests, Failed: a.Failed, Errors: a.Errors,
+		BytesIn: a.BytesIn, BytesOut: a.BytesOut,
+		Dropped: dropped, Clients: clients,
+		P50: Percentile(a.Latency, 50), P90: Percentile(a.Latency, 90),
+		P95: Percentile(a.Latency, 95), P99: Percentile(a.Latency, 99),
+		Max: time.Duration(a.Latency.Max()) * time.Microsecond,
+	}
+	c.last = at
+	c.run.Timeline = append(c.run.Timeline, p)
+	return p
+}
+
+// Run returns what was collected so far. The caller must not Tick while
+// using the result.
+func (c *Collector) Run() *Run { return &c.run }

@@ -1,0 +1,170 @@
+// Package metrics records what requests did: latency in HDR histograms, status
+// codes, errors by kind and bytes, per request name and per 1-second interval.
+//
+// Everything here is mergeable: two Stats merged give exactly the Stats of the
+// union of their requests (HDR histograms merge without loss), so one event loop,
+// many event loops and many workers all reduce to the same numbers.
+//
+// The hot path is Stats.Record: no allocation, no map lookup, no lock of its
+// own (the Recorder that owns a Stats serialises access).
+package metrics
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds: 1 µs to 1 h at 3 significant digits. Values are recorded
+// in microseconds.
+const (
+	lowestUS  = 1
+	highestUS = int64(time.Hour / time.Microsecond)
+	sigFigs   = 3
+)
+
+// ErrorKind classifies a request that got no complete response.
+type ErrorKind uint8
+
+// The error kinds, in the order the summary prints them.
+const (
+	ErrNone     ErrorKind = iota
+	ErrTimeout            // no complete response within the timeout
+	ErrRefused            // connection refused
+	ErrReset              // connection reset or closed mid-response
+	ErrDNS                // name did not resolve
+	ErrTLS                // TLS handshake or certificate failure
+	ErrBodyRead           // headers arrived but the body could not be read
+	ErrOther              // anything else (malformed response, local resource limits, ...)
+	NumErrorKinds
+)
+
+var errorKindNames = [NumErrorKinds]string{"", "timeout", "refused", "reset", "dns", "tls", "body_read", "other"}
+
+// String returns the stable, lower-case name used in JSON and text output.
+func (k ErrorKind) String() string {
+	if k < NumErrorKinds {
+		return errorKindNames[k]
+	}
+	return "other"
+}
+
+// MaxStatus bounds the status codes kept individually; anything outside
+// 100..599 is counted under 0 ("invalid").
+const MaxStatus = 600
+
+// Outcome is what one request produced, as the engine hands it to a Recorder.
+type Outcome struct {
+	// Latency is the time the user waited: from the intended start (open
+	// model) or from the send (closed model) to the end of the response.
+	Latency time.Duration
+	// Service is from the actual send to the end of the response.
+	Service  time.Duration
+	Status   int       // HTTP status; 0 when Err != ErrNone
+	Err      ErrorKind // ErrNone when a complete response was read
+	BytesIn  int64     // response bytes read, headers included
+	BytesOut int64     // request bytes written
+}
+
+// Stats is the mergeable measurement of a set of requests.
+type Stats struct {
+	Requests int64 // completed requests: a response or an error
+	Failed   int64 // transport errors plus responses with status >= 400
+	BytesIn  int64
+	BytesOut int64
+	Status   [MaxStatus]int64
+	Errors   [NumErrorKinds]int64
+	Latency  *hdrhistogram.Histogram // µs; see Outcome.Latency
+	Service  *hdrhistogram.Histogram // µs; see Outcome.Service
+}
+
+// NewStats returns empty Stats with histograms of the standard geometry.
+func NewStats() *Stats {
+	return &Stats{
+		Latency: hdrhistogram.New(lowestUS, highestUS, sigFigs),
+		Service: hdrhistogram.New(lowestUS, highestUS, sigFigs),
+	}
+}
+
+// Record adds one outcome. It does not allocate.
+func (s *Stats) Record(o Outcome) {
+	s.Requests++
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	if o.Err != ErrNone {
+		s.Errors[o.Err]++
+		s.Failed++
+	} else {
+		st := o.Status
+		if st < 100 || st >= MaxStatus {
+			st = 0
+		}
+		s.Status[st]++
+		if st >= 400 || st == 0 {
+			s.Failed++
+		}
+	}
+	// Errors are timed too: a timeout that waited 5 s is 5 s the user waited.
+	s.Latency.RecordValue(clampUS(o.Latency))
+	s.Service.RecordValue(clampUS(o.Service))
+}
+
+func clampUS(d time.Duration) int64 {
+	us := int64(d / time.Microsecond)
+	switch {
+	case us < 0:
+		return 0
+	case us > highestUS:
+		return highestUS
+	}
+	return us
+}
+
+// Merge adds o into s. Histograms merge exactly.
+func (s *Stats) Merge(o *Stats) {
+	s.Requests += o.Requests
+	s.Failed += o.Failed
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	for i, n := range o.Status {
+		s.Status[i] += n
+	}
+	for i, n := range o.Errors {
+		s.Errors[i] += n
+	}
+	s.Latency.Merge(o.Latency)
+	s.Service.Merge(o.Service)
+}
+
+// Reset empties s, keeping its histograms' memory.
+func (s *Stats) Reset() {
+	lat, svc := s.Latency, s.Service
+	lat.Reset()
+	svc.Reset()
+	*s = Stats{Latency: lat, Service: svc}
+}
+
+// Clone returns a deep copy of s.
+func (s *Stats) Clone() *Stats {
+	c := *s
+	c.Latency = s.Latency.Clone()
+	c.Service = s.Service.Clone()
+	return &c
+}
+
+// TransportErrors is the number of requests that got no complete response.
+func (s *Stats) TransportErrors() int64 {
+	var n int64
+	for _, e := range s.Errors {
+		n += e
+	}
+	return n
+}
+
+// Percentile returns the latency at percentile p (0..100) as a duration.
+func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	return time.Duration(h.ValueAtPercentile(p)) * time.Microsecond
+}

@@ -1,0 +1,398 @@
+// Package report turns a measured run into what people read: a text summary
+// for the terminal, the canonical JSON summary that other tools and later
+// runs compare against, and live progress while the run goes on.
+//
+// The input is a [metrics.Run] (whole-run Stats per request name and in
+// total, plus a per-second timeline) and a [Meta] describing how the run was
+// set up. [NewSummary] reduces both to a [Summary], whose JSON form is the
+// documented, stable contract; [Summary.WriteText] renders the same numbers
+// for people.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// Meta describes the run, as the engine/CLI knows it.
+type Meta struct {
+	Name        string        // plan or run name; "" in quick mode
+	Target      string        // URL (quick mode) or base URL
+	Method      string        // HTTP method in quick mode; "" when a plan mixes them
+	Model       string        // "closed" or "open"
+	LatencyFrom string        // "send" (closed) or "intended" (open): what latency is measured from
+	Clients     int           // closed: clients; open: peak clients used
+	MaxClients  int           // open model cap (0 in closed)
+	RampUp      time.Duration // closed model ramp-up
+	Planned     time.Duration // planned duration (0 if bounded by request count)
+	Rate        string        // requested rate profile as text, e.g. "100:1m,5000:2m" ("" closed)
+	MaxRPS      float64       // closed-model cap (0 = none)
+	Started     time.Time
+	Elapsed     time.Duration // actual
+	Scheduled   int64         // open model: starts that were due (issued + dropped); closed: 0
+	Interrupted bool          // stopped by Ctrl-C
+	Version     string        // fuka version
+}
+
+// The load models and latency origins, as they appear in Meta and in JSON.
+const (
+	ModelClosed = "closed"
+	ModelOpen   = "open"
+
+	FromSend     = "send"     // closed model: latency starts when the request is sent
+	FromIntended = "intended" // open model: latency starts at the intended start time
+)
+
+// Summary is the canonical result of a run; its JSON form is documented and
+// stable: keys carry their units, keys appear in field order, and a value
+// that does not apply is null rather than a misleading 0.
+//
+// Rounding, so that the JSON reads well and compares byte for byte across
+// encoders: latencies are milliseconds to the microsecond (the resolution
+// they are measured at), durations are seconds to the millisecond, rates are
+// per second to three decimals, and ratios keep six decimals.
+type Summary struct {
+	Version          string    `json:"fuka_version"`
+	Name             string    `json:"name"`
+	Target           string    `json:"target"`
+	Method           string    `json:"method"`
+	Model            string    `json:"model"`
+	LatencyFrom      string    `json:"latency_from"`
+	Started          time.Time `json:"started"` // RFC 3339, to the millisecond
+	DurationS        float64   `json:"duration_s"`
+	PlannedDurationS float64   `json:"planned_duration_s"` // 0 when bounded by request count
+	Interrupted      bool      `json:"interrupted"`
+	Clients          int       `json:"clients"`
+	MaxClients       int       `json:"max_clients"`
+
+	Requests  int64   `json:"requests"`
+	Failed    int64   `json:"failed"`
+	ErrorRate float64 `json:"error_rate"` // failed/requests, 0..1
+	RPS       float64 `json:"rps"`        // requests/duration_s
+	// RequestedRPS is what the run asked for: in the open model the starts
+	// that were due per second, in the closed model the max_rps cap; nil
+	// (null) for a closed run without a cap.
+	RequestedRPS *float64 `json:"requested_rps"`
+	// AchievedRPSRatio is RPS/RequestedRPS; nil when RequestedRPS is nil or 0.
+	AchievedRPSRatio *float64 `json:"achieved_rps_ratio"`
+	Dropped          int64    `json:"dropped"`
+	BytesIn          int64    `json:"bytes_in"`
+	BytesOut         int64    `json:"bytes_out"`
+	ThroughputBPS    float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
+
+	Latency     Latency          `json:"latency"`      // see Meta.LatencyFrom
+	ServiceTime Latency          `json:"service_time"` // from the actual send
+	Status      map[string]int64 `json:"status"`       // see StatusKey; non-zero codes only
+	Errors      ErrorCounts      `json:"errors"`       // every kind, zeros included
+
+	ByName   []NameSummary `json:"requests_by_name"`
+	Timeline []Interval    `json:"timeline"`
+
+	// meta keeps what the text header shows but the JSON does not carry
+	// (ramp-up, rate profile, cap, scheduled starts). A Summary decoded from
+	// JSON has none of it, and its text simply leaves those parts out.
+	meta Meta
+}
+
+// Latency is a latency distribution in milliseconds, to the microsecond.
+type Latency struct {
+	MinMS  float64 `json:"min_ms"`
+	MeanMS float64 `json:"mean_ms"`
+	P50MS  float64 `json:"p50_ms"`
+	P90MS  float64 `json:"p90_ms"`
+	P95MS  float64 `json:"p95_ms"`
+	P99MS  float64 `json:"p99_ms"`
+	P999MS float64 `json:"p999_ms"`
+	MaxMS  float64 `json:"max_ms"`
+}
+
+// NameSummary is the result for one request name.
+type NameSummary struct {
+	Name     string           `json:"name"`
+	Requests int64            `json:"requests"`
+	Failed   int64            `json:"failed"`
+	RPS      float64          `json:"rps"`
+	Latency  Latency          `json:"latency"`
+	Status   map[string]int64 `json:"status"`
+	Errors   ErrorCounts      `json:"errors"`
+}
+
+// Interval is one point of the timeline: the whole run (all names) over one
+// interval, usually a second.
+type Interval struct {
+	TS       float64           `json:"t_s"` // end of the interval, seconds from the start
+	Requests int64             `json:"requests"`
+	RPS      float64           `json:"rps"`
+	Failed   int64             `json:"failed"`
+	Dropped  int64             `json:"dropped"`
+	Clients  int               `json:"clients"`
+	BytesIn  int64             `json:"bytes_in"`
+	P50MS    float64           `json:"p50_ms"`
+	P90MS    float64           `json:"p90_ms"`
+	P95MS    float64           `json:"p95_ms"`
+	P99MS    float64           `json:"p99_ms"`
+	MaxMS    float64           `json:"max_ms"`
+	Errors   SparseErrorCounts `json:"errors"` // non-zero kinds only
+}
+
+// StatusKey is the JSON key of a status code: the code in decimal, and
+// "invalid" for 0 (a response whose status was outside 100..599).
+func StatusKey(code int) string {
+	if code == 0 {
+		return "invalid"
+	}
+	return strconv.Itoa(code)
+}
+
+// NewSummary reduces a measured run to its Summary. run may be nil or
+// partly filled (no names, nil Total): the missing parts count as empty.
+func NewSummary(meta Meta, run *metrics.Run) *Summary {
+	if run == nil {
+		run = &metrics.Run{}
+	}
+	total := run.Total
+	if total == nil {
+		total = metrics.NewStats()
+	}
+	elapsed := meta.Elapsed.Seconds()
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	from := meta.LatencyFrom
+	if from == "" {
+		// The engine measures the open model from the intended start and
+		// the closed model from the send; say so rather than leave it blank.
+		from = FromSend
+		if meta.Model == ModelOpen {
+			from = FromIntended
+		}
+	}
+	s := &Summary{
+		Version:          meta.Version,
+		Name:             meta.Name,
+		Target:           meta.Target,
+		Method:           meta.Method,
+		Model:            meta.Model,
+		LatencyFrom:      from,
+		Started:          meta.Started.Round(time.Millisecond),
+		DurationS:        round(elapsed, 3),
+		PlannedDurationS: round(meta.Planned.Seconds(), 3),
+		Interrupted:      meta.Interrupted,
+		Clients:          meta.Clients,
+		MaxClients:       meta.MaxClients,
+
+		Requests:      total.Requests,
+		Failed:        total.Failed,
+		ErrorRate:     round(ratio(float64(total.Failed), float64(total.Requests)), 6),
+		RPS:           round(ratio(float64(total.Requests), elapsed), 3),
+		Dropped:       run.Dropped,
+		BytesIn:       total.BytesIn,
+		BytesOut:      total.BytesOut,
+		ThroughputBPS: round(ratio(float64(total.BytesIn), elapsed), 3),
+
+		Latency:     newLatency(total.Latency),
+		ServiceTime: newLatency(total.Service),
+		Status:      statusCounts(total),
+		Errors:      ErrorCounts(total.Errors),
+		ByName:      make([]NameSummary, 0, len(run.ByName)),
+		Timeline:    make([]Interval, 0, len(run.Timeline)),
+		meta:        meta,
+	}
+
+	var requested float64
+	var known bool
+	switch {
+	case meta.Model == ModelOpen:
+		requested, known = ratio(float64(meta.Scheduled), elapsed), true
+	case meta.MaxRPS > 0 && !math.IsInf(meta.MaxRPS, 0):
+		requested, known = meta.MaxRPS, true
+	}
+	if known {
+		r := round(requested, 3)
+		s.RequestedRPS = &r
+		if requested > 0 {
+			a := round(ratio(float64(total.Requests), elapsed)/requested, 6)
+			s.AchievedRPSRatio = &a
+		}
+	}
+
+	for i, st := range run.ByName {
+		if st == nil {
+			continue
+		}
+		name := ""
+		if i < len(run.Names) {
+			name = run.Names[i]
+		}
+		s.ByName = append(s.ByName, NameSummary{
+			Name:     name,
+			Requests: st.Requests,
+			Failed:   st.Failed,
+			RPS:      round(ratio(float64(st.Requests), elapsed), 3),
+			Latency:  newLatency(st.Latency),
+			Status:   statusCounts(st),
+			Errors:   ErrorCounts(st.Errors),
+		})
+	}
+
+	for _, p := range run.Timeline {
+		s.Timeline = append(s.Timeline, Interval{
+			TS:       round(p.At.Seconds(), 3),
+			Requests: p.Requests,
+			RPS:      round(p.RPS(), 3),
+			Failed:   p.Failed,
+			Dropped:  p.Dropped,
+			Clients:  p.Clients,
+			BytesIn:  p.BytesIn,
+			P50MS:    ms(p.P50),
+			P90MS:    ms(p.P90),
+			P95MS:    ms(p.P95),
+			P99MS:    ms(p.P99),
+			MaxMS:    ms(p.Max),
+			Errors:   SparseErrorCounts(p.Errors),
+		})
+	}
+	return s
+}
+
+// WriteJSON writes the canonical JSON form of s, indented, with a trailing
+// newline. URLs are written as they are ("&", not "\u0026").
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("report: write json: %w", err)
+	}
+	return nil
+}
+
+// newLatency reads a histogram of microseconds. An empty histogram gives all
+// zeros (there is no latency to show, and no NaN either).
+func newLatency(h *hdrhistogram.Histogram) Latency {
+	if h == nil || h.TotalCount() == 0 {
+		return Latency{}
+	}
+	return Latency{
+		MinMS:  float64(h.Min()) / 1000,
+		MeanMS: math.Round(h.Mean()) / 1000,
+		P50MS:  ms(metrics.Percentile(h, 50)),
+		P90MS:  ms(metrics.Percentile(h, 90)),
+		P95MS:  ms(metrics.Percentile(h, 95)),
+		P99MS:  ms(metrics.Percentile(h, 99)),
+		P999MS: ms(metrics.Percentile(h, 99.9)),
+		MaxMS:  float64(h.Max()) / 1000,
+	}
+}
+
+// statusCounts returns the non-zero status counts of st by StatusKey; an
+// empty map, never nil, so that JSON shows {} rather than null.
+func statusCounts(st *metrics.Stats) map[string]int64 {
+	m := make(map[string]int64)
+	for code, n := range st.Status {
+		if n != 0 {
+			m[StatusKey(code)] = n
+		}
+	}
+	return m
+}
+
+// ms converts d to float milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d/time.Microsecond) / 1000 }
+
+// dur converts float milliseconds back to a duration, to the microsecond.
+func dur(ms float64) time.Duration {
+	return time.Duration(math.Round(ms*1000)) * time.Microsecond
+}
+
+// round rounds f to prec decimals; non-finite values become 0.
+func round(f float64, prec int) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	p := math.Pow10(prec)
+	return math.Round(f*p) / p
+}
+
+// ErrorCounts counts failed requests by kind, indexed by metrics.ErrorKind
+// (index 0, metrics.ErrNone, stays 0). Its JSON form is an object with every
+// kind by name ("timeout", "refused", ...), zeros included, in kind order.
+type ErrorCounts [metrics.NumErrorKinds]int64
+
+// SparseErrorCounts is ErrorCounts whose JSON form lists only the kinds that
+// occurred; no errors is {}.
+type SparseErrorCounts [metrics.NumErrorKinds]int64
+
+// Total is the number of requests that failed with any kind of error.
+func (c ErrorCounts) Total() int64 {
+	var n int64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// MarshalJSON writes every kind, in kind order.
+func (c ErrorCounts) MarshalJSON() ([]byte, error) { return appendErrors(nil, c, true), nil }
+
+// UnmarshalJSON reads an object of kind names; see decodeErrors.
+func (c *ErrorCounts) UnmarshalJSON(b []byte) error {
+	return decodeErrors(b, (*[metrics.NumErrorKinds]int64)(c))
+}
+
+// MarshalJSON writes the non-zero kinds, in kind order.
+func (c SparseErrorCounts) MarshalJSON() ([]byte, error) {
+	return appendErrors(nil, ErrorCounts(c), false), nil
+}
+
+// UnmarshalJSON reads an object of kind names; see decodeErrors.
+func (c *SparseErrorCounts) UnmarshalJSON(b []byte) error {
+	return decodeErrors(b, (*[metrics.NumErrorKinds]int64)(c))
+}
+
+func appendErrors(b []byte, c ErrorCounts, all bool) []byte {
+	b = append(b, '{')
+	first := true
+	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
+		if !all && c[k] == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = strconv.AppendQuote(b, k.String())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, c[k], 10)
+	}
+	return append(b, '}')
+}
+
+// decodeErrors reads {"timeout": 3, ...}. A kind this version does not know
+// (written by a newer fuka) is counted under "other", so totals still add up.
+func decodeErrors(b []byte, dst *[metrics.NumErrorKinds]int64) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*dst = [metrics.NumErrorKinds]int64{}
+	for name, n := range m {
+		k := metrics.ErrOther
+		for i := metrics.ErrNone + 1; i < metrics.NumErrorKinds; i++ {
+			if i.String() == name {
+				k = i
+				break
+			}
+		}
+		dst[k] += n
+	}
+	return nil
+}

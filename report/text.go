@@ -1,0 +1,251 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// labelWidth is the width of the label column of the text summary; every
+// value starts at the same column, like wrk's and vegeta's reports.
+const labelWidth = 13
+
+// maxNameWidth bounds the name column of the by-request table; longer names
+// are cut with an ellipsis so one long name cannot push the numbers off screen.
+const maxNameWidth = 32
+
+// WriteText writes the summary for people: a header naming what was attacked
+// and how, then one line per measure with values in aligned columns. It uses
+// only the numbers of s, so the text and the JSON never disagree.
+func (s *Summary) WriteText(w io.Writer) error {
+	var t textBuilder
+	t.WriteString(s.headline())
+	t.WriteByte('\n')
+
+	req := fmtInt(s.Requests) + "   " + string(appendFixed(nil, s.RPS, 1)) + "/s"
+	if s.RequestedRPS != nil {
+		req += "   (requested " + fmtRate(*s.RequestedRPS) + "/s"
+		if s.AchievedRPSRatio != nil {
+			req += ", achieved " + string(appendFixed(nil, 100**s.AchievedRPSRatio, 1)) + "%"
+		}
+		req += ")"
+	}
+	t.row("requests", req)
+
+	failed := fmtInt(s.Failed) + " (" + fmtPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
+	if s.Model == ModelOpen || s.Dropped > 0 {
+		failed += "    dropped " + fmtInt(s.Dropped)
+		if s.meta.Scheduled > 0 {
+			failed += " (" + fmtPercent(float64(s.Dropped), float64(s.meta.Scheduled), 2) + " of scheduled)"
+		}
+	}
+	t.row("failed", failed)
+
+	t.row("data in", fmtBytes(float64(s.BytesIn))+"  "+fmtBytes(s.ThroughputBPS)+"/s     out "+fmtBytes(float64(s.BytesOut)))
+
+	if s.Requests == 0 {
+		t.row("latency", "no responses")
+	} else {
+		t.row("latency", latencyCells(s.Latency))
+		if s.LatencyFrom == FromIntended {
+			t.row("", "(measured from the intended start: open model, no coordinated omission)")
+			t.row("service time", latencyCells(s.ServiceTime))
+		} else {
+			t.row("", "(measured from the send: closed model)")
+		}
+	}
+
+	t.row("status", statusText(s.Status))
+	t.row("errors", errorsText(s.Errors))
+
+	if len(s.ByName) > 1 {
+		s.byRequest(&t)
+	}
+
+	if s.Interrupted {
+		line := "interrupted: results cover " + fmtSpan(seconds(s.DurationS))
+		if s.PlannedDurationS > 0 {
+			line += " of " + fmtSpan(seconds(s.PlannedDurationS))
+		}
+		t.WriteString("  " + line + "\n")
+	}
+
+	if _, err := io.WriteString(w, t.String()); err != nil {
+		return fmt.Errorf("report: write text: %w", err)
+	}
+	return nil
+}
+
+// headline is the first line:
+//
+//	fuka attack  GET http://127.0.0.1:8080/   closed model, 64 clients, 10s
+func (s *Summary) headline() string {
+	var b strings.Builder
+	b.WriteString("fuka attack  ")
+	if s.Name != "" {
+		b.WriteString(s.Name + "  ")
+	}
+	if s.Method != "" {
+		b.WriteString(s.Method + " ")
+	}
+	b.WriteString(s.Target)
+
+	var how []string
+	if s.Model != "" {
+		how = append(how, s.Model+" model")
+	}
+	if s.Model == ModelOpen {
+		if s.meta.Rate != "" {
+			how = append(how, "rate "+s.meta.Rate)
+		}
+		c := fmtInt(int64(s.Clients)) + " clients"
+		if s.MaxClients > 0 {
+			c += " (max " + fmtInt(int64(s.MaxClients)) + ")"
+		}
+		how = append(how, c)
+	} else {
+		how = append(how, fmtInt(int64(s.Clients))+" clients")
+		if s.meta.RampUp > 0 {
+			how = append(how, "ramp-up "+fmtSpan(s.meta.RampUp))
+		}
+		if s.meta.MaxRPS > 0 {
+			how = append(how, "max "+fmtRate(s.meta.MaxRPS)+"/s")
+		}
+	}
+	how = append(how, fmtSpan(seconds(s.DurationS)))
+	b.WriteString("   " + strings.Join(how, ", "))
+	return b.String()
+}
+
+// byRequest writes the per-name table, its header on the label's line:
+//
+//	by request   name        requests      rps     p50     p95     p99  failed
+//	             checkout       2,000    200.0  1.20ms  3.40ms  9.10ms   0.50%
+func (s *Summary) byRequest(t *textBuilder) {
+	head := []string{"name", "requests", "rps", "p50", "p95", "p99", "failed"}
+	rows := [][]string{head}
+	for _, n := range s.ByName {
+		rows = append(rows, []string{
+			clip(n.Name, maxNameWidth),
+			fmtInt(n.Requests),
+			string(appendFixed(nil, n.RPS, 1)),
+			fmtLatency(dur(n.Latency.P50MS)),
+			fmtLatency(dur(n.Latency.P95MS)),
+			fmtLatency(dur(n.Latency.P99MS)),
+			fmtPercent(float64(n.Failed), float64(n.Requests), 2),
+		})
+	}
+	width := make([]int, len(head))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for i, r := range rows {
+		var b strings.Builder
+		for j, c := range r {
+			pad := strings.Repeat(" ", width[j]-utf8.RuneCountInString(c))
+			if j == 0 {
+				b.WriteString(c + pad) // names read left-aligned
+			} else {
+				b.WriteString("  " + pad + c)
+			}
+		}
+		label := ""
+		if i == 0 {
+			label = "by request"
+		}
+		t.row(label, b.String())
+	}
+}
+
+// latencyCells renders a distribution in fixed-width cells, so that the
+// latency and service-time lines line up column by column.
+func latencyCells(l Latency) string {
+	cells := [...]struct {
+		label string
+		ms    float64
+	}{
+		{"min", l.MinMS}, {"mean", l.MeanMS}, {"p50", l.P50MS}, {"p90", l.P90MS},
+		{"p95", l.P95MS}, {"p99", l.P99MS}, {"p99.9", l.P999MS}, {"max", l.MaxMS},
+	}
+	var b strings.Builder
+	for _, c := range cells {
+		fmt.Fprintf(&b, "%s %-7s ", c.label, fmtLatency(dur(c.ms)))
+	}
+	return b.String()
+}
+
+// statusText lists status codes in numeric order, "invalid" last:
+// "200: 1,234,555   503: 12".
+func statusText(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, errA := strconv.Atoi(keys[i])
+		b, errB := strconv.Atoi(keys[j])
+		switch {
+		case errA == nil && errB == nil:
+			return a < b
+		case errA == nil || errB == nil:
+			return errA == nil // numbers before words
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + fmtInt(m[k])
+	}
+	return strings.Join(parts, "   ")
+}
+
+// errorsText lists the kinds that occurred, in kind order: "timeout 3  reset 1".
+func errorsText(c ErrorCounts) string {
+	var parts []string
+	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
+		if c[k] != 0 {
+			parts = append(parts, k.String()+" "+fmtInt(c[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "  ")
+}
+
+// clip cuts s to n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// seconds converts float seconds to a duration, to the millisecond.
+func seconds(s float64) time.Duration {
+	return time.Duration(math.Round(s*1000)) * time.Millisecond
+}
+
+// textBuilder collects the lines of the text summary.
+type textBuilder struct{ strings.Builder }
+
+// row writes one line: two spaces, the label padded to labelWidth, the value;
+// trailing spaces from fixed-width cells are trimmed.
+func (t *textBuilder) row(label, value string) {
+	line := "  " + label + strings.Repeat(" ", max(1, labelWidth-utf8.RuneCountInString(label))) + value
+	t.WriteString(strings.TrimRight(line, " "))
+	t.WriteByte('\n')
+}
