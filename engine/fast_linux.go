@@ -90,6 +90,8 @@ type fastLoop struct {
 	maxConns int
 
 	inflight int
+	finished int           // closed model: clients that are done
+	nextScan time.Duration // next timeout scan
 	stopping bool
 	noPwait2 bool
 	nActive  atomic.Int64
@@ -122,6 +124,12 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 	wire := cfg.Request.Wire(cfg.UserAgent)
 	if !cfg.Open() && cfg.Clients < loops {
 		loops = cfg.Clients
+	}
+	// Fix (engine tests): a loop's share of MaxClients can be 0 when there
+	// are fewer clients than loops, and that loop then dropped every start
+	// it owned while another loop's client sat free.
+	if cfg.Open() && cfg.MaxClients < loops {
+		loops = cfg.MaxClients
 	}
 	budget := &counter{}
 	var srcs []source
@@ -172,11 +180,25 @@ func (l *fastLoop) run(ctx context.Context) {
 		if !l.stopping && (ctx.Err() != nil || (planned > 0 && now >= planned)) {
 			l.stop()
 		}
+		// Fix (engine tests): a closed model bounded only by Requests has no
+		// planned end, so nothing set stopping and the loop slept until ctx
+		// was cancelled after its last client finished. All of this loop's
+		// clients started and finished means its share is done.
+		if !l.stopping && !l.open && l.nextCli == len(l.clientAt) && l.nActive.Load() == 0 {
+			l.stop()
+		}
 		if !l.stopping {
 			l.schedule(now)
 		}
-		if l.inflight > 0 {
+		if l.inflight > 0 && now >= l.nextScan {
+			// Timeouts are checked every scanEvery, not every wake-up: with
+			// thousands of sockets a scan per epoll batch would cost more
+			// than the requests.
+			l.nextScan = now + scanEvery
 			l.expire(now)
+		}
+		if !l.open && l.finished == len(l.clientAt) {
+			l.stopping = true // every client has done its share (-n)
 		}
 		if l.stopping && l.inflight == 0 {
 			l.rec.Unlock()
@@ -210,8 +232,8 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 	if planned > 0 && planned < w && !l.stopping {
 		w = planned
 	}
-	if l.inflight > 0 && now+scanEvery < w {
-		w = now + scanEvery
+	if l.inflight > 0 && l.nextScan < w {
+		w = l.nextScan
 	}
 	if l.stopping {
 		return w
@@ -344,6 +366,7 @@ func (l *fastLoop) next(c *conn, now time.Duration) {
 // finish retires a closed-model client.
 func (l *fastLoop) finish(c *conn) {
 	c.state = cDone
+	l.finished++
 	l.nActive.Add(-1)
 	l.closeSocket(c)
 }

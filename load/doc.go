@@ -15,12 +15,12 @@
 // "100:10s,100:20s,200:10s,200:20s,0:10s":
 //
 //	rate (starts/s)
-//	 200 |                      ___________
-//	     |                     /           \
-//	 100 |      ______________/             \
-//	     |     /                             \
-//	   0 +----/-------------------------------\----> offset
-//	     0   10s            30s  40s       60s  70s
+//	 200 |                    .---------.
+//	     |                 /             \
+//	 100 |     .---------'                \
+//	     |   /                             \
+//	   0 +-'--------------------------------'---> offset
+//	     0     10s      30s  40s       60s 70s
 //
 // N(t), the expected number of arrivals by offset t, is the area under that
 // curve. Arrival i (0-based) is meant to start at the first offset at which

@@ -221,11 +221,12 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	}
 	switch out.format {
 	case "json":
-		b, err := json.Marshal(sum)
-		if err != nil {
+		// One line, so scripts can take the last line that starts with '{'.
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(sum); err != nil {
 			return err
 		}
-		stdio.Out.Write(append(b, '\n'))
 	default:
 		if err := sum.WriteText(stdio.Out); err != nil {
 			return err
