@@ -9,6 +9,7 @@
 package client
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -52,6 +53,10 @@ func NewRequest(method, rawURL string, header http.Header, body []byte) (*Reques
 
 // ParseURL accepts an absolute http or https URL with a host.
 func ParseURL(raw string) (*url.URL, error) {
+	if lower := strings.ToLower(raw); raw != "" && !strings.Contains(raw, "://") &&
+		!strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
+		return nil, fmt.Errorf("url %q: no scheme: did you mean \"http://%s\"?", raw, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("url %q: %v", raw, unwrapURLError(err))
@@ -119,6 +124,11 @@ func (r *Request) Wire(userAgent string) []byte {
 	fmt.Fprintf(&b, "Host: %s\r\n", host)
 	if r.Header.Get("User-Agent") == "" {
 		fmt.Fprintf(&b, "User-Agent: %s\r\n", userAgent)
+	}
+	if u := r.URL.User; u != nil && r.Header.Get("Authorization") == "" {
+		// Credentials in the URL mean Basic auth, as curl and net/http do.
+		pass, _ := u.Password()
+		fmt.Fprintf(&b, "Authorization: Basic %s\r\n", base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pass)))
 	}
 	keys := make([]string, 0, len(r.Header))
 	for k := range r.Header {

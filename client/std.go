@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fuka-load/fuka/metrics"
-	"golang.org/x/net/http2"
 )
 
 // Options shape the standard path's transport.
@@ -37,28 +36,21 @@ type Std struct {
 // NewStd returns a standard-path client for r.
 func NewStd(r *Request, o Options) *Std {
 	tlsConf := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // the user asked for --insecure
-	var rt http.RoundTripper
-	if o.HTTP2 {
-		t2 := &http2.Transport{TLSClientConfig: tlsConf}
-		if r.URL.Scheme == "http" {
-			// h2c with prior knowledge: dial plain TCP.
-			t2.AllowHTTP = true
-			t2.DialTLSContext = func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			}
-		}
-		rt = t2
-	} else {
-		rt = &http.Transport{
-			Proxy:               nil, // a load test goes where it is pointed, not through a proxy
-			TLSClientConfig:     tlsConf,
-			MaxIdleConnsPerHost: o.MaxConns,
-			MaxConnsPerHost:     0,
-			DisableCompression:  true,
-			ForceAttemptHTTP2:   false,
-		}
+	t := &http.Transport{
+		Proxy:               nil, // a load test goes where it is pointed, not through a proxy
+		TLSClientConfig:     tlsConf,
+		MaxIdleConnsPerHost: o.MaxConns,
+		DisableCompression:  true,
+		Protocols:           new(http.Protocols),
 	}
+	if o.HTTP2 {
+		// h2 over TLS, or h2c with prior knowledge over http://.
+		t.Protocols.SetHTTP2(true)
+		t.Protocols.SetUnencryptedHTTP2(true)
+	} else {
+		t.Protocols.SetHTTP1(true)
+	}
+	var rt http.RoundTripper = t
 	return &Std{
 		req: r,
 		hc: &http.Client{
@@ -133,6 +125,14 @@ func Classify(err error) metrics.ErrorKind {
 	var recErr tls.RecordHeaderError
 	var alert tls.AlertError
 	if errors.As(err, &certErr) || errors.As(err, &recErr) || errors.As(err, &alert) {
+		return metrics.ErrTLS
+	}
+	// Fix: crypto/tls reports an alert received over TCP (handshake failure,
+	// no application protocol, certificate required) as a *net.OpError with
+	// Op "remote error" around an unexported type, not as tls.AlertError
+	// (which only QUIC uses), so these were counted as "other".
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
 		return metrics.ErrTLS
 	}
 	var errno syscall.Errno

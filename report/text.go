@@ -119,7 +119,11 @@ func (s *Summary) headline() string {
 			how = append(how, "max "+fmtRate(s.meta.MaxRPS)+"/s")
 		}
 	}
-	how = append(how, fmtSpan(seconds(s.DurationS)))
+	if s.PlannedDurationS > 0 {
+		how = append(how, fmtSpan(seconds(s.PlannedDurationS)))
+	} else {
+		how = append(how, "took "+fmtLatency(seconds(s.DurationS))) // bounded by a request count
+	}
 	b.WriteString("   " + strings.Join(how, ", "))
 	return b.String()
 }

@@ -74,7 +74,14 @@ percentiles (no coordinated omission).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, meta, err := f.config(args[0], cmd.Flags().Changed("duration"))
+			fl := cmd.Flags()
+			if f.rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
+				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")
+			}
+			if f.rate == "" && fl.Changed("max-clients") {
+				return errors.New("--max-clients is for the open model: use it with --rate")
+			}
+			cfg, meta, err := f.config(args[0], fl.Changed("duration"))
 			if err != nil {
 				return err
 			}
@@ -161,7 +168,10 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		}
 		cfg.Rate, cfg.MaxClients = &r, f.maxClients
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = r.Duration(), r.String(), f.maxClients
+		meta.Planned, meta.Rate, meta.MaxClients = r.Duration(), f.rate, f.maxClients
+		if !strings.Contains(f.rate, ":") {
+			meta.Rate = strings.TrimSuffix(f.rate, "/s") + "/s" // constant: "5000/s" reads better than stages
+		}
 		return cfg, meta, nil
 	}
 	if f.clients <= 0 {
@@ -200,6 +210,22 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 			prog.Update(elapsed, p, run.Total)
 		}
 	}
+	var jsonFile *os.File
+	if out.jsonOut != "" {
+		// Open the file before the run: a bad path is an input error found
+		// in a second, not after a long run.
+		if dir := filepath.Dir(out.jsonOut); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("--json-out: %w", err)
+			}
+		}
+		f, err := os.Create(out.jsonOut)
+		if err != nil {
+			return fmt.Errorf("--json-out: %w", err)
+		}
+		defer f.Close()
+		jsonFile = f
+	}
 	meta.Started = time.Now()
 	res, err := engine.Run(ctx, cfg)
 	if prog != nil {
@@ -213,10 +239,12 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(meta, res.Run)
-	if out.jsonOut != "" {
-		if err := writeJSONFile(out.jsonOut, sum); err != nil {
-			// The summary still goes to stdout: a bad path must not lose the run.
-			fmt.Fprintf(stdio.Err, "fuka: %v\n", err)
+	var jsonErr error
+	if jsonFile != nil {
+		if err := sum.WriteJSON(jsonFile); err != nil {
+			jsonErr = fmt.Errorf("--json-out: %w", err)
+		} else if err := jsonFile.Close(); err != nil {
+			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}
 	switch out.format {
@@ -235,25 +263,13 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
 		}
 	}
+	if jsonErr != nil {
+		// The summary went to stdout above, so the run is not lost; the
+		// non-zero exit tells CI that the file is.
+		return jsonErr
+	}
 	if res.Interrupted {
 		return exitError{ExitInterrupted}
 	}
 	return nil
-}
-
-func writeJSONFile(path string, sum *report.Summary) error {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("--json-out: %w", err)
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("--json-out: %w", err)
-	}
-	if err := sum.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("--json-out: %w", err)
-	}
-	return f.Close()
 }
