@@ -13,7 +13,8 @@ import (
 // to flush. The two never contend for long.
 type Recorder struct {
 	mu      sync.Mutex
-	cur     []*Stats // by request name index
+	cur     []*Stats   // by request name index
+	checks  [][2]int64 // by check index: passes, failures
 	dropped int64
 }
 
@@ -24,6 +25,23 @@ func NewRecorder(n int) *Recorder {
 		r.cur[i] = NewStats()
 	}
 	return r
+}
+
+// WithChecks makes room for n named checks (indexes 0..n-1) and returns r.
+func (r *Recorder) WithChecks(n int) *Recorder {
+	r.checks = make([][2]int64, n)
+	return r
+}
+
+// Check counts one check result, taking the lock.
+func (r *Recorder) Check(i int, pass bool) {
+	r.mu.Lock()
+	if pass {
+		r.checks[i][0]++
+	} else {
+		r.checks[i][1]++
+	}
+	r.mu.Unlock()
 }
 
 // Lock takes the recorder for a burst of RecordLocked calls.
@@ -64,6 +82,19 @@ func (r *Recorder) flushInto(dst []*Stats) int64 {
 	d := r.dropped
 	r.dropped = 0
 	return d
+}
+
+// flushChecks adds the check counts into dst and resets them.
+func (r *Recorder) flushChecks(dst [][2]int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.checks {
+		if i < len(dst) {
+			dst[i][0] += r.checks[i][0]
+			dst[i][1] += r.checks[i][1]
+		}
+		r.checks[i] = [2]int64{}
+	}
 }
 
 // Point is the whole run's measurement over one interval of the timeline.
@@ -107,6 +138,10 @@ type Run struct {
 	Total    *Stats   // whole run, all names
 	Dropped  int64
 	Timeline []Point
+	// CheckNames and Checks are the named checks of a scenario run and their
+	// {passes, failures}, by index; empty in quick mode.
+	CheckNames []string
+	Checks     [][2]int64
 }
 
 // NewCollector returns a Collector over recs, which record the given names.
@@ -128,6 +163,12 @@ func NewCollector(names []string, recs []*Recorder) *Collector {
 	return c
 }
 
+// SetChecks names the checks that the recorders count (see Recorder.WithChecks).
+func (c *Collector) SetChecks(names []string) {
+	c.run.CheckNames = append([]string(nil), names...)
+	c.run.Checks = make([][2]int64, len(names))
+}
+
 // Tick closes the interval ending at offset at: it flushes every recorder,
 // adds the interval to the whole-run stats and appends a Point to the
 // timeline, which it returns. clients is the number of active clients now.
@@ -135,6 +176,7 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 	var dropped int64
 	for _, r := range c.recs {
 		dropped += r.flushInto(c.interval)
+		r.flushChecks(c.run.Checks)
 	}
 	c.all.Reset()
 	for i, s := range c.interval {

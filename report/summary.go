@@ -94,12 +94,31 @@ type Summary struct {
 	Errors      ErrorCounts      `json:"errors"`       // every kind, zeros included
 
 	ByName   []NameSummary `json:"requests_by_name"`
-	Timeline []Interval    `json:"timeline"`
+	// Checks are a plan's named checks (absent in quick mode).
+	Checks []CheckSummary `json:"checks,omitempty"`
+	// Thresholds are a plan's thresholds as evaluated on this run (absent
+	// without thresholds); set with SetThresholds.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	Timeline   []Interval        `json:"timeline"`
 
 	// meta keeps what the text header shows but the JSON does not carry
 	// (ramp-up, rate profile, cap, scheduled starts). A Summary decoded from
 	// JSON has none of it, and its text simply leaves those parts out.
 	meta Meta
+}
+
+// CheckSummary counts one named check.
+type CheckSummary struct {
+	Name   string `json:"name"`
+	Passes int64  `json:"passes"`
+	Fails  int64  `json:"fails"`
+}
+
+// ThresholdResult is one threshold as evaluated on the run.
+type ThresholdResult struct {
+	Expr   string `json:"expr"`
+	Pass   bool   `json:"pass"`
+	Detail string `json:"detail"` // e.g. "✓ p99 < 300ms (actual 212.4ms)"
 }
 
 // Latency is a latency distribution in milliseconds, to the microsecond.
@@ -241,6 +260,12 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 			Status:   statusCounts(st),
 			Errors:   ErrorCounts(st.Errors),
 		})
+	}
+
+	for i, name := range run.CheckNames {
+		if i < len(run.Checks) {
+			s.Checks = append(s.Checks, CheckSummary{Name: name, Passes: run.Checks[i][0], Fails: run.Checks[i][1]})
+		}
 	}
 
 	for _, p := range run.Timeline {

@@ -64,6 +64,24 @@ func (s *Summary) WriteText(w io.Writer) error {
 
 	t.row("status", statusText(s.Status))
 	t.row("errors", errorsText(s.Errors))
+	for i, c := range s.Checks {
+		label := ""
+		if i == 0 {
+			label = "checks"
+		}
+		mark := "✓"
+		if c.Fails > 0 {
+			mark = "✗"
+		}
+		t.row(label, mark+" "+c.Name+"  "+fmtInt(c.Passes)+" passed, "+fmtInt(c.Fails)+" failed")
+	}
+	for i, th := range s.Thresholds {
+		label := ""
+		if i == 0 {
+			label = "thresholds"
+		}
+		t.row(label, th.Detail)
+	}
 
 	if len(s.ByName) > 1 {
 		s.byRequest(&t)

@@ -198,6 +198,11 @@ type outputs struct {
 	format  string // text | json
 	jsonOut string // file, "" for none
 	quiet   bool
+	// judge, if set, evaluates the run (thresholds) into the summary before
+	// it is written, and reports whether the run failed them.
+	judge func(sum *report.Summary, run *metrics.Run) (failed bool)
+	// onTick, if set, sees the run once a second (abort_when).
+	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 }
 
 // execute runs cfg with live progress and writes the summary. An interrupted
@@ -206,8 +211,13 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	var prog *report.Progress
 	if !out.quiet {
 		prog = report.NewProgress(stdio.Err, isTTY(stdio.Err), meta.Planned)
-		cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
+	}
+	cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
+		if prog != nil {
 			prog.Update(elapsed, p, run.Total)
+		}
+		if out.onTick != nil {
+			out.onTick(elapsed, p, run)
 		}
 	}
 	var jsonFile *os.File
@@ -239,6 +249,10 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(meta, res.Run)
+	failed := false
+	if out.judge != nil {
+		failed = out.judge(sum, res.Run)
+	}
 	var jsonErr error
 	if jsonFile != nil {
 		if err := sum.WriteJSON(jsonFile); err != nil {
@@ -270,6 +284,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	}
 	if res.Interrupted {
 		return exitError{ExitInterrupted}
+	}
+	if failed {
+		return exitError{ExitThresholds}
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func newDemo(stdio Stdio) *cobra.Command {
-	var results string
+	var results, serve string
 	var short bool
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -27,12 +27,17 @@ look at what fuka measures:
 
 Each summary is printed and written as JSON under --results.`,
 		Example: `  fuka demo
-  fuka demo --results /tmp/fuka-demo`,
+  fuka demo --results /tmp/fuka-demo
+  fuka demo --serve 127.0.0.1:8080      # just the target, for plans and your own attacks`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if serve != "" {
+				return serveDemo(cmd.Context(), stdio, serve)
+			}
 			return runDemo(cmd.Context(), stdio, results, short)
 		},
 	}
+	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on this address (e.g. 127.0.0.1:8080) until Ctrl-C")
 	cmd.Flags().StringVar(&results, "results", "fuka-results", "folder for the JSON results")
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")
@@ -79,5 +84,18 @@ func runDemo(ctx context.Context, stdio Stdio, results string, short bool) error
 	}
 	fmt.Fprintf(stdio.Out, "\nthe demo target served %d requests; results are in %s\n", srv.Served(), dir)
 	fmt.Fprintf(stdio.Out, "next: fuka attack http://127.0.0.1:8080/ -c 64 -d 30s   (against your own service)\n")
+	return nil
+}
+
+// serveDemo serves the demo target until the context ends (Ctrl-C).
+func serveDemo(ctx context.Context, stdio Stdio, addr string) error {
+	srv, err := demo.Start(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("demo target: %w", err)
+	}
+	fmt.Fprintf(stdio.Err, "demo target listening on %s (Ctrl-C to stop)\n", srv.URL())
+	<-ctx.Done()
+	srv.Close()
+	fmt.Fprintf(stdio.Err, "demo target served %d requests\n", srv.Served())
 	return nil
 }

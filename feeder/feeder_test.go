@@ -1,0 +1,153 @@
+package feeder
+
+import (
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func write(t *testing.T, name, s string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRead(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		body    string
+		cols    []string
+		rows    int
+		wantErr bool
+	}{
+		{"csv", "u.csv", "name,pass\nann,a1\nbob,b2\n", []string{"name", "pass"}, 2, false},
+		{"csv quoted", "u.csv", "name,note\n\"x,y\",\"say \"\"hi\"\"\"\n", []string{"name", "note"}, 1, false},
+		{"csv empty", "u.csv", "", nil, 0, true},
+		{"csv header only", "u.csv", "a,b\n", nil, 0, true},
+		{"csv ragged", "u.csv", "a,b\n1\n", nil, 0, true},
+		{"jsonl", "u.jsonl", "{\"name\":\"ann\",\"id\":1}\n\n{\"name\":\"bob\"}\n", []string{"id", "name"}, 2, false},
+		{"jsonl bad", "u.jsonl", "{\"name\":\n", nil, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, tt.file, tt.body)
+			var tb *Table
+			var err error
+			if filepath.Ext(p) == ".csv" {
+				tb, err = ReadCSV(p)
+			} else {
+				tb, err = ReadJSONL(p)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if len(tb.Rows) != tt.rows || len(tb.Columns) != len(tt.cols) {
+				t.Fatalf("got %v rows %d", tb.Columns, len(tb.Rows))
+			}
+			for i, c := range tt.cols {
+				if tb.Columns[i] != c {
+					t.Errorf("column %d = %q, want %q", i, tb.Columns[i], c)
+				}
+			}
+		})
+	}
+}
+
+func TestPicks(t *testing.T) {
+	tb := &Table{Columns: []string{"n"}, Rows: [][]string{{"0"}, {"1"}, {"2"}}}
+	r := rand.New(rand.NewPCG(1, 2))
+	t.Run("sequential wraps", func(t *testing.T) {
+		f := New("d", tb, Sequential)
+		var got []string
+		for range 5 {
+			row, err := f.Next(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, row[0])
+		}
+		if want := "01201"; join(got) != want {
+			t.Errorf("got %s, want %s", join(got), want)
+		}
+	})
+	t.Run("unique then exhausted", func(t *testing.T) {
+		f := New("d", tb, Unique)
+		for i := range 3 {
+			if _, err := f.Next(r); err != nil {
+				t.Fatalf("row %d: %v", i, err)
+			}
+		}
+		if _, err := f.Next(r); !errors.Is(err, ErrExhausted) {
+			t.Fatalf("err = %v, want ErrExhausted", err)
+		}
+	})
+	t.Run("random stays in range", func(t *testing.T) {
+		f := New("d", tb, Random)
+		seen := map[string]bool{}
+		for range 200 {
+			row, _ := f.Next(r)
+			seen[row[0]] = true
+		}
+		if len(seen) != 3 {
+			t.Errorf("saw %v", seen)
+		}
+	})
+	t.Run("unique concurrent: each row once", func(t *testing.T) {
+		big := &Table{Columns: []string{"n"}}
+		for i := range 1000 {
+			big.Rows = append(big.Rows, []string{string(rune('a' + i%26))})
+		}
+		f := New("d", big, Unique)
+		var mu sync.Mutex
+		got := 0
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(g), 0))
+				for {
+					if _, err := f.Next(r); err != nil {
+						return
+					}
+					mu.Lock()
+					got++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if got != 1000 {
+			t.Errorf("handed out %d rows, want 1000", got)
+		}
+	})
+}
+
+func TestNextAllocs(t *testing.T) {
+	tb := &Table{Columns: []string{"n"}, Rows: [][]string{{"0"}, {"1"}}}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, p := range []Pick{Sequential, Random, Unique} {
+		f := New("d", tb, p)
+		if n := testing.AllocsPerRun(100, func() { f.Next(r) }); n != 0 {
+			t.Errorf("pick %d: %v allocs per row", p, n)
+		}
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x
+	}
+	return out
+}

@@ -1,0 +1,339 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fuka-load/fuka/client"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/scenario"
+	"github.com/fuka-load/fuka/threshold"
+)
+
+// compiled is a plan ready to run: parsed, compiled, thresholds parsed.
+type compiled struct {
+	plan       *plan.Plan
+	prog       *scenario.Program
+	thresholds []*threshold.Expr
+	aborts     []abortRule
+}
+
+type abortRule struct {
+	expr *threshold.Expr
+	for_ time.Duration
+}
+
+// compilePlan loads and checks a plan file; every problem is reported as
+// file:line:col, all at once.
+func compilePlan(path, baseURL string) (*compiled, error) {
+	p, err := plan.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if baseURL != "" {
+		if _, err := client.ParseURL(baseURL); err != nil {
+			return nil, fmt.Errorf("--base-url: %w", err)
+		}
+		p.BaseURL.Value = baseURL
+	}
+	var errs plan.Errors
+	prog, err := scenario.Compile(p, os.LookupEnv)
+	if pe, ok := err.(plan.Errors); ok {
+		errs = append(errs, pe...)
+	} else if err != nil {
+		return nil, err
+	}
+	c := &compiled{plan: p, prog: prog}
+	parse := func(s plan.String) *threshold.Expr {
+		e, err := threshold.Parse(s.Value)
+		if err != nil {
+			pos := s.Pos
+			msg := err.Error()
+			var te *threshold.Error
+			if errors.As(err, &te) {
+				pos.Column += te.Offset
+				msg = te.Msg
+			}
+			errs = append(errs, &plan.Error{Pos: pos, Msg: fmt.Sprintf("threshold %q: %s", s.Value, msg)})
+		}
+		return e
+	}
+	for _, t := range p.Thresholds {
+		if e := parse(t.Expr); e != nil {
+			c.thresholds = append(c.thresholds, e)
+		}
+	}
+	for _, a := range p.AbortWhen {
+		if e := parse(a.Expr); e != nil {
+			c.aborts = append(c.aborts, abortRule{e, a.For})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// planErrors prints plan errors one per line and returns a short error.
+func planErrors(stdio Stdio, err error) error {
+	var pe plan.Errors
+	if errors.As(err, &pe) {
+		for _, e := range pe {
+			fmt.Fprintln(stdio.Err, e.Error())
+		}
+		return fmt.Errorf("%d problem(s) in the plan", len(pe))
+	}
+	return err
+}
+
+type runFlags struct {
+	clients    int
+	duration   time.Duration
+	rate       string
+	maxClients int
+	baseURL    string
+	insecure   bool
+	http2      bool
+	output     string
+	jsonOut    string
+	quiet      bool
+}
+
+func newRun(stdio Stdio) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run PLAN.yaml",
+		Short: "Run a plan file: scenarios, data, checks, load, thresholds",
+		Long: `run executes a plan file (schema: docs/plan.md). Flags override the plan's
+load: --clients and --duration for the closed model, --rate (and
+--max-clients) to switch to the open model.
+
+Thresholds are evaluated on the results; a failed threshold (or an
+abort_when rule that fired) exits 1.`,
+		Example: `  fuka run examples/shop.yaml --base-url http://127.0.0.1:8080
+  fuka run plan.yaml --clients 50 --duration 1m
+  fuka run plan.yaml --rate 10:30s,200:2m --max-clients 500 -o json`,
+		Args: exactArgs(1, "run takes one plan file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := compilePlan(args[0], f.baseURL)
+			if err != nil {
+				return planErrors(stdio, err)
+			}
+			return runPlan(cmd.Context(), stdio, c, &f, cmd)
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.IntVarP(&f.clients, "clients", "c", 0, "override: closed model clients")
+	fl.DurationVarP(&f.duration, "duration", "d", 0, "override: duration")
+	fl.StringVar(&f.rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
+	fl.IntVar(&f.maxClients, "max-clients", 0, "override: open model cap on clients")
+	fl.StringVar(&f.baseURL, "base-url", "", "override the plan's base_url")
+	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
+	fl.StringVarP(&f.output, "output", "o", "text", "summary format on stdout: text or json (one line)")
+	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON summary to this file")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	return cmd
+}
+
+func exactArgs(n int, msg string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s (got %d arguments)", msg, len(args))
+		}
+		return nil
+	}
+}
+
+// loadConfig turns the plan's load, with flag overrides, into engine terms.
+func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, report.Meta, error) {
+	var cfg engine.Config
+	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version()}
+	l := c.plan.Load
+	if l == nil {
+		return cfg, meta, errors.New("this plan gives each scenario its own load; fuka run supports a plan-level load for now (see docs/plan.md)")
+	}
+	lc := *l
+	fl := cmd.Flags()
+	if f.rate != "" {
+		r, err := load.ParseRate(f.rate, f.duration)
+		if err != nil {
+			return cfg, meta, fmt.Errorf("--rate: %w", err)
+		}
+		cfg.Rate = &r
+		cfg.MaxClients = max(lc.MaxClients, 1000)
+	} else if lc.Open() {
+		stages := make([]load.Stage, len(lc.Rate))
+		for i, s := range lc.Rate {
+			stages[i] = load.Stage{Target: s.Target, Over: s.Over}
+		}
+		r, err := load.NewRate(0, stages)
+		if err != nil {
+			return cfg, meta, fmt.Errorf("%s: load: %w", lc.Pos, err)
+		}
+		cfg.Rate, cfg.MaxClients = &r, max(lc.MaxClients, 1)
+	}
+	if fl.Changed("max-clients") {
+		if cfg.Rate == nil {
+			return cfg, meta, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
+		}
+		cfg.MaxClients = f.maxClients
+	}
+	if cfg.Rate != nil {
+		if fl.Changed("clients") {
+			return cfg, meta, errors.New("--clients (closed model) does not combine with an open-model load")
+		}
+		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
+		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), cfg.Rate.String(), cfg.MaxClients
+		return cfg, meta, nil
+	}
+	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = lc.Clients, lc.RampUp, lc.Duration, lc.Iterations, lc.MaxRPS
+	if fl.Changed("clients") {
+		if f.clients <= 0 {
+			return cfg, meta, fmt.Errorf("--clients %d: must be > 0", f.clients)
+		}
+		cfg.Clients = f.clients
+	}
+	if fl.Changed("duration") {
+		if f.duration <= 0 {
+			return cfg, meta, fmt.Errorf("--duration %v: must be > 0", f.duration)
+		}
+		cfg.Duration = f.duration
+	}
+	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
+	return cfg, meta, nil
+}
+
+var errAborted = errors.New("abort_when fired")
+
+func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
+	if f.output != "text" && f.output != "json" {
+		return fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	cfg, meta, err := loadConfig(c, f, cmd)
+	if err != nil {
+		return err
+	}
+	maxConns := cfg.Clients
+	if cfg.Rate != nil {
+		maxConns = cfg.MaxClients
+	}
+	runner := scenario.NewRunner(c.prog, scenario.Options{
+		Insecure: f.insecure, HTTP2: f.http2, MaxConns: maxConns, UserAgent: "fuka/" + version(),
+	}, cfg.Rate != nil)
+	defer runner.Close()
+	cfg.Scenario = runner
+	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
+
+	ctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	var abortMsg string
+	onTick := func(_ time.Duration, _ metrics.Point, run *metrics.Run) {
+		if msg, fire := checkAborts(c.aborts, run); fire && abortMsg == "" {
+			abortMsg = msg
+			abort(errAborted)
+		}
+	}
+	judge := func(sum *report.Summary, run *metrics.Run) bool {
+		vals := c.prog.Values(sum, run)
+		results, pass := threshold.EvalAll(c.thresholds, vals)
+		for _, r := range results {
+			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: r.Expr.String(), Pass: r.Pass, Detail: r.String()})
+		}
+		if abortMsg != "" {
+			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: "abort_when", Pass: false, Detail: "✗ " + abortMsg})
+			pass = false
+		}
+		return !pass
+	}
+	err = execute(ctx, stdio, cfg, meta, outputs{format: f.output, jsonOut: f.jsonOut, quiet: f.quiet, judge: judge, onTick: onTick})
+	var ee exitError
+	if errors.As(err, &ee) && ee.code == ExitInterrupted && errors.Is(context.Cause(ctx), errAborted) {
+		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)
+		return exitError{ExitThresholds}
+	}
+	return err
+}
+
+// checkAborts evaluates abort_when rules over the last rule.for_ of the
+// timeline: the rule fires when its expression holds over that window.
+func checkAborts(rules []abortRule, run *metrics.Run) (string, bool) {
+	for _, r := range rules {
+		n := int(r.for_ / time.Second)
+		if n < 1 {
+			n = 1
+		}
+		if len(run.Timeline) < n {
+			continue
+		}
+		win := run.Timeline[len(run.Timeline)-n:]
+		vals := windowValues(win)
+		if res := r.expr.Eval(vals); res.Pass {
+			return fmt.Sprintf("%s held for %v (%s)", r.expr.String(), r.for_, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
+		}
+	}
+	return "", false
+}
+
+// windowValues gives whole-run metrics over a window of timeline points;
+// latency percentiles are the worst interval's (a conservative stand-in for
+// the window's merged histogram).
+func windowValues(win []metrics.Point) threshold.Values {
+	var req, failed, dropped int64
+	var span time.Duration
+	var p50, p90, p95, p99, mx time.Duration
+	for _, p := range win {
+		req += p.Requests
+		failed += p.Failed
+		dropped += p.Dropped
+		span += p.Span
+		p50, p90, p95, p99, mx = max(p50, p.P50), max(p90, p.P90), max(p95, p.P95), max(p99, p.P99), max(mx, p.Max)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return threshold.ValuesFunc(func(scope, metric string) (float64, bool) {
+		if scope != "" {
+			return 0, false
+		}
+		switch metric {
+		case "requests":
+			return float64(req), true
+		case "failed":
+			return float64(failed), true
+		case "dropped":
+			return float64(dropped), true
+		case "error_rate":
+			if req == 0 {
+				return 0, false
+			}
+			return float64(failed) / float64(req), true
+		case "rps":
+			if span <= 0 {
+				return 0, false
+			}
+			return float64(req) / span.Seconds(), true
+		case "p50":
+			return ms(p50), req > 0
+		case "p90":
+			return ms(p90), req > 0
+		case "p95":
+			return ms(p95), req > 0
+		case "p99", "p999":
+			return ms(p99), req > 0
+		case "max":
+			return ms(mx), req > 0
+		}
+		return 0, false
+	})
+}

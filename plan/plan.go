@@ -1,0 +1,243 @@
+// Package plan turns a plan file (YAML) into a validated Plan: scenarios of
+// requests with dynamic data, extraction and checks, a load shape, and
+// thresholds. Every error names file:line:column and what was expected;
+// unknown keys are errors; Validate reports all errors at once.
+//
+// Parsing keeps positions (Pos) on every value a user can get wrong, so that
+// later stages (template compilation, data files, thresholds) can report
+// errors at the right place too.
+package plan
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is a place in a plan file.
+type Pos struct {
+	File         string
+	Line, Column int
+}
+
+// String formats p as file:line:column. A position without a column (YAML
+// syntax errors only know the line) is file:line, and the zero Pos, for a
+// Plan built in code, is "".
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.Column == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Error is one problem in a plan, at a position.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if at := e.Pos.String(); at != "" {
+		return at + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Errors is every problem found in a plan, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := ""
+	for i, e := range es {
+		if i > 0 {
+			s += "\n"
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+// String is a string value from the file with its position. Template
+// strings ({{ ... }}) are kept raw here and compiled by the runner.
+type String struct {
+	Value string
+	Pos   Pos
+}
+
+// Plan is a parsed plan file.
+type Plan struct {
+	File     string
+	Name     string
+	BaseURL  String
+	Vars     map[string]String // plain variables, usable in templates as {{ name }}
+	Env      map[string]String // NAME -> default; {{ env "NAME" }} or {{ NAME }} reads the environment, else the default
+	Defaults Defaults
+	Data     map[string]*Feeder
+	// Scenarios in file order.
+	Scenarios  []*Scenario
+	Load       *Load // the plan-wide load; a scenario's own Load overrides it
+	Thresholds []Threshold
+	AbortWhen  []Abort
+	Pos        Pos
+}
+
+// Defaults apply to every request unless the step overrides them.
+type Defaults struct {
+	Timeout time.Duration
+	Headers map[string]String
+	Think   *Think
+}
+
+// Feeder is a data source: rows of named columns shared by all clients.
+type Feeder struct {
+	Name  string
+	CSV   String // path, relative to the plan file
+	JSONL String // path, relative to the plan file
+	// Pick is "sequential" (default), "random" or "unique" (each row once).
+	Pick string
+	// OnExhausted applies to "unique" when rows run out: "stop_client"
+	// (default) or "end_run"; "sequential" wraps around.
+	OnExhausted string
+	Pos         Pos
+}
+
+// Scenario is the pattern of requests one client makes.
+type Scenario struct {
+	Name       string
+	Weight     int // share of clients/starts; default 1
+	Steps      []*Step
+	Load       *Load  // optional, overrides Plan.Load for this scenario
+	StartAfter String // "" | duration ("30s") | the name of another scenario (runs after it ends)
+	Pos        Pos
+}
+
+// StepKind tells what a step does.
+type StepKind int
+
+// Step kinds.
+const (
+	StepRequest StepKind = iota
+	StepThink
+	StepGroup
+)
+
+// Step is a request, a pause, or a named group of steps.
+type Step struct {
+	Kind StepKind
+	Pos  Pos
+
+	// StepRequest
+	Method   string // GET POST PUT DELETE PATCH HEAD OPTIONS
+	Path     String // template; relative to base_url, or absolute
+	Name     string // request name in results; default "METHOD path" (path before templates)
+	Headers  map[string]String
+	Query    map[string]String
+	JSON     *String // a JSON document (template), sent with Content-Type: application/json
+	Form     map[string]String
+	Body     *String // template
+	BodyFile String  // path relative to the plan file, sent as is
+	Timeout  time.Duration
+	Extract  []Extract
+	Checks   []Check
+	// AbortOnFail stops the client's scenario iteration when a check fails.
+	AbortOnFail bool
+
+	// StepThink
+	Think *Think
+
+	// StepGroup
+	Group string
+	Steps []*Step
+}
+
+// Think is a pause: Min, or a uniform random duration in [Min, Max]. Parse
+// sets Max = Min for a fixed pause ("2s"); Max 0 also means fixed.
+type Think struct {
+	Min, Max time.Duration
+}
+
+// ExtractFrom is where an extracted value comes from.
+type ExtractFrom int
+
+// Extraction sources.
+const (
+	FromJSON   ExtractFrom = iota // a gjson path, e.g. "json:token" or "json:$.token" ($. is optional)
+	FromRegex                     // the first submatch (or whole match) in the body, "regex:id=(\d+)"
+	FromHeader                    // a response header, "header:X-Request-Id"
+	FromCookie                    // a cookie set by the response, "cookie:session"
+)
+
+// Extract stores a value from a response into a variable for later steps.
+type Extract struct {
+	Var  string
+	From ExtractFrom
+	Expr string
+	Pos  Pos
+}
+
+// CheckKind is what a check tests.
+type CheckKind int
+
+// Check kinds.
+const (
+	CheckStatus       CheckKind = iota // Statuses contains the status
+	CheckBodyContains                  // Expr is a substring of the body
+	CheckBodyRegex                     // Expr matches the body
+	CheckJSONEquals                    // the JSON path Expr equals Value (compared as JSON)
+	CheckJSONExists                    // the JSON path Expr exists
+	CheckMaxLatency                    // latency <= Latency
+	CheckHeader                        // header Expr equals Value (or, with Value "", exists)
+)
+
+// Check is one assertion on a response, counted pass/fail by Name.
+type Check struct {
+	Kind     CheckKind
+	Name     string // e.g. "status is 200"; unique within the step
+	Statuses []int
+	Expr     string
+	Value    string
+	Latency  time.Duration
+	Pos      Pos
+}
+
+// Load is a load shape: closed (Clients > 0) or open (Rate stages).
+//
+// In the open model the stages alone set the length and Duration is 0: Parse
+// turns a constant `rate: 50` with `duration: 1m` into the stages {50, 0s}
+// {50, 1m}, and sets MaxClients to DefaultMaxClients when the file does not.
+type Load struct {
+	// Closed model.
+	Clients    int
+	RampUp     time.Duration
+	Duration   time.Duration
+	Iterations int // per client; 0 = until Duration ends
+	MaxRPS     float64
+	// Open model.
+	Rate       []RateStage
+	MaxClients int
+	Pos        Pos
+}
+
+// Open reports whether l is an open-model load.
+func (l *Load) Open() bool { return len(l.Rate) > 0 }
+
+// RateStage ramps the arrival rate to Target per second over Over.
+type RateStage struct {
+	Target float64
+	Over   time.Duration
+}
+
+// Threshold is a pass/fail expression over the results, e.g. "p99 < 300ms",
+// "checkout.p95 < 500ms", "error_rate < 1%". Expr is parsed by the
+// thresholds package; here it is kept with its position.
+type Threshold struct {
+	Expr String
+}
+
+// Abort stops the run early when Expr holds for For (e.g. error rate > 50% for 10s).
+type Abort struct {
+	Expr String
+	For  time.Duration
+}

@@ -1,0 +1,135 @@
+package plan_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/plan"
+)
+
+// basePlan is a valid plan built in code, as a CLI override would leave it.
+func basePlan() *plan.Plan {
+	at := func(line int) plan.Pos { return plan.Pos{File: "p.yaml", Line: line, Column: 1} }
+	return &plan.Plan{
+		File:    "p.yaml",
+		BaseURL: plan.String{Value: "http://127.0.0.1:8080", Pos: at(1)},
+		Scenarios: []*plan.Scenario{
+			{
+				Name: "browse", Weight: 1, Pos: at(2),
+				Steps: []*plan.Step{
+					{Kind: plan.StepRequest, Method: "GET", Path: plan.String{Value: "/", Pos: at(3)}, Pos: at(3)},
+					{Kind: plan.StepThink, Think: &plan.Think{Min: time.Second}, Pos: at(4)},
+				},
+			},
+			{
+				Name: "buy", Weight: 1, Pos: at(5),
+				Steps: []*plan.Step{
+					{Kind: plan.StepRequest, Method: "POST", Path: plan.String{Value: "/login", Pos: at(6)}, Pos: at(6)},
+				},
+			},
+		},
+		Load: &plan.Load{Clients: 10, Duration: time.Minute, Pos: at(7)},
+		Pos:  at(1),
+	}
+}
+
+func TestValidate(t *testing.T) {
+	open := func(p *plan.Plan) {
+		p.Load = &plan.Load{Rate: []plan.RateStage{{Target: 100, Over: time.Minute}}, MaxClients: 10, Pos: p.Load.Pos}
+	}
+	tests := []struct {
+		name   string
+		change func(p *plan.Plan)
+		want   string // "" = valid
+	}{
+		{"valid closed", func(p *plan.Plan) {}, ""},
+		{"valid open", open, ""},
+		{"CLI set clients to 0", func(p *plan.Plan) { p.Load.Clients = 0 },
+			"p.yaml:7:1: load: clients must be at least 1, got 0"},
+		{"closed load that never ends", func(p *plan.Plan) { p.Load.Duration = 0 },
+			"p.yaml:7:1: load: the closed model needs duration or iterations (per client) to end"},
+		{"ramp-up longer than the run", func(p *plan.Plan) { p.Load.RampUp = 2 * time.Minute },
+			"p.yaml:7:1: load: ramp_up 2m0s is longer than duration 1m0s"},
+		{"NaN max_rps", func(p *plan.Plan) { p.Load.MaxRPS = math.NaN() },
+			"p.yaml:7:1: load: max_rps NaN must be more than 0 (or 0 for no cap)"},
+		{"CLI added clients to an open load", func(p *plan.Plan) { open(p); p.Load.Clients = 5 },
+			"p.yaml:7:1: load: rate and closed-model settings (clients, ramp_up, iterations, max_rps) are both set; a load is closed or open, not both"},
+		{"open load with duration and no max_clients", func(p *plan.Plan) { open(p); p.Load.Duration = time.Second; p.Load.MaxClients = 0 },
+			"p.yaml:7:1: load: duration is not used with rate; the stages set the length\n" +
+				"p.yaml:7:1: load: max_clients must be at least 1, got 0"},
+		{"rate stages of no length", func(p *plan.Plan) { open(p); p.Load.Rate[0].Over = 0 },
+			"p.yaml:7:1: load: the rate stages last 0s in total; want some over > 0"},
+		{"negative target", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = -1 },
+			"p.yaml:7:1: load: rate stage 1: target -1 must be a number >= 0"},
+		{"no load anywhere", func(p *plan.Plan) { p.Load = nil; p.Scenarios[1].Load = &plan.Load{Clients: 1, Iterations: 1} },
+			`p.yaml:2:1: scenario "browse" has no load, and the plan has none; add load: to the plan or to every scenario`},
+		{"no scenarios", func(p *plan.Plan) { p.Scenarios = nil },
+			"p.yaml:1:1: plan has no scenarios; want at least one under scenarios:"},
+		{"duplicate scenario names", func(p *plan.Plan) { p.Scenarios[1].Name = "browse" },
+			`p.yaml:5:1: scenario "browse" is defined twice; first at p.yaml:2:1`},
+		{"weight and steps", func(p *plan.Plan) { p.Scenarios[1].Weight = 0; p.Scenarios[1].Steps = nil },
+			"p.yaml:5:1: scenario \"buy\": weight must be at least 1, got 0\np.yaml:5:1: scenario \"buy\" has no steps"},
+		{"start_after cycle", func(p *plan.Plan) {
+			p.Scenarios[0].StartAfter = plan.String{Value: "buy", Pos: p.Scenarios[0].Pos}
+			p.Scenarios[1].StartAfter = plan.String{Value: "browse", Pos: p.Scenarios[1].Pos}
+		}, "p.yaml:2:1: start_after: scenarios wait for each other in a cycle: browse -> buy -> browse"},
+		{"start_after unknown", func(p *plan.Plan) { p.Scenarios[0].StartAfter = plan.String{Value: "nope", Pos: p.Scenarios[0].Pos} },
+			`p.yaml:2:1: start_after: unknown scenario "nope"; want a duration (30s) or one of: browse, buy`},
+		{"no base_url", func(p *plan.Plan) { p.BaseURL = plan.String{} },
+			`p.yaml:3:1: relative path "/" needs base_url; set base_url: http://host:port or use absolute URLs`},
+		{"bad base_url", func(p *plan.Plan) { p.BaseURL.Value = "ftp://x" },
+			`p.yaml:1:1: base_url: bad URL "ftp://x": want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080`},
+		{"bad method and think", func(p *plan.Plan) {
+			p.Scenarios[0].Steps[0].Method = "FETCH"
+			p.Scenarios[0].Steps[1].Think = &plan.Think{Min: 2 * time.Second, Max: time.Second}
+		}, "p.yaml:3:1: step: bad method \"FETCH\"; want one of: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS\n" +
+			"p.yaml:4:1: think: min 2s is more than max 1s"},
+		{"two bodies", func(p *plan.Plan) {
+			st := p.Scenarios[1].Steps[0]
+			st.Body = &plan.String{Value: "x"}
+			st.Form = map[string]plan.String{"a": {Value: "b"}}
+		}, "p.yaml:6:1: step: a request has at most one of json, form, body, body_file"},
+		{"feeder", func(p *plan.Plan) {
+			p.Data = map[string]*plan.Feeder{"u": {Name: "u", Pick: "shuffle", Pos: plan.Pos{File: "p.yaml", Line: 8, Column: 1}}}
+		}, "p.yaml:8:1: data \"u\": want exactly one of csv: PATH or jsonl: PATH\n" +
+			`p.yaml:8:1: data "u": pick: want sequential, random or unique, got "shuffle"`},
+		{"name clash without positions", func(p *plan.Plan) {
+			p.Vars = map[string]plan.String{"u": {Value: "1"}}
+			p.Data = map[string]*plan.Feeder{"u": {Name: "u", CSV: plan.String{Value: "u.csv"}}}
+		}, `data "u" has the same name as variable "u"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := basePlan()
+			tt.change(p)
+			err := p.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate:\n%v\nwant nil", err)
+			case tt.want != "" && err == nil:
+				t.Errorf("Validate = nil, want\n%s", tt.want)
+			case tt.want != "" && err.Error() != tt.want:
+				t.Errorf("Validate:\n%v\nwant\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPosString(t *testing.T) {
+	tests := []struct {
+		pos  plan.Pos
+		want string
+	}{
+		{plan.Pos{File: "a.yaml", Line: 3, Column: 7}, "a.yaml:3:7"},
+		{plan.Pos{File: "a.yaml", Line: 3}, "a.yaml:3"},
+		{plan.Pos{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.pos.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,272 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"time"
+
+	"github.com/fuka-load/fuka/client"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/feeder"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/tmpl"
+)
+
+// maxCapture bounds the body kept for extraction and checks; the rest is
+// read and counted, not kept.
+const maxCapture = 16 << 20
+
+// Options shape the HTTP transport all clients share.
+type Options struct {
+	Insecure  bool
+	HTTP2     bool
+	MaxConns  int
+	UserAgent string
+}
+
+// Runner binds a Program to a transport and a metrics recorder layout; the
+// engine asks it for clients.
+type Runner struct {
+	prog *Program
+	tr   *http.Transport
+	ua   string
+	open bool
+}
+
+// NewRunner returns a Runner for prog. open tells whether the load is the
+// open model (latency of an iteration's first request is then measured from
+// the intended start).
+func NewRunner(prog *Program, o Options, open bool) *Runner {
+	tr := &http.Transport{
+		Proxy:               nil,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // --insecure
+		MaxIdleConnsPerHost: max(o.MaxConns, 2),
+		DisableCompression:  true,
+		Protocols:           new(http.Protocols),
+	}
+	if o.HTTP2 {
+		tr.Protocols.SetHTTP2(true)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	} else {
+		tr.Protocols.SetHTTP1(true)
+	}
+	return &Runner{prog: prog, tr: tr, ua: o.UserAgent, open: open}
+}
+
+// Names are the request names, by the index used for metrics.
+func (r *Runner) Names() []string { return r.prog.Requests }
+
+// CheckNames are the check names, by index.
+func (r *Runner) CheckNames() []string { return r.prog.Checks }
+
+// Close releases idle connections.
+func (r *Runner) Close() { r.tr.CloseIdleConnections() }
+
+var _ engine.Scenario = (*Runner)(nil)
+
+// Client is one simulated user: its own variables, cookie jar and random
+// source. It is used by one goroutine.
+type Client struct {
+	r      *Runner
+	id     int
+	st     *tmpl.State
+	hc     *http.Client
+	rec    *metrics.Recorder
+	endRun func()
+	buf    []byte
+	body   bytes.Buffer
+}
+
+// NewClient returns client id, recording into rec. endRun ends the whole run
+// (a unique data feeder with on_exhausted: end_run ran out).
+func (r *Runner) NewClient(id int, rec *metrics.Recorder, endRun func()) engine.ScenarioClient {
+	jar, _ := cookiejar.New(nil) // per client: cookies round-trip like a browser's
+	return &Client{
+		r: r, id: id, rec: rec, endRun: endRun,
+		st: r.prog.newState(uint64(id)*0x9e3779b97f4a7c15 + 1),
+		hc: &http.Client{
+			Transport: r.tr, Jar: jar,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Iterate runs the client's scenario once: in the closed model the scenario
+// is chosen by the client's id, in the open model by the start's number seq.
+// intended is when the iteration was due. It returns false when the client
+// must stop (its unique data ran out). Cancelling ctx ends the iteration
+// between requests; a request in flight finishes within its timeout.
+func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) bool {
+	n := int64(c.id)
+	if c.r.open {
+		n = seq
+	}
+	sc := c.r.prog.pick(n)
+	for _, b := range sc.feeders {
+		row, err := b.f.Next(c.st.Rand)
+		if errors.Is(err, feeder.ErrExhausted) {
+			if b.endRun && c.endRun != nil {
+				c.endRun()
+			}
+			return false
+		}
+		for i, slot := range b.slots {
+			if i < len(row) {
+				c.st.Vals[slot] = row[i]
+			}
+		}
+	}
+	first := true
+	for _, s := range sc.steps {
+		if ctx.Err() != nil {
+			return true
+		}
+		switch s.kind {
+		case kThink:
+			d := s.think.Min
+			if s.think.Max > s.think.Min {
+				d += time.Duration(c.st.Rand.Int64N(int64(s.think.Max - s.think.Min)))
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return true
+			}
+		case kRequest:
+			from := time.Time{}
+			if first && c.r.open {
+				from = intended
+			}
+			first = false
+			if ok := c.request(s, from); !ok && s.abortOnFail {
+				return true
+			}
+		}
+	}
+	return true
+}
+
+// request sends one step's request and applies its extractors and checks.
+// It reports whether every check passed.
+func (c *Client) request(s *step, from time.Time) bool {
+	c.buf = s.url.Render(append(c.buf[:0], s.base...), c.st)
+	if len(s.query) > 0 {
+		sep := byte('?')
+		if bytes.IndexByte(c.buf, '?') >= 0 {
+			sep = '&'
+		}
+		for _, q := range s.query {
+			c.buf = append(c.buf, sep)
+			c.buf = append(c.buf, url.QueryEscape(q.key)...)
+			c.buf = append(c.buf, '=')
+			c.buf = append(c.buf, url.QueryEscape(string(q.val.Render(nil, c.st)))...)
+			sep = '&'
+		}
+	}
+	rawURL := string(c.buf)
+	var body []byte
+	switch {
+	case s.body != nil:
+		body = s.body.Render(nil, c.st)
+	case len(s.form) > 0:
+		vals := url.Values{}
+		for _, f := range s.form {
+			vals.Add(f.key, string(f.val.Render(nil, c.st)))
+		}
+		body = []byte(vals.Encode())
+	case s.bodyStatic != nil:
+		body = s.bodyStatic
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
+	if err != nil {
+		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther)
+		return c.failChecks(s)
+	}
+	req.Header.Set("User-Agent", c.r.ua)
+	if s.contentType != "" {
+		req.Header.Set("Content-Type", s.contentType)
+	}
+	for _, h := range s.headers {
+		v := string(h.val.Render(nil, c.st))
+		if http.CanonicalHeaderKey(h.key) == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(h.key, v)
+	}
+	sent := time.Now()
+	if from.IsZero() {
+		from = sent
+	}
+	out := int64(len(rawURL) + len(body))
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.record(s, sent, from, 0, 0, out, client.Classify(err))
+		return c.failChecks(s)
+	}
+	c.body.Reset()
+	var n int64
+	if s.needBody {
+		n, err = c.body.ReadFrom(io.LimitReader(resp.Body, maxCapture))
+		if err == nil {
+			var m int64
+			m, err = io.Copy(io.Discard, resp.Body)
+			n += m
+		}
+	} else {
+		n, err = io.Copy(io.Discard, resp.Body)
+	}
+	resp.Body.Close()
+	if err != nil {
+		kind := client.Classify(err)
+		if kind != metrics.ErrTimeout {
+			kind = metrics.ErrBodyRead
+		}
+		c.record(s, sent, from, 0, n, out, kind)
+		return c.failChecks(s)
+	}
+	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone)
+	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
+	for _, x := range s.extract {
+		x.Apply(r, c.st)
+	}
+	pass := true
+	for i, ck := range s.checks {
+		ok := ck.Apply(r)
+		c.rec.Check(s.checkIdx[i], ok)
+		pass = pass && ok
+	}
+	return pass
+}
+
+// record records one request and returns its latency.
+func (c *Client) record(s *step, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind) time.Duration {
+	now := time.Now()
+	lat := now.Sub(from)
+	c.rec.Record(s.req, metrics.Outcome{
+		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out,
+	})
+	return lat
+}
+
+// failChecks counts every check of a step that got no response as failed.
+func (c *Client) failChecks(s *step) bool {
+	for i := range s.checks {
+		c.rec.Check(s.checkIdx[i], false)
+	}
+	return len(s.checks) == 0
+}

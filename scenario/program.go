@@ -1,0 +1,426 @@
+// Package scenario runs plan files: it compiles a plan.Plan once into a
+// Program (templates, extractors, checks, data feeders, request names), and
+// gives each client its own state — variables, cookie jar, random source —
+// to run its scenario's steps, one request at a time.
+package scenario
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fuka-load/fuka/feeder"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/tmpl"
+)
+
+// Program is a compiled plan, shared read-only by all clients.
+type Program struct {
+	Plan       *plan.Plan
+	names      *tmpl.Names
+	Requests   []string // request names, by index, for metrics
+	Checks     []string // check names ("request name: check name"), by index
+	Groups     map[string][]int
+	scenarios  []*compiled
+	weights    []int // cumulative scenario weights
+	feeders    []*binding
+	varInit    []slotVal // plan vars, set in every new client's state
+	defTimeout time.Duration
+}
+
+type slotVal struct {
+	slot int
+	val  string
+}
+
+// binding is a feeder and the template slots of its columns.
+type binding struct {
+	f           *feeder.Feeder
+	slots       []int // by column
+	endRun      bool  // unique feeder exhausted: end the run (else stop the client)
+	usedByScene map[int]bool
+}
+
+type compiled struct {
+	name    string
+	weight  int
+	steps   []*step
+	feeders []*binding // the feeders its templates use: one row each per iteration
+}
+
+type stepKind int
+
+const (
+	kRequest stepKind = iota
+	kThink
+)
+
+type step struct {
+	kind        stepKind
+	think       plan.Think
+	method      string
+	base        string // base_url, for a relative path
+	url         *tmpl.Template
+	query       []header // appended to the URL, escaped
+	headers     []header
+	form        []header // the body, form-encoded
+	body        *tmpl.Template
+	bodyStatic  []byte
+	contentType string
+	timeout     time.Duration
+	req         int // request name index
+	extract     []*Extractor
+	checks      []*Checker
+	checkIdx    []int
+	abortOnFail bool
+	needBody    bool
+}
+
+type header struct {
+	key string
+	val *tmpl.Template
+}
+
+// Compile turns a parsed plan into a Program. env looks up environment
+// variables (os.LookupEnv in the CLI, a map in tests). Errors are plan.Errors
+// with positions.
+func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	c := &compiler{p: p, env: env, prog: &Program{
+		Plan: p, names: tmpl.NewNames(), Groups: map[string][]int{},
+		defTimeout: p.Defaults.Timeout,
+	}}
+	if c.prog.defTimeout <= 0 {
+		c.prog.defTimeout = 10 * time.Second
+	}
+	c.declare()
+	for _, s := range p.Scenarios {
+		c.scenario(s)
+	}
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i].Pos, c.errs[j].Pos
+			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+		})
+		return nil, c.errs
+	}
+	total := 0
+	for _, s := range c.prog.scenarios {
+		total += s.weight
+		c.prog.weights = append(c.prog.weights, total)
+	}
+	return c.prog, nil
+}
+
+type compiler struct {
+	p        *plan.Plan
+	env      func(string) (string, bool)
+	prog     *Program
+	errs     plan.Errors
+	reqIndex map[string]int
+	feedByNm map[string]*binding
+}
+
+func (c *compiler) errorf(pos plan.Pos, format string, a ...any) {
+	c.errs = append(c.errs, &plan.Error{Pos: pos, Msg: fmt.Sprintf(format, a...)})
+}
+
+// declare registers every name templates may use, before any template is
+// compiled: an extracted variable may be used by a step written above the
+// one that extracts it in another scenario.
+func (c *compiler) declare() {
+	names := c.prog.names
+	keys := make([]string, 0, len(c.p.Vars))
+	for k := range c.p.Vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		c.prog.varInit = append(c.prog.varInit, slotVal{names.Add(k), c.p.Vars[k].Value})
+	}
+	envKeys := make([]string, 0, len(c.p.Env))
+	for k := range c.p.Env {
+		envKeys = append(envKeys, k)
+	}
+	sort.Strings(envKeys)
+	for _, k := range envKeys {
+		v, ok := c.env(k)
+		if !ok {
+			v = c.p.Env[k].Value
+		}
+		c.prog.varInit = append(c.prog.varInit, slotVal{names.Add(k), v})
+	}
+	c.feedByNm = map[string]*binding{}
+	dataNames := make([]string, 0, len(c.p.Data))
+	for k := range c.p.Data {
+		dataNames = append(dataNames, k)
+	}
+	sort.Strings(dataNames)
+	for _, name := range dataNames {
+		fd := c.p.Data[name]
+		var t *feeder.Table
+		var err error
+		switch {
+		case fd.CSV.Value != "":
+			t, err = feeder.ReadCSV(c.p.Resolve(fd.CSV.Value))
+		case fd.JSONL.Value != "":
+			t, err = feeder.ReadJSONL(c.p.Resolve(fd.JSONL.Value))
+		default:
+			err = fmt.Errorf("no csv or jsonl file")
+		}
+		if err != nil {
+			c.errorf(fd.Pos, "data %q: %v", name, err)
+			continue
+		}
+		pick, err := feeder.ParsePick(fd.Pick)
+		if err != nil {
+			c.errorf(fd.Pos, "data %q: %v", name, err)
+			continue
+		}
+		b := &binding{f: feeder.New(name, t, pick), endRun: fd.OnExhausted == "end_run"}
+		for _, col := range t.Columns {
+			b.slots = append(b.slots, names.Add(name+"."+col))
+		}
+		c.feedByNm[name] = b
+		c.prog.feeders = append(c.prog.feeders, b)
+	}
+	var walk func(steps []*plan.Step)
+	walk = func(steps []*plan.Step) {
+		for _, s := range steps {
+			for _, x := range s.Extract {
+				names.Add(x.Var)
+			}
+			walk(s.Steps)
+		}
+	}
+	for _, s := range c.p.Scenarios {
+		walk(s.Steps)
+	}
+	c.reqIndex = map[string]int{}
+}
+
+func (c *compiler) scenario(s *plan.Scenario) {
+	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
+	c.steps(cs, s.Steps, "")
+	// A scenario takes one row of each feeder its templates mention.
+	for _, b := range c.prog.feeders {
+		if c.uses(s, b.f.Name+".") {
+			cs.feeders = append(cs.feeders, b)
+		}
+	}
+	c.prog.scenarios = append(c.prog.scenarios, cs)
+}
+
+// uses reports whether any template string of s mentions prefix.
+func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
+	found := false
+	var walk func(steps []*plan.Step)
+	seen := func(v string) {
+		if strings.Contains(v, prefix) {
+			found = true
+		}
+	}
+	walk = func(steps []*plan.Step) {
+		for _, st := range steps {
+			seen(st.Path.Value)
+			for _, h := range st.Headers {
+				seen(h.Value)
+			}
+			for _, q := range st.Query {
+				seen(q.Value)
+			}
+			for _, f := range st.Form {
+				seen(f.Value)
+			}
+			if st.JSON != nil {
+				seen(st.JSON.Value)
+			}
+			if st.Body != nil {
+				seen(st.Body.Value)
+			}
+			walk(st.Steps)
+		}
+	}
+	walk(s.Steps)
+	return found
+}
+
+func (c *compiler) steps(cs *compiled, steps []*plan.Step, group string) {
+	for _, s := range steps {
+		switch s.Kind {
+		case plan.StepThink:
+			if s.Think != nil {
+				cs.steps = append(cs.steps, &step{kind: kThink, think: *s.Think})
+			}
+		case plan.StepGroup:
+			c.steps(cs, s.Steps, s.Group)
+		case plan.StepRequest:
+			if st := c.request(s, group); st != nil {
+				cs.steps = append(cs.steps, st)
+			}
+		}
+	}
+}
+
+// tmplAt compiles a template string, placing errors at the string's
+// position plus the offset the template package reports.
+func (c *compiler) tmplAt(s plan.String) *tmpl.Template {
+	t, err := tmpl.Compile(s.Value, c.prog.names, c.env)
+	if err != nil {
+		pos := s.Pos
+		msg := err.Error()
+		if te, ok := err.(*tmpl.Error); ok {
+			pos.Column += te.Offset
+			msg = te.Msg
+		}
+		c.errorf(pos, "template %q: %s", s.Value, msg)
+		return nil
+	}
+	return t
+}
+
+func (c *compiler) request(s *plan.Step, group string) *step {
+	st := &step{kind: kRequest, method: s.Method, timeout: s.Timeout, abortOnFail: s.AbortOnFail}
+	if st.timeout <= 0 {
+		st.timeout = c.prog.defTimeout
+	}
+	name := s.Name
+	if name == "" {
+		name = s.Method + " " + s.Path.Value
+	}
+	idx, ok := c.reqIndex[name]
+	if !ok {
+		idx = len(c.prog.Requests)
+		c.reqIndex[name] = idx
+		c.prog.Requests = append(c.prog.Requests, name)
+	}
+	st.req = idx
+	if group != "" {
+		c.prog.Groups[group] = appendUnique(c.prog.Groups[group], idx)
+	}
+
+	// URL: base_url (a literal) + path (a template), unless the path is absolute.
+	if p := s.Path.Value; !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
+		st.base = strings.TrimSuffix(c.p.BaseURL.Value, "/")
+		if !strings.HasPrefix(p, "/") {
+			st.base += "/"
+		}
+	}
+	st.url = c.tmplAt(s.Path)
+	st.query = c.pairs(s.Query)
+
+	hdrs := map[string]plan.String{}
+	for k, v := range c.p.Defaults.Headers {
+		hdrs[k] = v
+	}
+	for k, v := range s.Headers {
+		hdrs[k] = v
+	}
+	keys := make([]string, 0, len(hdrs))
+	for k := range hdrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if t := c.tmplAt(hdrs[k]); t != nil {
+			st.headers = append(st.headers, header{key: k, val: t})
+		}
+	}
+
+	switch {
+	case s.JSON != nil:
+		st.body = c.tmplAt(*s.JSON)
+		st.contentType = "application/json"
+	case len(s.Form) > 0:
+		st.form = c.pairs(s.Form)
+		st.contentType = "application/x-www-form-urlencoded"
+	case s.Body != nil:
+		st.body = c.tmplAt(*s.Body)
+	case s.BodyFile.Value != "":
+		b, err := os.ReadFile(c.p.Resolve(s.BodyFile.Value))
+		if err != nil {
+			c.errorf(s.BodyFile.Pos, "body_file: %v", err)
+		}
+		st.bodyStatic = b
+	}
+
+	for _, x := range s.Extract {
+		ex, err := CompileExtract(x, c.prog.names)
+		if err != nil {
+			c.errorf(x.Pos, "extract %q: %v", x.Var, err)
+			continue
+		}
+		st.extract = append(st.extract, ex)
+		st.needBody = st.needBody || x.From == plan.FromJSON || x.From == plan.FromRegex
+	}
+	for _, ch := range s.Checks {
+		ck, err := CompileCheck(ch)
+		if err != nil {
+			c.errorf(ch.Pos, "check %q: %v", ch.Name, err)
+			continue
+		}
+		st.checks = append(st.checks, ck)
+		st.checkIdx = append(st.checkIdx, len(c.prog.Checks))
+		c.prog.Checks = append(c.prog.Checks, name+": "+ch.Name)
+		switch ch.Kind {
+		case plan.CheckBodyContains, plan.CheckBodyRegex, plan.CheckJSONEquals, plan.CheckJSONExists:
+			st.needBody = true
+		}
+	}
+	return st
+}
+
+// pairs compiles a map of templates in key order (query, form).
+func (c *compiler) pairs(m map[string]plan.String) []header {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []header
+	for _, k := range keys {
+		if t := c.tmplAt(m[k]); t != nil {
+			out = append(out, header{key: k, val: t})
+		}
+	}
+	return out
+}
+
+func appendUnique(s []int, v int) []int {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// pick returns the scenario for a weighted draw n (any non-negative number;
+// successive n spread evenly over the weights).
+func (p *Program) pick(n int64) *compiled {
+	total := int64(p.weights[len(p.weights)-1])
+	r := int(n % total)
+	for i, w := range p.weights {
+		if r < w {
+			return p.scenarios[i]
+		}
+	}
+	return p.scenarios[len(p.scenarios)-1]
+}
+
+// newState is a new client's variables.
+func (p *Program) newState(seed uint64) *tmpl.State {
+	st := tmpl.NewState(p.names, seed)
+	for _, v := range p.varInit {
+		st.Vals[v.slot] = v.val
+	}
+	if st.Rand == nil {
+		st.Rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	}
+	return st
+}
