@@ -50,12 +50,34 @@ type Config struct {
 	Rate       *load.Rate
 	MaxClients int
 
+	// Scenario, when set, replaces Request: each client runs iterations of
+	// a plan's scenarios (net/http path). Iterations bounds them per client
+	// in the closed model (0: until Duration ends).
+	Scenario   Scenario
+	Iterations int
+
 	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
 	Loops int
 	// ForceStd sends through net/http even where the fast path could be used.
 	ForceStd bool
 	// OnTick is called once a second, and once at the end, from one goroutine.
 	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+}
+
+// Scenario makes the clients of a plan run. Implemented by scenario.Runner.
+type Scenario interface {
+	Names() []string      // request names, by the index clients record under
+	CheckNames() []string // check names, by index
+	// NewClient returns client id, which records into rec and may call
+	// endRun to end the whole run early.
+	NewClient(id int, rec *metrics.Recorder, endRun func()) ScenarioClient
+}
+
+// ScenarioClient is one client of a Scenario; one goroutine uses it.
+type ScenarioClient interface {
+	// Iterate runs one iteration: seq numbers the start, intended is when
+	// it was due. It returns false when this client must stop.
+	Iterate(ctx context.Context, seq int64, intended time.Time) (more bool)
 }
 
 // Result is what a run produced.
@@ -66,6 +88,8 @@ type Result struct {
 	PeakClients int
 	Interrupted bool   // the context was cancelled before the load ended
 	Transport   string // "fast" or "net/http"
+	// DataExhausted: a unique data feeder ran out and ended the run.
+	DataExhausted bool
 }
 
 // Open reports whether cfg uses the open model.
@@ -73,6 +97,15 @@ func (c *Config) Open() bool { return c.Rate != nil }
 
 // Validate checks cfg and fills defaults. Errors are meant for the user.
 func (c *Config) Validate() error {
+	if c.Scenario != nil {
+		if c.Open() && c.MaxClients <= 0 {
+			return errors.New("max clients must be > 0")
+		}
+		if !c.Open() && (c.Clients <= 0 || (c.Duration <= 0 && c.Iterations <= 0 && c.Requests <= 0)) {
+			return errors.New("closed model needs clients and a duration or iterations")
+		}
+		return nil
+	}
 	if c.Request == nil {
 		return errors.New("no request")
 	}
@@ -133,11 +166,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
+	ctx, endRun := context.WithCancelCause(ctx)
+	defer endRun(nil)
 	start := time.Now()
 	var srcs []source
 	var recs []*metrics.Recorder
 	transport := "net/http"
-	if !cfg.ForceStd && !cfg.HTTP2 && cfg.Request.URL.Scheme == "http" {
+	names := []string{cfg.Name}
+	var checks []string
+	if cfg.Scenario != nil {
+		names, checks = cfg.Scenario.Names(), cfg.Scenario.CheckNames()
+		rec := metrics.NewRecorder(len(names)).WithChecks(len(checks))
+		srcs = []source{newPool(&cfg, rec, start, func() { endRun(errDataExhausted) })}
+		recs = []*metrics.Recorder{rec}
+	} else if !cfg.ForceStd && !cfg.HTTP2 && cfg.Request.URL.Scheme == "http" {
 		fs, frecs, err := newFastSources(&cfg, loops, start)
 		if err == nil {
 			srcs, recs, transport = fs, frecs, "fast"
@@ -147,10 +189,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if srcs == nil {
 		rec := metrics.NewRecorder(1)
-		srcs = []source{newPool(&cfg, rec, start)}
+		srcs = []source{newPool(&cfg, rec, start, nil)}
 		recs = []*metrics.Recorder{rec}
 	}
-	col := metrics.NewCollector([]string{cfg.Name}, recs)
+	col := metrics.NewCollector(names, recs)
+	if len(checks) > 0 {
+		col.SetChecks(checks)
+	}
 
 	var wg sync.WaitGroup
 	for _, s := range srcs {
@@ -199,11 +244,12 @@ loop:
 		col.Tick(elapsed, activeNow())
 	}
 	res := &Result{
-		Run:         col.Run(),
-		Elapsed:     elapsed,
-		PeakClients: peakOf(srcs, peak),
-		Interrupted: ctx.Err() != nil,
-		Transport:   transport,
+		Run:           col.Run(),
+		Elapsed:       elapsed,
+		PeakClients:   peakOf(srcs, peak),
+		Interrupted:   ctx.Err() != nil && !errors.Is(context.Cause(ctx), errDataExhausted),
+		DataExhausted: errors.Is(context.Cause(ctx), errDataExhausted),
+		Transport:     transport,
 	}
 	for _, s := range srcs {
 		res.Scheduled += s.scheduled()
@@ -219,6 +265,8 @@ func peakOf(srcs []source, sampled int) int {
 	}
 	return max(n, sampled)
 }
+
+var errDataExhausted = errors.New("data rows exhausted")
 
 var errNoFast = errors.New("fast path unavailable")
 

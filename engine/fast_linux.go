@@ -100,7 +100,9 @@ type fastLoop struct {
 }
 
 func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
-	addrs, err := net.DefaultResolver.LookupIPAddr(context.Background(), cfg.Request.URL.Hostname())
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, cfg.Request.URL.Hostname())
 	if err != nil || len(addrs) == 0 {
 		// Let the standard path report DNS failures per request.
 		return nil, nil, errNoFast
@@ -144,7 +146,7 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 		}
 		l := &fastLoop{
 			cfg: cfg, start: start, epfd: epfd, rec: metrics.NewRecorder(1),
-			sa: sa, family: family, wire: wire, head: cfg.Request.Head(),
+			sa: copySockaddr(sa), family: family, wire: wire, head: cfg.Request.Head(),
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
 			open: cfg.Open(), budget: budget,
 		}
@@ -165,6 +167,20 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 	return srcs, recs, nil
 }
 
+// copySockaddr gives each loop its own address: unix.Connect encodes into
+// the Sockaddr it is given, so loops sharing one would race.
+func copySockaddr(sa unix.Sockaddr) unix.Sockaddr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		c := *a
+		return &c
+	case *unix.SockaddrInet6:
+		c := *a
+		return &c
+	}
+	return sa
+}
+
 func (l *fastLoop) now() time.Duration { return time.Since(l.start) }
 
 func (l *fastLoop) active() int      { return int(l.nActive.Load()) }
@@ -178,6 +194,12 @@ func (l *fastLoop) run(ctx context.Context) {
 		now := l.now()
 		l.rec.Lock()
 		if !l.stopping && (ctx.Err() != nil || (planned > 0 && now >= planned)) {
+			// Fix (engine tests): starts that fell due while the loop was
+			// late (descheduled, busy) are sent late or dropped, not lost:
+			// stopping first silently left them out of Scheduled.
+			if l.open {
+				l.schedule(now)
+			}
 			l.stop()
 		}
 		// Fix (engine tests): a closed model bounded only by Requests has no

@@ -17,21 +17,48 @@ type pool struct {
 	cfg    *Config
 	start  time.Time
 	rec    *metrics.Recorder
-	std    *client.Std
+	std    *client.Std // quick mode; nil when running a Scenario
+	endRun func()      // ends the run early (a scenario's data ran out)
 	budget counter
 	nAct   atomic.Int64
 	nSched atomic.Int64
 	nPeak  atomic.Int64 // clients started
 }
 
-func newPool(cfg *Config, rec *metrics.Recorder, start time.Time) *pool {
-	conns := cfg.Clients
-	if cfg.Open() {
-		conns = cfg.MaxClients
+func newPool(cfg *Config, rec *metrics.Recorder, start time.Time, endRun func()) *pool {
+	p := &pool{cfg: cfg, start: start, rec: rec, endRun: endRun}
+	if cfg.Scenario == nil {
+		conns := cfg.Clients
+		if cfg.Open() {
+			conns = cfg.MaxClients
+		}
+		p.std = client.NewStd(cfg.Request, client.Options{
+			Timeout: cfg.Timeout, Insecure: cfg.Insecure, HTTP2: cfg.HTTP2, MaxConns: conns, UserAgent: cfg.UserAgent,
+		})
 	}
-	return &pool{cfg: cfg, start: start, rec: rec, std: client.NewStd(cfg.Request, client.Options{
-		Timeout: cfg.Timeout, Insecure: cfg.Insecure, HTTP2: cfg.HTTP2, MaxConns: conns, UserAgent: cfg.UserAgent,
-	})}
+	return p
+}
+
+// iterator is what one client goroutine runs each time it is given a start:
+// one request in quick mode, one scenario iteration with a plan.
+type iterator interface {
+	Iterate(ctx context.Context, seq int64, intended time.Time) (more bool)
+}
+
+// newClient returns client id's iterator.
+func (p *pool) newClient(id int) iterator {
+	if p.cfg.Scenario != nil {
+		return p.cfg.Scenario.NewClient(id, p.rec, p.endRun)
+	}
+	return quick{p}
+}
+
+// quick is a quick-mode client: the same request every time.
+type quick struct{ p *pool }
+
+func (q quick) Iterate(_ context.Context, _ int64, intended time.Time) bool {
+	q.p.do(intended.Sub(q.p.start))
+	return true
 }
 
 func (p *pool) active() int      { return int(p.nAct.Load()) }
@@ -74,7 +101,9 @@ func (p *pool) do(intended time.Duration) {
 }
 
 func (p *pool) run(ctx context.Context) {
-	defer p.std.CloseIdle()
+	if p.std != nil {
+		defer p.std.CloseIdle()
+	}
 	stop := make(chan struct{})
 	planned := p.cfg.planned()
 	go func() {
@@ -92,11 +121,15 @@ func (p *pool) run(ctx context.Context) {
 		}
 		close(stop)
 	}()
+	// Scenario iterations end between requests when the load stops.
+	stopCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-stop; cancel() }()
 	var wg sync.WaitGroup
 	if p.cfg.Open() {
-		p.runOpen(stop, &wg)
+		p.runOpen(stopCtx, stop, &wg)
 	} else {
-		p.runClosed(stop, &wg)
+		p.runClosed(stopCtx, stop, &wg)
 	}
 	wg.Wait()
 	select {
@@ -106,7 +139,7 @@ func (p *pool) run(ctx context.Context) {
 	}
 }
 
-func (p *pool) runClosed(stop chan struct{}, wg *sync.WaitGroup) {
+func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
 	ramp := load.Ramp{Clients: p.cfg.Clients, Over: p.cfg.RampUp}
 	capper := load.Cap{PerSecond: p.cfg.MaxRPS}
 	for k := 0; k < p.cfg.Clients; k++ {
@@ -116,32 +149,44 @@ func (p *pool) runClosed(stop chan struct{}, wg *sync.WaitGroup) {
 		wg.Add(1)
 		p.nAct.Add(1)
 		p.nPeak.Add(1)
-		go func() {
+		go func(k int) {
 			defer wg.Done()
 			defer p.nAct.Add(-1)
-			for {
+			cl := p.newClient(k)
+			for n := 0; p.cfg.Iterations <= 0 || n < p.cfg.Iterations; n++ {
 				i, ok := p.budget.take(p.cfg.Requests)
 				if !ok || !p.sleepUntil(capper.Offset(i), stop) {
 					return
 				}
-				p.do(0)
+				if !cl.Iterate(ctx, i, time.Now()) {
+					return
+				}
 			}
-		}()
+		}(k)
 	}
 }
 
-func (p *pool) runOpen(stop chan struct{}, wg *sync.WaitGroup) {
-	work := make(chan time.Duration) // unbuffered: a send succeeds only if a client is free
+func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
+	type start struct {
+		seq int64
+		t   time.Duration
+	}
+	work := make(chan start) // unbuffered: a send succeeds only if a client is free
 	spawned := 0
 	defer close(work)
 	for i := int64(0); ; i++ {
 		t, ok := p.cfg.Rate.Offset(i)
-		if !ok || !p.sleepUntil(t, stop) {
+		if !ok {
+			return
+		}
+		// Fix (engine tests): a start already due when the stop is seen
+		// (this goroutine ran late) is still scheduled, not silently lost.
+		if !p.sleepUntil(t, stop) && time.Since(p.start) < t {
 			return
 		}
 		p.nSched.Add(1)
 		select {
-		case work <- t:
+		case work <- start{i, t}:
 			continue
 		default:
 		}
@@ -152,17 +197,21 @@ func (p *pool) runOpen(stop chan struct{}, wg *sync.WaitGroup) {
 		spawned++
 		p.nPeak.Store(int64(spawned))
 		wg.Add(1)
-		go func(first time.Duration) {
+		go func(id int, first start) {
 			defer wg.Done()
-			for t := first; ; {
+			cl := p.newClient(id)
+			for s := first; ; {
 				p.nAct.Add(1)
-				p.do(t)
+				more := cl.Iterate(ctx, s.seq, p.start.Add(s.t))
 				p.nAct.Add(-1)
+				if !more {
+					return // this client is done (its data ran out); others go on
+				}
 				var ok bool
-				if t, ok = <-work; !ok {
+				if s, ok = <-work; !ok {
 					return
 				}
 			}
-		}(t)
+		}(spawned-1, start{i, t})
 	}
 }

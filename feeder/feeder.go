@@ -179,4 +179,3 @@ func (f *Feeder) Next(r *rand.Rand) ([]string, error) {
 // Used reports how many rows were taken so far (for unique feeders, the
 // number handed out).
 func (f *Feeder) Used() int64 { return f.next.Load() }
-

@@ -93,7 +93,7 @@ type Summary struct {
 	Status      map[string]int64 `json:"status"`       // see StatusKey; non-zero codes only
 	Errors      ErrorCounts      `json:"errors"`       // every kind, zeros included
 
-	ByName   []NameSummary `json:"requests_by_name"`
+	ByName []NameSummary `json:"requests_by_name"`
 	// Checks are a plan's named checks (absent in quick mode).
 	Checks []CheckSummary `json:"checks,omitempty"`
 	// Thresholds are a plan's thresholds as evaluated on this run (absent

@@ -27,7 +27,6 @@ var (
 	buildErr  error
 )
 
-
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
