@@ -56,12 +56,25 @@ type Config struct {
 	Scenario   Scenario
 	Iterations int
 
+	// Parts, when set (with Scenario), run several scenarios at once, each
+	// with its own load and start: plans whose scenarios have their own
+	// load and start_after. Each part's Scenario, load fields and Timeout
+	// are used; the top-level load fields are ignored.
+	Parts []Part
+
 	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
 	Loops int
 	// ForceStd sends through net/http even where the fast path could be used.
 	ForceStd bool
 	// OnTick is called once a second, and once at the end, from one goroutine.
 	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+}
+
+// Part is one scenario's load within a run of several (see Config.Parts).
+type Part struct {
+	Config
+	Delay time.Duration // start this long after the run starts
+	After int           // or, when >= 0, when part After has ended
 }
 
 // Scenario makes the clients of a plan run. Implemented by scenario.Runner.
@@ -97,6 +110,14 @@ func (c *Config) Open() bool { return c.Rate != nil }
 
 // Validate checks cfg and fills defaults. Errors are meant for the user.
 func (c *Config) Validate() error {
+	if len(c.Parts) > 0 {
+		for i := range c.Parts {
+			if c.Parts[i].Scenario == nil {
+				return fmt.Errorf("part %d: no scenario", i)
+			}
+		}
+		return nil
+	}
 	if c.Scenario != nil {
 		if c.Open() && c.MaxClients <= 0 {
 			return errors.New("max clients must be > 0")
@@ -174,7 +195,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	transport := "net/http"
 	names := []string{cfg.Name}
 	var checks []string
-	if cfg.Scenario != nil {
+	if len(cfg.Parts) > 0 {
+		names, checks = cfg.Parts[0].Scenario.Names(), cfg.Parts[0].Scenario.CheckNames()
+		done := make([]chan struct{}, len(cfg.Parts))
+		for i := range done {
+			done[i] = make(chan struct{})
+		}
+		for i := range cfg.Parts {
+			pc := &cfg.Parts[i].Config
+			if err := pc.Validate(); err != nil {
+				return nil, fmt.Errorf("part %d: %w", i, err)
+			}
+			pc.UserAgent = cfg.UserAgent
+			rec := metrics.NewRecorder(len(names)).WithChecks(len(checks))
+			pl := newPool(pc, rec, start, func() { endRun(errDataExhausted) })
+			ps := &partSource{pool: pl, delay: cfg.Parts[i].Delay, done: done[i]}
+			if a := cfg.Parts[i].After; a >= 0 && a < len(done) && a != i {
+				ps.after = done[a]
+			}
+			srcs = append(srcs, ps)
+			recs = append(recs, rec)
+		}
+	} else if cfg.Scenario != nil {
 		names, checks = cfg.Scenario.Names(), cfg.Scenario.CheckNames()
 		rec := metrics.NewRecorder(len(names)).WithChecks(len(checks))
 		srcs = []source{newPool(&cfg, rec, start, func() { endRun(errDataExhausted) })}
@@ -255,6 +297,38 @@ loop:
 		res.Scheduled += s.scheduled()
 	}
 	return res, nil
+}
+
+// partSource runs a pool once its start condition holds.
+type partSource struct {
+	*pool
+	delay time.Duration
+	after <-chan struct{}
+	done  chan struct{}
+}
+
+func (s *partSource) run(ctx context.Context) {
+	defer close(s.done)
+	if s.after != nil {
+		select {
+		case <-s.after:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if s.delay > 0 {
+		t := time.NewTimer(time.Until(s.start.Add(s.delay)))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+	// The part's own clock starts now: its ramp-up, rate stages and duration
+	// are measured from here.
+	s.start = time.Now()
+	s.pool.run(ctx)
 }
 
 // peakOf is the larger of the sampled peak and what the sources counted.

@@ -465,7 +465,7 @@ func TestWriteTextLines(t *testing.T) {
 			meta: shopMeta(),
 			run:  shopRun(),
 			want: []string{
-				"fuka attack  shop  http://127.0.0.1:8080   open model, rate 100:10s, 20 clients (max 50), 10s\n",
+				"fuka run  shop  http://127.0.0.1:8080   open model, rate 100:10s, 20 clients (max 50), 10s\n",
 				"(requested 106/s, achieved 94.3%)",
 				"  failed       5 (2.00%)    dropped 15 (5.66% of scheduled)\n",
 				"(measured from the intended start: open model, no coordinated omission)\n",

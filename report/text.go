@@ -106,9 +106,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 //	fuka attack  GET http://127.0.0.1:8080/   closed model, 64 clients, 10s
 func (s *Summary) headline() string {
 	var b strings.Builder
-	b.WriteString("fuka attack  ")
 	if s.Name != "" {
-		b.WriteString(s.Name + "  ")
+		b.WriteString("fuka run  " + s.Name + "  ") // a plan
+	} else {
+		b.WriteString("fuka attack  ")
 	}
 	if s.Method != "" {
 		b.WriteString(s.Method + " ")

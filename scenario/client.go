@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -37,6 +38,21 @@ type Runner struct {
 	tr   *http.Transport
 	ua   string
 	open bool
+	only *compiled // when set, every client runs this scenario
+}
+
+// Only returns a Runner whose clients all run the named scenario (a plan
+// whose scenarios have their own loads runs one such Runner per scenario).
+// open tells whether that scenario's load is the open model.
+func (r *Runner) Only(name string, open bool) (*Runner, error) {
+	for _, sc := range r.prog.scenarios {
+		if sc.name == name {
+			c := *r
+			c.only, c.open = sc, open
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("no scenario %q", name)
 }
 
 // NewRunner returns a Runner for prog. open tells whether the load is the
@@ -107,7 +123,10 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 	if c.r.open {
 		n = seq
 	}
-	sc := c.r.prog.pick(n)
+	sc := c.r.only
+	if sc == nil {
+		sc = c.r.prog.pick(n)
+	}
 	for _, b := range sc.feeders {
 		row, err := b.f.Next(c.st.Rand)
 		if errors.Is(err, feeder.ErrExhausted) {

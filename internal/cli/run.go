@@ -162,7 +162,7 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version()}
 	l := c.plan.Load
 	if l == nil {
-		return cfg, meta, errors.New("this plan gives each scenario its own load; fuka run supports a plan-level load for now (see docs/plan.md)")
+		return cfg, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
 	}
 	lc := *l
 	fl := cmd.Flags()
@@ -216,25 +216,110 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 	return cfg, meta, nil
 }
 
+// partsConfig builds a run of several parts, one per scenario with its own
+// load, started at once, after a delay, or after another scenario ends.
+func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Meta, error) {
+	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version(), Model: "mixed"}
+	var cfg engine.Config
+	index := map[string]int{}
+	for i, sc := range c.plan.Scenarios {
+		index[sc.Name] = i
+	}
+	var ends []time.Duration // each part's planned end, when known
+	for _, sc := range c.plan.Scenarios {
+		l := sc.Load
+		if l == nil {
+			return cfg, meta, fmt.Errorf("%s: scenario %q has no load and the plan has none", sc.Pos, sc.Name)
+		}
+		var part engine.Part
+		part.After = -1
+		r, err := runner.Only(sc.Name, l.Open())
+		if err != nil {
+			return cfg, meta, err
+		}
+		part.Scenario = r
+		if l.Open() {
+			stages := make([]load.Stage, len(l.Rate))
+			for i, s := range l.Rate {
+				stages[i] = load.Stage{Target: s.Target, Over: s.Over}
+			}
+			rate, err := load.NewRate(0, stages)
+			if err != nil {
+				return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
+			}
+			part.Rate, part.MaxClients = &rate, max(l.MaxClients, 1)
+		} else {
+			part.Clients, part.RampUp, part.Duration, part.Iterations, part.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
+		}
+		delay, after := sc.After()
+		part.Delay = delay
+		begin := delay
+		if after != "" {
+			part.After = index[after]
+			begin = -1
+			if part.After < len(ends) && ends[part.After] >= 0 {
+				begin = ends[part.After]
+			}
+		}
+		end := time.Duration(-1)
+		if d := part.Config.Duration; l.Open() {
+			end = begin + part.Rate.Duration()
+		} else if d > 0 && part.Iterations == 0 {
+			end = begin + d
+		}
+		if begin < 0 {
+			end = -1
+		}
+		ends = append(ends, end)
+		meta.Clients += part.Clients
+		meta.MaxClients += part.MaxClients
+		cfg.Parts = append(cfg.Parts, part)
+	}
+	for _, e := range ends {
+		if e < 0 {
+			meta.Planned = 0
+			break
+		}
+		meta.Planned = max(meta.Planned, e)
+	}
+	meta.LatencyFrom = report.FromSend
+	return cfg, meta, nil
+}
+
 var errAborted = errors.New("abort_when fired")
 
 func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
 	if f.output != "text" && f.output != "json" {
 		return fmt.Errorf("--output %q: want text or json", f.output)
 	}
-	cfg, meta, err := loadConfig(c, f, cmd)
-	if err != nil {
-		return err
+	opts := scenario.Options{Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
+	var cfg engine.Config
+	var meta report.Meta
+	var err error
+	if c.plan.Load != nil {
+		cfg, meta, err = loadConfig(c, f, cmd)
+		if err != nil {
+			return err
+		}
+		opts.MaxConns = cfg.Clients
+		if cfg.Rate != nil {
+			opts.MaxConns = cfg.MaxClients
+		}
+		runner := scenario.NewRunner(c.prog, opts, cfg.Rate != nil)
+		defer runner.Close()
+		cfg.Scenario = runner
+	} else {
+		if cmd.Flags().Changed("clients") || cmd.Flags().Changed("duration") || f.rate != "" || cmd.Flags().Changed("max-clients") {
+			return errors.New("--clients, --duration, --rate and --max-clients override a plan-level load; this plan gives each scenario its own")
+		}
+		opts.MaxConns = 1000
+		runner := scenario.NewRunner(c.prog, opts, false)
+		defer runner.Close()
+		cfg, meta, err = partsConfig(c, runner)
+		if err != nil {
+			return err
+		}
 	}
-	maxConns := cfg.Clients
-	if cfg.Rate != nil {
-		maxConns = cfg.MaxClients
-	}
-	runner := scenario.NewRunner(c.prog, scenario.Options{
-		Insecure: f.insecure, HTTP2: f.http2, MaxConns: maxConns, UserAgent: "fuka/" + version(),
-	}, cfg.Rate != nil)
-	defer runner.Close()
-	cfg.Scenario = runner
 	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
 
 	ctx, abort := context.WithCancelCause(ctx)
