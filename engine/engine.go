@@ -49,6 +49,10 @@ type Config struct {
 	// Open model.
 	Rate       *load.Rate
 	MaxClients int
+	// Resolution is how finely the fast path times open-model starts:
+	// starts due within one step go out together at its end. 0: each start
+	// at its own time (most wake-ups).
+	Resolution time.Duration
 
 	// Scenario, when set, replaces Request: each client runs iterations of
 	// a plan's scenarios (net/http path). Iterations bounds them per client
@@ -185,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	loops := cfg.Loops
 	if loops <= 0 {
-		loops = runtime.GOMAXPROCS(0)
+		loops = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
 	}
 	ctx, endRun := context.WithCancelCause(ctx)
 	defer endRun(nil)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type attackFlags struct {
 	maxRPS     float64
 	rate       string
 	maxClients int
+	resolution time.Duration
 	method     string
 	headers    []string
 	body       string
@@ -40,6 +42,7 @@ type attackFlags struct {
 	jsonOut    string
 	name       string
 	quiet      bool
+	cpuProfile string
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -85,6 +88,17 @@ percentiles (no coordinated omission).`,
 			if err != nil {
 				return err
 			}
+			if f.cpuProfile != "" {
+				pf, err := os.Create(f.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer pf.Close()
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return execute(cmd.Context(), stdio, cfg, meta, outputs{format: f.output, jsonOut: f.jsonOut, quiet: f.quiet})
 		},
 	}
@@ -97,6 +111,7 @@ percentiles (no coordinated omission).`,
 	fl.Float64Var(&f.maxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
 	fl.StringVar(&f.rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
 	fl.IntVar(&f.maxClients, "max-clients", 10000, "open model: most clients (connections) in flight")
+	fl.DurationVar(&f.resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
 	fl.StringVarP(&f.method, "method", "m", "GET", "HTTP method: "+strings.Join(client.Methods, " "))
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'Key: Value' (repeatable)")
 	fl.StringVarP(&f.body, "body", "b", "", "request body")
@@ -108,6 +123,8 @@ percentiles (no coordinated omission).`,
 	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON summary to this file")
 	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to this file (for fuka's developers)")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -166,7 +183,10 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		if err != nil {
 			return zero, meta, fmt.Errorf("--rate: %w", err)
 		}
-		cfg.Rate, cfg.MaxClients = &r, f.maxClients
+		if f.resolution < 0 || f.resolution > time.Second {
+			return zero, meta, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)
+		}
+		cfg.Rate, cfg.MaxClients, cfg.Resolution = &r, f.maxClients, f.resolution
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
 		meta.Planned, meta.Rate, meta.MaxClients = r.Duration(), f.rate, f.maxClients
 		if !strings.Contains(f.rate, ":") {
