@@ -2,10 +2,10 @@ package scenario
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -195,6 +195,8 @@ func (c *Client) request(s *step, from time.Time) bool {
 	switch {
 	case s.body != nil:
 		body = s.body.Render(nil, c.st)
+	case s.json != nil:
+		body = s.json.render(nil, c.st) // fix (e2e tests): see program.go, jsonBody
 	case len(s.form) > 0:
 		vals := url.Values{}
 		for _, f := range s.form {

@@ -5,6 +5,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -23,6 +24,7 @@ type Program struct {
 	names      *tmpl.Names
 	Requests   []string // request names, by index, for metrics
 	Checks     []string // check names ("request name: check name"), by index
+	checkReq   []int    // the request name index of each check
 	Groups     map[string][]int
 	scenarios  []*compiled
 	weights    []int // cumulative scenario weights
@@ -38,10 +40,9 @@ type slotVal struct {
 
 // binding is a feeder and the template slots of its columns.
 type binding struct {
-	f           *feeder.Feeder
-	slots       []int // by column
-	endRun      bool  // unique feeder exhausted: end the run (else stop the client)
-	usedByScene map[int]bool
+	f      *feeder.Feeder
+	slots  []int // by column
+	endRun bool  // unique feeder exhausted: end the run (else stop the client)
 }
 
 type compiled struct {
@@ -68,6 +69,7 @@ type step struct {
 	headers     []header
 	form        []header // the body, form-encoded
 	body        *tmpl.Template
+	json        *jsonBody // json: body (templates inside its strings)
 	bodyStatic  []byte
 	contentType string
 	timeout     time.Duration
@@ -207,6 +209,7 @@ func (c *compiler) declare() {
 func (c *compiler) scenario(s *plan.Scenario) {
 	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
 	c.steps(cs, s.Steps, "")
+	cs.steps = c.defaultThink(cs.steps)
 	// A scenario takes one row of each feeder its templates mention.
 	for _, b := range c.prog.feeders {
 		if c.uses(s, b.f.Name+".") {
@@ -214,6 +217,27 @@ func (c *compiler) scenario(s *plan.Scenario) {
 		}
 	}
 	c.prog.scenarios = append(c.prog.scenarios, cs)
+}
+
+// defaultThink puts defaults.think after every request that is not
+// followed by a think step of its own (the last request too: the pause
+// then comes before the next iteration).
+//
+// Fix (e2e tests): defaults.think was parsed and documented but never
+// applied.
+func (c *compiler) defaultThink(steps []*step) []*step {
+	d := c.p.Defaults.Think
+	if d == nil || (d.Min <= 0 && d.Max <= 0) {
+		return steps
+	}
+	out := make([]*step, 0, 2*len(steps))
+	for i, st := range steps {
+		out = append(out, st)
+		if st.kind == kRequest && (i+1 == len(steps) || steps[i+1].kind != kThink) {
+			out = append(out, &step{kind: kThink, think: *d})
+		}
+	}
+	return out
 }
 
 // uses reports whether any template string of s mentions prefix.
@@ -247,6 +271,11 @@ func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 		}
 	}
 	walk(s.Steps)
+	// Fix (e2e tests): default headers are rendered into every request, so
+	// a column used only there ({{ users.token }}) must take a row too.
+	for _, h := range c.p.Defaults.Headers {
+		seen(h.Value)
+	}
 	return found
 }
 
@@ -334,7 +363,11 @@ func (c *compiler) request(s *plan.Step, group string) *step {
 
 	switch {
 	case s.JSON != nil:
-		st.body = c.tmplAt(*s.JSON)
+		// Fix (e2e tests): the json: document is JSON text, so compiling it
+		// as one template broke templates with string literals ("{{ upper \"b\" }}"
+		// arrived as {{ upper \"b\" }}) and sent rendered values unescaped
+		// (a " or \ in a CSV value made the body invalid JSON).
+		st.json = c.jsonBody(*s.JSON)
 		st.contentType = "application/json"
 	case len(s.Form) > 0:
 		st.form = c.pairs(s.Form)
@@ -367,6 +400,7 @@ func (c *compiler) request(s *plan.Step, group string) *step {
 		st.checks = append(st.checks, ck)
 		st.checkIdx = append(st.checkIdx, len(c.prog.Checks))
 		c.prog.Checks = append(c.prog.Checks, name+": "+ch.Name)
+		c.prog.checkReq = append(c.prog.checkReq, idx)
 		switch ch.Kind {
 		case plan.CheckBodyContains, plan.CheckBodyRegex, plan.CheckJSONEquals, plan.CheckJSONExists:
 			st.needBody = true
@@ -423,4 +457,95 @@ func (p *Program) newState(seed uint64) *tmpl.State {
 		st.Rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	}
 	return st
+}
+
+// jsonBody is a json: body: JSON text with templates inside its strings.
+// lits[i] comes before parts[i]; there is one more literal than parts.
+type jsonBody struct {
+	lits  [][]byte
+	parts []*tmpl.Template
+}
+
+// jsonBody splits a json: document (valid JSON text from the parser) at
+// every string that holds a template. Such a string is unescaped before it
+// is compiled, and what it renders is escaped back into the JSON string.
+func (c *compiler) jsonBody(s plan.String) *jsonBody {
+	j := &jsonBody{}
+	doc, last := s.Value, 0
+	for i := 0; i < len(doc); i++ {
+		if doc[i] != '"' {
+			continue
+		}
+		end := i + 1
+		for end < len(doc) && doc[end] != '"' {
+			if doc[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		raw := doc[i:min(end+1, len(doc))]
+		var str string
+		if strings.Contains(raw, "{{") && json.Unmarshal([]byte(raw), &str) == nil {
+			t, err := tmpl.Compile(str, c.prog.names, c.env)
+			if err != nil {
+				msg := err.Error()
+				if te, ok := err.(*tmpl.Error); ok {
+					msg = te.Msg
+				}
+				c.errorf(s.Pos, "json: template %q: %s", str, msg)
+				return nil
+			}
+			j.lits = append(j.lits, []byte(doc[last:i+1]))
+			j.parts = append(j.parts, t)
+			last = end // the closing quote starts the next literal
+		}
+		i = end
+	}
+	j.lits = append(j.lits, []byte(doc[last:]))
+	return j
+}
+
+// render appends the body to dst.
+func (j *jsonBody) render(dst []byte, st *tmpl.State) []byte {
+	for i, t := range j.parts {
+		dst = append(dst, j.lits[i]...)
+		at := len(dst)
+		dst = t.Render(dst, st)
+		if needsJSONEscape(dst[at:]) {
+			raw := append([]byte(nil), dst[at:]...)
+			dst = appendJSONEscaped(dst[:at], raw)
+		}
+	}
+	return append(dst, j.lits[len(j.parts)]...)
+}
+
+func needsJSONEscape(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// appendJSONEscaped appends b escaped for the inside of a JSON string.
+func appendJSONEscaped(dst, b []byte) []byte {
+	const hex = "0123456789abcdef"
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }

@@ -1,0 +1,79 @@
+package scenario_test
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/scenario"
+)
+
+// The issue's budget: a 3-step scenario with templating, JSON extraction and
+// a check costs at most 1.5× the generator CPU per request of a plain GET.
+// Both benchmarks run one client's Iterate against the same minimal local
+// server and report ns/req (wall), cpu-ns/req (process CPU time, steadier
+// on a busy machine) and allocs/req; compare them, do not assert. The
+// server runs in the same process, so its CPU and allocations are included
+// in both.
+
+const benchPlain = `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /items
+load: { clients: 1, iterations: 1 }
+`
+
+const bench3Steps = `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /items?page={{ randInt 1 10 }}
+        extract: { id: "json:id" }
+        check: { status: 200 }
+      - post: /cart
+        json: { id: "{{ id }}", qty: 1 }
+      - get: /items/{{ id }}
+load: { clients: 1, iterations: 1 }
+`
+
+func BenchmarkPlainGET(b *testing.B)       { benchScenario(b, benchPlain, 1) }
+func BenchmarkScenario3Steps(b *testing.B) { benchScenario(b, bench3Steps, 3) }
+
+func benchScenario(b *testing.B, src string, steps int) {
+	body := []byte(`{"id":"7","name":"widget","price":9.5}`)
+	srv := server(b, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+	prog := compile(b, writePlan(b, srv.URL, src, nil))
+	runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 1, UserAgent: "fuka-bench"}, false)
+	defer runner.Close()
+	rec := metrics.NewRecorder(len(runner.Names())).WithChecks(len(runner.CheckNames()))
+	cl := runner.NewClient(0, rec, nil)
+	ctx := context.Background()
+	cl.Iterate(ctx, 0, time.Now()) // connect outside the measurement
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var n int64
+	for b.Loop() {
+		cl.Iterate(ctx, n, time.Now())
+		n++
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&after)
+	reqs := float64(n) * float64(steps)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/reqs, "ns/req")
+	b.ReportMetric(float64(cpu.Nanoseconds())/reqs, "cpu-ns/req")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/reqs, "allocs/req")
+}
