@@ -216,6 +216,18 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 	return cfg, meta, nil
 }
 
+// ownLoads reports whether any scenario has its own load or start: then
+// each scenario runs as its own part (see partsConfig) instead of sharing
+// the plan's load by weight.
+func ownLoads(p *plan.Plan) bool {
+	for _, sc := range p.Scenarios {
+		if sc.Load != nil || sc.StartAfter.Value != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // partsConfig builds a run of several parts, one per scenario with its own
 // load, started at once, after a delay, or after another scenario ends.
 func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Meta, error) {
@@ -228,6 +240,9 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 	var ends []time.Duration // each part's planned end, when known
 	for _, sc := range c.plan.Scenarios {
 		l := sc.Load
+		if l == nil {
+			l = c.plan.Load // the plan's load is every such scenario's default
+		}
 		if l == nil {
 			return cfg, meta, fmt.Errorf("%s: scenario %q has no load and the plan has none", sc.Pos, sc.Name)
 		}
@@ -296,7 +311,7 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 	var cfg engine.Config
 	var meta report.Meta
 	var err error
-	if c.plan.Load != nil {
+	if c.plan.Load != nil && !ownLoads(c.plan) {
 		cfg, meta, err = loadConfig(c, f, cmd)
 		if err != nil {
 			return err
@@ -310,7 +325,7 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		cfg.Scenario = runner
 	} else {
 		if cmd.Flags().Changed("clients") || cmd.Flags().Changed("duration") || f.rate != "" || cmd.Flags().Changed("max-clients") {
-			return errors.New("--clients, --duration, --rate and --max-clients override a plan-level load; this plan gives each scenario its own")
+			return errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
 		}
 		opts.MaxConns = 1000
 		runner := scenario.NewRunner(c.prog, opts, false)
