@@ -183,7 +183,7 @@ func badByte(src []byte) int {
 	return -1
 }
 
-var planKeys = []string{"name", "base_url", "vars", "env", "defaults", "data", "scenarios", "load", "thresholds", "abort_when"}
+var planKeys = []string{"name", "base_url", "vars", "env", "defaults", "data", "scenarios", "load", "thresholds", "abort_when", "monitor", "profile"}
 
 func (ps *parser) plan(root *yaml.Node) *Plan {
 	p := &Plan{File: ps.file, Pos: ps.pos(root)}
@@ -217,6 +217,10 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 			p.Thresholds = ps.thresholds(e.V)
 		case "abort_when":
 			p.AbortWhen = ps.aborts(e.V)
+		case "monitor":
+			p.Monitor = ps.monitor(e.V)
+		case "profile":
+			p.Profile = ps.profiles(e.V)
 		default:
 			ps.unknown(e, "plan", planKeys)
 		}
@@ -537,6 +541,127 @@ func (ps *parser) aborts(n *yaml.Node) []Abort {
 			continue
 		}
 		out = append(out, a)
+	}
+	return out
+}
+
+var profileKeys = []string{"pprof", "at", "seconds", "kinds"}
+
+// monitor reads the monitor: list: `local`, or one-key mappings such as
+// {agent: HOST:PORT, token_file: F}, {process: nginx}, {nginx: URL},
+// {postgres: DSN}, {redis: ADDR}, {prometheus: URL, keep: [names]}.
+func (ps *parser) monitor(n *yaml.Node) []MonitorSource {
+	items, _ := ps.list(n, "monitor")
+	var out []MonitorSource
+	for _, it := range items {
+		if it.Kind == yaml.ScalarNode && !isNull(it) {
+			if it.Value != "local" {
+				ps.errorf(it, "monitor: unknown source %q; want local, or a mapping with one of: %s", it.Value, strings.Join(MonitorKinds[1:], ", "))
+				continue
+			}
+			out = append(out, MonitorSource{Kind: "local", Pos: ps.pos(it)})
+			continue
+		}
+		es, ok := ps.mapping(it, "monitor")
+		if !ok {
+			continue
+		}
+		src := MonitorSource{Pos: ps.pos(it)}
+		for _, e := range es {
+			switch e.Key {
+			case "agent", "process", "prometheus", "nginx", "postgres", "redis":
+				if src.Kind != "" {
+					ps.errorf(e.K, "monitor: %q and %q in one entry; give one source per entry", src.Kind, e.Key)
+					continue
+				}
+				src.Kind = e.Key
+				src.Target, _ = ps.nonEmpty(e.Key, e.V)
+			case "local":
+				ps.errorf(e.K, "monitor: write local as a plain list item: - local")
+			case "keep":
+				items, ok := ps.list(e.V, "keep")
+				if !ok {
+					continue
+				}
+				for _, k := range items {
+					if s, ok := ps.nonEmpty("keep", k); ok {
+						src.Keep = append(src.Keep, s.Value)
+					}
+				}
+			case "token_file":
+				if s, ok := ps.nonEmpty("token_file", e.V); ok {
+					src.TokenFile = s
+					ps.fileExists(s, "token file")
+				}
+			default:
+				ps.unknown(e, "monitor source", append(append([]string{}, MonitorKinds[1:]...), "keep", "token_file"))
+			}
+		}
+		switch {
+		case src.Kind == "":
+			ps.errorf(it, "monitor: entry names no source; want one of: %s", strings.Join(MonitorKinds[1:], ", "))
+			continue
+		case len(src.Keep) > 0 && src.Kind != "prometheus":
+			ps.errorf(it, "monitor: keep is for prometheus sources")
+		case src.TokenFile.Value != "" && src.Kind != "agent":
+			ps.errorf(it, "monitor: token_file is for agent sources")
+		case src.Kind == "agent" && src.TokenFile.Value == "":
+			ps.errorf(it, "monitor: agent %q needs token_file (the file the agent was started with)", src.Target.Value)
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// profiles reads the profile: list of {pprof: URL, at, seconds, kinds}.
+func (ps *parser) profiles(n *yaml.Node) []ProfileSpec {
+	items, _ := ps.list(n, "profile")
+	var out []ProfileSpec
+	for _, it := range items {
+		es, ok := ps.mapping(it, "profile")
+		if !ok {
+			continue
+		}
+		sp := ProfileSpec{Pos: ps.pos(it)}
+		for _, e := range es {
+			switch e.Key {
+			case "pprof":
+				sp.URL, _ = ps.nonEmpty("pprof", e.V)
+			case "at":
+				sp.At, _ = ps.nonEmpty("at", e.V)
+			case "seconds":
+				if v, ok := ps.integer("seconds", e.V); ok {
+					if v < 1 || v > 600 {
+						ps.errorf(e.V, "seconds: want 1 to 600, got %d", v)
+					}
+					sp.Seconds = v
+				}
+			case "kinds":
+				items, ok := ps.list(e.V, "kinds")
+				if !ok {
+					continue
+				}
+				for _, k := range items {
+					s, ok := ps.nonEmpty("kind", k)
+					if !ok {
+						continue
+					}
+					switch s.Value {
+					case "cpu", "heap", "goroutine", "allocs", "block", "mutex":
+						sp.Kinds = append(sp.Kinds, s.Value)
+					default:
+						ps.errorf(k, "kinds: unknown profile %q; want cpu, heap, goroutine, allocs, block or mutex", s.Value)
+					}
+				}
+			default:
+				ps.unknown(e, "profile", profileKeys)
+			}
+		}
+		if sp.URL.Value == "" {
+			ps.errorf(it, "profile: missing pprof (the application's pprof base URL, e.g. http://127.0.0.1:6060)")
+			continue
+		}
+		out = append(out, sp)
 	}
 	return out
 }

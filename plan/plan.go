@@ -80,7 +80,34 @@ type Plan struct {
 	Load       *Load // the plan-wide load; a scenario's own Load overrides it
 	Thresholds []Threshold
 	AbortWhen  []Abort
+	Monitor    []MonitorSource
+	Profile    []ProfileSpec
 	Pos        Pos
+}
+
+// Monitor source kinds.
+var MonitorKinds = []string{"local", "agent", "process", "prometheus", "nginx", "postgres", "redis"}
+
+// MonitorSource is one entry of the plan's monitor: list: what to watch
+// while the load runs. Target is the agent's host:port, the process name or
+// PID, the URL (prometheus, nginx stub_status), the DSN (postgres) or the
+// address (redis); empty for local.
+type MonitorSource struct {
+	Kind      string
+	Target    String
+	Keep      []string // prometheus: metric names or globs to keep
+	TokenFile String   // agent: file holding the agent's token
+	Pos       Pos
+}
+
+// ProfileSpec is one entry of the plan's profile: list: pprof profiles to
+// capture from the application while the load is on.
+type ProfileSpec struct {
+	URL     String   // base of net/http/pprof, e.g. http://127.0.0.1:6060
+	At      String   // peak (default), 60%, or an offset such as 30s
+	Seconds int      // CPU profile length; 0 = default
+	Kinds   []string // cpu, heap, goroutine, allocs, block, mutex; empty = default
+	Pos     Pos
 }
 
 // Defaults apply to every request unless the step overrides them.
