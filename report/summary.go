@@ -100,11 +100,69 @@ type Summary struct {
 	// without thresholds); set with SetThresholds.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	Timeline   []Interval        `json:"timeline"`
+	// Resources is what the monitored hosts, processes and middleware went
+	// through, on the same timeline (absent when nothing was monitored).
+	Resources *Resources `json:"resources,omitempty"`
+	// Profiles are the pprof profiles captured during the run.
+	Profiles []ProfileSummary `json:"profiles,omitempty"`
+	// Warnings are things the reader must know to trust the numbers, e.g.
+	// that the load generator itself ran out of CPU.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// meta keeps what the text header shows but the JSON does not carry
 	// (ramp-up, rate profile, cap, scheduled starts). A Summary decoded from
 	// JSON has none of it, and its text simply leaves those parts out.
 	meta Meta
+}
+
+// Resources holds monitored series: their peak and mean over the run, and
+// their values per second.
+type Resources struct {
+	Series   []ResourceStat    `json:"series"`
+	Timeline []ResourcePoint   `json:"timeline"`
+	Failures []ResourceFailure `json:"failures,omitempty"`
+}
+
+// ResourceStat summarises one series, e.g. cpu.user_pct.
+type ResourceStat struct {
+	Name    string  `json:"name"`
+	Peak    float64 `json:"peak"`
+	Mean    float64 `json:"mean"`
+	Samples int     `json:"samples"`
+}
+
+// ResourcePoint is every series' value at one second; a series missing from
+// Values is a gap (its sampler failed then).
+type ResourcePoint struct {
+	TS     float64            `json:"t_s"`
+	Values map[string]float64 `json:"values"`
+}
+
+// ResourceFailure is a sampler that failed at a tick.
+type ResourceFailure struct {
+	TS     float64 `json:"t_s"`
+	Source string  `json:"source"`
+	Error  string  `json:"error"`
+}
+
+// ProfileSummary is one captured pprof profile and its top functions.
+type ProfileSummary struct {
+	Kind     string        `json:"kind"` // cpu, heap, goroutine, ...
+	URL      string        `json:"url"`
+	File     string        `json:"file"` // where the .pb.gz was written ("" if the capture failed)
+	StartedS float64       `json:"started_s"`
+	Top      []ProfileFunc `json:"top"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// ProfileFunc is a function's share of a profile: seconds for cpu, bytes for
+// heap, goroutines for goroutine.
+type ProfileFunc struct {
+	Name    string  `json:"name"`
+	Flat    float64 `json:"flat"`
+	Cum     float64 `json:"cum"`
+	FlatPct float64 `json:"flat_pct"`
+	CumPct  float64 `json:"cum_pct"`
 }
 
 // CheckSummary counts one named check.
