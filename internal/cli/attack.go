@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
-	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -38,11 +34,9 @@ type attackFlags struct {
 	timeout    time.Duration
 	insecure   bool
 	http2      bool
-	output     string
-	jsonOut    string
 	name       string
-	quiet      bool
 	cpuProfile string
+	out        outputs
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -99,7 +93,7 @@ percentiles (no coordinated omission).`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return execute(cmd.Context(), stdio, cfg, meta, outputs{format: f.output, jsonOut: f.jsonOut, quiet: f.quiet})
+			return execute(cmd.Context(), stdio, cfg, meta, f.out)
 		},
 	}
 	fl := cmd.Flags()
@@ -119,10 +113,8 @@ percentiles (no coordinated omission).`,
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "per-request timeout (connect to last byte)")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
-	fl.StringVarP(&f.output, "output", "o", "text", "summary format on stdout: text or json (one line)")
-	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON summary to this file")
 	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	addOutputFlags(fl, &f.out)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to this file (for fuka's developers)")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
@@ -157,9 +149,6 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 	req, err := client.NewRequest(f.method, rawURL, header, body)
 	if err != nil {
 		return zero, meta, err
-	}
-	if f.output != "text" && f.output != "json" {
-		return zero, meta, fmt.Errorf("--output %q: want text or json", f.output)
 	}
 	if f.timeout <= 0 {
 		return zero, meta, fmt.Errorf("--timeout %v: must be > 0", f.timeout)
@@ -211,102 +200,4 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
 	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = f.clients, f.rampUp, cfg.Duration, f.maxRPS
 	return cfg, meta, nil
-}
-
-// outputs says where the results go.
-type outputs struct {
-	format  string // text | json
-	jsonOut string // file, "" for none
-	quiet   bool
-	// judge, if set, evaluates the run (thresholds) into the summary before
-	// it is written, and reports whether the run failed them.
-	judge func(sum *report.Summary, run *metrics.Run) (failed bool)
-	// onTick, if set, sees the run once a second (abort_when).
-	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
-}
-
-// execute runs cfg with live progress and writes the summary. An interrupted
-// run still writes everything it measured and exits 130.
-func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Meta, out outputs) error {
-	var prog *report.Progress
-	if !out.quiet {
-		prog = report.NewProgress(stdio.Err, isTTY(stdio.Err), meta.Planned)
-	}
-	cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
-		if prog != nil {
-			prog.Update(elapsed, p, run.Total)
-		}
-		if out.onTick != nil {
-			out.onTick(elapsed, p, run)
-		}
-	}
-	var jsonFile *os.File
-	if out.jsonOut != "" {
-		// Open the file before the run: a bad path is an input error found
-		// in a second, not after a long run.
-		if dir := filepath.Dir(out.jsonOut); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("--json-out: %w", err)
-			}
-		}
-		f, err := os.Create(out.jsonOut)
-		if err != nil {
-			return fmt.Errorf("--json-out: %w", err)
-		}
-		defer f.Close()
-		jsonFile = f
-	}
-	meta.Started = time.Now()
-	res, err := engine.Run(ctx, cfg)
-	if prog != nil {
-		prog.Done()
-	}
-	if err != nil {
-		return err
-	}
-	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
-	if meta.Model == report.ModelOpen {
-		meta.Clients = res.PeakClients
-	}
-	sum := report.NewSummary(meta, res.Run)
-	failed := false
-	if out.judge != nil {
-		failed = out.judge(sum, res.Run)
-	}
-	var jsonErr error
-	if jsonFile != nil {
-		if err := sum.WriteJSON(jsonFile); err != nil {
-			jsonErr = fmt.Errorf("--json-out: %w", err)
-		} else if err := jsonFile.Close(); err != nil {
-			jsonErr = fmt.Errorf("--json-out: %w", err)
-		}
-	}
-	switch out.format {
-	case "json":
-		// One line, so scripts can take the last line that starts with '{'.
-		enc := json.NewEncoder(stdio.Out)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(sum); err != nil {
-			return err
-		}
-	default:
-		if err := sum.WriteText(stdio.Out); err != nil {
-			return err
-		}
-		if cfg.HTTP2 || res.Transport != "fast" {
-			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
-		}
-	}
-	if jsonErr != nil {
-		// The summary went to stdout above, so the run is not lost; the
-		// non-zero exit tells CI that the file is.
-		return jsonErr
-	}
-	if res.Interrupted {
-		return exitError{ExitInterrupted}
-	}
-	if failed {
-		return exitError{ExitThresholds}
-	}
-	return nil
 }

@@ -104,9 +104,7 @@ type runFlags struct {
 	baseURL    string
 	insecure   bool
 	http2      bool
-	output     string
-	jsonOut    string
-	quiet      bool
+	out        outputs
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -141,9 +139,7 @@ abort_when rule that fired) exits 1.`,
 	fl.StringVar(&f.baseURL, "base-url", "", "override the plan's base_url")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
-	fl.StringVarP(&f.output, "output", "o", "text", "summary format on stdout: text or json (one line)")
-	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON summary to this file")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	addOutputFlags(fl, &f.out)
 	return cmd
 }
 
@@ -304,8 +300,8 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 var errAborted = errors.New("abort_when fired")
 
 func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
-	if f.output != "text" && f.output != "json" {
-		return fmt.Errorf("--output %q: want text or json", f.output)
+	if err := f.out.watch.fromPlan(c.plan); err != nil {
+		return err
 	}
 	opts := scenario.Options{Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
 	var cfg engine.Config
@@ -358,7 +354,9 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 		return !pass
 	}
-	err = execute(ctx, stdio, cfg, meta, outputs{format: f.output, jsonOut: f.jsonOut, quiet: f.quiet, judge: judge, onTick: onTick})
+	out := f.out
+	out.judge, out.onTick = judge, onTick
+	err = execute(ctx, stdio, cfg, meta, out)
 	var ee exitError
 	if errors.As(err, &ee) && ee.code == ExitInterrupted && errors.Is(context.Cause(ctx), errAborted) {
 		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)

@@ -1,0 +1,297 @@
+package history
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxNameWidth bounds a name column; longer names are cut with an ellipsis
+// so one long name cannot push the numbers off screen.
+const maxNameWidth = 32
+
+// timeLayout is how a run's start is shown, in the time's own location.
+const timeLayout = "2006-01-02 15:04:05"
+
+// WholeRun is how the whole-run row is labelled.
+const WholeRun = "(all requests)"
+
+// WriteText writes the comparison for people:
+//
+//	A (baseline)  #12  shop  2026-05-01 10:00:00  completed  12,000 requests
+//	B (new)       #13  shop  2026-05-02 10:00:00  completed  12,400 requests
+//	noise         5%, and at least 0.1 ms for latencies, 0.1 pp for error %
+//
+//	request         metric        A        B   change
+//	(all requests)  p95     12.30ms  14.10ms   +14.6%  ▲ regressed
+//
+// ▲ and ▼ say which way a number moved; the word says whether that is good.
+func (c *Comparison) WriteText(w io.Writer) error {
+	var b strings.Builder
+	side := func(label string, r Run, source string) {
+		fmt.Fprintf(&b, "%-14s%s\n", label, strings.Join(runLine(r, source), "  "))
+	}
+	side("A (baseline)", c.A, c.SourceA)
+	side("B (new)", c.B, c.SourceB)
+	fmt.Fprintf(&b, "%-14s%s, and at least 0.1 ms for latencies, 0.1 pp for error %%\n\n", "noise", fmtNoise(c.Noise))
+
+	rows := [][]string{{"request", "metric", "A", "B", "change", ""}}
+	for _, d := range c.Rows {
+		name := clip(rowName(d.Name), maxNameWidth)
+		switch {
+		case d.A == nil:
+			rows = append(rows, []string{name, "only in B (new)"})
+			continue
+		case d.B == nil:
+			rows = append(rows, []string{name, "only in A (gone)"})
+			continue
+		}
+		for m := range NumMetrics {
+			label := ""
+			if m == 0 {
+				label = name
+			}
+			rows = append(rows, []string{
+				label, m.String(), cell(d.A, m), cell(d.B, m),
+				fmtChange(m, d), mark(d, m) + verdictText(d.Verdict[m]),
+			})
+		}
+	}
+	writeTable(&b, rows, []bool{false, false, true, true, true, false})
+	fmt.Fprintf(&b, "\n%s, %s\n", plural(c.Regressions, "regression"), plural(c.Improvements, "improvement"))
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("history: write comparison: %w", err)
+	}
+	return nil
+}
+
+// runLine describes one side of a comparison.
+func runLine(r Run, source string) []string {
+	var parts []string
+	switch {
+	case r.ID > 0:
+		parts = append(parts, "#"+strconv.FormatInt(r.ID, 10))
+	case source != "":
+		parts = append(parts, clean(source))
+	}
+	parts = append(parts, clip(runName(r), maxNameWidth))
+	if !r.Started.IsZero() {
+		parts = append(parts, r.Started.Format(timeLayout))
+	}
+	if r.Status != "" {
+		parts = append(parts, r.Status)
+	}
+	parts = append(parts, fmtInt(r.Requests)+" requests")
+	return parts
+}
+
+// WriteRuns writes runs as a table, one line each:
+//
+//	id  started              name  model   requests      rps      p95      p99  error %  status
+//	13  2026-05-02 10:00:00  shop  closed    12,400  1,240.0  14.10ms  30.00ms    0.00%  completed
+func WriteRuns(w io.Writer, runs []Run) error {
+	rows := [][]string{{"id", "started", "name", "model", "requests", "rps", "p95", "p99", "error %", "status"}}
+	for _, r := range runs {
+		rows = append(rows, []string{
+			strconv.FormatInt(r.ID, 10),
+			r.Started.Format(timeLayout),
+			clip(runName(r), maxNameWidth),
+			clean(r.Model),
+			fmtInt(r.Requests),
+			fmtValue(RPS, r.RPS),
+			fmtValue(P95, r.P95MS),
+			fmtValue(P99, r.P99MS),
+			fmtValue(ErrorPct, r.ErrorRate*100),
+			r.Status,
+		})
+	}
+	var b strings.Builder
+	writeTable(&b, rows, []bool{true, false, false, false, true, true, true, true, true, false})
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("history: write runs: %w", err)
+	}
+	return nil
+}
+
+// runName is a run's plan name or, for a quick attack, its target.
+func runName(r Run) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.Target
+}
+
+func rowName(name string) string {
+	if name == "" {
+		return WholeRun
+	}
+	return name
+}
+
+// writeTable pads rows into columns (right-aligned where right[i]), two
+// spaces apart, without trailing blanks. A row may be shorter than the header.
+func writeTable(b *strings.Builder, rows [][]string, right []bool) {
+	width := make([]int, len(right))
+	for _, r := range rows {
+		if len(r) < 3 {
+			continue // a short row ("only in B") spans the columns it skips
+		}
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", max(0, width[i]-utf8.RuneCountInString(c)))
+			if right[i] {
+				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+}
+
+// fmtValue shows a metric's value with its unit.
+func fmtValue(m Metric, v float64) string {
+	switch m {
+	case P95, P99:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "ms"
+	case RPS:
+		return fmtFixed(v, 1) + "/s"
+	case ErrorPct:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// cell shows one side's value of m; a latency without responses is "—".
+func cell(n *Numbers, m Metric) string {
+	if (m == P95 || m == P99) && n.Requests == 0 {
+		return "—"
+	}
+	return fmtValue(m, n.Value(m))
+}
+
+// fmtChange shows a row's change in metric m: relative for latency and
+// throughput, in percentage points for error % (from 0% to 2% is "+2.00 pp",
+// not an infinite rise).
+func fmtChange(m Metric, d Delta) string {
+	if m == ErrorPct {
+		// Rounded first, and +0 for -0, so that no change never reads "-0.00".
+		pp := math.Round((d.B.ErrorPct-d.A.ErrorPct)*100)/100 + 0
+		return fmt.Sprintf("%+.2f pp", pp)
+	}
+	p := d.DeltaPct[m]
+	switch {
+	case math.IsNaN(p):
+		return "n/a"
+	case math.IsInf(p, 1):
+		return "+∞"
+	case math.IsInf(p, -1):
+		return "-∞"
+	}
+	return fmt.Sprintf("%+.1f%%", p)
+}
+
+// mark shows which way a metric that changed beyond the noise moved: ▲ up,
+// ▼ down (a regression is ▲ for latency and errors, ▼ for throughput).
+// Changes within the noise get no mark, so the eye finds the ones that count.
+func mark(d Delta, m Metric) string {
+	if d.Verdict[m] == Same || d.Verdict[m] == "" {
+		return "  "
+	}
+	switch a, b := d.A.Value(m), d.B.Value(m); {
+	case b > a:
+		return "▲ "
+	case b < a:
+		return "▼ "
+	}
+	return "  "
+}
+
+func verdictText(v Verdict) string {
+	if v == "" {
+		return "not comparable (no responses)"
+	}
+	return string(v)
+}
+
+func fmtNoise(noise float64) string {
+	return strconv.FormatFloat(noise*100, 'f', -1, 64) + "%"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// fmtInt writes n with thousands separators: 1,234,567.
+func fmtInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// fmtFixed writes f with prec decimals and thousands separators.
+func fmtFixed(f float64, prec int) string {
+	s := strconv.FormatFloat(f, 'f', prec, 64)
+	intPart, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil {
+		return s // too large for separators to matter
+	}
+	out := fmtInt(n)
+	if n == 0 && strings.HasPrefix(intPart, "-") {
+		out = "-0"
+	}
+	if frac != "" {
+		out += "." + frac
+	}
+	return out
+}
+
+// clip cleans s and cuts it to n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	s = clean(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// clean replaces control characters (a newline or an escape sequence in a
+// name from a plan or a URL) so that they cannot break or restyle the
+// terminal's table.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '�'
+		}
+		return r
+	}, s)
+}

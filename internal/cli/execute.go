@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/profile"
+	"github.com/fuka-load/fuka/report"
+)
+
+// outputs says where the results go and what else watches the run.
+type outputs struct {
+	format  string // text | json
+	jsonOut string // file, "" for none
+	quiet   bool
+	results string // folder for this run's files (profiles, reports): "" = fuka-results/<name>-<time>
+	// judge, if set, evaluates the run (thresholds) into the summary before
+	// it is written, and reports whether the run failed them.
+	judge func(sum *report.Summary, run *metrics.Run) (failed bool)
+	// onTick, if set, sees the run once a second (abort_when).
+	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+
+	monitorFlags []string
+	agentToken   string
+	profileFlags []string
+	watch        watchSpec
+}
+
+// addOutputFlags registers the flags attack and run share.
+func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
+	fl.StringVarP(&o.format, "output", "o", "text", "summary format on stdout: text or json (one line)")
+	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to this file")
+	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress")
+	fl.StringVar(&o.results, "results", "", "folder for this run's files (profiles, reports); default fuka-results/NAME-TIME")
+	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT")
+	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
+	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
+}
+
+// prepare checks the output options before the run: bad flags are input
+// errors found in a second, not after a long run.
+func (o *outputs) prepare() error {
+	if o.format != "text" && o.format != "json" {
+		return fmt.Errorf("--output %q: want text or json", o.format)
+	}
+	for _, m := range o.monitorFlags {
+		ms, err := parseMonitorFlag(m, o.agentToken)
+		if err != nil {
+			return err
+		}
+		o.watch.monitors = append(o.watch.monitors, ms)
+	}
+	for _, p := range o.profileFlags {
+		sp, err := profile.ParseSpec(p)
+		if err != nil {
+			return fmt.Errorf("--profile %q: %w", p, err)
+		}
+		o.watch.profiles = append(o.watch.profiles, sp)
+	}
+	// Build the samplers once now, so a bad source fails before any load.
+	if _, err := o.watch.samplers(); err != nil {
+		return err
+	}
+	return nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// resultsDir returns (creating it) the folder for this run's files.
+func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
+	dir := o.results
+	if dir == "" {
+		if name == "" {
+			name = "attack"
+		}
+		dir = filepath.Join("fuka-results", unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("results folder: %w", err)
+	}
+	return dir, nil
+}
+
+// execute runs cfg with live progress and writes the summary. An interrupted
+// run still writes everything it measured and exits 130.
+func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Meta, out outputs) error {
+	if err := out.prepare(); err != nil {
+		return err
+	}
+	var prog *report.Progress
+	if !out.quiet {
+		prog = report.NewProgress(stdio.Err, isTTY(stdio.Err), meta.Planned)
+	}
+	cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
+		if prog != nil {
+			prog.Update(elapsed, p, run.Total)
+		}
+		if out.onTick != nil {
+			out.onTick(elapsed, p, run)
+		}
+	}
+	var jsonFile *os.File
+	if out.jsonOut != "" {
+		// Open the file before the run: a bad path is an input error found
+		// in a second, not after a long run.
+		if dir := filepath.Dir(out.jsonOut); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("--json-out: %w", err)
+			}
+		}
+		f, err := os.Create(out.jsonOut)
+		if err != nil {
+			return fmt.Errorf("--json-out: %w", err)
+		}
+		defer f.Close()
+		jsonFile = f
+	}
+	meta.Started = time.Now()
+	log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	peak := peakOf(cfg.Rate, cfg.RampUp)
+	wt, err := startWatch(ctx, out.watch, meta.Started, meta.Planned, peak,
+		func() (string, error) { return out.resultsDir(meta.Name, meta.Started) }, log)
+	if err != nil {
+		return err
+	}
+	res, err := engine.Run(ctx, cfg)
+	wt.stop()
+	if prog != nil {
+		prog.Done()
+	}
+	if err != nil {
+		return err
+	}
+	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
+	if meta.Model == report.ModelOpen {
+		meta.Clients = res.PeakClients
+	}
+	sum := report.NewSummary(meta, res.Run)
+	wt.fill(sum, runtime.NumCPU())
+	failed := false
+	if out.judge != nil {
+		failed = out.judge(sum, res.Run)
+	}
+	var jsonErr error
+	if jsonFile != nil {
+		if err := sum.WriteJSON(jsonFile); err != nil {
+			jsonErr = fmt.Errorf("--json-out: %w", err)
+		} else if err := jsonFile.Close(); err != nil {
+			jsonErr = fmt.Errorf("--json-out: %w", err)
+		}
+	}
+	switch out.format {
+	case "json":
+		// One line, so scripts can take the last line that starts with '{'.
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	default:
+		if err := sum.WriteText(stdio.Out); err != nil {
+			return err
+		}
+		writeResources(stdio.Out, sum)
+		if cfg.HTTP2 || res.Transport != "fast" {
+			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
+		}
+	}
+	if jsonErr != nil {
+		// The summary went to stdout above, so the run is not lost; the
+		// non-zero exit tells CI that the file is.
+		return jsonErr
+	}
+	if res.Interrupted {
+		return exitError{ExitInterrupted}
+	}
+	if failed {
+		return exitError{ExitThresholds}
+	}
+	return nil
+}

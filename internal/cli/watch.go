@@ -1,0 +1,370 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/monitor"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/profile"
+	"github.com/fuka-load/fuka/report"
+)
+
+// watchSpec is what to monitor and profile during a run, from flags or the
+// plan's monitor: and profile: lists.
+type watchSpec struct {
+	monitors []monitorSpec
+	profiles []profile.Spec
+	procRoot string // /proc, or a fixture root in tests
+}
+
+// monitorSpec is one monitor source: kind and target as in the plan.
+type monitorSpec struct {
+	kind, target string
+	keep         []string
+	tokenFile    string
+	where        string // "file:line:col" or "--monitor", for errors
+}
+
+// parseMonitorFlag parses --monitor values: local, process=NAME|PID,
+// nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|keep,keep],
+// agent=HOST:PORT (with --agent-token-file).
+func parseMonitorFlag(v, agentToken string) (monitorSpec, error) {
+	if v == "local" {
+		return monitorSpec{kind: "local", where: "--monitor"}, nil
+	}
+	kind, target, ok := strings.Cut(v, "=")
+	if !ok || target == "" {
+		return monitorSpec{}, fmt.Errorf("--monitor %q: want local or KIND=TARGET with KIND one of %s", v, strings.Join(plan.MonitorKinds[1:], ", "))
+	}
+	ms := monitorSpec{kind: kind, target: target, where: "--monitor"}
+	switch kind {
+	case "agent":
+		if agentToken == "" {
+			return ms, fmt.Errorf("--monitor %q: an agent needs --agent-token-file", v)
+		}
+		ms.tokenFile = agentToken
+	case "prometheus":
+		if u, keep, ok := strings.Cut(target, "|"); ok {
+			ms.target, ms.keep = u, strings.Split(keep, ",")
+		}
+	case "process", "nginx", "postgres", "redis":
+	default:
+		return ms, fmt.Errorf("--monitor %q: unknown source %q; want local or one of %s", v, kind, strings.Join(plan.MonitorKinds[1:], ", "))
+	}
+	return ms, nil
+}
+
+// fromPlan adds the plan's monitor: and profile: lists.
+func (w *watchSpec) fromPlan(p *plan.Plan) error {
+	for _, m := range p.Monitor {
+		tf := ""
+		if m.TokenFile.Value != "" {
+			tf = p.Resolve(m.TokenFile.Value)
+		}
+		w.monitors = append(w.monitors, monitorSpec{kind: m.Kind, target: m.Target.Value, keep: m.Keep, tokenFile: tf, where: m.Pos.String()})
+	}
+	for _, ps := range p.Profile {
+		sp := profile.Spec{URL: ps.URL.Value, Seconds: ps.Seconds, Kinds: ps.Kinds}
+		if sp.Seconds == 0 {
+			sp.Seconds = 10
+		}
+		if len(sp.Kinds) == 0 {
+			sp.Kinds = profile.DefaultKinds()
+		}
+		at := ps.At.Value
+		if at == "" {
+			at = "peak"
+		}
+		a, err := profile.ParseAt(at)
+		if err != nil {
+			return fmt.Errorf("%s: profile at: %w", ps.At.Pos, err)
+		}
+		sp.At = a
+		w.profiles = append(w.profiles, sp)
+	}
+	return nil
+}
+
+// samplers builds the samplers, failing early on a bad source.
+func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
+	root := w.procRoot
+	if root == "" {
+		root = "/proc"
+	}
+	var out []monitor.Sampler
+	for _, m := range w.monitors {
+		var s monitor.Sampler
+		var err error
+		switch m.kind {
+		case "local":
+			out = append(out, monitor.Local(root)...)
+			continue
+		case "process":
+			s, err = monitor.NewProcess(root, m.target)
+		case "agent":
+			var tok []byte
+			tok, err = os.ReadFile(m.tokenFile)
+			if err == nil {
+				s = monitor.NewAgentSampler(m.target, strings.TrimSpace(string(tok)))
+			}
+		case "nginx":
+			s, err = monitor.NewNginx(m.target)
+		case "postgres":
+			s, err = monitor.NewPostgres(m.target)
+		case "redis":
+			s, err = monitor.NewRedis(m.target)
+		case "prometheus":
+			s, err = monitor.NewPrometheus(m.target, m.keep)
+		default:
+			err = fmt.Errorf("unknown source %q", m.kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: monitor %s %q: %w", m.where, m.kind, m.target, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// watcher runs the monitor and profile captures next to the load.
+type watcher struct {
+	samplers []monitor.Sampler
+	mon      *monitor.Monitor
+	self     monitor.Sampler // fuka's own CPU, to tell when the generator is the bottleneck
+	selfMon  *monitor.Monitor
+	profiles []profile.Profile
+	wg       sync.WaitGroup
+	cancel   context.CancelFunc
+}
+
+// startWatch starts monitoring and profiling at start. planned and peak
+// place profile captures. It returns nil when there is nothing to watch
+// but fuka itself.
+func startWatch(ctx context.Context, w watchSpec, start time.Time, planned, peak time.Duration, resultsDir func() (string, error), log *slog.Logger) (*watcher, error) {
+	samplers, err := w.samplers()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	wt := &watcher{cancel: cancel, samplers: samplers}
+	root := w.procRoot
+	if root == "" {
+		root = "/proc"
+	}
+	if self, err := monitor.NewProcess(root, fmt.Sprint(os.Getpid())); err == nil {
+		wt.selfMon = monitor.New([]monitor.Sampler{self}, time.Second, log)
+		wt.wg.Add(1)
+		go func() { defer wt.wg.Done(); wt.selfMon.Run(ctx, start) }()
+	}
+	if len(samplers) > 0 {
+		wt.mon = monitor.New(samplers, time.Second, log)
+		wt.wg.Add(1)
+		go func() { defer wt.wg.Done(); wt.mon.Run(ctx, start) }()
+	}
+	if len(w.profiles) > 0 {
+		dir, err := resultsDir()
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		wt.wg.Add(1)
+		go func() {
+			defer wt.wg.Done()
+			wt.profiles = profile.Run(ctx, w.profiles, start, planned, peak, dir)
+		}()
+	}
+	return wt, nil
+}
+
+// stop ends monitoring (profiles in progress are cut short) and waits.
+func (wt *watcher) stop() {
+	if wt == nil {
+		return
+	}
+	wt.cancel()
+	wt.wg.Wait()
+	for _, s := range wt.samplers {
+		if c, ok := s.(io.Closer); ok {
+			c.Close() // samplers with a connection of their own (postgres, redis)
+		}
+	}
+}
+
+// fill adds what was watched to the summary: resources, profiles, and a
+// warning when fuka itself ran out of CPU.
+func (wt *watcher) fill(sum *report.Summary, cpus int) {
+	if wt == nil {
+		return
+	}
+	if wt.mon != nil {
+		pts := wt.mon.Points()
+		res := &report.Resources{}
+		for _, st := range monitor.Summarize(pts) {
+			res.Series = append(res.Series, report.ResourceStat{Name: st.Name, Peak: round3(st.Peak), Mean: round3(st.Mean), Samples: st.Samples})
+		}
+		for _, p := range pts {
+			vals := make(map[string]float64, len(p.Values))
+			for k, v := range p.Values {
+				vals[k] = round3(v)
+			}
+			res.Timeline = append(res.Timeline, report.ResourcePoint{TS: round3(p.At.Seconds()), Values: vals})
+		}
+		for _, f := range wt.mon.Failures() {
+			res.Failures = append(res.Failures, report.ResourceFailure{TS: round3(f.At.Seconds()), Source: f.Sampler, Error: f.Err})
+		}
+		sum.Resources = res
+	}
+	for _, p := range wt.profiles {
+		ps := report.ProfileSummary{Kind: p.Kind, URL: p.URL, File: p.File, StartedS: round3(p.Started.Seconds()), Error: p.Err}
+		for _, f := range p.Top {
+			ps.Top = append(ps.Top, report.ProfileFunc{Name: f.Name, Flat: round3(f.Flat), Cum: round3(f.Cum), FlatPct: round3(f.FlatPct), CumPct: round3(f.CumPct)})
+		}
+		sum.Profiles = append(sum.Profiles, ps)
+	}
+	if wt.selfMon != nil {
+		// A generator that used (nearly) all its CPUs measured itself: its
+		// latencies include its own queueing, and the target may have had
+		// more to give.
+		var peak, total float64
+		n := 0
+		for _, p := range wt.selfMon.Points() {
+			for k, v := range p.Values {
+				if strings.HasSuffix(k, ".cpu_pct") {
+					peak = max(peak, v)
+					total += v
+					n++
+				}
+			}
+		}
+		if n > 0 && cpus > 0 {
+			mean := total / float64(n)
+			if mean >= 90*float64(cpus) {
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf(
+					"fuka itself used %.0f%% CPU on average (peak %.0f%%) of %d CPU(s): the load generator was the bottleneck, so these numbers describe fuka more than the target; use fewer clients, more CPUs, or more workers", mean, peak, cpus))
+			}
+		}
+	}
+}
+
+func round3(v float64) float64 {
+	return float64(int64(v*1000+0.5*sign(v))) / 1000
+}
+
+func sign(v float64) float64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+// peakOf returns when a load is at its peak: the end of the ramp-up in the
+// closed model, the first time the highest rate is reached in the open one.
+func peakOf(rate *load.Rate, rampUp time.Duration) time.Duration {
+	if rate == nil {
+		return rampUp
+	}
+	best, at := -1.0, time.Duration(0)
+	d := rate.Duration()
+	step := max(d/1000, time.Millisecond)
+	for t := time.Duration(0); t <= d; t += step {
+		if r := rate.At(t); r > best {
+			best, at = r, t
+		}
+	}
+	return at
+}
+
+// writeResources prints resources' peak and mean next to the load results.
+func writeResources(w io.Writer, sum *report.Summary) {
+	if sum.Resources != nil && len(sum.Resources.Series) > 0 {
+		// The terminal gets the series that say something; the JSON (and
+		// the HTML report) keep them all.
+		var series []report.ResourceStat
+		hidden := 0
+		for _, st := range sum.Resources.Series {
+			if st.Peak == 0 || staticSeries[st.Name] {
+				hidden++
+				continue
+			}
+			series = append(series, st)
+		}
+		sort.Slice(series, func(i, j int) bool { return series[i].Name < series[j].Name })
+		width := 0
+		for _, s := range series {
+			width = max(width, len(s.Name))
+		}
+		fmt.Fprintf(w, "  resources    %-*s  %12s  %12s\n", width, "series", "peak", "mean")
+		for _, s := range series {
+			fmt.Fprintf(w, "               %-*s  %12s  %12s\n", width, s.Name, fmtValue(s.Name, s.Peak), fmtValue(s.Name, s.Mean))
+		}
+		if hidden > 0 {
+			fmt.Fprintf(w, "               (%d more series, zero or static, in the JSON summary)\n", hidden)
+		}
+		if n := len(sum.Resources.Failures); n > 0 {
+			f := sum.Resources.Failures[0]
+			fmt.Fprintf(w, "               %d failed samples (gaps), e.g. %s at %.0fs: %s\n", n, f.Source, f.TS, f.Error)
+		}
+	}
+	for _, p := range sum.Profiles {
+		if p.Error != "" {
+			fmt.Fprintf(w, "  profile      %s %s: %s\n", p.Kind, p.URL, p.Error)
+			continue
+		}
+		fmt.Fprintf(w, "  profile      %s %s at %.0fs → %s\n", p.Kind, p.URL, p.StartedS, p.File)
+		for i, f := range p.Top {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(w, "               %5.1f%%  %s\n", f.FlatPct, f.Name)
+		}
+	}
+	for _, msg := range sum.Warnings {
+		fmt.Fprintf(w, "  WARNING      %s\n", msg)
+	}
+}
+
+// staticSeries are facts about the host rather than load.
+var staticSeries = map[string]bool{
+	"cpu.count": true, "mem.total_bytes": true, "swap.total_bytes": true, "postgres.max_connections": true,
+	"cpu.idle_pct": true, "load.5m": true, "load.15m": true,
+}
+
+// fmtValue formats a resource value by its unit suffix.
+func fmtValue(name string, v float64) string {
+	switch {
+	case strings.HasSuffix(name, "_bytes_per_s"):
+		return humanBytes(v) + "/s"
+	case strings.HasSuffix(name, "_bytes"):
+		return humanBytes(v)
+	case strings.HasSuffix(name, "_pct"):
+		return fmt.Sprintf("%.1f%%", v)
+	case strings.HasSuffix(name, "_per_s"):
+		return fmt.Sprintf("%.1f/s", v)
+	}
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func humanBytes(v float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", v)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}

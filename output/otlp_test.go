@@ -1,0 +1,280 @@
+package output
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	collectorpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// receiver is an OTLP/HTTP metrics receiver: it decodes every export the
+// way a collector does and keeps it.
+type receiver struct {
+	*httptest.Server
+	status int // answer to every export
+
+	mu       sync.Mutex
+	path     string
+	exports  []*collectorpb.ExportMetricsServiceRequest
+	problems []string
+}
+
+func newReceiver(t *testing.T, path string, status int) *receiver {
+	r := &receiver{status: status, path: path}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve)) // listens on 127.0.0.1
+	t.Cleanup(func() {
+		r.Close()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, p := range r.problems {
+			t.Errorf("receiver: %s", p)
+		}
+	})
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	problem := func(format string, args ...any) {
+		r.mu.Lock()
+		r.problems = append(r.problems, fmt.Sprintf(format, args...))
+		r.mu.Unlock()
+		http.Error(w, "bad request", http.StatusBadRequest)
+	}
+	if req.Method != http.MethodPost || req.URL.Path != r.path {
+		problem("%s %s, want POST %s", req.Method, req.URL.Path, r.path)
+		return
+	}
+	if ct := req.Header.Get("Content-Type"); ct != "application/x-protobuf" {
+		problem("Content-Type %q", ct)
+		return
+	}
+	var body io.Reader = req.Body
+	if req.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			problem("gzip: %v", err)
+			return
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(body, 4<<20))
+	if err != nil {
+		problem("read: %v", err)
+		return
+	}
+	var m collectorpb.ExportMetricsServiceRequest
+	if err := proto.Unmarshal(b, &m); err != nil {
+		problem("decode: %v", err)
+		return
+	}
+	r.mu.Lock()
+	r.exports = append(r.exports, &m)
+	r.mu.Unlock()
+	if r.status != http.StatusOK {
+		http.Error(w, "no", r.status)
+		return
+	}
+	out, _ := proto.Marshal(&collectorpb.ExportMetricsServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(out)
+}
+
+// last returns the latest export.
+func (r *receiver) last() *collectorpb.ExportMetricsServiceRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.exports) == 0 {
+		return nil
+	}
+	return r.exports[len(r.exports)-1]
+}
+
+// flattenOTLP turns an export into the same keys as a Prometheus scrape and
+// checks the resource and the kinds of the metrics on the way.
+func flattenOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest) map[string]float64 {
+	t.Helper()
+	got := make(map[string]float64)
+	for _, rm := range req.GetResourceMetrics() {
+		var service string
+		for _, a := range rm.GetResource().GetAttributes() {
+			if a.GetKey() == "service.name" {
+				service = a.GetValue().GetStringValue()
+			}
+		}
+		if service != "fuka" {
+			t.Errorf("resource service.name = %q, want fuka", service)
+		}
+		for _, sm := range rm.GetScopeMetrics() {
+			for _, m := range sm.GetMetrics() {
+				var points []*metricspb.NumberDataPoint
+				switch d := m.GetData().(type) {
+				case *metricspb.Metric_Sum:
+					if !counters[m.GetName()] {
+						t.Errorf("%s is a sum, want a gauge", m.GetName())
+					}
+					if !d.Sum.GetIsMonotonic() || d.Sum.GetAggregationTemporality() != metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE {
+						t.Errorf("%s: want a monotonic cumulative sum", m.GetName())
+					}
+					points = d.Sum.GetDataPoints()
+				case *metricspb.Metric_Gauge:
+					if counters[m.GetName()] {
+						t.Errorf("%s is a gauge, want a sum", m.GetName())
+					}
+					points = d.Gauge.GetDataPoints()
+				default:
+					t.Errorf("%s: unexpected data %T", m.GetName(), d)
+				}
+				for _, p := range points {
+					var labels []string
+					for _, a := range p.GetAttributes() {
+						labels = append(labels, a.GetKey(), a.GetValue().GetStringValue())
+					}
+					v := p.GetAsDouble()
+					if _, ok := p.GetValue().(*metricspb.NumberDataPoint_AsInt); ok {
+						v = float64(p.GetAsInt())
+					}
+					got[key(m.GetName(), labels...)] = v
+				}
+			}
+		}
+	}
+	return got
+}
+
+func TestOTLPExportsToReceiver(t *testing.T) {
+	tests := []struct {
+		name     string
+		path     string // receiver path
+		endpoint func(base string) string
+	}{
+		{"base URL", "/v1/metrics", func(b string) string { return b }},
+		{"base URL with slash", "/v1/metrics", func(b string) string { return b + "/" }},
+		{"full metrics URL", "/otlp/v1/metrics", func(b string) string { return b + "/otlp/v1/metrics" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rcv := newReceiver(t, tt.path, http.StatusOK)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			o, err := NewOTLP(ctx, tt.endpoint(rcv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			var lastP metrics.Point
+			var lastRun *metrics.Run
+			first := true
+			run := feed(shopNames, shopTicks, func(p metrics.Point, run *metrics.Run) {
+				o.Tick(p.At, p, run)
+				lastP, lastRun = p, run
+				if !first {
+					return
+				}
+				first = false
+				// The periodic reader exports once a second without
+				// being asked; wait for the first interval to arrive.
+				want := float64(run.ByName[0].Requests)
+				k := key("fuka_requests_total", "name", shopNames[0])
+				for {
+					if m := rcv.last(); m != nil && flattenOTLP(t, m)[k] == want {
+						break
+					}
+					select {
+					case <-ctx.Done():
+						t.Fatalf("no periodic export with %s = %v", k, want)
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			})
+
+			if err := o.Close(ctx, shopSummary(run)); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			m := rcv.last()
+			if m == nil {
+				t.Fatal("nothing exported")
+			}
+			diffSeries(t, flattenOTLP(t, m), wantSeries(lastP, lastRun))
+			if err := o.Close(ctx, nil); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+		})
+	}
+}
+
+func TestOTLPCloseReportsFailedExports(t *testing.T) {
+	tests := []struct {
+		name     string
+		endpoint func(t *testing.T) string
+	}{
+		{"receiver rejects", func(t *testing.T) string { return newReceiver(t, "/v1/metrics", http.StatusBadRequest).URL }},
+		{"nobody listens", func(t *testing.T) string {
+			srv := httptest.NewServer(http.NotFoundHandler())
+			srv.Close() // a loopback port that was just free
+			return srv.URL
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			o, err := NewOTLP(ctx, tt.endpoint(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := feed(shopNames, shopTicks[:1], func(p metrics.Point, run *metrics.Run) { o.Tick(p.At, p, run) })
+			err = o.Close(ctx, shopSummary(run))
+			t.Logf("Close: %v", err)
+			if err == nil || !strings.Contains(err.Error(), "exports to") {
+				t.Errorf("Close = %v, want the failed exports reported", err)
+			}
+		})
+	}
+}
+
+func TestOTLPURL(t *testing.T) {
+	tests := []struct {
+		in, want string // want "" = error
+	}{
+		{"http://127.0.0.1:4318", "http://127.0.0.1:4318/v1/metrics"},
+		{"http://127.0.0.1:4318/", "http://127.0.0.1:4318/v1/metrics"},
+		{"https://otel.example/otlp/v1/metrics", "https://otel.example/otlp/v1/metrics"},
+		{"http://[::1]:4318", "http://[::1]:4318/v1/metrics"},
+		{"127.0.0.1:4318", ""},
+		{"localhost:4318", ""},
+		{"grpc://127.0.0.1:4317", ""},
+		{"http://", ""},
+		{"http://user:secret@127.0.0.1:4318", ""},
+		{"http://127.0.0.1:4318/?x=1", ""},
+		{"http://127.0.0.1:port", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := otlpURL(tt.in)
+			if tt.want == "" {
+				if err == nil {
+					t.Errorf("otlpURL = %q, want an error", got)
+				} else if strings.Contains(err.Error(), "secret") {
+					t.Errorf("error %q shows the password", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("otlpURL = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,211 @@
+package output
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/report"
+)
+
+func TestParseOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "csv")
+	rcv := newReceiver(t, "/v1/metrics", http.StatusOK)
+	tests := []struct {
+		spec    string
+		want    any    // type of the sink
+		wantErr string // "" = success
+	}{
+		{"prometheus=127.0.0.1:0", (*Prometheus)(nil), ""},
+		{"prometheus=[::1]:0", (*Prometheus)(nil), ""},
+		{"otlp=" + rcv.URL, (*OTLP)(nil), ""},
+		{"csv=" + dir, (*CSV)(nil), ""},
+		{" csv = " + dir + " ", (*CSV)(nil), ""},
+		{"", nil, "want KIND=TARGET"},
+		{"prometheus", nil, "want KIND=TARGET"},
+		{"=127.0.0.1:9464", nil, "want KIND=TARGET"},
+		{"influxdb=http://127.0.0.1:8086", nil, `unknown kind "influxdb" (want prometheus, otlp, csv)`},
+		{"Prometheus=127.0.0.1:9464", nil, "unknown kind"},
+		{"prometheus=", nil, "needs a target"},
+		{"prometheus=0.0.0.0:9464", nil, "refusing to serve metrics beyond this host"},
+		{"prometheus=9464", nil, "want host:port"},
+		{"otlp=127.0.0.1:4318", nil, "want an http:// or https:// URL"},
+		{"csv=" + filepath.Join(dir, "x\x00y"), nil, "csv:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			s, err := ParseOut(tt.spec)
+			if tt.wantErr != "" {
+				if err == nil {
+					s.Close(context.Background(), nil)
+					t.Fatalf("ParseOut succeeded, want an error with %q", tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %q, want %q in it", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := s.Close(ctx, nil); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
+			switch tt.want.(type) {
+			case *Prometheus:
+				p, ok := s.(*Prometheus)
+				if !ok {
+					t.Fatalf("sink is %T, want *Prometheus", s)
+				}
+				if ip := p.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+					t.Errorf("listening on %v, want loopback", ip)
+				}
+			case *OTLP:
+				if _, ok := s.(*OTLP); !ok {
+					t.Errorf("sink is %T, want *OTLP", s)
+				}
+			case *CSV:
+				if _, ok := s.(*CSV); !ok {
+					t.Errorf("sink is %T, want *CSV", s)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{"prometheus=127.0.0.1:9464", "otlp=http://127.0.0.1:4318", "csv=out", "=", "x=y=z", " csv = a "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		kind, target, err := parseSpec(spec)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(kinds, kind) || target == "" {
+			t.Errorf("parseSpec(%q) = %q, %q; want a known kind and a target", spec, kind, target)
+		}
+		if kind == "prometheus" {
+			if addr, err := listenAddr(target, false); err == nil {
+				host, _, _ := net.SplitHostPort(addr)
+				if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+					t.Errorf("listenAddr(%q) = %q, which is not loopback", target, addr)
+				}
+			}
+		}
+		if kind == "otlp" {
+			_, _ = otlpURL(target)
+		}
+	})
+}
+
+// fakeSink records what it was fed.
+type fakeSink struct {
+	ticks  []time.Duration
+	closed int
+	err    error
+}
+
+func (f *fakeSink) Tick(elapsed time.Duration, _ metrics.Point, _ *metrics.Run) {
+	f.ticks = append(f.ticks, elapsed)
+}
+
+func (f *fakeSink) Close(context.Context, *report.Summary) error {
+	f.closed++
+	return f.err
+}
+
+func TestMulti(t *testing.T) {
+	errA, errB := errors.New("a failed"), errors.New("b failed")
+	a, b, c := &fakeSink{err: errA}, &fakeSink{}, &fakeSink{err: errB}
+	m := Multi{a, b, c}
+	m.Tick(time.Second, metrics.Point{}, nil)
+	m.Tick(2*time.Second, metrics.Point{}, nil)
+	err := m.Close(context.Background(), nil)
+	if !errors.Is(err, errA) || !errors.Is(err, errB) {
+		t.Errorf("Close = %v, want both errors", err)
+	}
+	for i, s := range []*fakeSink{a, b, c} {
+		if s.closed != 1 || len(s.ticks) != 2 {
+			t.Errorf("sink %d: %d ticks, closed %d times; want 2 and 1", i, len(s.ticks), s.closed)
+		}
+	}
+}
+
+func TestStateNames(t *testing.T) {
+	tests := []struct {
+		name      string
+		names     []string
+		wantNames []string
+		wantReqs  []int64
+	}{
+		{"distinct", []string{"a", "b"}, []string{"a", "b"}, []int64{1, 2}},
+		{"duplicates merge", []string{"a", "b", "a"}, []string{"a", "b"}, []int64{4, 2}},
+		{"invalid UTF-8 is repaired", []string{"a\xffb", "ok"}, []string{"a\uFFFDb", "ok"}, []int64{1, 2}},
+		{"repair that collides merges", []string{"a\xffb", "a\uFFFDb"}, []string{"a\uFFFDb"}, []int64{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &metrics.Run{Names: tt.names, Total: metrics.NewStats()}
+			for i := range tt.names {
+				st := metrics.NewStats()
+				for range i + 1 {
+					st.Record(metrics.Outcome{Status: 200, Latency: time.Millisecond})
+				}
+				run.ByName = append(run.ByName, st)
+			}
+			var s state
+			for range 2 { // the second tick reuses the slots and must not double count
+				s.update(metrics.Point{}, run)
+			}
+			v := s.snapshot()
+			if !slices.Equal(v.names, tt.wantNames) || !slices.Equal(v.requests, tt.wantReqs) {
+				t.Errorf("names %q requests %v, want %q %v", v.names, v.requests, tt.wantNames, tt.wantReqs)
+			}
+		})
+	}
+}
+
+func TestStateWithoutRun(t *testing.T) {
+	var s state
+	p := metrics.Point{Span: time.Second, Requests: 10, Failed: 2, Dropped: 1, BytesIn: 100, Clients: 3, P99: 2 * time.Millisecond}
+	p.Errors[metrics.ErrTimeout] = 2
+	s.update(p, nil)
+	s.update(p, nil)
+	v := s.snapshot()
+	if !slices.Equal(v.names, []string{""}) || v.requests[0] != 20 || v.failed[0] != 4 ||
+		v.errors[metrics.ErrTimeout] != 4 || v.dropped != 2 || v.bytesIn != 200 ||
+		v.clients != 3 || v.rps != 10 || v.latencyS[3] != 0.002 {
+		t.Errorf("values %+v, want the points summed under the name \"\"", v)
+	}
+}
+
+func TestStateFinal(t *testing.T) {
+	var s state
+	var lastP metrics.Point
+	run := feed(shopNames, shopTicks, func(p metrics.Point, run *metrics.Run) {
+		s.update(p, run)
+		lastP = p
+	})
+	before := s.snapshot()
+	s.final(shopSummary(run))
+	after := s.snapshot()
+	if !slices.Equal(before.requests, after.requests) || !slices.Equal(before.failed, after.failed) ||
+		before.errors != after.errors || before.dropped != after.dropped || before.bytesIn != after.bytesIn {
+		t.Errorf("the summary's counters differ from the run's:\n before %+v\n after  %+v", before, after)
+	}
+	if after.clients != lastP.Clients || after.rps != lastP.RPS() {
+		t.Errorf("final changed the gauges: %+v", after)
+	}
+}

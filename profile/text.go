@@ -1,0 +1,79 @@
+package profile
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TopText renders profiles' top functions (at most n each; all when n ≤ 0)
+// as a small text table for the summary, one block per profile:
+//
+//	cpu http://127.0.0.1:6060 at 1m25s, total 9.81s: runs/cpu-127.0.0.1_6060-1.pb.gz
+//	       flat  flat%        cum   cum%  function
+//	      4.10s  41.8%      6.20s  63.2%  main.handleCheckout
+//
+// A failed capture is one line ending in its error.
+func TopText(ps []Profile, n int) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s %s at %s", p.Kind, p.URL, p.Started.Round(time.Millisecond))
+		if p.Err != "" {
+			fmt.Fprintf(&b, ": error: %s\n", p.Err)
+			continue
+		}
+		fmt.Fprintf(&b, ", total %s", value(p.Total, p.Unit))
+		if p.File != "" {
+			fmt.Fprintf(&b, ": %s", p.File)
+		}
+		b.WriteByte('\n')
+		if len(p.Top) == 0 {
+			b.WriteString("  (no samples)\n")
+			continue
+		}
+		fmt.Fprintf(&b, "  %10s %6s %10s %6s  %s\n", "flat", "flat%", "cum", "cum%", "function")
+		for k, f := range p.Top {
+			if n > 0 && k >= n {
+				break
+			}
+			fmt.Fprintf(&b, "  %10s %5.1f%% %10s %5.1f%%  %s\n",
+				value(f.Flat, p.Unit), f.FlatPct, value(f.Cum, p.Unit), f.CumPct, f.Name)
+		}
+	}
+	return b.String()
+}
+
+// value formats an amount in a profile's unit: "1.23s", "64.0 MiB", "25".
+func value(v float64, unit string) string {
+	switch unit {
+	case "seconds":
+		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
+	case "bytes":
+		return bytesIEC(v)
+	case "count", "":
+		if v == math.Trunc(v) {
+			return strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64) + " " + unit
+}
+
+// bytesIEC formats a byte count as the report does: "512 B", "12.3 MiB".
+func bytesIEC(n float64) string {
+	const units = "KMGTPE"
+	if n < 1024 || math.IsNaN(n) {
+		return strconv.FormatFloat(n, 'f', 0, 64) + " B"
+	}
+	i := -1
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	return strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i:i+1] + "iB"
+}

@@ -1,0 +1,281 @@
+/* fuka timeline charts, drawn with uPlot.
+ *
+ * fukaTimeline.create({load: el, resources: el2}) returns {update, charts}.
+ * update(summary) takes a summary in fuka's JSON form and draws one chart per
+ * measure: throughput, latency percentiles, clients, errors, dropped starts
+ * (open model), and the monitored resources grouped by name prefix and unit.
+ * Every chart has the same x axis (seconds from the start of the run), one
+ * cursor and one zoom. Call update again as the summary grows (the live
+ * dashboard does, once a second): charts whose series are unchanged get the
+ * new data, others are rebuilt.
+ *
+ * Text from the run (series names) reaches the page only through textContent
+ * and uPlot's labels (also textContent): never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var KINDS = ["timeout", "refused", "reset", "dns", "tls", "body_read", "other"];
+  var PALETTE = ["#2563eb", "#16a34a", "#ea580c", "#dc2626", "#9333ea", "#0891b2",
+    "#ca8a04", "#db2777", "#4b5563", "#65a30d", "#7c3aed", "#0d9488"];
+  var HEIGHT = 220;
+
+  function fixed(v, prec) {
+    return v.toLocaleString("en-US", {minimumFractionDigits: prec, maximumFractionDigits: prec});
+  }
+
+  // compact renders an axis or legend value: 950, 1.2k, 3.4M.
+  function compact(v) {
+    if (v == null || !isFinite(v)) return "–";
+    var a = Math.abs(v);
+    if (a >= 1e9) return fixed(v / 1e9, 1) + "G";
+    if (a >= 1e6) return fixed(v / 1e6, 1) + "M";
+    if (a >= 1e4) return fixed(v / 1e3, 1) + "k";
+    if (a >= 100 || v === Math.round(v)) return fixed(v, 0);
+    if (a >= 10) return fixed(v, 1);
+    return fixed(v, 2);
+  }
+
+  function bytes(v) {
+    if (v == null || !isFinite(v)) return "–";
+    var units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    var i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (i === 0 ? fixed(v, 0) : fixed(v, 1)) + " " + units[i];
+  }
+
+  function ms(v) {
+    if (v == null || !isFinite(v)) return "–";
+    if (v === 0) return "0";
+    if (v < 1) return fixed(v * 1000, 0) + "µs";
+    if (v < 1000) return compact(v) + "ms";
+    return compact(v / 1000) + "s";
+  }
+
+  // secs renders seconds from the start: "45s", "2m05s", "1.5s".
+  function secs(v) {
+    if (v == null || !isFinite(v)) return "–";
+    if (v < 60) return (Math.round(v * 10) / 10) + "s";
+    var s = Math.round(v), m = Math.floor(s / 60);
+    var h = Math.floor(m / 60);
+    var mm = h > 0 ? String(m % 60).padStart(2, "0") + "m" : m + "m";
+    return (h > 0 ? h + "h" : "") + mm + String(s % 60).padStart(2, "0") + "s";
+  }
+
+  // unitOf tells a resource series' unit by its name's suffix (see the
+  // monitor package: _pct, _bytes, _bytes_per_s, _per_s; counts have none).
+  // axisSize fits the y axis to its longest label (about 7 px a character at
+  // uPlot's 12 px axis font).
+  function axisSize(u, values) {
+    var n = 0;
+    (values || []).forEach(function (v) { if (v != null) n = Math.max(n, String(v).length); });
+    return Math.max(40, Math.ceil(n * 7 + 18));
+  }
+
+  function unitOf(name) {
+    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", fmt: function (v) { return bytes(v) + "/s"; }};
+    if (/_per_s$/.test(name)) return {unit: "per second", fmt: compact};
+    if (/_bytes$/.test(name)) return {unit: "bytes", fmt: bytes};
+    if (/_pct$/.test(name)) return {unit: "%", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
+    return {unit: "count", fmt: compact};
+  }
+
+  // loadSpecs are the charts of the load itself.
+  function loadSpecs(sum) {
+    var tl = sum.timeline || [];
+    if (!tl.length) return [];
+    var x = tl.map(function (p) { return p.t_s; });
+    var col = function (k) { return tl.map(function (p) { return p[k]; }); };
+    // An interval without responses has no latency: a gap, not a zero.
+    var lat = function (k) { return tl.map(function (p) { return p.requests > 0 ? p[k] : null; }); };
+    var specs = [
+      {id: "rps", title: "Throughput", unit: "requests/s", fmt: compact, x: x,
+        series: [{label: "requests/s", data: col("rps")}]},
+      {id: "latency", title: "Latency", unit: "per interval", fmt: ms, x: x,
+        series: [["p50", "p50_ms"], ["p90", "p90_ms"], ["p95", "p95_ms"], ["p99", "p99_ms"]].map(function (p) {
+          return {label: p[0], data: lat(p[1])};
+        })},
+      {id: "clients", title: "Active clients", unit: "", fmt: compact, x: x,
+        series: [{label: "clients", data: col("clients")}]}
+    ];
+    var errors = [{label: "failed", data: col("failed")}];
+    KINDS.forEach(function (k) {
+      if (tl.some(function (p) { return p.errors && p.errors[k] > 0; })) {
+        errors.push({label: k, data: tl.map(function (p) { return (p.errors && p.errors[k]) || 0; })});
+      }
+    });
+    specs.push({id: "errors", title: "Errors", unit: "failed requests by kind, per interval", fmt: compact, x: x, series: errors});
+    if (sum.model === "open" || sum.dropped > 0) {
+      specs.push({id: "dropped", title: "Dropped starts", unit: "per interval (no free client)", fmt: compact, x: x,
+        series: [{label: "dropped", data: col("dropped")}]});
+    }
+    return specs;
+  }
+
+  // resourceSpecs group the monitored series by name prefix and unit:
+  // cpu.user_pct and cpu.system_pct share a chart, mem.used_bytes and
+  // mem.used_pct do not.
+  function resourceSpecs(sum) {
+    var res = sum.resources;
+    if (!res || !res.series || !res.series.length) return [];
+    var tl = res.timeline || [];
+    if (!tl.length) return [];
+    var x = tl.map(function (p) { return p.t_s; });
+    var groups = new Map();
+    res.series.forEach(function (st) {
+      var name = String(st.name);
+      var dot = name.lastIndexOf(".");
+      var prefix = dot > 0 ? name.slice(0, dot) : "other";
+      var label = dot > 0 ? name.slice(dot + 1) : name;
+      var u = unitOf(name);
+      var key = prefix + "\u0000" + u.unit;
+      var g = groups.get(key);
+      if (!g) {
+        g = {id: "res\u0000" + key, title: prefix, unit: u.unit, fmt: u.fmt, x: x, series: []};
+        groups.set(key, g);
+      }
+      g.series.push({label: label, data: tl.map(function (p) {
+        var v = p.values ? p.values[name] : undefined;
+        return typeof v === "number" ? v : null;
+      })});
+    });
+    return Array.from(groups.values());
+  }
+
+  function create(els) {
+    var loadEl = els.load, resEl = els.resources || els.load;
+    var charts = new Map(); // id -> {fig, plot, sig, u}
+    var syncKey = "fuka-" + Math.random().toString(36).slice(2);
+    var xrange = {min: 0, max: 1};
+    var syncing = false;
+
+    // One zoom for every chart: a chart whose x scale changes sets the others.
+    function onScale(u, key) {
+      if (key !== "x" || syncing) return;
+      syncing = true;
+      try {
+        var min = u.scales.x.min, max = u.scales.x.max;
+        charts.forEach(function (c) {
+          if (c.u !== u && (c.u.scales.x.min !== min || c.u.scales.x.max !== max)) {
+            c.u.setScale("x", {min: min, max: max});
+          }
+        });
+      } finally {
+        syncing = false;
+      }
+    }
+
+    function width(c) {
+      return Math.max(240, Math.floor(c.plot.clientWidth || c.fig.clientWidth || 480));
+    }
+
+    function build(spec, fig, plot) {
+      var fmt = spec.fmt;
+      var opts = {
+        width: Math.max(240, Math.floor(plot.clientWidth || 480)),
+        height: HEIGHT,
+        cursor: {sync: {key: syncKey, setSeries: false}, drag: {x: true, y: false}},
+        scales: {x: {time: false}},
+        series: [{label: "time", value: function (u, v) { return secs(v); }}].concat(spec.series.map(function (s, i) {
+          return {
+            label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
+            points: {show: spec.x.length < 3},
+            value: function (u, v) { return fmt(v); }
+          };
+        })),
+        axes: [
+          {values: function (u, splits) { return splits.map(secs); }},
+          {size: axisSize, values: function (u, splits) { return splits.map(fmt); }}
+        ],
+        hooks: {setScale: [onScale]}
+      };
+      return new uPlot(opts, data(spec), plot);
+    }
+
+    function data(spec) {
+      return [spec.x].concat(spec.series.map(function (s) { return s.data; }));
+    }
+
+    function figure(spec) {
+      var fig = document.createElement("figure");
+      fig.className = "chart";
+      var cap = document.createElement("figcaption");
+      cap.textContent = spec.title;
+      if (spec.unit) {
+        var unit = document.createElement("span");
+        unit.textContent = spec.unit;
+        cap.appendChild(unit);
+      }
+      var plot = document.createElement("div");
+      plot.className = "plot";
+      fig.appendChild(cap);
+      fig.appendChild(plot);
+      return {fig: fig, plot: plot};
+    }
+
+    function update(sum) {
+      var load = loadSpecs(sum), res = resourceSpecs(sum);
+      var max = Math.max(1, sum.duration_s || 0);
+      load.concat(res).forEach(function (s) { if (s.x.length) max = Math.max(max, s.x[s.x.length - 1]); });
+      xrange = {min: 0, max: max};
+
+      var seen = new Set();
+      var place = function (specs, el) {
+        specs.forEach(function (spec) {
+          seen.add(spec.id);
+          var sig = spec.series.map(function (s) { return s.label; }).join("\u0000") + "\u0000" + (spec.x.length < 3);
+          var c = charts.get(spec.id);
+          if (c && c.sig !== sig) {
+            c.u.destroy();
+            c.fig.remove();
+            charts.delete(spec.id);
+            c = null;
+          }
+          if (!c) {
+            var f = figure(spec);
+            el.appendChild(f.fig); // placed (and sized) before uPlot measures it
+            c = {fig: f.fig, plot: f.plot, sig: sig};
+            c.u = build(spec, f.fig, f.plot);
+            charts.set(spec.id, c);
+          } else {
+            c.u.setData(data(spec));
+          }
+          el.appendChild(c.fig); // keep page order
+        });
+      };
+      place(load, loadEl);
+      place(res, resEl);
+      charts.forEach(function (c, id) {
+        if (!seen.has(id)) {
+          c.u.destroy();
+          c.fig.remove();
+          charts.delete(id);
+        }
+      });
+      syncing = true;
+      try {
+        charts.forEach(function (c) { c.u.setScale("x", xrange); });
+      } finally {
+        syncing = false;
+      }
+    }
+
+    if (typeof ResizeObserver === "function") {
+      var ro = new ResizeObserver(function () {
+        charts.forEach(function (c) {
+          var w = width(c);
+          if (w !== c.u.width) c.u.setSize({width: w, height: HEIGHT});
+        });
+      });
+      ro.observe(loadEl);
+      if (resEl !== loadEl) ro.observe(resEl);
+    }
+
+    return {
+      update: update,
+      charts: function () { return Array.from(charts.values()).map(function (c) { return c.u; }); }
+    };
+  }
+
+  window.fukaTimeline = {create: create, format: {compact: compact, bytes: bytes, ms: ms, secs: secs}};
+})();

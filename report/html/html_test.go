@@ -1,0 +1,354 @@
+package html_test
+
+import (
+	"bytes"
+	"encoding/json"
+	stdhtml "html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/report/html"
+	"github.com/fuka-load/fuka/report/html/htmltest"
+)
+
+func render(t *testing.T, s *report.Summary) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := html.Write(&b, s); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return b.String()
+}
+
+// quickRun is a closed-model quick-mode run: one name, no plan extras.
+func quickRun() *report.Summary {
+	rec := metrics.NewRecorder(1)
+	col := metrics.NewCollector([]string{"GET /"}, []*metrics.Recorder{rec})
+	for s := 1; s <= 3; s++ {
+		for range 100 {
+			rec.Record(0, metrics.Outcome{Latency: 2 * time.Millisecond, Service: 2 * time.Millisecond, Status: 200, BytesIn: 100})
+		}
+		col.Tick(time.Duration(s)*time.Second, 4)
+	}
+	return report.NewSummary(report.Meta{
+		Target: "http://127.0.0.1:8080/", Method: "GET", Model: report.ModelClosed, Clients: 4,
+		Planned: 3 * time.Second, Elapsed: 3 * time.Second, Started: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Version: "v0.1.0",
+	}, col.Run())
+}
+
+func TestWriteSections(t *testing.T) {
+	tests := []struct {
+		name    string
+		sum     *report.Summary
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "quick closed run",
+			sum:  quickRun(),
+			want: []string{
+				`<section id="summary">`, `<section id="requests">`, `<section id="charts">`, `id="load-charts"`,
+				"fuka report — GET http://127.0.0.1:8080/", "closed (clients)", "the send", "v0.1.0",
+				"2025-01-02 03:04:05 UTC", "<td>300</td>", "<td>100</td>", "200 × 300", "all requests",
+			},
+			notWant: []string{
+				`id="thresholds"`, `id="checks"`, `id="warnings"`, `id="resources"`, `id="profiles"`,
+				"<dt>dropped starts</dt>", `class="badge warn">interrupted`,
+			},
+		},
+		{
+			name: "plan with everything",
+			sum:  htmltest.Sample(30, ""),
+			want: []string{
+				`<section id="warnings"`, "the load generator used 96% of its CPU",
+				`<section id="thresholds">`, "1 of 2 passed", "p99 &lt; 300ms", "thresholds failed", "(actual ",
+				`<section id="checks">`, "checkout: status 201", "1,289 / 1,298", // checkout's own checks
+				"list products", "product page", "open (arrival rate)", "the intended start", "dropped starts",
+				"timeout × ", "requested rate",
+				`<section id="resources">`, `id="resource-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
+				`<section id="profiles">`, "encoding/json.(*encodeState).marshal", "28.4%", "1.42s", "24.0 MiB",
+				"capture failed: connection refused", `href="profiles/cpu-18s.pb.gz"`,
+			},
+		},
+		{
+			name:    "empty run",
+			sum:     report.NewSummary(report.Meta{Model: report.ModelClosed}, nil),
+			want:    []string{"The run recorded no timeline", `<section id="requests">`, "<title>fuka report</title>"},
+			notWant: []string{`id="load-charts"`, `id="resources"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := render(t, tt.sum)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
+	}
+}
+
+var (
+	metaCSP  = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
+	inlineJS = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	inlineSt = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	dataJSON = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-data">(.*?)</script>`)
+	anyTag   = regexp.MustCompile(`(?i)<(script|style|img|svg|iframe|object|embed|link|meta|base)\b`)
+)
+
+// TestCSP: the policy lists exactly the hashes of the page's inline blocks,
+// and nothing that would let other script or style in.
+func TestCSP(t *testing.T) {
+	out := render(t, htmltest.Sample(10, htmltest.Hostile))
+	m := metaCSP.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no CSP meta tag")
+	}
+	csp := stdhtml.UnescapeString(m[1])
+	for _, want := range []string{"default-src 'none'", "img-src data:", "base-uri 'none'", "form-action 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-inline", "unsafe-eval", "http:", "https:", "*"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("CSP %q allows %q", csp, bad)
+		}
+	}
+	scripts := inlineJS.FindAllStringSubmatch(out, -1)
+	styles := inlineSt.FindAllStringSubmatch(out, -1)
+	if len(scripts) != 3 || len(styles) != 1 {
+		t.Fatalf("%d inline scripts and %d styles, want 3 and 1", len(scripts), len(styles))
+	}
+	var wantScripts, wantStyles []string
+	for _, s := range scripts {
+		wantScripts = append(wantScripts, s[1])
+	}
+	for _, s := range styles {
+		wantStyles = append(wantStyles, s[1])
+	}
+	if want := html.CSP(wantScripts, wantStyles); csp != want {
+		t.Errorf("CSP\n %s\nwant (hashes of the blocks on the page)\n %s", csp, want)
+	}
+}
+
+// TestHostileText: every text from the run is escaped, and the embedded data
+// gives back the summary as it was.
+func TestHostileText(t *testing.T) {
+	sum := htmltest.Sample(10, htmltest.Hostile)
+	out := render(t, sum)
+
+	// The page's own tags only: 4 scripts (data, uPlot, timeline, report),
+	// 1 style, 3 meta; the payloads' tags are all escaped.
+	counts := map[string]int{}
+	for _, m := range anyTag.FindAllStringSubmatch(out, -1) {
+		counts[strings.ToLower(m[1])]++
+	}
+	want := map[string]int{"script": 4, "style": 1, "meta": 4, "link": 1}
+	for tag, n := range counts {
+		if want[tag] != n {
+			t.Errorf("%d <%s> tags on the page, want %d", n, tag, want[tag])
+		}
+	}
+	if strings.Contains(out, `href="javascript:`) || !strings.Contains(out, `href="#ZgotmplZ"`) {
+		t.Error("a javascript: URL reached a link")
+	}
+
+	m := dataJSON.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no data block")
+	}
+	if strings.ContainsAny(m[1], "<>&") {
+		t.Errorf("data block has an unescaped <, > or &")
+	}
+	var back report.Summary
+	if err := json.Unmarshal([]byte(m[1]), &back); err != nil {
+		t.Fatalf("data block: %v", err)
+	}
+	var a, b bytes.Buffer
+	if err := sum.WriteJSON(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Error("the data block does not give back the summary")
+	}
+	if back.Name != "shop"+htmltest.Hostile {
+		t.Errorf("name from the data block = %q", back.Name)
+	}
+}
+
+func TestWriteNil(t *testing.T) {
+	var b bytes.Buffer
+	if err := html.Write(&b, nil); err == nil || b.Len() != 0 {
+		t.Errorf("Write(nil) = %v with %d bytes; want an error and nothing written", err, b.Len())
+	}
+}
+
+// The vendored chart library must be inlinable as it is: nothing in it may
+// end its <script> block or open an HTML comment there.
+func TestAssetsInlinable(t *testing.T) {
+	for name, js := range map[string]string{"ChartJS": html.ChartJS, "TimelineJS": html.TimelineJS} {
+		if len(js) < 1000 {
+			t.Errorf("%s is %d bytes: not embedded?", name, len(js))
+		}
+		l := strings.ToLower(js)
+		if strings.Contains(l, "</script") || strings.Contains(l, "<!--") || strings.Contains(l, "<script") {
+			t.Errorf("%s cannot be inlined in a <script> block", name)
+		}
+	}
+	for name, css := range map[string]string{"ChartCSS": html.ChartCSS, "StyleCSS": html.StyleCSS} {
+		if strings.Contains(strings.ToLower(css), "</style") {
+			t.Errorf("%s cannot be inlined in a <style> block", name)
+		}
+	}
+	if !strings.HasPrefix(html.ChartJS, "/*! https://github.com/leeoniya/uPlot (v1.6.32) */") {
+		t.Errorf("ChartJS is not uPlot 1.6.32: %.60q", html.ChartJS)
+	}
+}
+
+// writePage renders s into a file for the browser.
+func writePage(t *testing.T, s *report.Summary) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := html.Write(f, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// chartsState is what a page's charts look like to a person: how many uPlot
+// instances there are and the size of every canvas.
+type chartsState struct {
+	Instances int      `json:"instances"`
+	Canvases  [][2]int `json:"canvases"`
+}
+
+const chartsJS = `({
+  instances: window.fukaReport ? window.fukaReport.charts().length : 0,
+  canvases: Array.from(document.querySelectorAll("canvas")).map(c => [c.width, c.height])
+})`
+
+func checkCharts(t *testing.T, tab *htmltest.Tab, min int) {
+	t.Helper()
+	st := htmltest.Eval[chartsState](t, tab, chartsJS)
+	if st.Instances < min || len(st.Canvases) != st.Instances {
+		t.Errorf("%d uPlot instances and %d canvases; want at least %d, one canvas each", st.Instances, len(st.Canvases), min)
+	}
+	for i, c := range st.Canvases {
+		if c[0] < 200 || c[1] < 100 {
+			t.Errorf("canvas %d is %dx%d", i, c[0], c[1])
+		}
+	}
+}
+
+// onlyThePage checks that the page loaded nothing but itself (and data:
+// URLs): it works offline.
+func onlyThePage(t *testing.T, tab *htmltest.Tab, url string) {
+	t.Helper()
+	for _, r := range tab.Requests() {
+		if r != url && !strings.HasPrefix(r, "data:") {
+			t.Errorf("the page requested %s", r)
+		}
+	}
+}
+
+// TestBrowser renders a full run in headless Chromium: no console errors,
+// every chart drawn, nothing fetched. It leaves a screenshot in
+// testdata/artifacts/report.png.
+func TestBrowser(t *testing.T) {
+	tab := htmltest.Start(t)
+	url := "file://" + writePage(t, htmltest.Sample(30, ""))
+	tab.Open(t, url)
+	tab.WaitFor(t, "the charts", "window.fukaReport && window.fukaReport.charts().length > 0")
+
+	// load: rps, latency, clients, errors, dropped; resources: cpu, mem
+	// (bytes), mem (%), net, disk, tcp, nginx (count), nginx (per second).
+	checkCharts(t, tab, 5+8)
+	if p := tab.Problems(t); len(p) > 0 {
+		t.Errorf("problems on the page: %q", p)
+	}
+	onlyThePage(t, tab, url)
+	// The cursor is shared: hovering one chart moves every chart's cursor.
+	synced := htmltest.Eval[bool](t, tab, `(() => {
+	  const cs = window.fukaReport.charts();
+	  cs[0].setCursor({left: cs[0].over.clientWidth / 2, top: 10}, true, true);
+	  return cs.slice(1, 5).every(u => u.cursor.idx != null && u.cursor.idx === cs[0].cursor.idx);
+	})()`)
+	if !synced {
+		t.Error("the cursor of the first chart does not move the others")
+	}
+	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "report.png"))
+}
+
+// TestBrowserHostile loads a report whose every text is a script injection,
+// and checks that nothing ran, the texts show as text, and the charts drew.
+func TestBrowserHostile(t *testing.T) {
+	tab := htmltest.Start(t)
+	url := "file://" + writePage(t, htmltest.Sample(10, htmltest.Hostile))
+	tab.Open(t, url)
+	tab.WaitFor(t, "the charts", "window.fukaReport && window.fukaReport.charts().length > 0")
+
+	type state struct {
+		XSS       any  `json:"xss"`
+		Images    int  `json:"images"`
+		Handlers  int  `json:"handlers"`
+		Scripts   int  `json:"scripts"`
+		ShownText bool `json:"shownText"`
+		InLegend  bool `json:"inLegend"`
+		Name      bool `json:"name"`
+	}
+	st := htmltest.Eval[state](t, tab, `({
+	  xss: window.__xss === undefined ? null : window.__xss,
+	  images: document.images.length,
+	  handlers: document.querySelectorAll("[onerror],[onload]").length,
+	  scripts: document.scripts.length,
+	  shownText: document.body.innerText.includes(`+"`"+htmltest.Hostile+"`"+`),
+	  inLegend: Array.from(document.querySelectorAll("figure.chart")).some(f =>
+	    f.querySelector("figcaption").textContent.includes("<script>alert(1)</script>") &&
+	    f.querySelector(".u-legend").textContent.includes("</svg><!--")),
+	  name: window.fukaReport.summary.name === "shop" + `+"`"+htmltest.Hostile+"`"+`
+	})`)
+	if st.XSS != nil {
+		t.Errorf("injected script ran: window.__xss = %v", st.XSS)
+	}
+	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 4 {
+		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 4", st.Images, st.Handlers, st.Scripts)
+	}
+	if !st.ShownText {
+		t.Error("the hostile text is not shown as text")
+	}
+	if !st.InLegend {
+		t.Error("the hostile series name is not in a chart's title and legend as text")
+	}
+	if !st.Name {
+		t.Error("the data block did not give back the run name")
+	}
+	checkCharts(t, tab, 5)
+	if p := tab.Problems(t); len(p) > 0 {
+		t.Errorf("problems on the page: %q", p)
+	}
+	onlyThePage(t, tab, url)
+	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "report-hostile.png"))
+}
