@@ -41,8 +41,12 @@ func NewCSV(dir string) (*CSV, error) {
 // Tick does nothing: the summary holds the timeline.
 func (*CSV) Tick(time.Duration, metrics.Point, *metrics.Run) {}
 
-// Close writes the files; see WriteCSV.
+// Close writes the files; see WriteCSV. A nil summary (the run never got
+// going) writes nothing.
 func (c *CSV) Close(_ context.Context, sum *report.Summary) error {
+	if sum == nil {
+		return nil
+	}
 	return WriteCSV(c.dir, sum)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/output"
 	"github.com/fuka-load/fuka/profile"
 	"github.com/fuka-load/fuka/report"
 )
@@ -31,6 +33,11 @@ type outputs struct {
 	// onTick, if set, sees the run once a second (abort_when).
 	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 
+	outFlags   []string // --out kind=target
+	notify     string   // --notify URL
+	csvDir     string   // --csv DIR
+	sinks      []output.Sink
+
 	monitorFlags []string
 	agentToken   string
 	profileFlags []string
@@ -43,6 +50,9 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to this file")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress")
 	fl.StringVar(&o.results, "results", "", "folder for this run's files (profiles, reports); default fuka-results/NAME-TIME")
+	fl.StringArrayVar(&o.outFlags, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
+	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into this folder")
+	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to this URL when the run ends")
 	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT")
 	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
 	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
@@ -72,7 +82,40 @@ func (o *outputs) prepare() error {
 	if _, err := o.watch.samplers(); err != nil {
 		return err
 	}
+	if o.notify != "" {
+		if u, err := url.Parse(o.notify); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--notify %q: want an http(s) URL", o.notify)
+		}
+	}
+	specs := o.outFlags
+	if o.csvDir != "" {
+		specs = append(specs, "csv="+o.csvDir)
+	}
+	for _, spec := range specs {
+		sk, err := output.ParseOut(spec)
+		if err != nil {
+			o.closeSinks(nil)
+			return fmt.Errorf("--out %q: %w", spec, err)
+		}
+		o.sinks = append(o.sinks, sk)
+	}
 	return nil
+}
+
+// closeSinks closes every sink with the final summary (nil: the run never
+// started), reporting errors as warnings: an output that failed must not
+// lose the results already printed.
+func (o *outputs) closeSinks(sum *report.Summary) []error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, sk := range o.sinks {
+		if err := sk.Close(ctx, sum); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	o.sinks = nil
+	return errs
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -105,6 +148,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
 		if prog != nil {
 			prog.Update(elapsed, p, run.Total)
+		}
+		for _, sk := range out.sinks {
+			sk.Tick(elapsed, p, run)
 		}
 		if out.onTick != nil {
 			out.onTick(elapsed, p, run)
@@ -140,6 +186,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		prog.Done()
 	}
 	if err != nil {
+		out.closeSinks(nil)
 		return err
 	}
 	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
@@ -176,6 +223,16 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		if cfg.HTTP2 || res.Transport != "fast" {
 			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
 		}
+	}
+	for _, err := range out.closeSinks(sum) {
+		fmt.Fprintf(stdio.Err, "fuka: warning: %v\n", err)
+	}
+	if out.notify != "" {
+		nctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if err := output.Notify(nctx, out.notify, sum); err != nil {
+			fmt.Fprintf(stdio.Err, "fuka: warning: --notify: %v\n", err)
+		}
+		cancel()
 	}
 	if jsonErr != nil {
 		// The summary went to stdout above, so the run is not lost; the
