@@ -77,6 +77,17 @@ func TestBrowser(t *testing.T) {
 	}
 	tab.WaitFor(t, "the page to say it stops", `document.getElementById("status").textContent.startsWith("stopping")`)
 
+	// Names from the plan and the target reach the page as text only.
+	s.Publish(htmltest.Sample(5, htmltest.Hostile))
+	tab.WaitFor(t, "the hostile summary", `document.getElementById("run-name").textContent === "shop" + `+"`"+htmltest.Hostile+"`")
+	tab.WaitFor(t, "the resource charts", `!document.getElementById("resources").hidden && document.querySelectorAll("#resource-charts canvas").length > 0`)
+	if xss := htmltest.Eval[any](t, tab, `window.__xss === undefined ? null : window.__xss`); xss != nil {
+		t.Errorf("injected script ran: window.__xss = %v", xss)
+	}
+	if n := htmltest.Eval[int](t, tab, `document.images.length + document.querySelectorAll("[onerror],[onload]").length`); n != 0 {
+		t.Errorf("%d injected elements on the page", n)
+	}
+
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}

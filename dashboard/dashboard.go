@@ -150,9 +150,14 @@ func (s *Server) Close() error {
 		s.drop(c)
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Let answers in flight (a stop's 202) finish; then close whatever is
+	// left, such as connections a browser opened and never used.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := s.srv.Shutdown(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return s.srv.Close()
+		}
 		return errors.Join(err, s.srv.Close())
 	}
 	return nil
@@ -169,8 +174,9 @@ type event struct {
 	Summary       *report.Summary `json:"summary"`
 }
 
-// Publish sends the run so far to every open page. It never blocks on a
-// page: one that has fallen clientQueue events behind is dropped, and its
+// Publish sends the run so far to every open page; a run calls it once a
+// second with report.NewSummary of its live metrics.Run. It never blocks on
+// a page: one that has fallen clientQueue events behind is dropped, and its
 // browser reconnects. sum must not be changed after the call (build a new
 // one each time, as report.NewSummary does).
 func (s *Server) Publish(sum *report.Summary) {

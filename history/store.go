@@ -155,11 +155,14 @@ func open(path string, busy time.Duration) (*Store, error) {
 func (s *Store) migrate() error {
 	ctx := context.Background()
 	for {
-		var version, appID int
-		if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-			return s.wrap(err)
-		}
-		if err := s.db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+		// One statement, so one snapshot: read separately, another process
+		// migrating in between would make its new tables look foreign.
+		var version, appID, tables int
+		err := s.db.QueryRowContext(ctx, `SELECT
+			(SELECT user_version FROM pragma_user_version),
+			(SELECT application_id FROM pragma_application_id),
+			(SELECT count(*) FROM sqlite_schema)`).Scan(&version, &appID, &tables)
+		if err != nil {
 			return s.wrap(err)
 		}
 		if appID != 0 && appID != applicationID {
@@ -169,14 +172,8 @@ func (s *Store) migrate() error {
 			return fmt.Errorf("history %s: %w (schema version %d, this fuka knows %d); upgrade fuka or pass --history FILE",
 				s.path, ErrNewer, version, len(migrations))
 		}
-		if version == 0 {
-			var tables int
-			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
-				return s.wrap(err)
-			}
-			if tables > 0 {
-				return s.notHistory("a SQLite database with other tables")
-			}
+		if version == 0 && tables > 0 {
+			return s.notHistory("a SQLite database with other tables")
 		}
 		if err := s.wal(ctx); err != nil {
 			return err
@@ -226,7 +223,7 @@ func (s *Store) step(ctx context.Context, from int) error {
 	}
 	for _, stmt := range migrations[from] {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("history %s: migrate to version %d: %w", s.path, from+1, s.wrap(err))
+			return s.wrap(err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `PRAGMA user_version = `+strconv.Itoa(from+1)); err != nil {
@@ -439,10 +436,6 @@ func (s *Store) wrap(err error) error {
 	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
-		if errors.Is(err, ErrNotHistory) || errors.Is(err, ErrLocked) || errors.Is(err, ErrNotFound) ||
-			strings.HasPrefix(err.Error(), "history ") {
-			return err // already wrapped
-		}
 		return fmt.Errorf("history %s: %w", s.path, err)
 	}
 	switch se.Code() & 0xff { // the primary result code

@@ -396,3 +396,61 @@ func TestJSONIsCanonical(t *testing.T) {
 		t.Errorf("stored JSON %.80s…: %v", js, err)
 	}
 }
+
+func TestConcurrentWriters(t *testing.T) {
+	// Two processes saving at once queue on the write lock; neither fails.
+	_, path := openTemp(t)
+	const each = 15
+	errs := make(chan error, 2*each)
+	for range 2 {
+		go func() {
+			s, err := Open(path)
+			if err != nil {
+				for range each {
+					errs <- err
+				}
+				return
+			}
+			defer s.Close()
+			for range each {
+				_, err := s.Save(summary("shop", t0, 10), "")
+				errs <- err
+			}
+		}()
+	}
+	for range 2 * each {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if runs, err := s.List(0, ""); err != nil || len(runs) != 2*each {
+		t.Errorf("%d runs stored, %v; want %d", len(runs), err, 2*each)
+	}
+}
+
+func TestConcurrentCreate(t *testing.T) {
+	// Several fukas finishing at once on a machine without a history yet:
+	// one creates the schema, the others see it as theirs.
+	path := filepath.Join(t.TempDir(), "history.db")
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			s, err := Open(path)
+			if err == nil {
+				_, err = s.Save(summary("shop", t0, 10), "")
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -46,22 +46,22 @@ type fact struct {
 }
 
 type requestRow struct {
-	Name                          string
-	Requests, RPS                 string
-	P50, P90, P95, P99, Max       string
-	ErrorPct                      string
-	Failed                        bool
-	Status                        string
-	Checks                        string // "passed / run"; "" without checks
-	ChecksFailed                  bool
-	HasChecks                     bool
+	Name                    string
+	Requests, RPS           string
+	P50, P90, P95, P99, Max string
+	ErrorPct                string
+	Failed                  bool
+	Status                  string
+	Checks                  string // "passed / run"; "" without checks
+	ChecksFailed            bool
+	HasChecks               bool
 }
 
 type checkRow struct {
-	Name           string
-	Passes, Fails  string
-	PassPct        string
-	Failed         bool
+	Name          string
+	Passes, Fails string
+	PassPct       string
+	Failed        bool
 }
 
 type resourcesView struct {

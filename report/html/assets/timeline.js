@@ -36,13 +36,23 @@
     return fixed(v, 2);
   }
 
+  // bytes renders a byte count with three significant digits in IEC units:
+  // "512 B", "954 KiB", "1.07 GiB".
   function bytes(v) {
     if (v == null || !isFinite(v)) return "–";
     var units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     var i = 0;
-    while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-    return (i === 0 ? fixed(v, 0) : fixed(v, 1)) + " " + units[i];
+    while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1024; i++; }
+    var a = Math.abs(v);
+    return fixed(v, i === 0 || a >= 100 ? 0 : a >= 10 ? 1 : 2) + " " + units[i];
   }
+
+  // BYTE_INCRS are the steps of a byte axis: 1, 2, 5, 10, ... of a power of
+  // 1024, so that its labels read "512 MiB", not "488.3 MiB".
+  var BYTE_INCRS = [];
+  [1, 1024, 1048576, 1073741824, 1099511627776].forEach(function (unit) {
+    [1, 2, 5, 10, 20, 50, 100, 200, 500].forEach(function (m) { BYTE_INCRS.push(m * unit); });
+  });
 
   function ms(v) {
     if (v == null || !isFinite(v)) return "–";
@@ -64,18 +74,14 @@
 
   // unitOf tells a resource series' unit by its name's suffix (see the
   // monitor package: _pct, _bytes, _bytes_per_s, _per_s; counts have none).
-  // axisSize fits the y axis to its longest label (about 7 px a character at
-  // uPlot's 12 px axis font).
-  function axisSize(u, values) {
-    var n = 0;
-    (values || []).forEach(function (v) { if (v != null) n = Math.max(n, String(v).length); });
-    return Math.max(40, Math.ceil(n * 7 + 18));
-  }
+  // AXIS is the width of every y axis, so that the plots of all charts line
+  // up under each other on the shared time axis (room for "1.07 GiB/s").
+  var AXIS = 88;
 
   function unitOf(name) {
-    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", fmt: function (v) { return bytes(v) + "/s"; }};
+    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", bytes: true, fmt: function (v) { return v == null ? "–" : bytes(v) + "/s"; }};
     if (/_per_s$/.test(name)) return {unit: "per second", fmt: compact};
-    if (/_bytes$/.test(name)) return {unit: "bytes", fmt: bytes};
+    if (/_bytes$/.test(name)) return {unit: "bytes", bytes: true, fmt: bytes};
     if (/_pct$/.test(name)) return {unit: "%", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
     return {unit: "count", fmt: compact};
   }
@@ -91,7 +97,7 @@
     var specs = [
       {id: "rps", title: "Throughput", unit: "requests/s", fmt: compact, x: x,
         series: [{label: "requests/s", data: col("rps")}]},
-      {id: "latency", title: "Latency", unit: "per interval", fmt: ms, x: x,
+      {id: "latency", title: "Latency", unit: "per interval, log scale", fmt: ms, log: true, x: x,
         series: [["p50", "p50_ms"], ["p90", "p90_ms"], ["p95", "p95_ms"], ["p99", "p99_ms"]].map(function (p) {
           return {label: p[0], data: lat(p[1])};
         })},
@@ -131,7 +137,7 @@
       var key = prefix + "\u0000" + u.unit;
       var g = groups.get(key);
       if (!g) {
-        g = {id: "res\u0000" + key, title: prefix, unit: u.unit, fmt: u.fmt, x: x, series: []};
+        g = {id: "res\u0000" + key, title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
         groups.set(key, g);
       }
       g.series.push({label: label, data: tl.map(function (p) {
@@ -147,7 +153,23 @@
     var charts = new Map(); // id -> {fig, plot, sig, u}
     var syncKey = "fuka-" + Math.random().toString(36).slice(2);
     var xrange = {min: 0, max: 1};
+    var zoom = null; // the range a person dragged to, kept across updates
     var syncing = false;
+
+    function setAll(r) {
+      syncing = true;
+      try {
+        charts.forEach(function (c) { c.u.setScale("x", {min: r.min, max: r.max}); });
+      } finally {
+        syncing = false;
+      }
+    }
+
+    function onSelect(u) {
+      if (u.select.width > 0) {
+        zoom = {min: u.posToVal(u.select.left, "x"), max: u.posToVal(u.select.left + u.select.width, "x")};
+      }
+    }
 
     // One zoom for every chart: a chart whose x scale changes sets the others.
     function onScale(u, key) {
@@ -175,7 +197,7 @@
         width: Math.max(240, Math.floor(plot.clientWidth || 480)),
         height: HEIGHT,
         cursor: {sync: {key: syncKey, setSeries: false}, drag: {x: true, y: false}},
-        scales: {x: {time: false}},
+        scales: {x: {time: false}, y: spec.log ? {distr: 3, log: 10} : {}},
         series: [{label: "time", value: function (u, v) { return secs(v); }}].concat(spec.series.map(function (s, i) {
           return {
             label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
@@ -185,11 +207,17 @@
         })),
         axes: [
           {values: function (u, splits) { return splits.map(secs); }},
-          {size: axisSize, values: function (u, splits) { return splits.map(fmt); }}
+          {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: function (u, splits) { return splits.map(fmt); }}
         ],
-        hooks: {setScale: [onScale]}
+        hooks: {setScale: [onScale], setSelect: [onSelect]}
       };
-      return new uPlot(opts, data(spec), plot);
+      var u = new uPlot(opts, data(spec), plot);
+      // A double-click zooms every chart out to the whole run.
+      u.over.addEventListener("dblclick", function () {
+        zoom = null;
+        setAll(xrange);
+      });
+      return u;
     }
 
     function data(spec) {
@@ -252,12 +280,7 @@
           charts.delete(id);
         }
       });
-      syncing = true;
-      try {
-        charts.forEach(function (c) { c.u.setScale("x", xrange); });
-      } finally {
-        syncing = false;
-      }
+      setAll(zoom || xrange);
     }
 
     if (typeof ResizeObserver === "function") {
