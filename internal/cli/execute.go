@@ -38,6 +38,9 @@ type outputs struct {
 	csvDir     string   // --csv DIR
 	sinks      []output.Sink
 
+	history   string // --history FILE; "" = the default database
+	noHistory bool
+
 	monitorFlags []string
 	agentToken   string
 	profileFlags []string
@@ -53,6 +56,8 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringArrayVar(&o.outFlags, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
 	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into this folder")
 	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to this URL when the run ends")
+	fl.StringVar(&o.history, "history", "", "run history database (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
+	fl.BoolVar(&o.noHistory, "no-history", false, "do not store this run in the history database")
 	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT")
 	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
 	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
@@ -222,6 +227,20 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		writeResources(stdio.Out, sum)
 		if cfg.HTTP2 || res.Transport != "fast" {
 			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
+		}
+	}
+	if !out.noHistory {
+		status := "completed"
+		switch {
+		case res.Interrupted:
+			status = "interrupted"
+		case failed:
+			status = "failed_thresholds"
+		}
+		if _, err := SaveRun(out.history, sum, status); err != nil {
+			// The results are printed (and in --json-out); only the
+			// history entry is missing.
+			fmt.Fprintf(stdio.Err, "fuka: warning: run not stored in history: %v\n", err)
 		}
 	}
 	for _, err := range out.closeSinks(sum) {

@@ -28,7 +28,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Runs store themselves in the history database: keep the tests' runs
+	// (and their subprocesses') out of the user's own.
+	data, err := os.MkdirTemp("", "fuka-cli-test-data")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_DATA_HOME", data)
 	code := m.Run()
+	os.RemoveAll(data)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -139,8 +139,7 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 type watcher struct {
 	samplers []monitor.Sampler
 	mon      *monitor.Monitor
-	self     monitor.Sampler // fuka's own CPU, to tell when the generator is the bottleneck
-	selfMon  *monitor.Monitor
+	selfMon  *monitor.Monitor // fuka's own CPU, to tell when the generator is the bottleneck
 	profiles []profile.Profile
 	wg       sync.WaitGroup
 	cancel   context.CancelFunc
