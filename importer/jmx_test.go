@@ -223,7 +223,7 @@ func FuzzJMX(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	_ = src
+	f.Add(string(src))
 	f.Add(jmxPlan(threadGroup("tg", "1", "1", sampler("s", "GET", "${h}", "${p}/x?${q}", arg("${a}", "{{")))))
 	f.Fuzz(func(t *testing.T, s string) {
 		res, err := JMX(strings.NewReader(s), t.TempDir())

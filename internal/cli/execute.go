@@ -33,10 +33,10 @@ type outputs struct {
 	// onTick, if set, sees the run once a second (abort_when).
 	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 
-	outFlags   []string // --out kind=target
-	notify     string   // --notify URL
-	csvDir     string   // --csv DIR
-	sinks      []output.Sink
+	outFlags []string // --out kind=target
+	notify   string   // --notify URL
+	csvDir   string   // --csv DIR
+	sinks    []output.Sink
 
 	history   string // --history FILE; "" = the default database
 	noHistory bool

@@ -74,6 +74,9 @@
 
   // unitOf tells a resource series' unit by its name's suffix (see the
   // monitor package: _pct, _bytes, _bytes_per_s, _per_s; counts have none).
+  // X_INCRS are the steps of the time axis: whole seconds, then minutes.
+  var X_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400];
+
   // AXIS is the width of every y axis, so that the plots of all charts line
   // up under each other on the shared time axis (room for "1.07 GiB/s").
   var AXIS = 88;
@@ -206,7 +209,7 @@
           };
         })),
         axes: [
-          {values: function (u, splits) { return splits.map(secs); }},
+          {incrs: X_INCRS, values: function (u, splits) { return splits.map(secs); }},
           {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: function (u, splits) { return splits.map(fmt); }}
         ],
         hooks: {setScale: [onScale], setSelect: [onSelect]}

@@ -153,7 +153,8 @@ func (tb *Tab) Open(t testing.TB, url string) {
 	}
 }
 
-// Eval evaluates expr in the page and decodes its JSON value into T.
+// Eval evaluates expr in the page and decodes its JSON value into T; an
+// undefined value gives T's zero value.
 func Eval[T any](t testing.TB, tb *Tab, expr string) T {
 	t.Helper()
 	raw, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[[]byte](expr))
@@ -161,6 +162,9 @@ func Eval[T any](t testing.TB, tb *Tab, expr string) T {
 		t.Fatalf("evaluate %s: %v", expr, err)
 	}
 	var v T
+	if len(raw) == 0 { // undefined
+		return v
+	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatalf("evaluate %s: decode %s: %v", expr, raw, err)
 	}
