@@ -55,8 +55,13 @@ type harNV struct {
 }
 
 // minThink is the shortest gap between two requests that becomes a think
-// step: shorter gaps are the browser's own pace, not the user's.
-const minThink = 500 * time.Millisecond
+// step: shorter gaps are the browser's own pace, not the user's. maxThink
+// caps a pause: a longer one is the user away from the keyboard, which a
+// load test should not copy.
+const (
+	minThink = 500 * time.Millisecond
+	maxThink = time.Minute
+)
 
 // staticExt are URL extensions of static assets.
 var staticExt = map[string]bool{
@@ -190,6 +195,10 @@ func HAR(r io.Reader) (*Result, error) {
 		if rq.timed && !last.IsZero() {
 			if gap := rq.start.Sub(last); gap >= minThink {
 				d := roundThink(gap)
+				if d > maxThink {
+					n.add("a pause of %s before %s %s: cut to %s", fmtDur(d), rq.e.Request.Method, clip(rq.u.String()), fmtDur(maxThink))
+					d = maxThink
+				}
 				total += d
 				pause = &step{pause: &think{min: d, max: d}}
 			}

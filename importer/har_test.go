@@ -55,16 +55,20 @@ func TestHARCases(t *testing.T) {
 			"GET http://127.0.0.1:8080/a.js 200 text/plain 150 10",
 			"GET http://127.0.0.1:8080/api/x?id=1 200 application/json 449 10",
 			"DELETE http://127.0.0.1:8080/api/x/1 204 - 1010 10",
+			"GET http://127.0.0.1:8080/bye 200 text/html 3601000 10",
 		)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := string(res.YAML)
 		for _, w := range []string{"base_url: http://127.0.0.1:8080\n", "      - get: /api/x?id=1\n        name: GET /api/x\n",
-			"      - think: 600ms\n      - delete: /api/x/1\n", "User-Agent: ua-0\n"} {
+			"      - think: 600ms\n      - delete: /api/x/1\n", "User-Agent: ua-0\n", "      - think: 1m\n      - get: /bye\n"} {
 			if !strings.Contains(got, w) {
 				t.Errorf("the plan does not say %q:\n%s", w, got)
 			}
+		}
+		if !hasNote(res.Skipped, "a pause of 1h before GET http://127.0.0.1:8080/bye: cut to 1m") {
+			t.Errorf("notes: %q", res.Skipped)
 		}
 		if strings.Contains(got, "group:") || strings.Contains(got, "think: 300ms") || strings.Contains(got, "defaults:") {
 			t.Errorf("no groups, no pause under 500ms, no defaults (the User-Agent varies):\n%s", got)

@@ -137,10 +137,11 @@ func skipReason(kind string) string {
 	return "not supported"
 }
 
-// gjsonPath turns a simple JSONPath ($.a.b[0].c, $['a']) into a gjson path
-// (a.b.0.c); ok is false for anything richer (filters, wildcards, ..).
+// simpleJSONPath matches the JSONPaths gjsonPath translates.
 var simpleJSONPath = regexp.MustCompile(`^\$((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[[0-9]+\])|(\['[A-Za-z0-9_ -]+'\]))+$`)
 
+// gjsonPath turns a simple JSONPath ($.a.b[0].c, $['a']) into a gjson path
+// (a.b.0.c); ok is false for anything richer (filters, wildcards, ..).
 func gjsonPath(p string) (string, bool) {
 	p = strings.TrimSpace(p)
 	if !simpleJSONPath.MatchString(p) {
@@ -254,8 +255,8 @@ func csvHeader(path string, delim rune) ([]string, error) {
 	return row, nil
 }
 
-// seconds reads a whole number of seconds (or milliseconds, with ms) from a
-// property; ok is false when it is not a number.
+// parseNum reads a whole number from a property; ok is false when it is
+// not one.
 func parseNum(s string) (int64, bool) {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	return v, err == nil

@@ -56,34 +56,9 @@ const tcpNewSynRecv = 12
 
 // Sample implements Sampler.
 func (t *TCP) Sample(context.Context) ([]Value, error) {
-	var counts [len(tcpStates)]uint64
-	if t.netlink == 0 {
-		t.netlink = -1
-		if isProcfs(t.root) {
-			t.netlink = 1
-			t.buf = make([]byte, 64<<10) // the kernel sends at most 32 KiB at a time
-		}
-	}
-	if t.netlink == 1 {
-		if err := countTCPNetlink(&counts, t.buf); err != nil {
-			// Blocked (seccomp, an old kernel): the files say the same.
-			t.netlink, t.buf, counts = -1, nil, [len(tcpStates)]uint64{}
-		}
-	}
-	for _, name := range []string{"tcp", "tcp6"} {
-		if t.netlink == 1 {
-			break
-		}
-		b, err := readProc(t.root, "net", name)
-		if errors.Is(err, fs.ErrNotExist) && name == "tcp6" {
-			continue // IPv6 disabled
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := countTCPStates(b, &counts); err != nil {
-			return nil, fmt.Errorf("/proc/net/%s: %w", name, err)
-		}
+	counts, err := t.states()
+	if err != nil {
+		return nil, err
 	}
 	vals := make([]Value, 0, 13)
 	for state, name := range tcpStates {
@@ -113,6 +88,39 @@ func (t *TCP) Sample(context.Context) ([]Value, error) {
 		}
 	}
 	return vals, nil
+}
+
+// states counts the sockets by state: by netlink on a live procfs, else
+// (or when netlink is blocked, by seccomp or an old kernel) from the files.
+func (t *TCP) states() ([len(tcpStates)]uint64, error) {
+	var counts [len(tcpStates)]uint64
+	if t.netlink == 0 {
+		t.netlink = -1
+		if isProcfs(t.root) {
+			t.netlink = 1
+			t.buf = make([]byte, 64<<10) // the kernel sends at most 32 KiB at a time
+		}
+	}
+	if t.netlink == 1 {
+		err := countTCPNetlink(&counts, t.buf)
+		if err == nil {
+			return counts, nil
+		}
+		t.netlink, t.buf, counts = -1, nil, [len(tcpStates)]uint64{}
+	}
+	for _, name := range []string{"tcp", "tcp6"} {
+		b, err := readProc(t.root, "net", name)
+		if errors.Is(err, fs.ErrNotExist) && name == "tcp6" {
+			continue // IPv6 disabled
+		}
+		if err != nil {
+			return counts, err
+		}
+		if err := countTCPStates(b, &counts); err != nil {
+			return counts, fmt.Errorf("/proc/net/%s: %w", name, err)
+		}
+	}
+	return counts, nil
 }
 
 // countTCPStates adds the sockets of one /proc/net/tcp table to counts by

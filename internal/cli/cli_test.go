@@ -353,8 +353,8 @@ func TestDemo(t *testing.T) {
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("want one demo-* folder in %s, got %v (%v)", dir, runs, err)
 	}
-	for _, name := range []string{"closed.json", "open.json"} {
-		b, err := os.ReadFile(filepath.Join(runs[0], name))
+	for _, name := range []string{"closed", "open"} {
+		b, err := os.ReadFile(filepath.Join(runs[0], name, "summary.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,8 +362,11 @@ func TestDemo(t *testing.T) {
 		if err := json.Unmarshal(b, &s); err != nil || s.Requests <= 0 {
 			t.Errorf("%s: requests %d (err %v)", name, s.Requests, err)
 		}
-		if want := strings.TrimSuffix(name, ".json"); s.Model != want {
+		if s.Model != name {
 			t.Errorf("%s: model %q", name, s.Model)
+		}
+		if fi, err := os.Stat(filepath.Join(runs[0], name, "report.html")); err != nil || fi.Size() < 10000 {
+			t.Errorf("%s: report.html: %v", name, err)
 		}
 	}
 	if !strings.Contains(r.out, "results are in "+runs[0]) {

@@ -25,7 +25,9 @@ look at what fuka measures:
   2. open model: arrivals ramping from 200/s to 2000/s over 8s on GET /flaky,
      which fails about 5% of the time.
 
-Each summary is printed and written as JSON under --results.`,
+Each summary is printed, and written under --results as an HTML report
+(report.html) and JSON (summary.json), with the machine's resources on the
+same timeline.`,
 		Example: `  fuka demo
   fuka demo --results /tmp/fuka-demo
   fuka demo --serve 127.0.0.1:8080      # just the target, for plans and your own attacks`,
@@ -38,7 +40,7 @@ Each summary is printed and written as JSON under --results.`,
 		},
 	}
 	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on this address (e.g. 127.0.0.1:8080) until Ctrl-C")
-	cmd.Flags().StringVar(&results, "results", "fuka-results", "folder for the JSON results")
+	cmd.Flags().StringVar(&results, "results", "fuka-results", "folder for the reports")
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")
 	return cmd
@@ -61,8 +63,8 @@ func runDemo(ctx context.Context, stdio Stdio, results string, short bool) error
 		file string
 		args []string
 	}{
-		{"closed.json", []string{"-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
-		{"open.json", []string{"--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
+		{"closed", []string{"-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
+		{"open", []string{"--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
 	}
 	for i, ph := range phases {
 		if ctx.Err() != nil {
@@ -70,11 +72,10 @@ func runDemo(ctx context.Context, stdio Stdio, results string, short bool) error
 		}
 		cmd := newAttack(stdio)
 		out := filepath.Join(dir, ph.file)
-		cmd.SetArgs(append(ph.args, "--json-out", out))
+		cmd.SetArgs(append(ph.args, "--results", out, "--monitor", "local"))
 		cmd.SetOut(stdio.Out)
 		cmd.SetErr(stdio.Err)
 		err := cmd.ExecuteContext(ctx)
-		fmt.Fprintf(stdio.Out, "  results      %s\n", out)
 		if i < len(phases)-1 {
 			fmt.Fprintln(stdio.Out)
 		}

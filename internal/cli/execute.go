@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -14,11 +15,13 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
 	"github.com/fuka-load/fuka/profile"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/report/html"
 )
 
 // outputs says where the results go and what else watches the run.
@@ -38,6 +41,11 @@ type outputs struct {
 	csvDir   string   // --csv DIR
 	sinks    []output.Sink
 
+	reportOut string // --report FILE; "" = report.html in the results folder
+	noReport  bool
+	dashAddr  string // --dashboard ADDR
+	dashToken string
+
 	history   string // --history FILE; "" = the default database
 	noHistory bool
 
@@ -52,10 +60,14 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringVarP(&o.format, "output", "o", "text", "summary format on stdout: text or json (one line)")
 	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to this file")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress")
-	fl.StringVar(&o.results, "results", "", "folder for this run's files (profiles, reports); default fuka-results/NAME-TIME")
+	fl.StringVar(&o.results, "results", "", "folder for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
 	fl.StringArrayVar(&o.outFlags, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
 	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into this folder")
 	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to this URL when the run ends")
+	fl.StringVar(&o.reportOut, "report", "", "write the HTML report here (default: report.html in the results folder)")
+	fl.BoolVar(&o.noReport, "no-report", false, "write no results folder (HTML report and summary.json)")
+	fl.StringVar(&o.dashAddr, "dashboard", "", "serve a live dashboard with a stop button, e.g. 127.0.0.1:5665 (a token is required off loopback)")
+	fl.StringVar(&o.dashToken, "dashboard-token", "", "token for --dashboard (required when it is not on loopback)")
 	fl.StringVar(&o.history, "history", "", "run history database (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
 	fl.BoolVar(&o.noHistory, "no-history", false, "do not store this run in the history database")
 	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT")
@@ -132,7 +144,11 @@ func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
 		if name == "" {
 			name = "attack"
 		}
-		dir = filepath.Join("fuka-results", unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
+		root := os.Getenv("FUKA_RESULTS")
+		if root == "" {
+			root = "fuka-results"
+		}
+		dir = filepath.Join(root, unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("results folder: %w", err)
@@ -140,11 +156,69 @@ func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
 	return dir, nil
 }
 
+// writeResults writes the HTML report (and, in the results folder, the
+// JSON summary next to it) and returns the report's path.
+func (o *outputs) writeResults(sum *report.Summary) (string, error) {
+	path := o.reportOut
+	if path == "" {
+		dir, err := o.resultsDir(sum.Name, sum.Started)
+		if err != nil {
+			return "", err
+		}
+		path = filepath.Join(dir, "report.html")
+		if err := writeFileAtomic(filepath.Join(dir, "summary.json"), sum.WriteJSON); err != nil {
+			return "", err
+		}
+	}
+	if err := writeFileAtomic(path, func(w io.Writer) error { return html.Write(w, sum) }); err != nil {
+		return "", fmt.Errorf("--report: %w", err)
+	}
+	return path, nil
+}
+
+// writeFileAtomic writes through a temporary file in the same folder, so a
+// failed write never leaves half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".fuka-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
 // execute runs cfg with live progress and writes the summary. An interrupted
 // run still writes everything it measured and exits 130.
 func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Meta, out outputs) error {
 	if err := out.prepare(); err != nil {
 		return err
+	}
+	var dash *dashboard.Server
+	if out.dashAddr != "" {
+		// The stop button ends the run the way Ctrl-C does: scheduling
+		// stops, in-flight requests finish, the report is complete.
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		d, err := dashboard.New(out.dashAddr, out.dashToken, stop)
+		if err != nil {
+			return fmt.Errorf("--dashboard: %w", err)
+		}
+		defer d.Close()
+		dash = d
+		fmt.Fprintf(stdio.Err, "dashboard: %s\n", d.URL())
 	}
 	var prog *report.Progress
 	if !out.quiet {
@@ -156,6 +230,11 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		}
 		for _, sk := range out.sinks {
 			sk.Tick(elapsed, p, run)
+		}
+		if dash != nil {
+			live := meta
+			live.Elapsed = elapsed
+			dash.Publish(report.NewSummary(live, run))
 		}
 		if out.onTick != nil {
 			out.onTick(elapsed, p, run)
@@ -204,6 +283,17 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if out.judge != nil {
 		failed = out.judge(sum, res.Run)
 	}
+	var resultsNote string
+	if !out.noReport {
+		if p, err := out.writeResults(sum); err != nil {
+			fmt.Fprintf(stdio.Err, "fuka: warning: %v\n", err)
+		} else {
+			resultsNote = p
+		}
+	}
+	if dash != nil {
+		dash.Publish(sum) // the final numbers, for anyone still watching
+	}
 	var jsonErr error
 	if jsonFile != nil {
 		if err := sum.WriteJSON(jsonFile); err != nil {
@@ -225,6 +315,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 			return err
 		}
 		writeResources(stdio.Out, sum)
+		if resultsNote != "" {
+			fmt.Fprintf(stdio.Out, "  report       %s\n", resultsNote)
+		}
 		if cfg.HTTP2 || res.Transport != "fast" {
 			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
 		}

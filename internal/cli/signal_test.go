@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_DATA_HOME", data)
+	os.Setenv("FUKA_RESULTS", filepath.Join(data, "results"))
 	code := m.Run()
 	os.RemoveAll(data)
 	if binDir != "" {
