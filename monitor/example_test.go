@@ -12,8 +12,8 @@ import (
 // summarise each series.
 func Example() {
 	samplers := []monitor.Sampler{monitor.NewLoad("testdata/proc1"), monitor.NewMemory("testdata/proc1")}
-	m := monitor.New(samplers, 10*time.Millisecond, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 35*time.Millisecond)
+	m := monitor.New(samplers, 100*time.Millisecond, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	m.Run(ctx, time.Now())
 	for _, st := range monitor.Summarize(m.Points()) {
