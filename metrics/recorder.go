@@ -124,11 +124,13 @@ func (p Point) RPS() float64 {
 // It is used by one goroutine (the engine's ticker); Run may be read once
 // collection has ended.
 type Collector struct {
-	recs     []*Recorder
-	interval []*Stats // scratch: the interval being flushed, by name
-	all      *Stats   // scratch: the interval across names
-	last     time.Duration
-	run      Run
+	recs       []*Recorder
+	interval   []*Stats // the interval being (or last) flushed, by name
+	lastStats  []*Stats // = interval after a Tick, for Interval()
+	lastChecks [][2]int64
+	all        *Stats // scratch: the interval across names
+	last       time.Duration
+	run        Run
 }
 
 // Run is everything one run measured.
@@ -167,6 +169,7 @@ func NewCollector(names []string, recs []*Recorder) *Collector {
 func (c *Collector) SetChecks(names []string) {
 	c.run.CheckNames = append([]string(nil), names...)
 	c.run.Checks = make([][2]int64, len(names))
+	c.lastChecks = make([][2]int64, len(names))
 }
 
 // Tick closes the interval ending at offset at: it flushes every recorder,
@@ -174,16 +177,26 @@ func (c *Collector) SetChecks(names []string) {
 // timeline, which it returns. clients is the number of active clients now.
 func (c *Collector) Tick(at time.Duration, clients int) Point {
 	var dropped int64
+	for _, s := range c.interval {
+		s.Reset()
+	}
+	for i := range c.lastChecks {
+		c.lastChecks[i] = [2]int64{}
+	}
 	for _, r := range c.recs {
 		dropped += r.flushInto(c.interval)
-		r.flushChecks(c.run.Checks)
+		r.flushChecks(c.lastChecks)
+	}
+	for i, ch := range c.lastChecks {
+		c.run.Checks[i][0] += ch[0]
+		c.run.Checks[i][1] += ch[1]
 	}
 	c.all.Reset()
 	for i, s := range c.interval {
 		c.all.Merge(s)
 		c.run.ByName[i].Merge(s)
-		s.Reset()
 	}
+	c.lastStats = c.interval
 	c.run.Total.Merge(c.all)
 	c.run.Dropped += dropped
 	a := c.all
