@@ -66,12 +66,29 @@ type Config struct {
 	// are used; the top-level load fields are ignored.
 	Parts []Part
 
+	// Share makes this run one worker's part of a distributed run: worker
+	// Index of Count takes clients k and starts i with k, i ≡ Index (mod
+	// Count), its share of MaxClients and Requests, and MaxRPS/Count, so the
+	// workers together run exactly the whole load. Zero value: all of it.
+	Share Share
+
 	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
 	Loops int
 	// ForceStd sends through net/http even where the fast path could be used.
 	ForceStd bool
 	// OnTick is called once a second, and once at the end, from one goroutine.
 	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+}
+
+// Share is one worker's part of a load (see Config.Share).
+type Share struct{ Index, Count int }
+
+// of returns (index, count), count >= 1.
+func (s Share) of() (int, int) {
+	if s.Count <= 1 {
+		return 0, 1
+	}
+	return s.Index, s.Count
 }
 
 // Part is one scenario's load within a run of several (see Config.Parts).

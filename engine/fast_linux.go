@@ -79,6 +79,7 @@ type fastLoop struct {
 	clientAt []int    // global client indexes of this loop, in start order
 	nextCli  int      // next index in clientAt to start
 	budget   *counter // shared: total requests issued (for -n and the cap)
+	requests int64    // this worker's share of Requests (-n); 0: no bound
 	capper   load.Cap
 	waitq    []*conn // cWaiting, in cap order
 
@@ -124,14 +125,19 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 		sa, family = a, unix.AF_INET6
 	}
 	wire := cfg.Request.Wire(cfg.UserAgent)
-	if !cfg.Open() && cfg.Clients < loops {
-		loops = cfg.Clients
+	// This worker's part of the load: its clients, connections and starts
+	// are those of shards w, w+n, w+2n, ... where each loop is one shard.
+	w, n := cfg.Share.of()
+	clients := int(share(int64(cfg.Clients), n, w))
+	maxClients := int(share(int64(cfg.MaxClients), n, w))
+	if !cfg.Open() && clients < loops {
+		loops = max(clients, 1)
 	}
 	// Fix (engine tests): a loop's share of MaxClients can be 0 when there
 	// are fewer clients than loops, and that loop then dropped every start
 	// it owned while another loop's client sat free.
-	if cfg.Open() && cfg.MaxClients < loops {
-		loops = cfg.MaxClients
+	if cfg.Open() && maxClients < loops {
+		loops = max(maxClients, 1)
 	}
 	budget := &counter{}
 	var srcs []source
@@ -150,14 +156,16 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
 			open: cfg.Open(), budget: budget,
 		}
+		shard, shards := w+n*j, n*loops
 		if l.open {
 			l.rate = cfg.Rate
-			l.nextArr, l.stride = int64(j), int64(loops)
-			l.maxConns = int(share(int64(cfg.MaxClients), loops, j))
+			l.nextArr, l.stride = int64(shard), int64(shards)
+			l.maxConns = int(share(int64(maxClients), loops, j))
 		} else {
 			l.ramp = load.Ramp{Clients: cfg.Clients, Over: cfg.RampUp}
-			l.capper = load.Cap{PerSecond: cfg.MaxRPS}
-			for k := j; k < cfg.Clients; k += loops {
+			l.capper = load.Cap{PerSecond: cfg.MaxRPS / float64(n)}
+			l.requests = share(cfg.Requests, n, w)
+			for k := shard; k < cfg.Clients; k += shards {
 				l.clientAt = append(l.clientAt, k)
 			}
 		}
@@ -381,7 +389,7 @@ func (l *fastLoop) next(c *conn, now time.Duration) {
 		l.finish(c)
 		return
 	}
-	i, ok := l.budget.take(l.cfg.Requests)
+	i, ok := l.budget.take(l.requests)
 	if !ok {
 		l.finish(c)
 		return

@@ -141,8 +141,10 @@ func (p *pool) run(ctx context.Context) {
 
 func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
 	ramp := load.Ramp{Clients: p.cfg.Clients, Over: p.cfg.RampUp}
-	capper := load.Cap{PerSecond: p.cfg.MaxRPS}
-	for k := 0; k < p.cfg.Clients; k++ {
+	w, n := p.cfg.Share.of()
+	capper := load.Cap{PerSecond: p.cfg.MaxRPS / float64(n)}
+	requests := share(p.cfg.Requests, n, w)
+	for k := w; k < p.cfg.Clients; k += n {
 		if !p.sleepUntil(ramp.Start(k), stop) {
 			return
 		}
@@ -154,7 +156,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			defer p.nAct.Add(-1)
 			cl := p.newClient(k)
 			for n := 0; p.cfg.Iterations <= 0 || n < p.cfg.Iterations; n++ {
-				i, ok := p.budget.take(p.cfg.Requests)
+				i, ok := p.budget.take(requests)
 				if !ok || !p.sleepUntil(capper.Offset(i), stop) {
 					return
 				}
@@ -174,7 +176,9 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 	work := make(chan start) // unbuffered: a send succeeds only if a client is free
 	spawned := 0
 	defer close(work)
-	for i := int64(0); ; i++ {
+	w, n := p.cfg.Share.of()
+	maxClients := int(share(int64(p.cfg.MaxClients), n, w))
+	for i := int64(w); ; i += int64(n) {
 		t, ok := p.cfg.Rate.Offset(i)
 		if !ok {
 			return
@@ -190,7 +194,7 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 			continue
 		default:
 		}
-		if spawned >= p.cfg.MaxClients {
+		if spawned >= maxClients {
 			p.rec.Drop(1) // no free client: dropped, never delayed
 			continue
 		}
