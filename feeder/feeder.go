@@ -146,15 +146,26 @@ var ErrExhausted = errors.New("data rows exhausted")
 
 // Feeder hands out rows of one table. It is safe for concurrent use.
 type Feeder struct {
-	Name  string
-	table *Table
-	pick  Pick
-	next  atomic.Int64
+	Name   string
+	table  *Table
+	pick   Pick
+	next   atomic.Int64
+	first  int64 // this worker's share: rows first, first+stride, ...
+	stride int64
 }
 
 // New returns a Feeder over t.
 func New(name string, t *Table, pick Pick) *Feeder {
-	return &Feeder{Name: name, table: t, pick: pick}
+	return &Feeder{Name: name, table: t, pick: pick, stride: 1}
+}
+
+// SetShare makes f hand out only worker j of n's rows (j, j+n, j+2n, ...),
+// so the workers of a distributed run never use a unique row twice. Call it
+// before the first Next.
+func (f *Feeder) SetShare(j, n int) {
+	if n > 1 && j >= 0 && j < n {
+		f.first, f.stride = int64(j), int64(n)
+	}
 }
 
 // Table returns the feeder's data.
@@ -167,13 +178,13 @@ func (f *Feeder) Next(r *rand.Rand) ([]string, error) {
 	case Random:
 		return f.table.Rows[r.Int64N(n)], nil
 	case Unique:
-		i := f.next.Add(1) - 1
+		i := f.first + f.stride*(f.next.Add(1)-1)
 		if i >= n {
 			return nil, ErrExhausted
 		}
 		return f.table.Rows[i], nil
 	}
-	return f.table.Rows[(f.next.Add(1)-1)%n], nil
+	return f.table.Rows[(f.first+f.stride*(f.next.Add(1)-1))%n], nil
 }
 
 // Used reports how many rows were taken so far (for unique feeders, the

@@ -133,6 +133,34 @@ func TestPicks(t *testing.T) {
 	})
 }
 
+func TestShareUniqueRows(t *testing.T) {
+	tb := &Table{Columns: []string{"n"}}
+	for i := range 10 {
+		tb.Rows = append(tb.Rows, []string{string(rune('a' + i))})
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	seen := map[string]int{}
+	for j := range 3 {
+		f := New("d", tb, Unique)
+		f.SetShare(j, 3)
+		for {
+			row, err := f.Next(r)
+			if err != nil {
+				break
+			}
+			seen[row[0]]++
+		}
+	}
+	if len(seen) != 10 {
+		t.Fatalf("workers used %d distinct rows, want 10", len(seen))
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Errorf("row %s used %d times", v, n)
+		}
+	}
+}
+
 func TestNextAllocs(t *testing.T) {
 	tb := &Table{Columns: []string{"n"}, Rows: [][]string{{"0"}, {"1"}}}
 	r := rand.New(rand.NewPCG(1, 2))

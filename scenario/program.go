@@ -434,6 +434,14 @@ func appendUnique(s []int, v int) []int {
 	return append(s, v)
 }
 
+// SetShare makes the program's data feeders hand out only worker j of n's
+// rows (see feeder.Feeder.SetShare).
+func (p *Program) SetShare(j, n int) {
+	for _, b := range p.feeders {
+		b.f.SetShare(j, n)
+	}
+}
+
 // pick returns the scenario for a weighted draw n (any non-negative number;
 // successive n spread evenly over the weights).
 func (p *Program) pick(n int64) *compiled {
