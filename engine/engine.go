@@ -76,8 +76,13 @@ type Config struct {
 	Loops int
 	// ForceStd sends through net/http even where the fast path could be used.
 	ForceStd bool
-	// OnTick is called once a second, and once at the end, from one goroutine.
+	// OnTick is called once a second from one goroutine.
 	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+	// OnSnapshot, if set, gets each interval's measurements as a wire
+	// snapshot, from the same goroutine, including the last partial one
+	// (Final). A worker sends them to its controller; they are valid only
+	// during the call.
+	OnSnapshot func(s *metrics.Snapshot)
 }
 
 // Share is one worker's part of a load (see Config.Share).
@@ -289,6 +294,7 @@ loop:
 		select {
 		case <-tick.C:
 			p := col.Tick(next, activeNow())
+			snapshot(&cfg, col, p, int(next/time.Second), false)
 			if cfg.OnTick != nil {
 				cfg.OnTick(next, p, col.Run())
 			}
@@ -304,7 +310,10 @@ loop:
 	// milliseconds would mislead.
 	elapsed := time.Since(start)
 	if elapsed > next-time.Second {
-		col.Tick(elapsed, activeNow())
+		p := col.Tick(elapsed, activeNow())
+		snapshot(&cfg, col, p, int(next/time.Second), true)
+	} else {
+		snapshot(&cfg, col, metrics.Point{}, int(next/time.Second), true) // nothing left: just say so
 	}
 	res := &Result{
 		Run:           col.Run(),
@@ -350,6 +359,18 @@ func (s *partSource) run(ctx context.Context) {
 	// are measured from here.
 	s.start = time.Now()
 	s.pool.run(ctx)
+}
+
+// snapshot hands the interval the collector just closed to OnSnapshot.
+func snapshot(cfg *Config, col *metrics.Collector, p metrics.Point, interval int, final bool) {
+	if cfg.OnSnapshot == nil {
+		return
+	}
+	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Clients: p.Clients, Final: final}
+	if p.At > 0 {
+		s.Stats, s.Checks = col.Interval(), col.IntervalChecks()
+	}
+	cfg.OnSnapshot(s)
 }
 
 // peakOf is the larger of the sampled peak and what the sources counted.
