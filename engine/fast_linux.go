@@ -91,7 +91,6 @@ type fastLoop struct {
 	maxConns int
 
 	inflight int
-	finished int           // closed model: clients that are done
 	nextScan time.Duration // next timeout scan
 	stopping bool
 	noPwait2 bool

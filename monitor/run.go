@@ -70,8 +70,11 @@ func New(samplers []Sampler, interval time.Duration, log *slog.Logger) *Monitor 
 // the process is stalled are skipped, not made up. Run is called once.
 func (m *Monitor) Run(ctx context.Context, start time.Time) {
 	for k := time.Duration(0); ; k++ {
-		// The next tick at or after now: ceil((now-start)/interval).
-		if late := time.Since(start); late > k*m.interval {
+		// The next tick at or after now: ceil((now-start)/interval). A tick
+		// missed by less than a tenth of an interval (the first one, taken
+		// right after start) is still taken: the baseline sample is what
+		// the first rates are computed from.
+		if late := time.Since(start); late > k*m.interval+m.interval/10 {
 			k = (late + m.interval - 1) / m.interval
 		}
 		at := start.Add(k * m.interval)

@@ -43,6 +43,18 @@ func version() string {
 type Stdio struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// CPUs is how many CPUs the process may use (0: GOMAXPROCS): the
+	// number of event loops, and what the generator-CPU warning measures
+	// against.
+	CPUs int
+}
+
+// cpus returns the usable CPU count.
+func (s Stdio) cpus() int {
+	if s.CPUs > 0 {
+		return s.CPUs
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // exitError carries a chosen exit code after output was already written.
@@ -80,8 +92,9 @@ func Run() int {
 	// to a new thread after 20µs and takes it back on return, which at tens
 	// of thousands of waits a second costs more than the requests. An idle P
 	// spares that (runtime.retake). Users who set GOMAXPROCS keep theirs.
+	cpus := runtime.GOMAXPROCS(0) // Go's default honours cgroup CPU limits
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.NumCPU() + 1)
+		runtime.GOMAXPROCS(cpus + 1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -94,7 +107,7 @@ func Run() int {
 		<-sigs
 		os.Exit(ExitInterrupted)
 	}()
-	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus})
 }
 
 func newRoot(stdio Stdio) *cobra.Command {
@@ -111,7 +124,7 @@ Exit codes: 0 ok, 1 thresholds failed, 2 usage or input error, 130 interrupted.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newVersion(stdio))
+	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newVersion(stdio))
 	return root
 }
 

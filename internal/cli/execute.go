@@ -3,14 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -48,6 +49,8 @@ type outputs struct {
 
 	history   string // --history FILE; "" = the default database
 	noHistory bool
+
+	dir string // the results folder once made, so profiles and reports share it
 
 	monitorFlags []string
 	agentToken   string
@@ -96,8 +99,17 @@ func (o *outputs) prepare() error {
 		o.watch.profiles = append(o.watch.profiles, sp)
 	}
 	// Build the samplers once now, so a bad source fails before any load.
-	if _, err := o.watch.samplers(); err != nil {
+	ss, err := o.watch.samplers()
+	if err != nil {
 		return err
+	}
+	// Fix: these trial samplers were dropped unclosed, and a postgres one
+	// holds a pool with a goroutine of its own; startWatch builds the
+	// samplers the run uses.
+	for _, s := range ss {
+		if c, ok := s.(io.Closer); ok {
+			c.Close()
+		}
 	}
 	if o.notify != "" {
 		if u, err := url.Parse(o.notify); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -139,21 +151,45 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // resultsDir returns (creating it) the folder for this run's files.
 func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
-	dir := o.results
-	if dir == "" {
-		if name == "" {
-			name = "attack"
-		}
-		root := os.Getenv("FUKA_RESULTS")
-		if root == "" {
-			root = "fuka-results"
-		}
-		dir = filepath.Join(root, unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
+	if o.dir != "" {
+		return o.dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir := o.results
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("results folder: %w", err)
+		}
+		o.dir = dir
+		return dir, nil
+	}
+	if name == "" {
+		name = "attack"
+	}
+	root := os.Getenv("FUKA_RESULTS")
+	if root == "" {
+		root = "fuka-results"
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("results folder: %w", err)
 	}
-	return dir, nil
+	// Fix: runs started in the same second got the same folder, and the
+	// later one overwrote the earlier one's report and summary. The folder
+	// is now made here, new: NAME-TIME, else NAME-TIME-2, -3, ...
+	base := filepath.Join(root, unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
+	for i := 1; ; i++ {
+		dir = base
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			o.dir = dir
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("results folder: %w", err)
+		}
+	}
 }
 
 // writeResults writes the HTML report (and, in the results folder, the
@@ -205,6 +241,11 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if err := out.prepare(); err != nil {
 		return err
 	}
+	// Fix: the sinks are open from prepare on (a Prometheus endpoint
+	// listens), and an error found after it (--dashboard, --json-out, a
+	// failing encode) returned without closing them. closeSinks empties
+	// out.sinks, so after the normal close this does nothing.
+	defer out.closeSinks(nil)
 	var dash *dashboard.Server
 	if out.dashAddr != "" {
 		// The stop button ends the run the way Ctrl-C does: scheduling
@@ -264,6 +305,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if err != nil {
 		return err
 	}
+	if cfg.Loops == 0 {
+		cfg.Loops = stdio.cpus()
+	}
 	res, err := engine.Run(ctx, cfg)
 	wt.stop()
 	if prog != nil {
@@ -278,7 +322,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(meta, res.Run)
-	wt.fill(sum, runtime.NumCPU())
+	wt.fill(sum, stdio.cpus())
 	failed := false
 	if out.judge != nil {
 		failed = out.judge(sum, res.Run)

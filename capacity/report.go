@@ -1,0 +1,186 @@
+package capacity
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// finish computes the answer, the bracket, the knee and the first limit
+// from the steps.
+func (rep *Report) finish(cfg Config) {
+	byRate := slices.Clone(rep.Steps)
+	slices.SortStableFunc(byRate, func(a, b StepResult) int {
+		switch {
+		case a.Rate < b.Rate:
+			return -1
+		case a.Rate > b.Rate:
+			return 1
+		}
+		return 0
+	})
+	for _, s := range byRate {
+		if s.Pass {
+			rep.Answer, rep.Found = s.Rate, true
+		}
+	}
+	var first *StepResult // the lowest failing step: the first limit hit
+	for i := range byRate {
+		s := &byRate[i]
+		if s.Pass {
+			continue
+		}
+		if first == nil {
+			first = s
+		}
+		if s.Rate > rep.Answer && rep.FailedAt == 0 {
+			rep.FailedAt = s.Rate
+		}
+	}
+	if first != nil {
+		rep.Limit, rep.LimitAt, rep.LimitWhy = first.Limit, first.Rate, first.Failed
+	}
+	rep.Knee = FindKnee(rep.Steps)
+	switch {
+	case rep.Limit == LimitGenCPU:
+		rep.LowerBound = true
+		rep.Advice = fmt.Sprintf("fuka itself used %.0f%% CPU or more at %s/s, so the target may take more: the answer is a lower bound. Spread the load over more workers (fuka worker) or give fuka more CPUs, then search again.", cfg.MaxGenCPU, FormatRate(rep.LimitAt))
+	case rep.Limit == LimitDropped:
+		rep.LowerBound = true
+		rep.Advice = fmt.Sprintf("at %s/s every client was busy and starts were dropped: the generator, not the SLO, stopped the search, so the answer is a lower bound. Raise --max-clients (or the plan's max_clients) and search again.", FormatRate(rep.LimitAt))
+	case rep.Stopped == StopMax:
+		rep.LowerBound = true
+		rep.Advice = fmt.Sprintf("the target met the SLO at --max %s/s: its capacity is at least that. Raise --max to search further.", FormatRate(cfg.Max))
+	case rep.Stopped == StopHard && rep.Found:
+		rep.Advice = "the search stopped at a hard failure before reaching the requested precision: the capacity is between the answer and the failing rate."
+	}
+}
+
+// FindKnee returns where p99 starts climbing, from steps in any order: the
+// lowest-rate step whose p99 exceeds both twice the baseline (the p99 of the
+// lowest-rate step) and the baseline plus [KneeFloorMS]. Steps without
+// requests are skipped. It returns nil when latency never climbed so.
+func FindKnee(steps []StepResult) *Knee {
+	var data []StepResult
+	for _, s := range steps {
+		if s.Requests > 0 || s.P99MS > 0 {
+			data = append(data, s)
+		}
+	}
+	if len(data) < 2 {
+		return nil
+	}
+	slices.SortStableFunc(data, func(a, b StepResult) int {
+		switch {
+		case a.Rate < b.Rate:
+			return -1
+		case a.Rate > b.Rate:
+			return 1
+		}
+		return 0
+	})
+	base := data[0]
+	for _, s := range data[1:] {
+		if s.P99MS > 2*base.P99MS && s.P99MS-base.P99MS >= KneeFloorMS {
+			return &Knee{Rate: s.Rate, P99MS: s.P99MS, BaselineRate: base.Rate, BaselineP99MS: base.P99MS}
+		}
+	}
+	return nil
+}
+
+// WriteText writes the steps as a table, in the order they ran, then the
+// answer with its evidence.
+func (rep *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\tphase\trate/s\tachieved/s\tp50\tp99\terrors\tdropped\tgen cpu\ttarget cpu\tresult\t")
+	for i, s := range rep.Steps {
+		res := "pass"
+		if !s.Pass {
+			res = "FAIL " + s.Limit
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f%%\t%.2f%%\t%s\t%s\t%s\t\n",
+			i+1, s.Phase, FormatRate(s.Rate), s.RPS, ms(s.P50MS), ms(s.P99MS),
+			s.ErrorRate*100, s.DroppedRatio*100, pct(s.GenCPUPct), pct(s.TargetCPUPct), res)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n  SLO        %s\n", strings.Join(rep.SLO, ", "))
+	if rep.Found {
+		a := rep.step(rep.Answer)
+		fmt.Fprintf(&b, "  answer     %s/s", FormatRate(rep.Answer))
+		if rep.LowerBound {
+			b.WriteString(" (a lower bound)")
+		}
+		fmt.Fprintf(&b, ": the highest rate that met the SLO (p50 %s, p99 %s, errors %.2f%%, achieved %.1f/s)\n",
+			ms(a.P50MS), ms(a.P99MS), a.ErrorRate*100, a.RPS)
+	} else {
+		fmt.Fprintf(&b, "  answer     none: even %s/s failed the SLO\n", FormatRate(rep.Min))
+	}
+	if rep.FailedAt > 0 {
+		fmt.Fprintf(&b, "  failed at  %s/s: the capacity lies in [%s, %s)/s\n", FormatRate(rep.FailedAt), FormatRate(rep.Answer), FormatRate(rep.FailedAt))
+	}
+	if k := rep.Knee; k != nil {
+		fmt.Fprintf(&b, "  knee       %s/s: p99 %s, over twice the %s at %s/s\n", FormatRate(k.Rate), ms(k.P99MS), ms(k.BaselineP99MS), FormatRate(k.BaselineRate))
+	} else {
+		b.WriteString("  knee       none: p99 never rose to twice its lowest-rate value\n")
+	}
+	if rep.Limit != "" {
+		fmt.Fprintf(&b, "  limit      %s at %s/s: %s\n", rep.Limit, FormatRate(rep.LimitAt), strings.Join(rep.LimitWhy, "; "))
+	}
+	fmt.Fprintf(&b, "  stopped    %s\n", rep.stoppedText())
+	if rep.Advice != "" {
+		fmt.Fprintf(&b, "  advice     %s\n", rep.Advice)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// step returns the step at rate (the last one measured there).
+func (rep *Report) step(rate float64) StepResult {
+	var r StepResult
+	for _, s := range rep.Steps {
+		if s.Rate == rate {
+			r = s
+		}
+	}
+	return r
+}
+
+func (rep *Report) stoppedText() string {
+	switch rep.Stopped {
+	case StopPrecision:
+		return fmt.Sprintf("precision reached: %s/s failed within %g%% of %s/s", FormatRate(rep.FailedAt), rep.Precision*100, FormatRate(rep.Answer))
+	case StopMax:
+		return fmt.Sprintf("--max %s/s reached and met the SLO", FormatRate(rep.Max))
+	case StopMinFailed:
+		return fmt.Sprintf("the first step, --min %s/s, failed", FormatRate(rep.Min))
+	case StopHard:
+		return "hard failure (most requests failed, or every connection was refused): stopped early"
+	case StopInterrupted:
+		return "interrupted: the answer covers the steps measured so far"
+	case StopError:
+		return "a step could not run: the answer covers the steps measured so far"
+	}
+	return rep.Stopped
+}
+
+func ms(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
+func pct(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", *p)
+}

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/capacity"
+	"github.com/fuka-load/fuka/demo"
+)
+
+// readCapacity reads a --json-out capacity result.
+func readCapacity(t *testing.T, path string) capacityDoc {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc capacityDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if doc.Capacity == nil {
+		t.Fatalf("no capacity object:\n%s", b)
+	}
+	return doc
+}
+
+// TestCapacityKnownTarget searches a target that serves at most 400
+// requests a second and queues the rest: the answer must land within the
+// requested precision of 400.
+func TestCapacityKnownTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a ~30s search")
+	}
+	const n = 400.0
+	const precision = 0.10
+	srv := httptest.NewServer(demo.NewLimited(n, 10))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "capacity.json")
+	begin := time.Now()
+	r := run(t, ctx, "capacity", srv.URL+"/", "--slo", "p99 < 50ms", "--step", "1.5s", "--cooldown", "0.3s",
+		"--precision", "10%", "--max-clients", "2000", "--json-out", out)
+	t.Logf("search took %v\n%s", time.Since(begin).Round(time.Millisecond), r.out)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", r.code, r.err)
+	}
+	rep := readCapacity(t, out).Capacity
+	const slack = 0.02
+	if lo, hi := n*(1-precision-slack), n*(1+0.05); rep.Answer < lo || rep.Answer > hi {
+		t.Errorf("answer %v/s, want %v/s within [%v, %v]", rep.Answer, n, lo, hi)
+	}
+	if rep.Stopped != capacity.StopPrecision || rep.Limit != capacity.LimitLatency || rep.FailedAt <= rep.Answer {
+		t.Errorf("stopped %q, limit %q, failed at %v", rep.Stopped, rep.Limit, rep.FailedAt)
+	}
+	if rep.Knee == nil || rep.Knee.Rate <= rep.Knee.BaselineRate {
+		t.Errorf("knee %+v", rep.Knee)
+	}
+	for _, want := range []string{"answer     ", "knee       ", "limit      latency", "phase"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if !strings.Contains(r.err, "step 1: 10/s") {
+		t.Errorf("no per-step progress on stderr:\n%s", r.err)
+	}
+}
+
+// TestCapacityMinFails: a target that refuses every connection is a hard
+// failure at --min: exit 1, with the report.
+func TestCapacityMinFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	out := filepath.Join(t.TempDir(), "c.json")
+	r := run(t, nil, "capacity", "http://"+addr+"/", "--slo", "p99 < 50ms, error_rate < 1%", "--min", "20",
+		"--step", "1s", "--cooldown", "0s", "--json-out", out, "-q")
+	if r.code != ExitThresholds {
+		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, ExitThresholds, r.out, r.err)
+	}
+	rep := readCapacity(t, out).Capacity
+	if rep.Found || len(rep.Steps) != 1 || !rep.Steps[0].Refused || rep.Stopped != capacity.StopHard || rep.Limit != capacity.LimitErrors {
+		t.Errorf("found %v steps %d stopped %q limit %q", rep.Found, len(rep.Steps), rep.Stopped, rep.Limit)
+	}
+	if !strings.Contains(r.out, "answer     none") {
+		t.Errorf("stdout:\n%s", r.out)
+	}
+}
+
+// TestCapacityPlanMaxReached runs a plan: its thresholds are the SLO, each
+// step shares the rate by weight, and --max ends the search.
+func TestCapacityPlanMaxReached(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.yaml")
+	os.WriteFile(plan, []byte(`name: cap
+base_url: `+srv.URL+`
+scenarios:
+  home:
+    steps:
+      - get: /
+load: { clients: 1, duration: 1s }
+thresholds: [ "p99 < 1s", "error_rate < 1%" ]
+`), 0o644)
+	r := run(t, nil, "capacity", plan, "--min", "5", "--max", "10", "--step", "1s", "--cooldown", "0s", "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	var doc capacityDoc
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, r.out)
+	}
+	rep := doc.Capacity
+	if doc.Name != "cap" || rep.Answer != 10 || rep.Stopped != capacity.StopMax || !rep.LowerBound || len(rep.Steps) != 2 {
+		t.Errorf("name %q answer %v stopped %q lower bound %v steps %d", doc.Name, rep.Answer, rep.Stopped, rep.LowerBound, len(rep.Steps))
+	}
+	if got := strings.Join(rep.SLO, ", "); got != "p99 < 1s, error_rate < 1%" {
+		t.Errorf("SLO %q, want the plan's thresholds", got)
+	}
+	if s := rep.Steps[0]; s.Requests == 0 || s.GenCPUPct == nil {
+		t.Errorf("step 1 measured %d requests, generator CPU %v", s.Requests, s.GenCPUPct)
+	}
+}
+
+func TestCapacityBadInput(t *testing.T) {
+	url := newTarget(t).URL + "/"
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no slo with a URL", []string{url}, "--slo is required"},
+		{"bad slo", []string{url, "--slo", "p99 < fast"}, "--slo"},
+		{"empty slo term", []string{url, "--slo", "p99 < 1s,"}, "empty"},
+		{"bad precision", []string{url, "--slo", "p99 < 1s", "--precision", "150%"}, "--precision"},
+		{"zero precision", []string{url, "--slo", "p99 < 1s", "--precision", "0"}, "--precision"},
+		{"max below min", []string{url, "--slo", "p99 < 1s", "--min", "100", "--max", "50"}, "--max"},
+		{"bad step", []string{url, "--slo", "p99 < 1s", "--step", "0s"}, "--step"},
+		{"plan flag with a URL", []string{url, "--slo", "p99 < 1s", "--base-url", url}, "--base-url"},
+		{"missing plan", []string{"nope.yaml", "--slo", "p99 < 1s"}, "nope.yaml"},
+		{"two arguments", []string{url, url, "--slo", "p99 < 1s"}, "one plan file or URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, nil, append([]string{"capacity"}, tc.args...)...)
+			if r.code != ExitUsage || !strings.Contains(r.err, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.err, ExitUsage, tc.want)
+			}
+		})
+	}
+}
+
+func TestCapacityStepRate(t *testing.T) {
+	cases := []struct {
+		name       string
+		rate       float64
+		lead, hold time.Duration
+		first      time.Duration
+		total      int64
+	}{
+		{"no lead", 400, 0, 1500 * time.Millisecond, 0, 600},
+		{"lead", 400, 700 * time.Millisecond, 1500 * time.Millisecond, 700 * time.Millisecond, 600},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := stepRate(tc.rate, tc.lead, tc.hold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at, _ := r.Offset(0); at != tc.first || r.Total() != tc.total || r.Duration() != tc.lead+tc.hold {
+				t.Errorf("first start %v, total %d, duration %v", at, r.Total(), r.Duration())
+			}
+		})
+	}
+}
+
+func TestCapacityTargetCPU(t *testing.T) {
+	cases := []struct {
+		name   string
+		vals   map[string]float64
+		v      float64
+		series string
+	}{
+		{"process first", map[string]float64{"cpu.idle_pct": 70, "process.api.cpu_pct": 150}, 150, "process.api.cpu_pct"},
+		{"agent host", map[string]float64{"cpu.idle_pct": 70, "agent.h:1.cpu.idle_pct": 40}, 60, "agent.h:1.cpu.busy_pct"},
+		{"local host", map[string]float64{"cpu.idle_pct": 70}, 30, "cpu.busy_pct"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, series, ok := targetCPU(tc.vals)
+			if !ok || v != tc.v || series != tc.series {
+				t.Errorf("%v %q %v, want %v %q", v, series, ok, tc.v, tc.series)
+			}
+		})
+	}
+	if _, _, ok := targetCPU(map[string]float64{"mem.used_bytes": 1}); ok {
+		t.Error("a target CPU from no CPU series")
+	}
+}
