@@ -91,6 +91,15 @@ type fastLoop struct {
 	maxConns int
 
 	inflight int
+
+	// batch: open model with a Resolution. The loop then wakes once per
+	// resolution step (not once per response), collects every socket event
+	// at once, and takes each response's completion time from the kernel's
+	// receive timestamp (SO_TIMESTAMPNS), so batching costs no accuracy.
+	batch    bool
+	msg      unix.Msghdr
+	iov      unix.Iovec
+	oob      [64]byte
 	nextScan time.Duration // next timeout scan
 	stopping bool
 	noPwait2 bool
@@ -154,6 +163,7 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 			sa: copySockaddr(sa), family: family, wire: wire, head: cfg.Request.Head(),
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
 			open: cfg.Open(), budget: budget,
+			batch: cfg.Open() && cfg.Resolution > 0,
 		}
 		shard, shards := w+n*j, n*loops
 		if l.open {
@@ -232,7 +242,18 @@ func (l *fastLoop) run(ctx context.Context) {
 		}
 		wait := l.wake(now, planned) - l.now()
 		l.rec.Unlock()
-		n := l.wait(wait)
+		var n int
+		if l.batch {
+			// Sleep to the next step whatever the sockets do, then take
+			// everything that happened meanwhile in one go.
+			if wait > 0 {
+				ts := unix.NsecToTimespec(int64(wait))
+				_ = unix.Nanosleep(&ts, nil)
+			}
+			n = l.wait(0)
+		} else {
+			n = l.wait(wait)
+		}
 		if n <= 0 {
 			continue
 		}
@@ -433,6 +454,9 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 		return
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if l.batch {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	}
 	c.fd, c.gen, c.served = fd, c.gen+1, 0
 	err = unix.Connect(fd, l.sa)
 	switch {
@@ -539,7 +563,17 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 // read drains what the socket has for the response in flight.
 func (l *fastLoop) read(c *conn, now time.Duration) {
 	for burst := 0; burst < maxReadBurst; burst++ {
-		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)))
+		var n uintptr
+		var e syscall.Errno
+		if l.batch {
+			var rx time.Duration
+			n, rx, e = l.recv(c.fd)
+			if rx > 0 {
+				now = rx // when the bytes arrived, not when the loop got to them
+			}
+		} else {
+			n, _, e = unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)))
+		}
 		switch {
 		case e == unix.EAGAIN:
 			return
@@ -572,6 +606,44 @@ func (l *fastLoop) read(c *conn, now time.Duration) {
 			return // the socket is probably drained; epoll says when there is more
 		}
 	}
+}
+
+// recv reads into the loop's buffer with recvmsg and returns, with the byte
+// count, the kernel's receive time of the last bytes read as an offset from
+// the run's start (0 when the kernel gave none). The timestamp is wall-clock
+// time; it is mapped to the monotonic offset through one fresh reading of
+// both clocks, so clock steps before this moment do not matter and the
+// mapping error is the drift since the bytes arrived — microseconds.
+func (l *fastLoop) recv(fd int) (uintptr, time.Duration, syscall.Errno) {
+	l.iov.Base = &l.buf[0]
+	l.iov.SetLen(len(l.buf))
+	l.msg.Iov = &l.iov
+	l.msg.SetIovlen(1)
+	l.msg.Control = &l.oob[0]
+	l.msg.SetControllen(len(l.oob))
+	l.msg.Flags = 0
+	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&l.msg)), 0)
+	if e != 0 || n == 0 {
+		return n, 0, e
+	}
+	hdr := unix.CmsgLen(0)
+	for off := 0; off+hdr <= int(l.msg.Controllen); {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&l.oob[off]))
+		if uint64(h.Len) < uint64(hdr) {
+			break
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && int(h.Len) >= hdr+int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&l.oob[off+hdr]))
+			t := time.Now() // one reading gives both clocks
+			ago := time.Duration(t.UnixNano() - ts.Nano())
+			if ago >= 0 && ago < time.Second {
+				return n, t.Sub(l.start) - ago, 0
+			}
+			return n, 0, 0
+		}
+		off += unix.CmsgSpace(int(h.Len) - hdr)
+	}
+	return n, 0, 0
 }
 
 // broken handles a socket that failed mid-request. A reused keep-alive socket
