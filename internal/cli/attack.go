@@ -37,6 +37,7 @@ type attackFlags struct {
 	name       string
 	cpuProfile string
 	out        outputs
+	cluster    clusterFlags // distributed run (cluster_run.go)
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -75,8 +76,8 @@ percentiles (no coordinated omission).`,
 			if f.rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
 				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")
 			}
-			if f.rate == "" && fl.Changed("max-clients") {
-				return errors.New("--max-clients is for the open model: use it with --rate")
+			if f.rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution")) {
+				return errors.New("--max-clients and --resolution are for the open model: use them with --rate")
 			}
 			cfg, meta, err := f.config(args[0], fl.Changed("duration"))
 			if err != nil {
@@ -92,6 +93,11 @@ percentiles (no coordinated omission).`,
 					return err
 				}
 				defer pprof.StopCPUProfile()
+			}
+			if f.cluster.distributed() { // the workers send the load (cluster_run.go)
+				if err := f.attachCluster(stdio, args[0], fl.Changed("duration"), cfg); err != nil {
+					return err
+				}
 			}
 			return execute(cmd.Context(), stdio, cfg, meta, f.out)
 		},
@@ -115,6 +121,7 @@ percentiles (no coordinated omission).`,
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
 	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
 	addOutputFlags(fl, &f.out)
+	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to this file (for fuka's developers)")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
