@@ -120,6 +120,13 @@ type Config struct {
 	// generator's limit rather than the target's (default 90);
 	// HardErrorRate the error rate that ends the search (default 0.5).
 	MaxDropped, MaxGenCPU, HardErrorRate float64
+	// Confirm is how many times a step that may have failed by chance is
+	// measured again (0: never). Such a step failed on latency alone while
+	// the target kept up with the rate (achieved at least KeepUp of it): a
+	// stall of the host (GC, a noisy neighbour) looks like that, while a
+	// saturated target falls behind the rate. The step passes if any
+	// measurement passes; a stall rarely makes a saturated target pass.
+	Confirm int
 	// OnStep, if set, is called before each step (i counts from 0);
 	// OnResult after it.
 	OnStep   func(i int, s Step)
@@ -138,12 +145,22 @@ type StepResult struct {
 	Failed []string `json:"failed,omitempty"`
 	Limit  string   `json:"limit,omitempty"` // see the Limit constants; "" for a pass
 	Hard   bool     `json:"hard,omitempty"`  // a hard failure: the search stopped here
+	// Retry numbers the re-measurements of a rate (0: the first), and
+	// Superseded marks a failed measurement that was measured again: the
+	// last measurement of a rate decides.
+	Retry      int  `json:"retry,omitempty"`
+	Superseded bool `json:"superseded,omitempty"`
 }
 
-// Knee is where latency starts to climb: the lowest-rate step whose p99 is
-// more than twice the p99 of the lowest-rate step (the baseline) and at
-// least KneeFloorMS above it (so that microsecond jitter on a fast target is
-// no knee).
+// KeepUp is the share of the rate a step must achieve for a latency failure
+// to count as possibly transient (see Config.Confirm).
+const KeepUp = 0.9
+
+// Knee is where latency starts to climb for good: the lowest rate from which
+// the p99 of every step at that rate or above is more than twice the p99 of
+// the lowest-rate step (the baseline) and at least KneeFloorMS above it (so
+// that microsecond jitter on a fast target is no knee). A lone spike below
+// the knee, with lower latency again above it, is noise, not the knee.
 type Knee struct {
 	Rate          float64 `json:"rate"`
 	P99MS         float64 `json:"p99_ms"`
@@ -210,8 +227,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("max rate %v is below min rate %v", c.Max, c.Min)
 	case bad(c.Precision) || c.Precision >= 1:
 		return c, fmt.Errorf("precision %v: want a fraction between 0 and 1", c.Precision)
-	case c.Hold < 0 || c.Cooldown < 0:
-		return c, errors.New("hold and cooldown must not be negative")
+	case c.Hold < 0 || c.Cooldown < 0 || c.Confirm < 0:
+		return c, errors.New("hold, cooldown and confirm must not be negative")
 	}
 	return c, nil
 }
@@ -292,8 +309,26 @@ func (s *searcher) run(ctx context.Context) error {
 	return nil
 }
 
-// step waits out the cool-down, measures rate and judges the result.
+// step measures rate, again while its failure may be transient (see
+// Config.Confirm), and returns the deciding measurement.
 func (s *searcher) step(ctx context.Context, rate float64, phase string) (StepResult, error) {
+	for retry := 0; ; retry++ {
+		r, err := s.measureOnce(ctx, rate, phase, retry)
+		if err != nil || r.Pass || retry >= s.cfg.Confirm || !r.transient(s.cfg) {
+			return r, err
+		}
+		s.rep.Steps[len(s.rep.Steps)-1].Superseded = true
+	}
+}
+
+// transient reports whether a failed step may have failed by chance: on
+// latency alone, while the target kept up with the rate.
+func (r StepResult) transient(c Config) bool {
+	return !r.Pass && !r.Hard && r.Limit == LimitLatency && r.DroppedRatio <= c.MaxDropped && r.RPS >= KeepUp*r.Rate
+}
+
+// measureOnce waits out the cool-down, measures rate and judges the result.
+func (s *searcher) measureOnce(ctx context.Context, rate float64, phase string, retry int) (StepResult, error) {
 	i := len(s.rep.Steps)
 	if i > 0 && s.cfg.Cooldown > 0 {
 		t := time.NewTimer(s.cfg.Cooldown)
@@ -322,6 +357,7 @@ func (s *searcher) step(ctx context.Context, rate float64, phase string) (StepRe
 		return StepResult{}, fmt.Errorf("step %d (%s/s): %w", i+1, FormatRate(rate), err)
 	}
 	r := s.cfg.judge(rate, phase, res)
+	r.Retry = retry
 	s.rep.Steps = append(s.rep.Steps, r)
 	if s.cfg.OnResult != nil {
 		s.cfg.OnResult(i, r)

@@ -283,6 +283,8 @@ func TestCapacityKnee(t *testing.T) {
 		{"jitter on a fast target", []StepResult{st(10, 0.2), st(20, 0.9), st(40, 1.1), st(80, 1.3)}, 80},
 		{"one step", []StepResult{st(10, 5)}, 0},
 		{"skips empty steps", []StepResult{{Rate: 5}, st(10, 5), st(20, 11)}, 20},
+		{"a lone spike is no knee", []StepResult{st(10, 5), st(20, 30), st(40, 6), st(80, 50)}, 80},
+		{"superseded steps are left out", []StepResult{st(10, 5), st(20, 6), {Rate: 40, Result: Result{P99MS: 90, Requests: 1}, Superseded: true}, st(40, 7), st(80, 50)}, 80},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,10 +420,68 @@ func TestCapacityWriteText(t *testing.T) {
 		"knee       440/s",
 		"limit      latency at 440/s: ✗ p99 < 50ms (actual 500.0ms)",
 		"stopped    precision reached",
-		"FAIL latency",
+		"FAIL: latency",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestCapacityConfirm(t *testing.T) {
+	// stall fails the first measurement at 160/s on latency while keeping
+	// up, as a host stall would; cliff(400) is the real capacity.
+	stall := func() target {
+		seen := map[float64]int{}
+		return func(rate float64) Result {
+			seen[rate]++
+			if rate == 160 && seen[rate] == 1 {
+				return Result{P99MS: 120}
+			}
+			return cliff(400)(rate)
+		}
+	}
+	saturated := func(rate float64) Result {
+		r := cliff(400)(rate)
+		if rate > 400 {
+			r.RPS = 400 // fell behind: a saturated target
+		}
+		return r
+	}
+	slowButKeepsUp := func(rate float64) Result { return Result{P99MS: 10 + rate/4} } // p99 ≥ 50ms from 160/s
+	cases := []struct {
+		name    string
+		target  target
+		confirm int
+		rates   []float64
+		answer  float64
+	}{
+		{"a stall without confirm", stall(), 0, []float64{10, 20, 40, 80, 160, 120, 140, 150}, 150},
+		// cliff keeps up with any rate, so its real failures are measured again too.
+		{"a stall confirmed away", stall(), 1, []float64{10, 20, 40, 80, 160, 160, 320, 640, 640, 480, 480, 400, 440, 440}, 400},
+		// 440/s achieves 400/s, 91% of it: possibly a stall, so measured again.
+		{"saturation is not measured again", saturated, 2, []float64{10, 20, 40, 80, 160, 320, 640, 480, 400, 440, 440, 440}, 400},
+		{"a slow target that keeps up is", slowButKeepsUp, 1, []float64{10, 20, 40, 80, 160, 160, 120, 140, 150}, 150},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var rates []float64
+			rep, err := Search(context.Background(), Config{SLO: mustSLO(t, "p99 < 50ms"), Precision: 0.1, Confirm: tc.confirm}, tc.target.measure(&rates))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rates, tc.rates) || rep.Answer != tc.answer {
+				t.Errorf("rates %v answer %v, want %v %v", rates, rep.Answer, tc.rates, tc.answer)
+			}
+			for i, s := range rep.Steps {
+				again := i+1 < len(rep.Steps) && rep.Steps[i+1].Rate == s.Rate
+				if s.Superseded != again || (i > 0 && rep.Steps[i-1].Rate == s.Rate) != (s.Retry > 0) {
+					t.Errorf("step %d (%v/s): superseded %v retry %d", i+1, s.Rate, s.Superseded, s.Retry)
+				}
+			}
+			if rep.LimitAt <= rep.Answer {
+				t.Errorf("first limit at %v/s, at or below the answer %v/s: a superseded step counted", rep.LimitAt, rep.Answer)
+			}
+		})
 	}
 }

@@ -1,26 +1,19 @@
 package capacity
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 )
 
 // finish computes the answer, the bracket, the knee and the first limit
-// from the steps.
+// from the steps. A superseded measurement (one measured again) counts for
+// nothing: the last measurement of a rate decides.
 func (rep *Report) finish(cfg Config) {
-	byRate := slices.Clone(rep.Steps)
-	slices.SortStableFunc(byRate, func(a, b StepResult) int {
-		switch {
-		case a.Rate < b.Rate:
-			return -1
-		case a.Rate > b.Rate:
-			return 1
-		}
-		return 0
-	})
+	byRate := deciding(rep.Steps)
 	for _, s := range byRate {
 		if s.Pass {
 			rep.Answer, rep.Found = s.Rate, true
@@ -58,56 +51,62 @@ func (rep *Report) finish(cfg Config) {
 	}
 }
 
-// FindKnee returns where p99 starts climbing, from steps in any order: the
-// lowest-rate step whose p99 exceeds both twice the baseline (the p99 of the
-// lowest-rate step) and the baseline plus [KneeFloorMS]. Steps without
-// requests are skipped. It returns nil when latency never climbed so.
+// deciding returns the steps that decide, sorted by rate: all but the
+// superseded ones.
+func deciding(steps []StepResult) []StepResult {
+	var out []StepResult
+	for _, s := range steps {
+		if !s.Superseded {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b StepResult) int { return cmp.Compare(a.Rate, b.Rate) })
+	return out
+}
+
+// FindKnee returns where p99 starts climbing for good (see [Knee]), from
+// steps in any order; superseded steps and steps without requests are left
+// out. It returns nil when latency never climbed so.
 func FindKnee(steps []StepResult) *Knee {
 	var data []StepResult
-	for _, s := range steps {
-		if s.Requests > 0 || s.P99MS > 0 {
+	for _, s := range deciding(steps) {
+		if s.Requests > 0 {
 			data = append(data, s)
 		}
 	}
 	if len(data) < 2 {
 		return nil
 	}
-	slices.SortStableFunc(data, func(a, b StepResult) int {
-		switch {
-		case a.Rate < b.Rate:
-			return -1
-		case a.Rate > b.Rate:
-			return 1
-		}
-		return 0
-	})
 	base := data[0]
-	for _, s := range data[1:] {
-		if s.P99MS > 2*base.P99MS && s.P99MS-base.P99MS >= KneeFloorMS {
-			return &Knee{Rate: s.Rate, P99MS: s.P99MS, BaselineRate: base.Rate, BaselineP99MS: base.P99MS}
-		}
+	high := func(s StepResult) bool { return s.P99MS > 2*base.P99MS && s.P99MS-base.P99MS >= KneeFloorMS }
+	knee := -1
+	for i := len(data) - 1; i > 0 && high(data[i]); i-- {
+		knee = i
 	}
-	return nil
+	if knee < 0 {
+		return nil
+	}
+	k := data[knee]
+	return &Knee{Rate: k.Rate, P99MS: k.P99MS, BaselineRate: base.Rate, BaselineP99MS: base.P99MS}
 }
 
 // WriteText writes the steps as a table, in the order they ran, then the
 // answer with its evidence.
 func (rep *Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\tphase\trate/s\tachieved/s\tp50\tp99\terrors\tdropped\tgen cpu\ttarget cpu\tresult\t")
+	var b strings.Builder
+	const row = "%4s  %-11s  %8s  %10s  %8s  %8s  %7s  %7s  %7s  %10s  %s\n"
+	fmt.Fprintf(&b, row, "step", "phase", "rate/s", "achieved/s", "p50", "p99", "errors", "dropped", "gen cpu", "target cpu", "result")
 	for i, s := range rep.Steps {
 		res := "pass"
-		if !s.Pass {
-			res = "FAIL " + s.Limit
+		switch {
+		case s.Superseded:
+			res = "fail: " + s.Limit + ", measured again"
+		case !s.Pass:
+			res = "FAIL: " + s.Limit
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f%%\t%.2f%%\t%s\t%s\t%s\t\n",
-			i+1, s.Phase, FormatRate(s.Rate), s.RPS, ms(s.P50MS), ms(s.P99MS),
-			s.ErrorRate*100, s.DroppedRatio*100, pct(s.GenCPUPct), pct(s.TargetCPUPct), res)
+		fmt.Fprintf(&b, row, strconv.Itoa(i+1), s.Phase, FormatRate(s.Rate), fmt.Sprintf("%.1f", s.RPS), ms(s.P50MS), ms(s.P99MS),
+			fmt.Sprintf("%.2f%%", s.ErrorRate*100), fmt.Sprintf("%.2f%%", s.DroppedRatio*100), pct(s.GenCPUPct), pct(s.TargetCPUPct), res)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var b strings.Builder
 	fmt.Fprintf(&b, "\n  SLO        %s\n", strings.Join(rep.SLO, ", "))
 	if rep.Found {
 		a := rep.step(rep.Answer)
@@ -143,7 +142,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 func (rep *Report) step(rate float64) StepResult {
 	var r StepResult
 	for _, s := range rep.Steps {
-		if s.Rate == rate {
+		if s.Rate == rate && !s.Superseded {
 			r = s
 		}
 	}

@@ -549,7 +549,8 @@ var profileKeys = []string{"pprof", "at", "seconds", "kinds"}
 
 // monitor reads the monitor: list: `local`, or one-key mappings such as
 // {agent: HOST:PORT, token_file: F}, {process: nginx}, {nginx: URL},
-// {postgres: DSN}, {redis: ADDR}, {prometheus: URL, keep: [names]}.
+// {postgres: DSN}, {redis: ADDR}, {prometheus: URL, keep: [names]},
+// {kubernetes: {namespace: NS, deployment: NAME, ...}}.
 func (ps *parser) monitor(n *yaml.Node) []MonitorSource {
 	items, _ := ps.list(n, "monitor")
 	var out []MonitorSource
@@ -569,12 +570,19 @@ func (ps *parser) monitor(n *yaml.Node) []MonitorSource {
 		src := MonitorSource{Pos: ps.pos(it)}
 		for _, e := range es {
 			switch e.Key {
-			case "agent", "process", "prometheus", "nginx", "postgres", "redis":
+			case "agent", "process", "prometheus", "nginx", "postgres", "redis", "kubernetes":
 				if src.Kind != "" {
 					ps.errorf(e.K, "monitor: %q and %q in one entry; give one source per entry", src.Kind, e.Key)
 					continue
 				}
 				src.Kind = e.Key
+				if e.Key == "kubernetes" { // a mapping, not a target string (monitor/kube)
+					src.Kube = ps.kube(e.V)
+					if src.Kube != nil {
+						src.Target = src.Kube.Namespace
+					}
+					continue
+				}
 				src.Target, _ = ps.nonEmpty(e.Key, e.V)
 			case "local":
 				ps.errorf(e.K, "monitor: write local as a plain list item: - local")
@@ -611,6 +619,58 @@ func (ps *parser) monitor(n *yaml.Node) []MonitorSource {
 		out = append(out, src)
 	}
 	return out
+}
+
+// kubeName is an object name as Kubernetes allows it (RFC 1123 subdomain).
+var kubeName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+var kubeKeys = []string{"namespace", "deployment", "statefulset", "hpa", "scaledobject", "kubeconfig", "context"}
+
+// kube reads a kubernetes: monitor source: {namespace: NS, deployment,
+// statefulset, hpa, scaledobject: NAME, kubeconfig: PATH, context: NAME}.
+// It returns nil when the node is not a mapping.
+func (ps *parser) kube(n *yaml.Node) *KubeSource {
+	es, ok := ps.mapping(n, "kubernetes")
+	if !ok {
+		return nil
+	}
+	k := &KubeSource{}
+	fields := map[string]*String{
+		"namespace": &k.Namespace, "deployment": &k.Deployment, "statefulset": &k.StatefulSet,
+		"hpa": &k.HPA, "scaledobject": &k.ScaledObject, "kubeconfig": &k.Kubeconfig, "context": &k.Context,
+	}
+	hasNS, named := false, false // keys seen, even with a bad value (reported once, not twice)
+	for _, e := range es {
+		f, known := fields[e.Key]
+		if !known {
+			ps.unknown(e, "kubernetes", kubeKeys)
+			continue
+		}
+		v, ok := ps.nonEmpty(e.Key, e.V)
+		*f = v
+		switch e.Key {
+		case "namespace", "deployment", "statefulset", "hpa", "scaledobject":
+			if e.Key == "namespace" {
+				hasNS = true
+			} else {
+				named = true
+			}
+			if ok && (len(v.Value) > 253 || !kubeName.MatchString(v.Value)) {
+				ps.errorf(e.V, "%s: %q is not a Kubernetes name (lower-case letters, digits, '-' and '.')", e.Key, clip(v.Value))
+			}
+		case "kubeconfig":
+			if f.Value != "" {
+				ps.fileExists(*f, "kubeconfig")
+			}
+		}
+	}
+	if !hasNS {
+		ps.errorf(n, "kubernetes: missing namespace")
+	}
+	if !named {
+		ps.errorf(n, "kubernetes: nothing to watch; name a deployment, statefulset, hpa or scaledobject")
+	}
+	return k
 }
 
 // profiles reads the profile: list of {pprof: URL, at, seconds, kinds}.

@@ -86,7 +86,7 @@ type Plan struct {
 }
 
 // Monitor source kinds.
-var MonitorKinds = []string{"local", "agent", "process", "prometheus", "nginx", "postgres", "redis"}
+var MonitorKinds = []string{"local", "agent", "process", "prometheus", "nginx", "postgres", "redis", "kubernetes"}
 
 // MonitorSource is one entry of the plan's monitor: list: what to watch
 // while the load runs. Target is the agent's host:port, the process name or
@@ -95,9 +95,23 @@ var MonitorKinds = []string{"local", "agent", "process", "prometheus", "nginx", 
 type MonitorSource struct {
 	Kind      string
 	Target    String
-	Keep      []string // prometheus: metric names or globs to keep
-	TokenFile String   // agent: file holding the agent's token
+	Keep      []string    // prometheus: metric names or globs to keep
+	TokenFile String      // agent: file holding the agent's token
+	Kube      *KubeSource // kubernetes: the objects to watch (Target is their namespace)
 	Pos       Pos
+}
+
+// KubeSource is a kubernetes: monitor entry: autoscaled workloads in one
+// namespace, by name, and how to reach the cluster (see monitor/kube).
+// Unset names are not watched; at least one is set.
+type KubeSource struct {
+	Namespace    String
+	Deployment   String
+	StatefulSet  String
+	HPA          String
+	ScaledObject String // KEDA
+	Kubeconfig   String // path, relative to the plan file; empty: $KUBECONFIG, ~/.kube/config, or in-cluster
+	Context      String // kubeconfig context; empty: the current one
 }
 
 // ProfileSpec is one entry of the plan's profile: list: pprof profiles to

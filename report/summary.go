@@ -103,11 +103,19 @@ type Summary struct {
 	// Resources is what the monitored hosts, processes and middleware went
 	// through, on the same timeline (absent when nothing was monitored).
 	Resources *Resources `json:"resources,omitempty"`
+	// Scaling is each scale-out of a watched Kubernetes workload after a
+	// load step (absent when none was watched or none scaled out).
+	Scaling []ScaleEpisode `json:"scaling,omitempty"`
 	// Profiles are the pprof profiles captured during the run.
 	Profiles []ProfileSummary `json:"profiles,omitempty"`
 	// Warnings are things the reader must know to trust the numbers, e.g.
 	// that the load generator itself ran out of CPU.
 	Warnings []string `json:"warnings,omitempty"`
+	// Degraded: a distributed run lost a worker, so the results miss the
+	// load it sent after its last interval (the others' are complete).
+	Degraded bool `json:"degraded,omitempty"`
+	// Workers are a distributed run's workers and how each fared.
+	Workers []WorkerStatus `json:"workers,omitempty"`
 
 	// meta keeps what the text header shows but the JSON does not carry
 	// (ramp-up, rate profile, cap, scheduled starts). A Summary decoded from
@@ -145,6 +153,24 @@ type ResourceFailure struct {
 	Error  string  `json:"error"`
 }
 
+// ScaleEpisode is one scale-out of a Kubernetes workload, measured from
+// the load step that caused it (see monitor/kube.TimeToScale).
+type ScaleEpisode struct {
+	Workload     string  `json:"workload"` // KIND/NAME, e.g. deployment/api
+	FromReplicas int     `json:"from_replicas"`
+	ToReplicas   int     `json:"to_replicas"`
+	LoadStepS    float64 `json:"load_step_s"` // when the load stepped up
+	ScaleOutS    float64 `json:"scale_out_s"` // when more replicas were asked for
+	// ReadyS is when all ToReplicas were ready, TimeToScaleS is ReadyS -
+	// LoadStepS; both null when they were not ready by the end of the run.
+	ReadyS       *float64 `json:"ready_s"`
+	TimeToScaleS *float64 `json:"time_to_scale_s"`
+	// P99DuringMS and P99MeanDuringMS are the highest and the mean
+	// per-second p99 from the load step to ready (or the end of the run).
+	P99DuringMS     float64 `json:"p99_during_ms"`
+	P99MeanDuringMS float64 `json:"p99_mean_during_ms"`
+}
+
 // ProfileSummary is one captured pprof profile and its top functions.
 type ProfileSummary struct {
 	Kind     string        `json:"kind"` // cpu, heap, goroutine, ...
@@ -163,6 +189,15 @@ type ProfileFunc struct {
 	Cum     float64 `json:"cum"`
 	FlatPct float64 `json:"flat_pct"`
 	CumPct  float64 `json:"cum_pct"`
+}
+
+// WorkerStatus is one worker of a distributed run.
+type WorkerStatus struct {
+	Name         string `json:"name"`
+	State        string `json:"state"`            // ok | lost
+	LastInterval int    `json:"last_interval"`    // the last interval of its that arrived
+	Requests     int64  `json:"requests"`         // requests in its intervals that arrived
+	Reason       string `json:"reason,omitempty"` // why it was lost
 }
 
 // CheckSummary counts one named check.

@@ -87,6 +87,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 		s.byRequest(&t)
 	}
 
+	s.workersText(&t)
+
 	if s.Interrupted {
 		line := "interrupted: results cover " + fmtSpan(seconds(s.DurationS))
 		if s.PlannedDurationS > 0 {
@@ -271,4 +273,26 @@ func (t *textBuilder) row(label, value string) {
 	line := "  " + label + strings.Repeat(" ", max(1, labelWidth-utf8.RuneCountInString(label))) + value
 	t.WriteString(strings.TrimRight(line, " "))
 	t.WriteByte('\n')
+}
+
+// workersText lists a distributed run's workers; a lost one is named with
+// the last interval that arrived from it.
+func (s *Summary) workersText(t *textBuilder) {
+	for i, w := range s.Workers {
+		label := ""
+		if i == 0 {
+			label = "workers"
+		}
+		line := w.Name + "  " + w.State + "  " + fmtInt(w.Requests) + " requests"
+		if w.State != "ok" {
+			line += ", last interval " + strconv.Itoa(w.LastInterval)
+			if w.Reason != "" {
+				line += " (" + w.Reason + ")"
+			}
+		}
+		t.row(label, line)
+	}
+	if s.Degraded {
+		t.WriteString("  degraded: a worker was lost; its load after its last interval is missing\n")
+	}
 }

@@ -37,6 +37,7 @@ type capacityFlags struct {
 	step      time.Duration
 	warmUp    string
 	cooldown  time.Duration
+	confirm   int
 	baseURL   string
 	format    string
 	jsonOut   string
@@ -59,8 +60,10 @@ pass and the first fail until the fail is within --precision of the pass.
 Each step holds a constant rate for --step; its first --warm-up is not
 measured, and the target rests --cooldown between steps. A step passes when
 every SLO term holds, at most 1% of its starts were dropped and fuka itself
-stayed below 90% CPU. More than half of the requests failing, or every
-connection refused, stops the search at once.
+stayed below 90% CPU. A step that failed on latency alone while keeping up
+with the rate may have met a stall of the host: it is measured again
+(--confirm times) and passes if any measurement does. More than half of the
+requests failing, or every connection refused, stops the search at once.
 
 With a plan file, the plan's scenarios share each step's rate by weight and
 --slo defaults to the plan's thresholds; with a URL, each start is one
@@ -85,6 +88,7 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.DurationVar(&f.step, "step", 30*time.Second, "how long each rate is held, warm-up included")
 	fl.StringVar(&f.warmUp, "warm-up", "20%", "first part of each step left out of its measurement")
 	fl.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between steps, so the target drains its queues")
+	fl.IntVar(&f.confirm, "confirm", 1, "measure a step again up to this many times when it failed on latency alone while keeping up with the rate (a stall, not saturation)")
 	fl.IntVar(&f.req.maxClients, "max-clients", 10000, "most clients (connections) in flight; a plan's max_clients is the default with a plan")
 	fl.DurationVar(&f.req.resolution, "resolution", time.Millisecond, "starts due within one step are sent together (0: each on its own)")
 	fl.StringVarP(&f.req.method, "method", "m", "GET", "URL only: HTTP method: "+strings.Join(client.Methods, " "))
@@ -118,12 +122,12 @@ type capacityDoc struct {
 // stepper measures one capacity step with the engine: base is the load
 // without its rate; values gives the SLO its numbers.
 type stepper struct {
-	base    engine.Config
-	values  func(sum *report.Summary, run *metrics.Run) threshold.Values
-	warmUp  float64 // fraction of each step
-	wt      *watcher
-	started time.Time // the watcher's start
-	cpus    int
+	base   engine.Config
+	values func(sum *report.Summary, run *metrics.Run) threshold.Values
+	warmUp float64 // fraction of each step
+	watch  watchSpec
+	log    *slog.Logger
+	cpus   int
 }
 
 func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.Command, arg string) error {
@@ -152,6 +156,8 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		return fmt.Errorf("--step %v: must be > 0", f.step)
 	case f.cooldown < 0:
 		return fmt.Errorf("--cooldown %v: must not be negative", f.cooldown)
+	case f.confirm < 0:
+		return fmt.Errorf("--confirm %d: must not be negative", f.confirm)
 	case f.min <= 0:
 		return fmt.Errorf("--min %v: must be > 0", f.min)
 	case f.max < 0 || (f.max > 0 && f.max < f.min):
@@ -246,16 +252,17 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		jsonFile = jf
 	}
 
-	st.started = time.Now()
-	log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	wt, err := startWatch(ctx, watch, st.started, 0, 0, func() (string, error) { return "", errors.New("no results folder") }, log)
-	if err != nil {
+	// Build the samplers once now, so a bad source fails before any load;
+	// each step watches with its own, on its own clock.
+	if _, err := watch.samplers(); err != nil {
 		return err
 	}
-	st.wt = wt
+	st.watch = watch
+	st.log = slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	started := time.Now()
 	cfg := capacity.Config{
 		SLO: slo, Min: f.min, Max: f.max, Precision: precision,
-		Hold: f.step, Cooldown: f.cooldown,
+		Hold: f.step, Cooldown: f.cooldown, Confirm: f.confirm,
 	}
 	if !f.quiet {
 		fmt.Fprintf(stdio.Err, "capacity: %s: steps of %v (first %g%% not measured), cool-down %v, SLO %s\n",
@@ -268,19 +275,22 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 			if !r.Pass {
 				verdict = "FAIL " + r.Limit + ": " + strings.Join(r.Failed, "; ")
 			}
-			fmt.Fprintf(stdio.Err, "step %d: %s/s  p50 %.2fms  p99 %.2fms  errors %.2f%%  achieved %.1f/s  %s\n",
-				i+1, capacity.FormatRate(r.Rate), r.P50MS, r.P99MS, r.ErrorRate*100, r.RPS, verdict)
+			again := ""
+			if r.Retry > 0 {
+				again = " (again)"
+			}
+			fmt.Fprintf(stdio.Err, "step %d: %s/s%s  p50 %.2fms  p99 %.2fms  errors %.2f%%  achieved %.1f/s  %s\n",
+				i+1, capacity.FormatRate(r.Rate), again, r.P50MS, r.P99MS, r.ErrorRate*100, r.RPS, verdict)
 		}
 	}
 	rep, serr := capacity.Search(ctx, cfg, st.measure)
-	wt.stop()
 	if rep == nil {
 		return serr // a bad configuration, found before any load
 	}
-	interrupted := errors.Is(serr, context.Canceled) && ctx.Err() != nil
+	interrupted := serr != nil && ctx.Err() != nil
 	doc := capacityDoc{
-		Version: version(), Name: name, Target: target, Started: st.started.Round(time.Millisecond),
-		DurationS: round3(time.Since(st.started).Seconds()), Interrupted: interrupted, Capacity: rep,
+		Version: version(), Name: name, Target: target, Started: started.Round(time.Millisecond),
+		DurationS: round3(time.Since(started).Seconds()), Interrupted: interrupted, Capacity: rep,
 	}
 	var jsonErr error
 	if jsonFile != nil {
@@ -376,12 +386,17 @@ func (s *stepper) measure(ctx context.Context, rate float64, hold time.Duration)
 	cfg.Rate = &r
 	acc := &stepAccumulator{after: int(skip / time.Second), total: metrics.NewStats()}
 	cfg.OnSnapshot = acc.add
-	from := time.Since(s.started) + skip
-	res, err := engine.Run(ctx, cfg)
+	// The watch runs on the step's clock: its sample at k s covers
+	// (k−1 s, k s], as the engine's interval k does.
+	wt, err := startWatch(ctx, s.watch, time.Now(), 0, 0, func() (string, error) { return "", errors.New("no results folder") }, s.log)
 	if err != nil {
 		return capacity.Result{}, err
 	}
-	to := time.Since(s.started)
+	res, err := engine.Run(ctx, cfg)
+	wt.stop()
+	if err != nil {
+		return capacity.Result{}, err
+	}
 	if res.Interrupted {
 		if err := ctx.Err(); err != nil {
 			return capacity.Result{}, err
@@ -415,16 +430,14 @@ func (s *stepper) measure(ctx context.Context, rate float64, hold time.Duration)
 	if due := rate * (hold - warm).Seconds(); due > 0 {
 		out.DroppedRatio = min(1, float64(run.Dropped)/due)
 	}
-	if s.wt != nil {
-		if s.wt.selfMon != nil && s.cpus > 0 {
-			if v, _, ok := windowMean(s.wt.selfMon.Points(), from, to, selfCPU); ok {
-				out.GenCPUPct = new(round1(v / float64(s.cpus)))
-			}
+	if wt.selfMon != nil && s.cpus > 0 {
+		if v, _, ok := windowMean(wt.selfMon.Points(), skip, res.Elapsed, selfCPU); ok {
+			out.GenCPUPct = new(round1(v / float64(s.cpus)))
 		}
-		if s.wt.mon != nil {
-			if v, series, ok := windowMean(s.wt.mon.Points(), from, to, targetCPU); ok {
-				out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series
-			}
+	}
+	if wt.mon != nil {
+		if v, series, ok := windowMean(wt.mon.Points(), skip, res.Elapsed, targetCPU); ok {
+			out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series
 		}
 	}
 	return out, nil

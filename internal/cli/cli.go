@@ -124,7 +124,7 @@ Exit codes: 0 ok, 1 thresholds failed, 2 usage or input error, 130 interrupted.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newVersion(stdio))
+	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newWorker(stdio), newCerts(stdio), newVersion(stdio))
 	return root
 }
 

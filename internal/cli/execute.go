@@ -36,6 +36,10 @@ type outputs struct {
 	judge func(sum *report.Summary, run *metrics.Run) (failed bool)
 	// onTick, if set, sees the run once a second (abort_when).
 	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+	// runLoad, if set, runs the load instead of engine.Run in this process:
+	// a distributed run's controller merges its workers' results
+	// (cluster_run.go). Everything after it is the same for both.
+	runLoad func(ctx context.Context, cfg engine.Config) (*engine.Result, error)
 
 	outFlags []string // --out kind=target
 	notify   string   // --notify URL
@@ -308,7 +312,11 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if cfg.Loops == 0 {
 		cfg.Loops = stdio.cpus()
 	}
-	res, err := engine.Run(ctx, cfg)
+	runLoad := engine.Run
+	if out.runLoad != nil {
+		runLoad = out.runLoad // distributed: the workers send the load (cluster_run.go)
+	}
+	res, err := runLoad(ctx, cfg)
 	wt.stop()
 	if prog != nil {
 		prog.Done()

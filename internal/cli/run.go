@@ -36,6 +36,12 @@ type abortRule struct {
 // compilePlan loads and checks a plan file; every problem is reported as
 // file:line:col, all at once.
 func compilePlan(path, baseURL string) (*compiled, error) {
+	return compilePlanEnv(path, baseURL, os.LookupEnv)
+}
+
+// compilePlanEnv is compilePlan with the plan's environment variables
+// looked up by env (a worker gets the controller's, cluster_run.go).
+func compilePlanEnv(path, baseURL string, env func(string) (string, bool)) (*compiled, error) {
 	p, err := plan.ParseFile(path)
 	if err != nil {
 		return nil, err
@@ -47,7 +53,7 @@ func compilePlan(path, baseURL string) (*compiled, error) {
 		p.BaseURL.Value = baseURL
 	}
 	var errs plan.Errors
-	prog, err := scenario.Compile(p, os.LookupEnv)
+	prog, err := scenario.Compile(p, env)
 	if pe, ok := err.(plan.Errors); ok {
 		errs = append(errs, pe...)
 	} else if err != nil {
@@ -105,6 +111,7 @@ type runFlags struct {
 	insecure   bool
 	http2      bool
 	out        outputs
+	cluster    clusterFlags // distributed run (cluster_run.go)
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -140,6 +147,7 @@ abort_when rule that fired) exits 1.`,
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
 	addOutputFlags(fl, &f.out)
+	addClusterFlags(fl, &f.cluster)
 	return cmd
 }
 
@@ -153,7 +161,8 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 }
 
 // loadConfig turns the plan's load, with flag overrides, into engine terms.
-func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, report.Meta, error) {
+// changed tells which override flags were given.
+func loadConfig(c *compiled, f *runFlags, changed func(flag string) bool) (engine.Config, report.Meta, error) {
 	var cfg engine.Config
 	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version()}
 	l := c.plan.Load
@@ -161,7 +170,6 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 		return cfg, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
 	}
 	lc := *l
-	fl := cmd.Flags()
 	if f.rate != "" {
 		r, err := load.ParseRate(f.rate, f.duration)
 		if err != nil {
@@ -180,14 +188,14 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 		}
 		cfg.Rate, cfg.MaxClients = &r, max(lc.MaxClients, 1)
 	}
-	if fl.Changed("max-clients") {
+	if changed("max-clients") {
 		if cfg.Rate == nil {
 			return cfg, meta, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
 		}
 		cfg.MaxClients = f.maxClients
 	}
 	if cfg.Rate != nil {
-		if fl.Changed("clients") {
+		if changed("clients") {
 			return cfg, meta, errors.New("--clients (closed model) does not combine with an open-model load")
 		}
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
@@ -195,13 +203,13 @@ func loadConfig(c *compiled, f *runFlags, cmd *cobra.Command) (engine.Config, re
 		return cfg, meta, nil
 	}
 	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = lc.Clients, lc.RampUp, lc.Duration, lc.Iterations, lc.MaxRPS
-	if fl.Changed("clients") {
+	if changed("clients") {
 		if f.clients <= 0 {
 			return cfg, meta, fmt.Errorf("--clients %d: must be > 0", f.clients)
 		}
 		cfg.Clients = f.clients
 	}
-	if fl.Changed("duration") {
+	if changed("duration") {
 		if f.duration <= 0 {
 			return cfg, meta, fmt.Errorf("--duration %v: must be > 0", f.duration)
 		}
@@ -297,41 +305,52 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 	return cfg, meta, nil
 }
 
-var errAborted = errors.New("abort_when fired")
-
-func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
-	if err := f.out.watch.fromPlan(c.plan); err != nil {
-		return err
-	}
+// planConfig builds the engine configuration of a compiled plan with the
+// flags' overrides (changed tells which were given); closeRunner releases
+// the scenario runner after the run. A worker of a distributed run builds
+// its configuration with it too (cluster_run.go).
+func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
 	opts := scenario.Options{Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
-	var cfg engine.Config
-	var meta report.Meta
-	var err error
 	if c.plan.Load != nil && !ownLoads(c.plan) {
-		cfg, meta, err = loadConfig(c, f, cmd)
+		cfg, meta, err = loadConfig(c, f, changed)
 		if err != nil {
-			return err
+			return cfg, meta, nil, err
 		}
 		opts.MaxConns = cfg.Clients
 		if cfg.Rate != nil {
 			opts.MaxConns = cfg.MaxClients
 		}
 		runner := scenario.NewRunner(c.prog, opts, cfg.Rate != nil)
-		defer runner.Close()
+		closeRunner = runner.Close
 		cfg.Scenario = runner
 	} else {
-		if cmd.Flags().Changed("clients") || cmd.Flags().Changed("duration") || f.rate != "" || cmd.Flags().Changed("max-clients") {
-			return errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
+		if changed("clients") || changed("duration") || f.rate != "" || changed("max-clients") {
+			return cfg, meta, nil, errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
 		}
 		opts.MaxConns = 1000
 		runner := scenario.NewRunner(c.prog, opts, false)
-		defer runner.Close()
 		cfg, meta, err = partsConfig(c, runner)
 		if err != nil {
-			return err
+			runner.Close()
+			return cfg, meta, nil, err
 		}
+		closeRunner = runner.Close
 	}
 	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
+	return cfg, meta, closeRunner, nil
+}
+
+var errAborted = errors.New("abort_when fired")
+
+func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
+	if err := f.out.watch.fromPlan(c.plan); err != nil {
+		return err
+	}
+	cfg, meta, closeRunner, err := planConfig(c, f, cmd.Flags().Changed)
+	if err != nil {
+		return err
+	}
+	defer closeRunner()
 
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
@@ -356,6 +375,11 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 	}
 	out := f.out
 	out.judge, out.onTick = judge, onTick
+	if f.cluster.distributed() { // the workers send the load (cluster_run.go)
+		if err := f.attachCluster(stdio, &out, c, cmd.Flags().Changed, cfg); err != nil {
+			return err
+		}
+	}
 	err = execute(ctx, stdio, cfg, meta, out)
 	var ee exitError
 	if errors.As(err, &ee) && ee.code == ExitInterrupted && errors.Is(context.Cause(ctx), errAborted) {

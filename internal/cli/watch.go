@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/monitor"
+	"github.com/fuka-load/fuka/monitor/kube"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/profile"
 	"github.com/fuka-load/fuka/report"
@@ -31,12 +33,61 @@ type monitorSpec struct {
 	kind, target string
 	keep         []string
 	tokenFile    string
-	where        string // "file:line:col" or "--monitor", for errors
+	kube         *kubeSpec // kind "kubernetes"; target is its namespace
+	where        string    // "file:line:col" or "--monitor", for errors
+}
+
+// kubeSpec is a kubernetes source: what to watch, and how to reach the
+// cluster (see monitor/kube).
+type kubeSpec struct {
+	cfg                 kube.Config
+	kubeconfig, context string // "" = kubectl's defaults, or in-cluster
+}
+
+// parseKubeFlag parses the target of --monitor kubernetes=NAMESPACE/KEY=VALUE,…
+// with keys deployment, statefulset, hpa, scaledobject, kubeconfig and
+// context, e.g. kubernetes=shop/deployment=api,hpa=api.
+func parseKubeFlag(target string) (*kubeSpec, error) {
+	ns, rest, _ := strings.Cut(target, "/")
+	if ns == "" {
+		return nil, errors.New("want kubernetes=NAMESPACE/deployment=NAME,hpa=NAME,…")
+	}
+	k := &kubeSpec{cfg: kube.Config{Namespace: ns}}
+	for kv := range strings.SplitSeq(rest, ",") {
+		if kv == "" && rest == "" {
+			break // kubernetes=NAMESPACE alone: nothing to watch, said below
+		}
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok || val == "" {
+			return nil, fmt.Errorf("%q: want KEY=VALUE with KEY one of deployment, statefulset, hpa, scaledobject, kubeconfig, context", kv)
+		}
+		switch key {
+		case "deployment":
+			k.cfg.Deployment = val
+		case "statefulset":
+			k.cfg.StatefulSet = val
+		case "hpa":
+			k.cfg.HPA = val
+		case "scaledobject":
+			k.cfg.ScaledObject = val
+		case "kubeconfig":
+			k.kubeconfig = val
+		case "context":
+			k.context = val
+		default:
+			return nil, fmt.Errorf("unknown key %q; want deployment, statefulset, hpa, scaledobject, kubeconfig or context", key)
+		}
+	}
+	if k.cfg.Deployment == "" && k.cfg.StatefulSet == "" && k.cfg.HPA == "" && k.cfg.ScaledObject == "" {
+		return nil, errors.New("nothing to watch; name a deployment, statefulset, hpa or scaledobject, e.g. kubernetes=shop/deployment=api,hpa=api")
+	}
+	return k, nil
 }
 
 // parseMonitorFlag parses --monitor values: local, process=NAME|PID,
 // nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|keep,keep],
-// agent=HOST:PORT (with --agent-token-file).
+// agent=HOST:PORT (with --agent-token-file),
+// kubernetes=NAMESPACE/deployment=NAME,hpa=NAME,… (see parseKubeFlag).
 func parseMonitorFlag(v, agentToken string) (monitorSpec, error) {
 	if v == "local" {
 		return monitorSpec{kind: "local", where: "--monitor"}, nil
@@ -56,6 +107,12 @@ func parseMonitorFlag(v, agentToken string) (monitorSpec, error) {
 		if u, keep, ok := strings.Cut(target, "|"); ok {
 			ms.target, ms.keep = u, strings.Split(keep, ",")
 		}
+	case "kubernetes":
+		k, err := parseKubeFlag(target)
+		if err != nil {
+			return ms, fmt.Errorf("--monitor %q: %w", v, err)
+		}
+		ms.kube, ms.target = k, k.cfg.Namespace
 	case "process", "nginx", "postgres", "redis":
 	default:
 		return ms, fmt.Errorf("--monitor %q: unknown source %q; want local or one of %s", v, kind, strings.Join(plan.MonitorKinds[1:], ", "))
@@ -70,7 +127,18 @@ func (w *watchSpec) fromPlan(p *plan.Plan) error {
 		if m.TokenFile.Value != "" {
 			tf = p.Resolve(m.TokenFile.Value)
 		}
-		w.monitors = append(w.monitors, monitorSpec{kind: m.Kind, target: m.Target.Value, keep: m.Keep, tokenFile: tf, where: m.Pos.String()})
+		ms := monitorSpec{kind: m.Kind, target: m.Target.Value, keep: m.Keep, tokenFile: tf, where: m.Pos.String()}
+		if k := m.Kube; k != nil { // kubernetes: {namespace, deployment, …}
+			ms.kube = &kubeSpec{
+				cfg: kube.Config{Namespace: k.Namespace.Value, Deployment: k.Deployment.Value, StatefulSet: k.StatefulSet.Value,
+					HPA: k.HPA.Value, ScaledObject: k.ScaledObject.Value},
+				context: k.Context.Value,
+			}
+			if k.Kubeconfig.Value != "" {
+				ms.kube.kubeconfig = p.Resolve(k.Kubeconfig.Value)
+			}
+		}
+		w.monitors = append(w.monitors, ms)
 	}
 	for _, ps := range p.Profile {
 		sp := profile.Spec{URL: ps.URL.Value, Seconds: ps.Seconds, Kinds: ps.Kinds}
@@ -124,6 +192,13 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 			s, err = monitor.NewRedis(m.target)
 		case "prometheus":
 			s, err = monitor.NewPrometheus(m.target, m.keep)
+		case "kubernetes":
+			// Informers start here and sync before the run (at most 10s);
+			// stop closes the watcher.
+			var c kube.Clients
+			if c, err = kube.FromKubeconfig(m.kube.kubeconfig, m.kube.context); err == nil {
+				s, err = kube.New(m.kube.cfg, c)
+			}
 		default:
 			err = fmt.Errorf("unknown source %q", m.kind)
 		}
@@ -193,7 +268,7 @@ func (wt *watcher) stop() {
 	wt.wg.Wait()
 	for _, s := range wt.samplers {
 		if c, ok := s.(io.Closer); ok {
-			c.Close() // samplers with a connection of their own (postgres, redis)
+			c.Close() // samplers with a connection of their own (postgres, redis) or informers (kubernetes)
 		}
 	}
 }
@@ -221,6 +296,7 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 			res.Failures = append(res.Failures, report.ResourceFailure{TS: round3(f.At.Seconds()), Source: f.Sampler, Error: f.Err})
 		}
 		sum.Resources = res
+		sum.Scaling = scaling(wt.samplers, pts, sum.Timeline)
 	}
 	for _, p := range wt.profiles {
 		ps := report.ProfileSummary{Kind: p.Kind, URL: p.URL, File: p.File, StartedS: round3(p.Started.Seconds()), Error: p.Err}
@@ -252,6 +328,52 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 			}
 		}
 	}
+}
+
+// scaling measures the time to scale of every workload a kubernetes source
+// watched: its replicas on the resources timeline against the load's
+// throughput and p99 (see kube.TimeToScale). An HPA counts only when it was
+// watched without its Deployment or StatefulSet.
+func scaling(samplers []monitor.Sampler, pts []monitor.Point, timeline []report.Interval) []report.ScaleEpisode {
+	load := make([]kube.LoadPoint, len(timeline))
+	for i, iv := range timeline {
+		load[i] = kube.LoadPoint{At: time.Duration(iv.TS * float64(time.Second)), Value: iv.RPS, P99: time.Duration(iv.P99MS * float64(time.Millisecond))}
+	}
+	var out []report.ScaleEpisode
+	for _, s := range samplers {
+		kw, ok := s.(*kube.Watcher)
+		if !ok {
+			continue
+		}
+		var targets []kube.Workload
+		for _, w := range kw.Workloads() {
+			if w.Kind == kube.KindDeployment || w.Kind == kube.KindStatefulSet {
+				targets = append(targets, w)
+			}
+		}
+		if len(targets) == 0 {
+			for _, w := range kw.Workloads() {
+				if w.Kind == kube.KindHPA {
+					targets = append(targets, w)
+				}
+			}
+		}
+		for _, w := range targets {
+			for _, e := range kube.TimeToScale(load, kube.Replicas(pts, w), kube.Options{}) {
+				se := report.ScaleEpisode{
+					Workload: w.String(), FromReplicas: e.From, ToReplicas: e.To,
+					LoadStepS: round3(e.Step.Seconds()), ScaleOutS: round3(e.ScaleOut.Seconds()),
+					P99DuringMS: round3(float64(e.P99Max) / float64(time.Millisecond)), P99MeanDuringMS: round3(float64(e.P99Mean) / float64(time.Millisecond)),
+				}
+				if e.Ready {
+					ready, tts := round3(e.ReadyAt.Seconds()), round3(e.TimeToScale.Seconds())
+					se.ReadyS, se.TimeToScaleS = &ready, &tts
+				}
+				out = append(out, se)
+			}
+		}
+	}
+	return out
 }
 
 func round3(v float64) float64 {
@@ -313,6 +435,15 @@ func writeResources(w io.Writer, sum *report.Summary) {
 			fmt.Fprintf(w, "               %d failed samples (gaps), e.g. %s at %.0fs: %s\n", n, f.Source, f.TS, f.Error)
 		}
 	}
+	for _, e := range sum.Scaling { // kubernetes sources: time to scale
+		if e.TimeToScaleS != nil {
+			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, ready %.1fs after the load step at %.0fs (p99 during: %s)\n",
+				e.Workload, e.FromReplicas, e.ToReplicas, *e.TimeToScaleS, e.LoadStepS, fmtMS(e.P99DuringMS))
+		} else {
+			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, not all ready by the end of the run (load step at %.0fs; p99 since: %s)\n",
+				e.Workload, e.FromReplicas, e.ToReplicas, e.LoadStepS, fmtMS(e.P99DuringMS))
+		}
+	}
 	for _, p := range sum.Profiles {
 		if p.Error != "" {
 			fmt.Fprintf(w, "  profile      %s %s: %s\n", p.Kind, p.URL, p.Error)
@@ -353,6 +484,17 @@ func fmtValue(name string, v float64) string {
 		return fmt.Sprintf("%d", int64(v))
 	}
 	return fmt.Sprintf("%.2f", v)
+}
+
+// fmtMS formats milliseconds for the scaling line: 0.8ms, 180ms, 1.25s.
+func fmtMS(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.0fms", v)
+	}
+	return fmt.Sprintf("%.1fms", v)
 }
 
 func humanBytes(v float64) string {
