@@ -1,0 +1,668 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// LossPolicy is what a run does when it loses a worker.
+type LossPolicy string
+
+// The loss policies.
+const (
+	LossContinue LossPolicy = "continue" // go on with the others; the report is marked degraded
+	LossStop     LossPolicy = "stop"     // stop every worker; the report covers what ran
+)
+
+// tickLag is how long after each whole second of the run the controller
+// closes that interval: long enough for the workers' snapshots of it to
+// arrive. tickWait bounds how much longer it waits for a late worker.
+const (
+	tickLag  = 250 * time.Millisecond
+	tickWait = 2 * time.Second
+	poll     = 50 * time.Millisecond
+)
+
+// Controller hands a job to workers and merges what they measure into one
+// run, as if one process had run the whole load.
+type Controller struct {
+	Kind string // job kind, "attack" or "plan"
+	Job  []byte // the job, as the command line encodes it
+	// Names and Checks are the request and check names the job records
+	// under, by index (see Names).
+	Names, Checks []string
+
+	Workers  int          // how many workers the run needs
+	Listener net.Listener // accept workers here (closed when Run returns); may be nil
+	Dial     []string     // listening workers to dial
+	Identity *Identity    // nil: no TLS
+
+	WaitTimeout time.Duration // how long to wait for the workers (default 1m)
+	StartDelay  time.Duration // from assignment to the common start (default 2s)
+	// StopGrace bounds the wait for workers' final snapshots after Stop
+	// (the request timeout + 2 s is right: in-flight requests finish).
+	StopGrace time.Duration
+	OnLoss    LossPolicy
+
+	// OnTick is called once a second with the merged interval, like
+	// engine.Config.OnTick.
+	OnTick  func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+	Log     *slog.Logger
+	Version string
+}
+
+// WorkerStatus is how one worker's part of the run went.
+type WorkerStatus struct {
+	Name         string
+	Addr         string
+	State        string // "ok" or "lost"
+	Reason       string // why it was lost
+	LastInterval int    // the last interval of its that arrived
+	Requests     int64  // requests in its snapshots that arrived
+}
+
+// Result is a distributed run's result: the merged engine result and how
+// each worker fared.
+type Result struct {
+	engine.Result
+	Workers []WorkerStatus
+	// Degraded: a worker was lost, so the results miss part of the load.
+	Degraded bool
+}
+
+// ErrNoWorkers is returned when the workers did not all come in time.
+var ErrNoWorkers = errors.New("not enough workers")
+
+// Names returns the request and check names a configuration records
+// under, by index: what controller and workers agree on.
+func Names(cfg engine.Config) (names, checks []string) {
+	switch {
+	case len(cfg.Parts) > 0:
+		return cfg.Parts[0].Scenario.Names(), cfg.Parts[0].Scenario.CheckNames()
+	case cfg.Scenario != nil:
+		return cfg.Scenario.Names(), cfg.Scenario.CheckNames()
+	}
+	_ = cfg.Validate() // fills the default name
+	return []string{cfg.Name}, nil
+}
+
+// member is one worker in a run.
+type member struct {
+	se   *session
+	link *link
+	rec  *metrics.Recorder
+
+	// set by the receiving goroutine
+	mu        sync.Mutex
+	pending   []*metrics.Snapshot
+	last      int  // highest interval received
+	lastWhole int  // highest interval of a non-final snapshot
+	final     bool // the final snapshot arrived
+	requests  int64
+
+	// owned by the controller's loop
+	name    string
+	hello   *fukapb.Hello
+	helloAt time.Time
+	state   string // joining, ok, done, lost
+	reason  string
+	done    *fukapb.Done
+	clients int
+}
+
+type event struct {
+	m       *member
+	hello   *fukapb.Hello
+	helloAt time.Time
+	done    *fukapb.Done
+	lost    error
+	dialErr error
+}
+
+// run is one Controller.Run.
+type run struct {
+	c       *Controller
+	log     *slog.Logger
+	events  chan event
+	kick    chan struct{}
+	quit    chan struct{}
+	joins   chan *session
+	members []*member // joined (state != joining), by share index once assigned
+	all     []*member // every session, for shutdown
+	srv     *grpc.Server
+}
+
+// Run waits for the workers, assigns each its share and a common start,
+// merges their snapshots into one timeline (calling OnTick each second),
+// and returns when every worker is done or lost. Cancelling ctx stops the
+// workers: Run still waits (up to StopGrace) for their final snapshots and
+// returns the complete result, marked interrupted.
+func (c *Controller) Run(ctx context.Context) (*Result, error) {
+	if c.Workers < 1 {
+		return nil, errors.New("cluster: need at least one worker")
+	}
+	if c.Listener == nil && len(c.Dial) == 0 {
+		return nil, errors.New("cluster: nowhere to find workers (no listener, no worker addresses)")
+	}
+	if len(c.Dial) > 0 && len(c.Dial) < c.Workers && c.Listener == nil {
+		return nil, fmt.Errorf("cluster: %d workers needed, %d addresses given", c.Workers, len(c.Dial))
+	}
+	r := &run{
+		c: c, log: c.Log,
+		events: make(chan event, 64), kick: make(chan struct{}, 1),
+		quit: make(chan struct{}), joins: make(chan *session),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	// Sessions outlive ctx: after a Ctrl-C the workers still get Stop and
+	// still send their final snapshots.
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer r.shutdown()
+	if c.Listener != nil {
+		r.srv = serve(c.Listener, c.Identity, func(se *session) {
+			select {
+			case r.joins <- se:
+			case <-r.quit:
+				se.end()
+			}
+		})
+	}
+	for _, addr := range c.Dial {
+		go func() {
+			se, err := dial(sctx, addr, c.Identity, c.waitTimeout())
+			if err != nil {
+				r.emit(event{dialErr: fmt.Errorf("worker %s: %w", addr, err)})
+				return
+			}
+			select {
+			case r.joins <- se:
+			case <-r.quit:
+				se.end()
+			}
+		}()
+	}
+	if err := r.gather(ctx); err != nil {
+		return nil, err
+	}
+	return r.drive(ctx)
+}
+
+func (c *Controller) waitTimeout() time.Duration {
+	if c.WaitTimeout > 0 {
+		return c.WaitTimeout
+	}
+	return time.Minute
+}
+
+// emit hands an event to the loop unless the run is over.
+func (r *run) emit(ev event) {
+	select {
+	case r.events <- ev:
+	case <-r.quit:
+	}
+}
+
+func (r *run) shutdown() {
+	close(r.quit)
+	for _, m := range r.all {
+		m.link.close(time.Second)
+		m.se.end()
+	}
+	if r.srv != nil {
+		r.srv.Stop()
+	}
+}
+
+// admit starts a session's I/O; its Hello comes as an event.
+func (r *run) admit(se *session) *member {
+	m := &member{se: se, state: "joining", name: se.addr}
+	m.link = newLink(se.s, func(msg *fukapb.Msg) error { return r.receive(m, msg) })
+	go func() {
+		select {
+		case <-m.link.dead:
+			r.emit(event{m: m, lost: m.link.err})
+		case <-r.quit:
+		}
+	}()
+	r.all = append(r.all, m)
+	return m
+}
+
+// receive handles a worker's message on its receiving goroutine.
+// Snapshots are decoded (checked, not trusted) and queued for the loop.
+func (r *run) receive(m *member, msg *fukapb.Msg) error {
+	switch k := msg.Kind.(type) {
+	case *fukapb.Msg_Hello:
+		r.emit(event{m: m, hello: k.Hello, helloAt: time.Now()})
+	case *fukapb.Msg_Snapshot:
+		var s metrics.Snapshot
+		if err := s.UnmarshalBinary(k.Snapshot.GetData()); err != nil {
+			return err
+		}
+		if len(s.Stats) > len(r.c.Names) || len(s.Checks) > len(r.c.Checks) {
+			return fmt.Errorf("%w: %d request names and %d checks, want at most %d and %d",
+				metrics.ErrBadSnapshot, len(s.Stats), len(s.Checks), len(r.c.Names), len(r.c.Checks))
+		}
+		m.mu.Lock()
+		m.pending = append(m.pending, &s)
+		m.last = max(m.last, s.Interval)
+		if s.Final {
+			m.final = true
+		} else {
+			m.lastWhole = max(m.lastWhole, s.Interval)
+		}
+		for _, st := range s.Stats {
+			m.requests += st.Requests
+		}
+		m.mu.Unlock()
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	case *fukapb.Msg_Done:
+		r.emit(event{m: m, done: k.Done})
+	case *fukapb.Msg_Assign, *fukapb.Msg_Stop:
+		return errors.New("the peer sent a controller's message: it is not a worker")
+	}
+	return nil
+}
+
+// gather waits for Workers workers to say Hello.
+func (r *run) gather(ctx context.Context) error {
+	c := r.c
+	deadline := time.NewTimer(c.waitTimeout())
+	defer deadline.Stop()
+	check := time.NewTicker(livenessCheck)
+	defer check.Stop()
+	dialFailed := 0
+	for len(r.members) < c.Workers {
+		select {
+		case se := <-r.joins:
+			r.admit(se)
+		case ev := <-r.events:
+			switch {
+			case ev.dialErr != nil:
+				r.log.Warn("cannot reach worker", "err", ev.dialErr)
+				dialFailed++
+				if c.Listener == nil && len(c.Dial)-dialFailed < c.Workers {
+					return fmt.Errorf("%w: %v", ErrNoWorkers, ev.dialErr)
+				}
+			case ev.hello != nil:
+				r.join(ev)
+			case ev.lost != nil || ev.done != nil:
+				if r.leave(ev.m, ev.lost) && c.Listener == nil {
+					// Dialed workers are not dialed again: the run cannot
+					// have them all.
+					return fmt.Errorf("%w: worker %s left before the start (%s)", ErrNoWorkers, ev.m.name, describe(ev.lost))
+				}
+			}
+		case <-check.C:
+			for _, m := range r.all {
+				m.link.checkSilence(time.Now())
+			}
+		case <-deadline.C:
+			return fmt.Errorf("%w: waited %v for %d workers, %d joined%s", ErrNoWorkers, c.waitTimeout(), c.Workers, len(r.members), r.joinedNames())
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while waiting for workers (%d of %d joined): %w", len(r.members), c.Workers, ctx.Err())
+		}
+	}
+	return nil
+}
+
+func (r *run) joinedNames() string {
+	if len(r.members) == 0 {
+		return ""
+	}
+	names := make([]string, len(r.members))
+	for i, m := range r.members {
+		names[i] = m.name
+	}
+	return " (" + strings.Join(names, ", ") + ")"
+}
+
+// join admits a worker that said Hello, under a unique name.
+func (r *run) join(ev event) {
+	m, h := ev.m, ev.hello
+	if m.state != "joining" {
+		m.link.fail(errors.New("a second Hello"))
+		return
+	}
+	name := h.GetName()
+	if name == "" {
+		name = m.se.addr
+	}
+	base := name
+	for i := 2; r.named(name); i++ {
+		name = base + "#" + strconv.Itoa(i)
+	}
+	m.name, m.hello, m.helloAt, m.state = name, h, ev.helloAt, "ok"
+	if h.GetVersion() != r.c.Version && r.c.Version != "" {
+		r.log.Warn("worker runs another fuka version", "worker", name, "worker_version", h.GetVersion(), "version", r.c.Version)
+	}
+	r.members = append(r.members, m)
+	r.log.Info("worker joined", "worker", name, "addr", m.se.addr, "cpus", h.GetCpus(), "joined", len(r.members), "of", r.c.Workers)
+}
+
+func (r *run) named(name string) bool {
+	return slices.ContainsFunc(r.members, func(m *member) bool { return m.name == name })
+}
+
+// leave drops a worker that went away before the run started, and
+// reports whether it was one (not a session that never said Hello).
+func (r *run) leave(m *member, err error) bool {
+	was := m.state == "joining" || m.state == "ok"
+	if i := slices.Index(r.members, m); i >= 0 {
+		r.members = slices.Delete(r.members, i, i+1)
+		r.log.Warn("worker left before the start", "worker", m.name, "why", describe(err))
+	}
+	m.state = "lost"
+	m.se.end()
+	return was
+}
+
+// refuse turns away a worker that came when the run had all it needed.
+func (r *run) refuse(se *session) {
+	go func() {
+		_ = se.s.Send(msgStop("the run has all its workers"))
+		time.Sleep(100 * time.Millisecond)
+		se.end()
+	}()
+}
+
+// drive assigns the shares, merges the snapshots tick by tick, and ends
+// when every worker is done or lost.
+func (r *run) drive(ctx context.Context) (*Result, error) {
+	c := r.c
+	start := time.Now().Add(c.startDelay())
+	recs := make([]*metrics.Recorder, len(r.members))
+	for j, m := range r.members {
+		m.rec = metrics.NewRecorder(len(c.Names)).WithChecks(len(c.Checks))
+		recs[j] = m.rec
+		// The worker's clock may differ from ours: its Hello said what
+		// time it was when sent, and the start is given in its clock.
+		skew := time.Unix(0, m.hello.GetUnixNanos()).Sub(m.helloAt)
+		if skew > time.Second || skew < -time.Second {
+			r.log.Warn("worker's clock differs from the controller's: compensating", "worker", m.name, "offset", skew.Round(time.Millisecond))
+		}
+		m.link.send(msgAssign(&fukapb.Assign{
+			JobKind: c.Kind, Job: c.Job,
+			ShareIndex: int32(j), ShareCount: int32(len(r.members)),
+			StartAtUnixNanos: start.Add(skew).UnixNano(),
+			Names:            c.Names,
+		}))
+	}
+	col := metrics.NewCollector(c.Names, recs)
+	if len(c.Checks) > 0 {
+		col.SetChecks(c.Checks)
+	}
+	t := &ticker{col: col, members: r.members, onTick: c.OnTick, next: 1}
+
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	ctxDone := ctx.Done()
+	var stopping, interrupted bool
+	var stopBy time.Time
+	stop := func(reason string) {
+		if stopping {
+			return
+		}
+		stopping, stopBy = true, time.Now().Add(c.stopGrace())
+		for _, m := range r.members {
+			if m.state == "ok" {
+				m.link.send(msgStop(reason))
+			}
+		}
+	}
+	lose := func(m *member, err error) {
+		if m.state != "ok" {
+			return
+		}
+		m.state, m.reason = "lost", describe(err)
+		m.mu.Lock()
+		last := m.last
+		m.mu.Unlock()
+		what := "the run goes on without it; the report will be marked degraded"
+		if c.OnLoss == LossStop {
+			what = "stopping the run (on worker loss: stop)"
+		}
+		r.log.Warn(fmt.Sprintf("worker %s lost after interval %d (%s): %s", m.name, last, m.reason, what))
+		m.link.fail(err)
+		m.se.end()
+		if c.OnLoss == LossStop {
+			interrupted = true
+			stop("worker " + m.name + " lost")
+		}
+	}
+	for !r.allEnded() {
+		select {
+		case <-tick.C:
+		case <-r.kick:
+		case se := <-r.joins:
+			r.refuse(se)
+		case ev := <-r.events:
+			m := ev.m
+			switch {
+			case ev.hello != nil: // a late worker that joined the listener
+				if m.state == "joining" {
+					m.state = "lost"
+					r.refuse(m.se)
+				}
+			case ev.done != nil && m.state == "ok":
+				if e := ev.done.GetError(); e != "" {
+					lose(m, fmt.Errorf("failed: %s", e))
+					continue
+				}
+				m.state, m.done = "done", ev.done
+				m.link.close(time.Second)
+				m.se.end()
+			case ev.lost != nil:
+				lose(m, ev.lost)
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			interrupted = true
+			stop("interrupted")
+		}
+		now := time.Now()
+		for _, m := range r.members {
+			// A silent worker's link ends here; the loss itself comes as
+			// an event, after anything the worker sent before it.
+			m.link.checkSilence(now)
+			if stopping && m.state == "ok" && now.After(stopBy) {
+				lose(m, fmt.Errorf("no final snapshot within %v of Stop", c.stopGrace()))
+			}
+		}
+		// Close every interval that is due and complete (or waited for
+		// long enough: a late snapshot then counts in a later interval).
+		for {
+			due := start.Add(time.Duration(t.next)*time.Second + tickLag)
+			if now.Before(due) || (!t.ready(t.next) && now.Before(due.Add(tickWait))) {
+				break
+			}
+			t.tick(t.next)
+		}
+	}
+	return r.result(t, start, interrupted)
+}
+
+func (c *Controller) startDelay() time.Duration {
+	if c.StartDelay > 0 {
+		return c.StartDelay
+	}
+	return 2 * time.Second
+}
+
+func (c *Controller) stopGrace() time.Duration {
+	if c.StopGrace > 0 {
+		return c.StopGrace
+	}
+	return 12 * time.Second
+}
+
+func (r *run) allEnded() bool {
+	for _, m := range r.members {
+		if m.state == "ok" {
+			return false
+		}
+	}
+	return true
+}
+
+// result closes the last intervals and sums up the workers.
+func (r *run) result(t *ticker, start time.Time, interrupted bool) (*Result, error) {
+	// Whole intervals the workers closed but the controller has not yet,
+	// then what is left (the final partial intervals) up to the end.
+	whole := 0
+	var elapsed time.Duration
+	for _, m := range r.members {
+		m.mu.Lock()
+		whole = max(whole, m.lastWhole)
+		m.mu.Unlock()
+		if m.done != nil {
+			elapsed = max(elapsed, time.Duration(m.done.GetElapsedNanos()))
+		}
+	}
+	for t.next <= whole {
+		t.tick(t.next)
+	}
+	rest := t.mergeAll()
+	lastAt := time.Duration(t.next-1) * time.Second
+	if elapsed <= lastAt && rest {
+		elapsed = lastAt + time.Millisecond
+	}
+	if elapsed > lastAt {
+		t.col.Tick(elapsed, t.clients())
+	} else {
+		elapsed = max(elapsed, lastAt)
+	}
+	if elapsed == 0 {
+		elapsed = max(0, time.Since(start))
+	}
+
+	res := &Result{Result: engine.Result{Run: t.col.Run(), Elapsed: elapsed, Interrupted: interrupted}}
+	var failed []string
+	for _, m := range r.members {
+		m.mu.Lock()
+		ws := WorkerStatus{Name: m.name, Addr: m.se.addr, State: "ok", LastInterval: m.last, Requests: m.requests}
+		m.mu.Unlock()
+		if m.state == "lost" {
+			ws.State, ws.Reason = "lost", m.reason
+			res.Degraded = true
+			if strings.HasPrefix(m.reason, "failed: ") {
+				failed = append(failed, m.name+": "+strings.TrimPrefix(m.reason, "failed: "))
+			}
+		}
+		if d := m.done; d != nil {
+			res.Scheduled += d.GetScheduled()
+			res.PeakClients += int(d.GetPeakClients())
+			res.Interrupted = res.Interrupted || d.GetInterrupted()
+			res.DataExhausted = res.DataExhausted || d.GetDataExhausted()
+			if res.Transport == "" {
+				res.Transport = d.GetTransport()
+			}
+		}
+		res.Workers = append(res.Workers, ws)
+	}
+	if res.Transport == "" {
+		res.Transport = "unknown (no worker finished)"
+	}
+	if len(failed) == len(r.members) {
+		// Nothing ran: the job itself is wrong (or the workers cannot run it).
+		return nil, fmt.Errorf("every worker failed: %s", strings.Join(failed, "; "))
+	}
+	return res, nil
+}
+
+// ticker closes the merged intervals.
+type ticker struct {
+	col     *metrics.Collector
+	members []*member
+	onTick  func(time.Duration, metrics.Point, *metrics.Run)
+	next    int // the next interval to close, 1-based
+}
+
+// ready reports whether every running worker's snapshot of interval k
+// has arrived.
+func (t *ticker) ready(k int) bool {
+	for _, m := range t.members {
+		if m.state != "ok" {
+			continue
+		}
+		m.mu.Lock()
+		ok := m.last >= k || m.final
+		m.mu.Unlock()
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// merge moves each worker's snapshots up to interval k (all, for k < 0)
+// into its recorder and reports whether there were any.
+func (t *ticker) merge(k int) bool {
+	found := false
+	for _, m := range t.members {
+		m.mu.Lock()
+		var take []*metrics.Snapshot
+		keep := m.pending[:0]
+		for _, s := range m.pending {
+			if k < 0 || s.Interval <= k {
+				take = append(take, s)
+			} else {
+				keep = append(keep, s)
+			}
+		}
+		clear(m.pending[len(keep):])
+		m.pending = keep
+		m.mu.Unlock()
+		for _, s := range take {
+			_ = m.rec.MergeSnapshot(s) // sizes were checked on arrival
+			if m.state != "lost" {
+				m.clients = s.Clients
+			}
+			found = found || len(s.Stats) > 0 || s.Dropped > 0
+		}
+		if m.state == "lost" {
+			m.clients = 0
+		}
+	}
+	return found
+}
+
+func (t *ticker) mergeAll() bool { return t.merge(-1) }
+
+func (t *ticker) clients() int {
+	n := 0
+	for _, m := range t.members {
+		n += m.clients
+	}
+	return n
+}
+
+// tick closes interval k of the merged run.
+func (t *ticker) tick(k int) {
+	t.merge(k)
+	at := time.Duration(k) * time.Second
+	p := t.col.Tick(at, t.clients())
+	if t.onTick != nil {
+		t.onTick(at, p, t.col.Run())
+	}
+	t.next = k + 1
+}

@@ -1,0 +1,26 @@
+// Package cluster runs one load on many machines: a controller hands each
+// worker its share of the load and a common start, the workers stream their
+// 1-second snapshots (HDR histograms, never percentiles), and the
+// controller merges them exactly into one run, as if one process had run
+// the whole load.
+//
+// The transport is one bidirectional gRPC stream per worker (see
+// proto/fuka.proto), hosted by whichever side listens, under mutual TLS:
+// every certificate is issued by the cluster's own CA and names its role
+// (worker or controller) in a URI SAN; a peer with no certificate, another
+// CA's, an expired one or the wrong role is refused in the handshake,
+// before any message is read.
+//
+// Faults: both sides beat a heartbeat every second. A worker silent for 3 s
+// (or whose stream broke) is lost: the run goes on without it or stops
+// (LossPolicy), and the result is marked degraded. A worker that loses its
+// controller cancels its run, so it stops sending load.
+//
+//	controller                          worker j of N
+//	   │ ◀──────────── Hello ─────────────── │
+//	   │ ───── Assign(job, j/N, start) ────▶ │  waits for start, runs engine.Run
+//	   │ ◀──────── Snapshot (1/s) ────────── │
+//	   │ ◀─────── Heartbeat (1/s) ─────────▶ │
+//	   │ ───────── Stop (Ctrl-C) ──────────▶ │
+//	   │ ◀──────────── Done ──────────────── │
+package cluster

@@ -1,0 +1,282 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// Assignment is a worker's part of a run, as the controller sent it.
+type Assignment struct {
+	Kind    string // "attack" or "plan": how to read Job
+	Job     []byte // defined by the command line
+	Share   engine.Share
+	StartAt time.Time // in this worker's clock
+	Names   []string  // the request names the controller merges under
+}
+
+// Prepare turns an assignment into the load to run; cleanup (may be nil)
+// runs after the run. Implemented by the command line, with the same code
+// a local run uses.
+type Prepare func(a Assignment) (cfg engine.Config, cleanup func(), err error)
+
+// Worker runs the load a controller assigns. One Worker runs one session
+// at a time.
+type Worker struct {
+	Name     string
+	Version  string
+	Identity *Identity // nil: no TLS (the command line allows it only on loopback)
+	Prepare  Prepare
+	Log      *slog.Logger
+	// DialTimeout bounds how long Dial keeps trying to reach the controller.
+	DialTimeout time.Duration
+
+	busy sync.Mutex
+}
+
+// ErrControllerLost is the end of a session whose controller vanished
+// (stream broken, or silent for 3 s). The run was cancelled.
+var ErrControllerLost = errors.New("controller lost")
+
+// ErrRefused is the end of a session the controller turned down before
+// assigning anything (it had all its workers, or it was stopped).
+var ErrRefused = errors.New("controller sent no work")
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return w.Log
+}
+
+// Dial connects to the controller at addr and runs one session: it waits
+// for an assignment, runs it and returns. A controller that is not up yet,
+// or a session that fails before the controller said anything (a refused
+// certificate), is retried until DialTimeout.
+func (w *Worker) Dial(ctx context.Context, addr string) error {
+	timeout := w.DialTimeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	backoff := 250 * time.Millisecond
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			left = time.Millisecond
+		}
+		se, err := dial(ctx, addr, w.Identity, left)
+		heard := false
+		if err == nil {
+			heard, err = w.session(ctx, se)
+		}
+		if err == nil || heard || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().Add(backoff).After(deadline) {
+			return fmt.Errorf("controller %s: %w", addr, err)
+		}
+		w.log().Info("controller not reachable yet; retrying", "controller", addr, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// Serve accepts controllers' sessions on ln, one at a time, until ctx
+// ends. A controller that comes while a run is going on is turned away.
+func (w *Worker) Serve(ctx context.Context, ln net.Listener) error {
+	srv := serve(ln, w.Identity, func(se *session) {
+		go func() {
+			defer se.end()
+			if !w.busy.TryLock() {
+				w.log().Warn("a controller connected during a run: turned away", "from", se.addr)
+				return
+			}
+			defer w.busy.Unlock()
+			if _, err := w.session(ctx, se); err != nil && !errors.Is(err, context.Canceled) {
+				w.log().Warn("session ended", "controller", se.addr, "err", err)
+			}
+		}()
+	})
+	<-ctx.Done()
+	srv.Stop()
+	return nil
+}
+
+// session runs one conversation with a controller. heard reports whether
+// the controller sent anything at all.
+func (w *Worker) session(ctx context.Context, se *session) (heard bool, err error) {
+	defer se.end()
+	in := make(chan *fukapb.Msg, 16)
+	quit := make(chan struct{})
+	defer close(quit)
+	l := newLink(se.s, func(m *fukapb.Msg) error {
+		select {
+		case in <- m:
+			return nil
+		case <-quit:
+			return context.Canceled
+		}
+	})
+	defer l.close(time.Second)
+	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Cpus: int32(runtime.NumCPU()), UnixNanos: time.Now().UnixNano()}))
+	check := time.NewTicker(livenessCheck)
+	defer check.Stop()
+
+	// Wait for the assignment. The controller may wait a long time for
+	// other workers; heartbeats keep both sides sure of each other.
+	var a *fukapb.Assign
+	for a == nil {
+		select {
+		case m := <-in:
+			heard = true
+			switch {
+			case m.GetAssign() != nil:
+				a = m.GetAssign()
+			case m.GetStop() != nil:
+				return heard, fmt.Errorf("%w: %s", ErrRefused, m.GetStop().GetReason())
+			}
+		case <-l.dead:
+			return heard || l.heard.Load(), fmt.Errorf("%w: %s", ErrControllerLost, describe(l.err))
+		case <-check.C:
+			if l.checkSilence(time.Now()) {
+				return heard || l.heard.Load(), fmt.Errorf("%w: %s", ErrControllerLost, describe(l.err))
+			}
+		case <-ctx.Done():
+			return heard, ctx.Err()
+		}
+	}
+	log := w.log().With("share", fmt.Sprintf("%d/%d", a.GetShareIndex()+1, a.GetShareCount()))
+	done := w.run(ctx, l, a, in, check.C, log)
+	// Done must reach the controller before the stream ends: flush it,
+	// say nothing more follows, and give the controller a moment to end
+	// the session its side.
+	l.send(msgDone(done))
+	l.close(5 * time.Second)
+	se.closeSend()
+	select {
+	case <-l.dead:
+	case <-time.After(5 * time.Second):
+	}
+	switch {
+	case done.GetError() == errLostText:
+		return true, ErrControllerLost
+	case done.GetError() != "":
+		return true, errors.New(done.GetError())
+	}
+	return true, nil
+}
+
+const errLostText = "controller lost"
+
+// run prepares and runs the assignment, streaming snapshots, until the
+// load ends, the controller says Stop, or the controller is lost.
+func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, in <-chan *fukapb.Msg, check <-chan time.Time, log *slog.Logger) *fukapb.Done {
+	share := engine.Share{Index: int(a.GetShareIndex()), Count: int(a.GetShareCount())}
+	if share.Count < 1 || share.Index < 0 || share.Index >= share.Count {
+		return &fukapb.Done{Error: fmt.Sprintf("bad share %d of %d", share.Index, share.Count)}
+	}
+	asg := Assignment{Kind: a.GetJobKind(), Job: a.GetJob(), Share: share, StartAt: time.Unix(0, a.GetStartAtUnixNanos()), Names: a.GetNames()}
+	if w.Prepare == nil {
+		return &fukapb.Done{Error: "worker has no way to prepare a job"}
+	}
+	cfg, cleanup, err := w.Prepare(asg)
+	if err != nil {
+		return &fukapb.Done{Error: err.Error()}
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	cfg.Share = share
+	if names, _ := Names(cfg); !slices.Equal(names, asg.Names) {
+		return &fukapb.Done{Error: fmt.Sprintf("the job's request names %q differ from the controller's %q (different fuka versions?)", names, asg.Names)}
+	}
+	var sendErr error
+	cfg.OnSnapshot = func(s *metrics.Snapshot) {
+		b, err := s.MarshalBinary()
+		if err != nil {
+			sendErr = err
+			return
+		}
+		l.send(msgSnapshot(b)) // false when the link is gone: the run is being cancelled
+	}
+	cfg.OnTick = nil
+	log.Info("job assigned", "kind", asg.Kind, "starts_in", time.Until(asg.StartAt).Round(time.Millisecond))
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type outcome struct {
+		res *engine.Result
+		err error
+	}
+	ended := make(chan outcome, 1)
+	go func() {
+		if wait := time.Until(asg.StartAt); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-runCtx.Done():
+				t.Stop()
+				ended <- outcome{res: &engine.Result{Interrupted: true}}
+				return
+			}
+		} else if wait < -100*time.Millisecond {
+			log.Warn("assignment arrived after the agreed start: starting late", "late", -wait)
+		}
+		res, err := engine.Run(runCtx, cfg)
+		ended <- outcome{res, err}
+	}()
+	lost := false
+	for {
+		select {
+		case o := <-ended:
+			switch {
+			case lost:
+				return &fukapb.Done{Error: errLostText}
+			case o.err != nil:
+				return &fukapb.Done{Error: o.err.Error()}
+			case sendErr != nil:
+				return &fukapb.Done{Error: "encode snapshot: " + sendErr.Error()}
+			}
+			r := o.res
+			if r.Run != nil {
+				log.Info("load done", "requests", r.Run.Total.Requests, "elapsed", r.Elapsed.Round(time.Millisecond), "interrupted", r.Interrupted)
+			}
+			return &fukapb.Done{
+				ElapsedNanos: int64(r.Elapsed), Scheduled: r.Scheduled, PeakClients: int32(r.PeakClients),
+				Interrupted: r.Interrupted, DataExhausted: r.DataExhausted, Transport: r.Transport,
+			}
+		case m := <-in:
+			if st := m.GetStop(); st != nil {
+				log.Info("controller says stop", "reason", st.GetReason())
+				cancel(errors.New("stopped by the controller"))
+			}
+		case <-l.dead:
+			if !lost {
+				lost = true
+				log.Warn("controller lost: stopping the load", "why", describe(l.err))
+				cancel(ErrControllerLost)
+			}
+		case <-check:
+			if !lost && l.checkSilence(time.Now()) {
+				lost = true
+				log.Warn("controller lost: stopping the load", "why", describe(l.err))
+				cancel(ErrControllerLost)
+			}
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fuka-load/fuka/cluster"
+)
+
+func newCerts(stdio Stdio) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "Create the CA and certificates that controller and workers use (mutual TLS)",
+		Long: `certs makes the certificates of a distributed run. Every controller and worker
+certificate comes from one CA of your own, and names its role (controller or
+worker) in a URI SAN (fuka://role/worker): each side accepts only the other
+role, issued by that CA and not expired, and refuses anything else in the TLS
+handshake.
+
+Keep ca-key.pem where you issue certificates, not on the load hosts: copy
+ca.pem and one role's certificate and key to each host.`,
+		Example: `  fuka certs init --dir certs
+  fuka certs issue --dir certs --role controller --name ctl
+  fuka certs issue --dir certs --role worker --name loadgen-1`,
+	}
+	cmd.AddCommand(newCertsInit(stdio), newCertsIssue(stdio))
+	return cmd
+}
+
+func newCertsInit(stdio Stdio) *cobra.Command {
+	var dir, name string
+	var days int
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "init --dir DIR",
+		Short:   "Create a CA: DIR/ca.pem and DIR/ca-key.pem (ECDSA P-256)",
+		Example: "  fuka certs init --dir certs",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if dir == "" {
+				return errors.New("--dir: required")
+			}
+			if days <= 0 {
+				return fmt.Errorf("--days %d: must be > 0", days)
+			}
+			ca, err := cluster.NewCA(name, time.Now(), time.Duration(days)*24*time.Hour)
+			if err != nil {
+				return err
+			}
+			certPEM, keyPEM, err := ca.PEM()
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			if err := writeNew(filepath.Join(dir, "ca-key.pem"), keyPEM, 0o600, force); err != nil {
+				return err
+			}
+			if err := writeNew(filepath.Join(dir, "ca.pem"), certPEM, 0o644, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdio.Out, "CA %q, valid until %s: %s, %s (keep the key off the load hosts)\n",
+				name, ca.Cert.NotAfter.Format(time.DateOnly), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem"))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dir, "dir", "", "folder for the CA's files")
+	fl.StringVar(&name, "name", "fuka CA", "the CA's name")
+	fl.IntVar(&days, "days", 365, "how long the CA is valid")
+	fl.BoolVar(&force, "force", false, "overwrite existing files")
+	return cmd
+}
+
+func newCertsIssue(stdio Stdio) *cobra.Command {
+	var dir, roleName, name, out string
+	var hosts []string
+	var days int
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "issue --dir DIR --role worker|controller --name NAME",
+		Short: "Issue a controller or worker certificate from the CA in DIR",
+		Long: `issue writes DIR/ROLE.pem and DIR/ROLE-key.pem (or --out BASE.pem and
+BASE-key.pem), signed by DIR/ca.pem and DIR/ca-key.pem. One worker certificate
+may serve every worker; issue one per host to tell them apart in logs.`,
+		Example: `  fuka certs issue --dir certs --role controller --name ctl --host 10.0.0.5
+  fuka certs issue --dir certs --role worker --name loadgen-1 --out certs/loadgen-1`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if dir == "" {
+				return errors.New("--dir: required")
+			}
+			role, err := cluster.ParseRole(roleName)
+			if err != nil {
+				return fmt.Errorf("--role: %w", err)
+			}
+			if name == "" {
+				return errors.New("--name: required")
+			}
+			if days <= 0 {
+				return fmt.Errorf("--days %d: must be > 0", days)
+			}
+			certPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+			if err != nil {
+				return fmt.Errorf("CA: %w (create one with `fuka certs init --dir %s`)", err, dir)
+			}
+			keyPEM, err := os.ReadFile(filepath.Join(dir, "ca-key.pem"))
+			if err != nil {
+				return fmt.Errorf("CA key: %w", err)
+			}
+			ca, err := cluster.LoadCA(certPEM, keyPEM)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			notAfter := now.Add(time.Duration(days) * 24 * time.Hour)
+			if notAfter.After(ca.Cert.NotAfter) {
+				notAfter = ca.Cert.NotAfter // a certificate cannot outlive its CA
+			}
+			c, k, err := ca.Issue(role, name, hosts, now.Add(-time.Minute), notAfter)
+			if err != nil {
+				return err
+			}
+			base := out
+			if base == "" {
+				base = filepath.Join(dir, string(role))
+			}
+			if err := writeNew(base+"-key.pem", k, 0o600, force); err != nil {
+				return err
+			}
+			if err := writeNew(base+".pem", c, 0o644, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdio.Out, "%s certificate %q, valid until %s: %s.pem, %s-key.pem\n", role, name, notAfter.Format(time.DateOnly), base, base)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dir, "dir", "", "folder of the CA (ca.pem, ca-key.pem)")
+	fl.StringVar(&roleName, "role", "", "worker or controller")
+	fl.StringVar(&name, "name", "", "the certificate's name (shown in logs and refusals)")
+	fl.StringArrayVar(&hosts, "host", nil, "DNS name or IP to add as a SAN (repeatable; fuka checks CA and role, not host names)")
+	fl.StringVar(&out, "out", "", "write BASE.pem and BASE-key.pem (default DIR/ROLE)")
+	fl.IntVar(&days, "days", 365, "how long the certificate is valid (at most as long as the CA)")
+	fl.BoolVar(&force, "force", false, "overwrite existing files")
+	return cmd
+}
+
+// writeNew writes a file with mode (keys: 0600, owner only), refusing to
+// overwrite one unless force.
+func writeNew(path string, b []byte, mode os.FileMode, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists (use --force to replace it)", path)
+	}
+	if err != nil {
+		return err
+	}
+	if force {
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,515 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fuka-load/fuka/cluster"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/report"
+)
+
+// A distributed run is the same run as a local one: the same flags or plan
+// become the same engine configuration, and the same pipeline (progress,
+// thresholds, report, history) gets the result. Only where the load comes
+// from differs: execute's runLoad hook hands the job to the workers and
+// returns their merged result.
+
+// clusterFlags are the distributed-run flags of attack and run.
+type clusterFlags struct {
+	workers    int
+	dial       []string
+	listen     string
+	waitFor    time.Duration
+	onLoss     string
+	startDelay time.Duration
+	tls        tlsFlags
+}
+
+// tlsFlags are the certificate flags shared by controller and worker.
+type tlsFlags struct {
+	certsDir, ca, cert, key string
+	insecure, allowRemote   bool
+}
+
+func addClusterFlags(fl *pflag.FlagSet, f *clusterFlags) {
+	fl.IntVar(&f.workers, "workers", 0, "distributed run: wait for N workers (`fuka worker --controller`) on --listen and split the load among them")
+	fl.StringArrayVar(&f.dial, "worker", nil, "distributed run: dial a listening worker (`fuka worker --listen`) at HOST:PORT (repeatable)")
+	fl.StringVar(&f.listen, "listen", ":7700", "distributed run: where workers connect to this controller")
+	fl.DurationVar(&f.waitFor, "wait-workers", time.Minute, "distributed run: how long to wait for the workers")
+	fl.StringVar(&f.onLoss, "on-worker-loss", "continue", "distributed run: when a worker is lost, continue (report marked degraded) or stop")
+	fl.DurationVar(&f.startDelay, "start-delay", 2*time.Second, "distributed run: from handing out the shares to the common start")
+	_ = fl.MarkHidden("start-delay")
+	addTLSFlags(fl, &f.tls)
+}
+
+func addTLSFlags(fl *pflag.FlagSet, f *tlsFlags) {
+	fl.StringVar(&f.certsDir, "certs-dir", os.Getenv("FUKA_CERTS_DIR"), "folder of `fuka certs` files: ca.pem, ROLE.pem, ROLE-key.pem (default $FUKA_CERTS_DIR)")
+	fl.StringVar(&f.ca, "ca", "", "CA certificate (default: ca.pem in --certs-dir)")
+	fl.StringVar(&f.cert, "cert", "", "this side's certificate (default: ROLE.pem in --certs-dir)")
+	fl.StringVar(&f.key, "key", "", "this side's key (default: ROLE-key.pem in --certs-dir)")
+	fl.BoolVar(&f.insecure, "insecure-no-tls", false, "no TLS between controller and workers: anyone who can connect can run load or read results (loopback only unless --allow-insecure-remote)")
+	fl.BoolVar(&f.allowRemote, "allow-insecure-remote", false, "allow --insecure-no-tls on non-loopback addresses")
+}
+
+// distributed reports whether the flags ask for workers.
+func (f *clusterFlags) distributed() bool { return f.workers > 0 || len(f.dial) > 0 }
+
+// identity loads this side's certificates, or returns nil after checking
+// that running without TLS is allowed on every address involved.
+func (f *tlsFlags) identity(stdio Stdio, role cluster.Role, addrs ...string) (*cluster.Identity, error) {
+	if f.insecure {
+		for _, a := range addrs {
+			if !loopbackAddr(a) && !f.allowRemote {
+				return nil, fmt.Errorf("--insecure-no-tls: %q is not a loopback address; without TLS anyone who reaches it can send load or read results (add --allow-insecure-remote if the network is yours alone)", a)
+			}
+		}
+		fmt.Fprintln(stdio.Err, "fuka: warning: --insecure-no-tls: controller and workers talk without encryption or authentication")
+		return nil, nil
+	}
+	ca, cert, key := f.ca, f.cert, f.key
+	if f.certsDir != "" {
+		ca = cmp(ca, filepath.Join(f.certsDir, "ca.pem"))
+		cert = cmp(cert, filepath.Join(f.certsDir, string(role)+".pem"))
+		key = cmp(key, filepath.Join(f.certsDir, string(role)+"-key.pem"))
+	}
+	if ca == "" || cert == "" || key == "" {
+		return nil, fmt.Errorf("controller and workers use mutual TLS: create certificates with `fuka certs init --dir DIR` and `fuka certs issue --dir DIR --role %s --name NAME`, then pass --certs-dir DIR (or --ca, --cert, --key); --insecure-no-tls works on loopback", role)
+	}
+	id, err := cluster.LoadIdentity(role, ca, cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("certificates: %w", err)
+	}
+	return id, nil
+}
+
+func cmp(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// loopbackAddr reports whether HOST:PORT (or HOST) is a loopback address.
+// An empty host (":7700") listens on every interface: not loopback.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// The jobs the controller sends: what a worker needs to build the same
+// engine configuration as the controller did.
+const (
+	jobAttack = "attack"
+	jobPlan   = "plan"
+)
+
+// attackJob is `fuka attack`'s flags.
+type attackJob struct {
+	URL         string        `json:"url"`
+	DurationSet bool          `json:"duration_set"`
+	Clients     int           `json:"clients"`
+	RampUp      time.Duration `json:"ramp_up"`
+	Duration    time.Duration `json:"duration"`
+	Requests    int64         `json:"requests"`
+	MaxRPS      float64       `json:"max_rps"`
+	Rate        string        `json:"rate"`
+	MaxClients  int           `json:"max_clients"`
+	Resolution  time.Duration `json:"resolution"`
+	Method      string        `json:"method"`
+	Headers     []string      `json:"headers"`
+	Body        []byte        `json:"body"` // --body, or --body-file's content
+	Timeout     time.Duration `json:"timeout"`
+	Insecure    bool          `json:"insecure"`
+	HTTP2       bool          `json:"http2"`
+	Name        string        `json:"name"`
+}
+
+func newAttackJob(f *attackFlags, url string, durationSet bool) (attackJob, error) {
+	j := attackJob{
+		URL: url, DurationSet: durationSet, Clients: f.clients, RampUp: f.rampUp, Duration: f.duration,
+		Requests: f.requests, MaxRPS: f.maxRPS, Rate: f.rate, MaxClients: f.maxClients, Resolution: f.resolution,
+		Method: f.method, Headers: f.headers, Body: []byte(f.body), Timeout: f.timeout,
+		Insecure: f.insecure, HTTP2: f.http2, Name: f.name,
+	}
+	if f.bodyFile != "" {
+		b, err := os.ReadFile(f.bodyFile)
+		if err != nil {
+			return j, fmt.Errorf("--body-file: %w", err)
+		}
+		j.Body = b
+	}
+	return j, nil
+}
+
+func (j *attackJob) config() (engine.Config, error) {
+	f := attackFlags{
+		clients: j.Clients, rampUp: j.RampUp, duration: j.Duration, requests: j.Requests, maxRPS: j.MaxRPS,
+		rate: j.Rate, maxClients: j.MaxClients, resolution: j.Resolution, method: j.Method, headers: j.Headers,
+		body: string(j.Body), timeout: j.Timeout, insecure: j.Insecure, http2: j.HTTP2, name: j.Name,
+	}
+	cfg, _, err := f.config(j.URL, j.DurationSet)
+	return cfg, err
+}
+
+// planJob is a plan with everything it reads: its data and body files
+// (by path relative to the plan's folder, as the plan names them), the
+// environment variables it read, and `fuka run`'s overrides.
+type planJob struct {
+	File       string            `json:"file"` // the plan's file name
+	Source     []byte            `json:"source"`
+	Files      map[string][]byte `json:"files,omitempty"` // slash-separated, relative; may start with ../
+	Env        map[string]string `json:"env,omitempty"`
+	BaseURL    string            `json:"base_url,omitempty"`
+	Clients    int               `json:"clients,omitempty"`
+	Duration   time.Duration     `json:"duration,omitempty"`
+	Rate       string            `json:"rate,omitempty"`
+	MaxClients int               `json:"max_clients,omitempty"`
+	Insecure   bool              `json:"insecure,omitempty"`
+	HTTP2      bool              `json:"http2,omitempty"`
+	Changed    []string          `json:"changed,omitempty"` // the override flags given
+}
+
+// newPlanJob packs a plan for the workers. It compiles the plan once more
+// to learn which environment variables it reads.
+func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (planJob, error) {
+	j := planJob{
+		File: filepath.Base(c.plan.File), BaseURL: f.baseURL,
+		Clients: f.clients, Duration: f.duration, Rate: f.rate, MaxClients: f.maxClients,
+		Insecure: f.insecure, HTTP2: f.http2, Files: map[string][]byte{}, Env: map[string]string{},
+	}
+	for _, name := range []string{"clients", "duration", "max-clients"} {
+		if changed(name) {
+			j.Changed = append(j.Changed, name)
+		}
+	}
+	src, err := os.ReadFile(c.plan.File)
+	if err != nil {
+		return j, fmt.Errorf("plan: %w", err)
+	}
+	j.Source = src
+	var paths []string
+	for _, d := range c.plan.Data {
+		paths = append(paths, d.CSV.Value, d.JSONL.Value)
+	}
+	for _, sc := range c.plan.Scenarios {
+		paths = append(paths, bodyFiles(sc.Steps)...)
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if filepath.IsAbs(p) {
+			return j, fmt.Errorf("file %q: a distributed run ships the plan's files to the workers; name it relative to the plan file", p)
+		}
+		b, err := os.ReadFile(c.plan.Resolve(p))
+		if err != nil {
+			return j, err
+		}
+		j.Files[filepath.ToSlash(filepath.Clean(p))] = b
+	}
+	var mu sync.Mutex
+	lookup := func(k string) (string, bool) {
+		v, ok := os.LookupEnv(k)
+		if ok {
+			mu.Lock()
+			j.Env[k] = v
+			mu.Unlock()
+		}
+		return v, ok
+	}
+	if _, err := compilePlanEnv(c.plan.File, f.baseURL, lookup); err != nil {
+		return j, err
+	}
+	return j, nil
+}
+
+func bodyFiles(steps []*plan.Step) []string {
+	var out []string
+	for _, s := range steps {
+		if s.BodyFile.Value != "" {
+			out = append(out, s.BodyFile.Value)
+		}
+		out = append(out, bodyFiles(s.Steps)...)
+	}
+	return out
+}
+
+// config unpacks the plan into a temporary folder laid out as the
+// controller's (files above the plan's folder included), and builds the
+// configuration exactly as `fuka run` does. The data rows are this
+// worker's share.
+func (j *planJob) config(share engine.Share) (engine.Config, func(), error) {
+	var zero engine.Config
+	if j.File == "" || !filepath.IsLocal(j.File) || strings.ContainsAny(j.File, `/\`) {
+		return zero, nil, fmt.Errorf("bad plan file name %q", j.File)
+	}
+	tmp, err := os.MkdirTemp("", "fuka-job-")
+	if err != nil {
+		return zero, nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	// The plan goes as deep as its files reach above it ("../../x.csv").
+	depth := 0
+	for p := range j.Files {
+		n := 0
+		for _, part := range strings.Split(p, "/") {
+			if part != ".." {
+				break
+			}
+			n++
+		}
+		depth = max(depth, n)
+	}
+	dir := tmp
+	for i := range depth {
+		dir = filepath.Join(dir, fmt.Sprintf("d%d", i))
+	}
+	write := func(rel string, b []byte) error {
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if r, err := filepath.Rel(tmp, path); err != nil || !filepath.IsLocal(r) {
+			return fmt.Errorf("file %q: outside the job's folder", rel)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(path, b, 0o600)
+	}
+	if err := write(j.File, j.Source); err != nil {
+		cleanup()
+		return zero, nil, err
+	}
+	for rel, b := range j.Files {
+		if err := write(rel, b); err != nil {
+			cleanup()
+			return zero, nil, err
+		}
+	}
+	env := func(k string) (string, bool) { v, ok := j.Env[k]; return v, ok }
+	c, err := compilePlanEnv(filepath.Join(dir, j.File), j.BaseURL, env)
+	if err != nil {
+		cleanup()
+		return zero, nil, fmt.Errorf("plan: %w", err)
+	}
+	f := runFlags{clients: j.Clients, duration: j.Duration, rate: j.Rate, maxClients: j.MaxClients, baseURL: j.BaseURL, insecure: j.Insecure, http2: j.HTTP2}
+	cfg, _, closeRunner, err := planConfig(c, &f, func(name string) bool { return slices.Contains(j.Changed, name) })
+	if err != nil {
+		cleanup()
+		return zero, nil, err
+	}
+	c.prog.SetShare(share.Index, share.Count)
+	return cfg, func() { closeRunner(); cleanup() }, nil
+}
+
+// prepareJob is a worker's cluster.Prepare: the job becomes an engine
+// configuration through the same code as a local run.
+func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
+	switch a.Kind {
+	case jobAttack:
+		var j attackJob
+		if err := json.Unmarshal(a.Job, &j); err != nil {
+			return engine.Config{}, nil, fmt.Errorf("attack job: %w", err)
+		}
+		cfg, err := j.config()
+		return cfg, nil, err
+	case jobPlan:
+		var j planJob
+		if err := json.Unmarshal(a.Job, &j); err != nil {
+			return engine.Config{}, nil, fmt.Errorf("plan job: %w", err)
+		}
+		return j.config(a.Share)
+	}
+	return engine.Config{}, nil, fmt.Errorf("job kind %q: this worker knows attack and plan", a.Kind)
+}
+
+// attach makes out run the load on workers: execute then goes on as for a
+// local run, and the summary names the workers (and is marked degraded
+// when one was lost). timeout is the longest request timeout: how long
+// stopped workers may take to finish in-flight requests.
+func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, cfg engine.Config, timeout time.Duration) error {
+	if f.workers < 0 {
+		return fmt.Errorf("--workers %d: must be > 0", f.workers)
+	}
+	policy := cluster.LossPolicy(f.onLoss)
+	if policy != cluster.LossContinue && policy != cluster.LossStop {
+		return fmt.Errorf("--on-worker-loss %q: want continue or stop", f.onLoss)
+	}
+	n := f.workers
+	listen := n > len(f.dial)
+	if n == 0 {
+		n = len(f.dial)
+	}
+	addrs := slices.Clone(f.dial)
+	if listen {
+		addrs = append(addrs, f.listen)
+	}
+	id, err := f.tls.identity(stdio, cluster.RoleController, addrs...)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	names, checks := cluster.Names(cfg)
+	ctl := &cluster.Controller{
+		Kind: kind, Job: data, Names: names, Checks: checks,
+		Workers: n, Dial: f.dial, Identity: id,
+		WaitTimeout: f.waitFor, StartDelay: f.startDelay, StopGrace: timeout + 2*time.Second, OnLoss: policy,
+		Log: newLineLogger(stdio.Err, slog.LevelInfo), Version: version(),
+	}
+	var workers []report.WorkerStatus
+	var degraded bool
+	out.runLoad = func(ctx context.Context, cfg engine.Config) (*engine.Result, error) {
+		if listen {
+			ln, err := net.Listen("tcp", f.listen)
+			if err != nil {
+				return nil, fmt.Errorf("--listen: %w", err)
+			}
+			ctl.Listener = ln
+			fmt.Fprintf(stdio.Err, "fuka: waiting for %d worker(s) on %s (fuka worker --controller HOST:%s)\n", n-len(f.dial), ln.Addr(), portOf(ln.Addr()))
+		}
+		ctl.OnTick = cfg.OnTick
+		res, err := ctl.Run(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(stdio.Err, "fuka: %v\n", err)
+				return nil, exitError{ExitInterrupted}
+			}
+			return nil, err
+		}
+		degraded = res.Degraded
+		for _, w := range res.Workers {
+			workers = append(workers, report.WorkerStatus{Name: w.Name, State: w.State, LastInterval: w.LastInterval, Requests: w.Requests, Reason: w.Reason})
+		}
+		return &res.Result, nil
+	}
+	// The summary learns about the workers before anything is written:
+	// judge runs first (thresholds then see the same summary).
+	judge := out.judge
+	out.judge = func(sum *report.Summary, run *metrics.Run) bool {
+		sum.Degraded, sum.Workers = degraded, workers
+		for _, w := range workers {
+			if w.State != "ok" {
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf("degraded: worker %s was lost after interval %d (%s); its load after that is missing from these results", w.Name, w.LastInterval, w.Reason))
+			}
+		}
+		if judge != nil {
+			return judge(sum, run)
+		}
+		return false
+	}
+	return nil
+}
+
+func portOf(a net.Addr) string {
+	_, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "PORT"
+	}
+	return port
+}
+
+// planTimeout is the longest request timeout of a plan.
+func planTimeout(p *plan.Plan) time.Duration {
+	t := p.Defaults.Timeout
+	if t <= 0 {
+		t = 10 * time.Second
+	}
+	var walk func([]*plan.Step)
+	walk = func(steps []*plan.Step) {
+		for _, s := range steps {
+			t = max(t, s.Timeout)
+			walk(s.Steps)
+		}
+	}
+	for _, sc := range p.Scenarios {
+		walk(sc.Steps)
+	}
+	return t
+}
+
+// lineHandler prints log records as plain lines, "fuka: message k=v ...":
+// the distributed run's news (joins, losses) on stderr.
+type lineHandler struct {
+	w     io.Writer
+	mu    *sync.Mutex
+	level slog.Level
+	attrs []slog.Attr
+}
+
+func newLineLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(&lineHandler{w: w, mu: &sync.Mutex{}, level: level})
+}
+
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("fuka: ")
+	if r.Level >= slog.LevelWarn {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(slices.Clone(h.attrs), as...)
+	return &c
+}
+
+func (h *lineHandler) WithGroup(string) slog.Handler { return h }
+
+// attachCluster makes `fuka attack` a controller: its flags are the job.
+func (f *attackFlags) attachCluster(stdio Stdio, url string, durationSet bool, cfg engine.Config) error {
+	job, err := newAttackJob(f, url, durationSet)
+	if err != nil {
+		return err
+	}
+	return f.cluster.attach(stdio, &f.out, jobAttack, job, cfg, f.timeout)
+}
+
+// attachCluster makes `fuka run` a controller: the plan, its files and the
+// overrides are the job.
+func (f *runFlags) attachCluster(stdio Stdio, out *outputs, c *compiled, changed func(string) bool, cfg engine.Config) error {
+	job, err := newPlanJob(c, f, changed)
+	if err != nil {
+		return err
+	}
+	return f.cluster.attach(stdio, out, jobPlan, job, cfg, planTimeout(c.plan))
+}
