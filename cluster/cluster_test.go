@@ -155,17 +155,6 @@ func (l *connTracker) Accept() (net.Conn, error) {
 	return c, err
 }
 
-func (l *connTracker) byRemote(addr string) net.Conn {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, c := range l.conns {
-		if c.RemoteAddr().String() == addr {
-			return c
-		}
-	}
-	return nil
-}
-
 func TestThreeWorkersMergeExactly(t *testing.T) {
 	tg := newTarget(t)
 	c := newCluster(t, 3, testJob{URL: tg.URL, Clients: 6, Duration: 2 * time.Second, MaxRPS: 3000})
