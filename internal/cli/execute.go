@@ -77,7 +77,7 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringVar(&o.dashToken, "dashboard-token", "", "token for --dashboard (required when it is not on loopback)")
 	fl.StringVar(&o.history, "history", "", "run history database (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
 	fl.BoolVar(&o.noHistory, "no-history", false, "do not store this run in the history database")
-	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT")
+	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT, kubernetes=NS/deployment=api,hpa=api")
 	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
 	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
 }
