@@ -94,6 +94,10 @@ type Summary struct {
 	Errors      ErrorCounts      `json:"errors"`       // every kind, zeros included
 
 	ByName []NameSummary `json:"requests_by_name"`
+	// Scenarios and Groups are a plan's scenarios and groups, each the
+	// merged histogram of its requests (absent in quick mode).
+	Scenarios []NameSummary `json:"scenarios,omitempty"`
+	Groups    []NameSummary `json:"groups,omitempty"`
 	// Checks are a plan's named checks (absent in quick mode).
 	Checks []CheckSummary `json:"checks,omitempty"`
 	// Thresholds are a plan's thresholds as evaluated on this run (absent
@@ -255,6 +259,19 @@ type Interval struct {
 	Errors   SparseErrorCounts `json:"errors"` // non-zero kinds only
 }
 
+// NameSummaryOf summarises st under name over a run of elapsedS seconds.
+func NameSummaryOf(name string, st *metrics.Stats, elapsedS float64) NameSummary {
+	return NameSummary{
+		Name:     name,
+		Requests: st.Requests,
+		Failed:   st.Failed,
+		RPS:      round(ratio(float64(st.Requests), elapsedS), 3),
+		Latency:  newLatency(st.Latency),
+		Status:   statusCounts(st),
+		Errors:   ErrorCounts(st.Errors),
+	}
+}
+
 // StatusKey is the JSON key of a status code: the code in decimal, and
 // "invalid" for 0 (a response whose status was outside 100..599).
 func StatusKey(code int) string {
@@ -344,15 +361,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		if i < len(run.Names) {
 			name = run.Names[i]
 		}
-		s.ByName = append(s.ByName, NameSummary{
-			Name:     name,
-			Requests: st.Requests,
-			Failed:   st.Failed,
-			RPS:      round(ratio(float64(st.Requests), elapsed), 3),
-			Latency:  newLatency(st.Latency),
-			Status:   statusCounts(st),
-			Errors:   ErrorCounts(st.Errors),
-		})
+		s.ByName = append(s.ByName, NameSummaryOf(name, st, elapsed))
 	}
 
 	for i, name := range run.CheckNames {

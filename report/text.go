@@ -84,7 +84,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 
 	if len(s.ByName) > 1 {
-		s.byRequest(&t)
+		nameTable(&t, "by request", s.ByName)
+	}
+	if len(s.Scenarios) > 1 {
+		nameTable(&t, "by scenario", s.Scenarios)
+	}
+	if len(s.Groups) > 0 {
+		nameTable(&t, "by group", s.Groups)
 	}
 
 	s.workersText(&t)
@@ -149,14 +155,14 @@ func (s *Summary) headline() string {
 	return b.String()
 }
 
-// byRequest writes the per-name table, its header on the label's line:
+// nameTable writes a per-name table, its header on the label's line:
 //
 //	by request   name        requests      rps     p50     p95     p99  failed
 //	             checkout       2,000    200.0  1.20ms  3.40ms  9.10ms   0.50%
-func (s *Summary) byRequest(t *textBuilder) {
+func nameTable(t *textBuilder, title string, names []NameSummary) {
 	head := []string{"name", "requests", "rps", "p50", "p95", "p99", "failed"}
 	rows := [][]string{head}
-	for _, n := range s.ByName {
+	for _, n := range names {
 		rows = append(rows, []string{
 			clip(n.Name, maxNameWidth),
 			fmtInt(n.Requests),
@@ -185,7 +191,7 @@ func (s *Summary) byRequest(t *textBuilder) {
 		}
 		label := ""
 		if i == 0 {
-			label = "by request"
+			label = title
 		}
 		t.row(label, b.String())
 	}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -130,4 +131,53 @@ func (v scopedValues) Value(scope, metric string) (float64, bool) {
 		return st.Latency.Mean() / 1000, has
 	}
 	return 0, false
+}
+
+// Scope is a scenario or a group and the requests it holds.
+type Scope struct {
+	Name     string
+	Group    bool
+	Requests []int // request name indexes
+}
+
+// Scopes lists the plan's scenarios (in file order), then its groups (by name).
+func (p *Program) Scopes() []Scope {
+	var out []Scope
+	for _, sc := range p.scenarios {
+		var idx []int
+		for _, st := range sc.steps {
+			if st.kind == kRequest {
+				idx = appendUnique(idx, st.req)
+			}
+		}
+		out = append(out, Scope{Name: sc.name, Requests: idx})
+	}
+	names := make([]string, 0, len(p.Groups))
+	for g := range p.Groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	for _, g := range names {
+		out = append(out, Scope{Name: g, Group: true, Requests: p.Groups[g]})
+	}
+	return out
+}
+
+// FillScopes adds the scenario and group rows to a plan run's summary: each
+// the exact merge of its requests' histograms.
+func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	for _, sc := range p.Scopes() {
+		st := metrics.NewStats()
+		for _, i := range sc.Requests {
+			if i < len(run.ByName) && run.ByName[i] != nil {
+				st.Merge(run.ByName[i])
+			}
+		}
+		ns := report.NameSummaryOf(sc.Name, st, sum.DurationS)
+		if sc.Group {
+			sum.Groups = append(sum.Groups, ns)
+		} else {
+			sum.Scenarios = append(sum.Scenarios, ns)
+		}
+	}
 }

@@ -362,6 +362,7 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 	}
 	judge := func(sum *report.Summary, run *metrics.Run) bool {
+		c.prog.FillScopes(sum, run)
 		vals := c.prog.Values(sum, run)
 		results, pass := threshold.EvalAll(c.thresholds, vals)
 		for _, r := range results {

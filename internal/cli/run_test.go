@@ -393,3 +393,65 @@ func TestInit(t *testing.T) {
 		t.Errorf("the plan written with --force does not validate: %s", r.err)
 	}
 }
+
+// TestRunScenarioAndGroupRows: a plan's summary has a row per scenario and
+// per group, each the merge of its requests, in JSON, text and HTML.
+func TestRunScenarioAndGroupRows(t *testing.T) {
+	tg := newPlanTarget(t, always(200))
+	dir := t.TempDir()
+	path := writePlanFile(t, dir, "plan.yaml", tg.URL, `
+base_url: BASE
+scenarios:
+  browse:
+    steps:
+      - get: /a
+        name: a
+      - group: catalog
+        steps:
+          - get: /b
+            name: b
+          - get: /c
+            name: c
+  buy:
+    steps: [ { post: /d, name: d } ]
+load: { clients: 2, iterations: 5 }
+`)
+	report := filepath.Join(dir, "report.html")
+	r := fuka(t, "run", path, "-q", "-o", "json", "--report", report)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var s struct {
+		Requests  int64 `json:"requests"`
+		Scenarios []struct {
+			Name     string `json:"name"`
+			Requests int64  `json:"requests"`
+		} `json:"scenarios"`
+		Groups []struct {
+			Name     string `json:"name"`
+			Requests int64  `json:"requests"`
+		} `json:"groups"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Scenarios) != 2 || s.Scenarios[0].Name != "browse" || s.Scenarios[1].Name != "buy" {
+		t.Fatalf("scenarios %+v", s.Scenarios)
+	}
+	if s.Scenarios[0].Requests+s.Scenarios[1].Requests != s.Requests || s.Requests != tg.n.Load() {
+		t.Errorf("scenario rows %+v do not add up to %d requests (target %d)", s.Scenarios, s.Requests, tg.n.Load())
+	}
+	// Client 0 browses (3 requests an iteration), client 1 buys (1).
+	if len(s.Groups) != 1 || s.Groups[0].Name != "catalog" || s.Groups[0].Requests != 10 {
+		t.Errorf("groups %+v, want catalog with 10 requests", s.Groups)
+	}
+	html, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(html), "Scenarios and groups") || !strings.Contains(string(html), "group catalog") {
+		t.Errorf("report lacks the scenario table (err %v)", err)
+	}
+	txt := fuka(t, "run", path, "-q", "--no-report")
+	if !strings.Contains(txt.out, "by scenario") || !strings.Contains(txt.out, "by group") {
+		t.Errorf("text summary lacks scenario/group tables:\n%s", txt.out)
+	}
+}

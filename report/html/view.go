@@ -31,6 +31,8 @@ type page struct {
 	ThresholdOK int // thresholds that passed
 	Requests    []requestRow
 	Total       requestRow
+	Scenarios   []requestRow // a plan's scenarios, then its groups
+	Groups      []requestRow
 	Checks      []checkRow
 	HasDropped  bool // the dropped-starts chart is drawn
 	HasTimeline bool
@@ -108,6 +110,7 @@ func newPage(s *report.Summary) *page {
 		}
 	}
 	p.Requests, p.Total = requestRows(s)
+	p.Scenarios, p.Groups = scopeRows(s.Scenarios, "scenario "), scopeRows(s.Groups, "group ")
 	for _, c := range s.Checks {
 		p.Checks = append(p.Checks, checkRow{
 			Name:    c.Name,
@@ -255,6 +258,25 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 		total.Checks = fmtInt(passes) + " / " + fmtInt(passes+fails)
 	}
 	return rows, total
+}
+
+// scopeRows are the rows of scenarios or groups (checks are per request, so
+// they are not repeated here).
+func scopeRows(ns []report.NameSummary, kind string) []requestRow {
+	var rows []requestRow
+	for _, n := range ns {
+		r := requestRow{
+			Name: kind + n.Name, Requests: fmtInt(n.Requests), RPS: fmtRate(n.RPS),
+			P50: fmtMS(n.Latency.P50MS), P90: fmtMS(n.Latency.P90MS), P95: fmtMS(n.Latency.P95MS), P99: fmtMS(n.Latency.P99MS), Max: fmtMS(n.Latency.MaxMS),
+			ErrorPct: fmtPct(float64(n.Failed), float64(n.Requests)), Failed: n.Failed > 0,
+			Status: statusText(n.Status),
+		}
+		if n.Requests == 0 {
+			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 func newResources(r *report.Resources) *resourcesView {
