@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"sort"
 	"time"
 
 	"github.com/fuka-load/fuka/metrics"
@@ -9,6 +10,9 @@ import (
 
 // barWidth is the number of cells inside the progress bar's brackets.
 const barWidth = 10
+
+// busiestRows is how many requests the live table shows.
+const busiestRows = 5
 
 // Progress prints one update per interval: on a terminal one line redrawn
 // in place, with a progress bar and ETA when the planned duration is known;
@@ -26,6 +30,10 @@ type Progress struct {
 	failed  int64 // sum of the intervals' failures, for when Update gets no total
 	dropped int64 // sum of the intervals' drops (Stats has none)
 	drawn   bool  // a TTY line is on screen and not yet ended
+	extra   int   // lines of the busiest-requests table drawn under it
+	rows    []busyRow
+	prev    []int64 // per-name requests at the last update
+	prevAt  time.Duration
 }
 
 // NewProgress returns a Progress writing to w. tty selects the redrawn line;
@@ -55,6 +63,12 @@ func (p *Progress) Update(elapsed time.Duration, pt metrics.Point, total *metric
 
 	b := p.buf[:0]
 	if p.tty {
+		if p.extra > 0 {
+			// Back to the status line above the table drawn last time.
+			b = append(b, "\x1b["...)
+			b = appendInt(b, int64(p.extra))
+			b = append(b, 'A')
+		}
 		b = append(b, '\r')
 	}
 	b = append(b, "  "...)
@@ -85,12 +99,90 @@ func (p *Progress) Update(elapsed time.Duration, pt metrics.Point, total *metric
 	if p.tty {
 		// Clear what a longer previous line left to the right.
 		b = append(b, "\x1b[K"...)
+		b = p.appendBusiest(b)
 		p.drawn = true
 	} else {
 		b = append(b, '\n')
 	}
 	p.buf = b
 	_, _ = p.w.Write(b)
+}
+
+// UpdateRun is Update with the whole run: on a terminal it also draws a
+// compact live table of the busiest requests (by throughput over the last
+// interval) under the status line, when the run has several.
+func (p *Progress) UpdateRun(elapsed time.Duration, pt metrics.Point, run *metrics.Run) {
+	if p.tty && run != nil && len(run.Names) > 1 {
+		p.busiest(run, elapsed)
+	}
+	var total *metrics.Stats
+	if run != nil {
+		total = run.Total
+	}
+	p.Update(elapsed, pt, total)
+}
+
+// busyRow is one line of the live table.
+type busyRow struct {
+	name          string
+	rps           float64
+	p95           time.Duration
+	failed, total int64
+}
+
+// busiest computes the table rows from the run's cumulative per-name counts
+// and those of the previous update.
+func (p *Progress) busiest(run *metrics.Run, elapsed time.Duration) {
+	if len(p.prev) != len(run.ByName) {
+		p.prev = make([]int64, len(run.ByName))
+	}
+	span := (elapsed - p.prevAt).Seconds()
+	p.prevAt = elapsed
+	p.rows = p.rows[:0]
+	for i, st := range run.ByName {
+		if st == nil || i >= len(run.Names) {
+			continue
+		}
+		d := st.Requests - p.prev[i]
+		p.prev[i] = st.Requests
+		r := busyRow{name: run.Names[i], failed: st.Failed, total: st.Requests, p95: metrics.Percentile(st.Latency, 95)}
+		if span > 0 {
+			r.rps = float64(d) / span
+		}
+		p.rows = append(p.rows, r)
+	}
+	sort.SliceStable(p.rows, func(a, b int) bool { return p.rows[a].rps > p.rows[b].rps })
+	if len(p.rows) > busiestRows {
+		p.rows = p.rows[:busiestRows]
+	}
+}
+
+// appendBusiest appends the table lines (each cleared to the end) and
+// remembers how many it drew, so the next update starts above them.
+func (p *Progress) appendBusiest(b []byte) []byte {
+	p.extra = 0
+	for _, r := range p.rows {
+		b = append(b, "\n    "...)
+		name := r.name
+		if len(name) > 28 {
+			name = name[:27] + "…"
+		}
+		b = append(b, name...)
+		for n := len([]rune(name)); n < 30; n++ {
+			b = append(b, ' ')
+		}
+		b = append(b, "rps "...)
+		b = appendFixed(b, r.rps, 0)
+		b = append(b, "  p95 "...)
+		b = appendLatency(b, r.p95)
+		b = append(b, "  failed "...)
+		b = appendInt(b, r.failed)
+		b = append(b, '/')
+		b = appendInt(b, r.total)
+		b = append(b, "\x1b[K"...)
+		p.extra++
+	}
+	return b
 }
 
 // Done ends the redrawn line on a TTY, so that what follows (the summary)

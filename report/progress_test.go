@@ -172,3 +172,44 @@ func ExampleProgress() {
 	//   2s/10s  clients 64  rps 12,000  p95 950µs  failed 0
 	//   3s/10s  clients 64  rps 12,000  p95 950µs  failed 0
 }
+
+// TestProgressBusiestTable: on a terminal, a run with several request names
+// gets a live table of the busiest ones under the status line, redrawn in
+// place (cursor up over the previous table).
+func TestProgressBusiestTable(t *testing.T) {
+	names := []string{"login", "list products", "checkout"}
+	rec := metrics.NewRecorder(len(names))
+	col := metrics.NewCollector(names, []*metrics.Recorder{rec})
+	var out bytes.Buffer
+	p := NewProgress(&out, true, 10*time.Second)
+	for sec := 1; sec <= 2; sec++ {
+		for i := range 30 {
+			rec.Record(1, metrics.Outcome{Latency: time.Millisecond, Status: 200}) // busiest
+			if i%3 == 0 {
+				rec.Record(0, metrics.Outcome{Latency: 2 * time.Millisecond, Status: 200})
+			}
+		}
+		rec.Record(2, metrics.Outcome{Latency: 5 * time.Millisecond, Status: 500})
+		pt := col.Tick(time.Duration(sec)*time.Second, 3)
+		p.UpdateRun(time.Duration(sec)*time.Second, pt, col.Run())
+	}
+	p.Done()
+	s := out.String()
+	first := strings.Index(s, "list products")
+	if first < 0 || first > strings.Index(s, "login") || strings.Index(s, "login") > strings.Index(s, "checkout") {
+		t.Fatalf("want rows busiest first (list products, login, checkout):\n%q", s)
+	}
+	if !strings.Contains(s, "rps 30") || !strings.Contains(s, "failed 2/2") {
+		t.Errorf("row values missing:\n%q", s)
+	}
+	if !strings.Contains(s, "\x1b[3A\r") {
+		t.Errorf("second update does not move up over the 3-line table:\n%q", s)
+	}
+	// Plain output (a pipe, CI) has no table.
+	out.Reset()
+	p = NewProgress(&out, false, 10*time.Second)
+	p.UpdateRun(3*time.Second, metrics.Point{}, col.Run())
+	if strings.Contains(out.String(), "list products") {
+		t.Errorf("plain progress drew the table: %q", out.String())
+	}
+}

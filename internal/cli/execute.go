@@ -271,7 +271,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	}
 	cfg.OnTick = func(elapsed time.Duration, p metrics.Point, run *metrics.Run) {
 		if prog != nil {
-			prog.Update(elapsed, p, run.Total)
+			prog.UpdateRun(elapsed, p, run)
 		}
 		for _, sk := range out.sinks {
 			sk.Tick(elapsed, p, run)
