@@ -10,8 +10,11 @@
 //
 // The Watcher reads nothing per sample from the API server: client-go
 // informers, each restricted to the namespace and to one object by name,
-// keep a cache that Sample reads. ScaledObjects are read through the
-// dynamic client (keda.sh/v1alpha1), so KEDA's Go module is not needed.
+// keep a cache that Sample reads. Every kind is read through the dynamic
+// client as unstructured objects, so neither KEDA's Go module nor client-go's
+// typed clientset, typed informers or k8s.io/api reach the binary: those
+// register every API group at start-up and cost fuka about 18 MB of
+// resident memory before it opens a single connection.
 package kube
 
 import (
@@ -22,16 +25,14 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -50,6 +51,19 @@ const (
 // ScaledObjects is the resource of KEDA's ScaledObjects.
 var ScaledObjects = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
 
+// gvr is the API resource each kind is read from.
+func gvr(kind string) schema.GroupVersionResource {
+	switch kind {
+	case KindDeployment:
+		return schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	case KindStatefulSet:
+		return schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	case KindHPA:
+		return schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}
+	}
+	return ScaledObjects
+}
+
 // Config names what to watch: objects in one namespace, by name. Leave a
 // name empty not to watch that kind; at least one must be set.
 type Config struct {
@@ -65,11 +79,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Clients are the API clients a Watcher reads through. Tests pass
-// client-go's fakes.
+// Clients are the API clients a Watcher reads through: only the dynamic
+// client (see the package doc for why not the typed one). Tests pass
+// client-go's fake.
 type Clients struct {
-	Kube    kubernetes.Interface
-	Dynamic dynamic.Interface // needed only to watch a ScaledObject
+	Dynamic dynamic.Interface
 }
 
 // FromKubeconfig builds clients the way kubectl does: from the kubeconfig
@@ -84,15 +98,11 @@ func FromKubeconfig(path, context string) (Clients, error) {
 		return Clients{}, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "fuka"
-	kc, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return Clients{}, err
-	}
 	dc, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return Clients{}, err
 	}
-	return Clients{Kube: kc, Dynamic: dc}, nil
+	return Clients{Dynamic: dc}, nil
 }
 
 // Workload is one watched object.
@@ -125,30 +135,24 @@ type Event struct {
 // Watcher samples the watched objects from informer caches and records
 // their scaling events. It is a [monitor.Sampler]; Close stops it.
 type Watcher struct {
-	cfg       Config
-	now       func() time.Time
-	cancel    context.CancelFunc
-	factories []factory
-	workloads []Workload
-
-	// Readers of the informer caches, one per watched object (nil: not watched).
-	getDep func() (*appsv1.Deployment, error)
-	getSts func() (*appsv1.StatefulSet, error)
-	getHPA func() (*autoscalingv2.HorizontalPodAutoscaler, error)
-	getSO  func() (*unstructured.Unstructured, error)
+	cfg     Config
+	now     func() time.Time
+	cancel  context.CancelFunc
+	running sync.WaitGroup // the informers
+	objects []object       // in the order deployment, statefulset, hpa, scaledobject
 
 	mu     sync.Mutex
 	last   map[eventKey]int // last value seen per series, to tell a change
 	events []Event
 }
 
-type eventKey struct{ kind, name, series string }
-
-// factory is what the typed and the dynamic informer factories share.
-type factory interface {
-	Start(stopCh <-chan struct{})
-	Shutdown()
+// object is one watched object and the informer cache that holds it.
+type object struct {
+	Workload
+	store cache.Store
 }
+
+type eventKey struct{ kind, name, series string }
 
 var _ monitor.Sampler = (*Watcher)(nil)
 
@@ -161,10 +165,8 @@ func New(cfg Config, clients Clients) (*Watcher, error) {
 		return nil, errors.New("kubernetes: no namespace")
 	case cfg.Deployment == "" && cfg.StatefulSet == "" && cfg.HPA == "" && cfg.ScaledObject == "":
 		return nil, errors.New("kubernetes: nothing to watch; name a deployment, statefulset, hpa or scaledobject")
-	case clients.Kube == nil && (cfg.Deployment != "" || cfg.StatefulSet != "" || cfg.HPA != ""):
+	case clients.Dynamic == nil:
 		return nil, errors.New("kubernetes: no client")
-	case clients.Dynamic == nil && cfg.ScaledObject != "":
-		return nil, errors.New("kubernetes: a scaledobject needs a dynamic client")
 	}
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = 10 * time.Second
@@ -175,7 +177,7 @@ func New(cfg Config, clients Clients) (*Watcher, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	if err := w.start(ctx, clients); err != nil {
+	if err := w.start(ctx, clients.Dynamic); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -184,158 +186,93 @@ func New(cfg Config, clients Clients) (*Watcher, error) {
 
 // start checks each object with a Get (so a typo, a missing CRD or missing
 // RBAC is a clear error now rather than a sync timeout), then starts its
-// informer and waits for the caches.
-func (w *Watcher) start(ctx context.Context, c Clients) error {
+// informer and waits until the informer has handed the object to note.
+func (w *Watcher) start(ctx context.Context, dc dynamic.Interface) error {
 	ns := w.cfg.Namespace
 	getCtx, cancel := context.WithTimeout(ctx, w.cfg.SyncTimeout)
 	defer cancel()
-	var syncs []func(<-chan struct{}) bool
-	// byName restricts a factory's informers to the namespace and one name.
-	byName := func(name string) informers.SharedInformerFactory {
-		f := informers.NewSharedInformerFactoryWithOptions(c.Kube, 0, informers.WithNamespace(ns),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-			}))
-		w.factories = append(w.factories, f)
-		syncs = append(syncs, func(stop <-chan struct{}) bool { return allSynced(f.WaitForCacheSync(stop)) })
-		return f
-	}
-	check := func(kind, name string, err error) error {
+	var synced []cache.DoneChecker
+	for _, o := range []Workload{
+		{KindDeployment, w.cfg.Deployment},
+		{KindStatefulSet, w.cfg.StatefulSet},
+		{KindHPA, w.cfg.HPA},
+		{KindScaledObject, w.cfg.ScaledObject},
+	} {
+		if o.Name == "" {
+			continue
+		}
+		if _, err := dc.Resource(gvr(o.Kind)).Namespace(ns).Get(getCtx, o.Name, metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("kubernetes: %s %s/%s: %w", o.Kind, ns, o.Name, err)
+		}
+		inf := informer(dc, o.Kind, ns, o.Name)
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { w.noteObject(o, obj) },
+			UpdateFunc: func(_, obj any) { w.noteObject(o, obj) },
+		})
 		if err != nil {
-			return fmt.Errorf("kubernetes: %s %s/%s: %w", kind, ns, name, err)
+			return err
 		}
-		w.workloads = append(w.workloads, Workload{kind, name})
-		return nil
+		w.objects = append(w.objects, object{o, inf.GetStore()})
+		synced = append(synced, reg.HasSyncedChecker())
+		w.running.Go(func() { inf.RunWithContext(ctx) })
 	}
-
-	if name := w.cfg.Deployment; name != "" {
-		_, err := c.Kube.AppsV1().Deployments(ns).Get(getCtx, name, metav1.GetOptions{})
-		if err := check(KindDeployment, name, err); err != nil {
-			return err
-		}
-		inf := byName(name).Apps().V1().Deployments()
-		if err := w.handle(inf.Informer(), func(obj any) {
-			if d, ok := obj.(*appsv1.Deployment); ok {
-				w.note(KindDeployment, d.Name, "replicas_desired", int(replicasOr1(d.Spec.Replicas)), "")
-				w.note(KindDeployment, d.Name, "replicas_ready", int(d.Status.ReadyReplicas), "")
-			}
-		}); err != nil {
-			return err
-		}
-		w.getDep = func() (*appsv1.Deployment, error) { return inf.Lister().Deployments(ns).Get(name) }
-	}
-	if name := w.cfg.StatefulSet; name != "" {
-		_, err := c.Kube.AppsV1().StatefulSets(ns).Get(getCtx, name, metav1.GetOptions{})
-		if err := check(KindStatefulSet, name, err); err != nil {
-			return err
-		}
-		inf := byName(name).Apps().V1().StatefulSets()
-		if err := w.handle(inf.Informer(), func(obj any) {
-			if s, ok := obj.(*appsv1.StatefulSet); ok {
-				w.note(KindStatefulSet, s.Name, "replicas_desired", int(replicasOr1(s.Spec.Replicas)), "")
-				w.note(KindStatefulSet, s.Name, "replicas_ready", int(s.Status.ReadyReplicas), "")
-			}
-		}); err != nil {
-			return err
-		}
-		w.getSts = func() (*appsv1.StatefulSet, error) { return inf.Lister().StatefulSets(ns).Get(name) }
-	}
-	if name := w.cfg.HPA; name != "" {
-		_, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(getCtx, name, metav1.GetOptions{})
-		if err := check(KindHPA, name, err); err != nil {
-			return err
-		}
-		inf := byName(name).Autoscaling().V2().HorizontalPodAutoscalers()
-		if err := w.handle(inf.Informer(), func(obj any) {
-			if h, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok {
-				w.note(KindHPA, h.Name, "replicas_desired", int(h.Status.DesiredReplicas), hpaReason(h))
-			}
-		}); err != nil {
-			return err
-		}
-		w.getHPA = func() (*autoscalingv2.HorizontalPodAutoscaler, error) {
-			return inf.Lister().HorizontalPodAutoscalers(ns).Get(name)
-		}
-	}
-	if name := w.cfg.ScaledObject; name != "" {
-		_, err := c.Dynamic.Resource(ScaledObjects).Namespace(ns).Get(getCtx, name, metav1.GetOptions{})
-		if err := check(KindScaledObject, name, err); err != nil {
-			return err
-		}
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, ns, func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-		})
-		w.factories = append(w.factories, f)
-		syncs = append(syncs, func(stop <-chan struct{}) bool {
-			for _, ok := range f.WaitForCacheSync(stop) {
-				if !ok {
-					return false
-				}
-			}
-			return true
-		})
-		inf := f.ForResource(ScaledObjects)
-		if err := w.handle(inf.Informer(), func(obj any) {
-			if u, ok := obj.(*unstructured.Unstructured); ok {
-				active, reason := condition(u, "Active")
-				w.note(KindScaledObject, u.GetName(), "active", b2i(active), reason)
-			}
-		}); err != nil {
-			return err
-		}
-		w.getSO = func() (*unstructured.Unstructured, error) {
-			obj, err := inf.Lister().ByNamespace(ns).Get(name)
-			if err != nil {
-				return nil, err
-			}
-			u, ok := obj.(*unstructured.Unstructured)
-			if !ok {
-				return nil, fmt.Errorf("unexpected %T", obj)
-			}
-			return u, nil
-		}
-	}
-
-	for _, f := range w.factories {
-		f.Start(ctx.Done())
-	}
-	for _, synced := range syncs {
-		if !synced(getCtx.Done()) {
-			return fmt.Errorf("kubernetes: namespace %s: watches did not sync within %v", ns, w.cfg.SyncTimeout)
-		}
+	if !cache.WaitFor(getCtx, "", synced...) {
+		return fmt.Errorf("kubernetes: namespace %s: watches did not sync within %v", ns, w.cfg.SyncTimeout)
 	}
 	return nil
 }
 
-// handle calls f for every object the informer adds or updates.
-func (w *Watcher) handle(inf cache.SharedIndexInformer, f func(obj any)) error {
-	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    f,
-		UpdateFunc: func(_, obj any) { f(obj) },
-	})
-	return err
+// informer lists and watches one object, by namespace and name, through
+// the dynamic client.
+func informer(dc dynamic.Interface, kind, ns, name string) cache.SharedIndexInformer {
+	res := dc.Resource(gvr(kind)).Namespace(ns)
+	byName := fields.OneTermEqualSelector("metadata.name", name).String()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = byName
+			return res.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = byName
+			return res.Watch(ctx, o)
+		},
+	}
+	// The wrapper tells the reflector when dc is a fake without streaming
+	// lists (WatchList), so that it lists instead of waiting for them.
+	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, dc),
+		&unstructured.Unstructured{}, cache.SharedIndexInformerOptions{ObjectDescription: gvr(kind).String()})
 }
 
-func allSynced[K comparable](m map[K]bool) bool {
-	for _, ok := range m {
-		if !ok {
-			return false
-		}
+// noteObject notes the series of o that make events, from a version of o
+// the informer delivered.
+func (w *Watcher) noteObject(o Workload, obj any) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok || u.GetName() != o.Name { // a server that ignores the field selector
+		return
 	}
-	return true
+	switch o.Kind {
+	case KindDeployment, KindStatefulSet:
+		w.note(o, "replicas_desired", int(specReplicas(u)), "")
+		w.note(o, "replicas_ready", int(integer(u, "status", "readyReplicas")), "")
+	case KindHPA:
+		w.note(o, "replicas_desired", int(integer(u, "status", "desiredReplicas")), hpaReason(u))
+	case KindScaledObject:
+		active, reason := condition(u, "Active")
+		w.note(o, "active", b2i(active), reason)
+	}
 }
 
 // note records v as the latest value of a series, and an Event when it
 // differs from the value before. The first value seen is a baseline, not
 // an event.
-func (w *Watcher) note(kind, name, series string, v int, reason string) {
+func (w *Watcher) note(o Workload, series string, v int, reason string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	k := eventKey{kind, name, series}
+	k := eventKey{o.Kind, o.Name, series}
 	from, seen := w.last[k]
 	w.last[k] = v
 	if seen && from != v {
-		w.events = append(w.events, Event{At: w.now(), Kind: kind, Name: name, Series: series, From: from, To: v, Reason: reason})
+		w.events = append(w.events, Event{At: w.now(), Kind: o.Kind, Name: o.Name, Series: series, From: from, To: v, Reason: reason})
 	}
 }
 
@@ -344,7 +281,13 @@ func (w *Watcher) Name() string { return "kubernetes " + w.cfg.Namespace }
 
 // Workloads returns the watched objects, in the order deployment,
 // statefulset, hpa, scaledobject.
-func (w *Watcher) Workloads() []Workload { return slices.Clone(w.workloads) }
+func (w *Watcher) Workloads() []Workload {
+	out := make([]Workload, len(w.objects))
+	for i, o := range w.objects {
+		out[i] = o.Workload
+	}
+	return out
+}
 
 // Events returns the scaling events seen so far, oldest first.
 func (w *Watcher) Events() []Event {
@@ -361,31 +304,18 @@ func (w *Watcher) Events() []Event {
 func (w *Watcher) Sample(context.Context) ([]monitor.Value, error) {
 	var out []monitor.Value
 	var errs []error
-	if w.getDep != nil {
-		if d, err := w.getDep(); err != nil {
-			errs = append(errs, fmt.Errorf("deployment %s: %w", w.cfg.Deployment, err))
-		} else {
-			out = append(out, workloadValues(Workload{KindDeployment, d.Name}, d.Spec.Replicas, d.Status.Replicas, d.Status.ReadyReplicas)...)
+	for _, o := range w.objects {
+		u, err := w.get(o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", o.Kind, o.Name, err))
+			continue
 		}
-	}
-	if w.getSts != nil {
-		if s, err := w.getSts(); err != nil {
-			errs = append(errs, fmt.Errorf("statefulset %s: %w", w.cfg.StatefulSet, err))
-		} else {
-			out = append(out, workloadValues(Workload{KindStatefulSet, s.Name}, s.Spec.Replicas, s.Status.Replicas, s.Status.ReadyReplicas)...)
-		}
-	}
-	if w.getHPA != nil {
-		if h, err := w.getHPA(); err != nil {
-			errs = append(errs, fmt.Errorf("hpa %s: %w", w.cfg.HPA, err))
-		} else {
-			out = append(out, hpaValues(h)...)
-		}
-	}
-	if w.getSO != nil {
-		if u, err := w.getSO(); err != nil {
-			errs = append(errs, fmt.Errorf("scaledobject %s: %w", w.cfg.ScaledObject, err))
-		} else {
+		switch o.Kind {
+		case KindDeployment, KindStatefulSet:
+			out = append(out, workloadValues(o.Workload, u)...)
+		case KindHPA:
+			out = append(out, hpaValues(u)...)
+		case KindScaledObject:
 			out = append(out, scaledObjectValues(u)...)
 		}
 	}
@@ -395,11 +325,25 @@ func (w *Watcher) Sample(context.Context) ([]monitor.Value, error) {
 	return out, nil
 }
 
+// get reads o from its informer's cache.
+func (w *Watcher) get(o object) (*unstructured.Unstructured, error) {
+	obj, ok, err := o.store.GetByKey(w.cfg.Namespace + "/" + o.Name)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, apierrors.NewNotFound(gvr(o.Kind).GroupResource(), o.Name)
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, fmt.Errorf("unexpected %T", obj)
+	}
+	return u, nil
+}
+
 // Close stops the informers and waits for them.
 func (w *Watcher) Close() error {
 	w.cancel()
-	for _, f := range w.factories {
-		f.Shutdown()
-	}
+	w.running.Wait()
 	return nil
 }

@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/fuka-load/fuka/monitor"
 )
@@ -36,17 +35,41 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func deployment(ns, name string, desired, current, ready int32) *appsv1.Deployment {
-	return &appsv1.Deployment{
+// fakeClient is client-go's dynamic fake holding objs, set up to list every
+// resource a Watcher watches.
+func fakeClient(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		gvr(KindDeployment):  "DeploymentList",
+		gvr(KindStatefulSet): "StatefulSetList",
+		gvr(KindHPA):         "HorizontalPodAutoscalerList",
+		ScaledObjects:        "ScaledObjectList",
+	}, objs...)
+}
+
+// toUnstructured converts a typed object (with its TypeMeta set) to the
+// unstructured form the dynamic client reads, as the API server's JSON
+// would decode.
+func toUnstructured(obj runtime.Object) *unstructured.Unstructured {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		panic(err)
+	}
+	return &unstructured.Unstructured{Object: m}
+}
+
+func deployment(ns, name string, desired, current, ready int32) *unstructured.Unstructured {
+	return toUnstructured(&appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       appsv1.DeploymentSpec{Replicas: &desired},
 		Status:     appsv1.DeploymentStatus{Replicas: current, ReadyReplicas: ready},
-	}
+	})
 }
 
-func hpa(current, desired, cpuPct int32, reason string) *autoscalingv2.HorizontalPodAutoscaler {
+func hpa(current, desired, cpuPct int32, reason string) *unstructured.Unstructured {
 	minR, target := int32(1), int32(60)
 	h := &autoscalingv2.HorizontalPodAutoscaler{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"},
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "api", APIVersion: "apps/v1"},
@@ -76,7 +99,7 @@ func hpa(current, desired, cpuPct int32, reason string) *autoscalingv2.Horizonta
 			Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: r, Message: msg,
 		}}
 	}
-	return h
+	return toUnstructured(h)
 }
 
 // sampleUntil samples w until its values include want (the informers
@@ -111,14 +134,14 @@ func sampleUntil(t *testing.T, w *Watcher, want map[string]float64) map[string]f
 // checks the sampled series, the events, and the time to scale.
 func TestWatcherScaleOut(t *testing.T) {
 	ctx := t.Context()
-	cs := fake.NewClientset(
+	dc := fakeClient(
 		deployment("shop", "api", 1, 1, 1),
 		deployment("shop", "web", 2, 2, 2),  // not watched
 		deployment("other", "api", 9, 9, 9), // another namespace
 		hpa(1, 1, 40, ""),
 	)
 	clk := &clock{t: t0}
-	w, err := New(Config{Namespace: "shop", Deployment: "api", HPA: "api", Now: clk.Now}, Clients{Kube: cs})
+	w, err := New(Config{Namespace: "shop", Deployment: "api", HPA: "api", Now: clk.Now}, Clients{Dynamic: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +177,10 @@ func TestWatcherScaleOut(t *testing.T) {
 		at := time.Duration(i+1) * time.Second
 		clk.Set(t0.Add(at))
 		if i > 0 {
-			if _, err := cs.AppsV1().Deployments("shop").Update(ctx, deployment("shop", "api", s.desired, s.current, s.ready), metav1.UpdateOptions{}); err != nil {
+			if _, err := dc.Resource(gvr(KindDeployment)).Namespace("shop").Update(ctx, deployment("shop", "api", s.desired, s.current, s.ready), metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers("shop").Update(ctx, hpa(s.hpaCur, s.hpaDesired, s.cpu, s.reason), metav1.UpdateOptions{}); err != nil {
+			if _, err := dc.Resource(gvr(KindHPA)).Namespace("shop").Update(ctx, hpa(s.hpaCur, s.hpaDesired, s.cpu, s.reason), metav1.UpdateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -210,7 +233,7 @@ func TestWatcherScaleOut(t *testing.T) {
 	}
 
 	// A deleted workload is a sampler error (a gap with a reason).
-	if err := cs.AppsV1().Deployments("shop").Delete(ctx, "api", metav1.DeleteOptions{}); err != nil {
+	if err := dc.Resource(gvr(KindDeployment)).Namespace("shop").Delete(ctx, "api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * time.Second)
@@ -250,8 +273,7 @@ func scaledObject(active string, annotations map[string]string) *unstructured.Un
 // the dynamic client, then pauses it.
 func TestWatcherScaledObject(t *testing.T) {
 	ctx := t.Context()
-	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{ScaledObjects: "ScaledObjectList"}, scaledObject("False", nil))
+	dc := fakeClient(scaledObject("False", nil))
 	clk := &clock{t: t0}
 	w, err := New(Config{Namespace: "shop", ScaledObject: "api", Now: clk.Now}, Clients{Dynamic: dc})
 	if err != nil {
@@ -294,20 +316,20 @@ func TestWatcherScaledObject(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	cs := fake.NewClientset(deployment("shop", "api", 1, 1, 1))
+	dc := fakeClient(deployment("shop", "api", 1, 1, 1))
 	tests := []struct {
 		name    string
 		cfg     Config
 		clients Clients
 		want    string
 	}{
-		{"no namespace", Config{Deployment: "api"}, Clients{Kube: cs}, "no namespace"},
-		{"nothing to watch", Config{Namespace: "shop"}, Clients{Kube: cs}, "nothing to watch"},
-		{"missing deployment", Config{Namespace: "shop", Deployment: "apx"}, Clients{Kube: cs}, `deployment shop/apx: deployments.apps "apx" not found`},
-		{"missing hpa", Config{Namespace: "shop", Deployment: "api", HPA: "api"}, Clients{Kube: cs}, `hpa shop/api: horizontalpodautoscalers.autoscaling "api" not found`},
-		{"scaledobject without a dynamic client", Config{Namespace: "shop", ScaledObject: "api"}, Clients{Kube: cs}, "needs a dynamic client"},
-		{"missing scaledobject", Config{Namespace: "shop", ScaledObject: "api"}, Clients{Dynamic: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-			map[schema.GroupVersionResource]string{ScaledObjects: "ScaledObjectList"})}, `scaledobject shop/api: scaledobjects.keda.sh "api" not found`},
+		{"no namespace", Config{Deployment: "api"}, Clients{Dynamic: dc}, "no namespace"},
+		{"nothing to watch", Config{Namespace: "shop"}, Clients{Dynamic: dc}, "nothing to watch"},
+		{"no client", Config{Namespace: "shop", Deployment: "api"}, Clients{}, "no client"},
+		{"missing deployment", Config{Namespace: "shop", Deployment: "apx"}, Clients{Dynamic: dc}, `deployment shop/apx: deployments.apps "apx" not found`},
+		{"missing statefulset", Config{Namespace: "shop", StatefulSet: "api"}, Clients{Dynamic: dc}, `statefulset shop/api: statefulsets.apps "api" not found`},
+		{"missing hpa", Config{Namespace: "shop", Deployment: "api", HPA: "api"}, Clients{Dynamic: dc}, `hpa shop/api: horizontalpodautoscalers.autoscaling "api" not found`},
+		{"missing scaledobject", Config{Namespace: "shop", ScaledObject: "api"}, Clients{Dynamic: dc}, `scaledobject shop/api: scaledobjects.keda.sh "api" not found`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,7 +373,7 @@ func TestHPAValues(t *testing.T) {
 		},
 	}
 	got := map[string]float64{}
-	for _, v := range hpaValues(h) {
+	for _, v := range hpaValues(toUnstructured(h)) {
 		got[v.Name] = v.V
 	}
 	p := "kube.hpa.keda-hpa-api."
@@ -376,17 +398,52 @@ func TestHPAValues(t *testing.T) {
 // Close must stop the informers' goroutines; a leak would show up as a
 // Watcher that keeps delivering events after Close.
 func TestCloseStops(t *testing.T) {
-	cs := fake.NewClientset(deployment("shop", "api", 1, 1, 1))
-	w, err := New(Config{Namespace: "shop", Deployment: "api"}, Clients{Kube: cs})
+	dc := fakeClient(deployment("shop", "api", 1, 1, 1))
+	w, err := New(Config{Namespace: "shop", Deployment: "api"}, Clients{Dynamic: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
-	if _, err := cs.AppsV1().Deployments("shop").Update(context.Background(), deployment("shop", "api", 3, 3, 3), metav1.UpdateOptions{}); err != nil {
+	if _, err := dc.Resource(gvr(KindDeployment)).Namespace("shop").Update(context.Background(), deployment("shop", "api", 3, 3, 3), metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
 	if ev := w.Events(); len(ev) != 0 {
 		t.Errorf("events after Close: %v", ev)
+	}
+}
+
+// The API server omits zero counts and a defaulted spec.replicas may be
+// missing from an object written without it; both read as the API means.
+func TestWorkloadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		obj  map[string]any
+		want []float64 // desired, current, ready
+	}{
+		{"counts", map[string]any{
+			"spec":   map[string]any{"replicas": int64(3)},
+			"status": map[string]any{"replicas": int64(3), "readyReplicas": int64(2)},
+		}, []float64{3, 3, 2}},
+		{"scaled to zero", map[string]any{
+			"spec":   map[string]any{"replicas": int64(0)},
+			"status": map[string]any{},
+		}, []float64{0, 0, 0}},
+		{"no spec.replicas", map[string]any{}, []float64{1, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := Workload{KindStatefulSet, "db"}
+			var got []float64
+			for i, v := range workloadValues(w, &unstructured.Unstructured{Object: tt.obj}) {
+				if want := w.Series([]string{"replicas_desired", "replicas_current", "replicas_ready"}[i]); v.Name != want {
+					t.Errorf("value %d is %s, want %s", i, v.Name, want)
+				}
+				got = append(got, v.V)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("workloadValues = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

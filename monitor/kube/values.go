@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -15,24 +13,31 @@ import (
 // workloadValues are a Deployment's or StatefulSet's replica counts:
 // desired (spec.replicas), current (status.replicas: pods that exist, ready
 // or not) and ready (status.readyReplicas).
-func workloadValues(w Workload, desired *int32, current, ready int32) []monitor.Value {
+func workloadValues(w Workload, u *unstructured.Unstructured) []monitor.Value {
 	return []monitor.Value{
-		{Name: w.Series("replicas_desired"), V: float64(replicasOr1(desired))},
-		{Name: w.Series("replicas_current"), V: float64(current)},
-		{Name: w.Series("replicas_ready"), V: float64(ready)},
+		{Name: w.Series("replicas_desired"), V: float64(specReplicas(u))},
+		{Name: w.Series("replicas_current"), V: float64(integer(u, "status", "replicas"))},
+		{Name: w.Series("replicas_ready"), V: float64(integer(u, "status", "readyReplicas"))},
 	}
 }
 
-// replicasOr1 is spec.replicas with the API server's default.
-func replicasOr1(r *int32) int32 {
-	if r == nil {
-		return 1
+// specReplicas is spec.replicas with the API server's default, 1.
+func specReplicas(u *unstructured.Unstructured) int64 {
+	if r, ok, _ := unstructured.NestedInt64(u.Object, "spec", "replicas"); ok {
+		return r
 	}
-	return *r
+	return 1
 }
 
-// hpaValues are an HPA's replica counts and bounds, whether it is limited
-// by them, and each metric's current and target value:
+// integer is the integer field at path, 0 when it is absent (the API server
+// omits zero counts) or not an integer.
+func integer(u *unstructured.Unstructured, path ...string) int64 {
+	v, _, _ := unstructured.NestedInt64(u.Object, path...)
+	return v
+}
+
+// hpaValues are an autoscaling/v2 HPA's replica counts and bounds, whether
+// it is limited by them, and each metric's current and target value:
 //
 //	kube.hpa.NAME.replicas_current   .replicas_desired   .replicas_min   .replicas_max
 //	kube.hpa.NAME.scaling_limited    1 while the bounds cap the desired count
@@ -42,83 +47,85 @@ func replicasOr1(r *int32) int32 {
 // METRIC is the resource (cpu, memory), container.CONTAINER.RESOURCE, or
 // pods.NAME, object.NAME, external.NAME for custom and external metrics;
 // memory values end in _bytes.
-func hpaValues(h *autoscalingv2.HorizontalPodAutoscaler) []monitor.Value {
-	w := Workload{KindHPA, h.Name}
+func hpaValues(u *unstructured.Unstructured) []monitor.Value {
+	w := Workload{KindHPA, u.GetName()}
+	minReplicas, ok, _ := unstructured.NestedInt64(u.Object, "spec", "minReplicas")
+	if !ok {
+		minReplicas = 1 // the API server's default
+	}
+	limited, _ := condition(u, "ScalingLimited")
 	out := []monitor.Value{
-		{Name: w.Series("replicas_current"), V: float64(h.Status.CurrentReplicas)},
-		{Name: w.Series("replicas_desired"), V: float64(h.Status.DesiredReplicas)},
-		{Name: w.Series("replicas_min"), V: float64(replicasOr1(h.Spec.MinReplicas))},
-		{Name: w.Series("replicas_max"), V: float64(h.Spec.MaxReplicas)},
+		{Name: w.Series("replicas_current"), V: float64(integer(u, "status", "currentReplicas"))},
+		{Name: w.Series("replicas_desired"), V: float64(integer(u, "status", "desiredReplicas"))},
+		{Name: w.Series("replicas_min"), V: float64(minReplicas)},
+		{Name: w.Series("replicas_max"), V: float64(integer(u, "spec", "maxReplicas"))},
+		{Name: w.Series("scaling_limited"), V: float64(b2i(limited))},
 	}
-	limited := 0.0
-	for _, c := range h.Status.Conditions {
-		if c.Type == autoscalingv2.ScalingLimited && c.Status == corev1.ConditionTrue {
-			limited = 1
-		}
-	}
-	out = append(out, monitor.Value{Name: w.Series("scaling_limited"), V: limited})
-	for _, m := range h.Spec.Metrics {
-		key, t := specMetric(m)
+	specs, _, _ := unstructured.NestedSlice(u.Object, "spec", "metrics")
+	for _, m := range specs {
+		key, t := metric(m, "target")
 		if key == "" {
 			continue
 		}
-		switch {
-		case t.Type == autoscalingv2.UtilizationMetricType && t.AverageUtilization != nil:
-			out = append(out, monitor.Value{Name: w.Series(key + ".target_pct"), V: float64(*t.AverageUtilization)})
-		case t.Type == autoscalingv2.AverageValueMetricType && t.AverageValue != nil:
-			out = append(out, monitor.Value{Name: w.Series(key + ".target" + unit(key)), V: qfloat(t.AverageValue)})
-		case t.Type == autoscalingv2.ValueMetricType && t.Value != nil:
-			out = append(out, monitor.Value{Name: w.Series(key + ".target" + unit(key)), V: qfloat(t.Value)})
+		// A target is one of three types, each with its own field.
+		switch t["type"] {
+		case "Utilization":
+			if pct, ok := t["averageUtilization"].(int64); ok {
+				out = append(out, monitor.Value{Name: w.Series(key + ".target_pct"), V: float64(pct)})
+			}
+		case "AverageValue":
+			if v, ok := quantity(t["averageValue"]); ok {
+				out = append(out, monitor.Value{Name: w.Series(key + ".target" + unit(key)), V: v})
+			}
+		case "Value":
+			if v, ok := quantity(t["value"]); ok {
+				out = append(out, monitor.Value{Name: w.Series(key + ".target" + unit(key)), V: v})
+			}
 		}
 	}
-	for _, m := range h.Status.CurrentMetrics {
-		key, cur := statusMetric(m)
+	current, _, _ := unstructured.NestedSlice(u.Object, "status", "currentMetrics")
+	for _, m := range current {
+		key, cur := metric(m, "current")
 		if key == "" {
 			continue
 		}
-		if cur.AverageUtilization != nil {
-			out = append(out, monitor.Value{Name: w.Series(key + ".current_pct"), V: float64(*cur.AverageUtilization)})
+		if pct, ok := cur["averageUtilization"].(int64); ok {
+			out = append(out, monitor.Value{Name: w.Series(key + ".current_pct"), V: float64(pct)})
 		}
-		if q := firstQuantity(cur.AverageValue, cur.Value); q != nil {
-			out = append(out, monitor.Value{Name: w.Series(key + ".current" + unit(key)), V: qfloat(q)})
+		v, ok := quantity(cur["averageValue"])
+		if !ok {
+			v, ok = quantity(cur["value"])
+		}
+		if ok {
+			out = append(out, monitor.Value{Name: w.Series(key + ".current" + unit(key)), V: v})
 		}
 	}
 	return out
 }
 
-// specMetric returns a metric's key in series names and its target.
-func specMetric(m autoscalingv2.MetricSpec) (string, autoscalingv2.MetricTarget) {
-	switch {
-	case m.Resource != nil:
-		return metricKey(string(m.Resource.Name)), m.Resource.Target
-	case m.ContainerResource != nil:
-		return "container." + metricKey(m.ContainerResource.Container) + "." + metricKey(string(m.ContainerResource.Name)), m.ContainerResource.Target
-	case m.Pods != nil:
-		return "pods." + metricKey(m.Pods.Metric.Name), m.Pods.Target
-	case m.Object != nil:
-		return "object." + metricKey(m.Object.Metric.Name), m.Object.Target
-	case m.External != nil:
-		return "external." + metricKey(m.External.Metric.Name), m.External.Target
+// metric returns the key in series names of one of an HPA's spec.metrics or
+// status.currentMetrics, and its field (target or current). The key is ""
+// for a metric source this code does not know.
+func metric(m any, field string) (string, map[string]any) {
+	mm, _ := m.(map[string]any)
+	for _, src := range []string{"resource", "containerResource", "pods", "object", "external"} {
+		s, ok := mm[src].(map[string]any)
+		if !ok {
+			continue
+		}
+		v, _ := s[field].(map[string]any)
+		name, _ := s["name"].(string) // resource and containerResource
+		switch src {
+		case "resource":
+			return metricKey(name), v
+		case "containerResource":
+			container, _ := s["container"].(string)
+			return "container." + metricKey(container) + "." + metricKey(name), v
+		}
+		name, _, _ = unstructured.NestedString(s, "metric", "name")
+		return src + "." + metricKey(name), v
 	}
-	return "", autoscalingv2.MetricTarget{}
-}
-
-// statusMetric returns a metric's key in series names (as specMetric) and
-// its current value.
-func statusMetric(m autoscalingv2.MetricStatus) (string, autoscalingv2.MetricValueStatus) {
-	switch {
-	case m.Resource != nil:
-		return metricKey(string(m.Resource.Name)), m.Resource.Current
-	case m.ContainerResource != nil:
-		return "container." + metricKey(m.ContainerResource.Container) + "." + metricKey(string(m.ContainerResource.Name)), m.ContainerResource.Current
-	case m.Pods != nil:
-		return "pods." + metricKey(m.Pods.Metric.Name), m.Pods.Current
-	case m.Object != nil:
-		return "object." + metricKey(m.Object.Metric.Name), m.Object.Current
-	case m.External != nil:
-		return "external." + metricKey(m.External.Metric.Name), m.External.Current
-	}
-	return "", autoscalingv2.MetricValueStatus{}
+	return "", nil
 }
 
 // metricKey makes a metric name fit in a series name: lower case, and
@@ -143,34 +150,34 @@ func unit(key string) string {
 	return ""
 }
 
-// qfloat is q as a float64, parsed from its exact decimal form so that
-// 950m is 0.95 and not 0.9500000000000001.
-func qfloat(q *resource.Quantity) float64 {
-	if f, err := strconv.ParseFloat(q.AsDec().String(), 64); err == nil {
-		return f
-	}
-	return q.AsApproximateFloat64()
-}
-
-func firstQuantity(qs ...*resource.Quantity) *resource.Quantity {
-	for _, q := range qs {
-		if q != nil {
-			return q
+// quantity is a quantity field ("950m", "512Mi") as a float64, parsed from
+// its exact decimal form so that 950m is 0.95 and not 0.9500000000000001.
+// The API writes quantities as strings; a bare JSON number is taken too.
+func quantity(v any) (float64, bool) {
+	switch v := v.(type) {
+	case string:
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return 0, false
 		}
+		if f, err := strconv.ParseFloat(q.AsDec().String(), 64); err == nil {
+			return f, true
+		}
+		return q.AsApproximateFloat64(), true
+	case int64:
+		return float64(v), true
+	case float64:
+		return v, true
 	}
-	return nil
+	return 0, false
 }
 
 // hpaReason is the HPA's AbleToScale condition as "Reason: message", which
 // says why desiredReplicas last changed ("SucceededRescale: the HPA
 // controller was able to update the target scale to 4").
-func hpaReason(h *autoscalingv2.HorizontalPodAutoscaler) string {
-	for _, c := range h.Status.Conditions {
-		if c.Type == autoscalingv2.AbleToScale {
-			return joinReason(c.Reason, c.Message)
-		}
-	}
-	return ""
+func hpaReason(u *unstructured.Unstructured) string {
+	_, reason := condition(u, "AbleToScale")
+	return reason
 }
 
 func joinReason(reason, msg string) string {
