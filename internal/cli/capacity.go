@@ -42,6 +42,8 @@ type capacityFlags struct {
 	format    string
 	jsonOut   string
 	quiet     bool
+	reportOut string // --report FILE; "" = capacity.html in the results folder
+	noReport  bool
 
 	monitorFlags []string
 	agentToken   string
@@ -68,6 +70,10 @@ requests failing, or every connection refused, stops the search at once.
 With a plan file, the plan's scenarios share each step's rate by weight and
 --slo defaults to the plan's thresholds; with a URL, each start is one
 request (attack's request flags apply).
+
+The answer and each step go to stdout; an HTML report with charts and the
+table of steps goes to capacity.html in a results folder (--report FILE,
+--no-report), with the JSON result next to it.
 
 Exit codes: 0 an answer was found, 1 even --min failed the SLO, 2 usage or
 input error, 130 interrupted (what was found is still printed).`,
@@ -102,6 +108,8 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.StringVar(&f.baseURL, "base-url", "", "plan only: override the plan's base_url")
 	fl.StringVarP(&f.format, "output", "o", "text", "result format on stdout: text or json (one line)")
 	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON result (a capacity object: steps, answer, knee, limit) to this file")
+	fl.StringVar(&f.reportOut, "report", "", "write the HTML report here (default: capacity.html in the results folder, $FUKA_RESULTS or fuka-results/NAME-TIME)")
+	fl.BoolVar(&f.noReport, "no-report", false, "write no results folder (HTML report and capacity.json)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no per-step progress on stderr")
 	fl.StringArrayVar(&f.monitorFlags, "monitor", nil, "watch a source for the target's CPU (repeatable): local, process=NAME|PID, agent=HOST:PORT, ...")
 	fl.StringVar(&f.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
@@ -292,6 +300,15 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		Version: version(), Name: name, Target: target, Started: started.Round(time.Millisecond),
 		DurationS: round3(time.Since(started).Seconds()), Interrupted: interrupted, Capacity: rep,
 	}
+	var reportPath string
+	if !f.noReport {
+		// Like a run's report: a failure is a warning, the result is printed.
+		if p, err := writeCapacityResults(f.reportOut, doc); err != nil {
+			fmt.Fprintf(stdio.Err, "fuka: warning: %v\n", err)
+		} else {
+			reportPath = p
+		}
+	}
 	var jsonErr error
 	if jsonFile != nil {
 		if err := writeCapacityJSON(jsonFile, doc); err != nil {
@@ -304,10 +321,16 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		if err := writeCapacityJSON(stdio.Out, doc); err != nil {
 			return err
 		}
+		if reportPath != "" && !f.quiet {
+			fmt.Fprintf(stdio.Err, "capacity: report %s\n", reportPath)
+		}
 	} else {
 		fmt.Fprintf(stdio.Out, "capacity of %s\n\n", target)
 		if err := rep.WriteText(stdio.Out); err != nil {
 			return err
+		}
+		if reportPath != "" {
+			fmt.Fprintf(stdio.Out, "  report     %s\n", reportPath)
 		}
 	}
 	switch {
@@ -321,6 +344,35 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		return exitError{ExitThresholds}
 	}
 	return nil
+}
+
+// writeCapacityResults writes the HTML report (and, in the results folder,
+// the JSON result next to it) and returns the report's path.
+func writeCapacityResults(reportOut string, doc capacityDoc) (string, error) {
+	path := reportOut
+	if path == "" {
+		name := "capacity"
+		if doc.Name != "" {
+			name = doc.Name + "-capacity"
+		}
+		var o outputs
+		dir, err := o.resultsDir(name, doc.Started)
+		if err != nil {
+			return "", err
+		}
+		path = filepath.Join(dir, "capacity.html")
+		if err := writeFileAtomic(filepath.Join(dir, "capacity.json"), func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
+			return "", err
+		}
+	}
+	info := capacity.RunInfo{
+		Name: doc.Name, Target: doc.Target, Version: doc.Version, Started: doc.Started,
+		Duration: time.Duration(doc.DurationS * float64(time.Second)), Interrupted: doc.Interrupted,
+	}
+	if err := writeFileAtomic(path, func(w io.Writer) error { return capacity.WriteHTMLRun(w, doc.Capacity, info) }); err != nil {
+		return "", fmt.Errorf("--report: %w", err)
+	}
+	return path, nil
 }
 
 func writeCapacityJSON(w io.Writer, doc capacityDoc) error {

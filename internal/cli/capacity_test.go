@@ -234,3 +234,73 @@ func TestCapacityTargetCPU(t *testing.T) {
 		t.Error("a target CPU from no CPU series")
 	}
 }
+
+// TestCapacityReport: the HTML report goes to the results folder by
+// default (with capacity.json), to --report FILE, or nowhere with
+// --no-report. One step of 1s each.
+func TestCapacityReport(t *testing.T) {
+	url := newTarget(t).URL + "/"
+	search := func(extra ...string) []string {
+		return append([]string{"capacity", url, "--slo", "p99 < 1s", "--min", "5", "--max", "5", "--step", "1s", "--cooldown", "0s"}, extra...)
+	}
+	page := func(t *testing.T, path string) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"<!DOCTYPE html>", `<b id="answer-rate">5/s</b>`, "lower bound", url, "Content-Security-Policy"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q", path, want)
+			}
+		}
+	}
+	t.Run("results folder", func(t *testing.T) {
+		root := isolateResults(t)
+		r := run(t, nil, search("-q")...)
+		if r.code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		dirs, _ := filepath.Glob(filepath.Join(root, "capacity-*"))
+		if len(dirs) != 1 {
+			t.Fatalf("want one capacity-* folder in %s, got %v", root, dirs)
+		}
+		path := filepath.Join(dirs[0], "capacity.html")
+		page(t, path)
+		if doc := readCapacity(t, filepath.Join(dirs[0], "capacity.json")); doc.Capacity.Answer != 5 || doc.Target != url {
+			t.Errorf("capacity.json: answer %v target %q", doc.Capacity.Answer, doc.Target)
+		}
+		if !strings.Contains(r.out, "  report     "+path+"\n") {
+			t.Errorf("stdout does not name the report %s:\n%s", path, r.out)
+		}
+	})
+	t.Run("--report", func(t *testing.T) {
+		root := isolateResults(t)
+		path := filepath.Join(t.TempDir(), "sub", "cap.html")
+		r := run(t, nil, search("--report", path, "-o", "json")...)
+		if r.code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		page(t, path)
+		var doc capacityDoc
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+			t.Errorf("stdout is not the JSON result alone: %v\n%s", err, r.out)
+		}
+		if !strings.Contains(r.err, "capacity: report "+path) {
+			t.Errorf("stderr does not name the report:\n%s", r.err)
+		}
+		if _, err := os.Stat(root); err == nil {
+			t.Errorf("--report also made a results folder %s", root)
+		}
+	})
+	t.Run("--no-report", func(t *testing.T) {
+		root := isolateResults(t)
+		r := run(t, nil, search("-q", "--no-report")...)
+		if r.code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		if _, err := os.Stat(root); err == nil || strings.Contains(r.out, "report ") {
+			t.Errorf("--no-report wrote a results folder (%v) or named a report:\n%s", err, r.out)
+		}
+	})
+}
