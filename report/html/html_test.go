@@ -58,7 +58,7 @@ func TestWriteSections(t *testing.T) {
 				"2025-01-02 03:04:05 UTC", "<td>300</td>", "<td>100</td>", "200 × 300", "all requests",
 			},
 			notWant: []string{
-				`id="thresholds"`, `id="checks"`, `id="warnings"`, `id="resources"`, `id="profiles"`,
+				`id="thresholds"`, `id="checks"`, `id="warnings"`, `id="resources"`, `id="profiles"`, `id="scaling"`,
 				"<dt>dropped starts</dt>", `class="badge warn">interrupted`,
 			},
 		},
@@ -74,6 +74,22 @@ func TestWriteSections(t *testing.T) {
 				`<section id="resources">`, `id="resource-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
 				`<section id="profiles">`, "encoding/json.(*encodeState).marshal", "28.4%", "1.42s", "24.0 MiB",
 				"capture failed: connection refused", `href="profiles/cpu-18s.pb.gz"`,
+			},
+		},
+		{
+			name: "autoscaling",
+			sum: func() *report.Summary {
+				s := quickRun()
+				ready, tts := 23.0, 11.0
+				s.Scaling = []report.ScaleEpisode{
+					{Workload: "deployment/api", FromReplicas: 1, ToReplicas: 4, LoadStepS: 12, ScaleOutS: 15, ReadyS: &ready, TimeToScaleS: &tts, P99DuringMS: 180, P99MeanDuringMS: 95},
+					{Workload: "deployment/<b>x</b>", FromReplicas: 2, ToReplicas: 3, LoadStepS: 40, ScaleOutS: 44, P99DuringMS: 250},
+				}
+				return s
+			}(),
+			want: []string{
+				`<section id="scaling">`, `href="#scaling"`, "deployment/api", "1 → 4", "<td>12s</td>", "<td>23s</td>", "<td>11s</td>",
+				"not ready by the end", "deployment/&lt;b&gt;x&lt;/b&gt;",
 			},
 		},
 		{

@@ -38,6 +38,7 @@ type page struct {
 	HasTimeline bool
 	Resources   *resourcesView
 	Profiles    []profileView
+	Scaling     []scalingRow // scale-outs of watched Kubernetes workloads
 }
 
 // fact is one label and value of the run summary; Bad marks a value the
@@ -92,6 +93,20 @@ type profileFuncRow struct {
 
 func newPage(s *report.Summary) *page {
 	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds}
+	for _, e := range s.Scaling {
+		r := scalingRow{
+			Workload: e.Workload, From: fmtInt(int64(e.FromReplicas)), To: fmtInt(int64(e.ToReplicas)),
+			LoadStep: fmtSeconds(e.LoadStepS), ScaleOut: fmtSeconds(e.ScaleOutS), Ready: "not ready by the end", TimeToScale: "–",
+			P99Max: fmtMS(e.P99DuringMS), P99Mean: fmtMS(e.P99MeanDuringMS),
+		}
+		if e.ReadyS != nil {
+			r.Ready = fmtSeconds(*e.ReadyS)
+		}
+		if e.TimeToScaleS != nil {
+			r.TimeToScale = fmtSeconds(*e.TimeToScaleS)
+		}
+		p.Scaling = append(p.Scaling, r)
+	}
 
 	p.Headline = s.Name
 	if p.Headline == "" {
@@ -485,4 +500,9 @@ func fmtBytes(n float64) string {
 		i++
 	}
 	return strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i:i+1] + "iB"
+}
+
+// scalingRow is one scale-out: from the load step to the new replicas ready.
+type scalingRow struct {
+	Workload, From, To, LoadStep, ScaleOut, Ready, TimeToScale, P99Max, P99Mean string
 }
