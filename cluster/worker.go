@@ -102,7 +102,11 @@ func (w *Worker) Serve(ctx context.Context, ln net.Listener) error {
 	srv := serve(ln, w.Identity, func(se *session) {
 		go func() {
 			defer se.end()
-			if !w.busy.TryLock() {
+			// The previous run may still be closing its session (up to a
+			// second): a controller that starts the next run at once waits
+			// for it rather than being turned away. One that comes during a
+			// run is turned away.
+			if !tryLockFor(&w.busy, 3*time.Second) {
 				w.log().Warn("a controller connected during a run: turned away", "from", se.addr)
 				return
 			}
@@ -115,6 +119,18 @@ func (w *Worker) Serve(ctx context.Context, ln net.Listener) error {
 	<-ctx.Done()
 	srv.Stop()
 	return nil
+}
+
+// tryLockFor takes mu, waiting at most d.
+func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if mu.TryLock() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // session runs one conversation with a controller. heard reports whether
