@@ -181,7 +181,10 @@ func TestThreeWorkersMergeExactly(t *testing.T) {
 			t.Errorf("worker %+v: target counted %d of its requests", w, tg.count(w.Name))
 		}
 	}
-	if n := ticks.Load(); n < 2 {
+	// Progress ticks come ~250 ms after each whole second; the last, partial
+	// second of a 2 s run may end before its tick (it is still in the
+	// timeline, checked below), so one tick is the least to expect.
+	if n := ticks.Load(); n < 1 {
 		t.Errorf("OnTick called %d times, want once a second", n)
 	}
 	if len(res.Run.Timeline) < 2 || res.Elapsed < 2*time.Second {
