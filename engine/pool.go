@@ -105,6 +105,9 @@ func (p *pool) run(ctx context.Context) {
 		defer p.std.CloseIdle()
 	}
 	stop := make(chan struct{})
+	// Two goroutines may end the load (the deadline or cancellation, and
+	// the end of every client's work): stop closes once.
+	closeStop := sync.OnceFunc(func() { close(stop) })
 	planned := p.cfg.planned()
 	go func() {
 		var end <-chan time.Time
@@ -119,7 +122,7 @@ func (p *pool) run(ctx context.Context) {
 		case <-stop:
 			return
 		}
-		close(stop)
+		closeStop()
 	}()
 	// Scenario iterations end between requests when the load stops.
 	stopCtx, cancel := context.WithCancel(context.Background())
@@ -132,11 +135,7 @@ func (p *pool) run(ctx context.Context) {
 		p.runClosed(stopCtx, stop, &wg)
 	}
 	wg.Wait()
-	select {
-	case <-stop:
-	default:
-		close(stop)
-	}
+	closeStop()
 }
 
 func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
