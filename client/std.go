@@ -50,7 +50,7 @@ func NewStd(r *Request, o Options) *Std {
 	} else {
 		t.Protocols.SetHTTP1(true)
 	}
-	var rt http.RoundTripper = t
+	rt := SendOnce(t)
 	return &Std{
 		req: r,
 		hc: &http.Client{
@@ -106,6 +106,9 @@ func (s *Std) CloseIdle() { s.hc.CloseIdleConnections() }
 func Classify(err error) metrics.ErrorKind {
 	if err == nil {
 		return metrics.ErrNone
+	}
+	if errors.Is(err, ErrNotResent) {
+		return metrics.ErrReset
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Timeout() {

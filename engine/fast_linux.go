@@ -50,8 +50,8 @@ type conn struct {
 	fd        int
 	state     connState
 	outWant   bool // EPOLLOUT is registered
-	served    int  // responses read on the current socket
-	retried   bool
+	served    int  // responses read on the current socket; -1: do not reuse it
+	redialed  bool // the request in flight moved to a new socket once
 	p         client.Parser
 	wrOff     int
 	intended  time.Duration // open model: when the start was due
@@ -434,7 +434,7 @@ func (l *fastLoop) finish(c *conn) {
 func (l *fastLoop) begin(c *conn, intended, now time.Duration) {
 	c.intended, c.sent = intended, now
 	c.deadline = now + l.cfg.Timeout
-	c.retried = false
+	c.redialed = false
 	l.inflight++
 	l.dispatch(c, now)
 }
@@ -510,7 +510,7 @@ func (l *fastLoop) write(c *conn, now time.Duration) {
 			continue
 		}
 		if e != 0 {
-			l.fail(c, client.ClassifyErrno(e), now)
+			l.broken(c, client.ClassifyErrno(e), now)
 			return
 		}
 		c.wrOff += int(n)
@@ -542,17 +542,17 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 		l.write(c, now)
 	case cWriting:
 		if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-			l.read(c, now) // collect the error or an early response
+			l.read(c, ev, now) // collect the error or an early response
 			return
 		}
 		if ev&unix.EPOLLOUT != 0 {
 			l.write(c, now)
 		}
 		if c.state == cReading && ev&unix.EPOLLIN != 0 {
-			l.read(c, now)
+			l.read(c, ev, now)
 		}
 	case cReading:
-		l.read(c, now)
+		l.read(c, ev, now)
 	default:
 		// An idle keep-alive socket became readable: the server closed it
 		// (or sent garbage). Either way it cannot carry the next request.
@@ -560,8 +560,9 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 	}
 }
 
-// read drains what the socket has for the response in flight.
-func (l *fastLoop) read(c *conn, now time.Duration) {
+// read drains what the socket has for the response in flight; ev is the
+// epoll event that woke it.
+func (l *fastLoop) read(c *conn, ev uint32, now time.Duration) {
 	for burst := 0; burst < maxReadBurst; burst++ {
 		var n uintptr
 		var e syscall.Errno
@@ -596,8 +597,13 @@ func (l *fastLoop) read(c *conn, now time.Duration) {
 			return
 		}
 		if done {
-			if used < int(n) {
-				c.served = -1 // unsolicited bytes: do not reuse the socket
+			if used < int(n) || ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+				// Unsolicited bytes, or the server already closed its
+				// side (a FIN right behind the response, without a
+				// Connection: close): the socket cannot carry the next
+				// request, and a request written into it would be lost
+				// without the server ever reading it.
+				c.served = -1
 			}
 			l.complete(c, now)
 			return
@@ -646,12 +652,18 @@ func (l *fastLoop) recv(fd int) (uintptr, time.Duration, syscall.Errno) {
 	return n, 0, 0
 }
 
-// broken handles a socket that failed mid-request. A reused keep-alive socket
-// that the server closed before sending anything is retried once on a new
-// socket, as browsers and net/http do: the request was never processed.
+// broken handles a socket that failed while a request was on it.
+//
+// If no byte of the request was written, the request never left: on a
+// reused keep-alive socket (the server closed it while it sat idle) it goes
+// out once on a new socket, and nothing is counted twice. Once any byte was
+// written the server may have read and processed it, so the break is one
+// failed request and the request is never sent again: a load tester that
+// replays a POST can create duplicate orders on a real system, and a re-sent
+// request the report does not show makes every count wrong.
 func (l *fastLoop) broken(c *conn, kind metrics.ErrorKind, now time.Duration) {
-	if c.served > 0 && !c.p.Started() && !c.retried && !l.stopping {
-		c.retried = true
+	if c.wrOff == 0 && c.served > 0 && !c.redialed {
+		c.redialed = true
 		l.closeSocket(c)
 		l.dispatch(c, now)
 		return

@@ -36,6 +36,7 @@ type Options struct {
 type Runner struct {
 	prog *Program
 	tr   *http.Transport
+	rt   http.RoundTripper // tr, sending each request at most once (client.SendOnce)
 	ua   string
 	open bool
 	only *compiled // when set, every client runs this scenario
@@ -72,7 +73,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 	} else {
 		tr.Protocols.SetHTTP1(true)
 	}
-	return &Runner{prog: prog, tr: tr, ua: o.UserAgent, open: open}
+	return &Runner{prog: prog, tr: tr, rt: client.SendOnce(tr), ua: o.UserAgent, open: open}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -107,7 +108,7 @@ func (r *Runner) NewClient(id int, rec *metrics.Recorder, endRun func()) engine.
 		r: r, id: id, rec: rec, endRun: endRun,
 		st: r.prog.newState(uint64(id)*0x9e3779b97f4a7c15 + 1),
 		hc: &http.Client{
-			Transport: r.tr, Jar: jar,
+			Transport: r.rt, Jar: jar,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}

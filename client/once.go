@@ -1,0 +1,132 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sync/atomic"
+)
+
+// ErrNotResent is the error of a request that was written on a reused
+// keep-alive connection which then broke before any byte of a response came
+// back. net/http would send such a request again on a new connection
+// (for GET, HEAD, OPTIONS and TRACE, or any request with an Idempotency-Key
+// header); fuka does not, because the server may have processed it: the
+// request is one failed request of kind reset.
+var ErrNotResent = errors.New("connection broke after the request was sent, before any response (not sent again)")
+
+// SendOnce makes t send each request at most once: it returns the
+// RoundTripper to use in t's place. t's DialContext, if set, still dials;
+// SendOnce sets DialContext, DialTLSContext and Proxy. A request that broke after any byte of
+// it was written is not sent again, and its error is ErrNotResent.
+//
+// A request of which nothing was written (the reused connection had been
+// closed by the server while it sat idle) may still go out on a new
+// connection: the server never saw it, so it is still one request.
+//
+// How: net/http decides to resend inside Transport.RoundTrip, where no
+// option reaches (Transport.roundTrip and persistConn.shouldRetryRequest in
+// net/http/transport.go). What does reach inside is the Proxy function,
+// which the transport calls before every attempt, and the connections it
+// dials. SendOnce wraps those connections to see the bytes each request
+// writes (an httptrace GotConn hook tells which request owns a connection),
+// and makes Proxy fail any attempt after one that wrote: the transport
+// returns that error at once. TLS for HTTP/1.1 is done by SendOnce's own
+// DialTLSContext, so that the wrapped connection sees request bytes and not
+// TLS records (a close_notify is not a request).
+//
+// HTTP/2 transports are returned as they are: HTTP/2 sends a request again
+// only when the server said it did not process it (REFUSED_STREAM, or a
+// GOAWAY below the stream's ID).
+func SendOnce(t *http.Transport) http.RoundTripper {
+	if t.Protocols != nil && (t.Protocols.HTTP2() || t.Protocols.UnencryptedHTTP2()) {
+		return t
+	}
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &onceConn{Conn: c}, nil
+	}
+	conf := t.TLSClientConfig
+	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg := &tls.Config{}
+		if conf != nil {
+			cfg = conf.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(raw, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return &onceConn{Conn: tc}, nil
+	}
+	t.Proxy = func(r *http.Request) (*url.URL, error) {
+		if a, _ := r.Context().Value(attemptKey{}).(*attempts); a != nil && a.wrote.Load() {
+			return nil, ErrNotResent
+		}
+		return nil, nil // no proxy: a load test goes where it is pointed
+	}
+	return onceTransport{t}
+}
+
+// attempts is one request's state across the transport's attempts.
+type attempts struct {
+	wrote atomic.Bool // some attempt wrote a byte of the request
+}
+
+type attemptKey struct{}
+
+// onceConn is a connection that tells its current request when that
+// request's bytes are written.
+type onceConn struct {
+	net.Conn
+	owner atomic.Pointer[attempts]
+}
+
+func (c *onceConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		if a := c.owner.Load(); a != nil {
+			a.wrote.Store(true)
+		}
+	}
+	return n, err
+}
+
+// onceTransport gives every request the state and trace hook SendOnce needs.
+type onceTransport struct{ t *http.Transport }
+
+func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	a := &attempts{}
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		// An HTTP/1 connection carries one request at a time and the
+		// transport writes a request only after handing it the
+		// connection, so from here on the bytes written are this one's.
+		if c, ok := info.Conn.(*onceConn); ok {
+			c.owner.Store(a)
+		}
+	}}
+	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), attemptKey{}, a), trace)
+	return o.t.RoundTrip(req.WithContext(ctx))
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach t.
+func (o onceTransport) CloseIdleConnections() { o.t.CloseIdleConnections() }
