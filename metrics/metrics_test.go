@@ -30,6 +30,8 @@ func TestStatsRecord(t *testing.T) {
 		{"negative latency", Outcome{Latency: -time.Second, Status: 200}, 0, 200, ErrNone, 0},
 		{"sub-microsecond latency", Outcome{Latency: 999, Status: 200}, 0, 200, ErrNone, 0},
 		{"latency beyond an hour", Outcome{Latency: 2 * time.Hour, Status: 200}, 0, 200, ErrNone, highestUS},
+		{"retry answered", Outcome{Latency: time.Millisecond, Status: 200, Retry: true}, 0, 200, ErrNone, 1000},
+		{"retry failed", Outcome{Latency: time.Millisecond, Err: ErrReset, Retry: true}, 1, -1, ErrReset, 1000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +41,10 @@ func TestStatsRecord(t *testing.T) {
 			if s.Requests != 1 || s.Failed != tt.failed || s.BytesIn != 300 || s.BytesOut != 40 {
 				t.Errorf("requests %d failed %d in %d out %d, want 1 %d 300 40",
 					s.Requests, s.Failed, s.BytesIn, s.BytesOut, tt.failed)
+			}
+			// A retry is one request, and counted as retried as well.
+			if want := map[bool]int64{true: 1}[tt.o.Retry]; s.Retried != want {
+				t.Errorf("retried %d, want %d", s.Retried, want)
 			}
 			var want [MaxStatus]int64
 			if tt.status >= 0 {
@@ -82,8 +88,8 @@ func statsOf(outs ...Outcome) *Stats {
 // sameStats reports how a and b differ, or "" when they are equal.
 func sameStats(a, b *Stats) string {
 	switch {
-	case a.Requests != b.Requests, a.Failed != b.Failed:
-		return fmt.Sprintf("requests/failed %d/%d vs %d/%d", a.Requests, a.Failed, b.Requests, b.Failed)
+	case a.Requests != b.Requests, a.Failed != b.Failed, a.Retried != b.Retried:
+		return fmt.Sprintf("requests/failed/retried %d/%d/%d vs %d/%d/%d", a.Requests, a.Failed, a.Retried, b.Requests, b.Failed, b.Retried)
 	case a.BytesIn != b.BytesIn, a.BytesOut != b.BytesOut:
 		return fmt.Sprintf("bytes %d/%d vs %d/%d", a.BytesIn, a.BytesOut, b.BytesIn, b.BytesOut)
 	case a.Status != b.Status:
@@ -100,7 +106,7 @@ func sameStats(a, b *Stats) string {
 
 func TestStatsMerge(t *testing.T) {
 	ok := Outcome{Latency: time.Millisecond, Service: time.Millisecond / 2, Status: 200, BytesIn: 100, BytesOut: 10}
-	bad := Outcome{Latency: 40 * time.Millisecond, Service: 30 * time.Millisecond, Status: 503, BytesIn: 50, BytesOut: 10}
+	bad := Outcome{Latency: 40 * time.Millisecond, Service: 30 * time.Millisecond, Status: 503, BytesIn: 50, BytesOut: 10, Retry: true}
 	slow := Outcome{Latency: 5 * time.Second, Service: 5 * time.Second, Err: ErrTimeout, BytesOut: 10}
 	tests := []struct {
 		name string
@@ -135,11 +141,11 @@ func TestStatsResetClone(t *testing.T) {
 			c := s.Clone()
 			s.Record(Outcome{Latency: time.Second, Status: 500})
 			return c
-		}, statsOf(Outcome{Latency: time.Millisecond, Status: 200}, Outcome{Err: ErrDNS})},
+		}, statsOf(Outcome{Latency: time.Millisecond, Status: 200}, Outcome{Err: ErrDNS, Retry: true})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := statsOf(Outcome{Latency: time.Millisecond, Status: 200}, Outcome{Err: ErrDNS})
+			s := statsOf(Outcome{Latency: time.Millisecond, Status: 200}, Outcome{Err: ErrDNS, Retry: true})
 			if d := sameStats(tt.do(s), tt.want); d != "" {
 				t.Error(d)
 			}
@@ -163,6 +169,7 @@ func randomOutcome(r *rand.Rand) Outcome {
 		o.Err = ErrorKind(1 + r.IntN(int(NumErrorKinds)-1))
 		o.Status = 0
 	}
+	o.Retry = r.IntN(10) == 0
 	return o
 }
 

@@ -31,6 +31,7 @@ type NamedValue struct {
 type wireStats struct {
 	Requests int64                `json:"requests"`
 	Failed   int64                `json:"failed"`
+	Retried  int64                `json:"retried,omitempty"`
 	BytesIn  int64                `json:"bytes_in"`
 	BytesOut int64                `json:"bytes_out"`
 	Status   map[int]int64        `json:"status,omitempty"`
@@ -53,7 +54,7 @@ type wireSnapshot struct {
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
 	for _, st := range s.Stats {
-		ws := wireStats{Requests: st.Requests, Failed: st.Failed, BytesIn: st.BytesIn, BytesOut: st.BytesOut, Errors: st.Errors}
+		ws := wireStats{Requests: st.Requests, Failed: st.Failed, Retried: st.Retried, BytesIn: st.BytesIn, BytesOut: st.BytesOut, Errors: st.Errors}
 		for code, n := range st.Status {
 			if n != 0 {
 				if ws.Status == nil {
@@ -87,7 +88,7 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
 	for i, ws := range w.Stats {
 		st := NewStats()
-		st.Requests, st.Failed, st.BytesIn, st.BytesOut, st.Errors = ws.Requests, ws.Failed, ws.BytesIn, ws.BytesOut, ws.Errors
+		st.Requests, st.Failed, st.Retried, st.BytesIn, st.BytesOut, st.Errors = ws.Requests, ws.Failed, ws.Retried, ws.BytesIn, ws.BytesOut, ws.Errors
 		for code, n := range ws.Status {
 			if code < 0 || code >= MaxStatus {
 				return fmt.Errorf("%w: stats %d: status %d out of range", ErrBadSnapshot, i, code)

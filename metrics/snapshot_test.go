@@ -22,6 +22,7 @@ func TestSnapshotMergeProperty(t *testing.T) {
 		if r.IntN(100) == 0 {
 			o.Status, o.Err = 0, ErrorKind(1+r.IntN(int(NumErrorKinds)-1))
 		}
+		o.Retry = r.IntN(50) == 0
 		outcomes[i] = o
 	}
 	single := NewStats()
@@ -57,7 +58,7 @@ func TestSnapshotMergeProperty(t *testing.T) {
 			if !got.Latency.Equals(single.Latency) || !got.Service.Equals(single.Service) {
 				t.Fatalf("merged histograms differ: p99 %d vs %d", got.Latency.ValueAtPercentile(99), single.Latency.ValueAtPercentile(99))
 			}
-			if got.Requests != single.Requests || got.Failed != single.Failed || got.BytesIn != single.BytesIn ||
+			if got.Requests != single.Requests || got.Failed != single.Failed || got.Retried != single.Retried || got.BytesIn != single.BytesIn ||
 				got.Errors != single.Errors || got.Status != single.Status {
 				t.Fatalf("merged counters differ: %d/%d requests, %d/%d failed", got.Requests, single.Requests, got.Failed, single.Failed)
 			}
@@ -78,6 +79,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	st := NewStats()
 	st.Record(Outcome{Latency: 3 * time.Millisecond, Service: time.Millisecond, Status: 201, BytesIn: 10, BytesOut: 5})
 	st.Record(Outcome{Latency: time.Second, Err: ErrTimeout})
+	st.Record(Outcome{Latency: time.Second, Status: 200, Retry: true})
 	in := &Snapshot{Interval: 3, Stats: []*Stats{st, NewStats()}, Dropped: 4, Clients: 9, Checks: [][2]int64{{5, 1}}, Final: true}
 	b, err := in.MarshalBinary()
 	if err != nil {
@@ -91,7 +93,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v", out)
 	}
 	a, c := in.Stats[0], out.Stats[0]
-	if a.Requests != c.Requests || a.Status != c.Status || a.Errors != c.Errors || !a.Latency.Equals(c.Latency) || !a.Service.Equals(c.Service) {
+	if a.Requests != c.Requests || a.Retried != c.Retried || a.Retried != 1 || a.Status != c.Status || a.Errors != c.Errors || !a.Latency.Equals(c.Latency) || !a.Service.Equals(c.Service) {
 		t.Fatal("stats differ after the round trip")
 	}
 }

@@ -64,12 +64,17 @@ type Outcome struct {
 	Err      ErrorKind // ErrNone when a complete response was read
 	BytesIn  int64     // response bytes read, headers included
 	BytesOut int64     // request bytes written
+	// Retry marks an attempt that a plan's retries: sent again after a
+	// failed one. It is a request like any other; Stats also counts it
+	// under Retried, so retries are never invisible.
+	Retry bool
 }
 
 // Stats is the mergeable measurement of a set of requests.
 type Stats struct {
 	Requests int64 // completed requests: a response or an error
 	Failed   int64 // transport errors plus responses with status >= 400
+	Retried  int64 // requests that were retries of a failed attempt (included in Requests)
 	BytesIn  int64
 	BytesOut int64
 	Status   [MaxStatus]int64
@@ -89,6 +94,9 @@ func NewStats() *Stats {
 // Record adds one outcome. It does not allocate.
 func (s *Stats) Record(o Outcome) {
 	s.Requests++
+	if o.Retry {
+		s.Retried++
+	}
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
 	if o.Err != ErrNone {
@@ -124,6 +132,7 @@ func clampUS(d time.Duration) int64 {
 func (s *Stats) Merge(o *Stats) {
 	s.Requests += o.Requests
 	s.Failed += o.Failed
+	s.Retried += o.Retried
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
 	for i, n := range o.Status {

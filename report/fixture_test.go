@@ -57,6 +57,12 @@ func queued(lat, svc time.Duration) metrics.Outcome {
 	return metrics.Outcome{Latency: lat, Service: svc, Status: 200, BytesIn: 2048, BytesOut: 120}
 }
 
+// retry is o as a plan's retry of a failed attempt.
+func retry(o metrics.Outcome) metrics.Outcome {
+	o.Retry = true
+	return o
+}
+
 var started = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // simpleRun: one name, two seconds, 200 requests:
@@ -91,7 +97,8 @@ func openMeta() Meta {
 }
 
 // shopRun: two names over three intervals of an open-model run that was
-// stopped after 2.5 s; the last interval is half a second.
+// stopped after 2.5 s; the last interval is half a second. The last 10
+// checkouts are retries.
 func shopRun() *metrics.Run {
 	return buildRun([]string{"list products", "checkout"},
 		tick{at: time.Second, clients: 8, out: []batch{
@@ -110,7 +117,7 @@ func shopRun() *metrics.Run {
 		}},
 		tick{at: 2500 * time.Millisecond, clients: 20, drop: 3, out: []batch{
 			{0, queued(time.Millisecond, 800*time.Microsecond), 40},
-			{1, queued(15*time.Millisecond, 11*time.Millisecond), 10},
+			{1, retry(queued(15*time.Millisecond, 11*time.Millisecond)), 10},
 		}},
 	)
 }

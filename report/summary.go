@@ -73,8 +73,11 @@ type Summary struct {
 	Clients          int       `json:"clients"`
 	MaxClients       int       `json:"max_clients"`
 
-	Requests  int64   `json:"requests"`
-	Failed    int64   `json:"failed"`
+	Requests int64 `json:"requests"`
+	Failed   int64 `json:"failed"`
+	// Retried is how many of Requests were a plan's retries of a failed
+	// attempt (retries:); each attempt is a request of its own.
+	Retried   int64   `json:"retried"`
 	ErrorRate float64 `json:"error_rate"` // failed/requests, 0..1
 	RPS       float64 `json:"rps"`        // requests/duration_s
 	// RequestedRPS is what the run asked for: in the open model the starts
@@ -235,6 +238,7 @@ type NameSummary struct {
 	Name     string           `json:"name"`
 	Requests int64            `json:"requests"`
 	Failed   int64            `json:"failed"`
+	Retried  int64            `json:"retried"` // of Requests, retries of a failed attempt
 	RPS      float64          `json:"rps"`
 	Latency  Latency          `json:"latency"`
 	Status   map[string]int64 `json:"status"`
@@ -265,6 +269,7 @@ func NameSummaryOf(name string, st *metrics.Stats, elapsedS float64) NameSummary
 		Name:     name,
 		Requests: st.Requests,
 		Failed:   st.Failed,
+		Retried:  st.Retried,
 		RPS:      round(ratio(float64(st.Requests), elapsedS), 3),
 		Latency:  newLatency(st.Latency),
 		Status:   statusCounts(st),
@@ -320,6 +325,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 
 		Requests:      total.Requests,
 		Failed:        total.Failed,
+		Retried:       total.Retried,
 		ErrorRate:     round(ratio(float64(total.Failed), float64(total.Requests)), 6),
 		RPS:           round(ratio(float64(total.Requests), elapsed), 3),
 		Dropped:       run.Dropped,

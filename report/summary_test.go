@@ -249,7 +249,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		{"top level", nil, []string{
 			"fuka_version", "name", "target", "method", "model", "latency_from", "started",
 			"duration_s", "planned_duration_s", "interrupted", "clients", "max_clients",
-			"requests", "failed", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
+			"requests", "failed", "retried", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
 			"dropped", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
 			"service_time", "status", "errors", "requests_by_name", "timeline",
 		}},
@@ -259,7 +259,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 			"timeout", "refused", "reset", "dns", "tls", "body_read", "other",
 		}},
 		{"requests_by_name", []string{"requests_by_name", "0"}, []string{
-			"name", "requests", "failed", "rps", "latency", "status", "errors",
+			"name", "requests", "failed", "retried", "rps", "latency", "status", "errors",
 		}},
 		{"timeline", []string{"timeline", "0"}, []string{
 			"t_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",

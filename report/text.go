@@ -38,6 +38,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 		req += ")"
 	}
 	t.row("requests", req)
+	if s.Retried > 0 {
+		// A plan's retries: each attempt is a request above; say how many.
+		t.row("retried", fmtInt(s.Retried)+" ("+fmtPercent(float64(s.Retried), float64(s.Requests), 2)+" of requests were retries of a failed attempt)")
+	}
 
 	failed := fmtInt(s.Failed) + " (" + fmtPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
 	if s.Model == ModelOpen || s.Dropped > 0 {
@@ -161,9 +165,17 @@ func (s *Summary) headline() string {
 //	             checkout       2,000    200.0  1.20ms  3.40ms  9.10ms   0.50%
 func nameTable(t *textBuilder, title string, names []NameSummary) {
 	head := []string{"name", "requests", "rps", "p50", "p95", "p99", "failed"}
+	// Retries are shown where a plan made some, and then for every name.
+	retries := false
+	for _, n := range names {
+		retries = retries || n.Retried > 0
+	}
+	if retries {
+		head = append(head, "retried")
+	}
 	rows := [][]string{head}
 	for _, n := range names {
-		rows = append(rows, []string{
+		r := []string{
 			clip(n.Name, maxNameWidth),
 			fmtInt(n.Requests),
 			string(appendFixed(nil, n.RPS, 1)),
@@ -171,7 +183,11 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 			fmtLatency(dur(n.Latency.P95MS)),
 			fmtLatency(dur(n.Latency.P99MS)),
 			fmtPercent(float64(n.Failed), float64(n.Requests), 2),
-		})
+		}
+		if retries {
+			r = append(r, fmtInt(n.Retried))
+		}
+		rows = append(rows, r)
 	}
 	width := make([]int, len(head))
 	for _, r := range rows {

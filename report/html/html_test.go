@@ -93,6 +93,18 @@ func TestWriteSections(t *testing.T) {
 			},
 		},
 		{
+			name: "retries",
+			sum: func() *report.Summary {
+				s := quickRun()
+				s.Retried, s.ByName[0].Retried = 7, 7
+				return s
+			}(),
+			want: []string{
+				"<th>errors</th><th>retried</th>", "<dt>retried</dt><dd>7</dd>",
+				`<td class="name">GET /</td><td>300</td><td>100</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>0.00%</td><td>7</td>`,
+			},
+		},
+		{
 			name:    "empty run",
 			sum:     report.NewSummary(report.Meta{Model: report.ModelClosed}, nil),
 			want:    []string{"The run recorded no timeline", `<section id="requests">`, "<title>fuka report</title>"},

@@ -54,6 +54,7 @@ type requestRow struct {
 	P50, P90, P95, P99, Max string
 	ErrorPct                string
 	Failed                  bool
+	Retried                 string // requests that were retries of a failed attempt
 	Status                  string
 	Checks                  string // "passed / run"; "" without checks
 	ChecksFailed            bool
@@ -207,6 +208,7 @@ func runFacts(s *report.Summary) []fact {
 func totalFacts(s *report.Summary) []fact {
 	f := []fact{
 		{Label: "requests", Value: fmtInt(s.Requests)},
+		{Label: "retried", Value: fmtInt(s.Retried)},
 		{Label: "throughput", Value: fmtRate(s.RPS) + " req/s"},
 		{Label: "failed", Value: fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")", Bad: s.Failed > 0},
 	}
@@ -235,11 +237,11 @@ func totalFacts(s *report.Summary) []fact {
 // requestRows are the per-name rows and the total. A check belongs to the
 // request whose name prefixes it ("list products: status"), as plans name them.
 func requestRows(s *report.Summary) ([]requestRow, requestRow) {
-	row := func(name string, req, failed int64, rps float64, l report.Latency, status map[string]int64) requestRow {
+	row := func(name string, req, failed, retried int64, rps float64, l report.Latency, status map[string]int64) requestRow {
 		r := requestRow{
 			Name: name, Requests: fmtInt(req), RPS: fmtRate(rps),
 			P50: fmtMS(l.P50MS), P90: fmtMS(l.P90MS), P95: fmtMS(l.P95MS), P99: fmtMS(l.P99MS), Max: fmtMS(l.MaxMS),
-			ErrorPct: fmtPct(float64(failed), float64(req)), Failed: failed > 0,
+			ErrorPct: fmtPct(float64(failed), float64(req)), Failed: failed > 0, Retried: fmtInt(retried),
 			Status: statusText(status),
 		}
 		if req == 0 {
@@ -249,7 +251,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 	}
 	rows := make([]requestRow, 0, len(s.ByName))
 	for _, n := range s.ByName {
-		r := row(n.Name, n.Requests, n.Failed, n.RPS, n.Latency, n.Status)
+		r := row(n.Name, n.Requests, n.Failed, n.Retried, n.RPS, n.Latency, n.Status)
 		var passes, fails, matching int64
 		for _, c := range s.Checks {
 			if strings.HasPrefix(c.Name, n.Name+": ") {
@@ -262,7 +264,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 		}
 		rows = append(rows, r)
 	}
-	total := row("all requests", s.Requests, s.Failed, s.RPS, s.Latency, s.Status)
+	total := row("all requests", s.Requests, s.Failed, s.Retried, s.RPS, s.Latency, s.Status)
 	var passes, fails int64
 	for _, c := range s.Checks {
 		passes += c.Passes
@@ -283,7 +285,7 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 		r := requestRow{
 			Name: kind + n.Name, Requests: fmtInt(n.Requests), RPS: fmtRate(n.RPS),
 			P50: fmtMS(n.Latency.P50MS), P90: fmtMS(n.Latency.P90MS), P95: fmtMS(n.Latency.P95MS), P99: fmtMS(n.Latency.P99MS), Max: fmtMS(n.Latency.MaxMS),
-			ErrorPct: fmtPct(float64(n.Failed), float64(n.Requests)), Failed: n.Failed > 0,
+			ErrorPct: fmtPct(float64(n.Failed), float64(n.Requests)), Failed: n.Failed > 0, Retried: fmtInt(n.Retried),
 			Status: statusText(n.Status),
 		}
 		if n.Requests == 0 {
