@@ -281,7 +281,7 @@ func (ps *parser) env(n *yaml.Node) map[string]String {
 	return m
 }
 
-var defaultsKeys = []string{"timeout", "headers", "think"}
+var defaultsKeys = []string{"timeout", "headers", "think", "retries", "retry_non_idempotent"}
 
 func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 	es, _ := ps.mapping(n, "defaults")
@@ -293,6 +293,10 @@ func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 			d.Headers = ps.headers("headers", e.V)
 		case "think":
 			d.Think, _ = ps.think("think", e.V)
+		case "retries":
+			d.Retries, _ = ps.retries(e.V)
+		case "retry_non_idempotent":
+			d.RetryNonIdempotent, _ = ps.boolean("retry_non_idempotent", e.V)
 		default:
 			ps.unknown(e, "defaults", defaultsKeys)
 		}

@@ -384,6 +384,34 @@ load: {clients: 1, ramp_up: 0, iterations: 0, duration: 1h30m}
 				}
 			},
 		},
+		{
+			name: "retries from defaults and steps",
+			src: head + `defaults: {retries: 2}
+scenarios:
+  s:
+    steps:
+      - get: /a
+      - get: /b
+        retries: 0
+      - post: /c
+      - post: /d
+        retries: 1
+        retry_non_idempotent: true
+load: {clients: 1, iterations: 1}
+`,
+			test: func(t *testing.T, p *plan.Plan) {
+				var got []int
+				for _, st := range p.Scenarios[0].Steps {
+					got = append(got, p.RetriesOf(st))
+				}
+				if want := []int{2, 0, 0, 1}; !reflect.DeepEqual(got, want) {
+					t.Errorf("retries %v, want %v", got, want)
+				}
+				if pos := p.Scenarios[0].Steps[3].RetriesPos; pos.Line != 11 || pos.Column != 18 {
+					t.Errorf("RetriesPos = %v, want line 11, column 18", pos)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -129,6 +129,42 @@ type Defaults struct {
 	Timeout time.Duration
 	Headers map[string]String
 	Think   *Think
+	// Retries is how many more times a failed request is sent (0: never).
+	// From defaults it applies only to requests that may be retried: the
+	// idempotent methods, or all with RetryNonIdempotent.
+	Retries            int
+	RetryNonIdempotent bool
+}
+
+// MaxRetries bounds retries:, so one step cannot multiply the load unseen.
+const MaxRetries = 10
+
+// Idempotent reports whether method is idempotent (RFC 9110 9.2.2): sending
+// it twice has the effect of sending it once, so a plan may retry it.
+func Idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+// RetriesOf is how many more times the request step st is sent after a
+// failed attempt: its own retries:, else the plan's defaults. A non-idempotent
+// request (POST, PATCH) takes the defaults only when retry_non_idempotent
+// is true; its own retries: without it is an error (see Validate).
+func (p *Plan) RetriesOf(st *Step) int {
+	if st.Retries != nil {
+		return *st.Retries
+	}
+	force := p.Defaults.RetryNonIdempotent
+	if st.RetryNonIdempotent != nil {
+		force = *st.RetryNonIdempotent
+	}
+	if !Idempotent(st.Method) && !force {
+		return 0
+	}
+	return p.Defaults.Retries
 }
 
 // Feeder is a data source: rows of named columns shared by all clients.
@@ -184,6 +220,13 @@ type Step struct {
 	Checks   []Check
 	// AbortOnFail stops the client's scenario iteration when a check fails.
 	AbortOnFail bool
+	// Retries, when set, is how many more times the request is sent after
+	// a failed attempt (a transport error or a 5xx), overriding defaults;
+	// RetriesPos is where it is written. A POST or PATCH may be retried
+	// only with RetryNonIdempotent (here or in defaults). See Plan.RetriesOf.
+	Retries            *int
+	RetriesPos         Pos
+	RetryNonIdempotent *bool
 
 	// StepThink
 	Think *Think

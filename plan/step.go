@@ -17,7 +17,7 @@ import (
 var (
 	methodKeys  = []string{"get", "post", "put", "delete", "patch", "head", "options"}
 	actionKeys  = append(slices.Clip(methodKeys), "think", "group")
-	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail"}
+	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent"}
 	groupKeys   = []string{"group", "steps"}
 	thinkKeys   = []string{"think"}
 	// anyStepKeys is every key a step may have, for a step without an action.
@@ -164,6 +164,14 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 			st.Checks = ps.checks(e.V)
 		case "abort_on_fail":
 			st.AbortOnFail, _ = ps.boolean("abort_on_fail", e.V)
+		case "retries":
+			if n, ok := ps.retries(e.V); ok {
+				st.Retries, st.RetriesPos = &n, ps.pos(e.V)
+			}
+		case "retry_non_idempotent":
+			if b, ok := ps.boolean("retry_non_idempotent", e.V); ok {
+				st.RetryNonIdempotent = &b
+			}
 		default:
 			ps.unknown(e, "request step", requestKeys)
 		}
@@ -171,6 +179,16 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 	if st.Name == "" {
 		st.Name = st.Method + " " + st.Path.Value
 	}
+}
+
+// retries reads a retry count: an integer from 0 to MaxRetries.
+func (ps *parser) retries(n *yaml.Node) (int, bool) {
+	r, ok := ps.integer("retries", n)
+	if ok && (r < 0 || r > MaxRetries) {
+		ps.errorf(n, "retries: want 0 to %d, got %d", MaxRetries, r)
+		return 0, false
+	}
+	return r, ok
 }
 
 // checkPath accepts a path for base_url ("/api?x=1"), an absolute http or

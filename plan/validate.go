@@ -49,6 +49,9 @@ func (p *Plan) structErrors(c *collector) {
 		c.add(p.Pos, "defaults: timeout %v is negative", p.Defaults.Timeout)
 	}
 	thinkErrors(c, p.Pos, "defaults: think", p.Defaults.Think)
+	if r := p.Defaults.Retries; r < 0 || r > MaxRetries {
+		c.add(p.Pos, "defaults: retries: want 0 to %d, got %d", MaxRetries, r)
+	}
 	for _, name := range sortedKeys(p.Data) {
 		feederErrors(c, name, p.Data[name])
 	}
@@ -124,6 +127,9 @@ func stepErrors(c *collector, steps []*Step) {
 			}
 			if st.Timeout < 0 {
 				c.add(st.Pos, "step: timeout %v is negative", st.Timeout)
+			}
+			if st.Retries != nil && (*st.Retries < 0 || *st.Retries > MaxRetries) {
+				c.add(st.RetriesPos, "retries: want 0 to %d, got %d", MaxRetries, *st.Retries)
 			}
 			bodies := 0
 			for _, set := range []bool{st.JSON != nil, st.Form != nil, st.Body != nil, st.BodyFile.Value != ""} {
@@ -216,7 +222,38 @@ func (p *Plan) crossErrors() Errors {
 	p.startAfterErrors(c)
 	p.baseURLErrors(c)
 	p.nameErrors(c)
+	p.retryErrors(c)
 	return c.errs
+}
+
+// retryErrors: a request that is not idempotent (POST, PATCH) is retried
+// only when the plan says so twice, with retries: and retry_non_idempotent:
+// a retry may repeat what the first attempt did (a second order), since a
+// failed attempt may still have been processed.
+func (p *Plan) retryErrors(c *collector) {
+	var walk func([]*Step)
+	walk = func(steps []*Step) {
+		for _, st := range steps {
+			switch st.Kind {
+			case StepGroup:
+				walk(st.Steps)
+			case StepRequest:
+				if st.Retries == nil || *st.Retries == 0 || Idempotent(st.Method) {
+					continue
+				}
+				force := p.Defaults.RetryNonIdempotent
+				if st.RetryNonIdempotent != nil {
+					force = *st.RetryNonIdempotent
+				}
+				if !force {
+					c.add(st.RetriesPos, "retries: %s is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway", st.Method)
+				}
+			}
+		}
+	}
+	for _, s := range p.Scenarios {
+		walk(s.Steps)
+	}
 }
 
 // loadErrors: every scenario needs a load, its own or the plan's.

@@ -94,6 +94,23 @@ func TestValidate(t *testing.T) {
 			p.Data = map[string]*plan.Feeder{"u": {Name: "u", Pick: "shuffle", Pos: plan.Pos{File: "p.yaml", Line: 8, Column: 1}}}
 		}, "p.yaml:8:1: data \"u\": want exactly one of csv: PATH or jsonl: PATH\n" +
 			`p.yaml:8:1: data "u": pick: want sequential, random or unique, got "shuffle"`},
+		{"retries on a POST", func(p *plan.Plan) {
+			st := p.Scenarios[1].Steps[0]
+			st.Retries, st.RetriesPos = ptr(2), plan.Pos{File: "p.yaml", Line: 6, Column: 18}
+		}, "p.yaml:6:18: retries: POST is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway"},
+		{"retries on a POST, forced in defaults", func(p *plan.Plan) {
+			p.Scenarios[1].Steps[0].Retries = ptr(2)
+			p.Defaults.RetryNonIdempotent = true
+		}, ""},
+		{"retries on a POST, forced on the step", func(p *plan.Plan) {
+			p.Scenarios[1].Steps[0].Retries = ptr(2)
+			p.Scenarios[1].Steps[0].RetryNonIdempotent = ptr(true)
+		}, ""},
+		{"retries out of range", func(p *plan.Plan) {
+			st := p.Scenarios[0].Steps[0]
+			st.Retries, st.RetriesPos = ptr(plan.MaxRetries+1), plan.Pos{File: "p.yaml", Line: 3, Column: 18}
+			p.Defaults.Retries = -1
+		}, "p.yaml:1:1: defaults: retries: want 0 to 10, got -1\np.yaml:3:18: retries: want 0 to 10, got 11"},
 		{"name clash without positions", func(p *plan.Plan) {
 			p.Vars = map[string]plan.String{"u": {Value: "1"}}
 			p.Data = map[string]*plan.Feeder{"u": {Name: "u", CSV: plan.String{Value: "u.csv"}}}
@@ -129,6 +146,46 @@ func TestPosString(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			if got := tt.pos.String(); got != tt.want {
 				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestRetriesOf: how many times each request of a plan is sent again. A
+// step's own retries: win; defaults reach POST and PATCH only when
+// retry_non_idempotent says so, and the idempotent methods always.
+func TestRetriesOf(t *testing.T) {
+	tests := []struct {
+		name     string
+		defaults plan.Defaults
+		method   string
+		retries  *int
+		force    *bool
+		want     int
+	}{
+		{"nothing set", plan.Defaults{}, "GET", nil, nil, 0},
+		{"defaults, GET", plan.Defaults{Retries: 2}, "GET", nil, nil, 2},
+		{"defaults, PUT", plan.Defaults{Retries: 2}, "PUT", nil, nil, 2},
+		{"defaults, DELETE", plan.Defaults{Retries: 2}, "DELETE", nil, nil, 2},
+		{"defaults, HEAD", plan.Defaults{Retries: 2}, "HEAD", nil, nil, 2},
+		{"defaults, OPTIONS", plan.Defaults{Retries: 2}, "OPTIONS", nil, nil, 2},
+		{"defaults skip POST", plan.Defaults{Retries: 2}, "POST", nil, nil, 0},
+		{"defaults skip PATCH", plan.Defaults{Retries: 2}, "PATCH", nil, nil, 0},
+		{"defaults forced for POST", plan.Defaults{Retries: 2, RetryNonIdempotent: true}, "POST", nil, nil, 2},
+		{"step forces POST", plan.Defaults{Retries: 2}, "POST", nil, ptr(true), 2},
+		{"step unforces POST", plan.Defaults{Retries: 2, RetryNonIdempotent: true}, "POST", nil, ptr(false), 0},
+		{"step overrides defaults", plan.Defaults{Retries: 2}, "GET", ptr(0), nil, 0},
+		{"step's own", plan.Defaults{}, "GET", ptr(3), nil, 3},
+		{"step's own on a forced POST", plan.Defaults{}, "POST", ptr(1), ptr(true), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &plan.Plan{Defaults: tt.defaults}
+			st := &plan.Step{Kind: plan.StepRequest, Method: tt.method, Retries: tt.retries, RetryNonIdempotent: tt.force}
+			if got := p.RetriesOf(st); got != tt.want {
+				t.Errorf("RetriesOf = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -98,7 +98,11 @@ type Client struct {
 	endRun func()
 	buf    []byte
 	body   bytes.Buffer
+	hdrs   []renderedHeader
 }
+
+// renderedHeader is a step's header with its template rendered.
+type renderedHeader struct{ key, val string }
 
 // NewClient returns client id, recording into rec. endRun ends the whole run
 // (a unique data feeder with on_exhausted: end_run ran out).
@@ -166,7 +170,7 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 				from = intended
 			}
 			first = false
-			if ok := c.request(s, from); !ok && s.abortOnFail {
+			if ok := c.request(ctx, s, from); !ok && s.abortOnFail {
 				return true
 			}
 		}
@@ -174,9 +178,11 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 	return true
 }
 
-// request sends one step's request and applies its extractors and checks.
-// It reports whether every check passed.
-func (c *Client) request(s *step, from time.Time) bool {
+// request sends one step's request and applies its extractors and checks
+// to the response; with retries, it sends the same request again (rendered
+// once) after a failed attempt, unless ctx says the load has ended. It
+// reports whether every check passed.
+func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 	c.buf = s.url.Render(append(c.buf[:0], s.base...), c.st)
 	if len(s.query) > 0 {
 		sep := byte('?')
@@ -207,6 +213,38 @@ func (c *Client) request(s *step, from time.Time) bool {
 	case s.bodyStatic != nil:
 		body = s.bodyStatic
 	}
+	c.hdrs = c.hdrs[:0]
+	for _, h := range s.headers {
+		c.hdrs = append(c.hdrs, renderedHeader{h.key, string(h.val.Render(nil, c.st))})
+	}
+	for attempt := 0; ; attempt++ {
+		r, failed := c.send(s, rawURL, body, from, attempt > 0)
+		if failed && attempt < s.retries && ctx.Err() == nil {
+			// Each attempt was recorded as a request of its own; a retry's
+			// latency is measured from its own send.
+			from = time.Time{}
+			continue
+		}
+		if r == nil {
+			return c.failChecks(s)
+		}
+		for _, x := range s.extract {
+			x.Apply(r, c.st)
+		}
+		pass := true
+		for i, ck := range s.checks {
+			ok := ck.Apply(r)
+			c.rec.Check(s.checkIdx[i], ok)
+			pass = pass && ok
+		}
+		return pass
+	}
+}
+
+// send sends one attempt of a step's request and records it. It returns the
+// response (nil when none came) and whether the attempt failed in a way a
+// retry may fix: no response, or a 5xx.
+func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry bool) (*Response, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -215,20 +253,19 @@ func (c *Client) request(s *step, from time.Time) bool {
 	}
 	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
 	if err != nil {
-		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther)
-		return c.failChecks(s)
+		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther, retry)
+		return nil, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
 	if s.contentType != "" {
 		req.Header.Set("Content-Type", s.contentType)
 	}
-	for _, h := range s.headers {
-		v := string(h.val.Render(nil, c.st))
+	for _, h := range c.hdrs {
 		if http.CanonicalHeaderKey(h.key) == "Host" {
-			req.Host = v
+			req.Host = h.val
 			continue
 		}
-		req.Header.Set(h.key, v)
+		req.Header.Set(h.key, h.val)
 	}
 	sent := time.Now()
 	if from.IsZero() {
@@ -237,8 +274,8 @@ func (c *Client) request(s *step, from time.Time) bool {
 	out := int64(len(rawURL) + len(body))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.record(s, sent, from, 0, 0, out, client.Classify(err))
-		return c.failChecks(s)
+		c.record(s, sent, from, 0, 0, out, client.Classify(err), retry)
+		return nil, true
 	}
 	c.body.Reset()
 	var n int64
@@ -258,29 +295,20 @@ func (c *Client) request(s *step, from time.Time) bool {
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(s, sent, from, 0, n, out, kind)
-		return c.failChecks(s)
+		c.record(s, sent, from, 0, n, out, kind, retry)
+		return nil, true
 	}
-	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone)
+	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone, retry)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
-	for _, x := range s.extract {
-		x.Apply(r, c.st)
-	}
-	pass := true
-	for i, ck := range s.checks {
-		ok := ck.Apply(r)
-		c.rec.Check(s.checkIdx[i], ok)
-		pass = pass && ok
-	}
-	return pass
+	return r, resp.StatusCode >= 500
 }
 
-// record records one request and returns its latency.
-func (c *Client) record(s *step, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind) time.Duration {
+// record records one request (one attempt) and returns its latency.
+func (c *Client) record(s *step, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
 	now := time.Now()
 	lat := now.Sub(from)
 	c.rec.Record(s.req, metrics.Outcome{
-		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out,
+		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry,
 	})
 	return lat
 }

@@ -70,6 +70,12 @@ func compile(t testing.TB, path string) *scenario.Program {
 // and fails the test if it does not end within e2eTimeout.
 func runPlan(t *testing.T, path string) *engine.Result {
 	t.Helper()
+	return runPlanWith(t, path, scenario.Options{MaxConns: 16, UserAgent: "fuka-test"})
+}
+
+// runPlanWith is runPlan with the transport options o.
+func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
+	t.Helper()
 	prog := compile(t, path)
 	l := prog.Plan.Load
 	if l == nil {
@@ -87,7 +93,7 @@ func runPlan(t *testing.T, path string) *engine.Result {
 		}
 		cfg = engine.Config{Rate: &r, MaxClients: l.MaxClients}
 	}
-	runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 16, UserAgent: "fuka-test"}, l.Open())
+	runner := scenario.NewRunner(prog, o, l.Open())
 	defer runner.Close()
 	cfg.Scenario = runner
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)

@@ -79,6 +79,7 @@ type step struct {
 	checkIdx    []int
 	abortOnFail bool
 	needBody    bool
+	retries     int // attempts after a failed one (plan.Plan.RetriesOf)
 }
 
 type header struct {
@@ -314,7 +315,7 @@ func (c *compiler) tmplAt(s plan.String) *tmpl.Template {
 }
 
 func (c *compiler) request(s *plan.Step, group string) *step {
-	st := &step{kind: kRequest, method: s.Method, timeout: s.Timeout, abortOnFail: s.AbortOnFail}
+	st := &step{kind: kRequest, method: s.Method, timeout: s.Timeout, abortOnFail: s.AbortOnFail, retries: c.p.RetriesOf(s)}
 	if st.timeout <= 0 {
 		st.timeout = c.prog.defTimeout
 	}
