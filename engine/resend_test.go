@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,21 +27,29 @@ var faultTransports = []struct {
 // reset one is a failed request of kind reset: nothing is sent again behind
 // the report's back, whatever the method, transport or load model.
 func TestNoSilentResend(t *testing.T) {
+	// An Idempotency-Key header makes net/http treat any method as
+	// idempotent, and resend it.
+	methods := append(slices.Clone(client.Methods), "POST+Idempotency-Key")
 	for _, tr := range faultTransports {
-		for _, method := range client.Methods {
+		for _, m := range methods {
 			for _, open := range []bool{false, true} {
 				model := "closed"
 				if open {
 					model = "open"
 				}
-				t.Run(tr.name+"/"+method+"/"+model, func(t *testing.T) {
+				method, key, _ := strings.Cut(m, "+")
+				t.Run(tr.name+"/"+m+"/"+model, func(t *testing.T) {
 					t.Parallel()
 					srv := faultserver.Start(t, faultserver.Config{Fault: faultserver.ResetEvery(3), TLS: tr.tls})
 					var body []byte
 					if method == "POST" || method == "PUT" || method == "PATCH" {
 						body = []byte("x")
 					}
-					cfg := Config{Request: newReq(t, method, srv.URL()+"/orders", nil, body), Insecure: true,
+					h := http.Header{}
+					if key != "" {
+						h.Set(key, "order-1")
+					}
+					cfg := Config{Request: newReq(t, method, srv.URL()+"/orders", h, body), Insecure: true,
 						Clients: 4, Requests: 150}
 					if open {
 						cfg = Config{Request: cfg.Request, Insecure: true,
