@@ -21,23 +21,28 @@ var ErrNotResent = errors.New("connection broke after the request was sent, befo
 
 // SendOnce makes t send each request at most once: it returns the
 // RoundTripper to use in t's place. t's DialContext, if set, still dials;
-// SendOnce sets DialContext, DialTLSContext and Proxy. A request that broke after any byte of
-// it was written is not sent again, and its error is ErrNotResent.
+// SendOnce sets DialContext, DialTLSContext and Proxy.
 //
-// A request of which nothing was written (the reused connection had been
-// closed by the server while it sat idle) may still go out on a new
-// connection: the server never saw it, so it is still one request.
+// A request that broke after any byte of it was written is not sent again,
+// and its error is ErrNotResent. A request of which nothing was written
+// (the reused connection had been closed by the server while it sat idle)
+// goes out on another connection: the server never saw it, so it is still
+// one request. Before the first byte of a request goes into a reused
+// connection, the socket is checked (a non-blocking peek): a connection the
+// server closed, or spoke on, while idle is not written into.
 //
 // How: net/http decides to resend inside Transport.RoundTrip, where no
 // option reaches (Transport.roundTrip and persistConn.shouldRetryRequest in
-// net/http/transport.go). What does reach inside is the Proxy function,
-// which the transport calls before every attempt, and the connections it
-// dials. SendOnce wraps those connections to see the bytes each request
-// writes (an httptrace GotConn hook tells which request owns a connection),
-// and makes Proxy fail any attempt after one that wrote: the transport
-// returns that error at once. TLS for HTTP/1.1 is done by SendOnce's own
-// DialTLSContext, so that the wrapped connection sees request bytes and not
-// TLS records (a close_notify is not a request).
+// net/http/transport.go): GET, HEAD, OPTIONS and TRACE, and any request with
+// an Idempotency-Key header, are sent again after a write. What does reach
+// inside is the Proxy function, which the transport calls before every
+// attempt, and the connections it dials. SendOnce wraps those connections
+// to see the bytes each request writes (an httptrace GotConn hook tells
+// which request owns a connection), and makes Proxy fail any attempt after
+// one that wrote: the transport returns that error at once. TLS for
+// HTTP/1.1 is done by SendOnce's own DialTLSContext, so that the wrapped
+// connection sees request bytes and not TLS records (a close_notify is not
+// a request).
 //
 // HTTP/2 transports are returned as they are: HTTP/2 sends a request again
 // only when the server said it did not process it (REFUSED_STREAM, or a
@@ -55,7 +60,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 		if err != nil {
 			return nil, err
 		}
-		return &onceConn{Conn: c}, nil
+		return &onceConn{Conn: c, raw: c}, nil
 	}
 	conf := t.TLSClientConfig
 	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -76,7 +81,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 			raw.Close()
 			return nil, err
 		}
-		return &onceConn{Conn: tc}, nil
+		return &onceConn{Conn: tc, raw: raw}, nil
 	}
 	t.Proxy = func(r *http.Request) (*url.URL, error) {
 		if a, _ := r.Context().Value(attemptKey{}).(*attempts); a != nil && a.wrote.Load() {
@@ -89,19 +94,48 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 
 // attempts is one request's state across the transport's attempts.
 type attempts struct {
-	wrote atomic.Bool // some attempt wrote a byte of the request
+	wrote  atomic.Bool // some attempt wrote a byte of the request
+	reused atomic.Bool // some attempt was given a reused connection
 }
 
 type attemptKey struct{}
 
+// errPeerClosed fails a write into a connection the server has closed: the
+// request is not written into it, so it can go out on another one.
+var errPeerClosed = errors.New("the server closed the connection while it was idle")
+
 // onceConn is a connection that tells its current request when that
-// request's bytes are written.
+// request's bytes are written, and that writes no request into a
+// connection the server has already closed.
 type onceConn struct {
 	net.Conn
-	owner atomic.Pointer[attempts]
+	raw    net.Conn // the TCP connection (under TLS, if any)
+	owner  atomic.Pointer[attempts]
+	closed atomic.Bool // a read ended (EOF or error): the server is gone
+	reused atomic.Bool // the next write is the first of a request on a reused connection
+}
+
+func (c *onceConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.closed.Store(true)
+	}
+	return n, err
 }
 
 func (c *onceConn) Write(p []byte) (int, error) {
+	if c.reused.Swap(false) && peerClosed(c.raw) {
+		// The server closed (or spoke on) the connection while it sat
+		// idle, and the transport's reader has not seen it yet.
+		c.closed.Store(true)
+	}
+	if c.closed.Load() {
+		// The transport's reader saw the server close this connection
+		// (while it sat idle) but the request got it first. A byte written
+		// now would reach a closed socket, never the server: fail with
+		// nothing written, which the transport may send elsewhere.
+		return 0, errPeerClosed
+	}
 	n, err := c.Conn.Write(p)
 	if n > 0 {
 		if a := c.owner.Load(); a != nil {
@@ -122,11 +156,40 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// connection, so from here on the bytes written are this one's.
 		if c, ok := info.Conn.(*onceConn); ok {
 			c.owner.Store(a)
+			c.reused.Store(info.Reused)
+		}
+		if info.Reused {
+			a.reused.Store(true)
 		}
 	}}
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), attemptKey{}, a), trace)
-	return o.t.RoundTrip(req.WithContext(ctx))
+	r := req.WithContext(ctx)
+	resp, err := o.t.RoundTrip(r)
+	// Nothing of the request was written, on a connection that had served
+	// others: the server closed it while it sat idle. net/http sends such a
+	// request again only if it deems it replayable; the server never saw
+	// it, so fuka sends any request again, as the fast path does. Each try
+	// takes (and drops) one dead idle connection, so a few are enough.
+	for try := 0; err != nil && !a.wrote.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
+		if r.GetBody != nil {
+			body, gerr := r.GetBody()
+			if gerr != nil {
+				break
+			}
+			r = r.Clone(ctx)
+			r.Body = body
+		} else if r.Body != nil && r.Body != http.NoBody {
+			break // a body that cannot be read again
+		}
+		a.reused.Store(false)
+		resp, err = o.t.RoundTrip(r)
+	}
+	return resp, err
 }
+
+// maxUnsentTries bounds the tries of a request that was never written
+// (each on another connection the server had closed).
+const maxUnsentTries = 8
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach t.
 func (o onceTransport) CloseIdleConnections() { o.t.CloseIdleConnections() }

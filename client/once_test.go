@@ -2,11 +2,13 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,7 +20,7 @@ import (
 // onceClient is an HTTP/1.1 client whose transport goes through SendOnce;
 // dial, if set, is the transport's own dialer.
 func onceClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*http.Client, *http.Transport) {
-	tr := &http.Transport{DialContext: dial, Protocols: new(http.Protocols)}
+	tr := &http.Transport{DialContext: dial, Protocols: new(http.Protocols), TLSClientConfig: &tls.Config{}}
 	tr.Protocols.SetHTTP1(true)
 	return &http.Client{Transport: SendOnce(tr), Timeout: 5 * time.Second}, tr
 }
@@ -120,6 +122,116 @@ func TestSendOnceNothingWritten(t *testing.T) {
 			}
 			if srv.Requests() != 2 || dials.Load() != 2 {
 				t.Errorf("server read %d requests over %d connections; want 2 over 2", srv.Requests(), dials.Load())
+			}
+		})
+	}
+}
+
+// TestSendOnceServerClosedIdle: a server that closes every connection right
+// after its response, without saying Connection: close. A request that
+// finds such a connection is not written into it (nothing reaches the
+// server, so nothing is lost or counted twice): it goes out on a new
+// connection, a POST as well as a GET (net/http alone fails the POST with
+// "server closed idle connection", or writes it into the dead connection).
+func TestSendOnceServerClosedIdle(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		for _, method := range []string{"GET", "POST"} {
+			name := method
+			if useTLS {
+				name += "/tls"
+			}
+			t.Run(name, func(t *testing.T) {
+				srv := faultserver.Start(t, faultserver.Config{TLS: useTLS,
+					Fault: func(int) faultserver.Action { return faultserver.AnswerClose }})
+				hc, tr := onceClient(nil)
+				tr.TLSClientConfig.InsecureSkipVerify = true
+				defer tr.CloseIdleConnections()
+				const clients, each = 2, 200
+				errs := make(chan error, clients*each)
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range each {
+							if err := do(t, hc, method, srv.URL()+"/", "x"); err != nil {
+								errs <- err
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				n := 0
+				for err := range errs {
+					if n++; n <= 3 {
+						t.Errorf("request failed: %v", err)
+					}
+				}
+				if got := srv.Requests(); n != 0 || got != clients*each {
+					t.Errorf("%d requests failed; the server read %d of %d", n, got, clients*each)
+				}
+			})
+		}
+	}
+}
+
+// TestOnceConnDeadConnection: a request is never written into a connection
+// the server closed (or spoke on) while it sat idle, whether the
+// transport's reader already saw it or only a peek at the socket shows it;
+// a live connection takes the request, and its owner learns it was sent.
+func TestOnceConnDeadConnection(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(c net.Conn) // what the server does before the request
+		read   bool             // the client's reader reads first (and sees the end)
+		peek   bool             // the write is the first of a request on a reused connection
+		dead   bool
+	}{
+		{"closed, reader saw it", func(c net.Conn) { c.Close() }, true, false, true},
+		{"closed, only the socket knows", func(c net.Conn) { c.Close() }, false, true, true},
+		{"unsolicited bytes", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\n\r\n") }, false, true, true},
+		{"alive", func(net.Conn) {}, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			raw, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			srv, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			tt.server(srv)
+			c := &onceConn{Conn: raw, raw: raw}
+			a := &attempts{}
+			c.owner.Store(a)
+			c.reused.Store(tt.peek)
+			if tt.read {
+				_ = raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(make([]byte, 1)); err == nil {
+					t.Fatal("read: no error from a closed connection")
+				}
+			} else {
+				time.Sleep(50 * time.Millisecond) // let the FIN or the bytes arrive
+			}
+			n, err := c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+			if tt.dead {
+				if n != 0 || !errors.Is(err, errPeerClosed) || a.wrote.Load() {
+					t.Errorf("Write = %d, %v (sent %v); want 0, errPeerClosed, nothing sent", n, err, a.wrote.Load())
+				}
+				return
+			}
+			if n == 0 || err != nil || !a.wrote.Load() {
+				t.Errorf("Write = %d, %v (sent %v); want the request written and its owner told", n, err, a.wrote.Load())
 			}
 		})
 	}

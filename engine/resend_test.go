@@ -122,3 +122,28 @@ func TestIdleCloseIsNotAFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseAfterResponse: a server that answers and then closes the
+// connection without saying Connection: close, its FIN in the same segment
+// as the response. The socket cannot carry another request; a request
+// written into it would be lost without the server reading it, and counted
+// as a failure the server never saw. So every request goes out on a new
+// connection, and the counts are the server's, with no failure.
+func TestCloseAfterResponse(t *testing.T) {
+	for _, tr := range faultTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			srv := faultserver.Start(t, faultserver.Config{TLS: tr.tls,
+				Fault: func(int) faultserver.Action { return faultserver.AnswerClose }})
+			req := newReq(t, "POST", srv.URL()+"/orders", nil, []byte("x"))
+			res, _ := run(t, transport{tr.name, tr.std}, Config{Request: req, Insecure: true, Clients: 2, Requests: 200})
+			tot := res.Run.Total
+			t.Logf("fuka: requests %d, failed %d %v; server: read %d, connections %d",
+				tot.Requests, tot.Failed, errorsOf(tot), srv.Requests(), srv.Conns())
+			if tot.Requests != srv.Requests() || tot.Failed != 0 {
+				t.Errorf("fuka: %d requests, %d failed (%v); server read %d; want equal counts and no failure",
+					tot.Requests, tot.Failed, errorsOf(tot), srv.Requests())
+			}
+		})
+	}
+}

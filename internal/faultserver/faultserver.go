@@ -52,6 +52,10 @@ const (
 	// Hang never answers; the connection stays open until the client or
 	// Server.Close ends it.
 	Hang
+	// AnswerClose answers, then closes the connection without having said
+	// Connection: close. The FIN travels in the same TCP segment as the end
+	// of the response (TCP_CORK, on Linux), so a client sees both at once.
+	AnswerClose
 )
 
 // Config is how a Server behaves. The zero value is a well-behaved
@@ -260,8 +264,11 @@ func (s *Server) serve(raw net.Conn) {
 				resp = resp[:i+4]
 			}
 		}
-		if _, err := io.WriteString(c, resp); err != nil || req.Close {
-			return
+		if act == AnswerClose {
+			cork(raw)
+		}
+		if _, err := io.WriteString(c, resp); err != nil || req.Close || act == AnswerClose {
+			return // the deferred close sends the FIN (with the corked response)
 		}
 	}
 }

@@ -160,3 +160,19 @@ func TestHangThenClose(t *testing.T) {
 		t.Fatal("Close did not return with a hanging connection open")
 	}
 }
+
+func TestAnswerClose(t *testing.T) {
+	s := Start(t, Config{Fault: func(int) Action { return AnswerClose }})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	resp, err := roundTrip(c, br, "GET", get)
+	if err != nil || resp.StatusCode != 200 || resp.Close {
+		t.Fatalf("%v, %v; want a 200 that does not announce the close", resp, err)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the response: %v, want EOF", err)
+	}
+	if s.Requests() != 1 {
+		t.Errorf("Requests() = %d, want 1", s.Requests())
+	}
+}
