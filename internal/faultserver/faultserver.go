@@ -224,7 +224,7 @@ func (s *Server) serve(raw net.Conn) {
 	}
 	br := bufio.NewReader(c)
 	for n := 1; ; n++ {
-		if n > 1 && s.cfg.IdleClose > 0 && !s.waitRequest(c, br) {
+		if n > 1 && s.cfg.IdleClose > 0 && !s.waitRequest(c, raw, br) {
 			s.idle.Add(1)
 			c.Close() // a FIN (after a close_notify over TLS)
 			return
@@ -275,13 +275,19 @@ func (s *Server) serve(raw net.Conn) {
 
 // waitRequest waits up to IdleClose for the first byte of the next request.
 // false: none came (or the connection ended).
-func (s *Server) waitRequest(c net.Conn, br *bufio.Reader) bool {
+func (s *Server) waitRequest(c, raw net.Conn, br *bufio.Reader) bool {
 	_ = c.SetReadDeadline(time.Now().Add(s.cfg.IdleClose))
 	_, err := br.Peek(1)
 	_ = c.SetReadDeadline(time.Time{})
 	var ne net.Error
-	if err != nil && errors.As(err, &ne) && ne.Timeout() && br.Buffered() == 0 {
-		return false
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		// On a busy machine this goroutine may run well after the
+		// deadline, when a request has arrived meanwhile: the read then
+		// reports the deadline without looking. The connection was idle
+		// only if nothing is waiting in the socket either; closing it
+		// with a request unread would reset a request the server never
+		// counted.
+		return br.Buffered() > 0 || pending(raw)
 	}
 	return err == nil
 }
