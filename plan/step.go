@@ -154,7 +154,13 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 		case "body_file":
 			if s, ok := ps.nonEmpty("body_file", e.V); ok {
 				st.BodyFile = s
-				ps.fileExists(s, "body file")
+				if ps.fileExists(s, "body file") {
+					b, err := ReadBodyFile(resolve(ps.file, s.Value))
+					if err != nil {
+						ps.errorAt(s.Pos, "body file %q: %v", clip(s.Value), pathErr(err))
+					}
+					st.BodyData = b
+				}
 			}
 		case "timeout":
 			st.Timeout, _ = ps.positive("timeout", e.V)

@@ -14,6 +14,7 @@ import (
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -145,9 +146,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 	case f.body != "" && f.bodyFile != "":
 		return zero, meta, errors.New("--body and --body-file: give one")
 	case f.bodyFile != "":
-		b, err := os.ReadFile(f.bodyFile)
+		b, err := plan.ReadBodyFile(f.bodyFile)
 		if err != nil {
-			return zero, meta, fmt.Errorf("--body-file: %w", err)
+			return zero, meta, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
 		}
 		body = b
 	case f.body != "":

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fuka-load/fuka/cluster"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
@@ -154,9 +155,9 @@ func newAttackJob(f *attackFlags, url string, durationSet bool) (attackJob, erro
 		Insecure: f.insecure, HTTP2: f.http2, Name: f.name,
 	}
 	if f.bodyFile != "" {
-		b, err := os.ReadFile(f.bodyFile)
+		b, err := plan.ReadBodyFile(f.bodyFile)
 		if err != nil {
-			return j, fmt.Errorf("--body-file: %w", err)
+			return j, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
 		}
 		j.Body = b
 	}
@@ -213,17 +214,22 @@ func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (planJob, e
 	for _, d := range c.plan.Data {
 		paths = append(paths, d.CSV.Value, d.JSONL.Value)
 	}
+	data := len(paths)
 	for _, sc := range c.plan.Scenarios {
 		paths = append(paths, bodyFiles(sc.Steps)...)
 	}
-	for _, p := range paths {
+	for i, p := range paths {
 		if p == "" {
 			continue
 		}
 		if filepath.IsAbs(p) {
 			return j, fmt.Errorf("file %q: a distributed run ships the plan's files to the workers; name it relative to the plan file", p)
 		}
-		b, err := os.ReadFile(c.plan.Resolve(p))
+		read := plan.ReadBodyFile
+		if i < data {
+			read = feeder.ReadFile
+		}
+		b, err := read(c.plan.Resolve(p))
 		if err != nil {
 			return j, err
 		}
