@@ -190,6 +190,7 @@ func loadErrors(c *collector, what string, l *Load) {
 	if l.MaxClients < 1 {
 		c.add(l.Pos, "%s: max_clients must be at least 1, got %d", what, l.MaxClients)
 	}
+	errsBefore := len(c.errs)
 	var total time.Duration
 	for i, s := range l.Rate {
 		switch {
@@ -205,6 +206,12 @@ func loadErrors(c *collector, what string, l *Load) {
 	}
 	if total == 0 {
 		c.add(l.Pos, "%s: the rate stages last 0s in total; want some over > 0", what)
+		return
+	}
+	if len(c.errs) == errsBefore {
+		if err := checkRate(l.Rate); err != nil {
+			c.add(l.Pos, "%s: rate: %v", what, err)
+		}
 	}
 }
 

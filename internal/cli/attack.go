@@ -180,6 +180,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		if err != nil {
 			return zero, meta, fmt.Errorf("--rate: %w", err)
 		}
+		if r.Total() == 0 {
+			return zero, meta, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.rate, r.Duration())
+		}
 		if f.resolution < 0 || f.resolution > time.Second {
 			return zero, meta, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)
 		}
