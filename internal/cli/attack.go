@@ -84,6 +84,18 @@ percentiles (no coordinated omission).`,
 			if err != nil {
 				return err
 			}
+			if !f.cluster.distributed() { // else each worker checks its share
+				if !fl.Changed("max-clients") {
+					capDefaultMaxClients(stdio, &cfg, &meta)
+				}
+				what := fmt.Sprintf("--clients %d", cfg.Clients)
+				if cfg.Open() {
+					what = fmt.Sprintf("--max-clients %d", cfg.MaxClients)
+				}
+				if err := checkResources(&cfg, what); err != nil {
+					return err
+				}
+			}
 			if f.cpuProfile != "" {
 				pf, err := os.Create(f.cpuProfile)
 				if err != nil {

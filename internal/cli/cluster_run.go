@@ -338,15 +338,32 @@ func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
 			return engine.Config{}, nil, fmt.Errorf("attack job: %w", err)
 		}
 		cfg, err := j.config()
+		if err == nil {
+			err = checkShare(cfg, a.Share)
+		}
 		return cfg, nil, err
 	case jobPlan:
 		var j planJob
 		if err := json.Unmarshal(a.Job, &j); err != nil {
 			return engine.Config{}, nil, fmt.Errorf("plan job: %w", err)
 		}
-		return j.config(a.Share)
+		cfg, cleanup, err := j.config(a.Share)
+		if err == nil {
+			if err = checkShare(cfg, a.Share); err != nil {
+				cleanup()
+			}
+		}
+		return cfg, cleanup, err
 	}
 	return engine.Config{}, nil, fmt.Errorf("job kind %q: this worker knows attack and plan", a.Kind)
+}
+
+// checkShare refuses a worker's share of a load that this machine cannot
+// hold (see checkResources), before it sends anything.
+func checkShare(cfg engine.Config, share engine.Share) error {
+	cfg.Share = share
+	conns, _ := cfg.Footprint()
+	return checkResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
 }
 
 // attach makes out run the load on workers: execute then goes on as for a
