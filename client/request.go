@@ -96,6 +96,23 @@ func ParseHeader(kv string) (key, value string, err error) {
 	return k, v, nil
 }
 
+// ManagedHeader says why fuka refuses a header a user set, or "". fuka
+// frames every request itself: Content-Length comes from the body (a
+// different value would leave the server waiting for bytes that never
+// come, or read the next request as this one's body), and bodies are not
+// chunked (Transfer-Encoding: chunked with a Content-Length body leaves
+// the server waiting for a chunk size). Host and Connection are honoured
+// as given.
+func ManagedHeader(name string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length":
+		return "fuka sets Content-Length from the body; remove the header"
+	case "Transfer-Encoding":
+		return "fuka sends bodies with a Content-Length, not chunked; remove the header"
+	}
+	return ""
+}
+
 // Addr is the host:port to dial.
 func (r *Request) Addr() string {
 	port := r.URL.Port()

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fuka-load/fuka/client"
 )
 
 var (
@@ -225,6 +227,10 @@ func (ps *parser) headers(what string, n *yaml.Node) map[string]String {
 	m := ps.strMap(what, n, func(e entry) bool {
 		if !isToken(e.Key) {
 			ps.errorf(e.K, "%s: bad header name %q", what, clip(e.Key))
+			return false
+		}
+		if why := client.ManagedHeader(e.Key); why != "" {
+			ps.errorf(e.K, "%s: %s: %s", what, e.Key, why)
 			return false
 		}
 		return true

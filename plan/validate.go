@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/fuka-load/fuka/client"
 )
 
 // Validate checks p against the rules of a plan file and returns every
@@ -49,6 +51,7 @@ func (p *Plan) structErrors(c *collector) {
 		c.add(p.Pos, "defaults: timeout %v is negative", p.Defaults.Timeout)
 	}
 	thinkErrors(c, p.Pos, "defaults: think", p.Defaults.Think)
+	headerErrors(c, "defaults: headers", p.Defaults.Headers)
 	for _, name := range sortedKeys(p.Data) {
 		feederErrors(c, name, p.Data[name])
 	}
@@ -125,6 +128,7 @@ func stepErrors(c *collector, steps []*Step) {
 			if st.Timeout < 0 {
 				c.add(st.Pos, "step: timeout %v is negative", st.Timeout)
 			}
+			headerErrors(c, "headers", st.Headers)
 			bodies := 0
 			for _, set := range []bool{st.JSON != nil, st.Form != nil, st.Body != nil, st.BodyFile.Value != ""} {
 				if set {
@@ -149,6 +153,23 @@ func stepErrors(c *collector, steps []*Step) {
 			stepErrors(c, st.Steps)
 		default:
 			c.add(st.Pos, "step: unknown kind %d", st.Kind)
+		}
+	}
+}
+
+// headerErrors checks header names and values as Parse does: fuka frames
+// requests itself (client.ManagedHeader), and a line break in a value
+// would end the header.
+func headerErrors(c *collector, what string, h map[string]String) {
+	for _, name := range sortedKeys(h) {
+		v := h[name]
+		switch {
+		case !isToken(name):
+			c.add(v.Pos, "%s: bad header name %q", what, clip(name))
+		case client.ManagedHeader(name) != "":
+			c.add(v.Pos, "%s: %s: %s", what, name, client.ManagedHeader(name))
+		case strings.ContainsAny(v.Value, "\r\n"):
+			c.add(v.Pos, "%s: header %q: value contains a line break", what, name)
 		}
 	}
 }

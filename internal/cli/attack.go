@@ -151,6 +151,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		if err != nil {
 			return zero, meta, err
 		}
+		if why := client.ManagedHeader(k); why != "" {
+			return zero, meta, fmt.Errorf("-H %q: %s", h, why)
+		}
 		header.Add(k, v)
 	}
 	var body []byte

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -218,5 +221,56 @@ func TestDefaultMaxClientsCapped(t *testing.T) {
 	r = run(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--max-clients", "10000", "-q", "--no-report", "--no-history")
 	if r.code != ExitUsage || !strings.Contains(r.err, "--max-clients 10000: each client holds a connection") {
 		t.Errorf("explicit --max-clients 10000: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// TestHeadersHonoured: the framing headers fuka does not refuse are sent as
+// given, on both transports: Host names the virtual host, and
+// Connection: close makes every request use a new connection, each one
+// counted once.
+func TestHeadersHonoured(t *testing.T) {
+	var n, closing, hosted atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if r.Close {
+			closing.Add(1)
+		}
+		if r.Host == "shop.example" {
+			hosted.Add(1)
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	plan := writePlanFile(t, t.TempDir(), "h.yaml", srv.URL, `base_url: BASE
+scenarios:
+  s:
+    steps:
+      - post: /x
+        body: hello
+        headers: { Connection: close, Host: shop.example }
+load: { clients: 2, iterations: 25 }
+`)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"attack (fast path)", []string{"attack", srv.URL + "/x", "-m", "POST", "-b", "hello", "-H", "Connection: close", "-H", "Host: shop.example", "-n", "50", "-c", "2"}},
+		{"plan (net/http)", []string{"run", plan}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n.Store(0)
+			closing.Store(0)
+			hosted.Store(0)
+			r := fuka(t, append(tt.args, "-q", "--no-report", "--no-history", "-o", "json")...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d, stderr %q", r.code, r.err)
+			}
+			s := lastJSON(t, r.out)
+			if s.Requests != 50 || s.Failed != 0 || n.Load() != 50 || closing.Load() != 50 || hosted.Load() != 50 {
+				t.Errorf("fuka: requests %d failed %d; server: %d requests, %d with Connection: close, %d for Host shop.example; want 50 each, none failed",
+					s.Requests, s.Failed, n.Load(), closing.Load(), hosted.Load())
+			}
+		})
 	}
 }

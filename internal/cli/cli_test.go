@@ -98,6 +98,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad method", []string{"attack", "-m", "FOO", u}, `method "FOO": want one of`},
 		{"bad header", []string{"attack", "-H", "no-colon", u}, `header "no-colon": want 'Key: Value'`},
 		{"header with line break", []string{"attack", "-H", "X-A: a\r\nX-B: b", u}, "value has a line break"},
+		{"Content-Length header", []string{"attack", "-m", "POST", "-b", "hello", "-H", "Content-Length: 5", u}, `-H "Content-Length: 5": fuka sets Content-Length from the body; remove the header`},
+		{"Transfer-Encoding header", []string{"attack", "-m", "POST", "-b", "hello", "-H", "transfer-encoding: chunked", u}, `-H "transfer-encoding: chunked": fuka sends bodies with a Content-Length, not chunked`},
 		{"unknown flag", []string{"attack", "--bogus", u}, "unknown flag: --bogus"},
 		{"unknown command", []string{"bogus"}, `unknown command "bogus" for "fuka"`},
 		{"rate not a number", []string{"attack", "--rate", "abc", u}, "--rate"},
