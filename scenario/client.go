@@ -96,7 +96,9 @@ type Client struct {
 	rec    *metrics.Recorder
 	endRun func()
 	buf    []byte
+	ubuf   []byte // buf with what a URL may not hold escaped
 	body   bytes.Buffer
+	bad    bool // the last request could not be built (invalid)
 }
 
 // NewClient returns client id, recording into rec. endRun ends the whole run
@@ -165,10 +167,37 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 				from = intended
 			}
 			first = false
-			if ok := c.request(s, from); !ok && s.abortOnFail {
+			ok := c.request(s, from)
+			if c.bad {
+				c.bad = false
+				return c.pauseAfterInvalid(ctx)
+			}
+			if !ok && s.abortOnFail {
 				return true
 			}
 		}
+	}
+	return true
+}
+
+// invalidPause is how long a closed-model client waits after a request
+// its values made impossible to send, before its next iteration.
+const invalidPause = time.Second
+
+// pauseAfterInvalid ends an iteration whose request could not be built
+// (its later steps would use what it did not fetch). In the closed model
+// the client then waits invalidPause, so a bad data row or extracted value
+// costs one failed request a second per client rather than a loop of
+// hundreds of thousands; in the open model the arrivals keep their rate.
+func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
+	if c.r.open {
+		return true
+	}
+	t := time.NewTimer(invalidPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	return true
 }
@@ -190,7 +219,10 @@ func (c *Client) request(s *step, from time.Time) bool {
 			sep = '&'
 		}
 	}
-	rawURL := string(c.buf)
+	// A value with a space or a line break must not reach the request
+	// line raw: it is percent-encoded, as a browser would send it.
+	c.ubuf = client.AppendFixedURL(c.ubuf[:0], c.buf)
+	rawURL := string(c.ubuf)
 	var body []byte
 	switch {
 	case s.body != nil:
@@ -214,8 +246,7 @@ func (c *Client) request(s *step, from time.Time) bool {
 	}
 	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
 	if err != nil {
-		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther)
-		return c.failChecks(s)
+		return c.invalid(s, from)
 	}
 	req.Header.Set("User-Agent", c.r.ua)
 	if s.contentType != "" {
@@ -223,6 +254,11 @@ func (c *Client) request(s *step, from time.Time) bool {
 	}
 	for _, h := range s.headers {
 		v := string(h.val.Render(nil, c.st))
+		if !validHeaderValue(v) {
+			// An extracted or data value with a line break would end the
+			// header and start another: the request is not sent.
+			return c.invalid(s, from)
+		}
 		if http.CanonicalHeaderKey(h.key) == "Host" {
 			req.Host = v
 			continue
@@ -272,6 +308,31 @@ func (c *Client) request(s *step, from time.Time) bool {
 		pass = pass && ok
 	}
 	return pass
+}
+
+// invalid records a request that its rendered values made impossible to
+// send (see metrics.ErrInvalid): nothing went on the wire. Its checks
+// fail, and the iteration ends (see Iterate).
+func (c *Client) invalid(s *step, from time.Time) bool {
+	now := time.Now()
+	if from.IsZero() {
+		from = now
+	}
+	c.record(s, now, from, 0, 0, 0, metrics.ErrInvalid)
+	c.failChecks(s)
+	c.bad = true
+	return false
+}
+
+// validHeaderValue reports whether v can be sent as a header value: no
+// line break and no other control character but tab (RFC 9110, 5.5).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // record records one request and returns its latency.
