@@ -73,6 +73,7 @@ percentiles (no coordinated omission).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			fl := cmd.Flags()
 			if f.rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
 				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")

@@ -82,6 +82,7 @@ input error, 130 interrupted (what was found is still printed).`,
   fuka capacity http://127.0.0.1:8080/api --slo 'p95 < 100ms' --step 1m --precision 2% --monitor process=api`,
 		Args: exactArgs(1, "capacity takes one plan file or URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			return runCapacity(cmd.Context(), stdio, &f, cmd, args[0])
 		},
 	}
@@ -291,6 +292,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 				i+1, capacity.FormatRate(r.Rate), again, r.P50MS, r.P99MS, r.ErrorRate*100, r.RPS, verdict)
 		}
 	}
+	readingInput.Store(false) // from here a signal stops the search gracefully
 	rep, serr := capacity.Search(ctx, cfg, st.measure)
 	if rep == nil {
 		return serr // a bad configuration, found before any load

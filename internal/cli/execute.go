@@ -316,6 +316,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if out.runLoad != nil {
 		runLoad = out.runLoad // distributed: the workers send the load (cluster_run.go)
 	}
+	readingInput.Store(false) // from here a signal stops the load gracefully
 	res, err := runLoad(ctx, cfg)
 	wt.stop()
 	if prog != nil {

@@ -131,6 +131,7 @@ abort_when rule that fired) exits 1.`,
   fuka run plan.yaml --rate 10:30s,200:2m --max-clients 500 -o json`,
 		Args: exactArgs(1, "run takes one plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			c, err := compilePlan(args[0], f.baseURL)
 			if err != nil {
 				return planErrors(stdio, err)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -195,4 +196,71 @@ func TestDoubleSIGINT(t *testing.T) {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
 	}
 	t.Logf("exited %v after the second SIGINT", time.Since(sent).Round(time.Millisecond))
+}
+
+// TestSignalWhileLoading: while fuka reads its input, a FIFO that no one
+// writes to blocks it where no context reaches (opening the FIFO waits for
+// a writer). The first SIGTERM ends it within a second, exit 130, nothing
+// sent: for a plan's body_file, a plan's CSV data, validate, and attack's
+// --body-file.
+func TestSignalWhileLoading(t *testing.T) {
+	tg := newTarget(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	body := write("body.yaml", "base_url: "+tg.URL+`
+scenarios:
+  s: { steps: [ { post: /x, body_file: fifo } ] }
+load: { clients: 1, duration: 5s }
+`)
+	data := write("data.yaml", "base_url: "+tg.URL+`
+data: { d: { csv: fifo } }
+scenarios:
+  s: { steps: [ { get: "/x?v={{ d.v }}" } ] }
+load: { clients: 1, duration: 5s }
+`)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"run, body_file", []string{"run", body, "-q"}},
+		{"run, csv data", []string{"run", data, "-q"}},
+		{"validate", []string{"validate", body}},
+		{"attack --body-file", []string{"attack", tg.URL + "/", "-m", "POST", "--body-file", fifo, "-q"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := start(t, tt.args...)
+			// Give it time to reach the FIFO; it must still be running.
+			time.Sleep(300 * time.Millisecond)
+			select {
+			case <-p.done:
+				t.Fatalf("fuka exited before the signal: %s", p.err.String())
+			default:
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			sent := time.Now()
+			if code := p.wait(t, time.Second); code != ExitInterrupted {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
+			}
+			t.Logf("exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
+			if !strings.Contains(p.err.String(), "interrupted before the load started; nothing was sent") {
+				t.Errorf("stderr does not say nothing was sent: %q", p.err.String())
+			}
+		})
+	}
+	if n := tg.n.Load(); n != 0 {
+		t.Errorf("the target served %d requests", n)
+	}
 }

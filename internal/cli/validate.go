@@ -25,6 +25,7 @@ files, memory). Exit 0 when the plan is good, 2 otherwise.`,
   fuka validate examples/shop.yaml --clients 100 --duration 10m`,
 		Args: exactArgs(1, "validate takes one plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			c, err := compilePlan(args[0], f.baseURL)
 			if err != nil {
 				return planErrors(stdio, err)
