@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -246,19 +245,10 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		name, target = c.plan.Name, c.plan.BaseURL.Value
 	}
 
-	var jsonFile *os.File
 	if f.jsonOut != "" {
-		if dir := filepath.Dir(f.jsonOut); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("--json-out: %w", err)
-			}
-		}
-		jf, err := os.Create(f.jsonOut)
-		if err != nil {
+		if err := checkWritable(f.jsonOut); err != nil {
 			return fmt.Errorf("--json-out: %w", err)
 		}
-		defer jf.Close()
-		jsonFile = jf
 	}
 
 	// Build the samplers once now, so a bad source fails before any load;
@@ -312,10 +302,8 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		}
 	}
 	var jsonErr error
-	if jsonFile != nil {
-		if err := writeCapacityJSON(jsonFile, doc); err != nil {
-			jsonErr = fmt.Errorf("--json-out: %w", err)
-		} else if err := jsonFile.Close(); err != nil {
+	if f.jsonOut != "" {
+		if err := writeFileAtomic(f.jsonOut, func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
 			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}

@@ -112,6 +112,7 @@ func Run() int {
 		fmt.Fprintln(os.Stderr, "\nfuka: interrupted: stopping, finishing in-flight requests (Ctrl-C again to quit now)")
 		cancel()
 		<-sigs
+		temps.removeAll() // no half-written results file is left behind
 		os.Exit(ExitInterrupted)
 	}()
 	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus})

@@ -128,6 +128,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing body file", []string{"attack", "--body-file", filepath.Join(dir, "missing.json"), u}, "--body-file " + filepath.Join(dir, "missing.json") + ": open "},
 		{"endless body file", []string{"attack", "--body-file", "/dev/zero", u}, "--body-file /dev/zero: more than 64 MiB, the limit (fuka keeps it in memory)"},
 		{"body and body file", []string{"attack", "-b", "{}", "--body-file", bodyFile, u}, "--body and --body-file: give one"},
+		{"json-out is a folder", []string{"attack", "--json-out", dir, u}, "--json-out: " + dir + " is a directory"},
 		{"version with an argument", []string{"version", "extra"}, `unknown command "extra" for "fuka version"`},
 		{"demo with an argument", []string{"demo", "extra"}, `unknown command "extra" for "fuka demo"`},
 	}

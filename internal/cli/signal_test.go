@@ -264,3 +264,72 @@ load: { clients: 1, duration: 5s }
 		t.Errorf("the target served %d requests", n)
 	}
 }
+
+// TestDoubleSIGINTLeavesNoPartialResults: a second Ctrl-C exits at once,
+// before the results are written; every results file is then as it was
+// before the run (an earlier --json-out stays whole) or absent, never
+// empty or half written, and no temporary file is left behind.
+func TestDoubleSIGINTLeavesNoPartialResults(t *testing.T) {
+	var arrived atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+
+	for _, earlier := range []bool{true, false} {
+		name := "no earlier file"
+		if earlier {
+			name = "an earlier file"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			jsonOut := filepath.Join(dir, "out", "run.json")
+			const previous = `{"requests": 7}` + "\n"
+			if earlier {
+				if err := os.MkdirAll(filepath.Dir(jsonOut), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(jsonOut, []byte(previous), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			arrived.Store(0)
+			p := start(t, "attack", srv.URL+"/", "-c", "2", "-d", "30s", "--timeout", "10s", "-q", "--no-history",
+				"--json-out", jsonOut, "--results", filepath.Join(dir, "results"), "--csv", filepath.Join(dir, "csv"))
+			waitFor(t, "2 hanging requests", func() bool { return arrived.Load() >= 2 })
+			for range 2 {
+				if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if code := p.wait(t, 3*time.Second); code != ExitInterrupted {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
+			}
+			b, err := os.ReadFile(jsonOut)
+			switch {
+			case earlier && (err != nil || string(b) != previous):
+				t.Errorf("--json-out is %q (%v); want the earlier file, whole", b, err)
+			case !earlier && !os.IsNotExist(err):
+				t.Errorf("--json-out exists (%q, %v); want no file", b, err)
+			}
+			filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				if path == jsonOut && earlier {
+					return nil
+				}
+				fi, _ := d.Info()
+				t.Errorf("left behind: %s (%d bytes)", path, fi.Size())
+				return nil
+			})
+		})
+	}
+}
