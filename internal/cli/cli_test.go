@@ -117,6 +117,7 @@ func TestUsageErrors(t *testing.T) {
 		{"rate with zero max-clients", []string{"attack", "--rate", "200", "--max-clients", "0", u}, "--max-clients 0: must be > 0"},
 		{"negative clients", []string{"attack", "-c", "-4", u}, "--clients -4: must be > 0"},
 		{"zero clients", []string{"attack", "-c", "0", u}, "--clients 0: must be > 0"},
+		{"more clients than any open-file limit", []string{"attack", "-c", "2000000000", u}, "--clients 2000000000: each client holds a connection, a file descriptor, and this process may open "},
 		{"clients not a number", []string{"attack", "-c", "many", u}, `invalid argument "many" for "-c, --clients"`},
 		{"negative requests", []string{"attack", "-n", "-5", u}, "must not be negative"},
 		{"negative max-rps", []string{"attack", "--max-rps", "-1", u}, "must not be negative"},
