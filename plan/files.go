@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -33,23 +32,36 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	// The size is only a hint for the buffer: it may be 0 (devices, FIFOs,
-	// /proc) or change while the file is read.
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() <= limit {
-		buf.Grow(int(fi.Size()) + bytes.MinRead)
+	// The size is only a hint for the first buffer: it may be 0 (devices,
+	// FIFOs, /proc) or change while the file is read. The buffer grows by
+	// doubling, but never past limit+1 bytes, the most ever read.
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+		size = fi.Size() + 1 // +1: reading to EOF needs room for one more read
 	}
-	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	b := make([]byte, 0, min(size, limit+1))
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				return nil, &ErrTooLarge{Limit: limit}
+			}
+			nb := make([]byte, len(b), min(2*int64(cap(b)), limit+1))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
+	if int64(len(b)) > limit {
 		return nil, &ErrTooLarge{Limit: limit}
 	}
-	if buf.Len() == 0 {
-		return []byte{}, nil // an empty body, not none
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // FormatSize is a byte count in the largest binary unit that divides it
