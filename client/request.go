@@ -51,13 +51,22 @@ func NewRequest(method, rawURL string, header http.Header, body []byte) (*Reques
 	return &Request{Method: m, URL: u, Header: header, Body: body}, nil
 }
 
-// ParseURL accepts an absolute http or https URL with a host.
+// ParseURL accepts an absolute http or https URL with a host. Spaces and
+// other bytes a URL may not hold in its path or query are percent-encoded
+// (AppendFixedURL); control characters and bad escapes are errors.
 func ParseURL(raw string) (*url.URL, error) {
 	if lower := strings.ToLower(raw); raw != "" && !strings.Contains(raw, "://") &&
 		!strings.HasPrefix(lower, "http:") && !strings.HasPrefix(lower, "https:") {
 		return nil, fmt.Errorf("url %q: no scheme: did you mean \"http://%s\"?", raw, raw)
 	}
+	// A URL as typed must parse (no control characters, no bad escape
+	// such as %zz); then a space or another byte a URL may not hold is
+	// sent percent-encoded, as a browser sends it, not raw: net/url keeps
+	// a query as given, and a raw space makes every request a 400.
 	u, err := url.Parse(raw)
+	if err == nil {
+		u, err = url.Parse(FixedURL(raw))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("url %q: %v", raw, unwrapURLError(err))
 	}
@@ -94,6 +103,23 @@ func ParseHeader(kv string) (key, value string, err error) {
 		return "", "", fmt.Errorf("header %q: value has a line break", kv)
 	}
 	return k, v, nil
+}
+
+// ManagedHeader says why fuka refuses a header a user set, or "". fuka
+// frames every request itself: Content-Length comes from the body (a
+// different value would leave the server waiting for bytes that never
+// come, or read the next request as this one's body), and bodies are not
+// chunked (Transfer-Encoding: chunked with a Content-Length body leaves
+// the server waiting for a chunk size). Host and Connection are honoured
+// as given.
+func ManagedHeader(name string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length":
+		return "fuka sets Content-Length from the body; remove the header"
+	case "Transfer-Encoding":
+		return "fuka sends bodies with a Content-Length, not chunked; remove the header"
+	}
+	return ""
 }
 
 // Addr is the host:port to dial.

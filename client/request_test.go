@@ -184,6 +184,10 @@ func TestWire(t *testing.T) {
 			want: "GET / HTTP/1.1\r\nHost: [::1]:9000\r\nUser-Agent: fuka/test\r\n\r\n",
 		},
 		{
+			name: "spaces in path and query are sent encoded", method: "GET", url: "http://127.0.0.1/a b/c?q=x y&r=\"1\"",
+			want: "GET /a%20b/c?q=x%20y&r=%221%22 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fuka/test\r\n\r\n",
+		},
+		{
 			name: "escaped path", method: "GET", url: "http://127.0.0.1/a%20b/c?q=x%20y",
 			want: "GET /a%20b/c?q=x%20y HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fuka/test\r\n\r\n",
 		},

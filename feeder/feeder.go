@@ -35,6 +35,54 @@ func (t *Table) Column(name string) int {
 	return -1
 }
 
+// MaxFile is the largest data file fuka reads. The rows are kept in memory
+// (once, shared by all clients), so a larger file, or an endless one such as
+// a FIFO that never closes, is refused rather than read until memory runs
+// out.
+const MaxFile = 1 << 30
+
+// errTooLarge is the error of a file above MaxFile.
+var errTooLarge = fmt.Errorf("more than %d GiB, the limit for a data file (fuka keeps the rows in memory)", MaxFile>>30)
+
+// limited reads at most MaxFile bytes, then fails with errTooLarge; it
+// does not trust the file's size (a FIFO or a device reports 0).
+type limited struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limited) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte more tells a file of exactly MaxFile from a larger one.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// ReadFile reads a data file whole, at most MaxFile bytes.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(&limited{r: f, left: MaxFile})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
 // ReadCSV reads a CSV file whose first row names the columns.
 func ReadCSV(path string) (*Table, error) {
 	f, err := os.Open(path)
@@ -42,7 +90,7 @@ func ReadCSV(path string) (*Table, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	r := csv.NewReader(bufio.NewReader(&limited{r: f, left: MaxFile}))
 	r.ReuseRecord = false
 	head, err := r.Read()
 	if err == io.EOF {
@@ -71,7 +119,7 @@ func ReadCSV(path string) (*Table, error) {
 // ReadJSONL reads a file of JSON objects, one per line. The columns are the
 // keys of all objects; strings are kept as is, other values as JSON text.
 func ReadJSONL(path string) (*Table, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

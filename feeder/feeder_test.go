@@ -2,11 +2,14 @@ package feeder
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 )
 
 func write(t *testing.T, name, s string) string {
@@ -178,4 +181,35 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// TestLimited: the reader behind every data file passes exactly its limit
+// and fails with errTooLarge on one byte more.
+func TestLimited(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  string
+		limit int64
+		fail  bool
+	}{
+		{"under", "abc", 4, false},
+		{"exactly", "abcd", 4, false},
+		{"one over", "abcde", 4, true},
+		{"far over", strings.Repeat("x", 10000), 4, true},
+		{"empty", "", 4, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := io.ReadAll(&limited{r: iotest.OneByteReader(strings.NewReader(tt.data)), left: tt.limit})
+			if tt.fail {
+				if !errors.Is(err, errTooLarge) {
+					t.Fatalf("err %v, want errTooLarge", err)
+				}
+				return
+			}
+			if err != nil || string(b) != tt.data {
+				t.Fatalf("read %q, %v; want %q", b, err, tt.data)
+			}
+		})
+	}
 }

@@ -128,6 +128,17 @@ func (r Rate) String() string {
 	return b.String()
 }
 
+// Stages returns the profile as stages from a start rate of 0, as String
+// renders them: a non-zero start rate is a leading 0s jump to it.
+// NewRate(0, r.Stages()) gives back the same profile.
+func (r Rate) Stages() []Stage {
+	var out []Stage
+	if r.start != 0 {
+		out = append(out, Stage{Target: r.start})
+	}
+	return append(out, r.stages...)
+}
+
 // formatRate renders v exactly (it parses back to the same float64), in
 // plain decimals unless that would be very long.
 func formatRate(v float64) string {

@@ -188,3 +188,25 @@ func FuzzParseRate(f *testing.F) {
 		}
 	})
 }
+
+// TestStages: Stages gives back the profile from a start rate of 0, so
+// NewRate(0, r.Stages()) is the same profile (the CLI turns --rate into a
+// plan's stages this way).
+func TestStages(t *testing.T) {
+	for _, spec := range []string{"5000", "100:1m,5000:2m", "100:0s,100:30s", "300/m"} {
+		t.Run(spec, func(t *testing.T) {
+			r, err := ParseRate(spec, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := NewRate(0, r.Stages())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back.String() != r.String() || back.Total() != r.Total() || back.Duration() != r.Duration() {
+				t.Errorf("NewRate(0, Stages()) = %q (%d starts over %v), want %q (%d over %v)",
+					back.String(), back.Total(), back.Duration(), r.String(), r.Total(), r.Duration())
+			}
+		})
+	}
+}

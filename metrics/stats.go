@@ -36,10 +36,14 @@ const (
 	ErrTLS                // TLS handshake or certificate failure
 	ErrBodyRead           // headers arrived but the body could not be read
 	ErrOther              // anything else (malformed response, local resource limits, ...)
+	// ErrInvalid: the request a plan's templates rendered could not be
+	// sent as HTTP (a line break in a header value, a URL that does not
+	// parse): nothing went on the wire.
+	ErrInvalid
 	NumErrorKinds
 )
 
-var errorKindNames = [NumErrorKinds]string{"", "timeout", "refused", "reset", "dns", "tls", "body_read", "other"}
+var errorKindNames = [NumErrorKinds]string{"", "timeout", "refused", "reset", "dns", "tls", "body_read", "other", "invalid"}
 
 // String returns the stable, lower-case name used in JSON and text output.
 func (k ErrorKind) String() string {

@@ -1,11 +1,15 @@
 package plan
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fuka-load/fuka/load"
 )
 
 // DefaultMaxClients caps the clients of an open-model load that does not
@@ -134,7 +138,11 @@ func (ps *parser) rate(n *yaml.Node, duration *entry, badDuration bool) []RateSt
 			return nil
 		}
 		d, _ := parseDuration(duration.V.Value)
-		return []RateStage{{Target: r, Over: 0}, {Target: r, Over: d}}
+		stages := []RateStage{{Target: r, Over: 0}, {Target: r, Over: d}}
+		if err := checkRate(stages); err != nil {
+			ps.errorf(n, "rate: %v", err)
+		}
+		return stages
 	}
 	if duration != nil {
 		ps.errorf(duration.K, "duration: not used with rate stages; the stages' over durations set the length")
@@ -193,6 +201,40 @@ func (ps *parser) rate(n *yaml.Node, duration *entry, badDuration bool) []RateSt
 	}
 	if good && total == 0 {
 		ps.errorf(n, "rate: the stages last 0s in total; want some over > 0")
+		return stages
+	}
+	if good {
+		if err := checkRate(stages); err != nil {
+			ps.errorf(n, "rate: %v", err)
+		}
 	}
 	return stages
+}
+
+// checkRate applies the rules a rate must pass to run (those of
+// load.NewRate), so that what validates also runs, and refuses a load that
+// starts nothing: every target 0 would run for its length, send nothing
+// and pass, which in CI reads as a good result. It assumes stages that
+// parsed: targets finite and not negative, durations not negative.
+func checkRate(stages []RateStage) error {
+	ls := make([]load.Stage, len(stages))
+	var total time.Duration
+	prev, n := 0.0, 0.0
+	for i, s := range stages {
+		ls[i] = load.Stage{Target: s.Target, Over: s.Over}
+		total += s.Over
+		n += (prev + s.Target) / 2 * s.Over.Seconds()
+		prev = s.Target
+	}
+	if !(n <= 1<<53) { // +Inf included
+		return errors.New("the stages start more iterations than fuka can count (2^53, about 9e15); want a lower rate or a shorter load")
+	}
+	r, err := load.NewRate(0, ls)
+	switch {
+	case err != nil:
+		return err
+	case r.Total() == 0:
+		return fmt.Errorf("the stages start no iteration in their %v (the rate is 0 throughout); want a target above 0 over some time", total)
+	}
+	return nil
 }

@@ -379,6 +379,9 @@ func (ps *parser) feeder(fe entry) *Feeder {
 	return f
 }
 
+// maxHeaderRow bounds what Parse reads of a CSV file for its header row.
+const maxHeaderRow = 1 << 20
+
 // dataFile checks that a feeder's file exists and, for CSV, that its first
 // row names the columns.
 func (ps *parser) dataFile(kind string, s String) {
@@ -395,8 +398,14 @@ func (ps *parser) dataFile(kind string, s String) {
 		return
 	}
 	defer f.Close()
-	header, err := csv.NewReader(f).Read()
+	// The header row is all Parse reads; a file that is one endless line
+	// (/dev/zero) must not be read whole for it.
+	lr := &io.LimitedReader{R: f, N: maxHeaderRow}
+	header, err := csv.NewReader(lr).Read()
 	switch {
+	case lr.N == 0:
+		fail("no header row in the first %s; want a first line of column names", FormatSize(maxHeaderRow))
+		return
 	case errors.Is(err, io.EOF):
 		fail("empty; want a header row of column names")
 		return

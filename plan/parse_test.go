@@ -200,6 +200,7 @@ func TestParseFull(t *testing.T) {
 						Kind: plan.StepRequest, Pos: at(71, 9), Method: "DELETE", Name: "DELETE /cart/1",
 						Path:     str("/cart/1", 71, 17),
 						BodyFile: str("order.xml", 72, 20),
+						BodyData: []byte("<order><id>1</id></order>\n"),
 					},
 					{Kind: plan.StepRequest, Pos: at(73, 9), Method: "OPTIONS", Name: "OPTIONS /cart", Path: str("/cart", 73, 18)},
 				},

@@ -215,6 +215,9 @@ type Step struct {
 	Form     map[string]String
 	Body     *String // template
 	BodyFile String  // path relative to the plan file, sent as is
+	// BodyData is BodyFile's content, read by Parse (at most MaxBodyFile
+	// bytes), so that the file is read once: it may be a FIFO.
+	BodyData []byte
 	Timeout  time.Duration
 	Extract  []Extract
 	Checks   []Check

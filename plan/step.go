@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fuka-load/fuka/client"
 )
 
 var (
@@ -154,7 +156,13 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 		case "body_file":
 			if s, ok := ps.nonEmpty("body_file", e.V); ok {
 				st.BodyFile = s
-				ps.fileExists(s, "body file")
+				if ps.fileExists(s, "body file") {
+					b, err := ReadBodyFile(resolve(ps.file, s.Value))
+					if err != nil {
+						ps.errorAt(s.Pos, "body file %q: %v", clip(s.Value), pathErr(err))
+					}
+					st.BodyData = b
+				}
 			}
 		case "timeout":
 			st.Timeout, _ = ps.positive("timeout", e.V)
@@ -237,6 +245,10 @@ func (ps *parser) headers(what string, n *yaml.Node) map[string]String {
 	m := ps.strMap(what, n, func(e entry) bool {
 		if !isToken(e.Key) {
 			ps.errorf(e.K, "%s: bad header name %q", what, clip(e.Key))
+			return false
+		}
+		if why := client.ManagedHeader(e.Key); why != "" {
+			ps.errorf(e.K, "%s: %s: %s", what, e.Key, why)
 			return false
 		}
 		return true

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/fuka-load/fuka/client"
 )
 
 // Validate checks p against the rules of a plan file and returns every
@@ -52,6 +54,7 @@ func (p *Plan) structErrors(c *collector) {
 	if r := p.Defaults.Retries; r < 0 || r > MaxRetries {
 		c.add(p.Pos, "defaults: retries: want 0 to %d, got %d", MaxRetries, r)
 	}
+	headerErrors(c, "defaults: headers", p.Defaults.Headers)
 	for _, name := range sortedKeys(p.Data) {
 		feederErrors(c, name, p.Data[name])
 	}
@@ -131,6 +134,7 @@ func stepErrors(c *collector, steps []*Step) {
 			if st.Retries != nil && (*st.Retries < 0 || *st.Retries > MaxRetries) {
 				c.add(st.RetriesPos, "retries: want 0 to %d, got %d", MaxRetries, *st.Retries)
 			}
+			headerErrors(c, "headers", st.Headers)
 			bodies := 0
 			for _, set := range []bool{st.JSON != nil, st.Form != nil, st.Body != nil, st.BodyFile.Value != ""} {
 				if set {
@@ -155,6 +159,23 @@ func stepErrors(c *collector, steps []*Step) {
 			stepErrors(c, st.Steps)
 		default:
 			c.add(st.Pos, "step: unknown kind %d", st.Kind)
+		}
+	}
+}
+
+// headerErrors checks header names and values as Parse does: fuka frames
+// requests itself (client.ManagedHeader), and a line break in a value
+// would end the header.
+func headerErrors(c *collector, what string, h map[string]String) {
+	for _, name := range sortedKeys(h) {
+		v := h[name]
+		switch {
+		case !isToken(name):
+			c.add(v.Pos, "%s: bad header name %q", what, clip(name))
+		case client.ManagedHeader(name) != "":
+			c.add(v.Pos, "%s: %s: %s", what, name, client.ManagedHeader(name))
+		case strings.ContainsAny(v.Value, "\r\n"):
+			c.add(v.Pos, "%s: header %q: value contains a line break", what, name)
 		}
 	}
 }
@@ -196,6 +217,7 @@ func loadErrors(c *collector, what string, l *Load) {
 	if l.MaxClients < 1 {
 		c.add(l.Pos, "%s: max_clients must be at least 1, got %d", what, l.MaxClients)
 	}
+	errsBefore := len(c.errs)
 	var total time.Duration
 	for i, s := range l.Rate {
 		switch {
@@ -211,6 +233,12 @@ func loadErrors(c *collector, what string, l *Load) {
 	}
 	if total == 0 {
 		c.add(l.Pos, "%s: the rate stages last 0s in total; want some over > 0", what)
+		return
+	}
+	if len(c.errs) == errsBefore {
+		if err := checkRate(l.Rate); err != nil {
+			c.add(l.Pos, "%s: rate: %v", what, err)
+		}
 	}
 }
 

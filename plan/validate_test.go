@@ -62,6 +62,22 @@ func TestValidate(t *testing.T) {
 			"p.yaml:7:1: load: the rate stages last 0s in total; want some over > 0"},
 		{"negative target", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = -1 },
 			"p.yaml:7:1: load: rate stage 1: target -1 must be a number >= 0"},
+		{"rate too large to count", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = 1e308 },
+			"p.yaml:7:1: load: rate: the stages start more iterations than fuka can count (2^53, about 9e15); want a lower rate or a shorter load"},
+		{"rate that starts nothing", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = 0 },
+			"p.yaml:7:1: load: rate: the stages start no iteration in their 1m0s (the rate is 0 throughout); want a target above 0 over some time"},
+		{"rate that starts one iteration", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = 0.01 }, ""},
+		{"headers fuka sets itself", func(p *plan.Plan) {
+			p.Defaults.Headers = map[string]plan.String{"content-length": {Value: "5", Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+			p.Scenarios[1].Steps[0].Headers = map[string]plan.String{
+				"Transfer-Encoding": {Value: "chunked", Pos: plan.Pos{File: "p.yaml", Line: 10, Column: 1}},
+				"Host":              {Value: "example.com"}, "Connection": {Value: "close"},
+			}
+		}, "p.yaml:9:1: defaults: headers: content-length: fuka sets Content-Length from the body; remove the header\n" +
+			"p.yaml:10:1: headers: Transfer-Encoding: fuka sends bodies with a Content-Length, not chunked; remove the header"},
+		{"a line break in a header set in code", func(p *plan.Plan) {
+			p.Scenarios[0].Steps[0].Headers = map[string]plan.String{"X-A": {Value: "a\r\nX-B: b", Pos: plan.Pos{File: "p.yaml", Line: 3, Column: 9}}}
+		}, `p.yaml:3:9: headers: header "X-A": value contains a line break`},
 		{"no load anywhere", func(p *plan.Plan) { p.Load = nil; p.Scenarios[1].Load = &plan.Load{Clients: 1, Iterations: 1} },
 			`p.yaml:2:1: scenario "browse" has no load, and the plan has none; add load: to the plan or to every scenario`},
 		{"no scenarios", func(p *plan.Plan) { p.Scenarios = nil },

@@ -78,11 +78,11 @@ func TestSummaryJSON(t *testing.T) {
 
 	allKinds := map[string]any{
 		"timeout": 1.0, "refused": 0.0, "reset": 0.0, "dns": 0.0,
-		"tls": 0.0, "body_read": 0.0, "other": 0.0,
+		"tls": 0.0, "body_read": 0.0, "other": 0.0, "invalid": 0.0,
 	}
 	noErrors := map[string]any{
 		"timeout": 0.0, "refused": 0.0, "reset": 0.0, "dns": 0.0,
-		"tls": 0.0, "body_read": 0.0, "other": 0.0,
+		"tls": 0.0, "body_read": 0.0, "other": 0.0, "invalid": 0.0,
 	}
 
 	tests := []struct {
@@ -161,7 +161,7 @@ func TestSummaryJSON(t *testing.T) {
 				"status": map[string]any{"200": 245.0, "500": 1.0, "invalid": 1.0},
 				"errors": map[string]any{
 					"timeout": 2.0, "refused": 0.0, "reset": 1.0, "dns": 0.0,
-					"tls": 0.0, "body_read": 0.0, "other": 0.0,
+					"tls": 0.0, "body_read": 0.0, "other": 0.0, "invalid": 0.0,
 				},
 				"requests_by_name.1.name":           "checkout",
 				"requests_by_name.1.failed":         5.0,
@@ -256,7 +256,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		{"latency", []string{"latency"}, latency},
 		{"service_time", []string{"service_time"}, latency},
 		{"errors in kind order", []string{"errors"}, []string{
-			"timeout", "refused", "reset", "dns", "tls", "body_read", "other",
+			"timeout", "refused", "reset", "dns", "tls", "body_read", "other", "invalid",
 		}},
 		{"requests_by_name", []string{"requests_by_name", "0"}, []string{
 			"name", "requests", "failed", "retried", "rps", "latency", "status", "errors",

@@ -97,8 +97,10 @@ type Client struct {
 	rec    *metrics.Recorder
 	endRun func()
 	buf    []byte
+	ubuf   []byte // buf with what a URL may not hold escaped
 	body   bytes.Buffer
 	hdrs   []renderedHeader
+	bad    bool // the last request could not be built (invalid)
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -170,10 +172,37 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 				from = intended
 			}
 			first = false
-			if ok := c.request(ctx, s, from); !ok && s.abortOnFail {
+			ok := c.request(ctx, s, from)
+			if c.bad {
+				c.bad = false
+				return c.pauseAfterInvalid(ctx)
+			}
+			if !ok && s.abortOnFail {
 				return true
 			}
 		}
+	}
+	return true
+}
+
+// invalidPause is how long a closed-model client waits after a request
+// its values made impossible to send, before its next iteration.
+const invalidPause = time.Second
+
+// pauseAfterInvalid ends an iteration whose request could not be built
+// (its later steps would use what it did not fetch). In the closed model
+// the client then waits invalidPause, so a bad data row or extracted value
+// costs one failed request a second per client rather than a loop of
+// hundreds of thousands; in the open model the arrivals keep their rate.
+func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
+	if c.r.open {
+		return true
+	}
+	t := time.NewTimer(invalidPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	return true
 }
@@ -197,7 +226,10 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 			sep = '&'
 		}
 	}
-	rawURL := string(c.buf)
+	// A value with a space or a line break must not reach the request
+	// line raw: it is percent-encoded, as a browser would send it.
+	c.ubuf = client.AppendFixedURL(c.ubuf[:0], c.buf)
+	rawURL := string(c.ubuf)
 	var body []byte
 	switch {
 	case s.body != nil:
@@ -215,7 +247,14 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 	}
 	c.hdrs = c.hdrs[:0]
 	for _, h := range s.headers {
-		c.hdrs = append(c.hdrs, renderedHeader{h.key, string(h.val.Render(nil, c.st))})
+		v := string(h.val.Render(nil, c.st))
+		if !validHeaderValue(v) {
+			// An extracted or data value with a line break would end the
+			// header and start another: the request is not sent.
+			c.invalid(s, from)
+			return c.failChecks(s)
+		}
+		c.hdrs = append(c.hdrs, renderedHeader{h.key, v})
 	}
 	for attempt := 0; ; attempt++ {
 		r, failed := c.send(s, rawURL, body, from, attempt > 0)
@@ -253,7 +292,7 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 	}
 	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
 	if err != nil {
-		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther, retry)
+		c.invalid(s, from)
 		return nil, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
@@ -301,6 +340,29 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone, retry)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	return r, resp.StatusCode >= 500
+}
+
+// invalid records a request that its rendered values made impossible to
+// send (see metrics.ErrInvalid): nothing went on the wire. The caller fails
+// its checks, and the iteration ends (see Iterate).
+func (c *Client) invalid(s *step, from time.Time) {
+	now := time.Now()
+	if from.IsZero() {
+		from = now
+	}
+	c.record(s, now, from, 0, 0, 0, metrics.ErrInvalid, false)
+	c.bad = true
+}
+
+// validHeaderValue reports whether v can be sent as a header value: no
+// line break and no other control character but tab (RFC 9110, 5.5).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // record records one request (one attempt) and returns its latency.

@@ -376,9 +376,12 @@ func (c *compiler) request(s *plan.Step, group string) *step {
 	case s.Body != nil:
 		st.body = c.tmplAt(*s.Body)
 	case s.BodyFile.Value != "":
-		b, err := os.ReadFile(c.p.Resolve(s.BodyFile.Value))
-		if err != nil {
-			c.errorf(s.BodyFile.Pos, "body_file: %v", err)
+		b := s.BodyData
+		if b == nil { // a Plan built in code
+			var err error
+			if b, err = plan.ReadBodyFile(c.p.Resolve(s.BodyFile.Value)); err != nil {
+				c.errorf(s.BodyFile.Pos, "body_file %q: %v", s.BodyFile.Value, err)
+			}
 		}
 		st.bodyStatic = b
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -72,6 +73,7 @@ percentiles (no coordinated omission).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			fl := cmd.Flags()
 			if f.rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
 				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")
@@ -82,6 +84,18 @@ percentiles (no coordinated omission).`,
 			cfg, meta, err := f.config(args[0], fl.Changed("duration"))
 			if err != nil {
 				return err
+			}
+			if !f.cluster.distributed() { // else each worker checks its share
+				if !fl.Changed("max-clients") {
+					capDefaultMaxClients(stdio, &cfg, &meta)
+				}
+				what := fmt.Sprintf("--clients %d", cfg.Clients)
+				if cfg.Open() {
+					what = fmt.Sprintf("--max-clients %d", cfg.MaxClients)
+				}
+				if err := checkResources(&cfg, what); err != nil {
+					return err
+				}
 			}
 			if f.cpuProfile != "" {
 				pf, err := os.Create(f.cpuProfile)
@@ -138,6 +152,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		if err != nil {
 			return zero, meta, err
 		}
+		if why := client.ManagedHeader(k); why != "" {
+			return zero, meta, fmt.Errorf("-H %q: %s", h, why)
+		}
 		header.Add(k, v)
 	}
 	var body []byte
@@ -145,9 +162,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 	case f.body != "" && f.bodyFile != "":
 		return zero, meta, errors.New("--body and --body-file: give one")
 	case f.bodyFile != "":
-		b, err := os.ReadFile(f.bodyFile)
+		b, err := plan.ReadBodyFile(f.bodyFile)
 		if err != nil {
-			return zero, meta, fmt.Errorf("--body-file: %w", err)
+			return zero, meta, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
 		}
 		body = b
 	case f.body != "":
@@ -178,6 +195,9 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 		r, err := load.ParseRate(f.rate, f.duration)
 		if err != nil {
 			return zero, meta, fmt.Errorf("--rate: %w", err)
+		}
+		if r.Total() == 0 {
+			return zero, meta, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.rate, r.Duration())
 		}
 		if f.resolution < 0 || f.resolution > time.Second {
 			return zero, meta, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)

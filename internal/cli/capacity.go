@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -82,6 +81,7 @@ input error, 130 interrupted (what was found is still printed).`,
   fuka capacity http://127.0.0.1:8080/api --slo 'p95 < 100ms' --step 1m --precision 2% --monitor process=api`,
 		Args: exactArgs(1, "capacity takes one plan file or URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			return runCapacity(cmd.Context(), stdio, &f, cmd, args[0])
 		},
 	}
@@ -245,19 +245,10 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		name, target = c.plan.Name, c.plan.BaseURL.Value
 	}
 
-	var jsonFile *os.File
 	if f.jsonOut != "" {
-		if dir := filepath.Dir(f.jsonOut); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("--json-out: %w", err)
-			}
-		}
-		jf, err := os.Create(f.jsonOut)
-		if err != nil {
+		if err := checkWritable(f.jsonOut); err != nil {
 			return fmt.Errorf("--json-out: %w", err)
 		}
-		defer jf.Close()
-		jsonFile = jf
 	}
 
 	// Build the samplers once now, so a bad source fails before any load;
@@ -291,6 +282,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 				i+1, capacity.FormatRate(r.Rate), again, r.P50MS, r.P99MS, r.ErrorRate*100, r.RPS, verdict)
 		}
 	}
+	readingInput.Store(false) // from here a signal stops the search gracefully
 	rep, serr := capacity.Search(ctx, cfg, st.measure)
 	if rep == nil {
 		return serr // a bad configuration, found before any load
@@ -310,10 +302,8 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		}
 	}
 	var jsonErr error
-	if jsonFile != nil {
-		if err := writeCapacityJSON(jsonFile, doc); err != nil {
-			jsonErr = fmt.Errorf("--json-out: %w", err)
-		} else if err := jsonFile.Close(); err != nil {
+	if f.jsonOut != "" {
+		if err := writeFileAtomic(f.jsonOut, func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
 			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -102,13 +103,27 @@ func Run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
+		if readingInput.Load() {
+			// Nothing was sent, and the read may be blocked where no
+			// context reaches it (opening a FIFO waits for a writer).
+			fmt.Fprintln(os.Stderr, "\nfuka: interrupted before the load started; nothing was sent")
+			os.Exit(ExitInterrupted)
+		}
 		fmt.Fprintln(os.Stderr, "\nfuka: interrupted: stopping, finishing in-flight requests (Ctrl-C again to quit now)")
 		cancel()
 		<-sigs
+		temps.removeAll() // no half-written results file is left behind
 		os.Exit(ExitInterrupted)
 	}()
 	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus})
 }
+
+// readingInput is set while a command that sends load reads its input
+// (the plan, its data and body files, --body-file) and prepares, before
+// the load starts: a signal then has nothing to stop gracefully, so the
+// first one ends the process at once (Run). execute clears it when the
+// load starts.
+var readingInput atomic.Bool
 
 func newRoot(stdio Stdio) *cobra.Command {
 	root := &cobra.Command{

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fuka-load/fuka/cluster"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
@@ -154,9 +155,9 @@ func newAttackJob(f *attackFlags, url string, durationSet bool) (attackJob, erro
 		Insecure: f.insecure, HTTP2: f.http2, Name: f.name,
 	}
 	if f.bodyFile != "" {
-		b, err := os.ReadFile(f.bodyFile)
+		b, err := plan.ReadBodyFile(f.bodyFile)
 		if err != nil {
-			return j, fmt.Errorf("--body-file: %w", err)
+			return j, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
 		}
 		j.Body = b
 	}
@@ -213,17 +214,22 @@ func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (planJob, e
 	for _, d := range c.plan.Data {
 		paths = append(paths, d.CSV.Value, d.JSONL.Value)
 	}
+	data := len(paths)
 	for _, sc := range c.plan.Scenarios {
 		paths = append(paths, bodyFiles(sc.Steps)...)
 	}
-	for _, p := range paths {
+	for i, p := range paths {
 		if p == "" {
 			continue
 		}
 		if filepath.IsAbs(p) {
 			return j, fmt.Errorf("file %q: a distributed run ships the plan's files to the workers; name it relative to the plan file", p)
 		}
-		b, err := os.ReadFile(c.plan.Resolve(p))
+		read := plan.ReadBodyFile
+		if i < data {
+			read = feeder.ReadFile
+		}
+		b, err := read(c.plan.Resolve(p))
 		if err != nil {
 			return j, err
 		}
@@ -332,15 +338,32 @@ func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
 			return engine.Config{}, nil, fmt.Errorf("attack job: %w", err)
 		}
 		cfg, err := j.config()
+		if err == nil {
+			err = checkShare(cfg, a.Share)
+		}
 		return cfg, nil, err
 	case jobPlan:
 		var j planJob
 		if err := json.Unmarshal(a.Job, &j); err != nil {
 			return engine.Config{}, nil, fmt.Errorf("plan job: %w", err)
 		}
-		return j.config(a.Share)
+		cfg, cleanup, err := j.config(a.Share)
+		if err == nil {
+			if err = checkShare(cfg, a.Share); err != nil {
+				cleanup()
+			}
+		}
+		return cfg, cleanup, err
 	}
 	return engine.Config{}, nil, fmt.Errorf("job kind %q: this worker knows attack and plan", a.Kind)
+}
+
+// checkShare refuses a worker's share of a load that this machine cannot
+// hold (see checkResources), before it sends anything.
+func checkShare(cfg engine.Config, share engine.Share) error {
+	cfg.Share = share
+	conns, _ := cfg.Footprint()
+	return checkResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
 }
 
 // attach makes out run the load on workers: execute then goes on as for a

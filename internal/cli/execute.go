@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -216,8 +217,10 @@ func (o *outputs) writeResults(sum *report.Summary) (string, error) {
 	return path, nil
 }
 
-// writeFileAtomic writes through a temporary file in the same folder, so a
-// failed write never leaves half a report.
+// writeFileAtomic writes through a temporary file in the same folder,
+// renamed into place when complete: a reader, or a run stopped mid-write
+// by a second Ctrl-C, never finds half a file (an earlier file at path
+// stays as it was until the rename).
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -228,8 +231,14 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
+	temps.add(f.Name())
+	defer temps.remove(f.Name())
 	defer os.Remove(f.Name())
 	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
 		f.Close()
 		return err
 	}
@@ -237,6 +246,59 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// checkWritable finds, before the run, that a results file cannot be
+// written at path (a missing permission, a folder in the way), without
+// touching a file already there: the results are written at the end, and
+// atomically (writeFileAtomic).
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	f, err := os.CreateTemp(dir, ".fuka-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// temps are the temporary files being written, which a second Ctrl-C
+// (os.Exit) removes before it exits.
+var temps tempFiles
+
+type tempFiles struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func (t *tempFiles) add(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.names == nil {
+		t.names = map[string]bool{}
+	}
+	t.names[name] = true
+}
+
+func (t *tempFiles) remove(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.names, name)
+}
+
+// removeAll deletes the files being written; the writers are abandoned.
+func (t *tempFiles) removeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for name := range t.names {
+		os.Remove(name)
+	}
 }
 
 // execute runs cfg with live progress and writes the summary. An interrupted
@@ -285,21 +347,12 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 			out.onTick(elapsed, p, run)
 		}
 	}
-	var jsonFile *os.File
 	if out.jsonOut != "" {
-		// Open the file before the run: a bad path is an input error found
-		// in a second, not after a long run.
-		if dir := filepath.Dir(out.jsonOut); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("--json-out: %w", err)
-			}
-		}
-		f, err := os.Create(out.jsonOut)
-		if err != nil {
+		// A bad path is an input error found in a second, not after a long
+		// run; the file itself is written, whole, at the end.
+		if err := checkWritable(out.jsonOut); err != nil {
 			return fmt.Errorf("--json-out: %w", err)
 		}
-		defer f.Close()
-		jsonFile = f
 	}
 	meta.Started = time.Now()
 	log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -316,6 +369,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if out.runLoad != nil {
 		runLoad = out.runLoad // distributed: the workers send the load (cluster_run.go)
 	}
+	readingInput.Store(false) // from here a signal stops the load gracefully
 	res, err := runLoad(ctx, cfg)
 	wt.stop()
 	if prog != nil {
@@ -347,10 +401,8 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		dash.Publish(sum) // the final numbers, for anyone still watching
 	}
 	var jsonErr error
-	if jsonFile != nil {
-		if err := sum.WriteJSON(jsonFile); err != nil {
-			jsonErr = fmt.Errorf("--json-out: %w", err)
-		} else if err := jsonFile.Close(); err != nil {
+	if out.jsonOut != "" {
+		if err := writeFileAtomic(out.jsonOut, sum.WriteJSON); err != nil {
 			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}

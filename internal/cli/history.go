@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -144,11 +144,7 @@ fuka runs, or last / last-completed.`,
 				return fmt.Errorf("report: %q is not a run id, last or last-completed", args[0])
 			}
 			if htmlOut != "" {
-				var b bytes.Buffer
-				if err := reporthtml.Write(&b, sd.sum); err != nil {
-					return err
-				}
-				if err := os.WriteFile(htmlOut, b.Bytes(), 0o644); err != nil {
+				if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sd.sum) }); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}
@@ -199,11 +195,7 @@ anything regressed.`,
 			c := history.Compare(a.sum, b.sum, a.run, b.run, nf)
 			c.SourceA, c.SourceB = a.source, b.source
 			if htmlOut != "" {
-				var buf bytes.Buffer
-				if err := c.WriteHTML(&buf); err != nil {
-					return err
-				}
-				if err := os.WriteFile(htmlOut, buf.Bytes(), 0o644); err != nil {
+				if err := writeFileAtomic(htmlOut, c.WriteHTML); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
@@ -130,6 +131,7 @@ abort_when rule that fired) exits 1.`,
   fuka run plan.yaml --rate 10:30s,200:2m --max-clients 500 -o json`,
 		Args: exactArgs(1, "run takes one plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
 			c, err := compilePlan(args[0], f.baseURL)
 			if err != nil {
 				return planErrors(stdio, err)
@@ -138,17 +140,23 @@ abort_when rule that fired) exits 1.`,
 		},
 	}
 	fl := cmd.Flags()
+	addLoadFlags(fl, &f)
+	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	addOutputFlags(fl, &f.out)
+	addClusterFlags(fl, &f.cluster)
+	return cmd
+}
+
+// addLoadFlags registers the flags run and validate share: what they
+// change is checked by the same rules (see preflight).
+func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.SortFlags = false
 	fl.IntVarP(&f.clients, "clients", "c", 0, "override: closed model clients")
 	fl.DurationVarP(&f.duration, "duration", "d", 0, "override: duration")
 	fl.StringVar(&f.rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
 	fl.IntVar(&f.maxClients, "max-clients", 0, "override: open model cap on clients")
 	fl.StringVar(&f.baseURL, "base-url", "", "override the plan's base_url")
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
-	addOutputFlags(fl, &f.out)
-	addClusterFlags(fl, &f.cluster)
-	return cmd
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
@@ -160,61 +168,117 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// loadConfig turns the plan's load, with flag overrides, into engine terms.
-// changed tells which override flags were given.
-func loadConfig(c *compiled, f *runFlags, changed func(flag string) bool) (engine.Config, report.Meta, error) {
+// overridden returns the plan with the load flags (--clients, --duration,
+// --rate, --max-clients; changed tells which were given) applied to a copy
+// of its load, then validated as a plan file is, so that file and flags
+// obey one set of rules: `fuka run plan.yaml --duration 10s` is refused
+// when ramp_up is longer, as the same load in the file is. Errors about the
+// load name the flags that made it.
+func overridden(p *plan.Plan, f *runFlags, changed func(flag string) bool) (*plan.Plan, error) {
+	var given []string
+	if changed("clients") {
+		given = append(given, fmt.Sprintf("--clients %d", f.clients))
+	}
+	if changed("duration") {
+		given = append(given, fmt.Sprintf("--duration %v", f.duration))
+	}
+	if f.rate != "" {
+		given = append(given, "--rate "+f.rate)
+	}
+	if changed("max-clients") {
+		given = append(given, fmt.Sprintf("--max-clients %d", f.maxClients))
+	}
+	if len(given) == 0 {
+		return p, nil
+	}
+	if p.Load == nil || ownLoads(p) {
+		return nil, errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
+	}
+	l := *p.Load
+	switch {
+	case f.rate != "":
+		if changed("clients") {
+			return nil, errors.New("--clients (closed model) does not combine with --rate (open model)")
+		}
+		r, err := load.ParseRate(f.rate, f.duration)
+		if err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		var stages []plan.RateStage
+		for _, st := range r.Stages() {
+			stages = append(stages, plan.RateStage{Target: st.Target, Over: st.Over})
+		}
+		l = plan.Load{Rate: stages, MaxClients: max(l.MaxClients, plan.DefaultMaxClients), Pos: l.Pos}
+	case l.Open():
+		if changed("clients") {
+			return nil, errors.New("--clients (closed model) does not combine with an open-model load")
+		}
+		if changed("duration") {
+			return nil, errors.New("--duration: this plan's load is open and its rate stages set the length; give --rate with --duration to change it")
+		}
+	default:
+		if changed("max-clients") {
+			return nil, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
+		}
+		if changed("clients") {
+			if f.clients <= 0 {
+				return nil, fmt.Errorf("--clients %d: must be > 0", f.clients)
+			}
+			l.Clients = f.clients
+		}
+		if changed("duration") {
+			if f.duration <= 0 {
+				return nil, fmt.Errorf("--duration %v: must be > 0", f.duration)
+			}
+			l.Duration = f.duration
+		}
+	}
+	if changed("max-clients") {
+		if f.maxClients <= 0 {
+			return nil, fmt.Errorf("--max-clients %d: must be > 0", f.maxClients)
+		}
+		l.MaxClients = f.maxClients
+	}
+	q := *p
+	q.Load = &l
+	if err := q.Validate(); err != nil {
+		var es plan.Errors
+		if errors.As(err, &es) {
+			for i, e := range es {
+				if e.Pos == l.Pos {
+					es[i] = &plan.Error{Pos: e.Pos, Msg: e.Msg + " (with " + strings.Join(given, " ") + ")"}
+				}
+			}
+		}
+		return nil, err
+	}
+	return &q, nil
+}
+
+// loadConfig turns the plan's load (overrides applied: see overridden)
+// into engine terms.
+func loadConfig(c *compiled) (engine.Config, report.Meta, error) {
 	var cfg engine.Config
 	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version()}
 	l := c.plan.Load
 	if l == nil {
 		return cfg, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
 	}
-	lc := *l
-	if f.rate != "" {
-		r, err := load.ParseRate(f.rate, f.duration)
-		if err != nil {
-			return cfg, meta, fmt.Errorf("--rate: %w", err)
-		}
-		cfg.Rate = &r
-		cfg.MaxClients = max(lc.MaxClients, 1000)
-	} else if lc.Open() {
-		stages := make([]load.Stage, len(lc.Rate))
-		for i, s := range lc.Rate {
+	if l.Open() {
+		stages := make([]load.Stage, len(l.Rate))
+		for i, s := range l.Rate {
 			stages[i] = load.Stage{Target: s.Target, Over: s.Over}
 		}
 		r, err := load.NewRate(0, stages)
 		if err != nil {
-			return cfg, meta, fmt.Errorf("%s: load: %w", lc.Pos, err)
+			return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
 		}
-		cfg.Rate, cfg.MaxClients = &r, max(lc.MaxClients, 1)
-	}
-	if changed("max-clients") {
-		if cfg.Rate == nil {
-			return cfg, meta, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
-		}
-		cfg.MaxClients = f.maxClients
-	}
-	if cfg.Rate != nil {
-		if changed("clients") {
-			return cfg, meta, errors.New("--clients (closed model) does not combine with an open-model load")
-		}
+		cfg.Rate, cfg.MaxClients = &r, max(l.MaxClients, 1)
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
 		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), cfg.Rate.String(), cfg.MaxClients
 		return cfg, meta, nil
 	}
-	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = lc.Clients, lc.RampUp, lc.Duration, lc.Iterations, lc.MaxRPS
-	if changed("clients") {
-		if f.clients <= 0 {
-			return cfg, meta, fmt.Errorf("--clients %d: must be > 0", f.clients)
-		}
-		cfg.Clients = f.clients
-	}
-	if changed("duration") {
-		if f.duration <= 0 {
-			return cfg, meta, fmt.Errorf("--duration %v: must be > 0", f.duration)
-		}
-		cfg.Duration = f.duration
-	}
+	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
 	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
 	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
 	return cfg, meta, nil
@@ -310,9 +374,16 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 // the scenario runner after the run. A worker of a distributed run builds
 // its configuration with it too (cluster_run.go).
 func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
+	p, err := overridden(c.plan, f, changed)
+	if err != nil {
+		return cfg, meta, nil, err
+	}
+	cc := *c
+	cc.plan = p
+	c = &cc
 	opts := scenario.Options{Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
 	if c.plan.Load != nil && !ownLoads(c.plan) {
-		cfg, meta, err = loadConfig(c, f, changed)
+		cfg, meta, err = loadConfig(c)
 		if err != nil {
 			return cfg, meta, nil, err
 		}
@@ -324,9 +395,6 @@ func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg e
 		closeRunner = runner.Close
 		cfg.Scenario = runner
 	} else {
-		if changed("clients") || changed("duration") || f.rate != "" || changed("max-clients") {
-			return cfg, meta, nil, errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
-		}
 		opts.MaxConns = 1000
 		runner := scenario.NewRunner(c.prog, opts, false)
 		cfg, meta, err = partsConfig(c, runner)
@@ -337,17 +405,49 @@ func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg e
 		closeRunner = runner.Close
 	}
 	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
+	cfg.HTTP2 = f.http2       // for Footprint: HTTP/2 multiplexes a client's requests
+	return cfg, meta, closeRunner, nil
+}
+
+// preflight is everything `fuka run` checks before it sends anything, and
+// what `fuka validate` checks, so that the two agree: the plan's monitor
+// and profile settings, its load with the flags' overrides (planConfig),
+// and whether this machine can hold that load (open files, memory; the
+// workers of a distributed run check their own share). It does not reach
+// monitor sources or the target: only run does.
+func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
+	if err := (&watchSpec{}).fromPlan(c.plan); err != nil {
+		return cfg, meta, nil, err
+	}
+	cfg, meta, closeRunner, err = planConfig(c, f, changed)
+	if err != nil || f.cluster.distributed() {
+		return cfg, meta, closeRunner, err
+	}
+	p, _ := overridden(c.plan, f, changed) // planConfig checked it
+	var what string
+	switch {
+	case len(cfg.Parts) > 0:
+		conns, _ := cfg.Footprint()
+		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
+	default:
+		what = loadLabel(p.Load, changed, f)
+	}
+	if err := checkResources(&cfg, what); err != nil {
+		closeRunner()
+		return cfg, meta, nil, err
+	}
 	return cfg, meta, closeRunner, nil
 }
 
 var errAborted = errors.New("abort_when fired")
 
 func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
-	if err := f.out.watch.fromPlan(c.plan); err != nil {
-		return err
-	}
-	cfg, meta, closeRunner, err := planConfig(c, f, cmd.Flags().Changed)
+	cfg, meta, closeRunner, err := preflight(c, f, cmd.Flags().Changed)
 	if err != nil {
+		return planErrors(stdio, err)
+	}
+	if err := f.out.watch.fromPlan(c.plan); err != nil {
+		closeRunner()
 		return err
 	}
 	defer closeRunner()

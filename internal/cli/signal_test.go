@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -195,4 +196,140 @@ func TestDoubleSIGINT(t *testing.T) {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
 	}
 	t.Logf("exited %v after the second SIGINT", time.Since(sent).Round(time.Millisecond))
+}
+
+// TestSignalWhileLoading: while fuka reads its input, a FIFO that no one
+// writes to blocks it where no context reaches (opening the FIFO waits for
+// a writer). The first SIGTERM ends it within a second, exit 130, nothing
+// sent: for a plan's body_file, a plan's CSV data, validate, and attack's
+// --body-file.
+func TestSignalWhileLoading(t *testing.T) {
+	tg := newTarget(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	body := write("body.yaml", "base_url: "+tg.URL+`
+scenarios:
+  s: { steps: [ { post: /x, body_file: fifo } ] }
+load: { clients: 1, duration: 5s }
+`)
+	data := write("data.yaml", "base_url: "+tg.URL+`
+data: { d: { csv: fifo } }
+scenarios:
+  s: { steps: [ { get: "/x?v={{ d.v }}" } ] }
+load: { clients: 1, duration: 5s }
+`)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"run, body_file", []string{"run", body, "-q"}},
+		{"run, csv data", []string{"run", data, "-q"}},
+		{"validate", []string{"validate", body}},
+		{"attack --body-file", []string{"attack", tg.URL + "/", "-m", "POST", "--body-file", fifo, "-q"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := start(t, tt.args...)
+			// Give it time to reach the FIFO; it must still be running.
+			time.Sleep(300 * time.Millisecond)
+			select {
+			case <-p.done:
+				t.Fatalf("fuka exited before the signal: %s", p.err.String())
+			default:
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			sent := time.Now()
+			if code := p.wait(t, time.Second); code != ExitInterrupted {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
+			}
+			t.Logf("exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
+			if !strings.Contains(p.err.String(), "interrupted before the load started; nothing was sent") {
+				t.Errorf("stderr does not say nothing was sent: %q", p.err.String())
+			}
+		})
+	}
+	if n := tg.n.Load(); n != 0 {
+		t.Errorf("the target served %d requests", n)
+	}
+}
+
+// TestDoubleSIGINTLeavesNoPartialResults: a second Ctrl-C exits at once,
+// before the results are written; every results file is then as it was
+// before the run (an earlier --json-out stays whole) or absent, never
+// empty or half written, and no temporary file is left behind.
+func TestDoubleSIGINTLeavesNoPartialResults(t *testing.T) {
+	var arrived atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+
+	for _, earlier := range []bool{true, false} {
+		name := "no earlier file"
+		if earlier {
+			name = "an earlier file"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			jsonOut := filepath.Join(dir, "out", "run.json")
+			const previous = `{"requests": 7}` + "\n"
+			if earlier {
+				if err := os.MkdirAll(filepath.Dir(jsonOut), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(jsonOut, []byte(previous), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			arrived.Store(0)
+			p := start(t, "attack", srv.URL+"/", "-c", "2", "-d", "30s", "--timeout", "10s", "-q", "--no-history",
+				"--json-out", jsonOut, "--results", filepath.Join(dir, "results"), "--csv", filepath.Join(dir, "csv"))
+			waitFor(t, "2 hanging requests", func() bool { return arrived.Load() >= 2 })
+			for range 2 {
+				if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if code := p.wait(t, 3*time.Second); code != ExitInterrupted {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, p.err.String())
+			}
+			b, err := os.ReadFile(jsonOut)
+			switch {
+			case earlier && (err != nil || string(b) != previous):
+				t.Errorf("--json-out is %q (%v); want the earlier file, whole", b, err)
+			case !earlier && !os.IsNotExist(err):
+				t.Errorf("--json-out exists (%q, %v); want no file", b, err)
+			}
+			filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				if path == jsonOut && earlier {
+					return nil
+				}
+				fi, _ := d.Info()
+				t.Errorf("left behind: %s (%d bytes)", path, fi.Size())
+				return nil
+			})
+		})
+	}
 }

@@ -10,25 +10,38 @@ import (
 )
 
 func newValidate(stdio Stdio) *cobra.Command {
-	return &cobra.Command{
+	var f runFlags
+	cmd := &cobra.Command{
 		Use:   "validate PLAN.yaml",
 		Short: "Check a plan file and report every problem as file:line:col",
 		Long: `validate parses and compiles a plan without sending anything: unknown keys,
 bad durations and URLs, unknown template functions and variables, thresholds
 that do not parse and missing data files are all reported at once, one per
-line as file:line:col: message. Exit 0 when the plan is good, 2 otherwise.`,
-		Example: `  fuka validate examples/shop.yaml`,
-		Args:    exactArgs(1, "validate takes one plan file"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			c, err := compilePlan(args[0], "")
+line as file:line:col: message. It checks what run checks before it sends
+anything, with the same load flags (--clients, --duration, --rate,
+--max-clients), including whether this machine can hold the load (open
+files, memory). Exit 0 when the plan is good, 2 otherwise.`,
+		Example: `  fuka validate examples/shop.yaml
+  fuka validate examples/shop.yaml --clients 100 --duration 10m`,
+		Args: exactArgs(1, "validate takes one plan file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			readingInput.Store(true)
+			c, err := compilePlan(args[0], f.baseURL)
 			if err != nil {
 				return planErrors(stdio, err)
 			}
+			_, _, closeRunner, err := preflight(c, &f, cmd.Flags().Changed)
+			if err != nil {
+				return planErrors(stdio, err)
+			}
+			closeRunner()
 			fmt.Fprintf(stdio.Out, "%s: ok: %d scenario(s), %d request name(s), %d check(s), %d threshold(s)\n",
 				args[0], len(c.plan.Scenarios), len(c.prog.Requests), len(c.prog.Checks), len(c.thresholds))
 			return nil
 		},
 	}
+	addLoadFlags(cmd.Flags(), &f)
+	return cmd
 }
 
 // starterPlan is what `fuka init` writes: a commented plan that runs
