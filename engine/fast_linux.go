@@ -89,7 +89,7 @@ type fastLoop struct {
 	nextK int64     // this loop's next start: the worker's nextK-th
 	loops int64     // the worker's starts go round-robin to its loops
 
-	late time.Duration // starts overdue by more than this are dropped (Config.lateLimit)
+	late     time.Duration // starts overdue by more than this are dropped (Config.lateLimit)
 	free     []*conn
 	maxConns int
 
