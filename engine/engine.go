@@ -433,27 +433,34 @@ func (s Share) MaxRPS(c *Config) float64 {
 }
 
 // Fraction is the share's part of the load, 0 to 1: its part of the
-// clients (closed) or of the starts and max clients (open). For a run of
-// several scenario loads it is its part of the largest one.
+// clients (closed) or of the starts and max clients (open); in a run of
+// several scenario loads, of the largest one.
 func (s Share) Fraction(c *Config) float64 {
+	d := s.Rows(c)
+	if d.Slots <= 0 {
+		return 0
+	}
+	return float64(d.PerRound()) / float64(d.Slots)
+}
+
+// Rows is how the share's data rows are dealt: like its clients (see
+// Share), those of the largest scenario load in a run of several.
+func (s Share) Rows(c *Config) load.Deal {
 	if len(c.Parts) > 0 {
-		best, f := 0, 0.0
+		best := 0
+		var d load.Deal
 		for i := range c.Parts {
 			p := &c.Parts[i].Config
 			if n := max(p.Clients, p.MaxClients); n > best {
-				best, f = n, s.Fraction(p)
+				best, d = n, s.Rows(p)
 			}
 		}
-		return f
+		return d
 	}
-	slots := c.Clients
 	if c.Open() {
-		slots = c.MaxClients
+		return s.deal(c.MaxClients)
 	}
-	if slots <= 0 {
-		return 0
-	}
-	return float64(s.deal(slots).PerRound()) / float64(slots)
+	return s.deal(c.Clients)
 }
 
 // Due returns how many open-model starts of the share were due by offset t

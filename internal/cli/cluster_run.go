@@ -318,7 +318,7 @@ func (j *planJob) config(share engine.Share) (engine.Config, func(), error) {
 		cleanup()
 		return zero, nil, err
 	}
-	c.prog.SetShare(share.Index, share.Count)
+	c.prog.SetShare(share.Rows(&cfg))
 	return cfg, func() { closeRunner(); cleanup() }, nil
 }
 
