@@ -148,11 +148,11 @@ var ErrExhausted = errors.New("data rows exhausted")
 
 // Feeder hands out rows of one table. It is safe for concurrent use.
 type Feeder struct {
-	Name   string
-	table  *Table
-	pick   Pick
-	next   atomic.Int64
-	deal   load.Deal // this worker's rows: the deal's items (zero: all)
+	Name  string
+	table *Table
+	pick  Pick
+	next  atomic.Int64
+	deal  load.Deal // this worker's rows: the deal's items (zero: all)
 }
 
 // New returns a Feeder over t.
