@@ -497,7 +497,7 @@ func partStart(parts []Part, i, depth int) time.Duration {
 	return at
 }
 
-// lateLimit is how overdue a start may be and still be sent: one heartbeat
+// LateLimit is how overdue a start may be and still be sent: one heartbeat
 // of a distributed run (a second), plus the resolution's batching. Only a
 // stalled generator (a frozen process or host, a worker paused and
 // resumed) falls further behind: a busy target never delays a start (the
@@ -506,7 +506,7 @@ func partStart(parts []Part, i, depth int) time.Duration {
 // asked for, and their latency would be the generator's stall; so they are
 // dropped and counted as dropped, in local and distributed runs alike.
 // The closed model's throughput cap likewise makes up at most this much.
-func (c *Config) lateLimit() time.Duration { return time.Second + max(c.Resolution, 0) }
+func (c *Config) LateLimit() time.Duration { return time.Second + max(c.Resolution, 0) }
 
 // A Lease bounds when a run may start requests. A distributed worker holds
 // one and extends it each time its controller confirms that the worker is

@@ -89,7 +89,7 @@ type fastLoop struct {
 	nextK int64     // this loop's next start: the worker's nextK-th
 	loops int64     // the worker's starts go round-robin to its loops
 
-	late     time.Duration // starts overdue by more than this are dropped (Config.lateLimit)
+	late     time.Duration // starts overdue by more than this are dropped (Config.LateLimit)
 	free     []*conn
 	maxConns int
 
@@ -163,7 +163,7 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 			open: cfg.Open(), budget: budget,
 			batch: cfg.Open() && cfg.Resolution > 0,
 		}
-		l.late = cfg.lateLimit()
+		l.late = cfg.LateLimit()
 		shard, shards := w+n*j, n*loops
 		if l.open {
 			l.rate = cfg.Rate

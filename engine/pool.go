@@ -143,7 +143,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 	w, n := p.cfg.Share.of()
 	capper := load.Cap{PerSecond: p.cfg.Share.MaxRPS(p.cfg)}
 	requests := p.cfg.Share.Requests(p.cfg)
-	late := p.cfg.lateLimit()
+	late := p.cfg.LateLimit()
 	for k := w; k < p.cfg.Clients; k += n {
 		if !p.sleepUntil(ramp.Start(k), stop) {
 			return
@@ -183,7 +183,7 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 	defer close(work)
 	deal := p.cfg.Share.deal(p.cfg.MaxClients)
 	maxClients := deal.PerRound()
-	late := p.cfg.lateLimit()
+	late := p.cfg.LateLimit()
 	for k := int64(0); ; k++ {
 		i, ok := deal.Nth(k)
 		if !ok {
