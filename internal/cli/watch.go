@@ -162,6 +162,10 @@ func (w *watchSpec) fromPlan(p *plan.Plan) error {
 	return nil
 }
 
+// kubeClients reaches a kubernetes source's cluster; tests hand out
+// client-go's fakes instead.
+var kubeClients = kube.FromKubeconfig
+
 // samplers builds the samplers, failing early on a bad source.
 func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 	root := w.procRoot
@@ -196,7 +200,7 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 			// Informers start here and sync before the run (at most 10s);
 			// stop closes the watcher.
 			var c kube.Clients
-			if c, err = kube.FromKubeconfig(m.kube.kubeconfig, m.kube.context); err == nil {
+			if c, err = kubeClients(m.kube.kubeconfig, m.kube.context); err == nil {
 				s, err = kube.New(m.kube.cfg, c)
 			}
 		default:
