@@ -317,6 +317,6 @@ func (s *Summary) workersText(t *textBuilder) {
 		t.row("", lost)
 	}
 	if s.Degraded {
-		t.WriteString("  degraded: a worker was lost; its load after its last interval is missing (exit code 4)\n")
+		t.WriteString("  degraded: a worker was lost or left early; its load after its last interval is missing (exit code 4)\n")
 	}
 }
