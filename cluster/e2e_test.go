@@ -657,7 +657,9 @@ func TestProcesses(t *testing.T) {
 				if !strings.Contains(c.stderr(), "2 client(s) for 3 workers") {
 					t.Errorf("no warning about the idle worker:\n%s", c.stderr())
 				}
-				tc.want(t, summary(c), tg.total.Load())
+				sum := summary(c)
+				t.Logf("target %d, report %d, dropped %d", tg.total.Load(), sum.Requests, sum.Dropped)
+				tc.want(t, sum, tg.total.Load())
 			})
 		}
 	})
