@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -58,6 +59,14 @@ type Controller struct {
 	StopGrace time.Duration
 	OnLoss    LossPolicy
 
+	// Load, if set, is the whole load the job compiles to (as a local run
+	// would run it): it says what each worker's share was meant to send,
+	// so that a lost worker's share is reported as such.
+	Load *engine.Config
+	// OnStart, if set, is called with the load's common start (its t=0,
+	// in this process's clock, still in the future) when the shares go
+	// out: what else watches the run (monitors) starts its clock there.
+	OnStart func(start time.Time)
 	// OnTick is called once a second with the merged interval, like
 	// engine.Config.OnTick.
 	OnTick  func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
@@ -69,10 +78,23 @@ type Controller struct {
 type WorkerStatus struct {
 	Name         string
 	Addr         string
-	State        string // "ok" or "lost"
-	Reason       string // why it was lost
-	LastInterval int    // the last interval of its that arrived
-	Requests     int64  // requests in its snapshots that arrived
+	State        string  // "ok", "lost", or "left" (interrupted on its host; its final snapshot arrived)
+	Reason       string  // why it was lost or left
+	LastInterval int     // the last interval of its that arrived
+	Requests     int64   // requests in its snapshots that arrived
+	Share        float64 // its part of the load, 0 to 1 (0 when Controller.Load is not set)
+	// LastSeen is when its last message arrived, from the load's start
+	// (lost and left workers).
+	LastSeen time.Duration
+	// Unreported bounds the requests a lost worker sent that none of its
+	// snapshots reported: those in flight at its last snapshot and those
+	// it could have started since, until it must have stopped (its lease,
+	// see Heartbeat in proto/fuka.proto). Estimated: the load does not
+	// bound its rate (a closed model without max_rps, or a plan's
+	// iterations of several requests), so its fastest second so far is
+	// taken as its rate.
+	Unreported int64
+	Estimated  bool
 }
 
 // Result is a distributed run's result: the merged engine result and how
@@ -113,6 +135,8 @@ type member struct {
 	lastWhole int  // highest interval of a non-final snapshot
 	final     bool // the final snapshot arrived
 	requests  int64
+	active    int   // active clients at its latest snapshot
+	peak      int64 // most requests in one whole interval
 
 	// owned by the controller's loop
 	name    string
@@ -122,6 +146,9 @@ type member struct {
 	reason  string
 	done    *fukapb.Done
 	clients int
+	share   engine.Share
+	seen    time.Time // its last message, when it was lost or left
+	left    bool      // it ended its run on its own (Done.Left)
 }
 
 type event struct {
@@ -232,7 +259,9 @@ func (r *run) shutdown() {
 // admit starts a session's I/O; its Hello comes as an event.
 func (r *run) admit(se *session) *member {
 	m := &member{se: se, state: "joining", name: se.addr}
-	m.link = newLink(se.s, func(msg *fukapb.Msg) error { return r.receive(m, msg) })
+	// Every heartbeat is answered at once: the echo extends the worker's
+	// lease (see Heartbeat in proto/fuka.proto).
+	m.link = newLink(se.s, func(msg *fukapb.Msg) error { return r.receive(m, msg) }, (*link).echo)
 	go func() {
 		select {
 		case <-m.link.dead:
@@ -259,6 +288,10 @@ func (r *run) receive(m *member, msg *fukapb.Msg) error {
 			return fmt.Errorf("%w: %d request names and %d checks, want at most %d and %d",
 				metrics.ErrBadSnapshot, len(s.Stats), len(s.Checks), len(r.c.Names), len(r.c.Checks))
 		}
+		var n int64
+		for _, st := range s.Stats {
+			n += st.Requests
+		}
 		m.mu.Lock()
 		m.pending = append(m.pending, &s)
 		m.last = max(m.last, s.Interval)
@@ -266,10 +299,10 @@ func (r *run) receive(m *member, msg *fukapb.Msg) error {
 			m.final = true
 		} else {
 			m.lastWhole = max(m.lastWhole, s.Interval)
+			m.peak = max(m.peak, n)
 		}
-		for _, st := range s.Stats {
-			m.requests += st.Requests
-		}
+		m.requests += n
+		m.active = s.Clients
 		m.mu.Unlock()
 		select {
 		case r.kick <- struct{}{}:
@@ -390,8 +423,15 @@ func (r *run) refuse(se *session) {
 func (r *run) drive(ctx context.Context) (*Result, error) {
 	c := r.c
 	start := time.Now().Add(c.startDelay())
+	if c.OnStart != nil {
+		c.OnStart(start)
+	}
 	recs := make([]*metrics.Recorder, len(r.members))
 	for j, m := range r.members {
+		m.share = engine.Share{Index: j, Count: len(r.members)}
+		if c.Load != nil && m.share.Fraction(c.Load) == 0 {
+			r.log.Warn(fmt.Sprintf("worker %s has no client in this load (fewer clients than workers): it sends nothing", m.name))
+		}
 		m.rec = metrics.NewRecorder(len(c.Names)).WithChecks(len(c.Checks))
 		recs[j] = m.rec
 		// The worker's clock may differ from ours: its Hello said what
@@ -405,6 +445,7 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 			ShareIndex: int32(j), ShareCount: int32(len(r.members)),
 			StartAtUnixNanos: start.Add(skew).UnixNano(),
 			Names:            c.Names,
+			Echoes:           true,
 		}))
 	}
 	col := metrics.NewCollector(c.Names, recs)
@@ -434,6 +475,7 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 			return
 		}
 		m.state, m.reason = "lost", describe(err)
+		m.seen = time.Unix(0, m.link.last.Load())
 		m.mu.Lock()
 		last := m.last
 		m.mu.Unlock()
@@ -471,6 +513,24 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 				m.state, m.done = "done", ev.done
 				m.link.close(time.Second)
 				m.se.end()
+				if ev.done.GetLeft() {
+					// Interrupted on its host (a pod eviction): every request
+					// it sent is in its snapshots, but its share after that
+					// is missing.
+					m.left, m.reason, m.seen = true, "interrupted on its host", time.Now()
+					m.mu.Lock()
+					last := m.last
+					m.mu.Unlock()
+					what := "the run goes on without it; the report will be marked degraded"
+					if c.OnLoss == LossStop {
+						what = "stopping the run (on worker loss: stop)"
+					}
+					r.log.Warn(fmt.Sprintf("worker %s left after interval %d (interrupted on its host; its final snapshot arrived): %s", m.name, last, what))
+					if c.OnLoss == LossStop {
+						interrupted = true
+						stop("worker " + m.name + " left")
+					}
+				}
 			case ev.lost != nil:
 				lose(m, ev.lost)
 			}
@@ -557,26 +617,44 @@ func (r *run) result(t *ticker, start time.Time, interrupted bool) (*Result, err
 
 	res := &Result{Result: engine.Result{Run: t.col.Run(), Elapsed: elapsed, Interrupted: interrupted}}
 	var failed []string
+	load := r.c.Load
 	for _, m := range r.members {
 		m.mu.Lock()
 		ws := WorkerStatus{Name: m.name, Addr: m.se.addr, State: "ok", LastInterval: m.last, Requests: m.requests}
 		m.mu.Unlock()
-		if m.state == "lost" {
-			ws.State, ws.Reason = "lost", m.reason
+		if load != nil {
+			ws.Share = m.share.Fraction(load)
+		}
+		switch {
+		case m.state == "lost":
+			ws.State, ws.Reason, ws.LastSeen = "lost", m.reason, max(m.seen.Sub(start), 0)
+			ws.Unreported, ws.Estimated = r.unreported(m, start, elapsed)
 			res.Degraded = true
 			if strings.HasPrefix(m.reason, "failed: ") {
 				failed = append(failed, m.name+": "+strings.TrimPrefix(m.reason, "failed: "))
 			}
+		case m.left:
+			ws.State, ws.Reason, ws.LastSeen = "left", m.reason, max(m.seen.Sub(start), 0)
+			res.Degraded = true
 		}
+		var scheduled int64
 		if d := m.done; d != nil {
-			res.Scheduled += d.GetScheduled()
+			scheduled = d.GetScheduled()
 			res.PeakClients += int(d.GetPeakClients())
-			res.Interrupted = res.Interrupted || d.GetInterrupted()
+			// A worker interrupted on its own host does not make the run
+			// interrupted: it is degraded.
+			res.Interrupted = res.Interrupted || (d.GetInterrupted() && !d.GetLeft())
 			res.DataExhausted = res.DataExhausted || d.GetDataExhausted()
 			if res.Transport == "" {
 				res.Transport = d.GetTransport()
 			}
 		}
+		if ws.State != "ok" && load != nil {
+			// The plan's starts, not the ones that happened: the requested
+			// rate stays the plan's, and the lost share shows as missing.
+			scheduled = max(scheduled, m.share.Due(load, elapsed))
+		}
+		res.Scheduled += scheduled
 		res.Workers = append(res.Workers, ws)
 	}
 	if res.Transport == "" {
@@ -587,6 +665,42 @@ func (r *run) result(t *ticker, start time.Time, interrupted bool) (*Result, err
 		return nil, fmt.Errorf("every worker failed: %s", strings.Join(failed, "; "))
 	}
 	return res, nil
+}
+
+// unreported bounds the requests lost worker m sent that none of its
+// snapshots reported (see WorkerStatus.Unreported): the requests in flight
+// at its last snapshot, plus those it may have started since, in the open
+// model from a second before its last snapshot (a late start may still go)
+// until it must have stopped: its lease ran out at most leaseFor after its
+// last message (and the run ended at elapsed).
+func (r *run) unreported(m *member, start time.Time, elapsed time.Duration) (n int64, estimated bool) {
+	m.mu.Lock()
+	last, inflight, peak, reported := time.Duration(m.last)*time.Second, int64(m.active), m.peak, m.requests
+	m.mu.Unlock()
+	until := min(m.seen.Sub(start)+leaseFor, max(elapsed, last))
+	if until < last {
+		until = last
+	}
+	load := r.c.Load
+	quick := load != nil && load.Scenario == nil && len(load.Parts) == 0
+	switch {
+	case quick && load.Open():
+		from := max(last-load.LateLimit(), 0)
+		n = m.share.Due(load, until) - m.share.Due(load, from)
+	case quick && load.MaxRPS > 0:
+		from := max(last-load.LateLimit(), 0)
+		n = int64(math.Ceil(m.share.MaxRPS(load) * (until - from).Seconds()))
+	default:
+		// Nothing bounds its rate: its fastest second so far stands in.
+		n, estimated = int64(math.Ceil(float64(peak)*(until-last).Seconds())), true
+	}
+	n += inflight
+	if quick && !load.Open() {
+		if req := m.share.Requests(load); req >= 0 {
+			n = min(n, max(req-reported, 0))
+		}
+	}
+	return n, estimated
 }
 
 // ticker closes the merged intervals.

@@ -11,10 +11,16 @@
 // CA's, an expired one or the wrong role is refused in the handshake,
 // before any message is read.
 //
-// Faults: both sides beat a heartbeat every second. A worker silent for 3 s
-// (or whose stream broke) is lost: the run goes on without it or stops
-// (LossPolicy), and the result is marked degraded. A worker that loses its
-// controller cancels its run, so it stops sending load.
+// Faults: both sides beat a heartbeat every second, and the controller
+// answers each of a worker's at once. A worker silent for 3 s (or whose
+// stream broke) is lost: the run goes on without it or stops (LossPolicy),
+// and the result is marked degraded, with the lost share and a bound on
+// its unreported requests. A worker starts requests only while it holds a
+// lease (2.5 s from its last answered heartbeat), so one cut off from its
+// controller, or frozen and thawed after it was given up, sends nothing
+// the controller does not count; one that loses its controller also
+// cancels its run. A worker interrupted on its own host sends its final
+// snapshot and leaves (the run is degraded, nothing is unreported).
 //
 //	controller                          worker j of N
 //	   │ ◀──────────── Hello ─────────────── │

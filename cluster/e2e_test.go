@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -98,12 +99,19 @@ func buildFuka(t *testing.T, dir string) string {
 	return bin
 }
 
-// ipTarget counts requests by the client's IP address.
+// ipTarget counts requests by the client's IP address, and keeps when
+// each arrived.
 type ipTarget struct {
 	total atomic.Int64
 	mu    sync.Mutex
 	by    map[string]int64
+	hits  []hit
 	url   string
+}
+
+type hit struct {
+	at time.Time
+	ip string
 }
 
 func newIPTarget(t *testing.T, host string) *ipTarget {
@@ -118,6 +126,7 @@ func newIPTarget(t *testing.T, host string) *ipTarget {
 		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		tg.mu.Lock()
 		tg.by[ip]++
+		tg.hits = append(tg.hits, hit{time.Now(), ip})
 		tg.mu.Unlock()
 		w.Write([]byte("ok"))
 	})}
@@ -131,6 +140,33 @@ func (tg *ipTarget) from(ip string) int64 {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	return tg.by[ip]
+}
+
+// since counts the requests that arrived after t, from ip ("" = any).
+func (tg *ipTarget) since(t time.Time, ip string) int64 {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	var n int64
+	for _, h := range tg.hits {
+		if h.at.After(t) && (ip == "" || h.ip == ip) {
+			n++
+		}
+	}
+	return n
+}
+
+// busiest is the most requests that arrived within any window of length d.
+func (tg *ipTarget) busiest(d time.Duration) int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	best, j := 0, 0
+	for i, h := range tg.hits { // in arrival order
+		for tg.hits[j].at.Before(h.at.Add(-d)) {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
 }
 
 // proc is a started process whose stderr lines are kept with the time
@@ -220,15 +256,35 @@ func (p *proc) lineAt(s string) (time.Time, bool) {
 }
 
 type e2eSummary struct {
-	Requests    int64 `json:"requests"`
-	Degraded    bool  `json:"degraded"`
-	Interrupted bool  `json:"interrupted"`
-	Workers     []struct {
-		Name         string `json:"name"`
-		State        string `json:"state"`
-		LastInterval int    `json:"last_interval"`
-		Requests     int64  `json:"requests"`
+	Requests     int64    `json:"requests"`
+	Dropped      int64    `json:"dropped"`
+	DurationS    float64  `json:"duration_s"`
+	RequestedRPS *float64 `json:"requested_rps"`
+	Achieved     *float64 `json:"achieved_rps_ratio"`
+	Degraded     bool     `json:"degraded"`
+	Interrupted  bool     `json:"interrupted"`
+	Warnings     []string `json:"warnings"`
+	Workers      []struct {
+		Name          string   `json:"name"`
+		State         string   `json:"state"`
+		LastInterval  int      `json:"last_interval"`
+		Requests      int64    `json:"requests"`
+		Share         float64  `json:"share"`
+		LastSeenS     *float64 `json:"last_seen_s"`
+		UnreportedMax *int64   `json:"unreported_max"`
 	} `json:"workers"`
+}
+
+// exitCode is a process's exit status from its wait error.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
 }
 
 func freePort(t *testing.T, host string) string {
@@ -276,11 +332,14 @@ func TestProcesses(t *testing.T) {
 		}
 		return ps
 	}
-	controller := func(tg *ipTarget, ctl, duration string) *proc {
-		return start(t, ctx, "", bin, "attack", tg.url, "-c", "6", "-d", duration, "--max-rps", "1500",
-			"--workers", "3", "--listen", ctl, "--certs-dir", certs, "--start-delay", "500ms",
-			"-o", "json", "-q", "--no-history", "--no-report", "--wait-workers", "20s")
+	// controller starts `fuka attack` with the load's flags (default: a
+	// closed model of 6 clients at most 1500/s for duration).
+	controller := func(tg *ipTarget, ctl string, load ...string) *proc {
+		args := append([]string{"attack", tg.url}, load...)
+		return start(t, ctx, "", bin, append(args, "--workers", "3", "--listen", ctl, "--certs-dir", certs, "--start-delay", "500ms",
+			"-o", "json", "-q", "--no-history", "--no-report", "--wait-workers", "20s")...)
 	}
+	closed := func(duration string) []string { return []string{"-c", "6", "-d", duration, "--max-rps", "1500"} }
 	summary := func(p *proc) e2eSummary {
 		t.Helper()
 		var s e2eSummary
@@ -290,11 +349,42 @@ func TestProcesses(t *testing.T) {
 		}
 		return s
 	}
+	// loaded waits until the target has seen requests, then d more.
+	loaded := func(tg *ipTarget, d time.Duration) {
+		deadline := time.Now().Add(20 * time.Second)
+		for tg.total.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(d)
+	}
+	workerOf := func(s e2eSummary, name string) (w struct {
+		Name          string   `json:"name"`
+		State         string   `json:"state"`
+		LastInterval  int      `json:"last_interval"`
+		Requests      int64    `json:"requests"`
+		Share         float64  `json:"share"`
+		LastSeenS     *float64 `json:"last_seen_s"`
+		UnreportedMax *int64   `json:"unreported_max"`
+	}) {
+		for _, w := range s.Workers {
+			if w.Name == name {
+				return w
+			}
+		}
+		t.Fatalf("no worker %s in %+v", name, s.Workers)
+		return w
+	}
+	// w1IP is worker 1's address at the target, "" on loopback (where the
+	// target cannot tell the workers apart).
+	w1IP := ""
+	if env.wantIPs != nil {
+		w1IP = env.wantIPs[0]
+	}
 
 	t.Run("merged equals target, intruder refused", func(t *testing.T) {
 		tg := newIPTarget(t, env.host)
 		ctl := freePort(t, env.host)
-		c := controller(tg, ctl, "2s")
+		c := controller(tg, ctl, closed("2s")...)
 		// A worker whose certificate (and CA) are someone else's.
 		bad := start(t, ctx, "", bin, "worker", "--controller", ctl, "--certs-dir", other, "--name", "intruder", "--connect-timeout", "3s")
 		ws := workers(ctl)
@@ -336,20 +426,16 @@ func TestProcesses(t *testing.T) {
 	t.Run("kill -9 of a worker", func(t *testing.T) {
 		tg := newIPTarget(t, env.host)
 		ctl := freePort(t, env.host)
-		c := controller(tg, ctl, "4s")
+		c := controller(tg, ctl, "--rate", "1500", "-d", "5s", "--max-clients", "300")
 		ws := workers(ctl)
-		// Kill w1 about 1.5 s into the load.
-		deadline := time.Now().Add(20 * time.Second)
-		for tg.total.Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		time.Sleep(1500 * time.Millisecond)
+		loaded(tg, 1500*time.Millisecond)
 		killed := time.Now()
 		if err := ws[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.wait(t, 30*time.Second); err != nil {
-			t.Fatalf("controller: %v\n%s", err, c.stderr())
+		err := c.wait(t, 30*time.Second)
+		if code := exitCode(err); code != 4 {
+			t.Errorf("controller exit %d, want 4 (degraded)\n%s", code, c.stderr())
 		}
 		at, ok := c.lineAt("worker w1 lost")
 		switch {
@@ -367,13 +453,27 @@ func TestProcesses(t *testing.T) {
 		if !s.Degraded {
 			t.Errorf("report not degraded: %+v", s)
 		}
+		// The requested rate is the plan's, not the survivors'; what was
+		// achieved is what the report holds.
+		if s.RequestedRPS == nil || *s.RequestedRPS < 1450 || *s.RequestedRPS > 1550 {
+			t.Errorf("requested rate %v/s, want the plan's 1500/s", deref(s.RequestedRPS))
+		}
+		if s.Achieved == nil || *s.Achieved > 0.95 {
+			t.Errorf("achieved %v of the requested rate with a third of the load lost after 1.5 s of 5, want < 0.95", deref(s.Achieved))
+		}
 		var reported int64
 		for _, w := range s.Workers {
 			reported += w.Requests
 			switch w.Name {
 			case "w1":
-				if w.State != "lost" || w.LastInterval < 1 {
-					t.Errorf("w1: %+v, want lost with its last interval", w)
+				if w.State != "lost" || w.LastInterval < 1 || w.LastSeenS == nil || w.UnreportedMax == nil {
+					t.Errorf("w1: %+v, want lost with its last interval, last seen time and unreported bound", w)
+				}
+				if w.Share < 0.33 || w.Share > 0.34 {
+					t.Errorf("w1's share %v, want 1/3", w.Share)
+				}
+				if w.LastSeenS != nil && (*w.LastSeenS < 1 || *w.LastSeenS > 3) {
+					t.Errorf("w1 last seen at %v s, killed about 1.5 s into the load", *w.LastSeenS)
 				}
 			default:
 				if w.State != "ok" {
@@ -395,5 +495,186 @@ func TestProcesses(t *testing.T) {
 		if reported != s.Requests || s.Requests > tg.total.Load() {
 			t.Errorf("workers %d, merged %d, target %d", reported, s.Requests, tg.total.Load())
 		}
+		// What the target saw beyond the report is w1's unreported
+		// requests, which the report bounds.
+		w1 := workerOf(s, "w1")
+		missing := tg.total.Load() - s.Requests
+		if w1.UnreportedMax != nil && missing > *w1.UnreportedMax {
+			t.Errorf("the target saw %d requests more than the report, beyond w1's bound of %d unreported", missing, *w1.UnreportedMax)
+		}
+		t.Logf("target %d, reported %d (w1 %d), w1's unreported bound %d; requested %v/s, achieved %v",
+			tg.total.Load(), s.Requests, w1.Requests, deref64(w1.UnreportedMax), deref(s.RequestedRPS), deref(s.Achieved))
 	})
+
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+		lost  bool
+	}{
+		// Shorter than the 3 s after which the controller gives a silent
+		// worker up (its last message may be up to a second older than the
+		// pause): it stays in the run, its backlog dropped and counted.
+		{"SIGSTOP for 1.5s, SIGCONT", 1500 * time.Millisecond, false},
+		// Longer: the worker is lost; thawed, it sends nothing more.
+		{"SIGSTOP for 5s, SIGCONT", 5 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := newIPTarget(t, env.host)
+			ctl := freePort(t, env.host)
+			c := controller(tg, ctl, "--rate", "1500", "-d", "9s", "--max-clients", "3000")
+			ws := workers(ctl)
+			loaded(tg, 1500*time.Millisecond)
+			if err := ws[0].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.pause)
+			resumed := time.Now()
+			if err := ws[0].cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+			err := c.wait(t, 40*time.Second)
+			for j, w := range ws {
+				werr := w.wait(t, 20*time.Second)
+				if j > 0 && werr != nil {
+					t.Errorf("worker %d: %v\n%s", j+1, werr, w.stderr())
+				}
+			}
+			s := summary(c)
+			w1 := workerOf(s, "w1")
+			// The target never sees the pause's backlog in a burst: within
+			// 300 ms of the resume, at most the ordinary load (w1's 500/s, or
+			// everyone's 1500/s where the target cannot tell the workers
+			// apart) and one second of w1's starts, the ones overdue by less
+			// than a second. The whole backlog would be the pause's.
+			window := 300 * time.Millisecond
+			burst := tg.since(resumed, w1IP) - tg.since(resumed.Add(window), w1IP)
+			ordinary := int64(1500 * window.Seconds())
+			if w1IP != "" {
+				ordinary /= 3
+			}
+			t.Logf("target %d, reported %d (w1 %d, %s), dropped %d; in the %v after the resume %d (ordinary %d); busiest second %d",
+				tg.total.Load(), s.Requests, w1.Requests, w1.State, s.Dropped, window, burst, ordinary, tg.busiest(time.Second))
+			if max := ordinary + 500 + 100; burst > max {
+				t.Errorf("the target saw %d requests in the %v after the resume, want at most %d: a backlog fired", burst, window, max)
+			}
+			if !tc.lost {
+				if code := exitCode(err); code != 0 || s.Degraded || w1.State != "ok" {
+					t.Errorf("exit %d, degraded %v, w1 %s; want a complete run\n%s", code, s.Degraded, w1.State, c.stderr())
+				}
+				if s.Requests != tg.total.Load() {
+					t.Errorf("merged report %d requests, the target counted %d", s.Requests, tg.total.Load())
+				}
+				// The starts that fell due during the pause and were overdue
+				// by more than a second: about (1.5 s - 1 s) x 500/s.
+				if s.Dropped < 150 {
+					t.Errorf("dropped %d, want the paused worker's overdue starts (about 250) counted", s.Dropped)
+				}
+				return
+			}
+			if code := exitCode(err); code != 4 || !s.Degraded || w1.State != "lost" {
+				t.Errorf("exit %d, degraded %v, w1 %s; want 4, degraded, lost\n%s", code, s.Degraded, w1.State, c.stderr())
+			}
+			// Thawed after it was given up, w1 sends nothing more.
+			if w1IP != "" {
+				if n := tg.since(resumed, w1IP); n > 0 {
+					t.Errorf("w1 sent %d requests after it was thawed, given up by its controller\n%s", n, ws[0].stderr())
+				}
+			}
+			missing := tg.total.Load() - s.Requests
+			if missing < 0 || w1.UnreportedMax == nil || missing > *w1.UnreportedMax {
+				t.Errorf("the target saw %d requests more than the report; w1's unreported bound is %v", missing, deref64(w1.UnreportedMax))
+			}
+		})
+	}
+
+	t.Run("SIGTERM of a worker", func(t *testing.T) {
+		tg := newIPTarget(t, env.host)
+		ctl := freePort(t, env.host)
+		c := controller(tg, ctl, "--rate", "1500", "-d", "5s", "--max-clients", "300")
+		ws := workers(ctl)
+		loaded(tg, 1500*time.Millisecond)
+		if err := ws[0].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := exitCode(ws[0].wait(t, 20*time.Second)); code != 130 {
+			t.Errorf("w1 exit %d after SIGTERM, want 130\n%s", code, ws[0].stderr())
+		}
+		err := c.wait(t, 30*time.Second)
+		s := summary(c)
+		w1 := workerOf(s, "w1")
+		if code := exitCode(err); code != 4 || !s.Degraded || w1.State != "left" {
+			t.Errorf("exit %d, degraded %v, w1 %+v; want 4, degraded, w1 left\n%s", code, s.Degraded, w1, c.stderr())
+		}
+		// Its final snapshot arrived: every request is in the report.
+		if s.Requests != tg.total.Load() {
+			t.Errorf("merged report %d requests, the target counted %d\n%s", s.Requests, tg.total.Load(), ws[0].stderr())
+		}
+		if w1IP != "" && w1.Requests != tg.from(w1IP) {
+			t.Errorf("w1 reported %d requests, the target saw %d from it", w1.Requests, tg.from(w1IP))
+		}
+		if s.RequestedRPS == nil || *s.RequestedRPS < 1450 || *s.RequestedRPS > 1550 {
+			t.Errorf("requested rate %v/s, want the plan's 1500/s", deref(s.RequestedRPS))
+		}
+		t.Logf("target %d, reported %d (w1 %d)", tg.total.Load(), s.Requests, w1.Requests)
+	})
+
+	t.Run("fewer clients than workers", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			load []string
+			want func(t *testing.T, s e2eSummary, target int64)
+		}{
+			{"-n 100 -c 2", []string{"-n", "100", "-c", "2"}, func(t *testing.T, s e2eSummary, target int64) {
+				if target != 100 || s.Requests != 100 {
+					t.Errorf("the target counted %d requests, the report %d; want 100", target, s.Requests)
+				}
+			}},
+			{"-c 2 --max-rps 300", []string{"-c", "2", "--max-rps", "300", "-d", "2s"}, func(t *testing.T, s e2eSummary, target int64) {
+				// 600 in 2 s, give or take the start at the end.
+				if target < 560 || target > 604 || s.Requests != target {
+					t.Errorf("the target counted %d requests, the report %d; want about 600 (300/s for 2 s)", target, s.Requests)
+				}
+			}},
+			{"--rate 60 --max-clients 2", []string{"--rate", "60", "-d", "2s", "--max-clients", "2"}, func(t *testing.T, s e2eSummary, target int64) {
+				if target != 120-s.Dropped || s.Requests != target || s.Dropped > 12 {
+					t.Errorf("the target counted %d requests, the report %d, dropped %d; want 120 sent (a worker without a client would drop 40)", target, s.Requests, s.Dropped)
+				}
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tg := newIPTarget(t, env.host)
+				ctl := freePort(t, env.host)
+				c := controller(tg, ctl, tc.load...)
+				ws := workers(ctl)
+				if err := c.wait(t, 30*time.Second); err != nil {
+					t.Fatalf("controller: %v\n%s", err, c.stderr())
+				}
+				for j, w := range ws {
+					if err := w.wait(t, 10*time.Second); err != nil {
+						t.Errorf("worker %d: %v\n%s", j+1, err, w.stderr())
+					}
+				}
+				if !strings.Contains(c.stderr(), "2 client(s) for 3 workers") {
+					t.Errorf("no warning about the idle worker:\n%s", c.stderr())
+				}
+				sum := summary(c)
+				t.Logf("target %d, report %d, dropped %d", tg.total.Load(), sum.Requests, sum.Dropped)
+				tc.want(t, sum, tg.total.Load())
+			})
+		}
+	})
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func deref64(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

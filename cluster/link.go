@@ -16,10 +16,16 @@ import (
 // The liveness rules, both ways: a heartbeat every second, and a peer that
 // has sent nothing (heartbeat or otherwise) for 3 s is gone. Checking four
 // times a second reports a loss within 3.25 s, inside the promised 5 s.
+//
+// A worker's lease (see Heartbeat in proto/fuka.proto) lasts leaseFor
+// after it sent the last heartbeat its controller answered: less than the
+// silence limit, so it runs out before the controller can have given the
+// worker up.
 const (
 	heartbeatEvery = time.Second
 	silenceLimit   = 3 * time.Second
 	livenessCheck  = 250 * time.Millisecond
+	leaseFor       = 2500 * time.Millisecond
 )
 
 // ErrSilent is the loss of a peer that stopped talking without closing
@@ -46,22 +52,55 @@ type link struct {
 	stop    chan struct{} // closed by close: flush what is queued, then stop sending
 	stopped chan struct{} // the sender has returned
 	closing sync.Once
+	// Heartbeats carry unix_nanos on a monotonic clock anchored at base,
+	// so an echoed one maps back to a monotonic instant (clockOf).
+	base     time.Time
+	baseUnix int64
 }
 
 // newLink starts the link's goroutines. onMsg gets every message except
 // heartbeats, from the receiving goroutine; an error from it ends the link.
-func newLink(s stream, onMsg func(*fukapb.Msg) error) *link {
+// onBeat, if not nil, gets the heartbeats, from the same goroutine.
+func newLink(s stream, onMsg func(*fukapb.Msg) error, onBeat func(*link, *fukapb.Heartbeat)) *link {
+	now := time.Now()
 	l := &link{
 		s:       s,
 		out:     make(chan *fukapb.Msg, 64),
 		dead:    make(chan struct{}),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
+		base:    now,
+		// The wall clock without its monotonic reading: UnixNano is the same.
+		baseUnix: now.UnixNano(),
 	}
-	l.last.Store(time.Now().UnixNano())
+	l.last.Store(now.UnixNano())
 	go l.sendLoop()
-	go l.recvLoop(onMsg)
+	go l.recvLoop(onMsg, onBeat)
 	return l
+}
+
+// beat is a heartbeat stamped now (echo: the peer's heartbeat it answers).
+func (l *link) beat(echo int64) *fukapb.Msg {
+	now := l.baseUnix + int64(time.Since(l.base))
+	return &fukapb.Msg{Kind: &fukapb.Msg_Heartbeat{Heartbeat: &fukapb.Heartbeat{UnixNanos: now, EchoUnixNanos: echo}}}
+}
+
+// clockOf maps a heartbeat stamp of this link's back to the instant it
+// was taken.
+func (l *link) clockOf(unixNanos int64) time.Time {
+	return l.base.Add(time.Duration(unixNanos - l.baseUnix))
+}
+
+// echo answers the peer's heartbeat hb at once, unless the queue is full
+// (the next one will be answered).
+func (l *link) echo(hb *fukapb.Heartbeat) {
+	if hb.GetEchoUnixNanos() != 0 {
+		return // an answer itself (a controller dialed by a controller?): no ping-pong
+	}
+	select {
+	case l.out <- l.beat(hb.GetUnixNanos()):
+	default:
+	}
 }
 
 func (l *link) fail(err error) {
@@ -92,6 +131,11 @@ func (l *link) sendLoop() {
 		}
 		return true
 	}
+	// The first heartbeat goes at once: its echo gives a worker its lease
+	// before the run starts.
+	if !send(l.beat(0)) {
+		return
+	}
 	for {
 		select {
 		case m := <-l.out:
@@ -99,7 +143,7 @@ func (l *link) sendLoop() {
 				return
 			}
 		case <-hb.C:
-			if !send(&fukapb.Msg{Kind: &fukapb.Msg_Heartbeat{Heartbeat: &fukapb.Heartbeat{UnixNanos: time.Now().UnixNano()}}}) {
+			if !send(l.beat(0)) {
 				return
 			}
 		case <-l.stop:
@@ -119,7 +163,7 @@ func (l *link) sendLoop() {
 	}
 }
 
-func (l *link) recvLoop(onMsg func(*fukapb.Msg) error) {
+func (l *link) recvLoop(onMsg func(*fukapb.Msg) error, onBeat func(*link, *fukapb.Heartbeat)) {
 	for {
 		m, err := l.s.Recv()
 		if err != nil {
@@ -128,7 +172,10 @@ func (l *link) recvLoop(onMsg func(*fukapb.Msg) error) {
 		}
 		l.last.Store(time.Now().UnixNano())
 		l.heard.Store(true)
-		if m.GetHeartbeat() != nil {
+		if hb := m.GetHeartbeat(); hb != nil {
+			if onBeat != nil {
+				onBeat(l, hb)
+			}
 			continue
 		}
 		if err := onMsg(m); err != nil {

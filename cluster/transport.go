@@ -68,8 +68,11 @@ func (h handler) Session(s fukapb.Cluster_SessionServer) error {
 }
 
 // dial opens a session with the Session service at addr. It waits up to
-// timeout for the connection (refused connections are retried by gRPC);
-// the session then lasts until ctx ends or end is called.
+// timeout for the connection (refused connections are retried by gRPC),
+// and gives up if ctx ends meanwhile. The session then lasts until end is
+// called, whatever becomes of ctx: a worker interrupted mid-run (Ctrl-C,
+// SIGTERM) still sends its final snapshot and says Done before it ends the
+// session.
 func dial(ctx context.Context, addr string, id *Identity, timeout time.Duration) (*session, error) {
 	cc, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds(id, false)),
@@ -77,10 +80,12 @@ func dial(ctx context.Context, addr string, id *Identity, timeout time.Duration)
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(context.Background())
+	detach := context.AfterFunc(ctx, cancel)
 	t := time.AfterFunc(timeout, cancel)
 	s, err := fukapb.NewClusterClient(cc).Session(sctx, grpc.WaitForReady(true))
 	t.Stop()
+	detach()
 	if err != nil {
 		cancel()
 		cc.Close()

@@ -117,9 +117,22 @@ func (w *Worker) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	})
 	<-ctx.Done()
-	srv.Stop()
+	// A run in progress was cancelled with ctx: let its session send the
+	// final snapshot and Done (GracefulStop waits for it) before the
+	// listener goes, but not forever.
+	stopped := make(chan struct{})
+	go func() { srv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(serveGrace):
+		srv.Stop()
+	}
 	return nil
 }
+
+// serveGrace bounds how long an interrupted listening worker waits for its
+// run to end (in-flight requests finish within their timeout).
+const serveGrace = time.Minute
 
 // tryLockFor takes mu, waiting at most d.
 func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
@@ -140,12 +153,19 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 	in := make(chan *fukapb.Msg, 16)
 	quit := make(chan struct{})
 	defer close(quit)
+	// The controller's answers to our heartbeats extend the lease: the run
+	// starts requests only while it holds (see Heartbeat in proto/fuka.proto).
+	lease := engine.NewLease()
 	l := newLink(se.s, func(m *fukapb.Msg) error {
 		select {
 		case in <- m:
 			return nil
 		case <-quit:
 			return context.Canceled
+		}
+	}, func(l *link, hb *fukapb.Heartbeat) {
+		if e := hb.GetEchoUnixNanos(); e != 0 {
+			lease.Extend(l.clockOf(e).Add(leaseFor))
 		}
 	})
 	defer l.close(time.Second)
@@ -177,7 +197,11 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		}
 	}
 	log := w.log().With("share", fmt.Sprintf("%d/%d", a.GetShareIndex()+1, a.GetShareCount()))
-	done := w.run(ctx, l, a, in, check.C, log)
+	if !a.GetEchoes() {
+		log.Warn("the controller does not answer heartbeats (an older fuka?): running without a lease, so if this worker is cut off it may send load the controller does not count")
+		lease = nil
+	}
+	done := w.run(ctx, l, a, lease, in, check.C, log)
 	// Done must reach the controller before the stream ends: flush it,
 	// say nothing more follows, and give the controller a moment to end
 	// the session its side.
@@ -201,7 +225,7 @@ const errLostText = "controller lost"
 
 // run prepares and runs the assignment, streaming snapshots, until the
 // load ends, the controller says Stop, or the controller is lost.
-func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, in <-chan *fukapb.Msg, check <-chan time.Time, log *slog.Logger) *fukapb.Done {
+func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engine.Lease, in <-chan *fukapb.Msg, check <-chan time.Time, log *slog.Logger) *fukapb.Done {
 	share := engine.Share{Index: int(a.GetShareIndex()), Count: int(a.GetShareCount())}
 	if share.Count < 1 || share.Index < 0 || share.Index >= share.Count {
 		return &fukapb.Done{Error: fmt.Sprintf("bad share %d of %d", share.Index, share.Count)}
@@ -217,7 +241,7 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, in <-chan *
 	if cleanup != nil {
 		defer cleanup()
 	}
-	cfg.Share = share
+	cfg.Share, cfg.Lease = share, lease
 	if names, _ := Names(cfg); !slices.Equal(names, asg.Names) {
 		return &fukapb.Done{Error: fmt.Sprintf("the job's request names %q differ from the controller's %q (different fuka versions?)", names, asg.Names)}
 	}
@@ -256,7 +280,7 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, in <-chan *
 		res, err := engine.Run(runCtx, cfg)
 		ended <- outcome{res, err}
 	}()
-	lost := false
+	lost, stopped := false, false
 	for {
 		select {
 		case o := <-ended:
@@ -272,13 +296,20 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, in <-chan *
 			if r.Run != nil {
 				log.Info("load done", "requests", r.Run.Total.Requests, "elapsed", r.Elapsed.Round(time.Millisecond), "interrupted", r.Interrupted)
 			}
+			// Interrupted here, not by the controller: the worker leaves
+			// early, with every request it sent in its final snapshot.
+			left := r.Interrupted && !stopped && ctx.Err() != nil
+			if left {
+				log.Warn("interrupted: the final snapshot went to the controller; this worker's share is not complete")
+			}
 			return &fukapb.Done{
 				ElapsedNanos: int64(r.Elapsed), Scheduled: r.Scheduled, PeakClients: int32(r.PeakClients),
-				Interrupted: r.Interrupted, DataExhausted: r.DataExhausted, Transport: r.Transport,
+				Interrupted: r.Interrupted, DataExhausted: r.DataExhausted, Transport: r.Transport, Left: left,
 			}
 		case m := <-in:
 			if st := m.GetStop(); st != nil {
 				log.Info("controller says stop", "reason", st.GetReason())
+				stopped = true
 				cancel(errors.New("stopped by the controller"))
 			}
 		case <-l.dead:

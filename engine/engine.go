@@ -66,11 +66,11 @@ type Config struct {
 	// are used; the top-level load fields are ignored.
 	Parts []Part
 
-	// Share makes this run one worker's part of a distributed run: worker
-	// Index of Count takes clients k and starts i with k, i ≡ Index (mod
-	// Count), its share of MaxClients and Requests, and MaxRPS/Count, so the
-	// workers together run exactly the whole load. Zero value: all of it.
+	// Share makes this run one worker's part of a distributed run (see
+	// Share). Zero value: all of it.
 	Share Share
+	// Lease, if set, bounds when this run may start anything (see Lease).
+	Lease *Lease
 
 	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
 	Loops int
@@ -85,7 +85,17 @@ type Config struct {
 	OnSnapshot func(s *metrics.Snapshot)
 }
 
-// Share is one worker's part of a load (see Config.Share).
+// Share is worker Index of Count's part of a load: the workers together
+// run exactly the whole load, and each has the clients for its part.
+//
+// Clients are dealt like cards: client k (and its ramp-up slot) to worker
+// k mod Count, in both models (max clients in the open model). Everything
+// else follows the clients (load.Deal, with one slot per client): the
+// open model's starts (worker w's share of the rate is its share of max
+// clients), the closed model's -n requests (each client's share of them),
+// its max_rps (each client's share of the cap) and the rows of unique
+// data. A worker with no client (fewer clients than workers) gets nothing
+// to do rather than work it cannot do.
 type Share struct{ Index, Count int }
 
 // of returns (index, count), count >= 1.
@@ -387,23 +397,188 @@ var errDataExhausted = errors.New("data rows exhausted")
 var errNoFast = errors.New("fast path unavailable")
 
 // share splits total into n parts whose sum is total; part j of n.
-func share(total int64, n, j int) int64 {
-	q, r := total/int64(n), total%int64(n)
-	if int64(j) < r {
-		return q + 1
-	}
-	return q
+func share(total int64, n, j int) int64 { return load.Part(total, n, j) }
+
+// deal is the share's part of items handled by slots clients.
+func (s Share) deal(slots int) load.Deal {
+	w, n := s.of()
+	return load.Deal{Slots: slots, N: n, W: w}
 }
 
-// counter is an atomic count that several loops may share.
-type counter struct{ n atomic.Int64 }
+// Clients is how many of the load's clients (closed model) or max clients
+// (open model) are the share's.
+func (s Share) Clients(c *Config) int {
+	if c.Open() {
+		return s.deal(c.MaxClients).PerRound()
+	}
+	return s.deal(c.Clients).PerRound()
+}
 
+// Requests is the share's part of the closed model's request count (-n):
+// the requests of its clients. -1 when there is no bound.
+func (s Share) Requests(c *Config) int64 {
+	if c.Requests <= 0 {
+		return -1
+	}
+	return s.deal(c.Clients).Of(c.Requests)
+}
+
+// MaxRPS is the share's part of the closed model's throughput cap: its
+// clients' part. 0: no cap.
+func (s Share) MaxRPS(c *Config) float64 {
+	if c.MaxRPS <= 0 || c.Clients <= 0 {
+		return 0
+	}
+	return c.MaxRPS * float64(s.deal(c.Clients).PerRound()) / float64(c.Clients)
+}
+
+// Fraction is the share's part of the load, 0 to 1: its part of the
+// clients (closed) or of the starts and max clients (open); in a run of
+// several scenario loads, of the largest one.
+func (s Share) Fraction(c *Config) float64 {
+	d := s.Rows(c)
+	if d.Slots <= 0 {
+		return 0
+	}
+	return float64(d.PerRound()) / float64(d.Slots)
+}
+
+// Rows is how the share's data rows are dealt: like its clients (see
+// Share), those of the largest scenario load in a run of several.
+func (s Share) Rows(c *Config) load.Deal {
+	if len(c.Parts) > 0 {
+		best := 0
+		var d load.Deal
+		for i := range c.Parts {
+			p := &c.Parts[i].Config
+			if n := max(p.Clients, p.MaxClients); n > best {
+				best, d = n, s.Rows(p)
+			}
+		}
+		return d
+	}
+	if c.Open() {
+		return s.deal(c.MaxClients)
+	}
+	return s.deal(c.Clients)
+}
+
+// Due returns how many open-model starts of the share were due by offset t
+// from the run's start (closed model: 0). In a run of several scenario
+// loads, a load that starts after another is taken to start when that one
+// was planned to end.
+func (s Share) Due(c *Config, t time.Duration) int64 {
+	if len(c.Parts) == 0 {
+		if !c.Open() {
+			return 0
+		}
+		return s.deal(c.MaxClients).Of(c.Rate.Due(t))
+	}
+	var n int64
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		if p.Open() {
+			if at := partStart(c.Parts, i, 0); t >= at {
+				n += s.deal(p.MaxClients).Of(p.Rate.Due(t - at))
+			}
+		}
+	}
+	return n
+}
+
+// partStart is when part i is planned to start: its delay, or the planned
+// end of the part it waits for if later. depth guards against cycles.
+func partStart(parts []Part, i, depth int) time.Duration {
+	p := &parts[i]
+	at := max(p.Delay, 0)
+	if a := p.After; a >= 0 && a < len(parts) && a != i && depth < len(parts) {
+		at = max(at, partStart(parts, a, depth+1)+parts[a].planned())
+	}
+	return at
+}
+
+// LateLimit is how overdue a start may be and still be sent: one heartbeat
+// of a distributed run (a second), plus the resolution's batching. Only a
+// stalled generator (a frozen process or host, a worker paused and
+// resumed) falls further behind: a busy target never delays a start (the
+// open model drops a start that finds no free client). Sending such starts
+// late would fire the stall's backlog in one burst, a load the plan never
+// asked for, and their latency would be the generator's stall; so they are
+// dropped and counted as dropped, in local and distributed runs alike.
+// The closed model's throughput cap likewise makes up at most this much.
+func (c *Config) LateLimit() time.Duration { return time.Second + max(c.Resolution, 0) }
+
+// A Lease bounds when a run may start requests. A distributed worker holds
+// one and extends it each time its controller confirms that the worker is
+// still in the run; a worker cut off from its controller, or frozen and
+// then thawed after the controller gave it up, finds its lease run out and
+// starts nothing the controller does not count. Open-model starts due
+// while it has run out are dropped (and counted); closed-model clients
+// wait for it. A nil *Lease never runs out.
+type Lease struct {
+	base  time.Time
+	until atomic.Int64 // nanoseconds after base; 0: not yet extended
+}
+
+// NewLease returns a lease that has run out until it is extended.
+func NewLease() *Lease { return &Lease{base: time.Now()} }
+
+// Extend moves the end of the lease to until, if that is later.
+func (l *Lease) Extend(until time.Time) {
+	d := int64(until.Sub(l.base))
+	for {
+		cur := l.until.Load()
+		if d <= cur || l.until.CompareAndSwap(cur, d) {
+			return
+		}
+	}
+}
+
+// Valid reports whether the lease allows a start at t.
+func (l *Lease) Valid(t time.Time) bool {
+	return l == nil || int64(t.Sub(l.base)) < l.until.Load()
+}
+
+// leaseWait is how long a closed-model client waits before it looks at a
+// run-out lease again.
+const leaseWait = 10 * time.Millisecond
+
+// counter is an atomic count that several loops may share, and the time
+// the throughput cap has been moved back after a stall (see pace).
+type counter struct {
+	n   atomic.Int64
+	lag atomic.Int64
+}
+
+// take returns the next start's index; false once limit (>= 0) starts were
+// taken.
 func (c *counter) take(limit int64) (int64, bool) {
 	i := c.n.Add(1) - 1
-	if limit > 0 && i >= limit {
+	if limit >= 0 && i >= limit {
 		return i, false
 	}
 	return i, true
+}
+
+// pace returns the offset before which capped start i may not go: the
+// cap's offset, moved back by the time the run fell behind it by more than
+// late, so that a stall is made up for at most late's worth of starts in
+// a burst, never all of it.
+func (c *counter) pace(cp load.Cap, i int64, now, late time.Duration) time.Duration {
+	if !(cp.PerSecond > 0) {
+		return 0
+	}
+	base := cp.Offset(i)
+	for {
+		lag := c.lag.Load()
+		t := base + time.Duration(lag)
+		if now-t <= late {
+			return t
+		}
+		if c.lag.CompareAndSwap(lag, int64(now-late-base)) {
+			return now - late
+		}
+	}
 }
 
 func (c *Config) String() string {

@@ -79,14 +79,17 @@ type fastLoop struct {
 	clientAt []int    // global client indexes of this loop, in start order
 	nextCli  int      // next index in clientAt to start
 	budget   *counter // shared: total requests issued (for -n and the cap)
-	requests int64    // this worker's share of Requests (-n); 0: no bound
+	requests int64    // this worker's share of Requests (-n); -1: no bound
 	capper   load.Cap
 	waitq    []*conn // cWaiting, in cap order
 
 	// open model
-	rate     *load.Rate
-	nextArr  int64 // next global arrival index this loop owns
-	stride   int64
+	rate  *load.Rate
+	deal  load.Deal // this worker's starts (load.Deal.Nth)
+	nextK int64     // this loop's next start: the worker's nextK-th
+	loops int64     // the worker's starts go round-robin to its loops
+
+	late     time.Duration // starts overdue by more than this are dropped (Config.LateLimit)
 	free     []*conn
 	maxConns int
 
@@ -136,16 +139,11 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 	// This worker's part of the load: its clients, connections and starts
 	// are those of shards w, w+n, w+2n, ... where each loop is one shard.
 	w, n := cfg.Share.of()
-	clients := int(share(int64(cfg.Clients), n, w))
-	maxClients := int(share(int64(cfg.MaxClients), n, w))
-	if !cfg.Open() && clients < loops {
+	clients := cfg.Share.Clients(cfg) // max clients in the open model
+	// A loop with no client would drop every start it owned (open model)
+	// while another loop's client sat free.
+	if clients < loops {
 		loops = max(clients, 1)
-	}
-	// Fix (engine tests): a loop's share of MaxClients can be 0 when there
-	// are fewer clients than loops, and that loop then dropped every start
-	// it owned while another loop's client sat free.
-	if cfg.Open() && maxClients < loops {
-		loops = max(maxClients, 1)
 	}
 	budget := &counter{}
 	var srcs []source
@@ -165,15 +163,16 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 			open: cfg.Open(), budget: budget,
 			batch: cfg.Open() && cfg.Resolution > 0,
 		}
+		l.late = cfg.LateLimit()
 		shard, shards := w+n*j, n*loops
 		if l.open {
 			l.rate = cfg.Rate
-			l.nextArr, l.stride = int64(shard), int64(shards)
-			l.maxConns = int(share(int64(maxClients), loops, j))
+			l.deal, l.nextK, l.loops = cfg.Share.deal(cfg.MaxClients), int64(j), int64(loops)
+			l.maxConns = int(share(int64(clients), loops, j))
 		} else {
 			l.ramp = load.Ramp{Clients: cfg.Clients, Over: cfg.RampUp}
-			l.capper = load.Cap{PerSecond: cfg.MaxRPS / float64(n)}
-			l.requests = share(cfg.Requests, n, w)
+			l.capper = load.Cap{PerSecond: cfg.Share.MaxRPS(cfg)}
+			l.requests = cfg.Share.Requests(cfg)
 			for k := shard; k < cfg.Clients; k += shards {
 				l.clientAt = append(l.clientAt, k)
 			}
@@ -286,7 +285,7 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 		return w
 	}
 	if l.open {
-		if t, ok := l.rate.Offset(l.nextArr); ok && t < w {
+		if t, ok := l.arrival(); ok && t < w {
 			w = t
 			if res := l.cfg.Resolution; res > 0 {
 				// Wake at the end of the resolution step holding the next
@@ -358,18 +357,31 @@ func (l *fastLoop) stop() {
 	l.nextCli = len(l.clientAt)
 }
 
+// arrival returns the offset of this loop's next start; false when it
+// has no more.
+func (l *fastLoop) arrival() (time.Duration, bool) {
+	i, ok := l.deal.Nth(l.nextK)
+	if !ok {
+		return 0, false
+	}
+	return l.rate.Offset(i)
+}
+
 // schedule starts whatever is due at now.
 func (l *fastLoop) schedule(now time.Duration) {
 	if l.open {
 		for {
-			t, ok := l.rate.Offset(l.nextArr)
+			t, ok := l.arrival()
 			if !ok || t > now {
 				return
 			}
-			l.nextArr += l.stride
+			l.nextK += l.loops
 			l.nSched.Add(1)
 			var c *conn
 			switch {
+			case now-t > l.late || !l.cfg.Lease.Valid(l.start.Add(now)):
+				l.rec.DropLocked(1) // overdue (a stall) or not allowed now: dropped, never sent late
+				continue
 			case len(l.free) > 0:
 				c = l.free[len(l.free)-1]
 				l.free = l.free[:len(l.free)-1]
@@ -392,7 +404,7 @@ func (l *fastLoop) schedule(now time.Duration) {
 	for len(l.waitq) > 0 && l.waitq[0].notBefore <= now {
 		c := l.waitq[0]
 		l.waitq = l.waitq[1:]
-		l.begin(c, now, now)
+		l.send(c, now)
 	}
 }
 
@@ -414,13 +426,28 @@ func (l *fastLoop) next(c *conn, now time.Duration) {
 		l.finish(c)
 		return
 	}
-	if t := l.capper.Offset(i); t > now {
-		c.state = cWaiting
-		c.notBefore = t
-		l.waitq = append(l.waitq, c)
+	if t := l.budget.pace(l.capper, i, now, l.late); t > now {
+		l.hold(c, t)
+		return
+	}
+	l.send(c, now)
+}
+
+// send begins a closed-model client's request now, unless the lease has
+// run out: then the client waits and looks again.
+func (l *fastLoop) send(c *conn, now time.Duration) {
+	if !l.cfg.Lease.Valid(l.start.Add(now)) {
+		l.hold(c, now+leaseWait)
 		return
 	}
 	l.begin(c, now, now)
+}
+
+// hold makes a closed-model client wait until t.
+func (l *fastLoop) hold(c *conn, t time.Duration) {
+	c.state = cWaiting
+	c.notBefore = t
+	l.waitq = append(l.waitq, c)
 }
 
 // finish retires a closed-model client.

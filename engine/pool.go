@@ -141,8 +141,9 @@ func (p *pool) run(ctx context.Context) {
 func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
 	ramp := load.Ramp{Clients: p.cfg.Clients, Over: p.cfg.RampUp}
 	w, n := p.cfg.Share.of()
-	capper := load.Cap{PerSecond: p.cfg.MaxRPS / float64(n)}
-	requests := share(p.cfg.Requests, n, w)
+	capper := load.Cap{PerSecond: p.cfg.Share.MaxRPS(p.cfg)}
+	requests := p.cfg.Share.Requests(p.cfg)
+	late := p.cfg.LateLimit()
 	for k := w; k < p.cfg.Clients; k += n {
 		if !p.sleepUntil(ramp.Start(k), stop) {
 			return
@@ -156,8 +157,13 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			cl := p.newClient(k)
 			for n := 0; p.cfg.Iterations <= 0 || n < p.cfg.Iterations; n++ {
 				i, ok := p.budget.take(requests)
-				if !ok || !p.sleepUntil(capper.Offset(i), stop) {
+				if !ok || !p.sleepUntil(p.budget.pace(capper, i, time.Since(p.start), late), stop) {
 					return
+				}
+				for !p.cfg.Lease.Valid(time.Now()) {
+					if !p.sleepUntil(time.Since(p.start)+leaseWait, stop) {
+						return
+					}
 				}
 				if !cl.Iterate(ctx, i, time.Now()) {
 					return
@@ -175,19 +181,28 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 	work := make(chan start) // unbuffered: a send succeeds only if a client is free
 	spawned := 0
 	defer close(work)
-	w, n := p.cfg.Share.of()
-	maxClients := int(share(int64(p.cfg.MaxClients), n, w))
-	for i := int64(w); ; i += int64(n) {
+	deal := p.cfg.Share.deal(p.cfg.MaxClients)
+	maxClients := deal.PerRound()
+	late := p.cfg.LateLimit()
+	for k := int64(0); ; k++ {
+		i, ok := deal.Nth(k)
+		if !ok {
+			return
+		}
 		t, ok := p.cfg.Rate.Offset(i)
 		if !ok {
 			return
 		}
-		// Fix (engine tests): a start already due when the stop is seen
-		// (this goroutine ran late) is still scheduled, not silently lost.
+		// A start already due when the stop is seen (this goroutine ran
+		// late) is still scheduled, not silently lost.
 		if !p.sleepUntil(t, stop) && time.Since(p.start) < t {
 			return
 		}
 		p.nSched.Add(1)
+		if now := time.Now(); now.Sub(p.start)-t > late || !p.cfg.Lease.Valid(now) {
+			p.rec.Drop(1) // overdue (a stall) or not allowed now: dropped, never sent late
+			continue
+		}
 		select {
 		case work <- start{i, t}:
 			continue

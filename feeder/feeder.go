@@ -17,6 +17,8 @@ import (
 	"os"
 	"sort"
 	"sync/atomic"
+
+	"github.com/fuka-load/fuka/load"
 )
 
 // Table is a data file in memory: named columns and rows of values.
@@ -194,27 +196,23 @@ var ErrExhausted = errors.New("data rows exhausted")
 
 // Feeder hands out rows of one table. It is safe for concurrent use.
 type Feeder struct {
-	Name   string
-	table  *Table
-	pick   Pick
-	next   atomic.Int64
-	first  int64 // this worker's share: rows first, first+stride, ...
-	stride int64
+	Name  string
+	table *Table
+	pick  Pick
+	next  atomic.Int64
+	deal  load.Deal // this worker's rows: the deal's items (zero: all)
 }
 
 // New returns a Feeder over t.
 func New(name string, t *Table, pick Pick) *Feeder {
-	return &Feeder{Name: name, table: t, pick: pick, stride: 1}
+	return &Feeder{Name: name, table: t, pick: pick}
 }
 
-// SetShare makes f hand out only worker j of n's rows (j, j+n, j+2n, ...),
-// so the workers of a distributed run never use a unique row twice. Call it
-// before the first Next.
-func (f *Feeder) SetShare(j, n int) {
-	if n > 1 && j >= 0 && j < n {
-		f.first, f.stride = int64(j), int64(n)
-	}
-}
+// SetShare makes f hand out only one worker's rows, dealt like its
+// clients (see load.Deal), so the workers of a distributed run never use a
+// unique row twice, each uses rows in proportion to its clients, and no
+// row goes to a worker without clients. Call it before the first Next.
+func (f *Feeder) SetShare(d load.Deal) { f.deal = d }
 
 // Table returns the feeder's data.
 func (f *Feeder) Table() *Table { return f.table }
@@ -226,13 +224,18 @@ func (f *Feeder) Next(r *rand.Rand) ([]string, error) {
 	case Random:
 		return f.table.Rows[r.Int64N(n)], nil
 	case Unique:
-		i := f.first + f.stride*(f.next.Add(1)-1)
-		if i >= n {
+		i, ok := f.deal.Nth(f.next.Add(1) - 1)
+		if !ok || i >= n {
 			return nil, ErrExhausted
 		}
 		return f.table.Rows[i], nil
 	}
-	return f.table.Rows[(f.first+f.stride*(f.next.Add(1)-1))%n], nil
+	k := f.next.Add(1) - 1
+	i, ok := f.deal.Nth(k)
+	if !ok {
+		i = k // a worker without clients takes no rows; this is never used
+	}
+	return f.table.Rows[i%n], nil
 }
 
 // Used reports how many rows were taken so far (for unique feeders, the

@@ -2,6 +2,7 @@ package feeder
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+
+	"github.com/fuka-load/fuka/load"
 )
 
 func write(t *testing.T, name, s string) string {
@@ -136,31 +139,50 @@ func TestPicks(t *testing.T) {
 	})
 }
 
+// TestShareUniqueRows: the workers of a distributed run together use
+// every unique row exactly once, each in proportion to its clients, and a
+// worker without clients gets none.
 func TestShareUniqueRows(t *testing.T) {
 	tb := &Table{Columns: []string{"n"}}
 	for i := range 10 {
 		tb.Rows = append(tb.Rows, []string{string(rune('a' + i))})
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	seen := map[string]int{}
-	for j := range 3 {
-		f := New("d", tb, Unique)
-		f.SetShare(j, 3)
-		for {
-			row, err := f.Next(r)
-			if err != nil {
-				break
+	for _, tc := range []struct {
+		clients int
+		want    []int // rows per worker
+	}{
+		{3, []int{4, 3, 3}},
+		{2, []int{5, 5, 0}},
+		{5, []int{4, 4, 2}}, // clients 2, 2, 1
+	} {
+		t.Run(fmt.Sprintf("%d clients", tc.clients), func(t *testing.T) {
+			seen := map[string]int{}
+			for j := range 3 {
+				f := New("d", tb, Unique)
+				f.SetShare(load.Deal{Slots: tc.clients, N: 3, W: j})
+				got := 0
+				for {
+					row, err := f.Next(r)
+					if err != nil {
+						break
+					}
+					seen[row[0]]++
+					got++
+				}
+				if got != tc.want[j] {
+					t.Errorf("worker %d used %d rows, want %d", j, got, tc.want[j])
+				}
 			}
-			seen[row[0]]++
-		}
-	}
-	if len(seen) != 10 {
-		t.Fatalf("workers used %d distinct rows, want 10", len(seen))
-	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Errorf("row %s used %d times", v, n)
-		}
+			if len(seen) != 10 {
+				t.Fatalf("workers used %d distinct rows, want 10", len(seen))
+			}
+			for v, n := range seen {
+				if n != 1 {
+					t.Errorf("row %s used %d times", v, n)
+				}
+			}
+		})
 	}
 }
 

@@ -63,8 +63,10 @@ func (r Ramp) Active(t time.Duration) int {
 // It is computed from the total starts expected by now, so a cap that fell behind catches up instead of drifting (like vegeta's pacer).
 //
 // A client that wants to start while Offset(i) is still in the future waits
-// for it; one whose start is already due goes at once, so after a stall the
-// run makes up the starts it owes until it is back on schedule.
+// for it; one whose start is already due goes at once, so after a short
+// stall the run makes up the starts it owes until it is back on schedule.
+// (The engine moves the schedule back when it falls more than a second
+// behind, so a long stall is never made up in one burst.)
 type Cap struct{ PerSecond float64 }
 
 // Offset returns the earliest offset for start i (0-based): i/PerSecond,

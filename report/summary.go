@@ -200,11 +200,21 @@ type ProfileFunc struct {
 
 // WorkerStatus is one worker of a distributed run.
 type WorkerStatus struct {
-	Name         string `json:"name"`
-	State        string `json:"state"`            // ok | lost
-	LastInterval int    `json:"last_interval"`    // the last interval of its that arrived
-	Requests     int64  `json:"requests"`         // requests in its intervals that arrived
-	Reason       string `json:"reason,omitempty"` // why it was lost
+	Name         string  `json:"name"`
+	State        string  `json:"state"`            // ok | lost | left
+	LastInterval int     `json:"last_interval"`    // the last interval of its that arrived
+	Requests     int64   `json:"requests"`         // requests in its intervals that arrived
+	Reason       string  `json:"reason,omitempty"` // why it was lost or left
+	Share        float64 `json:"share"`            // its part of the load, 0..1
+	// LastSeenS is when its last message arrived, seconds from the load's
+	// start (lost and left workers).
+	LastSeenS *float64 `json:"last_seen_s,omitempty"`
+	// UnreportedMax bounds the requests a lost worker sent that are not in
+	// these results (in flight at its last interval, and what it could
+	// start until it must have stopped); UnreportedEstimated: the load does
+	// not bound its rate, so its fastest second stands in.
+	UnreportedMax       *int64 `json:"unreported_max,omitempty"`
+	UnreportedEstimated bool   `json:"unreported_estimated,omitempty"`
 }
 
 // CheckSummary counts one named check.

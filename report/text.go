@@ -313,8 +313,26 @@ func (s *Summary) workersText(t *textBuilder) {
 			}
 		}
 		t.row(label, line)
+		if w.State == "ok" {
+			continue
+		}
+		// What is missing, on a line of its own: its share, when it was
+		// last heard of, and (lost) how many of its requests may be
+		// missing from these numbers.
+		lost := "  " + w.State + ": " + strconv.FormatFloat(100*w.Share, 'f', 1, 64) + "% of the load"
+		if w.LastSeenS != nil {
+			lost += ", last seen at " + strconv.FormatFloat(*w.LastSeenS, 'f', 2, 64) + " s"
+		}
+		if w.UnreportedMax != nil {
+			n := fmtInt(*w.UnreportedMax)
+			if w.UnreportedEstimated {
+				n = "about " + n
+			}
+			lost += ": up to " + n + " requests not reported"
+		}
+		t.row("", lost)
 	}
 	if s.Degraded {
-		t.WriteString("  degraded: a worker was lost; its load after its last interval is missing\n")
+		t.WriteString("  degraded: a worker was lost or left early; its load after its last interval is missing (exit code 4)\n")
 	}
 }

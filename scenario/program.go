@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fuka-load/fuka/feeder"
+	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/tmpl"
 )
@@ -438,11 +439,11 @@ func appendUnique(s []int, v int) []int {
 	return append(s, v)
 }
 
-// SetShare makes the program's data feeders hand out only worker j of n's
+// SetShare makes the program's data feeders hand out only one worker's
 // rows (see feeder.Feeder.SetShare).
-func (p *Program) SetShare(j, n int) {
+func (p *Program) SetShare(d load.Deal) {
 	for _, b := range p.feeders {
-		b.f.SetShare(j, n)
+		b.f.SetShare(d)
 	}
 }
 

@@ -261,7 +261,11 @@ type Assign struct {
 	StartAtUnixNanos int64                  `protobuf:"varint,5,opt,name=start_at_unix_nanos,json=startAtUnixNanos,proto3" json:"start_at_unix_nanos,omitempty"` // in the worker's clock
 	// The request names the controller merges under, by index: a worker
 	// whose job compiles to other names refuses the job.
-	Names         []string `protobuf:"bytes,6,rep,name=names,proto3" json:"names,omitempty"`
+	Names []string `protobuf:"bytes,6,rep,name=names,proto3" json:"names,omitempty"`
+	// The controller answers every heartbeat with an echo: the worker may
+	// then hold its run to a lease (see Heartbeat). False from controllers
+	// that predate echoes: the worker runs without a lease.
+	Echoes        bool `protobuf:"varint,7,opt,name=echoes,proto3" json:"echoes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +342,13 @@ func (x *Assign) GetNames() []string {
 	return nil
 }
 
+func (x *Assign) GetEchoes() bool {
+	if x != nil {
+		return x.Echoes
+	}
+	return false
+}
+
 // Snapshot is one interval of a worker's measurements:
 // metrics.Snapshot.MarshalBinary (HDR histograms, never percentiles).
 type Snapshot struct {
@@ -384,9 +395,18 @@ func (x *Snapshot) GetData() []byte {
 	return nil
 }
 
+// Heartbeat goes both ways every second; any message proves the sender
+// alive. A controller also answers each worker heartbeat at once with
+// echo_unix_nanos = that heartbeat's unix_nanos: proof that it still
+// counted the worker in the run when the heartbeat arrived. The worker
+// starts requests only until 2.5 s after it sent the last heartbeat so
+// answered, inside the 3 s of silence after which the controller gives it
+// up: a worker cut off from its controller, or frozen and thawed after it
+// was given up, sends nothing the controller does not count.
 type Heartbeat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UnixNanos     int64                  `protobuf:"varint,1,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	EchoUnixNanos int64                  `protobuf:"varint,2,opt,name=echo_unix_nanos,json=echoUnixNanos,proto3" json:"echo_unix_nanos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +444,13 @@ func (*Heartbeat) Descriptor() ([]byte, []int) {
 func (x *Heartbeat) GetUnixNanos() int64 {
 	if x != nil {
 		return x.UnixNanos
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetEchoUnixNanos() int64 {
+	if x != nil {
+		return x.EchoUnixNanos
 	}
 	return 0
 }
@@ -483,6 +510,9 @@ type Done struct {
 	Interrupted   bool                   `protobuf:"varint,5,opt,name=interrupted,proto3" json:"interrupted,omitempty"`
 	DataExhausted bool                   `protobuf:"varint,6,opt,name=data_exhausted,json=dataExhausted,proto3" json:"data_exhausted,omitempty"`
 	Transport     string                 `protobuf:"bytes,7,opt,name=transport,proto3" json:"transport,omitempty"`
+	// The worker ended its run on its own (Ctrl-C or SIGTERM on its host)
+	// before its load or a Stop ended it; its final snapshot was sent.
+	Left          bool `protobuf:"varint,8,opt,name=left,proto3" json:"left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -566,6 +596,13 @@ func (x *Done) GetTransport() string {
 	return ""
 }
 
+func (x *Done) GetLeft() bool {
+	if x != nil {
+		return x.Left
+	}
+	return false
+}
+
 var File_fuka_proto protoreflect.FileDescriptor
 
 const file_fuka_proto_rawDesc = "" +
@@ -585,7 +622,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
 	"\x04cpus\x18\x03 \x01(\x05R\x04cpus\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x04 \x01(\x03R\tunixNanos\"\xbc\x01\n" +
+	"unix_nanos\x18\x04 \x01(\x03R\tunixNanos\"\xd4\x01\n" +
 	"\x06Assign\x12\x19\n" +
 	"\bjob_kind\x18\x01 \x01(\tR\ajobKind\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\fR\x03job\x12\x1f\n" +
@@ -594,14 +631,16 @@ const file_fuka_proto_rawDesc = "" +
 	"\vshare_count\x18\x04 \x01(\x05R\n" +
 	"shareCount\x12-\n" +
 	"\x13start_at_unix_nanos\x18\x05 \x01(\x03R\x10startAtUnixNanos\x12\x14\n" +
-	"\x05names\x18\x06 \x03(\tR\x05names\"\x1e\n" +
+	"\x05names\x18\x06 \x03(\tR\x05names\x12\x16\n" +
+	"\x06echoes\x18\a \x01(\bR\x06echoes\"\x1e\n" +
 	"\bSnapshot\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\"*\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"R\n" +
 	"\tHeartbeat\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\"\x1e\n" +
+	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12&\n" +
+	"\x0fecho_unix_nanos\x18\x02 \x01(\x03R\rechoUnixNanos\"\x1e\n" +
 	"\x04Stop\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe9\x01\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xfd\x01\n" +
 	"\x04Done\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12#\n" +
 	"\relapsed_nanos\x18\x02 \x01(\x03R\felapsedNanos\x12\x1c\n" +
@@ -609,7 +648,8 @@ const file_fuka_proto_rawDesc = "" +
 	"\fpeak_clients\x18\x04 \x01(\x05R\vpeakClients\x12 \n" +
 	"\vinterrupted\x18\x05 \x01(\bR\vinterrupted\x12%\n" +
 	"\x0edata_exhausted\x18\x06 \x01(\bR\rdataExhausted\x12\x1c\n" +
-	"\ttransport\x18\a \x01(\tR\ttransport2D\n" +
+	"\ttransport\x18\a \x01(\tR\ttransport\x12\x12\n" +
+	"\x04left\x18\b \x01(\bR\x04left2D\n" +
 	"\aCluster\x129\n" +
 	"\aSession\x12\x14.fuka.cluster.v1.Msg\x1a\x14.fuka.cluster.v1.Msg(\x010\x01B0Z.github.com/fuka-load/fuka/cluster/proto;fukapbb\x06proto3"
 

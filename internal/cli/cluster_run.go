@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -324,7 +326,7 @@ func (j *planJob) config(share engine.Share) (engine.Config, func(), error) {
 		cleanup()
 		return zero, nil, err
 	}
-	c.prog.SetShare(share.Index, share.Count)
+	c.prog.SetShare(share.Rows(&cfg))
 	return cfg, func() { closeRunner(); cleanup() }, nil
 }
 
@@ -396,15 +398,18 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 		return err
 	}
 	names, checks := cluster.Names(cfg)
+	if slots := clientSlots(&cfg); slots < n {
+		fmt.Fprintf(stdio.Err, "fuka: warning: %d client(s) for %d workers: %d worker(s) get no client and send nothing (each worker needs a client of its own)\n", slots, n, n-slots)
+	}
 	ctl := &cluster.Controller{
-		Kind: kind, Job: data, Names: names, Checks: checks,
+		Kind: kind, Job: data, Names: names, Checks: checks, Load: &cfg,
 		Workers: n, Dial: f.dial, Identity: id,
 		WaitTimeout: f.waitFor, StartDelay: f.startDelay, StopGrace: timeout + 2*time.Second, OnLoss: policy,
 		Log: newLineLogger(stdio.Err, slog.LevelInfo), Version: version(),
 	}
 	var workers []report.WorkerStatus
 	var degraded bool
-	out.runLoad = func(ctx context.Context, cfg engine.Config) (*engine.Result, error) {
+	out.runLoad = func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
 		if listen {
 			ln, err := net.Listen("tcp", f.listen)
 			if err != nil {
@@ -413,7 +418,7 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 			ctl.Listener = ln
 			fmt.Fprintf(stdio.Err, "fuka: waiting for %d worker(s) on %s (fuka worker --controller HOST:%s)\n", n-len(f.dial), ln.Addr(), portOf(ln.Addr()))
 		}
-		ctl.OnTick = cfg.OnTick
+		ctl.OnTick, ctl.OnStart = cfg.OnTick, started
 		res, err := ctl.Run(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -424,7 +429,17 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 		}
 		degraded = res.Degraded
 		for _, w := range res.Workers {
-			workers = append(workers, report.WorkerStatus{Name: w.Name, State: w.State, LastInterval: w.LastInterval, Requests: w.Requests, Reason: w.Reason})
+			ws := report.WorkerStatus{Name: w.Name, State: w.State, LastInterval: w.LastInterval, Requests: w.Requests, Reason: w.Reason,
+				Share: round6(w.Share)}
+			if w.State != "ok" {
+				seen := round3(w.LastSeen.Seconds())
+				ws.LastSeenS = &seen
+			}
+			if w.State == "lost" {
+				n := w.Unreported
+				ws.UnreportedMax, ws.UnreportedEstimated = &n, w.Estimated
+			}
+			workers = append(workers, ws)
 		}
 		return &res.Result, nil
 	}
@@ -434,8 +449,13 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 	out.judge = func(sum *report.Summary, run *metrics.Run) bool {
 		sum.Degraded, sum.Workers = degraded, workers
 		for _, w := range workers {
-			if w.State != "ok" {
-				sum.Warnings = append(sum.Warnings, fmt.Sprintf("degraded: worker %s was lost after interval %d (%s); its load after that is missing from these results", w.Name, w.LastInterval, w.Reason))
+			switch w.State {
+			case "lost":
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf("degraded: worker %s (%s of the load) was lost after interval %d (%s); its load after that is missing from these results: up to %s requests it sent are not reported",
+					w.Name, fmtShare(w.Share), w.LastInterval, w.Reason, unreportedText(w)))
+			case "left":
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf("degraded: worker %s (%s of the load) left after interval %d (%s); every request it sent is reported, but its load after that is missing",
+					w.Name, fmtShare(w.Share), w.LastInterval, w.Reason))
 			}
 		}
 		if judge != nil {
@@ -445,6 +465,40 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 	}
 	return nil
 }
+
+// clientSlots is how many workers a load can keep busy: one per client
+// (closed model) or max client (open), those of its largest scenario load.
+func clientSlots(cfg *engine.Config) int {
+	if len(cfg.Parts) > 0 {
+		n := 0
+		for i := range cfg.Parts {
+			n = max(n, clientSlots(&cfg.Parts[i].Config))
+		}
+		return n
+	}
+	if cfg.Open() {
+		return cfg.MaxClients
+	}
+	return cfg.Clients
+}
+
+// fmtShare writes a worker's part of the load, e.g. "33.3%".
+func fmtShare(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// unreportedText is a lost worker's bound on unreported requests, e.g.
+// "1234" or "about 1234" when estimated from its observed rate.
+func unreportedText(w report.WorkerStatus) string {
+	if w.UnreportedMax == nil {
+		return "an unknown number of"
+	}
+	n := strconv.FormatInt(*w.UnreportedMax, 10)
+	if w.UnreportedEstimated {
+		return "about " + n
+	}
+	return n
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 
 func portOf(a net.Addr) string {
 	_, port, err := net.SplitHostPort(a.String())

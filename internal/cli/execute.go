@@ -39,8 +39,10 @@ type outputs struct {
 	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 	// runLoad, if set, runs the load instead of engine.Run in this process:
 	// a distributed run's controller merges its workers' results
-	// (cluster_run.go). Everything after it is the same for both.
-	runLoad func(ctx context.Context, cfg engine.Config) (*engine.Result, error)
+	// (cluster_run.go). Everything after it is the same for both. It calls
+	// started with the load's t=0 before the load starts: the monitors'
+	// and profiles' clock.
+	runLoad func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error)
 
 	outFlags []string // --out kind=target
 	notify   string   // --notify URL
@@ -357,7 +359,13 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	meta.Started = time.Now()
 	log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	peak := peakOf(cfg.Rate, cfg.RampUp)
-	wt, err := startWatch(ctx, out.watch, meta.Started, meta.Planned, peak,
+	// Monitors and profiles run on the load's clock: a local load starts
+	// now; a distributed one when its workers start, after they joined.
+	watchStart := meta.Started
+	if out.runLoad != nil {
+		watchStart = time.Time{}
+	}
+	wt, err := startWatch(ctx, out.watch, watchStart, meta.Planned, peak,
 		func() (string, error) { return out.resultsDir(meta.Name, meta.Started) }, log)
 	if err != nil {
 		return err
@@ -365,12 +373,17 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if cfg.Loops == 0 {
 		cfg.Loops = stdio.cpus()
 	}
-	runLoad := engine.Run
-	if out.runLoad != nil {
-		runLoad = out.runLoad // distributed: the workers send the load (cluster_run.go)
-	}
 	readingInput.Store(false) // from here a signal stops the load gracefully
-	res, err := runLoad(ctx, cfg)
+	var res *engine.Result
+	if out.runLoad != nil {
+		// distributed: the workers send the load (cluster_run.go)
+		res, err = out.runLoad(ctx, cfg, func(start time.Time) {
+			meta.Started = start
+			wt.begin(start)
+		})
+	} else {
+		res, err = engine.Run(ctx, cfg)
+	}
 	wt.stop()
 	if prog != nil {
 		prog.Done()
@@ -455,10 +468,14 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		// non-zero exit tells CI that the file is.
 		return jsonErr
 	}
-	if res.Interrupted {
+	switch {
+	case res.Interrupted && (ctx.Err() != nil || !sum.Degraded):
 		return exitError{ExitInterrupted}
-	}
-	if failed {
+	case sum.Degraded:
+		// A worker was lost (or left): the numbers miss its share. Also when
+		// --on-worker-loss stop ended the run early.
+		return exitError{ExitDegraded}
+	case failed:
 		return exitError{ExitThresholds}
 	}
 	return nil

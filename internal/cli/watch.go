@@ -162,6 +162,10 @@ func (w *watchSpec) fromPlan(p *plan.Plan) error {
 	return nil
 }
 
+// kubeClients reaches a kubernetes source's cluster; tests hand out
+// client-go's fakes instead.
+var kubeClients = kube.FromKubeconfig
+
 // samplers builds the samplers, failing early on a bad source.
 func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 	root := w.procRoot
@@ -196,7 +200,7 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 			// Informers start here and sync before the run (at most 10s);
 			// stop closes the watcher.
 			var c kube.Clients
-			if c, err = kube.FromKubeconfig(m.kube.kubeconfig, m.kube.context); err == nil {
+			if c, err = kubeClients(m.kube.kubeconfig, m.kube.context); err == nil {
 				s, err = kube.New(m.kube.cfg, c)
 			}
 		default:
@@ -217,46 +221,71 @@ type watcher struct {
 	selfMon  *monitor.Monitor // fuka's own CPU, to tell when the generator is the bottleneck
 	profiles []profile.Profile
 	wg       sync.WaitGroup
+	ctx      context.Context
 	cancel   context.CancelFunc
+	begun    bool
+
+	specs         []profile.Spec
+	planned, peak time.Duration
+	dir           string // for profiles
 }
 
-// startWatch starts monitoring and profiling at start. planned and peak
-// place profile captures. It returns nil when there is nothing to watch
-// but fuka itself.
+// startWatch prepares monitoring and profiling (a bad source fails here)
+// and starts them at start, the load's t=0; with a zero start they wait
+// for begin, which a distributed run calls when it knows its t=0. planned
+// and peak place profile captures.
 func startWatch(ctx context.Context, w watchSpec, start time.Time, planned, peak time.Duration, resultsDir func() (string, error), log *slog.Logger) (*watcher, error) {
 	samplers, err := w.samplers()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	wt := &watcher{cancel: cancel, samplers: samplers}
+	wt := &watcher{ctx: ctx, cancel: cancel, samplers: samplers, specs: w.profiles, planned: planned, peak: peak}
 	root := w.procRoot
 	if root == "" {
 		root = "/proc"
 	}
 	if self, err := monitor.NewProcess(root, fmt.Sprint(os.Getpid())); err == nil {
 		wt.selfMon = monitor.New([]monitor.Sampler{self}, time.Second, log)
-		wt.wg.Add(1)
-		go func() { defer wt.wg.Done(); wt.selfMon.Run(ctx, start) }()
 	}
 	if len(samplers) > 0 {
 		wt.mon = monitor.New(samplers, time.Second, log)
-		wt.wg.Add(1)
-		go func() { defer wt.wg.Done(); wt.mon.Run(ctx, start) }()
 	}
 	if len(w.profiles) > 0 {
-		dir, err := resultsDir()
-		if err != nil {
+		if wt.dir, err = resultsDir(); err != nil {
 			cancel()
 			return nil, err
 		}
+	}
+	if !start.IsZero() {
+		wt.begin(start)
+	}
+	return wt, nil
+}
+
+// begin starts monitoring and profiling, their offsets measured from
+// start (once; later calls do nothing).
+func (wt *watcher) begin(start time.Time) {
+	if wt == nil || wt.begun {
+		return
+	}
+	wt.begun = true
+	ctx := wt.ctx
+	if wt.selfMon != nil {
+		wt.wg.Add(1)
+		go func() { defer wt.wg.Done(); wt.selfMon.Run(ctx, start) }()
+	}
+	if wt.mon != nil {
+		wt.wg.Add(1)
+		go func() { defer wt.wg.Done(); wt.mon.Run(ctx, start) }()
+	}
+	if len(wt.specs) > 0 {
 		wt.wg.Add(1)
 		go func() {
 			defer wt.wg.Done()
-			wt.profiles = profile.Run(ctx, w.profiles, start, planned, peak, dir)
+			wt.profiles = profile.Run(ctx, wt.specs, start, wt.planned, wt.peak, wt.dir)
 		}()
 	}
-	return wt, nil
 }
 
 // stop ends monitoring (profiles in progress are cut short) and waits.

@@ -81,6 +81,11 @@ connection, or no heartbeat for 3 s) stops its load at once.`,
 				}
 				return err
 			}
+			if ctx.Err() != nil {
+				// Interrupted mid-run: the final snapshot and Done went to
+				// the controller, but the share is not complete.
+				return exitError{ExitInterrupted}
+			}
 			log.Info("run done")
 			return nil
 		},
