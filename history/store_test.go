@@ -38,7 +38,7 @@ func summary(name string, started time.Time, p95 float64) *report.Summary {
 		ByName:        []report.NameSummary{req("list products", 2000, 2, p95), req("checkout", 1000, 1, p95*1.5)},
 		Checks:        []report.CheckSummary{{Name: "status is 200", Passes: 2997, Fails: 3}},
 		Thresholds:    []report.ThresholdResult{{Expr: "p99 < 300ms", Pass: true, Detail: "✓ p99 < 300ms (actual 20ms)"}},
-		Timeline:      []report.Interval{{TS: 1, Requests: 300, RPS: 300, Clients: 8, P50MS: 2, P95MS: p95, P99MS: p95 * 2, MaxMS: 50}},
+		Timeline:      []report.Interval{{TS: 1, SpanS: 1, Requests: 300, RPS: 300, Clients: 8, P50MS: f64(2), P95MS: f64(p95), P99MS: f64(p95 * 2), MaxMS: f64(50)}},
 	}
 	s.Errors[1] = 3
 	return s
@@ -454,3 +454,5 @@ func TestConcurrentCreate(t *testing.T) {
 		}
 	}
 }
+
+func f64(v float64) *float64 { return &v }

@@ -242,21 +242,27 @@ type NameSummary struct {
 }
 
 // Interval is one point of the timeline: the whole run (all names) over one
-// interval, usually a second.
+// interval, a second except for the last, which ends with the run.
 type Interval struct {
-	TS       float64           `json:"t_s"` // end of the interval, seconds from the start
-	Requests int64             `json:"requests"`
-	RPS      float64           `json:"rps"`
-	Failed   int64             `json:"failed"`
-	Dropped  int64             `json:"dropped"`
-	Clients  int               `json:"clients"`
-	BytesIn  int64             `json:"bytes_in"`
-	P50MS    float64           `json:"p50_ms"`
-	P90MS    float64           `json:"p90_ms"`
-	P95MS    float64           `json:"p95_ms"`
-	P99MS    float64           `json:"p99_ms"`
-	MaxMS    float64           `json:"max_ms"`
-	Errors   SparseErrorCounts `json:"errors"` // non-zero kinds only
+	TS float64 `json:"t_s"` // end of the interval, seconds from the start
+	// SpanS is the interval's real length: 1 for every whole second, the
+	// time from the last whole second to the end of the run for the last.
+	SpanS    float64 `json:"span_s"`
+	Requests int64   `json:"requests"`
+	RPS      float64 `json:"rps"` // requests / span_s
+	Failed   int64   `json:"failed"`
+	Dropped  int64   `json:"dropped"`
+	Clients  int     `json:"clients"`
+	BytesIn  int64   `json:"bytes_in"`
+	// The latency percentiles of the interval's responses; null for an
+	// interval without any (no latency was measured, and 0 would read as
+	// an instant answer).
+	P50MS  *float64          `json:"p50_ms"`
+	P90MS  *float64          `json:"p90_ms"`
+	P95MS  *float64          `json:"p95_ms"`
+	P99MS  *float64          `json:"p99_ms"`
+	MaxMS  *float64          `json:"max_ms"`
+	Errors SparseErrorCounts `json:"errors"` // non-zero kinds only
 }
 
 // NameSummaryOf summarises st under name over a run of elapsedS seconds.
@@ -371,21 +377,22 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 	}
 
 	for _, p := range run.Timeline {
-		s.Timeline = append(s.Timeline, Interval{
+		iv := Interval{
 			TS:       round(p.At.Seconds(), 3),
+			SpanS:    round(p.Span.Seconds(), 3),
 			Requests: p.Requests,
 			RPS:      round(p.RPS(), 3),
 			Failed:   p.Failed,
 			Dropped:  p.Dropped,
 			Clients:  p.Clients,
 			BytesIn:  p.BytesIn,
-			P50MS:    ms(p.P50),
-			P90MS:    ms(p.P90),
-			P95MS:    ms(p.P95),
-			P99MS:    ms(p.P99),
-			MaxMS:    ms(p.Max),
 			Errors:   SparseErrorCounts(p.Errors),
-		})
+		}
+		if p.Requests > 0 {
+			iv.P50MS, iv.P90MS, iv.P95MS = msPtr(p.P50), msPtr(p.P90), msPtr(p.P95)
+			iv.P99MS, iv.MaxMS = msPtr(p.P99), msPtr(p.Max)
+		}
+		s.Timeline = append(s.Timeline, iv)
 	}
 	return s
 }
@@ -434,6 +441,12 @@ func statusCounts(st *metrics.Stats) map[string]int64 {
 
 // ms converts d to float milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d/time.Microsecond) / 1000 }
+
+// msPtr is ms(d) for a value that may be absent (JSON null).
+func msPtr(d time.Duration) *float64 {
+	v := ms(d)
+	return &v
+}
 
 // dur converts float milliseconds back to a duration, to the microsecond.
 func dur(ms float64) time.Duration {

@@ -193,7 +193,7 @@ func TestSummaryJSON(t *testing.T) {
 				"requested_rps": nil, "achieved_rps_ratio": nil,
 				"latency.p50_ms": 0.0, "latency.mean_ms": 0.0, "latency.max_ms": 0.0,
 				"status": map[string]any{}, "errors": noErrors,
-				"requests_by_name.0.rps": 0.0, "timeline.0.rps": 0.0, "timeline.0.p95_ms": 0.0,
+				"requests_by_name.0.rps": 0.0, "timeline.0.rps": 0.0, "timeline.0.p95_ms": nil,
 				"started": "0001-01-01T00:00:00Z",
 			},
 		},
@@ -262,7 +262,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 			"name", "requests", "failed", "rps", "latency", "status", "errors",
 		}},
 		{"timeline", []string{"timeline", "0"}, []string{
-			"t_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",
+			"t_s", "span_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",
 			"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors",
 		}},
 	}
