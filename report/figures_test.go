@@ -57,3 +57,56 @@ func TestTimelineRealSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestStartsComparedWithStarts: the open model asks for scenario starts, so
+// a plan whose iterations make 2 requests each, run at 10 starts/s for 3 s,
+// achieved 100% of its rate — not 200% of it because it made 20 requests a
+// second. The requested rate is over the 3 s the schedule ran, not over the
+// run's 3.2 s with the last responses.
+func TestStartsComparedWithStarts(t *testing.T) {
+	var ticks []tick
+	for s := 1; s <= 3; s++ {
+		ticks = append(ticks, tick{at: time.Duration(s) * time.Second, clients: 3, out: []batch{{0, ok(time.Millisecond), 10}, {1, ok(time.Millisecond), 10}}})
+	}
+	ticks = append(ticks, tick{at: 3200 * time.Millisecond, drop: 0})
+	run := buildRun([]string{"login", "home"}, ticks...)
+	meta := Meta{Name: "plan", Model: ModelOpen, Rate: "10:3s", Planned: 3 * time.Second, Elapsed: 3200 * time.Millisecond, Scheduled: 30}
+	s := NewSummary(meta, run)
+	got := map[string]any{
+		"starts_due": deref(s.StartsDue), "starts": deref(s.Starts),
+		"requested_start_rate": deref(s.RequestedStartRate), "achieved_start_ratio": deref(s.AchievedStartRatio),
+		"requested_rps": deref(s.RequestedRPS), "achieved_rps_ratio": deref(s.AchievedRPSRatio),
+		"requests": s.Requests, "rps": s.RPS,
+	}
+	want := map[string]any{
+		"starts_due": int64(30), "starts": int64(30),
+		"requested_start_rate": 10.0, "achieved_start_ratio": 1.0,
+		"requested_rps": nil, "achieved_rps_ratio": nil,
+		"requests": int64(60), "rps": 18.75,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+	var b bytes.Buffer
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"  starts       30 of 30 due   (requested 10/s, achieved 100.0%)   dropped 0 (0.00%)\n",
+		"  requests     60   18.8/s\n",
+	} {
+		if !bytes.Contains(b.Bytes(), []byte(line)) {
+			t.Errorf("text lacks %q:\n%s", line, b.String())
+		}
+	}
+}
+
+// deref reads an optional JSON value: nil for null.
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

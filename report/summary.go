@@ -40,6 +40,31 @@ type Meta struct {
 	Scheduled   int64         // open model: starts that were due (issued + dropped); closed: 0
 	Interrupted bool          // stopped by Ctrl-C
 	Version     string        // fuka version
+	// EndReason is why the run ended (one of the End constants) and
+	// EndDetail what the reason needs said: the data source that ran out,
+	// the abort_when rule that held. "" when unknown.
+	EndReason, EndDetail string
+}
+
+// Why a run ended, as Meta.EndReason and JSON end_reason give it.
+const (
+	EndDuration      = "duration"       // the planned duration ran out
+	EndIterations    = "iterations"     // every client ran its iterations
+	EndRequests      = "requests"       // the requested number of requests was sent
+	EndDataExhausted = "data_exhausted" // a unique data source ran out (end_detail names it)
+	EndClientsDone   = "clients_done"   // every client stopped on its own before the load's end
+	EndAbortWhen     = "abort_when"     // an abort_when rule held (end_detail is the rule)
+	EndInterrupted   = "interrupted"    // Ctrl-C or SIGTERM
+	EndStopped       = "stopped"        // the dashboard's stop button
+)
+
+// EarlyEnd reports whether reason ends a run before its load was done.
+func EarlyEnd(reason string) bool {
+	switch reason {
+	case EndDataExhausted, EndClientsDone, EndAbortWhen, EndInterrupted, EndStopped:
+		return true
+	}
+	return false
 }
 
 // The load models and latency origins, as they appear in Meta and in JSON.
@@ -70,20 +95,36 @@ type Summary struct {
 	DurationS        float64   `json:"duration_s"`
 	PlannedDurationS float64   `json:"planned_duration_s"` // 0 when bounded by request count
 	Interrupted      bool      `json:"interrupted"`
-	Clients          int       `json:"clients"`
+	// EndReason says why the run ended (see the End constants; "" when a
+	// caller did not say) and EndDetail what that needs said, e.g. which
+	// data source ran out.
+	EndReason string `json:"end_reason"`
+	EndDetail string `json:"end_detail"`
+	Clients   int    `json:"clients"`
 	MaxClients       int       `json:"max_clients"`
 
 	Requests  int64   `json:"requests"`
 	Failed    int64   `json:"failed"`
 	ErrorRate float64 `json:"error_rate"` // failed/requests, 0..1
 	RPS       float64 `json:"rps"`        // requests/duration_s
-	// RequestedRPS is what the run asked for: in the open model the starts
-	// that were due per second, in the closed model the max_rps cap; nil
-	// (null) for a closed run without a cap.
+	// RequestedRPS is the closed model's max_rps cap, in requests per
+	// second like RPS; nil (null) without a cap and in the open model,
+	// whose rate is of scenario starts (see RequestedStartRate).
 	RequestedRPS *float64 `json:"requested_rps"`
 	// AchievedRPSRatio is RPS/RequestedRPS; nil when RequestedRPS is nil or 0.
 	AchievedRPSRatio *float64 `json:"achieved_rps_ratio"`
-	Dropped          int64    `json:"dropped"`
+	// The open model asks for a rate of scenario starts (iterations), each
+	// of which may make several requests, so it is compared with the starts
+	// made, never with requests. StartsDue is the starts that were due,
+	// Starts those that found a client and began (StartsDue - Dropped),
+	// RequestedStartRate the due starts per second of the schedule that ran
+	// (the planned duration, or less if the run ended early), and
+	// AchievedStartRatio Starts/StartsDue. All nil outside the open model.
+	StartsDue          *int64   `json:"starts_due"`
+	Starts             *int64   `json:"starts"`
+	RequestedStartRate *float64 `json:"requested_start_rate"`
+	AchievedStartRatio *float64 `json:"achieved_start_ratio"`
+	Dropped            int64    `json:"dropped"`
 	BytesIn          int64    `json:"bytes_in"`
 	BytesOut         int64    `json:"bytes_out"`
 	ThroughputBPS    float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
@@ -321,6 +362,8 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		DurationS:        round(elapsed, 3),
 		PlannedDurationS: round(meta.Planned.Seconds(), 3),
 		Interrupted:      meta.Interrupted,
+		EndReason:        meta.EndReason,
+		EndDetail:        meta.EndDetail,
 		Clients:          meta.Clients,
 		MaxClients:       meta.MaxClients,
 
@@ -342,21 +385,28 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		meta:        meta,
 	}
 
-	var requested float64
-	var known bool
 	switch {
 	case meta.Model == ModelOpen:
-		requested, known = ratio(float64(meta.Scheduled), elapsed), true
-	case meta.MaxRPS > 0 && !math.IsInf(meta.MaxRPS, 0):
-		requested, known = meta.MaxRPS, true
-	}
-	if known {
-		r := round(requested, 3)
-		s.RequestedRPS = &r
-		if requested > 0 {
-			a := round(ratio(float64(total.Requests), elapsed)/requested, 6)
-			s.AchievedRPSRatio = &a
+		// Starts were due only while the schedule ran: the planned
+		// duration, or less when the run ended early. (The time after it,
+		// while the last responses arrive, has no starts; the run may also
+		// end a little before it, once the last start's iteration is done.)
+		span := elapsed
+		if p := meta.Planned.Seconds(); p > 0 && (p < span || !meta.Interrupted && !EarlyEnd(meta.EndReason)) {
+			span = p
 		}
+		due := max(meta.Scheduled, 0)
+		started := max(due-run.Dropped, 0)
+		r := round(ratio(float64(due), span), 3)
+		s.StartsDue, s.Starts, s.RequestedStartRate = &due, &started, &r
+		if due > 0 {
+			a := round(float64(started)/float64(due), 6)
+			s.AchievedStartRatio = &a
+		}
+	case meta.MaxRPS > 0 && !math.IsInf(meta.MaxRPS, 0):
+		r := round(meta.MaxRPS, 3)
+		a := round(ratio(float64(total.Requests), elapsed)/meta.MaxRPS, 6)
+		s.RequestedRPS, s.AchievedRPSRatio = &r, &a
 	}
 
 	for i, st := range run.ByName {

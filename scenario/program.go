@@ -439,6 +439,22 @@ func appendUnique(s []int, v int) []int {
 	return append(s, v)
 }
 
+// Exhausted names the unique data sources that ran out during the run, each
+// with what it then did: "users (stop_client)" or "coupons (end_run)".
+func (p *Program) Exhausted() []string {
+	var out []string
+	for _, b := range p.feeders {
+		if b.f.Exhausted() {
+			what := "stop_client"
+			if b.endRun {
+				what = "end_run"
+			}
+			out = append(out, b.f.Name+" ("+what+")")
+		}
+	}
+	return out
+}
+
 // SetShare makes the program's data feeders hand out only worker j of n's
 // rows (see feeder.Feeder.SetShare).
 func (p *Program) SetShare(j, n int) {

@@ -1,8 +1,16 @@
 package cli
 
 import (
+	"encoding/json"
+	stdhtml "html"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // These tests check that the figures fuka prints say what they mean: the
@@ -64,5 +72,190 @@ abort_when:
 	}
 	if n := tg.n.Load(); n != 0 {
 		t.Errorf("validate sent %d requests", n)
+	}
+}
+
+// TestOpenModelComparesStarts: `fuka run --rate 10` of a plan whose
+// iterations make two requests each reports the starts it made against the
+// starts that were due (all of them: 100%), and the requests on their own —
+// not "achieved 200%" from comparing requests with starts.
+func TestOpenModelComparesStarts(t *testing.T) {
+	tg := newPlanTarget(t, always(200))
+	path := writePlanFile(t, t.TempDir(), "plan.yaml", tg.URL, `base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /login
+      - get: /home
+load: { clients: 1, duration: 1s }
+`)
+	r := fuka(t, "run", path, "--rate", "10", "--duration", "2s", "-q", "-o", "json", "--no-history", "--no-report")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr %s", r.code, r.err)
+	}
+	var s struct {
+		Requests           int64    `json:"requests"`
+		RequestedRPS       *float64 `json:"requested_rps"`
+		StartsDue          *int64   `json:"starts_due"`
+		Starts             *int64   `json:"starts"`
+		RequestedStartRate *float64 `json:"requested_start_rate"`
+		AchievedStartRatio *float64 `json:"achieved_start_ratio"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.StartsDue == nil || *s.StartsDue != 20 || s.Starts == nil || *s.Starts != 20 {
+		t.Errorf("starts %v of %v due, want 20 of 20", deref(s.Starts), deref(s.StartsDue))
+	}
+	if s.RequestedStartRate == nil || *s.RequestedStartRate != 10 || s.AchievedStartRatio == nil || *s.AchievedStartRatio != 1 {
+		t.Errorf("requested %v starts/s, achieved %v; want 10 and 1", deref(s.RequestedStartRate), deref(s.AchievedStartRatio))
+	}
+	if s.RequestedRPS != nil {
+		t.Errorf("requested_rps %v, want null: the open model asks for starts, not requests", *s.RequestedRPS)
+	}
+	if s.Requests != 40 || tg.n.Load() != 40 {
+		t.Errorf("requests %d, served %d; want 40 (2 per start)", s.Requests, tg.n.Load())
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestEndReason: the summary says why the run ended — in the JSON, in the
+// text and in the HTML report — and a run cut short by its data says so
+// instead of ending silently after a fraction of its planned time.
+func TestEndReason(t *testing.T) {
+	tg := newPlanTarget(t, always(200))
+	const csv = "code\na\nb\nc\nd\ne\n"
+	tests := []struct {
+		name   string
+		plan   string // the scenarios and load; a plan-level data source "codes" is there
+		args   []string
+		reason string
+		detail string
+		text   string // the text summary's "ended" row
+		early  bool
+	}{
+		{
+			name: "unique data ran out, end_run",
+			plan: `data: { codes: { csv: codes.csv, pick: unique, on_exhausted: end_run } }
+scenarios:
+  s: { steps: [ { get: "/x?c={{ codes.code }}" }, { think: 50ms } ] }
+load: { clients: 1, duration: 5s }
+`,
+			reason: "data_exhausted", detail: "codes (end_run)",
+			text: "  ended        early, after ", early: true,
+		},
+		{
+			name: "unique data ran out, every client stopped",
+			plan: `data: { codes: { csv: codes.csv, pick: unique } }
+scenarios:
+  s: { steps: [ { get: "/x?c={{ codes.code }}" } ] }
+load: { clients: 2, duration: 5s }
+`,
+			reason: "data_exhausted", detail: "codes (stop_client)",
+			text: ": data ran out: codes (stop_client)\n", early: true,
+		},
+		{
+			name: "duration",
+			plan: `scenarios:
+  s: { steps: [ { get: /x }, { think: 100ms } ] }
+load: { clients: 1, duration: 1s }
+`,
+			reason: "duration", text: "  ended        at the end of its planned duration\n",
+		},
+		{
+			name: "iterations",
+			plan: `scenarios:
+  s: { steps: [ { get: /x } ] }
+load: { clients: 2, iterations: 3, duration: 10s }
+`,
+			reason: "iterations", text: "  ended        when every client had run its iterations\n",
+		},
+		{
+			name: "open model",
+			plan: `scenarios:
+  s: { steps: [ { get: /x } ] }
+load: { rate: [ { target: 20, over: 1s } ], max_clients: 5 }
+`,
+			reason: "duration", text: "  ended        at the end of its planned duration\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "codes.csv"), []byte(csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			path := writePlanFile(t, dir, "plan.yaml", tg.URL, "base_url: BASE\n"+tt.plan)
+			jsonOut := filepath.Join(dir, "s.json")
+			htmlOut := filepath.Join(dir, "r.html")
+			start := time.Now()
+			r := fuka(t, append([]string{"run", path, "-q", "--no-history", "--json-out", jsonOut, "--report", htmlOut}, tt.args...)...)
+			took := time.Since(start)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr %s", r.code, r.err)
+			}
+			sum := readSummary(t, jsonOut)
+			if sum.EndReason != tt.reason || sum.EndDetail != tt.detail {
+				t.Errorf("end_reason %q, end_detail %q; want %q, %q", sum.EndReason, sum.EndDetail, tt.reason, tt.detail)
+			}
+			if tt.early && took > 4*time.Second {
+				t.Errorf("the run took %v; it should have ended when its data ran out", took)
+			}
+			if !strings.Contains(r.out, tt.text) {
+				t.Errorf("the text summary lacks %q:\n%s", tt.text, r.out)
+			}
+			page, err := os.ReadFile(htmlOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := report.EndText(sum.EndReason, sum.EndDetail, time.Duration(sum.DurationS*float64(time.Second)).Round(time.Millisecond), time.Duration(sum.PlannedDurationS*float64(time.Second)))
+			dd := "<dd>"
+			if tt.early {
+				dd = `<dd class="bad">`
+			}
+			if !strings.Contains(string(page), "<dt>ended</dt>"+dd+stdhtml.EscapeString(end)+"</dd>") {
+				t.Errorf("the HTML report does not say %s%q", dd, end)
+			}
+		})
+	}
+}
+
+// TestEndReasonAbortAndRequests: an abort_when rule that stopped the run is
+// named as the reason, and a quick attack bounded by -n ended with its
+// requests.
+func TestEndReasonAbortAndRequests(t *testing.T) {
+	tg := newPlanTarget(t, always(500))
+	dir := t.TempDir()
+	path := writePlanFile(t, dir, "plan.yaml", tg.URL, `base_url: BASE
+scenarios:
+  s: { steps: [ { get: /x }, { think: 10ms } ] }
+load: { clients: 1, duration: 20s }
+abort_when:
+  - { threshold: error_rate > 50%, for: 1s }
+`)
+	out := filepath.Join(dir, "abort.json")
+	r := fuka(t, "run", path, "-q", "--no-history", "--no-report", "--json-out", out)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	sum := readSummary(t, out)
+	if sum.EndReason != report.EndAbortWhen || !strings.HasPrefix(sum.EndDetail, "error_rate > 50% held for 1s") {
+		t.Errorf("end_reason %q, end_detail %q; want abort_when and the rule", sum.EndReason, sum.EndDetail)
+	}
+	if !strings.Contains(r.out, ": abort_when: error_rate > 50% held for 1s") {
+		t.Errorf("the text does not say abort_when ended the run:\n%s", r.out)
+	}
+
+	out = filepath.Join(dir, "n.json")
+	r = fuka(t, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-history", "--no-report", "--json-out", out)
+	if sum := readSummary(t, out); sum.EndReason != report.EndRequests || sum.Requests != 50 {
+		t.Errorf("end_reason %q after %d requests, want %q after 50 (exit %d, stderr %s)", sum.EndReason, sum.Requests, report.EndRequests, r.code, r.err)
 	}
 }

@@ -384,8 +384,21 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 		return !pass
 	}
+	explainEnd := func(_ *engine.Result, end *runEnd) {
+		if abortMsg != "" && end.reason == report.EndInterrupted {
+			end.reason, end.detail = report.EndAbortWhen, abortMsg
+		}
+		ran := strings.Join(c.prog.Exhausted(), ", ")
+		switch {
+		case ran == "":
+		case end.reason == report.EndDataExhausted || end.reason == report.EndClientsDone:
+			end.reason, end.detail = report.EndDataExhausted, ran
+		default:
+			end.warnings = append(end.warnings, "data ran out: "+ran+"; the clients that needed a row stopped, so the load after that was less than planned")
+		}
+	}
 	out := f.out
-	out.judge, out.onTick = judge, onTick
+	out.judge, out.onTick, out.explainEnd = judge, onTick, explainEnd
 	if f.cluster.distributed() { // the workers send the load (cluster_run.go)
 		if err := f.attachCluster(stdio, &out, c, cmd.Flags().Changed, cfg); err != nil {
 			return err
