@@ -98,10 +98,10 @@ type Summary struct {
 	// EndReason says why the run ended (see the End constants; "" when a
 	// caller did not say) and EndDetail what that needs said, e.g. which
 	// data source ran out.
-	EndReason string `json:"end_reason"`
-	EndDetail string `json:"end_detail"`
-	Clients   int    `json:"clients"`
-	MaxClients       int       `json:"max_clients"`
+	EndReason  string `json:"end_reason"`
+	EndDetail  string `json:"end_detail"`
+	Clients    int    `json:"clients"`
+	MaxClients int    `json:"max_clients"`
 
 	Requests  int64   `json:"requests"`
 	Failed    int64   `json:"failed"`
@@ -125,9 +125,9 @@ type Summary struct {
 	RequestedStartRate *float64 `json:"requested_start_rate"`
 	AchievedStartRatio *float64 `json:"achieved_start_ratio"`
 	Dropped            int64    `json:"dropped"`
-	BytesIn          int64    `json:"bytes_in"`
-	BytesOut         int64    `json:"bytes_out"`
-	ThroughputBPS    float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
+	BytesIn            int64    `json:"bytes_in"`
+	BytesOut           int64    `json:"bytes_out"`
+	ThroughputBPS      float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
 
 	Latency     Latency          `json:"latency"`      // see Meta.LatencyFrom
 	ServiceTime Latency          `json:"service_time"` // from the actual send
