@@ -58,6 +58,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	t.row("requests", req)
 
 	failed := fmtInt(s.Failed) + " (" + fmtPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
+	if s.Failed > 0 {
+		failed += ": " + s.FailedParts()
+	}
 	if s.StartsDue == nil && s.Dropped > 0 {
 		failed += "    dropped " + fmtInt(s.Dropped)
 	}
@@ -78,7 +81,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 
 	t.row("status", statusText(s.Status))
-	t.row("errors", errorsText(s.Errors))
+	t.row("errors", "transport errors: "+errorsText(s.Errors))
 	for i, c := range s.Checks {
 		label := ""
 		if i == 0 {
@@ -296,6 +299,31 @@ func statusText(m map[string]int64) string {
 		parts[i] = k + ": " + fmtInt(m[k])
 	}
 	return strings.Join(parts, "   ")
+}
+
+// FailedParts says what the failed requests were, so that a reader sees at
+// a glance whether the target answered with errors or could not be reached:
+// "461 HTTP ≥ 400, 0 transport errors" (and "2 invalid status" when
+// responses had a status outside 100..599).
+func (s *Summary) FailedParts() string {
+	var http, invalid int64
+	for k, n := range s.Status {
+		if k == StatusKey(0) {
+			invalid += n
+		} else if code, err := strconv.Atoi(k); err == nil && code >= 400 {
+			http += n
+		}
+	}
+	out := fmtInt(http) + " HTTP ≥ 400, "
+	if invalid > 0 {
+		out += fmtInt(invalid) + " invalid status, "
+	}
+	transport := s.Errors.Total()
+	word := " transport errors"
+	if transport == 1 {
+		word = " transport error"
+	}
+	return out + fmtInt(transport) + word
 }
 
 // errorsText lists the kinds that occurred, in kind order: "timeout 3  reset 1".

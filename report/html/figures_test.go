@@ -1,6 +1,7 @@
 package html_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +92,32 @@ func fmtPtr(v *float64) any {
 		return "null"
 	}
 	return *v
+}
+
+// TestFailedNamed: the report says what the failed requests were — error
+// responses or transport errors — beside the transport errors' own line, so
+// "failed 461" next to "errors none" cannot be misread.
+func TestFailedNamed(t *testing.T) {
+	rec := metrics.NewRecorder(1)
+	col := metrics.NewCollector([]string{"GET /"}, []*metrics.Recorder{rec})
+	for range 539 {
+		rec.Record(0, metrics.Outcome{Latency: time.Millisecond, Status: 200})
+	}
+	for i := range 461 {
+		st := 503
+		if i < 61 {
+			st = 400 // a client error is a failed response too
+		}
+		rec.Record(0, metrics.Outcome{Latency: time.Millisecond, Status: st})
+	}
+	col.Tick(time.Second, 1)
+	page := render(t, report.NewSummary(report.Meta{Model: report.ModelClosed, Elapsed: time.Second}, col.Run()))
+	for _, want := range []string{
+		`<dt>failed</dt><dd class="bad">461 (46.10%): 461 HTTP ≥ 400, 0 transport errors</dd>`,
+		`<dt>transport errors</dt><dd>none</dd>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
 }

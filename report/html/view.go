@@ -219,7 +219,7 @@ func totalFacts(s *report.Summary) []fact {
 	f = append(f,
 		fact{Label: "requests", Value: fmtInt(s.Requests)},
 		fact{Label: "throughput", Value: fmtRate(s.RPS) + " req/s"},
-		fact{Label: "failed", Value: fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")", Bad: s.Failed > 0},
+		fact{Label: "failed", Value: failedText(s), Bad: s.Failed > 0},
 	)
 	if s.Model == report.ModelOpen || s.Dropped > 0 {
 		f = append(f, fact{Label: "dropped starts", Value: fmtInt(s.Dropped), Bad: s.Dropped > 0})
@@ -238,9 +238,18 @@ func totalFacts(s *report.Summary) []fact {
 	f = append(f,
 		fact{Label: "data in / out", Value: fmtBytes(float64(s.BytesIn)) + " / " + fmtBytes(float64(s.BytesOut)) + " (" + fmtBytes(s.ThroughputBPS) + "/s in)"},
 		fact{Label: "status", Value: statusText(s.Status)},
-		fact{Label: "errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
+		fact{Label: "transport errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
 	)
 	return f
+}
+
+// failedText is the failed count, its share and what the failures were.
+func failedText(s *report.Summary) string {
+	v := fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")"
+	if s.Failed > 0 {
+		v += ": " + s.FailedParts()
+	}
+	return v
 }
 
 // requestRows are the per-name rows and the total. A check belongs to the
