@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/fuka-load/fuka/metrics"
 )
 
 // TestTimelineRealSpans: each interval's rate is over its real length — the
@@ -109,4 +111,43 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// TestAllFailed: a run in which no request got a successful response is
+// said to be one, with what happened and a hint for the usual causes.
+func TestAllFailed(t *testing.T) {
+	const target = "http://127.0.0.1:9/"
+	tests := []struct {
+		name        string
+		ticks       []tick
+		interrupted bool
+		want        string // "" = not every request failed
+	}{
+		{"refused", []tick{{at: time.Second, out: []batch{{0, failure(metrics.ErrRefused, time.Millisecond), 20}}}}, false,
+			"every request failed: connection refused (20) — is the target running at " + target + "?"},
+		{"dns", []tick{{at: time.Second, out: []batch{{0, failure(metrics.ErrDNS, time.Millisecond), 3}}}}, false,
+			"every request failed: the host name did not resolve (DNS) (3) — is the host name in " + target + " right?"},
+		{"tls", []tick{{at: time.Second, out: []batch{{0, failure(metrics.ErrTLS, time.Millisecond), 4}}}}, false,
+			"every request failed: TLS handshake failed (4) — a self-signed or private certificate? --insecure skips verification"},
+		{"mixed, the most common first", []tick{{at: time.Second, out: []batch{
+			{0, failure(metrics.ErrTimeout, time.Second), 2},
+			{0, status(503, time.Millisecond), 5},
+			{0, status(404, time.Millisecond), 1},
+		}}}, false,
+			"every request failed: HTTP 503 (5), no response within the timeout (2), HTTP 404 (1)"},
+		{"one success", []tick{{at: time.Second, out: []batch{
+			{0, failure(metrics.ErrRefused, time.Millisecond), 99},
+			{0, status(200, time.Millisecond), 1},
+		}}}, false, ""},
+		{"nothing sent", nil, false, "no request was sent"},
+		{"nothing sent, interrupted", nil, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			meta := Meta{Target: target, Model: ModelClosed, Elapsed: time.Second, Interrupted: tt.interrupted}
+			if got := NewSummary(meta, buildRun([]string{"GET /"}, tt.ticks...)).AllFailed(); got != tt.want {
+				t.Errorf("AllFailed()\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
 }

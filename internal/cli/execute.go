@@ -19,6 +19,7 @@ import (
 
 	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
 	"github.com/fuka-load/fuka/profile"
@@ -347,6 +348,16 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if out.judge != nil {
 		failed = out.judge(sum, res.Run)
 	}
+	// An abort_when rule stops the run as Ctrl-C does, but it is a verdict
+	// on the target, not the user stopping it.
+	interrupted := res.Interrupted && end.reason != report.EndAbortWhen
+	allFailed := ""
+	if !interrupted {
+		allFailed = sum.AllFailed()
+	}
+	if allFailed != "" {
+		sum.Warnings = append(sum.Warnings, allFailed)
+	}
 	var resultsNote string
 	if !out.noReport {
 		if p, err := out.writeResults(sum); err != nil {
@@ -387,12 +398,16 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		}
 	}
 	if !out.noHistory {
-		status := "completed"
+		status := history.StatusCompleted
 		switch {
-		case res.Interrupted:
-			status = "interrupted"
+		case interrupted:
+			status = history.StatusInterrupted
+		case allFailed != "":
+			status = history.StatusAllFailed
+		case res.Interrupted: // stopped by abort_when
+			status = history.StatusInterrupted
 		case failed:
-			status = "failed_thresholds"
+			status = history.StatusFailedThresholds
 		}
 		if _, err := SaveRun(out.history, sum, status); err != nil {
 			// The results are printed (and in --json-out); only the
@@ -415,10 +430,15 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		// non-zero exit tells CI that the file is.
 		return jsonErr
 	}
-	if res.Interrupted {
+	// When several apply: interrupted, then every request failed, then
+	// thresholds (and abort_when).
+	switch {
+	case interrupted:
 		return exitError{ExitInterrupted}
-	}
-	if failed {
+	case allFailed != "":
+		fmt.Fprintf(stdio.Err, "fuka: %s\n", allFailed)
+		return exitError{ExitAllFailed}
+	case failed || res.Interrupted:
 		return exitError{ExitThresholds}
 	}
 	return nil

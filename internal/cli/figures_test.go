@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	stdhtml "html"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -231,7 +234,7 @@ load: { rate: [ { target: 20, over: 1s } ], max_clients: 5 }
 // named as the reason, and a quick attack bounded by -n ended with its
 // requests.
 func TestEndReasonAbortAndRequests(t *testing.T) {
-	tg := newPlanTarget(t, always(500))
+	tg := newPlanTarget(t, mostly(500))
 	dir := t.TempDir()
 	path := writePlanFile(t, dir, "plan.yaml", tg.URL, `base_url: BASE
 scenarios:
@@ -257,5 +260,72 @@ abort_when:
 	r = fuka(t, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-history", "--no-report", "--json-out", out)
 	if sum := readSummary(t, out); sum.EndReason != report.EndRequests || sum.Requests != 50 {
 		t.Errorf("end_reason %q after %d requests, want %q after 50 (exit %d, stderr %s)", sum.EndReason, sum.Requests, report.EndRequests, r.code, r.err)
+	}
+}
+
+// TestEveryRequestFailed: a run in which no request got a successful
+// response says so plainly, with a hint, exits 3 and is stored with status
+// all_failed; a run with failures but some successes is a run like any
+// other.
+func TestEveryRequestFailed(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	defer tlsSrv.Close()
+	closed := "http://127.0.0.1:" + freePort(t) + "/"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		status string
+		msg    []string // in stderr and in the summary's warnings
+	}{
+		{
+			name: "nothing listening", args: []string{"attack", closed, "-n", "20", "-c", "2"},
+			code: ExitAllFailed, status: history.StatusAllFailed,
+			msg: []string{"every request failed: connection refused (20) — is the target running at " + closed + "?"},
+		},
+		{
+			name: "TLS refused without --insecure", args: []string{"attack", tlsSrv.URL + "/", "-n", "10", "-c", "1"},
+			code: ExitAllFailed, status: history.StatusAllFailed,
+			msg: []string{"every request failed: TLS handshake failed (10)", "--insecure skips verification"},
+		},
+		{
+			name: "TLS with --insecure", args: []string{"attack", tlsSrv.URL + "/", "-n", "10", "-c", "1", "--insecure"},
+			code: ExitOK, status: history.StatusCompleted,
+		},
+		{
+			name: "every response a 503", args: []string{"attack", newPlanTarget(t, always(503)).URL + "/", "-n", "30", "-c", "3"},
+			code: ExitAllFailed, status: history.StatusAllFailed,
+			msg: []string{"every request failed: HTTP 503 (30)"},
+		},
+		{
+			name: "most responses 503, some 200", args: []string{"attack", newPlanTarget(t, mostly(503)).URL + "/", "-n", "30", "-c", "1"},
+			code: ExitOK, status: history.StatusCompleted,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			hist, out := filepath.Join(dir, "h.db"), filepath.Join(dir, "s.json")
+			r := fuka(t, append(tt.args, "-q", "--no-report", "--history", hist, "--json-out", out, "--timeout", "2s")...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %s", r.code, tt.code, r.err)
+			}
+			sum := readSummary(t, out)
+			for _, m := range tt.msg {
+				if !strings.Contains(r.err, m) {
+					t.Errorf("stderr lacks %q: %s", m, r.err)
+				}
+				if !strings.Contains(strings.Join(sum.Warnings, "\n"), m) {
+					t.Errorf("the summary's warnings lack %q: %q", m, sum.Warnings)
+				}
+			}
+			if len(tt.msg) == 0 && strings.Contains(r.err+strings.Join(sum.Warnings, ""), "every request failed") {
+				t.Errorf("a run with successes says every request failed: %s %q", r.err, sum.Warnings)
+			}
+			runs := storedRuns(t, hist)
+			if len(runs) != 1 || runs[0].Status != tt.status {
+				t.Errorf("stored %+v, want one run with status %s", runs, tt.status)
+			}
+		})
 	}
 }

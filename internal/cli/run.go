@@ -385,7 +385,7 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		return !pass
 	}
 	explainEnd := func(_ *engine.Result, end *runEnd) {
-		if abortMsg != "" && end.reason == report.EndInterrupted {
+		if errors.Is(context.Cause(ctx), errAborted) && end.reason == report.EndInterrupted {
 			end.reason, end.detail = report.EndAbortWhen, abortMsg
 		}
 		ran := strings.Join(c.prog.Exhausted(), ", ")
@@ -405,10 +405,8 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 	}
 	err = execute(ctx, stdio, cfg, meta, out)
-	var ee exitError
-	if errors.As(err, &ee) && ee.code == ExitInterrupted && errors.Is(context.Cause(ctx), errAborted) {
+	if errors.Is(context.Cause(ctx), errAborted) {
 		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)
-		return exitError{ExitThresholds}
 	}
 	return err
 }
