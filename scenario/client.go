@@ -72,6 +72,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 	} else {
 		tr.Protocols.SetHTTP1(true)
 	}
+	client.Meter(tr, o.HTTP2) // bytes_in and bytes_out as on the wire
 	return &Runner{prog: prog, tr: tr, ua: o.UserAgent, open: open}
 }
 
@@ -208,13 +209,15 @@ func (c *Client) request(s *step, from time.Time) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	ex := client.NewExchange()
+	defer ex.Release()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
+	req, err := http.NewRequestWithContext(ex.Trace(ctx), s.method, rawURL, rd)
 	if err != nil {
-		c.record(s, time.Now(), from, 0, 0, int64(len(body)), metrics.ErrOther)
+		c.record(s, time.Now(), from, 0, 0, 0, metrics.ErrOther) // never sent
 		return c.failChecks(s)
 	}
 	req.Header.Set("User-Agent", c.r.ua)
@@ -233,10 +236,11 @@ func (c *Client) request(s *step, from time.Time) bool {
 	if from.IsZero() {
 		from = sent
 	}
-	out := int64(len(rawURL) + len(body))
+	wire := client.WireSize(req, int64(len(body)))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.record(s, sent, from, 0, 0, out, client.Classify(err))
+		in, out := ex.Bytes(nil, 0, wire)
+		c.record(s, sent, from, 0, in, out, client.Classify(err))
 		return c.failChecks(s)
 	}
 	c.body.Reset()
@@ -252,15 +256,16 @@ func (c *Client) request(s *step, from time.Time) bool {
 		n, err = io.Copy(io.Discard, resp.Body)
 	}
 	resp.Body.Close()
+	in, out := ex.Bytes(resp, n, wire)
 	if err != nil {
 		kind := client.Classify(err)
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(s, sent, from, 0, n, out, kind)
+		c.record(s, sent, from, 0, in, out, kind)
 		return c.failChecks(s)
 	}
-	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone)
+	lat := c.record(s, sent, from, resp.StatusCode, in, out, metrics.ErrNone)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	for _, x := range s.extract {
 		x.Apply(r, c.st)

@@ -1,0 +1,185 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// bytes_in and bytes_out mean the same on every path: the bytes of the
+// response as they came off the connection (status line, headers, body with
+// its chunked framing, and any interim 1xx responses before it) and the
+// bytes of the request as written to it. The fast path counts them as its
+// parser consumes them; net/http hides its connections, so Meter counts them
+// on a wrapper around each connection it dials, and an exchange reads the
+// counters of the connection its request got (httptrace.GotConn) before and
+// after. An HTTP/1.1 connection carries one exchange at a time, so the
+// difference is that request's. Over TLS the counts are of the plaintext,
+// like the fast path's. HTTP/2 multiplexes requests on a connection and
+// compresses headers, so there the figure is the HTTP/1.1 size of the same
+// response: status line and headers as text, plus the body.
+
+// countConn counts the bytes read from and written to a connection. The
+// transport's read and write loops use it from their own goroutines.
+type countConn struct {
+	net.Conn
+	in, out atomic.Int64
+}
+
+func (c *countConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+// Write counts b before it is written: the server may answer, and the
+// exchange read the counter, before this goroutine runs again after the
+// write. What was not written is taken back after.
+func (c *countConn) Write(b []byte) (int, error) {
+	c.out.Add(int64(len(b)))
+	n, err := c.Conn.Write(b)
+	if n < len(b) {
+		c.out.Add(int64(n - len(b)))
+	}
+	return n, err
+}
+
+// Meter makes t count the bytes of each connection it dials, for
+// [Exchange]. h2 tells whether t may speak HTTP/2: then t is left as it is
+// (its connections carry many requests at once, and HTTP/2 over TLS needs
+// the transport's own *tls.Conn), and exchanges give the HTTP/1.1 size.
+func Meter(t *http.Transport, h2 bool) {
+	if h2 {
+		return
+	}
+	d := &net.Dialer{}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countConn{Conn: c}, nil
+	}
+	base := t.TLSClientConfig
+	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		var conf *tls.Config
+		if base != nil {
+			conf = base.Clone()
+		} else {
+			conf = &tls.Config{}
+		}
+		if conf.ServerName == "" {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			conf.ServerName = host
+		}
+		tc := tls.Client(raw, conf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return &countConn{Conn: tc}, nil
+	}
+}
+
+// Exchange measures the bytes of one request and its response on a
+// transport that [Meter] set up. Get one with NewExchange, send the request
+// with the context Trace gives, read Bytes once the body is read, Release.
+type Exchange struct {
+	trace     httptrace.ClientTrace
+	conn      *countConn
+	in0, out0 int64
+	got       bool // the request got a connection
+}
+
+var exchanges = sync.Pool{New: func() any {
+	e := &Exchange{}
+	e.trace.GotConn = e.gotConn
+	return e
+}}
+
+// NewExchange returns an Exchange from a pool (the trace hook is built once
+// per Exchange, not per request).
+func NewExchange() *Exchange {
+	e := exchanges.Get().(*Exchange)
+	e.conn, e.in0, e.out0, e.got = nil, 0, 0, false
+	return e
+}
+
+// Release returns e to the pool; e must not be used after.
+func (e *Exchange) Release() { exchanges.Put(e) }
+
+// Trace returns ctx with e's trace attached, for the request.
+func (e *Exchange) Trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &e.trace)
+}
+
+func (e *Exchange) gotConn(info httptrace.GotConnInfo) {
+	e.got = true
+	c, _ := info.Conn.(*countConn)
+	e.conn = c
+	if c != nil {
+		e.in0, e.out0 = c.in.Load(), c.out.Load()
+	}
+}
+
+// Bytes returns the bytes the exchange read and wrote (see the package
+// comment): resp is the response (nil when none came), body the body bytes
+// read from it, wire the request's size as HTTP/1.1 text, used where the
+// connection cannot tell (HTTP/2).
+func (e *Exchange) Bytes(resp *http.Response, body, wire int64) (in, out int64) {
+	switch {
+	case resp != nil && (resp.ProtoMajor == 2 || e.conn == nil):
+		// HTTP/2, or a connection Meter did not make: the HTTP/1.1 size.
+		return headerBytes(resp) + body, wire
+	case e.conn != nil:
+		return e.conn.in.Load() - e.in0, e.conn.out.Load() - e.out0
+	case e.got:
+		return 0, wire // sent on a connection that cannot tell; no response
+	}
+	return 0, 0 // no connection: nothing reached the wire
+}
+
+// headerBytes is the size of resp's status line and headers as HTTP/1.1
+// text: "HTTP/1.1 200 OK\r\n", "Name: value\r\n" each, "\r\n".
+func headerBytes(resp *http.Response) int64 {
+	n := len("HTTP/1.1 ") + len(resp.Status) + 2
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return int64(n + 2)
+}
+
+// WireSize is the size of req as HTTP/1.1 text with a body of n bytes: the
+// request line, Host, the headers, Content-Length when there is a body, and
+// the body. It is bytes_out where the connection cannot tell (HTTP/2).
+func WireSize(req *http.Request, n int64) int64 {
+	size := len(req.Method) + 1 + len(req.URL.RequestURI()) + len(" HTTP/1.1\r\n")
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	size += len("Host: \r\n") + len(host)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			size += len(k) + 2 + len(v) + 2
+		}
+	}
+	if n > 0 {
+		size += len("Content-Length: \r\n") + len(strconv.FormatInt(n, 10))
+	}
+	return int64(size+2) + n
+}
