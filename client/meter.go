@@ -15,36 +15,45 @@ import (
 // response as they came off the connection (status line, headers, body with
 // its chunked framing, and any interim 1xx responses before it) and the
 // bytes of the request as written to it. The fast path counts them as its
-// parser consumes them; net/http hides its connections, so Meter counts them
-// on a wrapper around each connection it dials, and an exchange reads the
-// counters of the connection its request got (httptrace.GotConn) before and
-// after. An HTTP/1.1 connection carries one exchange at a time, so the
-// difference is that request's. Over TLS the counts are of the plaintext,
-// like the fast path's. HTTP/2 multiplexes requests on a connection and
-// compresses headers, so there the figure is the HTTP/1.1 size of the same
-// response: status line and headers as text, plus the body.
+// parser consumes them; net/http hides its connections, so Meter wraps each
+// connection it dials in a counter, and the request that holds the
+// connection (httptrace.GotConn makes it the owner) gets the bytes read and
+// written while it does. An HTTP/1.1 connection carries one exchange at a
+// time, and the next owner takes it before it writes, so every byte goes to
+// its own request — even though net/http hands the connection on as soon as
+// the body's last byte is read, before the reader of the body sees the end.
+// Over TLS the counts are of the plaintext, like the fast path's. HTTP/2
+// multiplexes requests on a connection and compresses headers, so there the
+// figure is the HTTP/1.1 size of the same response: status line and
+// headers as text, plus the body.
 
-// countConn counts the bytes read from and written to a connection. The
-// transport's read and write loops use it from their own goroutines.
+// countConn counts the bytes read from and written to a connection for the
+// exchange that holds it. The transport's read and write loops use it from
+// their own goroutines.
 type countConn struct {
 	net.Conn
-	in, out atomic.Int64
+	owner atomic.Pointer[Exchange]
 }
 
 func (c *countConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	c.in.Add(int64(n))
+	if e := c.owner.Load(); e != nil && n > 0 {
+		e.in.Add(int64(n))
+	}
 	return n, err
 }
 
 // Write counts b before it is written: the server may answer, and the
-// exchange read the counter, before this goroutine runs again after the
+// exchange read its count, before this goroutine runs again after the
 // write. What was not written is taken back after.
 func (c *countConn) Write(b []byte) (int, error) {
-	c.out.Add(int64(len(b)))
+	e := c.owner.Load()
+	if e != nil {
+		e.out.Add(int64(len(b)))
+	}
 	n, err := c.Conn.Write(b)
-	if n < len(b) {
-		c.out.Add(int64(n - len(b)))
+	if e != nil && n < len(b) {
+		e.out.Add(int64(n - len(b)))
 	}
 	return n, err
 }
@@ -97,10 +106,10 @@ func Meter(t *http.Transport, h2 bool) {
 // transport that [Meter] set up. Get one with NewExchange, send the request
 // with the context Trace gives, read Bytes once the body is read, Release.
 type Exchange struct {
-	trace     httptrace.ClientTrace
-	conn      *countConn
-	in0, out0 int64
-	got       bool // the request got a connection
+	trace   httptrace.ClientTrace
+	conn    *countConn
+	got     bool         // the request got a connection
+	in, out atomic.Int64 // bytes read and written while it held conn
 }
 
 var exchanges = sync.Pool{New: func() any {
@@ -113,24 +122,43 @@ var exchanges = sync.Pool{New: func() any {
 // per Exchange, not per request).
 func NewExchange() *Exchange {
 	e := exchanges.Get().(*Exchange)
-	e.conn, e.in0, e.out0, e.got = nil, 0, 0, false
+	e.conn, e.got = nil, false
+	e.in.Store(0)
+	e.out.Store(0)
 	return e
 }
 
-// Release returns e to the pool; e must not be used after.
-func (e *Exchange) Release() { exchanges.Put(e) }
+// Release lets go of the connection and returns e to the pool; e must not
+// be used after.
+func (e *Exchange) Release() {
+	e.disown()
+	exchanges.Put(e)
+}
+
+// disown stops the counting of e's connection into e, unless another
+// exchange holds the connection already.
+func (e *Exchange) disown() {
+	if e.conn != nil {
+		e.conn.owner.CompareAndSwap(e, nil)
+	}
+}
 
 // Trace returns ctx with e's trace attached, for the request.
 func (e *Exchange) Trace(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &e.trace)
 }
 
+// gotConn makes e the owner of its connection. A request the transport
+// retries on another connection counts the bytes of its last one.
 func (e *Exchange) gotConn(info httptrace.GotConnInfo) {
+	e.disown()
 	e.got = true
 	c, _ := info.Conn.(*countConn)
 	e.conn = c
+	e.in.Store(0)
+	e.out.Store(0)
 	if c != nil {
-		e.in0, e.out0 = c.in.Load(), c.out.Load()
+		c.owner.Store(e)
 	}
 }
 
@@ -144,7 +172,7 @@ func (e *Exchange) Bytes(resp *http.Response, body, wire int64) (in, out int64) 
 		// HTTP/2, or a connection Meter did not make: the HTTP/1.1 size.
 		return headerBytes(resp) + body, wire
 	case e.conn != nil:
-		return e.conn.in.Load() - e.in0, e.conn.out.Load() - e.out0
+		return e.in.Load(), e.out.Load()
 	case e.got:
 		return 0, wire // sent on a connection that cannot tell; no response
 	}
