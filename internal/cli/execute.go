@@ -436,7 +436,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	case interrupted:
 		return exitError{ExitInterrupted}
 	case allFailed != "":
-		fmt.Fprintf(stdio.Err, "fuka: %s\n", allFailed)
+		if out.format != "text" { // the text summary on stdout has it already
+			fmt.Fprintf(stdio.Err, "fuka: %s\n", allFailed)
+		}
 		return exitError{ExitAllFailed}
 	case failed || res.Interrupted:
 		return exitError{ExitThresholds}

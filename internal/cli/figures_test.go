@@ -312,14 +312,14 @@ func TestEveryRequestFailed(t *testing.T) {
 			}
 			sum := readSummary(t, out)
 			for _, m := range tt.msg {
-				if !strings.Contains(r.err, m) {
-					t.Errorf("stderr lacks %q: %s", m, r.err)
+				if !strings.Contains(r.out, "  WARNING      "+m) {
+					t.Errorf("the text summary lacks %q:\n%s", m, r.out)
 				}
 				if !strings.Contains(strings.Join(sum.Warnings, "\n"), m) {
 					t.Errorf("the summary's warnings lack %q: %q", m, sum.Warnings)
 				}
 			}
-			if len(tt.msg) == 0 && strings.Contains(r.err+strings.Join(sum.Warnings, ""), "every request failed") {
+			if len(tt.msg) == 0 && strings.Contains(r.out+r.err+strings.Join(sum.Warnings, ""), "every request failed") {
 				t.Errorf("a run with successes says every request failed: %s %q", r.err, sum.Warnings)
 			}
 			runs := storedRuns(t, hist)
@@ -327,5 +327,16 @@ func TestEveryRequestFailed(t *testing.T) {
 				t.Errorf("stored %+v, want one run with status %s", runs, tt.status)
 			}
 		})
+	}
+}
+
+// TestEveryRequestFailedJSON: with -o json on stdout, the plain sentence
+// goes to stderr for the person at the terminal.
+func TestEveryRequestFailedJSON(t *testing.T) {
+	closed := "http://127.0.0.1:" + freePort(t) + "/"
+	r := fuka(t, "attack", closed, "-n", "5", "-q", "--no-report", "--no-history", "-o", "json")
+	want := "fuka: every request failed: connection refused (5) — is the target running at " + closed + "?"
+	if r.code != ExitAllFailed || !strings.Contains(r.err, want) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.err, ExitAllFailed, want)
 	}
 }
