@@ -151,3 +151,17 @@ func TestAllFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestNameTableNoResponses: a request name that got no response shows no
+// latency ("–"), not 0µs.
+func TestNameTableNoResponses(t *testing.T) {
+	run := buildRun([]string{"home", "never"},
+		tick{at: time.Second, out: []batch{{0, ok(2 * time.Millisecond), 10}}})
+	var b bytes.Buffer
+	if err := NewSummary(closedMeta(), run).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b.Bytes(), []byte("never         0  0.0       –       –       –   0.00%\n")) {
+		t.Errorf("the row of a name without responses:\n%s", b.String())
+	}
+}

@@ -222,13 +222,15 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 	head := []string{"name", "requests", "rps", "p50", "p95", "p99", "failed"}
 	rows := [][]string{head}
 	for _, n := range names {
+		p50, p95, p99 := fmtLatency(dur(n.Latency.P50MS)), fmtLatency(dur(n.Latency.P95MS)), fmtLatency(dur(n.Latency.P99MS))
+		if n.Requests == 0 {
+			p50, p95, p99 = "–", "–", "–" // no latency was measured; 0µs would read as instant
+		}
 		rows = append(rows, []string{
 			clip(n.Name, maxNameWidth),
 			fmtInt(n.Requests),
 			string(appendFixed(nil, n.RPS, 1)),
-			fmtLatency(dur(n.Latency.P50MS)),
-			fmtLatency(dur(n.Latency.P95MS)),
-			fmtLatency(dur(n.Latency.P99MS)),
+			p50, p95, p99,
 			fmtPercent(float64(n.Failed), float64(n.Requests), 2),
 		})
 	}
