@@ -207,8 +207,24 @@ func (p *Program) Scopes() []Scope {
 }
 
 // FillScopes adds the scenario and group rows to a plan run's summary: each
-// the exact merge of its requests' histograms.
+// the exact merge of its requests' histograms. Requests are recorded by
+// name, so a name that two scenarios share counts in both scenarios' rows;
+// the summary then says so in a warning rather than let the rows look
+// disjoint.
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	in := map[int][]string{} // request index -> the scenarios that have it
+	for _, sc := range p.Scopes() {
+		if !sc.Group {
+			for _, i := range sc.Requests {
+				in[i] = append(in[i], sc.Name)
+			}
+		}
+	}
+	for i, name := range p.Requests {
+		if scs := in[i]; len(scs) > 1 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("request name %q is in scenarios %s: each of their rows counts all of its requests (give the steps different names to tell them apart)", name, strings.Join(scs, ", ")))
+		}
+	}
 	for _, sc := range p.Scopes() {
 		st := metrics.NewStats()
 		for _, i := range sc.Requests {

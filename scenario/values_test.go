@@ -230,3 +230,22 @@ func TestFillScopesNested(t *testing.T) {
 		})
 	}
 }
+
+// TestFillScopesSharedName: a request name in two scenarios counts in both
+// scenarios' rows (requests are recorded by name), and the summary says so.
+func TestFillScopesSharedName(t *testing.T) {
+	prog := compile(t, writePlan(t, "", `
+base_url: http://127.0.0.1:1
+scenarios:
+  one: { steps: [ { get: /, name: home }, { get: /a, name: a } ] }
+  two: { steps: [ { get: /, name: home } ] }
+load: { clients: 1, duration: 1s }
+`, nil))
+	run, _ := synthRun(t, prog, 1)
+	sum := report.NewSummary(report.Meta{Elapsed: time.Second}, run)
+	prog.FillScopes(sum, run)
+	want := `request name "home" is in scenarios one, two`
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], want) {
+		t.Errorf("warnings %q, want one saying %q", sum.Warnings, want)
+	}
+}
