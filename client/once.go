@@ -62,26 +62,38 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 		}
 		return &onceConn{Conn: c, raw: c}, nil
 	}
-	conf := t.TLSClientConfig
-	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
+	if tlsDial := t.DialTLSContext; tlsDial != nil {
+		// Someone (Meter) already does TLS over their own connections:
+		// keep it and watch what it hands the transport.
+		t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := tlsDial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &onceConn{Conn: c, raw: c}, nil
 		}
-		cfg := &tls.Config{}
-		if conf != nil {
-			cfg = conf.Clone()
+	} else {
+		conf := t.TLSClientConfig
+		t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			raw, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			cfg := &tls.Config{}
+			if conf != nil {
+				cfg = conf.Clone()
+			}
+			if cfg.ServerName == "" {
+				cfg.ServerName, _, _ = net.SplitHostPort(addr)
+			}
+			cfg.NextProtos = []string{"http/1.1"}
+			tc := tls.Client(raw, cfg)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				raw.Close()
+				return nil, err
+			}
+			return &onceConn{Conn: tc, raw: raw}, nil
 		}
-		if cfg.ServerName == "" {
-			cfg.ServerName, _, _ = net.SplitHostPort(addr)
-		}
-		cfg.NextProtos = []string{"http/1.1"}
-		tc := tls.Client(raw, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, err
-		}
-		return &onceConn{Conn: tc, raw: raw}, nil
 	}
 	t.Proxy = func(r *http.Request) (*url.URL, error) {
 		if a, _ := r.Context().Value(attemptKey{}).(*attempts); a != nil && a.wrote.Load() {
@@ -114,6 +126,9 @@ type onceConn struct {
 	closed atomic.Bool // a read ended (EOF or error): the server is gone
 	reused atomic.Bool // the next write is the first of a request on a reused connection
 }
+
+// NetConn returns the connection under c (Meter's counter looks through it).
+func (c *onceConn) NetConn() net.Conn { return c.Conn }
 
 func (c *onceConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)

@@ -9,9 +9,15 @@ import (
 // while it sat idle: a non-blocking peek finds the end of the stream or
 // bytes no request asked for. It does not consume anything.
 func peerClosed(c net.Conn) bool {
+	// Look through wrappers (TLS, Meter's counter) to the socket.
 	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return false
+	for !ok {
+		u, isWrapper := c.(interface{ NetConn() net.Conn })
+		if !isWrapper {
+			return false
+		}
+		c = u.NetConn()
+		sc, ok = c.(syscall.Conn)
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

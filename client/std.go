@@ -30,7 +30,7 @@ type Std struct {
 	req  *Request
 	hc   *http.Client
 	ua   string
-	wire int64 // approximate request bytes, for bytes_out
+	wire int64 // the request as HTTP/1.1 text: bytes_out where the connection cannot tell (HTTP/2)
 }
 
 // NewStd returns a standard-path client for r.
@@ -50,6 +50,9 @@ func NewStd(r *Request, o Options) *Std {
 	} else {
 		t.Protocols.SetHTTP1(true)
 	}
+	// Meter first: SendOnce wraps the connections Meter dials, so both see
+	// the plaintext bytes of each request.
+	Meter(t, o.HTTP2)
 	rt := SendOnce(t)
 	return &Std{
 		req: r,
@@ -70,7 +73,9 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 	if len(s.req.Body) > 0 {
 		body = bytes.NewReader(s.req.Body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, s.req.Method, s.req.URL.String(), body)
+	ex := NewExchange()
+	defer ex.Release()
+	hr, err := http.NewRequestWithContext(ex.Trace(ctx), s.req.Method, s.req.URL.String(), body)
 	if err != nil {
 		return 0, 0, 0, metrics.ErrOther
 	}
@@ -85,18 +90,20 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 	}
 	resp, err := s.hc.Do(hr)
 	if err != nil {
-		return 0, 0, s.wire, Classify(err)
+		in, out := ex.Bytes(nil, 0, s.wire)
+		return 0, in, out, Classify(err)
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	in, out := ex.Bytes(resp, n, s.wire)
 	if err != nil {
 		k := Classify(err)
 		if k != metrics.ErrTimeout {
 			k = metrics.ErrBodyRead
 		}
-		return 0, n, s.wire, k
+		return 0, in, out, k
 	}
-	return resp.StatusCode, n, s.wire, metrics.ErrNone
+	return resp.StatusCode, in, out, metrics.ErrNone
 }
 
 // CloseIdle closes idle connections.

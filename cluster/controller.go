@@ -652,7 +652,9 @@ func (r *run) result(t *ticker, start time.Time, interrupted bool) (*Result, err
 		if ws.State != "ok" && load != nil {
 			// The plan's starts, not the ones that happened: the requested
 			// rate stays the plan's, and the lost share shows as missing.
+			reported := scheduled
 			scheduled = max(scheduled, m.share.Due(load, elapsed))
+			res.LostStarts += scheduled - reported
 		}
 		res.Scheduled += scheduled
 		res.Workers = append(res.Workers, ws)

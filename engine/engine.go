@@ -131,9 +131,13 @@ type ScenarioClient interface {
 
 // Result is what a run produced.
 type Result struct {
-	Run         *metrics.Run
-	Elapsed     time.Duration
-	Scheduled   int64 // open model: starts that were due (sent + dropped)
+	Run       *metrics.Run
+	Elapsed   time.Duration
+	Scheduled int64 // open model: starts that were due (sent + dropped + LostStarts)
+	// LostStarts is, in a distributed run, the part of Scheduled that fell
+	// in the shares of workers that were lost or left, after what they
+	// reported: nobody knows whether those starts began.
+	LostStarts  int64
 	PeakClients int
 	Interrupted bool   // the context was cancelled before the load ended
 	Transport   string // "fast" or "net/http"

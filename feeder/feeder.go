@@ -241,3 +241,17 @@ func (f *Feeder) Next(r *rand.Rand) ([]string, error) {
 // Used reports how many rows were taken so far (for unique feeders, the
 // number handed out).
 func (f *Feeder) Used() int64 { return f.next.Load() }
+
+// Exhausted reports whether a unique feeder was asked for a row after its
+// last one (its share of them, in a distributed run).
+func (f *Feeder) Exhausted() bool {
+	if f.pick != Unique {
+		return false
+	}
+	asked := f.next.Load()
+	if asked == 0 {
+		return false
+	}
+	i, ok := f.deal.Nth(asked - 1)
+	return !ok || i >= int64(len(f.table.Rows))
+}

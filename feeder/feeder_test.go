@@ -235,3 +235,38 @@ func TestLimited(t *testing.T) {
 		})
 	}
 }
+
+// TestExhausted: a unique feeder is exhausted once a row was asked for
+// after its last one (of its share), never before; the others never are.
+func TestExhausted(t *testing.T) {
+	tb := &Table{Columns: []string{"n"}, Rows: [][]string{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}}}
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name      string
+		pick      Pick
+		share     [2]int // j, n
+		rowsUntil int    // rows handed out before ErrExhausted (-1: never)
+	}{
+		{"unique", Unique, [2]int{0, 1}, 5},
+		{"unique, share 1 of 2", Unique, [2]int{1, 2}, 2},
+		{"unique, share 0 of 2", Unique, [2]int{0, 2}, 3},
+		{"sequential", Sequential, [2]int{0, 1}, -1},
+		{"random", Random, [2]int{0, 1}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := New("d", tb, tt.pick)
+			f.SetShare(load.Deal{Slots: tt.share[1], N: tt.share[1], W: tt.share[0]})
+			for i := range 12 {
+				_, err := f.Next(r)
+				wantErr := tt.rowsUntil >= 0 && i >= tt.rowsUntil
+				if (err != nil) != wantErr {
+					t.Fatalf("row %d: err %v, want exhausted %v", i, err, wantErr)
+				}
+				if f.Exhausted() != wantErr {
+					t.Fatalf("after row %d: Exhausted() = %v, want %v", i, f.Exhausted(), wantErr)
+				}
+			}
+		})
+	}
+}

@@ -34,6 +34,8 @@ const (
 	StatusCompleted        = "completed"         // ran to its end, thresholds (if any) passed
 	StatusInterrupted      = "interrupted"       // stopped early (Ctrl-C, SIGTERM); the numbers cover what ran
 	StatusFailedThresholds = "failed_thresholds" // ran to its end, a threshold failed
+	StatusAllFailed        = "all_failed"        // no request got a successful response (nothing listening, TLS refused, all 5xx, ...)
+	StatusDegraded         = "degraded"          // a distributed run lost a worker: the numbers miss its share
 )
 
 // Errors that callers branch on; the errors returned wrap them with the
@@ -84,6 +86,32 @@ var migrations = [][]string{
 		`CREATE INDEX runs_by_name ON runs (name, id)`,
 		`CREATE INDEX runs_by_name_status ON runs (name, status, id)`,
 	},
+	{ // 2: more statuses. SQLite cannot change a CHECK in place, so the
+		// table is rebuilt, ids kept. 'degraded' is a distributed run that
+		// lost a worker (the exit codes agree on it).
+		`CREATE TABLE runs_v2 (
+			id          INTEGER PRIMARY KEY AUTOINCREMENT,
+			name        TEXT    NOT NULL,
+			target      TEXT    NOT NULL,
+			model       TEXT    NOT NULL,
+			started_ms  INTEGER NOT NULL, -- Unix milliseconds
+			duration_s  REAL    NOT NULL,
+			requests    INTEGER NOT NULL,
+			rps         REAL    NOT NULL,
+			error_rate  REAL    NOT NULL, -- 0..1
+			p95_ms      REAL    NOT NULL,
+			p99_ms      REAL    NOT NULL,
+			interrupted INTEGER NOT NULL,
+			status      TEXT    NOT NULL CHECK (status IN ('completed', 'interrupted', 'failed_thresholds', 'all_failed', 'degraded')),
+			saved_ms    INTEGER NOT NULL,
+			summary     TEXT    NOT NULL  -- the canonical JSON summary
+		)`,
+		`INSERT INTO runs_v2 SELECT * FROM runs`,
+		`DROP TABLE runs`,
+		`ALTER TABLE runs_v2 RENAME TO runs`,
+		`CREATE INDEX runs_by_name ON runs (name, id)`,
+		`CREATE INDEX runs_by_name_status ON runs (name, status, id)`,
+	},
 }
 
 // Store is a history database. Its methods are safe for concurrent use, and
@@ -108,7 +136,7 @@ type Run struct {
 	P95MS       float64
 	P99MS       float64
 	Interrupted bool
-	Status      string // StatusCompleted, StatusInterrupted or StatusFailedThresholds
+	Status      string // one of the Status constants
 }
 
 // Open opens the history database at path, creating it and its directory if
@@ -238,11 +266,14 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error { return s.wrap(s.db.Close()) }
 
-// StatusOf is the status a summary reports by itself: interrupted, failed
-// thresholds, or completed.
+// StatusOf is the status a summary reports by itself: interrupted, every
+// request failed, failed thresholds, or completed.
 func StatusOf(sum *report.Summary) string {
 	if sum.Interrupted {
 		return StatusInterrupted
+	}
+	if sum.AllFailed() != "" {
+		return StatusAllFailed
 	}
 	for _, t := range sum.Thresholds {
 		if !t.Pass {
@@ -282,7 +313,7 @@ func (s *Store) Save(sum *report.Summary, status string) (int64, error) {
 	}
 	r := RunOf(sum, status)
 	switch r.Status {
-	case StatusCompleted, StatusInterrupted, StatusFailedThresholds:
+	case StatusCompleted, StatusInterrupted, StatusFailedThresholds, StatusAllFailed:
 	default:
 		return 0, fmt.Errorf("history %s: save: unknown status %q", s.path, r.Status)
 	}

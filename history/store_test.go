@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func summary(name string, started time.Time, p95 float64) *report.Summary {
 		ByName:        []report.NameSummary{req("list products", 2000, 2, p95), req("checkout", 1000, 1, p95*1.5)},
 		Checks:        []report.CheckSummary{{Name: "status is 200", Passes: 2997, Fails: 3}},
 		Thresholds:    []report.ThresholdResult{{Expr: "p99 < 300ms", Pass: true, Detail: "✓ p99 < 300ms (actual 20ms)"}},
-		Timeline:      []report.Interval{{TS: 1, Requests: 300, RPS: 300, Clients: 8, P50MS: 2, P95MS: p95, P99MS: p95 * 2, MaxMS: 50}},
+		Timeline:      []report.Interval{{TS: 1, SpanS: 1, Requests: 300, RPS: 300, Clients: 8, P50MS: f64(2), P95MS: f64(p95), P99MS: f64(p95 * 2), MaxMS: f64(50)}},
 	}
 	s.Errors[1] = 3
 	return s
@@ -210,8 +211,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		var version, mode string
 		s2.db.QueryRow(`PRAGMA user_version`).Scan(&version)
 		s2.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-		if version != "1" || mode != "wal" {
-			t.Errorf("user_version %s, journal_mode %s; want 1, wal", version, mode)
+		if version != fmt.Sprint(len(migrations)) || mode != "wal" {
+			t.Errorf("user_version %s, journal_mode %s; want %d, wal", version, mode, len(migrations))
 		}
 		s2.Close()
 	}
@@ -452,5 +453,54 @@ func TestConcurrentCreate(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func f64(v float64) *float64 { return &v }
+
+// TestMigrateToAllFailed: a history written by a fuka that knew schema 1
+// opens with its runs and ids intact, and then takes the all_failed status
+// (and degraded) that schema 1's CHECK refused; new runs get new ids.
+func TestMigrateToAllFailed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	conn, err := sqlite.NewConnector(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	for _, stmt := range append(migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO runs VALUES (7, 'shop', 'http://t', 'closed', 1, 2.5, 10, 4, 0, 1, 2, 0, 'failed_thresholds', 3, '{"name":"shop"}')`) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO runs VALUES (8, 'x', 't', 'closed', 1, 1, 1, 1, 1, 1, 1, 0, 'all_failed', 1, '{}')`); err == nil {
+		t.Fatal("schema 1 took status all_failed; the test does not start from schema 1")
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.List(0, "")
+	if err != nil || len(runs) != 1 || runs[0].ID != 7 || runs[0].Status != StatusFailedThresholds || runs[0].Requests != 10 {
+		t.Fatalf("after the migration: %+v, %v; want run 7 as it was", runs, err)
+	}
+	sum := summary("shop", t0, 10)
+	sum.Requests, sum.Failed = 5, 5
+	id, err := s.Save(sum, "")
+	if err != nil || id <= 7 {
+		t.Fatalf("save: id %d, %v; want a new id after 7", id, err)
+	}
+	if _, r, err := s.Get(id); err != nil || r.Status != StatusAllFailed {
+		t.Errorf("stored status %q (%v), want %q", r.Status, err, StatusAllFailed)
+	}
+	if _, err := s.db.Exec(`UPDATE runs SET status = 'degraded' WHERE id = 7`); err != nil {
+		t.Errorf("schema 2 refuses status degraded: %v", err)
+	}
+	if _, err := s.db.Exec(`UPDATE runs SET status = 'bogus' WHERE id = 7`); err == nil {
+		t.Error("schema 2 takes any status")
 	}
 }

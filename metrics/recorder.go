@@ -144,6 +144,12 @@ type Run struct {
 	// {passes, failures}, by index; empty in quick mode.
 	CheckNames []string
 	Checks     [][2]int64
+	// Interval and IntervalChecks are the stats by name and the check
+	// counts of the interval the last Tick closed, for whoever watches the
+	// run once a second (abort_when keeps a Window of them). They are
+	// valid until the next Tick.
+	Interval       []*Stats
+	IntervalChecks [][2]int64
 }
 
 // NewCollector returns a Collector over recs, which record the given names.
@@ -197,6 +203,7 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 		c.run.ByName[i].Merge(s)
 	}
 	c.lastStats = c.interval
+	c.run.Interval, c.run.IntervalChecks = c.interval, c.lastChecks
 	c.run.Total.Merge(c.all)
 	c.run.Dropped += dropped
 	a := c.all

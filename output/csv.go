@@ -97,7 +97,7 @@ func timelineRows(sum *report.Summary) [][]string {
 		row := make([]string, 0, len(head))
 		row = append(row, num(p.TS), integer(p.Requests), num(p.RPS), integer(p.Failed),
 			integer(p.Dropped), integer(int64(p.Clients)), integer(p.BytesIn),
-			num(p.P50MS), num(p.P90MS), num(p.P95MS), num(p.P99MS), num(p.MaxMS))
+			optNum(p.P50MS), optNum(p.P90MS), optNum(p.P95MS), optNum(p.P99MS), optNum(p.MaxMS))
 		for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
 			row = append(row, integer(p.Errors[k]))
 		}
@@ -200,6 +200,14 @@ func num(f float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// optNum is num for a value that may be absent: an empty cell, as JSON's null.
+func optNum(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return num(*f)
 }
 
 func integer(n int64) string { return strconv.FormatInt(n, 10) }

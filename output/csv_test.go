@@ -148,7 +148,7 @@ func TestWriteCSVReadsBack(t *testing.T) {
 		row := timeline[1+i]
 		for name, want := range map[string]string{
 			"t_s": num(p.TS), "requests": fmt.Sprint(p.Requests), "dropped": fmt.Sprint(p.Dropped),
-			"p95_ms": num(p.P95MS), "errors_timeout": fmt.Sprint(p.Errors[metrics.ErrTimeout]), "errors_refused": fmt.Sprint(p.Errors[metrics.ErrRefused]),
+			"p95_ms": optNum(p.P95MS), "errors_timeout": fmt.Sprint(p.Errors[metrics.ErrTimeout]), "errors_refused": fmt.Sprint(p.Errors[metrics.ErrRefused]),
 		} {
 			if got := row[col(name)]; got != want {
 				t.Errorf("timeline row %d %s = %q, want %q", i, name, got, want)

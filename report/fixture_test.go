@@ -127,6 +127,6 @@ func shopMeta() Meta {
 		Name: "shop", Target: "http://127.0.0.1:8080", Model: ModelOpen, LatencyFrom: FromIntended,
 		Clients: 20, MaxClients: 50, Planned: 10 * time.Second, Rate: "100:10s",
 		Started: started, Elapsed: 2500 * time.Millisecond, Scheduled: 265,
-		Interrupted: true, Version: "v0.1.0",
+		Interrupted: true, Version: "v0.1.0", EndReason: EndInterrupted,
 	}
 }

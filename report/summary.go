@@ -37,9 +37,35 @@ type Meta struct {
 	MaxRPS      float64       // closed-model cap (0 = none)
 	Started     time.Time
 	Elapsed     time.Duration // actual
-	Scheduled   int64         // open model: starts that were due (issued + dropped); closed: 0
+	Scheduled   int64         // open model: starts that were due (issued + dropped + LostStarts); closed: 0
+	LostStarts  int64         // distributed: due starts in lost workers' shares that no report covers
 	Interrupted bool          // stopped by Ctrl-C
 	Version     string        // fuka version
+	// EndReason is why the run ended (one of the End constants) and
+	// EndDetail what the reason needs said: the data source that ran out,
+	// the abort_when rule that held. "" when unknown.
+	EndReason, EndDetail string
+}
+
+// Why a run ended, as Meta.EndReason and JSON end_reason give it.
+const (
+	EndDuration      = "duration"       // the planned duration ran out
+	EndIterations    = "iterations"     // every client ran its iterations
+	EndRequests      = "requests"       // the requested number of requests was sent
+	EndDataExhausted = "data_exhausted" // a unique data source ran out (end_detail names it)
+	EndClientsDone   = "clients_done"   // every client stopped on its own before the load's end
+	EndAbortWhen     = "abort_when"     // an abort_when rule held (end_detail is the rule)
+	EndInterrupted   = "interrupted"    // Ctrl-C or SIGTERM
+	EndStopped       = "stopped"        // the dashboard's stop button
+)
+
+// EarlyEnd reports whether reason ends a run before its load was done.
+func EarlyEnd(reason string) bool {
+	switch reason {
+	case EndDataExhausted, EndClientsDone, EndAbortWhen, EndInterrupted, EndStopped:
+		return true
+	}
+	return false
 }
 
 // The load models and latency origins, as they appear in Meta and in JSON.
@@ -70,8 +96,13 @@ type Summary struct {
 	DurationS        float64   `json:"duration_s"`
 	PlannedDurationS float64   `json:"planned_duration_s"` // 0 when bounded by request count
 	Interrupted      bool      `json:"interrupted"`
-	Clients          int       `json:"clients"`
-	MaxClients       int       `json:"max_clients"`
+	// EndReason says why the run ended (see the End constants; "" when a
+	// caller did not say) and EndDetail what that needs said, e.g. which
+	// data source ran out.
+	EndReason  string `json:"end_reason"`
+	EndDetail  string `json:"end_detail"`
+	Clients    int    `json:"clients"`
+	MaxClients int    `json:"max_clients"`
 
 	Requests int64 `json:"requests"`
 	Failed   int64 `json:"failed"`
@@ -80,16 +111,27 @@ type Summary struct {
 	Retried   int64   `json:"retried"`
 	ErrorRate float64 `json:"error_rate"` // failed/requests, 0..1
 	RPS       float64 `json:"rps"`        // requests/duration_s
-	// RequestedRPS is what the run asked for: in the open model the starts
-	// that were due per second, in the closed model the max_rps cap; nil
-	// (null) for a closed run without a cap.
+	// RequestedRPS is the closed model's max_rps cap, in requests per
+	// second like RPS; nil (null) without a cap and in the open model,
+	// whose rate is of scenario starts (see RequestedStartRate).
 	RequestedRPS *float64 `json:"requested_rps"`
 	// AchievedRPSRatio is RPS/RequestedRPS; nil when RequestedRPS is nil or 0.
 	AchievedRPSRatio *float64 `json:"achieved_rps_ratio"`
-	Dropped          int64    `json:"dropped"`
-	BytesIn          int64    `json:"bytes_in"`
-	BytesOut         int64    `json:"bytes_out"`
-	ThroughputBPS    float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
+	// The open model asks for a rate of scenario starts (iterations), each
+	// of which may make several requests, so it is compared with the starts
+	// made, never with requests. StartsDue is the starts that were due,
+	// Starts those that found a client and began (StartsDue - Dropped),
+	// RequestedStartRate the due starts per second of the schedule that ran
+	// (the planned duration, or less if the run ended early), and
+	// AchievedStartRatio Starts/StartsDue. All nil outside the open model.
+	StartsDue          *int64   `json:"starts_due"`
+	Starts             *int64   `json:"starts"`
+	RequestedStartRate *float64 `json:"requested_start_rate"`
+	AchievedStartRatio *float64 `json:"achieved_start_ratio"`
+	Dropped            int64    `json:"dropped"`
+	BytesIn            int64    `json:"bytes_in"`
+	BytesOut           int64    `json:"bytes_out"`
+	ThroughputBPS      float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
 
 	Latency     Latency          `json:"latency"`      // see Meta.LatencyFrom
 	ServiceTime Latency          `json:"service_time"` // from the actual send
@@ -256,21 +298,27 @@ type NameSummary struct {
 }
 
 // Interval is one point of the timeline: the whole run (all names) over one
-// interval, usually a second.
+// interval, a second except for the last, which ends with the run.
 type Interval struct {
-	TS       float64           `json:"t_s"` // end of the interval, seconds from the start
-	Requests int64             `json:"requests"`
-	RPS      float64           `json:"rps"`
-	Failed   int64             `json:"failed"`
-	Dropped  int64             `json:"dropped"`
-	Clients  int               `json:"clients"`
-	BytesIn  int64             `json:"bytes_in"`
-	P50MS    float64           `json:"p50_ms"`
-	P90MS    float64           `json:"p90_ms"`
-	P95MS    float64           `json:"p95_ms"`
-	P99MS    float64           `json:"p99_ms"`
-	MaxMS    float64           `json:"max_ms"`
-	Errors   SparseErrorCounts `json:"errors"` // non-zero kinds only
+	TS float64 `json:"t_s"` // end of the interval, seconds from the start
+	// SpanS is the interval's real length: 1 for every whole second, the
+	// time from the last whole second to the end of the run for the last.
+	SpanS    float64 `json:"span_s"`
+	Requests int64   `json:"requests"`
+	RPS      float64 `json:"rps"` // requests / span_s
+	Failed   int64   `json:"failed"`
+	Dropped  int64   `json:"dropped"`
+	Clients  int     `json:"clients"`
+	BytesIn  int64   `json:"bytes_in"`
+	// The latency percentiles of the interval's responses; null for an
+	// interval without any (no latency was measured, and 0 would read as
+	// an instant answer).
+	P50MS  *float64          `json:"p50_ms"`
+	P90MS  *float64          `json:"p90_ms"`
+	P95MS  *float64          `json:"p95_ms"`
+	P99MS  *float64          `json:"p99_ms"`
+	MaxMS  *float64          `json:"max_ms"`
+	Errors SparseErrorCounts `json:"errors"` // non-zero kinds only
 }
 
 // NameSummaryOf summarises st under name over a run of elapsedS seconds.
@@ -330,6 +378,8 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		DurationS:        round(elapsed, 3),
 		PlannedDurationS: round(meta.Planned.Seconds(), 3),
 		Interrupted:      meta.Interrupted,
+		EndReason:        meta.EndReason,
+		EndDetail:        meta.EndDetail,
 		Clients:          meta.Clients,
 		MaxClients:       meta.MaxClients,
 
@@ -352,21 +402,31 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		meta:        meta,
 	}
 
-	var requested float64
-	var known bool
 	switch {
 	case meta.Model == ModelOpen:
-		requested, known = ratio(float64(meta.Scheduled), elapsed), true
-	case meta.MaxRPS > 0 && !math.IsInf(meta.MaxRPS, 0):
-		requested, known = meta.MaxRPS, true
-	}
-	if known {
-		r := round(requested, 3)
-		s.RequestedRPS = &r
-		if requested > 0 {
-			a := round(ratio(float64(total.Requests), elapsed)/requested, 6)
-			s.AchievedRPSRatio = &a
+		// Starts were due only while the schedule ran: the planned
+		// duration, or less when the run ended early. (The time after it,
+		// while the last responses arrive, has no starts; the run may also
+		// end a little before it, once the last start's iteration is done.)
+		span := elapsed
+		if p := meta.Planned.Seconds(); p > 0 && (p < span || !meta.Interrupted && !EarlyEnd(meta.EndReason)) {
+			span = p
 		}
+		due := max(meta.Scheduled, 0)
+		// A lost worker's share stays due (the requested rate is the
+		// plan's), but its starts after its last report are not known to
+		// have begun: they are not counted as starts.
+		started := max(due-run.Dropped-meta.LostStarts, 0)
+		r := round(ratio(float64(due), span), 3)
+		s.StartsDue, s.Starts, s.RequestedStartRate = &due, &started, &r
+		if due > 0 {
+			a := round(float64(started)/float64(due), 6)
+			s.AchievedStartRatio = &a
+		}
+	case meta.MaxRPS > 0 && !math.IsInf(meta.MaxRPS, 0):
+		r := round(meta.MaxRPS, 3)
+		a := round(ratio(float64(total.Requests), elapsed)/meta.MaxRPS, 6)
+		s.RequestedRPS, s.AchievedRPSRatio = &r, &a
 	}
 
 	for i, st := range run.ByName {
@@ -387,21 +447,22 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 	}
 
 	for _, p := range run.Timeline {
-		s.Timeline = append(s.Timeline, Interval{
+		iv := Interval{
 			TS:       round(p.At.Seconds(), 3),
+			SpanS:    round(p.Span.Seconds(), 3),
 			Requests: p.Requests,
 			RPS:      round(p.RPS(), 3),
 			Failed:   p.Failed,
 			Dropped:  p.Dropped,
 			Clients:  p.Clients,
 			BytesIn:  p.BytesIn,
-			P50MS:    ms(p.P50),
-			P90MS:    ms(p.P90),
-			P95MS:    ms(p.P95),
-			P99MS:    ms(p.P99),
-			MaxMS:    ms(p.Max),
 			Errors:   SparseErrorCounts(p.Errors),
-		})
+		}
+		if p.Requests > 0 {
+			iv.P50MS, iv.P90MS, iv.P95MS = msPtr(p.P50), msPtr(p.P90), msPtr(p.P95)
+			iv.P99MS, iv.MaxMS = msPtr(p.P99), msPtr(p.Max)
+		}
+		s.Timeline = append(s.Timeline, iv)
 	}
 	return s
 }
@@ -450,6 +511,12 @@ func statusCounts(st *metrics.Stats) map[string]int64 {
 
 // ms converts d to float milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d/time.Microsecond) / 1000 }
+
+// msPtr is ms(d) for a value that may be absent (JSON null).
+func msPtr(d time.Duration) *float64 {
+	v := ms(d)
+	return &v
+}
 
 // dur converts float milliseconds back to a duration, to the microsecond.
 func dur(ms float64) time.Duration {

@@ -103,6 +103,7 @@ func TestSummaryJSON(t *testing.T) {
 				"interrupted": false, "clients": 4.0, "max_clients": 0.0,
 				"requests": 200.0, "failed": 2.0, "error_rate": 0.01, "rps": 100.0,
 				"requested_rps": nil, "achieved_rps_ratio": nil, "dropped": 0.0,
+				"starts_due": nil, "starts": nil, "requested_start_rate": nil, "achieved_start_ratio": nil,
 				"bytes_in": 198.0*1000 + 500, "bytes_out": 200.0 * 100,
 				"throughput_bytes_per_s":      (198.0*1000 + 500) / 2,
 				"status":                      map[string]any{"200": 198.0, "503": 1.0},
@@ -146,8 +147,10 @@ func TestSummaryJSON(t *testing.T) {
 			run:  simpleRun(),
 			want: map[string]any{
 				"model": "open", "latency_from": "intended", "max_clients": 100.0,
-				// 210 starts due over 2 s; 100 requests/s achieved.
-				"requested_rps": 105.0, "achieved_rps_ratio": 0.952381,
+				// 210 starts due over 2 s, none dropped: the rate is of
+				// starts, not of the 100 requests/s.
+				"requested_rps": nil, "achieved_rps_ratio": nil,
+				"starts_due": 210.0, "starts": 210.0, "requested_start_rate": 105.0, "achieved_start_ratio": 1.0,
 			},
 		},
 		{
@@ -157,7 +160,9 @@ func TestSummaryJSON(t *testing.T) {
 			want: map[string]any{
 				"name": "shop", "interrupted": true, "duration_s": 2.5, "planned_duration_s": 10.0,
 				"requests": 250.0, "failed": 5.0, "error_rate": 0.02, "rps": 100.0, "dropped": 15.0,
-				"requested_rps": 106.0, "achieved_rps_ratio": 0.943396,
+				// 265 due over the 2.5 s the schedule ran, 15 dropped.
+				"requested_rps": nil, "achieved_rps_ratio": nil,
+				"starts_due": 265.0, "starts": 250.0, "requested_start_rate": 106.0, "achieved_start_ratio": 0.943396,
 				"status": map[string]any{"200": 245.0, "500": 1.0, "invalid": 1.0},
 				"errors": map[string]any{
 					"timeout": 2.0, "refused": 0.0, "reset": 1.0, "dns": 0.0,
@@ -193,7 +198,7 @@ func TestSummaryJSON(t *testing.T) {
 				"requested_rps": nil, "achieved_rps_ratio": nil,
 				"latency.p50_ms": 0.0, "latency.mean_ms": 0.0, "latency.max_ms": 0.0,
 				"status": map[string]any{}, "errors": noErrors,
-				"requests_by_name.0.rps": 0.0, "timeline.0.rps": 0.0, "timeline.0.p95_ms": 0.0,
+				"requests_by_name.0.rps": 0.0, "timeline.0.rps": 0.0, "timeline.0.p95_ms": nil,
 				"started": "0001-01-01T00:00:00Z",
 			},
 		},
@@ -202,7 +207,8 @@ func TestSummaryJSON(t *testing.T) {
 			meta: zeroOpen,
 			run:  buildRun(nil),
 			want: map[string]any{
-				"requested_rps": 0.0, "achieved_rps_ratio": nil, "rps": 0.0,
+				"requested_rps": nil, "achieved_rps_ratio": nil, "rps": 0.0,
+				"starts_due": 0.0, "starts": 0.0, "requested_start_rate": 0.0, "achieved_start_ratio": nil,
 				"latency_from": "intended", "requests_by_name": []any{}, "timeline": []any{},
 			},
 		},
@@ -248,9 +254,9 @@ func TestSummaryJSONKeys(t *testing.T) {
 	}{
 		{"top level", nil, []string{
 			"fuka_version", "name", "target", "method", "model", "latency_from", "started",
-			"duration_s", "planned_duration_s", "interrupted", "clients", "max_clients",
+			"duration_s", "planned_duration_s", "interrupted", "end_reason", "end_detail", "clients", "max_clients",
 			"requests", "failed", "retried", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
-			"dropped", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
+			"starts_due", "starts", "requested_start_rate", "achieved_start_ratio", "dropped", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
 			"service_time", "status", "errors", "requests_by_name", "timeline",
 		}},
 		{"latency", []string{"latency"}, latency},
@@ -262,7 +268,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 			"name", "requests", "failed", "retried", "rps", "latency", "status", "errors",
 		}},
 		{"timeline", []string{"timeline", "0"}, []string{
-			"t_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",
+			"t_s", "span_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",
 			"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors",
 		}},
 	}
@@ -445,12 +451,12 @@ func TestWriteTextLines(t *testing.T) {
 			want: []string{
 				"fuka attack  GET http://127.0.0.1:8080/?a=1&b=2   closed model, 4 clients, 2s\n",
 				"  requests     200   100.0/s\n",
-				"  failed       2 (1.00%)\n",
+				"  failed       2 (1.00%): 1 HTTP ≥ 400, 1 transport error\n",
 				"  data in      193.8 KiB  96.9 KiB/s     out 19.5 KiB\n",
 				"  latency      min 1.00ms  mean 26.2ms  p50 1.00ms  p90 1.00ms  p95 2.00ms  p99 5.00ms  p99.9 5.00s   max 5.00s\n",
 				"               (measured from the send: closed model)\n",
 				"  status       200: 198   503: 1\n",
-				"  errors       timeout 1\n",
+				"  errors       transport errors: timeout 1\n",
 			},
 			notWant: []string{"requested", "dropped", "service time", "by request", "interrupted"},
 		},
@@ -458,7 +464,7 @@ func TestWriteTextLines(t *testing.T) {
 			name: "closed capped",
 			meta: capped,
 			run:  simpleRun(),
-			want: []string{"max 200/s, 2s\n", "  requests     200   100.0/s   (requested 200/s, achieved 50.0%)\n"},
+			want: []string{"max 200/s, 2s\n", "  requests     200   100.0/s   (cap 200/s, achieved 50.0%)\n"},
 		},
 		{
 			name: "open interrupted",
@@ -466,21 +472,22 @@ func TestWriteTextLines(t *testing.T) {
 			run:  shopRun(),
 			want: []string{
 				"fuka run  shop  http://127.0.0.1:8080   open model, rate 100:10s, 20 clients (max 50), 10s\n",
-				"(requested 106/s, achieved 94.3%)",
-				"  failed       5 (2.00%)    dropped 15 (5.66% of scheduled)\n",
+				"  starts       250 of 265 due   (requested 106/s, achieved 94.3%)   dropped 15 (5.66%)\n",
+				"  requests     250   100.0/s\n",
+				"  failed       5 (2.00%): 1 HTTP ≥ 400, 1 invalid status, 3 transport errors\n",
 				"(measured from the intended start: open model, no coordinated omission)\n",
 				"  service time min 700µs",
 				"  status       200: 245   500: 1   invalid: 1\n",
-				"  errors       timeout 2  reset 1\n",
+				"  errors       transport errors: timeout 2  reset 1\n",
 				"  by request   name           requests   rps",
-				"  interrupted: results cover 2.5s of 10s\n",
+				"  ended        early, after 2.50s of 10s: interrupted\n",
 			},
 		},
 		{
 			name:    "no responses",
 			meta:    Meta{Model: ModelClosed},
 			run:     nil,
-			want:    []string{"  latency      no responses\n", "  status       none\n", "  errors       none\n"},
+			want:    []string{"  latency      no responses\n", "  status       none\n", "  errors       transport errors: none\n"},
 			notWant: []string{"NaN", "Inf", "measured from"},
 		},
 	}

@@ -28,10 +28,28 @@ func (s *Summary) WriteText(w io.Writer) error {
 	var t textBuilder
 	t.WriteString(s.headline())
 	t.WriteByte('\n')
+	if end := s.endText(); end != "" {
+		t.row("ended", end)
+	}
 
+	// The open model's rate is of scenario starts: the starts made are
+	// compared with the starts due, and requests (several per start in a
+	// plan) are counted on their own line.
+	if s.StartsDue != nil && s.Starts != nil {
+		st := fmtInt(*s.Starts) + " of " + fmtInt(*s.StartsDue) + " due"
+		if s.RequestedStartRate != nil {
+			st += "   (requested " + fmtRate(*s.RequestedStartRate) + "/s"
+			if s.AchievedStartRatio != nil {
+				st += ", achieved " + string(appendFixed(nil, 100**s.AchievedStartRatio, 1)) + "%"
+			}
+			st += ")"
+		}
+		st += "   dropped " + fmtInt(s.Dropped) + " (" + fmtPercent(float64(s.Dropped), float64(*s.StartsDue), 2) + ")"
+		t.row("starts", st)
+	}
 	req := fmtInt(s.Requests) + "   " + string(appendFixed(nil, s.RPS, 1)) + "/s"
 	if s.RequestedRPS != nil {
-		req += "   (requested " + fmtRate(*s.RequestedRPS) + "/s"
+		req += "   (cap " + fmtRate(*s.RequestedRPS) + "/s"
 		if s.AchievedRPSRatio != nil {
 			req += ", achieved " + string(appendFixed(nil, 100**s.AchievedRPSRatio, 1)) + "%"
 		}
@@ -44,11 +62,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 
 	failed := fmtInt(s.Failed) + " (" + fmtPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
-	if s.Model == ModelOpen || s.Dropped > 0 {
+	if s.Failed > 0 {
+		failed += ": " + s.FailedParts()
+	}
+	if s.StartsDue == nil && s.Dropped > 0 {
 		failed += "    dropped " + fmtInt(s.Dropped)
-		if s.meta.Scheduled > 0 {
-			failed += " (" + fmtPercent(float64(s.Dropped), float64(s.meta.Scheduled), 2) + " of scheduled)"
-		}
 	}
 	t.row("failed", failed)
 
@@ -67,7 +85,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 
 	t.row("status", statusText(s.Status))
-	t.row("errors", errorsText(s.Errors))
+	t.row("errors", "transport errors: "+errorsText(s.Errors))
 	for i, c := range s.Checks {
 		label := ""
 		if i == 0 {
@@ -99,7 +117,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 
 	s.workersText(&t)
 
-	if s.Interrupted {
+	if s.Interrupted && s.EndReason == "" {
 		line := "interrupted: results cover " + fmtSpan(seconds(s.DurationS))
 		if s.PlannedDurationS > 0 {
 			line += " of " + fmtSpan(seconds(s.PlannedDurationS))
@@ -111,6 +129,47 @@ func (s *Summary) WriteText(w io.Writer) error {
 		return fmt.Errorf("report: write text: %w", err)
 	}
 	return nil
+}
+
+// endText says why the run ended, e.g. "early, after 130ms of 3s: data ran
+// out: users (end_run)"; "" when the summary does not say.
+func (s *Summary) endText() string {
+	return EndText(s.EndReason, s.EndDetail, seconds(s.DurationS), seconds(s.PlannedDurationS))
+}
+
+// EndText says why a run ended in words, for the text summary and the HTML
+// report: how it ended and, for an early end, how much of the planned run
+// the results cover. "" for an unknown reason.
+func EndText(reason, detail string, took, planned time.Duration) string {
+	var what string
+	switch reason {
+	case EndDuration:
+		return "at the end of its planned duration"
+	case EndIterations:
+		return "when every client had run its iterations"
+	case EndRequests:
+		return "when every request was sent"
+	case EndDataExhausted:
+		what = "data ran out"
+	case EndClientsDone:
+		what = "every client stopped before the load's end"
+	case EndAbortWhen:
+		what = "abort_when"
+	case EndInterrupted:
+		what = "interrupted"
+	case EndStopped:
+		what = "stopped from the dashboard"
+	default:
+		return ""
+	}
+	if detail != "" {
+		what += ": " + detail
+	}
+	at := "early, after " + fmtLatency(took)
+	if planned > 0 {
+		at += " of " + fmtSpan(planned)
+	}
+	return at + ": " + what
 }
 
 // headline is the first line:
@@ -175,13 +234,15 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 	}
 	rows := [][]string{head}
 	for _, n := range names {
+		p50, p95, p99 := fmtLatency(dur(n.Latency.P50MS)), fmtLatency(dur(n.Latency.P95MS)), fmtLatency(dur(n.Latency.P99MS))
+		if n.Requests == 0 {
+			p50, p95, p99 = "–", "–", "–" // no latency was measured; 0µs would read as instant
+		}
 		r := []string{
 			clip(n.Name, maxNameWidth),
 			fmtInt(n.Requests),
 			string(appendFixed(nil, n.RPS, 1)),
-			fmtLatency(dur(n.Latency.P50MS)),
-			fmtLatency(dur(n.Latency.P95MS)),
-			fmtLatency(dur(n.Latency.P99MS)),
+			p50, p95, p99,
 			fmtPercent(float64(n.Failed), float64(n.Requests), 2),
 		}
 		if retries {
@@ -256,6 +317,31 @@ func statusText(m map[string]int64) string {
 		parts[i] = k + ": " + fmtInt(m[k])
 	}
 	return strings.Join(parts, "   ")
+}
+
+// FailedParts says what the failed requests were, so that a reader sees at
+// a glance whether the target answered with errors or could not be reached:
+// "461 HTTP ≥ 400, 0 transport errors" (and "2 invalid status" when
+// responses had a status outside 100..599).
+func (s *Summary) FailedParts() string {
+	var http, invalid int64
+	for k, n := range s.Status {
+		if k == StatusKey(0) {
+			invalid += n
+		} else if code, err := strconv.Atoi(k); err == nil && code >= 400 {
+			http += n
+		}
+	}
+	out := fmtInt(http) + " HTTP ≥ 400, "
+	if invalid > 0 {
+		out += fmtInt(invalid) + " invalid status, "
+	}
+	transport := s.Errors.Total()
+	word := " transport errors"
+	if transport == 1 {
+		word = " transport error"
+	}
+	return out + fmtInt(transport) + word
 }
 
 // errorsText lists the kinds that occurred, in kind order: "timeout 3  reset 1".

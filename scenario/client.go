@@ -73,6 +73,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 	} else {
 		tr.Protocols.SetHTTP1(true)
 	}
+	client.Meter(tr, o.HTTP2) // bytes_in and bytes_out as on the wire
 	return &Runner{prog: prog, tr: tr, rt: client.SendOnce(tr), ua: o.UserAgent, open: open}
 }
 
@@ -286,11 +287,13 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry bool) (*Response, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	ex := client.NewExchange()
+	defer ex.Release()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, s.method, rawURL, rd)
+	req, err := http.NewRequestWithContext(ex.Trace(ctx), s.method, rawURL, rd)
 	if err != nil {
 		c.invalid(s, from)
 		return nil, false // the same request cannot be built on a retry either
@@ -310,10 +313,11 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 	if from.IsZero() {
 		from = sent
 	}
-	out := int64(len(rawURL) + len(body))
+	wire := client.WireSize(req, int64(len(body)))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.record(s, sent, from, 0, 0, out, client.Classify(err), retry)
+		in, out := ex.Bytes(nil, 0, wire)
+		c.record(s, sent, from, 0, in, out, client.Classify(err), retry)
 		return nil, true
 	}
 	c.body.Reset()
@@ -329,15 +333,16 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 		n, err = io.Copy(io.Discard, resp.Body)
 	}
 	resp.Body.Close()
+	in, out := ex.Bytes(resp, n, wire)
 	if err != nil {
 		kind := client.Classify(err)
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(s, sent, from, 0, n, out, kind, retry)
+		c.record(s, sent, from, 0, in, out, kind, retry)
 		return nil, true
 	}
-	lat := c.record(s, sent, from, resp.StatusCode, n, out, metrics.ErrNone, retry)
+	lat := c.record(s, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	return r, resp.StatusCode >= 500
 }

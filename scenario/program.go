@@ -210,7 +210,7 @@ func (c *compiler) declare() {
 
 func (c *compiler) scenario(s *plan.Scenario) {
 	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
-	c.steps(cs, s.Steps, "")
+	c.steps(cs, s.Steps, nil)
 	cs.steps = c.defaultThink(cs.steps)
 	// A scenario takes one row of each feeder its templates mention.
 	for _, b := range c.prog.feeders {
@@ -281,7 +281,10 @@ func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 	return found
 }
 
-func (c *compiler) steps(cs *compiled, steps []*plan.Step, group string) {
+// steps compiles steps inside the given groups, outermost first: a request
+// in a nested group counts in every group around it, so an outer group's
+// numbers include its inner groups'.
+func (c *compiler) steps(cs *compiled, steps []*plan.Step, groups []string) {
 	for _, s := range steps {
 		switch s.Kind {
 		case plan.StepThink:
@@ -289,9 +292,9 @@ func (c *compiler) steps(cs *compiled, steps []*plan.Step, group string) {
 				cs.steps = append(cs.steps, &step{kind: kThink, think: *s.Think})
 			}
 		case plan.StepGroup:
-			c.steps(cs, s.Steps, s.Group)
+			c.steps(cs, s.Steps, append(groups[:len(groups):len(groups)], s.Group))
 		case plan.StepRequest:
-			if st := c.request(s, group); st != nil {
+			if st := c.request(s, groups); st != nil {
 				cs.steps = append(cs.steps, st)
 			}
 		}
@@ -315,7 +318,7 @@ func (c *compiler) tmplAt(s plan.String) *tmpl.Template {
 	return t
 }
 
-func (c *compiler) request(s *plan.Step, group string) *step {
+func (c *compiler) request(s *plan.Step, groups []string) *step {
 	st := &step{kind: kRequest, method: s.Method, timeout: s.Timeout, abortOnFail: s.AbortOnFail, retries: c.p.RetriesOf(s)}
 	if st.timeout <= 0 {
 		st.timeout = c.prog.defTimeout
@@ -331,8 +334,10 @@ func (c *compiler) request(s *plan.Step, group string) *step {
 		c.prog.Requests = append(c.prog.Requests, name)
 	}
 	st.req = idx
-	if group != "" {
-		c.prog.Groups[group] = appendUnique(c.prog.Groups[group], idx)
+	for _, g := range groups {
+		if g != "" {
+			c.prog.Groups[g] = appendUnique(c.prog.Groups[g], idx)
+		}
 	}
 
 	// URL: base_url (a literal) + path (a template), unless the path is absolute.
@@ -437,6 +442,22 @@ func appendUnique(s []int, v int) []int {
 		}
 	}
 	return append(s, v)
+}
+
+// Exhausted names the unique data sources that ran out during the run, each
+// with what it then did: "users (stop_client)" or "coupons (end_run)".
+func (p *Program) Exhausted() []string {
+	var out []string
+	for _, b := range p.feeders {
+		if b.f.Exhausted() {
+			what := "stop_client"
+			if b.endRun {
+				what = "end_run"
+			}
+			out = append(out, b.f.Name+" ("+what+")")
+		}
+	}
+	return out
 }
 
 // SetShare makes the program's data feeders hand out only one worker's

@@ -1,9 +1,10 @@
 package scenario
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/report"
@@ -90,47 +91,89 @@ func (v scopedValues) Value(scope, metric string) (float64, bool) {
 	if !ok || scope == "" {
 		return v.base.Value(scope, metric)
 	}
-	if metric == "checks" {
-		c := v.checks[scope]
-		if c[0]+c[1] == 0 {
-			return 0, false
-		}
-		return float64(c[0]) / float64(c[0]+c[1]), true
-	}
 	st := metrics.NewStats()
 	for _, i := range idx {
 		if i < len(v.run.ByName) && v.run.ByName[i] != nil {
 			st.Merge(v.run.ByName[i])
 		}
 	}
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	has := st.Requests > 0
-	switch metric {
-	case "requests":
-		return float64(st.Requests), true
-	case "failed":
-		return float64(st.Failed), true
-	case "error_rate":
-		if !has {
-			return 0, false
+	m := threshold.Measured{Stats: st, SpanS: v.elapsed, Checks: v.checks[scope]}
+	return m.Value(metric)
+}
+
+// scopeChecks returns the check indexes of the requests in idx (nil idx:
+// every check).
+func (p *Program) scopeChecks(idx []int) []int {
+	out := []int{}
+	for i, r := range p.checkReq {
+		if idx == nil || slices.Contains(idx, r) {
+			out = append(out, i)
 		}
-		return float64(st.Failed) / float64(st.Requests), true
-	case "rps":
-		if v.elapsed <= 0 {
-			return 0, false
-		}
-		return float64(st.Requests) / v.elapsed, true
-	case "p50", "p90", "p95", "p99", "p999":
-		q := map[string]float64{"p50": 50, "p90": 90, "p95": 95, "p99": 99, "p999": 99.9}[metric]
-		return ms(metrics.Percentile(st.Latency, q)), has
-	case "max":
-		return ms(time.Duration(st.Latency.Max()) * time.Microsecond), has
-	case "min":
-		return ms(time.Duration(st.Latency.Min()) * time.Microsecond), has
-	case "mean":
-		return st.Latency.Mean() / 1000, has
 	}
-	return 0, false
+	return out
+}
+
+// resolve returns the request indexes a scope covers: nil for the whole
+// run, else a scenario's or group's requests, else the request of that
+// name. ok is false for a name that is none of them.
+func (p *Program) resolve(scope string) (idx []int, ok bool) {
+	if scope == "" {
+		return nil, true
+	}
+	if idx, ok := p.scopes()[scope]; ok {
+		if idx == nil {
+			idx = []int{} // a scope without requests is not the whole run
+		}
+		return idx, true
+	}
+	for i, n := range p.Requests {
+		if n == scope {
+			return []int{i}, true
+		}
+	}
+	return nil, false
+}
+
+// CheckAbort says why an abort_when expression could never fire in a run
+// of p, or "" when it can: a scope that names no request, scenario or
+// group; dropped for a scope (dropped starts have no request name yet);
+// checks for a scope without checks. Such a rule would be silently inert,
+// so the plan is refused instead.
+func (p *Program) CheckAbort(e *threshold.Expr) string {
+	idx, ok := p.resolve(e.Scope)
+	switch {
+	case !ok:
+		return fmt.Sprintf("no request, scenario or group is named %q", e.Scope)
+	case e.Metric == threshold.Dropped && e.Scope != "":
+		return "dropped is counted for the whole run only (a dropped start has no request name yet)"
+	case e.Metric == threshold.Checks && len(p.scopeChecks(idx)) == 0:
+		if e.Scope == "" {
+			return "the plan has no checks"
+		}
+		return fmt.Sprintf("%q has no checks", e.Scope)
+	}
+	return ""
+}
+
+// WindowValues gives abort_when rules their numbers: the same scopes and
+// metrics as [Program.Values] (see [threshold.Measured]), over the last k
+// intervals of w.
+func (p *Program) WindowValues(w *metrics.Window, k int) threshold.Values {
+	return threshold.ValuesFunc(func(scope, metric string) (float64, bool) {
+		idx, ok := p.resolve(scope)
+		if !ok {
+			return 0, false
+		}
+		m := threshold.Measured{
+			Stats:  w.Merged(k, idx),
+			SpanS:  w.Span(k).Seconds(),
+			Checks: w.Checks(k, p.scopeChecks(idx)),
+		}
+		if scope == "" {
+			m.Dropped, m.HasDropped = w.Dropped(k), true
+		}
+		return m.Value(metric)
+	})
 }
 
 // Scope is a scenario or a group and the requests it holds.
@@ -164,8 +207,24 @@ func (p *Program) Scopes() []Scope {
 }
 
 // FillScopes adds the scenario and group rows to a plan run's summary: each
-// the exact merge of its requests' histograms.
+// the exact merge of its requests' histograms. Requests are recorded by
+// name, so a name that two scenarios share counts in both scenarios' rows;
+// the summary then says so in a warning rather than let the rows look
+// disjoint.
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	in := map[int][]string{} // request index -> the scenarios that have it
+	for _, sc := range p.Scopes() {
+		if !sc.Group {
+			for _, i := range sc.Requests {
+				in[i] = append(in[i], sc.Name)
+			}
+		}
+	}
+	for i, name := range p.Requests {
+		if scs := in[i]; len(scs) > 1 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("request name %q is in scenarios %s: each of their rows counts all of its requests (give the steps different names to tell them apart)", name, strings.Join(scs, ", ")))
+		}
+	}
 	for _, sc := range p.Scopes() {
 		st := metrics.NewStats()
 		for _, i := range sc.Requests {

@@ -23,6 +23,7 @@ const (
 	ExitOK          = 0
 	ExitThresholds  = 1 // reserved: failed thresholds (plan files)
 	ExitUsage       = 2 // usage or input error
+	ExitAllFailed   = 3 // every request failed: nothing measured but the failure
 	ExitDegraded    = 4 // a distributed run lost a worker: the results miss its share
 	ExitInterrupted = 130
 )
@@ -133,8 +134,8 @@ func newRoot(stdio Stdio) *cobra.Command {
 		Long: `fuka generates realistic HTTP load and measures it truthfully
 (HDR latency histograms, coordinated-omission aware open model).
 
-Exit codes: 0 ok, 1 thresholds failed, 2 usage or input error, 4 a distributed
-run lost a worker (degraded), 130 interrupted.`,
+Exit codes: 0 ok, 1 thresholds failed, 2 usage or input error, 3 every
+request failed, 4 a distributed run lost a worker (degraded), 130 interrupted.`,
 		Example: `  fuka demo                                   # a real load test against a built-in target
   fuka attack http://127.0.0.1:8080/ -c 64 -d 30s
   fuka attack http://127.0.0.1:8080/api --rate 100:30s,2000:1m -o json`,

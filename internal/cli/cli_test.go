@@ -206,7 +206,7 @@ func TestAttackText(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
-	for _, want := range []string{"requests     50", "latency ", "status       200: 50", "errors       none", "closed model, 2 clients"} {
+	for _, want := range []string{"requests     50", "latency ", "status       200: 50", "errors       transport errors: none", "closed model, 2 clients"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, r.out)
 		}

@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
 	"github.com/fuka-load/fuka/profile"
@@ -37,6 +39,10 @@ type outputs struct {
 	judge func(sum *report.Summary, run *metrics.Run) (failed bool)
 	// onTick, if set, sees the run once a second (abort_when).
 	onTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+	// explainEnd, if set, refines why the run ended with what only the
+	// caller knows (an abort_when rule, the data that ran out) and may add
+	// warnings for the summary.
+	explainEnd func(res *engine.Result, end *runEnd)
 	// runLoad, if set, runs the load instead of engine.Run in this process:
 	// a distributed run's controller merges its workers' results
 	// (cluster_run.go). Everything after it is the same for both. It calls
@@ -315,13 +321,14 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	// out.sinks, so after the normal close this does nothing.
 	defer out.closeSinks(nil)
 	var dash *dashboard.Server
+	var stopped atomic.Bool // the dashboard's stop button was pressed
 	if out.dashAddr != "" {
 		// The stop button ends the run the way Ctrl-C does: scheduling
 		// stops, in-flight requests finish, the report is complete.
 		var stop context.CancelFunc
 		ctx, stop = context.WithCancel(ctx)
 		defer stop()
-		d, err := dashboard.New(out.dashAddr, out.dashToken, stop)
+		d, err := dashboard.New(out.dashAddr, out.dashToken, func() { stopped.Store(true); stop() })
 		if err != nil {
 			return fmt.Errorf("--dashboard: %w", err)
 		}
@@ -393,14 +400,33 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		return err
 	}
 	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
+	meta.LostStarts = res.LostStarts
+	end := endOf(&cfg, res, stopped.Load())
+	if out.explainEnd != nil {
+		out.explainEnd(res, &end)
+	}
+	meta.EndReason, meta.EndDetail = end.reason, end.detail
 	if meta.Model == report.ModelOpen {
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(meta, res.Run)
+	sum.Warnings = append(sum.Warnings, end.warnings...)
 	wt.fill(sum, stdio.cpus())
 	failed := false
 	if out.judge != nil {
 		failed = out.judge(sum, res.Run)
+	}
+	// An abort_when rule stops the run as Ctrl-C does, but it is a verdict
+	// on the target, not the user stopping it.
+	// --on-worker-loss stop also stops the run early: a degraded run,
+	// unless the user stopped it too.
+	interrupted := res.Interrupted && end.reason != report.EndAbortWhen && (ctx.Err() != nil || !sum.Degraded)
+	allFailed := ""
+	if !interrupted {
+		allFailed = sum.AllFailed()
+	}
+	if allFailed != "" {
+		sum.Warnings = append(sum.Warnings, allFailed)
 	}
 	var resultsNote string
 	if !out.noReport {
@@ -440,12 +466,18 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		}
 	}
 	if !out.noHistory {
-		status := "completed"
+		status := history.StatusCompleted
 		switch {
-		case res.Interrupted:
-			status = "interrupted"
+		case interrupted:
+			status = history.StatusInterrupted
+		case allFailed != "":
+			status = history.StatusAllFailed
+		case sum.Degraded:
+			status = history.StatusDegraded
+		case res.Interrupted: // stopped by abort_when
+			status = history.StatusInterrupted
 		case failed:
-			status = "failed_thresholds"
+			status = history.StatusFailedThresholds
 		}
 		if _, err := SaveRun(out.history, sum, status); err != nil {
 			// The results are printed (and in --json-out); only the
@@ -468,15 +500,65 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		// non-zero exit tells CI that the file is.
 		return jsonErr
 	}
+	// When several apply: interrupted, then every request failed, then a
+	// lost worker, then thresholds (and abort_when).
 	switch {
-	case res.Interrupted && (ctx.Err() != nil || !sum.Degraded):
+	case interrupted:
 		return exitError{ExitInterrupted}
+	case allFailed != "":
+		if out.format != "text" { // the text summary on stdout has it already
+			fmt.Fprintf(stdio.Err, "fuka: %s\n", allFailed)
+		}
+		return exitError{ExitAllFailed}
 	case sum.Degraded:
 		// A worker was lost (or left): the numbers miss its share. Also when
 		// --on-worker-loss stop ended the run early.
 		return exitError{ExitDegraded}
-	case failed:
+	case failed || res.Interrupted:
 		return exitError{ExitThresholds}
 	}
 	return nil
+}
+
+// runEnd is why a run ended (a report.End* reason and its detail), and
+// warnings the summary should carry about it.
+type runEnd struct {
+	reason, detail string
+	warnings       []string
+}
+
+// endOf tells from the load and the result why the run ended; stopped says
+// the dashboard's stop button was pressed.
+func endOf(cfg *engine.Config, res *engine.Result, stopped bool) runEnd {
+	switch {
+	case res.DataExhausted:
+		return runEnd{reason: report.EndDataExhausted}
+	case res.Interrupted && stopped:
+		return runEnd{reason: report.EndStopped}
+	case res.Interrupted:
+		return runEnd{reason: report.EndInterrupted}
+	}
+	if len(cfg.Parts) > 0 {
+		// Each part ran its own load to its end: a duration, or for a
+		// closed part bounded by iterations, those.
+		for i := range cfg.Parts {
+			if pc := &cfg.Parts[i].Config; !pc.Open() && pc.Iterations > 0 {
+				return runEnd{reason: report.EndIterations}
+			}
+		}
+		return runEnd{reason: report.EndDuration}
+	}
+	if cfg.Open() {
+		return runEnd{reason: report.EndDuration} // the schedule of starts ran out
+	}
+	early := cfg.Duration <= 0 || res.Elapsed < cfg.Duration
+	switch {
+	case cfg.Requests > 0 && early && res.Run != nil && res.Run.Total != nil && res.Run.Total.Requests >= cfg.Requests:
+		return runEnd{reason: report.EndRequests}
+	case cfg.Iterations > 0 && early:
+		return runEnd{reason: report.EndIterations}
+	case !early:
+		return runEnd{reason: report.EndDuration}
+	}
+	return runEnd{reason: report.EndClientsDone}
 }

@@ -81,9 +81,18 @@ func compilePlanEnv(path, baseURL string, env func(string) (string, bool)) (*com
 		}
 	}
 	for _, a := range p.AbortWhen {
-		if e := parse(a.Expr); e != nil {
-			c.aborts = append(c.aborts, abortRule{e, a.For})
+		e := parse(a.Expr)
+		if e == nil {
+			continue
 		}
+		if prog != nil {
+			// A rule that can never fire would watch nothing in silence.
+			if msg := prog.CheckAbort(e); msg != "" {
+				errs = append(errs, &plan.Error{Pos: a.Expr.Pos, Msg: fmt.Sprintf("abort_when %q: %s", a.Expr.Value, msg)})
+				continue
+			}
+		}
+		c.aborts = append(c.aborts, abortRule{e, a.For})
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -455,8 +464,9 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
 	var abortMsg string
-	onTick := func(_ time.Duration, _ metrics.Point, run *metrics.Run) {
-		if msg, fire := checkAborts(c.aborts, run); fire && abortMsg == "" {
+	watch := newAbortWatch(c)
+	onTick := func(_ time.Duration, p metrics.Point, run *metrics.Run) {
+		if msg, fire := watch.tick(p, run); fire && abortMsg == "" {
 			abortMsg = msg
 			abort(errAborted)
 		}
@@ -474,89 +484,74 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 		return !pass
 	}
+	explainEnd := func(_ *engine.Result, end *runEnd) {
+		if errors.Is(context.Cause(ctx), errAborted) && end.reason == report.EndInterrupted {
+			end.reason, end.detail = report.EndAbortWhen, abortMsg
+		}
+		ran := strings.Join(c.prog.Exhausted(), ", ")
+		switch {
+		case ran == "":
+		case end.reason == report.EndDataExhausted || end.reason == report.EndClientsDone:
+			end.reason, end.detail = report.EndDataExhausted, ran
+		default:
+			end.warnings = append(end.warnings, "data ran out: "+ran+"; the clients that needed a row stopped, so the load after that was less than planned")
+		}
+	}
 	out := f.out
-	out.judge, out.onTick = judge, onTick
+	out.judge, out.onTick, out.explainEnd = judge, onTick, explainEnd
 	if f.cluster.distributed() { // the workers send the load (cluster_run.go)
 		if err := f.attachCluster(stdio, &out, c, cmd.Flags().Changed, cfg); err != nil {
 			return err
 		}
 	}
 	err = execute(ctx, stdio, cfg, meta, out)
-	var ee exitError
-	if errors.As(err, &ee) && ee.code == ExitInterrupted && errors.Is(context.Cause(ctx), errAborted) {
+	if errors.Is(context.Cause(ctx), errAborted) {
 		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)
-		return exitError{ExitThresholds}
 	}
 	return err
 }
 
-// checkAborts evaluates abort_when rules over the last rule.for_ of the
-// timeline: the rule fires when its expression holds over that window.
-func checkAborts(rules []abortRule, run *metrics.Run) (string, bool) {
-	for _, r := range rules {
-		n := int(r.for_ / time.Second)
-		if n < 1 {
-			n = 1
-		}
-		if len(run.Timeline) < n {
+// abortWatch evaluates abort_when rules once a second. Each rule reads the
+// exact merge of the last rule.for_ of the run (at least one interval),
+// with the values thresholds use (scenario.Program.WindowValues), and fires
+// when its expression holds over that window.
+type abortWatch struct {
+	rules []abortRule
+	prog  *scenario.Program
+	win   *metrics.Window
+}
+
+func newAbortWatch(c *compiled) *abortWatch {
+	n := 0
+	for _, r := range c.aborts {
+		n = max(n, r.intervals())
+	}
+	w := &abortWatch{rules: c.aborts, prog: c.prog}
+	if n > 0 {
+		w.win = metrics.NewWindow(n)
+	}
+	return w
+}
+
+// intervals is how many one-second intervals the rule's window spans.
+func (r abortRule) intervals() int {
+	return max(1, int(r.for_/time.Second))
+}
+
+// tick adds the interval just closed and returns the first rule that holds.
+func (w *abortWatch) tick(p metrics.Point, run *metrics.Run) (string, bool) {
+	if w.win == nil {
+		return "", false
+	}
+	w.win.Add(p, run.Interval, run.IntervalChecks)
+	for _, r := range w.rules {
+		n := r.intervals()
+		if w.win.Len() < n {
 			continue
 		}
-		win := run.Timeline[len(run.Timeline)-n:]
-		vals := windowValues(win)
-		if res := r.expr.Eval(vals); res.Pass {
+		if res := r.expr.Eval(w.prog.WindowValues(w.win, n)); res.Pass {
 			return fmt.Sprintf("%s held for %v (%s)", r.expr.String(), r.for_, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
 		}
 	}
 	return "", false
-}
-
-// windowValues gives whole-run metrics over a window of timeline points;
-// latency percentiles are the worst interval's (a conservative stand-in for
-// the window's merged histogram).
-func windowValues(win []metrics.Point) threshold.Values {
-	var req, failed, dropped int64
-	var span time.Duration
-	var p50, p90, p95, p99, mx time.Duration
-	for _, p := range win {
-		req += p.Requests
-		failed += p.Failed
-		dropped += p.Dropped
-		span += p.Span
-		p50, p90, p95, p99, mx = max(p50, p.P50), max(p90, p.P90), max(p95, p.P95), max(p99, p.P99), max(mx, p.Max)
-	}
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return threshold.ValuesFunc(func(scope, metric string) (float64, bool) {
-		if scope != "" {
-			return 0, false
-		}
-		switch metric {
-		case "requests":
-			return float64(req), true
-		case "failed":
-			return float64(failed), true
-		case "dropped":
-			return float64(dropped), true
-		case "error_rate":
-			if req == 0 {
-				return 0, false
-			}
-			return float64(failed) / float64(req), true
-		case "rps":
-			if span <= 0 {
-				return 0, false
-			}
-			return float64(req) / span.Seconds(), true
-		case "p50":
-			return ms(p50), req > 0
-		case "p90":
-			return ms(p90), req > 0
-		case "p95":
-			return ms(p95), req > 0
-		case "p99", "p999":
-			return ms(p99), req > 0
-		case "max":
-			return ms(mx), req > 0
-		}
-		return 0, false
-	})
 }

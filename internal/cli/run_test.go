@@ -41,6 +41,17 @@ func newPlanTarget(t *testing.T, status func(path string) int) *planTarget {
 
 func always(code int) func(string) int { return func(string) int { return code } }
 
+// mostly answers code, except every tenth request, which gets 200.
+func mostly(code int) func(string) int {
+	var n atomic.Int64
+	return func(string) int {
+		if n.Add(1)%10 == 0 {
+			return 200
+		}
+		return code
+	}
+}
+
 // writePlanFile writes src, with BASE replaced by base, to dir/name.
 func writePlanFile(t *testing.T, dir, name, base, src string) string {
 	t.Helper()
@@ -125,6 +136,7 @@ thresholds:
 		base       string
 		plan       string
 		thresholds map[string]bool // expression -> pass
+		allFailed  bool            // every request fails: exit 3 before thresholds' 1
 	}{
 		{"all pass", ok.URL, `
 scenarios:
@@ -132,21 +144,21 @@ scenarios:
     steps: [ { get: /x, check: { status: 200 } } ]
 load: { clients: 2, iterations: 10 }
 thresholds:
-`, map[string]bool{"p99 < 5s": true, "error_rate < 1%": true, "checks > 99%": true, "requests == 20": true}},
+`, map[string]bool{"p99 < 5s": true, "error_rate < 1%": true, "checks > 99%": true, "requests == 20": true}, false},
 		{"p99 below a microsecond", ok.URL, `
 scenarios:
   s:
     steps: [ { get: /x } ]
 load: { clients: 1, iterations: 5 }
 thresholds:
-`, map[string]bool{"p99 < 1us": false, "error_rate < 1%": true}},
+`, map[string]bool{"p99 < 1us": false, "error_rate < 1%": true}, false},
 		{"error rate against 500s", newPlanTarget(t, always(500)).URL, `
 scenarios:
   s:
     steps: [ { get: /x, check: { status: 200 } } ]
 load: { clients: 1, iterations: 5 }
 thresholds:
-`, map[string]bool{"error_rate < 1%": false, "checks > 99%": false, "p99 < 5s": true}},
+`, map[string]bool{"error_rate < 1%": false, "checks > 99%": false, "p99 < 5s": true}, true},
 		{"scoped", tg.URL, twoScenarios, map[string]bool{
 			"good.error_rate < 1%":        true,  // scenario
 			"good.checks > 99%":           true,  // scenario
@@ -159,7 +171,7 @@ thresholds:
 			"broken.error_rate < 1%":      false, // request name
 			"error_rate < 1%":             false, // whole run: 20 of 60 failed
 			"requests == 60":              true,
-		}},
+		}, false},
 		{"checks scoped to a request named with a colon", ok.URL, `
 scenarios:
   sc:
@@ -169,7 +181,7 @@ scenarios:
         check: { status: 200 }
 load: { clients: 1, iterations: 3 }
 thresholds:
-`, map[string]bool{`"api: home".checks > 99%`: true, "sc.checks > 99%": true, "checks > 99%": true}},
+`, map[string]bool{`"api: home".checks > 99%`: true, "sc.checks > 99%": true, "checks > 99%": true}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,6 +195,9 @@ thresholds:
 				if !pass {
 					want = 1
 				}
+			}
+			if tc.allFailed {
+				want = ExitAllFailed
 			}
 			path := writePlanFile(t, t.TempDir(), "plan.yaml", tc.base, src)
 			r := fuka(t, "run", path, "-q", "-o", "json")
@@ -237,10 +252,10 @@ thresholds: ["checks > 99%", "checks > 40%"]
 	}
 }
 
-// TestRunAbortWhen: a hopeless run (every response a 500) is stopped by
+// TestRunAbortWhen: a hopeless run (9 responses in 10 a 500) is stopped by
 // abort_when long before its 20s duration, and exits 1.
 func TestRunAbortWhen(t *testing.T) {
-	tg := newPlanTarget(t, always(500))
+	tg := newPlanTarget(t, mostly(500))
 	path := writePlanFile(t, t.TempDir(), "plan.yaml", tg.URL, `
 base_url: BASE
 scenarios:
@@ -269,8 +284,8 @@ abort_when:
 	if len(s.Thresholds) != 1 || s.Thresholds[0].Expr != "abort_when" || s.Thresholds[0].Pass {
 		t.Errorf("thresholds %+v, want one failed abort_when", s.Thresholds)
 	}
-	if s.Requests == 0 || s.Failed != s.Requests {
-		t.Errorf("requests %d, failed %d; want all of them failed", s.Requests, s.Failed)
+	if s.Requests == 0 || s.Failed*10 < s.Requests*8 {
+		t.Errorf("requests %d, failed %d; want about 9 in 10 failed", s.Requests, s.Failed)
 	}
 }
 

@@ -366,7 +366,7 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 func scaling(samplers []monitor.Sampler, pts []monitor.Point, timeline []report.Interval) []report.ScaleEpisode {
 	load := make([]kube.LoadPoint, len(timeline))
 	for i, iv := range timeline {
-		load[i] = kube.LoadPoint{At: time.Duration(iv.TS * float64(time.Second)), Value: iv.RPS, P99: time.Duration(iv.P99MS * float64(time.Millisecond))}
+		load[i] = kube.LoadPoint{At: time.Duration(iv.TS * float64(time.Second)), Value: iv.RPS, P99: msDuration(iv.P99MS)}
 	}
 	var out []report.ScaleEpisode
 	for _, s := range samplers {
@@ -537,4 +537,13 @@ func humanBytes(v float64) string {
 		return fmt.Sprintf("%.0f B", v)
 	}
 	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// msDuration converts an interval's latency in milliseconds to a duration;
+// an interval without responses (nil) reads as 0.
+func msDuration(ms *float64) time.Duration {
+	if ms == nil {
+		return 0
+	}
+	return time.Duration(*ms * float64(time.Millisecond))
 }

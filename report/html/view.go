@@ -167,6 +167,9 @@ func runFacts(s *report.Summary) []fact {
 		dur += " (interrupted)"
 	}
 	add("duration", dur)
+	if end := report.EndText(s.EndReason, s.EndDetail, secondsDur(s.DurationS), secondsDur(s.PlannedDurationS)); end != "" {
+		f = append(f, fact{Label: "ended", Value: end, Bad: report.EarlyEnd(s.EndReason)})
+	}
 
 	model := s.Model
 	switch s.Model {
@@ -184,16 +187,19 @@ func runFacts(s *report.Summary) []fact {
 		clients += " (cap " + fmtInt(int64(s.MaxClients)) + ")"
 	}
 	add("clients", clients)
-	if s.RequestedRPS != nil {
-		label := "requested rate"
-		if s.Model != report.ModelOpen {
-			label = "rate cap"
+	if s.RequestedStartRate != nil {
+		r := fmtRate(*s.RequestedStartRate) + " starts/s"
+		if s.AchievedStartRatio != nil {
+			r += " (achieved " + fmtFixed(100**s.AchievedStartRatio, 1) + "%)"
 		}
-		r := fmtRate(*s.RequestedRPS) + "/s"
+		add("requested rate", r)
+	}
+	if s.RequestedRPS != nil {
+		r := fmtRate(*s.RequestedRPS) + " req/s"
 		if s.AchievedRPSRatio != nil {
 			r += " (achieved " + fmtFixed(100**s.AchievedRPSRatio, 1) + "%)"
 		}
-		add(label, r)
+		add("rate cap", r)
 	}
 	switch s.LatencyFrom {
 	case report.FromIntended:
@@ -206,12 +212,17 @@ func runFacts(s *report.Summary) []fact {
 }
 
 func totalFacts(s *report.Summary) []fact {
-	f := []fact{
-		{Label: "requests", Value: fmtInt(s.Requests)},
-		{Label: "retried", Value: fmtInt(s.Retried)},
-		{Label: "throughput", Value: fmtRate(s.RPS) + " req/s"},
-		{Label: "failed", Value: fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")", Bad: s.Failed > 0},
+	var f []fact
+	if s.StartsDue != nil && s.Starts != nil {
+		// The open model's rate is of scenario starts; requests follow.
+		f = append(f, fact{Label: "starts", Value: fmtInt(*s.Starts) + " of " + fmtInt(*s.StartsDue) + " due"})
 	}
+	f = append(f,
+		fact{Label: "requests", Value: fmtInt(s.Requests)},
+		fact{Label: "retried", Value: fmtInt(s.Retried)},
+		fact{Label: "throughput", Value: fmtRate(s.RPS) + " req/s"},
+		fact{Label: "failed", Value: failedText(s), Bad: s.Failed > 0},
+	)
 	if s.Model == report.ModelOpen || s.Dropped > 0 {
 		f = append(f, fact{Label: "dropped starts", Value: fmtInt(s.Dropped), Bad: s.Dropped > 0})
 	}
@@ -229,9 +240,18 @@ func totalFacts(s *report.Summary) []fact {
 	f = append(f,
 		fact{Label: "data in / out", Value: fmtBytes(float64(s.BytesIn)) + " / " + fmtBytes(float64(s.BytesOut)) + " (" + fmtBytes(s.ThroughputBPS) + "/s in)"},
 		fact{Label: "status", Value: statusText(s.Status)},
-		fact{Label: "errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
+		fact{Label: "transport errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
 	)
 	return f
+}
+
+// failedText is the failed count, its share and what the failures were.
+func failedText(s *report.Summary) string {
+	v := fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")"
+	if s.Failed > 0 {
+		v += ": " + s.FailedParts()
+	}
+	return v
 }
 
 // requestRows are the per-name rows and the total. A check belongs to the
@@ -476,6 +496,11 @@ func sig3(v float64) string {
 		prec = 0
 	}
 	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// secondsDur converts float seconds to a duration, to the millisecond.
+func secondsDur(s float64) time.Duration {
+	return time.Duration(math.Round(s*1000)) * time.Millisecond
 }
 
 // fmtSeconds renders a span of seconds: "2.5s", "2m30s".

@@ -19,6 +19,8 @@
   var PALETTE = ["#2563eb", "#16a34a", "#ea580c", "#dc2626", "#9333ea", "#0891b2",
     "#ca8a04", "#db2777", "#4b5563", "#65a30d", "#7c3aed", "#0d9488"];
   var HEIGHT = 220;
+  // MIN_RATE_SPAN is the shortest interval (seconds) whose rate is drawn.
+  var MIN_RATE_SPAN = 0.5;
 
   function fixed(v, prec) {
     return v.toLocaleString("en-US", {minimumFractionDigits: prec, maximumFractionDigits: prec});
@@ -95,11 +97,21 @@
     if (!tl.length) return [];
     var x = tl.map(function (p) { return p.t_s; });
     var col = function (k) { return tl.map(function (p) { return p[k]; }); };
-    // An interval without responses has no latency: a gap, not a zero.
-    var lat = function (k) { return tl.map(function (p) { return p.requests > 0 ? p[k] : null; }); };
+    // An interval without responses has no latency (null in the JSON): a
+    // gap, not a zero that reads as an instant answer.
+    var lat = function (k) { return tl.map(function (p) { return p.requests > 0 && p[k] != null ? p[k] : null; }); };
+    // A rate needs time to be measured. The last interval ends with the run
+    // and may last a few milliseconds: 2 responses in 2 ms read as 800/s,
+    // none as a fall to 0. Such a rate is a gap in the chart; the JSON keeps
+    // it, with its span_s. (A run shorter than that keeps its one point.)
+    var rate = function (k) {
+      return tl.map(function (p) {
+        return tl.length > 1 && typeof p.span_s === "number" && p.span_s < MIN_RATE_SPAN ? null : p[k];
+      });
+    };
     var specs = [
       {id: "rps", title: "Throughput", unit: "requests/s", fmt: compact, x: x,
-        series: [{label: "requests/s", data: col("rps")}]},
+        series: [{label: "requests/s", data: rate("rps")}]},
       {id: "latency", title: "Latency", unit: "per interval, log scale", fmt: ms, log: true, x: x,
         series: [["p50", "p50_ms"], ["p90", "p90_ms"], ["p95", "p95_ms"], ["p99", "p99_ms"]].map(function (p) {
           return {label: p[0], data: lat(p[1])};

@@ -123,6 +123,10 @@ func sampleResources(sum *report.Summary, inject string) *report.Resources {
 		stats[n] = &report.ResourceStat{Name: n}
 	}
 	for i, p := range sum.Timeline {
+		var p99 float64
+		if p.P99MS != nil {
+			p99 = *p.P99MS
+		}
 		v := map[string]float64{
 			"cpu.user_pct":           math.Min(95, 5+p.RPS/6),
 			"cpu.system_pct":         math.Min(40, 2+p.RPS/20),
@@ -135,7 +139,7 @@ func sampleResources(sum *report.Summary, inject string) *report.Resources {
 			"tcp.time_wait":          float64(p.Failed) * 3,
 			"nginx.active":           float64(p.Clients) + 1,
 			"nginx.requests_per_s":   p.RPS,
-			"app.queue" + inject:     p.P99MS / 10,
+			"app.queue" + inject:     p99 / 10,
 			"nginx.waiting" + inject: float64(p.Clients / 4),
 		}
 		if i == 4 || i == 5 {

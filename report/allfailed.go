@@ -1,0 +1,69 @@
+package report
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// AllFailed says, plainly, that no request got a successful response and
+// why, with a hint for the usual causes: "every request failed: connection
+// refused (50) — is the target running at http://127.0.0.1:8080/?". It is ""
+// when at least one request succeeded, and for a run stopped before it sent
+// anything (Ctrl-C). A run in which every request failed measured the
+// failure, not the target: its exit code and history status say so.
+func (s *Summary) AllFailed() string {
+	if s.Failed < s.Requests {
+		return ""
+	}
+	if s.Requests == 0 {
+		if s.Interrupted {
+			return ""
+		}
+		return "no request was sent"
+	}
+	type part struct {
+		what, hint string
+		n          int64
+	}
+	var parts []part
+	hints := map[metrics.ErrorKind][2]string{
+		metrics.ErrRefused:  {"connection refused", "is the target running at " + s.Target + "?"},
+		metrics.ErrTLS:      {"TLS handshake failed", "a self-signed or private certificate? --insecure skips verification"},
+		metrics.ErrDNS:      {"the host name did not resolve (DNS)", "is the host name in " + s.Target + " right?"},
+		metrics.ErrTimeout:  {"no response within the timeout", "is the target reachable, and answering?"},
+		metrics.ErrReset:    {"the connection was reset or closed before a response", "does the target speak HTTP on that port?"},
+		metrics.ErrBodyRead: {"the response body could not be read", ""},
+		metrics.ErrOther:    {"a malformed response or a local error", ""},
+	}
+	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
+		if n := s.Errors[k]; n > 0 {
+			h := hints[k]
+			parts = append(parts, part{h[0], h[1], n})
+		}
+	}
+	codes := make([]string, 0, len(s.Status))
+	for code := range s.Status {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		what := "HTTP " + code
+		if code == StatusKey(0) {
+			what = "an invalid status"
+		}
+		parts = append(parts, part{what, "", s.Status[code]})
+	}
+	sort.SliceStable(parts, func(i, j int) bool { return parts[i].n > parts[j].n })
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.what + " (" + strconv.FormatInt(p.n, 10) + ")"
+	}
+	msg := "every request failed: " + strings.Join(texts, ", ")
+	if len(parts) > 0 && parts[0].hint != "" {
+		msg += " — " + parts[0].hint
+	}
+	return msg
+}
