@@ -259,8 +259,8 @@ type e2eSummary struct {
 	Requests     int64    `json:"requests"`
 	Dropped      int64    `json:"dropped"`
 	DurationS    float64  `json:"duration_s"`
-	RequestedRPS *float64 `json:"requested_rps"`
-	Achieved     *float64 `json:"achieved_rps_ratio"`
+	RequestedRPS *float64 `json:"requested_start_rate"` // open model: the rate is of starts
+	Achieved     *float64 `json:"achieved_start_ratio"`
 	Degraded     bool     `json:"degraded"`
 	Interrupted  bool     `json:"interrupted"`
 	Warnings     []string `json:"warnings"`
