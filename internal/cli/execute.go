@@ -116,9 +116,9 @@ func (o *outputs) prepare() error {
 	if err != nil {
 		return err
 	}
-	// Fix: these trial samplers were dropped unclosed, and a postgres one
-	// holds a pool with a goroutine of its own; startWatch builds the
-	// samplers the run uses.
+	// These trial samplers only check the sources: close them, since a
+	// postgres one holds a pool with a goroutine of its own. startWatch
+	// builds the samplers the run uses.
 	for _, s := range ss {
 		if c, ok := s.(io.Closer); ok {
 			c.Close()
@@ -185,9 +185,9 @@ func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("results folder: %w", err)
 	}
-	// Fix: runs started in the same second got the same folder, and the
-	// later one overwrote the earlier one's report and summary. The folder
-	// is now made here, new: NAME-TIME, else NAME-TIME-2, -3, ...
+	// The folder is made here, new, so runs started in the same second
+	// do not share one (the later would overwrite the earlier's report):
+	// NAME-TIME, else NAME-TIME-2, -3, ...
 	base := filepath.Join(root, unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
 	for i := 1; ; i++ {
 		dir = base
@@ -315,10 +315,10 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if err := out.prepare(); err != nil {
 		return err
 	}
-	// Fix: the sinks are open from prepare on (a Prometheus endpoint
-	// listens), and an error found after it (--dashboard, --json-out, a
-	// failing encode) returned without closing them. closeSinks empties
-	// out.sinks, so after the normal close this does nothing.
+	// The sinks are open from prepare on (a Prometheus endpoint listens),
+	// so an error found after it (--dashboard, --json-out, a failing
+	// encode) must close them too. closeSinks empties out.sinks, so after
+	// the normal close this does nothing.
 	defer out.closeSinks(nil)
 	var dash *dashboard.Server
 	var stopped atomic.Bool // the dashboard's stop button was pressed
