@@ -39,8 +39,8 @@ same timeline.`,
 			return runDemo(cmd.Context(), stdio, results, short)
 		},
 	}
-	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on this address (e.g. 127.0.0.1:8080) until Ctrl-C")
-	cmd.Flags().StringVar(&results, "results", "fuka-results", "folder for the reports")
+	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on `ADDR` (e.g. 127.0.0.1:8080) until Ctrl-C")
+	cmd.Flags().StringVar(&results, "results", "fuka-results", "`DIR` for the reports")
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")
 	return cmd

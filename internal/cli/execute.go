@@ -74,20 +74,20 @@ type outputs struct {
 // addOutputFlags registers the flags attack and run share.
 func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringVarP(&o.format, "output", "o", "text", "summary format on stdout: text or json (one line)")
-	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to this file")
+	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to `FILE`")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress")
-	fl.StringVar(&o.results, "results", "", "folder for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
+	fl.StringVar(&o.results, "results", "", "`DIR` for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
 	fl.StringArrayVar(&o.outFlags, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
-	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into this folder")
-	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to this URL when the run ends")
-	fl.StringVar(&o.reportOut, "report", "", "write the HTML report here (default: report.html in the results folder)")
+	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into `DIR`")
+	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to `URL` when the run ends")
+	fl.StringVar(&o.reportOut, "report", "", "write the HTML report to `FILE` (default: report.html in the results folder)")
 	fl.BoolVar(&o.noReport, "no-report", false, "write no results folder (HTML report and summary.json)")
-	fl.StringVar(&o.dashAddr, "dashboard", "", "serve a live dashboard with a stop button, e.g. 127.0.0.1:5665 (a token is required off loopback)")
+	fl.StringVar(&o.dashAddr, "dashboard", "", "serve a live dashboard with a stop button on `ADDR`, e.g. 127.0.0.1:5665 (a token is required off loopback)")
 	fl.StringVar(&o.dashToken, "dashboard-token", "", "token for --dashboard (required when it is not on loopback)")
-	fl.StringVar(&o.history, "history", "", "run history database (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
+	fl.StringVar(&o.history, "history", "", "run history database `FILE` (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
 	fl.BoolVar(&o.noHistory, "no-history", false, "do not store this run in the history database")
 	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT, kubernetes=NS/deployment=api,hpa=api")
-	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
+	fl.StringVar(&o.agentToken, "agent-token-file", "", "token `FILE` for --monitor agent=...")
 	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
 }
 

@@ -46,7 +46,7 @@ func SaveRun(path string, sum *report.Summary, status string) (id int64, err err
 
 // addHistoryFlag adds --history FILE.
 func addHistoryFlag(fl *pflag.FlagSet, path *string) {
-	fl.StringVar(path, "history", "", "run history database (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
+	fl.StringVar(path, "history", "", "run history database `FILE` (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
 }
 
 // historyPath is --history, or the default path.
@@ -158,7 +158,7 @@ fuka runs, or last / last-completed.`,
 	fl.SortFlags = false
 	addHistoryFlag(fl, &path)
 	fl.StringVarP(&format, "output", "o", "text", "output format: text or json")
-	fl.StringVar(&htmlOut, "html", "", "also write the HTML report to this file")
+	fl.StringVar(&htmlOut, "html", "", "also write the HTML report to `FILE`")
 	return cmd
 }
 
@@ -213,7 +213,7 @@ anything regressed.`,
 	addHistoryFlag(fl, &path)
 	fl.StringVar(&noise, "noise", "5%", "relative change that counts as noise, e.g. 5% or 10%")
 	fl.StringVar(&name, "name", "", "last and last-completed pick from this plan's runs")
-	fl.StringVar(&htmlOut, "html", "", "also write the comparison as an HTML page to this file")
+	fl.StringVar(&htmlOut, "html", "", "also write the comparison as an HTML page to `FILE`")
 	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit 1 when any metric regressed beyond the noise")
 	return cmd
 }
