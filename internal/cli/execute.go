@@ -479,10 +479,15 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		case failed:
 			status = history.StatusFailedThresholds
 		}
-		if _, err := SaveRun(out.history, sum, status); err != nil {
+		created, err := saveRunNew(out.history, sum, status)
+		if err != nil {
 			// The results are printed (and in --json-out); only the
 			// history entry is missing.
 			fmt.Fprintf(stdio.Err, "fuka: warning: run not stored in history: %v\n", err)
+		} else if created != "" && !out.quiet {
+			// Said once, by the run that creates the file: the history
+			// is kept on the user's disk without being asked for.
+			fmt.Fprintf(stdio.Err, "fuka: run history started at %s (every run is stored there: fuka runs lists them, fuka compare A B compares two; --no-history leaves a run out)\n", created)
 		}
 	}
 	for _, err := range out.closeSinks(sum) {
