@@ -189,7 +189,8 @@ func newCompare(stdio Stdio) *cobra.Command {
 throughput and error % changed from A to B, and calls a change a regression
 (▲ latency or errors, ▼ throughput) or an improvement only when it is beyond
 the noise: --noise relative to A, and at least 0.1 ms for latencies and
-0.1 percentage point for error %.
+0.1 percentage point for error %. When A and B are not the same test
+(another plan, target, method or load model), it says so first.
 
 A and B are run ids (fuka runs), or last / last-completed (the newest run,
 the newest completed run; for A, the newest before B; of --name's plan, or
