@@ -43,12 +43,12 @@ func commandPaths(c *cobra.Command, path []string) [][]string {
 // of the usage, so a usage that quotes a command (`fuka certs`) shows
 // "--certs-dir fuka certs", a sentence where the value's name belongs.
 func TestHelpPlaceholders(t *testing.T) {
-	paths := commandPaths(newRoot(Stdio{}), nil)
+	paths := append([][]string{{}}, commandPaths(newRoot(Stdio{}), nil)...) // fuka itself first
 	if len(paths) < 15 {
 		t.Fatalf("found %d commands, want every one (attack, run, capacity, ...): %v", len(paths), paths)
 	}
 	for _, p := range paths {
-		t.Run(strings.Join(p, " "), func(t *testing.T) {
+		t.Run(strings.Join(append([]string{"fuka"}, p...), " "), func(t *testing.T) {
 			r := run(t, nil, append(p, "--help")...)
 			if r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", r.code, r.err)
