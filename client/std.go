@@ -137,10 +137,10 @@ func Classify(err error) metrics.ErrorKind {
 	if errors.As(err, &certErr) || errors.As(err, &recErr) || errors.As(err, &alert) {
 		return metrics.ErrTLS
 	}
-	// Fix: crypto/tls reports an alert received over TCP (handshake failure,
+	// crypto/tls reports an alert received over TCP (handshake failure,
 	// no application protocol, certificate required) as a *net.OpError with
 	// Op "remote error" around an unexported type, not as tls.AlertError
-	// (which only QUIC uses), so these were counted as "other".
+	// (which only QUIC uses).
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "remote error" {
 		return metrics.ErrTLS

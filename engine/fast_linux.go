@@ -210,18 +210,19 @@ func (l *fastLoop) run(ctx context.Context) {
 		now := l.now()
 		l.rec.Lock()
 		if !l.stopping && (ctx.Err() != nil || (planned > 0 && now >= planned)) {
-			// Fix (engine tests): starts that fell due while the loop was
-			// late (descheduled, busy) are sent late or dropped, not lost:
-			// stopping first silently left them out of Scheduled.
+			// Starts that fell due while the loop was late (descheduled,
+			// busy) are scheduled before stopping, so they are sent late
+			// or counted as dropped: stopping first would leave them out
+			// of Scheduled without a trace.
 			if l.open {
 				l.schedule(now)
 			}
 			l.stop()
 		}
-		// Fix (engine tests): a closed model bounded only by Requests has no
-		// planned end, so nothing set stopping and the loop slept until ctx
-		// was cancelled after its last client finished. All of this loop's
-		// clients started and finished means its share is done.
+		// A closed model bounded only by Requests has no planned end, so
+		// nothing above sets stopping: all of this loop's clients started
+		// and finished means its share is done, and the loop must not
+		// sleep until ctx is cancelled.
 		if !l.stopping && !l.open && l.nextCli == len(l.clientAt) && l.nActive.Load() == 0 {
 			l.stop()
 		}

@@ -94,6 +94,34 @@ type Comparison struct {
 	Rows         []Delta
 	Regressions  int // metrics judged Regressed, over all rows
 	Improvements int // metrics judged Improved, over all rows
+	// Differences are what makes A and B different tests rather than
+	// the same test twice; shown before any verdict, since a change
+	// may then come from them and not from the service.
+	Differences []Difference
+}
+
+// Difference is one way in which A and B are not the same test.
+type Difference struct {
+	What string // "plan", "target", "method" or "model"
+	A, B string // as the summaries say; "" is shown as what it means
+}
+
+// differences lists how runs a and b differ as tests: another plan (a
+// quick attack has none), another target, method or load model. The
+// load's size is left out: comparing one plan at two sizes is an
+// experiment people run on purpose.
+func differences(a, b *report.Summary) []Difference {
+	var ds []Difference
+	add := func(what, x, y string) {
+		if x != y {
+			ds = append(ds, Difference{What: what, A: x, B: y})
+		}
+	}
+	add("plan", a.Name, b.Name)
+	add("target", a.Target, b.Target)
+	add("method", a.Method, b.Method)
+	add("model", a.Model, b.Model)
+	return ds
 }
 
 // Compare compares b (new) against a (the baseline). A metric regresses when
@@ -105,7 +133,7 @@ func Compare(a, b *report.Summary, ra, rb Run, noise float64) *Comparison {
 	if math.IsNaN(noise) || noise < 0 {
 		noise = 0
 	}
-	c := &Comparison{A: ra, B: rb, Noise: noise}
+	c := &Comparison{A: ra, B: rb, Noise: noise, Differences: differences(a, b)}
 	whole := func(s *report.Summary) *Numbers {
 		return &Numbers{
 			Requests: s.Requests,

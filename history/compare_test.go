@@ -263,3 +263,95 @@ func TestWriteHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareDifferences: runs that are not the same test (another plan,
+// target, method or model) are said to be so, before any verdict, in text
+// and HTML; the same plan at another load size is the same test.
+func TestCompareDifferences(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(b *report.Summary)
+		want   []Difference
+		says   string // the text's "differ in ..."
+	}{
+		{"same test", func(*report.Summary) {}, nil, ""},
+		{"same plan, more clients", func(b *report.Summary) { b.Clients = 400 }, nil, ""},
+		{"another plan", func(b *report.Summary) { b.Name = "checkout" },
+			[]Difference{{"plan", "shop", "checkout"}}, "plan"},
+		{"another target", func(b *report.Summary) { b.Target = "http://127.0.0.1:9090" },
+			[]Difference{{"target", "http://127.0.0.1:8080", "http://127.0.0.1:9090"}}, "target"},
+		{"a quick attack against a plan", func(b *report.Summary) { b.Name, b.Method = "", "POST" },
+			[]Difference{{"plan", "shop", ""}, {"method", "", "POST"}}, "plan and method"},
+		{"everything", func(b *report.Summary) {
+			b.Name, b.Target, b.Method, b.Model = "x", "http://127.0.0.1:1", "GET", report.ModelOpen
+		}, []Difference{{"plan", "shop", "x"}, {"target", "http://127.0.0.1:8080", "http://127.0.0.1:1"}, {"method", "", "GET"}, {"model", report.ModelClosed, report.ModelOpen}},
+			"plan, target, method and model"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b, ra, rb := pair()
+			tt.change(b)
+			c := Compare(a, b, ra, rb, DefaultNoise)
+			if len(c.Differences) != len(tt.want) {
+				t.Fatalf("differences %q, want %q", c.Differences, tt.want)
+			}
+			for i := range tt.want {
+				if c.Differences[i] != tt.want[i] {
+					t.Errorf("difference %d is %q, want %q", i, c.Differences[i], tt.want[i])
+				}
+			}
+			var text, page bytes.Buffer
+			if err := c.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WriteHTML(&page); err != nil {
+				t.Fatal(err)
+			}
+			out := text.String()
+			note := strings.Index(out, "not the same test: A and B differ in "+tt.says+", ")
+			if tt.says == "" {
+				if note >= 0 || strings.Contains(out, "see above") || strings.Contains(page.String(), "Not the same test") {
+					t.Errorf("the same test is said to differ:\n%s", out)
+				}
+				return
+			}
+			if note < 0 || note > strings.Index(out, "regressed") {
+				t.Errorf("the text does not say they differ in %s before it says regressed:\n%s", tt.says, out)
+			}
+			if !strings.Contains(out, " (between runs of different "+tt.says+": see above)\n") {
+				t.Errorf("the totals do not recall the difference:\n%s", out)
+			}
+			p := page.String()
+			if i := strings.Index(p, "A and B differ in "+tt.says); i < 0 || i > strings.Index(p, `class="regressed"`) {
+				t.Errorf("the page does not say they differ in %s before it says regressed", tt.says)
+			}
+		})
+	}
+}
+
+// TestCompareDifferencesText: how each side of a difference reads,
+// hostile targets included.
+func TestCompareDifferencesText(t *testing.T) {
+	a, b, ra, rb := pair()
+	b.Name, b.Method, b.Target = "", "POST", "http://x/\x1b[2J<script>"
+	var text, page bytes.Buffer
+	c := Compare(a, b, ra, rb, DefaultNoise)
+	if err := c.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  plan    A shop                   B (none: fuka attack)\n",
+		"  target  A http://127.0.0.1:8080  B http://x/�[2J<script>\n",
+		"  method  A (the plan's)           B POST\n",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(page.String(), "<script>") || !strings.Contains(page.String(), "<dt>plan</dt><dd>A shop · B (none: fuka attack)</dd>") {
+		t.Errorf("page:\n%s", page.String())
+	}
+}

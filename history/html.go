@@ -27,7 +27,8 @@ tr.first td{border-top:1px solid #ccc}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.2em 1em}
 dt{font-weight:600}
 dd{margin:0}
-.totals{margin-top:1em;font-weight:600}`
+.totals{margin-top:1em;font-weight:600}
+.differ{border-left:4px solid #b36b00;padding:.2em .8em;margin:1em 0}`
 
 // pageTemplate is parsed once; the style is part of the template text, not
 // data, so that its bytes (and hash) are exactly pageStyle.
@@ -47,6 +48,16 @@ var pageTemplate = template.Must(template.New("compare").Parse(`<!DOCTYPE html>
 <dt>B (new)</dt><dd>{{.SideB}}</dd>
 <dt>noise</dt><dd>{{.Noise}}, and at least 0.1 ms for latencies, 0.1 pp for error %</dd>
 </dl>
+{{- if .Differs}}
+<div class="differ">
+<p><strong>Not the same test:</strong> A and B differ in {{.Differing}}, so a change below may come from that, not from the service.</p>
+<dl>
+{{- range .Differs}}
+<dt>{{.What}}</dt><dd>A {{.A}} · B {{.B}}</dd>
+{{- end}}
+</dl>
+</div>
+{{- end}}
 <table>
 <thead><tr><th class="name">request</th><th class="metric">metric</th><th>A</th><th>B</th><th>change</th><th></th></tr></thead>
 <tbody>
@@ -82,6 +93,8 @@ type htmlRow struct {
 func (c *Comparison) WriteHTML(w io.Writer) error {
 	data := struct {
 		TitleA, TitleB, SideA, SideB, Noise, Totals string
+		Differing                                   string
+		Differs                                     []Difference
 		Rows                                        []htmlRow
 	}{
 		TitleA: title(c.A, c.SourceA),
@@ -89,7 +102,13 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 		SideA:  strings.Join(runLine(c.A, c.SourceA), " · "),
 		SideB:  strings.Join(runLine(c.B, c.SourceB), " · "),
 		Noise:  fmtNoise(c.Noise),
-		Totals: plural(c.Regressions, "regression") + ", " + plural(c.Improvements, "improvement"),
+		Totals: plural(c.Regressions, "regression") + ", " + plural(c.Improvements, "improvement") + c.totalsNote(),
+	}
+	if len(c.Differences) > 0 {
+		data.Differing = c.differing()
+		for _, d := range c.Differences {
+			data.Differs = append(data.Differs, Difference{What: d.What, A: d.value(d.A), B: d.value(d.B)})
+		}
 	}
 	for _, d := range c.Rows {
 		name := rowName(d.Name)

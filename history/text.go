@@ -38,6 +38,15 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	side("A (baseline)", c.A, c.SourceA)
 	side("B (new)", c.B, c.SourceB)
 	fmt.Fprintf(&b, "%-14s%s, and at least 0.1 ms for latencies, 0.1 pp for error %%\n\n", "noise", fmtNoise(c.Noise))
+	if len(c.Differences) > 0 {
+		fmt.Fprintf(&b, "not the same test: A and B differ in %s, so a change below may come from that, not from the service\n", c.differing())
+		rows := make([][]string, 0, len(c.Differences))
+		for _, d := range c.Differences {
+			rows = append(rows, []string{"  " + d.What, "A " + clip(d.value(d.A), maxNameWidth*2), "B " + clip(d.value(d.B), maxNameWidth*2)})
+		}
+		writeTable(&b, rows, []bool{false, false, false})
+		b.WriteString("\n")
+	}
 
 	rows := [][]string{{"request", "metric", "A", "B", "change", ""}}
 	for _, d := range c.Rows {
@@ -62,11 +71,46 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		}
 	}
 	writeTable(&b, rows, []bool{false, false, true, true, true, false})
-	fmt.Fprintf(&b, "\n%s, %s\n", plural(c.Regressions, "regression"), plural(c.Improvements, "improvement"))
+	fmt.Fprintf(&b, "\n%s, %s%s\n", plural(c.Regressions, "regression"), plural(c.Improvements, "improvement"), c.totalsNote())
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("history: write comparison: %w", err)
 	}
 	return nil
+}
+
+// differing names what A and B differ in: "plan and target".
+func (c *Comparison) differing() string {
+	whats := make([]string, len(c.Differences))
+	for i, d := range c.Differences {
+		whats[i] = d.What
+	}
+	if len(whats) == 1 {
+		return whats[0]
+	}
+	return strings.Join(whats[:len(whats)-1], ", ") + " and " + whats[len(whats)-1]
+}
+
+// totalsNote recalls, after the count of regressions, that they are
+// between different tests.
+func (c *Comparison) totalsNote() string {
+	if len(c.Differences) == 0 {
+		return ""
+	}
+	return " (between runs of different " + c.differing() + ": see above)"
+}
+
+// value is how a difference's side is shown: an empty plan name is a
+// quick attack's, an empty method a plan's mix.
+func (d Difference) value(v string) string {
+	switch {
+	case v != "":
+		return v
+	case d.What == "plan":
+		return "(none: fuka attack)"
+	case d.What == "method":
+		return "(the plan's)"
+	}
+	return "(none)"
 }
 
 // runLine describes one side of a comparison.

@@ -236,7 +236,7 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 	case s.body != nil:
 		body = s.body.Render(nil, c.st)
 	case s.json != nil:
-		body = s.json.render(nil, c.st) // fix (e2e tests): see program.go, jsonBody
+		body = s.json.render(nil, c.st) // JSON-escapes each value: see program.go, jsonBody
 	case len(s.form) > 0:
 		vals := url.Values{}
 		for _, f := range s.form {

@@ -224,9 +224,6 @@ func (c *compiler) scenario(s *plan.Scenario) {
 // defaultThink puts defaults.think after every request that is not
 // followed by a think step of its own (the last request too: the pause
 // then comes before the next iteration).
-//
-// Fix (e2e tests): defaults.think was parsed and documented but never
-// applied.
 func (c *compiler) defaultThink(steps []*step) []*step {
 	d := c.p.Defaults.Think
 	if d == nil || (d.Min <= 0 && d.Max <= 0) {
@@ -273,8 +270,8 @@ func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 		}
 	}
 	walk(s.Steps)
-	// Fix (e2e tests): default headers are rendered into every request, so
-	// a column used only there ({{ users.token }}) must take a row too.
+	// Default headers are rendered into every request, so a column used
+	// only there ({{ users.token }}) must take a row too.
 	for _, h := range c.p.Defaults.Headers {
 		seen(h.Value)
 	}
@@ -370,10 +367,10 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 
 	switch {
 	case s.JSON != nil:
-		// Fix (e2e tests): the json: document is JSON text, so compiling it
-		// as one template broke templates with string literals ("{{ upper \"b\" }}"
-		// arrived as {{ upper \"b\" }}) and sent rendered values unescaped
-		// (a " or \ in a CSV value made the body invalid JSON).
+		// The json: document is JSON text, not one template: compiled as
+		// one, a template with a string literal ({{ upper "b" }}) would
+		// arrive escaped, and a " or \ in a rendered value would make the
+		// body invalid JSON. jsonBody compiles each string on its own.
 		st.json = c.jsonBody(*s.JSON)
 		st.contentType = "application/json"
 	case len(s.Form) > 0:

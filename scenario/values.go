@@ -25,9 +25,10 @@ func (p *Program) Values(sum *report.Summary, run *metrics.Run) threshold.Values
 	for i, name := range run.CheckNames {
 		c := run.Checks[i]
 		add("", c)
-		// Fix (e2e tests): the request is the one the check was compiled
-		// for; cutting the name at ": " lost the checks of a request named
-		// "api: home" (its request and scenario scopes had no checks data).
+		// The request is the one the check was compiled for, not the
+		// name cut at ": ": a request may itself be named "api: home".
+		// The cut is only the fallback for a check the program does not
+		// know.
 		reqIdx := -1
 		req, _, _ := strings.Cut(name, ": ")
 		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name {

@@ -48,9 +48,9 @@ network or a tunnel.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:9810", "address to serve on (host:port)")
-	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the token requests must present (required)")
-	fl.StringVar(&f.proc, "proc", monitor.DefaultProc, "where procfs is mounted")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:9810", "`ADDR` to serve on (host:port)")
+	fl.StringVar(&f.tokenFile, "token-file", "", "`FILE` holding the token requests must present (required)")
+	fl.StringVar(&f.proc, "proc", monitor.DefaultProc, "`DIR` where procfs is mounted")
 	return cmd
 }
 

@@ -129,14 +129,14 @@ percentiles (no coordinated omission).`,
 	fl.StringVarP(&f.method, "method", "m", "GET", "HTTP method: "+strings.Join(client.Methods, " "))
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'Key: Value' (repeatable)")
 	fl.StringVarP(&f.body, "body", "b", "", "request body")
-	fl.StringVar(&f.bodyFile, "body-file", "", "read the request body from a file")
+	fl.StringVar(&f.bodyFile, "body-file", "", "read the request body from `FILE`")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "per-request timeout (connect to last byte)")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
 	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
 	addOutputFlags(fl, &f.out)
 	addClusterFlags(fl, &f.cluster)
-	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to this file (for fuka's developers)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }

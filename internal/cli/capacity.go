@@ -100,19 +100,19 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.StringVarP(&f.req.method, "method", "m", "GET", "URL only: HTTP method: "+strings.Join(client.Methods, " "))
 	fl.StringArrayVarP(&f.req.headers, "header", "H", nil, "URL only: request header 'Key: Value' (repeatable)")
 	fl.StringVarP(&f.req.body, "body", "b", "", "URL only: request body")
-	fl.StringVar(&f.req.bodyFile, "body-file", "", "URL only: read the request body from a file")
+	fl.StringVar(&f.req.bodyFile, "body-file", "", "URL only: read the request body from `FILE`")
 	fl.DurationVar(&f.req.timeout, "timeout", 10*time.Second, "URL only: per-request timeout (connect to last byte)")
 	fl.StringVar(&f.req.name, "name", "", "URL only: request name in results (default: METHOD path)")
 	fl.BoolVar(&f.req.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.req.http2, "http2", false, "use HTTP/2")
 	fl.StringVar(&f.baseURL, "base-url", "", "plan only: override the plan's base_url")
 	fl.StringVarP(&f.format, "output", "o", "text", "result format on stdout: text or json (one line)")
-	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON result (a capacity object: steps, answer, knee, limit) to this file")
-	fl.StringVar(&f.reportOut, "report", "", "write the HTML report here (default: capacity.html in the results folder, $FUKA_RESULTS or fuka-results/NAME-TIME)")
+	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON result (a capacity object: steps, answer, knee, limit) to `FILE`")
+	fl.StringVar(&f.reportOut, "report", "", "write the HTML report to `FILE` (default: capacity.html in the results folder, $FUKA_RESULTS or fuka-results/NAME-TIME)")
 	fl.BoolVar(&f.noReport, "no-report", false, "write no results folder (HTML report and capacity.json)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no per-step progress on stderr")
 	fl.StringArrayVar(&f.monitorFlags, "monitor", nil, "watch a source for the target's CPU (repeatable): local, process=NAME|PID, agent=HOST:PORT, ...")
-	fl.StringVar(&f.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
+	fl.StringVar(&f.agentToken, "agent-token-file", "", "token `FILE` for --monitor agent=...")
 	return cmd
 }
 

@@ -72,7 +72,7 @@ func newCertsInit(stdio Stdio) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", "", "folder for the CA's files")
+	fl.StringVar(&dir, "dir", "", "`DIR` for the CA's files")
 	fl.StringVar(&name, "name", "fuka CA", "the CA's name")
 	fl.IntVar(&days, "days", 365, "how long the CA is valid")
 	fl.BoolVar(&force, "force", false, "overwrite existing files")
@@ -143,11 +143,11 @@ may serve every worker; issue one per host to tell them apart in logs.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", "", "folder of the CA (ca.pem, ca-key.pem)")
+	fl.StringVar(&dir, "dir", "", "`DIR` of the CA (ca.pem, ca-key.pem)")
 	fl.StringVar(&roleName, "role", "", "worker or controller")
 	fl.StringVar(&name, "name", "", "the certificate's name (shown in logs and refusals)")
-	fl.StringArrayVar(&hosts, "host", nil, "DNS name or IP to add as a SAN (repeatable; fuka checks CA and role, not host names)")
-	fl.StringVar(&out, "out", "", "write BASE.pem and BASE-key.pem (default DIR/ROLE)")
+	fl.StringArrayVar(&hosts, "host", nil, "`HOST` (DNS name or IP) to add as a SAN (repeatable; fuka checks CA and role, not host names)")
+	fl.StringVar(&out, "out", "", "write `BASE`.pem and BASE-key.pem (default DIR/ROLE)")
 	fl.IntVar(&days, "days", 365, "how long the certificate is valid (at most as long as the CA)")
 	fl.BoolVar(&force, "force", false, "overwrite existing files")
 	return cmd

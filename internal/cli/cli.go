@@ -142,6 +142,8 @@ request failed, 4 a distributed run lost a worker (degraded), 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Subcommands without their own FlagErrorFunc use their parent's.
+	root.SetFlagErrorFunc(suggestFlag)
 	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newWorker(stdio), newCerts(stdio), newVersion(stdio))
 	return root
 }

@@ -385,4 +385,12 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(r.err, "demo target listening on http://127.0.0.1:") {
 		t.Errorf("stderr %q", r.err)
 	}
+	// The demo's target is gone now: what it says to do next must work
+	// as printed.
+	_, next, ok := strings.Cut(r.out, "\nnext: ")
+	cmds := hintCommands(next)
+	if !ok || len(cmds) != 2 {
+		t.Fatalf("want a next: with two commands at the end of stdout:\n%s", r.out)
+	}
+	tryHints(t, cmds)
 }

@@ -50,9 +50,9 @@ type tlsFlags struct {
 }
 
 func addClusterFlags(fl *pflag.FlagSet, f *clusterFlags) {
-	fl.IntVar(&f.workers, "workers", 0, "distributed run: wait for N workers (`fuka worker --controller`) on --listen and split the load among them")
-	fl.StringArrayVar(&f.dial, "worker", nil, "distributed run: dial a listening worker (`fuka worker --listen`) at HOST:PORT (repeatable)")
-	fl.StringVar(&f.listen, "listen", ":7700", "distributed run: where workers connect to this controller")
+	fl.IntVar(&f.workers, "workers", 0, "distributed run: wait for `N` workers (started with fuka worker --controller) on --listen and split the load among them")
+	fl.StringArrayVar(&f.dial, "worker", nil, "distributed run: dial a listening worker (started with fuka worker --listen) at `HOST:PORT` (repeatable)")
+	fl.StringVar(&f.listen, "listen", ":7700", "distributed run: listen for workers on `ADDR`")
 	fl.DurationVar(&f.waitFor, "wait-workers", time.Minute, "distributed run: how long to wait for the workers")
 	fl.StringVar(&f.onLoss, "on-worker-loss", "continue", "distributed run: when a worker is lost, continue (report marked degraded) or stop")
 	fl.DurationVar(&f.startDelay, "start-delay", 2*time.Second, "distributed run: from handing out the shares to the common start")
@@ -61,10 +61,10 @@ func addClusterFlags(fl *pflag.FlagSet, f *clusterFlags) {
 }
 
 func addTLSFlags(fl *pflag.FlagSet, f *tlsFlags) {
-	fl.StringVar(&f.certsDir, "certs-dir", os.Getenv("FUKA_CERTS_DIR"), "folder of `fuka certs` files: ca.pem, ROLE.pem, ROLE-key.pem (default $FUKA_CERTS_DIR)")
-	fl.StringVar(&f.ca, "ca", "", "CA certificate (default: ca.pem in --certs-dir)")
-	fl.StringVar(&f.cert, "cert", "", "this side's certificate (default: ROLE.pem in --certs-dir)")
-	fl.StringVar(&f.key, "key", "", "this side's key (default: ROLE-key.pem in --certs-dir)")
+	fl.StringVar(&f.certsDir, "certs-dir", os.Getenv("FUKA_CERTS_DIR"), "`DIR` of files made by fuka certs: ca.pem, ROLE.pem, ROLE-key.pem (default $FUKA_CERTS_DIR)")
+	fl.StringVar(&f.ca, "ca", "", "CA certificate `FILE` (default: ca.pem in --certs-dir)")
+	fl.StringVar(&f.cert, "cert", "", "this side's certificate `FILE` (default: ROLE.pem in --certs-dir)")
+	fl.StringVar(&f.key, "key", "", "this side's key `FILE` (default: ROLE-key.pem in --certs-dir)")
 	fl.BoolVar(&f.insecure, "insecure-no-tls", false, "no TLS between controller and workers: anyone who can connect can run load or read results (loopback only unless --allow-insecure-remote)")
 	fl.BoolVar(&f.allowRemote, "allow-insecure-remote", false, "allow --insecure-no-tls on non-loopback addresses")
 }

@@ -39,8 +39,8 @@ same timeline.`,
 			return runDemo(cmd.Context(), stdio, results, short)
 		},
 	}
-	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on this address (e.g. 127.0.0.1:8080) until Ctrl-C")
-	cmd.Flags().StringVar(&results, "results", "fuka-results", "folder for the reports")
+	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on `ADDR` (e.g. 127.0.0.1:8080) until Ctrl-C")
+	cmd.Flags().StringVar(&results, "results", "fuka-results", "`DIR` for the reports")
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")
 	return cmd
@@ -84,9 +84,19 @@ func runDemo(ctx context.Context, stdio Stdio, results string, short bool) error
 		}
 	}
 	fmt.Fprintf(stdio.Out, "\nthe demo target served %d requests; results are in %s\n", srv.Served(), dir)
-	fmt.Fprintf(stdio.Out, "next: fuka attack http://127.0.0.1:8080/ -c 64 -d 30s   (against your own service)\n")
+	// The demo's own target is gone when it returns: the hint starts one
+	// that stays, so the attack it suggests has something to reach.
+	fmt.Fprint(stdio.Out, demoNext)
 	return nil
 }
+
+// demoNext is what the demo suggests next. Each "  fuka ..." line is a
+// command that works as printed, in that order (TestDemo runs them).
+const demoNext = `next: keep the demo target up, and load it yourself from another terminal:
+  fuka demo --serve 127.0.0.1:8080
+  fuka attack http://127.0.0.1:8080/api/products -c 64 -d 30s
+then point fuka attack at your own service's URL.
+`
 
 // serveDemo serves the demo target until the context ends (Ctrl-C).
 func serveDemo(ctx context.Context, stdio Stdio, addr string) error {

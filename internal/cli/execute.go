@@ -74,20 +74,20 @@ type outputs struct {
 // addOutputFlags registers the flags attack and run share.
 func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 	fl.StringVarP(&o.format, "output", "o", "text", "summary format on stdout: text or json (one line)")
-	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to this file")
+	fl.StringVar(&o.jsonOut, "json-out", "", "also write the JSON summary to `FILE`")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no live progress")
-	fl.StringVar(&o.results, "results", "", "folder for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
+	fl.StringVar(&o.results, "results", "", "`DIR` for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
 	fl.StringArrayVar(&o.outFlags, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
-	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into this folder")
-	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to this URL when the run ends")
-	fl.StringVar(&o.reportOut, "report", "", "write the HTML report here (default: report.html in the results folder)")
+	fl.StringVar(&o.csvDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into `DIR`")
+	fl.StringVar(&o.notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to `URL` when the run ends")
+	fl.StringVar(&o.reportOut, "report", "", "write the HTML report to `FILE` (default: report.html in the results folder)")
 	fl.BoolVar(&o.noReport, "no-report", false, "write no results folder (HTML report and summary.json)")
-	fl.StringVar(&o.dashAddr, "dashboard", "", "serve a live dashboard with a stop button, e.g. 127.0.0.1:5665 (a token is required off loopback)")
+	fl.StringVar(&o.dashAddr, "dashboard", "", "serve a live dashboard with a stop button on `ADDR`, e.g. 127.0.0.1:5665 (a token is required off loopback)")
 	fl.StringVar(&o.dashToken, "dashboard-token", "", "token for --dashboard (required when it is not on loopback)")
-	fl.StringVar(&o.history, "history", "", "run history database (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
+	fl.StringVar(&o.history, "history", "", "run history database `FILE` (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
 	fl.BoolVar(&o.noHistory, "no-history", false, "do not store this run in the history database")
 	fl.StringArrayVar(&o.monitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT, kubernetes=NS/deployment=api,hpa=api")
-	fl.StringVar(&o.agentToken, "agent-token-file", "", "token file for --monitor agent=...")
+	fl.StringVar(&o.agentToken, "agent-token-file", "", "token `FILE` for --monitor agent=...")
 	fl.StringArrayVar(&o.profileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
 }
 
@@ -116,9 +116,9 @@ func (o *outputs) prepare() error {
 	if err != nil {
 		return err
 	}
-	// Fix: these trial samplers were dropped unclosed, and a postgres one
-	// holds a pool with a goroutine of its own; startWatch builds the
-	// samplers the run uses.
+	// These trial samplers only check the sources: close them, since a
+	// postgres one holds a pool with a goroutine of its own. startWatch
+	// builds the samplers the run uses.
 	for _, s := range ss {
 		if c, ok := s.(io.Closer); ok {
 			c.Close()
@@ -185,9 +185,9 @@ func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("results folder: %w", err)
 	}
-	// Fix: runs started in the same second got the same folder, and the
-	// later one overwrote the earlier one's report and summary. The folder
-	// is now made here, new: NAME-TIME, else NAME-TIME-2, -3, ...
+	// The folder is made here, new, so runs started in the same second
+	// do not share one (the later would overwrite the earlier's report):
+	// NAME-TIME, else NAME-TIME-2, -3, ...
 	base := filepath.Join(root, unsafeName.ReplaceAllString(name, "_")+"-"+started.Format("20060102-150405"))
 	for i := 1; ; i++ {
 		dir = base
@@ -315,10 +315,10 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if err := out.prepare(); err != nil {
 		return err
 	}
-	// Fix: the sinks are open from prepare on (a Prometheus endpoint
-	// listens), and an error found after it (--dashboard, --json-out, a
-	// failing encode) returned without closing them. closeSinks empties
-	// out.sinks, so after the normal close this does nothing.
+	// The sinks are open from prepare on (a Prometheus endpoint listens),
+	// so an error found after it (--dashboard, --json-out, a failing
+	// encode) must close them too. closeSinks empties out.sinks, so after
+	// the normal close this does nothing.
 	defer out.closeSinks(nil)
 	var dash *dashboard.Server
 	var stopped atomic.Bool // the dashboard's stop button was pressed
@@ -479,10 +479,15 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		case failed:
 			status = history.StatusFailedThresholds
 		}
-		if _, err := SaveRun(out.history, sum, status); err != nil {
+		created, err := saveRunNew(out.history, sum, status)
+		if err != nil {
 			// The results are printed (and in --json-out); only the
 			// history entry is missing.
 			fmt.Fprintf(stdio.Err, "fuka: warning: run not stored in history: %v\n", err)
+		} else if created != "" && !out.quiet {
+			// Said once, by the run that creates the file: the history
+			// is kept on the user's disk without being asked for.
+			fmt.Fprintf(stdio.Err, "fuka: run history started at %s (every run is stored there: fuka runs lists them, fuka compare A B compares two; --no-history leaves a run out)\n", created)
 		}
 	}
 	for _, err := range out.closeSinks(sum) {

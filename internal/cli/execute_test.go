@@ -299,6 +299,43 @@ thresholds: ["p99 < 1us"]
 			t.Errorf("--no-history: the history file exists (%v)", err)
 		}
 	})
+	t.Run("the run that creates it says where, once", func(t *testing.T) {
+		tg := newTarget(t)
+		data := t.TempDir()
+		t.Setenv("XDG_DATA_HOME", data)
+		def := filepath.Join(data, "fuka", "history.db")
+		named := filepath.Join(t.TempDir(), "mine.db")
+		const said = "fuka: run history started at "
+		for _, tt := range []struct {
+			name string
+			args []string
+			want string // the path said, "" for nothing
+		}{
+			{"first run, default path", nil, def},
+			{"second run", nil, ""},
+			{"quiet first run", []string{"-q", "--history", filepath.Join(t.TempDir(), "q.db")}, ""},
+			{"first run, --history", []string{"--history", named}, named},
+			{"second run, --history", []string{"--history", named}, ""},
+			{"no history", []string{"--no-history", "--history", filepath.Join(t.TempDir(), "n.db")}, ""},
+		} {
+			r := run(t, nil, append([]string{"attack", tg.URL + "/", "-n", "5", "-c", "1", "-o", "json", "--no-report"}, tt.args...)...)
+			if r.code != ExitOK {
+				t.Fatalf("%s: exit %d, stderr %q", tt.name, r.code, r.err)
+			}
+			if tt.want == "" {
+				if strings.Contains(r.err, said) {
+					t.Errorf("%s: stderr %q says where the history is again", tt.name, r.err)
+				}
+				continue
+			}
+			if strings.Count(r.err, said) != 1 || !strings.Contains(r.err, said+tt.want+" (") {
+				t.Errorf("%s: stderr %q does not say once %q", tt.name, r.err, said+tt.want)
+			}
+			if _, err := os.Stat(tt.want); err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+		}
+	})
 	t.Run("corrupt", func(t *testing.T) {
 		tg := newTarget(t)
 		hist := filepath.Join(t.TempDir(), "history.db")

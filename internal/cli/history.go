@@ -44,9 +44,26 @@ func SaveRun(path string, sum *report.Summary, status string) (id int64, err err
 	return id, err
 }
 
+// saveRunNew is SaveRun at --history (or the default path), and returns
+// that path when this run created the database, "" when it existed.
+func saveRunNew(flag string, sum *report.Summary, status string) (created string, err error) {
+	path, err := historyPath(flag)
+	if err != nil {
+		return "", err
+	}
+	_, statErr := os.Stat(path)
+	if _, err := SaveRun(path, sum, status); err != nil {
+		return "", err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return path, nil
+	}
+	return "", nil
+}
+
 // addHistoryFlag adds --history FILE.
 func addHistoryFlag(fl *pflag.FlagSet, path *string) {
-	fl.StringVar(path, "history", "", "run history database (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
+	fl.StringVar(path, "history", "", "run history database `FILE` (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
 }
 
 // historyPath is --history, or the default path.
@@ -158,7 +175,7 @@ fuka runs, or last / last-completed.`,
 	fl.SortFlags = false
 	addHistoryFlag(fl, &path)
 	fl.StringVarP(&format, "output", "o", "text", "output format: text or json")
-	fl.StringVar(&htmlOut, "html", "", "also write the HTML report to this file")
+	fl.StringVar(&htmlOut, "html", "", "also write the HTML report to `FILE`")
 	return cmd
 }
 
@@ -172,7 +189,8 @@ func newCompare(stdio Stdio) *cobra.Command {
 throughput and error % changed from A to B, and calls a change a regression
 (▲ latency or errors, ▼ throughput) or an improvement only when it is beyond
 the noise: --noise relative to A, and at least 0.1 ms for latencies and
-0.1 percentage point for error %.
+0.1 percentage point for error %. When A and B are not the same test
+(another plan, target, method or load model), it says so first.
 
 A and B are run ids (fuka runs), or last / last-completed (the newest run,
 the newest completed run; for A, the newest before B; of --name's plan, or
@@ -213,7 +231,7 @@ anything regressed.`,
 	addHistoryFlag(fl, &path)
 	fl.StringVar(&noise, "noise", "5%", "relative change that counts as noise, e.g. 5% or 10%")
 	fl.StringVar(&name, "name", "", "last and last-completed pick from this plan's runs")
-	fl.StringVar(&htmlOut, "html", "", "also write the comparison as an HTML page to this file")
+	fl.StringVar(&htmlOut, "html", "", "also write the comparison as an HTML page to `FILE`")
 	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit 1 when any metric regressed beyond the noise")
 	return cmd
 }

@@ -157,6 +157,44 @@ func TestCompareCLI(t *testing.T) {
 	}
 }
 
+// TestCompareCLIDifferentTests: compare of runs of another plan or
+// target says so before its first "regressed".
+func TestCompareCLIDifferentTests(t *testing.T) {
+	other := storedSummary("shop", day.Add(time.Hour), 15)
+	other.Target = "http://127.0.0.1:9090"
+	path := histWith(t,
+		[]*report.Summary{storedSummary("shop", day, 10), other, storedSummary("checkout", day.Add(2*time.Hour), 15), storedSummary("shop", day.Add(3*time.Hour), 15)},
+		[]string{history.StatusCompleted, history.StatusCompleted, history.StatusCompleted, history.StatusCompleted})
+	tests := []struct {
+		name string
+		args []string
+		says string // "" for the same test
+	}{
+		{"another target", []string{"1", "2"}, "target"},
+		{"another plan", []string{"1", "3"}, "plan"},
+		{"the same test", []string{"1", "4"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, nil, append([]string{"compare", "--history", path}, tt.args...)...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d, stderr %s", r.code, r.err)
+			}
+			regressed := strings.Index(r.out, "regressed")
+			if regressed < 0 {
+				t.Fatalf("no regression shown:\n%s", r.out)
+			}
+			note := strings.Index(r.out, "not the same test: A and B differ in "+tt.says+",")
+			switch {
+			case tt.says == "" && strings.Contains(r.out, "not the same test"):
+				t.Errorf("the same test is said to differ:\n%s", r.out)
+			case tt.says != "" && (note < 0 || note > regressed):
+				t.Errorf("does not say they differ in %s before it says regressed:\n%s", tt.says, r.out)
+			}
+		})
+	}
+}
+
 func TestCompareFiles(t *testing.T) {
 	// CI keeps a baseline as a JSON file and compares the new run to it,
 	// stored or as JSON too.

@@ -44,7 +44,7 @@ type importOut struct {
 }
 
 func (o *importOut) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.path, "output", "o", "", "write the plan to this file (default stdout)")
+	cmd.Flags().StringVarP(&o.path, "output", "o", "", "write the plan to `FILE` (default stdout)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite the -o file if it exists")
 }
 

@@ -47,10 +47,10 @@ files, memory). Exit 0 when the plan is good, 2 otherwise.`,
 // starterPlan is what `fuka init` writes: a commented plan that runs
 // against the target of `fuka demo`.
 const starterPlan = `# A fuka plan. Schema: docs/plan.md in the fuka repository.
-# Try it against fuka's demo target:
-#   fuka demo &            (or any server of yours: change base_url)
+# Try it against fuka's demo target (or any server of yours: change base_url):
+#   fuka demo --serve 127.0.0.1:8080      (it serves until Ctrl-C; then, in another terminal:)
 #   fuka validate PLANFILE
-#   fuka run PLANFILE --base-url http://127.0.0.1:PORT
+#   fuka run PLANFILE
 name: starter
 base_url: http://127.0.0.1:8080
 

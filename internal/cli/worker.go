@@ -92,8 +92,8 @@ connection, or no heartbeat for 3 s) stops its load at once.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.controller, "controller", "", "dial the controller at HOST:PORT and run its job")
-	fl.StringVar(&f.listen, "listen", "", "wait for controllers on ADDR (e.g. :7701)")
+	fl.StringVar(&f.controller, "controller", "", "dial the controller at `HOST:PORT` and run its job")
+	fl.StringVar(&f.listen, "listen", "", "wait for controllers on `ADDR` (e.g. :7701)")
 	fl.StringVar(&f.name, "name", "", "this worker's name in reports (default: the host name)")
 	fl.DurationVar(&f.timeout, "connect-timeout", time.Minute, "with --controller: how long to keep trying to reach it")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only warnings")
