@@ -28,11 +28,6 @@ import (
 //go:embed html.tmpl
 var htmlTemplate string
 
-// htmlJS draws the charts of the page from its data block.
-//
-//go:embed html.js
-var htmlJS string
-
 // htmlCSS is the capacity page's own style, on top of report/html's.
 const htmlCSS = `.answer .big { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 14px; margin: 0 0 6px; }
 .answer .big .what { color: var(--muted); font-size: 15px; }
@@ -93,8 +88,13 @@ func WriteHTMLRun(w io.Writer, r *Report, info RunInfo) error {
 	p := newHTMLPage(r, info)
 	p.Data = template.JS(data)
 	p.Style = template.CSS(html.ChartCSS + "\n" + html.StyleCSS + "\n" + htmlCSS)
-	p.Scripts = []template.JS{template.JS(html.ChartJS), template.JS(htmlJS)}
-	p.CSP = html.CSP([]string{html.ChartJS, htmlJS}, []string{string(p.Style)})
+	// The charts are report/html's: the same script, byte for byte, as the
+	// run report's, so one fix reaches both pages.
+	scripts := []string{html.ChartJS, html.ChartsJS, html.CapacityJS}
+	for _, s := range scripts {
+		p.Scripts = append(p.Scripts, template.JS(s))
+	}
+	p.CSP = html.CSP(scripts, []string{string(p.Style)})
 
 	var buf bytes.Buffer
 	if err := capacityPage.Execute(&buf, p); err != nil {
