@@ -10,6 +10,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/report/html"
 	"github.com/fuka-load/fuka/threshold"
 )
@@ -167,7 +168,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 		a := r.step(r.Answer)
 		p.Answer = FormatRate(r.Answer) + "/s"
 		p.AnswerWhy = fmt.Sprintf("the highest rate that met the SLO: p50 %s, p99 %s, errors %.2f%%, achieved %.1f/s.",
-			ms(a.P50MS), ms(a.P99MS), a.ErrorRate*100, a.RPS)
+			report.FormatMS(a.P50MS), report.FormatMS(a.P99MS), a.ErrorRate*100, a.RPS)
 		if r.LowerBound {
 			p.AnswerWhy = "a lower bound: " + p.AnswerWhy + " The target may take more (see the advice)."
 		}
@@ -187,7 +188,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 		p.LimitAt = FormatRate(r.LimitAt) + "/s"
 	}
 	if k := r.Knee; k != nil {
-		p.Knee = fmt.Sprintf("%s/s: p99 %s, over twice the %s at %s/s", FormatRate(k.Rate), ms(k.P99MS), ms(k.BaselineP99MS), FormatRate(k.BaselineRate))
+		p.Knee = fmt.Sprintf("%s/s: p99 %s, over twice the %s at %s/s", FormatRate(k.Rate), report.FormatMS(k.P99MS), report.FormatMS(k.BaselineP99MS), FormatRate(k.BaselineRate))
 	} else if len(r.Steps) > 0 {
 		p.Knee = "none: p99 never rose to twice its lowest-rate value for good"
 	}
@@ -225,7 +226,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 	for i, s := range r.Steps {
 		row := stepRow{
 			N: fmt.Sprint(i + 1), Phase: s.Phase, Rate: FormatRate(s.Rate), RPS: fmt.Sprintf("%.1f", s.RPS),
-			P50: ms(s.P50MS), P99: ms(s.P99MS),
+			P50: report.FormatMS(s.P50MS), P99: report.FormatMS(s.P99MS),
 			Errors: fmt.Sprintf("%.2f%%", s.ErrorRate*100), ErrorsBad: s.ErrorRate > 0,
 			Dropped: fmt.Sprintf("%.2f%%", s.DroppedRatio*100), DroppedBad: s.DroppedRatio > 0,
 			GenCPU: pct(s.GenCPUPct), TargetCPU: pct(s.TargetCPUPct),
