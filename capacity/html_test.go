@@ -543,6 +543,10 @@ func TestWriteHTMLBrowser(t *testing.T) {
 	if !synced {
 		t.Error("hovering the latency chart at 400/s does not read 43ms on every chart's step 5")
 	}
+	// The log latency axis's minor ticks (null) have no label, not "–".
+	if l := htmltest.Eval[[]string](t, tab, `(u => u.axes[1].values(u, [null, 10], 1, 10, 1))(window.fukaCapacity.charts()[0])`); len(l) != 2 || l[0] != "" || l[1] != "10ms" {
+		t.Errorf("latency axis labels of ticks [null, 10] = %q, want [\"\" \"10ms\"]", l)
+	}
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}

@@ -440,6 +440,17 @@ func TestBrowserFormat(t *testing.T) {
 	if len(got) != len(calls) {
 		t.Fatalf("%d results for %d calls", len(got), len(calls))
 	}
+	// A log axis's minor ticks come to the labels as null: no label, not
+	// "–" (the format of a missing value) beside every minor tick.
+	labels := htmltest.Eval[[][]string](t, tab, `window.fukaReport.charts().flatMap(u => u.axes.map(a => a.values(u, [null, 10], 1, 10, 1)))`)
+	if len(labels) == 0 {
+		t.Error("no chart axes")
+	}
+	for _, l := range labels {
+		if len(l) != 2 || l[0] != "" || l[1] == "" || l[1] == "–" {
+			t.Errorf("axis labels of ticks [null, 10] = %q, want a blank and a value", l)
+		}
+	}
 	for i, c := range calls {
 		t.Run(fmt.Sprintf("%s(%v)", c.Fn, c.Arg), func(t *testing.T) {
 			if got[i] != c.want {

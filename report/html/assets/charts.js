@@ -120,6 +120,12 @@
     return {fig: fig, plot: plot};
   }
 
+  // ticks labels an axis's ticks with fmt. A log axis leaves its minor
+  // ticks (null) without a label: blank, not fmt's "–" for no value.
+  function ticks(fmt) {
+    return function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmt(v); }); };
+  }
+
   // fit resizes every chart that list() returns to its plot's width when
   // one of els changes size. Each entry is {u, plot, height}.
   function fit(els, list) {
@@ -276,8 +282,8 @@
           };
         })),
         axes: [
-          {incrs: X_INCRS, values: function (u, splits) { return splits.map(secs); }},
-          {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: function (u, splits) { return splits.map(fmt); }}
+          {incrs: X_INCRS, values: ticks(secs)},
+          {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: ticks(fmt)}
         ],
         hooks: {setScale: [onScale], setSelect: [onSelect]}
       };
@@ -429,8 +435,8 @@
           return o;
         })),
         axes: [
-          {values: function (u, splits) { return splits.map(rate); }},
-          {size: RATE_AXIS, values: function (u, splits) { return splits.map(spec.fmt); }}
+          {values: ticks(rate)},
+          {size: RATE_AXIS, values: ticks(spec.fmt)}
         ],
         hooks: {draw: [marks]}
       };
