@@ -10,6 +10,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/report/html"
 	"github.com/fuka-load/fuka/threshold"
 )
@@ -27,11 +28,6 @@ import (
 
 //go:embed html.tmpl
 var htmlTemplate string
-
-// htmlJS draws the charts of the page from its data block.
-//
-//go:embed html.js
-var htmlJS string
 
 // htmlCSS is the capacity page's own style, on top of report/html's.
 const htmlCSS = `.answer .big { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 14px; margin: 0 0 6px; }
@@ -93,8 +89,13 @@ func WriteHTMLRun(w io.Writer, r *Report, info RunInfo) error {
 	p := newHTMLPage(r, info)
 	p.Data = template.JS(data)
 	p.Style = template.CSS(html.ChartCSS + "\n" + html.StyleCSS + "\n" + htmlCSS)
-	p.Scripts = []template.JS{template.JS(html.ChartJS), template.JS(htmlJS)}
-	p.CSP = html.CSP([]string{html.ChartJS, htmlJS}, []string{string(p.Style)})
+	// The charts are report/html's: the same script, byte for byte, as the
+	// run report's, so one fix reaches both pages.
+	scripts := []string{html.ChartJS, html.ChartsJS, html.CapacityJS}
+	for _, s := range scripts {
+		p.Scripts = append(p.Scripts, template.JS(s))
+	}
+	p.CSP = html.CSP(scripts, []string{string(p.Style)})
 
 	var buf bytes.Buffer
 	if err := capacityPage.Execute(&buf, p); err != nil {
@@ -167,7 +168,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 		a := r.step(r.Answer)
 		p.Answer = FormatRate(r.Answer) + "/s"
 		p.AnswerWhy = fmt.Sprintf("the highest rate that met the SLO: p50 %s, p99 %s, errors %.2f%%, achieved %.1f/s.",
-			ms(a.P50MS), ms(a.P99MS), a.ErrorRate*100, a.RPS)
+			report.FormatMS(a.P50MS), report.FormatMS(a.P99MS), a.ErrorRate*100, a.RPS)
 		if r.LowerBound {
 			p.AnswerWhy = "a lower bound: " + p.AnswerWhy + " The target may take more (see the advice)."
 		}
@@ -187,7 +188,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 		p.LimitAt = FormatRate(r.LimitAt) + "/s"
 	}
 	if k := r.Knee; k != nil {
-		p.Knee = fmt.Sprintf("%s/s: p99 %s, over twice the %s at %s/s", FormatRate(k.Rate), ms(k.P99MS), ms(k.BaselineP99MS), FormatRate(k.BaselineRate))
+		p.Knee = fmt.Sprintf("%s/s: p99 %s, over twice the %s at %s/s", FormatRate(k.Rate), report.FormatMS(k.P99MS), report.FormatMS(k.BaselineP99MS), FormatRate(k.BaselineRate))
 	} else if len(r.Steps) > 0 {
 		p.Knee = "none: p99 never rose to twice its lowest-rate value for good"
 	}
@@ -225,7 +226,7 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 	for i, s := range r.Steps {
 		row := stepRow{
 			N: fmt.Sprint(i + 1), Phase: s.Phase, Rate: FormatRate(s.Rate), RPS: fmt.Sprintf("%.1f", s.RPS),
-			P50: ms(s.P50MS), P99: ms(s.P99MS),
+			P50: report.FormatMS(s.P50MS), P99: report.FormatMS(s.P99MS),
 			Errors: fmt.Sprintf("%.2f%%", s.ErrorRate*100), ErrorsBad: s.ErrorRate > 0,
 			Dropped: fmt.Sprintf("%.2f%%", s.DroppedRatio*100), DroppedBad: s.DroppedRatio > 0,
 			GenCPU: pct(s.GenCPUPct), TargetCPU: pct(s.TargetCPUPct),

@@ -317,14 +317,72 @@ func TestWriteHTMLCSP(t *testing.T) {
 	}
 	scripts := inlineJS.FindAllStringSubmatch(out, -1)
 	styles := inlineSt.FindAllStringSubmatch(out, -1)
-	if len(scripts) != 2 || len(styles) != 1 {
-		t.Fatalf("%d inline scripts and %d styles, want 2 and 1", len(scripts), len(styles))
+	if len(scripts) != 3 || len(styles) != 1 {
+		t.Fatalf("%d inline scripts and %d styles, want 3 and 1", len(scripts), len(styles))
 	}
-	if scripts[0][1] != html.ChartJS {
-		t.Error("the first script is not report/html's uPlot")
-	}
-	if want := html.CSP([]string{scripts[0][1], scripts[1][1]}, []string{styles[0][1]}); csp != want {
+	if want := html.CSP([]string{scripts[0][1], scripts[1][1], scripts[2][1]}, []string{styles[0][1]}); csp != want {
 		t.Errorf("CSP\n %s\nwant (hashes of the blocks on the page)\n %s", csp, want)
+	}
+}
+
+// TestWriteHTMLSharedCharts: the capacity page draws with report/html's
+// chart and format script, the very bytes the run report carries (its hash
+// is in both pages' policies), and capacity has no chart code of its own to
+// drift from it: no script on the page but report/html's, no .js file, no
+// embedded script, no uPlot call in its Go sources.
+func TestWriteHTMLSharedCharts(t *testing.T) {
+	rep, info := hostile(t)
+	capPage := render(t, rep, info)
+	var run bytes.Buffer
+	if err := html.Write(&run, htmltest.Sample(10, "")); err != nil {
+		t.Fatal(err)
+	}
+	shared := html.SourceHash(html.ChartsJS)
+	for name, page := range map[string]string{"capacity": capPage, "run": run.String()} {
+		m := metaCSP.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s page: no CSP meta tag", name)
+		}
+		if !strings.Contains(stdhtml.UnescapeString(m[1]), shared) {
+			t.Errorf("%s page's policy lacks the shared charts' hash %s", name, shared)
+		}
+	}
+
+	ours := map[string]string{html.ChartJS: "uPlot", html.ChartsJS: "charts", html.CapacityJS: "capacity start"}
+	var got []string
+	for _, s := range inlineJS.FindAllStringSubmatch(capPage, -1) {
+		name, ok := ours[s[1]]
+		if !ok {
+			t.Errorf("the capacity page has a script of its own: %.80q", s[1])
+			continue
+		}
+		got = append(got, name)
+	}
+	if want := []string{"uPlot", "charts", "capacity start"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("the capacity page's scripts are %q, want %q", got, want)
+	}
+
+	files, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedJS := regexp.MustCompile(`(?m)^//go:embed .*\.(js|mjs)\b`)
+	for _, f := range files {
+		switch filepath.Ext(f.Name()) {
+		case ".js", ".mjs":
+			t.Errorf("capacity/%s: chart code belongs to report/html/assets/charts.js", f.Name())
+		case ".go", ".tmpl":
+			if strings.HasSuffix(f.Name(), "_test.go") {
+				continue // the browser tests read the charts through uPlot
+			}
+			src, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if embedJS.Match(src) || strings.Contains(string(src), "new uPlot") {
+				t.Errorf("capacity/%s carries script of its own", f.Name())
+			}
+		}
 	}
 }
 
@@ -334,13 +392,14 @@ func TestWriteHTMLHostile(t *testing.T) {
 	rep, info := hostile(t)
 	out := render(t, rep, info)
 
-	// The page's own tags only: 3 scripts (data, uPlot, the charts), 1
+	// The page's own tags only: 4 scripts (data, uPlot, the charts, their
+	// start), 1
 	// style, 4 meta, 1 link; the payloads' tags are all escaped.
 	counts := map[string]int{}
 	for _, m := range anyTag.FindAllStringSubmatch(out, -1) {
 		counts[strings.ToLower(m[1])]++
 	}
-	want := map[string]int{"script": 3, "style": 1, "meta": 4, "link": 1}
+	want := map[string]int{"script": 4, "style": 1, "meta": 4, "link": 1}
 	for tag, n := range counts {
 		if want[tag] != n {
 			t.Errorf("%d <%s> tags on the page, want %d", n, tag, want[tag])
@@ -484,6 +543,10 @@ func TestWriteHTMLBrowser(t *testing.T) {
 	if !synced {
 		t.Error("hovering the latency chart at 400/s does not read 43ms on every chart's step 5")
 	}
+	// The log latency axis's minor ticks (null) have no label, not "–".
+	if l := htmltest.Eval[[]string](t, tab, `(u => u.axes[1].values(u, [null, 10], 1, 10, 1))(window.fukaCapacity.charts()[0])`); len(l) != 2 || l[0] != "" || l[1] != "10ms" {
+		t.Errorf("latency axis labels of ticks [null, 10] = %q, want [\"\" \"10ms\"]", l)
+	}
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}
@@ -522,8 +585,8 @@ func TestWriteHTMLBrowserHostile(t *testing.T) {
 	if st.XSS != nil {
 		t.Errorf("injected script ran: window.__xss = %v", st.XSS)
 	}
-	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 3 {
-		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 3", st.Images, st.Handlers, st.Scripts)
+	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 4 {
+		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 4", st.Images, st.Handlers, st.Scripts)
 	}
 	if !st.ShownText || !st.Target {
 		t.Errorf("the hostile advice (%v) or target (%v) is not shown as text", st.ShownText, st.Target)

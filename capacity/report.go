@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // finish computes the answer, the bracket, the knee and the first limit
@@ -104,7 +106,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 		case !s.Pass:
 			res = "FAIL: " + s.Limit
 		}
-		fmt.Fprintf(&b, row, strconv.Itoa(i+1), s.Phase, FormatRate(s.Rate), fmt.Sprintf("%.1f", s.RPS), ms(s.P50MS), ms(s.P99MS),
+		fmt.Fprintf(&b, row, strconv.Itoa(i+1), s.Phase, FormatRate(s.Rate), fmt.Sprintf("%.1f", s.RPS), report.FormatMS(s.P50MS), report.FormatMS(s.P99MS),
 			fmt.Sprintf("%.2f%%", s.ErrorRate*100), fmt.Sprintf("%.2f%%", s.DroppedRatio*100), pct(s.GenCPUPct), pct(s.TargetCPUPct), res)
 	}
 	fmt.Fprintf(&b, "\n  SLO        %s\n", strings.Join(rep.SLO, ", "))
@@ -115,7 +117,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 			b.WriteString(" (a lower bound)")
 		}
 		fmt.Fprintf(&b, ": the highest rate that met the SLO (p50 %s, p99 %s, errors %.2f%%, achieved %.1f/s)\n",
-			ms(a.P50MS), ms(a.P99MS), a.ErrorRate*100, a.RPS)
+			report.FormatMS(a.P50MS), report.FormatMS(a.P99MS), a.ErrorRate*100, a.RPS)
 	} else {
 		fmt.Fprintf(&b, "  answer     none: even %s/s failed the SLO\n", FormatRate(rep.Min))
 	}
@@ -123,7 +125,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  failed at  %s/s: the capacity lies in [%s, %s)/s\n", FormatRate(rep.FailedAt), FormatRate(rep.Answer), FormatRate(rep.FailedAt))
 	}
 	if k := rep.Knee; k != nil {
-		fmt.Fprintf(&b, "  knee       %s/s: p99 %s, over twice the %s at %s/s\n", FormatRate(k.Rate), ms(k.P99MS), ms(k.BaselineP99MS), FormatRate(k.BaselineRate))
+		fmt.Fprintf(&b, "  knee       %s/s: p99 %s, over twice the %s at %s/s\n", FormatRate(k.Rate), report.FormatMS(k.P99MS), report.FormatMS(k.BaselineP99MS), FormatRate(k.BaselineRate))
 	} else {
 		b.WriteString("  knee       none: p99 never rose to twice its lowest-rate value\n")
 	}
@@ -165,16 +167,6 @@ func (rep *Report) stoppedText() string {
 		return "a step could not run: the answer covers the steps measured so far"
 	}
 	return rep.Stopped
-}
-
-func ms(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	case v >= 10:
-		return fmt.Sprintf("%.1fms", v)
-	}
-	return fmt.Sprintf("%.2fms", v)
 }
 
 func pct(p *float64) string {

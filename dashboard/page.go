@@ -22,7 +22,7 @@ var pageTemplate = template.Must(template.New("page").Parse(pageSource))
 // chart library and allows only its own inline blocks by hash; it may also
 // connect back to its own server for the events and the stop button.
 func renderPage(canStop bool) (page []byte, csp string, err error) {
-	scripts := []string{html.ChartJS, html.TimelineJS, dashboardJS}
+	scripts := []string{html.ChartJS, html.ChartsJS, dashboardJS}
 	style := html.ChartCSS + "\n" + html.StyleCSS
 	csp = html.CSP(scripts, []string{style}, "connect-src 'self'")
 	js := make([]template.JS, len(scripts))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // maxNameWidth bounds a name column; longer names are cut with an ellipsis
@@ -129,7 +131,7 @@ func runLine(r Run, source string) []string {
 	if r.Status != "" {
 		parts = append(parts, r.Status)
 	}
-	parts = append(parts, fmtInt(r.Requests)+" requests")
+	parts = append(parts, report.FormatInt(r.Requests)+" requests")
 	return parts
 }
 
@@ -145,7 +147,7 @@ func WriteRuns(w io.Writer, runs []Run) error {
 			r.Started.Format(timeLayout),
 			clip(runName(r), maxNameWidth),
 			clean(r.Model),
-			fmtInt(r.Requests),
+			report.FormatInt(r.Requests),
 			fmtValue(RPS, r.RPS),
 			fmtValue(P95, r.P95MS),
 			fmtValue(P99, r.P99MS),
@@ -212,7 +214,7 @@ func fmtValue(m Metric, v float64) string {
 	case P95, P99:
 		return strconv.FormatFloat(v, 'f', 2, 64) + "ms"
 	case RPS:
-		return fmtFixed(v, 1) + "/s"
+		return report.FormatFixed(v, 1) + "/s"
 	case ErrorPct:
 		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
 	}
@@ -280,42 +282,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// fmtInt writes n with thousands separators: 1,234,567.
-func fmtInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// fmtFixed writes f with prec decimals and thousands separators.
-func fmtFixed(f float64, prec int) string {
-	s := strconv.FormatFloat(f, 'f', prec, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	n, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil {
-		return s // too large for separators to matter
-	}
-	out := fmtInt(n)
-	if n == 0 && strings.HasPrefix(intPart, "-") {
-		out = "-0"
-	}
-	if frac != "" {
-		out += "." + frac
-	}
-	return out
 }
 
 // clip cleans s and cuts it to n runes, marking the cut with an ellipsis.

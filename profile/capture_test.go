@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // newPprofServer serves net/http/pprof on 127.0.0.1 from its own mux, never
@@ -139,7 +141,7 @@ func TestCaptureHeap(t *testing.T) {
 		t.Fatalf("holdFukaTestHeap is not at the top:\n%s", TopText([]Profile{p}, 0))
 	}
 	if f := p.Top[0]; f.Flat < 60<<20 || f.Flat > 70<<20 {
-		t.Errorf("holdFukaTestHeap flat %s, want about 64 MiB", bytesIEC(f.Flat))
+		t.Errorf("holdFukaTestHeap flat %s, want about 64 MiB", report.FormatBytes(f.Flat))
 	}
 	checkFile(t, p, dir, "heap")
 	t.Log("\n" + TopText([]Profile{p}, 3))

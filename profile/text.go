@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // TopText renders profiles' top functions (at most n each; all when n ≤ 0)
@@ -48,13 +50,13 @@ func TopText(ps []Profile, n int) string {
 	return b.String()
 }
 
-// value formats an amount in a profile's unit: "1.23s", "64.0 MiB", "25".
+// value formats an amount in a profile's unit: "1.23s", "512ms", "64.0 MiB", "25".
 func value(v float64, unit string) string {
 	switch unit {
 	case "seconds":
-		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
+		return report.FormatMS(v * 1000) // as the HTML report shows it
 	case "bytes":
-		return bytesIEC(v)
+		return report.FormatBytes(v)
 	case "count", "":
 		if v == math.Trunc(v) {
 			return strconv.FormatFloat(v, 'f', 0, 64)
@@ -62,18 +64,4 @@ func value(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64) + " " + unit
-}
-
-// bytesIEC formats a byte count as the report does: "512 B", "12.3 MiB".
-func bytesIEC(n float64) string {
-	const units = "KMGTPE"
-	if n < 1024 || math.IsNaN(n) {
-		return strconv.FormatFloat(n, 'f', 0, 64) + " B"
-	}
-	i := -1
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	return strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i:i+1] + "iB"
 }

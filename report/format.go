@@ -3,13 +3,19 @@ package report
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// The append* helpers render numbers for people. They append to a caller's
-// buffer so that Progress.Update, which runs every second for the whole run,
-// can reuse one buffer; the text summary wraps them in the string-returning
-// helpers below.
+// The number formats of every fuka page and text: the run report (text and
+// HTML), the live progress line, the capacity report, history and the
+// command line use these and no others, so a number reads the same wherever
+// it is shown. (The charts' script, report/html/assets/charts.js, is their
+// counterpart in the browser.)
+//
+// The append* helpers append to a caller's buffer so that Progress.Update,
+// which runs every second for the whole run, can reuse one buffer; the
+// Format* functions below wrap them for everything else.
 
 // appendInt appends n with thousands separators: 1234567 -> "1,234,567".
 func appendInt(b []byte, n int64) []byte {
@@ -33,16 +39,19 @@ func appendInt(b []byte, n int64) []byte {
 }
 
 // appendFixed appends f with thousands separators and prec decimals:
-// 123456.78, 1 -> "123,456.8". Non-finite values render as "0".
+// 123456.78, 1 -> "123,456.8". Non-finite values render as "0", and a
+// negative value that rounds to zero as "0.0", not "-0.0".
 func appendFixed(b []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		f = 0
 	}
+	scale := math.Pow10(prec)
 	if f < 0 {
-		b = append(b, '-')
+		if math.Round(-f*scale) != 0 {
+			b = append(b, '-')
+		}
 		f = -f
 	}
-	scale := math.Pow10(prec)
 	r := math.Round(f * scale)
 	if r >= math.MaxInt64 {
 		return strconv.AppendFloat(b, f, 'f', prec, 64)
@@ -84,6 +93,23 @@ func appendLatency(b []byte, d time.Duration) []byte {
 		return append(appendSig3(b, float64(d)/float64(time.Millisecond)), "ms"...)
 	default:
 		return append(appendSig3(b, d.Seconds()), 's')
+	}
+}
+
+// appendMS appends a latency given in (fractional) milliseconds as
+// appendLatency does: "512µs", "1.90ms", "123ms", "1.23s". A value that is
+// not a finite number, or below zero, is "–": there was no latency.
+func appendMS(b []byte, ms float64) []byte {
+	switch {
+	case math.IsNaN(ms) || math.IsInf(ms, 0) || ms < 0:
+		return append(b, "–"...)
+	case ms < 1 && math.Round(ms*1000) < 1000:
+		b = strconv.AppendFloat(b, math.Round(ms*1000), 'f', 0, 64)
+		return append(b, "µs"...)
+	case ms < 1000:
+		return append(appendSig3(b, max(ms, 1)), "ms"...)
+	default:
+		return append(appendSig3(b, ms/1000), 's')
 	}
 }
 
@@ -168,11 +194,65 @@ func ratio(a, b float64) float64 {
 	return r
 }
 
-// String forms for the text summary, which is not on a hot path.
+// FormatInt renders n with thousands separators: 1234567 -> "1,234,567".
+func FormatInt(n int64) string { return string(appendInt(nil, n)) }
 
-func fmtInt(n int64) string                 { return string(appendInt(nil, n)) }
-func fmtRate(f float64) string              { return string(appendRate(nil, f)) }
-func fmtLatency(d time.Duration) string     { return string(appendLatency(nil, d)) }
-func fmtBytes(n float64) string             { return string(appendBytes(nil, n)) }
-func fmtSpan(d time.Duration) string        { return string(appendSpan(nil, d)) }
-func fmtPercent(p, w float64, n int) string { return string(appendPercent(nil, p, w, n)) }
+// FormatFixed renders f with thousands separators and prec decimals:
+// 123456.78, 1 -> "123,456.8".
+func FormatFixed(f float64, prec int) string { return string(appendFixed(nil, f, prec)) }
+
+// FormatRate renders a per-second rate: whole numbers without decimals,
+// others with one ("10,000", "123,456.7").
+func FormatRate(f float64) string { return string(appendRate(nil, f)) }
+
+// FormatLatency renders a latency with three significant digits in a unit
+// that suits it: "512µs", "1.90ms", "12.3ms", "123ms", "1.23s".
+func FormatLatency(d time.Duration) string { return string(appendLatency(nil, d)) }
+
+// FormatMS is [FormatLatency] for a latency in milliseconds, the unit of the
+// JSON summary; "–" when ms is not a finite number or is negative.
+func FormatMS(ms float64) string { return string(appendMS(nil, ms)) }
+
+// FormatBytes renders a byte count in IEC units: "512 B", "12.3 MiB".
+func FormatBytes(n float64) string { return string(appendBytes(nil, n)) }
+
+// FormatSpan renders the length of a run: "4.2s", "10s" below a minute,
+// then "2m30s", "5m", "1h0m30s", to the second.
+func FormatSpan(d time.Duration) string { return string(appendSpan(nil, d)) }
+
+// FormatSeconds is [FormatSpan] for a span in seconds, the unit of the JSON
+// summary.
+func FormatSeconds(s float64) string {
+	if math.IsNaN(s) || s <= 0 {
+		return FormatSpan(0)
+	}
+	s = min(s, 1e9) // 31 years: beyond any run, and far from overflowing a Duration
+	return FormatSpan(time.Duration(math.Round(s*1e3)) * time.Millisecond)
+}
+
+// FormatPercent renders 100*part/whole with prec decimals and a "%"; 0%
+// when whole is 0.
+func FormatPercent(part, whole float64, prec int) string {
+	return string(appendPercent(nil, part, whole, prec))
+}
+
+// FormatResource renders a monitored value by the unit its series name ends
+// in (see the monitor package): "_bytes_per_s" "1.2 MiB/s", "_per_s"
+// "340.5/s", "_bytes" "1.2 GiB", "_pct" "12.5%"; a count has no unit, and
+// decimals only when it is not whole.
+func FormatResource(name string, v float64) string {
+	switch {
+	case strings.HasSuffix(name, "_bytes_per_s"):
+		return FormatBytes(v) + "/s"
+	case strings.HasSuffix(name, "_per_s"):
+		return FormatFixed(v, 1) + "/s"
+	case strings.HasSuffix(name, "_bytes"):
+		return FormatBytes(v)
+	case strings.HasSuffix(name, "_pct"):
+		return FormatFixed(v, 1) + "%"
+	case v == math.Trunc(v):
+		return FormatFixed(v, 0)
+	default:
+		return FormatFixed(v, 2)
+	}
+}

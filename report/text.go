@@ -36,20 +36,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 	// compared with the starts due, and requests (several per start in a
 	// plan) are counted on their own line.
 	if s.StartsDue != nil && s.Starts != nil {
-		st := fmtInt(*s.Starts) + " of " + fmtInt(*s.StartsDue) + " due"
+		st := FormatInt(*s.Starts) + " of " + FormatInt(*s.StartsDue) + " due"
 		if s.RequestedStartRate != nil {
-			st += "   (requested " + fmtRate(*s.RequestedStartRate) + "/s"
+			st += "   (requested " + FormatRate(*s.RequestedStartRate) + "/s"
 			if s.AchievedStartRatio != nil {
 				st += ", achieved " + string(appendFixed(nil, 100**s.AchievedStartRatio, 1)) + "%"
 			}
 			st += ")"
 		}
-		st += "   dropped " + fmtInt(s.Dropped) + " (" + fmtPercent(float64(s.Dropped), float64(*s.StartsDue), 2) + ")"
+		st += "   dropped " + FormatInt(s.Dropped) + " (" + FormatPercent(float64(s.Dropped), float64(*s.StartsDue), 2) + ")"
 		t.row("starts", st)
 	}
-	req := fmtInt(s.Requests) + "   " + string(appendFixed(nil, s.RPS, 1)) + "/s"
+	req := FormatInt(s.Requests) + "   " + string(appendFixed(nil, s.RPS, 1)) + "/s"
 	if s.RequestedRPS != nil {
-		req += "   (cap " + fmtRate(*s.RequestedRPS) + "/s"
+		req += "   (cap " + FormatRate(*s.RequestedRPS) + "/s"
 		if s.AchievedRPSRatio != nil {
 			req += ", achieved " + string(appendFixed(nil, 100**s.AchievedRPSRatio, 1)) + "%"
 		}
@@ -58,19 +58,19 @@ func (s *Summary) WriteText(w io.Writer) error {
 	t.row("requests", req)
 	if s.Retried > 0 {
 		// A plan's retries: each attempt is a request above; say how many.
-		t.row("retried", fmtInt(s.Retried)+" ("+fmtPercent(float64(s.Retried), float64(s.Requests), 2)+" of requests were retries of a failed attempt)")
+		t.row("retried", FormatInt(s.Retried)+" ("+FormatPercent(float64(s.Retried), float64(s.Requests), 2)+" of requests were retries of a failed attempt)")
 	}
 
-	failed := fmtInt(s.Failed) + " (" + fmtPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
+	failed := FormatInt(s.Failed) + " (" + FormatPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
 	if s.Failed > 0 {
 		failed += ": " + s.FailedParts()
 	}
 	if s.StartsDue == nil && s.Dropped > 0 {
-		failed += "    dropped " + fmtInt(s.Dropped)
+		failed += "    dropped " + FormatInt(s.Dropped)
 	}
 	t.row("failed", failed)
 
-	t.row("data in", fmtBytes(float64(s.BytesIn))+"  "+fmtBytes(s.ThroughputBPS)+"/s     out "+fmtBytes(float64(s.BytesOut)))
+	t.row("data in", FormatBytes(float64(s.BytesIn))+"  "+FormatBytes(s.ThroughputBPS)+"/s     out "+FormatBytes(float64(s.BytesOut)))
 
 	if s.Requests == 0 {
 		t.row("latency", "no responses")
@@ -95,7 +95,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if c.Fails > 0 {
 			mark = "✗"
 		}
-		t.row(label, mark+" "+c.Name+"  "+fmtInt(c.Passes)+" passed, "+fmtInt(c.Fails)+" failed")
+		t.row(label, mark+" "+c.Name+"  "+FormatInt(c.Passes)+" passed, "+FormatInt(c.Fails)+" failed")
 	}
 	for i, th := range s.Thresholds {
 		label := ""
@@ -118,9 +118,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	s.workersText(&t)
 
 	if s.Interrupted && s.EndReason == "" {
-		line := "interrupted: results cover " + fmtSpan(seconds(s.DurationS))
+		line := "interrupted: results cover " + FormatSpan(seconds(s.DurationS))
 		if s.PlannedDurationS > 0 {
-			line += " of " + fmtSpan(seconds(s.PlannedDurationS))
+			line += " of " + FormatSpan(seconds(s.PlannedDurationS))
 		}
 		t.WriteString("  " + line + "\n")
 	}
@@ -165,9 +165,9 @@ func EndText(reason, detail string, took, planned time.Duration) string {
 	if detail != "" {
 		what += ": " + detail
 	}
-	at := "early, after " + fmtLatency(took)
+	at := "early, after " + FormatLatency(took)
 	if planned > 0 {
-		at += " of " + fmtSpan(planned)
+		at += " of " + FormatSpan(planned)
 	}
 	return at + ": " + what
 }
@@ -195,24 +195,24 @@ func (s *Summary) headline() string {
 		if s.meta.Rate != "" {
 			how = append(how, "rate "+s.meta.Rate)
 		}
-		c := fmtInt(int64(s.Clients)) + " clients"
+		c := FormatInt(int64(s.Clients)) + " clients"
 		if s.MaxClients > 0 {
-			c += " (max " + fmtInt(int64(s.MaxClients)) + ")"
+			c += " (max " + FormatInt(int64(s.MaxClients)) + ")"
 		}
 		how = append(how, c)
 	} else {
-		how = append(how, fmtInt(int64(s.Clients))+" clients")
+		how = append(how, FormatInt(int64(s.Clients))+" clients")
 		if s.meta.RampUp > 0 {
-			how = append(how, "ramp-up "+fmtSpan(s.meta.RampUp))
+			how = append(how, "ramp-up "+FormatSpan(s.meta.RampUp))
 		}
 		if s.meta.MaxRPS > 0 {
-			how = append(how, "max "+fmtRate(s.meta.MaxRPS)+"/s")
+			how = append(how, "max "+FormatRate(s.meta.MaxRPS)+"/s")
 		}
 	}
 	if s.PlannedDurationS > 0 {
-		how = append(how, fmtSpan(seconds(s.PlannedDurationS)))
+		how = append(how, FormatSpan(seconds(s.PlannedDurationS)))
 	} else {
-		how = append(how, "took "+fmtLatency(seconds(s.DurationS))) // bounded by a request count
+		how = append(how, "took "+FormatLatency(seconds(s.DurationS))) // bounded by a request count
 	}
 	b.WriteString("   " + strings.Join(how, ", "))
 	return b.String()
@@ -234,19 +234,19 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 	}
 	rows := [][]string{head}
 	for _, n := range names {
-		p50, p95, p99 := fmtLatency(dur(n.Latency.P50MS)), fmtLatency(dur(n.Latency.P95MS)), fmtLatency(dur(n.Latency.P99MS))
+		p50, p95, p99 := FormatLatency(dur(n.Latency.P50MS)), FormatLatency(dur(n.Latency.P95MS)), FormatLatency(dur(n.Latency.P99MS))
 		if n.Requests == 0 {
 			p50, p95, p99 = "–", "–", "–" // no latency was measured; 0µs would read as instant
 		}
 		r := []string{
 			clip(n.Name, maxNameWidth),
-			fmtInt(n.Requests),
+			FormatInt(n.Requests),
 			string(appendFixed(nil, n.RPS, 1)),
 			p50, p95, p99,
-			fmtPercent(float64(n.Failed), float64(n.Requests), 2),
+			FormatPercent(float64(n.Failed), float64(n.Requests), 2),
 		}
 		if retries {
-			r = append(r, fmtInt(n.Retried))
+			r = append(r, FormatInt(n.Retried))
 		}
 		rows = append(rows, r)
 	}
@@ -286,7 +286,7 @@ func latencyCells(l Latency) string {
 	}
 	var b strings.Builder
 	for _, c := range cells {
-		fmt.Fprintf(&b, "%s %-7s ", c.label, fmtLatency(dur(c.ms)))
+		fmt.Fprintf(&b, "%s %-7s ", c.label, FormatLatency(dur(c.ms)))
 	}
 	return b.String()
 }
@@ -314,7 +314,7 @@ func statusText(m map[string]int64) string {
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + fmtInt(m[k])
+		parts[i] = k + ": " + FormatInt(m[k])
 	}
 	return strings.Join(parts, "   ")
 }
@@ -332,16 +332,16 @@ func (s *Summary) FailedParts() string {
 			http += n
 		}
 	}
-	out := fmtInt(http) + " HTTP ≥ 400, "
+	out := FormatInt(http) + " HTTP ≥ 400, "
 	if invalid > 0 {
-		out += fmtInt(invalid) + " invalid status, "
+		out += FormatInt(invalid) + " invalid status, "
 	}
 	transport := s.Errors.Total()
 	word := " transport errors"
 	if transport == 1 {
 		word = " transport error"
 	}
-	return out + fmtInt(transport) + word
+	return out + FormatInt(transport) + word
 }
 
 // errorsText lists the kinds that occurred, in kind order: "timeout 3  reset 1".
@@ -349,7 +349,7 @@ func errorsText(c ErrorCounts) string {
 	var parts []string
 	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
 		if c[k] != 0 {
-			parts = append(parts, k.String()+" "+fmtInt(c[k]))
+			parts = append(parts, k.String()+" "+FormatInt(c[k]))
 		}
 	}
 	if len(parts) == 0 {
@@ -391,7 +391,7 @@ func (s *Summary) workersText(t *textBuilder) {
 		if i == 0 {
 			label = "workers"
 		}
-		line := w.Name + "  " + w.State + "  " + fmtInt(w.Requests) + " requests"
+		line := w.Name + "  " + w.State + "  " + FormatInt(w.Requests) + " requests"
 		if w.State != "ok" {
 			line += ", last interval " + strconv.Itoa(w.LastInterval)
 			if w.Reason != "" {
@@ -410,7 +410,7 @@ func (s *Summary) workersText(t *textBuilder) {
 			lost += ", last seen at " + strconv.FormatFloat(*w.LastSeenS, 'f', 2, 64) + " s"
 		}
 		if w.UnreportedMax != nil {
-			n := fmtInt(*w.UnreportedMax)
+			n := FormatInt(*w.UnreportedMax)
 			if w.UnreportedEstimated {
 				n = "about " + n
 			}

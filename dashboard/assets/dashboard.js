@@ -8,9 +8,9 @@
 (function () {
   "use strict";
   var token = new URLSearchParams(location.search).get("token") || "";
-  var fmt = fukaTimeline.format;
+  var fmt = fukaCharts.format;
   var $ = function (id) { return document.getElementById(id); };
-  var charts = fukaTimeline.create({load: $("load-charts"), resources: $("resource-charts")});
+  var charts = fukaCharts.timeline({load: $("load-charts"), resources: $("resource-charts")});
   var timeline = [], resTimeline = [], latest = null, events = 0, source = null;
 
   function status(text, cls) {

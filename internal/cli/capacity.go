@@ -278,8 +278,8 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 			if r.Retry > 0 {
 				again = " (again)"
 			}
-			fmt.Fprintf(stdio.Err, "step %d: %s/s%s  p50 %.2fms  p99 %.2fms  errors %.2f%%  achieved %.1f/s  %s\n",
-				i+1, capacity.FormatRate(r.Rate), again, r.P50MS, r.P99MS, r.ErrorRate*100, r.RPS, verdict)
+			fmt.Fprintf(stdio.Err, "step %d: %s/s%s  p50 %s  p99 %s  errors %.2f%%  achieved %.1f/s  %s\n",
+				i+1, capacity.FormatRate(r.Rate), again, report.FormatMS(r.P50MS), report.FormatMS(r.P99MS), r.ErrorRate*100, r.RPS, verdict)
 		}
 	}
 	readingInput.Store(false) // from here a signal stops the search gracefully

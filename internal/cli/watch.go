@@ -454,7 +454,7 @@ func writeResources(w io.Writer, sum *report.Summary) {
 		}
 		fmt.Fprintf(w, "  resources    %-*s  %12s  %12s\n", width, "series", "peak", "mean")
 		for _, s := range series {
-			fmt.Fprintf(w, "               %-*s  %12s  %12s\n", width, s.Name, fmtValue(s.Name, s.Peak), fmtValue(s.Name, s.Mean))
+			fmt.Fprintf(w, "               %-*s  %12s  %12s\n", width, s.Name, report.FormatResource(s.Name, s.Peak), report.FormatResource(s.Name, s.Mean))
 		}
 		if hidden > 0 {
 			fmt.Fprintf(w, "               (%d more series, zero or static, in the JSON summary)\n", hidden)
@@ -467,10 +467,10 @@ func writeResources(w io.Writer, sum *report.Summary) {
 	for _, e := range sum.Scaling { // kubernetes sources: time to scale
 		if e.TimeToScaleS != nil {
 			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, ready %.1fs after the load step at %.0fs (p99 during: %s)\n",
-				e.Workload, e.FromReplicas, e.ToReplicas, *e.TimeToScaleS, e.LoadStepS, fmtMS(e.P99DuringMS))
+				e.Workload, e.FromReplicas, e.ToReplicas, *e.TimeToScaleS, e.LoadStepS, report.FormatMS(e.P99DuringMS))
 		} else {
 			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, not all ready by the end of the run (load step at %.0fs; p99 since: %s)\n",
-				e.Workload, e.FromReplicas, e.ToReplicas, e.LoadStepS, fmtMS(e.P99DuringMS))
+				e.Workload, e.FromReplicas, e.ToReplicas, e.LoadStepS, report.FormatMS(e.P99DuringMS))
 		}
 	}
 	for _, p := range sum.Profiles {
@@ -495,48 +495,6 @@ func writeResources(w io.Writer, sum *report.Summary) {
 var staticSeries = map[string]bool{
 	"cpu.count": true, "mem.total_bytes": true, "swap.total_bytes": true, "postgres.max_connections": true,
 	"cpu.idle_pct": true, "load.5m": true, "load.15m": true,
-}
-
-// fmtValue formats a resource value by its unit suffix.
-func fmtValue(name string, v float64) string {
-	switch {
-	case strings.HasSuffix(name, "_bytes_per_s"):
-		return humanBytes(v) + "/s"
-	case strings.HasSuffix(name, "_bytes"):
-		return humanBytes(v)
-	case strings.HasSuffix(name, "_pct"):
-		return fmt.Sprintf("%.1f%%", v)
-	case strings.HasSuffix(name, "_per_s"):
-		return fmt.Sprintf("%.1f/s", v)
-	}
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-// fmtMS formats milliseconds for the scaling line: 0.8ms, 180ms, 1.25s.
-func fmtMS(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	case v >= 10:
-		return fmt.Sprintf("%.0fms", v)
-	}
-	return fmt.Sprintf("%.1fms", v)
-}
-
-func humanBytes(v float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f B", v)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
 // msDuration converts an interval's latency in milliseconds to a duration;

@@ -44,18 +44,27 @@ var ChartJS string
 //go:embed assets/uPlot.min.css
 var ChartCSS string
 
-// TimelineJS draws a summary's timeline with [ChartJS]: one chart per
-// measure, all on one time axis with a shared cursor and zoom. It defines
-// the global fukaTimeline:
+// ChartsJS is fuka's one chart and number-format script, drawn with
+// [ChartJS]; every page that has charts uses it, and none has a copy. It
+// defines the global fukaCharts:
 //
-//	const tl = fukaTimeline.create({load: el, resources: el2});
-//	tl.update(summary) // the summary's JSON form; call again as it grows
-//	tl.charts()        // the uPlot instances, in page order
+//	fukaCharts.format.ms(12.5)        // "12.5ms"; also compact, bytes, secs, pct, rate
+//	const tl = fukaCharts.timeline({load: el, resources: el2});
+//	tl.update(summary)                // the summary's JSON form; call again as it grows
+//	tl.charts()                       // the uPlot instances, in page order
+//	fukaCharts.byRate(el, chart)      // a capacity search's steps by rate
 //
-// The report and the live dashboard both draw with it.
+// The run report, the live dashboard and the capacity report draw with it.
 //
-//go:embed assets/timeline.js
-var TimelineJS string
+//go:embed assets/charts.js
+var ChartsJS string
+
+// CapacityJS starts the capacity report's charts: it reads the page's
+// #fuka-data block and draws its "chart" object with fukaCharts.byRate
+// into #capacity-charts. It comes after [ChartJS] and [ChartsJS].
+//
+//go:embed assets/capacity.js
+var CapacityJS string
 
 // StyleCSS is the stylesheet of fuka's pages (report and dashboard), to be
 // used together with [ChartCSS].
@@ -86,7 +95,7 @@ func Write(w io.Writer, s *report.Summary) error {
 	p := newPage(s)
 	p.Data = template.JS(data)
 	p.Style = template.CSS(ChartCSS + "\n" + StyleCSS)
-	p.Scripts = []template.JS{template.JS(ChartJS), template.JS(TimelineJS), template.JS(reportJS)}
+	p.Scripts = []template.JS{template.JS(ChartJS), template.JS(ChartsJS), template.JS(reportJS)}
 	p.CSP = CSP(jsStrings(p.Scripts), []string{string(p.Style)})
 
 	var buf bytes.Buffer

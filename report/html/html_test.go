@@ -3,6 +3,7 @@ package html_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	stdhtml "html"
 	"os"
 	"path/filepath"
@@ -230,8 +231,8 @@ func TestWriteNil(t *testing.T) {
 // The vendored chart library must be inlinable as it is: nothing in it may
 // end its <script> block or open an HTML comment there.
 func TestAssetsInlinable(t *testing.T) {
-	for name, js := range map[string]string{"ChartJS": html.ChartJS, "TimelineJS": html.TimelineJS} {
-		if len(js) < 1000 {
+	for name, js := range map[string]string{"ChartJS": html.ChartJS, "ChartsJS": html.ChartsJS, "CapacityJS": html.CapacityJS} {
+		if len(js) < 200 {
 			t.Errorf("%s is %d bytes: not embedded?", name, len(js))
 		}
 		l := strings.ToLower(js)
@@ -386,4 +387,75 @@ func TestBrowserHostile(t *testing.T) {
 	}
 	onlyThePage(t, tab, url)
 	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "report-hostile.png"))
+}
+
+// TestBrowserFormat: the charts' number formats (fukaCharts.format, which
+// the dashboard's totals and every chart's axes and legends use) read as
+// documented, and a latency reads as the Go kit writes it in the tables
+// (report.FormatMS), so a value in a legend matches the same value in the
+// table above it.
+func TestBrowserFormat(t *testing.T) {
+	tab := htmltest.Start(t)
+	tab.Open(t, "file://"+writePage(t, quickRun()))
+	tab.WaitFor(t, "the charts", "window.fukaCharts && window.fukaReport")
+
+	type call struct {
+		Fn   string `json:"fn"`
+		Arg  any    `json:"arg"` // nil: JavaScript's null
+		want string
+	}
+	calls := []call{
+		{"compact", 950, "950"},
+		{"compact", 12345, "12.3k"},
+		{"compact", 3.4e6, "3.4M"},
+		{"compact", 2.5e9, "2.5G"},
+		{"compact", 1.234, "1.23"},
+		{"compact", nil, "–"},
+		{"bytes", 512, "512 B"},
+		{"bytes", 976563, "954 KiB"},
+		{"bytes", 1.15e9, "1.07 GiB"},
+		{"secs", 45, "45s"},
+		{"secs", 1.5, "1.5s"},
+		{"secs", 125, "2m05s"},
+		{"pct", 0.5, "0.50%"},
+		{"pct", 12.5, "12.5%"},
+		{"pct", nil, "–"},
+		{"rate", 480, "480/s"},
+		{"rate", 1234, "1,234/s"},
+		{"rate", 12345, "12.3k/s"},
+		{"ms", nil, "–"},
+	}
+	// Where the two kits meet: a latency from µs to seconds.
+	for _, v := range []float64{0.512, 1.9, 12.345, 213, 1234} {
+		calls = append(calls, call{"ms", v, report.FormatMS(v)})
+	}
+	args, err := json.Marshal(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := htmltest.Eval[[]string](t, tab, `(() => {
+	  const calls = `+string(args)+`;
+	  return calls.map(c => fukaCharts.format[c.fn](c.arg));
+	})()`)
+	if len(got) != len(calls) {
+		t.Fatalf("%d results for %d calls", len(got), len(calls))
+	}
+	// A log axis's minor ticks come to the labels as null: no label, not
+	// "–" (the format of a missing value) beside every minor tick.
+	labels := htmltest.Eval[[][]string](t, tab, `window.fukaReport.charts().flatMap(u => u.axes.map(a => a.values(u, [null, 10], 1, 10, 1)))`)
+	if len(labels) == 0 {
+		t.Error("no chart axes")
+	}
+	for _, l := range labels {
+		if len(l) != 2 || l[0] != "" || l[1] == "" || l[1] == "–" {
+			t.Errorf("axis labels of ticks [null, 10] = %q, want a blank and a value", l)
+		}
+	}
+	for i, c := range calls {
+		t.Run(fmt.Sprintf("%s(%v)", c.Fn, c.Arg), func(t *testing.T) {
+			if got[i] != c.want {
+				t.Errorf("fukaCharts.format.%s(%v) = %q, want %q", c.Fn, c.Arg, got[i], c.want)
+			}
+		})
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -96,15 +95,15 @@ func newPage(s *report.Summary) *page {
 	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds}
 	for _, e := range s.Scaling {
 		r := scalingRow{
-			Workload: e.Workload, From: fmtInt(int64(e.FromReplicas)), To: fmtInt(int64(e.ToReplicas)),
-			LoadStep: fmtSeconds(e.LoadStepS), ScaleOut: fmtSeconds(e.ScaleOutS), Ready: "not ready by the end", TimeToScale: "–",
-			P99Max: fmtMS(e.P99DuringMS), P99Mean: fmtMS(e.P99MeanDuringMS),
+			Workload: e.Workload, From: report.FormatInt(int64(e.FromReplicas)), To: report.FormatInt(int64(e.ToReplicas)),
+			LoadStep: report.FormatSeconds(e.LoadStepS), ScaleOut: report.FormatSeconds(e.ScaleOutS), Ready: "not ready by the end", TimeToScale: "–",
+			P99Max: report.FormatMS(e.P99DuringMS), P99Mean: report.FormatMS(e.P99MeanDuringMS),
 		}
 		if e.ReadyS != nil {
-			r.Ready = fmtSeconds(*e.ReadyS)
+			r.Ready = report.FormatSeconds(*e.ReadyS)
 		}
 		if e.TimeToScaleS != nil {
-			r.TimeToScale = fmtSeconds(*e.TimeToScaleS)
+			r.TimeToScale = report.FormatSeconds(*e.TimeToScaleS)
 		}
 		p.Scaling = append(p.Scaling, r)
 	}
@@ -130,9 +129,9 @@ func newPage(s *report.Summary) *page {
 	for _, c := range s.Checks {
 		p.Checks = append(p.Checks, checkRow{
 			Name:    c.Name,
-			Passes:  fmtInt(c.Passes),
-			Fails:   fmtInt(c.Fails),
-			PassPct: fmtPct(float64(c.Passes), float64(c.Passes+c.Fails)),
+			Passes:  report.FormatInt(c.Passes),
+			Fails:   report.FormatInt(c.Fails),
+			PassPct: report.FormatPercent(float64(c.Passes), float64(c.Passes+c.Fails), 2),
 			Failed:  c.Fails > 0,
 		})
 	}
@@ -159,9 +158,9 @@ func runFacts(s *report.Summary) []fact {
 	if !s.Started.IsZero() {
 		add("started", s.Started.Format("2006-01-02 15:04:05 MST"))
 	}
-	dur := fmtSeconds(s.DurationS)
+	dur := report.FormatSeconds(s.DurationS)
 	if s.PlannedDurationS > 0 && s.PlannedDurationS != s.DurationS {
-		dur += " of " + fmtSeconds(s.PlannedDurationS) + " planned"
+		dur += " of " + report.FormatSeconds(s.PlannedDurationS) + " planned"
 	}
 	if s.Interrupted {
 		dur += " (interrupted)"
@@ -179,25 +178,25 @@ func runFacts(s *report.Summary) []fact {
 		model = "closed (clients)"
 	}
 	add("load model", model)
-	clients := fmtInt(int64(s.Clients))
+	clients := report.FormatInt(int64(s.Clients))
 	if s.Model == report.ModelOpen {
 		clients += " at most in flight"
 	}
 	if s.MaxClients > 0 {
-		clients += " (cap " + fmtInt(int64(s.MaxClients)) + ")"
+		clients += " (cap " + report.FormatInt(int64(s.MaxClients)) + ")"
 	}
 	add("clients", clients)
 	if s.RequestedStartRate != nil {
-		r := fmtRate(*s.RequestedStartRate) + " starts/s"
+		r := report.FormatRate(*s.RequestedStartRate) + " starts/s"
 		if s.AchievedStartRatio != nil {
-			r += " (achieved " + fmtFixed(100**s.AchievedStartRatio, 1) + "%)"
+			r += " (achieved " + report.FormatFixed(100**s.AchievedStartRatio, 1) + "%)"
 		}
 		add("requested rate", r)
 	}
 	if s.RequestedRPS != nil {
-		r := fmtRate(*s.RequestedRPS) + " req/s"
+		r := report.FormatRate(*s.RequestedRPS) + " req/s"
 		if s.AchievedRPSRatio != nil {
-			r += " (achieved " + fmtFixed(100**s.AchievedRPSRatio, 1) + "%)"
+			r += " (achieved " + report.FormatFixed(100**s.AchievedRPSRatio, 1) + "%)"
 		}
 		add("rate cap", r)
 	}
@@ -215,30 +214,30 @@ func totalFacts(s *report.Summary) []fact {
 	var f []fact
 	if s.StartsDue != nil && s.Starts != nil {
 		// The open model's rate is of scenario starts; requests follow.
-		f = append(f, fact{Label: "starts", Value: fmtInt(*s.Starts) + " of " + fmtInt(*s.StartsDue) + " due"})
+		f = append(f, fact{Label: "starts", Value: report.FormatInt(*s.Starts) + " of " + report.FormatInt(*s.StartsDue) + " due"})
 	}
 	f = append(f,
-		fact{Label: "requests", Value: fmtInt(s.Requests)},
-		fact{Label: "retried", Value: fmtInt(s.Retried)},
-		fact{Label: "throughput", Value: fmtRate(s.RPS) + " req/s"},
+		fact{Label: "requests", Value: report.FormatInt(s.Requests)},
+		fact{Label: "retried", Value: report.FormatInt(s.Retried)},
+		fact{Label: "throughput", Value: report.FormatRate(s.RPS) + " req/s"},
 		fact{Label: "failed", Value: failedText(s), Bad: s.Failed > 0},
 	)
 	if s.Model == report.ModelOpen || s.Dropped > 0 {
-		f = append(f, fact{Label: "dropped starts", Value: fmtInt(s.Dropped), Bad: s.Dropped > 0})
+		f = append(f, fact{Label: "dropped starts", Value: report.FormatInt(s.Dropped), Bad: s.Dropped > 0})
 	}
 	if s.Requests > 0 {
 		l := s.Latency
 		f = append(f,
-			fact{Label: "latency p50 / p95 / p99", Value: fmtMS(l.P50MS) + " / " + fmtMS(l.P95MS) + " / " + fmtMS(l.P99MS)},
-			fact{Label: "latency max", Value: fmtMS(l.MaxMS)},
+			fact{Label: "latency p50 / p95 / p99", Value: report.FormatMS(l.P50MS) + " / " + report.FormatMS(l.P95MS) + " / " + report.FormatMS(l.P99MS)},
+			fact{Label: "latency max", Value: report.FormatMS(l.MaxMS)},
 		)
 		if s.LatencyFrom == report.FromIntended {
 			st := s.ServiceTime
-			f = append(f, fact{Label: "service time p50 / p95 / p99", Value: fmtMS(st.P50MS) + " / " + fmtMS(st.P95MS) + " / " + fmtMS(st.P99MS)})
+			f = append(f, fact{Label: "service time p50 / p95 / p99", Value: report.FormatMS(st.P50MS) + " / " + report.FormatMS(st.P95MS) + " / " + report.FormatMS(st.P99MS)})
 		}
 	}
 	f = append(f,
-		fact{Label: "data in / out", Value: fmtBytes(float64(s.BytesIn)) + " / " + fmtBytes(float64(s.BytesOut)) + " (" + fmtBytes(s.ThroughputBPS) + "/s in)"},
+		fact{Label: "data in / out", Value: report.FormatBytes(float64(s.BytesIn)) + " / " + report.FormatBytes(float64(s.BytesOut)) + " (" + report.FormatBytes(s.ThroughputBPS) + "/s in)"},
 		fact{Label: "status", Value: statusText(s.Status)},
 		fact{Label: "transport errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
 	)
@@ -247,7 +246,7 @@ func totalFacts(s *report.Summary) []fact {
 
 // failedText is the failed count, its share and what the failures were.
 func failedText(s *report.Summary) string {
-	v := fmtInt(s.Failed) + " (" + fmtPct(float64(s.Failed), float64(s.Requests)) + ")"
+	v := report.FormatInt(s.Failed) + " (" + report.FormatPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
 	if s.Failed > 0 {
 		v += ": " + s.FailedParts()
 	}
@@ -259,9 +258,9 @@ func failedText(s *report.Summary) string {
 func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 	row := func(name string, req, failed, retried int64, rps float64, l report.Latency, status map[string]int64) requestRow {
 		r := requestRow{
-			Name: name, Requests: fmtInt(req), RPS: fmtRate(rps),
-			P50: fmtMS(l.P50MS), P90: fmtMS(l.P90MS), P95: fmtMS(l.P95MS), P99: fmtMS(l.P99MS), Max: fmtMS(l.MaxMS),
-			ErrorPct: fmtPct(float64(failed), float64(req)), Failed: failed > 0, Retried: fmtInt(retried),
+			Name: name, Requests: report.FormatInt(req), RPS: report.FormatRate(rps),
+			P50: report.FormatMS(l.P50MS), P90: report.FormatMS(l.P90MS), P95: report.FormatMS(l.P95MS), P99: report.FormatMS(l.P99MS), Max: report.FormatMS(l.MaxMS),
+			ErrorPct: report.FormatPercent(float64(failed), float64(req), 2), Failed: failed > 0, Retried: report.FormatInt(retried),
 			Status: statusText(status),
 		}
 		if req == 0 {
@@ -280,7 +279,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 		}
 		if matching > 0 {
 			r.HasChecks, r.ChecksFailed = true, fails > 0
-			r.Checks = fmtInt(passes) + " / " + fmtInt(passes+fails)
+			r.Checks = report.FormatInt(passes) + " / " + report.FormatInt(passes+fails)
 		}
 		rows = append(rows, r)
 	}
@@ -292,7 +291,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 	}
 	if len(s.Checks) > 0 {
 		total.HasChecks, total.ChecksFailed = true, fails > 0
-		total.Checks = fmtInt(passes) + " / " + fmtInt(passes+fails)
+		total.Checks = report.FormatInt(passes) + " / " + report.FormatInt(passes+fails)
 	}
 	return rows, total
 }
@@ -303,9 +302,9 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 	var rows []requestRow
 	for _, n := range ns {
 		r := requestRow{
-			Name: kind + n.Name, Requests: fmtInt(n.Requests), RPS: fmtRate(n.RPS),
-			P50: fmtMS(n.Latency.P50MS), P90: fmtMS(n.Latency.P90MS), P95: fmtMS(n.Latency.P95MS), P99: fmtMS(n.Latency.P99MS), Max: fmtMS(n.Latency.MaxMS),
-			ErrorPct: fmtPct(float64(n.Failed), float64(n.Requests)), Failed: n.Failed > 0, Retried: fmtInt(n.Retried),
+			Name: kind + n.Name, Requests: report.FormatInt(n.Requests), RPS: report.FormatRate(n.RPS),
+			P50: report.FormatMS(n.Latency.P50MS), P90: report.FormatMS(n.Latency.P90MS), P95: report.FormatMS(n.Latency.P95MS), P99: report.FormatMS(n.Latency.P99MS), Max: report.FormatMS(n.Latency.MaxMS),
+			ErrorPct: report.FormatPercent(float64(n.Failed), float64(n.Requests), 2), Failed: n.Failed > 0, Retried: report.FormatInt(n.Retried),
 			Status: statusText(n.Status),
 		}
 		if n.Requests == 0 {
@@ -321,9 +320,9 @@ func newResources(r *report.Resources) *resourcesView {
 	for _, st := range r.Series {
 		v.Series = append(v.Series, seriesRow{
 			Name:    st.Name,
-			Peak:    fmtValue(st.Name, st.Peak),
-			Mean:    fmtValue(st.Name, st.Mean),
-			Samples: fmtInt(int64(st.Samples)),
+			Peak:    report.FormatResource(st.Name, st.Peak),
+			Mean:    report.FormatResource(st.Name, st.Mean),
+			Samples: report.FormatInt(int64(st.Samples)),
 		})
 	}
 	// One row per failing source, in order of its first failure.
@@ -347,24 +346,24 @@ func newResources(r *report.Resources) *resourcesView {
 	for _, src := range order {
 		a := bySource[src]
 		v.Failures = append(v.Failures, failureRow{
-			Source: src, Count: fmtInt(int64(a.n)),
-			First: fmtSeconds(a.first), Last: fmtSeconds(a.last), Error: a.err,
+			Source: src, Count: report.FormatInt(int64(a.n)),
+			First: report.FormatSeconds(a.first), Last: report.FormatSeconds(a.last), Error: a.err,
 		})
 	}
 	return v
 }
 
 func newProfile(p report.ProfileSummary) profileView {
-	v := profileView{Kind: p.Kind, URL: p.URL, File: p.File, At: fmtSeconds(p.StartedS), Error: p.Error}
+	v := profileView{Kind: p.Kind, URL: p.URL, File: p.File, At: report.FormatSeconds(p.StartedS), Error: p.Error}
 	top := slices.Clone(p.Top)
 	slices.SortStableFunc(top, func(a, b report.ProfileFunc) int { return cmp.Compare(b.Flat, a.Flat) })
 	for _, f := range top {
 		v.Top = append(v.Top, profileFuncRow{
 			Name:    f.Name,
 			Flat:    fmtProfile(p.Kind, f.Flat),
-			FlatPct: fmtFixed(f.FlatPct, 1) + "%",
+			FlatPct: report.FormatFixed(f.FlatPct, 1) + "%",
 			Cum:     fmtProfile(p.Kind, f.Cum),
-			CumPct:  fmtFixed(f.CumPct, 1) + "%",
+			CumPct:  report.FormatFixed(f.CumPct, 1) + "%",
 		})
 	}
 	return v
@@ -375,29 +374,11 @@ func newProfile(p report.ProfileSummary) profileView {
 func fmtProfile(kind string, v float64) string {
 	switch {
 	case kind == "cpu":
-		return fmtMS(v * 1000)
+		return report.FormatMS(v * 1000)
 	case kind == "heap" || kind == "allocs":
-		return fmtBytes(v)
+		return report.FormatBytes(v)
 	default:
-		return fmtFixed(v, 0)
-	}
-}
-
-// fmtValue renders a resource value by the unit its name ends in.
-func fmtValue(name string, v float64) string {
-	switch {
-	case strings.HasSuffix(name, "_bytes_per_s"):
-		return fmtBytes(v) + "/s"
-	case strings.HasSuffix(name, "_per_s"):
-		return fmtFixed(v, 1) + "/s"
-	case strings.HasSuffix(name, "_bytes"):
-		return fmtBytes(v)
-	case strings.HasSuffix(name, "_pct"):
-		return fmtFixed(v, 1) + "%"
-	case v == math.Trunc(v):
-		return fmtFixed(v, 0)
-	default:
-		return fmtFixed(v, 2)
+		return report.FormatFixed(v, 0)
 	}
 }
 
@@ -412,7 +393,7 @@ func statusText(m map[string]int64) string {
 	slices.Sort(keys) // three-digit codes sort numerically; "invalid" last
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + " × " + fmtInt(m[k])
+		parts[i] = k + " × " + report.FormatInt(m[k])
 	}
 	return strings.Join(parts, ", ")
 }
@@ -421,7 +402,7 @@ func errorsText(c report.ErrorCounts) string {
 	var parts []string
 	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
 		if c[k] > 0 {
-			parts = append(parts, k.String()+" × "+fmtInt(c[k]))
+			parts = append(parts, k.String()+" × "+report.FormatInt(c[k]))
 		}
 	}
 	if len(parts) == 0 {
@@ -430,103 +411,9 @@ func errorsText(c report.ErrorCounts) string {
 	return strings.Join(parts, ", ")
 }
 
-// Number formats for people; the JSON block keeps the exact values.
-
-// fmtInt renders n with thousands separators: 1234567 → "1,234,567".
-func fmtInt(n int64) string { return fmtFixed(float64(n), 0) }
-
-// fmtFixed renders f with prec decimals and thousands separators.
-func fmtFixed(f float64, prec int) string {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		f = 0
-	}
-	s := strconv.FormatFloat(math.Abs(f), 'f', prec, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if f < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteByte('-')
-	}
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	return b.String()
-}
-
-// fmtRate renders a rate: whole numbers without decimals, others with one.
-func fmtRate(f float64) string {
-	if f == math.Trunc(f) {
-		return fmtFixed(f, 0)
-	}
-	return fmtFixed(f, 1)
-}
-
-// fmtPct is 100·part/whole with two decimals; 0% when whole is 0.
-func fmtPct(part, whole float64) string {
-	if whole == 0 {
-		return "0%"
-	}
-	return fmtFixed(100*part/whole, 2) + "%"
-}
-
-// fmtMS renders a latency given in milliseconds with three significant
-// digits in a unit that suits it: "512µs", "1.90ms", "123ms", "1.23s".
-func fmtMS(ms float64) string {
-	switch {
-	case ms < 1:
-		return strconv.FormatFloat(math.Round(ms*1000), 'f', 0, 64) + "µs"
-	case ms < 1000:
-		return sig3(ms) + "ms"
-	default:
-		return sig3(ms/1000) + "s"
-	}
-}
-
-func sig3(v float64) string {
-	prec := 2
-	if math.Round(v*100)/100 >= 10 {
-		prec = 1
-	}
-	if math.Round(v*10)/10 >= 100 {
-		prec = 0
-	}
-	return strconv.FormatFloat(v, 'f', prec, 64)
-}
-
 // secondsDur converts float seconds to a duration, to the millisecond.
 func secondsDur(s float64) time.Duration {
 	return time.Duration(math.Round(s*1000)) * time.Millisecond
-}
-
-// fmtSeconds renders a span of seconds: "2.5s", "2m30s".
-func fmtSeconds(s float64) string {
-	d := time.Duration(s * float64(time.Second))
-	if d < time.Minute {
-		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + "s"
-	}
-	return d.Round(time.Second).String()
-}
-
-// fmtBytes renders a byte count in IEC units: "512 B", "12.3 MiB".
-func fmtBytes(n float64) string {
-	const units = "KMGTPE"
-	if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
-		n = 0
-	}
-	if n < 1024 {
-		return strconv.FormatFloat(n, 'f', 0, 64) + " B"
-	}
-	i := -1
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	return strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i:i+1] + "iB"
 }
 
 // scalingRow is one scale-out: from the load step to the new replicas ready.

@@ -1,5 +1,6 @@
-/* fuka report: draws the embedded summary's timeline. The summary is the
- * JSON data block #fuka-data, read with JSON.parse (never evaluated). */
+/* fuka report: draws the embedded summary's timeline with fukaCharts. The
+ * summary is the JSON data block #fuka-data, read with JSON.parse (never
+ * evaluated). */
 (function () {
   "use strict";
   var summary = JSON.parse(document.getElementById("fuka-data").textContent);
@@ -7,7 +8,7 @@
   var res = document.getElementById("resource-charts");
   var timeline = null;
   if (load || res) {
-    timeline = fukaTimeline.create({load: load || res, resources: res || load});
+    timeline = fukaCharts.timeline({load: load || res, resources: res || load});
     timeline.update(summary);
   }
   window.fukaReport = {

@@ -1,16 +1,23 @@
-/* fuka timeline charts, drawn with uPlot.
+/* fuka charts and number formats: the one script that draws every chart of
+ * fuka's pages (the run report, the live dashboard, the capacity report),
+ * with uPlot, and formats their numbers. It defines the global fukaCharts:
  *
- * fukaTimeline.create({load: el, resources: el2}) returns {update, charts}.
- * update(summary) takes a summary in fuka's JSON form and draws one chart per
- * measure: throughput, latency percentiles, clients, errors, dropped starts
- * (open model), and the monitored resources grouped by name prefix and unit.
- * Every chart has the same x axis (seconds from the start of the run), one
- * cursor and one zoom. Call update again as the summary grows (the live
- * dashboard does, once a second): charts whose series are unchanged get the
- * new data, others are rebuilt.
+ *   fukaCharts.format: compact, bytes, ms, secs, pct, rate (a value to text;
+ *     null or not finite is "–").
+ *   fukaCharts.timeline({load: el, resources: el2}) returns {update, charts}.
+ *     update(summary) takes a summary in fuka's JSON form and draws one chart
+ *     per measure: throughput, latency percentiles, clients, errors, dropped
+ *     starts (open model), and the monitored resources grouped by name
+ *     prefix and unit. Every chart has the same x axis (seconds from the
+ *     start of the run), one cursor and one zoom. Call update again as the
+ *     summary grows (the live dashboard does, once a second): charts whose
+ *     series are unchanged get the new data, others are rebuilt.
+ *   fukaCharts.byRate(el, chart) draws the steps of a capacity search by
+ *     requested rate (the "chart" object of the capacity report's data) and
+ *     returns {charts}.
  *
- * Text from the run (series names) reaches the page only through textContent
- * and uPlot's labels (also textContent): never as HTML.
+ * Text from the run (series names, SLO terms) reaches the page only through
+ * textContent and uPlot's labels (also textContent): never as HTML.
  */
 (function () {
   "use strict";
@@ -74,6 +81,64 @@
     return (h > 0 ? h + "h" : "") + mm + String(s % 60).padStart(2, "0") + "s";
   }
 
+  // pct renders a percentage (the value is already in percent): "0.50%",
+  // "12.5%".
+  function pct(v) {
+    if (v == null || !isFinite(v)) return "–";
+    return (Math.abs(v) >= 10 ? fixed(v, 1) : fixed(v, 2)) + "%";
+  }
+
+  // rate renders a rate per second: "480/s", "1.2k/s".
+  function rate(v) { return v == null || !isFinite(v) ? "–" : compact(v) + "/s"; }
+
+  var format = {fixed: fixed, compact: compact, bytes: bytes, ms: ms, secs: secs, pct: pct, rate: rate};
+
+  // MIN_WIDTH and FALLBACK_WIDTH bound a plot's width when its box cannot
+  // be measured yet (a hidden or not yet laid out page).
+  var MIN_WIDTH = 240, FALLBACK_WIDTH = 480;
+
+  function plotWidth(plot) {
+    return Math.max(MIN_WIDTH, Math.floor(plot.clientWidth || (plot.parentNode && plot.parentNode.clientWidth) || FALLBACK_WIDTH));
+  }
+
+  // figure makes a chart's box: a caption (title, and its unit in a span
+  // when there is one) above the plot's div.
+  function figure(title, unit) {
+    var fig = document.createElement("figure");
+    fig.className = "chart";
+    var cap = document.createElement("figcaption");
+    cap.textContent = title;
+    if (unit) {
+      var span = document.createElement("span");
+      span.textContent = unit;
+      cap.appendChild(span);
+    }
+    var plot = document.createElement("div");
+    plot.className = "plot";
+    fig.appendChild(cap);
+    fig.appendChild(plot);
+    return {fig: fig, plot: plot};
+  }
+
+  // ticks labels an axis's ticks with fmt. A log axis leaves its minor
+  // ticks (null) without a label: blank, not fmt's "–" for no value.
+  function ticks(fmt) {
+    return function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmt(v); }); };
+  }
+
+  // fit resizes every chart that list() returns to its plot's width when
+  // one of els changes size. Each entry is {u, plot, height}.
+  function fit(els, list) {
+    if (typeof ResizeObserver !== "function") return;
+    var ro = new ResizeObserver(function () {
+      list().forEach(function (c) {
+        var w = plotWidth(c.plot);
+        if (w !== c.u.width) c.u.setSize({width: w, height: c.height});
+      });
+    });
+    els.forEach(function (el) { ro.observe(el); });
+  }
+
   // unitOf tells a resource series' unit by its name's suffix (see the
   // monitor package: _pct, _bytes, _bytes_per_s, _per_s; counts have none).
   // X_INCRS are the steps of the time axis: whole seconds, then minutes.
@@ -104,14 +169,14 @@
     // and may last a few milliseconds: 2 responses in 2 ms read as 800/s,
     // none as a fall to 0. Such a rate is a gap in the chart; the JSON keeps
     // it, with its span_s. (A run shorter than that keeps its one point.)
-    var rate = function (k) {
+    var rateOf = function (k) {
       return tl.map(function (p) {
         return tl.length > 1 && typeof p.span_s === "number" && p.span_s < MIN_RATE_SPAN ? null : p[k];
       });
     };
     var specs = [
       {id: "rps", title: "Throughput", unit: "requests/s", fmt: compact, x: x,
-        series: [{label: "requests/s", data: rate("rps")}]},
+        series: [{label: "requests/s", data: rateOf("rps")}]},
       {id: "latency", title: "Latency", unit: "per interval, log scale", fmt: ms, log: true, x: x,
         series: [["p50", "p50_ms"], ["p90", "p90_ms"], ["p95", "p95_ms"], ["p99", "p99_ms"]].map(function (p) {
           return {label: p[0], data: lat(p[1])};
@@ -163,7 +228,7 @@
     return Array.from(groups.values());
   }
 
-  function create(els) {
+  function timeline(els) {
     var loadEl = els.load, resEl = els.resources || els.load;
     var charts = new Map(); // id -> {fig, plot, sig, u}
     var syncKey = "fuka-" + Math.random().toString(36).slice(2);
@@ -202,14 +267,10 @@
       }
     }
 
-    function width(c) {
-      return Math.max(240, Math.floor(c.plot.clientWidth || c.fig.clientWidth || 480));
-    }
-
     function build(spec, fig, plot) {
       var fmt = spec.fmt;
       var opts = {
-        width: Math.max(240, Math.floor(plot.clientWidth || 480)),
+        width: plotWidth(plot),
         height: HEIGHT,
         cursor: {sync: {key: syncKey, setSeries: false}, drag: {x: true, y: false}},
         scales: {x: {time: false}, y: spec.log ? {distr: 3, log: 10} : {}},
@@ -221,8 +282,8 @@
           };
         })),
         axes: [
-          {incrs: X_INCRS, values: function (u, splits) { return splits.map(secs); }},
-          {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: function (u, splits) { return splits.map(fmt); }}
+          {incrs: X_INCRS, values: ticks(secs)},
+          {size: AXIS, incrs: spec.bytes ? BYTE_INCRS : undefined, values: ticks(fmt)}
         ],
         hooks: {setScale: [onScale], setSelect: [onSelect]}
       };
@@ -237,23 +298,6 @@
 
     function data(spec) {
       return [spec.x].concat(spec.series.map(function (s) { return s.data; }));
-    }
-
-    function figure(spec) {
-      var fig = document.createElement("figure");
-      fig.className = "chart";
-      var cap = document.createElement("figcaption");
-      cap.textContent = spec.title;
-      if (spec.unit) {
-        var unit = document.createElement("span");
-        unit.textContent = spec.unit;
-        cap.appendChild(unit);
-      }
-      var plot = document.createElement("div");
-      plot.className = "plot";
-      fig.appendChild(cap);
-      fig.appendChild(plot);
-      return {fig: fig, plot: plot};
     }
 
     function update(sum) {
@@ -275,9 +319,9 @@
             c = null;
           }
           if (!c) {
-            var f = figure(spec);
+            var f = figure(spec.title, spec.unit);
             el.appendChild(f.fig); // placed (and sized) before uPlot measures it
-            c = {fig: f.fig, plot: f.plot, sig: sig};
+            c = {fig: f.fig, plot: f.plot, sig: sig, height: HEIGHT};
             c.u = build(spec, f.fig, f.plot);
             charts.set(spec.id, c);
           } else {
@@ -298,16 +342,7 @@
       setAll(zoom || xrange);
     }
 
-    if (typeof ResizeObserver === "function") {
-      var ro = new ResizeObserver(function () {
-        charts.forEach(function (c) {
-          var w = width(c);
-          if (w !== c.u.width) c.u.setSize({width: w, height: HEIGHT});
-        });
-      });
-      ro.observe(loadEl);
-      if (resEl !== loadEl) ro.observe(resEl);
-    }
+    fit(resEl !== loadEl ? [loadEl, resEl] : [loadEl], function () { return Array.from(charts.values()); });
 
     return {
       update: update,
@@ -315,5 +350,134 @@
     };
   }
 
-  window.fukaTimeline = {create: create, format: {compact: compact, bytes: bytes, ms: ms, secs: secs}};
+  // The charts of a capacity search, by requested rate.
+  var GOOD = "#15803d", BAD = "#b91c1c", WARN = "#b45309";
+  var P50 = "#2563eb", P99 = "#9333ea", DROP = "#ea580c", SLO = "#dc2626";
+  // A capacity chart has fewer points than a timeline and is read one step
+  // at a time: taller, and its y values ("12.5%", "1.2ms") need less room.
+  var RATE_HEIGHT = 260, RATE_AXIS = 64;
+
+  function byRate(el, c) {
+    var charts = [];
+    if (!el || !c || !c.rate || !c.rate.length) return {charts: function () { return []; }};
+
+    // positive keeps what a log scale can place: 0 (no requests) is a gap.
+    function positive(a) { return a.map(function (v) { return v > 0 ? v : null; }); }
+    function where(a, pass) { return a.map(function (v, i) { return c.pass[i] === pass && v > 0 ? v : null; }); }
+    function flat(v) { return c.rate.map(function () { return v; }); }
+
+    // The x range: every step, with a margin so the end points are not on
+    // the plot's edge.
+    function xRange(u, min, max) {
+      var pad = (max - min) * 0.04 || max * 0.1 || 1;
+      return [Math.max(0, min - pad), max + pad];
+    }
+
+    // marks draws what is not a series: the failed rates shaded, and
+    // vertical lines at the answer and the knee.
+    function marks(u) {
+      var ctx = u.ctx, b = u.bbox, px = uPlot.pxRatio || 1;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(b.left, b.top, b.width, b.height);
+      ctx.clip();
+      ctx.fillStyle = "rgba(185, 28, 28, 0.10)";
+      c.rate.forEach(function (r, i) {
+        if (c.pass[i]) return;
+        var x = u.valToPos(r, "x", true);
+        ctx.fillRect(x - 5 * px, b.top, 10 * px, b.height);
+      });
+      ctx.font = (11 * px) + "px system-ui, sans-serif";
+      ctx.textBaseline = "top";
+      [[c.answer, GOOD, "answer"], [c.knee, WARN, "knee"]].forEach(function (m) {
+        if (!m[0]) return;
+        var x = Math.round(u.valToPos(m[0], "x", true));
+        ctx.strokeStyle = m[1];
+        ctx.fillStyle = m[1];
+        ctx.lineWidth = 1.5 * px;
+        ctx.setLineDash([3 * px, 3 * px]);
+        ctx.beginPath();
+        ctx.moveTo(x, b.top);
+        ctx.lineTo(x, b.top + b.height);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.textAlign = x > b.left + b.width - 60 * px ? "right" : "left";
+        ctx.fillText(m[2], x + (ctx.textAlign === "right" ? -4 : 4) * px, b.top + (m[2] === "knee" ? 16 : 4) * px);
+      });
+      ctx.restore();
+    }
+
+    function line(label, color, data, fmt) {
+      return {label: label, stroke: color, width: 2, value: function (u, v) { return fmt(v); },
+        points: {show: true, space: 0, size: 6}, data: data};
+    }
+    function dots(label, color, data, fmt) {
+      return {label: label, stroke: color, fill: color, width: 0, value: function (u, v) { return fmt(v); },
+        paths: function () { return null; },
+        points: {show: true, space: 0, size: 11, width: 2, stroke: color, fill: color}, data: data};
+    }
+    function bound(l, fmt) {
+      return {label: l.label, stroke: SLO, width: 1.5, dash: [8, 5], value: function (u, v) { return fmt(v); },
+        points: {show: false}, data: flat(l.value)};
+    }
+
+    function chart(spec) {
+      var f = figure(spec.title, spec.unit);
+      el.appendChild(f.fig); // placed (and sized) before uPlot measures it
+      var opts = {
+        width: plotWidth(f.plot),
+        height: RATE_HEIGHT,
+        cursor: {sync: {key: "fuka-capacity", setSeries: false}, drag: {x: false, y: false}},
+        scales: {x: {time: false, range: xRange}, y: spec.y},
+        series: [{label: "rate", value: function (u, v) { return rate(v); }}].concat(spec.series.map(function (s) {
+          var o = {};
+          for (var k in s) if (k !== "data") o[k] = s[k];
+          return o;
+        })),
+        axes: [
+          {values: ticks(rate)},
+          {size: RATE_AXIS, values: ticks(spec.fmt)}
+        ],
+        hooks: {draw: [marks]}
+      };
+      var u = new uPlot(opts, [c.rate].concat(spec.series.map(function (s) { return s.data; })), f.plot);
+      charts.push({u: u, plot: f.plot, height: RATE_HEIGHT});
+    }
+
+    var anyLatency = c.p99_ms.concat(c.p50_ms).some(function (v) { return v > 0; });
+    chart({
+      title: "Latency by rate", unit: "p50 and p99 of each step, log scale", fmt: ms,
+      y: anyLatency ? {distr: 3, log: 10} : {},
+      series: [
+        line("p50", P50, anyLatency ? positive(c.p50_ms) : c.p50_ms, ms),
+        line("p99", P99, anyLatency ? positive(c.p99_ms) : c.p99_ms, ms),
+        dots("p99, passed", GOOD, where(c.p99_ms, true), ms),
+        dots("p99, failed", BAD, where(c.p99_ms, false), ms)
+      ].concat(c.slo_latency.map(function (l) { return bound(l, ms); }))
+    });
+    var failedAt = function (a) { return a.map(function (v, i) { return c.pass[i] ? null : v; }); };
+    chart({
+      title: "Errors and dropped starts by rate", unit: "% of requests / of starts due", fmt: pct,
+      y: {range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; }},
+      series: [
+        line("errors", BAD, c.error_pct, pct),
+        line("dropped", DROP, c.dropped_pct, pct),
+        dots("errors, failed step", BAD, failedAt(c.error_pct), pct)
+      ].concat(c.slo_errors.map(function (l) { return bound(l, pct); }))
+    });
+    chart({
+      title: "Throughput by rate", unit: "achieved against requested, per second", fmt: compact,
+      y: {range: function (u, min, max) { return [0, Math.max(1, max * 1.05)]; }},
+      series: [
+        line("achieved", GOOD, c.achieved_rps, rate),
+        {label: "requested", stroke: "#6b7280", width: 1, dash: [4, 4], points: {show: false},
+          value: function (u, v) { return rate(v); }, data: c.rate.slice()}
+      ]
+    });
+    fit([el], function () { return charts; });
+
+    return {charts: function () { return charts.map(function (ch) { return ch.u; }); }};
+  }
+
+  window.fukaCharts = {timeline: timeline, byRate: byRate, format: format};
 })();
