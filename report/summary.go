@@ -103,6 +103,15 @@ type Summary struct {
 	EndDetail  string `json:"end_detail"`
 	Clients    int    `json:"clients"`
 	MaxClients int    `json:"max_clients"`
+	// RampUpS is the closed model's ramp-up (0: none, and in the open
+	// model); RateProfile the open model's requested rate as the user gave
+	// it, e.g. "100:1m,5000:2m" ("" in the closed model). The text header
+	// shows them, so a stored run reads as it did live.
+	RampUpS     float64 `json:"ramp_up_s"`
+	RateProfile string  `json:"rate_profile"`
+	// Transport is the client that sent the load: "fast" (the epoll path)
+	// or "net/http"; "" when not known.
+	Transport string `json:"transport"`
 
 	Requests int64 `json:"requests"`
 	Failed   int64 `json:"failed"`
@@ -165,11 +174,9 @@ type Summary struct {
 	Degraded bool `json:"degraded,omitempty"`
 	// Workers are a distributed run's workers and how each fared.
 	Workers []WorkerStatus `json:"workers,omitempty"`
-
-	// meta keeps what the text header shows but the JSON does not carry
-	// (ramp-up, rate profile, cap, scheduled starts). A Summary decoded from
-	// JSON has none of it, and its text simply leaves those parts out.
-	meta Meta
+	// ReportFile is the HTML report written for this run (absent when
+	// none was written).
+	ReportFile string `json:"report_file,omitempty"`
 }
 
 // Resources holds monitored series: their peak and mean over the run, and
@@ -382,6 +389,8 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		EndDetail:        meta.EndDetail,
 		Clients:          meta.Clients,
 		MaxClients:       meta.MaxClients,
+		RampUpS:          round(meta.RampUp.Seconds(), 3),
+		RateProfile:      meta.Rate,
 
 		Requests:      total.Requests,
 		Failed:        total.Failed,
@@ -399,7 +408,6 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		Errors:      ErrorCounts(total.Errors),
 		ByName:      make([]NameSummary, 0, len(run.ByName)),
 		Timeline:    make([]Interval, 0, len(run.Timeline)),
-		meta:        meta,
 	}
 
 	switch {

@@ -255,7 +255,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		{"top level", nil, []string{
 			"fuka_version", "name", "target", "method", "model", "latency_from", "started",
 			"duration_s", "planned_duration_s", "interrupted", "end_reason", "end_detail", "clients", "max_clients",
-			"requests", "failed", "retried", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
+			"ramp_up_s", "rate_profile", "transport", "requests", "failed", "retried", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
 			"starts_due", "starts", "requested_start_rate", "achieved_start_ratio", "dropped", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
 			"service_time", "status", "errors", "requests_by_name", "timeline",
 		}},

@@ -125,6 +125,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 		t.WriteString("  " + line + "\n")
 	}
 
+	s.watchedText(&t)
+	for _, msg := range s.Warnings {
+		t.row("WARNING", msg)
+	}
+	if s.ReportFile != "" {
+		t.row("report", s.ReportFile)
+	}
+	// The fast path is the default; say so only when the load went
+	// another way (HTTP/2, TLS, a plan's scenarios, a distributed run
+	// whose workers did not say).
+	if s.Transport != "" && s.Transport != "fast" {
+		t.row("transport", s.Transport)
+	}
+
 	if _, err := io.WriteString(w, t.String()); err != nil {
 		return fmt.Errorf("report: write text: %w", err)
 	}
@@ -192,8 +206,8 @@ func (s *Summary) headline() string {
 		how = append(how, s.Model+" model")
 	}
 	if s.Model == ModelOpen {
-		if s.meta.Rate != "" {
-			how = append(how, "rate "+s.meta.Rate)
+		if s.RateProfile != "" {
+			how = append(how, "rate "+s.RateProfile)
 		}
 		c := FormatInt(int64(s.Clients)) + " clients"
 		if s.MaxClients > 0 {
@@ -202,11 +216,11 @@ func (s *Summary) headline() string {
 		how = append(how, c)
 	} else {
 		how = append(how, FormatInt(int64(s.Clients))+" clients")
-		if s.meta.RampUp > 0 {
-			how = append(how, "ramp-up "+FormatSpan(s.meta.RampUp))
+		if s.RampUpS > 0 {
+			how = append(how, "ramp-up "+FormatSpan(seconds(s.RampUpS)))
 		}
-		if s.meta.MaxRPS > 0 {
-			how = append(how, "max "+FormatRate(s.meta.MaxRPS)+"/s")
+		if s.RequestedRPS != nil && *s.RequestedRPS > 0 {
+			how = append(how, "max "+FormatRate(*s.RequestedRPS)+"/s")
 		}
 	}
 	if s.PlannedDurationS > 0 {

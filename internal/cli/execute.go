@@ -206,23 +206,30 @@ func (o *outputs) resultsDir(name string, started time.Time) (string, error) {
 }
 
 // writeResults writes the HTML report (and, in the results folder, the
-// JSON summary next to it) and returns the report's path.
-func (o *outputs) writeResults(sum *report.Summary) (string, error) {
-	path := o.reportOut
+// JSON summary next to it), and names the report in sum.ReportFile.
+func (o *outputs) writeResults(sum *report.Summary) error {
+	path, dir := o.reportOut, ""
 	if path == "" {
-		dir, err := o.resultsDir(sum.Name, sum.Started)
-		if err != nil {
-			return "", err
+		var err error
+		if dir, err = o.resultsDir(sum.Name, sum.Started); err != nil {
+			return err
 		}
 		path = filepath.Join(dir, "report.html")
+	}
+	// The summary names its HTML report (and so does its text) only once
+	// the report is written.
+	var htmlErr error
+	if err := writeFileAtomic(path, func(w io.Writer) error { return html.Write(w, sum) }); err != nil {
+		htmlErr = fmt.Errorf("--report: %w", err)
+	} else {
+		sum.ReportFile = path
+	}
+	if dir != "" {
 		if err := writeFileAtomic(filepath.Join(dir, "summary.json"), sum.WriteJSON); err != nil {
-			return "", err
+			return errors.Join(err, htmlErr)
 		}
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return html.Write(w, sum) }); err != nil {
-		return "", fmt.Errorf("--report: %w", err)
-	}
-	return path, nil
+	return htmlErr
 }
 
 // writeFileAtomic writes through a temporary file in the same folder,
@@ -410,6 +417,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(meta, res.Run)
+	sum.Transport = res.Transport
 	sum.Warnings = append(sum.Warnings, end.warnings...)
 	wt.fill(sum, stdio.cpus())
 	failed := false
@@ -428,12 +436,9 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	if allFailed != "" {
 		sum.Warnings = append(sum.Warnings, allFailed)
 	}
-	var resultsNote string
 	if !out.noReport {
-		if p, err := out.writeResults(sum); err != nil {
+		if err := out.writeResults(sum); err != nil {
 			fmt.Fprintf(stdio.Err, "fuka: warning: %v\n", err)
-		} else {
-			resultsNote = p
 		}
 	}
 	if dash != nil {
@@ -454,15 +459,10 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 			return err
 		}
 	default:
+		// The whole text is the summary's, so fuka report N prints it
+		// again byte for byte.
 		if err := sum.WriteText(stdio.Out); err != nil {
 			return err
-		}
-		writeResources(stdio.Out, sum)
-		if resultsNote != "" {
-			fmt.Fprintf(stdio.Out, "  report       %s\n", resultsNote)
-		}
-		if cfg.HTTP2 || res.Transport != "fast" {
-			fmt.Fprintf(stdio.Out, "  transport    %s\n", res.Transport)
 		}
 	}
 	if !out.noHistory {

@@ -814,8 +814,10 @@ func TestGeneratorCPUWarning(t *testing.T) {
 					t.Errorf("warning %q, want it to start %q", sum.Warnings[0], want)
 				}
 				var text bytes.Buffer
-				writeResources(&text, sum)
-				if !strings.HasPrefix(text.String(), "  WARNING      "+want) {
+				if err := sum.WriteText(&text); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(text.String(), "\n  WARNING      "+want) {
 					t.Errorf("text:\n%s", text.String())
 				}
 			})

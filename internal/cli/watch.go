@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -431,70 +430,6 @@ func peakOf(rate *load.Rate, rampUp time.Duration) time.Duration {
 		}
 	}
 	return at
-}
-
-// writeResources prints resources' peak and mean next to the load results.
-func writeResources(w io.Writer, sum *report.Summary) {
-	if sum.Resources != nil && len(sum.Resources.Series) > 0 {
-		// The terminal gets the series that say something; the JSON (and
-		// the HTML report) keep them all.
-		var series []report.ResourceStat
-		hidden := 0
-		for _, st := range sum.Resources.Series {
-			if st.Peak == 0 || staticSeries[st.Name] {
-				hidden++
-				continue
-			}
-			series = append(series, st)
-		}
-		sort.Slice(series, func(i, j int) bool { return series[i].Name < series[j].Name })
-		width := 0
-		for _, s := range series {
-			width = max(width, len(s.Name))
-		}
-		fmt.Fprintf(w, "  resources    %-*s  %12s  %12s\n", width, "series", "peak", "mean")
-		for _, s := range series {
-			fmt.Fprintf(w, "               %-*s  %12s  %12s\n", width, s.Name, report.FormatResource(s.Name, s.Peak), report.FormatResource(s.Name, s.Mean))
-		}
-		if hidden > 0 {
-			fmt.Fprintf(w, "               (%d more series, zero or static, in the JSON summary)\n", hidden)
-		}
-		if n := len(sum.Resources.Failures); n > 0 {
-			f := sum.Resources.Failures[0]
-			fmt.Fprintf(w, "               %d failed samples (gaps), e.g. %s at %.0fs: %s\n", n, f.Source, f.TS, f.Error)
-		}
-	}
-	for _, e := range sum.Scaling { // kubernetes sources: time to scale
-		if e.TimeToScaleS != nil {
-			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, ready %.1fs after the load step at %.0fs (p99 during: %s)\n",
-				e.Workload, e.FromReplicas, e.ToReplicas, *e.TimeToScaleS, e.LoadStepS, report.FormatMS(e.P99DuringMS))
-		} else {
-			fmt.Fprintf(w, "  scaling      %s %d→%d replicas, not all ready by the end of the run (load step at %.0fs; p99 since: %s)\n",
-				e.Workload, e.FromReplicas, e.ToReplicas, e.LoadStepS, report.FormatMS(e.P99DuringMS))
-		}
-	}
-	for _, p := range sum.Profiles {
-		if p.Error != "" {
-			fmt.Fprintf(w, "  profile      %s %s: %s\n", p.Kind, p.URL, p.Error)
-			continue
-		}
-		fmt.Fprintf(w, "  profile      %s %s at %.0fs → %s\n", p.Kind, p.URL, p.StartedS, p.File)
-		for i, f := range p.Top {
-			if i == 5 {
-				break
-			}
-			fmt.Fprintf(w, "               %5.1f%%  %s\n", f.FlatPct, f.Name)
-		}
-	}
-	for _, msg := range sum.Warnings {
-		fmt.Fprintf(w, "  WARNING      %s\n", msg)
-	}
-}
-
-// staticSeries are facts about the host rather than load.
-var staticSeries = map[string]bool{
-	"cpu.count": true, "mem.total_bytes": true, "swap.total_bytes": true, "postgres.max_connections": true,
-	"cpu.idle_pct": true, "load.5m": true, "load.15m": true,
 }
 
 // msDuration converts an interval's latency in milliseconds to a duration;
