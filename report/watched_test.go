@@ -1,0 +1,107 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// watchedSummary is a closed-model summary with everything a run can watch
+// and say after its numbers.
+func watchedSummary() *Summary {
+	meta := closedMeta()
+	meta.RampUp = 1500e6 // 1.5s
+	s := NewSummary(meta, simpleRun())
+	ready, tts := 16.0, 6.0
+	s.Resources = &Resources{
+		Series: []ResourceStat{
+			{Name: "mem.used_bytes", Peak: 5 << 30, Mean: 4 << 30, Samples: 10},
+			{Name: "cpu.user_pct", Peak: 41, Mean: 22.5, Samples: 10},
+			{Name: "cpu.count", Peak: 8, Mean: 8, Samples: 10},     // static: left out
+			{Name: "net.rx_errors", Peak: 0, Mean: 0, Samples: 10}, // zero: left out
+		},
+		Failures: []ResourceFailure{{TS: 3, Source: "nginx", Error: "connection refused"}, {TS: 4, Source: "nginx", Error: "connection refused"}},
+	}
+	s.Scaling = []ScaleEpisode{
+		{Workload: "deployment/api", FromReplicas: 1, ToReplicas: 4, LoadStepS: 10, ReadyS: &ready, TimeToScaleS: &tts, P99DuringMS: 180},
+		{Workload: "statefulset/db", FromReplicas: 2, ToReplicas: 3, LoadStepS: 20, P99DuringMS: 1250},
+	}
+	s.Profiles = []ProfileSummary{
+		{Kind: "cpu", URL: "http://127.0.0.1:6060", File: "results/cpu.pb.gz", StartedS: 5, Top: []ProfileFunc{
+			{Name: "a", FlatPct: 40.25}, {Name: "b", FlatPct: 20}, {Name: "c", FlatPct: 10}, {Name: "d", FlatPct: 5}, {Name: "e", FlatPct: 2}, {Name: "f", FlatPct: 1},
+		}},
+		{Kind: "heap", URL: "http://127.0.0.1:6060", Error: "404 Not Found"},
+	}
+	s.Warnings = []string{"data ran out: coupons"}
+	s.ReportFile = "results/report.html"
+	s.Transport = "net/http"
+	return s
+}
+
+// TestWatchedText pins the lines after the numbers, in their order.
+func TestWatchedText(t *testing.T) {
+	var buf bytes.Buffer
+	if err := watchedSummary().WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	want := `  resources    series                  peak          mean
+               cpu.user_pct           41.0%         22.5%
+               mem.used_bytes       5.0 GiB       4.0 GiB
+               (2 more series, zero or static, in the JSON summary)
+               2 failed samples (gaps), e.g. nginx at 3s: connection refused
+  scaling      deployment/api 1→4 replicas, ready 6.0s after the load step at 10s (p99 during: 180ms)
+  scaling      statefulset/db 2→3 replicas, not all ready by the end of the run (load step at 20s; p99 since: 1.25s)
+  profile      cpu http://127.0.0.1:6060 at 5s → results/cpu.pb.gz
+                40.2%  a
+                20.0%  b
+                10.0%  c
+                 5.0%  d
+                 2.0%  e
+  profile      heap http://127.0.0.1:6060: 404 Not Found
+  WARNING      data ran out: coupons
+  report       results/report.html
+  transport    net/http
+`
+	i := strings.Index(text, "  resources")
+	if i < 0 || text[i:] != want {
+		t.Errorf("text after the numbers:\n%s\nwant:\n%s", text[max(i, 0):], want)
+	}
+	if !strings.Contains(text, ", ramp-up 1.5s, ") {
+		t.Errorf("the header lacks the ramp-up:\n%s", text)
+	}
+}
+
+// TestTextSurvivesJSON: the text of a summary decoded from its JSON (as
+// history and fuka report keep it) is the text of the summary itself.
+func TestTextSurvivesJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sum  *Summary
+	}{
+		{"watched closed", watchedSummary()},
+		{"open", NewSummary(shopMeta(), shopRun())},
+		{"capped", func() *Summary { m := closedMeta(); m.MaxRPS = 250; return NewSummary(m, simpleRun()) }()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var live, js, stored bytes.Buffer
+			if err := tt.sum.WriteText(&live); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.sum.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			var back Summary
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			if err := back.WriteText(&stored); err != nil {
+				t.Fatal(err)
+			}
+			if live.String() != stored.String() {
+				t.Errorf("text after a JSON round trip:\n%s\nwant:\n%s", stored.String(), live.String())
+			}
+		})
+	}
+}
