@@ -86,7 +86,9 @@ func TestCaptureCPU(t *testing.T) {
 	if p.SampleType != "cpu" || p.Unit != "seconds" {
 		t.Errorf("sample type %q unit %q, want cpu seconds", p.SampleType, p.Unit)
 	}
-	if p.Total < 0.5 || p.Total > 10 {
+	// One busy goroutine gets up to 2s of CPU; on a machine shared with
+	// other test packages it may get far less, but never none.
+	if p.Total < 0.1 || p.Total > 10 {
 		t.Errorf("total %.2fs of CPU in a 2s profile of one busy goroutine", p.Total)
 	}
 	checkFile(t, p, dir, "cpu")
