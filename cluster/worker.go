@@ -187,7 +187,6 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 			case m.GetStop().GetVersionMismatch():
 				st := m.GetStop()
 				e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: st.GetVersion(), ControllerProtocol: st.GetProtocol()}
-				w.log().Error("refused by the controller: " + e.Error())
 				return heard, e
 			case m.GetStop() != nil:
 				return heard, fmt.Errorf("%w: %s", ErrRefused, m.GetStop().GetReason())
@@ -206,7 +205,6 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		// A controller that did not check (an older fuka) assigned a job
 		// this worker may read differently: it runs nothing.
 		e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: a.GetVersion(), ControllerProtocol: a.GetProtocol()}
-		w.log().Error("refusing the controller's job: " + e.Error())
 		l.send(msgDone(&fukapb.Done{Error: e.Error()}))
 		l.close(5 * time.Second)
 		se.closeSend()
