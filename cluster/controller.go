@@ -397,12 +397,13 @@ func (r *run) join(ev event) error {
 		r.log.Warn(fmt.Sprintf("worker %s refused: %v", who, e), "worker", who, "addr", m.se.addr)
 		r.refused = append(r.refused, "worker "+who+": "+e.Error())
 		m.state = "lost"
-		se := m.se
+		// Through the link (one sender per stream), flushed before the
+		// stream ends.
+		m.link.send(msgRefuse(e))
 		go func() {
-			// The refusal must reach the worker before the stream ends.
-			_ = se.s.Send(msgRefuse(e))
+			m.link.close(time.Second)
 			time.Sleep(200 * time.Millisecond)
-			se.end()
+			m.se.end()
 		}()
 		return fmt.Errorf("worker %s: %w", who, e)
 	}
