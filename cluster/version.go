@@ -19,8 +19,16 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("version mismatch: the worker runs fuka %s (protocol %d), the controller fuka %s (protocol %d); run the same fuka version on the controller and every worker",
-		orUnknown(e.Worker), e.WorkerProtocol, orUnknown(e.Controller), e.ControllerProtocol)
+	return fmt.Sprintf("version mismatch: the worker runs fuka %s (%s), the controller fuka %s (%s); run the same fuka version on the controller and every worker",
+		orUnknown(e.Worker), protocol(e.WorkerProtocol), orUnknown(e.Controller), protocol(e.ControllerProtocol))
+}
+
+// protocol names a protocol version; 0 is a fuka that did not send one.
+func protocol(p int32) string {
+	if p == 0 {
+		return "an older protocol"
+	}
+	return fmt.Sprintf("protocol %d", p)
 }
 
 func orUnknown(v string) string {
