@@ -3,7 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -144,8 +143,8 @@ func runLocal(b *testing.B, url string, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	job, _ := json.Marshal(testJob{URL: url, Clients: 64, Duration: 3 * time.Second})
-	ctl := &Controller{Kind: "test", Job: job, Names: []string{"GET /"}, Workers: n, Listener: ln,
+	job := testJob{URL: url, Clients: 64, Duration: 3 * time.Second}.msg()
+	ctl := &Controller{Job: job, Names: []string{"GET /"}, Workers: n, Listener: ln,
 		Identity: ids.controller, StartDelay: 300 * time.Millisecond, WaitTimeout: 10 * time.Second}
 	for i := range n {
 		prep := func(a Assignment) (engine.Config, func(), error) {

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -51,27 +50,35 @@ func (tg *target) count(worker string) int64 {
 
 // testJob is the tests' job: a closed-model attack on one URL.
 type testJob struct {
-	URL      string        `json:"url"`
-	Clients  int           `json:"clients"`
-	Duration time.Duration `json:"duration"`
-	MaxRPS   float64       `json:"max_rps"`
+	URL      string
+	Clients  int
+	Duration time.Duration
+	MaxRPS   float64
+}
+
+func (j testJob) msg() *fukapb.Job {
+	return &fukapb.Job{Work: &fukapb.Job_Attack{Attack: &fukapb.AttackJob{
+		Url: j.URL, Method: "GET",
+		Load: &fukapb.Load{Clients: int32(j.Clients), DurationNanos: int64(j.Duration), MaxRps: j.MaxRPS},
+	}}}
 }
 
 // prepareFor builds a Prepare for a worker named name: its requests carry
 // X-Worker: name.
 func prepareFor(name string) Prepare {
 	return func(a Assignment) (engine.Config, func(), error) {
-		var j testJob
-		if err := json.Unmarshal(a.Job, &j); err != nil {
-			return engine.Config{}, nil, err
+		j := a.Job.GetAttack()
+		if j == nil {
+			return engine.Config{}, nil, errors.New("not an attack job")
 		}
-		req, err := client.NewRequest("GET", j.URL, http.Header{"X-Worker": {name}}, nil)
+		req, err := client.NewRequest(j.GetMethod(), j.GetUrl(), http.Header{"X-Worker": {name}}, nil)
 		if err != nil {
 			return engine.Config{}, nil, err
 		}
+		l := j.GetLoad()
 		return engine.Config{
 			Request: req, Name: "GET /", Timeout: 2 * time.Second,
-			Clients: j.Clients, Duration: j.Duration, MaxRPS: j.MaxRPS, Loops: 1,
+			Clients: int(l.GetClients()), Duration: time.Duration(l.GetDurationNanos()), MaxRPS: l.GetMaxRps(), Loops: 1,
 		}, nil, nil
 	}
 }
@@ -99,9 +106,8 @@ func newCluster(t *testing.T, n int, job testJob) *testCluster {
 		t.Fatal(err)
 	}
 	tr := &connTracker{Listener: ln}
-	b, _ := json.Marshal(job)
 	c := &testCluster{conns: tr, ctl: &Controller{
-		Kind: "test", Job: b, Names: []string{"GET /"},
+		Job: job.msg(), Names: []string{"GET /"},
 		Workers: n, Listener: tr, Identity: ids.controller,
 		WaitTimeout: 10 * time.Second, StartDelay: 500 * time.Millisecond, StopGrace: 3 * time.Second,
 		OnLoss: LossContinue, Log: testLog(t),
@@ -293,7 +299,7 @@ func TestWorkerStopsWhenControllerVanishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job, _ := json.Marshal(testJob{URL: tg.URL, Clients: 2, Duration: time.Minute, MaxRPS: 400})
+	job := testJob{URL: tg.URL, Clients: 2, Duration: time.Minute, MaxRPS: 400}.msg()
 	assigned := make(chan time.Time, 1)
 	hold := make(chan struct{})
 	defer close(hold)
@@ -304,7 +310,7 @@ func TestWorkerStopsWhenControllerVanishes(t *testing.T) {
 				return
 			}
 			start := time.Now()
-			_ = se.s.Send(msgAssign(&fukapb.Assign{JobKind: "test", Job: job, ShareIndex: 0, ShareCount: 1, StartAtUnixNanos: start.UnixNano(), Names: []string{"GET /"}}))
+			_ = se.s.Send(msgAssign(&fukapb.Assign{Job: job, ShareIndex: 0, ShareCount: 1, StartAtUnixNanos: start.UnixNano(), Names: []string{"GET /"}, Protocol: ProtocolVersion}))
 			assigned <- start
 			<-hold // then silence: no heartbeat, nothing read
 		}()
@@ -364,8 +370,8 @@ func TestControllerDialsWorkers(t *testing.T) {
 		w := &Worker{Name: name, Identity: ids.worker, Prepare: prepareFor(name), Log: testLog(t)}
 		go w.Serve(ctx, ln)
 	}
-	job, _ := json.Marshal(testJob{URL: tg.URL, Clients: 2, Duration: time.Second, MaxRPS: 400})
-	ctl := &Controller{Kind: "test", Job: job, Names: []string{"GET /"}, Workers: 2, Dial: addrs,
+	job := testJob{URL: tg.URL, Clients: 2, Duration: time.Second, MaxRPS: 400}.msg()
+	ctl := &Controller{Job: job, Names: []string{"GET /"}, Workers: 2, Dial: addrs,
 		Identity: ids.controller, WaitTimeout: 5 * time.Second, StartDelay: 300 * time.Millisecond, Log: testLog(t)}
 	res, err := ctl.Run(context.Background())
 	if err != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,8 +42,7 @@ const (
 // Controller hands a job to workers and merges what they measure into one
 // run, as if one process had run the whole load.
 type Controller struct {
-	Kind string // job kind, "attack" or "plan"
-	Job  []byte // the job, as the command line encodes it
+	Job *fukapb.Job // the whole load; each worker runs its share of it
 	// Names and Checks are the request and check names the job records
 	// under, by index (see Names).
 	Names, Checks []string
@@ -69,8 +69,10 @@ type Controller struct {
 	OnStart func(start time.Time)
 	// OnTick is called once a second with the merged interval, like
 	// engine.Config.OnTick.
-	OnTick  func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
-	Log     *slog.Logger
+	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
+	Log    *slog.Logger
+	// Version is this fuka's version: a worker of another version (or
+	// protocol) is refused (see VersionError).
 	Version string
 }
 
@@ -171,6 +173,7 @@ type run struct {
 	members []*member // joined (state != joining), by share index once assigned
 	all     []*member // every session, for shutdown
 	srv     *grpc.Server
+	refused []string // why workers of another version were refused
 }
 
 // Run waits for the workers, assigns each its share and a common start,
@@ -337,7 +340,11 @@ func (r *run) gather(ctx context.Context) error {
 					return fmt.Errorf("%w: %v", ErrNoWorkers, ev.dialErr)
 				}
 			case ev.hello != nil:
-				r.join(ev)
+				if err := r.join(ev); err != nil && c.Listener == nil {
+					// A dialed worker is not dialed again: the run cannot
+					// have them all.
+					return fmt.Errorf("%w: %w", ErrNoWorkers, err)
+				}
 			case ev.lost != nil || ev.done != nil:
 				if r.leave(ev.m, ev.lost) && c.Listener == nil {
 					// Dialed workers are not dialed again: the run cannot
@@ -350,7 +357,7 @@ func (r *run) gather(ctx context.Context) error {
 				m.link.checkSilence(time.Now())
 			}
 		case <-deadline.C:
-			return fmt.Errorf("%w: waited %v for %d workers, %d joined%s", ErrNoWorkers, c.waitTimeout(), c.Workers, len(r.members), r.joinedNames())
+			return fmt.Errorf("%w: waited %v for %d workers, %d joined%s%s", ErrNoWorkers, c.waitTimeout(), c.Workers, len(r.members), r.joinedNames(), r.refusedText())
 		case <-ctx.Done():
 			return fmt.Errorf("interrupted while waiting for workers (%d of %d joined): %w", len(r.members), c.Workers, ctx.Err())
 		}
@@ -369,12 +376,36 @@ func (r *run) joinedNames() string {
 	return " (" + strings.Join(names, ", ") + ")"
 }
 
-// join admits a worker that said Hello, under a unique name.
-func (r *run) join(ev event) {
+func (r *run) refusedText() string {
+	if len(r.refused) == 0 {
+		return ""
+	}
+	return "; refused: " + strings.Join(r.refused, "; ")
+}
+
+// join admits a worker that said Hello, under a unique name, or refuses
+// one of another fuka version (the error says why).
+func (r *run) join(ev event) error {
 	m, h := ev.m, ev.hello
 	if m.state != "joining" {
 		m.link.fail(errors.New("a second Hello"))
-		return
+		return nil
+	}
+	if !sameVersion(r.c.Version, h.GetVersion(), h.GetProtocol()) {
+		e := &VersionError{Worker: h.GetVersion(), WorkerProtocol: h.GetProtocol(), Controller: r.c.Version, ControllerProtocol: ProtocolVersion}
+		who := cmp.Or(h.GetName(), m.se.addr)
+		r.log.Warn(fmt.Sprintf("worker %s refused: %v", who, e), "worker", who, "addr", m.se.addr)
+		r.refused = append(r.refused, "worker "+who+": "+e.Error())
+		m.state = "lost"
+		// Through the link (one sender per stream), flushed before the
+		// stream ends.
+		m.link.send(msgRefuse(e))
+		go func() {
+			m.link.close(time.Second)
+			time.Sleep(200 * time.Millisecond)
+			m.se.end()
+		}()
+		return fmt.Errorf("worker %s: %w", who, e)
 	}
 	name := h.GetName()
 	if name == "" {
@@ -385,11 +416,9 @@ func (r *run) join(ev event) {
 		name = base + "#" + strconv.Itoa(i)
 	}
 	m.name, m.hello, m.helloAt, m.state = name, h, ev.helloAt, "ok"
-	if h.GetVersion() != r.c.Version && r.c.Version != "" {
-		r.log.Warn("worker runs another fuka version", "worker", name, "worker_version", h.GetVersion(), "version", r.c.Version)
-	}
 	r.members = append(r.members, m)
 	r.log.Info("worker joined", "worker", name, "addr", m.se.addr, "cpus", h.GetCpus(), "joined", len(r.members), "of", r.c.Workers)
+	return nil
 }
 
 func (r *run) named(name string) bool {
@@ -441,11 +470,13 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 			r.log.Warn("worker's clock differs from the controller's: compensating", "worker", m.name, "offset", skew.Round(time.Millisecond))
 		}
 		m.link.send(msgAssign(&fukapb.Assign{
-			JobKind: c.Kind, Job: c.Job,
+			Job:        c.Job,
 			ShareIndex: int32(j), ShareCount: int32(len(r.members)),
 			StartAtUnixNanos: start.Add(skew).UnixNano(),
 			Names:            c.Names,
 			Echoes:           true,
+			Version:          c.Version,
+			Protocol:         ProtocolVersion,
 		}))
 	}
 	col := metrics.NewCollector(c.Names, recs)

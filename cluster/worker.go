@@ -18,8 +18,7 @@ import (
 
 // Assignment is a worker's part of a run, as the controller sent it.
 type Assignment struct {
-	Kind    string // "attack" or "plan": how to read Job
-	Job     []byte // defined by the command line
+	Job     *fukapb.Job // the whole load
 	Share   engine.Share
 	StartAt time.Time // in this worker's clock
 	Names   []string  // the request names the controller merges under
@@ -33,7 +32,9 @@ type Prepare func(a Assignment) (cfg engine.Config, cleanup func(), err error)
 // Worker runs the load a controller assigns. One Worker runs one session
 // at a time.
 type Worker struct {
-	Name     string
+	Name string
+	// Version is this fuka's version: the controller must run the same
+	// (see VersionError).
 	Version  string
 	Identity *Identity // nil: no TLS (the command line allows it only on loopback)
 	Prepare  Prepare
@@ -169,7 +170,7 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		}
 	})
 	defer l.close(time.Second)
-	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Cpus: int32(runtime.NumCPU()), UnixNanos: time.Now().UnixNano()}))
+	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Protocol: ProtocolVersion, Cpus: int32(runtime.NumCPU()), UnixNanos: time.Now().UnixNano()}))
 	check := time.NewTicker(livenessCheck)
 	defer check.Stop()
 
@@ -183,6 +184,10 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 			switch {
 			case m.GetAssign() != nil:
 				a = m.GetAssign()
+			case m.GetStop().GetVersionMismatch():
+				st := m.GetStop()
+				e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: st.GetVersion(), ControllerProtocol: st.GetProtocol()}
+				return heard, e
 			case m.GetStop() != nil:
 				return heard, fmt.Errorf("%w: %s", ErrRefused, m.GetStop().GetReason())
 			}
@@ -195,6 +200,15 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		case <-ctx.Done():
 			return heard, ctx.Err()
 		}
+	}
+	if !sameVersion(w.Version, a.GetVersion(), a.GetProtocol()) {
+		// A controller that did not check (an older fuka) assigned a job
+		// this worker may read differently: it runs nothing.
+		e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: a.GetVersion(), ControllerProtocol: a.GetProtocol()}
+		l.send(msgDone(&fukapb.Done{Error: e.Error()}))
+		l.close(5 * time.Second)
+		se.closeSend()
+		return true, e
 	}
 	log := w.log().With("share", fmt.Sprintf("%d/%d", a.GetShareIndex()+1, a.GetShareCount()))
 	if !a.GetEchoes() {
@@ -230,7 +244,10 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engi
 	if share.Count < 1 || share.Index < 0 || share.Index >= share.Count {
 		return &fukapb.Done{Error: fmt.Sprintf("bad share %d of %d", share.Index, share.Count)}
 	}
-	asg := Assignment{Kind: a.GetJobKind(), Job: a.GetJob(), Share: share, StartAt: time.Unix(0, a.GetStartAtUnixNanos()), Names: a.GetNames()}
+	if a.GetJob().GetWork() == nil {
+		return &fukapb.Done{Error: "the assignment carries no job"}
+	}
+	asg := Assignment{Job: a.GetJob(), Share: share, StartAt: time.Unix(0, a.GetStartAtUnixNanos()), Names: a.GetNames()}
 	if w.Prepare == nil {
 		return &fukapb.Done{Error: "worker has no way to prepare a job"}
 	}
@@ -255,7 +272,7 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engi
 		l.send(msgSnapshot(b)) // false when the link is gone: the run is being cancelled
 	}
 	cfg.OnTick = nil
-	log.Info("job assigned", "kind", asg.Kind, "starts_in", time.Until(asg.StartAt).Round(time.Millisecond))
+	log.Info("job assigned", "kind", jobKind(asg.Job), "starts_in", time.Until(asg.StartAt).Round(time.Millisecond))
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -326,4 +343,15 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engi
 			}
 		}
 	}
+}
+
+// jobKind names a job's kind for the log.
+func jobKind(j *fukapb.Job) string {
+	switch j.GetWork().(type) {
+	case *fukapb.Job_Attack:
+		return "attack"
+	case *fukapb.Job_Plan:
+		return "plan"
+	}
+	return "unknown"
 }

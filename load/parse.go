@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,14 @@ func (r Rate) String() string {
 	}
 	return b.String()
 }
+
+// Start is the rate at offset 0, before the first stage: with StagesOnly,
+// what NewRate was given: NewRate(r.Start(), r.StagesOnly()) is r.
+func (r Rate) Start() float64 { return r.start }
+
+// StagesOnly returns the stages as NewRate was given them, without the
+// start rate Stages puts first.
+func (r Rate) StagesOnly() []Stage { return slices.Clone(r.stages) }
 
 // Stages returns the profile as stages from a start rate of 0, as String
 // renders them: a non-zero start rate is a leading 0s jump to it.

@@ -4,8 +4,10 @@
 // workers dial a controller (`fuka worker --controller HOST:PORT`), or a
 // controller dials listening workers (`--worker HOST:PORT`). Roles are set
 // by the messages, never by who dialed: the worker speaks first with Hello,
-// the controller answers with Assign. Both sides send Heartbeat every second
-// and give up on a peer that has been silent for 3 seconds.
+// the controller answers with Assign (or, to a worker of another fuka
+// version or protocol, with a Stop that says so). Both sides send
+// Heartbeat every second and give up on a peer that has been silent for
+// 3 seconds.
 //
 // Regenerate (from the repository root) with:
 //   go generate ./cluster/proto
@@ -188,7 +190,11 @@ type Hello struct {
 	Cpus    int32                  `protobuf:"varint,3,opt,name=cpus,proto3" json:"cpus,omitempty"`
 	// The worker's wall clock when it sent Hello: the controller estimates
 	// the clock offset from it, so that all workers start at one instant.
-	UnixNanos     int64 `protobuf:"varint,4,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	UnixNanos int64 `protobuf:"varint,4,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// The protocol this worker speaks (ProtocolVersion in the cluster
+	// package). With version, it must equal the controller's: a controller
+	// refuses a worker of another fuka version with a Stop that says so.
+	Protocol      int32 `protobuf:"varint,5,opt,name=protocol,proto3" json:"protocol,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -251,11 +257,17 @@ func (x *Hello) GetUnixNanos() int64 {
 	return 0
 }
 
+func (x *Hello) GetProtocol() int32 {
+	if x != nil {
+		return x.Protocol
+	}
+	return 0
+}
+
 // Assign gives a worker its part of the run.
 type Assign struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
-	JobKind          string                 `protobuf:"bytes,1,opt,name=job_kind,json=jobKind,proto3" json:"job_kind,omitempty"` // "attack" or "plan"
-	Job              []byte                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`                        // JSON defined by the command line (flags, or plan and files)
+	Job              *Job                   `protobuf:"bytes,8,opt,name=job,proto3" json:"job,omitempty"`
 	ShareIndex       int32                  `protobuf:"varint,3,opt,name=share_index,json=shareIndex,proto3" json:"share_index,omitempty"`
 	ShareCount       int32                  `protobuf:"varint,4,opt,name=share_count,json=shareCount,proto3" json:"share_count,omitempty"`
 	StartAtUnixNanos int64                  `protobuf:"varint,5,opt,name=start_at_unix_nanos,json=startAtUnixNanos,proto3" json:"start_at_unix_nanos,omitempty"` // in the worker's clock
@@ -265,7 +277,12 @@ type Assign struct {
 	// The controller answers every heartbeat with an echo: the worker may
 	// then hold its run to a lease (see Heartbeat). False from controllers
 	// that predate echoes: the worker runs without a lease.
-	Echoes        bool `protobuf:"varint,7,opt,name=echoes,proto3" json:"echoes,omitempty"`
+	Echoes bool `protobuf:"varint,7,opt,name=echoes,proto3" json:"echoes,omitempty"`
+	// The controller's fuka version and protocol: a worker runs a job only
+	// from a controller of its own version (a controller that predates this
+	// field sends protocol 0 and is refused).
+	Version       string `protobuf:"bytes,9,opt,name=version,proto3" json:"version,omitempty"`
+	Protocol      int32  `protobuf:"varint,10,opt,name=protocol,proto3" json:"protocol,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,14 +317,7 @@ func (*Assign) Descriptor() ([]byte, []int) {
 	return file_fuka_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *Assign) GetJobKind() string {
-	if x != nil {
-		return x.JobKind
-	}
-	return ""
-}
-
-func (x *Assign) GetJob() []byte {
+func (x *Assign) GetJob() *Job {
 	if x != nil {
 		return x.Job
 	}
@@ -349,6 +359,657 @@ func (x *Assign) GetEchoes() bool {
 	return false
 }
 
+func (x *Assign) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Assign) GetProtocol() int32 {
+	if x != nil {
+		return x.Protocol
+	}
+	return 0
+}
+
+// Job is the whole load, as the controller compiled it: every worker
+// builds the same engine configuration from it and runs its share.
+type Job struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Work:
+	//
+	//	*Job_Attack
+	//	*Job_Plan
+	Work          isJob_Work `protobuf_oneof:"work"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Job) Reset() {
+	*x = Job{}
+	mi := &file_fuka_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Job) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Job) ProtoMessage() {}
+
+func (x *Job) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Job.ProtoReflect.Descriptor instead.
+func (*Job) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Job) GetWork() isJob_Work {
+	if x != nil {
+		return x.Work
+	}
+	return nil
+}
+
+func (x *Job) GetAttack() *AttackJob {
+	if x != nil {
+		if x, ok := x.Work.(*Job_Attack); ok {
+			return x.Attack
+		}
+	}
+	return nil
+}
+
+func (x *Job) GetPlan() *PlanJob {
+	if x != nil {
+		if x, ok := x.Work.(*Job_Plan); ok {
+			return x.Plan
+		}
+	}
+	return nil
+}
+
+type isJob_Work interface {
+	isJob_Work()
+}
+
+type Job_Attack struct {
+	Attack *AttackJob `protobuf:"bytes,1,opt,name=attack,proto3,oneof"`
+}
+
+type Job_Plan struct {
+	Plan *PlanJob `protobuf:"bytes,2,opt,name=plan,proto3,oneof"`
+}
+
+func (*Job_Attack) isJob_Work() {}
+
+func (*Job_Plan) isJob_Work() {}
+
+// AttackJob is `fuka attack`: one request and its load.
+type AttackJob struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	Headers       []*Header              `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	TimeoutNanos  int64                  `protobuf:"varint,5,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
+	Insecure      bool                   `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	Http2         bool                   `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
+	Name          string                 `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"` // the request's name in results ("" : METHOD path)
+	UserAgent     string                 `protobuf:"bytes,9,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Load          *Load                  `protobuf:"bytes,10,opt,name=load,proto3" json:"load,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttackJob) Reset() {
+	*x = AttackJob{}
+	mi := &file_fuka_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttackJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttackJob) ProtoMessage() {}
+
+func (x *AttackJob) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttackJob.ProtoReflect.Descriptor instead.
+func (*AttackJob) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AttackJob) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *AttackJob) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AttackJob) GetHeaders() []*Header {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *AttackJob) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *AttackJob) GetTimeoutNanos() int64 {
+	if x != nil {
+		return x.TimeoutNanos
+	}
+	return 0
+}
+
+func (x *AttackJob) GetInsecure() bool {
+	if x != nil {
+		return x.Insecure
+	}
+	return false
+}
+
+func (x *AttackJob) GetHttp2() bool {
+	if x != nil {
+		return x.Http2
+	}
+	return false
+}
+
+func (x *AttackJob) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AttackJob) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *AttackJob) GetLoad() *Load {
+	if x != nil {
+		return x.Load
+	}
+	return nil
+}
+
+type Header struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Header) Reset() {
+	*x = Header{}
+	mi := &file_fuka_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Header) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Header) ProtoMessage() {}
+
+func (x *Header) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Header.ProtoReflect.Descriptor instead.
+func (*Header) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Header) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Header) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// Load is a closed model (clients > 0) or an open one (rate stages).
+type Load struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Clients         int32                  `protobuf:"varint,1,opt,name=clients,proto3" json:"clients,omitempty"`
+	RampUpNanos     int64                  `protobuf:"varint,2,opt,name=ramp_up_nanos,json=rampUpNanos,proto3" json:"ramp_up_nanos,omitempty"`
+	DurationNanos   int64                  `protobuf:"varint,3,opt,name=duration_nanos,json=durationNanos,proto3" json:"duration_nanos,omitempty"` // 0: until requests are done
+	Requests        int64                  `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	MaxRps          float64                `protobuf:"fixed64,5,opt,name=max_rps,json=maxRps,proto3" json:"max_rps,omitempty"`
+	Rate            *Rate                  `protobuf:"bytes,6,opt,name=rate,proto3" json:"rate,omitempty"` // set: the open model
+	MaxClients      int32                  `protobuf:"varint,7,opt,name=max_clients,json=maxClients,proto3" json:"max_clients,omitempty"`
+	ResolutionNanos int64                  `protobuf:"varint,8,opt,name=resolution_nanos,json=resolutionNanos,proto3" json:"resolution_nanos,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Load) Reset() {
+	*x = Load{}
+	mi := &file_fuka_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Load) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Load) ProtoMessage() {}
+
+func (x *Load) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Load.ProtoReflect.Descriptor instead.
+func (*Load) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Load) GetClients() int32 {
+	if x != nil {
+		return x.Clients
+	}
+	return 0
+}
+
+func (x *Load) GetRampUpNanos() int64 {
+	if x != nil {
+		return x.RampUpNanos
+	}
+	return 0
+}
+
+func (x *Load) GetDurationNanos() int64 {
+	if x != nil {
+		return x.DurationNanos
+	}
+	return 0
+}
+
+func (x *Load) GetRequests() int64 {
+	if x != nil {
+		return x.Requests
+	}
+	return 0
+}
+
+func (x *Load) GetMaxRps() float64 {
+	if x != nil {
+		return x.MaxRps
+	}
+	return 0
+}
+
+func (x *Load) GetRate() *Rate {
+	if x != nil {
+		return x.Rate
+	}
+	return nil
+}
+
+func (x *Load) GetMaxClients() int32 {
+	if x != nil {
+		return x.MaxClients
+	}
+	return 0
+}
+
+func (x *Load) GetResolutionNanos() int64 {
+	if x != nil {
+		return x.ResolutionNanos
+	}
+	return 0
+}
+
+// Rate is an arrival-rate profile (load.Rate): a start rate, then stages
+// each ramping linearly to target over over_nanos.
+type Rate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         float64                `protobuf:"fixed64,1,opt,name=start,proto3" json:"start,omitempty"`
+	Stages        []*RateStage           `protobuf:"bytes,2,rep,name=stages,proto3" json:"stages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rate) Reset() {
+	*x = Rate{}
+	mi := &file_fuka_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rate) ProtoMessage() {}
+
+func (x *Rate) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rate.ProtoReflect.Descriptor instead.
+func (*Rate) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Rate) GetStart() float64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *Rate) GetStages() []*RateStage {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+type RateStage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        float64                `protobuf:"fixed64,1,opt,name=target,proto3" json:"target,omitempty"`
+	OverNanos     int64                  `protobuf:"varint,2,opt,name=over_nanos,json=overNanos,proto3" json:"over_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateStage) Reset() {
+	*x = RateStage{}
+	mi := &file_fuka_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateStage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateStage) ProtoMessage() {}
+
+func (x *RateStage) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateStage.ProtoReflect.Descriptor instead.
+func (*RateStage) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RateStage) GetTarget() float64 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *RateStage) GetOverNanos() int64 {
+	if x != nil {
+		return x.OverNanos
+	}
+	return 0
+}
+
+// PlanJob is `fuka run`: the plan as the controller read it, every file it
+// reads, the environment values it read, and the command line's overrides.
+type PlanJob struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan file's base name: plan errors on the worker name file:line:col.
+	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	Source   []byte `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// The data and body files the plan names, by the path it names them with
+	// (slash-separated, relative to the plan; may start with ../).
+	Files map[string][]byte `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The environment variables the plan read that were set on the
+	// controller ({{ env "X" }}, the plan's env: section).
+	Env           map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Overrides     *Overrides        `protobuf:"bytes,5,opt,name=overrides,proto3" json:"overrides,omitempty"`
+	Insecure      bool              `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	Http2         bool              `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanJob) Reset() {
+	*x = PlanJob{}
+	mi := &file_fuka_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanJob) ProtoMessage() {}
+
+func (x *PlanJob) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanJob.ProtoReflect.Descriptor instead.
+func (*PlanJob) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PlanJob) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *PlanJob) GetSource() []byte {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *PlanJob) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *PlanJob) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *PlanJob) GetOverrides() *Overrides {
+	if x != nil {
+		return x.Overrides
+	}
+	return nil
+}
+
+func (x *PlanJob) GetInsecure() bool {
+	if x != nil {
+		return x.Insecure
+	}
+	return false
+}
+
+func (x *PlanJob) GetHttp2() bool {
+	if x != nil {
+		return x.Http2
+	}
+	return false
+}
+
+// Overrides change the plan's shared load; an unset field leaves it as the
+// plan says.
+type Overrides struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BaseUrl       string                 `protobuf:"bytes,1,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	Clients       *int32                 `protobuf:"varint,2,opt,name=clients,proto3,oneof" json:"clients,omitempty"`
+	DurationNanos *int64                 `protobuf:"varint,3,opt,name=duration_nanos,json=durationNanos,proto3,oneof" json:"duration_nanos,omitempty"`
+	Rate          *Rate                  `protobuf:"bytes,4,opt,name=rate,proto3" json:"rate,omitempty"` // set: the open model at this rate
+	MaxClients    *int32                 `protobuf:"varint,5,opt,name=max_clients,json=maxClients,proto3,oneof" json:"max_clients,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Overrides) Reset() {
+	*x = Overrides{}
+	mi := &file_fuka_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Overrides) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Overrides) ProtoMessage() {}
+
+func (x *Overrides) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Overrides.ProtoReflect.Descriptor instead.
+func (*Overrides) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Overrides) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *Overrides) GetClients() int32 {
+	if x != nil && x.Clients != nil {
+		return *x.Clients
+	}
+	return 0
+}
+
+func (x *Overrides) GetDurationNanos() int64 {
+	if x != nil && x.DurationNanos != nil {
+		return *x.DurationNanos
+	}
+	return 0
+}
+
+func (x *Overrides) GetRate() *Rate {
+	if x != nil {
+		return x.Rate
+	}
+	return nil
+}
+
+func (x *Overrides) GetMaxClients() int32 {
+	if x != nil && x.MaxClients != nil {
+		return *x.MaxClients
+	}
+	return 0
+}
+
 // Snapshot is one interval of a worker's measurements:
 // metrics.Snapshot.MarshalBinary (HDR histograms, never percentiles).
 type Snapshot struct {
@@ -360,7 +1021,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_fuka_proto_msgTypes[3]
+	mi := &file_fuka_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +1033,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[3]
+	mi := &file_fuka_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +1046,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{3}
+	return file_fuka_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Snapshot) GetData() []byte {
@@ -413,7 +1074,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_fuka_proto_msgTypes[4]
+	mi := &file_fuka_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +1086,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[4]
+	mi := &file_fuka_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +1099,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{4}
+	return file_fuka_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Heartbeat) GetUnixNanos() int64 {
@@ -457,15 +1118,20 @@ func (x *Heartbeat) GetEchoUnixNanos() int64 {
 
 // Stop asks the worker to end its run (in-flight requests finish).
 type Stop struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Reason string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The controller refuses the worker because their fuka versions (or
+	// protocols) differ; version and protocol are the controller's.
+	VersionMismatch bool   `protobuf:"varint,2,opt,name=version_mismatch,json=versionMismatch,proto3" json:"version_mismatch,omitempty"`
+	Version         string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	Protocol        int32  `protobuf:"varint,4,opt,name=protocol,proto3" json:"protocol,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_fuka_proto_msgTypes[5]
+	mi := &file_fuka_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +1143,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[5]
+	mi := &file_fuka_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +1156,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{5}
+	return file_fuka_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Stop) GetReason() string {
@@ -498,6 +1164,27 @@ func (x *Stop) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *Stop) GetVersionMismatch() bool {
+	if x != nil {
+		return x.VersionMismatch
+	}
+	return false
+}
+
+func (x *Stop) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Stop) GetProtocol() int32 {
+	if x != nil {
+		return x.Protocol
+	}
+	return 0
 }
 
 // Done is the worker's last message: its run ended (error is "" when it ran).
@@ -519,7 +1206,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_fuka_proto_msgTypes[6]
+	mi := &file_fuka_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +1218,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[6]
+	mi := &file_fuka_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +1231,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{6}
+	return file_fuka_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Done) GetError() string {
@@ -616,31 +1303,100 @@ const file_fuka_proto_rawDesc = "" +
 	"\theartbeat\x18\x04 \x01(\v2\x1a.fuka.cluster.v1.HeartbeatH\x00R\theartbeat\x12+\n" +
 	"\x04stop\x18\x05 \x01(\v2\x15.fuka.cluster.v1.StopH\x00R\x04stop\x12+\n" +
 	"\x04done\x18\x06 \x01(\v2\x15.fuka.cluster.v1.DoneH\x00R\x04doneB\x06\n" +
-	"\x04kind\"h\n" +
+	"\x04kind\"\x84\x01\n" +
 	"\x05Hello\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
 	"\x04cpus\x18\x03 \x01(\x05R\x04cpus\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x04 \x01(\x03R\tunixNanos\"\xd4\x01\n" +
-	"\x06Assign\x12\x19\n" +
-	"\bjob_kind\x18\x01 \x01(\tR\ajobKind\x12\x10\n" +
-	"\x03job\x18\x02 \x01(\fR\x03job\x12\x1f\n" +
+	"unix_nanos\x18\x04 \x01(\x03R\tunixNanos\x12\x1a\n" +
+	"\bprotocol\x18\x05 \x01(\x05R\bprotocol\"\x9b\x02\n" +
+	"\x06Assign\x12&\n" +
+	"\x03job\x18\b \x01(\v2\x14.fuka.cluster.v1.JobR\x03job\x12\x1f\n" +
 	"\vshare_index\x18\x03 \x01(\x05R\n" +
 	"shareIndex\x12\x1f\n" +
 	"\vshare_count\x18\x04 \x01(\x05R\n" +
 	"shareCount\x12-\n" +
 	"\x13start_at_unix_nanos\x18\x05 \x01(\x03R\x10startAtUnixNanos\x12\x14\n" +
 	"\x05names\x18\x06 \x03(\tR\x05names\x12\x16\n" +
-	"\x06echoes\x18\a \x01(\bR\x06echoes\"\x1e\n" +
+	"\x06echoes\x18\a \x01(\bR\x06echoes\x12\x18\n" +
+	"\aversion\x18\t \x01(\tR\aversion\x12\x1a\n" +
+	"\bprotocol\x18\n" +
+	" \x01(\x05R\bprotocolJ\x04\b\x01\x10\x02J\x04\b\x02\x10\x03R\bjob_kind\"s\n" +
+	"\x03Job\x124\n" +
+	"\x06attack\x18\x01 \x01(\v2\x1a.fuka.cluster.v1.AttackJobH\x00R\x06attack\x12.\n" +
+	"\x04plan\x18\x02 \x01(\v2\x18.fuka.cluster.v1.PlanJobH\x00R\x04planB\x06\n" +
+	"\x04work\"\xb1\x02\n" +
+	"\tAttackJob\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x121\n" +
+	"\aheaders\x18\x03 \x03(\v2\x17.fuka.cluster.v1.HeaderR\aheaders\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\x12#\n" +
+	"\rtimeout_nanos\x18\x05 \x01(\x03R\ftimeoutNanos\x12\x1a\n" +
+	"\binsecure\x18\x06 \x01(\bR\binsecure\x12\x14\n" +
+	"\x05http2\x18\a \x01(\bR\x05http2\x12\x12\n" +
+	"\x04name\x18\b \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\t \x01(\tR\tuserAgent\x12)\n" +
+	"\x04load\x18\n" +
+	" \x01(\v2\x15.fuka.cluster.v1.LoadR\x04load\"0\n" +
+	"\x06Header\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x97\x02\n" +
+	"\x04Load\x12\x18\n" +
+	"\aclients\x18\x01 \x01(\x05R\aclients\x12\"\n" +
+	"\rramp_up_nanos\x18\x02 \x01(\x03R\vrampUpNanos\x12%\n" +
+	"\x0eduration_nanos\x18\x03 \x01(\x03R\rdurationNanos\x12\x1a\n" +
+	"\brequests\x18\x04 \x01(\x03R\brequests\x12\x17\n" +
+	"\amax_rps\x18\x05 \x01(\x01R\x06maxRps\x12)\n" +
+	"\x04rate\x18\x06 \x01(\v2\x15.fuka.cluster.v1.RateR\x04rate\x12\x1f\n" +
+	"\vmax_clients\x18\a \x01(\x05R\n" +
+	"maxClients\x12)\n" +
+	"\x10resolution_nanos\x18\b \x01(\x03R\x0fresolutionNanos\"P\n" +
+	"\x04Rate\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x01R\x05start\x122\n" +
+	"\x06stages\x18\x02 \x03(\v2\x1a.fuka.cluster.v1.RateStageR\x06stages\"B\n" +
+	"\tRateStage\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\x01R\x06target\x12\x1d\n" +
+	"\n" +
+	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\x8c\x03\n" +
+	"\aPlanJob\x12\x1b\n" +
+	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\fR\x06source\x129\n" +
+	"\x05files\x18\x03 \x03(\v2#.fuka.cluster.v1.PlanJob.FilesEntryR\x05files\x123\n" +
+	"\x03env\x18\x04 \x03(\v2!.fuka.cluster.v1.PlanJob.EnvEntryR\x03env\x128\n" +
+	"\toverrides\x18\x05 \x01(\v2\x1a.fuka.cluster.v1.OverridesR\toverrides\x12\x1a\n" +
+	"\binsecure\x18\x06 \x01(\bR\binsecure\x12\x14\n" +
+	"\x05http2\x18\a \x01(\bR\x05http2\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x01\n" +
+	"\tOverrides\x12\x19\n" +
+	"\bbase_url\x18\x01 \x01(\tR\abaseUrl\x12\x1d\n" +
+	"\aclients\x18\x02 \x01(\x05H\x00R\aclients\x88\x01\x01\x12*\n" +
+	"\x0eduration_nanos\x18\x03 \x01(\x03H\x01R\rdurationNanos\x88\x01\x01\x12)\n" +
+	"\x04rate\x18\x04 \x01(\v2\x15.fuka.cluster.v1.RateR\x04rate\x12$\n" +
+	"\vmax_clients\x18\x05 \x01(\x05H\x02R\n" +
+	"maxClients\x88\x01\x01B\n" +
+	"\n" +
+	"\b_clientsB\x11\n" +
+	"\x0f_duration_nanosB\x0e\n" +
+	"\f_max_clients\"\x1e\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\"R\n" +
 	"\tHeartbeat\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12&\n" +
-	"\x0fecho_unix_nanos\x18\x02 \x01(\x03R\rechoUnixNanos\"\x1e\n" +
+	"\x0fecho_unix_nanos\x18\x02 \x01(\x03R\rechoUnixNanos\"\x7f\n" +
 	"\x04Stop\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xfd\x01\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12)\n" +
+	"\x10version_mismatch\x18\x02 \x01(\bR\x0fversionMismatch\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\x12\x1a\n" +
+	"\bprotocol\x18\x04 \x01(\x05R\bprotocol\"\xfd\x01\n" +
 	"\x04Done\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12#\n" +
 	"\relapsed_nanos\x18\x02 \x01(\x03R\felapsedNanos\x12\x1c\n" +
@@ -665,30 +1421,51 @@ func file_fuka_proto_rawDescGZIP() []byte {
 	return file_fuka_proto_rawDescData
 }
 
-var file_fuka_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_fuka_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_fuka_proto_goTypes = []any{
 	(*Msg)(nil),       // 0: fuka.cluster.v1.Msg
 	(*Hello)(nil),     // 1: fuka.cluster.v1.Hello
 	(*Assign)(nil),    // 2: fuka.cluster.v1.Assign
-	(*Snapshot)(nil),  // 3: fuka.cluster.v1.Snapshot
-	(*Heartbeat)(nil), // 4: fuka.cluster.v1.Heartbeat
-	(*Stop)(nil),      // 5: fuka.cluster.v1.Stop
-	(*Done)(nil),      // 6: fuka.cluster.v1.Done
+	(*Job)(nil),       // 3: fuka.cluster.v1.Job
+	(*AttackJob)(nil), // 4: fuka.cluster.v1.AttackJob
+	(*Header)(nil),    // 5: fuka.cluster.v1.Header
+	(*Load)(nil),      // 6: fuka.cluster.v1.Load
+	(*Rate)(nil),      // 7: fuka.cluster.v1.Rate
+	(*RateStage)(nil), // 8: fuka.cluster.v1.RateStage
+	(*PlanJob)(nil),   // 9: fuka.cluster.v1.PlanJob
+	(*Overrides)(nil), // 10: fuka.cluster.v1.Overrides
+	(*Snapshot)(nil),  // 11: fuka.cluster.v1.Snapshot
+	(*Heartbeat)(nil), // 12: fuka.cluster.v1.Heartbeat
+	(*Stop)(nil),      // 13: fuka.cluster.v1.Stop
+	(*Done)(nil),      // 14: fuka.cluster.v1.Done
+	nil,               // 15: fuka.cluster.v1.PlanJob.FilesEntry
+	nil,               // 16: fuka.cluster.v1.PlanJob.EnvEntry
 }
 var file_fuka_proto_depIdxs = []int32{
-	1, // 0: fuka.cluster.v1.Msg.hello:type_name -> fuka.cluster.v1.Hello
-	2, // 1: fuka.cluster.v1.Msg.assign:type_name -> fuka.cluster.v1.Assign
-	3, // 2: fuka.cluster.v1.Msg.snapshot:type_name -> fuka.cluster.v1.Snapshot
-	4, // 3: fuka.cluster.v1.Msg.heartbeat:type_name -> fuka.cluster.v1.Heartbeat
-	5, // 4: fuka.cluster.v1.Msg.stop:type_name -> fuka.cluster.v1.Stop
-	6, // 5: fuka.cluster.v1.Msg.done:type_name -> fuka.cluster.v1.Done
-	0, // 6: fuka.cluster.v1.Cluster.Session:input_type -> fuka.cluster.v1.Msg
-	0, // 7: fuka.cluster.v1.Cluster.Session:output_type -> fuka.cluster.v1.Msg
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	1,  // 0: fuka.cluster.v1.Msg.hello:type_name -> fuka.cluster.v1.Hello
+	2,  // 1: fuka.cluster.v1.Msg.assign:type_name -> fuka.cluster.v1.Assign
+	11, // 2: fuka.cluster.v1.Msg.snapshot:type_name -> fuka.cluster.v1.Snapshot
+	12, // 3: fuka.cluster.v1.Msg.heartbeat:type_name -> fuka.cluster.v1.Heartbeat
+	13, // 4: fuka.cluster.v1.Msg.stop:type_name -> fuka.cluster.v1.Stop
+	14, // 5: fuka.cluster.v1.Msg.done:type_name -> fuka.cluster.v1.Done
+	3,  // 6: fuka.cluster.v1.Assign.job:type_name -> fuka.cluster.v1.Job
+	4,  // 7: fuka.cluster.v1.Job.attack:type_name -> fuka.cluster.v1.AttackJob
+	9,  // 8: fuka.cluster.v1.Job.plan:type_name -> fuka.cluster.v1.PlanJob
+	5,  // 9: fuka.cluster.v1.AttackJob.headers:type_name -> fuka.cluster.v1.Header
+	6,  // 10: fuka.cluster.v1.AttackJob.load:type_name -> fuka.cluster.v1.Load
+	7,  // 11: fuka.cluster.v1.Load.rate:type_name -> fuka.cluster.v1.Rate
+	8,  // 12: fuka.cluster.v1.Rate.stages:type_name -> fuka.cluster.v1.RateStage
+	15, // 13: fuka.cluster.v1.PlanJob.files:type_name -> fuka.cluster.v1.PlanJob.FilesEntry
+	16, // 14: fuka.cluster.v1.PlanJob.env:type_name -> fuka.cluster.v1.PlanJob.EnvEntry
+	10, // 15: fuka.cluster.v1.PlanJob.overrides:type_name -> fuka.cluster.v1.Overrides
+	7,  // 16: fuka.cluster.v1.Overrides.rate:type_name -> fuka.cluster.v1.Rate
+	0,  // 17: fuka.cluster.v1.Cluster.Session:input_type -> fuka.cluster.v1.Msg
+	0,  // 18: fuka.cluster.v1.Cluster.Session:output_type -> fuka.cluster.v1.Msg
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_fuka_proto_init() }
@@ -704,13 +1481,18 @@ func file_fuka_proto_init() {
 		(*Msg_Stop)(nil),
 		(*Msg_Done)(nil),
 	}
+	file_fuka_proto_msgTypes[3].OneofWrappers = []any{
+		(*Job_Attack)(nil),
+		(*Job_Plan)(nil),
+	}
+	file_fuka_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fuka_proto_rawDesc), len(file_fuka_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -4,8 +4,10 @@
 // workers dial a controller (`fuka worker --controller HOST:PORT`), or a
 // controller dials listening workers (`--worker HOST:PORT`). Roles are set
 // by the messages, never by who dialed: the worker speaks first with Hello,
-// the controller answers with Assign. Both sides send Heartbeat every second
-// and give up on a peer that has been silent for 3 seconds.
+// the controller answers with Assign (or, to a worker of another fuka
+// version or protocol, with a Stop that says so). Both sides send
+// Heartbeat every second and give up on a peer that has been silent for
+// 3 seconds.
 //
 // Regenerate (from the repository root) with:
 //   go generate ./cluster/proto

@@ -3,7 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net/http"
+	"math"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fuka-load/fuka/client"
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
@@ -81,7 +82,7 @@ percentiles (no coordinated omission).`,
 			if f.rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution")) {
 				return errors.New("--max-clients and --resolution are for the open model: use them with --rate")
 			}
-			cfg, meta, err := f.config(args[0], fl.Changed("duration"))
+			cfg, meta, job, err := f.configJob(args[0], fl.Changed("duration"))
 			if err != nil {
 				return err
 			}
@@ -109,7 +110,7 @@ percentiles (no coordinated omission).`,
 				defer pprof.StopCPUProfile()
 			}
 			if f.cluster.distributed() { // the workers send the load (cluster_run.go)
-				if err := f.attachCluster(stdio, args[0], fl.Changed("duration"), cfg); err != nil {
+				if err := f.attachCluster(stdio, job, cfg); err != nil {
 					return err
 				}
 			}
@@ -144,87 +145,109 @@ percentiles (no coordinated omission).`,
 // config turns flags into an engine configuration, checking everything
 // before a single request is sent.
 func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, report.Meta, error) {
+	cfg, meta, _, err := f.configJob(rawURL, durationSet)
+	return cfg, meta, err
+}
+
+// configJob is config with the job the flags made: a distributed run's
+// workers get the job and build the same configuration from it
+// (attackConfig).
+func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config, report.Meta, *fukapb.AttackJob, error) {
 	var zero engine.Config
-	var meta report.Meta
-	header := http.Header{}
-	for _, h := range f.headers {
-		k, v, err := client.ParseHeader(h)
-		if err != nil {
-			return zero, meta, err
-		}
-		if why := client.ManagedHeader(k); why != "" {
-			return zero, meta, fmt.Errorf("-H %q: %s", h, why)
-		}
-		header.Add(k, v)
-	}
-	var body []byte
-	switch {
-	case f.body != "" && f.bodyFile != "":
-		return zero, meta, errors.New("--body and --body-file: give one")
-	case f.bodyFile != "":
-		b, err := plan.ReadBodyFile(f.bodyFile)
-		if err != nil {
-			return zero, meta, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
-		}
-		body = b
-	case f.body != "":
-		body = []byte(f.body)
-	}
-	req, err := client.NewRequest(f.method, rawURL, header, body)
+	meta := report.Meta{Version: version()}
+	j, err := f.job(rawURL, durationSet)
 	if err != nil {
-		return zero, meta, err
+		return zero, meta, nil, err
 	}
-	if f.timeout <= 0 {
-		return zero, meta, fmt.Errorf("--timeout %v: must be > 0", f.timeout)
+	cfg, err := attackConfig(j)
+	if err != nil {
+		return zero, meta, nil, err
 	}
-	if f.duration < 0 {
-		return zero, meta, fmt.Errorf("--duration %v: must be > 0", f.duration)
-	}
-	cfg := engine.Config{
-		Request: req, Name: f.name, Timeout: f.timeout,
-		Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version(),
-	}
-	meta = report.Meta{Target: req.URL.String(), Method: req.Method, Version: version()}
-	if f.rate != "" {
-		if f.requests > 0 || f.maxRPS > 0 || f.rampUp > 0 {
-			return zero, meta, errors.New("--rate (open model) does not combine with --requests, --max-rps or --ramp-up (closed model)")
-		}
-		if f.maxClients <= 0 {
-			return zero, meta, fmt.Errorf("--max-clients %d: must be > 0", f.maxClients)
-		}
-		r, err := load.ParseRate(f.rate, f.duration)
-		if err != nil {
-			return zero, meta, fmt.Errorf("--rate: %w", err)
-		}
-		if r.Total() == 0 {
-			return zero, meta, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.rate, r.Duration())
-		}
-		if f.resolution < 0 || f.resolution > time.Second {
-			return zero, meta, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)
-		}
-		cfg.Rate, cfg.MaxClients, cfg.Resolution = &r, f.maxClients, f.resolution
+	meta.Target, meta.Method = cfg.Request.URL.String(), cfg.Request.Method
+	if cfg.Rate != nil {
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = r.Duration(), f.rate, f.maxClients
+		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), f.rate, cfg.MaxClients
 		if !strings.Contains(f.rate, ":") {
 			meta.Rate = strings.TrimSuffix(f.rate, "/s") + "/s" // constant: "5000/s" reads better than stages
 		}
-		return cfg, meta, nil
-	}
-	if f.clients <= 0 {
-		return zero, meta, fmt.Errorf("--clients %d: must be > 0", f.clients)
-	}
-	if f.requests < 0 || f.maxRPS < 0 || f.rampUp < 0 {
-		return zero, meta, errors.New("--requests, --max-rps and --ramp-up must not be negative")
-	}
-	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS = f.clients, f.rampUp, f.requests, f.maxRPS
-	cfg.Duration = f.duration
-	if f.requests > 0 && !durationSet {
-		cfg.Duration = 0 // -n alone: run until the requests are done
-	}
-	if cfg.Duration == 0 && cfg.Requests == 0 {
-		return zero, meta, errors.New("--duration 0 needs --requests")
+		return cfg, meta, j, nil
 	}
 	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
-	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = f.clients, f.rampUp, cfg.Duration, f.maxRPS
-	return cfg, meta, nil
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
+	return cfg, meta, j, nil
+}
+
+// job turns the flags into the typed job, with every flag's error named
+// after the flag.
+func (f *attackFlags) job(rawURL string, durationSet bool) (*fukapb.AttackJob, error) {
+	j := &fukapb.AttackJob{
+		Url: rawURL, Method: f.method, TimeoutNanos: int64(f.timeout),
+		Insecure: f.insecure, Http2: f.http2, Name: f.name, UserAgent: "fuka/" + version(),
+	}
+	for _, h := range f.headers {
+		k, v, err := client.ParseHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		if why := client.ManagedHeader(k); why != "" {
+			return nil, fmt.Errorf("-H %q: %s", h, why)
+		}
+		j.Headers = append(j.Headers, &fukapb.Header{Key: k, Value: v})
+	}
+	switch {
+	case f.body != "" && f.bodyFile != "":
+		return nil, errors.New("--body and --body-file: give one")
+	case f.bodyFile != "":
+		b, err := plan.ReadBodyFile(f.bodyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
+		}
+		j.Body = b
+	case f.body != "":
+		j.Body = []byte(f.body)
+	}
+	if f.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout %v: must be > 0", f.timeout)
+	}
+	if f.duration < 0 {
+		return nil, fmt.Errorf("--duration %v: must be > 0", f.duration)
+	}
+	if f.rate != "" {
+		if f.requests > 0 || f.maxRPS > 0 || f.rampUp > 0 {
+			return nil, errors.New("--rate (open model) does not combine with --requests, --max-rps or --ramp-up (closed model)")
+		}
+		if f.maxClients <= 0 || f.maxClients > math.MaxInt32 {
+			return nil, fmt.Errorf("--max-clients %d: must be > 0", f.maxClients)
+		}
+		r, err := load.ParseRate(f.rate, f.duration)
+		if err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		if r.Total() == 0 {
+			return nil, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.rate, r.Duration())
+		}
+		if f.resolution < 0 || f.resolution > time.Second {
+			return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)
+		}
+		j.Load = &fukapb.Load{Rate: rateMsg(r), MaxClients: int32(f.maxClients), ResolutionNanos: int64(f.resolution)}
+		return j, nil
+	}
+	if f.clients <= 0 || f.clients > math.MaxInt32 {
+		return nil, fmt.Errorf("--clients %d: must be > 0", f.clients)
+	}
+	if f.requests < 0 || f.maxRPS < 0 || f.rampUp < 0 {
+		return nil, errors.New("--requests, --max-rps and --ramp-up must not be negative")
+	}
+	duration := f.duration
+	if f.requests > 0 && !durationSet {
+		duration = 0 // -n alone: run until the requests are done
+	}
+	if duration == 0 && f.requests == 0 {
+		return nil, errors.New("--duration 0 needs --requests")
+	}
+	j.Load = &fukapb.Load{
+		Clients: int32(f.clients), RampUpNanos: int64(f.rampUp), DurationNanos: int64(duration),
+		Requests: f.requests, MaxRps: f.maxRPS,
+	}
+	return j, nil
 }

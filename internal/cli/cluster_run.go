@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,8 +18,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fuka-load/fuka/cluster"
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
@@ -121,258 +120,11 @@ func loopbackAddr(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// The jobs the controller sends: what a worker needs to build the same
-// engine configuration as the controller did.
-const (
-	jobAttack = "attack"
-	jobPlan   = "plan"
-)
-
-// attackJob is `fuka attack`'s flags.
-type attackJob struct {
-	URL         string        `json:"url"`
-	DurationSet bool          `json:"duration_set"`
-	Clients     int           `json:"clients"`
-	RampUp      time.Duration `json:"ramp_up"`
-	Duration    time.Duration `json:"duration"`
-	Requests    int64         `json:"requests"`
-	MaxRPS      float64       `json:"max_rps"`
-	Rate        string        `json:"rate"`
-	MaxClients  int           `json:"max_clients"`
-	Resolution  time.Duration `json:"resolution"`
-	Method      string        `json:"method"`
-	Headers     []string      `json:"headers"`
-	Body        []byte        `json:"body"` // --body, or --body-file's content
-	Timeout     time.Duration `json:"timeout"`
-	Insecure    bool          `json:"insecure"`
-	HTTP2       bool          `json:"http2"`
-	Name        string        `json:"name"`
-}
-
-func newAttackJob(f *attackFlags, url string, durationSet bool) (attackJob, error) {
-	j := attackJob{
-		URL: url, DurationSet: durationSet, Clients: f.clients, RampUp: f.rampUp, Duration: f.duration,
-		Requests: f.requests, MaxRPS: f.maxRPS, Rate: f.rate, MaxClients: f.maxClients, Resolution: f.resolution,
-		Method: f.method, Headers: f.headers, Body: []byte(f.body), Timeout: f.timeout,
-		Insecure: f.insecure, HTTP2: f.http2, Name: f.name,
-	}
-	if f.bodyFile != "" {
-		b, err := plan.ReadBodyFile(f.bodyFile)
-		if err != nil {
-			return j, fmt.Errorf("--body-file %s: %w", f.bodyFile, err)
-		}
-		j.Body = b
-	}
-	return j, nil
-}
-
-func (j *attackJob) config() (engine.Config, error) {
-	f := attackFlags{
-		clients: j.Clients, rampUp: j.RampUp, duration: j.Duration, requests: j.Requests, maxRPS: j.MaxRPS,
-		rate: j.Rate, maxClients: j.MaxClients, resolution: j.Resolution, method: j.Method, headers: j.Headers,
-		body: string(j.Body), timeout: j.Timeout, insecure: j.Insecure, http2: j.HTTP2, name: j.Name,
-	}
-	cfg, _, err := f.config(j.URL, j.DurationSet)
-	return cfg, err
-}
-
-// planJob is a plan with everything it reads: its data and body files
-// (by path relative to the plan's folder, as the plan names them), the
-// environment variables it read, and `fuka run`'s overrides.
-type planJob struct {
-	File       string            `json:"file"` // the plan's file name
-	Source     []byte            `json:"source"`
-	Files      map[string][]byte `json:"files,omitempty"` // slash-separated, relative; may start with ../
-	Env        map[string]string `json:"env,omitempty"`
-	BaseURL    string            `json:"base_url,omitempty"`
-	Clients    int               `json:"clients,omitempty"`
-	Duration   time.Duration     `json:"duration,omitempty"`
-	Rate       string            `json:"rate,omitempty"`
-	MaxClients int               `json:"max_clients,omitempty"`
-	Insecure   bool              `json:"insecure,omitempty"`
-	HTTP2      bool              `json:"http2,omitempty"`
-	Changed    []string          `json:"changed,omitempty"` // the override flags given
-}
-
-// newPlanJob packs a plan for the workers. It compiles the plan once more
-// to learn which environment variables it reads.
-func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (planJob, error) {
-	j := planJob{
-		File: filepath.Base(c.plan.File), BaseURL: f.baseURL,
-		Clients: f.clients, Duration: f.duration, Rate: f.rate, MaxClients: f.maxClients,
-		Insecure: f.insecure, HTTP2: f.http2, Files: map[string][]byte{}, Env: map[string]string{},
-	}
-	for _, name := range []string{"clients", "duration", "max-clients"} {
-		if changed(name) {
-			j.Changed = append(j.Changed, name)
-		}
-	}
-	src, err := os.ReadFile(c.plan.File)
-	if err != nil {
-		return j, fmt.Errorf("plan: %w", err)
-	}
-	j.Source = src
-	var paths []string
-	for _, d := range c.plan.Data {
-		paths = append(paths, d.CSV.Value, d.JSONL.Value)
-	}
-	data := len(paths)
-	for _, sc := range c.plan.Scenarios {
-		paths = append(paths, bodyFiles(sc.Steps)...)
-	}
-	for i, p := range paths {
-		if p == "" {
-			continue
-		}
-		if filepath.IsAbs(p) {
-			return j, fmt.Errorf("file %q: a distributed run ships the plan's files to the workers; name it relative to the plan file", p)
-		}
-		read := plan.ReadBodyFile
-		if i < data {
-			read = feeder.ReadFile
-		}
-		b, err := read(c.plan.Resolve(p))
-		if err != nil {
-			return j, err
-		}
-		j.Files[filepath.ToSlash(filepath.Clean(p))] = b
-	}
-	var mu sync.Mutex
-	lookup := func(k string) (string, bool) {
-		v, ok := os.LookupEnv(k)
-		if ok {
-			mu.Lock()
-			j.Env[k] = v
-			mu.Unlock()
-		}
-		return v, ok
-	}
-	if _, err := compilePlanEnv(c.plan.File, f.baseURL, lookup); err != nil {
-		return j, err
-	}
-	return j, nil
-}
-
-func bodyFiles(steps []*plan.Step) []string {
-	var out []string
-	for _, s := range steps {
-		if s.BodyFile.Value != "" {
-			out = append(out, s.BodyFile.Value)
-		}
-		out = append(out, bodyFiles(s.Steps)...)
-	}
-	return out
-}
-
-// config unpacks the plan into a temporary folder laid out as the
-// controller's (files above the plan's folder included), and builds the
-// configuration exactly as `fuka run` does. The data rows are this
-// worker's share.
-func (j *planJob) config(share engine.Share) (engine.Config, func(), error) {
-	var zero engine.Config
-	if j.File == "" || !filepath.IsLocal(j.File) || strings.ContainsAny(j.File, `/\`) {
-		return zero, nil, fmt.Errorf("bad plan file name %q", j.File)
-	}
-	tmp, err := os.MkdirTemp("", "fuka-job-")
-	if err != nil {
-		return zero, nil, err
-	}
-	cleanup := func() { os.RemoveAll(tmp) }
-	// The plan goes as deep as its files reach above it ("../../x.csv").
-	depth := 0
-	for p := range j.Files {
-		n := 0
-		for _, part := range strings.Split(p, "/") {
-			if part != ".." {
-				break
-			}
-			n++
-		}
-		depth = max(depth, n)
-	}
-	dir := tmp
-	for i := range depth {
-		dir = filepath.Join(dir, fmt.Sprintf("d%d", i))
-	}
-	write := func(rel string, b []byte) error {
-		path := filepath.Join(dir, filepath.FromSlash(rel))
-		if r, err := filepath.Rel(tmp, path); err != nil || !filepath.IsLocal(r) {
-			return fmt.Errorf("file %q: outside the job's folder", rel)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
-		return os.WriteFile(path, b, 0o600)
-	}
-	if err := write(j.File, j.Source); err != nil {
-		cleanup()
-		return zero, nil, err
-	}
-	for rel, b := range j.Files {
-		if err := write(rel, b); err != nil {
-			cleanup()
-			return zero, nil, err
-		}
-	}
-	env := func(k string) (string, bool) { v, ok := j.Env[k]; return v, ok }
-	c, err := compilePlanEnv(filepath.Join(dir, j.File), j.BaseURL, env)
-	if err != nil {
-		cleanup()
-		return zero, nil, fmt.Errorf("plan: %w", err)
-	}
-	f := runFlags{clients: j.Clients, duration: j.Duration, rate: j.Rate, maxClients: j.MaxClients, baseURL: j.BaseURL, insecure: j.Insecure, http2: j.HTTP2}
-	cfg, _, closeRunner, err := planConfig(c, &f, func(name string) bool { return slices.Contains(j.Changed, name) })
-	if err != nil {
-		cleanup()
-		return zero, nil, err
-	}
-	c.prog.SetShare(share.Rows(&cfg))
-	return cfg, func() { closeRunner(); cleanup() }, nil
-}
-
-// prepareJob is a worker's cluster.Prepare: the job becomes an engine
-// configuration through the same code as a local run.
-func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
-	switch a.Kind {
-	case jobAttack:
-		var j attackJob
-		if err := json.Unmarshal(a.Job, &j); err != nil {
-			return engine.Config{}, nil, fmt.Errorf("attack job: %w", err)
-		}
-		cfg, err := j.config()
-		if err == nil {
-			err = checkShare(cfg, a.Share)
-		}
-		return cfg, nil, err
-	case jobPlan:
-		var j planJob
-		if err := json.Unmarshal(a.Job, &j); err != nil {
-			return engine.Config{}, nil, fmt.Errorf("plan job: %w", err)
-		}
-		cfg, cleanup, err := j.config(a.Share)
-		if err == nil {
-			if err = checkShare(cfg, a.Share); err != nil {
-				cleanup()
-			}
-		}
-		return cfg, cleanup, err
-	}
-	return engine.Config{}, nil, fmt.Errorf("job kind %q: this worker knows attack and plan", a.Kind)
-}
-
-// checkShare refuses a worker's share of a load that this machine cannot
-// hold (see checkResources), before it sends anything.
-func checkShare(cfg engine.Config, share engine.Share) error {
-	cfg.Share = share
-	conns, _ := cfg.Footprint()
-	return checkResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
-}
-
 // attach makes out run the load on workers: execute then goes on as for a
 // local run, and the summary names the workers (and is marked degraded
 // when one was lost). timeout is the longest request timeout: how long
 // stopped workers may take to finish in-flight requests.
-func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, cfg engine.Config, timeout time.Duration) error {
+func (f *clusterFlags) attach(stdio Stdio, out *outputs, job *fukapb.Job, cfg engine.Config, timeout time.Duration) error {
 	if f.workers < 0 {
 		return fmt.Errorf("--workers %d: must be > 0", f.workers)
 	}
@@ -393,16 +145,12 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, kind string, job any, c
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(job)
-	if err != nil {
-		return err
-	}
 	names, checks := cluster.Names(cfg)
 	if slots := clientSlots(&cfg); slots < n {
 		fmt.Fprintf(stdio.Err, "fuka: warning: %d client(s) for %d workers: %d worker(s) get no client and send nothing (each worker needs a client of its own)\n", slots, n, n-slots)
 	}
 	ctl := &cluster.Controller{
-		Kind: kind, Job: data, Names: names, Checks: checks, Load: &cfg,
+		Job: job, Names: names, Checks: checks, Load: &cfg,
 		Workers: n, Dial: f.dial, Identity: id,
 		WaitTimeout: f.waitFor, StartDelay: f.startDelay, StopGrace: timeout + 2*time.Second, OnLoss: policy,
 		Log: newLineLogger(stdio.Err, slog.LevelInfo), Version: version(),
@@ -572,13 +320,10 @@ func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *lineHandler) WithGroup(string) slog.Handler { return h }
 
-// attachCluster makes `fuka attack` a controller: its flags are the job.
-func (f *attackFlags) attachCluster(stdio Stdio, url string, durationSet bool, cfg engine.Config) error {
-	job, err := newAttackJob(f, url, durationSet)
-	if err != nil {
-		return err
-	}
-	return f.cluster.attach(stdio, &f.out, jobAttack, job, cfg, f.timeout)
+// attachCluster makes `fuka attack` a controller: the job its flags made
+// is the workers' job.
+func (f *attackFlags) attachCluster(stdio Stdio, job *fukapb.AttackJob, cfg engine.Config) error {
+	return f.cluster.attach(stdio, &f.out, &fukapb.Job{Work: &fukapb.Job_Attack{Attack: job}}, cfg, f.timeout)
 }
 
 // attachCluster makes `fuka run` a controller: the plan, its files and the
@@ -588,5 +333,5 @@ func (f *runFlags) attachCluster(stdio Stdio, out *outputs, c *compiled, changed
 	if err != nil {
 		return err
 	}
-	return f.cluster.attach(stdio, out, jobPlan, job, cfg, planTimeout(c.plan))
+	return f.cluster.attach(stdio, out, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, planTimeout(c.plan))
 }

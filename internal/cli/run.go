@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fuka-load/fuka/client"
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
@@ -27,6 +31,11 @@ type compiled struct {
 	prog       *scenario.Program
 	thresholds []*threshold.Expr
 	aborts     []abortRule
+	// source is the plan file as it was compiled, and env the environment
+	// variables the compile read that were set: a distributed run's job
+	// carries both, so that the workers compile what the controller did.
+	source []byte
+	env    map[string]string
 }
 
 type abortRule struct {
@@ -37,15 +46,31 @@ type abortRule struct {
 // compilePlan loads and checks a plan file; every problem is reported as
 // file:line:col, all at once.
 func compilePlan(path, baseURL string) (*compiled, error) {
-	return compilePlanEnv(path, baseURL, os.LookupEnv)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return compilePlanSource(path, src, baseURL, os.LookupEnv)
 }
 
-// compilePlanEnv is compilePlan with the plan's environment variables
-// looked up by env (a worker gets the controller's, cluster_run.go).
-func compilePlanEnv(path, baseURL string, env func(string) (string, bool)) (*compiled, error) {
-	p, err := plan.ParseFile(path)
+// compilePlanSource is compilePlan of the plan src read from path, with
+// its environment variables looked up by lookup (a worker gets the
+// controller's, job.go).
+func compilePlanSource(path string, src []byte, baseURL string, lookup func(string) (string, bool)) (*compiled, error) {
+	p, err := plan.Parse(path, src)
 	if err != nil {
 		return nil, err
+	}
+	read := map[string]string{}
+	var mu sync.Mutex
+	env := func(k string) (string, bool) {
+		v, ok := lookup(k)
+		if ok {
+			mu.Lock()
+			read[k] = v
+			mu.Unlock()
+		}
+		return v, ok
 	}
 	if baseURL != "" {
 		if _, err := client.ParseURL(baseURL); err != nil {
@@ -60,7 +85,7 @@ func compilePlanEnv(path, baseURL string, env func(string) (string, bool)) (*com
 	} else if err != nil {
 		return nil, err
 	}
-	c := &compiled{plan: p, prog: prog}
+	c := &compiled{plan: p, prog: prog, source: src, env: read}
 	parse := func(s plan.String) *threshold.Expr {
 		e, err := threshold.Parse(s.Value)
 		if err != nil {
@@ -177,25 +202,65 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// overridden returns the plan with the load flags (--clients, --duration,
-// --rate, --max-clients; changed tells which were given) applied to a copy
-// of its load, then validated as a plan file is, so that file and flags
-// obey one set of rules: `fuka run plan.yaml --duration 10s` is refused
-// when ramp_up is longer, as the same load in the file is. Errors about the
-// load name the flags that made it.
-func overridden(p *plan.Plan, f *runFlags, changed func(flag string) bool) (*plan.Plan, error) {
-	var given []string
-	if changed("clients") {
-		given = append(given, fmt.Sprintf("--clients %d", f.clients))
+// overrides is the typed form of the load flags (changed tells which were
+// given): what overridden applies, here and on a distributed run's workers.
+func (f *runFlags) overrides(changed func(flag string) bool) (*fukapb.Overrides, error) {
+	ov := &fukapb.Overrides{BaseUrl: f.baseURL}
+	count := func(flag string, v int) (*int32, error) {
+		if !changed(flag) {
+			return nil, nil
+		}
+		if v <= 0 || v > math.MaxInt32 {
+			return nil, fmt.Errorf("--%s %d: must be > 0", flag, v)
+		}
+		return proto.Int32(int32(v)), nil
+	}
+	var err error
+	if ov.Clients, err = count("clients", f.clients); err != nil {
+		return nil, err
+	}
+	if ov.MaxClients, err = count("max-clients", f.maxClients); err != nil {
+		return nil, err
 	}
 	if changed("duration") {
-		given = append(given, fmt.Sprintf("--duration %v", f.duration))
+		if f.duration <= 0 {
+			return nil, fmt.Errorf("--duration %v: must be > 0", f.duration)
+		}
+		ov.DurationNanos = proto.Int64(int64(f.duration))
 	}
 	if f.rate != "" {
-		given = append(given, "--rate "+f.rate)
+		r, err := load.ParseRate(f.rate, f.duration)
+		if err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		ov.Rate = rateMsg(r)
 	}
-	if changed("max-clients") {
-		given = append(given, fmt.Sprintf("--max-clients %d", f.maxClients))
+	return ov, nil
+}
+
+// overridden returns the plan with the load overrides (see overrides)
+// applied to a copy of its load, then validated as a plan file is, so that
+// file and flags obey one set of rules: `fuka run plan.yaml --duration 10s`
+// is refused when ramp_up is longer, as the same load in the file is.
+// Errors about the load name the flags that made it.
+func overridden(p *plan.Plan, ov *fukapb.Overrides) (*plan.Plan, error) {
+	var given []string
+	var rate load.Rate
+	if ov.Clients != nil {
+		given = append(given, fmt.Sprintf("--clients %d", ov.GetClients()))
+	}
+	if ov.DurationNanos != nil {
+		given = append(given, fmt.Sprintf("--duration %v", time.Duration(ov.GetDurationNanos())))
+	}
+	if ov.GetRate() != nil {
+		var err error
+		if rate, err = rateOf(ov.GetRate()); err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		given = append(given, "--rate "+rate.String())
+	}
+	if ov.MaxClients != nil {
+		given = append(given, fmt.Sprintf("--max-clients %d", ov.GetMaxClients()))
 	}
 	if len(given) == 0 {
 		return p, nil
@@ -205,48 +270,35 @@ func overridden(p *plan.Plan, f *runFlags, changed func(flag string) bool) (*pla
 	}
 	l := *p.Load
 	switch {
-	case f.rate != "":
-		if changed("clients") {
+	case ov.GetRate() != nil:
+		if ov.Clients != nil {
 			return nil, errors.New("--clients (closed model) does not combine with --rate (open model)")
 		}
-		r, err := load.ParseRate(f.rate, f.duration)
-		if err != nil {
-			return nil, fmt.Errorf("--rate: %w", err)
-		}
 		var stages []plan.RateStage
-		for _, st := range r.Stages() {
+		for _, st := range rate.Stages() {
 			stages = append(stages, plan.RateStage{Target: st.Target, Over: st.Over})
 		}
 		l = plan.Load{Rate: stages, MaxClients: max(l.MaxClients, plan.DefaultMaxClients), Pos: l.Pos}
 	case l.Open():
-		if changed("clients") {
+		if ov.Clients != nil {
 			return nil, errors.New("--clients (closed model) does not combine with an open-model load")
 		}
-		if changed("duration") {
+		if ov.DurationNanos != nil {
 			return nil, errors.New("--duration: this plan's load is open and its rate stages set the length; give --rate with --duration to change it")
 		}
 	default:
-		if changed("max-clients") {
+		if ov.MaxClients != nil {
 			return nil, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
 		}
-		if changed("clients") {
-			if f.clients <= 0 {
-				return nil, fmt.Errorf("--clients %d: must be > 0", f.clients)
-			}
-			l.Clients = f.clients
+		if ov.Clients != nil {
+			l.Clients = int(ov.GetClients())
 		}
-		if changed("duration") {
-			if f.duration <= 0 {
-				return nil, fmt.Errorf("--duration %v: must be > 0", f.duration)
-			}
-			l.Duration = f.duration
+		if ov.DurationNanos != nil {
+			l.Duration = time.Duration(ov.GetDurationNanos())
 		}
 	}
-	if changed("max-clients") {
-		if f.maxClients <= 0 {
-			return nil, fmt.Errorf("--max-clients %d: must be > 0", f.maxClients)
-		}
-		l.MaxClients = f.maxClients
+	if ov.MaxClients != nil {
+		l.MaxClients = int(ov.GetMaxClients())
 	}
 	q := *p
 	q.Load = &l
@@ -379,18 +431,18 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 }
 
 // planConfig builds the engine configuration of a compiled plan with the
-// flags' overrides (changed tells which were given); closeRunner releases
-// the scenario runner after the run. A worker of a distributed run builds
-// its configuration with it too (cluster_run.go).
-func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
-	p, err := overridden(c.plan, f, changed)
+// load overrides; closeRunner releases the scenario runner after the run.
+// A worker of a distributed run builds its configuration with it too
+// (job.go).
+func planConfig(c *compiled, ov *fukapb.Overrides, insecure, http2 bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
+	p, err := overridden(c.plan, ov)
 	if err != nil {
 		return cfg, meta, nil, err
 	}
 	cc := *c
 	cc.plan = p
 	c = &cc
-	opts := scenario.Options{Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
+	opts := scenario.Options{Insecure: insecure, HTTP2: http2, UserAgent: "fuka/" + version()}
 	if c.plan.Load != nil && !ownLoads(c.plan) {
 		cfg, meta, err = loadConfig(c)
 		if err != nil {
@@ -414,7 +466,7 @@ func planConfig(c *compiled, f *runFlags, changed func(flag string) bool) (cfg e
 		closeRunner = runner.Close
 	}
 	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
-	cfg.HTTP2 = f.http2       // for Footprint: HTTP/2 multiplexes a client's requests
+	cfg.HTTP2 = http2         // for Footprint: HTTP/2 multiplexes a client's requests
 	return cfg, meta, closeRunner, nil
 }
 
@@ -428,11 +480,15 @@ func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.
 	if err := (&watchSpec{}).fromPlan(c.plan); err != nil {
 		return cfg, meta, nil, err
 	}
-	cfg, meta, closeRunner, err = planConfig(c, f, changed)
+	ov, err := f.overrides(changed)
+	if err != nil {
+		return cfg, meta, nil, err
+	}
+	cfg, meta, closeRunner, err = planConfig(c, ov, f.insecure, f.http2)
 	if err != nil || f.cluster.distributed() {
 		return cfg, meta, closeRunner, err
 	}
-	p, _ := overridden(c.plan, f, changed) // planConfig checked it
+	p, _ := overridden(c.plan, ov) // planConfig checked it
 	var what string
 	switch {
 	case len(cfg.Parts) > 0:

@@ -38,7 +38,10 @@ their jobs one at a time until interrupted.
 
 Controller and workers use mutual TLS: certificates from one CA (` + "`fuka certs`" + `),
 the worker's with the worker role. A worker that loses its controller (broken
-connection, or no heartbeat for 3 s) stops its load at once.`,
+connection, or no heartbeat for 3 s) stops its load at once.
+
+Controller and workers must run the same fuka version: a worker of another
+version is refused, with a message naming both, and exits 2.`,
 		Example: `  fuka worker --controller 10.0.0.5:7700 --certs-dir ./certs
   fuka worker --listen :7701 --certs-dir ./certs --name loadgen-2
   fuka worker --controller 127.0.0.1:7700 --insecure-no-tls`,
