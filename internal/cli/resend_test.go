@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fuka-load/fuka/internal/faultserver"
 	"github.com/fuka-load/fuka/metrics"
@@ -91,5 +92,64 @@ load: %s
 					s.Requests, s.Retried, s.Requests-s.Retried, tt.steps, resets)
 			}
 		})
+	}
+}
+
+// TestFaultServerCounts runs `fuka attack` against each way a server can
+// misbehave after reading a request — reset, close, answer then close, never
+// answer — and against one that closes idle keep-alive connections, for a
+// GET and a POST on the fast path and through net/http (--http2 off, TLS).
+// Whatever the fault, fuka's requests equal the requests the server read:
+// nothing is re-sent, nothing is lost.
+func TestFaultServerCounts(t *testing.T) {
+	isolateResults(t)
+	every := func(n int, a faultserver.Action) func(int) faultserver.Action {
+		return func(i int) faultserver.Action {
+			if i%n == 0 {
+				return a
+			}
+			return faultserver.Answer
+		}
+	}
+	faults := []struct {
+		name string
+		cfg  faultserver.Config
+		args []string
+	}{
+		{"reset every 3rd", faultserver.Config{Fault: every(3, faultserver.Reset)}, []string{"-n", "300", "-c", "4"}},
+		{"close every 3rd", faultserver.Config{Fault: every(3, faultserver.Close)}, []string{"-n", "300", "-c", "4"}},
+		{"answer and close every 2nd", faultserver.Config{Fault: every(2, faultserver.AnswerClose)}, []string{"-n", "300", "-c", "4"}},
+		{"hang every 25th", faultserver.Config{Fault: every(25, faultserver.Hang)}, []string{"-n", "200", "-c", "4", "--timeout", "200ms"}},
+		{"idle close after 5ms", faultserver.Config{IdleClose: 5 * time.Millisecond}, []string{"--rate", "40", "-d", "1s", "--max-clients", "4"}},
+	}
+	for _, f := range faults {
+		for _, tls := range []bool{false, true} {
+			for _, method := range []string{"GET", "POST"} {
+				name := fmt.Sprintf("%s/%s/tls=%v", f.name, method, tls)
+				t.Run(name, func(t *testing.T) {
+					cfg := f.cfg
+					cfg.TLS = tls
+					srv := faultserver.Start(t, cfg)
+					args := append([]string{"attack", srv.URL() + "/x", "-m", method, "-b", "x"}, f.args...)
+					if tls {
+						args = append(args, "--insecure")
+					}
+					args = append(args, "-q", "-o", "json", "--no-history", "--no-report")
+					r := fuka(t, args...)
+					if r.code != ExitOK && r.code != ExitAllFailed {
+						t.Fatalf("fuka %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.err)
+					}
+					s := fullSummary(t, r.out)
+					t.Logf("fuka requests %d failed %d errors %v | server read %d resets %d idle-closes %d",
+						s.Requests, s.Failed, s.Errors, srv.Requests(), srv.Resets(), srv.IdleCloses())
+					if s.Requests != srv.Requests() {
+						t.Errorf("fuka counted %d requests, the server read %d", s.Requests, srv.Requests())
+					}
+					if f.cfg.Fault == nil && s.Failed != 0 {
+						t.Errorf("an idle close failed %d requests that were never sent", s.Failed)
+					}
+				})
+			}
+		}
 	}
 }
