@@ -33,8 +33,10 @@ type Monitor struct {
 	history bool
 
 	mu       sync.Mutex
-	points   []Point
-	failures []Failure
+	hist     history
+	failures [][]Failure // blocks of rowBlock, like the history's rows
+	nfail    int
+	lastErr  map[string]string // sampler name -> its last error, shared by repeated failures
 	latest   Point
 	failing  map[string]bool // sampler name -> failed at its last tick (to log transitions, not every tick)
 }
@@ -54,6 +56,7 @@ func New(samplers []Sampler, interval time.Duration, log *slog.Logger) *Monitor 
 		log:      log,
 		busy:     make([]atomic.Bool, len(samplers)),
 		history:  true,
+		lastErr:  map[string]string{},
 		failing:  map[string]bool{},
 	}
 }
@@ -171,8 +174,22 @@ func (m *Monitor) record(p Point, fails []Failure) {
 	defer m.mu.Unlock()
 	m.latest = p
 	if m.history {
-		m.points = append(m.points, p)
-		m.failures = append(m.failures, fails...)
+		m.hist.add(p)
+		for _, f := range fails {
+			// A source that is down fails every second with the same
+			// message: keep one copy of it, not one a second.
+			if last, ok := m.lastErr[f.Sampler]; ok && last == f.Err {
+				f.Err = last
+			} else {
+				m.lastErr[f.Sampler] = f.Err
+			}
+			if m.nfail%rowBlock == 0 {
+				m.failures = append(m.failures, make([]Failure, 0, rowBlock))
+			}
+			b := &m.failures[len(m.failures)-1]
+			*b = append(*b, f)
+			m.nfail++
+		}
 	}
 	failed := map[string]bool{}
 	for _, f := range fails {
@@ -192,18 +209,33 @@ func (m *Monitor) record(p Point, fails []Failure) {
 }
 
 // Points returns the points sampled so far, oldest first. Safe to call
-// while Run runs; the points' maps are shared and must not be modified.
+// while Run runs. They are rebuilt from the compact history each call: a
+// report calls it once, at the end.
 func (m *Monitor) Points() []Point {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.points)
+	return m.hist.points()
+}
+
+// Summary is Summarize(m.Points()) without building the points.
+func (m *Monitor) Summary() []Stat {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hist.summary()
 }
 
 // Failures returns the sampler failures so far, oldest first.
 func (m *Monitor) Failures() []Failure {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.failures)
+	if m.nfail == 0 {
+		return nil
+	}
+	out := make([]Failure, 0, m.nfail)
+	for _, b := range m.failures {
+		out = append(out, b...)
+	}
+	return out
 }
 
 // Latest returns the most recent point (the zero Point before the first
@@ -240,6 +272,11 @@ func Summarize(points []Point) []Stat {
 			s.Samples++
 		}
 	}
+	return finishStats(stats)
+}
+
+// finishStats turns the sums in Mean into means and sorts by name.
+func finishStats(stats []Stat) []Stat {
 	for i := range stats {
 		stats[i].Mean /= float64(stats[i].Samples)
 	}
