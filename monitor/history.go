@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -128,4 +130,66 @@ func (h *history) summary() []Stat {
 		}
 	})
 	return finishStats(stats)
+}
+
+// failureLog keeps a Monitor's failures as runs: a source that is down
+// fails every tick with the same error, and a day of that is one run (when
+// it started, how many ticks) rather than 86,400 entries. Failures expands
+// the runs back into the list the report shows.
+type failureLog struct {
+	runs []failureRun
+	open map[string]int // sampler -> its latest run, which the next tick may extend
+	n    int            // failures, expanded
+}
+
+// failureRun is n failures of one sampler with one error, at ticks At,
+// At+interval, …, last.
+type failureRun struct {
+	Failure
+	last     time.Duration
+	interval time.Duration
+	n        int
+}
+
+func (l *failureLog) add(f Failure, interval time.Duration) {
+	if l.open == nil {
+		l.open = map[string]int{}
+	}
+	l.n++
+	if i, ok := l.open[f.Sampler]; ok {
+		r := &l.runs[i]
+		if r.Err == f.Err && f.At == r.last+interval {
+			r.last = f.At
+			r.n++
+			return
+		}
+		if r.Err == f.Err {
+			f.Err = r.Err // a source that flaps keeps one copy of its message
+		}
+	}
+	l.runs = append(l.runs, failureRun{Failure: f, last: f.At, interval: interval, n: 1})
+	l.open[f.Sampler] = len(l.runs) - 1
+}
+
+// failures expands the runs, oldest first and, within a tick, by sampler
+// (the order tick produces).
+func (l *failureLog) failures() []Failure {
+	if l.n == 0 {
+		return nil
+	}
+	out := make([]Failure, 0, l.n)
+	for _, r := range l.runs {
+		for k := range r.n {
+			f := r.Failure
+			f.At += time.Duration(k) * r.interval
+			out = append(out, f)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Failure) int {
+		if c := cmp.Compare(a.At, b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Sampler, b.Sampler)
+	})
+	return out
 }

@@ -77,63 +77,125 @@ func long(n int) []Point {
 	return out
 }
 
+// TestFailureLogRoundTrip: the runs give back exactly the failures added,
+// in the order tick produces them (by tick, then by sampler).
+func TestFailureLogRoundTrip(t *testing.T) {
+	sec := time.Second
+	f := func(at int, sampler, err string) Failure {
+		return Failure{At: time.Duration(at) * sec, Sampler: sampler, Err: err}
+	}
+	tests := []struct {
+		name  string
+		fails []Failure
+		runs  int // runs kept
+	}{
+		{"none", nil, 0},
+		{"down all along", []Failure{f(0, "nginx", "refused"), f(1, "nginx", "refused"), f(2, "nginx", "refused"), f(3, "nginx", "refused")}, 1},
+		{"two sources interleaved", []Failure{
+			f(1, "nginx", "refused"), f(1, "redis", "timed out"),
+			f(2, "nginx", "refused"), f(2, "redis", "timed out"),
+			f(3, "redis", "timed out"),
+			f(4, "nginx", "refused"), f(4, "redis", "timed out"),
+		}, 3},
+		{"the error changes", []Failure{f(1, "pg", "refused"), f(2, "pg", "refused"), f(3, "pg", "auth failed"), f(4, "pg", "refused")}, 3},
+		{"a skipped tick ends a run", []Failure{f(1, "pg", "refused"), f(2, "pg", "refused"), f(5, "pg", "refused"), f(6, "pg", "refused")}, 2},
+		{"flapping", []Failure{f(1, "pg", "refused"), f(3, "pg", "refused"), f(5, "pg", "refused")}, 3},
+		// Runs are keyed by sampler name: two samplers of one name take
+		// turns extending a run, which stays right, just less compact.
+		{"two samplers with one name", []Failure{
+			f(1, "process", "no such process"), f(1, "process", "no such process"),
+			f(2, "process", "no such process"), f(2, "process", "no such process"),
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l failureLog
+			for _, f := range tt.fails {
+				l.add(f, sec)
+			}
+			if got := l.failures(); !reflect.DeepEqual(got, tt.fails) {
+				t.Errorf("failures = %v\nwant        %v", got, tt.fails)
+			}
+			if len(l.runs) != tt.runs {
+				t.Errorf("%d runs kept, want %d", len(l.runs), tt.runs)
+			}
+		})
+	}
+}
+
 // TestMonitorMemoryPerSecond runs a Monitor through a day of simulated
-// seconds (synctest) with a source of 40 series and one that is down, and
-// bounds what each second keeps: the values themselves (8 bytes each) and a
-// little per point and per failure. A map per point (~40 bytes a value) or a
-// copy of the same error message every second breaks the bound.
+// seconds (synctest) and bounds what each second keeps: 24 bytes for the
+// point, 8 per value, and nothing per failure of a source that stays down
+// (its failures are one run). A map per point (~40 bytes a value) or a
+// Failure a second breaks the bound.
 func TestMonitorMemoryPerSecond(t *testing.T) {
 	if testing.Short() {
-		t.Skip("simulates a day of ticks")
+		t.Skip("simulates days of ticks")
 	}
-	const (
-		series  = 40
-		seconds = 24 * 60 * 60
-	)
+	const seconds = 24 * 60 * 60
+	const series = 40
 	names := make([]string, series)
 	for i := range names {
 		names[i] = fmt.Sprintf("host.series_%02d_bytes", i)
 	}
-	busy := &fakeSampler{name: "local", fn: func(_ context.Context, call int) ([]Value, error) {
-		vals := make([]Value, series)
-		for i, n := range names {
-			vals[i] = Value{n, float64(call + i)}
-		}
-		return vals, nil
-	}}
-	down := &fakeSampler{name: "nginx", fn: func(context.Context, int) ([]Value, error) {
-		// A fresh error each call, as a failed dial returns.
-		return nil, fmt.Errorf("Get %q: %w", "http://127.0.0.1:1/status", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"))
-	}}
-	// The fake samplers keep their call times; that is the test's memory,
-	// not the monitor's.
-	busy.calls, down.calls = make([]time.Time, 0, seconds+2), make([]time.Time, 0, seconds+2)
+	busy := func() Sampler {
+		return &fakeSampler{name: "local", calls: make([]time.Time, 0, seconds+2), fn: func(_ context.Context, call int) ([]Value, error) {
+			vals := make([]Value, series)
+			for i, n := range names {
+				vals[i] = Value{n, float64(call + i)}
+			}
+			return vals, nil
+		}}
+	}
+	down := func() Sampler {
+		return &fakeSampler{name: "nginx", calls: make([]time.Time, 0, seconds+2), fn: func(context.Context, int) ([]Value, error) {
+			// A fresh error each call, as a failed dial returns.
+			return nil, fmt.Errorf("Get %q: %w", "http://127.0.0.1:1/status", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"))
+		}}
+	}
+	tests := []struct {
+		name     string
+		samplers func() []Sampler
+		bound    float64 // bytes per simulated second
+		failures bool
+	}{
+		{"40 series", func() []Sampler { return []Sampler{busy()} }, 24 + 8*series + 16, false},
+		{"a source down all day", func() []Sampler { return []Sampler{down()} }, 24 + 16, true},
+		{"both", func() []Sampler { return []Sampler{busy(), down()} }, 24 + 8*series + 16, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The fake samplers keep their call times (allocated up front):
+			// that is the test's memory, not the monitor's.
+			samplers := tt.samplers()
+			synctest.Test(t, func(t *testing.T) {
+				m := New(samplers, time.Second, nil)
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { defer close(done); m.Run(ctx, time.Now()) }()
+				time.Sleep(time.Hour) // the first hour's growth is blocks being allocated
+				synctest.Wait()
+				before := heapAfterGC()
+				time.Sleep(seconds*time.Second - time.Hour)
+				synctest.Wait()
+				after := heapAfterGC()
+				cancel()
+				<-done
 
-	synctest.Test(t, func(t *testing.T) {
-		m := New([]Sampler{busy, down}, time.Second, nil)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); m.Run(ctx, time.Now()) }()
-		time.Sleep(time.Hour) // the first hour's growth is blocks being allocated
-		synctest.Wait()
-		before := heapAfterGC()
-		time.Sleep(seconds*time.Second - time.Hour)
-		synctest.Wait()
-		after := heapAfterGC()
-		cancel()
-		<-done
-
-		pts, fails := m.Points(), m.Failures()
-		if len(pts) < seconds-1 || len(fails) < seconds-1 {
-			t.Fatalf("%d points and %d failures after %d s, want one each a second", len(pts), len(fails), seconds)
-		}
-		perSecond := float64(int64(after)-int64(before)) / (seconds - 3600)
-		bound := float64(8*series + 24 + 40 + 32) // values, row, a failure, slack
-		t.Logf("heap %d -> %d bytes over %d simulated s: %.0f B/s (bound %.0f)", before, after, seconds-3600, perSecond, bound)
-		if perSecond > bound {
-			t.Errorf("monitor keeps %.0f bytes per second, want <= %.0f (8 per value)", perSecond, bound)
-		}
-	})
+				if pts := m.Points(); len(pts) < seconds-1 {
+					t.Fatalf("%d points after %d s, want one a second", len(pts), seconds)
+				}
+				if fails := m.Failures(); tt.failures && len(fails) < seconds-1 {
+					t.Fatalf("%d failures after %d s, want one a second", len(fails), seconds)
+				}
+				perSecond := float64(int64(after)-int64(before)) / (seconds - 3600)
+				t.Logf("heap %d -> %d bytes over %d simulated s: %.0f B/s (bound %.0f)", before, after, seconds-3600, perSecond, tt.bound)
+				if perSecond > tt.bound {
+					t.Errorf("monitor keeps %.0f bytes per second, want <= %.0f", perSecond, tt.bound)
+				}
+			})
+		})
+	}
 }
 
 func heapAfterGC() uint64 {

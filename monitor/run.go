@@ -32,13 +32,11 @@ type Monitor struct {
 	// the latest point: it keeps no points or failures.
 	history bool
 
-	mu       sync.Mutex
-	hist     history
-	failures [][]Failure // blocks of rowBlock, like the history's rows
-	nfail    int
-	lastErr  map[string]string // sampler name -> its last error, shared by repeated failures
-	latest   Point
-	failing  map[string]bool // sampler name -> failed at its last tick (to log transitions, not every tick)
+	mu      sync.Mutex
+	hist    history
+	fails   failureLog
+	latest  Point
+	failing map[string]bool // sampler name -> failed at its last tick (to log transitions, not every tick)
 }
 
 // New returns a Monitor of samplers, sampled every interval. A nil log
@@ -56,7 +54,6 @@ func New(samplers []Sampler, interval time.Duration, log *slog.Logger) *Monitor 
 		log:      log,
 		busy:     make([]atomic.Bool, len(samplers)),
 		history:  true,
-		lastErr:  map[string]string{},
 		failing:  map[string]bool{},
 	}
 }
@@ -176,19 +173,7 @@ func (m *Monitor) record(p Point, fails []Failure) {
 	if m.history {
 		m.hist.add(p)
 		for _, f := range fails {
-			// A source that is down fails every second with the same
-			// message: keep one copy of it, not one a second.
-			if last, ok := m.lastErr[f.Sampler]; ok && last == f.Err {
-				f.Err = last
-			} else {
-				m.lastErr[f.Sampler] = f.Err
-			}
-			if m.nfail%rowBlock == 0 {
-				m.failures = append(m.failures, make([]Failure, 0, rowBlock))
-			}
-			b := &m.failures[len(m.failures)-1]
-			*b = append(*b, f)
-			m.nfail++
+			m.fails.add(f, m.interval)
 		}
 	}
 	failed := map[string]bool{}
@@ -228,14 +213,7 @@ func (m *Monitor) Summary() []Stat {
 func (m *Monitor) Failures() []Failure {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.nfail == 0 {
-		return nil
-	}
-	out := make([]Failure, 0, m.nfail)
-	for _, b := range m.failures {
-		out = append(out, b...)
-	}
-	return out
+	return m.fails.failures()
 }
 
 // Latest returns the most recent point (the zero Point before the first
