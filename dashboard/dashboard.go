@@ -56,9 +56,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
-	latest  *report.Summary // the last published summary, for pages that join
-	sentTL  int             // timeline points of latest already sent to every page
-	sentRes int             // resource timeline points likewise
+	latest  *report.Summary   // the last published summary, for pages that join
+	tl      []report.Interval // latest's timeline, appended to by PublishNew
+	sentTL  int               // timeline points of latest already sent to every page
+	sentRes int               // resource timeline points likewise
 	closed  bool
 }
 
@@ -188,6 +189,35 @@ func (s *Server) Publish(sum *report.Summary) {
 	if s.closed {
 		return
 	}
+	s.tl = sum.Timeline[:len(sum.Timeline):len(sum.Timeline)]
+	s.publish(sum)
+}
+
+// PublishNew is Publish for a run that grows a second at a time, without
+// rebuilding its whole timeline every second (a day-long run has 86,400
+// points): sum's timeline holds only the points since the previous call —
+// report.NewSummary of the run with its Timeline cut at the points already
+// published. The server appends them to the timeline it keeps for pages
+// that join.
+func (s *Server) PublishNew(sum *report.Summary) {
+	if sum == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.tl = append(s.tl, sum.Timeline...)
+	full := *sum
+	// Capped, so that a later append never writes into what a joining
+	// page is encoding.
+	full.Timeline = s.tl[:len(s.tl):len(s.tl)]
+	s.publish(&full)
+}
+
+// publish sends sum, which has the run's whole timeline; s.mu is held.
+func (s *Server) publish(sum *report.Summary) {
 	// A timeline shorter than what was sent is a new run: start over.
 	if len(sum.Timeline) < s.sentTL {
 		s.sentTL = 0

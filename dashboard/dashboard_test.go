@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,10 +38,14 @@ func (l *liveRun) second(n int) *report.Summary {
 	}
 	l.sec++
 	l.col.Tick(time.Duration(l.sec)*time.Second, 10)
-	return report.NewSummary(report.Meta{
+	return report.NewSummary(l.meta(), l.col.Run())
+}
+
+func (l *liveRun) meta() report.Meta {
+	return report.Meta{
 		Name: "live", Target: "http://127.0.0.1:8080", Model: report.ModelClosed, Clients: 10,
 		Planned: time.Minute, Elapsed: time.Duration(l.sec) * time.Second, Version: "test",
-	}, l.col.Run())
+	}
 }
 
 func start(t *testing.T, token string, stop func()) *Server {
@@ -266,6 +271,44 @@ func TestFanOut(t *testing.T) {
 	if ev := late.next(t); ev.TimelineFrom != 3 || len(ev.Summary.Timeline) != 1 || ev.Summary.Requests != 350 {
 		t.Errorf("late joiner's next event: from %d, %d points, %d requests; want 3, 1, 350",
 			ev.TimelineFrom, len(ev.Summary.Timeline), ev.Summary.Requests)
+	}
+}
+
+// TestPublishNew: publishing only each second's new points (as a long run
+// does) sends pages exactly what publishing the whole summary sends, to
+// pages already open and to pages that join later.
+func TestPublishNew(t *testing.T) {
+	whole, news := start(t, "tok", nil), start(t, "tok", nil)
+	a, b := subscribe(t, whole), subscribe(t, news)
+	waitClients(t, whole, 1)
+	waitClients(t, news, 1)
+	run := newLiveRun()
+	sent := 0
+	second := func(n int) {
+		sum := run.second(n)
+		whole.Publish(sum)
+		r := *run.col.Run()
+		r.Timeline = r.Timeline[sent:]
+		sent = len(run.col.Run().Timeline)
+		delta := report.NewSummary(run.meta(), &r)
+		if len(delta.Timeline) != 1 {
+			t.Fatalf("the delta summary has %d points, want 1", len(delta.Timeline))
+		}
+		news.PublishNew(delta)
+	}
+	for i := 1; i <= 4; i++ {
+		second(100 * i)
+		if got, want := b.next(t), a.next(t); !reflect.DeepEqual(got, want) {
+			t.Fatalf("second %d: PublishNew sent %+v, Publish sent %+v", i, got, want)
+		}
+	}
+	lateA, lateB := subscribe(t, whole), subscribe(t, news)
+	if got, want := lateB.next(t), lateA.next(t); !reflect.DeepEqual(got, want) || len(want.Summary.Timeline) != 4 {
+		t.Fatalf("a page that joins: PublishNew sent %+v, Publish sent %+v (want 4 points)", got, want)
+	}
+	second(7)
+	if got, want := lateB.next(t), lateA.next(t); !reflect.DeepEqual(got, want) || got.TimelineFrom != 4 {
+		t.Fatalf("after joining: PublishNew sent %+v, Publish sent %+v (want from 4)", got, want)
 	}
 }
 

@@ -32,11 +32,11 @@ type Monitor struct {
 	// the latest point: it keeps no points or failures.
 	history bool
 
-	mu       sync.Mutex
-	points   []Point
-	failures []Failure
-	latest   Point
-	failing  map[string]bool // sampler name -> failed at its last tick (to log transitions, not every tick)
+	mu      sync.Mutex
+	hist    history
+	fails   failureLog
+	latest  Point
+	failing map[string]bool // sampler name -> failed at its last tick (to log transitions, not every tick)
 }
 
 // New returns a Monitor of samplers, sampled every interval. A nil log
@@ -171,8 +171,10 @@ func (m *Monitor) record(p Point, fails []Failure) {
 	defer m.mu.Unlock()
 	m.latest = p
 	if m.history {
-		m.points = append(m.points, p)
-		m.failures = append(m.failures, fails...)
+		m.hist.add(p)
+		for _, f := range fails {
+			m.fails.add(f, m.interval)
+		}
 	}
 	failed := map[string]bool{}
 	for _, f := range fails {
@@ -192,18 +194,26 @@ func (m *Monitor) record(p Point, fails []Failure) {
 }
 
 // Points returns the points sampled so far, oldest first. Safe to call
-// while Run runs; the points' maps are shared and must not be modified.
+// while Run runs. They are rebuilt from the compact history each call: a
+// report calls it once, at the end.
 func (m *Monitor) Points() []Point {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.points)
+	return m.hist.points()
+}
+
+// Summary is Summarize(m.Points()) without building the points.
+func (m *Monitor) Summary() []Stat {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hist.summary()
 }
 
 // Failures returns the sampler failures so far, oldest first.
 func (m *Monitor) Failures() []Failure {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.failures)
+	return m.fails.failures()
 }
 
 // Latest returns the most recent point (the zero Point before the first
@@ -240,6 +250,11 @@ func Summarize(points []Point) []Stat {
 			s.Samples++
 		}
 	}
+	return finishStats(stats)
+}
+
+// finishStats turns the sums in Mean into means and sorts by name.
+func finishStats(stats []Stat) []Stat {
 	for i := range stats {
 		stats[i].Mean /= float64(stats[i].Samples)
 	}

@@ -343,6 +343,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		dash = d
 		fmt.Fprintf(stdio.Err, "dashboard: %s\n", d.URL())
 	}
+	dashSent := 0 // timeline points already published to the dashboard
 	var prog *report.Progress
 	if !out.quiet {
 		prog = report.NewProgress(stdio.Err, isTTY(stdio.Err), meta.Planned)
@@ -357,7 +358,10 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 		if dash != nil {
 			live := meta
 			live.Elapsed = elapsed
-			dash.Publish(report.NewSummary(live, run))
+			news := *run
+			news.Timeline = run.Timeline[dashSent:]
+			dashSent = len(run.Timeline)
+			dash.PublishNew(report.NewSummary(live, &news))
 		}
 		if out.onTick != nil {
 			out.onTick(elapsed, p, run)

@@ -310,7 +310,7 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 	if wt.mon != nil {
 		pts := wt.mon.Points()
 		res := &report.Resources{}
-		for _, st := range monitor.Summarize(pts) {
+		for _, st := range wt.mon.Summary() {
 			res.Series = append(res.Series, report.ResourceStat{Name: st.Name, Peak: round3(st.Peak), Mean: round3(st.Mean), Samples: st.Samples})
 		}
 		for _, p := range pts {
@@ -339,13 +339,11 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 		// more to give.
 		var peak, total float64
 		n := 0
-		for _, p := range wt.selfMon.Points() {
-			for k, v := range p.Values {
-				if strings.HasSuffix(k, ".cpu_pct") {
-					peak = max(peak, v)
-					total += v
-					n++
-				}
+		for _, st := range wt.selfMon.Summary() {
+			if strings.HasSuffix(st.Name, ".cpu_pct") {
+				peak = max(peak, st.Peak)
+				total += st.Mean * float64(st.Samples)
+				n += st.Samples
 			}
 		}
 		if n > 0 && cpus > 0 {
