@@ -34,10 +34,11 @@ func TestRunMemoryPerSecond(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var before, after uint64
 		out := outputs{format: "json", noReport: true, noHistory: true, results: t.TempDir()}
-		out.runLoad = func(ctx context.Context, cfg engine.Config) (*engine.Result, error) {
+		out.runLoad = func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
 			rec := metrics.NewRecorder(1)
 			col := metrics.NewCollector([]string{"GET /"}, []*metrics.Recorder{rec})
 			start := time.Now()
+			started(start)
 			for s := 1; s <= warm+seconds; s++ {
 				if s == warm {
 					before = heapAfterGC()
