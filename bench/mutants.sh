@@ -130,6 +130,33 @@ while IFS=$'\x1f' read -r id file n from to pkgs run; do
 	fi
 done < <(parse)
 
+# judge packages run log: KILLED by the first failing test, once that test
+# fails again when run alone; a test that passes alone failed for the busy
+# machine, not for the mutant: it is skipped and the rest run again (three
+# rounds at most).
+judge() {
+	local skip=${MUT_SKIP:-^$} flaky="" who round
+	for round in 1 2 3; do
+		if MUT_SKIP=$skip gotest "$1" "$2" >"$3" 2>&1; then
+			echo "SURVIVED${flaky:+ (flaky: $flaky)}"
+			return
+		fi
+		# the first failing top-level test; a build failure or panic shows as FAIL
+		who=$(grep -m1 -oE -- '^--- FAIL: [^ ]+|^panic:' "$3" | sed 's/^--- FAIL: //')
+		if [ -z "$who" ] || [ "$who" = panic: ]; then
+			echo "KILLED by ${who:-FAIL}"
+			return
+		fi
+		if ! MUT_SKIP=$skip gotest "$1" "^$who\$" >>"$3" 2>&1; then
+			echo "KILLED by $who"
+			return
+		fi
+		flaky="$flaky $who"
+		skip="$skip|^$who\$"
+	done
+	echo "SURVIVED (flaky:$flaky)"
+}
+
 res=$out/hand.txt
 : >"$res"
 killed=0 survived=0 other=0
@@ -146,12 +173,7 @@ while IFS=$'\x1f' read -r id file n from to pkgs run; do
 		st=NOT-VIABLE
 	else
 		t0=$(date +%s)
-		if gotest "$pkgs" "$run" >"$out/$id.log" 2>&1; then
-			st=SURVIVED
-		else
-			# By whom: the first failing test (a build or panic shows as FAIL).
-			st="KILLED by $(grep -m1 -oE -- '--- FAIL: [^ ]+|^panic:|^FAIL' "$out/$id.log" | sed 's/--- FAIL: //')"
-		fi
+		st=$(judge "$pkgs" "$run" "$out/$id.log")
 		st="$st ($(($(date +%s) - t0))s)"
 	fi
 	mv "$f.orig" "$f"
