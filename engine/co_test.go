@@ -78,7 +78,8 @@ func TestCoordinatedOmissionChild(t *testing.T) {
 // when it wakes, up to 500 ms late. Their latency must include that wait
 // (about 60 of them wait >= 200 ms), on both transports and for both
 // complete responses and failed requests, while the service time, measured
-// from the send, stays short.
+// from the send, stays short. Paused across the run's planned end, the
+// generator must still account for every start that fell due before it.
 func TestCoordinatedOmissionPaused(t *testing.T) {
 	if os.Getenv(coChildEnv) != "" {
 		t.Skip("in the child")
@@ -88,9 +89,23 @@ func TestCoordinatedOmissionPaused(t *testing.T) {
 		pause      = 500 * time.Millisecond
 		wantLate   = 30 // of ~60 expected
 	)
+	cases := []struct {
+		name       string
+		outcome    string
+		pauseAfter int64 // requests served before the pause
+		wantLate   int64 // samples the pause must make late (of ~60 expected early, ~40 at the end)
+	}{
+		{"response", "response", pauseAfter, wantLate},
+		{"failure", "failure", pauseAfter, wantLate},
+		// Paused from 1.8 s to 2.3 s: the run's end falls due during the
+		// pause. The starts due before the end are still sent (late), not
+		// lost to the stop that is also overdue.
+		{"across the end", "response", 360, 20},
+	}
 	for _, tr := range transports {
-		for _, outcome := range []string{"response", "failure"} {
-			t.Run(tr.name+"/"+outcome, func(t *testing.T) {
+		for _, tc := range cases {
+			outcome := tc.outcome
+			t.Run(tr.name+"/"+tc.name, func(t *testing.T) {
 				var served atomic.Int64
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					served.Add(1)
@@ -109,7 +124,7 @@ func TestCoordinatedOmissionPaused(t *testing.T) {
 					_ = conn.Close()
 				}))
 				defer srv.Close()
-				sum := runPausedChild(t, tr, srv.URL+"/", &served, pauseAfter, pause)
+				sum := runPausedChild(t, tr, srv.URL+"/", &served, tc.pauseAfter, pause)
 				t.Logf("%+v (served %d)", sum, served.Load())
 				if sum.Scheduled != 400 || sum.Requests+sum.Dropped != sum.Scheduled {
 					t.Errorf("scheduled %d (requests %d + dropped %d), want all 400 starts accounted for",
@@ -124,10 +139,10 @@ func TestCoordinatedOmissionPaused(t *testing.T) {
 				// Latency >= service for every sample, so the difference in
 				// late samples is the starts the pause delayed. Measuring
 				// from the send makes the two histograms identical.
-				if late := sum.LateLatency - sum.LateService; late < wantLate {
+				if late := sum.LateLatency - sum.LateService; late < tc.wantLate {
 					t.Errorf("%d samples >= %v in latency, %d in service time: %d late starts show, want >= %d "+
 						"(latency must count from the intended start)", sum.LateLatency, coLate, sum.LateService,
-						late, wantLate)
+						late, tc.wantLate)
 				}
 			})
 		}
