@@ -207,3 +207,38 @@ func TestTimeoutLatency(t *testing.T) {
 		})
 	}
 }
+
+// TestBytesOut: bytes_out is the request's bytes on the wire, once per
+// request, whether the response came or the request failed after it was
+// written.
+func TestBytesOut(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Run("responses", func(t *testing.T) {
+				t.Parallel()
+				srv, _ := countingServer(t, 0)
+				req := newReq(t, "POST", srv.URL+"/orders", nil, []byte(`{"n":1}`))
+				res, _ := run(t, tr, Config{Request: req, Clients: 2, Requests: 50})
+				checkBytesOut(t, res, int64(len(req.Wire("fuka-test"))))
+			})
+			t.Run("failures", func(t *testing.T) {
+				t.Parallel()
+				srv := newRawServer(t, once("GARBAGE RESPONSE\r\n\r\n"))
+				req := newReq(t, "POST", srv.URL()+"/orders", nil, []byte(`{"n":1}`))
+				res, _ := run(t, tr, Config{Request: req, Clients: 2, Requests: 50})
+				if f := res.Run.Total.Failed; f != 50 {
+					t.Fatalf("%d of 50 requests failed, want all (errors %v)", f, errorsOf(res.Run.Total))
+				}
+				checkBytesOut(t, res, int64(len(req.Wire("fuka-test"))))
+			})
+		})
+	}
+}
+
+func checkBytesOut(t *testing.T, res *Result, wire int64) {
+	t.Helper()
+	tot := res.Run.Total
+	if tot.Requests != 50 || tot.BytesOut != tot.Requests*wire {
+		t.Errorf("bytes out %d for %d requests, want %d x %d", tot.BytesOut, tot.Requests, tot.Requests, wire)
+	}
+}
