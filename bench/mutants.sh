@@ -91,7 +91,7 @@ fi
 # MUT_SKIP: a -skip regexp for tests that cannot pass unmutated on this
 # machine (say so when you report the score).
 gotest() { # packages run
-	(cd "$work" && timeout 900 nice -n 10 go test -count=1 -failfast -timeout 300s -run "$2" -skip "${MUT_SKIP:-^$}" $1)
+	(cd "$work" && timeout 900 nice -n 10 go test -count=1 -failfast -timeout 200s -run "$2" -skip "${MUT_SKIP:-^$}" $1)
 }
 
 gbin=${GREMLINS:-$(command -v gremlins || echo "$(go env GOPATH)/bin/gremlins")}
