@@ -283,6 +283,37 @@ func TestNewRateErrors(t *testing.T) {
 	}
 }
 
+// TestNewRateLimits: the largest profiles NewRate takes are accepted, and
+// the stage values at the edge of validity (a zero target, a zero-length
+// jump) are stages, not errors.
+func TestNewRateLimits(t *testing.T) {
+	tests := []struct {
+		name  string
+		st    []Stage
+		dur   time.Duration
+		total int64
+	}{
+		{"longest total duration", []Stage{{1, math.MaxInt64}}, math.MaxInt64, 4611686019}, // a ramp from 0: N = T/2
+		{"longest over two stages", []Stage{{0, math.MaxInt64 - 1}, {0, 1}}, math.MaxInt64, 0},
+		{"zero target", []Stage{{0, time.Second}}, time.Second, 0},
+		{"jump", []Stage{{5, 0}, {5, time.Second}}, time.Second, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRate(0, tt.st)
+			if err != nil {
+				t.Fatalf("NewRate: %v", err)
+			}
+			if r.Duration() != tt.dur || r.Total() != tt.total {
+				t.Errorf("duration %v, total %d; want %v, %d", r.Duration(), r.Total(), tt.dur, tt.total)
+			}
+		})
+	}
+	if _, err := NewRate(0, []Stage{{math.NaN(), time.Second}}); err == nil || err.Error() != "stage 1: target NaN is not finite" {
+		t.Errorf("NaN target: %v", err)
+	}
+}
+
 func TestNewRateCopiesStages(t *testing.T) {
 	st := []Stage{{10, time.Second}}
 	r := mustRate(t, 0, st...)
