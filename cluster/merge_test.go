@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +38,29 @@ func TestMergedFigures(t *testing.T) {
 		if tl := res.Run.Timeline; len(tl) > 0 && tl[0].Clients != 6 {
 			t.Errorf("clients at 1s: %d, want 6", tl[0].Clients)
 		}
+	})
+	t.Run("slow target", func(t *testing.T) {
+		// 300 ms a request: the requests in flight when the load ends
+		// complete after it, in the workers' final, partial intervals,
+		// which the controller merges after the last whole second.
+		var served atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(300 * time.Millisecond)
+			served.Add(1)
+		}))
+		defer srv.Close()
+		c := newCluster(t, 3, testJob{URL: srv.URL, Clients: 6, Duration: 2 * time.Second})
+		c.start(t)
+		res, err := c.ctl.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.workers {
+			if err := c.workerErr(t, i); err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		}
+		checkTimeline(t, res, served.Load())
 	})
 	t.Run("open", func(t *testing.T) {
 		tg := newTarget(t)
