@@ -3,19 +3,15 @@
 package scenario_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/fuka-load/fuka/internal/pausetest"
 	"github.com/fuka-load/fuka/metrics"
 )
 
@@ -136,55 +132,10 @@ load:
 // measured.
 func runPausedPlan(t *testing.T, path string, served *atomic.Int64, after int64, pause time.Duration) coSummary {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestOpenModelLatencyChild$", "-test.count=1",
-		"-test.timeout=25s")
-	cmd.Env = append(os.Environ(), coPlanEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 64)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for served.Load() < after && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if served.Load() < after {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("the child served only %d requests in 10s; stderr:\n%s", served.Load(), stderr.String())
-	}
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(pause)
-	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	res := pausetest.Run(t, pausetest.Child{Test: "TestOpenModelLatencyChild", Env: []string{coPlanEnv + "=" + path}, Prefix: coResult}, served, after, pause)
 	var sum coSummary
-	var got bool
-	var all strings.Builder
-	for l := range lines {
-		all.WriteString(l + "\n")
-		if s, ok := strings.CutPrefix(l, coResult); ok {
-			got = json.Unmarshal([]byte(s), &sum) == nil
-		}
-	}
-	if err := cmd.Wait(); err != nil || !got {
-		t.Fatalf("child: %v (result read: %v)\nstdout:\n%s\nstderr:\n%s", err, got, all.String(), stderr.String())
+	if err := json.Unmarshal([]byte(res), &sum); err != nil {
+		t.Fatalf("child result %q: %v", res, err)
 	}
 	return sum
 }
