@@ -81,7 +81,7 @@ func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
 	if l == nil {
 		t.Fatal("plan has no top-level load")
 	}
-	cfg := engine.Config{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}
+	cfg := engine.Config{Load: engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}}
 	if l.Open() {
 		stages := make([]load.Stage, len(l.Rate))
 		for i, s := range l.Rate {
@@ -91,11 +91,11 @@ func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg = engine.Config{Rate: &r, MaxClients: l.MaxClients}
+		cfg = engine.Config{Load: engine.Open{Rate: r, MaxClients: l.MaxClients}}
 	}
 	runner := scenario.NewRunner(prog, o, l.Open())
 	defer runner.Close()
-	cfg.Scenario = runner
+	cfg.Work = engine.Plan{Scenario: runner}
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	res, err := engine.Run(ctx, cfg)

@@ -128,7 +128,7 @@ type capacityDoc struct {
 }
 
 // stepper measures one capacity step with the engine: base is the load
-// without its rate; values gives the SLO its numbers.
+// whose rate each step replaces; values gives the SLO its numbers.
 type stepper struct {
 	base   engine.Config
 	values func(sum *report.Summary, run *metrics.Run) threshold.Values
@@ -202,7 +202,6 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		if err != nil {
 			return err
 		}
-		cfg.Rate = nil
 		st.base, target = cfg, meta.Target
 		st.values = func(sum *report.Summary, _ *metrics.Run) threshold.Values { return threshold.SummaryValues(sum, nil) }
 	} else {
@@ -240,7 +239,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		}
 		runner := scenario.NewRunner(c.prog, scenario.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, UserAgent: "fuka/" + version(), MaxConns: maxClients}, true)
 		defer runner.Close()
-		st.base = engine.Config{Scenario: runner, MaxClients: maxClients, Resolution: f.req.resolution, Timeout: time.Minute, UserAgent: "fuka/" + version()}
+		st.base = engine.Config{Load: engine.Open{MaxClients: maxClients, Resolution: f.req.resolution}, Work: engine.Plan{Scenario: runner}}
 		st.values = c.prog.Values
 		name, target = c.plan.Name, c.plan.BaseURL.Value
 	}
@@ -425,7 +424,9 @@ func (s *stepper) measure(ctx context.Context, rate float64, hold time.Duration)
 		return capacity.Result{}, fmt.Errorf("rate %v: %w", rate, err)
 	}
 	cfg := s.base
-	cfg.Rate = &r
+	l := cfg.Load.(engine.Open) // the base's rate is replaced
+	l.Rate = r
+	cfg.Load = l
 	acc := &stepAccumulator{after: int(skip / time.Second), total: metrics.NewStats()}
 	cfg.OnSnapshot = acc.add
 	// The watch runs on the step's clock: its sample at k s covers

@@ -216,19 +216,7 @@ func (f *clusterFlags) attach(stdio Stdio, out *outputs, job *fukapb.Job, cfg en
 
 // clientSlots is how many workers a load can keep busy: one per client
 // (closed model) or max client (open), those of its largest scenario load.
-func clientSlots(cfg *engine.Config) int {
-	if len(cfg.Parts) > 0 {
-		n := 0
-		for i := range cfg.Parts {
-			n = max(n, clientSlots(&cfg.Parts[i].Config))
-		}
-		return n
-	}
-	if cfg.Open() {
-		return cfg.MaxClients
-	}
-	return cfg.Clients
-}
+func clientSlots(cfg *engine.Config) int { return engine.Share{}.Rows(cfg).Slots }
 
 // fmtShare writes a worker's part of the load, e.g. "33.3%".
 func fmtShare(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }

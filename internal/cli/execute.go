@@ -376,7 +376,7 @@ func execute(ctx context.Context, stdio Stdio, cfg engine.Config, meta report.Me
 	}
 	meta.Started = time.Now()
 	log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	peak := peakOf(cfg.Rate, cfg.RampUp)
+	peak := peakOf(cfg.Load)
 	// Monitors and profiles run on the load's clock: a local load starts
 	// now; a distributed one when its workers start, after they joined.
 	watchStart := meta.Started
@@ -547,24 +547,25 @@ func endOf(cfg *engine.Config, res *engine.Result, stopped bool) runEnd {
 	case res.Interrupted:
 		return runEnd{reason: report.EndInterrupted}
 	}
-	if len(cfg.Parts) > 0 {
+	if parts, ok := cfg.Work.(engine.Parts); ok {
 		// Each part ran its own load to its end: a duration, or for a
 		// closed part bounded by iterations, those.
-		for i := range cfg.Parts {
-			if pc := &cfg.Parts[i].Config; !pc.Open() && pc.Iterations > 0 {
+		for _, p := range parts.Parts {
+			if pl, ok := p.Load.(engine.Closed); ok && pl.Iterations > 0 {
 				return runEnd{reason: report.EndIterations}
 			}
 		}
 		return runEnd{reason: report.EndDuration}
 	}
-	if cfg.Open() {
+	if _, open := cfg.Load.(engine.Open); open {
 		return runEnd{reason: report.EndDuration} // the schedule of starts ran out
 	}
-	early := cfg.Duration <= 0 || res.Elapsed < cfg.Duration
+	l, _ := cfg.Load.(engine.Closed)
+	early := l.Duration <= 0 || res.Elapsed < l.Duration
 	switch {
-	case cfg.Requests > 0 && early && res.Run != nil && res.Run.Total != nil && res.Run.Total.Requests >= cfg.Requests:
+	case l.Requests > 0 && early && res.Run != nil && res.Run.Total != nil && res.Run.Total.Requests >= l.Requests:
 		return runEnd{reason: report.EndRequests}
-	case cfg.Iterations > 0 && early:
+	case l.Iterations > 0 && early:
 		return runEnd{reason: report.EndIterations}
 	case !early:
 		return runEnd{reason: report.EndDuration}

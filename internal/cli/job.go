@@ -35,21 +35,23 @@ func attackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
-	cfg := engine.Config{
+	cfg := engine.Config{Work: engine.Request{
 		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), UserAgent: j.GetUserAgent(),
-	}
+	}}
 	l := j.GetLoad()
 	if r := l.GetRate(); r != nil {
 		rate, err := rateOf(r)
 		if err != nil {
 			return engine.Config{}, fmt.Errorf("rate: %w", err)
 		}
-		cfg.Rate, cfg.MaxClients, cfg.Resolution = &rate, int(l.GetMaxClients()), time.Duration(l.GetResolutionNanos())
+		cfg.Load = engine.Open{Rate: rate, MaxClients: int(l.GetMaxClients()), Resolution: time.Duration(l.GetResolutionNanos())}
 		return cfg, nil
 	}
-	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS = int(l.GetClients()), time.Duration(l.GetRampUpNanos()), l.GetRequests(), l.GetMaxRps()
-	cfg.Duration = time.Duration(l.GetDurationNanos())
+	cfg.Load = engine.Closed{
+		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
+		Duration: time.Duration(l.GetDurationNanos()),
+	}
 	return cfg, nil
 }
 

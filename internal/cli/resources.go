@@ -149,12 +149,15 @@ func approxSize(n int64) string {
 // a machine with a low limit.
 func capDefaultMaxClients(stdio Stdio, cfg *engine.Config, meta *report.Meta) {
 	l := readHostLimits()
-	if !cfg.Open() || cfg.HTTP2 || l.files <= reservedFiles || int64(cfg.MaxClients)+reservedFiles <= l.files {
+	open, ok := cfg.Load.(engine.Open)
+	w, _ := cfg.Work.(engine.Request)
+	if !ok || w.HTTP2 || l.files <= reservedFiles || int64(open.MaxClients)+reservedFiles <= l.files {
 		return
 	}
 	n := int(l.files - reservedFiles)
-	fmt.Fprintf(stdio.Err, "fuka: note: --max-clients %d (the default) is more than this process may open files (ulimit -n %d); using %d\n", cfg.MaxClients, l.files, n)
-	cfg.MaxClients, meta.MaxClients = n, n
+	fmt.Fprintf(stdio.Err, "fuka: note: --max-clients %d (the default) is more than this process may open files (ulimit -n %d); using %d\n", open.MaxClients, l.files, n)
+	open.MaxClients, meta.MaxClients = n, n
+	cfg.Load = open
 }
 
 // loadLabel names the setting that sets a plan's number of clients, for

@@ -334,14 +334,16 @@ func loadConfig(c *compiled) (engine.Config, report.Meta, error) {
 		if err != nil {
 			return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
 		}
-		cfg.Rate, cfg.MaxClients = &r, max(l.MaxClients, 1)
+		open := engine.Open{Rate: r, MaxClients: max(l.MaxClients, 1)}
+		cfg.Load = open
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), cfg.Rate.String(), cfg.MaxClients
+		meta.Planned, meta.Rate, meta.MaxClients = open.Rate.Duration(), open.Rate.String(), open.MaxClients
 		return cfg, meta, nil
 	}
-	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
+	closed := engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}
+	cfg.Load = closed
 	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
-	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = closed.Clients, closed.RampUp, closed.Duration, closed.MaxRPS
 	return cfg, meta, nil
 }
 
@@ -362,6 +364,7 @@ func ownLoads(p *plan.Plan) bool {
 func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Meta, error) {
 	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version(), Model: "mixed"}
 	var cfg engine.Config
+	var parts engine.Parts
 	index := map[string]int{}
 	for i, sc := range c.plan.Scenarios {
 		index[sc.Name] = i
@@ -382,6 +385,8 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 			return cfg, meta, err
 		}
 		part.Scenario = r
+		var open engine.Open
+		var closed engine.Closed
 		if l.Open() {
 			stages := make([]load.Stage, len(l.Rate))
 			for i, s := range l.Rate {
@@ -391,9 +396,11 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 			if err != nil {
 				return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
 			}
-			part.Rate, part.MaxClients = &rate, max(l.MaxClients, 1)
+			open = engine.Open{Rate: rate, MaxClients: max(l.MaxClients, 1)}
+			part.Load = open
 		} else {
-			part.Clients, part.RampUp, part.Duration, part.Iterations, part.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
+			closed = engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}
+			part.Load = closed
 		}
 		delay, after := sc.After()
 		part.Delay = delay
@@ -406,19 +413,20 @@ func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Me
 			}
 		}
 		end := time.Duration(-1)
-		if d := part.Config.Duration; l.Open() {
-			end = begin + part.Rate.Duration()
-		} else if d > 0 && part.Iterations == 0 {
+		if d := closed.Duration; l.Open() {
+			end = begin + open.Rate.Duration()
+		} else if d > 0 && closed.Iterations == 0 {
 			end = begin + d
 		}
 		if begin < 0 {
 			end = -1
 		}
 		ends = append(ends, end)
-		meta.Clients += part.Clients
-		meta.MaxClients += part.MaxClients
-		cfg.Parts = append(cfg.Parts, part)
+		meta.Clients += closed.Clients
+		meta.MaxClients += open.MaxClients
+		parts.Parts = append(parts.Parts, part)
 	}
+	cfg.Work = parts
 	for _, e := range ends {
 		if e < 0 {
 			meta.Planned = 0
@@ -448,13 +456,15 @@ func planConfig(c *compiled, ov *fukapb.Overrides, insecure, http2 bool) (cfg en
 		if err != nil {
 			return cfg, meta, nil, err
 		}
-		opts.MaxConns = cfg.Clients
-		if cfg.Rate != nil {
-			opts.MaxConns = cfg.MaxClients
+		open, isOpen := cfg.Load.(engine.Open)
+		closed, _ := cfg.Load.(engine.Closed)
+		opts.MaxConns = closed.Clients
+		if isOpen {
+			opts.MaxConns = open.MaxClients
 		}
-		runner := scenario.NewRunner(c.prog, opts, cfg.Rate != nil)
+		runner := scenario.NewRunner(c.prog, opts, isOpen)
 		closeRunner = runner.Close
-		cfg.Scenario = runner
+		cfg.Work = engine.Plan{Scenario: runner, HTTP2: http2}
 	} else {
 		opts.MaxConns = 1000
 		runner := scenario.NewRunner(c.prog, opts, false)
@@ -463,10 +473,11 @@ func planConfig(c *compiled, ov *fukapb.Overrides, insecure, http2 bool) (cfg en
 			runner.Close()
 			return cfg, meta, nil, err
 		}
+		parts := cfg.Work.(engine.Parts)
+		parts.HTTP2 = http2 // for Footprint: HTTP/2 multiplexes a client's requests
+		cfg.Work = parts
 		closeRunner = runner.Close
 	}
-	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
-	cfg.HTTP2 = http2         // for Footprint: HTTP/2 multiplexes a client's requests
 	return cfg, meta, closeRunner, nil
 }
 
@@ -490,8 +501,8 @@ func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.
 	}
 	p, _ := overridden(c.plan, ov) // planConfig checked it
 	var what string
-	switch {
-	case len(cfg.Parts) > 0:
+	switch _, parts := cfg.Work.(engine.Parts); {
+	case parts:
 		conns, _ := cfg.Footprint()
 		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
 	default:
