@@ -40,9 +40,9 @@ type Config struct {
 type Load interface {
 	// planned is when scheduling stops; 0 means no time bound.
 	planned() time.Duration
-	// slots is how many clients the load may hold at once: what a Share
-	// deals among workers.
-	slots() int
+	// Slots is how many clients the load may hold at once, Clients or
+	// MaxClients: what a Share deals among workers.
+	Slots() int
 	// late is how overdue a start may be and still be sent (see
 	// Config.LateLimit).
 	late() time.Duration
@@ -76,8 +76,8 @@ type Open struct {
 
 func (l Closed) planned() time.Duration { return l.Duration }
 func (l Open) planned() time.Duration   { return l.Rate.Duration() }
-func (l Closed) slots() int             { return l.Clients }
-func (l Open) slots() int               { return l.MaxClients }
+func (l Closed) Slots() int             { return l.Clients }
+func (l Open) Slots() int               { return l.MaxClients }
 func (l Closed) late() time.Duration    { return time.Second }
 func (l Open) late() time.Duration      { return time.Second + max(l.Resolution, 0) }
 

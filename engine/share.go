@@ -42,7 +42,7 @@ func slotsOf(l Load) int {
 	if l == nil {
 		return 0
 	}
-	return l.slots()
+	return l.Slots()
 }
 
 // Clients is how many of the load's clients (closed model) or max clients
