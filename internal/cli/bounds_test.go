@@ -137,7 +137,7 @@ func TestMemoryRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tg.n.Load()
-			r := run(t, nil, append(tt.args, "-q", "--no-report", "--no-history")...)
+			r := runCLI(t, nil, append(tt.args, "-q", "--no-report", "--no-history")...)
 			if tt.want == "" {
 				if r.code != ExitOK {
 					t.Errorf("exit %d, stderr %q", r.code, r.err)
@@ -208,7 +208,7 @@ func TestOpenFileLimitSubprocess(t *testing.T) {
 func TestDefaultMaxClientsCapped(t *testing.T) {
 	tg := newTarget(t)
 	withHostLimits(t, hostLimits{files: 1000, filesHard: 1000})
-	r := run(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--no-report", "--no-history", "-o", "json")
+	r := runCLI(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--no-report", "--no-history", "-o", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
@@ -218,7 +218,7 @@ func TestDefaultMaxClientsCapped(t *testing.T) {
 	if !strings.Contains(r.out, `"max_clients":936`) {
 		t.Errorf("the summary does not say max_clients 936: %s", r.out)
 	}
-	r = run(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--max-clients", "10000", "-q", "--no-report", "--no-history")
+	r = runCLI(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--max-clients", "10000", "-q", "--no-report", "--no-history")
 	if r.code != ExitUsage || !strings.Contains(r.err, "--max-clients 10000: each client holds a connection") {
 		t.Errorf("explicit --max-clients 10000: exit %d, stderr %q", r.code, r.err)
 	}

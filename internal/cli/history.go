@@ -17,6 +17,7 @@ import (
 	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/report"
 	reporthtml "github.com/fuka-load/fuka/report/html"
+	"github.com/fuka-load/fuka/run"
 )
 
 // ExitRegression is compare's exit code with --fail-on-regression when a
@@ -161,7 +162,7 @@ fuka runs, or last / last-completed.`,
 				return fmt.Errorf("report: %q is not a run id, last or last-completed", args[0])
 			}
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sd.sum) }); err != nil {
+				if err := run.WriteFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sd.sum) }); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}
@@ -213,7 +214,7 @@ anything regressed.`,
 			c := history.Compare(a.sum, b.sum, a.run, b.run, nf)
 			c.SourceA, c.SourceB = a.source, b.source
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, c.WriteHTML); err != nil {
+				if err := run.WriteFileAtomic(htmlOut, c.WriteHTML); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}

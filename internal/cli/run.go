@@ -18,9 +18,9 @@ import (
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/load"
-	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/run"
 	"github.com/fuka-load/fuka/scenario"
 	"github.com/fuka-load/fuka/threshold"
 )
@@ -477,7 +477,7 @@ func planConfig(c *compiled, ov *fukapb.Overrides, insecure, http2 bool) (cfg en
 // workers of a distributed run check their own share). It does not reach
 // monitor sources or the target: only run does.
 func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
-	if err := (&watchSpec{}).fromPlan(c.plan); err != nil {
+	if err := (&run.Watch{}).FromPlan(c.plan); err != nil {
 		return cfg, meta, nil, err
 	}
 	ov, err := f.overrides(changed)
@@ -504,110 +504,30 @@ func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.
 	return cfg, meta, closeRunner, nil
 }
 
-var errAborted = errors.New("abort_when fired")
-
 func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
 	cfg, meta, closeRunner, err := preflight(c, f, cmd.Flags().Changed)
 	if err != nil {
 		return planErrors(stdio, err)
 	}
-	if err := f.out.watch.fromPlan(c.plan); err != nil {
-		closeRunner()
+	defer closeRunner()
+	out := f.out
+	if err := out.watch.FromPlan(c.plan); err != nil {
 		return err
 	}
-	defer closeRunner()
-
-	ctx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
-	var abortMsg string
-	watch := newAbortWatch(c)
-	onTick := func(_ time.Duration, p metrics.Point, run *metrics.Run) {
-		if msg, fire := watch.tick(p, run); fire && abortMsg == "" {
-			abortMsg = msg
-			abort(errAborted)
-		}
-	}
-	judge := func(sum *report.Summary, run *metrics.Run) bool {
-		c.prog.FillScopes(sum, run)
-		vals := c.prog.Values(sum, run)
-		results, pass := threshold.EvalAll(c.thresholds, vals)
-		for _, r := range results {
-			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: r.Expr.String(), Pass: r.Pass, Detail: r.String()})
-		}
-		if abortMsg != "" {
-			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: "abort_when", Pass: false, Detail: "✗ " + abortMsg})
-			pass = false
-		}
-		return !pass
-	}
-	explainEnd := func(_ *engine.Result, end *runEnd) {
-		if errors.Is(context.Cause(ctx), errAborted) && end.reason == report.EndInterrupted {
-			end.reason, end.detail = report.EndAbortWhen, abortMsg
-		}
-		ran := strings.Join(c.prog.Exhausted(), ", ")
-		switch {
-		case ran == "":
-		case end.reason == report.EndDataExhausted || end.reason == report.EndClientsDone:
-			end.reason, end.detail = report.EndDataExhausted, ran
-		default:
-			end.warnings = append(end.warnings, "data ran out: "+ran+"; the clients that needed a row stopped, so the load after that was less than planned")
-		}
-	}
-	out := f.out
-	out.judge, out.onTick, out.explainEnd = judge, onTick, explainEnd
+	var src run.Source
 	if f.cluster.distributed() { // the workers send the load (cluster_run.go)
-		if err := f.attachCluster(stdio, &out, c, cmd.Flags().Changed, cfg); err != nil {
+		if src, err = f.clusterSource(stdio, c, cmd.Flags().Changed, &cfg); err != nil {
 			return err
 		}
 	}
-	err = execute(ctx, stdio, cfg, meta, out)
-	if errors.Is(context.Cause(ctx), errAborted) {
-		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)
-	}
-	return err
+	return execute(ctx, out.spec(stdio, cfg, meta, src, run.NewPlanJudge(c.runPlan())))
 }
 
-// abortWatch evaluates abort_when rules once a second. Each rule reads the
-// exact merge of the last rule.for_ of the run (at least one interval),
-// with the values thresholds use (scenario.Program.WindowValues), and fires
-// when its expression holds over that window.
-type abortWatch struct {
-	rules []abortRule
-	prog  *scenario.Program
-	win   *metrics.Window
-}
-
-func newAbortWatch(c *compiled) *abortWatch {
-	n := 0
-	for _, r := range c.aborts {
-		n = max(n, r.intervals())
+// runPlan is the plan as the run package takes it.
+func (c *compiled) runPlan() *run.Plan {
+	p := &run.Plan{Plan: c.plan, Prog: c.prog, Thresholds: c.thresholds, Source: c.source, Env: c.env}
+	for _, a := range c.aborts {
+		p.Aborts = append(p.Aborts, run.AbortRule{Expr: a.expr, For: a.for_})
 	}
-	w := &abortWatch{rules: c.aborts, prog: c.prog}
-	if n > 0 {
-		w.win = metrics.NewWindow(n)
-	}
-	return w
-}
-
-// intervals is how many one-second intervals the rule's window spans.
-func (r abortRule) intervals() int {
-	return max(1, int(r.for_/time.Second))
-}
-
-// tick adds the interval just closed and returns the first rule that holds.
-func (w *abortWatch) tick(p metrics.Point, run *metrics.Run) (string, bool) {
-	if w.win == nil {
-		return "", false
-	}
-	w.win.Add(p, run.Interval, run.IntervalChecks)
-	for _, r := range w.rules {
-		n := r.intervals()
-		if w.win.Len() < n {
-			continue
-		}
-		if res := r.expr.Eval(w.prog.WindowValues(w.win, n)); res.Pass {
-			return fmt.Sprintf("%s held for %v (%s)", r.expr.String(), r.for_, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
-		}
-	}
-	return "", false
+	return p
 }

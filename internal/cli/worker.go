@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fuka-load/fuka/cluster"
+	"github.com/fuka-load/fuka/run"
 )
 
 type workerFlags struct {
@@ -63,7 +64,7 @@ version is refused, with a message naming both, and exits 2.`,
 			if f.quiet {
 				level = slog.LevelWarn
 			}
-			log := newLineLogger(stdio.Err, level).With("worker", name)
+			log := run.LineLogger(stdio.Err, level).With("worker", name)
 			w := &cluster.Worker{
 				Name: name, Version: version(), Identity: id, Prepare: prepareJob,
 				Log: log, DialTimeout: f.timeout,

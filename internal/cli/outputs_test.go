@@ -19,17 +19,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/fuka-load/fuka/history"
-	"github.com/fuka-load/fuka/monitor"
 	"github.com/fuka-load/fuka/report"
 )
 
-// These tests run execute(), the pipeline `fuka attack` and `fuka run`
+// These tests run the pipeline `fuka attack` and `fuka run`
 // share, end to end in process: the results folder, the history, the
 // dashboard's stop button, monitors, profiles and outputs.
 
@@ -115,7 +112,7 @@ func TestResultsFolder(t *testing.T) {
 	t.Run("default", func(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "200", "-c", "2", "-q")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "200", "-c", "2", "-q")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -139,7 +136,7 @@ func TestResultsFolder(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
 		for _, n := range []string{"10", "20"} {
-			if r := run(t, nil, "attack", tg.URL+"/", "-n", n, "-c", "1", "-q", "--no-history"); r.code != ExitOK {
+			if r := runCLI(t, nil, "attack", tg.URL+"/", "-n", n, "-c", "1", "-q", "--no-history"); r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", r.code, r.err)
 			}
 		}
@@ -159,7 +156,7 @@ func TestResultsFolder(t *testing.T) {
 	t.Run("no report", func(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--no-report")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--no-report")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -175,7 +172,7 @@ func TestResultsFolder(t *testing.T) {
 		tg := newTarget(t)
 		dir := t.TempDir()
 		page := filepath.Join(dir, "sub", "page.html")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--report", page)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--report", page)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -197,7 +194,7 @@ func TestResultsFolder(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
 		dir := filepath.Join(t.TempDir(), "mine")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--results", dir)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--results", dir)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -234,7 +231,7 @@ func checkStored(t *testing.T, path, status string, requests int64) {
 	if len(runs) != 1 || runs[0].Status != status || runs[0].Requests != requests {
 		t.Fatalf("stored %+v, want one %s run of %d requests", runs, status, requests)
 	}
-	r := run(t, nil, "runs", "--history", path)
+	r := runCLI(t, nil, "runs", "--history", path)
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	if r.code != ExitOK || len(lines) != 2 || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1  ") || !strings.HasSuffix(lines[1], status) {
 		t.Errorf("fuka runs: exit %d, stderr %q\n%s", r.code, r.err, r.out)
@@ -245,7 +242,7 @@ func TestHistoryStatus(t *testing.T) {
 	t.Run("completed", func(t *testing.T) {
 		tg := newTarget(t)
 		hist := filepath.Join(t.TempDir(), "history.db")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--history", hist)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--history", hist)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -263,7 +260,7 @@ func TestHistoryStatus(t *testing.T) {
 			}
 			cancel()
 		}()
-		r := run(t, ctx, "attack", tg.URL+"/", "-c", "2", "-d", "30s", "-q", "-o", "json", "--no-report", "--history", hist)
+		r := runCLI(t, ctx, "attack", tg.URL+"/", "-c", "2", "-d", "30s", "-q", "-o", "json", "--no-report", "--history", hist)
 		if r.code != ExitInterrupted {
 			t.Fatalf("exit %d, want %d (stderr %q)", r.code, ExitInterrupted, r.err)
 		}
@@ -291,7 +288,7 @@ thresholds: ["p99 < 1us"]
 	t.Run("no history", func(t *testing.T) {
 		tg := newTarget(t)
 		hist := filepath.Join(t.TempDir(), "history.db")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "--no-report", "--history", hist, "--no-history")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "--no-report", "--history", hist, "--no-history")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -318,7 +315,7 @@ thresholds: ["p99 < 1us"]
 			{"second run, --history", []string{"--history", named}, ""},
 			{"no history", []string{"--no-history", "--history", filepath.Join(t.TempDir(), "n.db")}, ""},
 		} {
-			r := run(t, nil, append([]string{"attack", tg.URL + "/", "-n", "5", "-c", "1", "-o", "json", "--no-report"}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"attack", tg.URL + "/", "-n", "5", "-c", "1", "-o", "json", "--no-report"}, tt.args...)...)
 			if r.code != ExitOK {
 				t.Fatalf("%s: exit %d, stderr %q", tt.name, r.code, r.err)
 			}
@@ -343,7 +340,7 @@ thresholds: ["p99 < 1us"]
 		if err := os.WriteFile(hist, garbage, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "30", "-c", "1", "-q", "-o", "json", "--no-report", "--history", hist)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "30", "-c", "1", "-q", "-o", "json", "--no-report", "--history", hist)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -501,7 +498,7 @@ func TestMonitorInSummary(t *testing.T) {
 	tg := newTarget(t)
 	pid := fmt.Sprint(os.Getpid())
 	// 3s: ticks at 0s, 1s and 2s, and rates (cpu.user_pct) need two.
-	r := run(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-report", "--no-history",
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-report", "--no-history",
 		"--monitor", "local", "--monitor", "process="+pid)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
@@ -525,7 +522,7 @@ func TestMonitorInSummary(t *testing.T) {
 	}
 
 	// The text summary prints peak and mean next to the load results.
-	r = run(t, nil, "attack", tg.URL+"/", "-d", "1500ms", "-c", "2", "-q", "--no-report", "--no-history", "--monitor", "process="+pid)
+	r = runCLI(t, nil, "attack", tg.URL+"/", "-d", "1500ms", "-c", "2", "-q", "--no-report", "--no-history", "--monitor", "process="+pid)
 	if r.code != ExitOK {
 		t.Fatalf("text: exit %d, stderr %q", r.code, r.err)
 	}
@@ -540,12 +537,12 @@ func TestMonitorInSummary(t *testing.T) {
 func TestMonitorPostgresClosed(t *testing.T) {
 	tg := newTarget(t)
 	dsn := "postgres://fuka@127.0.0.1:" + freePort(t) + "/fuka?connect_timeout=1"
-	r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "1", "-q", "--no-report", "--no-history", "--monitor", "postgres="+dsn)
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "1", "-q", "--no-report", "--no-history", "--monitor", "postgres="+dsn)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
 	// A bad flag after the monitor ends the run before it starts.
-	r = run(t, nil, "attack", tg.URL+"/", "-n", "20", "-q", "--no-history", "--monitor", "postgres="+dsn, "--out", "bogus=1")
+	r = runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-q", "--no-history", "--monitor", "postgres="+dsn, "--out", "bogus=1")
 	oneLine(t, r, "bogus")
 	waitFor(t, "no pgxpool goroutines", func() bool {
 		buf := make([]byte, 1<<20)
@@ -569,7 +566,7 @@ func TestMonitorBadSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"attack", tg.URL + "/", "-n", "10", "-q", "--no-history"}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"attack", tg.URL + "/", "-n", "10", "-q", "--no-history"}, tt.args...)...)
 			oneLine(t, r, tt.want)
 			if r.out != "" {
 				t.Errorf("stdout %q", r.out)
@@ -614,7 +611,7 @@ func TestProfile(t *testing.T) {
 	// The default results folder: the profiles, made during the run, and
 	// the report, made after it, land in the same one.
 	root := isolateResults(t)
-	r := run(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-history",
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-history",
 		"--profile", pp.URL+",at=1s,seconds=1,kinds=cpu+goroutine")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
@@ -662,7 +659,7 @@ func TestProfileBadSpec(t *testing.T) {
 		"http://127.0.0.1:6060,foo=1",
 	} {
 		t.Run(spec, func(t *testing.T) {
-			r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--profile", spec)
+			r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--profile", spec)
 			oneLine(t, r, "--profile ")
 		})
 	}
@@ -686,7 +683,7 @@ func TestOutputs(t *testing.T) {
 	t.Run("csv", func(t *testing.T) {
 		tg := newTarget(t)
 		dir := filepath.Join(t.TempDir(), "csv")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--csv", dir)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--csv", dir)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -705,7 +702,7 @@ func TestOutputs(t *testing.T) {
 		}))
 		defer rcv.Close()
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--notify", rcv.URL+"/hook")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--notify", rcv.URL+"/hook")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -723,7 +720,7 @@ func TestOutputs(t *testing.T) {
 	})
 	t.Run("prometheus", func(t *testing.T) {
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--out", "prometheus=127.0.0.1:0")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--out", "prometheus=127.0.0.1:0")
 		if r.code != ExitOK || r.err != "" {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -733,7 +730,7 @@ func TestOutputs(t *testing.T) {
 		// dashboard off loopback without a token) must not leave it open.
 		tg := newTarget(t)
 		port := freePort(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--out", "prometheus=127.0.0.1:"+port, "--dashboard", "192.0.2.1:0")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--out", "prometheus=127.0.0.1:"+port, "--dashboard", "192.0.2.1:0")
 		oneLine(t, r, "--dashboard")
 		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 		if err != nil {
@@ -749,119 +746,11 @@ func TestOutputs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := newTarget(t)
-			r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", tt.flag, tt.value)
+			r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", tt.flag, tt.value)
 			oneLine(t, r, tt.want)
 			if n := tg.n.Load(); n != 0 {
 				t.Errorf("the target served %d requests", n)
 			}
 		})
 	}
-}
-
-// cpuSampler reports a fixed CPU use of fuka's own process.
-type cpuSampler struct{ pct float64 }
-
-func (c cpuSampler) Name() string { return "process 1" }
-
-func (c cpuSampler) Sample(context.Context) ([]monitor.Value, error) {
-	return []monitor.Value{{Name: "proc.1.cpu_pct", V: c.pct}, {Name: "proc.1.rss_bytes", V: 1e9}}, nil
-}
-
-// TestGeneratorCPUWarning: the summary warns when fuka itself used 90% or
-// more of every CPU on average, and only then.
-func TestGeneratorCPUWarning(t *testing.T) {
-	tests := []struct {
-		name string
-		pct  float64 // fuka's CPU, 100 = one core
-		cpus int
-		warn bool
-	}{
-		{"one core saturated", 95, 1, true},
-		{"one core at 90%", 90, 1, true},
-		{"one core at 89%", 89, 1, false},
-		{"two cores saturated", 195, 2, true},
-		{"one of two cores", 100, 2, false},
-		{"just under 90% of four", 359, 4, false},
-		{"idle", 0, 8, false},
-		{"cpus unknown", 400, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				m := monitor.New([]monitor.Sampler{cpuSampler{tt.pct}}, time.Second, nil)
-				ctx, cancel := context.WithCancel(t.Context())
-				done := make(chan struct{})
-				go func() { defer close(done); m.Run(ctx, time.Now()) }()
-				time.Sleep(3500 * time.Millisecond) // ticks at 0, 1, 2 and 3s
-				cancel()
-				<-done
-				if n := len(m.Points()); n != 4 {
-					t.Fatalf("%d points, want 4", n)
-				}
-				sum := &report.Summary{}
-				(&watcher{selfMon: m}).fill(sum, tt.cpus)
-				if sum.Resources != nil {
-					t.Errorf("fuka's own CPU leaked into the resources: %+v", sum.Resources)
-				}
-				if got := len(sum.Warnings) == 1 && strings.Contains(sum.Warnings[0], "the load generator was the bottleneck"); got != tt.warn || len(sum.Warnings) > 1 {
-					t.Fatalf("warnings %q, want a bottleneck warning: %v", sum.Warnings, tt.warn)
-				}
-				if !tt.warn {
-					return
-				}
-				want := fmt.Sprintf("fuka itself used %.0f%% CPU on average (peak %.0f%%) of %d CPU(s)", tt.pct, tt.pct, tt.cpus)
-				if !strings.HasPrefix(sum.Warnings[0], want) {
-					t.Errorf("warning %q, want it to start %q", sum.Warnings[0], want)
-				}
-				var text bytes.Buffer
-				if err := sum.WriteText(&text); err != nil {
-					t.Fatal(err)
-				}
-				if !strings.Contains(text.String(), "\n  WARNING      "+want) {
-					t.Errorf("text:\n%s", text.String())
-				}
-			})
-		})
-	}
-
-	t.Run("mean not peak", func(t *testing.T) {
-		// One busy second in four is a spike, not a saturated generator.
-		synctest.Test(t, func(t *testing.T) {
-			var k atomic.Int64
-			m := monitor.New([]monitor.Sampler{samplerFunc(func() float64 {
-				if k.Add(1) == 2 {
-					return 100
-				}
-				return 10
-			})}, time.Second, nil)
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); m.Run(ctx, time.Now()) }()
-			time.Sleep(3500 * time.Millisecond)
-			cancel()
-			<-done
-			sum := &report.Summary{}
-			(&watcher{selfMon: m}).fill(sum, 1)
-			if len(sum.Warnings) != 0 {
-				t.Errorf("warnings %q after one busy second", sum.Warnings)
-			}
-		})
-	})
-	t.Run("no watcher", func(t *testing.T) {
-		sum := &report.Summary{}
-		var wt *watcher
-		wt.fill(sum, 1)
-		if len(sum.Warnings) != 0 || sum.Resources != nil {
-			t.Errorf("a nil watcher filled %+v", sum)
-		}
-	})
-}
-
-// samplerFunc reports fuka's CPU as f returns it.
-type samplerFunc func() float64
-
-func (f samplerFunc) Name() string { return "process 1" }
-
-func (f samplerFunc) Sample(context.Context) ([]monitor.Value, error) {
-	return []monitor.Value{{Name: "proc.1.cpu_pct", V: f()}}, nil
 }
