@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/fuka-load/fuka/cluster"
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -24,6 +26,48 @@ import (
 // (t=0 is the load's common start, not the controller's). Only where the
 // load comes from differs: the Cluster Source hands the job to the
 // workers and returns their merged result.
+
+// ClusterSpec is a distributed run's controller: the workers it waits
+// for, and what it gives them.
+type ClusterSpec struct {
+	Workers    int      // how many; 0: one per Dial address
+	Dial       []string // listening workers to dial
+	Listen     string   // where the others connect
+	WaitFor    time.Duration
+	StartDelay time.Duration // from handing out the shares to the common start
+	OnLoss     string        // continue or stop (cluster.LossPolicy)
+	Identity   *cluster.Identity
+	Job        *fukapb.Job
+	// Timeout is the longest request timeout: how long stopped workers
+	// may take to finish their requests in flight.
+	Timeout time.Duration
+	Version string
+}
+
+// Check finds bad values before anything is sent.
+func (s *ClusterSpec) Check() error {
+	if s.Workers < 0 {
+		return fmt.Errorf("--workers %d: must be > 0", s.Workers)
+	}
+	if p := cluster.LossPolicy(s.OnLoss); p != cluster.LossContinue && p != cluster.LossStop {
+		return fmt.Errorf("--on-worker-loss %q: want continue or stop", s.OnLoss)
+	}
+	return nil
+}
+
+// listens reports whether some workers connect to Listen (the others are
+// dialed).
+func (s *ClusterSpec) listens() bool { return s.Workers > len(s.Dial) }
+
+// Addrs are the addresses the controller talks on: the dialed workers',
+// and Listen when some workers connect.
+func (s *ClusterSpec) Addrs() []string {
+	addrs := slices.Clone(s.Dial)
+	if s.listens() {
+		addrs = append(addrs, s.Listen)
+	}
+	return addrs
+}
 
 // Cluster is the Source of a distributed run: a controller's workers send
 // the load.
@@ -41,17 +85,50 @@ var (
 	_ Describer = (*Cluster)(nil)
 )
 
-// NewCluster returns the Source that runs ctl's job on its workers, after
-// listening on listen ("": dial only) for those not dialed. It warns on
-// stderr when the load has fewer clients than workers: the others would
-// send nothing.
-func NewCluster(ctl *cluster.Controller, listen string, stderr io.Writer) *Cluster {
-	if ctl.Load != nil {
-		if slots := clientSlots(ctl.Load); slots < ctl.Workers {
-			fmt.Fprintf(stderr, "fuka: warning: %d client(s) for %d workers: %d worker(s) get no client and send nothing (each worker needs a client of its own)\n", slots, ctl.Workers, ctl.Workers-slots)
+// NewCluster returns the Source that runs s.Job on its workers, the load
+// cfg split among them. It warns on stderr when the load has fewer clients
+// than workers: the others would send nothing.
+func NewCluster(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (*Cluster, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	n := s.Workers
+	if n == 0 {
+		n = len(s.Dial)
+	}
+	names, checks := cluster.Names(*cfg)
+	if slots := clientSlots(cfg); slots < n {
+		fmt.Fprintf(stderr, "fuka: warning: %d client(s) for %d workers: %d worker(s) get no client and send nothing (each worker needs a client of its own)\n", slots, n, n-slots)
+	}
+	c := &Cluster{stderr: stderr, ctl: &cluster.Controller{
+		Job: s.Job, Names: names, Checks: checks, Load: cfg,
+		Workers: n, Dial: s.Dial, Identity: s.Identity,
+		WaitTimeout: s.WaitFor, StartDelay: s.StartDelay, StopGrace: s.Timeout + 2*time.Second, OnLoss: cluster.LossPolicy(s.OnLoss),
+		Log: LineLogger(stderr, slog.LevelInfo), Version: s.Version,
+	}}
+	if s.listens() {
+		c.listen = s.Listen
+	}
+	return c, nil
+}
+
+// PlanTimeout is the longest request timeout of a plan.
+func PlanTimeout(p *plan.Plan) time.Duration {
+	t := p.Defaults.Timeout
+	if t <= 0 {
+		t = 10 * time.Second
+	}
+	var walk func([]*plan.Step)
+	walk = func(steps []*plan.Step) {
+		for _, s := range steps {
+			t = max(t, s.Timeout)
+			walk(s.Steps)
 		}
 	}
-	return &Cluster{ctl: ctl, listen: listen, stderr: stderr}
+	for _, sc := range p.Scenarios {
+		walk(sc.Steps)
+	}
+	return t
 }
 
 // Load waits for the workers, runs the job on them and merges what they

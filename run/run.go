@@ -26,6 +26,7 @@ import (
 
 	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
 	"github.com/fuka-load/fuka/report"
@@ -93,6 +94,9 @@ type Outcome struct {
 	// every request failed, 4 degraded distributed run, 130 interrupted
 	// (in that precedence: 130, 3, 4, 1).
 	Code int
+	// Status is the run's status in the history (history.Status*), in the
+	// same precedence as Code.
+	Status string
 	// Err is a results file that could not be written (--json-out): the
 	// summary was printed, but the run must not exit 0.
 	Err error
@@ -178,7 +182,7 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	res, err := r.load(ctx)
 	if err != nil {
 		if errors.Is(err, ErrInterrupted) {
-			return &Outcome{Code: CodeInterrupted}, nil
+			return &Outcome{Code: CodeInterrupted, Status: history.StatusInterrupted}, nil
 		}
 		return nil, err
 	}
@@ -189,7 +193,7 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	}
 	r.remember(sum, v)
 	r.finish(sum)
-	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Err: jsonErr}
+	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Err: jsonErr}
 	if o.Code == CodeAllFailed && r.spec.Out.Format != "text" {
 		fmt.Fprintf(r.stderr, "fuka: %s\n", v.allFailed) // the text summary on stdout has it already
 	}

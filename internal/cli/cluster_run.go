@@ -2,11 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
-	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -14,7 +10,6 @@ import (
 	"github.com/fuka-load/fuka/cluster"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/run"
 )
 
@@ -64,108 +59,32 @@ func (f *clusterFlags) distributed() bool { return f.workers > 0 || len(f.dial) 
 // identity loads this side's certificates, or returns nil after checking
 // that running without TLS is allowed on every address involved.
 func (f *tlsFlags) identity(stdio Stdio, role cluster.Role, addrs ...string) (*cluster.Identity, error) {
-	if f.insecure {
-		for _, a := range addrs {
-			if !loopbackAddr(a) && !f.allowRemote {
-				return nil, fmt.Errorf("--insecure-no-tls: %q is not a loopback address; without TLS anyone who reaches it can send load or read results (add --allow-insecure-remote if the network is yours alone)", a)
-			}
-		}
-		fmt.Fprintln(stdio.Err, "fuka: warning: --insecure-no-tls: controller and workers talk without encryption or authentication")
-		return nil, nil
+	if !f.insecure {
+		return cluster.IdentityFiles{Dir: f.certsDir, CA: f.ca, Cert: f.cert, Key: f.key}.Load(role)
 	}
-	ca, cert, key := f.ca, f.cert, f.key
-	if f.certsDir != "" {
-		ca = cmp(ca, filepath.Join(f.certsDir, "ca.pem"))
-		cert = cmp(cert, filepath.Join(f.certsDir, string(role)+".pem"))
-		key = cmp(key, filepath.Join(f.certsDir, string(role)+"-key.pem"))
+	if err := cluster.CheckInsecure(addrs, f.allowRemote); err != nil {
+		return nil, err
 	}
-	if ca == "" || cert == "" || key == "" {
-		return nil, fmt.Errorf("controller and workers use mutual TLS: create certificates with `fuka certs init --dir DIR` and `fuka certs issue --dir DIR --role %s --name NAME`, then pass --certs-dir DIR (or --ca, --cert, --key); --insecure-no-tls works on loopback", role)
-	}
-	id, err := cluster.LoadIdentity(role, ca, cert, key)
-	if err != nil {
-		return nil, fmt.Errorf("certificates: %w", err)
-	}
-	return id, nil
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// loopbackAddr reports whether HOST:PORT (or HOST) is a loopback address.
-// An empty host (":7700") listens on every interface: not loopback.
-func loopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	fmt.Fprintln(stdio.Err, "fuka: warning: --insecure-no-tls: controller and workers talk without encryption or authentication")
+	return nil, nil
 }
 
 // source is the cluster Source that runs job on the workers the flags
-// name: the run then goes on as a local one, and the summary names the
-// workers (and is marked degraded when one was lost). timeout is the
-// longest request timeout: how long stopped workers may take to finish
-// in-flight requests.
+// name; timeout is the longest request timeout.
 func (f *clusterFlags) source(stdio Stdio, job *fukapb.Job, cfg *engine.Config, timeout time.Duration) (run.Source, error) {
-	if f.workers < 0 {
-		return nil, fmt.Errorf("--workers %d: must be > 0", f.workers)
+	cs := run.ClusterSpec{
+		Workers: f.workers, Dial: f.dial, Listen: f.listen, WaitFor: f.waitFor, StartDelay: f.startDelay, OnLoss: f.onLoss,
+		Job: job, Timeout: timeout, Version: version(),
 	}
-	policy := cluster.LossPolicy(f.onLoss)
-	if policy != cluster.LossContinue && policy != cluster.LossStop {
-		return nil, fmt.Errorf("--on-worker-loss %q: want continue or stop", f.onLoss)
+	if err := cs.Check(); err != nil {
+		return nil, err
 	}
-	n := f.workers
-	listen := ""
-	if n > len(f.dial) {
-		listen = f.listen
-	}
-	if n == 0 {
-		n = len(f.dial)
-	}
-	addrs := slices.Clone(f.dial)
-	if listen != "" {
-		addrs = append(addrs, listen)
-	}
-	id, err := f.tls.identity(stdio, cluster.RoleController, addrs...)
+	id, err := f.tls.identity(stdio, cluster.RoleController, cs.Addrs()...)
 	if err != nil {
 		return nil, err
 	}
-	names, checks := cluster.Names(*cfg)
-	ctl := &cluster.Controller{
-		Job: job, Names: names, Checks: checks, Load: cfg,
-		Workers: n, Dial: f.dial, Identity: id,
-		WaitTimeout: f.waitFor, StartDelay: f.startDelay, StopGrace: timeout + 2*time.Second, OnLoss: policy,
-		Log: run.LineLogger(stdio.Err, slog.LevelInfo), Version: version(),
-	}
-	return run.NewCluster(ctl, listen, stdio.Err), nil
-}
-
-// planTimeout is the longest request timeout of a plan.
-func planTimeout(p *plan.Plan) time.Duration {
-	t := p.Defaults.Timeout
-	if t <= 0 {
-		t = 10 * time.Second
-	}
-	var walk func([]*plan.Step)
-	walk = func(steps []*plan.Step) {
-		for _, s := range steps {
-			t = max(t, s.Timeout)
-			walk(s.Steps)
-		}
-	}
-	for _, sc := range p.Scenarios {
-		walk(sc.Steps)
-	}
-	return t
+	cs.Identity = id
+	return run.NewCluster(cs, cfg, stdio.Err)
 }
 
 // clusterSource makes `fuka run` a controller: the plan, its files and the
@@ -175,5 +94,5 @@ func (f *runFlags) clusterSource(stdio Stdio, c *compiled, changed func(string) 
 	if err != nil {
 		return nil, err
 	}
-	return f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, planTimeout(c.plan))
+	return f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, run.PlanTimeout(c.plan))
 }

@@ -45,23 +45,6 @@ func SaveRun(path string, sum *report.Summary, status string) (id int64, err err
 	return id, err
 }
 
-// saveRunNew is SaveRun at --history (or the default path), and returns
-// that path when this run created the database, "" when it existed.
-func saveRunNew(flag string, sum *report.Summary, status string) (created string, err error) {
-	path, err := historyPath(flag)
-	if err != nil {
-		return "", err
-	}
-	_, statErr := os.Stat(path)
-	if _, err := SaveRun(path, sum, status); err != nil {
-		return "", err
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		return path, nil
-	}
-	return "", nil
-}
-
 // addHistoryFlag adds --history FILE.
 func addHistoryFlag(fl *pflag.FlagSet, path *string) {
 	fl.StringVar(path, "history", "", "run history database `FILE` (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
