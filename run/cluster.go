@@ -16,7 +16,6 @@ import (
 	"github.com/fuka-load/fuka/cluster"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -110,25 +109,6 @@ func NewCluster(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (*Cluster, 
 		c.listen = s.Listen
 	}
 	return c, nil
-}
-
-// PlanTimeout is the longest request timeout of a plan.
-func PlanTimeout(p *plan.Plan) time.Duration {
-	t := p.Defaults.Timeout
-	if t <= 0 {
-		t = 10 * time.Second
-	}
-	var walk func([]*plan.Step)
-	walk = func(steps []*plan.Step) {
-		for _, s := range steps {
-			t = max(t, s.Timeout)
-			walk(s.Steps)
-		}
-	}
-	for _, sc := range p.Scenarios {
-		walk(sc.Steps)
-	}
-	return t
 }
 
 // Load waits for the workers, runs the job on them and merges what they

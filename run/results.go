@@ -194,7 +194,7 @@ func (r *runner) remember(sum *report.Summary, v verdict) {
 	if r.spec.Out.NoHistory {
 		return
 	}
-	created, err := saveHistory(r.spec.Out.History, sum, v.status())
+	_, created, err := history.Save(r.spec.Out.History, sum, v.status())
 	if err != nil {
 		fmt.Fprintf(r.stderr, "fuka: warning: run not stored in history: %v\n", err)
 	} else if created != "" && !r.spec.Out.Quiet {
@@ -202,30 +202,4 @@ func (r *runner) remember(sum *report.Summary, v verdict) {
 		// kept on the user's disk without being asked for.
 		fmt.Fprintf(r.stderr, "fuka: run history started at %s (every run is stored there: fuka runs lists them, fuka compare A B compares two; --no-history leaves a run out)\n", created)
 	}
-}
-
-// saveHistory stores sum in the history at path ("" = the default) and
-// returns that path when this run created the database, "" when it existed.
-func saveHistory(path string, sum *report.Summary, status string) (created string, err error) {
-	if path == "" {
-		if path, err = history.DefaultPath(); err != nil {
-			return "", err
-		}
-	}
-	_, statErr := os.Stat(path)
-	s, err := history.Open(path)
-	if err != nil {
-		return "", err
-	}
-	_, err = s.Save(sum, status)
-	if cerr := s.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", err
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		return path, nil
-	}
-	return "", nil
 }

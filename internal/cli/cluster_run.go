@@ -89,10 +89,11 @@ func (f *clusterFlags) source(stdio Stdio, job *fukapb.Job, cfg *engine.Config, 
 
 // clusterSource makes `fuka run` a controller: the plan, its files and the
 // overrides are the job.
-func (f *runFlags) clusterSource(stdio Stdio, c *compiled, changed func(string) bool, cfg *engine.Config) (run.Source, error) {
-	job, err := newPlanJob(c, f, changed)
+func (f *runFlags) clusterSource(stdio Stdio, c *run.Plan, changed func(string) bool, cfg *engine.Config) (run.Source, error) {
+	f.load.Changed = changed
+	job, err := run.NewPlanJob(c, f.load, f.options())
 	if err != nil {
 		return nil, err
 	}
-	return f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, run.PlanTimeout(c.plan))
+	return f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, c.Timeout())
 }

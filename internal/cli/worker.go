@@ -66,7 +66,7 @@ version is refused, with a message naming both, and exits 2.`,
 			}
 			log := run.LineLogger(stdio.Err, level).With("worker", name)
 			w := &cluster.Worker{
-				Name: name, Version: version(), Identity: id, Prepare: prepareJob,
+				Name: name, Version: version(), Identity: id, Prepare: run.Prepare(version()),
 				Log: log, DialTimeout: f.timeout,
 			}
 			ctx := cmd.Context()
