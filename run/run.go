@@ -97,6 +97,9 @@ type Outcome struct {
 	// Status is the run's status in the history (history.Status*), in the
 	// same precedence as Code.
 	Status string
+	// Watched is what the watch sampled (Points, SelfPoints): a capacity
+	// step measures the target's and fuka's CPU over its window from it.
+	Watched *Watcher
 	// Err is a results file that could not be written (--json-out): the
 	// summary was printed, but the run must not exit 0.
 	Err error
@@ -193,7 +196,7 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	}
 	r.remember(sum, v)
 	r.finish(sum)
-	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Err: jsonErr}
+	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Watched: r.wt, Err: jsonErr}
 	if o.Code == CodeAllFailed && r.spec.Out.Format != "text" {
 		fmt.Fprintf(r.stderr, "fuka: %s\n", v.allFailed) // the text summary on stdout has it already
 	}

@@ -102,6 +102,9 @@ func TestRunClock(t *testing.T) {
 		if res == nil || len(res.Timeline) == 0 {
 			t.Fatalf("no resources timeline: %+v", res)
 		}
+		if n := len(o.Watched.Points()); n != len(res.Timeline) {
+			t.Errorf("Outcome.Watched has %d points, the summary %d", n, len(res.Timeline))
+		}
 		var ts []float64
 		for _, p := range res.Timeline {
 			ts = append(ts, p.TS)
