@@ -91,6 +91,9 @@ func NewCluster(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (*Cluster, 
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
 	n := s.Workers
 	if n == 0 {
 		n = len(s.Dial)
