@@ -60,6 +60,7 @@ func TestClusterSpec(t *testing.T) {
 	}{
 		{"listen", ClusterSpec{Workers: 2, Listen: ":7700", OnLoss: "continue"}, "", []string{":7700"}, ":7700"},
 		{"dial only", ClusterSpec{Dial: []string{"a:1", "b:1"}, Listen: ":7700", OnLoss: "stop"}, "", []string{"a:1", "b:1"}, ""},
+		{"dial all of N", ClusterSpec{Workers: 2, Dial: []string{"a:1", "b:1"}, Listen: ":7700", OnLoss: "stop"}, "", []string{"a:1", "b:1"}, ""},
 		{"dial and listen", ClusterSpec{Workers: 3, Dial: []string{"a:1"}, Listen: ":7700", OnLoss: "continue"}, "", []string{"a:1", ":7700"}, ":7700"},
 		{"negative", ClusterSpec{Workers: -1, OnLoss: "continue"}, "--workers -1: must be > 0", nil, ""},
 		{"bad policy", ClusterSpec{Workers: 1, OnLoss: "retry"}, `--on-worker-loss "retry": want continue or stop`, nil, ""},
