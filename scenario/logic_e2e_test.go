@@ -2,9 +2,13 @@ package scenario_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // logicServer answers the paths the logic tests use:
@@ -291,5 +295,57 @@ func TestLogic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogicReport: a named foreach is a row of the report as a group is,
+// a logic step's check shows when it failed and is left out when it never
+// did, and the requests inside keep their names.
+func TestLogicReport(t *testing.T) {
+	path := writePlan(t, logicServer(t), `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /products
+        name: products
+        extract: { products: "json:@this", first: "json:0" }
+      - if: '{{ len(products) == 3 }}'
+        then:
+          - foreach: { in: '{{ products }}', as: p }
+            name: browse
+            steps:
+              - get: /products/{{ p.id }}
+                name: product
+      - foreach: { in: '{{ first }}', as: x }
+        on_failure: continue
+        steps:
+          - get: /never
+            name: never
+load: { clients: 1, iterations: 2 }
+`, nil)
+	res := runPlan(t, path)
+	prog := compile(t, path)
+	sum := report.NewSummary(report.Meta{Elapsed: time.Second}, res.Run)
+	prog.FillScopes(sum, res.Run)
+	checks := map[string][2]int64{}
+	for _, c := range sum.Checks {
+		checks[c.Name] = [2]int64{c.Passes, c.Fails}
+	}
+	want := map[string][2]int64{"foreach first: in is a list": {0, 2}}
+	if !maps.Equal(checks, want) {
+		t.Errorf("checks %v, want %v", checks, want)
+	}
+	var browse *report.NameSummary
+	for i := range sum.Groups {
+		if sum.Groups[i].Name == "browse" {
+			browse = &sum.Groups[i]
+		}
+	}
+	if browse == nil || browse.Requests != 6 {
+		t.Errorf("group rows %+v, want browse with 6 requests", sum.Groups)
+	}
+	if got := requests(t, res.Run, "product"); got != 6 {
+		t.Errorf("product requests %d, want 6", got)
 	}
 }

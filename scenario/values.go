@@ -215,7 +215,22 @@ func (p *Program) Scopes() []Scope {
 // name, so a name that two scenarios share counts in both scenarios' rows;
 // the summary then says so in a warning rather than let the rows look
 // disjoint.
+//
+// A logic step's check (an expression that could not be evaluated) is
+// counted only when it fails; one that never failed is left out of the
+// summary rather than shown as "0 passed, 0 failed".
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	logic := map[string]bool{}
+	for i, r := range p.checkReq {
+		if r < 0 {
+			logic[p.Checks[i]] = true
+		}
+	}
+	if len(logic) > 0 {
+		sum.Checks = slices.DeleteFunc(sum.Checks, func(c report.CheckSummary) bool {
+			return logic[c.Name] && c.Passes == 0 && c.Fails == 0
+		})
+	}
 	in := map[int][]string{} // request index -> the scenarios that have it
 	for _, sc := range p.Scopes() {
 		if !sc.Group {

@@ -82,16 +82,24 @@ scenarios:
     steps:
       - post: /api/login
         name: login
-        json: { user: "user{{ randInt 1 1000 }}", pass: secret }
-        extract:
-          token: json:token
+        json: { user: "user{{ client_id }}", pass: secret }
+        extract:              # required: a missing token is a failed check, and the iteration ends
+          token: { from: "json:token", required: true }
         check: { status: 200 }
-        abort_on_fail: true
-      - put: /api/cart/{{ randInt 1 1000 }}
-        name: add to cart
-        headers: { Authorization: "Bearer {{ token }}" }
-        json: { quantity: 1 }
-        check: { status: 201, max_latency: 500ms }
+        on_failure: next_iteration
+      - loop: { count: 3, think: 200ms }   # logic: loop, if, foreach, set (docs/plan.md, "Logic")
+        steps:
+          - put: /api/cart/{{ randInt 1 1000 }}
+            name: add to cart
+            headers: { Authorization: "Bearer {{ token }}" }
+            json: { quantity: 1 }
+            check: { status: 201, max_latency: 500ms }
+      - if: '{{ status == 201 && iteration % 2 == 0 }}'   # an expression: the last status, the client's iteration
+        then:
+          - delete: /api/cart/{{ randInt 1 1000 }}
+            name: empty cart
+            headers: { Authorization: "Bearer {{ token }}" }
+            check: { status: 200 }
 
 load:                         # closed model: clients that wait for each response
   clients: 20
