@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fuka-load/fuka/demo"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -347,5 +351,41 @@ load: { clients: 1, iterations: 2 }
 	}
 	if got := requests(t, res.Run, "product"); got != 6 {
 		t.Errorf("product requests %d, want 6", got)
+	}
+}
+
+// TestLogicExampleOnDemo runs examples/logic.yaml against the demo target
+// (3 iterations of 2 clients instead of its 30 s): every request name is
+// sent and every check passes.
+func TestLogicExampleOnDemo(t *testing.T) {
+	srv := httptest.NewServer(demo.Handler())
+	defer srv.Close()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "logic.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "base_url: http://127.0.0.1:8080", "base_url: BASE", 1)
+	src = strings.Replace(src, "load: { clients: 10, duration: 30s }", "load: { clients: 2, iterations: 3 }", 1)
+	if !strings.Contains(src, "iterations: 3") || !strings.Contains(src, "BASE") {
+		t.Fatal("examples/logic.yaml no longer has the base_url and load this test replaces")
+	}
+	res := runPlan(t, writePlan(t, srv.URL, src, nil))
+	const iters = 2 * 3
+	want := map[string]int64{
+		"login": iters, "list products": iters, "show product": 3 * iters,
+		"list page": 3 * iters, "change quantity": 2 * iters,
+	}
+	for name, n := range want {
+		if got := requests(t, res.Run, name); got != n {
+			t.Errorf("requests %q: %d, want %d", name, got, n)
+		}
+	}
+	if requests(t, res.Run, "add to cart") == 0 {
+		t.Errorf("no add to cart: the if inside the foreach never held")
+	}
+	for i, name := range res.Run.CheckNames {
+		if c := res.Run.Checks[i]; c[1] != 0 {
+			t.Errorf("check %q: %d failed", name, c[1])
+		}
 	}
 }
