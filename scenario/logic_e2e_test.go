@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -386,6 +387,42 @@ func TestLogicExampleOnDemo(t *testing.T) {
 	for i, name := range res.Run.CheckNames {
 		if c := res.Run.Checks[i]; c[1] != 0 {
 			t.Errorf("check %q: %d failed", name, c[1])
+		}
+	}
+}
+
+// TestLoopThink: a loop's think pauses between turns, not before the first.
+func TestLoopThink(t *testing.T) {
+	const pause = 250 * time.Millisecond
+	var mu sync.Mutex
+	var at []time.Time
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+	})
+	runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /before
+      - loop: { count: 3, think: 250ms }
+        steps:
+          - get: /turn
+load: { clients: 1, iterations: 1 }
+`, nil))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) != 4 {
+		t.Fatalf("%d requests, want 4", len(at))
+	}
+	if gap := at[1].Sub(at[0]); gap >= pause {
+		t.Errorf("the first turn came %v after the step before: a pause before the first turn", gap)
+	}
+	for i := 2; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < pause {
+			t.Errorf("turn %d came %v after the one before, want at least %v", i, gap, pause)
 		}
 	}
 }
