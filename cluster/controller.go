@@ -165,7 +165,7 @@ type member struct {
 	helloAt time.Time
 	state   string // joining, ok (held; running its job, if one is on), done (its job), lost
 	// the job's, reset when a job starts
-	rec     *metrics.Recorder
+	rec     *metrics.Recorder // the job's one recorder, shared by all its members
 	reason  string
 	done    *fukapb.Done
 	clients int
@@ -398,7 +398,9 @@ func (h *hold) receive(m *member, msg *fukapb.Msg) error {
 		}
 		var n int64
 		for _, st := range s.Stats {
-			n += st.Requests
+			if st != nil {
+				n += st.Requests
+			}
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()

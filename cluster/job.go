@@ -60,14 +60,16 @@ func (h *hold) drive(ctx context.Context, j Job) (*Result, error) {
 // assign gives each worker its share and the common start.
 func (r *jobRun) assign() {
 	c, j := r.h.c, r.j
-	recs := make([]*metrics.Recorder, len(r.members))
+	// One recorder takes every worker's snapshots: merges are exact and
+	// nothing reads a worker's share apart, so a Stats per name per worker
+	// (~374 KiB each) would only grow with the number of workers.
+	rec := metrics.NewRecorder(len(j.Names)).WithChecks(len(j.Checks))
 	for i, m := range r.members {
 		m.share = engine.Share{Index: i, Count: len(r.members)}
 		if j.Load != nil && m.share.Fraction(j.Load) == 0 {
 			r.h.log.Warn(fmt.Sprintf("worker %s has no client in this load (fewer clients than workers): it sends nothing", m.name))
 		}
-		m.begin(len(j.Names), len(j.Checks))
-		recs[i] = m.rec
+		m.begin(len(j.Names), len(j.Checks), rec)
 		// The worker's clock may differ from ours: its Hello said what
 		// time it was when sent, and the start is given in its clock.
 		skew := time.Unix(0, m.hello.GetUnixNanos()).Sub(m.helloAt)
@@ -84,7 +86,7 @@ func (r *jobRun) assign() {
 			Protocol:         ProtocolVersion,
 		}))
 	}
-	col := metrics.NewCollector(j.Names, recs)
+	col := metrics.NewCollector(j.Names, []*metrics.Recorder{rec})
 	if len(j.Checks) > 0 {
 		col.SetChecks(j.Checks)
 	}
@@ -92,13 +94,13 @@ func (r *jobRun) assign() {
 }
 
 // begin resets a held worker for a new job.
-func (m *member) begin(names, checks int) {
+func (m *member) begin(names, checks int, rec *metrics.Recorder) {
 	m.mu.Lock()
 	m.inJob, m.names, m.checks = true, names, checks
 	m.pending, m.last, m.lastWhole, m.final = nil, 0, 0, false
 	m.requests, m.active, m.peak = 0, 0, 0
 	m.mu.Unlock()
-	m.rec = metrics.NewRecorder(names).WithChecks(checks)
+	m.rec = rec
 	m.state, m.reason, m.done, m.clients, m.seen, m.left = "ok", "", nil, 0, time.Time{}, false
 }
 
