@@ -30,14 +30,7 @@ type attackFlags struct {
 	rate       string
 	maxClients int
 	resolution time.Duration
-	method     string
-	headers    []string
-	body       string
-	bodyFile   string
-	timeout    time.Duration
-	insecure   bool
-	http2      bool
-	name       string
+	requestFlags
 	cpuProfile string
 	out        outputs
 	cluster    clusterFlags // distributed run (cluster_run.go)
@@ -131,15 +124,8 @@ percentiles (no coordinated omission).`,
 	fl.StringVar(&f.rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
 	fl.IntVar(&f.maxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
 	fl.DurationVar(&f.resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
-	fl.StringVarP(&f.method, "method", "m", "GET", "HTTP method: "+strings.Join(client.Methods, " "))
-	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'Key: Value' (repeatable)")
-	fl.StringVarP(&f.body, "body", "b", "", "request body")
-	fl.StringVar(&f.bodyFile, "body-file", "", "read the request body from `FILE`")
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "per-request timeout (connect to last byte)")
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
-	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
-	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
-	addOutputFlags(fl, &f.out)
+	addRequestFlags(fl, &f.requestFlags, "")
+	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
 	_ = fl.MarkHidden("cpuprofile")

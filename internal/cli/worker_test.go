@@ -59,12 +59,12 @@ func TestAttackJobRoundTrip(t *testing.T) {
 		f           attackFlags
 		durationSet bool
 	}{
-		{"closed", attackFlags{clients: 5, rampUp: time.Second, duration: 3 * time.Second, maxRPS: 123.5, method: "POST",
-			headers: []string{"X-A: 1", "X-A: 2", "Content-Type: text/plain"}, body: "hi", timeout: 7 * time.Second, insecure: true, name: "n"}, true},
-		{"requests alone", attackFlags{clients: 2, requests: 100, duration: 10 * time.Second, method: "GET", timeout: time.Second, http2: true}, false},
-		{"body file", attackFlags{clients: 1, duration: time.Second, method: "PUT", bodyFile: body, timeout: time.Second}, true},
-		{"open stages", attackFlags{rate: "10:1s,50:2s,0:0s,5:1s", maxClients: 30, resolution: 2 * time.Millisecond, method: "GET", timeout: time.Second}, false},
-		{"open constant", attackFlags{rate: "40", duration: 2 * time.Second, maxClients: 7, method: "GET", timeout: time.Second}, true},
+		{"closed", attackFlags{clients: 5, rampUp: time.Second, duration: 3 * time.Second, maxRPS: 123.5, requestFlags: requestFlags{method: "POST",
+			headers: []string{"X-A: 1", "X-A: 2", "Content-Type: text/plain"}, body: "hi", timeout: 7 * time.Second, insecure: true, name: "n"}}, true},
+		{"requests alone", attackFlags{clients: 2, requests: 100, duration: 10 * time.Second, requestFlags: requestFlags{method: "GET", timeout: time.Second, http2: true}}, false},
+		{"body file", attackFlags{clients: 1, duration: time.Second, requestFlags: requestFlags{method: "PUT", bodyFile: body, timeout: time.Second}}, true},
+		{"open stages", attackFlags{rate: "10:1s,50:2s,0:0s,5:1s", maxClients: 30, resolution: 2 * time.Millisecond, requestFlags: requestFlags{method: "GET", timeout: time.Second}}, false},
+		{"open constant", attackFlags{rate: "40", duration: 2 * time.Second, maxClients: 7, requestFlags: requestFlags{method: "GET", timeout: time.Second}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			local, _, j, err := tc.f.configJob("http://127.0.0.1:9/x?y=1", tc.durationSet)
