@@ -129,16 +129,7 @@ var ErrNoWorkers = errors.New("not enough workers")
 
 // Names returns the request and check names a configuration records
 // under, by index: what controller and workers agree on.
-func Names(cfg engine.Config) (names, checks []string) {
-	switch {
-	case len(cfg.Parts) > 0:
-		return cfg.Parts[0].Scenario.Names(), cfg.Parts[0].Scenario.CheckNames()
-	case cfg.Scenario != nil:
-		return cfg.Scenario.Names(), cfg.Scenario.CheckNames()
-	}
-	_ = cfg.Validate() // fills the default name
-	return []string{cfg.Name}, nil
-}
+func Names(cfg engine.Config) (names, checks []string) { return cfg.Names() }
 
 // member is one worker held by the controller.
 type member struct {

@@ -351,12 +351,18 @@ func (r *jobRun) unreported(m *member, elapsed time.Duration) (n int64, estimate
 		until = last
 	}
 	load := r.j.Load
-	quick := load != nil && load.Scenario == nil && len(load.Parts) == 0
+	var quick, open, capped bool
+	if load != nil {
+		_, quick = load.Work.(engine.Request)
+		_, open = load.Load.(engine.Open)
+		closed, ok := load.Load.(engine.Closed)
+		capped = ok && closed.MaxRPS > 0
+	}
 	switch {
-	case quick && load.Open():
+	case quick && open:
 		from := max(last-load.LateLimit(), 0)
 		n = m.share.Due(load, until) - m.share.Due(load, from)
-	case quick && load.MaxRPS > 0:
+	case quick && capped:
 		from := max(last-load.LateLimit(), 0)
 		n = int64(math.Ceil(m.share.MaxRPS(load) * (until - from).Seconds()))
 	default:
@@ -364,7 +370,7 @@ func (r *jobRun) unreported(m *member, elapsed time.Duration) (n int64, estimate
 		n, estimated = int64(math.Ceil(float64(peak)*(until-last).Seconds())), true
 	}
 	n += inflight
-	if quick && !load.Open() {
+	if quick && !open {
 		if req := m.share.Requests(load); req >= 0 {
 			n = min(n, max(req-reported, 0))
 		}

@@ -127,10 +127,12 @@ func (c *Capacity) measure(ctx context.Context, rate float64, hold time.Duration
 // stepSpec is the run of one step at rate r.
 func (c *Capacity) stepSpec(r load.Rate) Spec {
 	cfg := c.Base
-	cfg.Rate = &r
+	l := cfg.Load.(engine.Open) // the base's rate is replaced
+	l.Rate = r
+	cfg.Load = l
 	meta := c.Meta
 	meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-	meta.Planned, meta.MaxClients = r.Duration(), cfg.MaxClients
+	meta.Planned, meta.MaxClients = r.Duration(), l.MaxClients
 	meta.Rate = capacity.FormatRate(r.At(r.Duration())) + "/s"
 	// The history lists each step under a name that says what it was.
 	meta.Name = strings.TrimSpace(meta.Name + " capacity step " + meta.Rate)
@@ -495,8 +497,11 @@ func NewCapacity(o CapacityOptions, job *fukapb.AttackJob, c *Plan, opts Options
 		if cp.Base, err = AttackConfig(job); err != nil {
 			return nil, nil, err
 		}
-		cp.Base.Rate = nil
-		cp.Meta = report.Meta{Target: cp.Base.Request.URL.String(), Method: cp.Base.Request.Method, Version: opts.Version}
+		if _, ok := cp.Base.Load.(engine.Open); !ok {
+			return nil, nil, errors.New("a capacity search needs the open model")
+		}
+		req := cp.Base.Work.(engine.Request).Request
+		cp.Meta = report.Meta{Target: req.URL.String(), Method: req.Method, Version: opts.Version}
 		cp.base = &fukapb.Job{Work: &fukapb.Job_Attack{Attack: job}}
 		return cp, closeRunner, nil
 	}
@@ -566,6 +571,7 @@ func (c *Capacity) OnWorkers(w *Workers) error {
 		base = &fukapb.Job{Work: &fukapb.Job_Plan{Plan: pj}}
 	}
 	c.Workers = w
-	c.Job = func(r load.Rate) *fukapb.Job { return StepJob(base, r, c.Base.MaxClients, c.Base.Resolution) }
+	l := c.Base.Load.(engine.Open)
+	c.Job = func(r load.Rate) *fukapb.Job { return StepJob(base, r, l.MaxClients, l.Resolution) }
 	return nil
 }

@@ -250,17 +250,7 @@ func clientSlots(cfg *engine.Config) int {
 	if cfg == nil {
 		return 0
 	}
-	if len(cfg.Parts) > 0 {
-		n := 0
-		for i := range cfg.Parts {
-			n = max(n, clientSlots(&cfg.Parts[i].Config))
-		}
-		return n
-	}
-	if cfg.Open() {
-		return cfg.MaxClients
-	}
-	return cfg.Clients
+	return engine.Share{}.Rows(cfg).Slots
 }
 
 // fmtShare writes a worker's part of the load, e.g. "33.3%".

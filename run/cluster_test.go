@@ -50,7 +50,7 @@ func TestClusterDescribe(t *testing.T) {
 // TestClusterSpec: bad flags are refused before anything is sent, and the
 // controller listens only when some workers are not dialed.
 func TestClusterSpec(t *testing.T) {
-	cfg := &engine.Config{Clients: 4}
+	cfg := &engine.Config{Load: engine.Closed{Clients: 4}}
 	tests := []struct {
 		name   string
 		spec   ClusterSpec

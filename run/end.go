@@ -39,24 +39,25 @@ func endOf(cfg *engine.Config, res *engine.Result, stopped bool) End {
 	case res.Interrupted:
 		return End{Reason: report.EndInterrupted}
 	}
-	if len(cfg.Parts) > 0 {
+	if parts, ok := cfg.Work.(engine.Parts); ok {
 		// Each part ran its own load to its end: a duration, or for a
 		// closed part bounded by iterations, those.
-		for i := range cfg.Parts {
-			if pc := &cfg.Parts[i].Config; !pc.Open() && pc.Iterations > 0 {
+		for _, p := range parts.Parts {
+			if pl, ok := p.Load.(engine.Closed); ok && pl.Iterations > 0 {
 				return End{Reason: report.EndIterations}
 			}
 		}
 		return End{Reason: report.EndDuration}
 	}
-	if cfg.Open() {
+	if _, open := cfg.Load.(engine.Open); open {
 		return End{Reason: report.EndDuration} // the schedule of starts ran out
 	}
-	early := cfg.Duration <= 0 || res.Elapsed < cfg.Duration
+	l, _ := cfg.Load.(engine.Closed)
+	early := l.Duration <= 0 || res.Elapsed < l.Duration
 	switch {
-	case cfg.Requests > 0 && early && res.Run != nil && res.Run.Total != nil && res.Run.Total.Requests >= cfg.Requests:
+	case l.Requests > 0 && early && res.Run != nil && res.Run.Total != nil && res.Run.Total.Requests >= l.Requests:
 		return End{Reason: report.EndRequests}
-	case cfg.Iterations > 0 && early:
+	case l.Iterations > 0 && early:
 		return End{Reason: report.EndIterations}
 	case !early:
 		return End{Reason: report.EndDuration}

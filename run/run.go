@@ -197,8 +197,10 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	r.remember(sum, v)
 	r.finish(sum)
 	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Watched: r.wt, Err: jsonErr}
-	if o.Code == CodeAllFailed && r.spec.Out.Format != "text" {
-		fmt.Fprintf(r.stderr, "fuka: %s\n", v.allFailed) // the text summary on stdout has it already
+	if o.Code == CodeAllFailed && o.Err == nil && r.spec.Out.Format != "text" {
+		// The text summary on stdout has it already; a --json-out that
+		// failed is what the command line reports instead.
+		fmt.Fprintf(r.stderr, "fuka: %s\n", v.allFailed)
 	}
 	return o, nil
 }
@@ -240,8 +242,7 @@ func (r *runner) prepare() error {
 
 // startDashboard serves the dashboard (--dashboard); its stop button ends
 // the run the way Ctrl-C does: scheduling stops, in-flight requests
-// finish, the report is complete.
-// The returned func closes the dashboard.
+// finish, the report is complete. The returned func closes the dashboard.
 func (r *runner) startDashboard(ctx context.Context) (context.Context, func(), error) {
 	if r.spec.Out.Dashboard == "" {
 		return ctx, func() {}, nil
@@ -301,7 +302,7 @@ func (r *runner) load(ctx context.Context) (*engine.Result, error) {
 	}
 	r.meta.Started = time.Now() // until the Source says when the load starts
 	log := slog.New(slog.NewTextHandler(r.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	wt, err := r.spec.Watch.Start(ctx, r.meta.Planned, peakOf(r.cfg.Rate, r.cfg.RampUp), r.resultsDir, log)
+	wt, err := r.spec.Watch.Start(ctx, r.meta.Planned, peakOf(r.cfg.Load), r.resultsDir, log)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/monitor"
 	"github.com/fuka-load/fuka/monitor/kube"
 	"github.com/fuka-load/fuka/plan"
@@ -479,10 +479,13 @@ func sign(v float64) float64 {
 
 // peakOf returns when a load is at its peak: the end of the ramp-up in the
 // closed model, the first time the highest rate is reached in the open one.
-func peakOf(rate *load.Rate, rampUp time.Duration) time.Duration {
-	if rate == nil {
-		return rampUp
+func peakOf(l engine.Load) time.Duration {
+	open, ok := l.(engine.Open)
+	if !ok {
+		closed, _ := l.(engine.Closed)
+		return closed.RampUp
 	}
+	rate := open.Rate
 	best, at := -1.0, time.Duration(0)
 	d := rate.Duration()
 	step := max(d/1000, time.Millisecond)
