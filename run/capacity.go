@@ -478,13 +478,33 @@ type CapacityOptions struct {
 	Confirm           int
 	MaxClients        int // 0: a plan's max_clients, else the default
 	Resolution        time.Duration
+	Request           AttackFlags // a URL's request (its load is the search's)
+	BaseURL           string      // overrides a plan's base_url
 }
 
-// NewCapacity is the search of one URL's request (job, a quick attack of
-// the open model: its rate is replaced by each step's) or of plan c (its scenarios share each
-// step's rate by weight; its thresholds are the default SLO, its monitors
-// watch each step). closeRunner releases the plan's scenario runner.
-func NewCapacity(o CapacityOptions, job *fukapb.AttackJob, c *Plan, opts Options) (cp *Capacity, closeRunner func(), err error) {
+// NewCapacity is the search of target: a URL (o.Request is its request;
+// each step's rate replaces its load) or a plan file (its scenarios share
+// each step's rate by weight; its thresholds are the default SLO, its
+// monitors watch each step). closeRunner releases the plan's scenario
+// runner. Plan errors are plan.Errors.
+func NewCapacity(o CapacityOptions, target string, opts Options) (cp *Capacity, closeRunner func(), err error) {
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		req := o.Request // attack's own checks build the request; the rate is set per step
+		req.Rate, req.Duration = "1", time.Second
+		job, err := req.Job(target, true, opts.Version)
+		if err != nil {
+			return nil, nil, err
+		}
+		return newCapacity(o, job, nil, opts)
+	}
+	c, err := CompileFile(target, o.BaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newCapacity(o, nil, c, opts)
+}
+
+func newCapacity(o CapacityOptions, job *fukapb.AttackJob, c *Plan, opts Options) (cp *Capacity, closeRunner func(), err error) {
 	cp = &Capacity{Search: capacity.Config{Min: o.Min, Max: o.Max, Hold: o.Step, Cooldown: o.Cooldown, Confirm: o.Confirm}}
 	if err := cp.settings(o); err != nil {
 		return nil, nil, err
@@ -560,6 +580,35 @@ func (c *Capacity) settings(o CapacityOptions) error {
 	return nil
 }
 
+// Prepare sets where the results go and what watches each step, and checks
+// them before any load: the format, --json-out, and every monitor source
+// (a plan's profile: captures are not taken during a search; stderr says
+// so unless out.Quiet).
+func (c *Capacity) Prepare(out Outputs, w Watch, stderr io.Writer, cpus int) error {
+	if out.Format != "text" && out.Format != "json" {
+		return fmt.Errorf("--output %q: want text or json", out.Format)
+	}
+	if out.JSONOut != "" {
+		if err := CheckWritable(out.JSONOut); err != nil {
+			return fmt.Errorf("--json-out: %w", err)
+		}
+	}
+	if len(c.Watch.Profiles) > 0 && !out.Quiet {
+		fmt.Fprintln(stderr, "capacity: the plan's profile: captures are not taken during a search")
+	}
+	w.Monitors = append(c.Watch.Monitors, w.Monitors...)
+	w.Profiles, w.ProfileFlags = nil, nil
+	if err := w.parseFlags(); err != nil {
+		return err
+	}
+	// A bad source fails before any load; each step watches with its own.
+	if err := w.Check(); err != nil {
+		return err
+	}
+	c.Watch, c.Out, c.Stderr, c.CPUs = w, out, stderr, cpus
+	return nil
+}
+
 // OnWorkers makes the workers send every step.
 func (c *Capacity) OnWorkers(w *Workers) error {
 	base := c.base
@@ -574,4 +623,16 @@ func (c *Capacity) OnWorkers(w *Workers) error {
 	l := c.Base.Load.(engine.Open)
 	c.Job = func(r load.Rate) *fukapb.Job { return StepJob(base, r, l.MaxClients, l.Resolution) }
 	return nil
+}
+
+// Timeout is the longest request timeout of the search's load: how long
+// stopped workers may take to finish the requests in flight.
+func (c *Capacity) Timeout() time.Duration {
+	if c.plan != nil {
+		return c.plan.Timeout()
+	}
+	if w, ok := c.Base.Work.(engine.Request); ok {
+		return w.Timeout
+	}
+	return 10 * time.Second
 }

@@ -107,7 +107,7 @@ func quickSearch(t *testing.T, url string, o CapacityOptions) *Capacity {
 	o.WarmUp = cmp.Or(o.WarmUp, "0%")
 	job := &fukapb.AttackJob{Url: url, Method: "GET", TimeoutNanos: int64(5 * time.Second), UserAgent: "fuka/test",
 		Load: &fukapb.Load{Rate: RateMsg(mustRate(t, 1)), MaxClients: 100, ResolutionNanos: int64(time.Millisecond)}}
-	c, _, err := NewCapacity(o, job, nil, Options{Version: "test"})
+	c, _, err := newCapacity(o, job, nil, Options{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

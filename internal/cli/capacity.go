@@ -16,7 +16,7 @@ import (
 
 // capacityFlags are the options of `fuka capacity`.
 type capacityFlags struct {
-	req               attackFlags // a URL's request and open-model options, as attack has them
+	req               run.AttackFlags // a URL's request and open-model options, as attack has them
 	slo               []string
 	min, max          float64
 	precision, warmUp string
@@ -81,9 +81,9 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.StringVar(&f.warmUp, "warm-up", "20%", "first part of each step left out of its measurement")
 	fl.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between steps, so the target drains its queues")
 	fl.IntVar(&f.confirm, "confirm", 1, "measure a step again up to this many times when it failed on latency alone while keeping up with the rate (a stall, not saturation)")
-	fl.IntVar(&f.req.maxClients, "max-clients", plan.DefaultMaxClients, "most clients (connections) in flight; a plan's max_clients is the default with a plan")
-	fl.DurationVar(&f.req.resolution, "resolution", time.Millisecond, "starts due within one step are sent together (0: each on its own)")
-	addRequestFlags(fl, &f.req.requestFlags, "URL only: ")
+	fl.IntVar(&f.req.MaxClients, "max-clients", plan.DefaultMaxClients, "most clients (connections) in flight; a plan's max_clients is the default with a plan")
+	fl.DurationVar(&f.req.Resolution, "resolution", time.Millisecond, "starts due within one step are sent together (0: each on its own)")
+	addRequestFlags(fl, &f.req.RequestFlags, "URL only: ")
 	fl.StringVar(&f.baseURL, "base-url", "", "plan only: override the plan's base_url")
 	addOutputFlags(fl, &f.out, capacityWords)
 	addClusterFlags(fl, &f.cluster)
@@ -131,45 +131,27 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 
 // search is the capacity search the flags ask for.
 func (f *capacityFlags) search(stdio Stdio, fl *pflag.FlagSet, arg string) (*run.Capacity, func(), error) {
+	isURL := strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://")
+	for _, urlOnly := range []string{"method", "header", "body", "body-file", "timeout", "name"} {
+		if !isURL && fl.Changed(urlOnly) {
+			return nil, nil, fmt.Errorf("--%s is for a URL; a plan sets its requests", urlOnly)
+		}
+	}
+	if isURL && fl.Changed("base-url") {
+		return nil, nil, errors.New("--base-url is for a plan file")
+	}
 	o := run.CapacityOptions{SLO: f.slo, Min: f.min, Max: f.max, Precision: f.precision, WarmUp: f.warmUp,
-		Step: f.step, Cooldown: f.cooldown, Confirm: f.confirm, Resolution: f.req.resolution}
+		Step: f.step, Cooldown: f.cooldown, Confirm: f.confirm, Resolution: f.req.Resolution, Request: f.req, BaseURL: f.baseURL}
 	if fl.Changed("max-clients") {
-		if o.MaxClients = f.req.maxClients; o.MaxClients <= 0 {
-			return nil, nil, fmt.Errorf("--max-clients %d: must be > 0", f.req.maxClients)
+		if o.MaxClients = f.req.MaxClients; o.MaxClients <= 0 {
+			return nil, nil, fmt.Errorf("--max-clients %d: must be > 0", f.req.MaxClients)
 		}
 	}
-	opts := run.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, Version: version()}
-	var c *run.Capacity
-	closeRunner, timeout := func() {}, f.req.timeout
-	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		if fl.Changed("base-url") {
-			return nil, nil, errors.New("--base-url is for a plan file")
-		}
-		req := f.req // attack's own checks build the request; the rate is set per step
-		req.rate, req.duration = "1", time.Second
-		job, err := req.job(arg, true)
-		if err == nil {
-			c, closeRunner, err = run.NewCapacity(o, job, nil, opts)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-	} else {
-		for _, urlOnly := range []string{"method", "header", "body", "body-file", "timeout", "name"} {
-			if fl.Changed(urlOnly) {
-				return nil, nil, fmt.Errorf("--%s is for a URL; a plan sets its requests", urlOnly)
-			}
-		}
-		p, err := run.CompileFile(arg, f.baseURL)
-		if err != nil {
-			return nil, nil, planErrors(stdio, err)
-		}
-		if c, closeRunner, err = run.NewCapacity(o, nil, p, opts); err != nil {
-			return nil, nil, err
-		}
-		timeout = p.Timeout()
+	c, closeRunner, err := run.NewCapacity(o, arg, run.Options{Insecure: f.req.Insecure, HTTP2: f.req.HTTP2, Version: version()})
+	if err != nil {
+		return nil, nil, planErrors(stdio, err)
 	}
-	if err := f.finish(stdio, c, timeout); err != nil {
+	if err := f.finish(stdio, c); err != nil {
 		closeRunner()
 		return nil, nil, err
 	}
@@ -177,35 +159,14 @@ func (f *capacityFlags) search(stdio Stdio, fl *pflag.FlagSet, arg string) (*run
 }
 
 // finish adds the outputs, the watch and the workers to the search.
-func (f *capacityFlags) finish(stdio Stdio, c *run.Capacity, timeout time.Duration) error {
-	if f.out.Format != "text" && f.out.Format != "json" {
-		return fmt.Errorf("--output %q: want text or json", f.out.Format)
-	}
-	if f.out.JSONOut != "" {
-		if err := run.CheckWritable(f.out.JSONOut); err != nil {
-			return fmt.Errorf("--json-out: %w", err)
-		}
-	}
-	if len(c.Watch.Profiles) > 0 && !f.out.Quiet {
-		fmt.Fprintln(stdio.Err, "capacity: the plan's profile: captures are not taken during a search")
-	}
-	c.Watch.Profiles = nil
-	for _, m := range f.out.watch.MonitorFlags {
-		ms, err := run.ParseMonitorFlag(m, f.out.watch.AgentTokenFile)
-		if err != nil {
-			return err
-		}
-		c.Watch.Monitors = append(c.Watch.Monitors, ms)
-	}
-	// A bad source fails before any load; each step watches with its own.
-	if err := c.Watch.Check(); err != nil {
+func (f *capacityFlags) finish(stdio Stdio, c *run.Capacity) error {
+	if err := c.Prepare(f.out.Outputs, f.out.watch, stdio.Err, stdio.cpus()); err != nil {
 		return err
 	}
-	c.Out, c.Stderr, c.CPUs = f.out.Outputs, stdio.Err, stdio.cpus()
 	if !f.cluster.distributed() {
 		return nil
 	}
-	cs, err := f.cluster.spec(stdio, timeout)
+	cs, err := f.cluster.spec(stdio, c.Timeout())
 	if err != nil {
 		return err
 	}

@@ -59,25 +59,17 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs, w resultWords) {
 	}
 }
 
-// requestFlags are a URL's request, as attack and capacity take it.
-type requestFlags struct {
-	method, body, bodyFile, name string
-	headers                      []string
-	timeout                      time.Duration
-	insecure, http2              bool
-}
-
 // addRequestFlags registers the request flags; only says which commands
 // they are for ("URL only: " where a plan sets its requests).
-func addRequestFlags(fl *pflag.FlagSet, f *requestFlags, only string) {
-	fl.StringVarP(&f.method, "method", "m", "GET", only+"HTTP method: "+strings.Join(client.Methods, " "))
-	fl.StringArrayVarP(&f.headers, "header", "H", nil, only+"request header 'Key: Value' (repeatable)")
-	fl.StringVarP(&f.body, "body", "b", "", only+"request body")
-	fl.StringVar(&f.bodyFile, "body-file", "", only+"read the request body from `FILE`")
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, only+"per-request timeout (connect to last byte)")
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
-	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
-	fl.StringVar(&f.name, "name", "", only+"request name in results (default: METHOD path)")
+func addRequestFlags(fl *pflag.FlagSet, f *run.RequestFlags, only string) {
+	fl.StringVarP(&f.Method, "method", "m", "GET", only+"HTTP method: "+strings.Join(client.Methods, " "))
+	fl.StringArrayVarP(&f.Headers, "header", "H", nil, only+"request header 'Key: Value' (repeatable)")
+	fl.StringVarP(&f.Body, "body", "b", "", only+"request body")
+	fl.StringVar(&f.BodyFile, "body-file", "", only+"read the request body from `FILE`")
+	fl.DurationVar(&f.Timeout, "timeout", 10*time.Second, only+"per-request timeout (connect to last byte)")
+	fl.BoolVar(&f.Insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.HTTP2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
+	fl.StringVar(&f.Name, "name", "", only+"request name in results (default: METHOD path)")
 }
 
 // spec is the run of cfg with these outputs; src nil is a local run.
