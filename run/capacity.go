@@ -56,16 +56,25 @@ type Capacity struct {
 	opts Options
 }
 
-// Run searches: it joins the workers (if any), runs the steps, and lets the
-// workers go. The report is nil only when the search could not start.
-func (c *Capacity) Run(ctx context.Context) (*capacity.Report, error) {
+// Run searches: it joins the workers (if any), runs the steps, and lets
+// the workers go. The result is nil only when the search could not start
+// (err says why); an interrupted search's result says so.
+func (c *Capacity) Run(ctx context.Context) (*CapacityDoc, error) {
 	if c.Workers != nil {
 		if err := c.Workers.Join(ctx); err != nil {
 			return nil, err
 		}
 		defer c.Workers.Close()
 	}
-	return capacity.Search(ctx, c.Search, c.measure)
+	started := time.Now()
+	rep, err := capacity.Search(ctx, c.Search, c.measure)
+	if rep == nil {
+		return nil, err // a bad configuration, found before any load
+	}
+	return &CapacityDoc{
+		Version: c.Meta.Version, Name: c.Meta.Name, Target: c.Meta.Target, Started: started.Round(time.Millisecond),
+		DurationS: Round3(time.Since(started).Seconds()), Interrupted: err != nil && ctx.Err() != nil, Capacity: rep,
+	}, err
 }
 
 func (c *Capacity) cpus() int {
@@ -583,7 +592,7 @@ func (c *Capacity) settings(o CapacityOptions) error {
 // Prepare sets where the results go and what watches each step, and checks
 // them before any load: the format, --json-out, and every monitor source
 // (a plan's profile: captures are not taken during a search; stderr says
-// so unless out.Quiet).
+// so unless out.Quiet, and shows the search's progress).
 func (c *Capacity) Prepare(out Outputs, w Watch, stderr io.Writer, cpus int) error {
 	if out.Format != "text" && out.Format != "json" {
 		return fmt.Errorf("--output %q: want text or json", out.Format)
@@ -606,11 +615,18 @@ func (c *Capacity) Prepare(out Outputs, w Watch, stderr io.Writer, cpus int) err
 		return err
 	}
 	c.Watch, c.Out, c.Stderr, c.CPUs = w, out, stderr, cpus
+	if !out.Quiet {
+		CapacityProgress(&c.Search, stderr, c.Meta.Target, c.WarmUp)
+	}
 	return nil
 }
 
-// OnWorkers makes the workers send every step.
-func (c *Capacity) OnWorkers(w *Workers) error {
+// OnWorkers makes the workers of s send every step.
+func (c *Capacity) OnWorkers(s ClusterSpec) error {
+	w, err := NewWorkers(s, c.Stderr)
+	if err != nil {
+		return err
+	}
 	base := c.base
 	if c.plan != nil {
 		pj, err := NewPlanJob(c.plan, LoadFlags{BaseURL: c.Meta.Target}, c.opts)

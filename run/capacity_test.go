@@ -152,9 +152,9 @@ func TestCapacityStepsCloseTheirWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Watch.Monitors = []Monitor{mon}
-	rep, err := c.Run(t.Context())
-	if err != nil || len(rep.Steps) != 3 {
-		t.Fatalf("search: %v, %d steps; want 3", err, len(rep.Steps))
+	doc, err := c.Run(t.Context())
+	if err != nil || doc == nil || len(doc.Capacity.Steps) != 3 {
+		t.Fatalf("search: %v, %d steps; want 3", err, len(doc.Capacity.Steps))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for wc.stopped.Load() < wc.started.Load() && time.Now().Before(deadline) {
@@ -171,11 +171,11 @@ func TestCapacityStepsCloseTheirWatch(t *testing.T) {
 func TestCapacityStepCountsEveryInterval(t *testing.T) {
 	srv, served := slowTarget(t, 300*time.Millisecond)
 	c := quickSearch(t, srv.URL, CapacityOptions{Min: 20, Max: 20, Step: 1500 * time.Millisecond})
-	rep, err := c.Run(t.Context())
+	doc, err := c.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rep.Steps[0].Requests, served.Load(); got != want || got == 0 {
+	if got, want := doc.Capacity.Steps[0].Requests, served.Load(); got != want || got == 0 {
 		t.Errorf("the step measured %d requests, the target served %d", got, want)
 	}
 }

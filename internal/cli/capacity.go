@@ -96,34 +96,25 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		return err
 	}
 	defer closeRunner()
-	if !f.out.Quiet {
-		run.CapacityProgress(&c.Search, stdio.Err, c.Meta.Target, c.WarmUp)
-	}
 	readingInput.Store(false) // from here a signal stops the search gracefully
-	started := time.Now()
-	rep, serr := c.Run(ctx)
+	doc, serr := c.Run(ctx)
 	switch {
-	case rep == nil && errors.Is(serr, run.ErrInterrupted):
+	case doc == nil && errors.Is(serr, run.ErrInterrupted):
 		return exitError{ExitInterrupted} // while waiting for the workers
-	case rep == nil:
-		return serr // a bad configuration, found before any load
+	case doc == nil:
+		return serr
 	}
-	interrupted := serr != nil && ctx.Err() != nil
-	doc := run.CapacityDoc{
-		Version: version(), Name: c.Meta.Name, Target: c.Meta.Target, Started: started.Round(time.Millisecond),
-		DurationS: run.Round3(time.Since(started).Seconds()), Interrupted: interrupted, Capacity: rep,
-	}
-	jsonErr, err := run.WriteCapacity(doc, f.out.Outputs, stdio.Out, stdio.Err)
+	jsonErr, err := run.WriteCapacity(*doc, f.out.Outputs, stdio.Out, stdio.Err)
 	switch {
 	case err != nil:
 		return err
-	case interrupted:
+	case doc.Interrupted:
 		return exitError{ExitInterrupted}
 	case serr != nil:
 		return serr
 	case jsonErr != nil:
 		return jsonErr
-	case !rep.Found:
+	case !doc.Capacity.Found:
 		return exitError{ExitThresholds}
 	}
 	return nil
@@ -170,9 +161,5 @@ func (f *capacityFlags) finish(stdio Stdio, c *run.Capacity) error {
 	if err != nil {
 		return err
 	}
-	w, err := run.NewWorkers(cs, stdio.Err)
-	if err != nil {
-		return err
-	}
-	return c.OnWorkers(w)
+	return c.OnWorkers(cs)
 }
