@@ -142,3 +142,20 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 	}
 	return j, nil
 }
+
+// AttackPreflight checks that this machine can hold the attack's clients
+// (CheckResources), after capping the open model's default MaxClients to
+// what it can hold unless --max-clients was given (note says so).
+func AttackPreflight(cfg *engine.Config, meta *report.Meta, maxClientsSet bool) (note string, err error) {
+	if !maxClientsSet {
+		note = CapDefault(cfg, meta, "--max-clients")
+	}
+	var what string
+	switch l := cfg.Load.(type) {
+	case engine.Closed:
+		what = fmt.Sprintf("--clients %d", l.Clients)
+	case engine.Open:
+		what = fmt.Sprintf("--max-clients %d", l.MaxClients)
+	}
+	return note, CheckResources(cfg, what)
+}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
-	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/run"
 )
@@ -68,19 +67,11 @@ percentiles (no coordinated omission).`,
 				return err
 			}
 			if !f.cluster.distributed() { // else each worker checks its share
-				if !fl.Changed("max-clients") {
-					if note := run.CapDefault(&cfg, &meta, "--max-clients"); note != "" {
-						fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
-					}
+				note, err := run.AttackPreflight(&cfg, &meta, fl.Changed("max-clients"))
+				if note != "" {
+					fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 				}
-				var what string
-				switch l := cfg.Load.(type) {
-				case engine.Closed:
-					what = fmt.Sprintf("--clients %d", l.Clients)
-				case engine.Open:
-					what = fmt.Sprintf("--max-clients %d", l.MaxClients)
-				}
-				if err := run.CheckResources(&cfg, what); err != nil {
+				if err != nil {
 					return err
 				}
 			}
