@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/fuka-load/fuka/engine"
 )
 
 // Exit codes, documented in the README.
@@ -90,15 +92,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 // SIGTERM cancels the context, so the run stops scheduling and still writes
 // its results; a second one exits at once.
 func Run() int {
-	// One more P than CPUs: the fast path's event loops block in epoll, and
-	// while every P sits in a blocking syscall the scheduler hands each one
-	// to a new thread after 20µs and takes it back on return, which at tens
-	// of thousands of waits a second costs more than the requests. An idle P
-	// spares that (runtime.retake). Users who set GOMAXPROCS keep theirs.
-	cpus := runtime.GOMAXPROCS(0) // Go's default honours cgroup CPU limits
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(cpus + 1)
-	}
+	cpus := engine.SetProcs(os.Getenv("GOMAXPROCS") != "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
