@@ -13,8 +13,16 @@ import (
 )
 
 // DefaultMaxClients caps the clients of an open-model load that does not
-// set max_clients.
-const DefaultMaxClients = 1000
+// set one: a plan's without max_clients, fuka run --rate on a closed plan,
+// fuka attack --rate and fuka capacity without --max-clients (run.MaxClients
+// applies it, the one place). It is a ceiling the load should seldom reach,
+// not a need: a start that finds every client busy is dropped, so a low cap
+// turns a slow target into drops (1,000 clients at 5,000/s are used up by
+// 200 ms of latency). 10,000 connections fit the open-file limit Go raises
+// to on most machines, and about 320 MiB at the least with plans; where
+// they do not, a default (never a number the user wrote) is lowered to what
+// the machine allows, with a note (run.CapDefault).
+const DefaultMaxClients = 10000
 
 var (
 	closedKeys = []string{"clients", "ramp_up", "iterations", "max_rps"}
@@ -100,9 +108,6 @@ func (ps *parser) load(key string, n *yaml.Node) *Load {
 			break
 		}
 		l.Rate = ps.rate(rate.V, duration, badDuration)
-		if l.MaxClients == 0 {
-			l.MaxClients = DefaultMaxClients
-		}
 		l.Duration = 0
 	case closed != nil:
 		if l.Clients == 0 && !slices.ContainsFunc(es, func(e entry) bool { return e.Key == "clients" }) {
@@ -217,11 +222,9 @@ func (ps *parser) rate(n *yaml.Node, duration *entry, badDuration bool) []RateSt
 // and pass, which in CI reads as a good result. It assumes stages that
 // parsed: targets finite and not negative, durations not negative.
 func checkRate(stages []RateStage) error {
-	ls := make([]load.Stage, len(stages))
 	var total time.Duration
 	prev, n := 0.0, 0.0
-	for i, s := range stages {
-		ls[i] = load.Stage{Target: s.Target, Over: s.Over}
+	for _, s := range stages {
 		total += s.Over
 		n += (prev + s.Target) / 2 * s.Over.Seconds()
 		prev = s.Target
@@ -229,7 +232,7 @@ func checkRate(stages []RateStage) error {
 	if !(n <= 1<<53) { // +Inf included
 		return errors.New("the stages start more iterations than fuka can count (2^53, about 9e15); want a lower rate or a shorter load")
 	}
-	r, err := load.NewRate(0, ls)
+	r, err := NewRate(stages)
 	switch {
 	case err != nil:
 		return err
@@ -237,4 +240,14 @@ func checkRate(stages []RateStage) error {
 		return fmt.Errorf("the stages start no iteration in their %v (the rate is 0 throughout); want a target above 0 over some time", total)
 	}
 	return nil
+}
+
+// NewRate is the rate of the stages, from 0: the one conversion of a plan's
+// rate stages to the load's.
+func NewRate(stages []RateStage) (load.Rate, error) {
+	ls := make([]load.Stage, len(stages))
+	for i, s := range stages {
+		ls[i] = load.Stage{Target: s.Target, Over: s.Over}
+	}
+	return load.NewRate(0, ls)
 }

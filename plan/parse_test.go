@@ -209,9 +209,8 @@ func TestParseFull(t *testing.T) {
 				Name: "warmup", Weight: 1, Pos: at(74, 3),
 				StartAfter: str("10s", 75, 18),
 				Load: &plan.Load{
-					Rate:       []plan.RateStage{{Target: 5, Over: 0}, {Target: 5, Over: 20 * time.Second}},
-					MaxClients: plan.DefaultMaxClients,
-					Pos:        at(76, 11),
+					Rate: []plan.RateStage{{Target: 5, Over: 0}, {Target: 5, Over: 20 * time.Second}},
+					Pos:  at(76, 11),
 				},
 				Steps: []*plan.Step{
 					{Kind: plan.StepRequest, Pos: at(78, 9), Method: "GET", Name: "GET /health", Path: str("/health", 78, 14)},

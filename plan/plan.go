@@ -293,7 +293,7 @@ type Check struct {
 //
 // In the open model the stages alone set the length and Duration is 0: Parse
 // turns a constant `rate: 50` with `duration: 1m` into the stages {50, 0s}
-// {50, 1m}, and sets MaxClients to DefaultMaxClients when the file does not.
+// {50, 1m}. MaxClients is 0 when the file does not set it: DefaultMaxClients.
 type Load struct {
 	// Closed model.
 	Clients    int

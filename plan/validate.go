@@ -214,7 +214,7 @@ func loadErrors(c *collector, what string, l *Load) {
 	if l.Duration != 0 {
 		c.add(l.Pos, "%s: duration is not used with rate; the stages set the length", what)
 	}
-	if l.MaxClients < 1 {
+	if l.MaxClients < 0 { // 0: not set, DefaultMaxClients
 		c.add(l.Pos, "%s: max_clients must be at least 1, got %d", what, l.MaxClients)
 	}
 	errsBefore := len(c.errs)

@@ -55,9 +55,9 @@ func TestValidate(t *testing.T) {
 			"p.yaml:7:1: load: max_rps NaN must be more than 0 (or 0 for no cap)"},
 		{"CLI added clients to an open load", func(p *plan.Plan) { open(p); p.Load.Clients = 5 },
 			"p.yaml:7:1: load: rate and closed-model settings (clients, ramp_up, iterations, max_rps) are both set; a load is closed or open, not both"},
-		{"open load with duration and no max_clients", func(p *plan.Plan) { open(p); p.Load.Duration = time.Second; p.Load.MaxClients = 0 },
+		{"open load with duration and negative max_clients", func(p *plan.Plan) { open(p); p.Load.Duration = time.Second; p.Load.MaxClients = -1 },
 			"p.yaml:7:1: load: duration is not used with rate; the stages set the length\n" +
-				"p.yaml:7:1: load: max_clients must be at least 1, got 0"},
+				"p.yaml:7:1: load: max_clients must be at least 1, got -1"},
 		{"rate stages of no length", func(p *plan.Plan) { open(p); p.Load.Rate[0].Over = 0 },
 			"p.yaml:7:1: load: the rate stages last 0s in total; want some over > 0"},
 		{"negative target", func(p *plan.Plan) { open(p); p.Load.Rate[0].Target = -1 },

@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/scenario"
@@ -83,15 +83,11 @@ func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
 	}
 	cfg := engine.Config{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}
 	if l.Open() {
-		stages := make([]load.Stage, len(l.Rate))
-		for i, s := range l.Rate {
-			stages[i] = load.Stage{Target: s.Target, Over: s.Over}
-		}
-		r, err := load.NewRate(0, stages)
+		r, err := plan.NewRate(l.Rate)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg = engine.Config{Rate: &r, MaxClients: l.MaxClients}
+		cfg = engine.Config{Rate: &r, MaxClients: cmp.Or(l.MaxClients, plan.DefaultMaxClients)}
 	}
 	runner := scenario.NewRunner(prog, o, l.Open())
 	defer runner.Close()

@@ -42,7 +42,7 @@ func TestAgentRefusesToStart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			if r.code != ExitUsage {
 				t.Errorf("exit %d, want %d; stderr: %s", r.code, ExitUsage, r.err)
 			}

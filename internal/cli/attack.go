@@ -17,6 +17,7 @@ import (
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/run"
 )
 
 // attackFlags are the quick-mode options of `fuka attack`.
@@ -88,13 +89,15 @@ percentiles (no coordinated omission).`,
 			}
 			if !f.cluster.distributed() { // else each worker checks its share
 				if !fl.Changed("max-clients") {
-					capDefaultMaxClients(stdio, &cfg, &meta)
+					if note := run.CapDefault(&cfg, &meta, "--max-clients"); note != "" {
+						fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
+					}
 				}
 				what := fmt.Sprintf("--clients %d", cfg.Clients)
 				if cfg.Open() {
 					what = fmt.Sprintf("--max-clients %d", cfg.MaxClients)
 				}
-				if err := checkResources(&cfg, what); err != nil {
+				if err := run.CheckResources(&cfg, what); err != nil {
 					return err
 				}
 			}
@@ -125,7 +128,7 @@ percentiles (no coordinated omission).`,
 	fl.Int64VarP(&f.requests, "requests", "n", 0, "closed model: total requests, then stop (with -d unset, no time limit)")
 	fl.Float64Var(&f.maxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
 	fl.StringVar(&f.rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
-	fl.IntVar(&f.maxClients, "max-clients", 10000, "open model: most clients (connections) in flight")
+	fl.IntVar(&f.maxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
 	fl.DurationVar(&f.resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
 	fl.StringVarP(&f.method, "method", "m", "GET", "HTTP method: "+strings.Join(client.Methods, " "))
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'Key: Value' (repeatable)")
@@ -151,7 +154,7 @@ func (f *attackFlags) config(rawURL string, durationSet bool) (engine.Config, re
 
 // configJob is config with the job the flags made: a distributed run's
 // workers get the job and build the same configuration from it
-// (attackConfig).
+// (run.AttackConfig).
 func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config, report.Meta, *fukapb.AttackJob, error) {
 	var zero engine.Config
 	meta := report.Meta{Version: version()}
@@ -159,7 +162,7 @@ func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config,
 	if err != nil {
 		return zero, meta, nil, err
 	}
-	cfg, err := attackConfig(j)
+	cfg, err := run.AttackConfig(j)
 	if err != nil {
 		return zero, meta, nil, err
 	}
@@ -229,7 +232,7 @@ func (f *attackFlags) job(rawURL string, durationSet bool) (*fukapb.AttackJob, e
 		if f.resolution < 0 || f.resolution > time.Second {
 			return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.resolution)
 		}
-		j.Load = &fukapb.Load{Rate: rateMsg(r), MaxClients: int32(f.maxClients), ResolutionNanos: int64(f.resolution)}
+		j.Load = &fukapb.Load{Rate: run.RateMsg(r), MaxClients: int32(f.maxClients), ResolutionNanos: int64(f.resolution)}
 		return j, nil
 	}
 	if f.clients <= 0 || f.clients > math.MaxInt32 {

@@ -9,14 +9,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fuka-load/fuka/run"
 )
 
 // withHostLimits makes the resource checks see l for the rest of the test.
-func withHostLimits(t *testing.T, l hostLimits) {
+func withHostLimits(t *testing.T, l run.HostLimits) {
 	t.Helper()
-	old := readHostLimits
-	readHostLimits = func() hostLimits { return l }
-	t.Cleanup(func() { readHostLimits = old })
+	old := run.ReadHostLimits
+	run.ReadHostLimits = func() run.HostLimits { return l }
+	t.Cleanup(func() { run.ReadHostLimits = old })
 }
 
 // TestRunAndValidateAgree: a load that `fuka run` refuses before sending,
@@ -53,7 +55,7 @@ scenarios:
   s: { steps: [ { get: /x } ] }
 load: { clients: 100, ramp_up: 20s, duration: 10s }
 `)
-	withHostLimits(t, hostLimits{files: 20000, filesHard: 20000, mem: 64 << 30, memFrom: "MemAvailable in /proc/meminfo"})
+	withHostLimits(t, run.HostLimits{Files: 20000, FilesHard: 20000, Mem: 64 << 30, MemFrom: "MemAvailable in /proc/meminfo"})
 	tests := []struct {
 		name string
 		args []string // after the command and before -q
@@ -118,7 +120,7 @@ load: { clients: 100, ramp_up: 20s, duration: 10s }
 // needs and where the available figure comes from.
 func TestMemoryRefused(t *testing.T) {
 	tg := newTarget(t)
-	withHostLimits(t, hostLimits{mem: 100 << 20, memFrom: "MemAvailable in /proc/meminfo"}) // files unknown: not checked
+	withHostLimits(t, run.HostLimits{Mem: 100 << 20, MemFrom: "MemAvailable in /proc/meminfo"}) // files unknown: not checked
 	tests := []struct {
 		name string
 		args []string
@@ -137,7 +139,7 @@ func TestMemoryRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tg.n.Load()
-			r := run(t, nil, append(tt.args, "-q", "--no-report", "--no-history")...)
+			r := runCLI(t, nil, append(tt.args, "-q", "--no-report", "--no-history")...)
 			if tt.want == "" {
 				if r.code != ExitOK {
 					t.Errorf("exit %d, stderr %q", r.code, r.err)
@@ -207,8 +209,8 @@ func TestOpenFileLimitSubprocess(t *testing.T) {
 // same number is refused.
 func TestDefaultMaxClientsCapped(t *testing.T) {
 	tg := newTarget(t)
-	withHostLimits(t, hostLimits{files: 1000, filesHard: 1000})
-	r := run(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--no-report", "--no-history", "-o", "json")
+	withHostLimits(t, run.HostLimits{Files: 1000, FilesHard: 1000})
+	r := runCLI(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--no-report", "--no-history", "-o", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
@@ -218,7 +220,7 @@ func TestDefaultMaxClientsCapped(t *testing.T) {
 	if !strings.Contains(r.out, `"max_clients":936`) {
 		t.Errorf("the summary does not say max_clients 936: %s", r.out)
 	}
-	r = run(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--max-clients", "10000", "-q", "--no-report", "--no-history")
+	r = runCLI(t, nil, "attack", tg.URL+"/", "--rate", "50", "-d", "1s", "--max-clients", "10000", "-q", "--no-report", "--no-history")
 	if r.code != ExitUsage || !strings.Contains(r.err, "--max-clients 10000: each client holds a connection") {
 		t.Errorf("explicit --max-clients 10000: exit %d, stderr %q", r.code, r.err)
 	}

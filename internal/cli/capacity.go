@@ -22,8 +22,9 @@ import (
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/monitor"
+	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
-	"github.com/fuka-load/fuka/scenario"
+	"github.com/fuka-load/fuka/run"
 	"github.com/fuka-load/fuka/threshold"
 )
 
@@ -95,7 +96,7 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.StringVar(&f.warmUp, "warm-up", "20%", "first part of each step left out of its measurement")
 	fl.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between steps, so the target drains its queues")
 	fl.IntVar(&f.confirm, "confirm", 1, "measure a step again up to this many times when it failed on latency alone while keeping up with the rate (a stall, not saturation)")
-	fl.IntVar(&f.req.maxClients, "max-clients", 10000, "most clients (connections) in flight; a plan's max_clients is the default with a plan")
+	fl.IntVar(&f.req.maxClients, "max-clients", plan.DefaultMaxClients, "most clients (connections) in flight; a plan's max_clients is the default with a plan")
 	fl.DurationVar(&f.req.resolution, "resolution", time.Millisecond, "starts due within one step are sent together (0: each on its own)")
 	fl.StringVarP(&f.req.method, "method", "m", "GET", "URL only: HTTP method: "+strings.Join(client.Methods, " "))
 	fl.StringArrayVarP(&f.req.headers, "header", "H", nil, "URL only: request header 'Key: Value' (repeatable)")
@@ -211,38 +212,35 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 				return fmt.Errorf("--%s is for a URL; a plan sets its requests", urlOnly)
 			}
 		}
-		c, err := compilePlan(arg, f.baseURL)
+		c, err := run.CompileFile(arg, f.baseURL)
 		if err != nil {
 			return planErrors(stdio, err)
 		}
-		if ownLoads(c.plan) {
-			return errors.New("capacity needs a plan whose scenarios share one load by weight; this plan gives scenarios their own loads or starts")
+		maxClients := 0 // the plan's max_clients or the default
+		if fl.Changed("max-clients") {
+			maxClients = f.req.maxClients
 		}
+		base, closeRunner, err := run.CapacityConfig(c, maxClients, f.req.resolution, run.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, Version: version()})
+		if err != nil {
+			return err
+		}
+		defer closeRunner()
 		if len(slo) == 0 {
-			slo = c.thresholds
+			slo = c.Thresholds
 		}
 		if len(slo) == 0 {
 			return errors.New("no SLO: give --slo or thresholds in the plan")
 		}
-		if err := watch.fromPlan(c.plan); err != nil {
+		if err := watch.fromPlan(c.Plan); err != nil {
 			return err
 		}
 		if len(watch.profiles) > 0 && !f.quiet {
 			fmt.Fprintln(stdio.Err, "capacity: the plan's profile: captures are not taken during a search")
 		}
 		watch.profiles = nil
-		maxClients := 10000
-		if l := c.plan.Load; l != nil && l.MaxClients > 0 {
-			maxClients = l.MaxClients
-		}
-		if fl.Changed("max-clients") {
-			maxClients = f.req.maxClients
-		}
-		runner := scenario.NewRunner(c.prog, scenario.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, UserAgent: "fuka/" + version(), MaxConns: maxClients}, true)
-		defer runner.Close()
-		st.base = engine.Config{Scenario: runner, MaxClients: maxClients, Resolution: f.req.resolution, Timeout: time.Minute, UserAgent: "fuka/" + version()}
-		st.values = c.prog.Values
-		name, target = c.plan.Name, c.plan.BaseURL.Value
+		st.base = base
+		st.values = c.Prog.Values
+		name, target = c.Plan.Name, c.Plan.BaseURL.Value
 	}
 
 	if f.jsonOut != "" {

@@ -50,7 +50,7 @@ func TestCapacityKnownTarget(t *testing.T) {
 	begin := time.Now()
 	// --min 50 and --confirm 2 spare the search steps and host stalls: the
 	// test shares two CPUs with others, which stall it for 50ms at times.
-	r := run(t, ctx, "capacity", srv.URL+"/", "--slo", "p99 < 50ms", "--step", "1.5s", "--cooldown", "0.3s",
+	r := runCLI(t, ctx, "capacity", srv.URL+"/", "--slo", "p99 < 50ms", "--step", "1.5s", "--cooldown", "0.3s",
 		"--precision", "10%", "--min", "50", "--confirm", "2", "--max-clients", "2000", "--json-out", out)
 	t.Logf("search took %v\n%s", time.Since(begin).Round(time.Millisecond), r.out)
 	if r.code != ExitOK {
@@ -92,7 +92,7 @@ func TestCapacityMinFails(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	out := filepath.Join(t.TempDir(), "c.json")
-	r := run(t, nil, "capacity", "http://"+addr+"/", "--slo", "p99 < 50ms, error_rate < 1%", "--min", "20",
+	r := runCLI(t, nil, "capacity", "http://"+addr+"/", "--slo", "p99 < 50ms, error_rate < 1%", "--min", "20",
 		"--step", "1s", "--cooldown", "0s", "--json-out", out, "-q")
 	if r.code != ExitThresholds {
 		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, ExitThresholds, r.out, r.err)
@@ -122,7 +122,7 @@ scenarios:
 load: { clients: 1, duration: 1s }
 thresholds: [ "p99 < 1s", "error_rate < 1%" ]
 `), 0o644)
-	r := run(t, nil, "capacity", plan, "--min", "5", "--max", "10", "--step", "1s", "--cooldown", "0s", "-o", "json")
+	r := runCLI(t, nil, "capacity", plan, "--min", "5", "--max", "10", "--step", "1s", "--cooldown", "0s", "-o", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
@@ -149,7 +149,7 @@ func TestCapacityInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "c.json")
-	r := run(t, ctx, "capacity", url, "--slo", "p99 < 1s", "--min", "5", "--step", "1s", "--cooldown", "0s", "--json-out", out, "-q")
+	r := runCLI(t, ctx, "capacity", url, "--slo", "p99 < 1s", "--min", "5", "--step", "1s", "--cooldown", "0s", "--json-out", out, "-q")
 	if r.code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, ExitInterrupted, r.out, r.err)
 	}
@@ -179,7 +179,7 @@ func TestCapacityBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"capacity"}, tc.args...)...)
+			r := runCLI(t, nil, append([]string{"capacity"}, tc.args...)...)
 			if r.code != ExitUsage || !strings.Contains(r.err, tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.err, ExitUsage, tc.want)
 			}
@@ -257,7 +257,7 @@ func TestCapacityReport(t *testing.T) {
 	}
 	t.Run("results folder", func(t *testing.T) {
 		root := isolateResults(t)
-		r := run(t, nil, search("-q")...)
+		r := runCLI(t, nil, search("-q")...)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 		}
@@ -277,7 +277,7 @@ func TestCapacityReport(t *testing.T) {
 	t.Run("--report", func(t *testing.T) {
 		root := isolateResults(t)
 		path := filepath.Join(t.TempDir(), "sub", "cap.html")
-		r := run(t, nil, search("--report", path, "-o", "json")...)
+		r := runCLI(t, nil, search("--report", path, "-o", "json")...)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 		}
@@ -295,7 +295,7 @@ func TestCapacityReport(t *testing.T) {
 	})
 	t.Run("--no-report", func(t *testing.T) {
 		root := isolateResults(t)
-		r := run(t, nil, search("-q", "--no-report")...)
+		r := runCLI(t, nil, search("-q", "--no-report")...)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 		}

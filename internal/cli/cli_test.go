@@ -37,8 +37,8 @@ type result struct {
 	out, err string
 }
 
-// run runs the CLI in process, bounded in time.
-func run(t *testing.T, ctx context.Context, args ...string) result {
+// runCLI runs the CLI in process, bounded in time.
+func runCLI(t *testing.T, ctx context.Context, args ...string) result {
 	t.Helper()
 	if ctx == nil {
 		var cancel context.CancelFunc
@@ -135,7 +135,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			if r.code != ExitUsage {
 				t.Errorf("exit %d, want %d (stderr %q)", r.code, ExitUsage, r.err)
 			}
@@ -158,7 +158,7 @@ func TestUsageErrors(t *testing.T) {
 func TestAttackJSON(t *testing.T) {
 	tg := newTarget(t)
 	jsonOut := filepath.Join(t.TempDir(), "sub", "run.json")
-	r := run(t, nil, "attack", tg.URL+"/api?a=1&b=2", "-n", "200", "-c", "4", "-q", "-o", "json", "--json-out", jsonOut)
+	r := runCLI(t, nil, "attack", tg.URL+"/api?a=1&b=2", "-n", "200", "-c", "4", "-q", "-o", "json", "--json-out", jsonOut)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
@@ -202,7 +202,7 @@ func TestAttackJSON(t *testing.T) {
 
 func TestAttackText(t *testing.T) {
 	tg := newTarget(t)
-	r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2")
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
@@ -230,7 +230,7 @@ func TestAttackPOST(t *testing.T) {
 	if err := os.WriteFile(bodyFile, []byte(`{"user":"a"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, nil, "attack", srv.URL+"/login", "-m", "post", "-H", "Content-Type: application/json",
+	r := runCLI(t, nil, "attack", srv.URL+"/login", "-m", "post", "-H", "Content-Type: application/json",
 		"--body-file", bodyFile, "-n", "5", "-c", "1", "-q", "-o", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
@@ -245,7 +245,7 @@ func TestAttackPOST(t *testing.T) {
 
 func TestAttackOpen(t *testing.T) {
 	tg := newTarget(t)
-	r := run(t, nil, "attack", tg.URL+"/", "--rate", "200", "-d", "1s", "-q", "-o", "json")
+	r := runCLI(t, nil, "attack", tg.URL+"/", "--rate", "200", "-d", "1s", "-q", "-o", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
@@ -273,7 +273,7 @@ func TestAttackCancel(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	r := run(t, ctx, "attack", tg.URL+"/", "-c", "4", "-d", "30s", "-q", "-o", "json")
+	r := runCLI(t, ctx, "attack", tg.URL+"/", "-c", "4", "-d", "30s", "-q", "-o", "json")
 	if took := time.Since(start); took > 8*time.Second {
 		t.Errorf("took %v to stop", took)
 	}
@@ -295,7 +295,7 @@ func TestJSONOutUnwritable(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "-o", "json", "--json-out", filepath.Join(file, "run.json"))
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "-o", "json", "--json-out", filepath.Join(file, "run.json"))
 	if r.code != ExitUsage {
 		t.Errorf("exit %d, want %d", r.code, ExitUsage)
 	}
@@ -308,7 +308,7 @@ func TestJSONOutUnwritable(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	r := run(t, nil, "version")
+	r := runCLI(t, nil, "version")
 	if r.code != ExitOK || !strings.HasPrefix(r.out, "fuka ") || strings.Count(r.out, "\n") != 1 {
 		t.Errorf("exit %d, stdout %q", r.code, r.out)
 	}
@@ -330,7 +330,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			if r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", r.code, r.err)
 			}
@@ -352,7 +352,7 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	start := time.Now()
-	r := run(t, nil, "demo", "--short", "--results", dir)
+	r := runCLI(t, nil, "demo", "--short", "--results", dir)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}

@@ -21,8 +21,8 @@ import (
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/metrics"
-	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/run"
 )
 
 // A distributed run is the same run as a local one: the same flags or plan
@@ -256,25 +256,6 @@ func portOf(a net.Addr) string {
 	return port
 }
 
-// planTimeout is the longest request timeout of a plan.
-func planTimeout(p *plan.Plan) time.Duration {
-	t := p.Defaults.Timeout
-	if t <= 0 {
-		t = 10 * time.Second
-	}
-	var walk func([]*plan.Step)
-	walk = func(steps []*plan.Step) {
-		for _, s := range steps {
-			t = max(t, s.Timeout)
-			walk(s.Steps)
-		}
-	}
-	for _, sc := range p.Scenarios {
-		walk(sc.Steps)
-	}
-	return t
-}
-
 // lineHandler prints log records as plain lines, "fuka: message k=v ...":
 // the distributed run's news (joins, losses) on stderr.
 type lineHandler struct {
@@ -328,10 +309,11 @@ func (f *attackFlags) attachCluster(stdio Stdio, job *fukapb.AttackJob, cfg engi
 
 // attachCluster makes `fuka run` a controller: the plan, its files and the
 // overrides are the job.
-func (f *runFlags) attachCluster(stdio Stdio, out *outputs, c *compiled, changed func(string) bool, cfg engine.Config) error {
-	job, err := newPlanJob(c, f, changed)
+func (f *runFlags) attachCluster(stdio Stdio, out *outputs, c *run.Plan, changed func(string) bool, cfg engine.Config) error {
+	f.load.Changed = changed
+	job, err := run.NewPlanJob(c, f.load, f.options())
 	if err != nil {
 		return err
 	}
-	return f.cluster.attach(stdio, out, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, planTimeout(c.plan))
+	return f.cluster.attach(stdio, out, &fukapb.Job{Work: &fukapb.Job_Plan{Plan: job}}, cfg, c.Timeout())
 }

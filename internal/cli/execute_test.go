@@ -115,7 +115,7 @@ func TestResultsFolder(t *testing.T) {
 	t.Run("default", func(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "200", "-c", "2", "-q")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "200", "-c", "2", "-q")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -139,7 +139,7 @@ func TestResultsFolder(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
 		for _, n := range []string{"10", "20"} {
-			if r := run(t, nil, "attack", tg.URL+"/", "-n", n, "-c", "1", "-q", "--no-history"); r.code != ExitOK {
+			if r := runCLI(t, nil, "attack", tg.URL+"/", "-n", n, "-c", "1", "-q", "--no-history"); r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", r.code, r.err)
 			}
 		}
@@ -159,7 +159,7 @@ func TestResultsFolder(t *testing.T) {
 	t.Run("no report", func(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--no-report")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--no-report")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -175,7 +175,7 @@ func TestResultsFolder(t *testing.T) {
 		tg := newTarget(t)
 		dir := t.TempDir()
 		page := filepath.Join(dir, "sub", "page.html")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--report", page)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--report", page)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -197,7 +197,7 @@ func TestResultsFolder(t *testing.T) {
 		root := isolateResults(t)
 		tg := newTarget(t)
 		dir := filepath.Join(t.TempDir(), "mine")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--results", dir)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "2", "-q", "--results", dir)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -234,7 +234,7 @@ func checkStored(t *testing.T, path, status string, requests int64) {
 	if len(runs) != 1 || runs[0].Status != status || runs[0].Requests != requests {
 		t.Fatalf("stored %+v, want one %s run of %d requests", runs, status, requests)
 	}
-	r := run(t, nil, "runs", "--history", path)
+	r := runCLI(t, nil, "runs", "--history", path)
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	if r.code != ExitOK || len(lines) != 2 || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1  ") || !strings.HasSuffix(lines[1], status) {
 		t.Errorf("fuka runs: exit %d, stderr %q\n%s", r.code, r.err, r.out)
@@ -245,7 +245,7 @@ func TestHistoryStatus(t *testing.T) {
 	t.Run("completed", func(t *testing.T) {
 		tg := newTarget(t)
 		hist := filepath.Join(t.TempDir(), "history.db")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--history", hist)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--history", hist)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -263,7 +263,7 @@ func TestHistoryStatus(t *testing.T) {
 			}
 			cancel()
 		}()
-		r := run(t, ctx, "attack", tg.URL+"/", "-c", "2", "-d", "30s", "-q", "-o", "json", "--no-report", "--history", hist)
+		r := runCLI(t, ctx, "attack", tg.URL+"/", "-c", "2", "-d", "30s", "-q", "-o", "json", "--no-report", "--history", hist)
 		if r.code != ExitInterrupted {
 			t.Fatalf("exit %d, want %d (stderr %q)", r.code, ExitInterrupted, r.err)
 		}
@@ -291,7 +291,7 @@ thresholds: ["p99 < 1us"]
 	t.Run("no history", func(t *testing.T) {
 		tg := newTarget(t)
 		hist := filepath.Join(t.TempDir(), "history.db")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "--no-report", "--history", hist, "--no-history")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-c", "1", "-q", "--no-report", "--history", hist, "--no-history")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -318,7 +318,7 @@ thresholds: ["p99 < 1us"]
 			{"second run, --history", []string{"--history", named}, ""},
 			{"no history", []string{"--no-history", "--history", filepath.Join(t.TempDir(), "n.db")}, ""},
 		} {
-			r := run(t, nil, append([]string{"attack", tg.URL + "/", "-n", "5", "-c", "1", "-o", "json", "--no-report"}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"attack", tg.URL + "/", "-n", "5", "-c", "1", "-o", "json", "--no-report"}, tt.args...)...)
 			if r.code != ExitOK {
 				t.Fatalf("%s: exit %d, stderr %q", tt.name, r.code, r.err)
 			}
@@ -343,7 +343,7 @@ thresholds: ["p99 < 1us"]
 		if err := os.WriteFile(hist, garbage, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "30", "-c", "1", "-q", "-o", "json", "--no-report", "--history", hist)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "30", "-c", "1", "-q", "-o", "json", "--no-report", "--history", hist)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -501,7 +501,7 @@ func TestMonitorInSummary(t *testing.T) {
 	tg := newTarget(t)
 	pid := fmt.Sprint(os.Getpid())
 	// 3s: ticks at 0s, 1s and 2s, and rates (cpu.user_pct) need two.
-	r := run(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-report", "--no-history",
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-report", "--no-history",
 		"--monitor", "local", "--monitor", "process="+pid)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
@@ -525,7 +525,7 @@ func TestMonitorInSummary(t *testing.T) {
 	}
 
 	// The text summary prints peak and mean next to the load results.
-	r = run(t, nil, "attack", tg.URL+"/", "-d", "1500ms", "-c", "2", "-q", "--no-report", "--no-history", "--monitor", "process="+pid)
+	r = runCLI(t, nil, "attack", tg.URL+"/", "-d", "1500ms", "-c", "2", "-q", "--no-report", "--no-history", "--monitor", "process="+pid)
 	if r.code != ExitOK {
 		t.Fatalf("text: exit %d, stderr %q", r.code, r.err)
 	}
@@ -540,12 +540,12 @@ func TestMonitorInSummary(t *testing.T) {
 func TestMonitorPostgresClosed(t *testing.T) {
 	tg := newTarget(t)
 	dsn := "postgres://fuka@127.0.0.1:" + freePort(t) + "/fuka?connect_timeout=1"
-	r := run(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "1", "-q", "--no-report", "--no-history", "--monitor", "postgres="+dsn)
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-c", "1", "-q", "--no-report", "--no-history", "--monitor", "postgres="+dsn)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
 	// A bad flag after the monitor ends the run before it starts.
-	r = run(t, nil, "attack", tg.URL+"/", "-n", "20", "-q", "--no-history", "--monitor", "postgres="+dsn, "--out", "bogus=1")
+	r = runCLI(t, nil, "attack", tg.URL+"/", "-n", "20", "-q", "--no-history", "--monitor", "postgres="+dsn, "--out", "bogus=1")
 	oneLine(t, r, "bogus")
 	waitFor(t, "no pgxpool goroutines", func() bool {
 		buf := make([]byte, 1<<20)
@@ -569,7 +569,7 @@ func TestMonitorBadSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"attack", tg.URL + "/", "-n", "10", "-q", "--no-history"}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"attack", tg.URL + "/", "-n", "10", "-q", "--no-history"}, tt.args...)...)
 			oneLine(t, r, tt.want)
 			if r.out != "" {
 				t.Errorf("stdout %q", r.out)
@@ -614,7 +614,7 @@ func TestProfile(t *testing.T) {
 	// The default results folder: the profiles, made during the run, and
 	// the report, made after it, land in the same one.
 	root := isolateResults(t)
-	r := run(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-history",
+	r := runCLI(t, nil, "attack", tg.URL+"/", "-d", "3s", "-c", "2", "-q", "-o", "json", "--no-history",
 		"--profile", pp.URL+",at=1s,seconds=1,kinds=cpu+goroutine")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
@@ -662,7 +662,7 @@ func TestProfileBadSpec(t *testing.T) {
 		"http://127.0.0.1:6060,foo=1",
 	} {
 		t.Run(spec, func(t *testing.T) {
-			r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--profile", spec)
+			r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--profile", spec)
 			oneLine(t, r, "--profile ")
 		})
 	}
@@ -686,7 +686,7 @@ func TestOutputs(t *testing.T) {
 	t.Run("csv", func(t *testing.T) {
 		tg := newTarget(t)
 		dir := filepath.Join(t.TempDir(), "csv")
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--csv", dir)
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--csv", dir)
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -705,7 +705,7 @@ func TestOutputs(t *testing.T) {
 		}))
 		defer rcv.Close()
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--notify", rcv.URL+"/hook")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--notify", rcv.URL+"/hook")
 		if r.code != ExitOK {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -723,7 +723,7 @@ func TestOutputs(t *testing.T) {
 	})
 	t.Run("prometheus", func(t *testing.T) {
 		tg := newTarget(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--out", "prometheus=127.0.0.1:0")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "50", "-c", "2", "-q", "--no-report", "--no-history", "--out", "prometheus=127.0.0.1:0")
 		if r.code != ExitOK || r.err != "" {
 			t.Fatalf("exit %d, stderr %q", r.code, r.err)
 		}
@@ -733,7 +733,7 @@ func TestOutputs(t *testing.T) {
 		// dashboard off loopback without a token) must not leave it open.
 		tg := newTarget(t)
 		port := freePort(t)
-		r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--out", "prometheus=127.0.0.1:"+port, "--dashboard", "192.0.2.1:0")
+		r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", "--out", "prometheus=127.0.0.1:"+port, "--dashboard", "192.0.2.1:0")
 		oneLine(t, r, "--dashboard")
 		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 		if err != nil {
@@ -749,7 +749,7 @@ func TestOutputs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := newTarget(t)
-			r := run(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", tt.flag, tt.value)
+			r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", tt.flag, tt.value)
 			oneLine(t, r, tt.want)
 			if n := tg.n.Load(); n != 0 {
 				t.Errorf("the target served %d requests", n)

@@ -83,7 +83,7 @@ func tryHints(t *testing.T, cmds [][]string) {
 		switch args[0] {
 		case "attack", "run":
 			runCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			r := run(t, runCtx, append(args, "-q", "-o", "json", "--no-report", "--no-history")...)
+			r := runCLI(t, runCtx, append(args, "-q", "-o", "json", "--no-report", "--no-history")...)
 			cancel()
 			if r.code != ExitOK && r.code != ExitThresholds && r.code != ExitInterrupted {
 				t.Fatalf("fuka %s: exit %d, stderr %q", strings.Join(hinted, " "), r.code, r.err)
@@ -99,7 +99,7 @@ func tryHints(t *testing.T, cmds [][]string) {
 				t.Errorf("fuka %s: no successful response from the demo target: %d requests, status %v", strings.Join(hinted, " "), s.Requests, s.Status)
 			}
 		default:
-			if r := run(t, nil, args...); r.code != ExitOK {
+			if r := runCLI(t, nil, args...); r.code != ExitOK {
 				t.Errorf("fuka %s: exit %d, stderr %q", strings.Join(hinted, " "), r.code, r.err)
 			}
 		}
@@ -183,7 +183,7 @@ func TestInitHints(t *testing.T) {
 		t.Skip("runs the starter plan's load for 2 seconds")
 	}
 	path := filepath.Join(t.TempDir(), "fuka.yaml")
-	r := run(t, nil, "init", path)
+	r := runCLI(t, nil, "init", path)
 	if r.code != ExitOK {
 		t.Fatalf("init: exit %d, stderr %q", r.code, r.err)
 	}

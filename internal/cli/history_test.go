@@ -64,7 +64,7 @@ func TestRuns(t *testing.T) {
 		[]*report.Summary{storedSummary("shop", day, 10), storedSummary("blog", day.Add(time.Hour), 12), storedSummary("shop", day.Add(2*time.Hour), 11)},
 		[]string{history.StatusCompleted, history.StatusInterrupted, history.StatusFailedThresholds})
 
-	r := run(t, nil, "runs", "--history", path)
+	r := runCLI(t, nil, "runs", "--history", path)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
@@ -80,13 +80,13 @@ func TestRuns(t *testing.T) {
 		}
 	}
 
-	r = run(t, nil, "runs", "--history", path, "--name", "shop", "-n", "1")
+	r = runCLI(t, nil, "runs", "--history", path, "--name", "shop", "-n", "1")
 	if lines := strings.Split(strings.TrimSpace(r.out), "\n"); r.code != 0 || len(lines) != 2 || !strings.HasPrefix(strings.TrimSpace(lines[1]), "3  ") {
 		t.Errorf("runs --name shop -n 1:\n%s", r.out)
 	}
 
 	missing := filepath.Join(t.TempDir(), "none.db")
-	r = run(t, nil, "runs", "--history", missing)
+	r = runCLI(t, nil, "runs", "--history", missing)
 	if r.code != 0 || r.out != "no runs yet\n" {
 		t.Errorf("no history: %d %q %q", r.code, r.out, r.err)
 	}
@@ -101,25 +101,25 @@ func TestReport(t *testing.T) {
 
 	var want bytes.Buffer
 	sum.WriteJSON(&want)
-	r := run(t, nil, "report", "1", "--history", path, "-o", "json")
+	r := runCLI(t, nil, "report", "1", "--history", path, "-o", "json")
 	if r.code != 0 || r.out != want.String() {
 		t.Errorf("report -o json: exit %d, %s\n got %s\nwant %s", r.code, r.err, r.out, want.String())
 	}
-	r = run(t, nil, "report", "last", "--history", path)
+	r = runCLI(t, nil, "report", "last", "--history", path)
 	if r.code != 0 || !strings.HasPrefix(r.out, "fuka run  shop  http://127.0.0.1:8080") || !strings.Contains(r.out, "list products") {
 		t.Errorf("report text: exit %d, %s\n%s", r.code, r.err, r.out)
 	}
 
 	page := filepath.Join(t.TempDir(), "run.html")
-	r = run(t, nil, "report", "1", "--history", path, "--html", page)
+	r = runCLI(t, nil, "report", "1", "--history", path, "--html", page)
 	if b, err := os.ReadFile(page); r.code != 0 || err != nil || !bytes.Contains(b, []byte("Content-Security-Policy")) {
 		t.Errorf("report --html: exit %d, %s, %v", r.code, r.err, err)
 	}
 
-	oneLine(t, run(t, nil, "report", "99", "--history", path), "no such run 99")
-	oneLine(t, run(t, nil, "report", "abc", "--history", path), `"abc" is not a run id`)
-	oneLine(t, run(t, nil, "report", "1", "--history", path, "-o", "yaml"), `-o "yaml"`)
-	oneLine(t, run(t, nil, "report", "1", "--history", filepath.Join(t.TempDir(), "none.db")), "no run history yet")
+	oneLine(t, runCLI(t, nil, "report", "99", "--history", path), "no such run 99")
+	oneLine(t, runCLI(t, nil, "report", "abc", "--history", path), `"abc" is not a run id`)
+	oneLine(t, runCLI(t, nil, "report", "1", "--history", path, "-o", "yaml"), `-o "yaml"`)
+	oneLine(t, runCLI(t, nil, "report", "1", "--history", filepath.Join(t.TempDir(), "none.db")), "no run history yet")
 }
 
 func TestCompareCLI(t *testing.T) {
@@ -144,7 +144,7 @@ func TestCompareCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"compare", "--history", path}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"compare", "--history", path}, tt.args...)...)
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d; stderr %s\n%s", r.code, tt.code, r.err, r.out)
 			}
@@ -176,7 +176,7 @@ func TestCompareCLIDifferentTests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, append([]string{"compare", "--history", path}, tt.args...)...)
+			r := runCLI(t, nil, append([]string{"compare", "--history", path}, tt.args...)...)
 			if r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %s", r.code, r.err)
 			}
@@ -208,7 +208,7 @@ func TestCompareFiles(t *testing.T) {
 		}
 	}
 	missing := filepath.Join(dir, "none.db")
-	r := run(t, nil, "compare", base, next, "--history", missing, "--fail-on-regression")
+	r := runCLI(t, nil, "compare", base, next, "--history", missing, "--fail-on-regression")
 	if r.code != ExitRegression || !strings.Contains(r.out, "A (baseline)  "+base+"  shop") {
 		t.Errorf("two files: exit %d, %s\n%s", r.code, r.err, r.out)
 	}
@@ -218,7 +218,7 @@ func TestCompareFiles(t *testing.T) {
 
 	path := histWith(t, []*report.Summary{storedSummary("shop", day.Add(time.Hour), 9)}, []string{history.StatusCompleted})
 	page := filepath.Join(dir, "compare.html")
-	r = run(t, nil, "compare", base, "last", "--history", path, "--html", page, "--fail-on-regression")
+	r = runCLI(t, nil, "compare", base, "last", "--history", path, "--html", page, "--fail-on-regression")
 	if r.code != 0 || !strings.Contains(r.out, "B (new)       #1  shop") {
 		t.Errorf("file against stored: exit %d, %s\n%s", r.code, r.err, r.out)
 	}
@@ -230,13 +230,13 @@ func TestCompareFiles(t *testing.T) {
 	os.WriteFile(notSummary, []byte(`{"name": "shop"}`), 0o644)
 	garbage := filepath.Join(dir, "garbage.json")
 	os.WriteFile(garbage, []byte("not json"), 0o644)
-	oneLine(t, run(t, nil, "compare", filepath.Join(dir, "nope.json"), "1", "--history", path), "is not a run id, last, last-completed or a JSON summary file")
-	oneLine(t, run(t, nil, "compare", notSummary, "1", "--history", path), "not a fuka JSON summary (no fuka_version key)")
-	oneLine(t, run(t, nil, "compare", garbage, "1", "--history", path), "garbage.json: not a fuka JSON summary")
-	oneLine(t, run(t, nil, "compare", base, "7", "--history", path), "no such run 7")
-	oneLine(t, run(t, nil, "compare", base, "1", "--history", path, "--noise", "lots"), `--noise "lots"`)
-	oneLine(t, run(t, nil, "compare", "last-completed", "last", "--history", path), "no completed run of \"shop\" before run 1")
-	oneLine(t, run(t, nil, "compare", "1"), "compare takes two runs")
+	oneLine(t, runCLI(t, nil, "compare", filepath.Join(dir, "nope.json"), "1", "--history", path), "is not a run id, last, last-completed or a JSON summary file")
+	oneLine(t, runCLI(t, nil, "compare", notSummary, "1", "--history", path), "not a fuka JSON summary (no fuka_version key)")
+	oneLine(t, runCLI(t, nil, "compare", garbage, "1", "--history", path), "garbage.json: not a fuka JSON summary")
+	oneLine(t, runCLI(t, nil, "compare", base, "7", "--history", path), "no such run 7")
+	oneLine(t, runCLI(t, nil, "compare", base, "1", "--history", path, "--noise", "lots"), `--noise "lots"`)
+	oneLine(t, runCLI(t, nil, "compare", "last-completed", "last", "--history", path), "no completed run of \"shop\" before run 1")
+	oneLine(t, runCLI(t, nil, "compare", "1"), "compare takes two runs")
 }
 
 // TestCorruptHistory: the commands that read a corrupt history say what
@@ -244,5 +244,5 @@ func TestCompareFiles(t *testing.T) {
 func TestCorruptHistory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
 	os.WriteFile(path, bytes.Repeat([]byte("garbage "), 1000), 0o644)
-	oneLine(t, run(t, nil, "runs", "--history", path), "move it away or pass --history FILE")
+	oneLine(t, runCLI(t, nil, "runs", "--history", path), "move it away or pass --history FILE")
 }

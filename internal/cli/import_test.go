@@ -26,7 +26,7 @@ func runIn(t *testing.T, stdin string, args ...string) result {
 // it passes.
 func validates(t *testing.T, path string) {
 	t.Helper()
-	if r := run(t, nil, "validate", path); r.code != ExitOK {
+	if r := runCLI(t, nil, "validate", path); r.code != ExitOK {
 		src, _ := os.ReadFile(path)
 		t.Fatalf("fuka validate %s: exit %d\n%s%s\n--- plan:\n%s", path, r.code, r.out, r.err, src)
 	}
@@ -93,7 +93,7 @@ func TestImportCurl(t *testing.T) {
 func TestImportFiles(t *testing.T) {
 	dir := t.TempDir()
 	har := filepath.Join(dir, "plan-har.yaml")
-	r := run(t, nil, "import", "har", filepath.Join("..", "..", "importer", "testdata", "shop.har"), "-o", har)
+	r := runCLI(t, nil, "import", "har", filepath.Join("..", "..", "importer", "testdata", "shop.har"), "-o", har)
 	if r.code != ExitOK || !strings.Contains(r.err, "skipped: 5 static asset(s)") {
 		t.Fatalf("import har: exit %d, stderr %q", r.code, r.err)
 	}
@@ -102,7 +102,7 @@ func TestImportFiles(t *testing.T) {
 	// The JMX's CSV file has no header row (JMeter's variableNames name the
 	// columns); fuka says to add one. Do that next to the plan.
 	jmxDir := filepath.Join("..", "..", "importer", "testdata", "jmx")
-	r = run(t, nil, "import", "jmx", filepath.Join(jmxDir, "shop.jmx"))
+	r = runCLI(t, nil, "import", "jmx", filepath.Join(jmxDir, "shop.jmx"))
 	if r.code != ExitOK || !strings.Contains(r.err, `skipped: ResponseAssertion "Status 200": assertions are not imported`) || !strings.Contains(r.err, `add the line "email,password"`) {
 		t.Fatalf("import jmx: exit %d, stderr %q", r.code, r.err)
 	}
@@ -166,7 +166,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			if r.code != ExitUsage {
 				t.Errorf("exit %d, want %d (stderr %q)", r.code, ExitUsage, r.err)
 			}
@@ -184,7 +184,7 @@ func TestImportErrors(t *testing.T) {
 }
 
 func TestImportCurlHelp(t *testing.T) {
-	r := run(t, nil, "import", "curl", "--help")
+	r := runCLI(t, nil, "import", "curl", "--help")
 	if r.code != ExitOK || !strings.Contains(r.out, "Copy as") {
 		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 	}
@@ -194,7 +194,7 @@ func TestImportCurlHelp(t *testing.T) {
 // the curl command gives them unchanged.
 func TestShellQuote(t *testing.T) {
 	for _, w := range []string{"plain", "it's", "a b", `"q"`, "$HOME", `a\b`, "-H", "{}", "x'\"$(y)"} {
-		r := run(t, nil, "import", "curl", "curl", "http://127.0.0.1/", "-H", "X-A: "+w)
+		r := runCLI(t, nil, "import", "curl", "curl", "http://127.0.0.1/", "-H", "X-A: "+w)
 		if r.code != ExitOK {
 			t.Fatalf("%q: exit %d, stderr %q", w, r.code, r.err)
 		}

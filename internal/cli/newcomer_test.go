@@ -49,7 +49,7 @@ func TestHelpPlaceholders(t *testing.T) {
 	}
 	for _, p := range paths {
 		t.Run(strings.Join(append([]string{"fuka"}, p...), " "), func(t *testing.T) {
-			r := run(t, nil, append(p, "--help")...)
+			r := runCLI(t, nil, append(p, "--help")...)
 			if r.code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", r.code, r.err)
 			}
@@ -138,7 +138,7 @@ func TestFlagSuggestion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			if r.code != ExitUsage || r.err != "fuka: "+tt.want+"\n" || r.out != "" {
 				t.Errorf("exit %d, stderr %q, stdout %q; want exit %d and stderr %q", r.code, r.err, r.out, ExitUsage, "fuka: "+tt.want+"\n")
 			}

@@ -90,7 +90,7 @@ func TestReportReplaysRampUp(t *testing.T) {
 	defer tg.Close()
 	isolateResults(t)
 	hist := filepath.Join(t.TempDir(), "history.db")
-	live := run(t, nil, "attack", tg.URL+"/", "-d", "1s", "-c", "2", "--ramp-up", "500ms", "--max-rps", "50", "--insecure", "-q", "--no-report", "--history", hist)
+	live := runCLI(t, nil, "attack", tg.URL+"/", "-d", "1s", "-c", "2", "--ramp-up", "500ms", "--max-rps", "50", "--insecure", "-q", "--no-report", "--history", hist)
 	if live.code != ExitOK {
 		t.Fatalf("live run: exit %d, stderr %q", live.code, live.err)
 	}
@@ -99,7 +99,7 @@ func TestReportReplaysRampUp(t *testing.T) {
 			t.Errorf("the live text lacks %q:\n%s", want, live.out)
 		}
 	}
-	stored := run(t, nil, "report", "last", "--history", hist)
+	stored := runCLI(t, nil, "report", "last", "--history", hist)
 	if stored.code != ExitOK || stored.out != live.out {
 		t.Errorf("fuka report (exit %d, %s) differs from the live run:\n--- live\n%s--- report\n%s", stored.code, stored.err, live.out, stored.out)
 	}

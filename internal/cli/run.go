@@ -4,126 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"os"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"google.golang.org/protobuf/proto"
 
-	"github.com/fuka-load/fuka/client"
-	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/run"
 	"github.com/fuka-load/fuka/scenario"
 	"github.com/fuka-load/fuka/threshold"
 )
-
-// compiled is a plan ready to run: parsed, compiled, thresholds parsed.
-type compiled struct {
-	plan       *plan.Plan
-	prog       *scenario.Program
-	thresholds []*threshold.Expr
-	aborts     []abortRule
-	// source is the plan file as it was compiled, and env the environment
-	// variables the compile read that were set: a distributed run's job
-	// carries both, so that the workers compile what the controller did.
-	source []byte
-	env    map[string]string
-}
-
-type abortRule struct {
-	expr *threshold.Expr
-	for_ time.Duration
-}
-
-// compilePlan loads and checks a plan file; every problem is reported as
-// file:line:col, all at once.
-func compilePlan(path, baseURL string) (*compiled, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
-	}
-	return compilePlanSource(path, src, baseURL, os.LookupEnv)
-}
-
-// compilePlanSource is compilePlan of the plan src read from path, with
-// its environment variables looked up by lookup (a worker gets the
-// controller's, job.go).
-func compilePlanSource(path string, src []byte, baseURL string, lookup func(string) (string, bool)) (*compiled, error) {
-	p, err := plan.Parse(path, src)
-	if err != nil {
-		return nil, err
-	}
-	read := map[string]string{}
-	var mu sync.Mutex
-	env := func(k string) (string, bool) {
-		v, ok := lookup(k)
-		if ok {
-			mu.Lock()
-			read[k] = v
-			mu.Unlock()
-		}
-		return v, ok
-	}
-	if baseURL != "" {
-		if _, err := client.ParseURL(baseURL); err != nil {
-			return nil, fmt.Errorf("--base-url: %w", err)
-		}
-		p.BaseURL.Value = baseURL
-	}
-	var errs plan.Errors
-	prog, err := scenario.Compile(p, env)
-	if pe, ok := err.(plan.Errors); ok {
-		errs = append(errs, pe...)
-	} else if err != nil {
-		return nil, err
-	}
-	c := &compiled{plan: p, prog: prog, source: src, env: read}
-	parse := func(s plan.String) *threshold.Expr {
-		e, err := threshold.Parse(s.Value)
-		if err != nil {
-			pos := s.Pos
-			msg := err.Error()
-			var te *threshold.Error
-			if errors.As(err, &te) {
-				pos.Column += te.Offset
-				msg = te.Msg
-			}
-			errs = append(errs, &plan.Error{Pos: pos, Msg: fmt.Sprintf("threshold %q: %s", s.Value, msg)})
-		}
-		return e
-	}
-	for _, t := range p.Thresholds {
-		if e := parse(t.Expr); e != nil {
-			c.thresholds = append(c.thresholds, e)
-		}
-	}
-	for _, a := range p.AbortWhen {
-		e := parse(a.Expr)
-		if e == nil {
-			continue
-		}
-		if prog != nil {
-			// A rule that can never fire would watch nothing in silence.
-			if msg := prog.CheckAbort(e); msg != "" {
-				errs = append(errs, &plan.Error{Pos: a.Expr.Pos, Msg: fmt.Sprintf("abort_when %q: %s", a.Expr.Value, msg)})
-				continue
-			}
-		}
-		c.aborts = append(c.aborts, abortRule{e, a.For})
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return c, nil
-}
 
 // planErrors prints plan errors one per line and returns a short error.
 func planErrors(stdio Stdio, err error) error {
@@ -138,15 +33,11 @@ func planErrors(stdio Stdio, err error) error {
 }
 
 type runFlags struct {
-	clients    int
-	duration   time.Duration
-	rate       string
-	maxClients int
-	baseURL    string
-	insecure   bool
-	http2      bool
-	out        outputs
-	cluster    clusterFlags // distributed run (cluster_run.go)
+	load     run.LoadFlags
+	insecure bool
+	http2    bool
+	out      outputs
+	cluster  clusterFlags // distributed run (cluster_run.go)
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -166,7 +57,7 @@ abort_when rule that fired) exits 1.`,
 		Args: exactArgs(1, "run takes one plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			readingInput.Store(true)
-			c, err := compilePlan(args[0], f.baseURL)
+			c, err := run.CompileFile(args[0], f.load.BaseURL)
 			if err != nil {
 				return planErrors(stdio, err)
 			}
@@ -185,11 +76,11 @@ abort_when rule that fired) exits 1.`,
 // change is checked by the same rules (see preflight).
 func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.SortFlags = false
-	fl.IntVarP(&f.clients, "clients", "c", 0, "override: closed model clients")
-	fl.DurationVarP(&f.duration, "duration", "d", 0, "override: duration")
-	fl.StringVar(&f.rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
-	fl.IntVar(&f.maxClients, "max-clients", 0, "override: open model cap on clients")
-	fl.StringVar(&f.baseURL, "base-url", "", "override the plan's base_url")
+	fl.IntVarP(&f.load.Clients, "clients", "c", 0, "override: closed model clients")
+	fl.DurationVarP(&f.load.Duration, "duration", "d", 0, "override: duration")
+	fl.StringVar(&f.load.Rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
+	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
+	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
 }
 
@@ -202,316 +93,33 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// overrides is the typed form of the load flags (changed tells which were
-// given): what overridden applies, here and on a distributed run's workers.
-func (f *runFlags) overrides(changed func(flag string) bool) (*fukapb.Overrides, error) {
-	ov := &fukapb.Overrides{BaseUrl: f.baseURL}
-	count := func(flag string, v int) (*int32, error) {
-		if !changed(flag) {
-			return nil, nil
-		}
-		if v <= 0 || v > math.MaxInt32 {
-			return nil, fmt.Errorf("--%s %d: must be > 0", flag, v)
-		}
-		return proto.Int32(int32(v)), nil
-	}
-	var err error
-	if ov.Clients, err = count("clients", f.clients); err != nil {
-		return nil, err
-	}
-	if ov.MaxClients, err = count("max-clients", f.maxClients); err != nil {
-		return nil, err
-	}
-	if changed("duration") {
-		if f.duration <= 0 {
-			return nil, fmt.Errorf("--duration %v: must be > 0", f.duration)
-		}
-		ov.DurationNanos = proto.Int64(int64(f.duration))
-	}
-	if f.rate != "" {
-		r, err := load.ParseRate(f.rate, f.duration)
-		if err != nil {
-			return nil, fmt.Errorf("--rate: %w", err)
-		}
-		ov.Rate = rateMsg(r)
-	}
-	return ov, nil
+// options are the flags' run.Options.
+func (f *runFlags) options() run.Options {
+	return run.Options{Insecure: f.insecure, HTTP2: f.http2, Version: version()}
 }
 
-// overridden returns the plan with the load overrides (see overrides)
-// applied to a copy of its load, then validated as a plan file is, so that
-// file and flags obey one set of rules: `fuka run plan.yaml --duration 10s`
-// is refused when ramp_up is longer, as the same load in the file is.
-// Errors about the load name the flags that made it.
-func overridden(p *plan.Plan, ov *fukapb.Overrides) (*plan.Plan, error) {
-	var given []string
-	var rate load.Rate
-	if ov.Clients != nil {
-		given = append(given, fmt.Sprintf("--clients %d", ov.GetClients()))
+// preflight is run.Preflight (what run and validate check before anything
+// is sent) with the plan's monitor and profile settings checked too.
+func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool) (engine.Config, report.Meta, func(), error) {
+	if err := (&watchSpec{}).fromPlan(c.Plan); err != nil {
+		return engine.Config{}, report.Meta{}, nil, err
 	}
-	if ov.DurationNanos != nil {
-		given = append(given, fmt.Sprintf("--duration %v", time.Duration(ov.GetDurationNanos())))
+	f.load.Changed = changed
+	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.options(), f.cluster.distributed())
+	if note != "" {
+		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 	}
-	if ov.GetRate() != nil {
-		var err error
-		if rate, err = rateOf(ov.GetRate()); err != nil {
-			return nil, fmt.Errorf("--rate: %w", err)
-		}
-		given = append(given, "--rate "+rate.String())
-	}
-	if ov.MaxClients != nil {
-		given = append(given, fmt.Sprintf("--max-clients %d", ov.GetMaxClients()))
-	}
-	if len(given) == 0 {
-		return p, nil
-	}
-	if p.Load == nil || ownLoads(p) {
-		return nil, errors.New("--clients, --duration, --rate and --max-clients override a plan-level load shared by weight; this plan gives scenarios their own loads or starts")
-	}
-	l := *p.Load
-	switch {
-	case ov.GetRate() != nil:
-		if ov.Clients != nil {
-			return nil, errors.New("--clients (closed model) does not combine with --rate (open model)")
-		}
-		var stages []plan.RateStage
-		for _, st := range rate.Stages() {
-			stages = append(stages, plan.RateStage{Target: st.Target, Over: st.Over})
-		}
-		l = plan.Load{Rate: stages, MaxClients: max(l.MaxClients, plan.DefaultMaxClients), Pos: l.Pos}
-	case l.Open():
-		if ov.Clients != nil {
-			return nil, errors.New("--clients (closed model) does not combine with an open-model load")
-		}
-		if ov.DurationNanos != nil {
-			return nil, errors.New("--duration: this plan's load is open and its rate stages set the length; give --rate with --duration to change it")
-		}
-	default:
-		if ov.MaxClients != nil {
-			return nil, errors.New("--max-clients is for the open model: use it with --rate or a plan with rate stages")
-		}
-		if ov.Clients != nil {
-			l.Clients = int(ov.GetClients())
-		}
-		if ov.DurationNanos != nil {
-			l.Duration = time.Duration(ov.GetDurationNanos())
-		}
-	}
-	if ov.MaxClients != nil {
-		l.MaxClients = int(ov.GetMaxClients())
-	}
-	q := *p
-	q.Load = &l
-	if err := q.Validate(); err != nil {
-		var es plan.Errors
-		if errors.As(err, &es) {
-			for i, e := range es {
-				if e.Pos == l.Pos {
-					es[i] = &plan.Error{Pos: e.Pos, Msg: e.Msg + " (with " + strings.Join(given, " ") + ")"}
-				}
-			}
-		}
-		return nil, err
-	}
-	return &q, nil
-}
-
-// loadConfig turns the plan's load (overrides applied: see overridden)
-// into engine terms.
-func loadConfig(c *compiled) (engine.Config, report.Meta, error) {
-	var cfg engine.Config
-	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version()}
-	l := c.plan.Load
-	if l == nil {
-		return cfg, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
-	}
-	if l.Open() {
-		stages := make([]load.Stage, len(l.Rate))
-		for i, s := range l.Rate {
-			stages[i] = load.Stage{Target: s.Target, Over: s.Over}
-		}
-		r, err := load.NewRate(0, stages)
-		if err != nil {
-			return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
-		}
-		cfg.Rate, cfg.MaxClients = &r, max(l.MaxClients, 1)
-		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), cfg.Rate.String(), cfg.MaxClients
-		return cfg, meta, nil
-	}
-	cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
-	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
-	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
-	return cfg, meta, nil
-}
-
-// ownLoads reports whether any scenario has its own load or start: then
-// each scenario runs as its own part (see partsConfig) instead of sharing
-// the plan's load by weight.
-func ownLoads(p *plan.Plan) bool {
-	for _, sc := range p.Scenarios {
-		if sc.Load != nil || sc.StartAfter.Value != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// partsConfig builds a run of several parts, one per scenario with its own
-// load, started at once, after a delay, or after another scenario ends.
-func partsConfig(c *compiled, runner *scenario.Runner) (engine.Config, report.Meta, error) {
-	meta := report.Meta{Name: c.plan.Name, Target: c.plan.BaseURL.Value, Version: version(), Model: "mixed"}
-	var cfg engine.Config
-	index := map[string]int{}
-	for i, sc := range c.plan.Scenarios {
-		index[sc.Name] = i
-	}
-	var ends []time.Duration // each part's planned end, when known
-	for _, sc := range c.plan.Scenarios {
-		l := sc.Load
-		if l == nil {
-			l = c.plan.Load // the plan's load is every such scenario's default
-		}
-		if l == nil {
-			return cfg, meta, fmt.Errorf("%s: scenario %q has no load and the plan has none", sc.Pos, sc.Name)
-		}
-		var part engine.Part
-		part.After = -1
-		r, err := runner.Only(sc.Name, l.Open())
-		if err != nil {
-			return cfg, meta, err
-		}
-		part.Scenario = r
-		if l.Open() {
-			stages := make([]load.Stage, len(l.Rate))
-			for i, s := range l.Rate {
-				stages[i] = load.Stage{Target: s.Target, Over: s.Over}
-			}
-			rate, err := load.NewRate(0, stages)
-			if err != nil {
-				return cfg, meta, fmt.Errorf("%s: load: %w", l.Pos, err)
-			}
-			part.Rate, part.MaxClients = &rate, max(l.MaxClients, 1)
-		} else {
-			part.Clients, part.RampUp, part.Duration, part.Iterations, part.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
-		}
-		delay, after := sc.After()
-		part.Delay = delay
-		begin := delay
-		if after != "" {
-			part.After = index[after]
-			begin = -1
-			if part.After < len(ends) && ends[part.After] >= 0 {
-				begin = ends[part.After]
-			}
-		}
-		end := time.Duration(-1)
-		if d := part.Config.Duration; l.Open() {
-			end = begin + part.Rate.Duration()
-		} else if d > 0 && part.Iterations == 0 {
-			end = begin + d
-		}
-		if begin < 0 {
-			end = -1
-		}
-		ends = append(ends, end)
-		meta.Clients += part.Clients
-		meta.MaxClients += part.MaxClients
-		cfg.Parts = append(cfg.Parts, part)
-	}
-	for _, e := range ends {
-		if e < 0 {
-			meta.Planned = 0
-			break
-		}
-		meta.Planned = max(meta.Planned, e)
-	}
-	meta.LatencyFrom = report.FromSend
-	return cfg, meta, nil
-}
-
-// planConfig builds the engine configuration of a compiled plan with the
-// load overrides; closeRunner releases the scenario runner after the run.
-// A worker of a distributed run builds its configuration with it too
-// (job.go).
-func planConfig(c *compiled, ov *fukapb.Overrides, insecure, http2 bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
-	p, err := overridden(c.plan, ov)
-	if err != nil {
-		return cfg, meta, nil, err
-	}
-	cc := *c
-	cc.plan = p
-	c = &cc
-	opts := scenario.Options{Insecure: insecure, HTTP2: http2, UserAgent: "fuka/" + version()}
-	if c.plan.Load != nil && !ownLoads(c.plan) {
-		cfg, meta, err = loadConfig(c)
-		if err != nil {
-			return cfg, meta, nil, err
-		}
-		opts.MaxConns = cfg.Clients
-		if cfg.Rate != nil {
-			opts.MaxConns = cfg.MaxClients
-		}
-		runner := scenario.NewRunner(c.prog, opts, cfg.Rate != nil)
-		closeRunner = runner.Close
-		cfg.Scenario = runner
-	} else {
-		opts.MaxConns = 1000
-		runner := scenario.NewRunner(c.prog, opts, false)
-		cfg, meta, err = partsConfig(c, runner)
-		if err != nil {
-			runner.Close()
-			return cfg, meta, nil, err
-		}
-		closeRunner = runner.Close
-	}
-	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
-	cfg.HTTP2 = http2         // for Footprint: HTTP/2 multiplexes a client's requests
-	return cfg, meta, closeRunner, nil
-}
-
-// preflight is everything `fuka run` checks before it sends anything, and
-// what `fuka validate` checks, so that the two agree: the plan's monitor
-// and profile settings, its load with the flags' overrides (planConfig),
-// and whether this machine can hold that load (open files, memory; the
-// workers of a distributed run check their own share). It does not reach
-// monitor sources or the target: only run does.
-func preflight(c *compiled, f *runFlags, changed func(string) bool) (cfg engine.Config, meta report.Meta, closeRunner func(), err error) {
-	if err := (&watchSpec{}).fromPlan(c.plan); err != nil {
-		return cfg, meta, nil, err
-	}
-	ov, err := f.overrides(changed)
-	if err != nil {
-		return cfg, meta, nil, err
-	}
-	cfg, meta, closeRunner, err = planConfig(c, ov, f.insecure, f.http2)
-	if err != nil || f.cluster.distributed() {
-		return cfg, meta, closeRunner, err
-	}
-	p, _ := overridden(c.plan, ov) // planConfig checked it
-	var what string
-	switch {
-	case len(cfg.Parts) > 0:
-		conns, _ := cfg.Footprint()
-		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
-	default:
-		what = loadLabel(p.Load, changed, f)
-	}
-	if err := checkResources(&cfg, what); err != nil {
-		closeRunner()
-		return cfg, meta, nil, err
-	}
-	return cfg, meta, closeRunner, nil
+	return cfg, meta, closeRunner, err
 }
 
 var errAborted = errors.New("abort_when fired")
 
-func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *cobra.Command) error {
-	cfg, meta, closeRunner, err := preflight(c, f, cmd.Flags().Changed)
+func runPlan(ctx context.Context, stdio Stdio, c *run.Plan, f *runFlags, cmd *cobra.Command) error {
+	cfg, meta, closeRunner, err := preflight(stdio, c, f, cmd.Flags().Changed)
 	if err != nil {
 		return planErrors(stdio, err)
 	}
-	if err := f.out.watch.fromPlan(c.plan); err != nil {
+	if err := f.out.watch.fromPlan(c.Plan); err != nil {
 		closeRunner()
 		return err
 	}
@@ -528,9 +136,9 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		}
 	}
 	judge := func(sum *report.Summary, run *metrics.Run) bool {
-		c.prog.FillScopes(sum, run)
-		vals := c.prog.Values(sum, run)
-		results, pass := threshold.EvalAll(c.thresholds, vals)
+		c.Prog.FillScopes(sum, run)
+		vals := c.Prog.Values(sum, run)
+		results, pass := threshold.EvalAll(c.Thresholds, vals)
 		for _, r := range results {
 			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: r.Expr.String(), Pass: r.Pass, Detail: r.String()})
 		}
@@ -544,7 +152,7 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 		if errors.Is(context.Cause(ctx), errAborted) && end.reason == report.EndInterrupted {
 			end.reason, end.detail = report.EndAbortWhen, abortMsg
 		}
-		ran := strings.Join(c.prog.Exhausted(), ", ")
+		ran := strings.Join(c.Prog.Exhausted(), ", ")
 		switch {
 		case ran == "":
 		case end.reason == report.EndDataExhausted || end.reason == report.EndClientsDone:
@@ -568,21 +176,21 @@ func runPlan(ctx context.Context, stdio Stdio, c *compiled, f *runFlags, cmd *co
 }
 
 // abortWatch evaluates abort_when rules once a second. Each rule reads the
-// exact merge of the last rule.for_ of the run (at least one interval),
+// exact merge of the last rule.For of the run (at least one interval),
 // with the values thresholds use (scenario.Program.WindowValues), and fires
 // when its expression holds over that window.
 type abortWatch struct {
-	rules []abortRule
+	rules []run.AbortRule
 	prog  *scenario.Program
 	win   *metrics.Window
 }
 
-func newAbortWatch(c *compiled) *abortWatch {
+func newAbortWatch(c *run.Plan) *abortWatch {
 	n := 0
-	for _, r := range c.aborts {
-		n = max(n, r.intervals())
+	for _, r := range c.Aborts {
+		n = max(n, intervals(r))
 	}
-	w := &abortWatch{rules: c.aborts, prog: c.prog}
+	w := &abortWatch{rules: c.Aborts, prog: c.Prog}
 	if n > 0 {
 		w.win = metrics.NewWindow(n)
 	}
@@ -590,8 +198,8 @@ func newAbortWatch(c *compiled) *abortWatch {
 }
 
 // intervals is how many one-second intervals the rule's window spans.
-func (r abortRule) intervals() int {
-	return max(1, int(r.for_/time.Second))
+func intervals(r run.AbortRule) int {
+	return max(1, int(r.For/time.Second))
 }
 
 // tick adds the interval just closed and returns the first rule that holds.
@@ -601,12 +209,12 @@ func (w *abortWatch) tick(p metrics.Point, run *metrics.Run) (string, bool) {
 	}
 	w.win.Add(p, run.Interval, run.IntervalChecks)
 	for _, r := range w.rules {
-		n := r.intervals()
+		n := intervals(r)
 		if w.win.Len() < n {
 			continue
 		}
-		if res := r.expr.Eval(w.prog.WindowValues(w.win, n)); res.Pass {
-			return fmt.Sprintf("%s held for %v (%s)", r.expr.String(), r.for_, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
+		if res := r.Expr.Eval(w.prog.WindowValues(w.win, n)); res.Pass {
+			return fmt.Sprintf("%s held for %v (%s)", r.Expr.String(), r.For, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
 		}
 	}
 	return "", false

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fuka-load/fuka/run"
 )
 
 func newValidate(stdio Stdio) *cobra.Command {
@@ -26,17 +28,17 @@ files, memory). Exit 0 when the plan is good, 2 otherwise.`,
 		Args: exactArgs(1, "validate takes one plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			readingInput.Store(true)
-			c, err := compilePlan(args[0], f.baseURL)
+			c, err := run.CompileFile(args[0], f.load.BaseURL)
 			if err != nil {
 				return planErrors(stdio, err)
 			}
-			_, _, closeRunner, err := preflight(c, &f, cmd.Flags().Changed)
+			_, _, closeRunner, err := preflight(stdio, c, &f, cmd.Flags().Changed)
 			if err != nil {
 				return planErrors(stdio, err)
 			}
 			closeRunner()
 			fmt.Fprintf(stdio.Out, "%s: ok: %d scenario(s), %d request name(s), %d check(s), %d threshold(s)\n",
-				args[0], len(c.plan.Scenarios), len(c.prog.Requests), len(c.prog.Checks), len(c.thresholds))
+				args[0], len(c.Plan.Scenarios), len(c.Prog.Requests), len(c.Prog.Checks), len(c.Thresholds))
 			return nil
 		},
 	}

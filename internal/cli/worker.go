@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fuka-load/fuka/cluster"
+	"github.com/fuka-load/fuka/run"
 )
 
 type workerFlags struct {
@@ -65,7 +66,7 @@ version is refused, with a message naming both, and exits 2.`,
 			}
 			log := newLineLogger(stdio.Err, level).With("worker", name)
 			w := &cluster.Worker{
-				Name: name, Version: version(), Identity: id, Prepare: prepareJob,
+				Name: name, Version: version(), Identity: id, Prepare: run.Prepare(version()),
 				Log: log, DialTimeout: f.timeout,
 			}
 			ctx := cmd.Context()

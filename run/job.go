@@ -1,93 +1,37 @@
-package cli
+package run
 
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/cluster"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/feeder"
-	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
 )
 
-// A run's load is a typed job (fukapb.Job): the command line turns its
-// flags, or a plan with its files, environment and overrides, into one;
-// the same job becomes the engine configuration through the same code on
-// the controller (a local run) and on every worker (a distributed one).
-// Flags are read once, on the controller; a worker never sees a flag name.
-
-// attackConfig is an attack job's engine configuration. The job's values
-// were checked when the flags became the job (attackFlags.job).
-func attackConfig(j *fukapb.AttackJob) (engine.Config, error) {
-	header := http.Header{}
-	for _, h := range j.GetHeaders() {
-		header.Add(h.GetKey(), h.GetValue())
-	}
-	req, err := client.NewRequest(j.GetMethod(), j.GetUrl(), header, j.GetBody())
-	if err != nil {
-		return engine.Config{}, err
-	}
-	cfg := engine.Config{
-		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
-		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), UserAgent: j.GetUserAgent(),
-	}
-	l := j.GetLoad()
-	if r := l.GetRate(); r != nil {
-		rate, err := rateOf(r)
-		if err != nil {
-			return engine.Config{}, fmt.Errorf("rate: %w", err)
-		}
-		cfg.Rate, cfg.MaxClients, cfg.Resolution = &rate, int(l.GetMaxClients()), time.Duration(l.GetResolutionNanos())
-		return cfg, nil
-	}
-	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS = int(l.GetClients()), time.Duration(l.GetRampUpNanos()), l.GetRequests(), l.GetMaxRps()
-	cfg.Duration = time.Duration(l.GetDurationNanos())
-	return cfg, nil
-}
-
-// rateMsg and rateOf carry a load.Rate exactly: its start and stages.
-func rateMsg(r load.Rate) *fukapb.Rate {
-	m := &fukapb.Rate{Start: r.Start()}
-	for _, s := range r.StagesOnly() {
-		m.Stages = append(m.Stages, &fukapb.RateStage{Target: s.Target, OverNanos: int64(s.Over)})
-	}
-	return m
-}
-
-func rateOf(m *fukapb.Rate) (load.Rate, error) {
-	stages := make([]load.Stage, len(m.GetStages()))
-	for i, s := range m.GetStages() {
-		stages[i] = load.Stage{Target: s.GetTarget(), Over: time.Duration(s.GetOverNanos())}
-	}
-	return load.NewRate(m.GetStart(), stages)
-}
-
-// newPlanJob packs a compiled plan for the workers: its source and the
-// environment values as they were compiled (compilePlan recorded them),
-// the files it reads, and the overrides. Nothing is compiled again.
-func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (*fukapb.PlanJob, error) {
-	ov, err := f.overrides(changed)
+// NewPlanJob packs a compiled plan for the workers: its source and the
+// environment values as they were compiled (Compile recorded them), the
+// files it reads, and the overrides. Nothing is compiled again.
+func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
+	ov, err := f.Overrides()
 	if err != nil {
 		return nil, err
 	}
 	j := &fukapb.PlanJob{
-		FileName: filepath.Base(c.plan.File), Source: c.source, Env: c.env,
-		Files: map[string][]byte{}, Overrides: ov, Insecure: f.insecure, Http2: f.http2,
+		FileName: filepath.Base(c.Plan.File), Source: c.Source, Env: c.Env,
+		Files: map[string][]byte{}, Overrides: ov, Insecure: o.Insecure, Http2: o.HTTP2,
 	}
 	var paths []string
-	for _, d := range c.plan.Data {
+	for _, d := range c.Plan.Data {
 		paths = append(paths, d.CSV.Value, d.JSONL.Value)
 	}
 	data := len(paths)
-	for _, sc := range c.plan.Scenarios {
+	for _, sc := range c.Plan.Scenarios {
 		paths = append(paths, bodyFiles(sc.Steps)...)
 	}
 	for i, p := range paths {
@@ -101,7 +45,7 @@ func newPlanJob(c *compiled, f *runFlags, changed func(string) bool) (*fukapb.Pl
 		if i < data {
 			read = feeder.ReadFile
 		}
-		b, err := read(c.plan.Resolve(p))
+		b, err := read(c.Plan.Resolve(p))
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +70,7 @@ func bodyFiles(steps []*plan.Step) []string {
 // feeders read files by path), compiles it once, and builds the
 // configuration exactly as `fuka run` does. The data rows are this
 // worker's share.
-func planJobConfig(j *fukapb.PlanJob, share engine.Share) (engine.Config, func(), error) {
+func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engine.Config, func(), error) {
 	var zero engine.Config
 	name := j.GetFileName()
 	if name == "" || !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
@@ -182,30 +126,36 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share) (engine.Config, func()
 	}
 	env := func(k string) (string, bool) { v, ok := j.GetEnv()[k]; return v, ok }
 	ov := j.GetOverrides()
-	c, err := compilePlanSource(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env)
+	c, err := Compile(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env)
 	if err != nil {
 		return fail(fmt.Errorf("plan: %w", err))
 	}
-	cfg, _, closeRunner, err := planConfig(c, ov, j.GetInsecure(), j.GetHttp2())
+	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), Version: version})
 	if err != nil {
 		return fail(err)
 	}
-	c.prog.SetShare(share.Rows(&cfg))
+	c.Prog.SetShare(share.Rows(&cfg))
 	return cfg, func() { closeRunner(); cleanup() }, nil
 }
 
-// prepareJob is a worker's cluster.Prepare: the job becomes an engine
-// configuration through the same code as a local run.
-func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
+// Prepare is a worker's cluster.Prepare for a worker of fuka version: the
+// job becomes an engine configuration through the same code as a local
+// run.
+func Prepare(version string) func(cluster.Assignment) (engine.Config, func(), error) {
+	return func(a cluster.Assignment) (engine.Config, func(), error) { return PrepareJob(a, version) }
+}
+
+// PrepareJob builds the engine configuration of a worker's assignment.
+func PrepareJob(a cluster.Assignment, version string) (engine.Config, func(), error) {
 	switch w := a.Job.GetWork().(type) {
 	case *fukapb.Job_Attack:
-		cfg, err := attackConfig(w.Attack)
+		cfg, err := AttackConfig(w.Attack)
 		if err == nil {
 			err = checkShare(cfg, a.Share)
 		}
 		return cfg, nil, err
 	case *fukapb.Job_Plan:
-		cfg, cleanup, err := planJobConfig(w.Plan, a.Share)
+		cfg, cleanup, err := planJobConfig(w.Plan, a.Share, version)
 		if err == nil {
 			if err = checkShare(cfg, a.Share); err != nil {
 				cleanup()
@@ -217,9 +167,9 @@ func prepareJob(a cluster.Assignment) (engine.Config, func(), error) {
 }
 
 // checkShare refuses a worker's share of a load that this machine cannot
-// hold (see checkResources), before it sends anything.
+// hold (see CheckResources), before it sends anything.
 func checkShare(cfg engine.Config, share engine.Share) error {
 	cfg.Share = share
 	conns, _ := cfg.Footprint()
-	return checkResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
+	return CheckResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
 }

@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"bufio"
@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 )
 
@@ -20,23 +19,23 @@ import (
 // database, result files, DNS.
 const reservedFiles = 64
 
-// hostLimits is what this process may use: open files (RLIMIT_NOFILE; Go
+// HostLimits is what this process may use: open files (RLIMIT_NOFILE; Go
 // raises the soft limit to the hard one at start) and memory available.
 // Zero means unknown, and is not checked.
-type hostLimits struct {
-	files, filesHard int64
-	mem              int64
-	memFrom          string // where mem comes from, for the message
+type HostLimits struct {
+	Files, FilesHard int64
+	Mem              int64
+	MemFrom          string // where Mem comes from, for the message
 }
 
-// readHostLimits reads the limits; tests replace it.
-var readHostLimits = func() hostLimits {
-	var l hostLimits
+// ReadHostLimits reads the limits; tests replace it.
+var ReadHostLimits = func() HostLimits {
+	var l HostLimits
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil {
-		l.files, l.filesHard = clampInt64(rl.Cur), clampInt64(rl.Max)
+		l.Files, l.FilesHard = clampInt64(rl.Cur), clampInt64(rl.Max)
 	}
-	l.mem, l.memFrom = availableMemory()
+	l.Mem, l.MemFrom = availableMemory()
 	return l
 }
 
@@ -102,24 +101,24 @@ func cgroupMemoryLeft() (int64, bool) {
 	return 0, false
 }
 
-// checkResources refuses a load this machine cannot hold, before anything
+// CheckResources refuses a load this machine cannot hold, before anything
 // is sent: more connections than the process may open files, or clients
 // whose least memory is more than is available. what names the setting
 // ("--clients 2000000000", or "plan.yaml:30:3: load: clients 2000000000").
-func checkResources(cfg *engine.Config, what string) error {
+func CheckResources(cfg *engine.Config, what string) error {
 	conns, mem := cfg.Footprint()
-	l := readHostLimits()
-	if l.files > 0 && conns+reservedFiles > l.files {
+	l := ReadHostLimits()
+	if l.Files > 0 && conns+reservedFiles > l.Files {
 		raise := "ulimit -n N in the shell that starts fuka"
-		if l.filesHard > 0 && conns+reservedFiles > l.filesHard {
-			raise = fmt.Sprintf("the hard limit is %d too: raise it in /etc/security/limits.conf, with LimitNOFILE= in a systemd unit or docker run --ulimit nofile=N", l.filesHard)
+		if l.FilesHard > 0 && conns+reservedFiles > l.FilesHard {
+			raise = fmt.Sprintf("the hard limit is %d too: raise it in /etc/security/limits.conf, with LimitNOFILE= in a systemd unit or docker run --ulimit nofile=N", l.FilesHard)
 		}
 		return fmt.Errorf("%s: each client holds a connection, a file descriptor, and this process may open %d files (ulimit -n), %d of them for fuka itself; use at most %d clients here, spread the load over workers (--workers), or raise the limit (%s)",
-			what, l.files, reservedFiles, max(l.files-reservedFiles, 0), raise)
+			what, l.Files, reservedFiles, max(l.Files-reservedFiles, 0), raise)
 	}
-	if l.mem > 0 && mem > l.mem {
+	if l.Mem > 0 && mem > l.Mem {
 		return fmt.Errorf("%s: the clients need at least %s of memory and %s is available (%s); use fewer clients or spread them over workers (--workers)",
-			what, approxSize(mem), approxSize(l.mem), l.memFrom)
+			what, approxSize(mem), approxSize(l.Mem), l.MemFrom)
 	}
 	return nil
 }
@@ -143,32 +142,33 @@ func approxSize(n int64) string {
 	return strconv.FormatFloat(v, 'f', prec, 64) + " " + units[i]
 }
 
-// capDefaultMaxClients lowers a --max-clients the user did not give (the
-// default) to what the open-file limit allows, and says so: the default is
-// a ceiling, not a need, and must not make `fuka attack --rate 100` fail on
-// a machine with a low limit.
-func capDefaultMaxClients(stdio Stdio, cfg *engine.Config, meta *report.Meta) {
-	l := readHostLimits()
-	if !cfg.Open() || cfg.HTTP2 || l.files <= reservedFiles || int64(cfg.MaxClients)+reservedFiles <= l.files {
-		return
+// CapDefault lowers an open-model cap on clients that is the default
+// (plan.DefaultMaxClients: no flag or max_clients gave it) to what this
+// machine allows, open files and memory, and returns a note that says so
+// (name is how the user would set it: "--max-clients", "max_clients"); ""
+// when it fits. The default is a ceiling, not a need, and must not make
+// `fuka attack --rate 100` fail on a machine with a low limit.
+func CapDefault(cfg *engine.Config, meta *report.Meta, name string) (note string) {
+	if !cfg.Open() {
+		return ""
 	}
-	n := int(l.files - reservedFiles)
-	fmt.Fprintf(stdio.Err, "fuka: note: --max-clients %d (the default) is more than this process may open files (ulimit -n %d); using %d\n", cfg.MaxClients, l.files, n)
+	l := ReadHostLimits()
+	conns, mem := cfg.Footprint()
+	n := cfg.MaxClients
+	why := ""
+	if l.Files > reservedFiles && conns > 0 && conns+reservedFiles > l.Files {
+		n = int(min(int64(n), (l.Files-reservedFiles)*int64(n)/conns))
+		why = fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
+	}
+	if l.Mem > 0 && mem > l.Mem {
+		if m := int(l.Mem / (mem / int64(cfg.MaxClients))); m < n {
+			n, why = m, fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
+		}
+	}
+	if n == cfg.MaxClients || n < 1 {
+		return "" // fits, or nothing does: CheckResources says why
+	}
+	note = fmt.Sprintf("%s %d (the default) is %s; using %d", name, cfg.MaxClients, why, n)
 	cfg.MaxClients, meta.MaxClients = n, n
-}
-
-// loadLabel names the setting that sets a plan's number of clients, for
-// checkResources: the flag that overrode it, or its place in the file.
-func loadLabel(l *plan.Load, changed func(string) bool, f *runFlags) string {
-	switch {
-	case l.Open() && changed("max-clients"):
-		return fmt.Sprintf("--max-clients %d", f.maxClients)
-	case l.Open() && f.rate != "":
-		return fmt.Sprintf("--rate %s (max_clients %d)", f.rate, l.MaxClients)
-	case l.Open():
-		return fmt.Sprintf("%s: load: max_clients %d", l.Pos, l.MaxClients)
-	case changed("clients"):
-		return fmt.Sprintf("--clients %d", f.clients)
-	}
-	return fmt.Sprintf("%s: load: clients %d", l.Pos, l.Clients)
+	return note
 }
