@@ -149,26 +149,28 @@ func approxSize(n int64) string {
 // when it fits. The default is a ceiling, not a need, and must not make
 // `fuka attack --rate 100` fail on a machine with a low limit.
 func CapDefault(cfg *engine.Config, meta *report.Meta, name string) (note string) {
-	if !cfg.Open() {
+	open, ok := cfg.Load.(engine.Open)
+	if !ok {
 		return ""
 	}
 	l := ReadHostLimits()
 	conns, mem := cfg.Footprint()
-	n := cfg.MaxClients
+	n := open.MaxClients
 	why := ""
 	if l.Files > reservedFiles && conns > 0 && conns+reservedFiles > l.Files {
 		n = int(min(int64(n), (l.Files-reservedFiles)*int64(n)/conns))
 		why = fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
 	}
 	if l.Mem > 0 && mem > l.Mem {
-		if m := int(l.Mem / (mem / int64(cfg.MaxClients))); m < n {
+		if m := int(l.Mem / (mem / int64(open.MaxClients))); m < n {
 			n, why = m, fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
 		}
 	}
-	if n == cfg.MaxClients || n < 1 {
+	if n == open.MaxClients || n < 1 {
 		return "" // fits, or nothing does: CheckResources says why
 	}
-	note = fmt.Sprintf("%s %d (the default) is %s; using %d", name, cfg.MaxClients, why, n)
-	cfg.MaxClients, meta.MaxClients = n, n
+	note = fmt.Sprintf("%s %d (the default) is %s; using %d", name, open.MaxClients, why, n)
+	open.MaxClients, meta.MaxClients = n, n
+	cfg.Load = open
 	return note
 }
