@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"syscall"
@@ -50,16 +49,8 @@ type Stdio struct {
 	Out, Err io.Writer
 	// CPUs is how many CPUs the process may use (0: GOMAXPROCS): the
 	// number of event loops, and what the generator-CPU warning measures
-	// against.
+	// against (run.Spec.CPUs).
 	CPUs int
-}
-
-// cpus returns the usable CPU count.
-func (s Stdio) cpus() int {
-	if s.CPUs > 0 {
-		return s.CPUs
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 // exitError carries a chosen exit code after output was already written.
