@@ -115,12 +115,13 @@ percentiles (no coordinated omission).`,
 				}
 				defer pprof.StopCPUProfile()
 			}
+			var src run.Source
 			if f.cluster.distributed() { // the workers send the load (cluster_run.go)
-				if err := f.attachCluster(stdio, job, cfg); err != nil {
+				if src, err = f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Attack{Attack: job}}, &cfg, f.timeout); err != nil {
 					return err
 				}
 			}
-			return execute(cmd.Context(), stdio, cfg, meta, f.out)
+			return execute(cmd.Context(), f.out.spec(stdio, cfg, meta, src))
 		},
 	}
 	fl := cmd.Flags()

@@ -64,7 +64,7 @@ version is refused, with a message naming both, and exits 2.`,
 			if f.quiet {
 				level = slog.LevelWarn
 			}
-			log := newLineLogger(stdio.Err, level).With("worker", name)
+			log := run.LineLogger(stdio.Err, level).With("worker", name)
 			w := &cluster.Worker{
 				Name: name, Version: version(), Identity: id, Prepare: run.Prepare(version()),
 				Log: log, DialTimeout: f.timeout,

@@ -136,7 +136,7 @@ func TestWorkerOfAnotherVersion(t *testing.T) {
 	ctl := &cluster.Controller{
 		Job:   &fukapb.Job{Work: &fukapb.Job_Attack{Attack: &fukapb.AttackJob{Url: "http://127.0.0.1:9/", Method: "GET"}}},
 		Names: []string{"GET /"}, Workers: 1, Listener: ln, WaitTimeout: 3 * time.Second,
-		Log: newLineLogger(&ctlLog, slog.LevelInfo), Version: other,
+		Log: run.LineLogger(&ctlLog, slog.LevelInfo), Version: other,
 	}
 	ran := make(chan error, 1)
 	go func() {
