@@ -151,7 +151,7 @@ func (f *capacityFlags) search(stdio Stdio, fl *pflag.FlagSet, arg string) (*run
 
 // finish adds the outputs, the watch and the workers to the search.
 func (f *capacityFlags) finish(stdio Stdio, c *run.Capacity) error {
-	if err := c.Prepare(f.out.Outputs, f.out.watch, stdio.Err, stdio.cpus()); err != nil {
+	if err := c.Prepare(f.out.Outputs, f.out.watch, stdio.Err, stdio.CPUs); err != nil {
 		return err
 	}
 	if !f.cluster.distributed() {
