@@ -179,7 +179,7 @@ func TestLocalSamplers(t *testing.T) {
 				netSample("net.wlan0.", 1000, 10, 0, 0, 500, 5, 1, 0)),
 			backwards: sample{ // only the counters that did not go back
 				"net.lo.rx_errors_per_s": 0, "net.lo.rx_drops_per_s": 0, "net.lo.tx_errors_per_s": 0, "net.lo.tx_drops_per_s": 0,
-				"net.eth0.tx_errors_per_s": 0,
+				"net.eth0.tx_errors_per_s":  0,
 				"net.wlan0.rx_errors_per_s": 0, "net.wlan0.rx_drops_per_s": 0, "net.wlan0.tx_drops_per_s": 0,
 			},
 		},

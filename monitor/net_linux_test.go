@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
 )
 
 // The tests here send real UDP datagrams and compare what Net reports with
