@@ -16,9 +16,9 @@ import (
 // so on (loopback is net.lo.…), and the totals net.rx_bytes_per_s,
 // net.tx_bytes_per_s, net.rx_packets_per_s, net.tx_packets_per_s,
 // net.rx_errors_per_s, net.tx_errors_per_s, net.rx_drops_per_s and
-// net.tx_drops_per_s sum the interfaces that [countsInTotal] keeps, so that
-// a packet crossing a bridge and its port is counted once. The first
-// sample has no values.
+// net.tx_drops_per_s sum the interfaces that are not stacked on others
+// (not bridges, bonds, VLANs: see countsInTotal), so that a packet crossing
+// a bridge and its port is counted once. The first sample has no values.
 type Net struct {
 	proc, sys string
 	now       func() time.Time // time.Now; tests fix it
