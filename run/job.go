@@ -54,14 +54,15 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	return j, nil
 }
 
+// bodyFiles are the body_file paths of steps and of the steps inside them
+// (groups, loops, an if's then: and else:).
 func bodyFiles(steps []*plan.Step) []string {
 	var out []string
-	for _, s := range steps {
+	plan.Walk(steps, func(s *plan.Step) {
 		if s.BodyFile.Value != "" {
 			out = append(out, s.BodyFile.Value)
 		}
-		out = append(out, bodyFiles(s.Steps)...)
-	}
+	})
 	return out
 }
 
