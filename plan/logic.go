@@ -40,7 +40,7 @@ func (ps *parser) onFailure(st *Step, es []entry) {
 	st.OnFailure, st.OnFailurePos = OnFailure(s.Value), s.Pos
 }
 
-// name reads the optional name: of a logic step (a scope, as a group's).
+// scopeName reads the optional name: of a logic step (a scope, as a group's).
 func (ps *parser) scopeName(st *Step, es []entry) {
 	for _, e := range es {
 		if e.Key == "name" {

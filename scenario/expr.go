@@ -198,7 +198,7 @@ func (x *exprState) setTyped(st *tmpl.State, slot int, text string, v any) {
 	}
 }
 
-// run evaluates e for client c.
+// eval evaluates e with client c's variables.
 func (c *Client) eval(e *expression) (any, error) {
 	x := c.ex
 	for _, r := range e.refs {
