@@ -16,10 +16,12 @@ import (
 // cpu.iowait_pct, cpu.steal_pct and cpu.idle_pct, which add up to 100; and
 // cpu.count, the CPUs online.
 //
-// Each CPU: cpu.N.busy_pct, the share of CPU N's time that was neither idle
-// nor iowait (so user, nice, system, irq, softirq and steal: what mpstat
-// -P ALL shows as 100 - %idle - %iowait), N being the kernel's number for
-// it; and cpu.max_core_busy_pct, the busiest CPU's. A single-threaded
+// Each CPU: cpu.core.N_busy_pct, the share of CPU N's time that was neither
+// idle nor iowait (so user, nice, system, irq, softirq and steal: what
+// mpstat -P ALL shows as 100 - %idle - %iowait), N being the kernel's
+// number for it; and cpu.max_core_busy_pct, the busiest CPU's. (The CPUs
+// share one prefix, cpu.core, so that the HTML report draws them on one
+// chart.) A single-threaded
 // process saturating one of 16 CPUs is 6 % of the machine but 100 % here.
 // Per-CPU series are kept for machines of at most MaxCoreSeries CPUs, so a
 // big host does not multiply the report's size; cpu.max_core_busy_pct is
@@ -31,7 +33,7 @@ type CPU struct {
 	prev cpuTimes
 }
 
-// MaxCoreSeries is the most CPUs a host may have for its cpu.N.busy_pct
+// MaxCoreSeries is the most CPUs a host may have for its cpu.core.N_busy_pct
 // series to be kept: 64 series are ~1.3 KB a second in the JSON summary.
 const MaxCoreSeries = 64
 
@@ -129,7 +131,7 @@ func appendCores(vals []Value, prev, cur []coreTimes) []Value {
 		}
 		pct := float64(c.busy-p.busy) / float64(c.total-p.total) * 100
 		if each {
-			vals = append(vals, Value{"cpu." + strconv.Itoa(c.id) + ".busy_pct", pct})
+			vals = append(vals, Value{"cpu.core." + strconv.Itoa(c.id) + "_busy_pct", pct})
 		}
 		maxBusy, any = max(maxBusy, pct), true
 	}

@@ -79,7 +79,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{0, 0, 100, 0}, [4]uint64{1, 0, 100, 0}, [4]uint64{2, 100, 0, 0}, [4]uint64{3, 0, 100, 0}),
 			},
 			want: merge(machine(25, 0, 75), sample{"cpu.count": 4,
-				"cpu.0.busy_pct": 0, "cpu.1.busy_pct": 0, "cpu.2.busy_pct": 100, "cpu.3.busy_pct": 0, "cpu.max_core_busy_pct": 100}),
+				"cpu.core.0_busy_pct": 0, "cpu.core.1_busy_pct": 0, "cpu.core.2_busy_pct": 100, "cpu.core.3_busy_pct": 0, "cpu.max_core_busy_pct": 100}),
 		},
 		{
 			// iowait is idle time: not busy.
@@ -89,7 +89,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{0, 40, 60, 30}, [4]uint64{1, 10, 60, 60}),
 			},
 			want: merge(machine(15, 35, 50), sample{"cpu.count": 2,
-				"cpu.0.busy_pct": 30, "cpu.1.busy_pct": 0, "cpu.max_core_busy_pct": 30}),
+				"cpu.core.0_busy_pct": 30, "cpu.core.1_busy_pct": 0, "cpu.max_core_busy_pct": 30}),
 		},
 		{
 			// CPU 1 went offline, CPU 5 came online: only CPU 0 is in both.
@@ -98,7 +98,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{0, 0, 0, 0}, [4]uint64{1, 0, 0, 0}),
 				statOf([4]uint64{0, 50, 50, 0}, [4]uint64{5, 90, 10, 0}),
 			},
-			want: merge(machine(70, 0, 30), sample{"cpu.count": 2, "cpu.0.busy_pct": 50, "cpu.max_core_busy_pct": 50}),
+			want: merge(machine(70, 0, 30), sample{"cpu.count": 2, "cpu.core.0_busy_pct": 50, "cpu.max_core_busy_pct": 50}),
 		},
 		{
 			name: "a core's ticks went backwards, another ran none",
@@ -107,7 +107,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{0, 50, 100, 0}, [4]uint64{1, 20, 80, 0}, [4]uint64{2, 7, 7, 0}),
 			},
 			want: sample{"cpu.count": 3, "cpu.idle_pct": 100, "cpu.iowait_pct": 0, "cpu.system_pct": 0, "cpu.steal_pct": 0,
-				"cpu.1.busy_pct": 20, "cpu.max_core_busy_pct": 20},
+				"cpu.core.1_busy_pct": 20, "cpu.max_core_busy_pct": 20},
 		},
 		{
 			name: "CPUs out of order, numbers with gaps",
@@ -115,7 +115,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{12, 0, 0, 0}, [4]uint64{3, 0, 0, 0}),
 				statOf([4]uint64{12, 10, 90, 0}, [4]uint64{3, 60, 40, 0}),
 			},
-			want: merge(machine(35, 0, 65), sample{"cpu.count": 2, "cpu.3.busy_pct": 60, "cpu.12.busy_pct": 10, "cpu.max_core_busy_pct": 60}),
+			want: merge(machine(35, 0, 65), sample{"cpu.count": 2, "cpu.core.3_busy_pct": 60, "cpu.core.12_busy_pct": 10, "cpu.max_core_busy_pct": 60}),
 		},
 		{
 			name:  "64 CPUs: a series each",
@@ -123,9 +123,9 @@ func TestCPUCores(t *testing.T) {
 			want: func() sample {
 				s := merge(machine(80.0/64, 0, 100-80.0/64), sample{"cpu.count": 64, "cpu.max_core_busy_pct": 80})
 				for i := range 64 {
-					s[fmt.Sprintf("cpu.%d.busy_pct", i)] = 0
+					s[fmt.Sprintf("cpu.core.%d_busy_pct", i)] = 0
 				}
-				s["cpu.63.busy_pct"] = 80
+				s["cpu.core.63_busy_pct"] = 80
 				return s
 			}(),
 		},
@@ -140,7 +140,7 @@ func TestCPUCores(t *testing.T) {
 				statOf([4]uint64{0, 0, 0, 0}) + "cpu1 1 2\ncpux 1 2 3 4 5 6 7 8\n",
 				statOf([4]uint64{0, 30, 70, 0}) + "cpu1 1 2\ncpux 1 2 3 4 5 6 7 8\n",
 			},
-			want: merge(machine(30, 0, 70), sample{"cpu.count": 3, "cpu.0.busy_pct": 30, "cpu.max_core_busy_pct": 30}),
+			want: merge(machine(30, 0, 70), sample{"cpu.count": 3, "cpu.core.0_busy_pct": 30, "cpu.max_core_busy_pct": 30}),
 		},
 	}
 	for _, tt := range tests {
