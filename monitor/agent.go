@@ -25,7 +25,8 @@ import (
 //	200 {"at": "2025-01-02T15:04:05.123456789Z", "values": {"cpu.user_pct": 12.5, …}}
 //	400 when the session id is not 1 to 64 letters, digits, '-' or '_'
 //	401 (no body) when the token is missing or wrong
-//	503 when the agent has no recent sample (no session only)
+//	503 when every sampler failed (the body says why), or, without a
+//	    session, when the agent's own loop has no recent sample
 //
 // With a session (a random id a controller picks for its run), the agent
 // samples when asked: the controller asks on each tick of its run, so a
@@ -136,7 +137,11 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad session: want 1 to 64 letters, digits, '-' or '_'", http.StatusBadRequest)
 			return
 		}
-		as = a.sessionSample(r.Context(), id)
+		var err error
+		if as, err = a.sessionSample(r.Context(), id); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	} else {
 		var ok bool
 		if as, ok = a.latest(); !ok {
@@ -166,14 +171,22 @@ func (a *Agent) latest() (agentSample, bool) {
 }
 
 // sessionSample samples the session's samplers now. The first sample of a
-// session has no rates (as a local sampler's first tick).
-func (a *Agent) sessionSample(ctx context.Context, id string) agentSample {
+// session has no rates (as a local sampler's first tick). A sampler that
+// fails leaves its series out; when every one fails, the error says why.
+func (a *Agent) sessionSample(ctx context.Context, id string) (agentSample, error) {
 	s := a.session(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, fails := s.mon.tick(ctx, time.Since(s.start), time.Now().Add(sessionDeadline))
 	s.mon.record(p, fails) // logs a sampler's failures and recoveries
-	return agentSample{At: a.now().UTC(), Values: p.Values}
+	if len(fails) > 0 && len(fails) == len(s.mon.samplers) {
+		msgs := make([]string, len(fails))
+		for i, f := range fails {
+			msgs[i] = f.Sampler + ": " + f.Err
+		}
+		return agentSample{}, errors.New("every sampler failed: " + strings.Join(msgs, "; "))
+	}
+	return agentSample{At: a.now().UTC(), Values: p.Values}, nil
 }
 
 // session returns the session id, made on its first request.

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -347,5 +348,21 @@ func TestAgentSessions(t *testing.T) {
 	}
 	if _, ok := agent.sessions["s0"]; ok {
 		t.Error("s0, now the least recently used, was kept")
+	}
+
+	failing, err := NewAgent(func() []Sampler {
+		return []Sampler{&fakeSampler{name: "disk", fn: func(context.Context, int) ([]Value, error) {
+			return nil, errors.New("no diskstats")
+		}}}
+	}, testToken, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", AgentPath+"?session=x", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	failing.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "every sampler failed: disk: no diskstats") {
+		t.Errorf("every sampler failing: %d %q, want 503 saying why", rec.Code, rec.Body)
 	}
 }
