@@ -140,8 +140,16 @@ func stepStrings(st *plan.Step, fn func(string)) {
 }
 
 // check adds a check to the program and returns its index; req is the
-// request name index it belongs to, or -1 for a logic step's.
+// request name index it belongs to, or -1 for a logic step's. Two logic
+// steps written alike (set page twice) get names told apart by a number.
 func (c *compiler) check(name string, req int) int {
+	if req < 0 {
+		base := name
+		for n := 2; contains(c.prog.Checks, name); n++ {
+			what, rest, _ := strings.Cut(base, ": ")
+			name = fmt.Sprintf("%s #%d: %s", what, n, rest)
+		}
+	}
 	c.prog.Checks = append(c.prog.Checks, name)
 	c.prog.checkReq = append(c.prog.checkReq, req)
 	return len(c.prog.Checks) - 1

@@ -259,6 +259,21 @@ func TestLogic(t *testing.T) {
 			reqs: map[string]int64{"missing": iters, "after": iters},
 		},
 		{
+			name: "two logic steps written alike count apart",
+			steps: `
+      - get: /login?ok=1
+        name: login
+        extract: { token: "json:token" }
+      - set: { x: '{{ token > 3 }}' }
+        on_failure: continue
+      - set: { x: '{{ token > 3 }}' }
+        on_failure: continue
+      - get: /after
+        name: after`,
+			reqs:   map[string]int64{"login": iters, "after": iters},
+			checks: map[string][2]int64{"set x: evaluates": {0, iters}, "set x #2: evaluates": {0, iters}},
+		},
+		{
 			name: "an expression error is a failed check, not a panic",
 			steps: `
       - get: /login?ok=1
