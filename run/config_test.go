@@ -1,0 +1,247 @@
+package run
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/report"
+)
+
+// loadView is the load of an engine configuration, without its work: what
+// a plan's load must become.
+type loadView struct {
+	Clients, MaxClients      int
+	RampUp, Duration, Delay  time.Duration
+	Iterations, After        int
+	MaxRPS                   float64
+	Rate                     string // load.Rate.String(); "" in the closed model
+	Scenario, HTTP2, Timeout bool   // a runner is set; HTTP/2; Timeout is the scenario bound
+}
+
+func viewOf(c engine.Config) loadView {
+	v := loadView{Clients: c.Clients, MaxClients: c.MaxClients, RampUp: c.RampUp, Duration: c.Duration,
+		Iterations: c.Iterations, MaxRPS: c.MaxRPS, Scenario: c.Scenario != nil, HTTP2: c.HTTP2, Timeout: c.Timeout == time.Minute, After: -1}
+	if c.Rate != nil {
+		v.Rate = c.Rate.String()
+	}
+	return v
+}
+
+func partView(p engine.Part) loadView {
+	v := viewOf(p.Config)
+	v.Delay, v.After, v.Timeout = p.Delay, p.After, false
+	return v
+}
+
+// TestPlanConfig: a plan's load, closed, open or one per scenario, and
+// the overrides, become the engine configuration and the report's
+// description of it that the plan says, field by field.
+func TestPlanConfig(t *testing.T) {
+	steps := "    steps: [ { get: /x } ]\n"
+	for _, tc := range []struct {
+		name  string
+		load  string // the plan after its scenarios
+		f     LoadFlags
+		http2 bool
+		want  loadView
+		parts []loadView
+		meta  report.Meta // Model, Clients, MaxClients, RampUp, MaxRPS, Planned, Rate
+	}{
+		{name: "closed", load: "load: { clients: 7, ramp_up: 2s, duration: 10s, max_rps: 50 }\n",
+			want: loadView{Clients: 7, RampUp: 2 * time.Second, Duration: 10 * time.Second, MaxRPS: 50, Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelClosed, Clients: 7, RampUp: 2 * time.Second, MaxRPS: 50, Planned: 10 * time.Second}},
+		{name: "closed iterations", load: "load: { clients: 3, iterations: 4 }\n",
+			want: loadView{Clients: 3, Iterations: 4, Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelClosed, Clients: 3}},
+		{name: "closed, overridden", load: "load: { clients: 7, duration: 10s }\n",
+			f:    LoadFlags{Clients: 9, Duration: 3 * time.Second, Changed: changedOf("clients", "duration")},
+			want: loadView{Clients: 9, Duration: 3 * time.Second, Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelClosed, Clients: 9, Planned: 3 * time.Second}},
+		{name: "open", load: "load: { rate: [ { target: 20, over: 2s }, { target: 20, over: 3s } ], max_clients: 40 }\n", http2: true,
+			want: loadView{MaxClients: 40, Rate: "20:2s,20:3s", Scenario: true, HTTP2: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelOpen, MaxClients: 40, Planned: 5 * time.Second, Rate: "20:2s,20:3s"}},
+		{name: "open, max_clients not set", load: "load: { rate: 5, duration: 4s }\n",
+			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "5:0s,5:4s", Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelOpen, MaxClients: plan.DefaultMaxClients, Planned: 4 * time.Second, Rate: "5:0s,5:4s"}},
+		{name: "closed, --rate", load: "load: { clients: 7, duration: 10s }\n",
+			f:    LoadFlags{Rate: "8", Duration: 2 * time.Second},
+			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "8:0s,8:2s", Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelOpen, MaxClients: plan.DefaultMaxClients, Planned: 2 * time.Second, Rate: "8:0s,8:2s"}},
+		{name: "open, --max-clients", load: "load: { rate: 5, duration: 4s, max_clients: 40 }\n",
+			f:    LoadFlags{MaxClients: 6, Changed: changedOf("max-clients")},
+			want: loadView{MaxClients: 6, Rate: "5:0s,5:4s", Scenario: true, Timeout: true, After: -1},
+			meta: report.Meta{Model: report.ModelOpen, MaxClients: 6, Planned: 4 * time.Second, Rate: "5:0s,5:4s"}},
+		{name: "parts", load: "", want: loadView{Timeout: true, After: -1},
+			parts: []loadView{
+				{Clients: 2, Duration: 3 * time.Second, Scenario: true, After: -1},
+				{MaxClients: 9, Rate: "10:1s", Scenario: true, Delay: time.Second, After: -1},
+				{MaxClients: plan.DefaultMaxClients, Rate: "4:0s,4:2s", Scenario: true, After: 0},
+			},
+			// a's end at 3s; b's at 1s+1s; c's at 3s+2s.
+			meta: report.Meta{Model: "mixed", Clients: 2, MaxClients: 9 + plan.DefaultMaxClients, Planned: 5 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "name: p\nbase_url: http://127.0.0.1:9\nscenarios:\n  a:\n" + steps + tc.load
+			if tc.parts != nil {
+				src = `name: p
+base_url: http://127.0.0.1:9
+scenarios:
+  a:
+    load: { clients: 2, duration: 3s }
+` + steps + `  b:
+    start_after: 1s
+    load: { rate: [ { target: 10, over: 1s } ], max_clients: 9 }
+` + steps + `  c:
+    start_after: a
+    load: { rate: 4, duration: 2s }
+` + steps
+			}
+			c, err := Compile("p.yaml", []byte(src), "", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ov, err := tc.f.Overrides()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, meta, closeRunner, err := PlanConfig(c, ov, Options{HTTP2: tc.http2, Version: testVersion})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeRunner()
+			if got := viewOf(cfg); got != tc.want {
+				t.Errorf("load\n%+v\nwant\n%+v", got, tc.want)
+			}
+			var parts []loadView
+			for _, p := range cfg.Parts {
+				parts = append(parts, partView(p))
+			}
+			if !slices.Equal(parts, tc.parts) {
+				t.Errorf("parts\n%+v\nwant\n%+v", parts, tc.parts)
+			}
+			want := tc.meta
+			want.Name, want.Target, want.Version = "p", "http://127.0.0.1:9", testVersion
+			want.LatencyFrom = report.FromSend
+			if want.Model == report.ModelOpen {
+				want.LatencyFrom = report.FromIntended
+			}
+			if meta != want {
+				t.Errorf("meta\n%+v\nwant\n%+v", meta, want)
+			}
+		})
+	}
+}
+
+func changedOf(flags ...string) func(string) bool {
+	return func(f string) bool { return slices.Contains(flags, f) }
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+// TestCapDefault: an open-model cap that is the default is lowered to what
+// the open-file limit and the memory allow, and says so; one the user gave
+// (max_clients in the file, --max-clients) is never lowered: it is refused
+// when it does not fit.
+func TestCapDefault(t *testing.T) {
+	plans := map[string]string{
+		"default": "load: { rate: 5, duration: 2s }\n",
+		"given":   "load: { rate: 5, duration: 2s, max_clients: 10000 }\n",
+		"closed":  "load: { clients: 5, duration: 2s }\n",
+	}
+	for _, tc := range []struct {
+		name   string
+		plan   string
+		f      LoadFlags
+		limits HostLimits
+		max    int    // cfg.MaxClients and meta.MaxClients after
+		note   string // "" for none
+		err    string // "" for none
+	}{
+		{"fits", "default", LoadFlags{}, HostLimits{Files: 20000, Mem: 64 << 30}, plan.DefaultMaxClients, "", ""},
+		{"files", "default", LoadFlags{}, HostLimits{Files: 1000, FilesHard: 1000}, 936,
+			"max_clients 10000 (the default) is more than this process may open files (ulimit -n 1000); using 936", ""},
+		{"memory", "default", LoadFlags{}, HostLimits{Files: 20000, Mem: 32 << 20, MemFrom: "MemAvailable in /proc/meminfo"}, 1024,
+			"max_clients 10000 (the default) is more than the memory available holds (32.0 MiB, MemAvailable in /proc/meminfo); using 1024", ""},
+		{"--rate on a closed plan", "closed", LoadFlags{Rate: "5", Duration: 2 * time.Second}, HostLimits{Files: 1000}, 936,
+			"max_clients 10000 (the default) is more than this process may open files (ulimit -n 1000); using 936", ""},
+		{"max_clients given", "given", LoadFlags{}, HostLimits{Files: 1000}, 0, "",
+			"p.yaml:6:7: load: max_clients 10000: each client holds a connection"},
+		{"--max-clients given", "default", LoadFlags{MaxClients: 10000, Changed: changedOf("max-clients")}, HostLimits{Files: 1000}, 0, "",
+			"--max-clients 10000: each client holds a connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			withLimits(t, tc.limits)
+			src := "name: p\nbase_url: http://127.0.0.1:9\nscenarios:\n  a:\n    steps: [ { get: /x } ]\n" + plans[tc.plan]
+			c, err := Compile("p.yaml", []byte(src), "", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, meta, closeRunner, note, err := Preflight(c, tc.f, Options{Version: testVersion}, false)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeRunner()
+			if cfg.MaxClients != tc.max || meta.MaxClients != tc.max {
+				t.Errorf("max clients %d (report %d), want %d", cfg.MaxClients, meta.MaxClients, tc.max)
+			}
+			if note != tc.note {
+				t.Errorf("note %q\nwant %q", note, tc.note)
+			}
+		})
+	}
+}
+
+func withLimits(t *testing.T, l HostLimits) {
+	old := ReadHostLimits
+	ReadHostLimits = func() HostLimits { return l }
+	t.Cleanup(func() { ReadHostLimits = old })
+}
+
+// TestCapacityConfig: a capacity search's cap on clients is --max-clients
+// when given, else the plan's max_clients, else the default; a plan whose
+// scenarios have their own loads is refused.
+func TestCapacityConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, load string
+		flag, want int
+		err        string
+	}{
+		{"open plan's max_clients", "load: { rate: 5, duration: 2s, max_clients: 40 }\n", 0, 40, ""},
+		{"--max-clients", "load: { rate: 5, duration: 2s, max_clients: 40 }\n", 7, 7, ""},
+		{"open plan without max_clients", "load: { rate: 5, duration: 2s }\n", 0, plan.DefaultMaxClients, ""},
+		{"closed plan", "load: { clients: 3, duration: 2s }\n", 0, plan.DefaultMaxClients, ""},
+		{"own loads", "    load: { clients: 3, duration: 2s }\n", 0, 0, "capacity needs a plan whose scenarios share one load"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "name: p\nbase_url: http://127.0.0.1:9\nscenarios:\n  a:\n    steps: [ { get: /x } ]\n" + tc.load
+			c, err := Compile("p.yaml", []byte(src), "", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, closeRunner, err := CapacityConfig(c, tc.flag, 3*time.Millisecond, Options{Version: testVersion})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeRunner()
+			if cfg.MaxClients != tc.want || cfg.Resolution != 3*time.Millisecond || cfg.Scenario == nil || cfg.UserAgent != "fuka/"+testVersion {
+				t.Errorf("config %+v, want max clients %d, resolution 3ms, a runner and fuka's User-Agent", cfg, tc.want)
+			}
+		})
+	}
+}
