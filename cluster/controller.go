@@ -128,7 +128,7 @@ func Names(cfg engine.Config) (names, checks []string) {
 type member struct {
 	se   *session
 	link *link
-	rec  *metrics.Recorder
+	rec  *metrics.Recorder // the run's one recorder, shared by all its members
 
 	// set by the receiving goroutine
 	mu        sync.Mutex
@@ -293,7 +293,9 @@ func (r *run) receive(m *member, msg *fukapb.Msg) error {
 		}
 		var n int64
 		for _, st := range s.Stats {
-			n += st.Requests
+			if st != nil {
+				n += st.Requests
+			}
 		}
 		m.mu.Lock()
 		m.pending = append(m.pending, &s)
@@ -455,14 +457,16 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 	if c.OnStart != nil {
 		c.OnStart(start)
 	}
-	recs := make([]*metrics.Recorder, len(r.members))
+	// One recorder takes every worker's snapshots: merges are exact and
+	// nothing reads a worker's share apart, so a Stats per name per worker
+	// (~374 KiB each) would only grow with the number of workers.
+	rec := metrics.NewRecorder(len(c.Names)).WithChecks(len(c.Checks))
 	for j, m := range r.members {
 		m.share = engine.Share{Index: j, Count: len(r.members)}
 		if c.Load != nil && m.share.Fraction(c.Load) == 0 {
 			r.log.Warn(fmt.Sprintf("worker %s has no client in this load (fewer clients than workers): it sends nothing", m.name))
 		}
-		m.rec = metrics.NewRecorder(len(c.Names)).WithChecks(len(c.Checks))
-		recs[j] = m.rec
+		m.rec = rec
 		// The worker's clock may differ from ours: its Hello said what
 		// time it was when sent, and the start is given in its clock.
 		skew := time.Unix(0, m.hello.GetUnixNanos()).Sub(m.helloAt)
@@ -479,7 +483,7 @@ func (r *run) drive(ctx context.Context) (*Result, error) {
 			Protocol:         ProtocolVersion,
 		}))
 	}
-	col := metrics.NewCollector(c.Names, recs)
+	col := metrics.NewCollector(c.Names, []*metrics.Recorder{rec})
 	if len(c.Checks) > 0 {
 		col.SetChecks(c.Checks)
 	}

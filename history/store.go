@@ -267,13 +267,17 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error { return s.wrap(s.db.Close()) }
 
 // StatusOf is the status a summary reports by itself: interrupted, every
-// request failed, failed thresholds, or completed.
+// request failed, degraded (a distributed run lost a worker), failed
+// thresholds, or completed.
 func StatusOf(sum *report.Summary) string {
 	if sum.Interrupted {
 		return StatusInterrupted
 	}
 	if sum.AllFailed() != "" {
 		return StatusAllFailed
+	}
+	if sum.Degraded {
+		return StatusDegraded
 	}
 	for _, t := range sum.Thresholds {
 		if !t.Pass {
@@ -313,7 +317,7 @@ func (s *Store) Save(sum *report.Summary, status string) (int64, error) {
 	}
 	r := RunOf(sum, status)
 	switch r.Status {
-	case StatusCompleted, StatusInterrupted, StatusFailedThresholds, StatusAllFailed:
+	case StatusCompleted, StatusInterrupted, StatusFailedThresholds, StatusAllFailed, StatusDegraded:
 	default:
 		return 0, fmt.Errorf("history %s: save: unknown status %q", s.path, r.Status)
 	}

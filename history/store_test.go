@@ -165,6 +165,10 @@ func TestSaveStatus(t *testing.T) {
 	if _, r, _ := s.Get(id); r.Status != StatusFailedThresholds {
 		t.Errorf("derived status %q, want %q", r.Status, StatusFailedThresholds)
 	}
+	sum.Degraded = true
+	if StatusOf(sum) != StatusDegraded {
+		t.Errorf("StatusOf(degraded) = %q", StatusOf(sum))
+	}
 	sum.Interrupted = true
 	if StatusOf(sum) != StatusInterrupted {
 		t.Errorf("StatusOf(interrupted) = %q", StatusOf(sum))

@@ -13,18 +13,31 @@ import (
 // to flush. The two never contend for long.
 type Recorder struct {
 	mu      sync.Mutex
-	cur     []*Stats   // by request name index
+	cur     []*Stats   // by request name index; nil until the name's first outcome
 	checks  [][2]int64 // by check index: passes, failures
 	dropped int64
 }
 
 // NewRecorder returns a Recorder for n request names (indexes 0..n-1).
+//
+// A name's Stats (two HDR histograms, ~374 KiB) is made on its first
+// outcome, not here: a source records only some of a plan's names (a part
+// runs its own scenario's requests, an event loop the one quick request),
+// and one Stats per name of the whole plan in every source would grow
+// with the plan's size times its parts. Once made, a Stats is reset and
+// reused each interval: recording allocates nothing in the steady state.
 func NewRecorder(n int) *Recorder {
-	r := &Recorder{cur: make([]*Stats, n)}
-	for i := range r.cur {
-		r.cur[i] = NewStats()
+	return &Recorder{cur: make([]*Stats, n)}
+}
+
+// stats returns name's Stats of the current interval, made on first use.
+func (r *Recorder) stats(name int) *Stats {
+	s := r.cur[name]
+	if s == nil {
+		s = NewStats()
+		r.cur[name] = s
 	}
-	return r
+	return s
 }
 
 // WithChecks makes room for n named checks (indexes 0..n-1) and returns r.
@@ -51,7 +64,7 @@ func (r *Recorder) Lock() { r.mu.Lock() }
 func (r *Recorder) Unlock() { r.mu.Unlock() }
 
 // RecordLocked records one outcome; the caller holds the lock.
-func (r *Recorder) RecordLocked(name int, o Outcome) { r.cur[name].Record(o) }
+func (r *Recorder) RecordLocked(name int, o Outcome) { r.stats(name).Record(o) }
 
 // DropLocked counts n starts that found no free client; the caller holds the lock.
 func (r *Recorder) DropLocked(n int64) { r.dropped += n }
@@ -59,7 +72,7 @@ func (r *Recorder) DropLocked(n int64) { r.dropped += n }
 // Record records one outcome, taking the lock.
 func (r *Recorder) Record(name int, o Outcome) {
 	r.mu.Lock()
-	r.cur[name].Record(o)
+	r.stats(name).Record(o)
 	r.mu.Unlock()
 }
 
@@ -76,8 +89,10 @@ func (r *Recorder) flushInto(dst []*Stats) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, s := range r.cur {
-		dst[i].Merge(s)
-		s.Reset()
+		if s != nil {
+			dst[i].Merge(s)
+			s.Reset()
+		}
 	}
 	d := r.dropped
 	r.dropped = 0

@@ -14,12 +14,15 @@ import (
 // the merge is exact.
 type Snapshot struct {
 	Interval int          // 1 = the first second of the run
-	Stats    []*Stats     // by request name index, as the controller numbered them
 	Dropped  int64        // open model: starts that found no free client
 	Clients  int          // clients active at the end of the interval
 	Checks   [][2]int64   // by check index: passes, failures
 	Final    bool         // the last snapshot of the source
 	Extra    []NamedValue // reserved for sources' own counters
+	// Stats are by request name index, as the controller numbered them. A
+	// decoded snapshot has nil for a name with nothing in the interval (in
+	// a plan of parts, most of them): no histograms are made for it.
+	Stats []*Stats
 }
 
 // NamedValue is a free-form value a snapshot may carry.
@@ -54,6 +57,10 @@ type wireSnapshot struct {
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
 	for _, st := range s.Stats {
+		if st == nil {
+			w.Stats = append(w.Stats, wireStats{})
+			continue
+		}
 		ws := wireStats{Requests: st.Requests, Failed: st.Failed, Retried: st.Retried, BytesIn: st.BytesIn, BytesOut: st.BytesOut, Errors: st.Errors}
 		for code, n := range st.Status {
 			if n != 0 {
@@ -64,15 +71,24 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 			}
 		}
 		var err error
-		if ws.Latency, err = st.Latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+		if ws.Latency, err = encode(st.Latency); err != nil {
 			return nil, fmt.Errorf("encode latency: %w", err)
 		}
-		if ws.Service, err = st.Service.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+		if ws.Service, err = encode(st.Service); err != nil {
 			return nil, fmt.Errorf("encode service time: %w", err)
 		}
 		w.Stats = append(w.Stats, ws)
 	}
 	return json.Marshal(w)
+}
+
+// encode is h on the wire; an empty histogram travels as nothing, and is
+// decoded as empty.
+func encode(h *hdrhistogram.Histogram) ([]byte, error) {
+	if h == nil || h.TotalCount() == 0 {
+		return nil, nil
+	}
+	return h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 }
 
 // ErrBadSnapshot is returned for a snapshot that does not decode.
@@ -87,35 +103,72 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 	}
 	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
 	for i, ws := range w.Stats {
-		st := NewStats()
-		st.Requests, st.Failed, st.Retried, st.BytesIn, st.BytesOut, st.Errors = ws.Requests, ws.Failed, ws.Retried, ws.BytesIn, ws.BytesOut, ws.Errors
-		for code, n := range ws.Status {
-			if code < 0 || code >= MaxStatus {
-				return fmt.Errorf("%w: stats %d: status %d out of range", ErrBadSnapshot, i, code)
-			}
-			st.Status[code] = n
-		}
-		for _, h := range []struct {
-			enc []byte
-			dst *hdrhistogram.Histogram
-			of  string
-		}{{ws.Latency, st.Latency, "latency"}, {ws.Service, st.Service, "service time"}} {
-			if len(h.enc) == 0 {
-				continue
-			}
-			dec, err := hdrhistogram.Decode(h.enc)
-			if err != nil {
-				return fmt.Errorf("%w: stats %d: %s: %v", ErrBadSnapshot, i, h.of, err)
-			}
-			if dec.LowestTrackableValue() != lowestUS || dec.HighestTrackableValue() < highestUS || dec.SignificantFigures() != sigFigs {
-				return fmt.Errorf("%w: stats %d: %s: histogram geometry differs", ErrBadSnapshot, i, h.of)
-			}
-			h.dst.Merge(dec)
+		st, err := ws.stats()
+		if err != nil {
+			return fmt.Errorf("%w: stats %d: %v", ErrBadSnapshot, i, err)
 		}
 		out.Stats = append(out.Stats, st)
 	}
 	*s = out
 	return nil
+}
+
+// stats decodes ws; nil when it holds nothing.
+func (ws *wireStats) stats() (*Stats, error) {
+	if ws.empty() {
+		return nil, nil
+	}
+	st := &Stats{Requests: ws.Requests, Failed: ws.Failed, Retried: ws.Retried, BytesIn: ws.BytesIn, BytesOut: ws.BytesOut, Errors: ws.Errors}
+	for code, n := range ws.Status {
+		if code < 0 || code >= MaxStatus {
+			return nil, fmt.Errorf("status %d out of range", code)
+		}
+		st.Status[code] = n
+	}
+	var err error
+	if st.Latency, err = decode(ws.Latency); err != nil {
+		return nil, fmt.Errorf("latency: %v", err)
+	}
+	if st.Service, err = decode(ws.Service); err != nil {
+		return nil, fmt.Errorf("service time: %v", err)
+	}
+	return st, nil
+}
+
+// empty reports whether ws holds nothing.
+func (ws *wireStats) empty() bool {
+	if ws.Requests != 0 || ws.Failed != 0 || ws.Retried != 0 || ws.BytesIn != 0 || ws.BytesOut != 0 ||
+		ws.Errors != [NumErrorKinds]int64{} || len(ws.Latency) != 0 || len(ws.Service) != 0 {
+		return false
+	}
+	for code, n := range ws.Status {
+		if n != 0 || code < 0 || code >= MaxStatus {
+			return false // a bad code is refused by stats
+		}
+	}
+	return true
+}
+
+// decode reads a histogram of the standard geometry (empty for no bytes).
+// One of a wider range than the standard is merged into a standard one;
+// a narrower one, or another precision, is refused.
+func decode(enc []byte) (*hdrhistogram.Histogram, error) {
+	if len(enc) == 0 {
+		return hdrhistogram.New(lowestUS, highestUS, sigFigs), nil
+	}
+	dec, err := hdrhistogram.Decode(enc)
+	if err != nil {
+		return nil, err
+	}
+	if dec.LowestTrackableValue() != lowestUS || dec.HighestTrackableValue() < highestUS || dec.SignificantFigures() != sigFigs {
+		return nil, errors.New("histogram geometry differs")
+	}
+	if dec.HighestTrackableValue() == highestUS {
+		return dec, nil
+	}
+	h := hdrhistogram.New(lowestUS, highestUS, sigFigs)
+	h.Merge(dec)
+	return h, nil
 }
 
 // MergeSnapshot adds a snapshot from another source into the recorder's
@@ -131,7 +184,11 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 		return fmt.Errorf("%w: %d checks, want at most %d", ErrBadSnapshot, len(s.Checks), len(r.checks))
 	}
 	for i, st := range s.Stats {
-		r.cur[i].Merge(st)
+		// A worker sends every name each second, most of them empty in
+		// a plan of parts: those make no Stats here.
+		if st != nil && !st.isZero() {
+			r.stats(i).Merge(st)
+		}
 	}
 	for i, c := range s.Checks {
 		r.checks[i][0] += c[0]

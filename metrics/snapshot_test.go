@@ -92,6 +92,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if out.Interval != 3 || out.Dropped != 4 || out.Clients != 9 || !out.Final || len(out.Stats) != 2 || out.Checks[0] != [2]int64{5, 1} {
 		t.Fatalf("round trip: %+v", out)
 	}
+	if out.Stats[1] != nil {
+		t.Error("an empty name decodes as Stats with histograms, want nil")
+	}
 	a, c := in.Stats[0], out.Stats[0]
 	if a.Requests != c.Requests || a.Retried != c.Retried || a.Retried != 1 || a.Status != c.Status || a.Errors != c.Errors || !a.Latency.Equals(c.Latency) || !a.Service.Equals(c.Service) {
 		t.Fatal("stats differ after the round trip")

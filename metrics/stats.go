@@ -149,6 +149,15 @@ func (s *Stats) Merge(o *Stats) {
 	s.Service.Merge(o.Service)
 }
 
+// isZero reports whether s holds nothing: merging it changes nothing.
+func (s *Stats) isZero() bool {
+	if s.Requests != 0 || s.Failed != 0 || s.Retried != 0 || s.BytesIn != 0 || s.BytesOut != 0 ||
+		s.Status != [MaxStatus]int64{} || s.Errors != [NumErrorKinds]int64{} {
+		return false
+	}
+	return (s.Latency == nil || s.Latency.TotalCount() == 0) && (s.Service == nil || s.Service.TotalCount() == 0)
+}
+
 // Reset empties s, keeping its histograms' memory.
 func (s *Stats) Reset() {
 	lat, svc := s.Latency, s.Service

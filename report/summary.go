@@ -487,6 +487,25 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	return nil
 }
 
+// CheckFormat checks an output format (-o): text or json.
+func CheckFormat(format string) error {
+	if format != "text" && format != "json" {
+		return fmt.Errorf("-o %q: want text or json", format)
+	}
+	return nil
+}
+
+// Write writes s as format: "text" (WriteText) or "json" (WriteJSON).
+func (s *Summary) Write(w io.Writer, format string) error {
+	if err := CheckFormat(format); err != nil {
+		return err
+	}
+	if format == "json" {
+		return s.WriteJSON(w)
+	}
+	return s.WriteText(w)
+}
+
 // newLatency reads a histogram of microseconds. An empty histogram gives all
 // zeros (there is no latency to show, and no NaN either).
 func newLatency(h *hdrhistogram.Histogram) Latency {

@@ -533,3 +533,24 @@ func TestWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFormat: Write is WriteText or WriteJSON by -o's value, and
+// refuses any other format.
+func TestWriteFormat(t *testing.T) {
+	s := NewSummary(closedMeta(), simpleRun())
+	var text, js bytes.Buffer
+	s.WriteText(&text)
+	s.WriteJSON(&js)
+	for format, want := range map[string]string{"text": text.String(), "json": js.String()} {
+		t.Run(format, func(t *testing.T) {
+			var got bytes.Buffer
+			if err := s.Write(&got, format); err != nil || got.String() != want {
+				t.Errorf("Write(%s) = %v:\n%s", format, err, got.String())
+			}
+		})
+	}
+	var got bytes.Buffer
+	if err := s.Write(&got, "yaml"); err == nil || err.Error() != `-o "yaml": want text or json` || got.Len() != 0 {
+		t.Errorf("yaml: %v, wrote %q", err, got.String())
+	}
+}

@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,31 +39,13 @@ func newCertsInit(stdio Stdio) *cobra.Command {
 		Example: "  fuka certs init --dir certs",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if dir == "" {
-				return errors.New("--dir: required")
-			}
-			if days <= 0 {
-				return fmt.Errorf("--days %d: must be > 0", days)
-			}
-			ca, err := cluster.NewCA(name, time.Now(), time.Duration(days)*24*time.Hour)
+			ca, err := cluster.InitCA(dir, name, time.Duration(days)*24*time.Hour, force)
 			if err != nil {
 				return err
 			}
-			certPEM, keyPEM, err := ca.PEM()
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return err
-			}
-			if err := writeNew(filepath.Join(dir, "ca-key.pem"), keyPEM, 0o600, force); err != nil {
-				return err
-			}
-			if err := writeNew(filepath.Join(dir, "ca.pem"), certPEM, 0o644, force); err != nil {
-				return err
-			}
+			cert, key := cluster.CAFiles(dir)
 			fmt.Fprintf(stdio.Out, "CA %q, valid until %s: %s, %s (keep the key off the load hosts)\n",
-				name, ca.Cert.NotAfter.Format(time.DateOnly), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem"))
+				name, ca.Cert.NotAfter.Format(time.DateOnly), cert, key)
 			return nil
 		},
 	}
@@ -94,51 +72,12 @@ may serve every worker; issue one per host to tell them apart in logs.`,
   fuka certs issue --dir certs --role worker --name loadgen-1 --out certs/loadgen-1`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if dir == "" {
-				return errors.New("--dir: required")
-			}
-			role, err := cluster.ParseRole(roleName)
-			if err != nil {
-				return fmt.Errorf("--role: %w", err)
-			}
-			if name == "" {
-				return errors.New("--name: required")
-			}
-			if days <= 0 {
-				return fmt.Errorf("--days %d: must be > 0", days)
-			}
-			certPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-			if err != nil {
-				return fmt.Errorf("CA: %w (create one with `fuka certs init --dir %s`)", err, dir)
-			}
-			keyPEM, err := os.ReadFile(filepath.Join(dir, "ca-key.pem"))
-			if err != nil {
-				return fmt.Errorf("CA key: %w", err)
-			}
-			ca, err := cluster.LoadCA(certPEM, keyPEM)
+			base, notAfter, err := cluster.IssueFiles(cluster.IssueRequest{Dir: dir, Role: cluster.Role(roleName), Name: name, Hosts: hosts,
+				ValidFor: time.Duration(days) * 24 * time.Hour, Base: out, Force: force})
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			notAfter := now.Add(time.Duration(days) * 24 * time.Hour)
-			if notAfter.After(ca.Cert.NotAfter) {
-				notAfter = ca.Cert.NotAfter // a certificate cannot outlive its CA
-			}
-			c, k, err := ca.Issue(role, name, hosts, now.Add(-time.Minute), notAfter)
-			if err != nil {
-				return err
-			}
-			base := out
-			if base == "" {
-				base = filepath.Join(dir, string(role))
-			}
-			if err := writeNew(base+"-key.pem", k, 0o600, force); err != nil {
-				return err
-			}
-			if err := writeNew(base+".pem", c, 0o644, force); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdio.Out, "%s certificate %q, valid until %s: %s.pem, %s-key.pem\n", role, name, notAfter.Format(time.DateOnly), base, base)
+			fmt.Fprintf(stdio.Out, "%s certificate %q, valid until %s: %s.pem, %s-key.pem\n", roleName, name, notAfter.Format(time.DateOnly), base, base)
 			return nil
 		},
 	}
@@ -151,31 +90,4 @@ may serve every worker; issue one per host to tell them apart in logs.`,
 	fl.IntVar(&days, "days", 365, "how long the certificate is valid (at most as long as the CA)")
 	fl.BoolVar(&force, "force", false, "overwrite existing files")
 	return cmd
-}
-
-// writeNew writes a file with mode (keys: 0600, owner only), refusing to
-// overwrite one unless force.
-func writeNew(path string, b []byte, mode os.FileMode, force bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, mode)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s exists (use --force to replace it)", path)
-	}
-	if err != nil {
-		return err
-	}
-	if force {
-		if err := f.Chmod(mode); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

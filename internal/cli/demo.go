@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,9 +31,16 @@ same timeline.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if serve != "" {
-				return serveDemo(cmd.Context(), stdio, serve)
+				return demo.Serve(cmd.Context(), serve, stdio.Err)
 			}
-			return runDemo(cmd.Context(), stdio, results, short)
+			tour := demo.Tour{Results: results, Short: short, Attack: func(ctx context.Context, args []string) error {
+				attack := newAttack(stdio)
+				attack.SetArgs(args)
+				attack.SetOut(stdio.Out)
+				attack.SetErr(stdio.Err)
+				return attack.ExecuteContext(ctx)
+			}}
+			return tour.Run(cmd.Context(), stdio.Out, stdio.Err)
 		},
 	}
 	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on `ADDR` (e.g. 127.0.0.1:8080) until Ctrl-C")
@@ -44,69 +48,4 @@ same timeline.`,
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")
 	return cmd
-}
-
-func runDemo(ctx context.Context, stdio Stdio, results string, short bool) error {
-	srv, err := demo.Start(ctx, "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("demo target: %w", err)
-	}
-	defer srv.Close()
-	dir := filepath.Join(results, "demo-"+time.Now().Format("20060102-150405"))
-	fmt.Fprintf(stdio.Err, "demo target listening on %s\n\n", srv.URL())
-
-	closedDur, ramp, rate := "10s", "3s", "200:0s,2000:8s"
-	if short {
-		closedDur, ramp, rate = "1s", "500ms", "200:0s,400:1s"
-	}
-	phases := []struct {
-		file string
-		args []string
-	}{
-		{"closed", []string{"-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
-		{"open", []string{"--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
-	}
-	for i, ph := range phases {
-		if ctx.Err() != nil {
-			break
-		}
-		cmd := newAttack(stdio)
-		out := filepath.Join(dir, ph.file)
-		cmd.SetArgs(append(ph.args, "--results", out, "--monitor", "local"))
-		cmd.SetOut(stdio.Out)
-		cmd.SetErr(stdio.Err)
-		err := cmd.ExecuteContext(ctx)
-		if i < len(phases)-1 {
-			fmt.Fprintln(stdio.Out)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdio.Out, "\nthe demo target served %d requests; results are in %s\n", srv.Served(), dir)
-	// The demo's own target is gone when it returns: the hint starts one
-	// that stays, so the attack it suggests has something to reach.
-	fmt.Fprint(stdio.Out, demoNext)
-	return nil
-}
-
-// demoNext is what the demo suggests next. Each "  fuka ..." line is a
-// command that works as printed, in that order (TestDemo runs them).
-const demoNext = `next: keep the demo target up, and load it yourself from another terminal:
-  fuka demo --serve 127.0.0.1:8080
-  fuka attack http://127.0.0.1:8080/api/products -c 64 -d 30s
-then point fuka attack at your own service's URL.
-`
-
-// serveDemo serves the demo target until the context ends (Ctrl-C).
-func serveDemo(ctx context.Context, stdio Stdio, addr string) error {
-	srv, err := demo.Start(ctx, addr)
-	if err != nil {
-		return fmt.Errorf("demo target: %w", err)
-	}
-	fmt.Fprintf(stdio.Err, "demo target listening on %s (Ctrl-C to stop)\n", srv.URL())
-	<-ctx.Done()
-	srv.Close()
-	fmt.Fprintf(stdio.Err, "demo target served %d requests\n", srv.Served())
-	return nil
 }

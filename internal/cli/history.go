@@ -1,15 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math"
-	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -23,71 +16,16 @@ import (
 // metric regressed beyond the noise.
 const ExitRegression = 1
 
-// SaveRun stores a finished (or interrupted) run's summary in the history
-// at path ("" = history.DefaultPath()) and returns its id. The run commands
-// call it after the results are written; on an error they print a warning
-// and carry on, so a corrupt or locked history never loses a run's JSON.
-func SaveRun(path string, sum *report.Summary, status string) (id int64, err error) {
-	if path == "" {
-		if path, err = history.DefaultPath(); err != nil {
-			return 0, err
-		}
-	}
-	s, err := history.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	id, err = s.Save(sum, status)
-	if cerr := s.Close(); err == nil && cerr != nil {
-		return 0, cerr
-	}
-	return id, err
-}
-
-// saveRunNew is SaveRun at --history (or the default path), and returns
-// that path when this run created the database, "" when it existed.
+// saveRunNew stores a run in the history at --history ("" = the default
+// path) and returns that path when this run created the database.
 func saveRunNew(flag string, sum *report.Summary, status string) (created string, err error) {
-	path, err := historyPath(flag)
-	if err != nil {
-		return "", err
-	}
-	_, statErr := os.Stat(path)
-	if _, err := SaveRun(path, sum, status); err != nil {
-		return "", err
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		return path, nil
-	}
-	return "", nil
+	_, created, err = history.Save(flag, sum, status)
+	return created, err
 }
 
 // addHistoryFlag adds --history FILE.
 func addHistoryFlag(fl *pflag.FlagSet, path *string) {
 	fl.StringVar(path, "history", "", "run history database `FILE` (default $XDG_DATA_HOME/fuka/history.db, else ~/.local/share/fuka/history.db)")
-}
-
-// historyPath is --history, or the default path.
-func historyPath(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	return history.DefaultPath()
-}
-
-// errNoHistory: the history file does not exist yet.
-var errNoHistory = errors.New("no run history yet")
-
-// openHistory opens an existing history for reading. Reading never creates
-// one: a missing file is errNoHistory, said plainly.
-func openHistory(flag string) (*history.Store, error) {
-	path, err := historyPath(flag)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("history %s: %w (fuka run and fuka attack store each run there; or pass --history FILE)", path, errNoHistory)
-	}
-	return history.Open(path)
 }
 
 func newRuns(stdio Stdio) *cobra.Command {
@@ -100,28 +38,7 @@ func newRuns(stdio Stdio) *cobra.Command {
   fuka runs --name shop -n 5`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			s, err := openHistory(path)
-			if errors.Is(err, errNoHistory) {
-				fmt.Fprintln(stdio.Out, "no runs yet")
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			runs, err := s.List(limit, name)
-			if err != nil {
-				return err
-			}
-			if len(runs) == 0 {
-				if name != "" {
-					fmt.Fprintf(stdio.Out, "no runs of %q yet\n", name)
-				} else {
-					fmt.Fprintln(stdio.Out, "no runs yet")
-				}
-				return nil
-			}
-			return history.WriteRuns(stdio.Out, runs)
+			return history.WriteList(stdio.Out, path, limit, name)
 		},
 	}
 	fl := cmd.Flags()
@@ -145,30 +62,19 @@ fuka runs, or last / last-completed.`,
   fuka report 12 --html run12.html`,
 		Args: exactArgs(1, "report takes one run id"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("-o %q: want text or json", format)
-			}
-			s, err := openHistory(path)
-			if err != nil {
+			if err := report.CheckFormat(format); err != nil {
 				return err
 			}
-			defer s.Close()
-			sd, err := resolveStored(s, args[0], "", 0)
+			sum, err := history.Load(path, args[0])
 			if err != nil {
 				return err
-			}
-			if sd == nil {
-				return fmt.Errorf("report: %q is not a run id, last or last-completed", args[0])
 			}
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sd.sum) }); err != nil {
+				if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sum) }); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}
-			if format == "json" {
-				return sd.sum.WriteJSON(stdio.Out)
-			}
-			return sd.sum.WriteText(stdio.Out)
+			return sum.Write(stdio.Out, format)
 		},
 	}
 	fl := cmd.Flags()
@@ -202,16 +108,10 @@ anything regressed.`,
   fuka compare baseline.json last --noise 10% --html compare.html`,
 		Args: exactArgs(2, "compare takes two runs, A (baseline) and B (new)"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			nf, err := parseNoise(noise)
+			c, err := history.CompareArgs(path, name, args[0], args[1], noise)
 			if err != nil {
 				return err
 			}
-			a, b, err := resolvePair(path, name, args[0], args[1])
-			if err != nil {
-				return err
-			}
-			c := history.Compare(a.sum, b.sum, a.run, b.run, nf)
-			c.SourceA, c.SourceB = a.source, b.source
 			if htmlOut != "" {
 				if err := writeFileAtomic(htmlOut, c.WriteHTML); err != nil {
 					return fmt.Errorf("--html: %w", err)
@@ -234,152 +134,4 @@ anything regressed.`,
 	fl.StringVar(&htmlOut, "html", "", "also write the comparison as an HTML page to `FILE`")
 	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit 1 when any metric regressed beyond the noise")
 	return cmd
-}
-
-// parseNoise reads "5%" or "5" (both percent) as 0.05.
-func parseNoise(s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), 64)
-	if err != nil || math.IsNaN(v) || v < 0 || v > 1000 {
-		return 0, fmt.Errorf("--noise %q: want a percentage such as 5%%", s)
-	}
-	return v / 100, nil
-}
-
-// side is one run of a comparison: stored (run.ID > 0) or read from a file.
-type side struct {
-	sum    *report.Summary
-	run    history.Run
-	source string // the file it was read from
-}
-
-// keyword tells last / last-completed apart from ids and files, and gives
-// the status it selects.
-func keyword(arg string) (status string, ok bool) {
-	switch arg {
-	case "last":
-		return "", true
-	case "last-completed":
-		return history.StatusCompleted, true
-	}
-	return "", false
-}
-
-// runID parses a run id: a positive integer.
-func runID(arg string) (int64, bool) {
-	id, err := strconv.ParseInt(arg, 10, 64)
-	return id, err == nil && id > 0
-}
-
-// resolveStored reads arg as a run id or a keyword from s; nil, nil when it
-// is neither. A keyword picks the newest matching run of plan name ("" =
-// any) older than run before (0 = any).
-func resolveStored(s *history.Store, arg, name string, before int64) (*side, error) {
-	id, isID := runID(arg)
-	if !isID {
-		status, ok := keyword(arg)
-		if !ok {
-			return nil, nil
-		}
-		var err error
-		if id, err = s.LatestBefore(name, status, before); err != nil {
-			return nil, err
-		}
-	}
-	sum, run, err := s.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	return &side{sum: sum, run: run}, nil
-}
-
-// resolvePair reads compare's two arguments. Ids and files are read first;
-// then a keyword B is the newest run, and a keyword A the newest before B,
-// so that "last-completed last" compares the run just made with the good
-// one before it, even when the run just made is itself completed.
-func resolvePair(path, name, argA, argB string) (a, b *side, err error) {
-	var s *history.Store
-	store := func() (*history.Store, error) {
-		if s != nil {
-			return s, nil
-		}
-		st, err := openHistory(path)
-		if err != nil {
-			return nil, err
-		}
-		s = st
-		return s, nil
-	}
-	defer func() {
-		if s != nil {
-			s.Close()
-		}
-	}()
-
-	fixed := func(arg string) (*side, error) {
-		if _, ok := keyword(arg); ok {
-			return nil, nil
-		}
-		if _, ok := runID(arg); ok {
-			st, err := store()
-			if err != nil {
-				return nil, err
-			}
-			return resolveStored(st, arg, "", 0)
-		}
-		return readSummaryFile(arg)
-	}
-	if a, err = fixed(argA); err != nil {
-		return nil, nil, err
-	}
-	if b, err = fixed(argB); err != nil {
-		return nil, nil, err
-	}
-	if b == nil {
-		st, err := store()
-		if err != nil {
-			return nil, nil, err
-		}
-		if b, err = resolveStored(st, argB, name, 0); err != nil {
-			return nil, nil, err
-		}
-	}
-	if a == nil {
-		st, err := store()
-		if err != nil {
-			return nil, nil, err
-		}
-		plan := name
-		if plan == "" {
-			plan = b.run.Name
-		}
-		if a, err = resolveStored(st, argA, plan, b.run.ID); err != nil {
-			return nil, nil, err
-		}
-	}
-	return a, b, nil
-}
-
-// readSummaryFile reads a JSON summary written by --json-out or -o json.
-func readSummaryFile(path string) (*side, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%q is not a run id, last, last-completed or a JSON summary file (no such file)", path)
-		}
-		return nil, err
-	}
-	// A summary has fuka_version; checking for it tells a summary from
-	// any other JSON (a plan, a HAR) before numbers are compared.
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(data, &keys); err != nil {
-		return nil, fmt.Errorf("%s: not a fuka JSON summary (%v)", path, err)
-	}
-	if _, ok := keys["fuka_version"]; !ok {
-		return nil, fmt.Errorf("%s: not a fuka JSON summary (no fuka_version key)", path)
-	}
-	var sum report.Summary
-	if err := json.Unmarshal(data, &sum); err != nil {
-		return nil, fmt.Errorf("%s: not a fuka JSON summary (%v)", path, err)
-	}
-	return &side{sum: &sum, run: history.RunOf(&sum, ""), source: path}, nil
 }

@@ -38,7 +38,7 @@ func histWith(t *testing.T, sums []*report.Summary, statuses []string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "history.db")
 	for i, s := range sums {
-		id, err := SaveRun(path, s, statuses[i])
+		id, _, err := history.Save(path, s, statuses[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,29 +239,10 @@ func TestCompareFiles(t *testing.T) {
 	oneLine(t, runCLI(t, nil, "compare", "1"), "compare takes two runs")
 }
 
-func TestSaveRunErrors(t *testing.T) {
-	// A corrupt history fails the save with a clear error and leaves the
-	// file alone; the caller still has its JSON and prints a warning.
+// TestCorruptHistory: the commands that read a corrupt history say what
+// to do.
+func TestCorruptHistory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
-	garbage := bytes.Repeat([]byte("garbage "), 1000)
-	os.WriteFile(path, garbage, 0o644)
-	_, err := SaveRun(path, storedSummary("shop", day, 10), history.StatusCompleted)
-	if err == nil || !strings.Contains(err.Error(), "history "+path+": not a fuka history database") {
-		t.Errorf("corrupt history: %v", err)
-	}
-	if b, _ := os.ReadFile(path); !bytes.Equal(b, garbage) {
-		t.Error("the corrupt file was changed")
-	}
+	os.WriteFile(path, bytes.Repeat([]byte("garbage "), 1000), 0o644)
 	oneLine(t, runCLI(t, nil, "runs", "--history", path), "move it away or pass --history FILE")
-
-	// An interrupted run is stored as interrupted.
-	path = filepath.Join(t.TempDir(), "history.db")
-	sum := storedSummary("shop", day, 10)
-	sum.Interrupted = true
-	if _, err := SaveRun(path, sum, history.StatusInterrupted); err != nil {
-		t.Fatal(err)
-	}
-	if r := runCLI(t, nil, "runs", "--history", path); !strings.Contains(r.out, "interrupted") {
-		t.Errorf("runs:\n%s", r.out)
-	}
 }
