@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -394,6 +395,7 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 	var what string
 	switch {
 	case len(cfg.Parts) > 0:
+		note = capDefaultParts(&cfg, &meta, p)
 		conns, _ := cfg.Footprint()
 		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
 	default:
@@ -407,6 +409,28 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 		return cfg, meta, nil, "", err
 	}
 	return cfg, meta, closeRunner, note, nil
+}
+
+// capDefaultParts is CapDefault of the parts (one per scenario of p) whose
+// load is open without max_clients: they are lowered together.
+func capDefaultParts(cfg *engine.Config, meta *report.Meta, p *plan.Plan) (note string) {
+	var caps []*int
+	var names []string
+	for i, sc := range p.Scenarios {
+		if l := cmp.Or(sc.Load, p.Load); l.Open() && l.MaxClients == 0 {
+			caps, names = append(caps, &cfg.Parts[i].MaxClients), append(names, sc.Name)
+		}
+	}
+	why := lowerDefaults(cfg, caps)
+	if why == "" {
+		return ""
+	}
+	meta.MaxClients = 0
+	for _, part := range cfg.Parts {
+		meta.MaxClients += part.MaxClients
+	}
+	return fmt.Sprintf("max_clients %d (the default) of scenario %s makes the scenarios' loads %s; using %d",
+		plan.DefaultMaxClients, strings.Join(names, ", "), why, *caps[0])
 }
 
 // loadLabel names the setting that sets a plan's number of clients, for

@@ -151,13 +151,16 @@ func TestCapDefault(t *testing.T) {
 		"default": "load: { rate: 5, duration: 2s }\n",
 		"given":   "load: { rate: 5, duration: 2s, max_clients: 10000 }\n",
 		"closed":  "load: { clients: 5, duration: 2s }\n",
+		"parts": "    load: { rate: 5, duration: 2s }\n" +
+			"  b:\n    steps: [ { get: /x } ]\n    load: { clients: 2, duration: 2s }\n" +
+			"  c:\n    steps: [ { get: /x } ]\n    load: { rate: 5, duration: 2s, max_clients: 100 }\n",
 	}
 	for _, tc := range []struct {
 		name   string
 		plan   string
 		f      LoadFlags
 		limits HostLimits
-		max    int    // cfg.MaxClients and meta.MaxClients after
+		max    int    // cfg.MaxClients (the parts' sum) and meta.MaxClients after
 		note   string // "" for none
 		err    string // "" for none
 	}{
@@ -168,6 +171,9 @@ func TestCapDefault(t *testing.T) {
 			"max_clients 10000 (the default) is more than the memory available holds (32.0 MiB, MemAvailable in /proc/meminfo); using 1024", ""},
 		{"--rate on a closed plan", "closed", LoadFlags{Rate: "5", Duration: 2 * time.Second}, HostLimits{Files: 1000}, 936,
 			"max_clients 10000 (the default) is more than this process may open files (ulimit -n 1000); using 936", ""},
+		{"parts", "parts", LoadFlags{}, HostLimits{Files: 1000}, 834 + 100,
+			"max_clients 10000 (the default) of scenario a makes the scenarios' loads more than this process may open files (ulimit -n 1000); using 834", ""},
+		{"parts that fit", "parts", LoadFlags{}, HostLimits{Files: 20000}, plan.DefaultMaxClients + 100, "", ""},
 		{"max_clients given", "given", LoadFlags{}, HostLimits{Files: 1000}, 0, "",
 			"p.yaml:6:7: load: max_clients 10000: each client holds a connection"},
 		{"--max-clients given", "default", LoadFlags{MaxClients: 10000, Changed: changedOf("max-clients")}, HostLimits{Files: 1000}, 0, "",
@@ -191,8 +197,12 @@ func TestCapDefault(t *testing.T) {
 				t.Fatal(err)
 			}
 			closeRunner()
-			if cfg.MaxClients != tc.max || meta.MaxClients != tc.max {
-				t.Errorf("max clients %d (report %d), want %d", cfg.MaxClients, meta.MaxClients, tc.max)
+			got := cfg.MaxClients
+			for _, p := range cfg.Parts {
+				got += p.MaxClients
+			}
+			if got != tc.max || meta.MaxClients != tc.max {
+				t.Errorf("max clients %d (report %d), want %d", got, meta.MaxClients, tc.max)
 			}
 			if note != tc.note {
 				t.Errorf("note %q\nwant %q", note, tc.note)

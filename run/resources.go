@@ -152,23 +152,59 @@ func CapDefault(cfg *engine.Config, meta *report.Meta, name string) (note string
 	if !cfg.Open() {
 		return ""
 	}
-	l := ReadHostLimits()
-	conns, mem := cfg.Footprint()
-	n := cfg.MaxClients
-	why := ""
-	if l.Files > reservedFiles && conns > 0 && conns+reservedFiles > l.Files {
-		n = int(min(int64(n), (l.Files-reservedFiles)*int64(n)/conns))
-		why = fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
+	was := cfg.MaxClients
+	why := lowerDefaults(cfg, []*int{&cfg.MaxClients})
+	if why == "" {
+		return ""
 	}
-	if l.Mem > 0 && mem > l.Mem {
-		if m := int(l.Mem / (mem / int64(cfg.MaxClients))); m < n {
-			n, why = m, fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
+	meta.MaxClients = cfg.MaxClients
+	return fmt.Sprintf("%s %d (the default) is %s; using %d", name, was, why, cfg.MaxClients)
+}
+
+// lowerDefaults sets the caps (cfg's, or its parts') to the largest
+// number, at most what they are, with which cfg fits this machine (see
+// CheckResources), and says why; "" when cfg fits already, or nothing
+// does (CheckResources then says why).
+func lowerDefaults(cfg *engine.Config, caps []*int) (why string) {
+	l := ReadHostLimits()
+	fits := func() (why string) {
+		conns, mem := cfg.Footprint()
+		switch {
+		case l.Files > 0 && conns+reservedFiles > l.Files:
+			return fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
+		case l.Mem > 0 && mem > l.Mem:
+			return fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
+		}
+		return ""
+	}
+	why = fits()
+	if why == "" || len(caps) == 0 {
+		return ""
+	}
+	top := 0
+	for _, c := range caps {
+		top = max(top, *c)
+	}
+	set := func(n int) { // the caps are defaults: all the same
+		for _, c := range caps {
+			*c = n
 		}
 	}
-	if n == cfg.MaxClients || n < 1 {
-		return "" // fits, or nothing does: CheckResources says why
+	// The largest n that fits, by bisection (Footprint grows with n): lo
+	// fits (0: none found yet), hi does not.
+	lo, hi := 0, top
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if set(mid); fits() == "" {
+			lo = mid
+		} else {
+			hi = mid
+		}
 	}
-	note = fmt.Sprintf("%s %d (the default) is %s; using %d", name, cfg.MaxClients, why, n)
-	cfg.MaxClients, meta.MaxClients = n, n
-	return note
+	if lo == 0 {
+		set(top)
+		return ""
+	}
+	set(lo)
+	return why
 }
