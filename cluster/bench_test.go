@@ -149,7 +149,7 @@ func runLocal(b *testing.B, url string, n int) float64 {
 	for i := range n {
 		prep := func(a Assignment) (engine.Config, func(), error) {
 			req, err := client.NewRequest("GET", url, nil, nil)
-			return engine.Config{Request: req, Name: "GET /", Timeout: 5 * time.Second, Clients: 64, Duration: 3 * time.Second}, nil, err
+			return engine.Config{Load: engine.Closed{Clients: 64, Duration: 3 * time.Second}, Work: engine.Request{Request: req, Name: "GET /", Timeout: 5 * time.Second}}, nil, err
 		}
 		w := &Worker{Name: fmt.Sprint("w", i), Identity: ids.worker, Prepare: prep, DialTimeout: 10 * time.Second}
 		go w.Dial(context.Background(), ln.Addr().String())

@@ -76,10 +76,7 @@ func prepareFor(name string) Prepare {
 			return engine.Config{}, nil, err
 		}
 		l := j.GetLoad()
-		return engine.Config{
-			Request: req, Name: "GET /", Timeout: 2 * time.Second,
-			Clients: int(l.GetClients()), Duration: time.Duration(l.GetDurationNanos()), MaxRPS: l.GetMaxRps(), Loops: 1,
-		}, nil, nil
+		return engine.Config{Load: engine.Closed{Clients: int(l.GetClients()), Duration: time.Duration(l.GetDurationNanos()), MaxRPS: l.GetMaxRps()}, Work: engine.Request{Request: req, Name: "GET /", Timeout: 2 * time.Second}, Loops: 1}, nil, nil
 	}
 }
 

@@ -113,16 +113,7 @@ var ErrNoWorkers = errors.New("not enough workers")
 
 // Names returns the request and check names a configuration records
 // under, by index: what controller and workers agree on.
-func Names(cfg engine.Config) (names, checks []string) {
-	switch {
-	case len(cfg.Parts) > 0:
-		return cfg.Parts[0].Scenario.Names(), cfg.Parts[0].Scenario.CheckNames()
-	case cfg.Scenario != nil:
-		return cfg.Scenario.Names(), cfg.Scenario.CheckNames()
-	}
-	_ = cfg.Validate() // fills the default name
-	return []string{cfg.Name}, nil
-}
+func Names(cfg engine.Config) (names, checks []string) { return cfg.Names() }
 
 // member is one worker in a run.
 type member struct {
@@ -719,12 +710,18 @@ func (r *run) unreported(m *member, start time.Time, elapsed time.Duration) (n i
 		until = last
 	}
 	load := r.c.Load
-	quick := load != nil && load.Scenario == nil && len(load.Parts) == 0
+	var quick, open, capped bool
+	if load != nil {
+		_, quick = load.Work.(engine.Request)
+		_, open = load.Load.(engine.Open)
+		closed, ok := load.Load.(engine.Closed)
+		capped = ok && closed.MaxRPS > 0
+	}
 	switch {
-	case quick && load.Open():
+	case quick && open:
 		from := max(last-load.LateLimit(), 0)
 		n = m.share.Due(load, until) - m.share.Due(load, from)
-	case quick && load.MaxRPS > 0:
+	case quick && capped:
 		from := max(last-load.LateLimit(), 0)
 		n = int64(math.Ceil(m.share.MaxRPS(load) * (until - from).Seconds()))
 	default:
@@ -732,7 +729,7 @@ func (r *run) unreported(m *member, start time.Time, elapsed time.Duration) (n i
 		n, estimated = int64(math.Ceil(float64(peak)*(until-last).Seconds())), true
 	}
 	n += inflight
-	if quick && !load.Open() {
+	if quick && !open {
 		if req := m.share.Requests(load); req >= 0 {
 			n = min(n, max(req-reported, 0))
 		}

@@ -72,8 +72,7 @@ func TestMergedFigures(t *testing.T) {
 		for _, w := range c.workers {
 			w.Prepare = func(Assignment) (engine.Config, func(), error) {
 				req, err := client.NewRequest("GET", tg.URL, http.Header{"X-Worker": {w.Name}}, nil)
-				return engine.Config{Request: req, Name: "GET /", Timeout: 2 * time.Second,
-					Rate: &r, MaxClients: 30, Loops: 1}, nil, err
+				return engine.Config{Load: engine.Open{Rate: r, MaxClients: 30}, Work: engine.Request{Request: req, Name: "GET /", Timeout: 2 * time.Second}, Loops: 1}, nil, err
 			}
 		}
 		c.start(t)

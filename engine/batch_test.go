@@ -27,10 +27,7 @@ func TestBatchedOpenModel(t *testing.T) {
 	for _, res := range []time.Duration{0, time.Millisecond, 100 * time.Millisecond} {
 		t.Run(res.String(), func(t *testing.T) {
 			before := served.Load()
-			cfg := Config{
-				Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 5 * time.Second,
-				Rate: &rate, MaxClients: 50, Resolution: res,
-			}
+			cfg := Config{Load: Open{Rate: rate, MaxClients: 50, Resolution: res}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 5 * time.Second}}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			r, err := Run(ctx, cfg)

@@ -59,8 +59,7 @@ func BenchmarkFastPathGET(b *testing.B) {
 	req := newReq(b, "GET", url+"/", nil, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
-	res, err := Run(context.Background(), Config{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench",
-		Clients: 16, Requests: int64(b.N)})
+	res, err := Run(context.Background(), Config{Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
@@ -90,8 +89,7 @@ func TestFastPathSteadyStateAllocs(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		res, err := Run(context.Background(), Config{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test",
-			Clients: 16, Requests: n})
+		res, err := Run(context.Background(), Config{Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Fatal(err)

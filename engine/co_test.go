@@ -54,8 +54,7 @@ func TestCoordinatedOmissionChild(t *testing.T) {
 	}
 	// 200/s for 2 s with clients to spare: a start can only be late because
 	// the generator was, and no start is dropped for want of a client.
-	res, _ := run(t, tr, Config{Request: newReq(t, "GET", url, nil, nil), Timeout: 5 * time.Second,
-		Rate: rate(t, "200", 2*time.Second), MaxClients: 300})
+	res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "200", 2*time.Second), MaxClients: 300}, Work: Request{Request: newReq(t, "GET", url, nil, nil), Timeout: 5 * time.Second}})
 	tot := res.Run.Total
 	b, err := json.Marshal(coSummary{
 		Transport: res.Transport, Scheduled: res.Scheduled, Requests: tot.Requests, Dropped: res.Run.Dropped,

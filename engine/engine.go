@@ -19,115 +19,14 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
 )
-
-// Config is one load to run.
-type Config struct {
-	Request *client.Request
-	Name    string // request name for metrics; defaults to "METHOD path"
-	Timeout time.Duration
-	// Insecure skips TLS verification; HTTP2 forces the standard path with HTTP/2.
-	Insecure, HTTP2 bool
-	UserAgent       string
-
-	// Closed model (Rate == nil).
-	Clients  int
-	RampUp   time.Duration
-	Duration time.Duration // 0: until Requests are done
-	Requests int64         // total across clients; 0: until Duration ends
-	MaxRPS   float64       // throughput cap across all clients; 0: none
-
-	// Open model.
-	Rate       *load.Rate
-	MaxClients int
-	// Resolution is how finely the fast path times open-model starts:
-	// starts due within one step go out together at its end. 0: each start
-	// at its own time (most wake-ups).
-	Resolution time.Duration
-
-	// Scenario, when set, replaces Request: each client runs iterations of
-	// a plan's scenarios (net/http path). Iterations bounds them per client
-	// in the closed model (0: until Duration ends).
-	Scenario   Scenario
-	Iterations int
-
-	// Parts, when set (with Scenario), run several scenarios at once, each
-	// with its own load and start: plans whose scenarios have their own
-	// load and start_after. Each part's Scenario, load fields and Timeout
-	// are used; the top-level load fields are ignored.
-	Parts []Part
-
-	// Share makes this run one worker's part of a distributed run (see
-	// Share). Zero value: all of it.
-	Share Share
-	// Lease, if set, bounds when this run may start anything (see Lease).
-	Lease *Lease
-
-	// Loops is the number of event loops (fast path) ; 0 means GOMAXPROCS.
-	Loops int
-	// ForceStd sends through net/http even where the fast path could be used.
-	ForceStd bool
-	// OnTick is called once a second from one goroutine.
-	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
-	// OnSnapshot, if set, gets each interval's measurements as a wire
-	// snapshot, from the same goroutine, including the last partial one
-	// (Final). A worker sends them to its controller; they are valid only
-	// during the call.
-	OnSnapshot func(s *metrics.Snapshot)
-}
-
-// Share is worker Index of Count's part of a load: the workers together
-// run exactly the whole load, and each has the clients for its part.
-//
-// Clients are dealt like cards: client k (and its ramp-up slot) to worker
-// k mod Count, in both models (max clients in the open model). Everything
-// else follows the clients (load.Deal, with one slot per client): the
-// open model's starts (worker w's share of the rate is its share of max
-// clients), the closed model's -n requests (each client's share of them),
-// its max_rps (each client's share of the cap) and the rows of unique
-// data. A worker with no client (fewer clients than workers) gets nothing
-// to do rather than work it cannot do.
-type Share struct{ Index, Count int }
-
-// of returns (index, count), count >= 1.
-func (s Share) of() (int, int) {
-	if s.Count <= 1 {
-		return 0, 1
-	}
-	return s.Index, s.Count
-}
-
-// Part is one scenario's load within a run of several (see Config.Parts).
-type Part struct {
-	Config
-	Delay time.Duration // start this long after the run starts
-	After int           // or, when >= 0, when part After has ended
-}
-
-// Scenario makes the clients of a plan run. Implemented by scenario.Runner.
-type Scenario interface {
-	Names() []string      // request names, by the index clients record under
-	CheckNames() []string // check names, by index
-	// NewClient returns client id, which records into rec and may call
-	// endRun to end the whole run early.
-	NewClient(id int, rec *metrics.Recorder, endRun func()) ScenarioClient
-}
-
-// ScenarioClient is one client of a Scenario; one goroutine uses it.
-type ScenarioClient interface {
-	// Iterate runs one iteration: seq numbers the start, intended is when
-	// it was due. It returns false when this client must stop.
-	Iterate(ctx context.Context, seq int64, intended time.Time) (more bool)
-}
 
 // Result is what a run produced.
 type Result struct {
@@ -145,69 +44,6 @@ type Result struct {
 	DataExhausted bool
 }
 
-// Open reports whether cfg uses the open model.
-func (c *Config) Open() bool { return c.Rate != nil }
-
-// Validate checks cfg and fills defaults. Errors are meant for the user.
-func (c *Config) Validate() error {
-	if len(c.Parts) > 0 {
-		for i := range c.Parts {
-			if c.Parts[i].Scenario == nil {
-				return fmt.Errorf("part %d: no scenario", i)
-			}
-		}
-		return nil
-	}
-	if c.Scenario != nil {
-		if c.Open() && c.MaxClients <= 0 {
-			return errors.New("max clients must be > 0")
-		}
-		if !c.Open() && (c.Clients <= 0 || (c.Duration <= 0 && c.Iterations <= 0 && c.Requests <= 0)) {
-			return errors.New("closed model needs clients and a duration or iterations")
-		}
-		return nil
-	}
-	if c.Request == nil {
-		return errors.New("no request")
-	}
-	if c.Timeout <= 0 {
-		return errors.New("timeout must be > 0")
-	}
-	if c.Name == "" {
-		c.Name = c.Request.Method + " " + c.Request.URL.Path
-		if c.Request.URL.Path == "" {
-			c.Name += "/"
-		}
-	}
-	if c.Open() {
-		if c.MaxClients <= 0 {
-			return errors.New("max clients must be > 0")
-		}
-		return nil
-	}
-	switch {
-	case c.Clients <= 0:
-		return errors.New("clients must be > 0")
-	case c.Duration <= 0 && c.Requests <= 0:
-		return errors.New("need a duration or a request count")
-	case c.Requests < 0:
-		return errors.New("requests must be >= 0")
-	case c.MaxRPS < 0:
-		return errors.New("max rps must be >= 0")
-	case c.RampUp < 0:
-		return errors.New("ramp-up must be >= 0")
-	}
-	return nil
-}
-
-// planned is when scheduling stops; 0 means no time bound.
-func (c *Config) planned() time.Duration {
-	if c.Open() {
-		return c.Rate.Duration()
-	}
-	return c.Duration
-}
-
 // source is one independent producer of load: an event loop or a client pool.
 type source interface {
 	run(ctx context.Context) // returns when its share is done and in-flight requests ended
@@ -223,62 +59,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	loops := cfg.Loops
-	if loops <= 0 {
-		loops = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
-	}
 	ctx, endRun := context.WithCancelCause(ctx)
 	defer endRun(nil)
 	start := time.Now()
-	var srcs []source
-	var recs []*metrics.Recorder
-	transport := "net/http"
-	names := []string{cfg.Name}
-	var checks []string
-	if len(cfg.Parts) > 0 {
-		names, checks = cfg.Parts[0].Scenario.Names(), cfg.Parts[0].Scenario.CheckNames()
-		done := make([]chan struct{}, len(cfg.Parts))
-		for i := range done {
-			done[i] = make(chan struct{})
-		}
-		for i := range cfg.Parts {
-			pc := &cfg.Parts[i].Config
-			if err := pc.Validate(); err != nil {
-				return nil, fmt.Errorf("part %d: %w", i, err)
-			}
-			pc.UserAgent = cfg.UserAgent
-			rec := metrics.NewRecorder(len(names)).WithChecks(len(checks))
-			pl := newPool(pc, rec, start, func() { endRun(errDataExhausted) })
-			ps := &partSource{pool: pl, delay: cfg.Parts[i].Delay, done: done[i]}
-			if a := cfg.Parts[i].After; a >= 0 && a < len(done) && a != i {
-				ps.after = done[a]
-			}
-			srcs = append(srcs, ps)
-			recs = append(recs, rec)
-		}
-	} else if cfg.Scenario != nil {
-		names, checks = cfg.Scenario.Names(), cfg.Scenario.CheckNames()
-		rec := metrics.NewRecorder(len(names)).WithChecks(len(checks))
-		srcs = []source{newPool(&cfg, rec, start, func() { endRun(errDataExhausted) })}
-		recs = []*metrics.Recorder{rec}
-	} else if !cfg.ForceStd && !cfg.HTTP2 && cfg.Request.URL.Scheme == "http" {
-		fs, frecs, err := newFastSources(&cfg, loops, start)
-		if err == nil {
-			srcs, recs, transport = fs, frecs, "fast"
-		} else if !errors.Is(err, errNoFast) {
-			return nil, err
-		}
+	srcs, recs, transport, err := cfg.sources(start, func() { endRun(errDataExhausted) })
+	if err != nil {
+		return nil, err
 	}
-	if srcs == nil {
-		rec := metrics.NewRecorder(1)
-		srcs = []source{newPool(&cfg, rec, start, nil)}
-		recs = []*metrics.Recorder{rec}
-	}
+	names, checks := cfg.Names()
 	col := metrics.NewCollector(names, recs)
 	if len(checks) > 0 {
 		col.SetChecks(checks)
 	}
-
 	var wg sync.WaitGroup
 	for _, s := range srcs {
 		wg.Add(1)
@@ -286,53 +78,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-
-	peak := 0
-	activeNow := func() int {
-		n := 0
-		for _, s := range srcs {
-			n += s.active()
-		}
-		if n > peak {
-			peak = n
-		}
-		return n
-	}
-	// Ticks land on whole seconds from the start so intervals line up with
-	// the timeline; the last, partial interval is closed when the load ends.
-	tick := time.NewTimer(time.Second)
-	defer tick.Stop()
-	next := time.Second
-loop:
-	for {
-		select {
-		case <-tick.C:
-			p := col.Tick(next, activeNow())
-			snapshot(&cfg, col, p, int(next/time.Second), false)
-			if cfg.OnTick != nil {
-				cfg.OnTick(next, p, col.Run())
-			}
-			next += time.Second
-			tick.Reset(time.Until(start.Add(next)))
-		case <-done:
-			break loop
-		}
-	}
-	// The last, partial interval holds what finished after the last whole
-	// second (in-flight requests after the end, or a request-count bound).
-	// It is measured, but not shown as progress: a rate over a few
-	// milliseconds would mislead.
-	elapsed := time.Since(start)
-	if elapsed > next-time.Second {
-		p := col.Tick(elapsed, activeNow())
-		snapshot(&cfg, col, p, int(next/time.Second), true)
-	} else {
-		snapshot(&cfg, col, metrics.Point{}, int(next/time.Second), true) // nothing left: just say so
-	}
+	t := &ticks{cfg: &cfg, col: col, srcs: srcs, start: start}
+	t.until(done)
+	elapsed := t.close()
 	res := &Result{
 		Run:           col.Run(),
 		Elapsed:       elapsed,
-		PeakClients:   peakOf(srcs, peak),
+		PeakClients:   peakOf(srcs, t.peak),
 		Interrupted:   ctx.Err() != nil && !errors.Is(context.Cause(ctx), errDataExhausted),
 		DataExhausted: errors.Is(context.Cause(ctx), errDataExhausted),
 		Transport:     transport,
@@ -341,6 +93,124 @@ loop:
 		res.Scheduled += s.scheduled()
 	}
 	return res, nil
+}
+
+// sources makes the run's producers of load and their recorders: the fast
+// path's event loops for plain-text HTTP/1.1 requests where it can be
+// used, else net/http client pools, one per part in a run of parts.
+// endRun ends the whole run early (a scenario's data ran out).
+func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.Recorder, string, error) {
+	switch w := c.Work.(type) {
+	case Parts:
+		srcs, recs := c.partSources(w, start, endRun)
+		return srcs, recs, "net/http", nil
+	case Plan:
+		rec := newRecorder(w)
+		return []source{newPool(c, c.Load, rec, start).withScenario(w.Scenario, endRun)}, []*metrics.Recorder{rec}, "net/http", nil
+	}
+	w := c.Work.(Request) // Validate let no other work through
+	if c.fast(w) {
+		loops := c.Loops
+		if loops <= 0 {
+			loops = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
+		}
+		srcs, recs, err := newFastSources(c, w, loops, start)
+		if err == nil {
+			return srcs, recs, "fast", nil
+		}
+		if !errors.Is(err, errNoFast) {
+			return nil, nil, "", err
+		}
+	}
+	rec := metrics.NewRecorder(1)
+	return []source{newPool(c, c.Load, rec, start).withRequest(w)}, []*metrics.Recorder{rec}, "net/http", nil
+}
+
+// newRecorder records a plan's requests and checks.
+func newRecorder(w Work) *metrics.Recorder {
+	names, checks := w.names()
+	return metrics.NewRecorder(len(names)).WithChecks(len(checks))
+}
+
+// partSources makes a pool per part, each started by its delay or when the
+// part it waits for has ended.
+func (c *Config) partSources(w Parts, start time.Time, endRun func()) ([]source, []*metrics.Recorder) {
+	done := make([]chan struct{}, len(w.Parts))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var srcs []source
+	var recs []*metrics.Recorder
+	for i, p := range w.Parts {
+		rec := newRecorder(w)
+		pl := newPool(c, p.Load, rec, start).withScenario(p.Scenario, endRun)
+		ps := &partSource{pool: pl, delay: p.Delay, done: done[i]}
+		if a := p.After; a >= 0 && a < len(done) && a != i {
+			ps.after = done[a]
+		}
+		srcs = append(srcs, ps)
+		recs = append(recs, rec)
+	}
+	return srcs, recs
+}
+
+// ticks closes the run's one-second intervals and hands them to OnTick
+// and OnSnapshot.
+type ticks struct {
+	cfg   *Config
+	col   *metrics.Collector
+	srcs  []source
+	start time.Time
+	next  time.Duration // the end of the interval being measured
+	peak  int           // most clients active at a tick
+}
+
+// active is the clients active now, summed over the sources.
+func (t *ticks) active() int {
+	n := 0
+	for _, s := range t.srcs {
+		n += s.active()
+	}
+	t.peak = max(t.peak, n)
+	return n
+}
+
+// until ticks until done is closed. Ticks land on whole seconds from the
+// start so intervals line up with the timeline.
+func (t *ticks) until(done <-chan struct{}) {
+	t.next = time.Second
+	tick := time.NewTimer(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			p := t.col.Tick(t.next, t.active())
+			snapshot(t.cfg, t.col, p, int(t.next/time.Second), false)
+			if t.cfg.OnTick != nil {
+				t.cfg.OnTick(t.next, p, t.col.Run())
+			}
+			t.next += time.Second
+			tick.Reset(time.Until(t.start.Add(t.next)))
+		case <-done:
+			return
+		}
+	}
+}
+
+// close closes the last, partial interval, which holds what finished
+// after the last whole second (in-flight requests after the end, or a
+// request-count bound), and returns the run's length. It is measured, but
+// not shown as progress: a rate over a few milliseconds would mislead.
+func (t *ticks) close() time.Duration {
+	elapsed := time.Since(t.start)
+	interval := int(t.next / time.Second)
+	if elapsed > t.next-time.Second {
+		p := t.col.Tick(elapsed, t.active())
+		snapshot(t.cfg, t.col, p, interval, true)
+	} else {
+		snapshot(t.cfg, t.col, metrics.Point{}, interval, true) // nothing left: just say so
+	}
+	return elapsed
 }
 
 // partSource runs a pool once its start condition holds.
@@ -399,118 +269,6 @@ func peakOf(srcs []source, sampled int) int {
 var errDataExhausted = errors.New("data rows exhausted")
 
 var errNoFast = errors.New("fast path unavailable")
-
-// share splits total into n parts whose sum is total; part j of n.
-func share(total int64, n, j int) int64 { return load.Part(total, n, j) }
-
-// deal is the share's part of items handled by slots clients.
-func (s Share) deal(slots int) load.Deal {
-	w, n := s.of()
-	return load.Deal{Slots: slots, N: n, W: w}
-}
-
-// Clients is how many of the load's clients (closed model) or max clients
-// (open model) are the share's.
-func (s Share) Clients(c *Config) int {
-	if c.Open() {
-		return s.deal(c.MaxClients).PerRound()
-	}
-	return s.deal(c.Clients).PerRound()
-}
-
-// Requests is the share's part of the closed model's request count (-n):
-// the requests of its clients. -1 when there is no bound.
-func (s Share) Requests(c *Config) int64 {
-	if c.Requests <= 0 {
-		return -1
-	}
-	return s.deal(c.Clients).Of(c.Requests)
-}
-
-// MaxRPS is the share's part of the closed model's throughput cap: its
-// clients' part. 0: no cap.
-func (s Share) MaxRPS(c *Config) float64 {
-	if c.MaxRPS <= 0 || c.Clients <= 0 {
-		return 0
-	}
-	return c.MaxRPS * float64(s.deal(c.Clients).PerRound()) / float64(c.Clients)
-}
-
-// Fraction is the share's part of the load, 0 to 1: its part of the
-// clients (closed) or of the starts and max clients (open); in a run of
-// several scenario loads, of the largest one.
-func (s Share) Fraction(c *Config) float64 {
-	d := s.Rows(c)
-	if d.Slots <= 0 {
-		return 0
-	}
-	return float64(d.PerRound()) / float64(d.Slots)
-}
-
-// Rows is how the share's data rows are dealt: like its clients (see
-// Share), those of the largest scenario load in a run of several.
-func (s Share) Rows(c *Config) load.Deal {
-	if len(c.Parts) > 0 {
-		best := 0
-		var d load.Deal
-		for i := range c.Parts {
-			p := &c.Parts[i].Config
-			if n := max(p.Clients, p.MaxClients); n > best {
-				best, d = n, s.Rows(p)
-			}
-		}
-		return d
-	}
-	if c.Open() {
-		return s.deal(c.MaxClients)
-	}
-	return s.deal(c.Clients)
-}
-
-// Due returns how many open-model starts of the share were due by offset t
-// from the run's start (closed model: 0). In a run of several scenario
-// loads, a load that starts after another is taken to start when that one
-// was planned to end.
-func (s Share) Due(c *Config, t time.Duration) int64 {
-	if len(c.Parts) == 0 {
-		if !c.Open() {
-			return 0
-		}
-		return s.deal(c.MaxClients).Of(c.Rate.Due(t))
-	}
-	var n int64
-	for i := range c.Parts {
-		p := &c.Parts[i]
-		if p.Open() {
-			if at := partStart(c.Parts, i, 0); t >= at {
-				n += s.deal(p.MaxClients).Of(p.Rate.Due(t - at))
-			}
-		}
-	}
-	return n
-}
-
-// partStart is when part i is planned to start: its delay, or the planned
-// end of the part it waits for if later. depth guards against cycles.
-func partStart(parts []Part, i, depth int) time.Duration {
-	p := &parts[i]
-	at := max(p.Delay, 0)
-	if a := p.After; a >= 0 && a < len(parts) && a != i && depth < len(parts) {
-		at = max(at, partStart(parts, a, depth+1)+parts[a].planned())
-	}
-	return at
-}
-
-// LateLimit is how overdue a start may be and still be sent: one heartbeat
-// of a distributed run (a second), plus the resolution's batching. Only a
-// stalled generator (a frozen process or host, a worker paused and
-// resumed) falls further behind: a busy target never delays a start (the
-// open model drops a start that finds no free client). Sending such starts
-// late would fire the stall's backlog in one burst, a load the plan never
-// asked for, and their latency would be the generator's stall; so they are
-// dropped and counted as dropped, in local and distributed runs alike.
-// The closed model's throughput cap likewise makes up at most this much.
-func (c *Config) LateLimit() time.Duration { return time.Second + max(c.Resolution, 0) }
 
 // A Lease bounds when a run may start requests. A distributed worker holds
 // one and extends it each time its controller confirms that the worker is
@@ -583,11 +341,4 @@ func (c *counter) pace(cp load.Cap, i int64, now, late time.Duration) time.Durat
 			return now - late
 		}
 	}
-}
-
-func (c *Config) String() string {
-	if c.Open() {
-		return fmt.Sprintf("open model, rate %s, max %d clients", c.Rate, c.MaxClients)
-	}
-	return fmt.Sprintf("closed model, %d clients", c.Clients)
 }

@@ -45,13 +45,13 @@ func newReq(t testing.TB, method, rawURL string, h http.Header, body []byte) *cl
 }
 
 // rate parses a constant rate or fails the test.
-func rate(t testing.TB, s string, d time.Duration) *load.Rate {
+func rate(t testing.TB, s string, d time.Duration) load.Rate {
 	t.Helper()
 	r, err := load.ParseRate(s, d)
 	if err != nil {
 		t.Fatalf("ParseRate(%q, %v): %v", s, d, err)
 	}
-	return &r
+	return r
 }
 
 // run runs cfg with tr's transport and returns the result and how long Run
@@ -59,11 +59,14 @@ func rate(t testing.TB, s string, d time.Duration) *load.Rate {
 func run(t testing.TB, tr transport, cfg Config) (*Result, time.Duration) {
 	t.Helper()
 	cfg.ForceStd = tr.std
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 5 * time.Second // a busy machine under -race is slow
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "fuka-test"
+	if w, ok := cfg.Work.(Request); ok {
+		if w.Timeout == 0 {
+			w.Timeout = 5 * time.Second // a busy machine under -race is slow
+		}
+		if w.UserAgent == "" {
+			w.UserAgent = "fuka-test"
+		}
+		cfg.Work = w
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
@@ -84,7 +87,7 @@ func run(t testing.TB, tr transport, cfg Config) (*Result, time.Duration) {
 func checkTransport(t testing.TB, tr transport, cfg Config, res *Result) {
 	t.Helper()
 	want := "net/http"
-	if !tr.std && !cfg.HTTP2 && cfg.Request.URL.Scheme == "http" && runtime.GOOS == "linux" {
+	if w, ok := cfg.Work.(Request); ok && !tr.std && !w.HTTP2 && w.Request.URL.Scheme == "http" && runtime.GOOS == "linux" {
 		want = "fast"
 	}
 	if res.Transport != want {
@@ -136,7 +139,7 @@ func TestCounting(t *testing.T) {
 			t.Run("closed requests", func(t *testing.T) {
 				t.Parallel()
 				srv, served := countingServer(t, 0)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/count", nil, nil), Clients: 8, Requests: 5000})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 8, Requests: 5000}, Work: Request{Request: newReq(t, "GET", srv.URL+"/count", nil, nil)}})
 				tot := res.Run.Total
 				if tot.Requests != 5000 || served.Load() != 5000 || tot.Status[200] != 5000 {
 					t.Fatalf("requests %d, served %d, 200s %d; want 5000 each (errors %v)",
@@ -146,7 +149,7 @@ func TestCounting(t *testing.T) {
 			t.Run("closed duration", func(t *testing.T) {
 				t.Parallel()
 				srv, served := countingServer(t, 0)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Clients: 8, Duration: time.Second})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 8, Duration: time.Second}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				tot := res.Run.Total
 				if tot.Requests == 0 || tot.Requests != served.Load() || tot.Status[200] != tot.Requests {
 					t.Fatalf("requests %d, served %d, 200s %d; want all equal and > 0 (errors %v)",
@@ -156,8 +159,7 @@ func TestCounting(t *testing.T) {
 			t.Run("open rate", func(t *testing.T) {
 				t.Parallel()
 				srv, served := countingServer(t, 0)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Rate: rate(t, "500", time.Second), MaxClients: 50})
+				res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "500", time.Second), MaxClients: 50}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				tot := res.Run.Total
 				if tot.Requests == 0 || tot.Requests != served.Load() {
 					t.Fatalf("requests %d, served %d; want equal and > 0", tot.Requests, served.Load())
@@ -181,7 +183,7 @@ func TestEveryStartScheduled(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			srv, served := countingServer(t, 0)
 			r := rate(t, "100000", 500*time.Millisecond)
-			res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Rate: r, MaxClients: 4, Loops: 1})
+			res, _ := run(t, tr, Config{Load: Open{Rate: r, MaxClients: 4}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}, Loops: 1})
 			tot := res.Run.Total
 			t.Logf("scheduled %d, requests %d, dropped %d", res.Scheduled, tot.Requests, res.Run.Dropped)
 			if res.Scheduled != r.Total() || res.Scheduled != tot.Requests+res.Run.Dropped {
@@ -214,10 +216,10 @@ func TestRateAccuracy(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Run("open 1000/s", func(t *testing.T) {
 				srv, served := countingServer(t, 0)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
+				res, _ := run(t, tr, Config{Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)},
 					// Clients to spare: a drop must mean the target was slow, not
 					// that a busy test machine paused the generator for a moment.
-					Rate: rate(t, "1000", 2*time.Second), MaxClients: 1000})
+					Load: Open{Rate: rate(t, "1000", 2*time.Second), MaxClients: 1000}})
 				within(t, res, 2000, 0.02)
 				if res.Run.Dropped != 0 {
 					t.Errorf("dropped = %d against a fast server, want 0", res.Run.Dropped)
@@ -229,8 +231,7 @@ func TestRateAccuracy(t *testing.T) {
 			t.Run("closed max rps 500", func(t *testing.T) {
 				srv, _ := countingServer(t, 0)
 				// Clients to spare, so the cap and not a slow machine sets the pace.
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Clients: 32, Duration: 2 * time.Second, MaxRPS: 500})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 32, Duration: 2 * time.Second, MaxRPS: 500}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				within(t, res, 1000, 0.05)
 			})
 		})
@@ -270,8 +271,7 @@ func TestCoordinatedOmission(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Run("open", func(t *testing.T) {
 				srv, stalled := stallServer(t)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 3 * time.Second,
-					Rate: rate(t, "200", 2*time.Second), MaxClients: 100})
+				res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "200", 2*time.Second), MaxClients: 100}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 3 * time.Second}})
 				tot := res.Run.Total
 				p99 := metrics.Percentile(tot.Latency, 99)
 				n := slowCount(tot.Latency, slow)
@@ -298,8 +298,7 @@ func TestCoordinatedOmission(t *testing.T) {
 			t.Run("closed", func(t *testing.T) {
 				const clients = 4
 				srv, stalled := stallServer(t)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 3 * time.Second,
-					Clients: clients, Duration: 2 * time.Second, MaxRPS: 200})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: clients, Duration: 2 * time.Second, MaxRPS: 200}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 3 * time.Second}})
 				tot := res.Run.Total
 				n := slowCount(tot.Latency, slow)
 				t.Logf("requests %d, stalled %d, slow %d, p99 %v", tot.Requests, stalled.Load(), n, metrics.Percentile(tot.Latency, 99))
@@ -317,8 +316,7 @@ func TestDropped(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			srv, served := countingServer(t, 200*time.Millisecond)
-			res, took := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-				Rate: rate(t, "500", time.Second), MaxClients: 2})
+			res, took := run(t, tr, Config{Load: Open{Rate: rate(t, "500", time.Second), MaxClients: 2}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 			tot := res.Run.Total
 			p50 := metrics.Percentile(tot.Latency, 50)
 			t.Logf("requests %d, dropped %d, scheduled %d, p50 %v, took %v", tot.Requests, res.Run.Dropped, res.Scheduled, p50, took)
@@ -351,8 +349,7 @@ func TestMaxClientsBelowLoops(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			srv, served := countingServer(t, 0)
-			res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-				Rate: rate(t, "100", 500*time.Millisecond), MaxClients: 1, Loops: 4})
+			res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "100", 500*time.Millisecond), MaxClients: 1}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}, Loops: 4})
 			tot := res.Run.Total
 			// With the bug, 3 of the 4 loops had no client: 75% dropped. A
 			// busy machine may cost some drops (one client, bursts of starts).
@@ -372,8 +369,7 @@ func TestCancel(t *testing.T) {
 			t.Parallel()
 			srv, served := countingServer(t, time.Millisecond)
 			const timeout = time.Second
-			cfg := Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: timeout, UserAgent: "fuka-test",
-				Clients: 8, Duration: 10 * time.Second, ForceStd: tr.std}
+			cfg := Config{Load: Closed{Clients: 8, Duration: 10 * time.Second}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: timeout, UserAgent: "fuka-test"}, ForceStd: tr.std}
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			t0 := time.Now()
@@ -416,27 +412,27 @@ func TestTLS(t *testing.T) {
 
 	std := transports[1]
 	t.Run("insecure", func(t *testing.T) {
-		res, _ := run(t, std, Config{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil), Insecure: true, Clients: 4, Requests: 200})
+		res, _ := run(t, std, Config{Load: Closed{Clients: 4, Requests: 200}, Work: Request{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil), Insecure: true}})
 		if tot := res.Run.Total; tot.Status[200] != 200 {
 			t.Fatalf("200s = %d of %d, errors %v", tot.Status[200], tot.Requests, errorsOf(tot))
 		}
 	})
 	t.Run("fast requested", func(t *testing.T) {
 		// https never takes the fast path, whatever ForceStd says.
-		res, _ := run(t, transports[0], Config{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil), Insecure: true, Clients: 2, Requests: 20})
+		res, _ := run(t, transports[0], Config{Load: Closed{Clients: 2, Requests: 20}, Work: Request{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil), Insecure: true}})
 		if res.Run.Total.Status[200] != 20 {
 			t.Fatalf("200s = %d, want 20", res.Run.Total.Status[200])
 		}
 	})
 	t.Run("unverified certificate", func(t *testing.T) {
-		res, _ := run(t, std, Config{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil), Clients: 2, Requests: 20})
+		res, _ := run(t, std, Config{Load: Closed{Clients: 2, Requests: 20}, Work: Request{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil)}})
 		if tot := res.Run.Total; tot.Errors[metrics.ErrTLS] != 20 {
 			t.Fatalf("tls errors = %d of %d, errors %v", tot.Errors[metrics.ErrTLS], tot.Requests, errorsOf(tot))
 		}
 	})
 	t.Run("http2", func(t *testing.T) {
 		h2.Store(0)
-		res, _ := run(t, std, Config{Request: newReq(t, "GET", h2Srv.URL+"/", nil, nil), Insecure: true, HTTP2: true, Clients: 4, Requests: 200})
+		res, _ := run(t, std, Config{Load: Closed{Clients: 4, Requests: 200}, Work: Request{Request: newReq(t, "GET", h2Srv.URL+"/", nil, nil), Insecure: true, HTTP2: true}})
 		if tot := res.Run.Total; tot.Status[200] != 200 || h2.Load() != 200 {
 			t.Fatalf("200s = %d, HTTP/2 requests seen = %d, want 200 each (errors %v)", tot.Status[200], h2.Load(), errorsOf(tot))
 		}

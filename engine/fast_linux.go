@@ -61,18 +61,20 @@ type conn struct {
 }
 
 type fastLoop struct {
-	cfg    *Config
-	start  time.Time
-	epfd   int
-	rec    *metrics.Recorder
-	sa     unix.Sockaddr
-	family int
-	wire   []byte
-	head   bool
-	buf    []byte
-	events []unix.EpollEvent
-	conns  []*conn
-	open   bool
+	cfg     *Config // the run's: its Lease
+	timeout time.Duration
+	planned time.Duration // when scheduling stops; 0: no time bound
+	start   time.Time
+	epfd    int
+	rec     *metrics.Recorder
+	sa      unix.Sockaddr
+	family  int
+	wire    []byte
+	head    bool
+	buf     []byte
+	events  []unix.EpollEvent
+	conns   []*conn
+	open    bool
 
 	// closed model
 	ramp     load.Ramp
@@ -84,10 +86,11 @@ type fastLoop struct {
 	waitq    []*conn // cWaiting, in cap order
 
 	// open model
-	rate  *load.Rate
-	deal  load.Deal // this worker's starts (load.Deal.Nth)
-	nextK int64     // this loop's next start: the worker's nextK-th
-	loops int64     // the worker's starts go round-robin to its loops
+	rate       load.Rate
+	resolution time.Duration // Open.Resolution
+	deal       load.Deal     // this worker's starts (load.Deal.Nth)
+	nextK      int64         // this loop's next start: the worker's nextK-th
+	loops      int64         // the worker's starts go round-robin to its loops
 
 	late     time.Duration // starts overdue by more than this are dropped (Config.LateLimit)
 	free     []*conn
@@ -111,16 +114,16 @@ type fastLoop struct {
 	nConns   atomic.Int64 // len(conns), readable from the ticker
 }
 
-func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), req.Timeout)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, cfg.Request.URL.Hostname())
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, req.Request.URL.Hostname())
 	if err != nil || len(addrs) == 0 {
 		// Let the standard path report DNS failures per request.
 		return nil, nil, errNoFast
 	}
 	port := 80
-	if p := cfg.Request.URL.Port(); p != "" {
+	if p := req.Request.URL.Port(); p != "" {
 		pn, _ := net.LookupPort("tcp", p)
 		port = pn
 	}
@@ -135,7 +138,7 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 		copy(a.Addr[:], addrs[0].IP.To16())
 		sa, family = a, unix.AF_INET6
 	}
-	wire := cfg.Request.Wire(cfg.UserAgent)
+	wire := req.Request.Wire(req.UserAgent)
 	// This worker's part of the load: its clients, connections and starts
 	// are those of shards w, w+n, w+2n, ... where each loop is one shard.
 	w, n := cfg.Share.of()
@@ -157,23 +160,23 @@ func newFastSources(cfg *Config, loops int, start time.Time) ([]source, []*metri
 			return nil, nil, errNoFast
 		}
 		l := &fastLoop{
-			cfg: cfg, start: start, epfd: epfd, rec: metrics.NewRecorder(1),
-			sa: copySockaddr(sa), family: family, wire: wire, head: cfg.Request.Head(),
+			cfg: cfg, timeout: req.Timeout, planned: cfg.Load.planned(), start: start, epfd: epfd, rec: metrics.NewRecorder(1),
+			sa: copySockaddr(sa), family: family, wire: wire, head: req.Request.Head(),
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
-			open: cfg.Open(), budget: budget,
-			batch: cfg.Open() && cfg.Resolution > 0,
+			budget: budget, late: cfg.Load.late(),
 		}
-		l.late = cfg.LateLimit()
 		shard, shards := w+n*j, n*loops
-		if l.open {
-			l.rate = cfg.Rate
-			l.deal, l.nextK, l.loops = cfg.Share.deal(cfg.MaxClients), int64(j), int64(loops)
+		switch ld := cfg.Load.(type) {
+		case Open:
+			l.open, l.batch = true, ld.Resolution > 0
+			l.rate, l.resolution = ld.Rate, ld.Resolution
+			l.deal, l.nextK, l.loops = cfg.Share.deal(ld.MaxClients), int64(j), int64(loops)
 			l.maxConns = int(share(int64(clients), loops, j))
-		} else {
-			l.ramp = load.Ramp{Clients: cfg.Clients, Over: cfg.RampUp}
-			l.capper = load.Cap{PerSecond: cfg.Share.MaxRPS(cfg)}
-			l.requests = cfg.Share.Requests(cfg)
-			for k := shard; k < cfg.Clients; k += shards {
+		case Closed:
+			l.ramp = load.Ramp{Clients: ld.Clients, Over: ld.RampUp}
+			l.capper = load.Cap{PerSecond: cfg.Share.maxRPS(ld)}
+			l.requests = cfg.Share.requests(ld)
+			for k := shard; k < ld.Clients; k += shards {
 				l.clientAt = append(l.clientAt, k)
 			}
 		}
@@ -205,7 +208,7 @@ func (l *fastLoop) scheduled() int64 { return l.nSched.Load() }
 
 func (l *fastLoop) run(ctx context.Context) {
 	defer l.shutdown()
-	planned := l.cfg.planned()
+	planned := l.planned
 	for {
 		now := l.now()
 		l.rec.Lock()
@@ -288,7 +291,7 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 	if l.open {
 		if t, ok := l.arrival(); ok && t < w {
 			w = t
-			if res := l.cfg.Resolution; res > 0 {
+			if res := l.resolution; res > 0 {
 				// Wake at the end of the resolution step holding the next
 				// start, and send every start due by then together: one
 				// wake-up (ours, and the target's) per step instead of one
@@ -461,7 +464,7 @@ func (l *fastLoop) finish(c *conn) {
 // begin starts a request on c that was due at intended.
 func (l *fastLoop) begin(c *conn, intended, now time.Duration) {
 	c.intended, c.sent = intended, now
-	c.deadline = now + l.cfg.Timeout
+	c.deadline = now + l.timeout
 	c.redialed = false
 	l.inflight++
 	l.dispatch(c, now)

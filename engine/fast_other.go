@@ -10,6 +10,6 @@ import (
 
 // newFastSources reports that the event-loop fast path is Linux-only; other
 // systems use net/http.
-func newFastSources(*Config, int, time.Time) ([]source, []*metrics.Recorder, error) {
+func newFastSources(*Config, Request, int, time.Time) ([]source, []*metrics.Recorder, error) {
 	return nil, nil, errNoFast
 }

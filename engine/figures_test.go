@@ -18,7 +18,7 @@ func TestTimelineCoversTheRun(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			srv, served := countingServer(t, 0)
-			cfg := Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Clients: 2, Requests: 300, MaxRPS: 250}
+			cfg := Config{Load: Closed{Clients: 2, Requests: 300, MaxRPS: 250}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}}
 			res, _ := run(t, tr, cfg)
 			tl := res.Run.Timeline
 			if len(tl) < 2 {
@@ -68,7 +68,7 @@ func TestBytesOnTheWire(t *testing.T) {
 				for _, tr := range transports {
 					srv := wiretest.New(t, resp.Raw, nil)
 					h := http.Header{"X-Test": {"1"}}
-					cfg := Config{Request: newReq(t, rq.method, "http://"+srv.Addr+"/p?q=1", h, rq.body), Clients: 2, Requests: n}
+					cfg := Config{Load: Closed{Clients: 2, Requests: n}, Work: Request{Request: newReq(t, rq.method, "http://"+srv.Addr+"/p?q=1", h, rq.body)}}
 					res, _ := run(t, tr, cfg)
 					tot := res.Run.Total
 					if tot.Requests != n || srv.Requests.Load() != n || tot.Failed != 0 {
@@ -101,7 +101,7 @@ func TestBytesOnTheWireTLS(t *testing.T) {
 		t.Run(resp.Name, func(t *testing.T) {
 			const n = 20
 			srv := wiretest.New(t, resp.Raw, conf)
-			cfg := Config{Request: newReq(t, "GET", "https://"+srv.Addr+"/p", nil, nil), Clients: 2, Requests: n, Insecure: true}
+			cfg := Config{Load: Closed{Clients: 2, Requests: n}, Work: Request{Request: newReq(t, "GET", "https://"+srv.Addr+"/p", nil, nil), Insecure: true}}
 			res, _ := run(t, transport{"net/http", true}, cfg)
 			tot := res.Run.Total
 			if tot.Requests != n || tot.Failed != 0 {

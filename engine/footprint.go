@@ -19,14 +19,11 @@ const (
 // run are counted together; a delayed part may overlap the others or not,
 // so it counts only when it alone is larger.
 func (c *Config) Footprint() (conns, mem int64) {
-	if len(c.Parts) > 0 {
-		var atOnce, largestConns, largestMem int64
-		var atOnceMem int64
-		for i := range c.Parts {
-			p := &c.Parts[i]
-			pc := p.Config
-			pc.Share, pc.HTTP2 = c.Share, c.HTTP2 || pc.HTTP2
-			n, m := pc.Footprint()
+	switch w := c.Work.(type) {
+	case Parts:
+		var atOnce, atOnceMem, largestConns, largestMem int64
+		for _, p := range w.Parts {
+			n, m := c.Share.footprint(p.Load, stdClientBytes, w.HTTP2)
 			largestConns, largestMem = max(largestConns, n), max(largestMem, m)
 			if p.Delay == 0 && p.After < 0 {
 				atOnce += n
@@ -34,23 +31,34 @@ func (c *Config) Footprint() (conns, mem int64) {
 			}
 		}
 		return max(atOnce, largestConns), max(atOnceMem, largestMem)
+	case Request:
+		per := int64(stdClientBytes)
+		if c.fast(w) {
+			per = fastClientBytes
+		}
+		return c.Share.footprint(c.Load, per, w.HTTP2)
+	case Plan:
+		return c.Share.footprint(c.Load, stdClientBytes, w.HTTP2)
 	}
-	clients := int64(c.Clients)
-	if c.Open() {
-		clients = int64(c.MaxClients)
-	}
-	w, n := c.Share.of()
-	clients = share(clients, n, w)
-	per := int64(stdClientBytes)
-	if c.Scenario == nil && !c.ForceStd && !c.HTTP2 && c.Request != nil && c.Request.URL.Scheme == "http" {
-		per = fastClientBytes
-	}
+	return c.Share.footprint(c.Load, stdClientBytes, false)
+}
+
+// footprint is the share's part of l's clients at per bytes each.
+func (s Share) footprint(l Load, per int64, http2 bool) (conns, mem int64) {
+	w, n := s.of()
+	clients := share(int64(slotsOf(l)), n, w)
 	mem = clients * per
 	if clients > 0 && mem/clients != per {
 		mem = 1<<63 - 1 // overflow: more than any machine has
 	}
-	if c.HTTP2 {
+	if http2 {
 		return 0, mem
 	}
 	return clients, mem
+}
+
+// fast reports whether the request work may take the fast path: plain-text
+// HTTP/1.1, not forced onto net/http.
+func (c *Config) fast(w Request) bool {
+	return !c.ForceStd && !w.HTTP2 && w.Request != nil && w.Request.URL.Scheme == "http"
 }

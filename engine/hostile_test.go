@@ -202,8 +202,7 @@ func TestErrorKinds(t *testing.T) {
 		for _, tr := range transports {
 			t.Run(tc.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
-				res, took := run(t, tr, Config{Request: newReq(t, "GET", tc.target(t)+"/", nil, nil),
-					Timeout: tc.timeout, Clients: 2, Duration: tc.duration})
+				res, took := run(t, tr, Config{Load: Closed{Clients: 2, Duration: tc.duration}, Work: Request{Request: newReq(t, "GET", tc.target(t)+"/", nil, nil), Timeout: tc.timeout}})
 				tot := res.Run.Total
 				got := tot.Errors[tc.want]
 				t.Logf("requests %d, errors %v, took %v", tot.Requests, errorsOf(tot), took)
@@ -260,8 +259,7 @@ func TestHostile(t *testing.T) {
 				t.Run(tr.name, func(t *testing.T) {
 					t.Parallel()
 					srv := newRawServer(t, tc.handle)
-					res, took := run(t, tr, Config{Request: newReq(t, "GET", srv.URL()+"/", nil, nil),
-						Timeout: timeout, Clients: 2, Duration: duration, MaxRPS: tc.maxRPS})
+					res, took := run(t, tr, Config{Load: Closed{Clients: 2, Duration: duration, MaxRPS: tc.maxRPS}, Work: Request{Request: newReq(t, "GET", srv.URL()+"/", nil, nil), Timeout: timeout}})
 					t.Logf("requests %d, errors %v, bytes in %d, took %v", res.Run.Total.Requests, errorsOf(res.Run.Total), res.Run.Total.BytesIn, took)
 					if limit := duration + timeout + time.Second; took > limit {
 						t.Errorf("Run took %v, want <= %v", took, limit)

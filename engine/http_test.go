@@ -42,8 +42,7 @@ func TestResponseFraming(t *testing.T) {
 			t.Run(tc.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
 				srv := newRawServer(t, tc.handle)
-				res, _ := run(t, tr, Config{Request: newReq(t, tc.method, srv.URL()+"/", nil, nil),
-					Timeout: time.Second, Clients: clients, Requests: n})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: clients, Requests: n}, Work: Request{Request: newReq(t, tc.method, srv.URL()+"/", nil, nil), Timeout: time.Second}})
 				tot := res.Run.Total
 				if tot.Requests != n || tot.Status[tc.status] != n || srv.requests.Load() != n {
 					t.Fatalf("requests %d, %d status %d, served %d; want %d each (errors %v)",
@@ -103,7 +102,7 @@ func TestConnectionCloseReconnects(t *testing.T) {
 			}
 			srv.Start()
 			t.Cleanup(srv.Close)
-			res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Clients: 4, Duration: 500 * time.Millisecond})
+			res, _ := run(t, tr, Config{Load: Closed{Clients: 4, Duration: 500 * time.Millisecond}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 			tot := res.Run.Total
 			if tot.Requests == 0 || tot.Requests != served.Load() || tot.Status[200] != tot.Requests {
 				t.Fatalf("requests %d, served %d, 200s %d (errors %v)", tot.Requests, served.Load(), tot.Status[200], errorsOf(tot))
@@ -128,7 +127,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 			mux.HandleFunc("/to", func(w http.ResponseWriter, r *http.Request) { to.Add(1) })
 			srv := httptest.NewServer(mux)
 			t.Cleanup(srv.Close)
-			res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/from", nil, nil), Clients: 2, Requests: 100})
+			res, _ := run(t, tr, Config{Load: Closed{Clients: 2, Requests: 100}, Work: Request{Request: newReq(t, "GET", srv.URL+"/from", nil, nil)}})
 			tot := res.Run.Total
 			if tot.Status[302] != 100 || from.Load() != 100 || to.Load() != 0 {
 				t.Fatalf("302s %d, /from served %d, /to served %d; want 100, 100, 0 (errors %v)",
@@ -193,7 +192,7 @@ func TestRequestOnTheWire(t *testing.T) {
 				if tc.body != "" {
 					body = []byte(tc.body)
 				}
-				res, _ := run(t, tr, Config{Request: newReq(t, tc.method, srv.URL+tc.path, tc.header, body), Clients: 1, Requests: 3})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 1, Requests: 3}, Work: Request{Request: newReq(t, tc.method, srv.URL+tc.path, tc.header, body)}})
 				if res.Run.Total.Status[200] != 3 {
 					t.Fatalf("200s = %d, want 3 (errors %v)", res.Run.Total.Status[200], errorsOf(res.Run.Total))
 				}

@@ -40,10 +40,7 @@ func TestLease(t *testing.T) {
 				begin := time.Now()
 				lease.Extend(begin.Add(time.Second))
 				before := between(time.Time{}, time.Now().Add(time.Hour))
-				res, _ := run(t, tr, Config{
-					Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 2 * time.Second,
-					Rate: rate(t, "200", 2*time.Second), MaxClients: 50, Lease: lease,
-				})
+				res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "200", 2*time.Second), MaxClients: 50}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 2 * time.Second}, Lease: lease})
 				served := int64(between(time.Time{}, time.Now().Add(time.Hour)) - before)
 				if res.Scheduled != 400 || res.Run.Total.Requests+res.Run.Dropped != 400 || served != res.Run.Total.Requests {
 					t.Errorf("scheduled %d, requests %d, dropped %d, served %d; want 400 = requests + dropped, all requests served", res.Scheduled, res.Run.Total.Requests, res.Run.Dropped, served)
@@ -63,10 +60,7 @@ func TestLease(t *testing.T) {
 				lease.Extend(begin.Add(time.Second))
 				ext := time.AfterFunc(1500*time.Millisecond, func() { lease.Extend(time.Now().Add(time.Hour)) })
 				defer ext.Stop()
-				res, _ := run(t, tr, Config{
-					Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 2 * time.Second,
-					Clients: 2, MaxRPS: 200, Duration: 2500 * time.Millisecond, Lease: lease,
-				})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 2, MaxRPS: 200, Duration: 2500 * time.Millisecond}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 2 * time.Second}, Lease: lease})
 				paused := between(begin.Add(1100*time.Millisecond), begin.Add(1450*time.Millisecond))
 				after := between(begin.Add(1550*time.Millisecond), time.Now().Add(time.Hour))
 				if paused > 0 || after < 100 {

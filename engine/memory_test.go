@@ -66,14 +66,12 @@ func TestPartsMemory(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("request %d", i)
 	}
-	cfg := Config{}
+	var w Parts
 	for p := range parts {
 		sc := &partScenario{names: names, own: []int{perPart * p, perPart*p + 1}}
-		cfg.Parts = append(cfg.Parts, Part{
-			Config: Config{Scenario: partScenarioOf{sc}, Clients: 1, Iterations: 3, Timeout: time.Second},
-			After:  -1,
-		})
+		w.Parts = append(w.Parts, Part{Load: Closed{Clients: 1, Iterations: 3}, Scenario: partScenarioOf{sc}, After: -1})
 	}
+	cfg := Config{Work: w}
 	one := statsBytes()
 	runtime.GC()
 	var before, after runtime.MemStats

@@ -129,10 +129,10 @@ func TestFastPathAgainstNginx(t *testing.T) {
 		path string
 		cfg  Config
 	}{
-		{"closed model request count", "/", Config{Clients: 16, Requests: 20000}},
-		{"closed model with cap", "/", Config{Clients: 8, Duration: time.Second, MaxRPS: 3000}},
-		{"open model", "/", Config{Rate: &rate, MaxClients: 200}},
-		{"chunked", "/chunked", Config{Clients: 4, Requests: 2000}},
+		{"closed model request count", "/", Config{Load: Closed{Clients: 16, Requests: 20000}}},
+		{"closed model with cap", "/", Config{Load: Closed{Clients: 8, Duration: time.Second, MaxRPS: 3000}}},
+		{"open model", "/", Config{Load: Open{Rate: rate, MaxClients: 200}}},
+		{"chunked", "/chunked", Config{Load: Closed{Clients: 4, Requests: 2000}}},
 	}
 	var served int64
 	for _, tc := range cases {
@@ -142,7 +142,7 @@ func TestFastPathAgainstNginx(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := tc.cfg
-			cfg.Request, cfg.Timeout = req, 5*time.Second
+			cfg.Work = Request{Request: req, Timeout: 5 * time.Second}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			res, err := Run(ctx, cfg)
@@ -159,8 +159,8 @@ func TestFastPathAgainstNginx(t *testing.T) {
 			if tot.Failed != 0 || tot.Status[200] != tot.Requests {
 				t.Fatalf("requests %d, failed %d, 200s %d, errors %v", tot.Requests, tot.Failed, tot.Status[200], tot.Errors)
 			}
-			if cfg.Requests > 0 && tot.Requests != cfg.Requests {
-				t.Errorf("requests %d, want %d", tot.Requests, cfg.Requests)
+			if l, ok := cfg.Load.(Closed); ok && l.Requests > 0 && tot.Requests != l.Requests {
+				t.Errorf("requests %d, want %d", tot.Requests, l.Requests)
 			}
 			served += tot.Requests
 			if got := countLines(t, accessLog, served); got != served {

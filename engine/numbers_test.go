@@ -26,7 +26,7 @@ func TestPeakClients(t *testing.T) {
 			t.Run("closed", func(t *testing.T) {
 				t.Parallel()
 				srv, _ := countingServer(t, 0)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Clients: 5, Requests: 300})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 5, Requests: 300}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				if res.PeakClients != 5 {
 					t.Errorf("peak clients %d, want the 5 clients", res.PeakClients)
 				}
@@ -37,8 +37,7 @@ func TestPeakClients(t *testing.T) {
 				// 3 clients over 2 event loops (2 + 1), each request 100 ms,
 				// at 200 starts a second: every client is busy all the time.
 				srv, _ := countingServer(t, 100*time.Millisecond)
-				res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Rate: rate(t, "200", 500*time.Millisecond), MaxClients: 3, Loops: 2})
+				res, _ := run(t, tr, Config{Load: Open{Rate: rate(t, "200", 500*time.Millisecond), MaxClients: 3}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}, Loops: 2})
 				if res.PeakClients != 3 || res.Run.Dropped == 0 {
 					t.Errorf("peak clients %d, dropped %d; want all 3 clients busy and starts dropped",
 						res.PeakClients, res.Run.Dropped)
@@ -75,8 +74,8 @@ func TestSnapshotsAddUp(t *testing.T) {
 				var req, samples, dropped int64
 				var intervals []int
 				finals := 0
-				cfg := Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Rate: rate(t, "400", d), MaxClients: 4, // ~200/s served, the rest dropped
+				cfg := Config{Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)},
+					Load: Open{Rate: rate(t, "400", d), MaxClients: 4}, // ~200/s served, the rest dropped
 					OnSnapshot: func(s *metrics.Snapshot) {
 						intervals = append(intervals, s.Interval)
 						if s.Final {
@@ -125,8 +124,7 @@ func TestSharesOfCaps(t *testing.T) {
 				srv, served := countingServer(t, 0)
 				// 300/s for 1 s: ~300 requests whatever the number of
 				// workers (900 if each worker took the whole cap).
-				rs := runShares(t, tr, workers, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Clients: 6, Duration: time.Second, MaxRPS: 300})
+				rs := runShares(t, tr, workers, Config{Load: Closed{Clients: 6, Duration: time.Second, MaxRPS: 300}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				var n int64
 				for _, r := range rs {
 					n += r.Run.Total.Requests
@@ -139,8 +137,7 @@ func TestSharesOfCaps(t *testing.T) {
 			t.Run("max clients", func(t *testing.T) {
 				t.Parallel()
 				srv, _ := countingServer(t, 100*time.Millisecond)
-				rs := runShares(t, tr, workers, Config{Request: newReq(t, "GET", srv.URL+"/", nil, nil),
-					Rate: rate(t, "200", 500*time.Millisecond), MaxClients: 3})
+				rs := runShares(t, tr, workers, Config{Load: Open{Rate: rate(t, "200", 500*time.Millisecond), MaxClients: 3}, Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
 				peak := 0
 				for _, r := range rs {
 					peak += r.PeakClients
@@ -163,7 +160,11 @@ func runShares(t *testing.T, tr transport, n int, cfg Config) []*Result {
 		go func() {
 			defer wg.Done()
 			c := cfg
-			c.Share, c.ForceStd, c.Timeout, c.UserAgent = Share{Index: w, Count: n}, tr.std, 5*time.Second, "fuka-test"
+			c.Share, c.ForceStd = Share{Index: w, Count: n}, tr.std
+			if r, ok := c.Work.(Request); ok {
+				r.Timeout, r.UserAgent = 5*time.Second, "fuka-test"
+				c.Work = r
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), runBound)
 			defer cancel()
 			res, err := Run(ctx, c)
@@ -192,8 +193,7 @@ func TestTimeoutLatency(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newRawServer(t, hang)
-			res, _ := run(t, tr, Config{Request: newReq(t, "GET", srv.URL()+"/", nil, nil),
-				Timeout: timeout, Clients: 2, Duration: 500 * time.Millisecond})
+			res, _ := run(t, tr, Config{Load: Closed{Clients: 2, Duration: 500 * time.Millisecond}, Work: Request{Request: newReq(t, "GET", srv.URL()+"/", nil, nil), Timeout: timeout}})
 			tot := res.Run.Total
 			lo := time.Duration(tot.Latency.Min()) * time.Microsecond
 			hi := time.Duration(tot.Latency.Max()) * time.Microsecond
@@ -218,14 +218,14 @@ func TestBytesOut(t *testing.T) {
 				t.Parallel()
 				srv, _ := countingServer(t, 0)
 				req := newReq(t, "POST", srv.URL+"/orders", nil, []byte(`{"n":1}`))
-				res, _ := run(t, tr, Config{Request: req, Clients: 2, Requests: 50})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 2, Requests: 50}, Work: Request{Request: req}})
 				checkBytesOut(t, res, int64(len(req.Wire("fuka-test"))))
 			})
 			t.Run("failures", func(t *testing.T) {
 				t.Parallel()
 				srv := newRawServer(t, once("GARBAGE RESPONSE\r\n\r\n"))
 				req := newReq(t, "POST", srv.URL()+"/orders", nil, []byte(`{"n":1}`))
-				res, _ := run(t, tr, Config{Request: req, Clients: 2, Requests: 50})
+				res, _ := run(t, tr, Config{Load: Closed{Clients: 2, Requests: 50}, Work: Request{Request: req}})
 				if f := res.Run.Total.Failed; f != 50 {
 					t.Fatalf("%d of 50 requests failed, want all (errors %v)", f, errorsOf(res.Run.Total))
 				}

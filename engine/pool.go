@@ -14,28 +14,36 @@ import (
 // pool runs the load through net/http with one goroutine per client: the
 // path for TLS and HTTP/2, and for systems without the fast path.
 type pool struct {
-	cfg    *Config
-	start  time.Time
-	rec    *metrics.Recorder
-	std    *client.Std // quick mode; nil when running a Scenario
-	endRun func()      // ends the run early (a scenario's data ran out)
-	budget counter
-	nAct   atomic.Int64
-	nSched atomic.Int64
-	nPeak  atomic.Int64 // clients started
+	cfg      *Config // the run's: its Share and Lease
+	load     Load    // the pool's own: a part's in a run of parts
+	open     bool    // load is Open
+	start    time.Time
+	rec      *metrics.Recorder
+	std      *client.Std // the Request work; nil when running a Scenario
+	scenario Scenario    // the Plan or Parts work
+	endRun   func()      // ends the run early (a scenario's data ran out)
+	budget   counter
+	nAct     atomic.Int64
+	nSched   atomic.Int64
+	nPeak    atomic.Int64 // clients started
 }
 
-func newPool(cfg *Config, rec *metrics.Recorder, start time.Time, endRun func()) *pool {
-	p := &pool{cfg: cfg, start: start, rec: rec, endRun: endRun}
-	if cfg.Scenario == nil {
-		conns := cfg.Clients
-		if cfg.Open() {
-			conns = cfg.MaxClients
-		}
-		p.std = client.NewStd(cfg.Request, client.Options{
-			Timeout: cfg.Timeout, Insecure: cfg.Insecure, HTTP2: cfg.HTTP2, MaxConns: conns, UserAgent: cfg.UserAgent,
-		})
-	}
+func newPool(cfg *Config, l Load, rec *metrics.Recorder, start time.Time) *pool {
+	_, open := l.(Open)
+	return &pool{cfg: cfg, load: l, open: open, rec: rec, start: start}
+}
+
+// withRequest makes p's clients send w's request.
+func (p *pool) withRequest(w Request) *pool {
+	p.std = client.NewStd(w.Request, client.Options{
+		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+	})
+	return p
+}
+
+// withScenario makes p's clients run sc's iterations.
+func (p *pool) withScenario(sc Scenario, endRun func()) *pool {
+	p.scenario, p.endRun = sc, endRun
 	return p
 }
 
@@ -47,8 +55,8 @@ type iterator interface {
 
 // newClient returns client id's iterator.
 func (p *pool) newClient(id int) iterator {
-	if p.cfg.Scenario != nil {
-		return p.cfg.Scenario.NewClient(id, p.rec, p.endRun)
+	if p.scenario != nil {
+		return p.scenario.NewClient(id, p.rec, p.endRun)
 	}
 	return quick{p}
 }
@@ -94,7 +102,7 @@ func (p *pool) do(intended time.Duration) {
 	status, in, out, kind := p.std.Do(context.Background())
 	now := time.Since(p.start)
 	lat := now - sent
-	if p.cfg.Open() {
+	if p.open {
 		lat = now - intended
 	}
 	p.rec.Record(0, metrics.Outcome{Latency: lat, Service: now - sent, Status: status, Err: kind, BytesIn: in, BytesOut: out})
@@ -108,7 +116,7 @@ func (p *pool) run(ctx context.Context) {
 	// Two goroutines may end the load (the deadline or cancellation, and
 	// the end of every client's work): stop closes once.
 	closeStop := sync.OnceFunc(func() { close(stop) })
-	planned := p.cfg.planned()
+	planned := p.load.planned()
 	go func() {
 		var end <-chan time.Time
 		if planned > 0 {
@@ -129,22 +137,23 @@ func (p *pool) run(ctx context.Context) {
 	defer cancel()
 	go func() { <-stop; cancel() }()
 	var wg sync.WaitGroup
-	if p.cfg.Open() {
-		p.runOpen(stopCtx, stop, &wg)
-	} else {
-		p.runClosed(stopCtx, stop, &wg)
+	switch l := p.load.(type) {
+	case Open:
+		p.runOpen(stopCtx, stop, &wg, l)
+	case Closed:
+		p.runClosed(stopCtx, stop, &wg, l)
 	}
 	wg.Wait()
 	closeStop()
 }
 
-func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
-	ramp := load.Ramp{Clients: p.cfg.Clients, Over: p.cfg.RampUp}
+func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup, l Closed) {
+	ramp := load.Ramp{Clients: l.Clients, Over: l.RampUp}
 	w, n := p.cfg.Share.of()
-	capper := load.Cap{PerSecond: p.cfg.Share.MaxRPS(p.cfg)}
-	requests := p.cfg.Share.Requests(p.cfg)
-	late := p.cfg.LateLimit()
-	for k := w; k < p.cfg.Clients; k += n {
+	capper := load.Cap{PerSecond: p.cfg.Share.maxRPS(l)}
+	requests := p.cfg.Share.requests(l)
+	late := l.late()
+	for k := w; k < l.Clients; k += n {
 		if !p.sleepUntil(ramp.Start(k), stop) {
 			return
 		}
@@ -155,7 +164,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			defer wg.Done()
 			defer p.nAct.Add(-1)
 			cl := p.newClient(k)
-			for n := 0; p.cfg.Iterations <= 0 || n < p.cfg.Iterations; n++ {
+			for n := 0; l.Iterations <= 0 || n < l.Iterations; n++ {
 				i, ok := p.budget.take(requests)
 				if !ok || !p.sleepUntil(p.budget.pace(capper, i, time.Since(p.start), late), stop) {
 					return
@@ -173,7 +182,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 	}
 }
 
-func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup) {
+func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGroup, l Open) {
 	type start struct {
 		seq int64
 		t   time.Duration
@@ -181,15 +190,15 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 	work := make(chan start) // unbuffered: a send succeeds only if a client is free
 	spawned := 0
 	defer close(work)
-	deal := p.cfg.Share.deal(p.cfg.MaxClients)
+	deal := p.cfg.Share.deal(l.MaxClients)
 	maxClients := deal.PerRound()
-	late := p.cfg.LateLimit()
+	late := l.late()
 	for k := int64(0); ; k++ {
 		i, ok := deal.Nth(k)
 		if !ok {
 			return
 		}
-		t, ok := p.cfg.Rate.Offset(i)
+		t, ok := l.Rate.Offset(i)
 		if !ok {
 			return
 		}

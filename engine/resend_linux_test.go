@@ -19,19 +19,18 @@ import (
 // whole run, so the loop is driven by hand.
 func TestBrokenRedialsOnlyUnsent(t *testing.T) {
 	srv := faultserver.Start(t, faultserver.Config{})
-	cfg := Config{Request: newReq(t, "POST", srv.URL()+"/orders", nil, []byte("x")), Timeout: 5 * time.Second,
-		UserAgent: "fuka-test", Clients: 1, Requests: 1}
+	cfg := Config{Load: Closed{Clients: 1, Requests: 1}, Work: Request{Request: newReq(t, "POST", srv.URL()+"/orders", nil, []byte("x")), Timeout: 5 * time.Second, UserAgent: "fuka-test"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srcs, recs, err := newFastSources(&cfg, 1, time.Now())
+	srcs, recs, err := newFastSources(&cfg, cfg.Work.(Request), 1, time.Now())
 	if err != nil {
 		t.Skipf("no fast path: %v", err)
 	}
 	l := srcs[0].(*fastLoop)
 	t.Cleanup(l.shutdown)
 	l.stopping = true // a failed client then finishes instead of starting another request
-	col := metrics.NewCollector([]string{cfg.Name}, recs)
+	col := metrics.NewCollector([]string{cfg.Work.(Request).MetricName()}, recs)
 	wire := len(l.wire)
 	cases := []struct {
 		name          string

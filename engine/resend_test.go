@@ -49,11 +49,9 @@ func TestNoSilentResend(t *testing.T) {
 					if key != "" {
 						h.Set(key, "order-1")
 					}
-					cfg := Config{Request: newReq(t, method, srv.URL()+"/orders", h, body), Insecure: true,
-						Clients: 4, Requests: 150}
+					cfg := Config{Load: Closed{Clients: 4, Requests: 150}, Work: Request{Request: newReq(t, method, srv.URL()+"/orders", h, body), Insecure: true}}
 					if open {
-						cfg = Config{Request: cfg.Request, Insecure: true,
-							Rate: rate(t, "500", 300*time.Millisecond), MaxClients: 4}
+						cfg = Config{Load: Open{Rate: rate(t, "500", 300*time.Millisecond), MaxClients: 4}, Work: cfg.Work}
 					}
 					res, _ := run(t, transport{tr.name, tr.std}, cfg)
 					tot := res.Run.Total
@@ -102,9 +100,9 @@ func TestIdleCloseIsNotAFailure(t *testing.T) {
 				req := newReq(t, "POST", srv.URL()+"/orders", nil, []byte("x"))
 				// Two clients, 40 requests/s in all: each connection idles
 				// ~50 ms, ten times the server's idle timeout.
-				cfg := Config{Request: req, Insecure: true, Clients: 2, Requests: 30, MaxRPS: 40}
+				cfg := Config{Load: Closed{Clients: 2, Requests: 30, MaxRPS: 40}, Work: Request{Request: req, Insecure: true}}
 				if open {
-					cfg = Config{Request: req, Insecure: true, Rate: rate(t, "40", 750*time.Millisecond), MaxClients: 2}
+					cfg = Config{Load: Open{Rate: rate(t, "40", 750*time.Millisecond), MaxClients: 2}, Work: Request{Request: req, Insecure: true}}
 				}
 				res, _ := run(t, transport{tr.name, tr.std}, cfg)
 				tot := res.Run.Total
@@ -136,7 +134,7 @@ func TestCloseAfterResponse(t *testing.T) {
 			srv := faultserver.Start(t, faultserver.Config{TLS: tr.tls,
 				Fault: func(int) faultserver.Action { return faultserver.AnswerClose }})
 			req := newReq(t, "POST", srv.URL()+"/orders", nil, []byte("x"))
-			res, _ := run(t, transport{tr.name, tr.std}, Config{Request: req, Insecure: true, Clients: 2, Requests: 200})
+			res, _ := run(t, transport{tr.name, tr.std}, Config{Load: Closed{Clients: 2, Requests: 200}, Work: Request{Request: req, Insecure: true}})
 			tot := res.Run.Total
 			t.Logf("fuka: requests %d, failed %d %v; server: read %d, connections %d",
 				tot.Requests, tot.Failed, errorsOf(tot), srv.Requests(), srv.Conns())

@@ -30,29 +30,29 @@ func TestSharesAddUp(t *testing.T) {
 		cfg   Config
 		check func(t *testing.T, got totals)
 	}{
-		{"closed request count", Config{Clients: 5, Requests: 1000}, func(t *testing.T, got totals) {
+		{"closed request count", Config{Load: Closed{Clients: 5, Requests: 1000}}, func(t *testing.T, got totals) {
 			if got.requests != 1000 {
 				t.Errorf("requests %d, want 1000", got.requests)
 			}
 		}},
-		{"closed request count, 2 clients", Config{Clients: 2, Requests: 100}, func(t *testing.T, got totals) {
+		{"closed request count, 2 clients", Config{Load: Closed{Clients: 2, Requests: 100}}, func(t *testing.T, got totals) {
 			if got.requests != 100 {
 				t.Errorf("requests %d, want 100", got.requests)
 			}
 		}},
-		{"closed cap, 2 clients", Config{Clients: 2, Duration: time.Second, MaxRPS: 300}, func(t *testing.T, got totals) {
+		{"closed cap, 2 clients", Config{Load: Closed{Clients: 2, Duration: time.Second, MaxRPS: 300}}, func(t *testing.T, got totals) {
 			// Starts i/300 s for i < 300 fall within the second; each
 			// worker's start at exactly 1 s may race the end.
 			if got.requests < 285 || got.requests > 302 {
 				t.Errorf("requests %d in 1 s at max 300/s, want 285..302", got.requests)
 			}
 		}},
-		{"open rate", Config{Rate: &rate300, MaxClients: 30}, func(t *testing.T, got totals) {
+		{"open rate", Config{Load: Open{Rate: rate300, MaxClients: 30}}, func(t *testing.T, got totals) {
 			if got.scheduled != 300 {
 				t.Errorf("scheduled %d, want 300", got.scheduled)
 			}
 		}},
-		{"open rate, 2 max clients", Config{Rate: &rate60, MaxClients: 2}, func(t *testing.T, got totals) {
+		{"open rate, 2 max clients", Config{Load: Open{Rate: rate60, MaxClients: 2}}, func(t *testing.T, got totals) {
 			// A client answers in well under the 33 ms between its starts;
 			// a worker without one would drop all its 20. A loaded machine
 			// may delay a few answers.
@@ -79,7 +79,7 @@ func TestSharesAddUp(t *testing.T) {
 								return
 							}
 							cfg := tc.cfg
-							cfg.Request, cfg.Timeout, cfg.ForceStd = r, 5*time.Second, std
+							cfg.Work, cfg.ForceStd = Request{Request: r, Timeout: 5 * time.Second}, std
 							cfg.Share = Share{Index: w, Count: n}
 							ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 							defer cancel()
@@ -119,7 +119,7 @@ func TestShareArithmetic(t *testing.T) {
 			t.Run(fmt.Sprintf("%d workers/%d clients", workers, clients), func(t *testing.T) {
 				for _, maxRPS := range []float64{0, 1, 2, 7, 300, 1e9} {
 					for requests := int64(0); requests <= 100; requests++ {
-						closed := Config{Clients: clients, Requests: requests, MaxRPS: maxRPS}
+						closed := Config{Load: Closed{Clients: clients, Requests: requests, MaxRPS: maxRPS}}
 						var sumClients int
 						var sumReq int64
 						var sumRPS float64
@@ -153,7 +153,7 @@ func TestShareArithmetic(t *testing.T) {
 						}
 					}
 				}
-				open := Config{Rate: &rate, MaxClients: clients}
+				open := Config{Load: Open{Rate: rate, MaxClients: clients}}
 				for _, at := range []time.Duration{0, 1500 * time.Millisecond, 2 * time.Second, 3 * time.Second} {
 					var sum int64
 					for w := range workers {

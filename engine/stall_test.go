@@ -35,15 +35,11 @@ func TestStallChild(t *testing.T) {
 	if url == "" {
 		t.Skip("the child process of TestStalledRunDropsBacklog")
 	}
-	cfg := Config{
-		Request: newReq(t, "GET", url, nil, nil), Timeout: 5 * time.Second,
-		Rate: rate(t, "300", 5*time.Second), MaxClients: 2000, Loops: 1,
-		ForceStd: os.Getenv("FUKA_ENGINE_STALL_STD") != "",
-	}
+	cfg := Config{Load: Open{Rate: rate(t, "300", 5*time.Second), MaxClients: 2000}, Work: Request{Request: newReq(t, "GET", url, nil, nil), Timeout: 5 * time.Second}, Loops: 1, ForceStd: os.Getenv("FUKA_ENGINE_STALL_STD") != ""}
 	if os.Getenv("FUKA_ENGINE_STALL_CLOSED") != "" {
 		// The closed model's throughput cap: many clients, each free to
 		// send whenever the cap allows.
-		cfg.Rate, cfg.MaxClients, cfg.Clients, cfg.MaxRPS, cfg.Duration = nil, 0, 50, 300, 5*time.Second
+		cfg.Load = Closed{Clients: 50, MaxRPS: 300, Duration: 5 * time.Second}
 	}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

@@ -56,21 +56,23 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
-	cfg := engine.Config{
+	cfg := engine.Config{Work: engine.Request{
 		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), UserAgent: j.GetUserAgent(),
-	}
+	}}
 	l := j.GetLoad()
 	if r := l.GetRate(); r != nil {
 		rate, err := RateOf(r)
 		if err != nil {
 			return engine.Config{}, fmt.Errorf("rate: %w", err)
 		}
-		cfg.Rate, cfg.MaxClients, cfg.Resolution = &rate, MaxClients(int(l.GetMaxClients())), time.Duration(l.GetResolutionNanos())
+		cfg.Load = engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos())}
 		return cfg, nil
 	}
-	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS = int(l.GetClients()), time.Duration(l.GetRampUpNanos()), l.GetRequests(), l.GetMaxRps()
-	cfg.Duration = time.Duration(l.GetDurationNanos())
+	cfg.Load = engine.Closed{
+		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
+		Duration: time.Duration(l.GetDurationNanos()),
+	}
 	return cfg, nil
 }
 
@@ -223,19 +225,16 @@ func overridden(p *plan.Plan, ov *fukapb.Overrides) (*plan.Plan, error) {
 
 func ownLoads(p *plan.Plan) bool { return (&Plan{Plan: p}).OwnLoads() }
 
-// loadOf is a plan load in engine terms, without the work.
-func loadOf(l *plan.Load) (engine.Config, error) {
-	var cfg engine.Config
+// loadOf is a plan load in engine terms.
+func loadOf(l *plan.Load) (engine.Load, error) {
 	if !l.Open() {
-		cfg.Clients, cfg.RampUp, cfg.Duration, cfg.Iterations, cfg.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
-		return cfg, nil
+		return engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}, nil
 	}
 	r, err := plan.NewRate(l.Rate)
 	if err != nil {
-		return cfg, fmt.Errorf("%s: load: %w", l.Pos, err)
+		return nil, fmt.Errorf("%s: load: %w", l.Pos, err)
 	}
-	cfg.Rate, cfg.MaxClients = &r, MaxClients(l.MaxClients)
-	return cfg, nil
+	return engine.Open{Rate: r, MaxClients: MaxClients(l.MaxClients)}, nil
 }
 
 // loadConfig turns the plan's load (overrides applied: see overridden)
@@ -245,17 +244,19 @@ func loadConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error
 	if p.Load == nil {
 		return engine.Config{}, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
 	}
-	cfg, err := loadOf(p.Load)
+	ld, err := loadOf(p.Load)
 	if err != nil {
-		return cfg, meta, err
+		return engine.Config{}, meta, err
 	}
-	if cfg.Open() {
+	cfg := engine.Config{Load: ld}
+	switch l := ld.(type) {
+	case engine.Open:
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), cfg.Rate.String(), cfg.MaxClients
-		return cfg, meta, nil
+		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), l.Rate.String(), l.MaxClients
+	case engine.Closed:
+		meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
+		meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = l.Clients, l.RampUp, l.Duration, l.MaxRPS
 	}
-	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
-	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
 	return cfg, meta, nil
 }
 
@@ -265,6 +266,7 @@ func loadConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error
 func partsConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error) {
 	meta := report.Meta{Name: p.Name, Target: p.BaseURL.Value, Version: version, Model: "mixed"}
 	var cfg engine.Config
+	var parts engine.Parts
 	index := map[string]int{}
 	for i, sc := range p.Scenarios {
 		index[sc.Name] = i
@@ -278,11 +280,13 @@ func partsConfig(p *plan.Plan, version string) (engine.Config, report.Meta, erro
 		if l == nil {
 			return cfg, meta, fmt.Errorf("%s: scenario %q has no load and the plan has none", sc.Pos, sc.Name)
 		}
-		pc, err := loadOf(l)
+		ld, err := loadOf(l)
 		if err != nil {
 			return cfg, meta, err
 		}
-		part := engine.Part{Config: pc, After: -1}
+		part := engine.Part{Load: ld, After: -1}
+		open, _ := ld.(engine.Open)
+		closed, _ := ld.(engine.Closed)
 		delay, after := sc.After()
 		part.Delay = delay
 		begin := delay
@@ -294,19 +298,20 @@ func partsConfig(p *plan.Plan, version string) (engine.Config, report.Meta, erro
 			}
 		}
 		end := time.Duration(-1)
-		if d := part.Config.Duration; l.Open() {
-			end = begin + part.Rate.Duration()
-		} else if d > 0 && part.Iterations == 0 {
+		if d := closed.Duration; l.Open() {
+			end = begin + open.Rate.Duration()
+		} else if d > 0 && closed.Iterations == 0 {
 			end = begin + d
 		}
 		if begin < 0 {
 			end = -1
 		}
 		ends = append(ends, end)
-		meta.Clients += part.Clients
-		meta.MaxClients += part.MaxClients
-		cfg.Parts = append(cfg.Parts, part)
+		meta.Clients += closed.Clients
+		meta.MaxClients += open.MaxClients
+		parts.Parts = append(parts.Parts, part)
 	}
+	cfg.Work = parts
 	for _, e := range ends {
 		if e < 0 {
 			meta.Planned = 0
@@ -339,23 +344,29 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	}
 	// The clients share one transport: as many idle connections as they
 	// can hold at once.
-	opts.MaxConns = max(cfg.Clients, cfg.MaxClients)
-	for _, part := range cfg.Parts {
-		opts.MaxConns += max(part.Clients, part.MaxClients)
+	if cfg.Load != nil {
+		opts.MaxConns = cfg.Load.Slots()
 	}
-	runner := scenario.NewRunner(c.Prog, opts, cfg.Open())
-	if parts {
-		for i, sc := range p.Scenarios {
-			if cfg.Parts[i].Scenario, err = runner.Only(sc.Name, cfg.Parts[i].Open()); err != nil {
-				runner.Close()
-				return cfg, meta, nil, err
-			}
+	w, _ := cfg.Work.(engine.Parts)
+	for _, part := range w.Parts {
+		opts.MaxConns += part.Load.Slots()
+	}
+	_, open := cfg.Load.(engine.Open)
+	runner := scenario.NewRunner(c.Prog, opts, open)
+	if !parts {
+		// HTTP2 is for Footprint: HTTP/2 multiplexes a client's requests.
+		cfg.Work = engine.Plan{Scenario: runner, HTTP2: o.HTTP2}
+		return cfg, meta, runner.Close, nil
+	}
+	for i, sc := range p.Scenarios {
+		_, open := w.Parts[i].Load.(engine.Open)
+		if w.Parts[i].Scenario, err = runner.Only(sc.Name, open); err != nil {
+			runner.Close()
+			return cfg, meta, nil, err
 		}
-	} else {
-		cfg.Scenario = runner
 	}
-	cfg.Timeout = time.Minute // per-step timeouts apply; this bounds nothing in scenario mode
-	cfg.HTTP2 = o.HTTP2       // for Footprint: HTTP/2 multiplexes a client's requests
+	w.HTTP2 = o.HTTP2
+	cfg.Work = w
 	return cfg, meta, runner.Close, nil
 }
 
@@ -372,17 +383,21 @@ func CapacityConfig(c *Plan, maxClients int, resolution time.Duration, o Options
 	}
 	maxClients = MaxClients(maxClients)
 	runner := scenario.NewRunner(c.Prog, scenario.Options{Insecure: o.Insecure, HTTP2: o.HTTP2, UserAgent: o.userAgent(), MaxConns: maxClients}, true)
-	cfg := engine.Config{Scenario: runner, MaxClients: maxClients, Resolution: resolution, Timeout: time.Minute, UserAgent: o.userAgent()}
+	cfg := engine.Config{Load: engine.Open{MaxClients: maxClients, Resolution: resolution}, Work: engine.Plan{Scenario: runner}}
 	return cfg, runner.Close, nil
 }
 
 // Preflight is everything `fuka run` checks before it sends anything, and
-// what `fuka validate` checks, so that the two agree: the plan's load with
-// the flags' overrides (PlanConfig), and, unless the run is distributed
-// (each worker checks its own share), whether this machine can hold that
-// load (open files, memory), a default max_clients lowered to fit first
-// (note says so). It does not reach the target.
+// what `fuka validate` checks, so that the two agree: the plan's monitor
+// and profile settings, its load with the flags' overrides (PlanConfig),
+// and, unless the run is distributed (each worker checks its own share),
+// whether this machine can hold that load (open files, memory), a default
+// max_clients lowered to fit first (note says so). It does not reach
+// monitor sources or the target.
 func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Config, meta report.Meta, closeRunner func(), note string, err error) {
+	if err := (&Watch{}).FromPlan(c.Plan); err != nil {
+		return cfg, meta, nil, "", err
+	}
 	ov, err := f.Overrides()
 	if err != nil {
 		return cfg, meta, nil, "", err
@@ -393,8 +408,8 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 	}
 	p, _ := overridden(c.Plan, ov) // PlanConfig checked it
 	var what string
-	switch {
-	case len(cfg.Parts) > 0:
+	switch _, parts := cfg.Work.(engine.Parts); {
+	case parts:
 		note = capDefaultParts(&cfg, &meta, p)
 		conns, _ := cfg.Footprint()
 		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
@@ -402,7 +417,7 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 		if p.Load.Open() && p.Load.MaxClients == 0 {
 			note = CapDefault(&cfg, &meta, "max_clients")
 		}
-		what = loadLabel(p.Load, f, cfg.MaxClients)
+		what = loadLabel(p.Load, f, cfg.Load.Slots())
 	}
 	if err := CheckResources(&cfg, what); err != nil {
 		closeRunner()
@@ -414,23 +429,36 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 // capDefaultParts is CapDefault of the parts (one per scenario of p) whose
 // load is open without max_clients: they are lowered together.
 func capDefaultParts(cfg *engine.Config, meta *report.Meta, p *plan.Plan) (note string) {
-	var caps []*int
+	w := cfg.Work.(engine.Parts) // its Parts share cfg's array
+	var idx []int
 	var names []string
 	for i, sc := range p.Scenarios {
 		if l := cmp.Or(sc.Load, p.Load); l.Open() && l.MaxClients == 0 {
-			caps, names = append(caps, &cfg.Parts[i].MaxClients), append(names, sc.Name)
+			idx, names = append(idx, i), append(names, sc.Name)
 		}
 	}
-	why := lowerDefaults(cfg, caps)
+	set := func(n int) {
+		for _, i := range idx {
+			open := w.Parts[i].Load.(engine.Open)
+			open.MaxClients = n
+			w.Parts[i].Load = open
+		}
+	}
+	if len(idx) == 0 {
+		return ""
+	}
+	why := lowerDefaults(cfg, plan.DefaultMaxClients, set)
 	if why == "" {
 		return ""
 	}
 	meta.MaxClients = 0
-	for _, part := range cfg.Parts {
-		meta.MaxClients += part.MaxClients
+	for _, part := range w.Parts {
+		if open, ok := part.Load.(engine.Open); ok {
+			meta.MaxClients += open.MaxClients
+		}
 	}
 	return fmt.Sprintf("max_clients %d (the default) of scenario %s makes the scenarios' loads %s; using %d",
-		plan.DefaultMaxClients, strings.Join(names, ", "), why, *caps[0])
+		plan.DefaultMaxClients, strings.Join(names, ", "), why, w.Parts[idx[0]].Load.Slots())
 }
 
 // loadLabel names the setting that sets a plan's number of clients, for

@@ -14,27 +14,59 @@ import (
 // loadView is the load of an engine configuration, without its work: what
 // a plan's load must become.
 type loadView struct {
-	Clients, MaxClients      int
-	RampUp, Duration, Delay  time.Duration
-	Iterations, After        int
-	MaxRPS                   float64
-	Rate                     string // load.Rate.String(); "" in the closed model
-	Scenario, HTTP2, Timeout bool   // a runner is set; HTTP/2; Timeout is the scenario bound
+	Clients, MaxClients     int
+	RampUp, Duration, Delay time.Duration
+	Iterations, After       int
+	MaxRPS                  float64
+	Rate                    string // load.Rate.String(); "" in the closed model
+	Scenario, HTTP2         bool   // a runner is set; HTTP/2
 }
 
-func viewOf(c engine.Config) loadView {
-	v := loadView{Clients: c.Clients, MaxClients: c.MaxClients, RampUp: c.RampUp, Duration: c.Duration,
-		Iterations: c.Iterations, MaxRPS: c.MaxRPS, Scenario: c.Scenario != nil, HTTP2: c.HTTP2, Timeout: c.Timeout == time.Minute, After: -1}
-	if c.Rate != nil {
-		v.Rate = c.Rate.String()
+func viewLoad(l engine.Load) loadView {
+	v := loadView{After: -1}
+	switch l := l.(type) {
+	case engine.Closed:
+		v.Clients, v.RampUp, v.Duration, v.Iterations, v.MaxRPS = l.Clients, l.RampUp, l.Duration, l.Iterations, l.MaxRPS
+	case engine.Open:
+		v.MaxClients, v.Rate = l.MaxClients, l.Rate.String()
 	}
 	return v
 }
 
-func partView(p engine.Part) loadView {
-	v := viewOf(p.Config)
-	v.Delay, v.After, v.Timeout = p.Delay, p.After, false
+func viewOf(c engine.Config) loadView {
+	v := viewLoad(c.Load)
+	switch w := c.Work.(type) {
+	case engine.Plan:
+		v.Scenario, v.HTTP2 = w.Scenario != nil, w.HTTP2
+	case engine.Parts:
+		v.HTTP2 = w.HTTP2
+	}
 	return v
+}
+
+func partsOf(c engine.Config) []loadView {
+	var parts []loadView
+	w, _ := c.Work.(engine.Parts)
+	for _, p := range w.Parts {
+		v := viewLoad(p.Load)
+		v.Scenario, v.Delay, v.After = p.Scenario != nil, p.Delay, p.After
+		parts = append(parts, v)
+	}
+	return parts
+}
+
+func maxClientsOf(c engine.Config) int {
+	n := 0
+	if o, ok := c.Load.(engine.Open); ok {
+		n = o.MaxClients
+	}
+	w, _ := c.Work.(engine.Parts)
+	for _, p := range w.Parts {
+		if o, ok := p.Load.(engine.Open); ok {
+			n += o.MaxClients
+		}
+	}
+	return n
 }
 
 // TestPlanConfig: a plan's load, closed, open or one per scenario, and
@@ -52,30 +84,30 @@ func TestPlanConfig(t *testing.T) {
 		meta  report.Meta // Model, Clients, MaxClients, RampUp, MaxRPS, Planned, Rate
 	}{
 		{name: "closed", load: "load: { clients: 7, ramp_up: 2s, duration: 10s, max_rps: 50 }\n",
-			want: loadView{Clients: 7, RampUp: 2 * time.Second, Duration: 10 * time.Second, MaxRPS: 50, Scenario: true, Timeout: true, After: -1},
+			want: loadView{Clients: 7, RampUp: 2 * time.Second, Duration: 10 * time.Second, MaxRPS: 50, Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelClosed, Clients: 7, RampUp: 2 * time.Second, MaxRPS: 50, Planned: 10 * time.Second}},
 		{name: "closed iterations", load: "load: { clients: 3, iterations: 4 }\n",
-			want: loadView{Clients: 3, Iterations: 4, Scenario: true, Timeout: true, After: -1},
+			want: loadView{Clients: 3, Iterations: 4, Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelClosed, Clients: 3}},
 		{name: "closed, overridden", load: "load: { clients: 7, duration: 10s }\n",
 			f:    LoadFlags{Clients: 9, Duration: 3 * time.Second, Changed: changedOf("clients", "duration")},
-			want: loadView{Clients: 9, Duration: 3 * time.Second, Scenario: true, Timeout: true, After: -1},
+			want: loadView{Clients: 9, Duration: 3 * time.Second, Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelClosed, Clients: 9, Planned: 3 * time.Second}},
 		{name: "open", load: "load: { rate: [ { target: 20, over: 2s }, { target: 20, over: 3s } ], max_clients: 40 }\n", http2: true,
-			want: loadView{MaxClients: 40, Rate: "20:2s,20:3s", Scenario: true, HTTP2: true, Timeout: true, After: -1},
+			want: loadView{MaxClients: 40, Rate: "20:2s,20:3s", Scenario: true, HTTP2: true, After: -1},
 			meta: report.Meta{Model: report.ModelOpen, MaxClients: 40, Planned: 5 * time.Second, Rate: "20:2s,20:3s"}},
 		{name: "open, max_clients not set", load: "load: { rate: 5, duration: 4s }\n",
-			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "5:0s,5:4s", Scenario: true, Timeout: true, After: -1},
+			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "5:0s,5:4s", Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelOpen, MaxClients: plan.DefaultMaxClients, Planned: 4 * time.Second, Rate: "5:0s,5:4s"}},
 		{name: "closed, --rate", load: "load: { clients: 7, duration: 10s }\n",
 			f:    LoadFlags{Rate: "8", Duration: 2 * time.Second},
-			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "8:0s,8:2s", Scenario: true, Timeout: true, After: -1},
+			want: loadView{MaxClients: plan.DefaultMaxClients, Rate: "8:0s,8:2s", Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelOpen, MaxClients: plan.DefaultMaxClients, Planned: 2 * time.Second, Rate: "8:0s,8:2s"}},
 		{name: "open, --max-clients", load: "load: { rate: 5, duration: 4s, max_clients: 40 }\n",
 			f:    LoadFlags{MaxClients: 6, Changed: changedOf("max-clients")},
-			want: loadView{MaxClients: 6, Rate: "5:0s,5:4s", Scenario: true, Timeout: true, After: -1},
+			want: loadView{MaxClients: 6, Rate: "5:0s,5:4s", Scenario: true, After: -1},
 			meta: report.Meta{Model: report.ModelOpen, MaxClients: 6, Planned: 4 * time.Second, Rate: "5:0s,5:4s"}},
-		{name: "parts", load: "", want: loadView{Timeout: true, After: -1},
+		{name: "parts", load: "", want: loadView{After: -1},
 			parts: []loadView{
 				{Clients: 2, Duration: 3 * time.Second, Scenario: true, After: -1},
 				{MaxClients: 9, Rate: "10:1s", Scenario: true, Delay: time.Second, After: -1},
@@ -116,11 +148,7 @@ scenarios:
 			if got := viewOf(cfg); got != tc.want {
 				t.Errorf("load\n%+v\nwant\n%+v", got, tc.want)
 			}
-			var parts []loadView
-			for _, p := range cfg.Parts {
-				parts = append(parts, partView(p))
-			}
-			if !slices.Equal(parts, tc.parts) {
+			if parts := partsOf(cfg); !slices.Equal(parts, tc.parts) {
 				t.Errorf("parts\n%+v\nwant\n%+v", parts, tc.parts)
 			}
 			want := tc.meta
@@ -197,11 +225,7 @@ func TestCapDefault(t *testing.T) {
 				t.Fatal(err)
 			}
 			closeRunner()
-			got := cfg.MaxClients
-			for _, p := range cfg.Parts {
-				got += p.MaxClients
-			}
-			if got != tc.max || meta.MaxClients != tc.max {
+			if got := maxClientsOf(cfg); got != tc.max || meta.MaxClients != tc.max {
 				t.Errorf("max clients %d (report %d), want %d", got, meta.MaxClients, tc.max)
 			}
 			if note != tc.note {
@@ -249,8 +273,9 @@ func TestCapacityConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			closeRunner()
-			if cfg.MaxClients != tc.want || cfg.Resolution != 3*time.Millisecond || cfg.Scenario == nil || cfg.UserAgent != "fuka/"+testVersion {
-				t.Errorf("config %+v, want max clients %d, resolution 3ms, a runner and fuka's User-Agent", cfg, tc.want)
+			open, _ := cfg.Load.(engine.Open)
+			if w, _ := cfg.Work.(engine.Plan); open.MaxClients != tc.want || open.Resolution != 3*time.Millisecond || w.Scenario == nil {
+				t.Errorf("config %+v, want max clients %d, resolution 3ms and a runner", cfg, tc.want)
 			}
 		})
 	}

@@ -170,10 +170,16 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 // withoutRunners is cfg without its scenario runners, which hold the
 // compiled program (its file paths differ on a worker): the load alone.
 func withoutRunners(cfg engine.Config) engine.Config {
-	cfg.Scenario = nil
-	cfg.Parts = slices.Clone(cfg.Parts)
-	for i := range cfg.Parts {
-		cfg.Parts[i].Scenario = nil
+	switch w := cfg.Work.(type) {
+	case engine.Plan:
+		w.Scenario = nil
+		cfg.Work = w
+	case engine.Parts:
+		w.Parts = slices.Clone(w.Parts)
+		for i := range w.Parts {
+			w.Parts[i].Scenario = nil
+		}
+		cfg.Work = w
 	}
 	return cfg
 }

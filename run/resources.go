@@ -149,23 +149,24 @@ func approxSize(n int64) string {
 // when it fits. The default is a ceiling, not a need, and must not make
 // `fuka attack --rate 100` fail on a machine with a low limit.
 func CapDefault(cfg *engine.Config, meta *report.Meta, name string) (note string) {
-	if !cfg.Open() {
+	open, ok := cfg.Load.(engine.Open)
+	if !ok {
 		return ""
 	}
-	was := cfg.MaxClients
-	why := lowerDefaults(cfg, []*int{&cfg.MaxClients})
+	was := open.MaxClients
+	why := lowerDefaults(cfg, was, func(n int) { open.MaxClients = n; cfg.Load = open })
 	if why == "" {
 		return ""
 	}
-	meta.MaxClients = cfg.MaxClients
-	return fmt.Sprintf("%s %d (the default) is %s; using %d", name, was, why, cfg.MaxClients)
+	meta.MaxClients = open.MaxClients
+	return fmt.Sprintf("%s %d (the default) is %s; using %d", name, was, why, open.MaxClients)
 }
 
-// lowerDefaults sets the caps (cfg's, or its parts') to the largest
-// number, at most what they are, with which cfg fits this machine (see
-// CheckResources), and says why; "" when cfg fits already, or nothing
-// does (CheckResources then says why).
-func lowerDefaults(cfg *engine.Config, caps []*int) (why string) {
+// lowerDefaults sets the default caps (cfg's, or some of its parts': set
+// sets them all to n; they are top now) to the largest n with which cfg
+// fits this machine (see CheckResources), and says why; "" when cfg fits
+// already, or nothing does (CheckResources then says why).
+func lowerDefaults(cfg *engine.Config, top int, set func(n int)) (why string) {
 	l := ReadHostLimits()
 	fits := func() (why string) {
 		conns, mem := cfg.Footprint()
@@ -178,17 +179,8 @@ func lowerDefaults(cfg *engine.Config, caps []*int) (why string) {
 		return ""
 	}
 	why = fits()
-	if why == "" || len(caps) == 0 {
+	if why == "" {
 		return ""
-	}
-	top := 0
-	for _, c := range caps {
-		top = max(top, *c)
-	}
-	set := func(n int) { // the caps are defaults: all the same
-		for _, c := range caps {
-			*c = n
-		}
 	}
 	// The largest n that fits, by bisection (Footprint grows with n): lo
 	// fits (0: none found yet), hi does not.

@@ -81,17 +81,17 @@ func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
 	if l == nil {
 		t.Fatal("plan has no top-level load")
 	}
-	cfg := engine.Config{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}
+	cfg := engine.Config{Load: engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Duration: l.Duration, Iterations: l.Iterations, MaxRPS: l.MaxRPS}}
 	if l.Open() {
 		r, err := plan.NewRate(l.Rate)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg = engine.Config{Rate: &r, MaxClients: cmp.Or(l.MaxClients, plan.DefaultMaxClients)}
+		cfg = engine.Config{Load: engine.Open{Rate: r, MaxClients: cmp.Or(l.MaxClients, plan.DefaultMaxClients)}}
 	}
 	runner := scenario.NewRunner(prog, o, l.Open())
 	defer runner.Close()
-	cfg.Scenario = runner
+	cfg.Work = engine.Plan{Scenario: runner}
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	res, err := engine.Run(ctx, cfg)

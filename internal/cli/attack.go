@@ -93,9 +93,12 @@ percentiles (no coordinated omission).`,
 						fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 					}
 				}
-				what := fmt.Sprintf("--clients %d", cfg.Clients)
-				if cfg.Open() {
-					what = fmt.Sprintf("--max-clients %d", cfg.MaxClients)
+				var what string
+				switch l := cfg.Load.(type) {
+				case engine.Closed:
+					what = fmt.Sprintf("--clients %d", l.Clients)
+				case engine.Open:
+					what = fmt.Sprintf("--max-clients %d", l.MaxClients)
 				}
 				if err := run.CheckResources(&cfg, what); err != nil {
 					return err
@@ -112,12 +115,13 @@ percentiles (no coordinated omission).`,
 				}
 				defer pprof.StopCPUProfile()
 			}
+			var src run.Source
 			if f.cluster.distributed() { // the workers send the load (cluster_run.go)
-				if err := f.attachCluster(stdio, job, cfg); err != nil {
+				if src, err = f.cluster.source(stdio, &fukapb.Job{Work: &fukapb.Job_Attack{Attack: job}}, &cfg, f.timeout); err != nil {
 					return err
 				}
 			}
-			return execute(cmd.Context(), stdio, cfg, meta, f.out)
+			return execute(cmd.Context(), f.out.spec(stdio, cfg, meta, src))
 		},
 	}
 	fl := cmd.Flags()
@@ -166,17 +170,19 @@ func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config,
 	if err != nil {
 		return zero, meta, nil, err
 	}
-	meta.Target, meta.Method = cfg.Request.URL.String(), cfg.Request.Method
-	if cfg.Rate != nil {
+	req := cfg.Work.(engine.Request).Request // run.AttackConfig's work
+	meta.Target, meta.Method = req.URL.String(), req.Method
+	if l, ok := cfg.Load.(engine.Open); ok {
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
-		meta.Planned, meta.Rate, meta.MaxClients = cfg.Rate.Duration(), f.rate, cfg.MaxClients
+		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), f.rate, l.MaxClients
 		if !strings.Contains(f.rate, ":") {
 			meta.Rate = strings.TrimSuffix(f.rate, "/s") + "/s" // constant: "5000/s" reads better than stages
 		}
 		return cfg, meta, j, nil
 	}
+	l := cfg.Load.(engine.Closed)
 	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
-	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = cfg.Clients, cfg.RampUp, cfg.Duration, cfg.MaxRPS
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = l.Clients, l.RampUp, l.Duration, l.MaxRPS
 	return cfg, meta, j, nil
 }
 

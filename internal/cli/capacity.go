@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -129,12 +130,12 @@ type capacityDoc struct {
 }
 
 // stepper measures one capacity step with the engine: base is the load
-// without its rate; values gives the SLO its numbers.
+// whose rate each step replaces; values gives the SLO its numbers.
 type stepper struct {
 	base   engine.Config
 	values func(sum *report.Summary, run *metrics.Run) threshold.Values
 	warmUp float64 // fraction of each step
-	watch  watchSpec
+	watch  run.Watch
 	log    *slog.Logger
 	cpus   int
 }
@@ -178,13 +179,13 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 	}
 
 	st := &stepper{warmUp: warmUp, cpus: runtime.NumCPU()}
-	var watch watchSpec
+	var watch run.Watch
 	for _, m := range f.monitorFlags {
-		ms, err := parseMonitorFlag(m, f.agentToken)
+		ms, err := run.ParseMonitorFlag(m, f.agentToken)
 		if err != nil {
 			return err
 		}
-		watch.monitors = append(watch.monitors, ms)
+		watch.Monitors = append(watch.Monitors, ms)
 	}
 	name, target := "", arg
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
@@ -203,7 +204,6 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		if err != nil {
 			return err
 		}
-		cfg.Rate = nil
 		st.base, target = cfg, meta.Target
 		st.values = func(sum *report.Summary, _ *metrics.Run) threshold.Values { return threshold.SummaryValues(sum, nil) }
 	} else {
@@ -231,27 +231,27 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		if len(slo) == 0 {
 			return errors.New("no SLO: give --slo or thresholds in the plan")
 		}
-		if err := watch.fromPlan(c.Plan); err != nil {
+		if err := watch.FromPlan(c.Plan); err != nil {
 			return err
 		}
-		if len(watch.profiles) > 0 && !f.quiet {
+		if len(watch.Profiles) > 0 && !f.quiet {
 			fmt.Fprintln(stdio.Err, "capacity: the plan's profile: captures are not taken during a search")
 		}
-		watch.profiles = nil
+		watch.Profiles = nil
 		st.base = base
 		st.values = c.Prog.Values
 		name, target = c.Plan.Name, c.Plan.BaseURL.Value
 	}
 
 	if f.jsonOut != "" {
-		if err := checkWritable(f.jsonOut); err != nil {
+		if err := run.CheckWritable(f.jsonOut); err != nil {
 			return fmt.Errorf("--json-out: %w", err)
 		}
 	}
 
 	// Build the samplers once now, so a bad source fails before any load;
 	// each step watches with its own, on its own clock.
-	if _, err := watch.samplers(); err != nil {
+	if err := watch.Check(); err != nil {
 		return err
 	}
 	st.watch = watch
@@ -288,7 +288,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 	interrupted := serr != nil && ctx.Err() != nil
 	doc := capacityDoc{
 		Version: version(), Name: name, Target: target, Started: started.Round(time.Millisecond),
-		DurationS: round3(time.Since(started).Seconds()), Interrupted: interrupted, Capacity: rep,
+		DurationS: run.Round3(time.Since(started).Seconds()), Interrupted: interrupted, Capacity: rep,
 	}
 	var reportPath string
 	if !f.noReport {
@@ -301,7 +301,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 	}
 	var jsonErr error
 	if f.jsonOut != "" {
-		if err := writeFileAtomic(f.jsonOut, func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
+		if err := run.WriteFileAtomic(f.jsonOut, func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
 			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}
@@ -343,13 +343,12 @@ func writeCapacityResults(reportOut string, doc capacityDoc) (string, error) {
 		if doc.Name != "" {
 			name = doc.Name + "-capacity"
 		}
-		var o outputs
-		dir, err := o.resultsDir(name, doc.Started)
+		dir, err := run.ResultsDir("", name, doc.Started)
 		if err != nil {
 			return "", err
 		}
 		path = filepath.Join(dir, "capacity.html")
-		if err := writeFileAtomic(filepath.Join(dir, "capacity.json"), func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
+		if err := run.WriteFileAtomic(filepath.Join(dir, "capacity.json"), func(w io.Writer) error { return writeCapacityJSON(w, doc) }); err != nil {
 			return "", err
 		}
 	}
@@ -357,7 +356,7 @@ func writeCapacityResults(reportOut string, doc capacityDoc) (string, error) {
 		Name: doc.Name, Target: doc.Target, Version: doc.Version, Started: doc.Started,
 		Duration: time.Duration(doc.DurationS * float64(time.Second)), Interrupted: doc.Interrupted,
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return capacity.WriteHTMLRun(w, doc.Capacity, info) }); err != nil {
+	if err := run.WriteFileAtomic(path, func(w io.Writer) error { return capacity.WriteHTMLRun(w, doc.Capacity, info) }); err != nil {
 		return "", fmt.Errorf("--report: %w", err)
 	}
 	return path, nil
@@ -423,17 +422,20 @@ func (s *stepper) measure(ctx context.Context, rate float64, hold time.Duration)
 		return capacity.Result{}, fmt.Errorf("rate %v: %w", rate, err)
 	}
 	cfg := s.base
-	cfg.Rate = &r
+	l := cfg.Load.(engine.Open) // the base's rate is replaced
+	l.Rate = r
+	cfg.Load = l
 	acc := &stepAccumulator{after: int(skip / time.Second), total: metrics.NewStats()}
 	cfg.OnSnapshot = acc.add
 	// The watch runs on the step's clock: its sample at k s covers
 	// (k−1 s, k s], as the engine's interval k does.
-	wt, err := startWatch(ctx, s.watch, time.Now(), 0, 0, func() (string, error) { return "", errors.New("no results folder") }, s.log)
+	wt, err := s.watch.Start(ctx, 0, 0, func() (string, error) { return "", errors.New("no results folder") }, s.log)
 	if err != nil {
 		return capacity.Result{}, err
 	}
+	wt.Begin(time.Now())
 	res, err := engine.Run(ctx, cfg)
-	wt.stop()
+	wt.Stop()
 	if err != nil {
 		return capacity.Result{}, err
 	}
@@ -470,15 +472,13 @@ func (s *stepper) measure(ctx context.Context, rate float64, hold time.Duration)
 	if due := rate * (hold - warm).Seconds(); due > 0 {
 		out.DroppedRatio = min(1, float64(run.Dropped)/due)
 	}
-	if wt.selfMon != nil && s.cpus > 0 {
-		if v, _, ok := windowMean(wt.selfMon.Points(), skip, res.Elapsed, selfCPU); ok {
+	if s.cpus > 0 {
+		if v, _, ok := windowMean(wt.SelfPoints(), skip, res.Elapsed, selfCPU); ok {
 			out.GenCPUPct = new(round1(v / float64(s.cpus)))
 		}
 	}
-	if wt.mon != nil {
-		if v, series, ok := windowMean(wt.mon.Points(), skip, res.Elapsed, targetCPU); ok {
-			out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series
-		}
+	if v, series, ok := windowMean(wt.Points(), skip, res.Elapsed, targetCPU); ok {
+		out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series
 	}
 	return out, nil
 }
@@ -571,4 +571,4 @@ func targetCPU(vals map[string]float64) (float64, string, bool) {
 	return 0, "", false
 }
 
-func round1(v float64) float64 { return float64(int64(v*10+0.5*sign(v))) / 10 }
+func round1(v float64) float64 { return math.Round(v*10) / 10 }

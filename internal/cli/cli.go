@@ -15,7 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
+
+	"github.com/fuka-load/fuka/run"
 )
 
 // Exit codes, documented in the README.
@@ -114,7 +115,7 @@ func Run() int {
 		fmt.Fprintln(os.Stderr, "\nfuka: interrupted: stopping, finishing in-flight requests (Ctrl-C again to quit now)")
 		cancel()
 		<-sigs
-		temps.removeAll() // no half-written results file is left behind
+		run.RemoveTemps() // no half-written results file is left behind
 		os.Exit(ExitInterrupted)
 	}()
 	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus})
@@ -123,8 +124,8 @@ func Run() int {
 // readingInput is set while a command that sends load reads its input
 // (the plan, its data and body files, --body-file) and prepares, before
 // the load starts: a signal then has nothing to stop gracefully, so the
-// first one ends the process at once (Run). execute clears it when the
-// load starts.
+// first one ends the process at once (Run). The run clears it when the
+// load starts (run.Spec.Loading).
 var readingInput atomic.Bool
 
 func newRoot(stdio Stdio) *cobra.Command {
@@ -159,10 +160,4 @@ func newVersion(stdio Stdio) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// isTTY reports whether w is a terminal.
-func isTTY(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -10,18 +10,12 @@ import (
 	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/report"
 	reporthtml "github.com/fuka-load/fuka/report/html"
+	"github.com/fuka-load/fuka/run"
 )
 
 // ExitRegression is compare's exit code with --fail-on-regression when a
 // metric regressed beyond the noise.
 const ExitRegression = 1
-
-// saveRunNew stores a run in the history at --history ("" = the default
-// path) and returns that path when this run created the database.
-func saveRunNew(flag string, sum *report.Summary, status string) (created string, err error) {
-	_, created, err = history.Save(flag, sum, status)
-	return created, err
-}
 
 // addHistoryFlag adds --history FILE.
 func addHistoryFlag(fl *pflag.FlagSet, path *string) {
@@ -70,7 +64,7 @@ fuka runs, or last / last-completed.`,
 				return err
 			}
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sum) }); err != nil {
+				if err := run.WriteFileAtomic(htmlOut, func(w io.Writer) error { return reporthtml.Write(w, sum) }); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}
@@ -113,7 +107,7 @@ anything regressed.`,
 				return err
 			}
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, c.WriteHTML); err != nil {
+				if err := run.WriteFileAtomic(htmlOut, c.WriteHTML); err != nil {
 					return fmt.Errorf("--html: %w", err)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/run"
 )
@@ -31,7 +32,7 @@ func TestOneMaxClientsDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cfg.MaxClients, meta.MaxClients
+		return openMax(cfg), meta.MaxClients
 	}
 	runPlan := func(path string, rate string) (int, int) {
 		f := runFlags{load: run.LoadFlags{Rate: rate, Duration: 2 * time.Second, MaxClients: flagInt(t, newRun(stdio), "max-clients")}}
@@ -44,7 +45,7 @@ func TestOneMaxClientsDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		closeRunner()
-		return cfg.MaxClients, meta.MaxClients
+		return openMax(cfg), meta.MaxClients
 	}
 	capacityPlan := func(path string) (int, int) {
 		c, err := run.CompileFile(path, "")
@@ -56,7 +57,7 @@ func TestOneMaxClientsDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		closeRunner()
-		return cfg.MaxClients, cfg.MaxClients
+		return openMax(cfg), openMax(cfg)
 	}
 	for _, tc := range []struct {
 		name string
@@ -86,4 +87,10 @@ func flagInt(t *testing.T, cmd *cobra.Command, name string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// openMax is cfg's open-model cap on clients; 0 in the closed model.
+func openMax(cfg engine.Config) int {
+	open, _ := cfg.Load.(engine.Open)
+	return open.MaxClients
 }

@@ -5,19 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/fuka-load/fuka/engine"
-	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/run"
-	"github.com/fuka-load/fuka/scenario"
-	"github.com/fuka-load/fuka/threshold"
 )
 
 // planErrors prints plan errors one per line and returns a short error.
@@ -33,15 +28,14 @@ func planErrors(stdio Stdio, err error) error {
 }
 
 type runFlags struct {
-	load     run.LoadFlags
-	insecure bool
-	http2    bool
-	out      outputs
-	cluster  clusterFlags // distributed run (cluster_run.go)
+	load    run.LoadFlags
+	opts    run.Options // --insecure, --http2
+	out     outputs
+	cluster clusterFlags // distributed run (cluster_run.go)
 }
 
 func newRun(stdio Stdio) *cobra.Command {
-	var f runFlags
+	f := runFlags{opts: run.Options{Version: version()}}
 	cmd := &cobra.Command{
 		Use:   "run PLAN.yaml",
 		Short: "Run a plan file: scenarios, data, checks, load, thresholds",
@@ -66,7 +60,7 @@ abort_when rule that fired) exits 1.`,
 	}
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.opts.Insecure, "insecure", false, "skip TLS certificate verification")
 	addOutputFlags(fl, &f.out)
 	addClusterFlags(fl, &f.cluster)
 	return cmd
@@ -81,7 +75,7 @@ func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.load.Rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
 	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
 	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
-	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
+	fl.BoolVar(&f.opts.HTTP2, "http2", false, "use HTTP/2")
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
@@ -93,129 +87,32 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// options are the flags' run.Options.
-func (f *runFlags) options() run.Options {
-	return run.Options{Insecure: f.insecure, HTTP2: f.http2, Version: version()}
-}
-
-// preflight is run.Preflight (what run and validate check before anything
-// is sent) with the plan's monitor and profile settings checked too.
+// preflight is run.Preflight: what run and validate check before anything
+// is sent.
 func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool) (engine.Config, report.Meta, func(), error) {
-	if err := (&watchSpec{}).fromPlan(c.Plan); err != nil {
-		return engine.Config{}, report.Meta{}, nil, err
-	}
 	f.load.Changed = changed
-	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.options(), f.cluster.distributed())
+	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.opts, f.cluster.distributed())
 	if note != "" {
 		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 	}
 	return cfg, meta, closeRunner, err
 }
 
-var errAborted = errors.New("abort_when fired")
-
 func runPlan(ctx context.Context, stdio Stdio, c *run.Plan, f *runFlags, cmd *cobra.Command) error {
 	cfg, meta, closeRunner, err := preflight(stdio, c, f, cmd.Flags().Changed)
 	if err != nil {
 		return planErrors(stdio, err)
 	}
-	if err := f.out.watch.fromPlan(c.Plan); err != nil {
-		closeRunner()
+	defer closeRunner()
+	out := f.out
+	if err := out.watch.FromPlan(c.Plan); err != nil {
 		return err
 	}
-	defer closeRunner()
-
-	ctx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
-	var abortMsg string
-	watch := newAbortWatch(c)
-	onTick := func(_ time.Duration, p metrics.Point, run *metrics.Run) {
-		if msg, fire := watch.tick(p, run); fire && abortMsg == "" {
-			abortMsg = msg
-			abort(errAborted)
-		}
-	}
-	judge := func(sum *report.Summary, run *metrics.Run) bool {
-		c.Prog.FillScopes(sum, run)
-		vals := c.Prog.Values(sum, run)
-		results, pass := threshold.EvalAll(c.Thresholds, vals)
-		for _, r := range results {
-			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: r.Expr.String(), Pass: r.Pass, Detail: r.String()})
-		}
-		if abortMsg != "" {
-			sum.Thresholds = append(sum.Thresholds, report.ThresholdResult{Expr: "abort_when", Pass: false, Detail: "✗ " + abortMsg})
-			pass = false
-		}
-		return !pass
-	}
-	explainEnd := func(_ *engine.Result, end *runEnd) {
-		if errors.Is(context.Cause(ctx), errAborted) && end.reason == report.EndInterrupted {
-			end.reason, end.detail = report.EndAbortWhen, abortMsg
-		}
-		ran := strings.Join(c.Prog.Exhausted(), ", ")
-		switch {
-		case ran == "":
-		case end.reason == report.EndDataExhausted || end.reason == report.EndClientsDone:
-			end.reason, end.detail = report.EndDataExhausted, ran
-		default:
-			end.warnings = append(end.warnings, "data ran out: "+ran+"; the clients that needed a row stopped, so the load after that was less than planned")
-		}
-	}
-	out := f.out
-	out.judge, out.onTick, out.explainEnd = judge, onTick, explainEnd
+	var src run.Source
 	if f.cluster.distributed() { // the workers send the load (cluster_run.go)
-		if err := f.attachCluster(stdio, &out, c, cmd.Flags().Changed, cfg); err != nil {
+		if src, err = f.clusterSource(stdio, c, cmd.Flags().Changed, &cfg); err != nil {
 			return err
 		}
 	}
-	err = execute(ctx, stdio, cfg, meta, out)
-	if errors.Is(context.Cause(ctx), errAborted) {
-		fmt.Fprintf(stdio.Err, "fuka: run aborted early: %s\n", abortMsg)
-	}
-	return err
-}
-
-// abortWatch evaluates abort_when rules once a second. Each rule reads the
-// exact merge of the last rule.For of the run (at least one interval),
-// with the values thresholds use (scenario.Program.WindowValues), and fires
-// when its expression holds over that window.
-type abortWatch struct {
-	rules []run.AbortRule
-	prog  *scenario.Program
-	win   *metrics.Window
-}
-
-func newAbortWatch(c *run.Plan) *abortWatch {
-	n := 0
-	for _, r := range c.Aborts {
-		n = max(n, intervals(r))
-	}
-	w := &abortWatch{rules: c.Aborts, prog: c.Prog}
-	if n > 0 {
-		w.win = metrics.NewWindow(n)
-	}
-	return w
-}
-
-// intervals is how many one-second intervals the rule's window spans.
-func intervals(r run.AbortRule) int {
-	return max(1, int(r.For/time.Second))
-}
-
-// tick adds the interval just closed and returns the first rule that holds.
-func (w *abortWatch) tick(p metrics.Point, run *metrics.Run) (string, bool) {
-	if w.win == nil {
-		return "", false
-	}
-	w.win.Add(p, run.Interval, run.IntervalChecks)
-	for _, r := range w.rules {
-		n := intervals(r)
-		if w.win.Len() < n {
-			continue
-		}
-		if res := r.Expr.Eval(w.prog.WindowValues(w.win, n)); res.Pass {
-			return fmt.Sprintf("%s held for %v (%s)", r.Expr.String(), r.For, strings.TrimSpace(strings.TrimPrefix(res.String(), "✓"))), true
-		}
-	}
-	return "", false
+	return execute(ctx, out.spec(stdio, cfg, meta, src, run.NewPlanJudge(c)))
 }

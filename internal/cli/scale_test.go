@@ -18,6 +18,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
 	"github.com/fuka-load/fuka/monitor/kube"
+	"github.com/fuka-load/fuka/run"
 )
 
 // scaledDeployment is deployment shop/api as the API server would return it.
@@ -49,9 +50,9 @@ func TestDistributedTimeToScale(t *testing.T) {
 		dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
 			deployments: "DeploymentList",
 		}, scaledDeployment(t, 1, 1))
-		old := kubeClients
-		kubeClients = func(string, string) (kube.Clients, error) { return kube.Clients{Dynamic: dc}, nil }
-		t.Cleanup(func() { kubeClients = old })
+		old := run.KubeClients
+		run.KubeClients = func(string, string) (kube.Clients, error) { return kube.Clients{Dynamic: dc}, nil }
+		t.Cleanup(func() { run.KubeClients = old })
 
 		var first sync.Once
 		var script sync.WaitGroup

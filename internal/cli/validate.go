@@ -13,7 +13,7 @@ import (
 )
 
 func newValidate(stdio Stdio) *cobra.Command {
-	var f runFlags
+	f := runFlags{opts: run.Options{Version: version()}}
 	cmd := &cobra.Command{
 		Use:   "validate PLAN.yaml",
 		Short: "Check a plan file and report every problem as file:line:col",

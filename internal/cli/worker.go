@@ -50,7 +50,7 @@ version is refused, with a message naming both, and exits 2.`,
 			if quiet {
 				level = slog.LevelWarn
 			}
-			w.Version, w.Identity, w.Log = version(), id, newLineLogger(stdio.Err, level)
+			w.Version, w.Identity, w.Log = version(), id, run.LineLogger(stdio.Err, level)
 			interrupted, err := run.Work(cmd.Context(), &w, controller, listen)
 			if interrupted {
 				return exitError{ExitInterrupted}

@@ -104,19 +104,20 @@ func wantAttack(t *testing.T, f attackFlags, url string, durationSet bool) engin
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := engine.Config{Request: req, Name: f.name, Timeout: f.timeout, Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}
+	cfg := engine.Config{Work: engine.Request{Request: req, Name: f.name, Timeout: f.timeout, Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}}
 	if f.rate != "" {
 		r, err := load.ParseRate(f.rate, f.duration)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Rate, cfg.MaxClients, cfg.Resolution = &r, f.maxClients, f.resolution
+		cfg.Load = engine.Open{Rate: r, MaxClients: f.maxClients, Resolution: f.resolution}
 		return cfg
 	}
-	cfg.Clients, cfg.RampUp, cfg.Requests, cfg.MaxRPS, cfg.Duration = f.clients, f.rampUp, f.requests, f.maxRPS, f.duration
+	l := engine.Closed{Clients: f.clients, RampUp: f.rampUp, Requests: f.requests, MaxRPS: f.maxRPS, Duration: f.duration}
 	if f.requests > 0 && !durationSet {
-		cfg.Duration = 0
+		l.Duration = 0
 	}
+	cfg.Load = l
 	return cfg
 }
 
@@ -135,7 +136,7 @@ func TestWorkerOfAnotherVersion(t *testing.T) {
 	ctl := &cluster.Controller{
 		Job:   &fukapb.Job{Work: &fukapb.Job_Attack{Attack: &fukapb.AttackJob{Url: "http://127.0.0.1:9/", Method: "GET"}}},
 		Names: []string{"GET /"}, Workers: 1, Listener: ln, WaitTimeout: 3 * time.Second,
-		Log: newLineLogger(&ctlLog, slog.LevelInfo), Version: other,
+		Log: run.LineLogger(&ctlLog, slog.LevelInfo), Version: other,
 	}
 	ran := make(chan error, 1)
 	go func() {

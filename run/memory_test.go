@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -33,8 +33,8 @@ func TestRunMemoryPerSecond(t *testing.T) {
 	)
 	synctest.Test(t, func(t *testing.T) {
 		var before, after uint64
-		out := outputs{format: "json", noReport: true, noHistory: true, results: t.TempDir()}
-		out.runLoad = func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
+		out := Outputs{Format: "json", NoReport: true, NoHistory: true, Results: t.TempDir()}
+		load := sourceFunc(func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
 			rec := metrics.NewRecorder(1)
 			col := metrics.NewCollector([]string{"GET /"}, []*metrics.Recorder{rec})
 			start := time.Now()
@@ -52,9 +52,9 @@ func TestRunMemoryPerSecond(t *testing.T) {
 			}
 			after = heapAfterGC()
 			return &engine.Result{Run: col.Run(), Elapsed: time.Since(start), Scheduled: int64(20 * (warm + seconds))}, nil
-		}
+		})
 		meta := report.Meta{Name: "soak", Target: "http://127.0.0.1:1/", Model: report.ModelOpen, Planned: (warm + seconds) * time.Second}
-		if err := execute(t.Context(), Stdio{Out: io.Discard, Err: io.Discard, CPUs: 1}, engine.Config{}, meta, out); err != nil {
+		if _, err := Run(t.Context(), Spec{Meta: meta, Source: load, Out: out, Stdout: io.Discard, Stderr: io.Discard, CPUs: 1}); err != nil {
 			t.Fatal(err)
 		}
 		perSecond := float64(int64(after)-int64(before)) / seconds
@@ -63,6 +63,13 @@ func TestRunMemoryPerSecond(t *testing.T) {
 			t.Errorf("a run keeps %.0f bytes per second, want <= %d", perSecond, bound)
 		}
 	})
+}
+
+// sourceFunc is a Source from a function: a fake load.
+type sourceFunc func(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error)
+
+func (f sourceFunc) Load(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
+	return f(ctx, cfg, started)
 }
 
 func heapAfterGC() uint64 {

@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/monitor"
 	"github.com/fuka-load/fuka/monitor/kube"
 	"github.com/fuka-load/fuka/plan"
@@ -19,16 +19,24 @@ import (
 	"github.com/fuka-load/fuka/report"
 )
 
-// watchSpec is what to monitor and profile during a run, from flags or the
-// plan's monitor: and profile: lists.
-type watchSpec struct {
-	monitors []monitorSpec
-	profiles []profile.Spec
-	procRoot string // /proc, or a fixture root in tests
+// Watch is what to monitor and profile during a run, from flags or the
+// plan's monitor: and profile: lists. Run watches on the load's clock: the
+// samples' and captures' offsets count from the load's t=0.
+type Watch struct {
+	Monitors []Monitor
+	Profiles []profile.Spec
+	// MonitorFlags and ProfileFlags are --monitor and --profile values
+	// (with AgentTokenFile, --agent-token-file, for agent sources): Run
+	// parses them into Monitors and Profiles, so a bad one is an input
+	// error found before the load.
+	MonitorFlags   []string
+	ProfileFlags   []string
+	AgentTokenFile string
+	ProcRoot       string // /proc, or a fixture root in tests
 }
 
-// monitorSpec is one monitor source: kind and target as in the plan.
-type monitorSpec struct {
+// Monitor is one monitor source: kind and target as in the plan.
+type Monitor struct {
 	kind, target string
 	keep         []string
 	tokenFile    string
@@ -83,19 +91,19 @@ func parseKubeFlag(target string) (*kubeSpec, error) {
 	return k, nil
 }
 
-// parseMonitorFlag parses --monitor values: local, process=NAME|PID,
+// ParseMonitorFlag parses --monitor values: local, process=NAME|PID,
 // nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|keep,keep],
 // agent=HOST:PORT (with --agent-token-file),
 // kubernetes=NAMESPACE/deployment=NAME,hpa=NAME,… (see parseKubeFlag).
-func parseMonitorFlag(v, agentToken string) (monitorSpec, error) {
+func ParseMonitorFlag(v, agentToken string) (Monitor, error) {
 	if v == "local" {
-		return monitorSpec{kind: "local", where: "--monitor"}, nil
+		return Monitor{kind: "local", where: "--monitor"}, nil
 	}
 	kind, target, ok := strings.Cut(v, "=")
 	if !ok || target == "" {
-		return monitorSpec{}, fmt.Errorf("--monitor %q: want local or KIND=TARGET with KIND one of %s", v, strings.Join(plan.MonitorKinds[1:], ", "))
+		return Monitor{}, fmt.Errorf("--monitor %q: want local or KIND=TARGET with KIND one of %s", v, strings.Join(plan.MonitorKinds[1:], ", "))
 	}
-	ms := monitorSpec{kind: kind, target: target, where: "--monitor"}
+	ms := Monitor{kind: kind, target: target, where: "--monitor"}
 	switch kind {
 	case "agent":
 		if agentToken == "" {
@@ -119,14 +127,14 @@ func parseMonitorFlag(v, agentToken string) (monitorSpec, error) {
 	return ms, nil
 }
 
-// fromPlan adds the plan's monitor: and profile: lists.
-func (w *watchSpec) fromPlan(p *plan.Plan) error {
+// FromPlan adds the plan's monitor: and profile: lists.
+func (w *Watch) FromPlan(p *plan.Plan) error {
 	for _, m := range p.Monitor {
 		tf := ""
 		if m.TokenFile.Value != "" {
 			tf = p.Resolve(m.TokenFile.Value)
 		}
-		ms := monitorSpec{kind: m.Kind, target: m.Target.Value, keep: m.Keep, tokenFile: tf, where: m.Pos.String()}
+		ms := Monitor{kind: m.Kind, target: m.Target.Value, keep: m.Keep, tokenFile: tf, where: m.Pos.String()}
 		if k := m.Kube; k != nil { // kubernetes: {namespace, deployment, …}
 			ms.kube = &kubeSpec{
 				cfg: kube.Config{Namespace: k.Namespace.Value, Deployment: k.Deployment.Value, StatefulSet: k.StatefulSet.Value,
@@ -137,7 +145,7 @@ func (w *watchSpec) fromPlan(p *plan.Plan) error {
 				ms.kube.kubeconfig = p.Resolve(k.Kubeconfig.Value)
 			}
 		}
-		w.monitors = append(w.monitors, ms)
+		w.Monitors = append(w.Monitors, ms)
 	}
 	for _, ps := range p.Profile {
 		sp := profile.Spec{URL: ps.URL.Value, Seconds: ps.Seconds, Kinds: ps.Kinds}
@@ -156,23 +164,23 @@ func (w *watchSpec) fromPlan(p *plan.Plan) error {
 			return fmt.Errorf("%s: profile at: %w", ps.At.Pos, err)
 		}
 		sp.At = a
-		w.profiles = append(w.profiles, sp)
+		w.Profiles = append(w.Profiles, sp)
 	}
 	return nil
 }
 
-// kubeClients reaches a kubernetes source's cluster; tests hand out
-// client-go's fakes instead.
-var kubeClients = kube.FromKubeconfig
+// KubeClients reaches a kubernetes source's cluster; tests hand out
+// client-go's fakes instead (a test hook: nothing else sets it).
+var KubeClients = kube.FromKubeconfig
 
 // samplers builds the samplers, failing early on a bad source.
-func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
-	root := w.procRoot
+func (w *Watch) samplers() ([]monitor.Sampler, error) {
+	root := w.ProcRoot
 	if root == "" {
 		root = "/proc"
 	}
 	var out []monitor.Sampler
-	for _, m := range w.monitors {
+	for _, m := range w.Monitors {
 		var s monitor.Sampler
 		var err error
 		switch m.kind {
@@ -199,7 +207,7 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 			// Informers start here and sync before the run (at most 10s);
 			// stop closes the watcher.
 			var c kube.Clients
-			if c, err = kubeClients(m.kube.kubeconfig, m.kube.context); err == nil {
+			if c, err = KubeClients(m.kube.kubeconfig, m.kube.context); err == nil {
 				s, err = kube.New(m.kube.cfg, c)
 			}
 		default:
@@ -213,8 +221,44 @@ func (w *watchSpec) samplers() ([]monitor.Sampler, error) {
 	return out, nil
 }
 
-// watcher runs the monitor and profile captures next to the load.
-type watcher struct {
+// parseFlags adds the --monitor and --profile values to the lists.
+func (w *Watch) parseFlags() error {
+	for _, m := range w.MonitorFlags {
+		ms, err := ParseMonitorFlag(m, w.AgentTokenFile)
+		if err != nil {
+			return err
+		}
+		w.Monitors = append(w.Monitors, ms)
+	}
+	for _, p := range w.ProfileFlags {
+		sp, err := profile.ParseSpec(p)
+		if err != nil {
+			return fmt.Errorf("--profile %q: %w", p, err)
+		}
+		w.Profiles = append(w.Profiles, sp)
+	}
+	w.MonitorFlags, w.ProfileFlags = nil, nil
+	return nil
+}
+
+// Check builds the samplers once and closes them: a bad source fails
+// before any load. They only check the sources (a postgres one holds a
+// pool with a goroutine of its own); Start builds the ones a run uses.
+func (w *Watch) Check() error {
+	ss, err := w.samplers()
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		if c, ok := s.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	return nil
+}
+
+// Watcher runs the monitor and profile captures next to the load.
+type Watcher struct {
 	samplers []monitor.Sampler
 	mon      *monitor.Monitor
 	selfMon  *monitor.Monitor // fuka's own CPU, to tell when the generator is the bottleneck
@@ -229,18 +273,17 @@ type watcher struct {
 	dir           string // for profiles
 }
 
-// startWatch prepares monitoring and profiling (a bad source fails here)
-// and starts them at start, the load's t=0; with a zero start they wait
-// for begin, which a distributed run calls when it knows its t=0. planned
-// and peak place profile captures.
-func startWatch(ctx context.Context, w watchSpec, start time.Time, planned, peak time.Duration, resultsDir func() (string, error), log *slog.Logger) (*watcher, error) {
+// Start prepares monitoring and profiling (a bad source fails here); they
+// wait for Begin, which the load's Source calls with its t=0. planned and
+// peak place profile captures; resultsDir gives the profiles' folder.
+func (w *Watch) Start(ctx context.Context, planned, peak time.Duration, resultsDir func() (string, error), log *slog.Logger) (*Watcher, error) {
 	samplers, err := w.samplers()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	wt := &watcher{ctx: ctx, cancel: cancel, samplers: samplers, specs: w.profiles, planned: planned, peak: peak}
-	root := w.procRoot
+	wt := &Watcher{ctx: ctx, cancel: cancel, samplers: samplers, specs: w.Profiles, planned: planned, peak: peak}
+	root := w.ProcRoot
 	if root == "" {
 		root = "/proc"
 	}
@@ -250,21 +293,36 @@ func startWatch(ctx context.Context, w watchSpec, start time.Time, planned, peak
 	if len(samplers) > 0 {
 		wt.mon = monitor.New(samplers, time.Second, log)
 	}
-	if len(w.profiles) > 0 {
+	if len(w.Profiles) > 0 {
 		if wt.dir, err = resultsDir(); err != nil {
 			cancel()
+			wt.closeSamplers()
 			return nil, err
 		}
-	}
-	if !start.IsZero() {
-		wt.begin(start)
 	}
 	return wt, nil
 }
 
-// begin starts monitoring and profiling, their offsets measured from
+// Points are the target's samples so far: nil without monitors.
+func (wt *Watcher) Points() []monitor.Point {
+	if wt.mon == nil {
+		return nil
+	}
+	return wt.mon.Points()
+}
+
+// SelfPoints are the samples of fuka's own process so far: nil when it
+// cannot be read.
+func (wt *Watcher) SelfPoints() []monitor.Point {
+	if wt.selfMon == nil {
+		return nil
+	}
+	return wt.selfMon.Points()
+}
+
+// Begin starts monitoring and profiling, their offsets measured from
 // start (once; later calls do nothing).
-func (wt *watcher) begin(start time.Time) {
+func (wt *Watcher) Begin(start time.Time) {
 	if wt == nil || wt.begun {
 		return
 	}
@@ -287,13 +345,17 @@ func (wt *watcher) begin(start time.Time) {
 	}
 }
 
-// stop ends monitoring (profiles in progress are cut short) and waits.
-func (wt *watcher) stop() {
+// Stop ends monitoring (profiles in progress are cut short) and waits.
+func (wt *Watcher) Stop() {
 	if wt == nil {
 		return
 	}
 	wt.cancel()
 	wt.wg.Wait()
+	wt.closeSamplers()
+}
+
+func (wt *Watcher) closeSamplers() {
 	for _, s := range wt.samplers {
 		if c, ok := s.(io.Closer); ok {
 			c.Close() // samplers with a connection of their own (postgres, redis) or informers (kubernetes)
@@ -301,9 +363,9 @@ func (wt *watcher) stop() {
 	}
 }
 
-// fill adds what was watched to the summary: resources, profiles, and a
+// Fill adds what was watched to the summary: resources, profiles, and a
 // warning when fuka itself ran out of CPU.
-func (wt *watcher) fill(sum *report.Summary, cpus int) {
+func (wt *Watcher) Fill(sum *report.Summary, cpus int) {
 	if wt == nil {
 		return
 	}
@@ -311,25 +373,25 @@ func (wt *watcher) fill(sum *report.Summary, cpus int) {
 		pts := wt.mon.Points()
 		res := &report.Resources{}
 		for _, st := range wt.mon.Summary() {
-			res.Series = append(res.Series, report.ResourceStat{Name: st.Name, Peak: round3(st.Peak), Mean: round3(st.Mean), Samples: st.Samples})
+			res.Series = append(res.Series, report.ResourceStat{Name: st.Name, Peak: Round3(st.Peak), Mean: Round3(st.Mean), Samples: st.Samples})
 		}
 		for _, p := range pts {
 			vals := make(map[string]float64, len(p.Values))
 			for k, v := range p.Values {
-				vals[k] = round3(v)
+				vals[k] = Round3(v)
 			}
-			res.Timeline = append(res.Timeline, report.ResourcePoint{TS: round3(p.At.Seconds()), Values: vals})
+			res.Timeline = append(res.Timeline, report.ResourcePoint{TS: Round3(p.At.Seconds()), Values: vals})
 		}
 		for _, f := range wt.mon.Failures() {
-			res.Failures = append(res.Failures, report.ResourceFailure{TS: round3(f.At.Seconds()), Source: f.Sampler, Error: f.Err})
+			res.Failures = append(res.Failures, report.ResourceFailure{TS: Round3(f.At.Seconds()), Source: f.Sampler, Error: f.Err})
 		}
 		sum.Resources = res
 		sum.Scaling = scaling(wt.samplers, pts, sum.Timeline)
 	}
 	for _, p := range wt.profiles {
-		ps := report.ProfileSummary{Kind: p.Kind, URL: p.URL, File: p.File, StartedS: round3(p.Started.Seconds()), Error: p.Err}
+		ps := report.ProfileSummary{Kind: p.Kind, URL: p.URL, File: p.File, StartedS: Round3(p.Started.Seconds()), Error: p.Err}
 		for _, f := range p.Top {
-			ps.Top = append(ps.Top, report.ProfileFunc{Name: f.Name, Flat: round3(f.Flat), Cum: round3(f.Cum), FlatPct: round3(f.FlatPct), CumPct: round3(f.CumPct)})
+			ps.Top = append(ps.Top, report.ProfileFunc{Name: f.Name, Flat: Round3(f.Flat), Cum: Round3(f.Cum), FlatPct: Round3(f.FlatPct), CumPct: Round3(f.CumPct)})
 		}
 		sum.Profiles = append(sum.Profiles, ps)
 	}
@@ -388,11 +450,11 @@ func scaling(samplers []monitor.Sampler, pts []monitor.Point, timeline []report.
 			for _, e := range kube.TimeToScale(load, kube.Replicas(pts, w), kube.Options{}) {
 				se := report.ScaleEpisode{
 					Workload: w.String(), FromReplicas: e.From, ToReplicas: e.To,
-					LoadStepS: round3(e.Step.Seconds()), ScaleOutS: round3(e.ScaleOut.Seconds()),
-					P99DuringMS: round3(float64(e.P99Max) / float64(time.Millisecond)), P99MeanDuringMS: round3(float64(e.P99Mean) / float64(time.Millisecond)),
+					LoadStepS: Round3(e.Step.Seconds()), ScaleOutS: Round3(e.ScaleOut.Seconds()),
+					P99DuringMS: Round3(float64(e.P99Max) / float64(time.Millisecond)), P99MeanDuringMS: Round3(float64(e.P99Mean) / float64(time.Millisecond)),
 				}
 				if e.Ready {
-					ready, tts := round3(e.ReadyAt.Seconds()), round3(e.TimeToScale.Seconds())
+					ready, tts := Round3(e.ReadyAt.Seconds()), Round3(e.TimeToScale.Seconds())
 					se.ReadyS, se.TimeToScaleS = &ready, &tts
 				}
 				out = append(out, se)
@@ -402,7 +464,9 @@ func scaling(samplers []monitor.Sampler, pts []monitor.Point, timeline []report.
 	return out
 }
 
-func round3(v float64) float64 {
+// Round3 rounds v to 3 decimals, half away from zero: the precision of
+// the summary's seconds and resource values.
+func Round3(v float64) float64 {
 	return float64(int64(v*1000+0.5*sign(v))) / 1000
 }
 
@@ -415,10 +479,13 @@ func sign(v float64) float64 {
 
 // peakOf returns when a load is at its peak: the end of the ramp-up in the
 // closed model, the first time the highest rate is reached in the open one.
-func peakOf(rate *load.Rate, rampUp time.Duration) time.Duration {
-	if rate == nil {
-		return rampUp
+func peakOf(l engine.Load) time.Duration {
+	open, ok := l.(engine.Open)
+	if !ok {
+		closed, _ := l.(engine.Closed)
+		return closed.RampUp
 	}
+	rate := open.Rate
 	best, at := -1.0, time.Duration(0)
 	d := rate.Duration()
 	step := max(d/1000, time.Millisecond)
