@@ -342,15 +342,8 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	if err != nil {
 		return cfg, meta, nil, err
 	}
-	// The clients share one transport: as many idle connections as they
-	// can hold at once.
-	if cfg.Load != nil {
-		opts.MaxConns = cfg.Load.Slots()
-	}
+	opts.MaxConns = slots(cfg)
 	w, _ := cfg.Work.(engine.Parts)
-	for _, part := range w.Parts {
-		opts.MaxConns += part.Load.Slots()
-	}
 	_, open := cfg.Load.(engine.Open)
 	runner := scenario.NewRunner(c.Prog, opts, open)
 	if !parts {
@@ -368,6 +361,20 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	w.HTTP2 = o.HTTP2
 	cfg.Work = w
 	return cfg, meta, runner.Close, nil
+}
+
+// slots is how many clients cfg's load, or its parts' loads together, may
+// hold at once: they share one transport, with as many idle connections.
+func slots(cfg engine.Config) int {
+	n := 0
+	if cfg.Load != nil {
+		n = cfg.Load.Slots()
+	}
+	w, _ := cfg.Work.(engine.Parts)
+	for _, part := range w.Parts {
+		n += part.Load.Slots()
+	}
+	return n
 }
 
 // CapacityConfig is the base configuration of a capacity search of a plan

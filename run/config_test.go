@@ -145,20 +145,27 @@ scenarios:
 				t.Fatal(err)
 			}
 			defer closeRunner()
+			want := max(tc.want.Clients, tc.want.MaxClients)
+			for _, p := range tc.parts {
+				want += max(p.Clients, p.MaxClients)
+			}
+			if got := slots(cfg); got != want {
+				t.Errorf("the transport holds %d idle connections; want %d, one per client the loads may hold at once", got, want)
+			}
 			if got := viewOf(cfg); got != tc.want {
 				t.Errorf("load\n%+v\nwant\n%+v", got, tc.want)
 			}
 			if parts := partsOf(cfg); !slices.Equal(parts, tc.parts) {
 				t.Errorf("parts\n%+v\nwant\n%+v", parts, tc.parts)
 			}
-			want := tc.meta
-			want.Name, want.Target, want.Version = "p", "http://127.0.0.1:9", testVersion
-			want.LatencyFrom = report.FromSend
-			if want.Model == report.ModelOpen {
-				want.LatencyFrom = report.FromIntended
+			wantMeta := tc.meta
+			wantMeta.Name, wantMeta.Target, wantMeta.Version = "p", "http://127.0.0.1:9", testVersion
+			wantMeta.LatencyFrom = report.FromSend
+			if wantMeta.Model == report.ModelOpen {
+				wantMeta.LatencyFrom = report.FromIntended
 			}
-			if meta != want {
-				t.Errorf("meta\n%+v\nwant\n%+v", meta, want)
+			if meta != wantMeta {
+				t.Errorf("meta\n%+v\nwant\n%+v", meta, wantMeta)
 			}
 		})
 	}
@@ -276,6 +283,45 @@ func TestCapacityConfig(t *testing.T) {
 			open, _ := cfg.Load.(engine.Open)
 			if w, _ := cfg.Work.(engine.Plan); open.MaxClients != tc.want || open.Resolution != 3*time.Millisecond || w.Scenario == nil {
 				t.Errorf("config %+v, want max clients %d, resolution 3ms and a runner", cfg, tc.want)
+			}
+		})
+	}
+}
+
+// TestPreflightRefuses: what run and validate refuse before sending
+// anything, besides the load's own rules (plan.Validate's tests): the
+// plan's watch settings, and overrides that do not fit the plan.
+func TestPreflightRefuses(t *testing.T) {
+	const head = "name: p\nbase_url: http://127.0.0.1:9\nscenarios:\n  a:\n    steps: [ { get: /x } ]\n"
+	for _, tc := range []struct {
+		name, plan string
+		f          LoadFlags
+		err        string
+	}{
+		{"profile at", head + "load: { clients: 1, duration: 1s }\nprofile: [ { pprof: 'http://127.0.0.1:9/debug/pprof', at: whenever } ]\n", LoadFlags{},
+			"profile at"},
+		{"--clients on an open plan", head + "load: { rate: 5, duration: 1s }\n", LoadFlags{Clients: 3, Changed: changedOf("clients")},
+			"--clients (closed model) does not combine with an open-model load"},
+		{"--max-clients on a closed plan", head + "load: { clients: 1, duration: 1s }\n", LoadFlags{MaxClients: 3, Changed: changedOf("max-clients")},
+			"--max-clients is for the open model"},
+		{"--duration shorter than ramp_up", head + "load: { clients: 1, ramp_up: 5s, duration: 10s }\n", LoadFlags{Duration: 2 * time.Second, Changed: changedOf("duration")},
+			"p.yaml:6:7: load: ramp_up 5s is longer than duration 2s (with --duration 2s)"},
+		{"overrides on scenarios' own loads", head + "    load: { clients: 1, duration: 1s }\n", LoadFlags{Clients: 3, Changed: changedOf("clients")},
+			"this plan gives scenarios their own loads"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			withLimits(t, HostLimits{})
+			c, err := Compile("p.yaml", []byte(tc.plan), "", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, closeRunner, _, err := Preflight(c, tc.f, Options{Version: testVersion}, false)
+			if err == nil {
+				closeRunner()
+				t.Fatalf("no error; want %q", tc.err)
+			}
+			if !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %v\nwant %q", err, tc.err)
 			}
 		})
 	}
