@@ -36,7 +36,8 @@ type Config struct {
 	OnSnapshot func(s *metrics.Snapshot)
 }
 
-// Load is how a run paces its starts: Closed or Open.
+// Load is how a run paces its starts: Closed or Open, the only two (its
+// unexported methods keep it so), which the engine tells apart by type.
 type Load interface {
 	// planned is when scheduling stops; 0 means no time bound.
 	planned() time.Duration
@@ -86,7 +87,8 @@ func (l Open) String() string {
 	return fmt.Sprintf("open model, rate %s, max %d clients", l.Rate, l.MaxClients)
 }
 
-// Work is what a run's clients do with each start: Request, Plan or Parts.
+// Work is what a run's clients do with each start: Request, Plan or
+// Parts, the only three.
 type Work interface {
 	// names are the request and check names the work records under, by
 	// index.
@@ -156,6 +158,14 @@ func (w Parts) names() ([]string, []string) {
 	}
 	return w.Parts[0].Scenario.Names(), w.Parts[0].Scenario.CheckNames()
 }
+
+var (
+	_ Load = Closed{}
+	_ Load = Open{}
+	_ Work = Request{}
+	_ Work = Plan{}
+	_ Work = Parts{}
+)
 
 // Scenario makes the clients of a plan run. Implemented by scenario.Runner.
 type Scenario interface {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -165,4 +166,90 @@ func TestPartsShared(t *testing.T) {
 			t.Errorf("%d iterations, %d of %d starts dropped; a run-out lease starts nothing (all 30 dropped)", sc.n.Load(), res.Run.Dropped, res.Scheduled)
 		}
 	})
+}
+
+// TestFootprint: what a run holds at its peak, by load and work: a
+// connection per client (none with HTTP/2), the fast path's small clients
+// for plain-text HTTP/1.1 requests only, a worker's part of the clients,
+// and parts that start together counted together.
+func TestFootprint(t *testing.T) {
+	plain := Request{Request: newReq(t, "GET", "http://127.0.0.1:9/", nil, nil), Timeout: time.Second}
+	tls := Request{Request: newReq(t, "GET", "https://127.0.0.1:9/", nil, nil), Timeout: time.Second}
+	h2 := plain
+	h2.HTTP2 = true
+	sc := &countScenario{}
+	c10 := Closed{Clients: 10, Duration: time.Second}
+	open := Open{Rate: rate(t, "10", time.Second), MaxClients: 100}
+	part := func(n int, delay time.Duration, after int) Part {
+		return Part{Load: Closed{Clients: n, Duration: time.Second}, Scenario: sc, Delay: delay, After: after}
+	}
+	const fast, std = fastClientBytes, stdClientBytes
+	cases := []struct {
+		name      string
+		cfg       Config
+		conns     int64
+		perClient int64
+	}{
+		{"request, fast path", Config{Load: c10, Work: plain}, 10, fast},
+		{"request, forced onto net/http", Config{Load: c10, Work: plain, ForceStd: true}, 10, std},
+		{"request over TLS", Config{Load: c10, Work: tls}, 10, std},
+		{"request over HTTP/2", Config{Load: c10, Work: h2}, 0, std},
+		{"request, open model", Config{Load: open, Work: plain}, 100, fast},
+		{"request, worker 2 of 3", Config{Load: c10, Work: plain, Share: Share{Index: 1, Count: 3}}, share(10, 3, 1), fast},
+		{"plan", Config{Load: c10, Work: Plan{Scenario: sc}}, 10, std},
+		{"plan over HTTP/2", Config{Load: open, Work: Plan{Scenario: sc, HTTP2: true}}, 0, std},
+		{"parts at once", Config{Work: Parts{Parts: []Part{part(3, 0, -1), part(4, 0, -1)}}}, 7, std},
+		{"parts, a later one larger", Config{Work: Parts{Parts: []Part{part(3, 0, -1), part(4, 0, -1), part(10, 0, 0)}}}, 10, std},
+		{"parts, a delayed one smaller", Config{Work: Parts{Parts: []Part{part(3, 0, -1), part(4, 0, -1), part(5, time.Second, -1)}}}, 7, std},
+		{"parts, worker 2 of 2", Config{Work: Parts{Parts: []Part{part(3, 0, -1), part(4, 0, -1)}}, Share: Share{Index: 1, Count: 2}}, share(3, 2, 1) + share(4, 2, 1), std},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conns, mem := tc.cfg.Footprint()
+			clients := tc.conns
+			if clients == 0 { // HTTP/2: no connection per client, the memory still
+				clients = int64(slotsOf(tc.cfg.Load))
+			}
+			if conns != tc.conns || mem != clients*tc.perClient {
+				t.Errorf("Footprint() = %d conns, %d bytes; want %d, %d", conns, mem, tc.conns, clients*tc.perClient)
+			}
+		})
+	}
+}
+
+// TestPartsShareArithmetic: in a run of parts, the workers' shares of
+// each open part's starts add up to its starts, counted from when the part
+// starts (after the part it waits for was planned to end), and data rows
+// and the share's fraction follow the largest part.
+func TestPartsShareArithmetic(t *testing.T) {
+	sc := &countScenario{}
+	r := rate(t, "0:1s,40:2s", 0)
+	cfg := Config{Work: Parts{Parts: []Part{
+		{Load: Closed{Clients: 4, Duration: 2 * time.Second}, Scenario: sc, After: -1},
+		{Load: Open{Rate: r, MaxClients: 6}, Scenario: sc, After: 0},
+		{Load: Open{Rate: r, MaxClients: 3}, Scenario: sc, Delay: 500 * time.Millisecond, After: -1},
+	}}}
+	for workers := 1; workers <= 7; workers++ {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			for _, at := range []time.Duration{0, 400 * time.Millisecond, 1500 * time.Millisecond, 2 * time.Second, 2700 * time.Millisecond, 5 * time.Second} {
+				var sum int64
+				var frac float64
+				for w := range workers {
+					s := Share{Index: w, Count: workers}
+					sum += s.Due(&cfg, at)
+					frac += s.Fraction(&cfg)
+					if d := s.Rows(&cfg); d.Slots != 6 {
+						t.Fatalf("rows dealt over %d slots, want the largest part's 6", d.Slots)
+					}
+				}
+				want := r.Due(max(at-500*time.Millisecond, 0))*int64(min(at/(500*time.Millisecond), 1)) + r.Due(max(at-2*time.Second, 0))*int64(min(at/(2*time.Second), 1))
+				if sum != want {
+					t.Errorf("starts due by %v add up to %d, want %d", at, sum, want)
+				}
+				if frac < 0.999999 || frac > 1.000001 {
+					t.Errorf("fractions add up to %g, want 1", frac)
+				}
+			}
+		})
+	}
 }
