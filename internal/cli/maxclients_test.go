@@ -26,9 +26,9 @@ func TestOneMaxClientsDefault(t *testing.T) {
 	open := writePlanFile(t, dir, "open.yaml", "http://127.0.0.1:9", "scenarios:\n  s: { steps: [ { get: /x } ] }\nload: { rate: 5, duration: 2s }\nbase_url: BASE\n")
 	closed := writePlanFile(t, dir, "closed.yaml", "http://127.0.0.1:9", "scenarios:\n  s: { steps: [ { get: /x } ] }\nload: { clients: 2, duration: 2s }\nbase_url: BASE\n")
 	attack := func(cmd *cobra.Command) (int, int) {
-		f := attackFlags{rate: "50", duration: time.Second, method: "GET", timeout: time.Second, resolution: time.Millisecond,
-			maxClients: flagInt(t, cmd, "max-clients")}
-		cfg, meta, err := f.config("http://127.0.0.1:9/", true)
+		f := run.AttackFlags{Rate: "50", Duration: time.Second, Resolution: time.Millisecond, MaxClients: flagInt(t, cmd, "max-clients"),
+			RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}
+		cfg, meta, _, err := f.Config("http://127.0.0.1:9/", true, version())
 		if err != nil {
 			t.Fatal(err)
 		}

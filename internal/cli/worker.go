@@ -25,8 +25,9 @@ controller gives each worker its exact share (clients, rate, unique data rows)
 and one start instant; the worker streams 1-second snapshots back.
 
 --controller HOST:PORT dials the controller (retrying up to --connect-timeout),
-runs one job and exits. --listen ADDR waits for controllers to dial it and runs
-their jobs one at a time until interrupted.
+runs its jobs (one run, or each step of a capacity search) and exits when the
+controller is done. --listen ADDR waits for controllers to dial it and runs
+their jobs, one controller at a time, until interrupted.
 
 Controller and workers use mutual TLS: certificates from one CA (` + "`fuka certs`" + `),
 the worker's with the worker role. A worker that loses its controller (broken
@@ -46,11 +47,10 @@ version is refused, with a message naming both, and exits 2.`,
 			if err != nil {
 				return err
 			}
-			level := slog.LevelInfo
+			w.Version, w.Identity, w.Log = version(), id, run.LineLogger(stdio.Err, slog.LevelInfo)
 			if quiet {
-				level = slog.LevelWarn
+				w.Log = run.LineLogger(stdio.Err, slog.LevelWarn)
 			}
-			w.Version, w.Identity, w.Log = version(), id, run.LineLogger(stdio.Err, level)
 			interrupted, err := run.Work(cmd.Context(), &w, controller, listen)
 			if interrupted {
 				return exitError{ExitInterrupted}
