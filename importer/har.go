@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ type harEntry struct {
 			Params   []harNV `json:"params"`
 		} `json:"postData"`
 	} `json:"request"`
-	Response struct {
+	Response struct { // missing or null in some recordings: status 0
 		Status  int `json:"status"`
 		Content struct {
 			MimeType string `json:"mimeType"`
@@ -110,7 +111,13 @@ type harReq struct {
 // their absolute URL. With several pages, each page is a group.
 func HAR(r io.Reader) (*Result, error) {
 	var f harFile
-	dec := json.NewDecoder(r)
+	// Some tools (Fiddler, Charles, editors on Windows) write a UTF-8 byte
+	// order mark before the JSON, which encoding/json refuses.
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		br.Discard(3)
+	}
+	dec := json.NewDecoder(br)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("HAR: %w", err)
 	}
@@ -130,9 +137,12 @@ func HAR(r io.Reader) (*Result, error) {
 		case isStatic(e, u):
 			static++
 			continue
-		case e.Response.Status == 0:
+		}
+		if e.Response.Status == 0 {
+			// Cancelled, blocked or still pending when the recording was
+			// saved: the browser sent it (or meant to), so the user's flow
+			// has it; there is only no status to check.
 			noResponse++
-			continue
 		}
 		method := strings.ToUpper(e.Request.Method)
 		if !planMethods[method] {
@@ -156,13 +166,13 @@ func HAR(r io.Reader) (*Result, error) {
 		n.add("%d request(s) that are not http(s) (data:, blob:, ws:, extensions): left out", nonHTTP)
 	}
 	if noResponse > 0 {
-		n.add("%d request(s) without a response (status 0: blocked or cancelled): left out", noResponse)
+		n.add("%d request(s) recorded without a response (status 0 or none: cancelled, blocked or pending when saved): imported without a status check", noResponse)
 	}
 	if badTime > 0 {
 		n.add("%d request(s) without a readable startedDateTime: no think time around them", badTime)
 	}
 	if len(reqs) == 0 {
-		return nil, fmt.Errorf("HAR: nothing to import: all %d entries were static assets or not HTTP requests", len(f.Log.Entries))
+		return nil, fmt.Errorf("HAR: nothing to import: of %d entries, %d static asset(s), %d not http(s), %d with a method a plan cannot send", len(f.Log.Entries), static, nonHTTP, len(f.Log.Entries)-static-nonHTTP)
 	}
 
 	base := commonOrigin(reqs)

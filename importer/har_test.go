@@ -20,8 +20,9 @@ func TestHAR(t *testing.T) {
 	}
 	golden(t, "har", res.YAML)
 	prog := mustCompile(t, t.TempDir(), res.YAML)
-	if got := len(prog.Requests); got != 10 {
-		t.Errorf("%d request names, want 10: %q", got, prog.Requests)
+	// The ads pixel the browser blocked (status 0) is in the flow too.
+	if got := len(prog.Requests); got != 11 {
+		t.Errorf("%d request names, want 11: %q", got, prog.Requests)
 	}
 	for _, n := range []string{"5 static asset(s)", "1 request(s) that are not http(s)", "status 0", "Cookie headers left out", "Referer headers left out"} {
 		if !hasNote(res.Skipped, n) {
@@ -77,8 +78,45 @@ func TestHARCases(t *testing.T) {
 	})
 	t.Run("only static assets", func(t *testing.T) {
 		_, err := HAR(strings.NewReader(harOf(t, "GET http://h/a.png 200 image/png 0 1", "GET http://h/b 200 font/woff2 2 1")))
-		if err == nil || !strings.Contains(err.Error(), "nothing to import: all 2 entries") {
+		if err == nil || !strings.Contains(err.Error(), "nothing to import: of 2 entries, 2 static asset(s)") {
 			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("byte order mark", func(t *testing.T) {
+		res, err := HAR(strings.NewReader("\uFEFF" + harOf(t, "GET http://h/a 200 text/html 0 1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustCompile(t, t.TempDir(), res.YAML)
+	})
+	t.Run("entries without a response", func(t *testing.T) {
+		// Chrome writes "response": {"status": 0, ...} for a cancelled
+		// request; other tools leave the response out or write null.
+		har := `{"log": {"entries": [
+  {"startedDateTime": "2024-05-01T10:00:00.000Z", "time": 1, "request": {"method": "GET", "url": "http://h/a", "headers": []}},
+  {"startedDateTime": "2024-05-01T10:00:00.100Z", "time": 1, "request": {"method": "POST", "url": "http://h/b", "headers": [], "postData": {"mimeType": "text/plain", "text": "x"}}, "response": null},
+  {"startedDateTime": "2024-05-01T10:00:00.200Z", "time": 1, "request": {"method": "GET", "url": "http://h/c", "headers": []}, "response": {"status": 0}},
+  {"startedDateTime": "2024-05-01T10:00:00.300Z", "time": 1, "request": {"method": "GET", "url": "http://h/d", "headers": []}, "response": {"status": 404}}
+]}}`
+		res, err := HAR(strings.NewReader(har))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := string(res.YAML)
+		for _, w := range []string{"- get: /a\n", "- post: /b\n", "- get: /c\n", "- get: /d\n        check:\n          status: 404\n"} {
+			if !strings.Contains(got, w) {
+				t.Errorf("the plan does not say %q:\n%s", w, got)
+			}
+		}
+		if strings.Count(got, "status:") != 1 {
+			t.Errorf("a status check on a request without a response:\n%s", got)
+		}
+		if !hasNote(res.Skipped, "3 request(s) recorded without a response") {
+			t.Errorf("notes: %q", res.Skipped)
+		}
+		prog := mustCompile(t, t.TempDir(), res.YAML)
+		if len(prog.Requests) != 4 {
+			t.Errorf("requests %q, want 4", prog.Requests)
 		}
 	})
 	for _, bad := range []struct{ name, har, want string }{
