@@ -24,6 +24,17 @@ import (
 type Result struct {
 	YAML    []byte   // the plan, commented
 	Skipped []string // human-readable notes: what was dropped and why
+	// CSVHeaders are data files the plan needs next to it: a JMeter CSV
+	// file without a header row, copied with the row of its variableNames
+	// on top (fuka reads column names from the first row). Output.Write
+	// writes them when the plan goes to a file.
+	CSVHeaders []csvHeaderFile
+}
+
+// csvHeaderFile is the file Name (next to the plan) made of the line Header
+// and then the content of the file Src.
+type csvHeaderFile struct {
+	Name, Header, Src string
 }
 
 // notes collects Skipped notes once each, in the order they were first made.

@@ -22,7 +22,11 @@ type jmxImport struct {
 	vars     map[string]*jvar  // user defined variables
 	unknown  map[string]bool   // JMeter variables nothing defines (declared as empty vars)
 	extracts map[*xnode]kv     // extractors fuka can express -> variable and source
+	lists    map[string]string // JMeter variable of an all-matches JSON extractor -> plan variable (an array)
 	requests []*jmxReq
+
+	expected4xx bool // an assertion expects a 4xx or 5xx status
+	header      []csvHeaderFile
 }
 
 // jmxReq is a request step whose URL waits for base_url to be chosen.
@@ -34,9 +38,11 @@ type jmxReq struct {
 // scope is what JMeter applies to every sampler below an element: config
 // elements and timers anywhere in a controller reach all its samplers.
 type scope struct {
-	headers []kv
-	timers  []think
-	http    httpDefaults
+	headers    []kv
+	timers     []think
+	http       httpDefaults
+	asserts    []*xnode // assertions: each applies to every sampler in scope
+	extractors []*xnode // post-processors: likewise
 }
 
 type httpDefaults struct {
@@ -58,7 +64,7 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 	}
 	j := &jmxImport{
 		dir: dir, taken: map[string]bool{}, names: map[string]string{},
-		unknown: map[string]bool{}, extracts: map[*xnode]kv{}, vars: map[string]*jvar{},
+		unknown: map[string]bool{}, extracts: map[*xnode]kv{}, vars: map[string]*jvar{}, lists: map[string]string{},
 	}
 	name := tp.n.testname()
 	j.doc.name = name
@@ -71,7 +77,7 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 	// Names first: variables, data columns and extracted values can be used
 	// anywhere, before or after the element that defines them.
 	j.arguments(tp.n.prop("TestPlan.user_defined_variables"))
-	j.declare(tp.kids, false)
+	j.declare(tp.kids)
 
 	var groups []jel
 	for _, el := range tp.kids {
@@ -88,7 +94,7 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 	}
 	plan := j.scope(tp.kids, scope{}, true)
 	if len(groups) == 0 {
-		return nil, fmt.Errorf("JMX: no enabled Thread Group in the test plan %q", name)
+		return nil, j.fail(fmt.Errorf("JMX: no enabled Thread Group in the test plan %q", name))
 	}
 	for _, el := range tp.kids {
 		j.other(el, true)
@@ -104,15 +110,30 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 		loads = append(loads, l)
 	}
 	if len(j.doc.scenarios) == 0 {
-		return nil, fmt.Errorf("JMX: no HTTP requests to import in the thread groups of %q", name)
+		return nil, j.fail(fmt.Errorf("JMX: no HTTP requests to import in the thread groups of %q", name))
 	}
 	j.setLoad(loads)
 	j.setURLs()
 	j.doc.thresholds = []string{"error_rate < 1%"}
+	if j.expected4xx {
+		// error_rate counts every status >= 400; the checks say which of
+		// them the plan expects.
+		j.doc.thresholds = []string{"checks > 99%"}
+		j.notes.add("an assertion expects a status of 400 or more: the threshold is checks > 99%%, as error_rate counts every status >= 400 as failed")
+	}
 	if len(j.doc.data) > 0 && dir != "" && dir != "." {
 		j.notes.add("data file paths are relative to the plan file, as JMeter's are to the .jmx: save the plan in %s (next to the .jmx) or adjust the data: paths", dir)
 	}
-	return &Result{YAML: j.doc.bytes(), Skipped: j.notes.list}, nil
+	return &Result{YAML: j.doc.bytes(), Skipped: j.notes.list, CSVHeaders: j.header}, nil
+}
+
+// fail adds what was skipped to err: with nothing imported, the notes are
+// the reasons.
+func (j *jmxImport) fail(err error) error {
+	if len(j.notes.list) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; what was not imported:\n  %s", err, strings.Join(j.notes.list, "\n  "))
 }
 
 // newName reserves a plan name for want (made an identifier, not a template
@@ -234,8 +255,9 @@ func splitCall(s string) (fn string, args []string, ok bool) {
 }
 
 // declare walks the whole tree for names: user defined variables, CSV data
-// sets (feeders) and the extractors of samplers.
-func (j *jmxImport) declare(els []jel, underSampler bool) {
+// sets (feeders), extractors (under a sampler or over a scope) and ForEach
+// output variables.
+func (j *jmxImport) declare(els []jel) {
 	for _, el := range els {
 		n := el.n
 		if !n.enabled() {
@@ -247,20 +269,29 @@ func (j *jmxImport) declare(els []jel, underSampler bool) {
 		case "CSVDataSet":
 			j.csv(n)
 		case "RegexExtractor", "JSONPostProcessor":
-			if !underSampler {
-				break
-			}
-			if name, src, ok := extractOf(n); ok {
-				pname, seen := j.names[name]
+			if x, ok := extractOf(n); ok {
+				pname, seen := j.names[x.name]
 				if !seen {
-					pname = j.newName(name)
-					j.names[name] = pname
+					pname = j.newName(x.name)
+					j.names[x.name] = pname
 				}
-				j.extracts[n] = kv{k: pname, v: src}
+				e := kv{k: pname, v: x.source}
+				if x.def != nil {
+					e.v, e.raw = "{ from: "+quote(x.source)+", default: "+quote(*x.def)+" }", true
+				}
+				if x.all {
+					j.lists[x.name] = pname
+				}
+				j.extracts[n] = e
+			}
+		case "ForeachController":
+			if ret := strings.TrimSpace(n.str("ForeachController.returnVal")); ret != "" {
+				if _, seen := j.names[ret]; !seen {
+					j.names[ret] = j.newName(ret)
+				}
 			}
 		}
-		isSampler := n.kind() == "HTTPSamplerProxy" || n.kind() == "HTTPSampler"
-		j.declare(el.kids, isSampler)
+		j.declare(el.kids)
 	}
 }
 
@@ -295,12 +326,19 @@ func (j *jmxImport) csv(n *xnode) {
 		j.notes.add("%s: cannot read the column names from the first row of %s: %v", what, file, herr)
 	case len(cols) == 0:
 		cols = header // JMeter reads the names from the first row too
+	case !n.flag("ignoreFirstLine") && !slices.Equal(header, identAll(cols)) && herr == nil:
+		// No header row: the plan reads a copy with one, written next to it.
+		hdr := strings.Join(identAll(cols), string(d))
+		name := strings.TrimSuffix(file[strings.LastIndexAny(file, `/\`)+1:], ".csv") + ".header.csv"
+		j.header = append(j.header, csvHeaderFile{Name: name, Header: hdr, Src: resolveCSV(j.dir, file)})
+		j.notes.add("%s: %s has no header row (ignoreFirstLine is false): the plan reads %s, a copy with the line %q at its top, which `fuka import -o PLAN` writes next to the plan (on stdout: add the line %q at its top yourself)", what, file, name, hdr, hdr)
+		file = name
 	case !n.flag("ignoreFirstLine") && !slices.Equal(header, identAll(cols)):
 		j.notes.add("%s: %s has no header row (ignoreFirstLine is false): add the line %q at its top; fuka reads column names from the first row", what, file, strings.Join(identAll(cols), ","))
 	case herr == nil && !slices.Equal(header, identAll(cols)):
 		j.notes.add("%s: the first row of %s is %q but variableNames is %q: make the first row %q", what, file, strings.Join(header, ","), strings.Join(cols, ","), strings.Join(identAll(cols), ","))
 	}
-	base := strings.TrimSuffix(file[strings.LastIndexAny(file, `/\`)+1:], ".csv")
+	base := strings.TrimSuffix(strings.TrimSuffix(file[strings.LastIndexAny(file, `/\`)+1:], ".csv"), ".header")
 	f := feed{name: j.newName(base), csv: file}
 	if !n.flag("recycle") && n.str("recycle") != "" {
 		f.pick = "unique"
@@ -498,7 +536,8 @@ func tmplString(s string) string {
 // elements are at plan level (or the one thread group's), whose headers go
 // to defaults.headers.
 func (j *jmxImport) scope(els []jel, outer scope, top bool) scope {
-	sc := scope{headers: slices.Clone(outer.headers), timers: slices.Clone(outer.timers), http: outer.http}
+	sc := scope{headers: slices.Clone(outer.headers), timers: slices.Clone(outer.timers), http: outer.http,
+		asserts: slices.Clone(outer.asserts), extractors: slices.Clone(outer.extractors)}
 	for _, el := range els {
 		n := el.n
 		if !n.enabled() {
@@ -539,6 +578,12 @@ func (j *jmxImport) scope(els []jel, outer scope, top bool) scope {
 		case "ConstantTimer", "UniformRandomTimer", "GaussianRandomTimer":
 			if t, ok := j.timer(n); ok {
 				sc.timers = append(sc.timers, t)
+			}
+		case "ResponseAssertion", "DurationAssertion", "JSONPathAssertion":
+			sc.asserts = append(sc.asserts, n)
+		case "RegexExtractor", "JSONPostProcessor":
+			if _, ok := j.extracts[n]; ok {
+				sc.extractors = append(sc.extractors, n)
 			}
 		}
 	}
@@ -605,6 +650,8 @@ func (j *jmxImport) other(el jel, plan bool) {
 		if _, ok := j.extracts[n]; ok {
 			return
 		}
+	case "ResponseAssertion", "DurationAssertion", "JSONPathAssertion", "TestAction":
+		return // imported where they apply, with a note when they do not map
 	}
 	if plan && strings.Contains(strings.ToLower(kind), "threadgroup") {
 		return

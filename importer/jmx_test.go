@@ -18,22 +18,23 @@ func TestJMX(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "jmx", res.YAML)
-	// JMeter's users.csv has no header row; the note tells the user to add
-	// one, as done here.
+	// JMeter's users.csv has no header row: the plan reads a copy with
+	// one, which Output writes next to the plan.
 	dir := t.TempDir()
-	csv, err := os.ReadFile("testdata/jmx/users.csv")
-	if err != nil {
+	out := Output{Path: filepath.Join(dir, "plan.yaml")}
+	var stdout, stderr strings.Builder
+	if err := out.Write(res, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.csv"), append([]byte("email,password\n"), csv...), 0o644); err != nil {
-		t.Fatal(err)
+	csv, err := os.ReadFile(filepath.Join(dir, "users.header.csv"))
+	if err != nil || !strings.HasPrefix(string(csv), "email,password\nalice@example.com,") {
+		t.Errorf("users.header.csv: %q, %v", csv, err)
 	}
 	prog := mustCompile(t, dir, res.YAML)
 	if got := len(prog.Requests); got != 5 {
 		t.Errorf("%d request names, want 5: %q", got, prog.Requests)
 	}
 	for _, n := range []string{
-		`ResponseAssertion "Status 200": assertions are not imported`,
 		`JSR223PostProcessor "Log cart": scripts are not imported`,
 		`ResultCollector "View Results Tree": listeners`,
 		`HTTPSamplerProxy "Old search": disabled`,
@@ -106,8 +107,9 @@ func TestJMXCases(t *testing.T) {
   <stringProp name="HTTPSampler.domain">b.example.com</stringProp><stringProp name="HTTPSampler.port">443</stringProp>
   <stringProp name="HTTPSampler.path">/buy</stringProp><stringProp name="HTTPSampler.method">POST</stringProp>
 </HTTPSamplerProxy><hashTree/>`)),
-			want:  []string{"base_url: http://a.example.com\n", "Browsers:\n    weight: 3\n", "Buyers:\n    weight: 1\n", "- post: https://b.example.com/buy\n", "clients: 40\n", "iterations: 5\n", "ramp_up: 5s\n"},
-			notes: []string{"2 thread groups: the plan's load takes the first one's"},
+			// Each thread group keeps its own threads: not one merged load.
+			want: []string{"base_url: http://a.example.com\n", "Browsers:\n    load: { clients: 30, ramp_up: 5s, iterations: 5 }\n",
+				"Buyers:\n    load: { clients: 10, ramp_up: 5s, iterations: 5 }\n", "- post: https://b.example.com/buy\n"},
 		},
 		{
 			name: "csv with a header row",
@@ -210,7 +212,7 @@ func TestJMXErrors(t *testing.T) {
 }
 
 func TestGJSONPath(t *testing.T) {
-	for in, want := range map[string]string{"$.token": "token", "$.data.items[0].id": "data.items.0.id", "$['a b'].c": `a\ b.c`, "$..id": "", "$.items[*]": ""} {
+	for in, want := range map[string]string{"$.token": "token", "$.data.items[0].id": "data.items.0.id", "$['a b'].c": `a\ b.c`, "$..id": "", "$.items[*]": "items", "$.items[*].id": "items.#.id", "$[*]": "@this", "$.a[*].b[*]": "a.#.b"} {
 		got, ok := gjsonPath(in)
 		if got != want || ok != (want != "") {
 			t.Errorf("gjsonPath(%q) = %q, %v; want %q", in, got, ok, want)

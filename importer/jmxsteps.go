@@ -110,7 +110,13 @@ func (j *jmxImport) steps(els []jel, sc scope) []*step {
 			} else {
 				out = append(out, inner...)
 			}
+		case kind == "TestAction":
+			out = append(out, j.flowControl(n)...)
 		case isController(kind):
+			if st, ok := j.controller(el, sc); ok {
+				out = append(out, st...)
+				continue
+			}
 			j.notes.add("%s %q: its requests are imported once, in order; its logic (loops, conditions, choices) is not", kind, n.testname())
 			out = append(out, j.steps(el.kids, j.scope(el.kids, sc, false))...)
 		default:
@@ -232,10 +238,19 @@ func (j *jmxImport) sampler(el jel, sc scope) []*step {
 	if n.flag("HTTPSampler.image_parser") {
 		j.notes.add("%s: embedded resources (images, scripts, CSS) are not downloaded", what)
 	}
-	for _, k := range el.kids {
-		if x, ok := j.extracts[k.n]; ok && k.n.enabled() {
-			st.extract = append(st.extract, x)
+	for _, x := range own.extractors {
+		e := j.extracts[x]
+		if _, i := findKV(st.extract, e.k); i < 0 {
+			st.extract = append(st.extract, e)
 		}
+	}
+	for _, a := range own.asserts {
+		j.assertion(a, &st.checks)
+	}
+	if n.flag("HTTPSampler.follow_redirects") || n.flag("HTTPSampler.auto_redirects") {
+		j.notes.add("%s: JMeter follows redirects; the plan does not (a 3xx is the response)", what)
+	}
+	for _, k := range el.kids {
 		j.other(k, false)
 	}
 	j.requests = append(j.requests, &jmxReq{st: st, origin: origin})
@@ -301,25 +316,19 @@ func (j *jmxImport) encoded(args []*xnode) string {
 	return strings.Join(parts, "&")
 }
 
-// setLoad sets the plan's load from the thread groups' loads. With several,
-// the plan-level load takes the first's shape with everyone's clients, and
-// the scenarios share them by weights proportional to their threads.
+// setLoad sets the plan's load from the thread groups' loads. With
+// several, each scenario gets its own load, as each thread group has its
+// own threads, ramp-up, duration and loops, all starting together.
 func (j *jmxImport) setLoad(loads []loadShape) {
+	if len(loads) > 1 {
+		for i, s := range j.doc.scenarios {
+			s.load = &loads[i]
+		}
+		j.doc.loadNote = []string{fmt.Sprintf("Each of the %d thread groups is a scenario with its own load (scenarios: NAME: load:), all starting together.", len(loads))}
+		return
+	}
 	l := loads[0]
 	desc := fmt.Sprintf("From the thread group: %d thread(s)", l.clients)
-	if len(loads) > 1 {
-		total, g := 0, 0
-		for _, x := range loads {
-			total += x.clients
-			g = gcd(g, x.clients)
-		}
-		for i, s := range j.doc.scenarios {
-			s.weight = loads[i].clients / g
-		}
-		j.notes.add("%d thread groups: the plan's load takes the first one's ramp-up, duration and iterations, for all %d threads; the scenarios share them by weights proportional to their threads", len(loads), total)
-		desc = fmt.Sprintf("From the first thread group (ramp-up, duration, iterations) and all %d threads", total)
-		l.clients = total
-	}
 	if l.rampUp > 0 {
 		desc += ", ramp-up " + fmtDur(l.rampUp)
 	}
@@ -331,13 +340,6 @@ func (j *jmxImport) setLoad(loads []loadShape) {
 	}
 	j.doc.load = l
 	j.doc.loadNote = []string{desc + ".", "Open model instead (arrivals per second): load: { rate: 50, duration: 1m }"}
-}
-
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
 }
 
 // setURLs picks base_url (the origin most requests go to) and makes the

@@ -138,10 +138,11 @@ func skipReason(kind string) string {
 }
 
 // simpleJSONPath matches the JSONPaths gjsonPath translates.
-var simpleJSONPath = regexp.MustCompile(`^\$((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[[0-9]+\])|(\['[A-Za-z0-9_ -]+'\]))+$`)
+var simpleJSONPath = regexp.MustCompile(`^\$((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[[0-9]+\])|(\[\*\])|(\['[A-Za-z0-9_ -]+'\]))+$`)
 
 // gjsonPath turns a simple JSONPath ($.a.b[0].c, $['a']) into a gjson path
-// (a.b.0.c); ok is false for anything richer (filters, wildcards, ..).
+// (a.b.0.c), [*] as # (every element: a list); ok is false for anything
+// richer (filters, .., wildcards on objects).
 func gjsonPath(p string) (string, bool) {
 	p = strings.TrimSpace(p)
 	if !simpleJSONPath.MatchString(p) {
@@ -161,44 +162,74 @@ func gjsonPath(p string) (string, bool) {
 			end := strings.Index(s, "']")
 			parts = append(parts, strings.ReplaceAll(s[2:end], " ", `\ `))
 			s = s[end+2:]
+		case strings.HasPrefix(s, "[*]"):
+			parts = append(parts, "#")
+			s = s[3:]
 		default:
 			end := strings.IndexByte(s, ']')
 			parts = append(parts, s[1:end])
 			s = s[end+1:]
 		}
 	}
+	// A trailing # would be the list's length in gjson: the list is the
+	// path before it.
+	if len(parts) > 0 && parts[len(parts)-1] == "#" {
+		parts = parts[:len(parts)-1]
+	}
+	if len(parts) == 0 {
+		return "@this", true
+	}
 	return strings.Join(parts, "."), true
+}
+
+// extraction is an extractor fuka can express.
+type extraction struct {
+	name, source string
+	def          *string // the value when nothing matches, when JMeter sets one
+	all          bool    // every match, as one JSON array (match number -1)
 }
 
 // extractOf maps the extractors fuka can express: a regular expression
 // extractor on the body with template $1$ (or $0$ without groups) and the
 // first match, and a JSON extractor with one simple path and the first
-// match. ok is false for the rest.
-func extractOf(n *xnode) (name, source string, ok bool) {
+// match, or all matches (-1: a list for a ForEach). ok is false for the
+// rest.
+func extractOf(n *xnode) (x extraction, ok bool) {
 	switch n.kind() {
 	case "RegexExtractor":
-		name = strings.TrimSpace(n.str("RegexExtractor.refname"))
+		x.name = strings.TrimSpace(n.str("RegexExtractor.refname"))
 		re := n.str("RegexExtractor.regex")
 		tmplt := strings.TrimSpace(n.str("RegexExtractor.template"))
 		match := strings.TrimSpace(n.str("RegexExtractor.match_number"))
 		useHeaders := strings.TrimSpace(n.str("RegexExtractor.useHeaders"))
 		c, err := regexp.Compile(re)
-		if name == "" || re == "" || err != nil || strings.Contains(re, "${") ||
+		if x.name == "" || re == "" || err != nil || strings.Contains(re, "${") ||
 			(useHeaders != "" && useHeaders != "false") || (match != "" && match != "1") {
-			return "", "", false
+			return x, false
 		}
-		if tmplt == "$1$" && c.NumSubexp() >= 1 || tmplt == "$0$" && c.NumSubexp() == 0 {
-			return name, "regex:" + re, true
+		if def := n.str("RegexExtractor.default"); def != "" || n.flag("RegexExtractor.default_empty_value") {
+			x.def = &def
 		}
+		x.source = "regex:" + re
+		return x, tmplt == "$1$" && c.NumSubexp() >= 1 || tmplt == "$0$" && c.NumSubexp() == 0
 	case "JSONPostProcessor":
-		name = strings.TrimSpace(n.str("JSONPostProcessor.referenceNames"))
+		x.name = strings.TrimSpace(n.str("JSONPostProcessor.referenceNames"))
 		path, isSimple := gjsonPath(n.str("JSONPostProcessor.jsonPathExprs"))
 		match := strings.TrimSpace(n.str("JSONPostProcessor.match_numbers"))
-		if name != "" && !strings.Contains(name, ";") && isSimple && (match == "" || match == "1") {
-			return name, "json:" + path, true
+		x.all = match == "-1"
+		if x.name == "" || strings.Contains(x.name, ";") || !isSimple || (match != "" && match != "1" && !x.all) {
+			return x, false
 		}
+		if strings.Contains(path, "#") && !x.all {
+			return x, false // a list where JMeter takes one match
+		}
+		if def, set := n.str("JSONPostProcessor.defaultValues"), n.prop("JSONPostProcessor.defaultValues") != nil; set && !x.all {
+			x.def = &def
+		}
+		x.source = "json:" + path
+		return x, true
 	}
-	return "", "", false
+	return x, false
 }
 
 // javaLayout turns a Java SimpleDateFormat pattern into a Go time layout

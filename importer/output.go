@@ -26,6 +26,8 @@ func (o Output) Write(res *Result, w, notes io.Writer) error {
 		}
 	} else if err := o.writeFile(res.YAML); err != nil {
 		return err
+	} else if err := o.writeCSVs(res.CSVHeaders); err != nil {
+		return err
 	}
 	for _, n := range res.Skipped {
 		fmt.Fprintf(notes, "skipped: %s\n", n)
@@ -34,6 +36,46 @@ func (o Output) Write(res *Result, w, notes io.Writer) error {
 		fmt.Fprintf(w, "wrote %s; next: fuka validate %s\n", o.Path, o.Path)
 	}
 	return nil
+}
+
+// writeCSVs writes the data files the plan needs next to it: a header
+// line, then the source file, copied (it may be large).
+func (o Output) writeCSVs(files []csvHeaderFile) error {
+	for _, f := range files {
+		dst := filepath.Join(filepath.Dir(o.Path), f.Name)
+		if err := o.copyCSV(dst, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o Output) copyCSV(dst string, f csvHeaderFile) error {
+	src, err := os.Open(f.Src)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if o.Force {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	out, err := os.OpenFile(dst, flag, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s exists; use --force to overwrite", dst)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(out, f.Header+"\n"); err != nil {
+		out.Close()
+		return err
+	}
+	if _, err := io.Copy(out, src); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func (o Output) writeFile(b []byte) error {

@@ -35,6 +35,7 @@ type doc struct {
 type kv struct {
 	k, v    string
 	comment string
+	raw     bool // v is YAML written as is (an extract's long form)
 }
 
 type feed struct {
@@ -45,6 +46,7 @@ type feed struct {
 type scen struct {
 	name    string
 	weight  int
+	load    *loadShape // its own load (several JMeter thread groups)
 	comment []string
 	steps   []*step
 }
@@ -71,11 +73,36 @@ type step struct {
 	timeout            time.Duration
 	extract            []kv
 	status             int
+	checks             checks
 
 	pause *think
 
 	group string
 	steps []*step
+
+	// Logic (JMeter controllers): cond is an expression without braces.
+	logic     string // "if", "loop", "foreach", "set" or ""
+	cond      string // if: condition; loop: while condition; foreach: the list
+	count     int    // loop: count
+	max       int    // loop while / foreach: bound
+	as        string // foreach: element variable
+	els       []*step
+	set       []kv // set: variable -> expression (without braces)
+	onFailure string
+}
+
+// checks are assertions beyond the status (JMeter assertions).
+type checks struct {
+	statuses     []int
+	bodyContains string
+	bodyRegex    string
+	json         []kv // path -> YAML scalar, written as is
+	jsonExists   []string
+	maxLatency   time.Duration
+}
+
+func (c *checks) empty() bool {
+	return len(c.statuses) == 0 && c.bodyContains == "" && c.bodyRegex == "" && len(c.json) == 0 && len(c.jsonExists) == 0 && c.maxLatency == 0
 }
 
 // findKV returns the value and index of key (any case) in list, or -1.
@@ -148,6 +175,9 @@ func (d *doc) bytes() []byte {
 		if s.weight > 0 {
 			w.line(4, "weight: "+strconv.Itoa(s.weight))
 		}
+		if s.load != nil {
+			w.line(4, "load: "+s.load.inline())
+		}
 		w.line(4, "steps:")
 		w.steps(6, s.steps)
 	}
@@ -156,6 +186,34 @@ func (d *doc) bytes() []byte {
 		w.comment(0, c)
 	}
 	l := d.load
+	if l.clients > 0 {
+		d.writeLoad(w, l)
+	}
+	if len(d.thresholds) > 0 {
+		w.line(0, "thresholds:             # pass/fail for CI: adjust them to your service level objectives")
+		for _, t := range d.thresholds {
+			w.line(2, "- "+scalar(t))
+		}
+	}
+	return w.buf.Bytes()
+}
+
+// inline writes a load as a flow mapping.
+func (l loadShape) inline() string {
+	parts := []string{"clients: " + strconv.Itoa(l.clients)}
+	if l.rampUp > 0 {
+		parts = append(parts, "ramp_up: "+fmtDur(l.rampUp))
+	}
+	if l.duration > 0 {
+		parts = append(parts, "duration: "+fmtDur(l.duration))
+	}
+	if l.iterations > 0 {
+		parts = append(parts, "iterations: "+strconv.Itoa(l.iterations))
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+func (d *doc) writeLoad(w *writer, l loadShape) {
 	w.line(0, "load:")
 	w.line(2, "clients: "+strconv.Itoa(l.clients))
 	if l.rampUp > 0 {
@@ -167,13 +225,6 @@ func (d *doc) bytes() []byte {
 	if l.iterations > 0 {
 		w.line(2, "iterations: "+strconv.Itoa(l.iterations))
 	}
-	if len(d.thresholds) > 0 {
-		w.line(0, "thresholds:             # pass/fail for CI: adjust them to your service level objectives")
-		for _, t := range d.thresholds {
-			w.line(2, "- "+scalar(t))
-		}
-	}
-	return w.buf.Bytes()
 }
 
 type writer struct{ buf bytes.Buffer }
@@ -247,11 +298,14 @@ func (s *step) lines() []string {
 			t += ".." + fmtDur(s.pause.max)
 		}
 		return []string{"think: " + t}
+	case s.logic != "":
+		return s.logicLines()
 	case s.method == "":
-		w := &writer{}
-		w.steps(2, s.steps)
-		out := []string{"group: " + scalar(s.group), "steps:"}
-		return append(out, strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")...)
+		out := []string{"group: " + scalar(s.group)}
+		if s.onFailure != "" {
+			out = append(out, "on_failure: "+s.onFailure)
+		}
+		return append(out, stepList("steps", s.steps)...)
 	}
 	out := []string{strings.ToLower(s.method) + ": " + scalar(tpl(s.path))}
 	if s.name != "" {
@@ -267,7 +321,10 @@ func (s *step) lines() []string {
 			if templ {
 				v = tpl(v)
 			}
-			out = append(out, "  "+scalar(p.k)+": "+scalar(v)+trail(p.comment))
+			if !p.raw {
+				v = scalar(v)
+			}
+			out = append(out, "  "+scalar(p.k)+": "+v+trail(p.comment))
 		}
 	}
 	mapping("headers", s.headers, true)
@@ -291,10 +348,99 @@ func (s *step) lines() []string {
 		out = append(out, "timeout: "+fmtDur(s.timeout))
 	}
 	mapping("extract", s.extract, false)
-	if s.status != 0 {
-		out = append(out, "check:", "  status: "+strconv.Itoa(s.status))
+	c := s.checks
+	if s.status != 0 && len(c.statuses) == 0 {
+		c.statuses = []int{s.status}
+	}
+	if !c.empty() {
+		out = append(out, "check:")
+		switch len(c.statuses) {
+		case 0:
+		case 1:
+			out = append(out, "  status: "+strconv.Itoa(c.statuses[0]))
+		default:
+			codes := make([]string, len(c.statuses))
+			for i, x := range c.statuses {
+				codes[i] = strconv.Itoa(x)
+			}
+			out = append(out, "  status: ["+strings.Join(codes, ", ")+"]")
+		}
+		if c.bodyContains != "" {
+			out = append(out, "  body_contains: "+scalar(c.bodyContains))
+		}
+		if c.bodyRegex != "" {
+			out = append(out, "  body_regex: "+scalar(c.bodyRegex))
+		}
+		if len(c.json) > 0 {
+			out = append(out, "  json:")
+			for _, p := range c.json {
+				out = append(out, "    "+scalar(p.k)+": "+p.v)
+			}
+		}
+		if len(c.jsonExists) > 0 {
+			out = append(out, "  json_exists:")
+			for _, p := range c.jsonExists {
+				out = append(out, "    - "+scalar(p))
+			}
+		}
+		if c.maxLatency > 0 {
+			out = append(out, "  max_latency: "+fmtDur(c.maxLatency))
+		}
+	}
+	if s.onFailure != "" {
+		out = append(out, "on_failure: "+s.onFailure)
 	}
 	return out
+}
+
+// stepList writes key: and the steps below it, relative to the step's "- ".
+func stepList(key string, steps []*step) []string {
+	w := &writer{}
+	w.steps(2, steps)
+	return append([]string{key + ":"}, strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")...)
+}
+
+// exprScalar writes an expression as a quoted '{{ x }}' scalar.
+func exprScalar(x string) string { return quote("{{ " + x + " }}") }
+
+func (s *step) logicLines() []string {
+	var out []string
+	switch s.logic {
+	case "set":
+		out = append(out, "set:")
+		for _, p := range s.set {
+			out = append(out, "  "+scalar(p.k)+": "+exprScalar(p.v))
+		}
+		return out
+	case "if":
+		out = append(out, "if: "+exprScalar(s.cond))
+	case "loop":
+		if s.cond == "" {
+			out = append(out, "loop: { count: "+strconv.Itoa(s.count)+" }")
+		} else {
+			out = append(out, "loop: { while: "+exprScalar(s.cond)+", max: "+strconv.Itoa(s.max)+" }")
+		}
+	case "foreach":
+		fe := "foreach: { in: " + exprScalar(s.cond) + ", as: " + s.as
+		if s.max > 0 {
+			fe += ", max: " + strconv.Itoa(s.max)
+		}
+		out = append(out, fe+" }")
+	}
+	if s.name != "" {
+		out = append(out, "name: "+scalar(s.name))
+	}
+	if s.onFailure != "" {
+		out = append(out, "on_failure: "+s.onFailure)
+	}
+	if s.logic == "if" {
+		out = append(out, stepList("then", s.steps)...)
+		if len(s.els) > 0 {
+			out = append(out, stepList("else", s.els)...)
+		}
+		return out
+	}
+	return append(out, stepList("steps", s.steps)...)
 }
 
 // jval is a JSON value that keeps its keys in order (a request body is
