@@ -450,6 +450,11 @@ func (j *jmxImport) tr(s string) string {
 // expr is the template expression for the inside of a ${...}.
 func (j *jmxImport) expr(inner string) (string, bool) {
 	inner = strings.TrimSpace(inner)
+	if strings.HasPrefix(inner, "__jm__") && strings.HasSuffix(inner, "__idx") {
+		// A loop controller's index: the thread group's is the iteration.
+		j.notes.add("${%s}: the client's iteration number ({{ iteration }}, from 0)", clip(inner))
+		return "iteration", true
+	}
 	if !strings.HasPrefix(inner, "__") {
 		if x, ok := j.names[inner]; ok {
 			return x, true
@@ -468,7 +473,7 @@ func (j *jmxImport) expr(inner string) (string, bool) {
 		return name, true
 	}
 	fn, args, ok := splitCall(inner)
-	if !ok || strings.Contains(inner, "${") && fn != "__urlencode" {
+	if !ok || strings.Contains(inner, "${") && fn != "__urlencode" && fn != "__changeCase" && fn != "__base64Encode" {
 		j.notes.add("${%s}: not translated, sent as text", clip(inner))
 		return "", false
 	}
@@ -487,6 +492,22 @@ func (j *jmxImport) expr(inner string) (string, bool) {
 		}
 	case "__UUID":
 		return "uuid", true
+	case "__threadNum":
+		j.notes.add("${__threadNum}: the client's number, from 0 ({{ client_id }}); JMeter counts from 1")
+		return "client_id", true
+	case "__changeCase":
+		if a, ok := j.operand(arg(0)); ok {
+			switch strings.ToUpper(arg(1)) {
+			case "", "UPPER":
+				return "upper " + a, true
+			case "LOWER":
+				return "lower " + a, true
+			}
+		}
+	case "__base64Encode":
+		if a, ok := j.operand(arg(0)); ok {
+			return "base64 " + a, true
+		}
 	case "__RandomString":
 		if n, err := strconv.Atoi(arg(0)); err == nil && n > 0 && n <= 65536 {
 			if arg(1) != "" {
@@ -514,17 +535,27 @@ func (j *jmxImport) expr(inner string) (string, bool) {
 			return "env " + tmplString(p) + " " + tmplString(arg(1)), true
 		}
 	case "__urlencode":
-		a := arg(0)
-		if inner, ok := strings.CutPrefix(a, "${"); ok && strings.HasSuffix(inner, "}") {
-			if x, ok := j.expr(strings.TrimSuffix(inner, "}")); ok && !strings.Contains(x, " ") {
-				return "urlquery " + x, true
-			}
-		} else if !strings.Contains(a, "${") {
-			return "urlquery " + tmplString(a), true
+		if a, ok := j.operand(arg(0)); ok {
+			return "urlquery " + a, true
 		}
 	}
 	j.notes.add("${%s}: JMeter function not translated, sent as text", clip(inner))
 	return "", false
+}
+
+// operand is a function argument as a template operand: a ${var} (a
+// name) or literal text (a string); ok is false for anything else.
+func (j *jmxImport) operand(a string) (string, bool) {
+	if inner, ok := strings.CutPrefix(a, "${"); ok && strings.HasSuffix(inner, "}") {
+		if x, ok := j.expr(strings.TrimSuffix(inner, "}")); ok && !strings.Contains(x, " ") {
+			return x, true
+		}
+		return "", false
+	}
+	if strings.Contains(a, "${") {
+		return "", false
+	}
+	return tmplString(a), true
 }
 
 // tmplString quotes s as a template string literal (\" and \\ escapes).
