@@ -127,8 +127,8 @@ func TestJMXLogicRuns(t *testing.T) {
 	const clients = 2
 	want := map[string]int{
 		"GET /login": 1, "POST /api/login": 1,
-		"GET /api/products": 5 + 1, // the 5-loop, then the list for the foreach
-		"GET /api/ping":     60,    // the 60-loop: not once
+		"GET /api/products":   5 + 1, // the 5-loop, then the list for the foreach
+		"GET /api/ping":       60,    // the 60-loop: not once
 		"GET /api/products/N": 3, "GET /api/pages": 3, "GET /api/account": 1,
 		"GET /api/missing": 1, "GET /api/welcome": 1, "POST /api/cart": 1,
 	}
