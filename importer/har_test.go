@@ -138,6 +138,8 @@ func FuzzHAR(f *testing.F) {
 	}
 	f.Add(string(src))
 	f.Add(harOf(f, "POST http://h/{{x}}?a=%zz 200 - 0 1", "GET http://h//x 0 - 5 1"))
+	f.Add("\uFEFF" + harOf(f, "GET http://h/a 200 text/html 0 1"))
+	f.Add(`{"log":{"entries":[{"request":{"method":"GET","url":"http://h/a"},"response":null}]}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		res, err := HAR(strings.NewReader(s))
 		if err != nil {

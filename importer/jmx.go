@@ -63,7 +63,8 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 		return nil, err
 	}
 	j := &jmxImport{
-		dir: dir, taken: map[string]bool{}, names: map[string]string{},
+		// The names expressions have built in are not for JMeter's variables.
+		dir: dir, taken: map[string]bool{"status": true, "iteration": true, "client_id": true}, names: map[string]string{},
 		unknown: map[string]bool{}, extracts: map[*xnode]kv{}, vars: map[string]*jvar{}, lists: map[string]string{},
 	}
 	name := tp.n.testname()
@@ -84,7 +85,7 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 		n := el.n
 		switch {
 		case !n.enabled():
-		case n.kind() == "ThreadGroup":
+		case n.kind() == "ThreadGroup", n.kind() == concurrencyTG:
 			groups = append(groups, el)
 		case n.kind() == "SetupThreadGroup" || n.kind() == "PostThreadGroup":
 			j.notes.add("%s %q: not imported; run such once-only steps as a scenario of their own (start_after)", n.kind(), n.testname())
@@ -664,7 +665,7 @@ func (j *jmxImport) other(el jel, plan bool) {
 		return
 	}
 	switch kind {
-	case "ThreadGroup", "SetupThreadGroup", "PostThreadGroup", "HeaderManager", "ConstantTimer", "UniformRandomTimer",
+	case "ThreadGroup", concurrencyTG, "SetupThreadGroup", "PostThreadGroup", "HeaderManager", "ConstantTimer", "UniformRandomTimer",
 		"GaussianRandomTimer", "CSVDataSet", "Arguments", "HTTPSamplerProxy", "HTTPSampler":
 		return
 	case "ConfigTestElement":

@@ -221,11 +221,14 @@ func TestGJSONPath(t *testing.T) {
 }
 
 func FuzzJMX(f *testing.F) {
-	src, err := os.ReadFile("testdata/jmx/shop.jmx")
-	if err != nil {
-		f.Fatal(err)
+	files, _ := filepath.Glob("testdata/jmx/*.jmx")
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(src))
 	}
-	f.Add(string(src))
 	f.Add(jmxPlan(threadGroup("tg", "1", "1", sampler("s", "GET", "${h}", "${p}/x?${q}", arg("${a}", "{{")))))
 	f.Fuzz(func(t *testing.T, s string) {
 		res, err := JMX(strings.NewReader(s), t.TempDir())

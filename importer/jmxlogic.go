@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/types"
 )
 
 // whileMax bounds a JMeter While or endless Loop controller, which JMeter
@@ -218,6 +219,7 @@ func (j *jmxImport) condition(raw string, isExpr bool) (string, bool) {
 	s = strings.ReplaceAll(s, "!==", "!=")
 	s = condVarsGet.ReplaceAllString(s, "$${$1}")
 	s = condEquals.ReplaceAllString(s, " == (")
+	env := types.Map{"status": types.Int, "iteration": types.Int, "client_id": types.Int}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -249,6 +251,8 @@ func (j *jmxImport) condition(raw string, isExpr bool) (string, bool) {
 			if !ok || strings.Contains(v, " ") {
 				return "", false
 			}
+			root, _, _ := strings.Cut(v, ".")
+			env[root] = types.Any
 			switch {
 			case quoted:
 				x = "string(" + v + ")"
@@ -266,7 +270,8 @@ func (j *jmxImport) condition(raw string, isExpr bool) (string, bool) {
 	if strings.Contains(out, "{{") || strings.Contains(out, "}}") || strings.ContainsAny(out, "\n\r;") {
 		return "", false
 	}
-	if _, err := expr.Compile(out, expr.AllowUndefinedVariables(), expr.AsBool()); err != nil {
+	// Only the names put there: ctx, props, a Java method call are not.
+	if _, err := expr.Compile(out, expr.Env(env), expr.AsBool()); err != nil {
 		return "", false
 	}
 	return out, true

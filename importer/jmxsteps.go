@@ -31,6 +31,10 @@ func (j *jmxImport) threadGroup(g jel, plan scope, top bool) (*scen, loadShape) 
 		}
 		return v
 	}
+	if n.kind() == concurrencyTG {
+		l := j.concurrency(n, what, count)
+		return j.scenario(n, what, steps, l), l
+	}
 	l := loadShape{clients: int(max(count("ThreadGroup.num_threads", 1), 1))}
 	l.rampUp = secs(count("ThreadGroup.ramp_time", 0))
 	if n.flag("ThreadGroup.scheduler") {
@@ -66,6 +70,37 @@ func (j *jmxImport) threadGroup(g jel, plan scope, top bool) (*scen, loadShape) 
 		j.notes.add("%s: ramp-up %s is longer than the duration: cut to %s", what, fmtDur(l.rampUp), fmtDur(l.duration))
 		l.rampUp = l.duration
 	}
+	return j.scenario(n, what, steps, l), l
+}
+
+// concurrencyTG is the Concurrency Thread Group of the JMeter plugins
+// (Taurus writes it): a target number of threads, reached over a ramp-up,
+// held for a time.
+const concurrencyTG = "com.blazemeter.jmeter.threads.concurrency.ConcurrencyThreadGroup"
+
+func (j *jmxImport) concurrency(n *xnode, what string, count func(string, int64) int64) loadShape {
+	unit := time.Second
+	if strings.TrimSpace(n.str("Unit")) == "M" {
+		unit = time.Minute
+	}
+	l := loadShape{clients: int(max(count("TargetLevel", 1), 1))}
+	l.rampUp = time.Duration(count("RampUp", 0)) * unit
+	l.duration = l.rampUp + time.Duration(count("Hold", 0))*unit
+	if it := count("Iterations", 0); it > 0 {
+		l.iterations = int(min(it, 1<<31-1))
+		j.notes.add("%s: iterations %d count for the whole group in JMeter, per client in the plan", what, it)
+	}
+	if s := count("Steps", 0); s > 1 {
+		j.notes.add("%s: the ramp-up in %d steps is a smooth ramp-up in the plan", what, s)
+	}
+	if l.duration == 0 && l.iterations == 0 {
+		l.duration = 30 * time.Second
+		j.notes.add("%s has no hold time: the plan runs it for 30s (set load.duration)", what)
+	}
+	return l
+}
+
+func (j *jmxImport) scenario(n *xnode, what string, steps []*step, l loadShape) *scen {
 	name := ident(n.testname())
 	if name == "" || name == "_" {
 		name = "thread_group"
@@ -73,8 +108,7 @@ func (j *jmxImport) threadGroup(g jel, plan scope, top bool) (*scen, loadShape) 
 	for i, base := 2, name; slicesContainsScen(j.doc.scenarios, name); i++ {
 		name = fmt.Sprintf("%s_%d", base, i)
 	}
-	s := &scen{name: name, steps: steps, comment: []string{fmt.Sprintf("%s: %d thread(s)", what, l.clients)}}
-	return s, l
+	return &scen{name: name, steps: steps, comment: []string{fmt.Sprintf("%s: %d thread(s)", what, l.clients)}}
 }
 
 func slicesContainsScen(ss []*scen, name string) bool {
@@ -248,7 +282,7 @@ func (j *jmxImport) sampler(el jel, sc scope) []*step {
 		j.assertion(a, &st.checks)
 	}
 	if n.flag("HTTPSampler.follow_redirects") || n.flag("HTTPSampler.auto_redirects") {
-		j.notes.add("%s: JMeter follows redirects; the plan does not (a 3xx is the response)", what)
+		j.notes.add("HTTP samplers with \"Follow Redirects\" (JMeter's default): the plan does not follow redirects, a 3xx is the response")
 	}
 	for _, k := range el.kids {
 		j.other(k, false)

@@ -418,7 +418,11 @@ func (s *step) logicLines() []string {
 		if s.cond == "" {
 			out = append(out, "loop: { count: "+strconv.Itoa(s.count)+" }")
 		} else {
-			out = append(out, "loop: { while: "+exprScalar(s.cond)+", max: "+strconv.Itoa(s.max)+" }")
+			as := ""
+			if s.as != "" {
+				as = ", as: " + s.as
+			}
+			out = append(out, "loop: { while: "+exprScalar(s.cond)+", max: "+strconv.Itoa(s.max)+as+" }")
 		}
 	case "foreach":
 		fe := "foreach: { in: " + exprScalar(s.cond) + ", as: " + s.as
