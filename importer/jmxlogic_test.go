@@ -73,7 +73,7 @@ func TestJMXLogic(t *testing.T) {
 				controller("ForeachController", "each", prop("ForeachController.inputVal", "ids")+prop("ForeachController.returnVal", "id"), sampler("item", "GET", "h.example.com", "/items/${id}", "")) +
 				controller("ForeachController", "orphan", prop("ForeachController.inputVal", "nothing")+prop("ForeachController.returnVal", "x"), get("orphan")) +
 				controller("OnceOnlyController", "first", "", get("first")),
-			want: []string{"ids: json:items.#.id", `- foreach: { in: "{{ ids }}", as: id }`, "get: /items/{{ id }}", `- if: "{{ iteration == 0 }}"` + "\n        name: first\n"},
+			want:  []string{"ids: json:items.#.id", `- foreach: { in: "{{ ids }}", as: id }`, "get: /items/{{ id }}", `- if: "{{ iteration == 0 }}"` + "\n        name: first\n"},
 			notes: []string{`ForeachController "orphan": ${nothing_1}, ${nothing_2}... come from no JSON extractor`},
 		},
 		{
@@ -93,7 +93,7 @@ func TestJMXLogic(t *testing.T) {
 			kids: `<RegexExtractor testclass="RegexExtractor" testname="csrf" enabled="true">` + prop("RegexExtractor.refname", "csrf") + prop("RegexExtractor.regex", `csrf=(\w+)`) + prop("RegexExtractor.template", "$1$") + prop("RegexExtractor.default", "NONE") + `</RegexExtractor><hashTree/>` +
 				get("a") + `<TestAction testclass="TestAction" testname="wait" enabled="true"><intProp name="ActionProcessor.action">1</intProp>` + prop("ActionProcessor.duration", "1500") + `</TestAction><hashTree/>` +
 				`<TestAction testclass="TestAction" testname="next" enabled="true"><intProp name="ActionProcessor.action">3</intProp></TestAction><hashTree/>` + get("b"),
-			want: []string{"- get: /a\n        name: a\n        extract:\n          csrf: { from: \"regex:csrf=(\\\\w+)\", default: \"NONE\" }\n      - think: 1.5s\n      - get: /b\n        name: b\n        extract:\n          csrf:"},
+			want:  []string{"- get: /a\n        name: a\n        extract:\n          csrf: { from: \"regex:csrf=(\\\\w+)\", default: \"NONE\" }\n      - think: 1.5s\n      - get: /b\n        name: b\n        extract:\n          csrf:"},
 			notes: []string{`TestAction "next": action start next thread loop (stop`},
 		},
 		{
