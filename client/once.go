@@ -48,7 +48,7 @@ var ErrNotResent = errors.New("connection broke after the request was sent, befo
 // only when the server said it did not process it (REFUSED_STREAM, or a
 // GOAWAY below the stream's ID).
 func SendOnce(t *http.Transport) http.RoundTripper {
-	if t.Protocols != nil && (t.Protocols.HTTP2() || t.Protocols.UnencryptedHTTP2()) {
+	if t.Protocols != nil && (t.Protocols.UnencryptedHTTP2() || t.Protocols.HTTP2() && !t.Protocols.HTTP1()) {
 		return t
 	}
 	dial := t.DialContext
@@ -69,6 +69,12 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 			c, err := tlsDial(ctx, network, addr)
 			if err != nil {
 				return nil, err
+			}
+			if tc, ok := c.(*tls.Conn); ok {
+				// h2 by ALPN (Meter hands those over bare): the
+				// transport needs the *tls.Conn, and HTTP/2 resends
+				// only what the server did not process.
+				return tc, nil
 			}
 			return &onceConn{Conn: c, raw: c}, nil
 		}
@@ -108,6 +114,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 type attempts struct {
 	wrote  atomic.Bool // some attempt wrote a byte of the request
 	reused atomic.Bool // some attempt was given a reused connection
+	h2     atomic.Bool // some attempt went on an HTTP/2 connection
 }
 
 type attemptKey struct{}
@@ -169,10 +176,16 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// An HTTP/1 connection carries one request at a time and the
 		// transport writes a request only after handing it the
 		// connection, so from here on the bytes written are this one's.
-		if c, ok := info.Conn.(*onceConn); ok {
-			c.owner.Store(a)
-			c.reused.Store(info.Reused)
+		c, ok := info.Conn.(*onceConn)
+		if !ok {
+			// An HTTP/2 connection (by ALPN): nothing here can tell
+			// whether the request was written, so it is never sent
+			// again from here.
+			a.h2.Store(true)
+			return
 		}
+		c.owner.Store(a)
+		c.reused.Store(info.Reused)
 		if info.Reused {
 			a.reused.Store(true)
 		}
@@ -185,7 +198,7 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// request again only if it deems it replayable; the server never saw
 	// it, so fuka sends any request again, as the fast path does. Each try
 	// takes (and drops) one dead idle connection, so a few are enough.
-	for try := 0; err != nil && !a.wrote.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
+	for try := 0; err != nil && !a.wrote.Load() && !a.h2.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
 		if r.GetBody != nil {
 			body, gerr := r.GetBody()
 			if gerr != nil {

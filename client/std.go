@@ -11,19 +11,9 @@ import (
 	"net/url"
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/fuka-load/fuka/metrics"
 )
-
-// Options shape the standard path's transport.
-type Options struct {
-	Timeout   time.Duration
-	Insecure  bool // skip TLS certificate verification
-	HTTP2     bool // use HTTP/2 (over TLS, or prior knowledge for http://)
-	MaxConns  int  // connections per host; one per client
-	UserAgent string
-}
 
 // Std sends requests through net/http. It is safe for concurrent use.
 type Std struct {
@@ -35,25 +25,7 @@ type Std struct {
 
 // NewStd returns a standard-path client for r.
 func NewStd(r *Request, o Options) *Std {
-	tlsConf := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // the user asked for --insecure
-	t := &http.Transport{
-		Proxy:               nil, // a load test goes where it is pointed, not through a proxy
-		TLSClientConfig:     tlsConf,
-		MaxIdleConnsPerHost: o.MaxConns,
-		DisableCompression:  true,
-		Protocols:           new(http.Protocols),
-	}
-	if o.HTTP2 {
-		// h2 over TLS, or h2c with prior knowledge over http://.
-		t.Protocols.SetHTTP2(true)
-		t.Protocols.SetUnencryptedHTTP2(true)
-	} else {
-		t.Protocols.SetHTTP1(true)
-	}
-	// Meter first: SendOnce wraps the connections Meter dials, so both see
-	// the plaintext bytes of each request.
-	Meter(t, o.HTTP2)
-	rt := SendOnce(t)
+	_, rt := Transport(o)
 	return &Std{
 		req: r,
 		hc: &http.Client{
