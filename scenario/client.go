@@ -3,7 +3,6 @@ package scenario
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,10 +24,14 @@ const maxCapture = 16 << 20
 
 // Options shape the HTTP transport all clients share.
 type Options struct {
-	Insecure  bool
-	HTTP2     bool
-	MaxConns  int
-	UserAgent string
+	Insecure bool
+	// HTTP2 forces HTTP/2 (h2c with prior knowledge over http://), HTTP1
+	// HTTP/1.1; else https negotiates h2 by ALPN. A plan's http_version
+	// and tls (defaults) apply where these are unset.
+	HTTP2, HTTP1 bool
+	TLS          *client.TLS // client certificate and CA; nil: the plan's, else none
+	MaxConns     int
+	UserAgent    string
 }
 
 // Runner binds a Program to a transport and a metrics recorder layout; the
@@ -60,21 +63,17 @@ func (r *Runner) Only(name string, open bool) (*Runner, error) {
 // open model (latency of an iteration's first request is then measured from
 // the intended start).
 func NewRunner(prog *Program, o Options, open bool) *Runner {
-	tr := &http.Transport{
-		Proxy:               nil,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // --insecure
-		MaxIdleConnsPerHost: max(o.MaxConns, 2),
-		DisableCompression:  true,
-		Protocols:           new(http.Protocols),
+	if !o.HTTP1 && !o.HTTP2 {
+		o.HTTP1, o.HTTP2 = prog.http1, prog.http2
 	}
-	if o.HTTP2 {
-		tr.Protocols.SetHTTP2(true)
-		tr.Protocols.SetUnencryptedHTTP2(true)
-	} else {
-		tr.Protocols.SetHTTP1(true)
+	if o.TLS == nil {
+		o.TLS = prog.tls
 	}
-	client.Meter(tr, o.HTTP2) // bytes_in and bytes_out as on the wire
-	return &Runner{prog: prog, tr: tr, rt: client.SendOnce(tr), ua: o.UserAgent, open: open}
+	tr, rt := client.Transport(client.Options{
+		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
+		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent,
+	})
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, open: open}
 }
 
 // Names are the request names, by the index used for metrics.
