@@ -242,6 +242,8 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 			vals.Add(f.key, string(f.val.Render(nil, c.st)))
 		}
 		body = []byte(vals.Encode())
+	case s.multipart != nil:
+		body = s.multipart.render(nil, c.st)
 	case s.bodyStatic != nil:
 		body = s.bodyStatic
 	}
@@ -256,13 +258,17 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		}
 		c.hdrs = append(c.hdrs, renderedHeader{h.key, v})
 	}
+	h := hop{method: s.method, url: rawURL, body: body, req: s.req, contentType: s.contentType}
 	for attempt := 0; ; attempt++ {
-		r, failed := c.send(s, rawURL, body, from, attempt > 0)
+		r, failed := c.send(s, h, from, attempt > 0)
 		if failed && attempt < s.retries && ctx.Err() == nil {
 			// Each attempt was recorded as a request of its own; a retry's
 			// latency is measured from its own send.
 			from = time.Time{}
 			continue
+		}
+		if r != nil && s.redirects > 0 {
+			r = c.follow(ctx, s, h, r)
 		}
 		if r == nil {
 			return c.failChecks(s)
@@ -283,23 +289,23 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 // send sends one attempt of a step's request and records it. It returns the
 // response (nil when none came) and whether the attempt failed in a way a
 // retry may fix: no response, or a 5xx.
-func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry bool) (*Response, bool) {
+func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	ex := client.NewExchange()
 	defer ex.Release()
 	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	if h.body != nil {
+		rd = bytes.NewReader(h.body)
 	}
-	req, err := http.NewRequestWithContext(ex.Trace(ctx), s.method, rawURL, rd)
+	req, err := http.NewRequestWithContext(ex.Trace(ctx), h.method, h.url, rd)
 	if err != nil {
 		c.invalid(s, from)
 		return nil, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
-	if s.contentType != "" {
-		req.Header.Set("Content-Type", s.contentType)
+	if h.contentType != "" {
+		req.Header.Set("Content-Type", h.contentType)
 	}
 	for _, h := range c.hdrs {
 		if http.CanonicalHeaderKey(h.key) == "Host" {
@@ -312,11 +318,11 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 	if from.IsZero() {
 		from = sent
 	}
-	wire := client.WireSize(req, int64(len(body)))
+	wire := client.WireSize(req, int64(len(h.body)))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		in, out := ex.Bytes(nil, 0, wire)
-		c.record(s, sent, from, 0, in, out, client.Classify(err), retry)
+		c.record(h.req, sent, from, 0, in, out, client.Classify(err), retry)
 		return nil, true
 	}
 	c.body.Reset()
@@ -338,10 +344,10 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(s, sent, from, 0, in, out, kind, retry)
+		c.record(h.req, sent, from, 0, in, out, kind, retry)
 		return nil, true
 	}
-	lat := c.record(s, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
+	lat := c.record(h.req, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	return r, resp.StatusCode >= 500
 }
@@ -354,7 +360,7 @@ func (c *Client) invalid(s *step, from time.Time) {
 	if from.IsZero() {
 		from = now
 	}
-	c.record(s, now, from, 0, 0, 0, metrics.ErrInvalid, false)
+	c.record(s.req, now, from, 0, 0, 0, metrics.ErrInvalid, false)
 	c.bad = true
 }
 
@@ -370,10 +376,10 @@ func validHeaderValue(v string) bool {
 }
 
 // record records one request (one attempt) and returns its latency.
-func (c *Client) record(s *step, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
+func (c *Client) record(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
 	now := time.Now()
 	lat := now.Sub(from)
-	c.rec.Record(s.req, metrics.Outcome{
+	c.rec.Record(req, metrics.Outcome{
 		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry,
 	})
 	return lat
