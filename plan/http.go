@@ -282,3 +282,7 @@ func httpDefaultsErrors(c *collector, p *Plan) {
 		c.add(p.Pos, "defaults: http_version: want 1.1 or 2, got %q", d.HTTPVersion)
 	}
 }
+
+// ReadTLSFile reads a certificate, key or CA file of at most MaxTLSFile
+// bytes.
+func ReadTLSFile(path string) ([]byte, error) { return readLimited(path, MaxTLSFile) }

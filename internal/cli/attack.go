@@ -41,6 +41,7 @@ type attackFlags struct {
 	cpuProfile string
 	out        outputs
 	cluster    clusterFlags // distributed run (cluster_run.go)
+	conn       connFlags    // --cert, --key, --cacert, --http1
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -144,6 +145,7 @@ percentiles (no coordinated omission).`,
 	fl.StringVar(&f.name, "name", "", "request name in results (default: METHOD path)")
 	addOutputFlags(fl, &f.out)
 	addClusterFlags(fl, &f.cluster)
+	addConnFlags(fl, &f.conn)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
@@ -172,6 +174,7 @@ func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config,
 	}
 	req := cfg.Work.(engine.Request).Request // run.AttackConfig's work
 	meta.Target, meta.Method = req.URL.String(), req.Method
+	meta.H2C = f.http2 && req.URL.Scheme == "http"
 	if l, ok := cfg.Load.(engine.Open); ok {
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
 		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), f.rate, l.MaxClients
@@ -191,8 +194,13 @@ func (f *attackFlags) configJob(rawURL string, durationSet bool) (engine.Config,
 func (f *attackFlags) job(rawURL string, durationSet bool) (*fukapb.AttackJob, error) {
 	j := &fukapb.AttackJob{
 		Url: rawURL, Method: f.method, TimeoutNanos: int64(f.timeout),
-		Insecure: f.insecure, Http2: f.http2, Name: f.name, UserAgent: "fuka/" + version(),
+		Insecure: f.insecure, Http2: f.http2, Name: f.name, UserAgent: "fuka/" + version(), Http1: f.conn.http1,
 	}
+	tf, err := f.conn.files(f.http2)
+	if err != nil {
+		return nil, err
+	}
+	j.Cert, j.Key, j.Ca = tf.Cert, tf.Key, tf.CA
 	for _, h := range f.headers {
 		k, v, err := client.ParseHeader(h)
 		if err != nil {

@@ -107,6 +107,7 @@ input error, 130 interrupted (what was found is still printed).`,
 	fl.StringVar(&f.req.name, "name", "", "URL only: request name in results (default: METHOD path)")
 	fl.BoolVar(&f.req.insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.req.http2, "http2", false, "use HTTP/2")
+	addConnFlags(fl, &f.req.conn)
 	fl.StringVar(&f.baseURL, "base-url", "", "plan only: override the plan's base_url")
 	fl.StringVarP(&f.format, "output", "o", "text", "result format on stdout: text or json (one line)")
 	fl.StringVar(&f.jsonOut, "json-out", "", "also write the JSON result (a capacity object: steps, answer, knee, limit) to `FILE`")
@@ -220,7 +221,12 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 		if fl.Changed("max-clients") {
 			maxClients = f.req.maxClients
 		}
-		base, closeRunner, err := run.CapacityConfig(c, maxClients, f.req.resolution, run.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, Version: version()})
+		tf, err := f.req.conn.files(f.req.http2)
+		if err != nil {
+			return err
+		}
+		o := run.Options{Insecure: f.req.insecure, HTTP2: f.req.http2, HTTP1: f.req.conn.http1, TLS: tf, Version: version()}
+		base, closeRunner, err := run.CapacityConfig(c, maxClients, f.req.resolution, o)
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ type runFlags struct {
 	http2    bool
 	out      outputs
 	cluster  clusterFlags // distributed run (cluster_run.go)
+	conn     connFlags    // --cert, --key, --cacert, --http1
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -77,6 +78,7 @@ func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
 	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
 	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
+	addConnFlags(fl, &f.conn)
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
@@ -89,8 +91,9 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 }
 
 // options are the flags' run.Options.
-func (f *runFlags) options() run.Options {
-	return run.Options{Insecure: f.insecure, HTTP2: f.http2, Version: version()}
+func (f *runFlags) options() (run.Options, error) {
+	tf, err := f.conn.files(f.http2)
+	return run.Options{Insecure: f.insecure, HTTP2: f.http2, HTTP1: f.conn.http1, TLS: tf, Version: version()}, err
 }
 
 // preflight is run.Preflight (what run and validate check before anything
@@ -100,7 +103,11 @@ func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool)
 		return engine.Config{}, report.Meta{}, nil, err
 	}
 	f.load.Changed = changed
-	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.options(), f.cluster.distributed())
+	o, err := f.options()
+	if err != nil {
+		return engine.Config{}, report.Meta{}, nil, err
+	}
+	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, o, f.cluster.distributed())
 	if note != "" {
 		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 	}
