@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -128,10 +129,11 @@ var errPeerClosed = errors.New("the server closed the connection while it was id
 // connection the server has already closed.
 type onceConn struct {
 	net.Conn
-	raw    net.Conn // the TCP connection (under TLS, if any)
-	owner  atomic.Pointer[attempts]
-	closed atomic.Bool // a read ended (EOF or error): the server is gone
-	reused atomic.Bool // the next write is the first of a request on a reused connection
+	raw     net.Conn // the TCP connection (under TLS, if any)
+	owner   atomic.Pointer[attempts]
+	closed  atomic.Bool  // a read ended (EOF or error): the server is gone
+	readErr atomic.Value // the error that ended the read (a TLS alert says why)
+	reused  atomic.Bool  // the next write is the first of a request on a reused connection
 }
 
 // NetConn returns the connection under c (Meter's counter looks through it).
@@ -140,6 +142,7 @@ func (c *onceConn) NetConn() net.Conn { return c.Conn }
 func (c *onceConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if err != nil {
+		c.readErr.CompareAndSwap(nil, errBox{err})
 		c.closed.Store(true)
 	}
 	return n, err
@@ -155,7 +158,13 @@ func (c *onceConn) Write(p []byte) (int, error) {
 		// The transport's reader saw the server close this connection
 		// (while it sat idle) but the request got it first. A byte written
 		// now would reach a closed socket, never the server: fail with
-		// nothing written, which the transport may send elsewhere.
+		// nothing written, which the transport may send elsewhere. A
+		// fresh connection closed this way was refused (a TLS 1.3 server
+		// rejects a client certificate after the handshake): the read's
+		// error says why.
+		if b, ok := c.readErr.Load().(errBox); ok {
+			return 0, fmt.Errorf("%w (%w)", errPeerClosed, b.err)
+		}
 		return 0, errPeerClosed
 	}
 	n, err := c.Conn.Write(p)
@@ -166,6 +175,9 @@ func (c *onceConn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// errBox holds errors of any type in one atomic.Value.
+type errBox struct{ err error }
 
 // onceTransport gives every request the state and trace hook SendOnce needs.
 type onceTransport struct{ t *http.Transport }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/fuka-load/fuka/metrics"
@@ -93,6 +94,14 @@ func Classify(err error) metrics.ErrorKind {
 	if errors.As(err, &ue) && ue.Timeout() {
 		return metrics.ErrTimeout
 	}
+	if ue != nil && strings.HasPrefix(ue.URL, "https:") && strings.Contains(ue.Err.Error(), h2NotEstablished) {
+		// Over TLS 1.3 a server refuses a client certificate (or the lack
+		// of one) after the client's handshake is done, with an alert the
+		// HTTP/2 client reads in place of the server's SETTINGS and does
+		// not pass on: on https, a connection closed before SETTINGS is
+		// that refusal.
+		return metrics.ErrTLS
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
@@ -126,6 +135,10 @@ func Classify(err error) metrics.ErrorKind {
 	}
 	return metrics.ErrOther
 }
+
+// h2NotEstablished is net/http's HTTP/2 client's error for a connection
+// that ended before the server's SETTINGS frame.
+const h2NotEstablished = "http2: client conn could not be established"
 
 // ClassifyErrno maps a socket errno to an error kind.
 func ClassifyErrno(e syscall.Errno) metrics.ErrorKind {
