@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,28 @@ import (
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/scenario"
 )
+
+// ConnFlags are the target's TLS and HTTP-version flags: --client-cert,
+// --client-key, --cacert (file paths) and --http1.
+type ConnFlags struct {
+	ClientCert, ClientKey, CACert string
+	HTTP1                         bool
+}
+
+// Files reads the certificate files, checked; http2 is --http2, which
+// --http1 contradicts.
+func (f ConnFlags) Files(http2 bool) (TLSFiles, error) {
+	if f.HTTP1 && http2 {
+		return TLSFiles{}, errors.New("--http1 and --http2: give one")
+	}
+	return ReadTLSFiles(f.ClientCert, f.ClientKey, f.CACert)
+}
+
+// Options are the request flags' transport options.
+func (f RequestFlags) Options(version string) (Options, error) {
+	tf, err := f.Files(f.HTTP2)
+	return Options{Insecure: f.Insecure, HTTP2: f.HTTP2, HTTP1: f.HTTP1, TLS: tf, Version: version}, err
+}
 
 // TLSFiles are --client-cert, --client-key and --cacert as PEM (read on the controller:
 // a distributed run's workers get the bytes in the job).

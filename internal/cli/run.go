@@ -32,8 +32,8 @@ type runFlags struct {
 	insecure bool
 	http2    bool
 	out      outputs
-	cluster  clusterFlags // distributed run (cluster_run.go)
-	conn     connFlags    // --cert, --key, --cacert, --http1
+	cluster  clusterFlags  // distributed run (cluster_run.go)
+	conn     run.ConnFlags // --client-cert, --client-key, --cacert, --http1
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -63,7 +63,7 @@ abort_when rule that fired) exits 1.`,
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
-	addOutputFlags(fl, &f.out)
+	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	return cmd
 }
@@ -92,8 +92,8 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 
 // options are the flags' run.Options.
 func (f *runFlags) options() (run.Options, error) {
-	tf, err := f.conn.files(f.http2)
-	return run.Options{Insecure: f.insecure, HTTP2: f.http2, HTTP1: f.conn.http1, TLS: tf, Version: version()}, err
+	tf, err := f.conn.Files(f.http2)
+	return run.Options{Insecure: f.insecure, HTTP2: f.http2, HTTP1: f.conn.HTTP1, TLS: tf, Version: version()}, err
 }
 
 // preflight is run.Preflight (what run and validate check before anything
