@@ -28,16 +28,15 @@ func planErrors(stdio Stdio, err error) error {
 }
 
 type runFlags struct {
-	load     run.LoadFlags
-	insecure bool
-	http2    bool
-	out      outputs
-	cluster  clusterFlags  // distributed run (cluster_run.go)
-	conn     run.ConnFlags // --client-cert, --client-key, --cacert, --http1
+	load    run.LoadFlags
+	opts    run.Options // --insecure, --http2
+	out     outputs
+	cluster clusterFlags  // distributed run (cluster_run.go)
+	conn    run.ConnFlags // --client-cert, --client-key, --cacert, --http1
 }
 
 func newRun(stdio Stdio) *cobra.Command {
-	var f runFlags
+	f := runFlags{opts: run.Options{Version: version()}}
 	cmd := &cobra.Command{
 		Use:   "run PLAN.yaml",
 		Short: "Run a plan file: scenarios, data, checks, load, thresholds",
@@ -62,7 +61,7 @@ abort_when rule that fired) exits 1.`,
 	}
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.opts.Insecure, "insecure", false, "skip TLS certificate verification")
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	return cmd
@@ -77,7 +76,7 @@ func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.load.Rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
 	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
 	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
-	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
+	fl.BoolVar(&f.opts.HTTP2, "http2", false, "use HTTP/2")
 	addConnFlags(fl, &f.conn)
 }
 
@@ -90,18 +89,17 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// options are the flags' run.Options.
+// options are the flags' run.Options, with the certificate files read.
 func (f *runFlags) options() (run.Options, error) {
-	tf, err := f.conn.Files(f.http2)
-	return run.Options{Insecure: f.insecure, HTTP2: f.http2, HTTP1: f.conn.HTTP1, TLS: tf, Version: version()}, err
+	o := f.opts
+	tf, err := f.conn.Files(o.HTTP2)
+	o.HTTP1, o.TLS = f.conn.HTTP1, tf
+	return o, err
 }
 
-// preflight is run.Preflight (what run and validate check before anything
-// is sent) with the plan's monitor and profile settings checked too.
+// preflight is run.Preflight: what run and validate check before anything
+// is sent.
 func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool) (engine.Config, report.Meta, func(), error) {
-	if err := (&run.Watch{}).FromPlan(c.Plan); err != nil {
-		return engine.Config{}, report.Meta{}, nil, err
-	}
 	f.load.Changed = changed
 	o, err := f.options()
 	if err != nil {
