@@ -33,6 +33,9 @@ func (p *Program) Values(sum *report.Summary, run *metrics.Run) threshold.Values
 		req, _, _ := strings.Cut(name, ": ")
 		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name {
 			reqIdx = p.checkReq[i]
+			if reqIdx < 0 {
+				continue // a logic step's check: the whole run's only
+			}
 			req = p.Requests[reqIdx]
 		}
 		add(req, c)
@@ -57,15 +60,21 @@ func (p *Program) scopes() map[string][]int {
 		m[g] = idx
 	}
 	for _, sc := range p.scenarios {
-		var idx []int
-		for _, st := range sc.steps {
-			if st.kind == kRequest {
-				idx = appendUnique(idx, st.req)
-			}
-		}
-		m[sc.name] = idx
+		m[sc.name] = requests(nil, sc.steps)
 	}
 	return m
+}
+
+// requests appends the request name indexes of steps, and of the steps
+// inside them, to idx, each once.
+func requests(idx []int, steps []*step) []int {
+	for _, st := range steps {
+		if st.kind == kRequest {
+			idx = appendUnique(idx, st.req)
+		}
+		idx = requests(requests(idx, st.then), st.els)
+	}
+	return idx
 }
 
 type scopedValues struct {
@@ -188,13 +197,7 @@ type Scope struct {
 func (p *Program) Scopes() []Scope {
 	var out []Scope
 	for _, sc := range p.scenarios {
-		var idx []int
-		for _, st := range sc.steps {
-			if st.kind == kRequest {
-				idx = appendUnique(idx, st.req)
-			}
-		}
-		out = append(out, Scope{Name: sc.name, Requests: idx})
+		out = append(out, Scope{Name: sc.name, Requests: requests(nil, sc.steps)})
 	}
 	names := make([]string, 0, len(p.Groups))
 	for g := range p.Groups {
@@ -212,7 +215,22 @@ func (p *Program) Scopes() []Scope {
 // name, so a name that two scenarios share counts in both scenarios' rows;
 // the summary then says so in a warning rather than let the rows look
 // disjoint.
+//
+// A logic step's check (an expression that could not be evaluated) is
+// counted only when it fails; one that never failed is left out of the
+// summary rather than shown as "0 passed, 0 failed".
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	logic := map[string]bool{}
+	for i, r := range p.checkReq {
+		if r < 0 {
+			logic[p.Checks[i]] = true
+		}
+	}
+	if len(logic) > 0 {
+		sum.Checks = slices.DeleteFunc(sum.Checks, func(c report.CheckSummary) bool {
+			return logic[c.Name] && c.Passes == 0 && c.Fails == 0
+		})
+	}
 	in := map[int][]string{} // request index -> the scenarios that have it
 	for _, sc := range p.Scopes() {
 		if !sc.Group {
