@@ -101,7 +101,8 @@ type Client struct {
 	ubuf   []byte // buf with what a URL may not hold escaped
 	body   bytes.Buffer
 	hdrs   []renderedHeader
-	bad    bool // the last request could not be built (invalid)
+	bad    bool          // the last request could not be built (invalid)
+	scr    *scriptClient // a script scenario's state (script_run.go)
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -148,6 +149,9 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 				c.st.Vals[slot] = row[i]
 			}
 		}
+	}
+	if sc.script != nil {
+		return c.runScript(ctx, sc, intended)
 	}
 	first := true
 	for _, s := range sc.steps {

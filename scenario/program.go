@@ -42,6 +42,7 @@ type slotVal struct {
 // binding is a feeder and the template slots of its columns.
 type binding struct {
 	f      *feeder.Feeder
+	cols   []string
 	slots  []int // by column
 	endRun bool  // unique feeder exhausted: end the run (else stop the client)
 }
@@ -51,6 +52,7 @@ type compiled struct {
 	weight  int
 	steps   []*step
 	feeders []*binding // the feeders its templates use: one row each per iteration
+	script  *scriptScenario
 }
 
 type stepKind int
@@ -122,12 +124,14 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 }
 
 type compiler struct {
-	p        *plan.Plan
-	env      func(string) (string, bool)
-	prog     *Program
-	errs     plan.Errors
-	reqIndex map[string]int
-	feedByNm map[string]*binding
+	p            *plan.Plan
+	env          func(string) (string, bool)
+	prog         *Program
+	errs         plan.Errors
+	reqIndex     map[string]int
+	feedByNm     map[string]*binding
+	scripts      map[string]*scriptModule // by resolved path; nil: failed
+	scriptChecks map[string]int           // script check names -> index
 }
 
 func (c *compiler) errorf(pos plan.Pos, format string, a ...any) {
@@ -186,7 +190,7 @@ func (c *compiler) declare() {
 			c.errorf(fd.Pos, "data %q: %v", name, err)
 			continue
 		}
-		b := &binding{f: feeder.New(name, t, pick), endRun: fd.OnExhausted == "end_run"}
+		b := &binding{f: feeder.New(name, t, pick), cols: t.Columns, endRun: fd.OnExhausted == "end_run"}
 		for _, col := range t.Columns {
 			b.slots = append(b.slots, names.Add(name+"."+col))
 		}
@@ -210,6 +214,11 @@ func (c *compiler) declare() {
 
 func (c *compiler) scenario(s *plan.Scenario) {
 	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
+	if s.Script.Value != "" {
+		cs.script = c.script(cs, s) // see script.go
+		c.prog.scenarios = append(c.prog.scenarios, cs)
+		return
+	}
 	c.steps(cs, s.Steps, nil)
 	cs.steps = c.defaultThink(cs.steps)
 	// A scenario takes one row of each feeder its templates mention.

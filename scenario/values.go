@@ -31,7 +31,8 @@ func (p *Program) Values(sum *report.Summary, run *metrics.Run) threshold.Values
 		// know.
 		reqIdx := -1
 		req, _, _ := strings.Cut(name, ": ")
-		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name {
+		// A script's "no script error" check is its scenario's (-1).
+		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name && p.checkReq[i] >= 0 {
 			reqIdx = p.checkReq[i]
 			req = p.Requests[reqIdx]
 		}
@@ -62,6 +63,9 @@ func (p *Program) scopes() map[string][]int {
 			if st.kind == kRequest {
 				idx = appendUnique(idx, st.req)
 			}
+		}
+		if sc.script != nil {
+			idx = sc.script.reqs
 		}
 		m[sc.name] = idx
 	}
@@ -193,6 +197,9 @@ func (p *Program) Scopes() []Scope {
 			if st.kind == kRequest {
 				idx = appendUnique(idx, st.req)
 			}
+		}
+		if sc.script != nil {
+			idx = sc.script.reqs
 		}
 		out = append(out, Scope{Name: sc.name, Requests: idx})
 	}
