@@ -33,6 +33,9 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	data := len(paths)
 	for _, sc := range c.Plan.Scenarios {
 		paths = append(paths, bodyFiles(sc.Steps)...)
+		if sc.Script.Value != "" {
+			paths = append(paths, sc.Script.Value) // a Starlark scenario
+		}
 	}
 	for i, p := range paths {
 		if p == "" {

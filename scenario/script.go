@@ -242,24 +242,23 @@ func (c *compiler) starlarkErrors(err error) {
 
 // analyzer finds a script's requests, checks, groups and data columns.
 type analyzer struct {
-	c      *compiler
-	mod    *scriptModule
-	all    []int // every request of the script
-	checks []pendingCheck
-	groups []pendingGroup
-	cols   []*syntax.DotExpr // ctx.data.<feeder>.<column>
+	c       *compiler
+	mod     *scriptModule
+	all     []int // every request of the script
+	checks  []*pendingCheck
+	checkAt map[*syntax.CallExpr]*pendingCheck
+	groups  []pendingGroup
+	cols    []colRef        // ctx.data.<feeder>.<column>
+	bodies  [][]syntax.Stmt // every def's body, for the flow pass
 }
 
-// scope is a function body (or the top level): who owns it and what its
-// local names are bound to, for a check's candidates.
-type scope struct {
-	owner   string                   // the global function it is in; "" at top level
-	assigns map[string][]syntax.Expr // name -> right-hand sides; nil: bound otherwise
-}
+// scope is where a call is: the global function it is in ("" at top
+// level), to which its requests belong.
+type scope struct{ owner string }
 
 type pendingCheck struct {
-	call *syntax.CallExpr
-	sc   *scope
+	call  *syntax.CallExpr
+	cands []int // from the flow pass; anyRequest: every request
 }
 
 type pendingGroup struct {
@@ -269,12 +268,20 @@ type pendingGroup struct {
 }
 
 func (a *analyzer) file(f *syntax.File) {
-	top := &scope{assigns: map[string][]syntax.Expr{}}
+	top := &scope{}
 	for _, st := range f.Stmts {
 		a.walk(st, top)
 	}
-	for _, n := range a.cols {
-		a.column(n)
+	a.checkAt = map[*syntax.CallExpr]*pendingCheck{}
+	for _, pc := range a.checks {
+		a.checkAt[pc.call] = pc
+	}
+	a.flowBlock(f.Stmts, reach{})
+	for _, body := range a.bodies {
+		a.flowBlock(body, reach{})
+	}
+	for _, r := range a.cols {
+		a.column(r)
 	}
 	for _, pc := range a.checks {
 		a.check(pc)
@@ -289,43 +296,35 @@ func (a *analyzer) file(f *syntax.File) {
 	}
 }
 
-// walk visits n within scope sc; a def or lambda opens a scope of its own.
+// walk visits n within scope sc; a def's body is in the scope of its
+// global function.
 func (a *analyzer) walk(n syntax.Node, sc *scope) {
 	syntax.Walk(n, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.DefStmt:
-			owner := sc.owner
-			if owner == "" {
-				owner = n.Name.Name
-				a.mod.defs[owner] = &defInfo{}
+			inner := sc
+			if sc.owner == "" {
+				inner = &scope{owner: n.Name.Name}
+				a.mod.defs[n.Name.Name] = &defInfo{}
 			}
-			sc.assigns[n.Name.Name] = append(sc.assigns[n.Name.Name], nil)
-			inner := &scope{owner: owner, assigns: map[string][]syntax.Expr{}}
-			a.params(n.Params, inner)
 			for _, p := range n.Params {
 				a.walk(p, sc) // defaults are evaluated outside
 			}
 			for _, st := range n.Body {
 				a.walk(st, inner)
 			}
+			a.bodies = append(a.bodies, n.Body)
 			return false
-		case *syntax.LambdaExpr:
-			inner := &scope{owner: sc.owner, assigns: map[string][]syntax.Expr{}}
-			a.params(n.Params, inner)
-			a.walk(n.Body, inner)
-			return false
-		case *syntax.AssignStmt:
-			if id, ok := n.LHS.(*syntax.Ident); ok && n.Op == syntax.EQ {
-				sc.assigns[id.Name] = append(sc.assigns[id.Name], n.RHS)
-			} else {
-				bindAll(n.LHS, sc)
-			}
-		case *syntax.ForStmt:
-			bindAll(n.Vars, sc)
-		case *syntax.ForClause:
-			bindAll(n.Vars, sc)
 		case *syntax.DotExpr:
 			a.data(n)
+		case *syntax.IndexExpr: // ctx.data.<feeder>["column"]
+			if x, ok := n.X.(*syntax.DotExpr); ok {
+				if xx, ok := x.X.(*syntax.DotExpr); ok && xx.Name.Name == "data" {
+					if col, ok := literal(n.Y).(string); ok {
+						a.cols = append(a.cols, colRef{x.Name.Name, col, syntax.Start(n.Y)})
+					}
+				}
+			}
 		case *syntax.CallExpr:
 			a.call(n, sc)
 		}
@@ -333,38 +332,178 @@ func (a *analyzer) walk(n syntax.Node, sc *scope) {
 	})
 }
 
-func (a *analyzer) params(ps []syntax.Expr, sc *scope) {
-	for _, p := range ps {
-		switch p := p.(type) {
-		case *syntax.Ident:
-			sc.assigns[p.Name] = append(sc.assigns[p.Name], nil)
-		case *syntax.BinaryExpr: // name=default
-			bindAll(p.X, sc)
-		case *syntax.UnaryExpr: // *args, **kwargs
-			if p.X != nil {
-				bindAll(p.X, sc)
-			}
-		}
+// anyRequest in a reach means "a value that may be any response".
+const anyRequest = -1
+
+// reach maps a local name to the requests whose response it may hold at
+// a point of a function; a name not in it may hold anything.
+type reach map[string][]int
+
+func (r reach) clone() reach {
+	out := make(reach, len(r))
+	for k, v := range r {
+		out[k] = v
 	}
+	return out
 }
 
-// bindAll marks every name in a binding target as bound to something that
-// is not a plain request.
-func bindAll(e syntax.Expr, sc *scope) {
+// merge is what holds after either of two paths.
+func merge(x, y reach) reach {
+	out := reach{}
+	for k, v := range x {
+		if w, ok := y[k]; ok {
+			u := slices.Clone(v)
+			for _, r := range w {
+				u = appendUnique(u, r)
+			}
+			out[k] = u
+		}
+	}
+	return out
+}
+
+// flowBlock follows the statements of one function body (nested defs
+// have their own pass), so that a check(r, ...) counts under the requests
+// r can hold there: in `r = http.get("/a"); check(r, ...); r =
+// http.get("/b"); check(r, ...)` each check has its one request.
+func (a *analyzer) flowBlock(stmts []syntax.Stmt, st reach) reach {
+	for _, s := range stmts {
+		st = a.flowStmt(s, st)
+	}
+	return st
+}
+
+func (a *analyzer) flowStmt(s syntax.Stmt, st reach) reach {
+	switch s := s.(type) {
+	case *syntax.AssignStmt:
+		a.flowExpr(s.RHS, st)
+		a.flowExpr(s.LHS, st)
+		id, ok := s.LHS.(*syntax.Ident)
+		if ok && s.Op == syntax.EQ {
+			if site := a.siteOf(s.RHS); site != nil {
+				st[id.Name] = []int{site.step.req}
+				return st
+			}
+		}
+		unbind(s.LHS, st)
+	case *syntax.ExprStmt:
+		a.flowExpr(s.X, st)
+	case *syntax.ReturnStmt:
+		if s.Result != nil {
+			a.flowExpr(s.Result, st)
+		}
+	case *syntax.IfStmt:
+		a.flowExpr(s.Cond, st)
+		st = merge(a.flowBlock(s.True, st.clone()), a.flowBlock(s.False, st.clone()))
+	case *syntax.ForStmt:
+		a.flowExpr(s.X, st)
+		st = a.flowLoop(s.Body, st, s.Vars)
+	case *syntax.WhileStmt:
+		st = a.flowLoop(s.Body, st, nil)
+		a.flowExpr(s.Cond, st)
+	case *syntax.DefStmt:
+		for _, p := range s.Params {
+			a.flowExpr(p, st)
+		}
+		delete(st, s.Name.Name)
+	}
+	return st
+}
+
+// flowLoop follows a loop body from a state that allows every assignment
+// the body makes anywhere (a later turn, or a continue, starts there; a
+// break leaves from anywhere), which is then what holds after the loop.
+func (a *analyzer) flowLoop(body []syntax.Stmt, st reach, vars syntax.Expr) reach {
+	entry := st.clone()
+	if vars != nil {
+		unbind(vars, entry)
+	}
+	for _, s := range body {
+		syntax.Walk(s, func(n syntax.Node) bool {
+			switch n := n.(type) {
+			case *syntax.DefStmt, *syntax.LambdaExpr, *syntax.Comprehension:
+				return false
+			case *syntax.AssignStmt:
+				id, ok := n.LHS.(*syntax.Ident)
+				site := a.siteOf(n.RHS)
+				if !ok || n.Op != syntax.EQ || site == nil {
+					unbind(n.LHS, entry)
+				} else if rs, ok := entry[id.Name]; ok {
+					entry[id.Name] = appendUnique(slices.Clone(rs), site.step.req)
+				}
+			case *syntax.ForStmt:
+				unbind(n.Vars, entry)
+			}
+			return true
+		})
+	}
+	a.flowBlock(body, entry.clone())
+	return entry
+}
+
+// unbind forgets what the names of a binding target held.
+func unbind(e syntax.Expr, st reach) {
 	switch e := e.(type) {
 	case *syntax.Ident:
-		sc.assigns[e.Name] = append(sc.assigns[e.Name], nil)
+		delete(st, e.Name)
 	case *syntax.TupleExpr:
 		for _, x := range e.List {
-			bindAll(x, sc)
+			unbind(x, st)
 		}
 	case *syntax.ListExpr:
 		for _, x := range e.List {
-			bindAll(x, sc)
+			unbind(x, st)
 		}
 	case *syntax.ParenExpr:
-		bindAll(e.X, sc)
+		unbind(e.X, st)
 	}
+}
+
+// flowExpr gives the check calls in e their candidate requests.
+func (a *analyzer) flowExpr(e syntax.Node, st reach) {
+	syntax.Walk(e, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.LambdaExpr:
+			a.flowExpr(n.Body, reach{})
+			return false
+		case *syntax.Comprehension:
+			inner := st.clone()
+			for _, cl := range n.Clauses {
+				if fc, ok := cl.(*syntax.ForClause); ok {
+					a.flowExpr(fc.X, inner)
+					unbind(fc.Vars, inner)
+				} else {
+					a.flowExpr(cl.(*syntax.IfClause).Cond, inner)
+				}
+			}
+			a.flowExpr(n.Body, inner)
+			return false
+		case *syntax.CallExpr:
+			if pc := a.checkAt[n]; pc != nil {
+				args, _ := splitArgs(n)
+				if len(args) > 0 {
+					for _, r := range a.reaching(args[0], st) {
+						pc.cands = appendUnique(pc.cands, r)
+					}
+				}
+			}
+		}
+		return true
+	})
+}
+
+// reaching returns the requests whose response e may be.
+func (a *analyzer) reaching(e syntax.Expr, st reach) []int {
+	e = unparen(e)
+	if site := a.siteOf(e); site != nil {
+		return []int{site.step.req}
+	}
+	if id, ok := e.(*syntax.Ident); ok {
+		if rs, ok := st[id.Name]; ok {
+			return rs
+		}
+	}
+	return []int{anyRequest}
 }
 
 // predeclared reports whether id is the fuka builtin of that name (not a
@@ -393,7 +532,7 @@ func (a *analyzer) call(n *syntax.CallExpr, sc *scope) {
 	case *syntax.Ident:
 		switch {
 		case predeclared(fn, "check"):
-			a.checks = append(a.checks, pendingCheck{n, sc})
+			a.checks = append(a.checks, &pendingCheck{call: n})
 		case predeclared(fn, "group"):
 			a.group(n, sc)
 		default:
@@ -530,7 +669,7 @@ func (a *analyzer) data(n *syntax.DotExpr) {
 		return
 	}
 	if xx, ok := x.X.(*syntax.DotExpr); ok && xx.Name.Name == "data" {
-		a.cols = append(a.cols, n)
+		a.cols = append(a.cols, colRef{x.Name.Name, n.Name.Name, n.Name.NamePos})
 	}
 }
 
@@ -553,15 +692,20 @@ func (a *analyzer) feeder(n *syntax.DotExpr) {
 	a.mod.feeders = append(a.mod.feeders, b)
 }
 
-// column checks ctx.data.<feeder>.<column> (n is .column).
-func (a *analyzer) column(n *syntax.DotExpr) {
-	feeder := n.X.(*syntax.DotExpr).Name.Name
-	cols := a.mod.columns[feeder]
+// colRef is ctx.data.<feeder>.<column> or ctx.data.<feeder>["column"].
+type colRef struct {
+	feeder, col string
+	pos         syntax.Position
+}
+
+// column checks a column reference against the feeder's columns.
+func (a *analyzer) column(r colRef) {
+	cols := a.mod.columns[r.feeder]
 	if cols == nil {
 		return // no such feeder: reported
 	}
-	if _, ok := cols[n.Name.Name]; !ok {
-		a.errorf(n.Name.NamePos, "data %q has no column %q; it has: %s", feeder, n.Name.Name, strings.Join(sortedKeysOf(cols), ", "))
+	if _, ok := cols[r.col]; !ok {
+		a.errorf(r.pos, "data %q has no column %q; it has: %s", r.feeder, r.col, strings.Join(sortedKeysOf(cols), ", "))
 	}
 }
 
@@ -580,7 +724,7 @@ var checkKinds = []string{"status", "body_contains", "body_regex", "json", "json
 // check compiles one check(r, ...) call. Its named arguments are literals,
 // compiled once like a YAML step's check:; check(r, cond, name="...")
 // counts a condition the script computes.
-func (a *analyzer) check(pc pendingCheck) {
+func (a *analyzer) check(pc *pendingCheck) {
 	n := pc.call
 	args, kw := splitArgs(n)
 	if len(args) == 0 || len(args) > 2 {
@@ -651,7 +795,10 @@ func (a *analyzer) check(pc pendingCheck) {
 		}
 		names[0] = name
 	}
-	site.cands = a.candidates(args[0], pc.sc)
+	site.cands = pc.cands
+	if len(site.cands) == 0 || slices.Contains(site.cands, anyRequest) {
+		site.cands = a.all
+	}
 	for _, r := range site.cands {
 		row := make([]int, len(names))
 		for i, nm := range names {
@@ -660,31 +807,6 @@ func (a *analyzer) check(pc pendingCheck) {
 		site.idx = append(site.idx, row)
 	}
 	a.mod.checks[keyOf(n.Lparen)] = site
-}
-
-// candidates are the requests whose response a check's first argument can
-// be: the request of an inline http call; the requests of a local name
-// bound only to http calls in the function; else every request of the
-// script (a response passed in as a parameter, say).
-func (a *analyzer) candidates(e syntax.Expr, sc *scope) []int {
-	e = unparen(e)
-	if site := a.siteOf(e); site != nil {
-		return []int{site.step.req}
-	}
-	if id, ok := e.(*syntax.Ident); ok {
-		var out []int
-		for _, rhs := range sc.assigns[id.Name] {
-			site := a.siteOf(rhs)
-			if site == nil {
-				return a.all
-			}
-			out = appendUnique(out, site.step.req)
-		}
-		if len(out) > 0 {
-			return out
-		}
-	}
-	return a.all
 }
 
 func (a *analyzer) siteOf(e syntax.Expr) *httpSite {

@@ -62,7 +62,7 @@ func shopServer(t *testing.T, tl *tally) string {
 
 const issueScript = `
 def checkout(ctx):
-    r = http.post("/api/login", json={"user": ctx.data.users.user, "pass": ctx.data.users["pass"] if False else ctx.data.users.pw})
+    r = http.post("/api/login", json={"user": ctx.data.users.user, "pass": ctx.data.users["pass"]})
     check(r, status=200)
     token = r.json()["token"]
     for p in r.json()["recommended"][:3]:
@@ -84,7 +84,7 @@ scenarios:
   checkout:
     script: shop.star
 load: { clients: 2, iterations: 3 }
-`, map[string]string{"shop.star": issueScript, "users.csv": "user,pw\nann,a\nbob,b\ncid,c\ndan,d\neve,e\nfay,f\n"}))
+`, map[string]string{"shop.star": issueScript, "users.csv": "user,pass\nann,a\nbob,b\ncid,c\ndan,d\neve,e\nfay,f\n"}))
 	tl.noFailures(t)
 	if got := requests(t, res.Run, "POST /api/login"); got != 6 {
 		t.Errorf("logins %d, want 6", got)
@@ -340,6 +340,7 @@ func TestScriptCompileErrors(t *testing.T) {
 		{"condition without name", "def run(ctx):\n    r = http.get(\"/\")\n    check(r, r.ok)\n", "", "s.star:3:10: check: a condition needs a name"},
 		{"unknown data", "def run(ctx):\n    http.get(\"/\" + ctx.data.nope.x, name=\"x\")\n", "", "s.star:2:29: no data \"nope\" in the plan"},
 		{"unknown column", "def run(ctx):\n    http.get(\"/\" + ctx.data.users.nope, name=\"x\")\n", "", "s.star:2:35: data \"users\" has no column \"nope\"; it has: user"},
+		{"unknown column by index", "def run(ctx):\n    http.get(\"/\" + ctx.data.users[\"no pe\"], name=\"x\")\n", "", "s.star:2:35: data \"users\" has no column \"no pe\"; it has: user"},
 		{"no such function", "def run(ctx):\n    pass\n", "other", "plan.yaml:8:15: script s.star has no function \"other\""},
 		{"default function is the scenario's name", "def run(ctx):\n    pass\n", "-", "plan.yaml:7:13: script s.star has no function \"s\"; name it with function:"},
 		{"function without ctx", "def run():\n    pass\n", "", "plan.yaml:8:15: script s.star: function \"run\" takes 0 parameters"},
@@ -458,5 +459,70 @@ def run(ctx):
 	}
 	if errs := strings.Join(prog.ScriptErrors(), "\n"); !strings.Contains(errs, "line break") {
 		t.Errorf("script errors %q", errs)
+	}
+}
+
+// TestScriptCheckNames: a check counts under the requests whose response
+// its argument can hold at that point of the function, found before the
+// run: exactly those, so the report lists no check that can never run.
+// Where the analysis cannot tell (a parameter, an element of a list), it is
+// every request of the script.
+func TestScriptCheckNames(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"sequence", `
+    r = http.get("/a")
+    check(r, status=200)
+    r = http.get("/b")
+    check(r, status=200)`, "GET /a: status is 200|GET /b: status is 200"},
+		{"inline", `
+    check(http.get("/a"), status=200)`, "GET /a: status is 200"},
+		{"branches", `
+    if ctx.iteration:
+        r = http.get("/a")
+    else:
+        r = http.get("/b")
+    check(r, body_contains="x")`, `GET /a: body contains "x"|GET /b: body contains "x"`},
+		{"loop carries the last turn's value", `
+    r = http.get("/a")
+    for i in range(3):
+        check(r, status=200)
+        r = http.get("/b")`, "GET /a: status is 200|GET /b: status is 200"},
+		{"after the loop", `
+    r = http.get("/a")
+    while ctx.iteration < 0:
+        r = http.get("/b")
+        if r.ok:
+            break
+        r = http.get("/c")
+    check(r, status=200)`, "GET /a: status is 200|GET /b: status is 200|GET /c: status is 200"},
+		{"a parameter may be any response", `
+    verify(http.get("/a"))
+    verify(http.get("/b"))
+
+def verify(r):
+    check(r, r.ok, name="ok")`, "GET /a: ok|GET /b: ok"},
+		{"comprehension variable", `
+    r = http.get("/a")
+    rs = [http.get("/b") for _ in range(2)]
+    [check(r, status=200) for r in rs]`, "GET /a: status is 200|GET /b: status is 200"},
+		{"condition with a name", `
+    r = http.get("/a")
+    http.get("/b")
+    check(r, r.status < 500, name="no 5xx")`, "GET /a: no 5xx"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePlan(t, "http://127.0.0.1:1", `
+base_url: BASE
+scenarios:
+  s:
+    script: s.star
+    function: run
+load: { clients: 1, iterations: 1 }
+`, map[string]string{"s.star": "def run(ctx):" + tc.body + "\n"})
+			prog := compile(t, path)
+			if got, want := strings.Join(prog.Checks, "|"), tc.want+"|s: no script error"; got != want {
+				t.Errorf("checks\n%s\nwant\n%s", got, want)
+			}
+		})
 	}
 }

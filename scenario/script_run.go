@@ -556,6 +556,21 @@ func (v *rowValue) Freeze()               {}
 func (v *rowValue) Truth() starlark.Bool  { return true }
 func (v *rowValue) Hash() (uint32, error) { return 0, errors.New("unhashable: row") }
 func (v *rowValue) AttrNames() []string   { return sortedKeysOf(v.cols) }
+
+// Get is row["column"], for a column whose name is a Starlark keyword
+// (ctx.data.users["pass"]) or not an identifier.
+func (v *rowValue) Get(k starlark.Value) (starlark.Value, bool, error) {
+	name, ok := starlark.AsString(k)
+	if !ok {
+		return nil, false, fmt.Errorf("ctx.data.%s[...]: want a column name, got %s", v.name, k.Type())
+	}
+	slot, ok := v.cols[name]
+	if !ok {
+		return nil, false, fmt.Errorf("ctx.data.%s has no column %q", v.name, name)
+	}
+	return starlark.String(v.c.st.Vals[slot]), true, nil
+}
+
 func (v *rowValue) Attr(name string) (starlark.Value, error) {
 	slot, ok := v.cols[name]
 	if !ok {
