@@ -526,3 +526,37 @@ load: { clients: 1, iterations: 1 }
 		})
 	}
 }
+
+// TestScriptOpenModelTwoScenarios: in the open model a client runs
+// whichever scenario each start draws; each script scenario keeps its own
+// state (ctx.scenario, ctx.iteration) in that client.
+func TestScriptOpenModelTwoScenarios(t *testing.T) {
+	tl := newTally()
+	res := runPlan(t, writePlan(t, shopServer(t, tl), `
+base_url: BASE
+scenarios:
+  a:
+    script: ab.star
+  b:
+    script: ab.star
+load: { rate: 200, duration: 300ms, max_clients: 2 }
+`, map[string]string{"ab.star": `
+def a(ctx):
+    r = http.get("/a")
+    check(r, ctx.scenario == "a", name="own state")
+
+def b(ctx):
+    r = http.get("/b")
+    check(r, ctx.scenario == "b", name="own state")
+`}))
+	na, nb := requests(t, res.Run, "GET /a"), requests(t, res.Run, "GET /b")
+	if na == 0 || nb == 0 {
+		t.Fatalf("requests a %d, b %d; want both", na, nb)
+	}
+	if got := checkCount(t, res.Run, "GET /a: own state"); got != [2]int64{na, 0} {
+		t.Errorf("a: %v, want %d passes", got, na)
+	}
+	if got := checkCount(t, res.Run, "GET /b: own state"); got != [2]int64{nb, 0} {
+		t.Errorf("b: %v, want %d passes", got, nb)
+	}
+}

@@ -39,6 +39,7 @@ const localClient = "fuka.client"
 // scriptClient is a client's script state: one Starlark thread for all its
 // iterations.
 type scriptClient struct {
+	c        *Client
 	th       *starlark.Thread
 	sc       *compiled
 	ctxVal   *ctxValue
@@ -46,16 +47,18 @@ type scriptClient struct {
 	run      context.Context // the iteration's context: a run stop ends sleeps and loops
 	intended time.Time
 	first    bool
+	next     *scriptClient // the client's state for its other script scenarios (open model)
 }
 
-// clientOf returns the client running on thread th, or an error for the
-// script's top level (run once, at load, with no client).
-func clientOf(th *starlark.Thread, fn string) (*Client, error) {
-	c, _ := th.Local(localClient).(*Client)
-	if c == nil {
-		return nil, fmt.Errorf("%s: only inside a scenario's function, not while the script loads", fn)
+// clientOf returns the client running on thread th and its state for the
+// running scenario, or an error for the script's top level (run once, at
+// load, with no client).
+func clientOf(th *starlark.Thread, fn string) (*Client, *scriptClient, error) {
+	s, _ := th.Local(localClient).(*scriptClient)
+	if s == nil {
+		return nil, nil, fmt.Errorf("%s: only inside a scenario's function, not while the script loads", fn)
 	}
-	return c, nil
+	return s.c, s, nil
 }
 
 // runScript runs one iteration of a script scenario: a call of its
@@ -64,15 +67,18 @@ func clientOf(th *starlark.Thread, fn string) (*Client, error) {
 // client goes on with its next iteration.
 func (c *Client) runScript(ctx context.Context, sc *compiled, intended time.Time) bool {
 	s := c.scr
-	if s == nil || s.sc != sc {
-		s = &scriptClient{th: &starlark.Thread{
+	for s != nil && s.sc != sc {
+		s = s.next
+	}
+	if s == nil {
+		s = &scriptClient{c: c, next: c.scr, th: &starlark.Thread{
 			Name:  fmt.Sprintf("client %d", c.id),
 			Print: func(*starlark.Thread, string) {},
 			OnMaxSteps: func(th *starlark.Thread) {
 				th.Cancel(fmt.Sprintf("more than %d steps in one iteration (an endless loop?)", maxScriptSteps))
 			},
 		}, sc: sc}
-		s.th.SetLocal(localClient, c)
+		s.th.SetLocal(localClient, s)
 		s.ctxVal = &ctxValue{c: c, sc: sc, data: &dataValue{c: c, mod: sc.script.mod}}
 		s.args = starlark.Tuple{s.ctxVal}
 		c.scr = s
@@ -179,11 +185,11 @@ func httpModule() *starlarkstruct.Module {
 // name=, timeout=): one request, sent and recorded as a YAML step's is
 // (Client.send: at most once, never retried), its response returned.
 func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	c, err := clientOf(th, b.Name())
+	c, sc, err := clientOf(th, b.Name())
 	if err != nil {
 		return nil, err
 	}
-	site := c.r.prog.scriptSite(c.scr, th)
+	site := sc.site(th)
 	if site == nil {
 		return nil, fmt.Errorf("%s: call it by name, as %s(...), so that its request name is known before the run", b.Name(), b.Name())
 	}
@@ -207,7 +213,7 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		cp.timeout = time.Duration(f * float64(time.Second))
 		s = &cp
 	}
-	mod := c.scr.sc.script.mod
+	mod := sc.sc.script.mod
 	rawURL, err := c.scriptURL(mod.base, path, query)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
@@ -253,10 +259,10 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 	}
 	from := time.Time{}
-	if c.scr.first && c.r.open {
-		from = c.scr.intended
+	if sc.first && c.r.open {
+		from = sc.intended
 	}
-	c.scr.first = false
+	sc.first = false
 	for _, h := range c.hdrs {
 		if !validHeaderValue(h.val) {
 			c.invalid(s, from)
@@ -326,8 +332,8 @@ func appendPairs(dst []byte, d *starlark.Dict) ([]byte, error) {
 	return dst, nil
 }
 
-// scriptSite is the http call running on th, by the position of its '('.
-func (p *Program) scriptSite(s *scriptClient, th *starlark.Thread) *httpSite {
+// site is the http call running on th, by the position of its '('.
+func (s *scriptClient) site(th *starlark.Thread) *httpSite {
 	return s.sc.script.mod.http[keyOf(th.CallFrame(1).Pos)]
 }
 
@@ -337,11 +343,11 @@ func (p *Program) scriptSite(s *scriptClient, th *starlark.Thread) *httpSite {
 // it counts each of the call's checks against r's request and returns
 // whether they all passed. A response that never came fails them all.
 func scriptCheck(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	c, err := clientOf(th, "check")
+	c, sc, err := clientOf(th, "check")
 	if err != nil {
 		return nil, err
 	}
-	site := c.scr.sc.script.mod.checks[keyOf(th.CallFrame(1).Pos)]
+	site := sc.sc.script.mod.checks[keyOf(th.CallFrame(1).Pos)]
 	if site == nil {
 		return nil, errors.New("check: call it by name, as check(...), so that its checks are known before the run")
 	}
@@ -387,7 +393,7 @@ func scriptSleep(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if !ok || f < 0 || math.IsNaN(f) || f > 24*3600 {
 		return nil, fmt.Errorf("sleep: want seconds from 0 to 86400, got %s", secs)
 	}
-	c, err := clientOf(th, "sleep")
+	_, sc, err := clientOf(th, "sleep")
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +402,7 @@ func scriptSleep(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	select {
 	case <-t.C:
 		return starlark.None, nil
-	case <-c.scr.run.Done():
+	case <-sc.run.Done():
 		return nil, errors.New("the run stopped")
 	}
 }
@@ -425,7 +431,7 @@ func randRandom(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 		return nil, err
 	}
-	c, err := clientOf(th, b.Name())
+	c, _, err := clientOf(th, b.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +448,7 @@ func randUniform(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("%s: want two numbers", b.Name())
 	}
-	c, err := clientOf(th, b.Name())
+	c, _, err := clientOf(th, b.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -454,10 +460,10 @@ func randInt(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &lo, &hi); err != nil {
 		return nil, err
 	}
-	if hi < lo || hi-lo < 0 {
+	if hi < lo || hi-lo+1 <= 0 {
 		return nil, fmt.Errorf("%s: want a <= b, got %d, %d", b.Name(), lo, hi)
 	}
-	c, err := clientOf(th, b.Name())
+	c, _, err := clientOf(th, b.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -472,7 +478,7 @@ func randChoice(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if seq.Len() == 0 {
 		return nil, fmt.Errorf("%s: empty sequence", b.Name())
 	}
-	c, err := clientOf(th, b.Name())
+	c, _, err := clientOf(th, b.Name())
 	if err != nil {
 		return nil, err
 	}
