@@ -167,35 +167,30 @@ func TestLocalSamplers(t *testing.T) {
 			backwards: sample{},
 		},
 		{
-			name:    "net without lo",
-			sampler: func(r string) Sampler { return NewNet(r, LoopbackAuto) },
+			// lo counts like any other interface: a target on this host is
+			// reached through it. testdata/sys does not exist: no bridges.
+			name:    "net",
+			sampler: func(r string) Sampler { return NewNet(r, "testdata/sys") },
 			first:   sample{},
-			second: sample{ // eth0 and wlan0
-				"net.rx_bytes_per_s": 11000, "net.rx_packets_per_s": 110, "net.rx_errors_per_s": 1, "net.rx_drops_per_s": 2,
-				"net.tx_bytes_per_s": 5500, "net.tx_packets_per_s": 55, "net.tx_errors_per_s": 1, "net.tx_drops_per_s": 1,
+			second: merge(merge(merge(
+				netSample("net.", 511000, 610, 1, 2, 505500, 555, 1, 1),
+				netSample("net.lo.", 500000, 500, 0, 0, 500000, 500, 0, 0)),
+				netSample("net.eth0.", 10000, 100, 1, 2, 5000, 50, 0, 1)),
+				netSample("net.wlan0.", 1000, 10, 0, 0, 500, 5, 1, 0)),
+			backwards: sample{ // only the counters that did not go back
+				"net.lo.rx_errors_per_s": 0, "net.lo.rx_drops_per_s": 0, "net.lo.tx_errors_per_s": 0, "net.lo.tx_drops_per_s": 0,
+				"net.eth0.tx_errors_per_s":  0,
+				"net.wlan0.rx_errors_per_s": 0, "net.wlan0.rx_drops_per_s": 0, "net.wlan0.tx_drops_per_s": 0,
 			},
-			backwards: sample{},
-		},
-		{
-			name:    "net with lo",
-			sampler: func(r string) Sampler { return NewNet(r, LoopbackInclude) },
-			first:   sample{},
-			second: sample{
-				"net.rx_bytes_per_s": 511000, "net.rx_packets_per_s": 610, "net.rx_errors_per_s": 1, "net.rx_drops_per_s": 2,
-				"net.tx_bytes_per_s": 505500, "net.tx_packets_per_s": 555, "net.tx_errors_per_s": 1, "net.tx_drops_per_s": 1,
-			},
-			backwards: sample{},
 		},
 		{
 			name:     "net only lo",
-			sampler:  func(r string) Sampler { return NewNet(r, LoopbackAuto) },
+			sampler:  func(r string) Sampler { return NewNet(r, "testdata/sys") },
 			fixtures: [2]string{"loonly1", "loonly2"},
 			first:    sample{},
-			second: sample{
-				"net.rx_bytes_per_s": 500000, "net.rx_packets_per_s": 500, "net.rx_errors_per_s": 1, "net.rx_drops_per_s": 0,
-				"net.tx_bytes_per_s": 500000, "net.tx_packets_per_s": 500, "net.tx_errors_per_s": 0, "net.tx_drops_per_s": 2,
-			},
-			backwards: sample{"net.rx_drops_per_s": 0, "net.tx_errors_per_s": 0}, // the counters that did not go back
+			second: merge(netSample("net.", 500000, 500, 1, 0, 500000, 500, 0, 2),
+				netSample("net.lo.", 500000, 500, 1, 0, 500000, 500, 0, 2)),
+			backwards: sample{"net.rx_drops_per_s": 0, "net.tx_errors_per_s": 0, "net.lo.rx_drops_per_s": 0, "net.lo.tx_errors_per_s": 0},
 		},
 		{
 			// 1234 and 1300 used 150 and 250 ticks in 2 s: 200% of a core.
@@ -270,6 +265,16 @@ func merge(a, b map[string]float64) map[string]float64 {
 	return m
 }
 
+// netSample is a Net sampler's eight series under prefix ("net." for the
+// totals, "net.IFACE." for one interface).
+func netSample(prefix string, rxBytes, rxPackets, rxErrors, rxDrops, txBytes, txPackets, txErrors, txDrops float64) map[string]float64 {
+	m := map[string]float64{}
+	for i, v := range []float64{rxBytes, rxPackets, rxErrors, rxDrops, txBytes, txPackets, txErrors, txDrops} {
+		m[prefix+netFields[i]] = v
+	}
+	return m
+}
+
 // procSample is what a Process sampler should return; cpu < 0 means none.
 func procSample(name string, cpu float64, rssPages, threads, fds int) map[string]float64 {
 	m := map[string]float64{
@@ -301,7 +306,7 @@ func TestSamplerErrors(t *testing.T) {
 		{"no such root", NewCPU("testdata/nope"), "no such file"},
 		{"no process by name", mustProcess(t, "testdata/proc1", "apache2"), `no process named "apache2"`},
 		{"no process by pid", mustProcess(t, "testdata/proc1", "99999"), "no process with PID 99999"},
-		{"net without net/dev", NewNet("testdata/nope", LoopbackAuto), "no such file"},
+		{"net without net/dev", NewNet("testdata/nope", ""), "no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,52 +4,60 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
-// Net samples network interfaces from /proc/net/dev, summed over the
-// interfaces: net.rx_bytes_per_s, net.tx_bytes_per_s, net.rx_packets_per_s,
-// net.tx_packets_per_s, net.rx_errors_per_s, net.tx_errors_per_s,
-// net.rx_drops_per_s and net.tx_drops_per_s. The first sample has no values.
-// Which interfaces count depends on its Loopback setting.
+// Net samples network interfaces from /proc/net/dev. Each interface that
+// has carried traffic gets series of its own, net.IFACE.rx_bytes_per_s and
+// so on (loopback is net.lo.…), and the totals net.rx_bytes_per_s,
+// net.tx_bytes_per_s, net.rx_packets_per_s, net.tx_packets_per_s,
+// net.rx_errors_per_s, net.tx_errors_per_s, net.rx_drops_per_s and
+// net.tx_drops_per_s sum the interfaces that are not stacked on others
+// (not bridges, bonds, VLANs: see countsInTotal), so that a packet crossing
+// a bridge and its port is counted once. The first sample has no values.
 type Net struct {
-	root     string
-	loopback Loopback
-	prev     procCounters
+	proc, sys string
+	now       func() time.Time // time.Now; tests fix it
+	prev      procCounters     // every interface, counted in the total or not
+	shown     map[string]bool  // interfaces with series of their own
 }
 
 var _ Sampler = (*Net)(nil)
 
-// Loopback says whether Net counts the loopback interface, lo.
-type Loopback int
+// maxNetShown bounds the interfaces with series of their own: a host with
+// hundreds of containers has hundreds of veths, and eight series a second
+// for each would make the report's size grow with them. The rest still
+// count in the total.
+const maxNetShown = 32
 
-const (
-	// LoopbackAuto counts lo only when it is the only interface (a
-	// container or network namespace with no other link).
-	LoopbackAuto Loopback = iota
-	// LoopbackInclude always counts lo: for a target on the same machine
-	// as fuka, whose traffic never leaves it.
-	LoopbackInclude
-	// LoopbackExclude never counts lo.
-	LoopbackExclude
-)
-
-// NewNet returns a Net sampler reading procfs at root.
-func NewNet(root string, loopback Loopback) *Net {
-	return &Net{root: procRoot(root), loopback: loopback}
+// NewNet returns a Net sampler reading procfs at proc and sysfs at sys (""
+// means DefaultProc and DefaultSys). Both must show the same network
+// namespace: /proc/net/dev is the reader's, /sys/class/net the one sysfs
+// was mounted in.
+func NewNet(proc, sys string) *Net {
+	if sys == "" {
+		sys = DefaultSys
+	}
+	return &Net{proc: procRoot(proc), sys: sys, now: time.Now, shown: map[string]bool{}}
 }
 
 // Name implements Sampler.
 func (*Net) Name() string { return "net" }
 
-var netSeries = [...]string{
-	"net.rx_bytes_per_s", "net.rx_packets_per_s", "net.rx_errors_per_s", "net.rx_drops_per_s",
-	"net.tx_bytes_per_s", "net.tx_packets_per_s", "net.tx_errors_per_s", "net.tx_drops_per_s",
+// netFields are the series' last parts, in the order parseNetDev keeps the
+// counters.
+var netFields = [...]string{
+	"rx_bytes_per_s", "rx_packets_per_s", "rx_errors_per_s", "rx_drops_per_s",
+	"tx_bytes_per_s", "tx_packets_per_s", "tx_errors_per_s", "tx_drops_per_s",
 }
 
 // Sample implements Sampler.
 func (n *Net) Sample(context.Context) ([]Value, error) {
-	b, err := readProc(n.root, "net", "dev")
+	b, err := readProc(n.proc, "net", "dev")
 	if err != nil {
 		return nil, err
 	}
@@ -57,30 +65,85 @@ func (n *Net) Sample(context.Context) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ifaces["lo"]; ok {
-		switch n.loopback {
-		case LoopbackExclude:
-			delete(ifaces, "lo")
-		case LoopbackAuto:
-			if len(ifaces) > 1 {
-				delete(ifaces, "lo")
-			}
+	cur := procCounters{at: n.now(), byID: ifaces}
+	prev := n.prev
+	n.prev = cur
+	counted := procCounters{at: cur.at, byID: map[string][]uint64{}}
+	for name, c := range ifaces {
+		if countsInTotal(n.sys, name) {
+			counted.byID[name] = c
 		}
 	}
-	cur := procCounters{at: time.Now(), byID: ifaces}
-	rate, ok := perSecond(n.prev, cur, len(netSeries))
-	n.prev = cur
 	var vals []Value
-	for i, name := range netSeries {
+	rate, ok := perSecond(prev, counted, len(netFields))
+	for i, f := range netFields {
 		if ok[i] {
-			vals = append(vals, Value{name, rate[i]})
+			vals = append(vals, Value{"net." + f, rate[i]})
+		}
+	}
+	for name := range n.shown {
+		if _, ok := ifaces[name]; !ok {
+			delete(n.shown, name) // gone: its place is free
+		}
+	}
+	names := make([]string, 0, len(ifaces))
+	for name := range ifaces {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p, seen := prev.byID[name]
+		if !seen {
+			continue
+		}
+		c := ifaces[name]
+		if !n.shown[name] {
+			if len(n.shown) >= maxNetShown || !moved(p, c) {
+				continue
+			}
+			n.shown[name] = true
+		}
+		rate, ok := perSecond(procCounters{prev.at, map[string][]uint64{name: p}},
+			procCounters{cur.at, map[string][]uint64{name: c}}, len(netFields))
+		for i, f := range netFields {
+			if ok[i] {
+				vals = append(vals, Value{"net." + name + "." + f, rate[i]})
+			}
 		}
 	}
 	return vals, nil
 }
 
+// moved reports whether any counter changed between two readings.
+func moved(prev, cur []uint64) bool { return !slices.Equal(prev, cur) }
+
+// countsInTotal reports whether an interface's counters go into the net.*
+// totals: physical interfaces, veths, loopback, tun/tap and tunnels do.
+// Devices stacked on other interfaces of the same namespace do not: a
+// bridge (sysfs has bridge/), a bond (bonding/), and anything with a
+// lower_* link (a bridge's or bond's or team's ports, the interface under a
+// VLAN, macvlan or ipvlan), because every packet they carry also crosses
+// the interface under them, which is counted. An ifb device (ifbN) carries
+// packets tc redirected from another interface, so it does not count
+// either. An interface sysfs does not show counts.
+func countsInTotal(sys, iface string) bool {
+	if strings.HasPrefix(iface, "ifb") {
+		return false
+	}
+	ents, err := os.ReadDir(filepath.Join(sys, "class", "net", iface))
+	if err != nil {
+		return true
+	}
+	for _, e := range ents {
+		if n := e.Name(); n == "bridge" || n == "bonding" || strings.HasPrefix(n, "lower_") {
+			return false
+		}
+	}
+	return true
+}
+
 // parseNetDev returns the counters of each interface in /proc/net/dev, in
-// the order of netSeries. After two header lines, a line is "name: rx bytes
+// the order of netFields. After two header lines, a line is "name: rx bytes
 // packets errs drop fifo frame compressed multicast tx bytes packets errs
 // drop fifo colls carrier compressed"; old kernels print no space after the
 // colon, so the name is cut at the colon, not at a space.

@@ -16,10 +16,17 @@ import (
 // DefaultProc is where procfs is mounted on a normal Linux host.
 const DefaultProc = "/proc"
 
+// DefaultSys is where sysfs is mounted on a normal Linux host.
+const DefaultSys = "/sys"
+
 // Local returns one sampler per local resource (CPU, load and processes,
 // memory and swap, swapping, TCP, disks, network), reading procfs at root
 // ("" means DefaultProc). Series names carry no host prefix: cpu.user_pct,
 // mem.used_bytes, ….
+//
+// The network sampler also reads sysfs, to tell bridges and bonds from
+// the interfaces under them: DefaultSys for DefaultProc, else "sys" next
+// to root (the host's /proc mounted at /host/proc goes with /host/sys).
 func Local(root string) []Sampler {
 	return []Sampler{
 		NewCPU(root),
@@ -28,8 +35,17 @@ func Local(root string) []Sampler {
 		NewVMStat(root),
 		NewTCP(root),
 		NewDisk(root),
-		NewNet(root, LoopbackAuto),
+		NewNet(root, sysRoot(root)),
 	}
+}
+
+// sysRoot is the sysfs that goes with the procfs at root.
+func sysRoot(root string) string {
+	root = filepath.Clean(procRoot(root))
+	if root == DefaultProc {
+		return DefaultSys
+	}
+	return filepath.Join(filepath.Dir(root), "sys")
 }
 
 func procRoot(root string) string {

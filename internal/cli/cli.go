@@ -9,13 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/run"
 )
 
@@ -49,16 +49,8 @@ type Stdio struct {
 	Out, Err io.Writer
 	// CPUs is how many CPUs the process may use (0: GOMAXPROCS): the
 	// number of event loops, and what the generator-CPU warning measures
-	// against.
+	// against (run.Spec.CPUs).
 	CPUs int
-}
-
-// cpus returns the usable CPU count.
-func (s Stdio) cpus() int {
-	if s.CPUs > 0 {
-		return s.CPUs
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 // exitError carries a chosen exit code after output was already written.
@@ -91,15 +83,7 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 // SIGTERM cancels the context, so the run stops scheduling and still writes
 // its results; a second one exits at once.
 func Run() int {
-	// One more P than CPUs: the fast path's event loops block in epoll, and
-	// while every P sits in a blocking syscall the scheduler hands each one
-	// to a new thread after 20µs and takes it back on return, which at tens
-	// of thousands of waits a second costs more than the requests. An idle P
-	// spares that (runtime.retake). Users who set GOMAXPROCS keep theirs.
-	cpus := runtime.GOMAXPROCS(0) // Go's default honours cgroup CPU limits
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(cpus + 1)
-	}
+	cpus := engine.SetProcs(os.Getenv("GOMAXPROCS") != "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 2)

@@ -41,7 +41,7 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs) {
 func (o *outputs) spec(stdio Stdio, cfg engine.Config, meta report.Meta, src run.Source, judges ...run.Judge) run.Spec {
 	return run.Spec{
 		Config: cfg, Meta: meta, Source: src, Watch: o.watch, Judges: judges, Out: o.Outputs,
-		Stdout: stdio.Out, Stderr: stdio.Err, CPUs: stdio.cpus(),
+		Stdout: stdio.Out, Stderr: stdio.Err, CPUs: stdio.CPUs,
 		Loading: func() { readingInput.Store(false) }, // from here a signal stops the load gracefully
 	}
 }
