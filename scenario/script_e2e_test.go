@@ -185,6 +185,10 @@ func TestScriptAPI(t *testing.T) {
 		{"group", `
     r = group("g", inner, "/echo")
     check(r, r.status == 200, name="ok")`},
+		{"a response outlives the next request", `
+    a = http.get("/echo", query={"n": "1"})
+    b = http.get("/echo", query={"n": "2"})
+    check(a, a.text.find("n=1") > 0 and b.text.find("n=2") > 0, name="ok")`},
 		{"json module", `
     r = http.get("/")
     check(r, json.decode(json.encode({"a": 1}))["a"] == 1, name="ok")`},
