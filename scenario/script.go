@@ -31,8 +31,9 @@ import (
 // See docs/scripts.md.
 
 // maxScriptSteps bounds one iteration of a script: an endless loop ends
-// with a script error rather than holding its client for ever.
-const maxScriptSteps = 10_000_000
+// with a script error rather than holding its client for ever. A variable
+// for tests only.
+var maxScriptSteps uint64 = 10_000_000
 
 // scriptOptions are the Starlark dialect of scripts: while loops and
 // top-level control allowed, recursion not (the step bound would still end
@@ -125,7 +126,16 @@ func (c *compiler) script(cs *compiled, s *plan.Scenario) *scriptScenario {
 	ss.errCheck = len(c.prog.Checks)
 	c.prog.Checks = append(c.prog.Checks, s.Name+": no script error")
 	c.prog.checkReq = append(c.prog.checkReq, -1) // the scenario's, not a request's
-	cs.feeders = mod.feeders
+	cs.feeders = slices.Clone(mod.feeders)
+	// defaults.headers are sent with a script's requests too, so a column
+	// used there ({{ users.token }}) takes a row as well.
+	for _, b := range c.prog.feeders {
+		for _, h := range c.p.Defaults.Headers {
+			if strings.Contains(h.Value, b.f.Name+".") && !slices.Contains(cs.feeders, b) {
+				cs.feeders = append(cs.feeders, b)
+			}
+		}
+	}
 	return ss
 }
 
