@@ -590,3 +590,34 @@ load: { clients: 1, iterations: 2 }
 		t.Errorf("X-User values %v, want ann and bob once each", tl.snapshot())
 	}
 }
+
+// TestScriptCallErrors: a call the script gets wrong at run time is a
+// script error with its position, and sends nothing.
+func TestScriptCallErrors(t *testing.T) {
+	for _, tc := range []struct{ name, call, want string }{
+		{"two bodies", `http.post("/", json={}, body="x")`, "http.post: want one body: json=, form= or body="},
+		{"unknown argument", `http.get("/", params={})`, "http.get: unexpected argument params="},
+		{"path not a string", `http.get(7, name="x")`, "http.get: path: want a string, got int"},
+		{"headers not a dict", `http.get("/", headers=[1])`, "http.get: headers: want a dict, got list"},
+		{"bad timeout", `http.get("/", timeout=-1)`, "http.get: timeout: want seconds > 0"},
+		{"check of something else", `check(None, status=200)`, "check: want a response (from http.get, ...), got NoneType"},
+		{"http through a variable", `f = http.get; f("/x")`, "http.get: call it by name"},
+		{"randint order", `random.randint(3, 1)`, "random.randint: want a <= b"},
+		{"sleep negative", `sleep(-1)`, "sleep: want seconds from 0 to 86400"},
+		{"unknown ctx.data", `getattr(ctx.data, "nope")`, `ctx.data has no "nope"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := newTally()
+			res, prog := runScript(t, shopServer(t, tl), "def run(ctx):\n    "+tc.call+"\n", "{ clients: 1, iterations: 1 }")
+			if n := len(tl.snapshot()); n != 0 {
+				t.Errorf("the server saw %v", tl.snapshot())
+			}
+			if got := checkCount(t, res.Run, "s: no script error"); got != [2]int64{0, 1} {
+				t.Errorf("script error check %v, want one fail", got)
+			}
+			if errs := strings.Join(prog.ScriptErrors(), "\n"); !strings.Contains(errs, "s.star:2:") || !strings.Contains(errs, tc.want) {
+				t.Errorf("script errors %q, want %q at s.star:2", errs, tc.want)
+			}
+		})
+	}
+}

@@ -193,16 +193,11 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if site == nil {
 		return nil, fmt.Errorf("%s: call it by name, as %s(...), so that its request name is known before the run", b.Name(), b.Name())
 	}
-	var (
-		path              string
-		query, hdrs, form *starlark.Dict
-		jsonV, body, name starlark.Value
-		timeout           starlark.Value = starlark.None
-	)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "query?", &query, "headers?", &hdrs,
-		"json?", &jsonV, "body?", &body, "form?", &form, "name?", &name, "timeout?", &timeout); err != nil {
+	a, err := httpArgs(b.Name(), args, kwargs)
+	if err != nil {
 		return nil, err
 	}
+	path, query, hdrs, form, jsonV, body, timeout := a.path, a.query, a.headers, a.form, a.json, a.body, a.timeout
 	s := site.step
 	if timeout != starlark.None {
 		f, ok := starlark.AsFloat(timeout)
@@ -283,6 +278,81 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 }
 
 var jsonEncode = json.Module.Members["encode"]
+
+// callArgs are the arguments of an http call.
+type callArgs struct {
+	path                 string
+	query, headers, form *starlark.Dict
+	json, body           starlark.Value
+	timeout              starlark.Value
+}
+
+// httpArgs unpacks an http call's arguments (by hand: starlark.UnpackArgs
+// would make every one of them escape, a few allocations per request).
+func httpArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (callArgs, error) {
+	a := callArgs{timeout: starlark.None}
+	var pathV starlark.Value
+	switch len(args) {
+	case 0:
+	case 1:
+		pathV = args[0]
+	default:
+		return a, fmt.Errorf("%s: want one positional argument (the path), got %d", fn, len(args))
+	}
+	for _, kv := range kwargs {
+		k, _ := starlark.AsString(kv[0])
+		v := kv[1]
+		var err error
+		switch k {
+		case "path":
+			if pathV != nil {
+				return a, fmt.Errorf("%s: got multiple values for path", fn)
+			}
+			pathV = v
+		case "query":
+			a.query, err = dictArg(fn, k, v)
+		case "headers":
+			a.headers, err = dictArg(fn, k, v)
+		case "form":
+			a.form, err = dictArg(fn, k, v)
+		case "json":
+			a.json = v
+		case "body":
+			a.body = v
+		case "timeout":
+			a.timeout = v
+		case "name": // read from the source before the run
+		default:
+			return a, fmt.Errorf("%s: unexpected argument %s=; want path, query, headers, json, form, body, name, timeout", fn, k)
+		}
+		if err != nil {
+			return a, err
+		}
+	}
+	p, ok := pathV.(starlark.String)
+	if !ok {
+		if pathV == nil {
+			return a, fmt.Errorf("%s: missing the path", fn)
+		}
+		return a, fmt.Errorf("%s: path: want a string, got %s", fn, pathV.Type())
+	}
+	a.path = string(p)
+	if (a.json != nil && a.form != nil) || (a.json != nil && a.body != nil) || (a.form != nil && a.body != nil) {
+		return a, fmt.Errorf("%s: want one body: json=, form= or body=", fn)
+	}
+	return a, nil
+}
+
+func dictArg(fn, k string, v starlark.Value) (*starlark.Dict, error) {
+	if v == starlark.None {
+		return nil, nil
+	}
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s: want a dict, got %s", fn, k, v.Type())
+	}
+	return d, nil
+}
 
 // scriptURL is base_url + path (unless path is absolute) + query, with
 // what a URL may not hold raw percent-encoded.
