@@ -22,6 +22,12 @@
 // cancels its run. A worker interrupted on its own host sends its final
 // snapshot and leaves (the run is degraded, nothing is unreported).
 //
+// A controller holds its workers for a sequence of jobs (Join, RunJob …,
+// Close: a capacity search's steps), over the same sessions: after each
+// Done a worker waits for the next Assign, until the controller ends the
+// session. A worker lost between jobs is replaced before the next one (a
+// new worker joins, or a dialed one is dialed again).
+//
 //	controller                          worker j of N
 //	   │ ◀──────────── Hello ─────────────── │
 //	   │ ───── Assign(job, j/N, start) ────▶ │  waits for start, runs engine.Run
@@ -29,4 +35,6 @@
 //	   │ ◀─────── Heartbeat (1/s) ─────────▶ │
 //	   │ ───────── Stop (Ctrl-C) ──────────▶ │
 //	   │ ◀──────────── Done ──────────────── │
+//	   │ ───── Assign(next job) … Done ────▶ │  as many jobs as the controller has
+//	   │ ─────────── Stop(end) ────────────▶ │  the session ends
 package cluster

@@ -261,3 +261,8 @@ func msgStop(reason string) *fukapb.Msg {
 	return &fukapb.Msg{Kind: &fukapb.Msg_Stop{Stop: &fukapb.Stop{Reason: reason}}}
 }
 func msgDone(d *fukapb.Done) *fukapb.Msg { return &fukapb.Msg{Kind: &fukapb.Msg_Done{Done: d}} }
+
+// msgEnd ends a session: no job follows.
+func msgEnd() *fukapb.Msg {
+	return &fukapb.Msg{Kind: &fukapb.Msg_Stop{Stop: &fukapb.Stop{Reason: "the controller is done", End: true}}}
+}

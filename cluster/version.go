@@ -7,8 +7,10 @@ import (
 )
 
 // ProtocolVersion is the version of proto/fuka.proto this package speaks.
-// 1 sent the job as JSON of command-line flag names; 2 sends a typed Job.
-const ProtocolVersion = 2
+// 1 sent the job as JSON of command-line flag names; 2 sent a typed Job,
+// one job a session; 3 holds a session for a sequence of jobs (Stop.end
+// ends it).
+const ProtocolVersion = 3
 
 // VersionError is a controller and a worker of different fuka versions (or
 // protocols): a distributed run needs one fuka on every machine, since the

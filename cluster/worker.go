@@ -60,8 +60,9 @@ func (w *Worker) log() *slog.Logger {
 	return w.Log
 }
 
-// Dial connects to the controller at addr and runs one session: it waits
-// for an assignment, runs it and returns. A controller that is not up yet,
+// Dial connects to the controller at addr and runs one session: it runs
+// the jobs the controller assigns, one after another, and returns when the
+// controller ends the session. A controller that is not up yet,
 // or a session that fails before the controller said anything (a refused
 // certificate), is retried until DialTimeout.
 func (w *Worker) Dial(ctx context.Context, addr string) error {
@@ -147,8 +148,9 @@ func tryLockFor(mu *sync.Mutex, d time.Duration) bool {
 	}
 }
 
-// session runs one conversation with a controller. heard reports whether
-// the controller sent anything at all.
+// session runs one conversation with a controller: the jobs it assigns,
+// one after another, until it ends the session. heard reports whether the
+// controller sent anything at all.
 func (w *Worker) session(ctx context.Context, se *session) (heard bool, err error) {
 	defer se.end()
 	in := make(chan *fukapb.Msg, 16)
@@ -170,98 +172,144 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		}
 	})
 	defer l.close(time.Second)
-	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Protocol: ProtocolVersion, Cpus: int32(runtime.NumCPU()), UnixNanos: time.Now().UnixNano()}))
+	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Protocol: ProtocolVersion, Cpus: int32(runtime.GOMAXPROCS(0)), UnixNanos: time.Now().UnixNano()}))
 	check := time.NewTicker(livenessCheck)
 	defer check.Stop()
+	for jobs := 0; ; jobs++ {
+		a, err := w.next(ctx, l, in, check.C, jobs > 0)
+		if a == nil {
+			return jobs > 0 || l.heard.Load(), err
+		}
+		done, verr := w.job(ctx, l, a, lease, in, check.C)
+		l.send(msgDone(done))
+		if done.GetError() == "" && !done.GetLeft() {
+			continue
+		}
+		// The session ends: Done must reach the controller before the
+		// stream does. Flush it, say nothing more follows, and give the
+		// controller a moment to end the session its side.
+		l.close(5 * time.Second)
+		se.closeSend()
+		select {
+		case <-l.dead:
+		case <-time.After(5 * time.Second):
+		}
+		switch e := done.GetError(); {
+		case verr != nil:
+			return true, verr
+		case e == errLostText:
+			return true, ErrControllerLost
+		case e != "":
+			return true, errors.New(e)
+		}
+		return true, nil
+	}
+}
 
-	// Wait for the assignment. The controller may wait a long time for
-	// other workers; heartbeats keep both sides sure of each other.
-	var a *fukapb.Assign
-	for a == nil {
+// next waits for the controller's next assignment. It returns nil when the
+// session ends: err says why, or is nil when the controller ended it after
+// a job (after: a job has run).
+func (w *Worker) next(ctx context.Context, l *link, in <-chan *fukapb.Msg, check <-chan time.Time, after bool) (*fukapb.Assign, error) {
+	// The controller may wait a long time for other workers, or between
+	// jobs; heartbeats keep both sides sure of each other.
+	read := func(m *fukapb.Msg) (a *fukapb.Assign, end bool, err error) {
+		st := m.GetStop()
+		switch {
+		case m.GetAssign() != nil:
+			return m.GetAssign(), true, nil
+		case st.GetVersionMismatch():
+			return nil, true, &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: st.GetVersion(), ControllerProtocol: st.GetProtocol()}
+		case st.GetEnd() && after:
+			return nil, true, nil
+		case st != nil && after:
+			return nil, false, nil // the Stop of a job that had ended when it came
+		case st != nil:
+			return nil, true, fmt.Errorf("%w: %s", ErrRefused, st.GetReason())
+		}
+		return nil, false, nil
+	}
+	for {
 		select {
 		case m := <-in:
-			heard = true
-			switch {
-			case m.GetAssign() != nil:
-				a = m.GetAssign()
-			case m.GetStop().GetVersionMismatch():
-				st := m.GetStop()
-				e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: st.GetVersion(), ControllerProtocol: st.GetProtocol()}
-				return heard, e
-			case m.GetStop() != nil:
-				return heard, fmt.Errorf("%w: %s", ErrRefused, m.GetStop().GetReason())
+			if a, end, err := read(m); end {
+				return a, err
 			}
 		case <-l.dead:
-			return heard || l.heard.Load(), fmt.Errorf("%w: %s", ErrControllerLost, describe(l.err))
-		case <-check.C:
-			if l.checkSilence(time.Now()) {
-				return heard || l.heard.Load(), fmt.Errorf("%w: %s", ErrControllerLost, describe(l.err))
+		case <-check:
+			if !l.checkSilence(time.Now()) {
+				continue
 			}
 		case <-ctx.Done():
-			return heard, ctx.Err()
+			return nil, ctx.Err()
 		}
+		// The link has ended. What arrived before it ended comes first:
+		// the controller's last word may be the end of the session.
+		for len(in) > 0 {
+			if a, end, err := read(<-in); end {
+				return a, err
+			}
+		}
+		return nil, fmt.Errorf("%w: %s", ErrControllerLost, describe(l.err))
 	}
+}
+
+// job runs one assignment and says how it went. err is set when the
+// controller is of another fuka version.
+func (w *Worker) job(ctx context.Context, l *link, a *fukapb.Assign, lease *engine.Lease, in <-chan *fukapb.Msg, check <-chan time.Time) (done *fukapb.Done, err error) {
 	if !sameVersion(w.Version, a.GetVersion(), a.GetProtocol()) {
 		// A controller that did not check (an older fuka) assigned a job
 		// this worker may read differently: it runs nothing.
 		e := &VersionError{Worker: w.Version, WorkerProtocol: ProtocolVersion, Controller: a.GetVersion(), ControllerProtocol: a.GetProtocol()}
-		l.send(msgDone(&fukapb.Done{Error: e.Error()}))
-		l.close(5 * time.Second)
-		se.closeSend()
-		return true, e
+		return &fukapb.Done{Error: e.Error()}, e
 	}
 	log := w.log().With("share", fmt.Sprintf("%d/%d", a.GetShareIndex()+1, a.GetShareCount()))
 	if !a.GetEchoes() {
 		log.Warn("the controller does not answer heartbeats (an older fuka?): running without a lease, so if this worker is cut off it may send load the controller does not count")
 		lease = nil
 	}
-	done := w.run(ctx, l, a, lease, in, check.C, log)
-	// Done must reach the controller before the stream ends: flush it,
-	// say nothing more follows, and give the controller a moment to end
-	// the session its side.
-	l.send(msgDone(done))
-	l.close(5 * time.Second)
-	se.closeSend()
-	select {
-	case <-l.dead:
-	case <-time.After(5 * time.Second):
+	cfg, asg, cleanup, bad := w.prepare(a, lease)
+	if bad != nil {
+		return bad, nil
 	}
-	switch {
-	case done.GetError() == errLostText:
-		return true, ErrControllerLost
-	case done.GetError() != "":
-		return true, errors.New(done.GetError())
-	}
-	return true, nil
+	defer cleanup()
+	return w.run(ctx, l, cfg, asg, in, check, log), nil
 }
 
 const errLostText = "controller lost"
 
-// run prepares and runs the assignment, streaming snapshots, until the
-// load ends, the controller says Stop, or the controller is lost.
-func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engine.Lease, in <-chan *fukapb.Msg, check <-chan time.Time, log *slog.Logger) *fukapb.Done {
+// prepare turns an assignment into the load to run, or into the Done
+// that says why it cannot run. cleanup (not nil when prepared) runs after
+// the run.
+func (w *Worker) prepare(a *fukapb.Assign, lease *engine.Lease) (cfg engine.Config, asg Assignment, cleanup func(), bad *fukapb.Done) {
 	share := engine.Share{Index: int(a.GetShareIndex()), Count: int(a.GetShareCount())}
 	if share.Count < 1 || share.Index < 0 || share.Index >= share.Count {
-		return &fukapb.Done{Error: fmt.Sprintf("bad share %d of %d", share.Index, share.Count)}
+		return cfg, asg, nil, &fukapb.Done{Error: fmt.Sprintf("bad share %d of %d", share.Index, share.Count)}
 	}
 	if a.GetJob().GetWork() == nil {
-		return &fukapb.Done{Error: "the assignment carries no job"}
+		return cfg, asg, nil, &fukapb.Done{Error: "the assignment carries no job"}
 	}
-	asg := Assignment{Job: a.GetJob(), Share: share, StartAt: time.Unix(0, a.GetStartAtUnixNanos()), Names: a.GetNames()}
+	asg = Assignment{Job: a.GetJob(), Share: share, StartAt: time.Unix(0, a.GetStartAtUnixNanos()), Names: a.GetNames()}
 	if w.Prepare == nil {
-		return &fukapb.Done{Error: "worker has no way to prepare a job"}
+		return cfg, asg, nil, &fukapb.Done{Error: "worker has no way to prepare a job"}
 	}
 	cfg, cleanup, err := w.Prepare(asg)
 	if err != nil {
-		return &fukapb.Done{Error: err.Error()}
+		return cfg, asg, nil, &fukapb.Done{Error: err.Error()}
 	}
-	if cleanup != nil {
-		defer cleanup()
+	if cleanup == nil {
+		cleanup = func() {}
 	}
 	cfg.Share, cfg.Lease = share, lease
 	if names, _ := Names(cfg); !slices.Equal(names, asg.Names) {
-		return &fukapb.Done{Error: fmt.Sprintf("the job's request names %q differ from the controller's %q (different fuka versions?)", names, asg.Names)}
+		cleanup()
+		return cfg, asg, nil, &fukapb.Done{Error: fmt.Sprintf("the job's request names %q differ from the controller's %q (different fuka versions?)", names, asg.Names)}
 	}
+	return cfg, asg, cleanup, nil
+}
+
+// run runs a prepared assignment, streaming snapshots, until the load
+// ends, the controller says Stop, or the controller is lost.
+func (w *Worker) run(ctx context.Context, l *link, cfg engine.Config, asg Assignment, in <-chan *fukapb.Msg, check <-chan time.Time, log *slog.Logger) *fukapb.Done {
 	var sendErr error
 	cfg.OnSnapshot = func(s *metrics.Snapshot) {
 		b, err := s.MarshalBinary()
@@ -309,20 +357,9 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engi
 			case sendErr != nil:
 				return &fukapb.Done{Error: "encode snapshot: " + sendErr.Error()}
 			}
-			r := o.res
-			if r.Run != nil {
-				log.Info("load done", "requests", r.Run.Total.Requests, "elapsed", r.Elapsed.Round(time.Millisecond), "interrupted", r.Interrupted)
-			}
 			// Interrupted here, not by the controller: the worker leaves
 			// early, with every request it sent in its final snapshot.
-			left := r.Interrupted && !stopped && ctx.Err() != nil
-			if left {
-				log.Warn("interrupted: the final snapshot went to the controller; this worker's share is not complete")
-			}
-			return &fukapb.Done{
-				ElapsedNanos: int64(r.Elapsed), Scheduled: r.Scheduled, PeakClients: int32(r.PeakClients),
-				Interrupted: r.Interrupted, DataExhausted: r.DataExhausted, Transport: r.Transport, Left: left,
-			}
+			return loadDone(o.res, o.res.Interrupted && !stopped && ctx.Err() != nil, log)
 		case m := <-in:
 			if st := m.GetStop(); st != nil {
 				log.Info("controller says stop", "reason", st.GetReason())
@@ -342,6 +379,21 @@ func (w *Worker) run(ctx context.Context, l *link, a *fukapb.Assign, lease *engi
 				cancel(ErrControllerLost)
 			}
 		}
+	}
+}
+
+// loadDone is the Done of a load that ran (left: it was interrupted on
+// this worker's host).
+func loadDone(r *engine.Result, left bool, log *slog.Logger) *fukapb.Done {
+	if r.Run != nil {
+		log.Info("load done", "requests", r.Run.Total.Requests, "elapsed", r.Elapsed.Round(time.Millisecond), "interrupted", r.Interrupted)
+	}
+	if left {
+		log.Warn("interrupted: the final snapshot went to the controller; this worker's share is not complete")
+	}
+	return &fukapb.Done{
+		ElapsedNanos: int64(r.Elapsed), Scheduled: r.Scheduled, PeakClients: int32(r.PeakClients),
+		Interrupted: r.Interrupted, DataExhausted: r.DataExhausted, Transport: r.Transport, Left: left,
 	}
 }
 

@@ -20,6 +20,10 @@ type AgentServer struct {
 	Listen    string // host:port; loopback unless told otherwise
 	TokenFile string // the token requests must present (required)
 	Proc      string // where procfs is mounted
+	// Now is the agent's clock, for the time of each sample it serves:
+	// nil means time.Now (tests set a clock that is off). Where a sample
+	// lands on a run's timeline never depends on it.
+	Now func() time.Time
 }
 
 // Serve samples and serves until ctx ends (nil error) or serving fails.
@@ -37,9 +41,12 @@ func (s AgentServer) Serve(ctx context.Context, stdout, stderr io.Writer) error 
 		return fmt.Errorf("agent: --proc %s is not a procfs: %w", s.Proc, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	agent, err := NewAgent(Local(s.Proc), token, time.Second, log)
+	agent, err := NewAgent(func() []Sampler { return Local(s.Proc) }, token, time.Second, log)
 	if err != nil {
 		return err
+	}
+	if s.Now != nil {
+		agent.now = s.Now
 	}
 	ln, err := net.Listen("tcp", s.Listen)
 	if err != nil {

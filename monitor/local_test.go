@@ -100,10 +100,12 @@ func TestLocalSamplers(t *testing.T) {
 		fixtures  [2]string
 	}{
 		{
-			name:      "cpu",
-			sampler:   func(r string) Sampler { return NewCPU(r) },
-			first:     sample{"cpu.count": 4},
-			second:    merge(sample{"cpu.count": 4}, cpuPct),
+			name:    "cpu",
+			sampler: func(r string) Sampler { return NewCPU(r) },
+			first:   sample{"cpu.count": 4},
+			// Each CPU in proc2: 112 of 249 ticks neither idle nor iowait.
+			second: merge(sample{"cpu.count": 4, "cpu.core.0_busy_pct": 11200.0 / 249, "cpu.core.1_busy_pct": 11200.0 / 249,
+				"cpu.core.2_busy_pct": 11200.0 / 249, "cpu.core.3_busy_pct": 11200.0 / 249, "cpu.max_core_busy_pct": 11200.0 / 249}, cpuPct),
 			backwards: sample{"cpu.count": 4},
 		},
 		{

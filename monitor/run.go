@@ -32,6 +32,9 @@ type Monitor struct {
 	// the latest point: it keeps no points or failures.
 	history bool
 
+	// finish carries the end of the run from Finish to Run (buffered: Finish never waits).
+	finish chan time.Time
+
 	mu      sync.Mutex
 	hist    history
 	fails   failureLog
@@ -55,6 +58,7 @@ func New(samplers []Sampler, interval time.Duration, log *slog.Logger) *Monitor 
 		busy:     make([]atomic.Bool, len(samplers)),
 		history:  true,
 		failing:  map[string]bool{},
+		finish:   make(chan time.Time, 1),
 	}
 }
 
@@ -68,6 +72,9 @@ func New(samplers []Sampler, interval time.Duration, log *slog.Logger) *Monitor 
 // A point's At is its tick's offset from start (when it was meant to be
 // taken), not when the samplers happened to answer. Ticks that pass while
 // the process is stalled are skipped, not made up. Run is called once.
+//
+// Run returns when ctx ends, dropping a tick in progress, or after Finish,
+// once the run's last point is recorded (see Finish).
 func (m *Monitor) Run(ctx context.Context, start time.Time) {
 	for k := time.Duration(0); ; k++ {
 		// The next tick at or after now: ceil((now-start)/interval). A tick
@@ -83,6 +90,10 @@ func (m *Monitor) Run(ctx context.Context, start time.Time) {
 		case <-ctx.Done():
 			timer.Stop()
 			return
+		case end := <-m.finish:
+			timer.Stop()
+			m.finishAt(ctx, end.Sub(start), k*m.interval)
+			return
 		case <-timer.C:
 		}
 		p, fails := m.tick(ctx, k*m.interval, at.Add(m.interval*8/10))
@@ -91,6 +102,32 @@ func (m *Monitor) Run(ctx context.Context, start time.Time) {
 		}
 		m.record(p, fails)
 	}
+}
+
+// Finish tells Run that the run ended at end, so that the timeline ends
+// where the load's does: a tick in progress is completed and recorded, and
+// a tick due at end, or less than a tenth of an interval after it, is
+// taken now and filed at its time. A run that ends between ticks has no
+// point for its last partial interval: points stay on whole intervals.
+// Run then returns. Finish does not wait for Run; only the first call
+// counts.
+func (m *Monitor) Finish(end time.Time) {
+	select {
+	case m.finish <- end:
+	default:
+	}
+}
+
+// finishAt takes the tick at next if the run, which ended at end, owes it.
+func (m *Monitor) finishAt(ctx context.Context, end, next time.Duration) {
+	if next > end+m.interval/10 {
+		return
+	}
+	p, fails := m.tick(ctx, next, time.Now().Add(m.interval*8/10))
+	if ctx.Err() != nil {
+		return
+	}
+	m.record(p, fails)
 }
 
 // tick samples every sampler once and returns what arrived by deadline.

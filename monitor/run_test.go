@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -280,6 +281,60 @@ func TestSummarize(t *testing.T) {
 					t.Errorf("stat %d = %+v, want %+v", i, got[i], tt.want[i])
 				}
 			}
+		})
+	}
+}
+
+// TestMonitorFinish: the run's last second has its point. Finish at the
+// end of a run of 3 s (the load's last interval ends at 3 s and a few ms)
+// files the sample of 3 s; a run cut short between ticks ends at the last
+// whole second.
+func TestMonitorFinish(t *testing.T) {
+	ms := time.Millisecond
+	upTo3 := []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second}
+	tests := []struct {
+		name      string
+		when, end time.Duration // when Finish is called, and the end it is told
+		took      time.Duration // each sample's time
+		want      []time.Duration
+	}{
+		{"tick at the end in progress", 3*time.Second + 2*ms, 3*time.Second + 2*ms, 5 * ms, upTo3},
+		{"tick at the end done", 3*time.Second + 40*ms, 3*time.Second + 40*ms, ms, upTo3},
+		{"tick at the end due, its timer not yet seen", 3*time.Second - 10*ms, 3*time.Second + 3*ms, ms, upTo3},
+		{"ends just before the tick", 3*time.Second - 50*ms, 3*time.Second - 50*ms, ms, upTo3},
+		{"cut short between ticks", 2*time.Second + 500*ms, 2*time.Second + 500*ms, 5 * ms, upTo3[:3]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSampler{name: "s", fn: func(context.Context, int) ([]Value, error) {
+					time.Sleep(tt.took)
+					return []Value{{"s.v", 1}}, nil
+				}}
+				m := New([]Sampler{s}, time.Second, nil)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				start := time.Now()
+				done := make(chan struct{})
+				go func() { defer close(done); m.Run(ctx, start) }()
+				time.Sleep(tt.when)
+				m.Finish(start.Add(tt.end))
+				select {
+				case <-done:
+				case <-time.After(2 * time.Second):
+					t.Fatal("Run did not return within 2s of Finish")
+				}
+				var got []time.Duration
+				for _, p := range m.Points() {
+					if p.Values["s.v"] != 1 {
+						t.Errorf("point at %v without the sample: %v", p.At, p.Values)
+					}
+					got = append(got, p.At)
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("points at %v, want %v", got, tt.want)
+				}
+			})
 		})
 	}
 }

@@ -48,7 +48,11 @@ func TestTCPNetlinkMatchesFiles(t *testing.T) {
 		if viaNetlink == viaFiles {
 			break
 		}
-		if try == 9 {
+		if try == 9 && !closeCounts(viaNetlink[:], viaFiles[:]) {
+			// The two reads are moments apart on a host whose other
+			// sockets keep changing state (tens of thousands in TIME_WAIT
+			// on a busy CI machine): ten tries that never agree exactly are
+			// still a pass when every state is within that churn.
 			t.Errorf("netlink %v, files %v: never the same", viaNetlink, viaFiles)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -63,4 +67,17 @@ func TestTCPNetlinkMatchesFiles(t *testing.T) {
 	if s.netlink != 1 {
 		t.Error("the TCP sampler on /proc does not use netlink")
 	}
+}
+
+// closeCounts reports whether two readings of the TCP states differ in each
+// state by at most 3 sockets or 0.1 % of that state, the churn between two
+// reads of a busy host.
+func closeCounts(a, b []uint64) bool {
+	for i := range a {
+		d := max(a[i], b[i]) - min(a[i], b[i])
+		if d > 3 && d*1000 > max(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -27,10 +27,17 @@ func (s *Summary) watchedText(t *textBuilder) {
 		// The terminal gets the series that say something; the JSON (and
 		// the HTML report) keep them all.
 		var series []ResourceStat
-		hidden := 0
+		hidden, cores := 0, 0
 		for _, st := range s.Resources.Series {
 			if st.Peak == 0 || staticSeries[st.Name] {
 				hidden++
+				continue
+			}
+			// One row per CPU would bury the rest: the busiest CPU's
+			// series (cpu.max_core_busy_pct) stands for them here.
+			if perCore(st.Name) {
+				hidden++
+				cores++
 				continue
 			}
 			series = append(series, st)
@@ -47,7 +54,10 @@ func (s *Summary) watchedText(t *textBuilder) {
 		for _, st := range series {
 			t.row("", cells(st.Name, FormatResource(st.Name, st.Peak), FormatResource(st.Name, st.Mean)))
 		}
-		if hidden > 0 {
+		switch {
+		case cores > 0:
+			t.row("", "("+strconv.Itoa(hidden)+" more series, zero, static or per CPU, in the JSON summary)")
+		case hidden > 0:
 			t.row("", "("+strconv.Itoa(hidden)+" more series, zero or static, in the JSON summary)")
 		}
 		if n := len(s.Resources.Failures); n > 0 {
@@ -84,4 +94,11 @@ func (s *Summary) watchedText(t *textBuilder) {
 // padLeft right-aligns s in n columns (as %*s does, counting runes).
 func padLeft(s string, n int) string {
 	return strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s))) + s
+}
+
+// perCore reports whether name is one CPU's series (cpu.core.N_busy_pct),
+// of this host or through an agent (agent.HOST:PORT.cpu.core.N_busy_pct).
+func perCore(name string) bool {
+	i := strings.LastIndex(name, "cpu.core.")
+	return i >= 0 && (i == 0 || name[i-1] == '.') && !strings.Contains(name[i+len("cpu.core."):], ".")
 }

@@ -20,6 +20,9 @@ func watchedSummary() *Summary {
 			{Name: "cpu.user_pct", Peak: 41, Mean: 22.5, Samples: 10},
 			{Name: "cpu.count", Peak: 8, Mean: 8, Samples: 10},     // static: left out
 			{Name: "net.rx_errors", Peak: 0, Mean: 0, Samples: 10}, // zero: left out
+			{Name: "cpu.max_core_busy_pct", Peak: 100, Mean: 90, Samples: 10},
+			{Name: "cpu.core.0_busy_pct", Peak: 100, Mean: 90, Samples: 10},          // one CPU's: left out
+			{Name: "agent.10.0.0.5:9810.cpu.core.12_busy_pct", Peak: 7, Samples: 10}, // one CPU's: left out
 		},
 		Failures: []ResourceFailure{{TS: 3, Source: "nginx", Error: "connection refused"}, {TS: 4, Source: "nginx", Error: "connection refused"}},
 	}
@@ -46,10 +49,11 @@ func TestWatchedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := buf.String()
-	want := `  resources    series                  peak          mean
-               cpu.user_pct           41.0%         22.5%
-               mem.used_bytes       5.0 GiB       4.0 GiB
-               (2 more series, zero or static, in the JSON summary)
+	want := `  resources    series                         peak          mean
+               cpu.max_core_busy_pct        100.0%         90.0%
+               cpu.user_pct                  41.0%         22.5%
+               mem.used_bytes              5.0 GiB       4.0 GiB
+               (4 more series, zero, static or per CPU, in the JSON summary)
                2 failed samples (gaps), e.g. nginx at 3s: connection refused
   scaling      deployment/api 1→4 replicas, ready 6.0s after the load step at 10s (p99 during: 180ms)
   scaling      statefulset/db 2→3 replicas, not all ready by the end of the run (load step at 20s; p99 since: 1.25s)

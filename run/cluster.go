@@ -74,6 +74,7 @@ type Cluster struct {
 	ctl    *cluster.Controller
 	listen string // where to listen for workers; "" when every one is dialed
 	stderr io.Writer
+	job    *fukapb.Job // the job on held workers (Workers.Source); nil: the controller's Job
 
 	workers  []report.WorkerStatus
 	degraded bool
@@ -88,8 +89,27 @@ var (
 // cfg split among them. It warns on stderr when the load has fewer clients
 // than workers: the others would send nothing.
 func NewCluster(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (*Cluster, error) {
-	if err := s.Check(); err != nil {
+	ctl, listen, err := newController(s, cfg, stderr)
+	if err != nil {
 		return nil, err
+	}
+	ctl.Job, ctl.Load = s.Job, cfg
+	ctl.Names, ctl.Checks = cluster.Names(*cfg)
+	return &Cluster{stderr: ctl.stderr, ctl: ctl.Controller, listen: listen}, nil
+}
+
+// controller is a cluster.Controller and where its news go.
+type controller struct {
+	*cluster.Controller
+	stderr io.Writer
+}
+
+// newController is the controller of s; listen is where it listens for
+// workers ("" when every one is dialed). cfg (a load, for the warning
+// about workers without a client) may be nil.
+func newController(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (controller, string, error) {
+	if err := s.Check(); err != nil {
+		return controller{}, "", err
 	}
 	if stderr == nil {
 		stderr = io.Discard
@@ -98,36 +118,92 @@ func NewCluster(s ClusterSpec, cfg *engine.Config, stderr io.Writer) (*Cluster, 
 	if n == 0 {
 		n = len(s.Dial)
 	}
-	names, checks := cluster.Names(*cfg)
-	if slots := clientSlots(cfg); slots < n {
+	if slots := clientSlots(cfg); cfg != nil && slots < n {
 		fmt.Fprintf(stderr, "fuka: warning: %d client(s) for %d workers: %d worker(s) get no client and send nothing (each worker needs a client of its own)\n", slots, n, n-slots)
 	}
-	c := &Cluster{stderr: stderr, ctl: &cluster.Controller{
-		Job: s.Job, Names: names, Checks: checks, Load: cfg,
+	ctl := &cluster.Controller{
 		Workers: n, Dial: s.Dial, Identity: s.Identity,
 		WaitTimeout: s.WaitFor, StartDelay: s.StartDelay, StopGrace: s.Timeout + 2*time.Second, OnLoss: cluster.LossPolicy(s.OnLoss),
 		Log: LineLogger(stderr, slog.LevelInfo), Version: s.Version,
-	}}
-	if s.listens() {
-		c.listen = s.Listen
 	}
-	return c, nil
+	listen := ""
+	if s.listens() {
+		listen = s.Listen
+	}
+	return controller{ctl, stderr}, listen, nil
 }
 
+// listen opens the listener the workers connect to, if some do.
+func (c controller) listen(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	c.Listener = ln
+	fmt.Fprintf(c.stderr, "fuka: waiting for %d worker(s) on %s (fuka worker --controller HOST:%s)\n", c.Workers-len(c.Dial), ln.Addr(), portOf(ln.Addr()))
+	return nil
+}
+
+// Workers is a controller that holds its workers for a sequence of runs (a
+// capacity search's steps): Join waits for them once, each Source runs
+// one job on them, Close lets them go.
+type Workers struct {
+	ctl    controller
+	listen string
+}
+
+// NewWorkers returns the controller of s, its Job unset: each Source
+// gives one.
+func NewWorkers(s ClusterSpec, stderr io.Writer) (*Workers, error) {
+	ctl, listen, err := newController(s, nil, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return &Workers{ctl: ctl, listen: listen}, nil
+}
+
+// Join listens (if some workers connect) and waits for the workers.
+func (w *Workers) Join(ctx context.Context) error {
+	if err := w.ctl.listen(w.listen); err != nil {
+		return err
+	}
+	if err := w.ctl.Join(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Source is the Source of one run of job on the held workers.
+func (w *Workers) Source(job *fukapb.Job) *Cluster {
+	return &Cluster{ctl: w.ctl.Controller, stderr: w.ctl.stderr, job: job}
+}
+
+// Close ends the workers' sessions.
+func (w *Workers) Close() { w.ctl.Close() }
+
 // Load waits for the workers, runs the job on them and merges what they
-// measured, tick by tick (cfg.OnTick sees the merged intervals).
+// measured, tick by tick (cfg.OnTick sees the merged intervals). On held
+// workers (Workers.Source) it runs the one job.
 func (c *Cluster) Load(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
 	ctl := c.ctl
-	if c.listen != "" {
-		ln, err := net.Listen("tcp", c.listen)
-		if err != nil {
-			return nil, fmt.Errorf("--listen: %w", err)
+	var res *cluster.Result
+	var err error
+	if c.job != nil {
+		names, checks := cluster.Names(cfg)
+		res, err = ctl.RunJob(ctx, cluster.Job{Work: c.job, Names: names, Checks: checks, Load: &cfg, OnStart: started, OnTick: cfg.OnTick})
+	} else {
+		if err := (controller{ctl, c.stderr}).listen(c.listen); err != nil {
+			return nil, err
 		}
-		ctl.Listener = ln
-		fmt.Fprintf(c.stderr, "fuka: waiting for %d worker(s) on %s (fuka worker --controller HOST:%s)\n", ctl.Workers-len(ctl.Dial), ln.Addr(), portOf(ln.Addr()))
+		ctl.OnTick, ctl.OnStart = cfg.OnTick, started
+		res, err = ctl.Run(ctx)
 	}
-	ctl.OnTick, ctl.OnStart = cfg.OnTick, started
-	res, err := ctl.Run(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(c.stderr, "fuka: %v\n", err)
@@ -170,7 +246,12 @@ func (c *Cluster) Describe(sum *report.Summary) {
 
 // clientSlots is how many workers a load can keep busy: one per client
 // (closed model) or max client (open), those of its largest scenario load.
-func clientSlots(cfg *engine.Config) int { return engine.Share{}.Rows(cfg).Slots }
+func clientSlots(cfg *engine.Config) int {
+	if cfg == nil {
+		return 0
+	}
+	return engine.Share{}.Rows(cfg).Slots
+}
 
 // fmtShare writes a worker's part of the load, e.g. "33.3%".
 func fmtShare(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }

@@ -264,6 +264,8 @@ type Watcher struct {
 	selfMon  *monitor.Monitor // fuka's own CPU, to tell when the generator is the bottleneck
 	profiles []profile.Profile
 	wg       sync.WaitGroup
+	monWG    sync.WaitGroup // the monitors' Run, which Stop lets finish
+	start    time.Time      // the load's t=0, from Begin
 	ctx      context.Context
 	cancel   context.CancelFunc
 	begun    bool
@@ -326,15 +328,15 @@ func (wt *Watcher) Begin(start time.Time) {
 	if wt == nil || wt.begun {
 		return
 	}
-	wt.begun = true
+	wt.begun, wt.start = true, start
 	ctx := wt.ctx
 	if wt.selfMon != nil {
-		wt.wg.Add(1)
-		go func() { defer wt.wg.Done(); wt.selfMon.Run(ctx, start) }()
+		wt.monWG.Add(1)
+		go func() { defer wt.monWG.Done(); wt.selfMon.Run(ctx, start) }()
 	}
 	if wt.mon != nil {
-		wt.wg.Add(1)
-		go func() { defer wt.wg.Done(); wt.mon.Run(ctx, start) }()
+		wt.monWG.Add(1)
+		go func() { defer wt.monWG.Done(); wt.mon.Run(ctx, start) }()
 	}
 	if len(wt.specs) > 0 {
 		wt.wg.Add(1)
@@ -346,9 +348,21 @@ func (wt *Watcher) Begin(start time.Time) {
 }
 
 // Stop ends monitoring (profiles in progress are cut short) and waits.
+// The monitors first take their point for the load's last second (at most
+// one more tick's deadline), so the resources timeline ends where the
+// load's does.
 func (wt *Watcher) Stop() {
 	if wt == nil {
 		return
+	}
+	if wt.begun {
+		end := time.Now()
+		for _, m := range []*monitor.Monitor{wt.selfMon, wt.mon} {
+			if m != nil {
+				m.Finish(end)
+			}
+		}
+		wt.monWG.Wait()
 	}
 	wt.cancel()
 	wt.wg.Wait()

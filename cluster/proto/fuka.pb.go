@@ -5,7 +5,10 @@
 // controller dials listening workers (`--worker HOST:PORT`). Roles are set
 // by the messages, never by who dialed: the worker speaks first with Hello,
 // the controller answers with Assign (or, to a worker of another fuka
-// version or protocol, with a Stop that says so). Both sides send
+// version or protocol, with a Stop that says so). A session holds its
+// worker for a sequence of jobs (a capacity search's steps): after each
+// Done the worker waits for the next Assign, until the controller ends the
+// session with a Stop whose end is set. Both sides send
 // Heartbeat every second and give up on a peer that has been silent for
 // 3 seconds.
 //
@@ -1116,7 +1119,9 @@ func (x *Heartbeat) GetEchoUnixNanos() int64 {
 	return 0
 }
 
-// Stop asks the worker to end its run (in-flight requests finish).
+// Stop asks the worker to end its run (in-flight requests finish). One
+// that arrives between jobs is a Stop of a job that had already ended: the
+// worker ignores it, unless end is set.
 type Stop struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Reason string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1125,8 +1130,11 @@ type Stop struct {
 	VersionMismatch bool   `protobuf:"varint,2,opt,name=version_mismatch,json=versionMismatch,proto3" json:"version_mismatch,omitempty"`
 	Version         string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	Protocol        int32  `protobuf:"varint,4,opt,name=protocol,proto3" json:"protocol,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The controller ends the session: no job follows (the worker's
+	// `fuka worker --controller` exits 0).
+	End           bool `protobuf:"varint,5,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Stop) Reset() {
@@ -1187,7 +1195,16 @@ func (x *Stop) GetProtocol() int32 {
 	return 0
 }
 
-// Done is the worker's last message: its run ended (error is "" when it ran).
+func (x *Stop) GetEnd() bool {
+	if x != nil {
+		return x.End
+	}
+	return false
+}
+
+// Done is the worker's last message of a job: its run ended (error is ""
+// when it ran). After a Done with an error, or with left, the worker ends
+// the session; otherwise it waits for the next job.
 type Done struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -1391,12 +1408,13 @@ const file_fuka_proto_rawDesc = "" +
 	"\tHeartbeat\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12&\n" +
-	"\x0fecho_unix_nanos\x18\x02 \x01(\x03R\rechoUnixNanos\"\x7f\n" +
+	"\x0fecho_unix_nanos\x18\x02 \x01(\x03R\rechoUnixNanos\"\x91\x01\n" +
 	"\x04Stop\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12)\n" +
 	"\x10version_mismatch\x18\x02 \x01(\bR\x0fversionMismatch\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12\x1a\n" +
-	"\bprotocol\x18\x04 \x01(\x05R\bprotocol\"\xfd\x01\n" +
+	"\bprotocol\x18\x04 \x01(\x05R\bprotocol\x12\x10\n" +
+	"\x03end\x18\x05 \x01(\bR\x03end\"\xfd\x01\n" +
 	"\x04Done\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12#\n" +
 	"\relapsed_nanos\x18\x02 \x01(\x03R\felapsedNanos\x12\x1c\n" +

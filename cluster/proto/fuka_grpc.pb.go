@@ -5,7 +5,10 @@
 // controller dials listening workers (`--worker HOST:PORT`). Roles are set
 // by the messages, never by who dialed: the worker speaks first with Hello,
 // the controller answers with Assign (or, to a worker of another fuka
-// version or protocol, with a Stop that says so). Both sides send
+// version or protocol, with a Stop that says so). A session holds its
+// worker for a sequence of jobs (a capacity search's steps): after each
+// Done the worker waits for the next Assign, until the controller ends the
+// session with a Stop whose end is set. Both sides send
 // Heartbeat every second and give up on a peer that has been silent for
 // 3 seconds.
 //
@@ -40,7 +43,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type ClusterClient interface {
-	// Session is one controller–worker conversation, for one run.
+	// Session is one controller–worker conversation, for one or more jobs.
 	Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Msg, Msg], error)
 }
 
@@ -69,7 +72,7 @@ type Cluster_SessionClient = grpc.BidiStreamingClient[Msg, Msg]
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
 type ClusterServer interface {
-	// Session is one controller–worker conversation, for one run.
+	// Session is one controller–worker conversation, for one or more jobs.
 	Session(grpc.BidiStreamingServer[Msg, Msg]) error
 	mustEmbedUnimplementedClusterServer()
 }

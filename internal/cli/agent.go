@@ -11,10 +11,11 @@ func newAgent(stdio Stdio) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "agent --token-file FILE",
 		Short: "Serve this host's CPU, memory, TCP, disk and network samples to a fuka controller",
-		Long: `agent runs on a host under test and samples its resources every second
-(CPU, load, memory, swap, TCP states, disks, network, from procfs). A fuka
-run that lists the host under monitor: [{agent: HOST:PORT}] fetches the
-latest sample once a second and puts it on the run's timeline.
+		Long: `agent runs on a host under test and samples its resources (CPU, per CPU
+too, load, memory, swap, TCP states, disks, network, from procfs). A fuka
+run that lists the host under monitor: [{agent: HOST:PORT}] asks it for a
+sample on each second of the run and puts it on the run's timeline; the
+two hosts' clocks need not agree.
 
 Requests must carry the token of --token-file as "Authorization: Bearer
 TOKEN"; others get 401. Keep the file private (chmod 600). The agent listens

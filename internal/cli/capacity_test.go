@@ -14,16 +14,17 @@ import (
 
 	"github.com/fuka-load/fuka/capacity"
 	"github.com/fuka-load/fuka/demo"
+	"github.com/fuka-load/fuka/run"
 )
 
 // readCapacity reads a --json-out capacity result.
-func readCapacity(t *testing.T, path string) capacityDoc {
+func readCapacity(t *testing.T, path string) run.CapacityDoc {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc capacityDoc
+	var doc run.CapacityDoc
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
@@ -126,7 +127,7 @@ thresholds: [ "p99 < 1s", "error_rate < 1%" ]
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
-	var doc capacityDoc
+	var doc run.CapacityDoc
 	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, r.out)
 	}
@@ -187,54 +188,6 @@ func TestCapacityBadInput(t *testing.T) {
 	}
 }
 
-func TestCapacityStepRate(t *testing.T) {
-	cases := []struct {
-		name       string
-		rate       float64
-		lead, hold time.Duration
-		first      time.Duration
-		total      int64
-	}{
-		{"no lead", 400, 0, 1500 * time.Millisecond, 0, 600},
-		{"lead", 400, 700 * time.Millisecond, 1500 * time.Millisecond, 700 * time.Millisecond, 600},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := stepRate(tc.rate, tc.lead, tc.hold)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if at, _ := r.Offset(0); at != tc.first || r.Total() != tc.total || r.Duration() != tc.lead+tc.hold {
-				t.Errorf("first start %v, total %d, duration %v", at, r.Total(), r.Duration())
-			}
-		})
-	}
-}
-
-func TestCapacityTargetCPU(t *testing.T) {
-	cases := []struct {
-		name   string
-		vals   map[string]float64
-		v      float64
-		series string
-	}{
-		{"process first", map[string]float64{"cpu.idle_pct": 70, "process.api.cpu_pct": 150}, 150, "process.api.cpu_pct"},
-		{"agent host", map[string]float64{"cpu.idle_pct": 70, "agent.h:1.cpu.idle_pct": 40}, 60, "agent.h:1.cpu.busy_pct"},
-		{"local host", map[string]float64{"cpu.idle_pct": 70}, 30, "cpu.busy_pct"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			v, series, ok := targetCPU(tc.vals)
-			if !ok || v != tc.v || series != tc.series {
-				t.Errorf("%v %q %v, want %v %q", v, series, ok, tc.v, tc.series)
-			}
-		})
-	}
-	if _, _, ok := targetCPU(map[string]float64{"mem.used_bytes": 1}); ok {
-		t.Error("a target CPU from no CPU series")
-	}
-}
-
 // TestCapacityReport: the HTML report goes to the results folder by
 // default (with capacity.json), to --report FILE, or nowhere with
 // --no-report. One step of 1s each.
@@ -282,7 +235,7 @@ func TestCapacityReport(t *testing.T) {
 			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 		}
 		page(t, path)
-		var doc capacityDoc
+		var doc run.CapacityDoc
 		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
 			t.Errorf("stdout is not the JSON result alone: %v\n%s", err, r.out)
 		}

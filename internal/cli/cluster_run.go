@@ -72,19 +72,26 @@ func (f *tlsFlags) identity(stdio Stdio, role cluster.Role, addrs ...string) (*c
 // source is the cluster Source that runs job on the workers the flags
 // name; timeout is the longest request timeout.
 func (f *clusterFlags) source(stdio Stdio, job *fukapb.Job, cfg *engine.Config, timeout time.Duration) (run.Source, error) {
-	cs := run.ClusterSpec{
-		Workers: f.workers, Dial: f.dial, Listen: f.listen, WaitFor: f.waitFor, StartDelay: f.startDelay, OnLoss: f.onLoss,
-		Job: job, Timeout: timeout, Version: version(),
-	}
-	if err := cs.Check(); err != nil {
-		return nil, err
-	}
-	id, err := f.tls.identity(stdio, cluster.RoleController, cs.Addrs()...)
+	cs, err := f.spec(stdio, timeout)
 	if err != nil {
 		return nil, err
 	}
-	cs.Identity = id
+	cs.Job = job
 	return run.NewCluster(cs, cfg, stdio.Err)
+}
+
+// spec is the controller the flags ask for, its job unset.
+func (f *clusterFlags) spec(stdio Stdio, timeout time.Duration) (run.ClusterSpec, error) {
+	cs := run.ClusterSpec{
+		Workers: f.workers, Dial: f.dial, Listen: f.listen, WaitFor: f.waitFor, StartDelay: f.startDelay, OnLoss: f.onLoss,
+		Timeout: timeout, Version: version(),
+	}
+	if err := cs.Check(); err != nil {
+		return cs, err
+	}
+	id, err := f.tls.identity(stdio, cluster.RoleController, cs.Addrs()...)
+	cs.Identity = id
+	return cs, err
 }
 
 // clusterSource makes `fuka run` a controller: the plan, its files and the

@@ -62,7 +62,7 @@ abort_when rule that fired) exits 1.`,
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
-	addOutputFlags(fl, &f.out)
+	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	return cmd
 }

@@ -34,8 +34,9 @@ controller gives each worker its exact share (clients, rate, unique data rows)
 and one start instant; the worker streams 1-second snapshots back.
 
 --controller HOST:PORT dials the controller (retrying up to --connect-timeout),
-runs one job and exits. --listen ADDR waits for controllers to dial it and runs
-their jobs one at a time until interrupted.
+runs its jobs (one run, or each step of a capacity search) and exits when the
+controller is done. --listen ADDR waits for controllers to dial it and runs
+their jobs, one controller at a time, until interrupted.
 
 Controller and workers use mutual TLS: certificates from one CA (` + "`fuka certs`" + `),
 the worker's with the worker role. A worker that loses its controller (broken

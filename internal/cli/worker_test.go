@@ -56,18 +56,18 @@ func TestAttackJobRoundTrip(t *testing.T) {
 	os.WriteFile(body, []byte(`{"from":"file"}`), 0o644)
 	for _, tc := range []struct {
 		name        string
-		f           attackFlags
+		f           run.AttackFlags
 		durationSet bool
 	}{
-		{"closed", attackFlags{clients: 5, rampUp: time.Second, duration: 3 * time.Second, maxRPS: 123.5, method: "POST",
-			headers: []string{"X-A: 1", "X-A: 2", "Content-Type: text/plain"}, body: "hi", timeout: 7 * time.Second, insecure: true, name: "n"}, true},
-		{"requests alone", attackFlags{clients: 2, requests: 100, duration: 10 * time.Second, method: "GET", timeout: time.Second, http2: true}, false},
-		{"body file", attackFlags{clients: 1, duration: time.Second, method: "PUT", bodyFile: body, timeout: time.Second}, true},
-		{"open stages", attackFlags{rate: "10:1s,50:2s,0:0s,5:1s", maxClients: 30, resolution: 2 * time.Millisecond, method: "GET", timeout: time.Second}, false},
-		{"open constant", attackFlags{rate: "40", duration: 2 * time.Second, maxClients: 7, method: "GET", timeout: time.Second}, true},
+		{"closed", run.AttackFlags{Clients: 5, RampUp: time.Second, Duration: 3 * time.Second, MaxRPS: 123.5, RequestFlags: run.RequestFlags{Method: "POST",
+			Headers: []string{"X-A: 1", "X-A: 2", "Content-Type: text/plain"}, Body: "hi", Timeout: 7 * time.Second, Insecure: true, Name: "n"}}, true},
+		{"requests alone", run.AttackFlags{Clients: 2, Requests: 100, Duration: 10 * time.Second, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second, HTTP2: true}}, false},
+		{"body file", run.AttackFlags{Clients: 1, Duration: time.Second, RequestFlags: run.RequestFlags{Method: "PUT", BodyFile: body, Timeout: time.Second}}, true},
+		{"open stages", run.AttackFlags{Rate: "10:1s,50:2s,0:0s,5:1s", MaxClients: 30, Resolution: 2 * time.Millisecond, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, false},
+		{"open constant", run.AttackFlags{Rate: "40", Duration: 2 * time.Second, MaxClients: 7, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			local, _, j, err := tc.f.configJob("http://127.0.0.1:9/x?y=1", tc.durationSet)
+			local, _, j, err := tc.f.Config("http://127.0.0.1:9/x?y=1", tc.durationSet, version())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,35 +86,35 @@ func TestAttackJobRoundTrip(t *testing.T) {
 
 // wantAttack is the engine configuration the attack flags f describe,
 // built here field by field from the flags, not through the job.
-func wantAttack(t *testing.T, f attackFlags, url string, durationSet bool) engine.Config {
+func wantAttack(t *testing.T, f run.AttackFlags, url string, durationSet bool) engine.Config {
 	t.Helper()
 	header := http.Header{}
-	for _, h := range f.headers {
+	for _, h := range f.Headers {
 		k, v, _ := strings.Cut(h, ":")
 		header.Add(k, strings.TrimSpace(v))
 	}
-	body := []byte(f.body)
-	if f.bodyFile != "" {
-		body, _ = os.ReadFile(f.bodyFile)
+	body := []byte(f.Body)
+	if f.BodyFile != "" {
+		body, _ = os.ReadFile(f.BodyFile)
 	}
 	if len(body) == 0 {
 		body = nil
 	}
-	req, err := client.NewRequest(f.method, url, header, body)
+	req, err := client.NewRequest(f.Method, url, header, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := engine.Config{Work: engine.Request{Request: req, Name: f.name, Timeout: f.timeout, Insecure: f.insecure, HTTP2: f.http2, UserAgent: "fuka/" + version()}}
-	if f.rate != "" {
-		r, err := load.ParseRate(f.rate, f.duration)
+	cfg := engine.Config{Work: engine.Request{Request: req, Name: f.Name, Timeout: f.Timeout, Insecure: f.Insecure, HTTP2: f.HTTP2, UserAgent: "fuka/" + version()}}
+	if f.Rate != "" {
+		r, err := load.ParseRate(f.Rate, f.Duration)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Load = engine.Open{Rate: r, MaxClients: f.maxClients, Resolution: f.resolution}
+		cfg.Load = engine.Open{Rate: r, MaxClients: f.MaxClients, Resolution: f.Resolution}
 		return cfg
 	}
-	l := engine.Closed{Clients: f.clients, RampUp: f.rampUp, Requests: f.requests, MaxRPS: f.maxRPS, Duration: f.duration}
-	if f.requests > 0 && !durationSet {
+	l := engine.Closed{Clients: f.Clients, RampUp: f.RampUp, Requests: f.Requests, MaxRPS: f.MaxRPS, Duration: f.Duration}
+	if f.Requests > 0 && !durationSet {
 		l.Duration = 0
 	}
 	cfg.Load = l

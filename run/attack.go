@@ -1,0 +1,161 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/fuka-load/fuka/client"
+	fukapb "github.com/fuka-load/fuka/cluster/proto"
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/report"
+)
+
+// RequestFlags are one URL's request as fuka attack and fuka capacity take
+// it from the command line.
+type RequestFlags struct {
+	Method, Body, BodyFile, Name string
+	Headers                      []string
+	Timeout                      time.Duration
+	Insecure, HTTP2              bool
+}
+
+// AttackFlags are fuka attack's load and request, as given: Config checks
+// them (errors name the flags) and builds the run.
+type AttackFlags struct {
+	Clients          int
+	RampUp, Duration time.Duration
+	Requests         int64
+	MaxRPS           float64
+	Rate             string
+	MaxClients       int
+	Resolution       time.Duration
+	RequestFlags
+}
+
+// Config is the engine configuration and the report's meta the flags
+// make, with the job: a distributed run's workers get the job and build
+// the same configuration from it (AttackConfig). durationSet says
+// whether --duration was given.
+func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (engine.Config, report.Meta, *fukapb.AttackJob, error) {
+	var zero engine.Config
+	meta := report.Meta{Version: version}
+	j, err := f.Job(rawURL, durationSet, version)
+	if err != nil {
+		return zero, meta, nil, err
+	}
+	cfg, err := AttackConfig(j)
+	if err != nil {
+		return zero, meta, nil, err
+	}
+	req := cfg.Work.(engine.Request).Request // AttackConfig's work
+	meta.Target, meta.Method = req.URL.String(), req.Method
+	if l, ok := cfg.Load.(engine.Open); ok {
+		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
+		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), f.Rate, l.MaxClients
+		if !strings.Contains(f.Rate, ":") {
+			meta.Rate = strings.TrimSuffix(f.Rate, "/s") + "/s" // constant: "5000/s" reads better than stages
+		}
+		return cfg, meta, j, nil
+	}
+	l := cfg.Load.(engine.Closed)
+	meta.Model, meta.LatencyFrom = report.ModelClosed, report.FromSend
+	meta.Clients, meta.RampUp, meta.Planned, meta.MaxRPS = l.Clients, l.RampUp, l.Duration, l.MaxRPS
+	return cfg, meta, j, nil
+}
+
+// Job turns the flags into the typed job, with every flag's error named
+// after the flag.
+func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fukapb.AttackJob, error) {
+	j := &fukapb.AttackJob{
+		Url: rawURL, Method: f.Method, TimeoutNanos: int64(f.Timeout),
+		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version,
+	}
+	for _, h := range f.Headers {
+		k, v, err := client.ParseHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		if why := client.ManagedHeader(k); why != "" {
+			return nil, fmt.Errorf("-H %q: %s", h, why)
+		}
+		j.Headers = append(j.Headers, &fukapb.Header{Key: k, Value: v})
+	}
+	switch {
+	case f.Body != "" && f.BodyFile != "":
+		return nil, errors.New("--body and --body-file: give one")
+	case f.BodyFile != "":
+		b, err := plan.ReadBodyFile(f.BodyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--body-file %s: %w", f.BodyFile, err)
+		}
+		j.Body = b
+	case f.Body != "":
+		j.Body = []byte(f.Body)
+	}
+	if f.Timeout <= 0 {
+		return nil, fmt.Errorf("--timeout %v: must be > 0", f.Timeout)
+	}
+	if f.Duration < 0 {
+		return nil, fmt.Errorf("--duration %v: must be > 0", f.Duration)
+	}
+	if f.Rate != "" {
+		if f.Requests > 0 || f.MaxRPS > 0 || f.RampUp > 0 {
+			return nil, errors.New("--rate (open model) does not combine with --requests, --max-rps or --ramp-up (closed model)")
+		}
+		if f.MaxClients <= 0 || f.MaxClients > math.MaxInt32 {
+			return nil, fmt.Errorf("--max-clients %d: must be > 0", f.MaxClients)
+		}
+		r, err := load.ParseRate(f.Rate, f.Duration)
+		if err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		if r.Total() == 0 {
+			return nil, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.Rate, r.Duration())
+		}
+		if f.Resolution < 0 || f.Resolution > time.Second {
+			return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.Resolution)
+		}
+		j.Load = &fukapb.Load{Rate: RateMsg(r), MaxClients: int32(f.MaxClients), ResolutionNanos: int64(f.Resolution)}
+		return j, nil
+	}
+	if f.Clients <= 0 || f.Clients > math.MaxInt32 {
+		return nil, fmt.Errorf("--clients %d: must be > 0", f.Clients)
+	}
+	if f.Requests < 0 || f.MaxRPS < 0 || f.RampUp < 0 {
+		return nil, errors.New("--requests, --max-rps and --ramp-up must not be negative")
+	}
+	duration := f.Duration
+	if f.Requests > 0 && !durationSet {
+		duration = 0 // -n alone: run until the requests are done
+	}
+	if duration == 0 && f.Requests == 0 {
+		return nil, errors.New("--duration 0 needs --requests")
+	}
+	j.Load = &fukapb.Load{
+		Clients: int32(f.Clients), RampUpNanos: int64(f.RampUp), DurationNanos: int64(duration),
+		Requests: f.Requests, MaxRps: f.MaxRPS,
+	}
+	return j, nil
+}
+
+// AttackPreflight checks that this machine can hold the attack's clients
+// (CheckResources), after capping the open model's default MaxClients to
+// what it can hold unless --max-clients was given (note says so).
+func AttackPreflight(cfg *engine.Config, meta *report.Meta, maxClientsSet bool) (note string, err error) {
+	if !maxClientsSet {
+		note = CapDefault(cfg, meta, "--max-clients")
+	}
+	var what string
+	switch l := cfg.Load.(type) {
+	case engine.Closed:
+		what = fmt.Sprintf("--clients %d", l.Clients)
+	case engine.Open:
+		what = fmt.Sprintf("--max-clients %d", l.MaxClients)
+	}
+	return note, CheckResources(cfg, what)
+}
