@@ -52,6 +52,8 @@ func shopServer(t *testing.T, tl *tally) string {
 				return
 			}
 			w.Write([]byte(c.Value))
+		case r.URL.Path == "/slow":
+			time.Sleep(300 * time.Millisecond)
 		case r.URL.Path == "/status/404":
 			w.WriteHeader(404)
 		default:
@@ -185,6 +187,9 @@ func TestScriptAPI(t *testing.T) {
 		{"group", `
     r = group("g", inner, "/echo")
     check(r, r.status == 200, name="ok")`},
+		{"timeout", `
+    r = http.get("/slow", timeout=0.05)
+    check(r, r.status == 0 and not r.ok and r.error != "" and r.text == "", name="ok")`},
 		{"a response outlives the next request", `
     a = http.get("/echo", query={"n": "1"})
     b = http.get("/echo", query={"n": "2"})
@@ -619,5 +624,22 @@ func TestScriptCallErrors(t *testing.T) {
 				t.Errorf("script errors %q, want %q at s.star:2", errs, tc.want)
 			}
 		})
+	}
+}
+
+// TestScriptGlobalsFrozen: the script's globals are shared by every
+// client, frozen after load: changing one is a script error.
+func TestScriptGlobalsFrozen(t *testing.T) {
+	tl := newTally()
+	res, prog := runScript(t, shopServer(t, tl), `
+SEEN = []
+def run(ctx):
+    SEEN.append(ctx.client_id)
+`, "{ clients: 2, iterations: 1 }")
+	if got := checkCount(t, res.Run, "s: no script error"); got != [2]int64{0, 2} {
+		t.Errorf("script error check %v, want 2 fails", got)
+	}
+	if errs := strings.Join(prog.ScriptErrors(), "\n"); !strings.Contains(errs, "s.star:4:16: in run: append: cannot append to frozen list (×2)") {
+		t.Errorf("script errors %q", errs)
 	}
 }
