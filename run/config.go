@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -341,15 +342,8 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	if err != nil {
 		return cfg, meta, nil, err
 	}
-	// The clients share one transport: as many idle connections as they
-	// can hold at once.
-	if cfg.Load != nil {
-		opts.MaxConns = cfg.Load.Slots()
-	}
+	opts.MaxConns = slots(cfg)
 	w, _ := cfg.Work.(engine.Parts)
-	for _, part := range w.Parts {
-		opts.MaxConns += part.Load.Slots()
-	}
 	_, open := cfg.Load.(engine.Open)
 	runner := scenario.NewRunner(c.Prog, opts, open)
 	if !parts {
@@ -367,6 +361,20 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	w.HTTP2 = o.HTTP2
 	cfg.Work = w
 	return cfg, meta, runner.Close, nil
+}
+
+// slots is how many clients cfg's load, or its parts' loads together, may
+// hold at once: they share one transport, with as many idle connections.
+func slots(cfg engine.Config) int {
+	n := 0
+	if cfg.Load != nil {
+		n = cfg.Load.Slots()
+	}
+	w, _ := cfg.Work.(engine.Parts)
+	for _, part := range w.Parts {
+		n += part.Load.Slots()
+	}
+	return n
 }
 
 // CapacityConfig is the base configuration of a capacity search of a plan
@@ -387,12 +395,16 @@ func CapacityConfig(c *Plan, maxClients int, resolution time.Duration, o Options
 }
 
 // Preflight is everything `fuka run` checks before it sends anything, and
-// what `fuka validate` checks, so that the two agree: the plan's load with
-// the flags' overrides (PlanConfig), and, unless the run is distributed
-// (each worker checks its own share), whether this machine can hold that
-// load (open files, memory), a default max_clients lowered to fit first
-// (note says so). It does not reach the target.
+// what `fuka validate` checks, so that the two agree: the plan's monitor
+// and profile settings, its load with the flags' overrides (PlanConfig),
+// and, unless the run is distributed (each worker checks its own share),
+// whether this machine can hold that load (open files, memory), a default
+// max_clients lowered to fit first (note says so). It does not reach
+// monitor sources or the target.
 func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Config, meta report.Meta, closeRunner func(), note string, err error) {
+	if err := (&Watch{}).FromPlan(c.Plan); err != nil {
+		return cfg, meta, nil, "", err
+	}
 	ov, err := f.Overrides()
 	if err != nil {
 		return cfg, meta, nil, "", err
@@ -405,6 +417,7 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 	var what string
 	switch _, parts := cfg.Work.(engine.Parts); {
 	case parts:
+		note = capDefaultParts(&cfg, &meta, p)
 		conns, _ := cfg.Footprint()
 		what = fmt.Sprintf("%s: the scenarios' loads (%d clients at once)", p.Pos, conns)
 	default:
@@ -418,6 +431,41 @@ func Preflight(c *Plan, f LoadFlags, o Options, distributed bool) (cfg engine.Co
 		return cfg, meta, nil, "", err
 	}
 	return cfg, meta, closeRunner, note, nil
+}
+
+// capDefaultParts is CapDefault of the parts (one per scenario of p) whose
+// load is open without max_clients: they are lowered together.
+func capDefaultParts(cfg *engine.Config, meta *report.Meta, p *plan.Plan) (note string) {
+	w := cfg.Work.(engine.Parts) // its Parts share cfg's array
+	var idx []int
+	var names []string
+	for i, sc := range p.Scenarios {
+		if l := cmp.Or(sc.Load, p.Load); l.Open() && l.MaxClients == 0 {
+			idx, names = append(idx, i), append(names, sc.Name)
+		}
+	}
+	set := func(n int) {
+		for _, i := range idx {
+			open := w.Parts[i].Load.(engine.Open)
+			open.MaxClients = n
+			w.Parts[i].Load = open
+		}
+	}
+	if len(idx) == 0 {
+		return ""
+	}
+	why := lowerDefaults(cfg, plan.DefaultMaxClients, set)
+	if why == "" {
+		return ""
+	}
+	meta.MaxClients = 0
+	for _, part := range w.Parts {
+		if open, ok := part.Load.(engine.Open); ok {
+			meta.MaxClients += open.MaxClients
+		}
+	}
+	return fmt.Sprintf("max_clients %d (the default) of scenario %s makes the scenarios' loads %s; using %d",
+		plan.DefaultMaxClients, strings.Join(names, ", "), why, w.Parts[idx[0]].Load.Slots())
 }
 
 // loadLabel names the setting that sets a plan's number of clients, for

@@ -1,8 +1,10 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,4 +177,36 @@ func checkShare(cfg engine.Config, share engine.Share) error {
 	cfg.Share = share
 	conns, _ := cfg.Footprint()
 	return CheckResources(&cfg, fmt.Sprintf("worker %d of %d: %d clients", share.Index+1, share.Count, conns))
+}
+
+// Work runs w, a worker of w.Version (w.Name "" is the host's name): with
+// listen, it waits for controllers there and runs their jobs one at a
+// time until ctx ends; else it dials controller and runs one job. Every
+// job becomes its engine configuration through PrepareJob. interrupted
+// reports that ctx ended the wait or the job (a job's final snapshot went
+// to its controller, but the share is not complete).
+func Work(ctx context.Context, w *cluster.Worker, controller, listen string) (interrupted bool, err error) {
+	if w.Name == "" {
+		w.Name, _ = os.Hostname()
+	}
+	w.Prepare = Prepare(w.Version)
+	log := w.Log.With("worker", w.Name)
+	w.Log = log
+	if listen != "" {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return false, fmt.Errorf("--listen: %w", err)
+		}
+		log.Info("waiting for a controller", "listen", ln.Addr().String())
+		return false, w.Serve(ctx, ln)
+	}
+	log.Info("connecting", "controller", controller)
+	err = w.Dial(ctx, controller)
+	if ctx.Err() != nil {
+		return true, err
+	}
+	if err == nil {
+		log.Info("run done")
+	}
+	return false, err
 }

@@ -153,24 +153,50 @@ func CapDefault(cfg *engine.Config, meta *report.Meta, name string) (note string
 	if !ok {
 		return ""
 	}
-	l := ReadHostLimits()
-	conns, mem := cfg.Footprint()
-	n := open.MaxClients
-	why := ""
-	if l.Files > reservedFiles && conns > 0 && conns+reservedFiles > l.Files {
-		n = int(min(int64(n), (l.Files-reservedFiles)*int64(n)/conns))
-		why = fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
+	was := open.MaxClients
+	why := lowerDefaults(cfg, was, func(n int) { open.MaxClients = n; cfg.Load = open })
+	if why == "" {
+		return ""
 	}
-	if l.Mem > 0 && mem > l.Mem {
-		if m := int(l.Mem / (mem / int64(open.MaxClients))); m < n {
-			n, why = m, fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
+	meta.MaxClients = open.MaxClients
+	return fmt.Sprintf("%s %d (the default) is %s; using %d", name, was, why, open.MaxClients)
+}
+
+// lowerDefaults sets the default caps (cfg's, or some of its parts': set
+// sets them all to n; they are top now) to the largest n with which cfg
+// fits this machine (see CheckResources), and says why; "" when cfg fits
+// already, or nothing does (CheckResources then says why).
+func lowerDefaults(cfg *engine.Config, top int, set func(n int)) (why string) {
+	l := ReadHostLimits()
+	fits := func() (why string) {
+		conns, mem := cfg.Footprint()
+		switch {
+		case l.Files > 0 && conns+reservedFiles > l.Files:
+			return fmt.Sprintf("more than this process may open files (ulimit -n %d)", l.Files)
+		case l.Mem > 0 && mem > l.Mem:
+			return fmt.Sprintf("more than the memory available holds (%s, %s)", approxSize(l.Mem), l.MemFrom)
+		}
+		return ""
+	}
+	why = fits()
+	if why == "" {
+		return ""
+	}
+	// The largest n that fits, by bisection (Footprint grows with n): lo
+	// fits (0: none found yet), hi does not.
+	lo, hi := 0, top
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if set(mid); fits() == "" {
+			lo = mid
+		} else {
+			hi = mid
 		}
 	}
-	if n == open.MaxClients || n < 1 {
-		return "" // fits, or nothing does: CheckResources says why
+	if lo == 0 {
+		set(top)
+		return ""
 	}
-	note = fmt.Sprintf("%s %d (the default) is %s; using %d", name, open.MaxClients, why, n)
-	open.MaxClients, meta.MaxClients = n, n
-	cfg.Load = open
-	return note
+	set(lo)
+	return why
 }

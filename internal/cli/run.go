@@ -28,15 +28,14 @@ func planErrors(stdio Stdio, err error) error {
 }
 
 type runFlags struct {
-	load     run.LoadFlags
-	insecure bool
-	http2    bool
-	out      outputs
-	cluster  clusterFlags // distributed run (cluster_run.go)
+	load    run.LoadFlags
+	opts    run.Options // --insecure, --http2
+	out     outputs
+	cluster clusterFlags // distributed run (cluster_run.go)
 }
 
 func newRun(stdio Stdio) *cobra.Command {
-	var f runFlags
+	f := runFlags{opts: run.Options{Version: version()}}
 	cmd := &cobra.Command{
 		Use:   "run PLAN.yaml",
 		Short: "Run a plan file: scenarios, data, checks, load, thresholds",
@@ -61,7 +60,7 @@ abort_when rule that fired) exits 1.`,
 	}
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
-	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.opts.Insecure, "insecure", false, "skip TLS certificate verification")
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	return cmd
@@ -76,7 +75,7 @@ func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.load.Rate, "rate", "", "override: open model arrival rate, e.g. 50 or 10:30s,200:2m")
 	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
 	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
-	fl.BoolVar(&f.http2, "http2", false, "use HTTP/2")
+	fl.BoolVar(&f.opts.HTTP2, "http2", false, "use HTTP/2")
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
@@ -88,19 +87,11 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// options are the flags' run.Options.
-func (f *runFlags) options() run.Options {
-	return run.Options{Insecure: f.insecure, HTTP2: f.http2, Version: version()}
-}
-
-// preflight is run.Preflight (what run and validate check before anything
-// is sent) with the plan's monitor and profile settings checked too.
+// preflight is run.Preflight: what run and validate check before anything
+// is sent.
 func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool) (engine.Config, report.Meta, func(), error) {
-	if err := (&run.Watch{}).FromPlan(c.Plan); err != nil {
-		return engine.Config{}, report.Meta{}, nil, err
-	}
 	f.load.Changed = changed
-	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.options(), f.cluster.distributed())
+	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.opts, f.cluster.distributed())
 	if note != "" {
 		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 	}

@@ -8,11 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/run"
 )
 
 func newValidate(stdio Stdio) *cobra.Command {
-	var f runFlags
+	f := runFlags{opts: run.Options{Version: version()}}
 	cmd := &cobra.Command{
 		Use:   "validate PLAN.yaml",
 		Short: "Check a plan file and report every problem as file:line:col",
@@ -46,66 +47,6 @@ files, memory). Exit 0 when the plan is good, 2 otherwise.`,
 	return cmd
 }
 
-// starterPlan is what `fuka init` writes: a commented plan that runs
-// against the target of `fuka demo`.
-const starterPlan = `# A fuka plan. Schema: docs/plan.md in the fuka repository.
-# Try it against fuka's demo target (or any server of yours: change base_url):
-#   fuka demo --serve 127.0.0.1:8080      (it serves until Ctrl-C; then, in another terminal:)
-#   fuka validate PLANFILE
-#   fuka run PLANFILE
-name: starter
-base_url: http://127.0.0.1:8080
-
-defaults:
-  timeout: 5s
-  headers:
-    Accept: application/json
-
-scenarios:
-  browse:                     # what one client (virtual user) does, again and again
-    weight: 3                 # 3 of every 4 clients browse
-    steps:
-      - get: /api/products?page={{ randInt 1 10 }}
-        name: list products   # results are grouped by this name
-        check:
-          status: 200
-          json_exists: ["0.id"]
-        extract:
-          product: json:0.id  # a variable for later steps
-      - think: 500ms..2s      # a pause, like a person reading
-      - get: /api/products/{{ product }}
-        name: show product
-        check: { status: 200 }
-
-  buy:
-    weight: 1
-    steps:
-      - post: /api/login
-        name: login
-        json: { user: "user{{ randInt 1 1000 }}", pass: secret }
-        extract:
-          token: json:token
-        check: { status: 200 }
-        abort_on_fail: true
-      - put: /api/cart/{{ randInt 1 1000 }}
-        name: add to cart
-        headers: { Authorization: "Bearer {{ token }}" }
-        json: { quantity: 1 }
-        check: { status: 201, max_latency: 500ms }
-
-load:                         # closed model: clients that wait for each response
-  clients: 20
-  ramp_up: 5s
-  duration: 30s
-# open model instead: arrivals per second, whatever the target's speed
-# load: { rate: [ { target: 50, over: 10s }, { target: 200, over: 20s } ], max_clients: 500 }
-
-thresholds:                   # a failed threshold makes fuka exit 1 (for CI)
-  - p95 < 300ms
-  - error_rate < 1%
-  - checks > 99%
-`
-
 func newInit(stdio Stdio) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
@@ -130,7 +71,7 @@ func newInit(stdio Stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := f.WriteString(strings.ReplaceAll(starterPlan, "PLANFILE", path)); err != nil {
+			if _, err := f.WriteString(strings.ReplaceAll(plan.Starter, "PLANFILE", path)); err != nil {
 				f.Close()
 				return err
 			}

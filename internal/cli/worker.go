@@ -2,10 +2,7 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,17 +11,11 @@ import (
 	"github.com/fuka-load/fuka/run"
 )
 
-type workerFlags struct {
-	controller string
-	listen     string
-	name       string
-	timeout    time.Duration
-	quiet      bool
-	tls        tlsFlags
-}
-
 func newWorker(stdio Stdio) *cobra.Command {
-	var f workerFlags
+	var w cluster.Worker // the flags set its name and dial timeout
+	var controller, listen string
+	var quiet bool
+	var tls tlsFlags
 	cmd := &cobra.Command{
 		Use:   "worker (--controller HOST:PORT | --listen ADDR)",
 		Short: "Send a share of a distributed run's load, as a controller assigns it",
@@ -49,59 +40,31 @@ version is refused, with a message naming both, and exits 2.`,
   fuka worker --controller 127.0.0.1:7700 --insecure-no-tls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (f.controller == "") == (f.listen == "") {
+			if (controller == "") == (listen == "") {
 				return errors.New("give one of --controller HOST:PORT (dial a controller) or --listen ADDR (wait for controllers)")
 			}
-			addr := f.controller + f.listen
-			id, err := f.tls.identity(stdio, cluster.RoleWorker, addr)
+			id, err := tls.identity(stdio, cluster.RoleWorker, controller+listen)
 			if err != nil {
 				return err
 			}
-			name := f.name
-			if name == "" {
-				name, _ = os.Hostname()
+			w.Version, w.Identity, w.Log = version(), id, run.LineLogger(stdio.Err, slog.LevelInfo)
+			if quiet {
+				w.Log = run.LineLogger(stdio.Err, slog.LevelWarn)
 			}
-			level := slog.LevelInfo
-			if f.quiet {
-				level = slog.LevelWarn
-			}
-			log := run.LineLogger(stdio.Err, level).With("worker", name)
-			w := &cluster.Worker{
-				Name: name, Version: version(), Identity: id, Prepare: run.Prepare(version()),
-				Log: log, DialTimeout: f.timeout,
-			}
-			ctx := cmd.Context()
-			if f.listen != "" {
-				ln, err := net.Listen("tcp", f.listen)
-				if err != nil {
-					return fmt.Errorf("--listen: %w", err)
-				}
-				log.Info("waiting for a controller", "listen", ln.Addr().String())
-				return w.Serve(ctx, ln)
-			}
-			log.Info("connecting", "controller", f.controller)
-			if err := w.Dial(ctx, f.controller); err != nil {
-				if ctx.Err() != nil {
-					return exitError{ExitInterrupted}
-				}
-				return err
-			}
-			if ctx.Err() != nil {
-				// Interrupted mid-run: the final snapshot and Done went to
-				// the controller, but the share is not complete.
+			interrupted, err := run.Work(cmd.Context(), &w, controller, listen)
+			if interrupted {
 				return exitError{ExitInterrupted}
 			}
-			log.Info("run done")
-			return nil
+			return err
 		},
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.controller, "controller", "", "dial the controller at `HOST:PORT` and run its job")
-	fl.StringVar(&f.listen, "listen", "", "wait for controllers on `ADDR` (e.g. :7701)")
-	fl.StringVar(&f.name, "name", "", "this worker's name in reports (default: the host name)")
-	fl.DurationVar(&f.timeout, "connect-timeout", time.Minute, "with --controller: how long to keep trying to reach it")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only warnings")
-	addTLSFlags(fl, &f.tls)
+	fl.StringVar(&controller, "controller", "", "dial the controller at `HOST:PORT` and run its job")
+	fl.StringVar(&listen, "listen", "", "wait for controllers on `ADDR` (e.g. :7701)")
+	fl.StringVar(&w.Name, "name", "", "this worker's name in reports (default: the host name)")
+	fl.DurationVar(&w.DialTimeout, "connect-timeout", time.Minute, "with --controller: how long to keep trying to reach it")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "print only warnings")
+	addTLSFlags(fl, &tls)
 	return cmd
 }
