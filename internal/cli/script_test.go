@@ -18,6 +18,7 @@ scenarios:
   s:
     script: s.star
 load: { clients: 2, iterations: 3 }
+thresholds: ["s.checks > 90%"]
 `)
 	for _, tc := range []struct {
 		name, script string
@@ -54,5 +55,10 @@ load: { clients: 2, iterations: 3 }
 	}
 	if !strings.Contains(r.out+r.err, `script error: `) || !strings.Contains(r.out+r.err, `s.star:4:13: in s: key "missing" not in dict (×6)`) {
 		t.Errorf("exit %d, output %s%s; want the script error with its position and count", r.code, r.out, r.err)
+	}
+	// The scenario's checks include its script errors: 6 passed status
+	// checks and 6 failed iterations.
+	if r.code != 1 || !strings.Contains(r.out, "s.checks > 90% (actual 50.00%)") {
+		t.Errorf("exit %d, output %s; want exit 1 with s.checks at 50%%", r.code, r.out)
 	}
 }
