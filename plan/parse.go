@@ -281,7 +281,7 @@ func (ps *parser) env(n *yaml.Node) map[string]String {
 	return m
 }
 
-var defaultsKeys = []string{"timeout", "headers", "think", "retries", "retry_non_idempotent"}
+var defaultsKeys = []string{"timeout", "headers", "think", "retries", "retry_non_idempotent", "follow_redirects", "http_version", "tls"}
 
 func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 	es, _ := ps.mapping(n, "defaults")
@@ -298,7 +298,9 @@ func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 		case "retry_non_idempotent":
 			d.RetryNonIdempotent, _ = ps.boolean("retry_non_idempotent", e.V)
 		default:
-			ps.unknown(e, "defaults", defaultsKeys)
+			if !ps.defaultsHTTP(e, &d.DefaultsHTTP) {
+				ps.unknown(e, "defaults", defaultsKeys)
+			}
 		}
 	}
 }

@@ -134,6 +134,7 @@ type Defaults struct {
 	// idempotent methods, or all with RetryNonIdempotent.
 	Retries            int
 	RetryNonIdempotent bool
+	DefaultsHTTP       // follow_redirects, http_version, tls (http.go)
 }
 
 // MaxRetries bounds retries:, so one step cannot multiply the load unseen.
@@ -235,6 +236,7 @@ type Step struct {
 	Retries            *int
 	RetriesPos         Pos
 	RetryNonIdempotent *bool
+	StepHTTP           // multipart, follow_redirects (http.go)
 
 	// StepThink
 	Think *Think

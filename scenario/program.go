@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
@@ -32,6 +33,10 @@ type Program struct {
 	feeders    []*binding
 	varInit    []slotVal // plan vars, set in every new client's state
 	defTimeout time.Duration
+	// http1, http2 and tls are the plan's http_version and tls (defaults),
+	// for the transport (NewRunner).
+	http1, http2 bool
+	tls          *client.TLS
 }
 
 type slotVal struct {
@@ -83,6 +88,9 @@ type step struct {
 	abortOnFail bool
 	needBody    bool
 	retries     int // attempts after a failed one (plan.Plan.RetriesOf)
+	multipart   *multipartBody
+	redirects   int // redirects followed (plan.Plan.RedirectsOf)
+	redirReq    int // the request name index of the redirects followed
 }
 
 type header struct {
@@ -104,6 +112,7 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 	if c.prog.defTimeout <= 0 {
 		c.prog.defTimeout = 10 * time.Second
 	}
+	c.httpDefaults()
 	c.declare()
 	for _, s := range p.Scenarios {
 		c.scenario(s)
@@ -275,6 +284,13 @@ func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 			if st.Body != nil {
 				seen(st.Body.Value)
 			}
+			if st.Multipart != nil {
+				for _, p := range st.Multipart.Parts {
+					if p.Value != nil {
+						seen(p.Value.Value)
+					}
+				}
+			}
 			walk(st.Steps)
 		}
 	}
@@ -345,6 +361,9 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 			c.prog.Groups[g] = appendUnique(c.prog.Groups[g], idx)
 		}
 	}
+	if st.redirects = c.p.RedirectsOf(s); st.redirects > 0 {
+		st.redirReq = c.requestIndex(redirectName(name), groups)
+	}
 
 	// URL: base_url (a literal) + path (a template), unless the path is absolute.
 	if p := s.Path.Value; !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
@@ -387,6 +406,8 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		st.contentType = "application/x-www-form-urlencoded"
 	case s.Body != nil:
 		st.body = c.tmplAt(*s.Body)
+	case s.Multipart != nil:
+		st.multipart, st.contentType = c.multipart(s.Multipart)
 	case s.BodyFile.Value != "":
 		b := s.BodyData
 		if b == nil { // a Plan built in code

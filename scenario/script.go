@@ -583,7 +583,7 @@ func (a *analyzer) request(n *syntax.CallExpr, method string, sc *scope) {
 		}
 		name = strings.ToUpper(method) + " " + written
 	}
-	idx := a.c.requestIndex(name)
+	idx := a.c.requestIndex(name, nil)
 	a.all = appendUnique(a.all, idx)
 	if sc.owner != "" {
 		d := a.mod.defs[sc.owner]
@@ -1000,17 +1000,6 @@ func literals(xs []syntax.Expr) any {
 		out = append(out, v)
 	}
 	return out
-}
-
-// requestIndex returns the index of a request name, adding it if new.
-func (c *compiler) requestIndex(name string) int {
-	idx, ok := c.reqIndex[name]
-	if !ok {
-		idx = len(c.prog.Requests)
-		c.reqIndex[name] = idx
-		c.prog.Requests = append(c.prog.Requests, name)
-	}
-	return idx
 }
 
 // checkIndex returns the index of check "request: name" of a script,

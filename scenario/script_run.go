@@ -264,7 +264,7 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 			return nil, fmt.Errorf("%s: header %s: the value has a line break or control character; the request was not sent", b.Name(), h.key)
 		}
 	}
-	resp, _ := c.send(s, rawURL, payload, from, false)
+	resp, _ := c.send(s, hop{method: s.method, url: rawURL, body: payload, req: s.req}, from, false)
 	if c.bad {
 		return nil, fmt.Errorf("%s: %q is not a valid URL; the request was not sent", b.Name(), rawURL)
 	}
