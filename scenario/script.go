@@ -583,16 +583,32 @@ func (a *analyzer) request(n *syntax.CallExpr, method string, sc *scope) {
 		}
 		name = strings.ToUpper(method) + " " + written
 	}
-	idx := a.c.requestIndex(name, nil)
-	a.all = appendUnique(a.all, idx)
+	st := &step{
+		kind: kRequest, method: strings.ToUpper(method), req: a.c.requestIndex(name, nil),
+		timeout: a.c.prog.defTimeout, needBody: true, redirects: a.c.p.Defaults.FollowRedirects,
+	}
+	if v, ok := kw["follow_redirects"]; ok {
+		r, ok := literal(v).(int64)
+		if !ok || r < 0 || r > plan.MaxRedirects {
+			a.errorf(syntax.Start(v), "http.%s: follow_redirects= must be a literal from 0 to %d", method, plan.MaxRedirects)
+			return
+		}
+		st.redirects = int(r)
+	}
+	reqs := []int{st.req}
+	if st.redirects > 0 {
+		// Each hop is a request of its own, as a step's are.
+		st.redirReq = a.c.requestIndex(redirectName(name), nil)
+		reqs = append(reqs, st.redirReq)
+	}
+	a.all = appendUnique(a.all, st.req)
 	if sc.owner != "" {
 		d := a.mod.defs[sc.owner]
-		d.reqs = appendUnique(d.reqs, idx)
+		for _, r := range reqs {
+			d.reqs = appendUnique(d.reqs, r)
+		}
 	}
-	a.mod.http[keyOf(n.Lparen)] = &httpSite{step: &step{
-		kind: kRequest, method: strings.ToUpper(method), req: idx,
-		timeout: a.c.prog.defTimeout, needBody: true,
-	}}
+	a.mod.http[keyOf(n.Lparen)] = &httpSite{step: st}
 }
 
 // writtenPath is the path of a request as written: a string literal, or

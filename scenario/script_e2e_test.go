@@ -52,6 +52,10 @@ func shopServer(t *testing.T, tl *tally) string {
 				return
 			}
 			w.Write([]byte(c.Value))
+		case r.URL.Path == "/r1":
+			http.Redirect(w, r, "/r2", http.StatusFound)
+		case r.URL.Path == "/r2":
+			http.Redirect(w, r, "/echo", http.StatusFound)
 		case r.URL.Path == "/slow":
 			time.Sleep(300 * time.Millisecond)
 		case r.URL.Path == "/status/404":
@@ -355,6 +359,7 @@ func TestScriptCompileErrors(t *testing.T) {
 		{"check bad status", "def run(ctx):\n    r = http.get(\"/\")\n    check(r, status=99)\n", "", "s.star:3:21: check: status=: status 99 is not an HTTP status"},
 		{"condition without name", "def run(ctx):\n    r = http.get(\"/\")\n    check(r, r.ok)\n", "", "s.star:3:10: check: a condition needs a name"},
 		{"unknown data", "def run(ctx):\n    http.get(\"/\" + ctx.data.nope.x, name=\"x\")\n", "", "s.star:2:29: no data \"nope\" in the plan"},
+		{"redirects not a literal", "def run(ctx):\n    n = 2\n    http.get(\"/\", follow_redirects=n)\n", "", "s.star:3:36: http.get: follow_redirects= must be a literal from 0 to 20"},
 		{"unknown column", "def run(ctx):\n    http.get(\"/\" + ctx.data.users.nope, name=\"x\")\n", "", "s.star:2:35: data \"users\" has no column \"nope\"; it has: user"},
 		{"unknown column by index", "def run(ctx):\n    http.get(\"/\" + ctx.data.users[\"no pe\"], name=\"x\")\n", "", "s.star:2:35: data \"users\" has no column \"no pe\"; it has: user"},
 		{"no such function", "def run(ctx):\n    pass\n", "other", "plan.yaml:8:15: script s.star has no function \"other\""},
@@ -641,5 +646,32 @@ def run(ctx):
 	}
 	if errs := strings.Join(prog.ScriptErrors(), "\n"); !strings.Contains(errs, "s.star:4:16: in run: append: cannot append to frozen list (×2)") {
 		t.Errorf("script errors %q", errs)
+	}
+}
+
+// TestScriptRedirects: a script's request follows redirects only when
+// told (follow_redirects=, or defaults), each hop recorded under the
+// request's redirect name; a 302 is otherwise the response.
+func TestScriptRedirects(t *testing.T) {
+	tl := newTally()
+	res, _ := runScript(t, shopServer(t, tl), `
+def run(ctx):
+    r = http.post("/r1", name="follow", follow_redirects=5, json={"a": 1})
+    check(r, r.status == 200 and r.json()["method"] == "GET" and r.json()["ctype"] == "", name="ok")
+    r = http.get("/r1", name="stay")
+    check(r, r.status == 302, name="ok")
+`, "{ clients: 1, iterations: 3 }")
+	for name, want := range map[string]int64{"follow": 3, "follow (redirect)": 6, "stay": 3} {
+		if got := requests(t, res.Run, name); got != want {
+			t.Errorf("%s: %d requests, want %d", name, got, want)
+		}
+	}
+	for _, n := range []string{"follow: ok", "stay: ok"} {
+		if got := checkCount(t, res.Run, n); got != [2]int64{3, 0} {
+			t.Errorf("%s: %v, want 3 passes", n, got)
+		}
+	}
+	if tl.count("GET /r2") != 3 || tl.count("GET /echo") != 3 || tl.count("GET /r1") != 3 || tl.count("POST /r1") != 3 {
+		t.Errorf("server saw %v", tl.snapshot())
 	}
 }

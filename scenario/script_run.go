@@ -215,6 +215,7 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	c.hdrs = c.hdrs[:0]
 	var payload []byte
+	ctype := "" // under the script's headers, which may set their own
 	switch {
 	case jsonV != nil:
 		v, err := starlark.Call(th, jsonEncode, starlark.Tuple{jsonV}, nil)
@@ -222,14 +223,14 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 			return nil, err
 		}
 		payload = []byte(string(v.(starlark.String)))
-		c.hdrs = append(c.hdrs, renderedHeader{"Content-Type", "application/json"})
+		ctype = "application/json"
 	case form != nil:
 		enc, err := appendPairs(nil, form)
 		if err != nil {
 			return nil, fmt.Errorf("%s: form: %v", b.Name(), err)
 		}
 		payload = enc
-		c.hdrs = append(c.hdrs, renderedHeader{"Content-Type", "application/x-www-form-urlencoded"})
+		ctype = "application/x-www-form-urlencoded"
 	case body != nil:
 		switch v := body.(type) {
 		case starlark.String:
@@ -264,7 +265,11 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 			return nil, fmt.Errorf("%s: header %s: the value has a line break or control character; the request was not sent", b.Name(), h.key)
 		}
 	}
-	resp, _ := c.send(s, hop{method: s.method, url: rawURL, body: payload, req: s.req}, from, false)
+	h := hop{method: s.method, url: rawURL, body: payload, contentType: ctype, req: s.req}
+	resp, _ := c.send(s, h, from, false)
+	if resp != nil && s.redirects > 0 && !c.bad {
+		resp = c.follow(sc.run, s, h, resp)
+	}
 	if c.bad {
 		return nil, fmt.Errorf("%s: %q is not a valid URL; the request was not sent", b.Name(), rawURL)
 	}
@@ -321,9 +326,9 @@ func httpArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (callArgs
 			a.body = v
 		case "timeout":
 			a.timeout = v
-		case "name": // read from the source before the run
+		case "name", "follow_redirects": // read from the source before the run
 		default:
-			return a, fmt.Errorf("%s: unexpected argument %s=; want path, query, headers, json, form, body, name, timeout", fn, k)
+			return a, fmt.Errorf("%s: unexpected argument %s=; want path, query, headers, json, form, body, name, timeout, follow_redirects", fn, k)
 		}
 		if err != nil {
 			return a, err
