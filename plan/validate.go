@@ -75,8 +75,13 @@ func (p *Plan) structErrors(c *collector) {
 		if s.Weight < 1 {
 			c.add(s.Pos, "%s: weight must be at least 1, got %d", what, s.Weight)
 		}
-		if len(s.Steps) == 0 {
+		switch {
+		case s.Script.Value != "" && len(s.Steps) > 0:
+			c.add(s.Script.Pos, "%s has both steps and script; want one of them", what)
+		case s.Script.Value == "" && len(s.Steps) == 0:
 			c.add(s.Pos, "%s has no steps", what)
+		case s.Script.Value == "" && s.Function.Value != "":
+			c.add(s.Function.Pos, "%s: function: needs script:", what)
 		}
 		stepErrors(c, s.Steps)
 		if s.Load != nil {

@@ -35,6 +35,11 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	}
 	data := len(paths)
 	paths = append(paths, planFiles(c.Plan)...)
+	for _, sc := range c.Plan.Scenarios {
+		if sc.Script.Value != "" {
+			paths = append(paths, sc.Script.Value) // a Starlark scenario
+		}
+	}
 	for i, p := range paths {
 		if p == "" {
 			continue

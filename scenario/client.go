@@ -101,7 +101,8 @@ type Client struct {
 	ubuf   []byte // buf with what a URL may not hold escaped
 	body   bytes.Buffer
 	hdrs   []renderedHeader
-	bad    bool // the last request could not be built (invalid)
+	bad    bool          // the last request could not be built (invalid)
+	scr    *scriptClient // a script scenario's state (script_run.go)
 
 	ex       *exprState // nil when the plan has no logic steps
 	iter     int64      // the client's iterations so far
@@ -177,6 +178,9 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 		c.setInt(c.r.prog.iterSlot, int(c.iter))
 	}
 	c.iter++
+	if sc.script != nil {
+		return c.runScript(ctx, sc, intended)
+	}
 	if c.ex != nil {
 		c.ex.status = 0
 	}

@@ -54,8 +54,8 @@ type slotVal struct {
 // binding is a feeder and the template slots of its columns.
 type binding struct {
 	f      *feeder.Feeder
-	slots  []int    // by column
 	cols   []string // column names
+	slots  []int    // by column
 	endRun bool     // unique feeder exhausted: end the run (else stop the client)
 }
 
@@ -64,6 +64,7 @@ type compiled struct {
 	weight  int
 	steps   []*step
 	feeders []*binding // the feeders its templates use: one row each per iteration
+	script  *scriptScenario
 }
 
 type stepKind int
@@ -160,14 +161,16 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 }
 
 type compiler struct {
-	env2     types.Map // names expressions may use (exprEnv)
-	refs     map[string]exprRef
-	p        *plan.Plan
-	env      func(string) (string, bool)
-	prog     *Program
-	errs     plan.Errors
-	reqIndex map[string]int
-	feedByNm map[string]*binding
+	env2         types.Map // names expressions may use (exprEnv)
+	refs         map[string]exprRef
+	p            *plan.Plan
+	env          func(string) (string, bool)
+	prog         *Program
+	errs         plan.Errors
+	reqIndex     map[string]int
+	feedByNm     map[string]*binding
+	scripts      map[string]*scriptModule // by resolved path; nil: failed
+	scriptChecks map[string]int           // script check names -> index
 }
 
 func (c *compiler) errorf(pos plan.Pos, format string, a ...any) {
@@ -226,10 +229,9 @@ func (c *compiler) declare() {
 			c.errorf(fd.Pos, "data %q: %v", name, err)
 			continue
 		}
-		b := &binding{f: feeder.New(name, t, pick), endRun: fd.OnExhausted == "end_run"}
+		b := &binding{f: feeder.New(name, t, pick), cols: t.Columns, endRun: fd.OnExhausted == "end_run"}
 		for _, col := range t.Columns {
 			b.slots = append(b.slots, names.Add(name+"."+col))
-			b.cols = append(b.cols, col)
 		}
 		c.feedByNm[name] = b
 		c.prog.feeders = append(c.prog.feeders, b)
@@ -243,6 +245,11 @@ func (c *compiler) declare() {
 
 func (c *compiler) scenario(s *plan.Scenario) {
 	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
+	if s.Script.Value != "" {
+		cs.script = c.script(cs, s) // see script.go
+		c.prog.scenarios = append(c.prog.scenarios, cs)
+		return
+	}
 	cs.steps = c.defaultThink(c.steps(s.Steps, nil, plan.FailUnset))
 	// A scenario takes one row of each feeder its templates mention.
 	for _, b := range c.prog.feeders {
