@@ -69,6 +69,13 @@ func Meter(t *http.Transport, h2 bool) {
 	if h2 {
 		return
 	}
+	meter(t, false)
+}
+
+// meter is Meter; with alpn, a TLS connection offers h2 and http/1.1, and
+// one that agreed on h2 goes to the transport as the *tls.Conn it needs to
+// speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size).
+func meter(t *http.Transport, alpn bool) {
 	d := &net.Dialer{}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
@@ -96,10 +103,17 @@ func Meter(t *http.Transport, h2 bool) {
 			}
 			conf.ServerName = host
 		}
+		conf.NextProtos = []string{"http/1.1"}
+		if alpn {
+			conf.NextProtos = []string{"h2", "http/1.1"}
+		}
 		tc := tls.Client(raw, conf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, err
+		}
+		if tc.ConnectionState().NegotiatedProtocol == "h2" {
+			return tc, nil
 		}
 		return &countConn{Conn: tc}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -48,7 +49,7 @@ var ErrNotResent = errors.New("connection broke after the request was sent, befo
 // only when the server said it did not process it (REFUSED_STREAM, or a
 // GOAWAY below the stream's ID).
 func SendOnce(t *http.Transport) http.RoundTripper {
-	if t.Protocols != nil && (t.Protocols.HTTP2() || t.Protocols.UnencryptedHTTP2()) {
+	if t.Protocols != nil && (t.Protocols.UnencryptedHTTP2() || t.Protocols.HTTP2() && !t.Protocols.HTTP1()) {
 		return t
 	}
 	dial := t.DialContext
@@ -69,6 +70,12 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 			c, err := tlsDial(ctx, network, addr)
 			if err != nil {
 				return nil, err
+			}
+			if tc, ok := c.(*tls.Conn); ok {
+				// h2 by ALPN (Meter hands those over bare): the
+				// transport needs the *tls.Conn, and HTTP/2 resends
+				// only what the server did not process.
+				return tc, nil
 			}
 			return &onceConn{Conn: c, raw: c}, nil
 		}
@@ -108,6 +115,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 type attempts struct {
 	wrote  atomic.Bool // some attempt wrote a byte of the request
 	reused atomic.Bool // some attempt was given a reused connection
+	h2     atomic.Bool // some attempt went on an HTTP/2 connection
 }
 
 type attemptKey struct{}
@@ -121,10 +129,11 @@ var errPeerClosed = errors.New("the server closed the connection while it was id
 // connection the server has already closed.
 type onceConn struct {
 	net.Conn
-	raw    net.Conn // the TCP connection (under TLS, if any)
-	owner  atomic.Pointer[attempts]
-	closed atomic.Bool // a read ended (EOF or error): the server is gone
-	reused atomic.Bool // the next write is the first of a request on a reused connection
+	raw     net.Conn // the TCP connection (under TLS, if any)
+	owner   atomic.Pointer[attempts]
+	closed  atomic.Bool  // a read ended (EOF or error): the server is gone
+	readErr atomic.Value // the error that ended the read (a TLS alert says why)
+	reused  atomic.Bool  // the next write is the first of a request on a reused connection
 }
 
 // NetConn returns the connection under c (Meter's counter looks through it).
@@ -133,6 +142,7 @@ func (c *onceConn) NetConn() net.Conn { return c.Conn }
 func (c *onceConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if err != nil {
+		c.readErr.CompareAndSwap(nil, errBox{err})
 		c.closed.Store(true)
 	}
 	return n, err
@@ -148,7 +158,13 @@ func (c *onceConn) Write(p []byte) (int, error) {
 		// The transport's reader saw the server close this connection
 		// (while it sat idle) but the request got it first. A byte written
 		// now would reach a closed socket, never the server: fail with
-		// nothing written, which the transport may send elsewhere.
+		// nothing written, which the transport may send elsewhere. A
+		// fresh connection closed this way was refused (a TLS 1.3 server
+		// rejects a client certificate after the handshake): the read's
+		// error says why.
+		if b, ok := c.readErr.Load().(errBox); ok {
+			return 0, fmt.Errorf("%w (%w)", errPeerClosed, b.err)
+		}
 		return 0, errPeerClosed
 	}
 	n, err := c.Conn.Write(p)
@@ -160,6 +176,9 @@ func (c *onceConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// errBox holds errors of any type in one atomic.Value.
+type errBox struct{ err error }
+
 // onceTransport gives every request the state and trace hook SendOnce needs.
 type onceTransport struct{ t *http.Transport }
 
@@ -169,10 +188,16 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// An HTTP/1 connection carries one request at a time and the
 		// transport writes a request only after handing it the
 		// connection, so from here on the bytes written are this one's.
-		if c, ok := info.Conn.(*onceConn); ok {
-			c.owner.Store(a)
-			c.reused.Store(info.Reused)
+		c, ok := info.Conn.(*onceConn)
+		if !ok {
+			// An HTTP/2 connection (by ALPN): nothing here can tell
+			// whether the request was written, so it is never sent
+			// again from here.
+			a.h2.Store(true)
+			return
 		}
+		c.owner.Store(a)
+		c.reused.Store(info.Reused)
 		if info.Reused {
 			a.reused.Store(true)
 		}
@@ -185,7 +210,7 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// request again only if it deems it replayable; the server never saw
 	// it, so fuka sends any request again, as the fast path does. Each try
 	// takes (and drops) one dead idle connection, so a few are enough.
-	for try := 0; err != nil && !a.wrote.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
+	for try := 0; err != nil && !a.wrote.Load() && !a.h2.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
 		if r.GetBody != nil {
 			body, gerr := r.GetBody()
 			if gerr != nil {

@@ -10,20 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
-	"time"
 
 	"github.com/fuka-load/fuka/metrics"
 )
-
-// Options shape the standard path's transport.
-type Options struct {
-	Timeout   time.Duration
-	Insecure  bool // skip TLS certificate verification
-	HTTP2     bool // use HTTP/2 (over TLS, or prior knowledge for http://)
-	MaxConns  int  // connections per host; one per client
-	UserAgent string
-}
 
 // Std sends requests through net/http. It is safe for concurrent use.
 type Std struct {
@@ -35,25 +26,7 @@ type Std struct {
 
 // NewStd returns a standard-path client for r.
 func NewStd(r *Request, o Options) *Std {
-	tlsConf := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // the user asked for --insecure
-	t := &http.Transport{
-		Proxy:               nil, // a load test goes where it is pointed, not through a proxy
-		TLSClientConfig:     tlsConf,
-		MaxIdleConnsPerHost: o.MaxConns,
-		DisableCompression:  true,
-		Protocols:           new(http.Protocols),
-	}
-	if o.HTTP2 {
-		// h2 over TLS, or h2c with prior knowledge over http://.
-		t.Protocols.SetHTTP2(true)
-		t.Protocols.SetUnencryptedHTTP2(true)
-	} else {
-		t.Protocols.SetHTTP1(true)
-	}
-	// Meter first: SendOnce wraps the connections Meter dials, so both see
-	// the plaintext bytes of each request.
-	Meter(t, o.HTTP2)
-	rt := SendOnce(t)
+	_, rt := Transport(o)
 	return &Std{
 		req: r,
 		hc: &http.Client{
@@ -121,6 +94,14 @@ func Classify(err error) metrics.ErrorKind {
 	if errors.As(err, &ue) && ue.Timeout() {
 		return metrics.ErrTimeout
 	}
+	if ue != nil && strings.HasPrefix(ue.URL, "https:") && strings.Contains(ue.Err.Error(), h2NotEstablished) {
+		// Over TLS 1.3 a server refuses a client certificate (or the lack
+		// of one) after the client's handshake is done, with an alert the
+		// HTTP/2 client reads in place of the server's SETTINGS and does
+		// not pass on: on https, a connection closed before SETTINGS is
+		// that refusal.
+		return metrics.ErrTLS
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
@@ -154,6 +135,10 @@ func Classify(err error) metrics.ErrorKind {
 	}
 	return metrics.ErrOther
 }
+
+// h2NotEstablished is net/http's HTTP/2 client's error for a connection
+// that ended before the server's SETTINGS frame.
+const h2NotEstablished = "http2: client conn could not be established"
 
 // ClassifyErrno maps a socket errno to an error kind.
 func ClassifyErrno(e syscall.Errno) metrics.ErrorKind {

@@ -53,6 +53,8 @@ func TestClassify(t *testing.T) {
 		{"expired", &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}, metrics.ErrTLS},
 		{"not a TLS record", urlErr(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), metrics.ErrTLS},
 		{"QUIC alert", tls.AlertError(40), metrics.ErrTLS},
+		{"h2 refused after the TLS 1.3 handshake", &url.Error{Op: "Get", URL: "https://127.0.0.1/", Err: errors.New("http2: client conn could not be established")}, metrics.ErrTLS},
+		{"h2c closed before SETTINGS", urlErr(errors.New("http2: client conn could not be established")), metrics.ErrOther},
 		{"malformed response", ErrMalformed, metrics.ErrOther},
 		{"anything else", errors.New("boom"), metrics.ErrOther},
 		{"cancelled", context.Canceled, metrics.ErrOther},

@@ -100,9 +100,12 @@ type Request struct {
 	Request *client.Request
 	Name    string        // request name for metrics; "": see MetricName
 	Timeout time.Duration // per request, connect to last byte
-	// Insecure skips TLS verification; HTTP2 forces the standard path with HTTP/2.
-	Insecure, HTTP2 bool
-	UserAgent       string
+	// Insecure skips TLS verification; HTTP2 forces the standard path with
+	// HTTP/2, HTTP1 forces HTTP/1.1 over TLS too (else https negotiates h2
+	// by ALPN).
+	Insecure, HTTP2, HTTP1 bool
+	TLS                    *client.TLS // client certificate and CA; nil: none
+	UserAgent              string
 }
 
 // MetricName is the name the request's measurements go under: Name, or

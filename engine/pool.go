@@ -36,7 +36,8 @@ func newPool(cfg *Config, l Load, rec *metrics.Recorder, start time.Time) *pool 
 // withRequest makes p's clients send w's request.
 func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
-		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
+		MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
 	})
 	return p
 }

@@ -281,7 +281,7 @@ func (ps *parser) env(n *yaml.Node) map[string]String {
 	return m
 }
 
-var defaultsKeys = []string{"timeout", "headers", "think", "retries", "retry_non_idempotent"}
+var defaultsKeys = []string{"timeout", "headers", "think", "retries", "retry_non_idempotent", "follow_redirects", "http_version", "tls"}
 
 func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 	es, _ := ps.mapping(n, "defaults")
@@ -298,7 +298,9 @@ func (ps *parser) defaults(n *yaml.Node, d *Defaults) {
 		case "retry_non_idempotent":
 			d.RetryNonIdempotent, _ = ps.boolean("retry_non_idempotent", e.V)
 		default:
-			ps.unknown(e, "defaults", defaultsKeys)
+			if !ps.defaultsHTTP(e, &d.DefaultsHTTP) {
+				ps.unknown(e, "defaults", defaultsKeys)
+			}
 		}
 	}
 }
@@ -452,7 +454,7 @@ func pathErr(err error) error {
 	return err
 }
 
-var scenarioKeys = []string{"weight", "steps", "load", "start_after"}
+var scenarioKeys = []string{"weight", "steps", "script", "function", "load", "start_after"}
 
 func (ps *parser) scenarios(n *yaml.Node) []*Scenario {
 	es, ok := ps.mapping(n, "scenarios")
@@ -500,6 +502,10 @@ func (ps *parser) scenario(se entry) *Scenario {
 		case "steps":
 			sawSteps = true
 			s.Steps = ps.steps("steps", e.V)
+		case "script":
+			s.Script, _ = ps.nonEmpty("script", e.V)
+		case "function":
+			s.Function, _ = ps.nonEmpty("function", e.V)
 		case "load":
 			s.Load = ps.load("load", e.V)
 		case "start_after":
@@ -509,9 +515,7 @@ func (ps *parser) scenario(se entry) *Scenario {
 			ps.unknown(e, "scenario", scenarioKeys)
 		}
 	}
-	if !sawSteps {
-		ps.errorf(se.K, "%s has no steps", what)
-	}
+	ps.scriptKeys(s, sawSteps, se)
 	return s
 }
 
@@ -737,4 +741,19 @@ func (ps *parser) profiles(n *yaml.Node) []ProfileSpec {
 		out = append(out, sp)
 	}
 	return out
+}
+
+// scriptKeys checks that a scenario has either steps or a script (see
+// Scenario.Script), and a function only with a script.
+func (ps *parser) scriptKeys(s *Scenario, sawSteps bool, se entry) {
+	what := fmt.Sprintf("scenario %q", se.Key)
+	switch {
+	case sawSteps && s.Script.Value != "":
+		ps.errorAt(s.Script.Pos, "%s has both steps and script; want one of them", what)
+	case !sawSteps && s.Script.Value == "" && s.Script.Pos.Line == 0:
+		ps.errorf(se.K, "%s has no steps", what)
+	}
+	if s.Function.Value != "" && s.Script.Value == "" && s.Script.Pos.Line == 0 {
+		ps.errorAt(s.Function.Pos, "%s: function: needs script:", what)
+	}
 }

@@ -134,6 +134,7 @@ type Defaults struct {
 	// idempotent methods, or all with RetryNonIdempotent.
 	Retries            int
 	RetryNonIdempotent bool
+	DefaultsHTTP       // follow_redirects, http_version, tls (http.go)
 }
 
 // MaxRetries bounds retries:, so one step cannot multiply the load unseen.
@@ -182,9 +183,14 @@ type Feeder struct {
 
 // Scenario is the pattern of requests one client makes.
 type Scenario struct {
-	Name       string
-	Weight     int // share of clients/starts; default 1
-	Steps      []*Step
+	Name   string
+	Weight int // share of clients/starts; default 1
+	Steps  []*Step
+	// Script, instead of Steps, is a Starlark file (relative to the plan
+	// file) whose function Function (default: the scenario's name) is one
+	// iteration; see docs/scripts.md. A scenario has Steps or a Script.
+	Script     String
+	Function   String
 	Load       *Load  // optional, overrides Plan.Load for this scenario
 	StartAfter String // "" | duration ("30s") | the name of another scenario (runs after it ends)
 	Pos        Pos
@@ -243,6 +249,7 @@ type Step struct {
 	Retries            *int
 	RetriesPos         Pos
 	RetryNonIdempotent *bool
+	StepHTTP           // multipart, follow_redirects (http.go)
 
 	// StepThink
 	Think *Think

@@ -19,7 +19,7 @@ import (
 var (
 	methodKeys  = []string{"get", "post", "put", "delete", "patch", "head", "options"}
 	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set")
-	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "on_failure"}
+	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "multipart", "follow_redirects", "on_failure"}
 	groupKeys   = []string{"group", "steps", "on_failure"}
 	thinkKeys   = []string{"think"}
 	// anyStepKeys is every key a step may have, for a step without an action.
@@ -133,9 +133,9 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 			continue
 		}
 		switch e.Key {
-		case "json", "form", "body", "body_file":
+		case "json", "form", "body", "body_file", "multipart":
 			if body != nil {
-				ps.errorf(e.K, "%q and %q are both set; a request has at most one of json, form, body, body_file", body.Key, e.Key)
+				ps.errorf(e.K, "%q and %q are both set; a request has at most one of json, form, body, body_file, multipart", body.Key, e.Key)
 				continue
 			}
 			body = &es[i]
@@ -188,6 +188,12 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 		case "retry_non_idempotent":
 			if b, ok := ps.boolean("retry_non_idempotent", e.V); ok {
 				st.RetryNonIdempotent = &b
+			}
+		case "multipart":
+			st.Multipart = ps.multipart(e.V)
+		case "follow_redirects":
+			if n, ok := ps.redirects(e.V); ok {
+				st.FollowRedirects, st.FollowRedirectsPos = &n, ps.pos(e.V)
 			}
 		case "on_failure":
 			ps.onFailure(st, es)

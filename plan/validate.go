@@ -55,6 +55,7 @@ func (p *Plan) structErrors(c *collector) {
 		c.add(p.Pos, "defaults: retries: want 0 to %d, got %d", MaxRetries, r)
 	}
 	headerErrors(c, "defaults: headers", p.Defaults.Headers)
+	httpDefaultsErrors(c, p)
 	for _, name := range sortedKeys(p.Data) {
 		feederErrors(c, name, p.Data[name])
 	}
@@ -74,8 +75,13 @@ func (p *Plan) structErrors(c *collector) {
 		if s.Weight < 1 {
 			c.add(s.Pos, "%s: weight must be at least 1, got %d", what, s.Weight)
 		}
-		if len(s.Steps) == 0 {
+		switch {
+		case s.Script.Value != "" && len(s.Steps) > 0:
+			c.add(s.Script.Pos, "%s has both steps and script; want one of them", what)
+		case s.Script.Value == "" && len(s.Steps) == 0:
 			c.add(s.Pos, "%s has no steps", what)
+		case s.Script.Value == "" && s.Function.Value != "":
+			c.add(s.Function.Pos, "%s: function: needs script:", what)
 		}
 		stepErrors(c, s.Steps)
 		if s.Load != nil {
@@ -136,14 +142,15 @@ func stepErrors(c *collector, steps []*Step) {
 			}
 			headerErrors(c, "headers", st.Headers)
 			bodies := 0
-			for _, set := range []bool{st.JSON != nil, st.Form != nil, st.Body != nil, st.BodyFile.Value != ""} {
+			for _, set := range []bool{st.JSON != nil, st.Form != nil, st.Body != nil, st.BodyFile.Value != "", st.Multipart != nil} {
 				if set {
 					bodies++
 				}
 			}
 			if bodies > 1 {
-				c.add(st.Pos, "step: a request has at most one of json, form, body, body_file")
+				c.add(st.Pos, "step: a request has at most one of json, form, body, body_file, multipart")
 			}
+			httpStepErrors(c, st)
 		case StepThink:
 			if st.Think == nil {
 				c.add(st.Pos, "think step without a think time")

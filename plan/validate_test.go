@@ -120,7 +120,7 @@ func TestValidate(t *testing.T) {
 			st := p.Scenarios[1].Steps[0]
 			st.Body = &plan.String{Value: "x"}
 			st.Form = map[string]plan.String{"a": {Value: "b"}}
-		}, "p.yaml:6:1: step: a request has at most one of json, form, body, body_file"},
+		}, "p.yaml:6:1: step: a request has at most one of json, form, body, body_file, multipart"},
 		{"feeder", func(p *plan.Plan) {
 			p.Data = map[string]*plan.Feeder{"u": {Name: "u", Pick: "shuffle", Pos: plan.Pos{File: "p.yaml", Line: 8, Column: 1}}}
 		}, "p.yaml:8:1: data \"u\": want exactly one of csv: PATH or jsonl: PATH\n" +

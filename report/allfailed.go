@@ -62,6 +62,12 @@ func (s *Summary) AllFailed() string {
 		texts[i] = p.what + " (" + strconv.FormatInt(p.n, 10) + ")"
 	}
 	msg := "every request failed: " + strings.Join(texts, ", ")
+	if s.h2c && len(s.Status) == 0 {
+		// No response at all to h2c with prior knowledge: the server
+		// answered in HTTP/1.1 (net/http's HTTP/2 client reads that as a
+		// malformed frame) or closed the connection.
+		return msg + " — the server does not speak h2c (HTTP/2 without TLS, which --http2 or http_version: 2 sends to http:// URLs): drop --http2, or use https"
+	}
 	if len(parts) > 0 && parts[0].hint != "" {
 		msg += " — " + parts[0].hint
 	}

@@ -40,7 +40,10 @@ type Meta struct {
 	Scheduled   int64         // open model: starts that were due (issued + dropped + LostStarts); closed: 0
 	LostStarts  int64         // distributed: due starts in lost workers' shares that no report covers
 	Interrupted bool          // stopped by Ctrl-C
-	Version     string        // fuka version
+	// H2C: HTTP/2 was forced on a plain http:// target (h2c with prior
+	// knowledge), which a server that speaks only HTTP/1.1 cannot answer.
+	H2C     bool
+	Version string // fuka version
 	// EndReason is why the run ended (one of the End constants) and
 	// EndDetail what the reason needs said: the data source that ran out,
 	// the abort_when rule that held. "" when unknown.
@@ -96,6 +99,7 @@ type Summary struct {
 	DurationS        float64   `json:"duration_s"`
 	PlannedDurationS float64   `json:"planned_duration_s"` // 0 when bounded by request count
 	Interrupted      bool      `json:"interrupted"`
+	h2c              bool      // Meta.H2C: for AllFailed's hint
 	// EndReason says why the run ended (see the End constants; "" when a
 	// caller did not say) and EndDetail what that needs said, e.g. which
 	// data source ran out.
@@ -385,6 +389,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		DurationS:        round(elapsed, 3),
 		PlannedDurationS: round(meta.Planned.Seconds(), 3),
 		Interrupted:      meta.Interrupted,
+		h2c:              meta.H2C,
 		EndReason:        meta.EndReason,
 		EndDetail:        meta.EndDetail,
 		Clients:          meta.Clients,

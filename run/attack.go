@@ -22,6 +22,7 @@ type RequestFlags struct {
 	Headers                      []string
 	Timeout                      time.Duration
 	Insecure, HTTP2              bool
+	ConnFlags                    // --client-cert, --client-key, --cacert, --http1 (http.go)
 }
 
 // AttackFlags are fuka attack's load and request, as given: Config checks
@@ -54,6 +55,7 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 	}
 	req := cfg.Work.(engine.Request).Request // AttackConfig's work
 	meta.Target, meta.Method = req.URL.String(), req.Method
+	meta.H2C = f.HTTP2 && req.URL.Scheme == "http"
 	if l, ok := cfg.Load.(engine.Open); ok {
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
 		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), f.Rate, l.MaxClients
@@ -73,8 +75,13 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fukapb.AttackJob, error) {
 	j := &fukapb.AttackJob{
 		Url: rawURL, Method: f.Method, TimeoutNanos: int64(f.Timeout),
-		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version,
+		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version, Http1: f.HTTP1,
 	}
+	tf, err := f.Files(f.HTTP2)
+	if err != nil {
+		return nil, err
+	}
+	j.Cert, j.Key, j.Ca = tf.Cert, tf.Key, tf.CA
 	for _, h := range f.Headers {
 		k, v, err := client.ParseHeader(h)
 		if err != nil {

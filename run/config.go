@@ -28,8 +28,10 @@ import (
 
 // Options are what a configuration takes besides the plan or the job.
 type Options struct {
-	Insecure bool   // skip TLS certificate verification
-	HTTP2    bool   // HTTP/2 (h2, or h2c prior knowledge over http)
+	Insecure bool // skip TLS certificate verification
+	HTTP2    bool // HTTP/2 (h2, or h2c prior knowledge over http)
+	HTTP1    bool // HTTP/1.1 also over TLS (else https negotiates h2 by ALPN)
+	TLS      TLSFiles
 	Version  string // fuka's version: the User-Agent and the report's
 }
 
@@ -56,9 +58,13 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
+	tc, err := attackTLS(j)
+	if err != nil {
+		return engine.Config{}, err
+	}
 	cfg := engine.Config{Work: engine.Request{
 		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
-		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), UserAgent: j.GetUserAgent(),
+		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(), TLS: tc, UserAgent: j.GetUserAgent(),
 	}}
 	l := j.GetLoad()
 	if r := l.GetRate(); r != nil {
@@ -332,7 +338,11 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	if err != nil {
 		return cfg, meta, nil, err
 	}
-	opts := scenario.Options{Insecure: o.Insecure, HTTP2: o.HTTP2, UserAgent: o.userAgent()}
+	opts, err := o.scenarioOptions()
+	if err != nil {
+		return cfg, meta, nil, err
+	}
+	defer func() { meta.H2C = h2c(p, o) }()
 	parts := p.Load == nil || ownLoads(p)
 	if parts {
 		cfg, meta, err = partsConfig(p, o.Version)
@@ -389,7 +399,12 @@ func CapacityConfig(c *Plan, maxClients int, resolution time.Duration, o Options
 		maxClients = c.Plan.Load.MaxClients
 	}
 	maxClients = MaxClients(maxClients)
-	runner := scenario.NewRunner(c.Prog, scenario.Options{Insecure: o.Insecure, HTTP2: o.HTTP2, UserAgent: o.userAgent(), MaxConns: maxClients}, true)
+	opts, err := o.scenarioOptions()
+	if err != nil {
+		return engine.Config{}, nil, err
+	}
+	opts.MaxConns = maxClients
+	runner := scenario.NewRunner(c.Prog, opts, true)
 	cfg := engine.Config{Load: engine.Open{MaxClients: maxClients, Resolution: resolution}, Work: engine.Plan{Scenario: runner}}
 	return cfg, runner.Close, nil
 }

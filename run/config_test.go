@@ -160,6 +160,7 @@ scenarios:
 			}
 			wantMeta := tc.meta
 			wantMeta.Name, wantMeta.Target, wantMeta.Version = "p", "http://127.0.0.1:9", testVersion
+			wantMeta.H2C = tc.http2 // HTTP/2 forced on an http:// base_url: h2c
 			wantMeta.LatencyFrom = report.FromSend
 			if wantMeta.Model == report.ModelOpen {
 				wantMeta.LatencyFrom = report.FromIntended

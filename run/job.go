@@ -27,14 +27,18 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	j := &fukapb.PlanJob{
 		FileName: filepath.Base(c.Plan.File), Source: c.Source, Env: c.Env,
 		Files: map[string][]byte{}, Overrides: ov, Insecure: o.Insecure, Http2: o.HTTP2,
+		Http1: o.HTTP1, Cert: o.TLS.Cert, Key: o.TLS.Key, Ca: o.TLS.CA,
 	}
 	var paths []string
 	for _, d := range c.Plan.Data {
 		paths = append(paths, d.CSV.Value, d.JSONL.Value)
 	}
 	data := len(paths)
+	paths = append(paths, planFiles(c.Plan)...)
 	for _, sc := range c.Plan.Scenarios {
-		paths = append(paths, bodyFiles(sc.Steps)...)
+		if sc.Script.Value != "" {
+			paths = append(paths, sc.Script.Value) // a Starlark scenario
+		}
 	}
 	for i, p := range paths {
 		if p == "" {
@@ -54,18 +58,6 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 		j.Files[filepath.ToSlash(filepath.Clean(p))] = b
 	}
 	return j, nil
-}
-
-// bodyFiles are the body_file paths of steps and of the steps inside them
-// (groups, loops, an if's then: and else:).
-func bodyFiles(steps []*plan.Step) []string {
-	var out []string
-	plan.Walk(steps, func(s *plan.Step) {
-		if s.BodyFile.Value != "" {
-			out = append(out, s.BodyFile.Value)
-		}
-	})
-	return out
 }
 
 // planJobConfig unpacks a plan job into a temporary folder laid out as the
@@ -133,7 +125,10 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 	if err != nil {
 		return fail(fmt.Errorf("plan: %w", err))
 	}
-	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), Version: version})
+	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{
+		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(),
+		TLS: TLSFiles{Cert: j.GetCert(), Key: j.GetKey(), CA: j.GetCa()}, Version: version,
+	})
 	if err != nil {
 		return fail(err)
 	}

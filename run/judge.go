@@ -60,6 +60,9 @@ func (j *PlanJudge) Judge(sum *report.Summary, run *metrics.Run) bool {
 // ended if nothing else ended it, else a warning that the load after that
 // was less than planned.
 func (j *PlanJudge) ExplainEnd(_ *engine.Result, end *End) {
+	for _, e := range j.plan.Prog.ScriptErrors() {
+		end.Warnings = append(end.Warnings, "script error: "+e)
+	}
 	ran := strings.Join(j.plan.Prog.Exhausted(), ", ")
 	switch {
 	case ran == "":

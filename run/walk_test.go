@@ -8,9 +8,9 @@ import (
 	"github.com/fuka-load/fuka/plan"
 )
 
-// TestStepsInsideLogic: the body files a distributed run ships and the
-// timeout its controller waits for are found inside an if's else: and a
-// loop, not only in groups.
+// TestStepsInsideLogic: the body and multipart files a distributed run
+// ships and the timeout its controller waits for are found inside an if's
+// else: and a loop, not only in groups.
 func TestStepsInsideLogic(t *testing.T) {
 	req := func(file string, timeout time.Duration) *plan.Step {
 		return &plan.Step{Kind: plan.StepRequest, Method: "POST", BodyFile: plan.String{Value: file}, Timeout: timeout}
@@ -18,11 +18,13 @@ func TestStepsInsideLogic(t *testing.T) {
 	steps := []*plan.Step{
 		{Kind: plan.StepIf, If: &plan.Expr{Src: "true"},
 			Steps: []*plan.Step{req("then.bin", 0)},
-			Else:  []*plan.Step{req("else.bin", 42*time.Second)}},
+			Else: []*plan.Step{req("else.bin", 42*time.Second),
+				{Kind: plan.StepRequest, Method: "POST", StepHTTP: plan.StepHTTP{Multipart: &plan.Multipart{Parts: []plan.MultipartPart{
+					{Name: "f", File: plan.String{Value: "part.bin"}}, {Name: "v", Value: &plan.String{Value: "x"}}}}}}}},
 		{Kind: plan.StepLoop, Loop: &plan.Loop{Count: 2}, Steps: []*plan.Step{req("loop.bin", 0)}},
 	}
-	if got, want := bodyFiles(steps), []string{"then.bin", "else.bin", "loop.bin"}; !slices.Equal(got, want) {
-		t.Errorf("bodyFiles = %q, want %q", got, want)
+	if got, want := stepFiles(steps), []string{"then.bin", "else.bin", "part.bin", "loop.bin"}; !slices.Equal(got, want) {
+		t.Errorf("stepFiles = %q, want %q", got, want)
 	}
 	c := &Plan{Plan: &plan.Plan{Scenarios: []*plan.Scenario{{Name: "s", Steps: steps}}}}
 	if got := c.Timeout(); got != 42*time.Second {

@@ -3,7 +3,6 @@ package scenario
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +25,14 @@ const maxCapture = 16 << 20
 
 // Options shape the HTTP transport all clients share.
 type Options struct {
-	Insecure  bool
-	HTTP2     bool
-	MaxConns  int
-	UserAgent string
+	Insecure bool
+	// HTTP2 forces HTTP/2 (h2c with prior knowledge over http://), HTTP1
+	// HTTP/1.1; else https negotiates h2 by ALPN. A plan's http_version
+	// and tls (defaults) apply where these are unset.
+	HTTP2, HTTP1 bool
+	TLS          *client.TLS // client certificate and CA; nil: the plan's, else none
+	MaxConns     int
+	UserAgent    string
 }
 
 // Runner binds a Program to a transport and a metrics recorder layout; the
@@ -61,21 +64,17 @@ func (r *Runner) Only(name string, open bool) (*Runner, error) {
 // open model (latency of an iteration's first request is then measured from
 // the intended start).
 func NewRunner(prog *Program, o Options, open bool) *Runner {
-	tr := &http.Transport{
-		Proxy:               nil,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // --insecure
-		MaxIdleConnsPerHost: max(o.MaxConns, 2),
-		DisableCompression:  true,
-		Protocols:           new(http.Protocols),
+	if !o.HTTP1 && !o.HTTP2 {
+		o.HTTP1, o.HTTP2 = prog.http1, prog.http2
 	}
-	if o.HTTP2 {
-		tr.Protocols.SetHTTP2(true)
-		tr.Protocols.SetUnencryptedHTTP2(true)
-	} else {
-		tr.Protocols.SetHTTP1(true)
+	if o.TLS == nil {
+		o.TLS = prog.tls
 	}
-	client.Meter(tr, o.HTTP2) // bytes_in and bytes_out as on the wire
-	return &Runner{prog: prog, tr: tr, rt: client.SendOnce(tr), ua: o.UserAgent, open: open}
+	tr, rt := client.Transport(client.Options{
+		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
+		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent,
+	})
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, open: open}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -102,7 +101,8 @@ type Client struct {
 	ubuf   []byte // buf with what a URL may not hold escaped
 	body   bytes.Buffer
 	hdrs   []renderedHeader
-	bad    bool // the last request could not be built (invalid)
+	bad    bool          // the last request could not be built (invalid)
+	scr    *scriptClient // a script scenario's state (script_run.go)
 
 	ex       *exprState // nil when the plan has no logic steps
 	iter     int64      // the client's iterations so far
@@ -178,6 +178,9 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 		c.setInt(c.r.prog.iterSlot, int(c.iter))
 	}
 	c.iter++
+	if sc.script != nil {
+		return c.runScript(ctx, sc, intended)
+	}
 	if c.ex != nil {
 		c.ex.status = 0
 	}
@@ -248,6 +251,8 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 			vals.Add(f.key, string(f.val.Render(nil, c.st)))
 		}
 		body = []byte(vals.Encode())
+	case s.multipart != nil:
+		body = s.multipart.render(nil, c.st)
 	case s.bodyStatic != nil:
 		body = s.bodyStatic
 	}
@@ -262,14 +267,20 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		}
 		c.hdrs = append(c.hdrs, renderedHeader{h.key, v})
 	}
+	h := hop{method: s.method, url: rawURL, body: body, req: s.req, contentType: s.contentType}
 	for attempt := 0; ; attempt++ {
-		r, failed := c.send(s, rawURL, body, from, attempt > 0)
+		r, failed := c.send(s, h, from, attempt > 0)
 		if failed && attempt < s.retries && ctx.Err() == nil {
 			// Each attempt was recorded as a request of its own; a retry's
 			// latency is measured from its own send.
 			from = time.Time{}
 			continue
 		}
+		if r != nil && s.redirects > 0 {
+			r = c.follow(ctx, s, h, r)
+		}
+		// An if: after this step sees the final response's status: the
+		// last hop's when redirects were followed, 0 when none came.
 		if c.ex != nil {
 			c.ex.status = 0
 			if r != nil {
@@ -308,23 +319,23 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 // send sends one attempt of a step's request and records it. It returns the
 // response (nil when none came) and whether the attempt failed in a way a
 // retry may fix: no response, or a 5xx.
-func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry bool) (*Response, bool) {
+func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	ex := client.NewExchange()
 	defer ex.Release()
 	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	if h.body != nil {
+		rd = bytes.NewReader(h.body)
 	}
-	req, err := http.NewRequestWithContext(ex.Trace(ctx), s.method, rawURL, rd)
+	req, err := http.NewRequestWithContext(ex.Trace(ctx), h.method, h.url, rd)
 	if err != nil {
 		c.invalid(s, from)
 		return nil, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
-	if s.contentType != "" {
-		req.Header.Set("Content-Type", s.contentType)
+	if h.contentType != "" {
+		req.Header.Set("Content-Type", h.contentType)
 	}
 	for _, h := range c.hdrs {
 		if http.CanonicalHeaderKey(h.key) == "Host" {
@@ -337,11 +348,11 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 	if from.IsZero() {
 		from = sent
 	}
-	wire := client.WireSize(req, int64(len(body)))
+	wire := client.WireSize(req, int64(len(h.body)))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		in, out := ex.Bytes(nil, 0, wire)
-		c.record(s, sent, from, 0, in, out, client.Classify(err), retry)
+		c.record(h.req, sent, from, 0, in, out, client.Classify(err), retry)
 		return nil, true
 	}
 	c.body.Reset()
@@ -363,10 +374,10 @@ func (c *Client) send(s *step, rawURL string, body []byte, from time.Time, retry
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(s, sent, from, 0, in, out, kind, retry)
+		c.record(h.req, sent, from, 0, in, out, kind, retry)
 		return nil, true
 	}
-	lat := c.record(s, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
+	lat := c.record(h.req, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	return r, resp.StatusCode >= 500
 }
@@ -379,7 +390,7 @@ func (c *Client) invalid(s *step, from time.Time) {
 	if from.IsZero() {
 		from = now
 	}
-	c.record(s, now, from, 0, 0, 0, metrics.ErrInvalid, false)
+	c.record(s.req, now, from, 0, 0, 0, metrics.ErrInvalid, false)
 	c.bad = true
 }
 
@@ -395,10 +406,10 @@ func validHeaderValue(v string) bool {
 }
 
 // record records one request (one attempt) and returns its latency.
-func (c *Client) record(s *step, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
+func (c *Client) record(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
 	now := time.Now()
 	lat := now.Sub(from)
-	c.rec.Record(s.req, metrics.Outcome{
+	c.rec.Record(req, metrics.Outcome{
 		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry,
 	})
 	return lat

@@ -125,6 +125,13 @@ func stepStrings(st *plan.Step, fn func(string)) {
 	if st.Body != nil {
 		fn(st.Body.Value)
 	}
+	if st.Multipart != nil {
+		for _, p := range st.Multipart.Parts {
+			if p.Value != nil {
+				fn(p.Value.Value)
+			}
+		}
+	}
 	if st.If != nil {
 		fn(st.If.Src)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/expr-lang/expr/types"
 
+	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
@@ -34,6 +35,10 @@ type Program struct {
 	feeders    []*binding
 	varInit    []slotVal // plan vars, set in every new client's state
 	defTimeout time.Duration
+	// http1, http2 and tls are the plan's http_version and tls (defaults),
+	// for the transport (NewRunner).
+	http1, http2 bool
+	tls          *client.TLS
 	// iterSlot and clientSlot are the slots of the built-in variables
 	// iteration and client_id, or -1 when the plan defines its own.
 	iterSlot, clientSlot int
@@ -49,8 +54,8 @@ type slotVal struct {
 // binding is a feeder and the template slots of its columns.
 type binding struct {
 	f      *feeder.Feeder
-	slots  []int    // by column
 	cols   []string // column names
+	slots  []int    // by column
 	endRun bool     // unique feeder exhausted: end the run (else stop the client)
 }
 
@@ -59,6 +64,7 @@ type compiled struct {
 	weight  int
 	steps   []*step
 	feeders []*binding // the feeders its templates use: one row each per iteration
+	script  *scriptScenario
 }
 
 type stepKind int
@@ -94,6 +100,9 @@ type step struct {
 	needBody    bool
 	retries     int   // attempts after a failed one (plan.Plan.RetriesOf)
 	required    []int // by extractor: the check a required value counts in, or -1
+	multipart   *multipartBody
+	redirects   int // redirects followed (plan.Plan.RedirectsOf)
+	redirReq    int // the request name index of the redirects followed
 
 	// onFail is the step's on_failure, else that of the nearest group or
 	// logic step around it (see plan.Step.OnFailure).
@@ -131,6 +140,7 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 	if c.prog.defTimeout <= 0 {
 		c.prog.defTimeout = 10 * time.Second
 	}
+	c.httpDefaults()
 	c.declare()
 	for _, s := range p.Scenarios {
 		c.scenario(s)
@@ -151,14 +161,16 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 }
 
 type compiler struct {
-	env2     types.Map // names expressions may use (exprEnv)
-	refs     map[string]exprRef
-	p        *plan.Plan
-	env      func(string) (string, bool)
-	prog     *Program
-	errs     plan.Errors
-	reqIndex map[string]int
-	feedByNm map[string]*binding
+	env2         types.Map // names expressions may use (exprEnv)
+	refs         map[string]exprRef
+	p            *plan.Plan
+	env          func(string) (string, bool)
+	prog         *Program
+	errs         plan.Errors
+	reqIndex     map[string]int
+	feedByNm     map[string]*binding
+	scripts      map[string]*scriptModule // by resolved path; nil: failed
+	scriptChecks map[string]int           // script check names -> index
 }
 
 func (c *compiler) errorf(pos plan.Pos, format string, a ...any) {
@@ -217,10 +229,9 @@ func (c *compiler) declare() {
 			c.errorf(fd.Pos, "data %q: %v", name, err)
 			continue
 		}
-		b := &binding{f: feeder.New(name, t, pick), endRun: fd.OnExhausted == "end_run"}
+		b := &binding{f: feeder.New(name, t, pick), cols: t.Columns, endRun: fd.OnExhausted == "end_run"}
 		for _, col := range t.Columns {
 			b.slots = append(b.slots, names.Add(name+"."+col))
-			b.cols = append(b.cols, col)
 		}
 		c.feedByNm[name] = b
 		c.prog.feeders = append(c.prog.feeders, b)
@@ -234,6 +245,11 @@ func (c *compiler) declare() {
 
 func (c *compiler) scenario(s *plan.Scenario) {
 	cs := &compiled{name: s.Name, weight: max(s.Weight, 1)}
+	if s.Script.Value != "" {
+		cs.script = c.script(cs, s) // see script.go
+		c.prog.scenarios = append(c.prog.scenarios, cs)
+		return
+	}
 	cs.steps = c.defaultThink(c.steps(s.Steps, nil, plan.FailUnset))
 	// A scenario takes one row of each feeder its templates mention.
 	for _, b := range c.prog.feeders {
@@ -350,6 +366,9 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 			c.prog.Groups[g] = appendUnique(c.prog.Groups[g], idx)
 		}
 	}
+	if st.redirects = c.p.RedirectsOf(s); st.redirects > 0 {
+		st.redirReq = c.requestIndex(redirectName(name), groups)
+	}
 
 	// URL: base_url (a literal) + path (a template), unless the path is absolute.
 	if p := s.Path.Value; !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
@@ -392,6 +411,8 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		st.contentType = "application/x-www-form-urlencoded"
 	case s.Body != nil:
 		st.body = c.tmplAt(*s.Body)
+	case s.Multipart != nil:
+		st.multipart, st.contentType = c.multipart(s.Multipart)
 	case s.BodyFile.Value != "":
 		b := s.BodyData
 		if b == nil { // a Plan built in code

@@ -32,11 +32,15 @@ func (p *Program) Values(sum *report.Summary, run *metrics.Run) threshold.Values
 		reqIdx := -1
 		req, _, _ := strings.Cut(name, ": ")
 		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name {
-			reqIdx = p.checkReq[i]
-			if reqIdx < 0 {
+			switch reqIdx = p.checkReq[i]; {
+			case reqIdx >= 0:
+				req = p.Requests[reqIdx]
+			case p.scriptCheck(i):
+				// A script's "no script error" check is its scenario's:
+				// req is the scenario's name.
+			default:
 				continue // a logic step's check: the whole run's only
 			}
-			req = p.Requests[reqIdx]
 		}
 		add(req, c)
 		for scope, idx := range scopes {
@@ -60,9 +64,18 @@ func (p *Program) scopes() map[string][]int {
 		m[g] = idx
 	}
 	for _, sc := range p.scenarios {
-		m[sc.name] = requests(nil, sc.steps)
+		m[sc.name] = sc.requests()
 	}
 	return m
+}
+
+// requests are the request name indexes of the scenario: its steps' (and
+// the steps' inside them), or those its script's function can reach.
+func (sc *compiled) requests() []int {
+	if sc.script != nil {
+		return sc.script.reqs
+	}
+	return requests(nil, sc.steps)
 }
 
 // requests appends the request name indexes of steps, and of the steps
@@ -197,7 +210,7 @@ type Scope struct {
 func (p *Program) Scopes() []Scope {
 	var out []Scope
 	for _, sc := range p.scenarios {
-		out = append(out, Scope{Name: sc.name, Requests: requests(nil, sc.steps)})
+		out = append(out, Scope{Name: sc.name, Requests: sc.requests()})
 	}
 	names := make([]string, 0, len(p.Groups))
 	for g := range p.Groups {
@@ -222,7 +235,7 @@ func (p *Program) Scopes() []Scope {
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
 	logic := map[string]bool{}
 	for i, r := range p.checkReq {
-		if r < 0 {
+		if r < 0 && !p.scriptCheck(i) {
 			logic[p.Checks[i]] = true
 		}
 	}
@@ -258,4 +271,16 @@ func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
 			sum.Scenarios = append(sum.Scenarios, ns)
 		}
 	}
+}
+
+// scriptCheck reports whether check i is a script scenario's "no script
+// error" check, which counts in its scenario (a logic step's check, the
+// other kind without a request, counts in the whole run only).
+func (p *Program) scriptCheck(i int) bool {
+	for _, sc := range p.scenarios {
+		if sc.script != nil && sc.script.errCheck == i {
+			return true
+		}
+	}
+	return false
 }

@@ -462,17 +462,23 @@ func (*Job_Plan) isJob_Work() {}
 
 // AttackJob is `fuka attack`: one request and its load.
 type AttackJob struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
-	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
-	Headers       []*Header              `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
-	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
-	TimeoutNanos  int64                  `protobuf:"varint,5,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
-	Insecure      bool                   `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
-	Http2         bool                   `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
-	Name          string                 `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"` // the request's name in results ("" : METHOD path)
-	UserAgent     string                 `protobuf:"bytes,9,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
-	Load          *Load                  `protobuf:"bytes,10,opt,name=load,proto3" json:"load,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Url          string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Method       string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	Headers      []*Header              `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body         []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	TimeoutNanos int64                  `protobuf:"varint,5,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
+	Insecure     bool                   `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	Http2        bool                   `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
+	Name         string                 `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"` // the request's name in results ("" : METHOD path)
+	UserAgent    string                 `protobuf:"bytes,9,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Load         *Load                  `protobuf:"bytes,10,opt,name=load,proto3" json:"load,omitempty"`
+	Http1        bool                   `protobuf:"varint,11,opt,name=http1,proto3" json:"http1,omitempty"` // force HTTP/1.1 (else https negotiates h2 by ALPN)
+	// The client certificate, its key and the CA to trust, as PEM (--client-cert,
+	// --client-key, --cacert); empty: none, the system's roots.
+	Cert          []byte `protobuf:"bytes,12,opt,name=cert,proto3" json:"cert,omitempty"`
+	Key           []byte `protobuf:"bytes,13,opt,name=key,proto3" json:"key,omitempty"`
+	Ca            []byte `protobuf:"bytes,14,opt,name=ca,proto3" json:"ca,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -573,6 +579,34 @@ func (x *AttackJob) GetUserAgent() string {
 func (x *AttackJob) GetLoad() *Load {
 	if x != nil {
 		return x.Load
+	}
+	return nil
+}
+
+func (x *AttackJob) GetHttp1() bool {
+	if x != nil {
+		return x.Http1
+	}
+	return false
+}
+
+func (x *AttackJob) GetCert() []byte {
+	if x != nil {
+		return x.Cert
+	}
+	return nil
+}
+
+func (x *AttackJob) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *AttackJob) GetCa() []byte {
+	if x != nil {
+		return x.Ca
 	}
 	return nil
 }
@@ -848,10 +882,15 @@ type PlanJob struct {
 	Files map[string][]byte `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The environment variables the plan read that were set on the
 	// controller ({{ env "X" }}, the plan's env: section).
-	Env           map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Overrides     *Overrides        `protobuf:"bytes,5,opt,name=overrides,proto3" json:"overrides,omitempty"`
-	Insecure      bool              `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
-	Http2         bool              `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
+	Env       map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Overrides *Overrides        `protobuf:"bytes,5,opt,name=overrides,proto3" json:"overrides,omitempty"`
+	Insecure  bool              `protobuf:"varint,6,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	Http2     bool              `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
+	Http1     bool              `protobuf:"varint,8,opt,name=http1,proto3" json:"http1,omitempty"` // force HTTP/1.1 (--http1)
+	// --client-cert, --client-key and --cacert as PEM; the plan's own tls files are in files.
+	Cert          []byte `protobuf:"bytes,9,opt,name=cert,proto3" json:"cert,omitempty"`
+	Key           []byte `protobuf:"bytes,10,opt,name=key,proto3" json:"key,omitempty"`
+	Ca            []byte `protobuf:"bytes,11,opt,name=ca,proto3" json:"ca,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -933,6 +972,34 @@ func (x *PlanJob) GetHttp2() bool {
 		return x.Http2
 	}
 	return false
+}
+
+func (x *PlanJob) GetHttp1() bool {
+	if x != nil {
+		return x.Http1
+	}
+	return false
+}
+
+func (x *PlanJob) GetCert() []byte {
+	if x != nil {
+		return x.Cert
+	}
+	return nil
+}
+
+func (x *PlanJob) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *PlanJob) GetCa() []byte {
+	if x != nil {
+		return x.Ca
+	}
+	return nil
 }
 
 // Overrides change the plan's shared load; an unset field leaves it as the
@@ -1343,7 +1410,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03Job\x124\n" +
 	"\x06attack\x18\x01 \x01(\v2\x1a.fuka.cluster.v1.AttackJobH\x00R\x06attack\x12.\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.fuka.cluster.v1.PlanJobH\x00R\x04planB\x06\n" +
-	"\x04work\"\xb1\x02\n" +
+	"\x04work\"\xfd\x02\n" +
 	"\tAttackJob\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x121\n" +
@@ -1356,7 +1423,11 @@ const file_fuka_proto_rawDesc = "" +
 	"\n" +
 	"user_agent\x18\t \x01(\tR\tuserAgent\x12)\n" +
 	"\x04load\x18\n" +
-	" \x01(\v2\x15.fuka.cluster.v1.LoadR\x04load\"0\n" +
+	" \x01(\v2\x15.fuka.cluster.v1.LoadR\x04load\x12\x14\n" +
+	"\x05http1\x18\v \x01(\bR\x05http1\x12\x12\n" +
+	"\x04cert\x18\f \x01(\fR\x04cert\x12\x10\n" +
+	"\x03key\x18\r \x01(\fR\x03key\x12\x0e\n" +
+	"\x02ca\x18\x0e \x01(\fR\x02ca\"0\n" +
 	"\x06Header\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\x97\x02\n" +
@@ -1376,7 +1447,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\tRateStage\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\x01R\x06target\x12\x1d\n" +
 	"\n" +
-	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\x8c\x03\n" +
+	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\xd8\x03\n" +
 	"\aPlanJob\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x129\n" +
@@ -1384,7 +1455,12 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03env\x18\x04 \x03(\v2!.fuka.cluster.v1.PlanJob.EnvEntryR\x03env\x128\n" +
 	"\toverrides\x18\x05 \x01(\v2\x1a.fuka.cluster.v1.OverridesR\toverrides\x12\x1a\n" +
 	"\binsecure\x18\x06 \x01(\bR\binsecure\x12\x14\n" +
-	"\x05http2\x18\a \x01(\bR\x05http2\x1a8\n" +
+	"\x05http2\x18\a \x01(\bR\x05http2\x12\x14\n" +
+	"\x05http1\x18\b \x01(\bR\x05http1\x12\x12\n" +
+	"\x04cert\x18\t \x01(\fR\x04cert\x12\x10\n" +
+	"\x03key\x18\n" +
+	" \x01(\fR\x03key\x12\x0e\n" +
+	"\x02ca\x18\v \x01(\fR\x02ca\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

@@ -138,7 +138,11 @@ func (f *capacityFlags) search(stdio Stdio, fl *pflag.FlagSet, arg string) (*run
 			return nil, nil, fmt.Errorf("--max-clients %d: must be > 0", f.req.MaxClients)
 		}
 	}
-	c, closeRunner, err := run.NewCapacity(o, arg, run.Options{Insecure: f.req.Insecure, HTTP2: f.req.HTTP2, Version: version()})
+	ro, err := f.req.Options(version())
+	if err != nil {
+		return nil, nil, err
+	}
+	c, closeRunner, err := run.NewCapacity(o, arg, ro)
 	if err != nil {
 		return nil, nil, planErrors(stdio, err)
 	}

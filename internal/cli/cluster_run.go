@@ -98,7 +98,11 @@ func (f *clusterFlags) spec(stdio Stdio, timeout time.Duration) (run.ClusterSpec
 // overrides are the job.
 func (f *runFlags) clusterSource(stdio Stdio, c *run.Plan, changed func(string) bool, cfg *engine.Config) (run.Source, error) {
 	f.load.Changed = changed
-	job, err := run.NewPlanJob(c, f.load, f.opts)
+	o, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	job, err := run.NewPlanJob(c, f.load, o)
 	if err != nil {
 		return nil, err
 	}

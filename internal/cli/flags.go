@@ -70,6 +70,7 @@ func addRequestFlags(fl *pflag.FlagSet, f *run.RequestFlags, only string) {
 	fl.BoolVar(&f.Insecure, "insecure", false, "skip TLS certificate verification")
 	fl.BoolVar(&f.HTTP2, "http2", false, "use HTTP/2 (h2 over TLS, h2c prior knowledge over http)")
 	fl.StringVar(&f.Name, "name", "", only+"request name in results (default: METHOD path)")
+	addConnFlags(fl, &f.ConnFlags)
 }
 
 // spec is the run of cfg with these outputs; src nil is a local run.

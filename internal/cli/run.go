@@ -31,7 +31,8 @@ type runFlags struct {
 	load    run.LoadFlags
 	opts    run.Options // --insecure, --http2
 	out     outputs
-	cluster clusterFlags // distributed run (cluster_run.go)
+	cluster clusterFlags  // distributed run (cluster_run.go)
+	conn    run.ConnFlags // --client-cert, --client-key, --cacert, --http1
 }
 
 func newRun(stdio Stdio) *cobra.Command {
@@ -76,6 +77,7 @@ func addLoadFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.IntVar(&f.load.MaxClients, "max-clients", 0, "override: open model cap on clients (default: the plan's max_clients, else "+strconv.Itoa(plan.DefaultMaxClients)+")")
 	fl.StringVar(&f.load.BaseURL, "base-url", "", "override the plan's base_url")
 	fl.BoolVar(&f.opts.HTTP2, "http2", false, "use HTTP/2")
+	addConnFlags(fl, &f.conn)
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
@@ -87,11 +89,23 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
+// options are the flags' run.Options, with the certificate files read.
+func (f *runFlags) options() (run.Options, error) {
+	o := f.opts
+	tf, err := f.conn.Files(o.HTTP2)
+	o.HTTP1, o.TLS = f.conn.HTTP1, tf
+	return o, err
+}
+
 // preflight is run.Preflight: what run and validate check before anything
 // is sent.
 func preflight(stdio Stdio, c *run.Plan, f *runFlags, changed func(string) bool) (engine.Config, report.Meta, func(), error) {
 	f.load.Changed = changed
-	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, f.opts, f.cluster.distributed())
+	o, err := f.options()
+	if err != nil {
+		return engine.Config{}, report.Meta{}, nil, err
+	}
+	cfg, meta, closeRunner, note, err := run.Preflight(c, f.load, o, f.cluster.distributed())
 	if note != "" {
 		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
 	}
