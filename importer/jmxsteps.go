@@ -160,6 +160,9 @@ func (j *jmxImport) steps(els []jel, sc scope) []*step {
 	return out
 }
 
+// jmeterMaxRedirects is JMeter's httpsampler.max_redirects default.
+const jmeterMaxRedirects = 20
+
 var queryMethods = map[string]bool{"GET": true, "HEAD": true, "OPTIONS": true, "DELETE": true}
 
 // sampler turns an HTTP sampler into a request step, after a think step
@@ -282,7 +285,7 @@ func (j *jmxImport) sampler(el jel, sc scope) []*step {
 		j.assertion(a, &st.checks)
 	}
 	if n.flag("HTTPSampler.follow_redirects") || n.flag("HTTPSampler.auto_redirects") {
-		j.notes.add("HTTP samplers with \"Follow Redirects\" (JMeter's default): the plan does not follow redirects, a 3xx is the response")
+		st.followRedirects = jmeterMaxRedirects
 	}
 	for _, k := range el.kids {
 		j.other(k, false)

@@ -71,6 +71,7 @@ type step struct {
 	body               *string
 	bodyFile           string
 	timeout            time.Duration
+	followRedirects    int
 	extract            []kv
 	status             int
 	checks             checks
@@ -346,6 +347,9 @@ func (s *step) lines() []string {
 	}
 	if s.timeout > 0 {
 		out = append(out, "timeout: "+fmtDur(s.timeout))
+	}
+	if s.followRedirects > 0 {
+		out = append(out, "follow_redirects: "+strconv.Itoa(s.followRedirects))
 	}
 	mapping("extract", s.extract, false)
 	c := s.checks
