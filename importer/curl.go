@@ -288,7 +288,7 @@ func (c *curlCmd) option(name, flag, val string) error {
 		c.notes.add("%s: run with `fuka run --insecure` to skip TLS certificate checks", flag)
 	case "location":
 		c.redirect = true
-		c.notes.add("%s: fuka does not follow redirects; each response counts as it comes (add the redirect's target as a step of its own)", flag)
+		c.notes.add("%s: the plan follows up to 20 redirects (follow_redirects: 20; curl's own limit is 50), each hop counted as NAME (redirect)", flag)
 	case "compressed":
 		c.notes.add("%s: not needed, fuka's client asks for gzip and decompresses it itself", flag)
 	case "http2":
@@ -388,6 +388,9 @@ func (c *curlCmd) plan() (*Result, error) {
 	}
 
 	st := &step{method: method, path: t.path, timeout: c.timeout}
+	if c.redirect {
+		st.followRedirects = 20 // a plan's most
+	}
 	st.headers = append(st.headers, c.implied...)
 	for _, h := range c.custom {
 		st.headers = setKV(st.headers, h.k, h.v)

@@ -84,7 +84,7 @@ var curlCases = []struct {
 	{
 		name:  "short_options_combined",
 		cmd:   `curl -sSLk -XDELETE -H'X-Request-Id: 4f1c' https://example.com/api/items/42 -m 2.5`,
-		notes: []string{"does not follow redirects", "--insecure"},
+		notes: []string{"the plan follows up to 20 redirects", "--insecure"},
 	},
 	{
 		name: "head",
