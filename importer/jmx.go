@@ -122,7 +122,7 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 		j.doc.thresholds = []string{"checks > 99%"}
 		j.notes.add("an assertion expects a status of 400 or more: the threshold is checks > 99%%, as error_rate counts every status >= 400 as failed")
 	}
-	if len(j.doc.data) > 0 && dir != "" && dir != "." {
+	if len(j.doc.data) > len(j.header) && dir != "" && dir != "." {
 		j.notes.add("data file paths are relative to the plan file, as JMeter's are to the .jmx: save the plan in %s (next to the .jmx) or adjust the data: paths", dir)
 	}
 	return &Result{YAML: j.doc.bytes(), Skipped: j.notes.list, CSVHeaders: j.header}, nil

@@ -33,6 +33,9 @@ func (o Output) Write(res *Result, w, notes io.Writer) error {
 		fmt.Fprintf(notes, "skipped: %s\n", n)
 	}
 	if !o.stdout() {
+		for _, f := range res.CSVHeaders {
+			fmt.Fprintf(w, "wrote %s (%s with a header row)\n", filepath.Join(filepath.Dir(o.Path), f.Name), f.Src)
+		}
 		fmt.Fprintf(w, "wrote %s; next: fuka validate %s\n", o.Path, o.Path)
 	}
 	return nil

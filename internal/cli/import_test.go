@@ -100,17 +100,24 @@ func TestImportFiles(t *testing.T) {
 	validates(t, har)
 
 	// The JMX's CSV file has no header row (JMeter's variableNames name the
-	// columns); fuka says to add one. Do that next to the plan.
+	// columns): with -o, fuka writes a copy with one next to the plan; on
+	// stdout, it says to add one. Do that next to the plan.
 	jmxDir := filepath.Join("..", "..", "importer", "testdata", "jmx")
+	jmxOut := filepath.Join(t.TempDir(), "plan.yaml")
+	r = runCLI(t, nil, "import", "jmx", filepath.Join(jmxDir, "shop.jmx"), "-o", jmxOut)
+	if r.code != ExitOK || !strings.Contains(r.out, "users.header.csv (") {
+		t.Fatalf("import jmx -o: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	validates(t, jmxOut)
 	r = runCLI(t, nil, "import", "jmx", filepath.Join(jmxDir, "shop.jmx"))
-	if r.code != ExitOK || !strings.Contains(r.err, `skipped: ResponseAssertion "Status 200": assertions are not imported`) || !strings.Contains(r.err, `add the line "email,password"`) {
+	if r.code != ExitOK || !strings.Contains(r.err, `skipped: JSR223PostProcessor "Log cart": scripts are not imported`) || !strings.Contains(r.err, `add the line "email,password"`) {
 		t.Fatalf("import jmx: exit %d, stderr %q", r.code, r.err)
 	}
 	rows, err := os.ReadFile(filepath.Join(jmxDir, "users.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.csv"), append([]byte("email,password\n"), rows...), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "users.header.csv"), append([]byte("email,password\n"), rows...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	jmx := filepath.Join(dir, "plan-jmx.yaml")
