@@ -23,6 +23,11 @@ func splitURL(raw string) (target, error) {
 	if s == "" {
 		return target{}, fmt.Errorf("empty URL")
 	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+		// A browser never sends one; a plan refuses it (a NUL or a line
+		// break could split the request line).
+		return target{}, fmt.Errorf("URL %q: control character %q", clip(raw), s[i])
+	}
 	if strings.HasPrefix(s, string(markOpen)) {
 		// "$API/users": the variable holds the scheme and host.
 		return target{path: cleanURLPart(cutFragment(s))}, nil
