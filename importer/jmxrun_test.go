@@ -107,23 +107,7 @@ func TestJMXLogicRuns(t *testing.T) {
 	if err := (Output{Path: path}).Write(res, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.ParseFile(path)
-	if err != nil {
-		t.Fatalf("parse: %v\n%s", err, res.YAML)
-	}
-	prog, err := scenario.Compile(p, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("compile: %v\n%s", err, res.YAML)
-	}
-	l := p.Load
-	runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 4, UserAgent: "fuka-test"}, false)
-	defer runner.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := engine.Run(ctx, engine.Config{Load: engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Iterations: l.Iterations}, Work: engine.Plan{Scenario: runner}})
-	if err != nil || out.Interrupted {
-		t.Fatalf("run: %v (interrupted %v)", err, out.Interrupted)
-	}
+	out := runFile(t, path)
 	const clients = 2
 	want := map[string]int{
 		"GET /login": 1, "POST /api/login": 1,
@@ -157,6 +141,71 @@ func TestJMXLogicRuns(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("plan:\n%s", res.YAML)
+	}
+}
+
+// runFile runs an imported plan file's top-level load against its
+// servers (local ones in these tests) and fails if it does not end.
+func runFile(t *testing.T, path string) *engine.Result {
+	t.Helper()
+	p, err := plan.ParseFile(path)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	prog, err := scenario.Compile(p, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	l := p.Load
+	runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 4, UserAgent: "fuka-test"}, false)
+	defer runner.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := engine.Run(ctx, engine.Config{Load: engine.Closed{Clients: l.Clients, RampUp: l.RampUp, Iterations: l.Iterations}, Work: engine.Plan{Scenario: runner}})
+	if err != nil || out.Interrupted {
+		t.Fatalf("run: %v (interrupted %v)", err, out.Interrupted)
+	}
+	return out
+}
+
+// TestHARRuns imports a recording with a byte order mark, a static asset
+// and a request that got no response, and runs it once against a local
+// server: every request but the asset is sent, once.
+func TestHARRuns(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Method+" "+r.URL.Path]++
+		mu.Unlock()
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		}
+	}))
+	defer srv.Close()
+	har := "\uFEFF" + harOf(t, "GET "+srv.URL+"/ 200 text/html 0 10", "GET "+srv.URL+"/logo.png 200 image/png 20 5",
+		"POST "+srv.URL+"/api/cart 201 application/json 40 5", "GET "+srv.URL+"/api/slow 0 - 60 5")
+	res, err := HAR(strings.NewReader(har))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(res.YAML), "load:\n  clients: 10\n", "load:\n  clients: 1\n  iterations: 1\n", 1)
+	src = strings.Replace(src, "  duration: ", "  #duration: ", 1)
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runFile(t, path)
+	want := map[string]int{"GET /": 1, "POST /api/cart": 1, "GET /api/slow": 1}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(want) {
+		t.Errorf("requests %v, want %v\n%s", got, want, src)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d, want %d\n%s", k, got[k], n, src)
+		}
 	}
 }
 
