@@ -80,15 +80,17 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 	j.arguments(tp.n.prop("TestPlan.user_defined_variables"))
 	j.declare(tp.kids)
 
-	var groups []jel
+	var groups, setups []jel
 	for _, el := range tp.kids {
 		n := el.n
 		switch {
 		case !n.enabled():
 		case n.kind() == "ThreadGroup", n.kind() == concurrencyTG:
 			groups = append(groups, el)
-		case n.kind() == "SetupThreadGroup" || n.kind() == "PostThreadGroup":
-			j.notes.add("%s %q: not imported; run such once-only steps as a scenario of their own (start_after)", n.kind(), n.testname())
+		case n.kind() == "SetupThreadGroup":
+			setups = append(setups, el)
+		case n.kind() == "PostThreadGroup":
+			j.notes.add("%s %q: not imported; run such steps as a scenario of their own that starts after the others (start_after)", n.kind(), n.testname())
 		case strings.Contains(strings.ToLower(n.kind()), "threadgroup") || strings.Contains(n.kind(), ".threads."):
 			j.notes.add("%s %q: only the standard Thread Group is imported", n.kind(), n.testname())
 		}
@@ -100,17 +102,33 @@ func JMX(r io.Reader, dir string) (*Result, error) {
 	for _, el := range tp.kids {
 		j.other(el, true)
 	}
-	loads := make([]loadShape, 0, len(groups))
+	if len(setups) > 1 {
+		j.notes.add("%d setUp Thread Groups: the first is imported, the others are not", len(setups))
+	}
+	// A setUp Thread Group runs before the others: its scenario comes
+	// first, and the others start after it has ended.
+	var setup *scen
+	loads := make([]loadShape, 0, len(groups)+1)
+	if len(setups) > 0 {
+		if s, l := j.threadGroup(setups[0], plan, false); s != nil {
+			setup = s
+			j.doc.scenarios = append(j.doc.scenarios, s)
+			loads = append(loads, l)
+		}
+	}
 	for _, g := range groups {
 		// With one thread group, its headers are everyone's: defaults.
-		s, l := j.threadGroup(g, plan, len(groups) == 1)
+		s, l := j.threadGroup(g, plan, len(groups) == 1 && setup == nil)
 		if s == nil {
 			continue
+		}
+		if setup != nil {
+			s.startAfter = setup.name
 		}
 		j.doc.scenarios = append(j.doc.scenarios, s)
 		loads = append(loads, l)
 	}
-	if len(j.doc.scenarios) == 0 {
+	if len(j.doc.scenarios) == 0 || len(j.doc.scenarios) == 1 && setup != nil {
 		return nil, j.fail(fmt.Errorf("JMX: no HTTP requests to import in the thread groups of %q", name))
 	}
 	j.setLoad(loads)

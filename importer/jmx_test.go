@@ -113,6 +113,13 @@ func TestJMXCases(t *testing.T) {
 				"Buyers:\n    load: { clients: 10, ramp_up: 5s, iterations: 5 }\n", "- post: https://b.example.com/buy\n"},
 		},
 		{
+			name: "a setUp thread group runs first",
+			jmx: jmxPlan(strings.Replace(strings.Replace(threadGroup("init", "1", "1", sampler("reset", "POST", "a.example.com", "/reset", "")), "<ThreadGroup", "<SetupThreadGroup", 1), "</ThreadGroup>", "</SetupThreadGroup>", 1) +
+				threadGroup("Users", "5", "3", sampler("home", "GET", "a.example.com", "/", ""))),
+			want: []string{"  init:\n    load: { clients: 1, ramp_up: 5s, iterations: 1 }\n", "  Users:\n    load: { clients: 5, ramp_up: 5s, iterations: 3 }\n    start_after: init\n",
+				"the setUp one first"},
+		},
+		{
 			name: "csv with a header row",
 			jmx: jmxPlan(threadGroup("tg", "2", "1", csvDataSet("people.csv", "user,pass", "true")+
 				sampler("login", "POST", "h.example.com", "/login", arg("user", "${user}")+arg("pass", "${pass}")))),

@@ -361,7 +361,11 @@ func (j *jmxImport) setLoad(loads []loadShape) {
 		for i, s := range j.doc.scenarios {
 			s.load = &loads[i]
 		}
-		j.doc.loadNote = []string{fmt.Sprintf("Each of the %d thread groups is a scenario with its own load (scenarios: NAME: load:), all starting together.", len(loads))}
+		start := "all starting together"
+		if j.doc.scenarios[0].startAfter == "" && len(j.doc.scenarios) > 1 && j.doc.scenarios[1].startAfter != "" {
+			start = "the setUp one first, the others when it has ended"
+		}
+		j.doc.loadNote = []string{fmt.Sprintf("Each of the %d thread groups is a scenario with its own load (scenarios: NAME: load:), %s.", len(loads), start)}
 		return
 	}
 	l := loads[0]

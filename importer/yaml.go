@@ -46,7 +46,8 @@ type feed struct {
 type scen struct {
 	name    string
 	weight  int
-	load    *loadShape // its own load (several JMeter thread groups)
+	load       *loadShape // its own load (several JMeter thread groups)
+	startAfter string     // the scenario it waits for (a setUp Thread Group's)
 	comment []string
 	steps   []*step
 }
@@ -178,6 +179,9 @@ func (d *doc) bytes() []byte {
 		}
 		if s.load != nil {
 			w.line(4, "load: "+s.load.inline())
+		}
+		if s.startAfter != "" {
+			w.line(4, "start_after: "+scalar(s.startAfter))
 		}
 		w.line(4, "steps:")
 		w.steps(6, s.steps)
