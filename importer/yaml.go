@@ -44,12 +44,12 @@ type feed struct {
 }
 
 type scen struct {
-	name    string
-	weight  int
+	name       string
+	weight     int
 	load       *loadShape // its own load (several JMeter thread groups)
 	startAfter string     // the scenario it waits for (a setUp Thread Group's)
-	comment []string
-	steps   []*step
+	comment    []string
+	steps      []*step
 }
 
 type loadShape struct {
