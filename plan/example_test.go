@@ -52,7 +52,7 @@ load: { clients: 10, duration: 5 }
 	fmt.Println(err)
 	// Output:
 	// browse.yaml:1:11: base_url: bad URL "localhost:8080": want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080
-	// browse.yaml:6:9: unknown key "hedaers" in request step; want one of: name, headers, query, json, form, body, body_file, timeout, extract, check, abort_on_fail, retries, retry_non_idempotent, multipart, follow_redirects
+	// browse.yaml:6:9: unknown key "hedaers" in request step; want one of: name, headers, query, json, form, body, body_file, timeout, extract, check, abort_on_fail, retries, retry_non_idempotent, multipart, follow_redirects, on_failure
 	// browse.yaml:7:16: think: bad think time "3s..1s": min 3s is more than max 1s
 	// browse.yaml:8:32: duration: bad duration "5": want e.g. 500ms, 10s, 1m
 }

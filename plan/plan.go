@@ -204,12 +204,25 @@ const (
 	StepRequest StepKind = iota
 	StepThink
 	StepGroup
+	StepIf      // if: then: else:
+	StepLoop    // loop: steps:
+	StepForeach // foreach: steps:
+	StepSet     // set:
 )
 
-// Step is a request, a pause, or a named group of steps.
+// Step is a request, a pause, a named group of steps, or logic: a
+// condition, a loop, or variables set from expressions.
 type Step struct {
 	Kind StepKind
 	Pos  Pos
+
+	// OnFailure says what a client does when this step fails (a check
+	// fails, no response comes, a required value is missing, or an
+	// expression cannot be evaluated); on a group, an if, a loop or a
+	// foreach it applies to every step inside that sets none of its own.
+	// OnFailurePos is where it is written.
+	OnFailure    OnFailure
+	OnFailurePos Pos
 
 	// StepRequest
 	Method   string // GET POST PUT DELETE PATCH HEAD OPTIONS
@@ -241,9 +254,107 @@ type Step struct {
 	// StepThink
 	Think *Think
 
-	// StepGroup
+	// StepGroup: Group is its name. StepIf, StepLoop, StepForeach: Group
+	// is the optional name: that makes the construct a scope in the report
+	// and in thresholds, as a group is. Steps are the group's or loop's
+	// steps, or an if's then: steps.
 	Group string
 	Steps []*Step
+
+	// StepIf: the condition, and the steps run when it is false.
+	If   *Expr
+	Else []*Step
+
+	// StepLoop
+	Loop *Loop
+
+	// StepForeach
+	Foreach *Foreach
+
+	// StepSet: variables, in file order.
+	Set []SetVar
+}
+
+// Children are the step lists inside st: a group's or loop's steps, an
+// if's then: and else: steps.
+func (st *Step) Children() [][]*Step {
+	switch {
+	case st.Kind == StepIf:
+		return [][]*Step{st.Steps, st.Else}
+	case len(st.Steps) > 0:
+		return [][]*Step{st.Steps}
+	}
+	return nil
+}
+
+// Walk calls fn for every step in steps and in the step lists inside
+// them, parents before their children.
+func Walk(steps []*Step, fn func(*Step)) {
+	for _, st := range steps {
+		fn(st)
+		for _, ch := range st.Children() {
+			Walk(ch, fn)
+		}
+	}
+}
+
+// OnFailure is what a client does when a step fails.
+type OnFailure string
+
+// What a client does when a step fails. Unset, a failed check or a request
+// without a response goes on with the next step (unless abort_on_fail), and
+// a missing required value or an expression error ends the iteration.
+const (
+	FailUnset         OnFailure = ""
+	FailContinue      OnFailure = "continue"       // go on with the next step
+	FailNextIteration OnFailure = "next_iteration" // end this iteration; the client starts its next one
+	FailStopClient    OnFailure = "stop_client"    // the client makes no more requests in this run
+)
+
+// Expr is an expression, written '{{ expr }}' in the plan: Src is the text
+// inside the braces, trimmed, and Pos is where Src starts in the file, so
+// that an error's column inside the expression adds to it. Expressions
+// are compiled by the scenario package (github.com/expr-lang/expr syntax).
+type Expr struct {
+	Src string
+	Pos Pos
+}
+
+// MaxTurns bounds a loop's count and max, and a foreach's max.
+const MaxTurns = 1_000_000
+
+// Loop repeats its steps Count times, or, with While, as long as While is
+// true (checked before each turn) and at most Max times. Think is a pause
+// between turns; As, when set, names a variable that holds the turn's
+// number (0, 1, 2...).
+type Loop struct {
+	Count int
+	While *Expr
+	Max   int
+	Think *Think
+	As    string
+	Pos   Pos
+}
+
+// Foreach runs its steps once for each element of the list In evaluates to
+// (an extracted JSON array, say), with the element in variable As. In a
+// template, {{ As.field }} is a field of an element that is an object. Max,
+// when not 0, bounds the turns; Think is a pause between turns.
+type Foreach struct {
+	In    Expr
+	As    string
+	Max   int
+	Think *Think
+	Pos   Pos
+}
+
+// SetVar sets variable Var: to the value of Expr when the plan wrote
+// '{{ expr }}', else to the template Value rendered.
+type SetVar struct {
+	Var   string
+	Value String
+	Expr  *Expr
+	Pos   Pos
 }
 
 // Think is a pause: Min, or a uniform random duration in [Min, Max]. Parse
@@ -264,11 +375,18 @@ const (
 )
 
 // Extract stores a value from a response into a variable for later steps.
+//
+// A value that is not in the response leaves the variable as it was, or
+// sets it to Default when that is not nil. With Required, a missing value
+// fails the step: a failed check named "VAR is extracted" is counted and,
+// unless on_failure says otherwise, the iteration ends.
 type Extract struct {
-	Var  string
-	From ExtractFrom
-	Expr string
-	Pos  Pos
+	Var      string
+	From     ExtractFrom
+	Expr     string
+	Default  *string
+	Required bool
+	Pos      Pos
 }
 
 // CheckKind is what a check tests.

@@ -14,7 +14,16 @@ func TestStarter(t *testing.T) {
 	if !strings.Contains(src, "fuka validate fuka.yaml") {
 		t.Errorf("the starter plan does not name its file")
 	}
-	if _, err := plan.Parse("fuka.yaml", []byte(src)); err != nil {
-		t.Errorf("the starter plan: %v", err)
+	p, err := plan.Parse("fuka.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("the starter plan: %v", err)
+	}
+	// It shows the logic a plan can have: a loop and a condition.
+	kinds := map[plan.StepKind]bool{}
+	for _, sc := range p.Scenarios {
+		plan.Walk(sc.Steps, func(st *plan.Step) { kinds[st.Kind] = true })
+	}
+	if !kinds[plan.StepLoop] || !kinds[plan.StepIf] {
+		t.Errorf("the starter plan has no loop or no if")
 	}
 }

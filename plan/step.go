@@ -18,12 +18,12 @@ import (
 
 var (
 	methodKeys  = []string{"get", "post", "put", "delete", "patch", "head", "options"}
-	actionKeys  = append(slices.Clip(methodKeys), "think", "group")
-	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "multipart", "follow_redirects"}
-	groupKeys   = []string{"group", "steps"}
+	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set")
+	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "multipart", "follow_redirects", "on_failure"}
+	groupKeys   = []string{"group", "steps", "on_failure"}
 	thinkKeys   = []string{"think"}
 	// anyStepKeys is every key a step may have, for a step without an action.
-	anyStepKeys = slices.Concat(actionKeys, requestKeys, []string{"steps"})
+	anyStepKeys = slices.Concat(actionKeys, requestKeys, []string{"steps", "then", "else"})
 	checkKeys   = []string{"status", "body_contains", "body_regex", "json", "json_exists", "max_latency", "header"}
 )
 
@@ -79,6 +79,14 @@ func (ps *parser) step(n *yaml.Node) *Step {
 		ps.onlyAction(es, "think step", thinkKeys)
 	case "group":
 		ps.group(st, *action, es)
+	case "if":
+		ps.ifStep(st, *action, es)
+	case "loop":
+		ps.loopStep(st, *action, es)
+	case "foreach":
+		ps.foreachStep(st, *action, es)
+	case "set":
+		ps.setStep(st, *action, es)
 	default:
 		ps.request(st, *action, es)
 	}
@@ -101,6 +109,7 @@ func (ps *parser) group(st *Step, action entry, es []entry) {
 		st.Group = s.Value
 	}
 	ps.onlyAction(es, "group step", groupKeys)
+	ps.onFailure(st, es)
 	i := slices.IndexFunc(es, func(e entry) bool { return e.Key == "steps" })
 	if i < 0 {
 		ps.errorf(action.K, "group %q has no steps", clip(st.Group))
@@ -185,6 +194,11 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 		case "follow_redirects":
 			if n, ok := ps.redirects(e.V); ok {
 				st.FollowRedirects, st.FollowRedirectsPos = &n, ps.pos(e.V)
+			}
+		case "on_failure":
+			ps.onFailure(st, es)
+			if st.AbortOnFail && st.OnFailure != FailUnset {
+				ps.errorf(e.K, "on_failure and abort_on_fail are both set; use on_failure: next_iteration alone")
 			}
 		default:
 			ps.unknown(e, "request step", requestKeys)
@@ -316,31 +330,72 @@ func (ps *parser) extracts(n *yaml.Node) []Extract {
 			continue
 		}
 		what := fmt.Sprintf("extract %q", e.Key)
-		s, ok := ps.nonEmpty(what, e.V)
+		x := Extract{Var: e.Key}
+		src := e.V
+		if e.V.Kind == yaml.MappingNode {
+			// {from: SOURCE, default: VALUE, required: true}
+			src = ps.extractOptions(what, e.V, &x)
+			if src == nil {
+				continue
+			}
+		}
+		s, ok := ps.nonEmpty(what, src)
 		if !ok {
 			continue
 		}
-		src, expr, _ := strings.Cut(s.Value, ":")
-		from, known := extractSources[src]
+		source, expr, _ := strings.Cut(s.Value, ":")
+		from, known := extractSources[source]
 		switch {
 		case !known:
-			ps.errorf(e.V, "%s: bad source %q: want json:PATH, regex:RE, header:NAME or cookie:NAME", what, clip(s.Value))
+			ps.errorf(src, "%s: bad source %q: want json:PATH, regex:RE, header:NAME or cookie:NAME", what, clip(s.Value))
 			continue
 		case expr == "":
-			ps.errorf(e.V, "%s: %q: want something after %s:", what, s.Value, src)
+			ps.errorf(src, "%s: %q: want something after %s:", what, s.Value, source)
 			continue
 		case from == FromRegex:
 			if err := compileRegex(expr); err != nil {
-				ps.errorf(e.V, "%s: %v", what, err)
+				ps.errorf(src, "%s: %v", what, err)
 				continue
 			}
 		case from == FromHeader && !isToken(expr):
-			ps.errorf(e.V, "%s: bad header name %q", what, clip(expr))
+			ps.errorf(src, "%s: bad header name %q", what, clip(expr))
 			continue
 		}
-		out = append(out, Extract{Var: e.Key, From: from, Expr: expr, Pos: s.Pos})
+		x.From, x.Expr, x.Pos = from, expr, s.Pos
+		out = append(out, x)
 	}
 	return out
+}
+
+var extractKeys = []string{"from", "default", "required"}
+
+// extractOptions reads the long form of an extraction into x and returns
+// the node of its source (from:), or nil when it has none.
+func (ps *parser) extractOptions(what string, n *yaml.Node, x *Extract) *yaml.Node {
+	es, _ := ps.mapping(n, what)
+	var src *yaml.Node
+	for _, e := range es {
+		switch e.Key {
+		case "from":
+			src = e.V
+		case "default":
+			if isNull(e.V) {
+				x.Default = new(string)
+				continue
+			}
+			if s, ok := ps.str(what+": default", e.V); ok {
+				x.Default = &s.Value
+			}
+		case "required":
+			x.Required, _ = ps.boolean(what+": required", e.V)
+		default:
+			ps.unknown(e, what, extractKeys)
+		}
+	}
+	if src == nil {
+		ps.errorf(n, "%s: missing from: (json:PATH, regex:RE, header:NAME or cookie:NAME)", what)
+	}
+	return src
 }
 
 func (ps *parser) checks(n *yaml.Node) []Check {

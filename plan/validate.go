@@ -164,6 +164,8 @@ func stepErrors(c *collector, steps []*Step) {
 				c.add(st.Pos, "group %q has no steps", clip(st.Group))
 			}
 			stepErrors(c, st.Steps)
+		case StepIf, StepLoop, StepForeach, StepSet:
+			logicErrors(c, st)
 		default:
 			c.add(st.Pos, "step: unknown kind %d", st.Kind)
 		}
@@ -266,28 +268,19 @@ func (p *Plan) crossErrors() Errors {
 // a retry may repeat what the first attempt did (a second order), since a
 // failed attempt may still have been processed.
 func (p *Plan) retryErrors(c *collector) {
-	var walk func([]*Step)
-	walk = func(steps []*Step) {
-		for _, st := range steps {
-			switch st.Kind {
-			case StepGroup:
-				walk(st.Steps)
-			case StepRequest:
-				if st.Retries == nil || *st.Retries == 0 || Idempotent(st.Method) {
-					continue
-				}
-				force := p.Defaults.RetryNonIdempotent
-				if st.RetryNonIdempotent != nil {
-					force = *st.RetryNonIdempotent
-				}
-				if !force {
-					c.add(st.RetriesPos, "retries: %s is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway", st.Method)
-				}
-			}
-		}
-	}
 	for _, s := range p.Scenarios {
-		walk(s.Steps)
+		Walk(s.Steps, func(st *Step) {
+			if st.Kind != StepRequest || st.Retries == nil || *st.Retries == 0 || Idempotent(st.Method) {
+				return
+			}
+			force := p.Defaults.RetryNonIdempotent
+			if st.RetryNonIdempotent != nil {
+				force = *st.RetryNonIdempotent
+			}
+			if !force {
+				c.add(st.RetriesPos, "retries: %s is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway", st.Method)
+			}
+		})
 	}
 }
 
@@ -394,23 +387,15 @@ func (p *Plan) baseURLErrors(c *collector) {
 	if p.BaseURL.Value != "" {
 		return
 	}
-	var find func([]*Step) *Step
-	find = func(steps []*Step) *Step {
-		for _, st := range steps {
-			switch {
-			case st.Kind == StepRequest && strings.HasPrefix(st.Path.Value, "/"):
-				return st
-			case st.Kind == StepGroup:
-				if r := find(st.Steps); r != nil {
-					return r
-				}
-			}
-		}
-		return nil
-	}
 	for _, s := range p.Scenarios {
-		if st := find(s.Steps); st != nil {
-			c.add(st.Path.Pos, "relative path %q needs base_url; set base_url: http://host:port or use absolute URLs", clip(st.Path.Value))
+		var rel *Step
+		Walk(s.Steps, func(st *Step) {
+			if rel == nil && st.Kind == StepRequest && strings.HasPrefix(st.Path.Value, "/") {
+				rel = st
+			}
+		})
+		if rel != nil {
+			c.add(rel.Path.Pos, "relative path %q needs base_url; set base_url: http://host:port or use absolute URLs", clip(rel.Path.Value))
 			return
 		}
 	}

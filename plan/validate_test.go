@@ -44,6 +44,21 @@ func TestValidate(t *testing.T) {
 		want   string // "" = valid
 	}{
 		{"valid closed", func(p *plan.Plan) {}, ""},
+		{"valid loop", func(p *plan.Plan) { p.Scenarios[0].Steps = []*plan.Step{loopStep(&plan.Loop{Count: 3})} }, ""},
+		{"loop without a bound", func(p *plan.Plan) { p.Scenarios[0].Steps = []*plan.Step{loopStep(&plan.Loop{})} },
+			"p.yaml:9:1: loop has no bound; want count: N, or while: '{{ expr }}' with max: N"},
+		{"while without max", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{loopStep(&plan.Loop{While: &plan.Expr{Src: "true"}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 9}})}
+		}, "p.yaml:9:9: loop: a while needs max: N, the most turns it may take"},
+		{"if without then, bad on_failure", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{{Kind: plan.StepIf, If: &plan.Expr{Src: "true"}, OnFailure: "retry", Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+		}, "p.yaml:9:1: if has no then: list of steps\n" +
+			"p.yaml:9:1: on_failure: want continue, next_iteration or stop_client, got \"retry\""},
+		{"request inside a foreach is validated", func(p *plan.Plan) {
+			st := &plan.Step{Kind: plan.StepForeach, Foreach: &plan.Foreach{In: plan.Expr{Src: "xs"}, As: "x"}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}
+			st.Steps = []*plan.Step{{Kind: plan.StepRequest, Method: "FETCH", Path: plan.String{Value: "/"}, Pos: plan.Pos{File: "p.yaml", Line: 10, Column: 1}}}
+			p.Scenarios[0].Steps = []*plan.Step{st}
+		}, "p.yaml:10:1: step: bad method \"FETCH\"; want one of: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS"},
 		{"valid open", open, ""},
 		{"CLI set clients to 0", func(p *plan.Plan) { p.Load.Clients = 0 },
 			"p.yaml:7:1: load: clients must be at least 1, got 0"},
@@ -205,4 +220,12 @@ func TestRetriesOf(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loopStep is a loop at line 9 around one request.
+func loopStep(l *plan.Loop) *plan.Step {
+	at := plan.Pos{File: "p.yaml", Line: 9, Column: 1}
+	return &plan.Step{Kind: plan.StepLoop, Loop: l, Pos: at, Steps: []*plan.Step{
+		{Kind: plan.StepRequest, Method: "GET", Path: plan.String{Value: "/", Pos: at}, Pos: at},
+	}}
 }

@@ -101,17 +101,22 @@ func planFiles(p *plan.Plan) []string {
 	return out
 }
 
+// stepFiles are the body_file and multipart file paths of steps and of
+// the steps inside them (groups, loops, an if's then: and else:).
 func stepFiles(steps []*plan.Step) []string {
 	var out []string
-	for _, s := range steps {
-		out = append(out, s.BodyFile.Value)
+	plan.Walk(steps, func(s *plan.Step) {
+		if s.BodyFile.Value != "" {
+			out = append(out, s.BodyFile.Value)
+		}
 		if s.Multipart != nil {
 			for _, p := range s.Multipart.Parts {
-				out = append(out, p.File.Value)
+				if p.File.Value != "" {
+					out = append(out, p.File.Value)
+				}
 			}
 		}
-		out = append(out, stepFiles(s.Steps)...)
-	}
+	})
 	return out
 }
 

@@ -136,15 +136,8 @@ func (c *Plan) Timeout() time.Duration {
 	if t <= 0 {
 		t = 10 * time.Second
 	}
-	var walk func([]*plan.Step)
-	walk = func(steps []*plan.Step) {
-		for _, s := range steps {
-			t = max(t, s.Timeout)
-			walk(s.Steps)
-		}
-	}
 	for _, sc := range c.Plan.Scenarios {
-		walk(sc.Steps)
+		plan.Walk(sc.Steps, func(s *plan.Step) { t = max(t, s.Timeout) })
 	}
 	return t
 }

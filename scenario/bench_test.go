@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,53 @@ scenarios:
       - get: /items/{{ id }}
 load: { clients: 1, iterations: 1 }
 `
+
+// A 5-turn loop costs about what the same steps unrolled cost: the loop
+// adds a counter, not parsing or lookups (issue 12).
+const benchLoop5 = `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - loop: { count: 5 }
+        steps:
+          - get: /items?page={{ randInt 1 10 }}
+            extract: { id: "json:id" }
+            check: { status: 200 }
+load: { clients: 1, iterations: 1 }
+`
+
+var benchUnrolled5 = `
+base_url: BASE
+scenarios:
+  s:
+    steps:` + strings.Repeat(`
+      - get: /items?page={{ randInt 1 10 }}
+        extract: { id: "json:id" }
+        check: { status: 200 }`, 5) + `
+load: { clients: 1, iterations: 1 }
+`
+
+// The same 5 turns as a while over a variable set: from an expression:
+// two expressions a turn, compiled once, run on the client's reused VM.
+const benchWhile5 = `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - set: { n: '{{ 0 }}' }
+      - loop: { while: '{{ n < 5 && status != 500 }}', max: 10 }
+        steps:
+          - get: /items?page={{ randInt 1 10 }}
+            extract: { id: "json:id" }
+            check: { status: 200 }
+          - set: { n: '{{ n + 1 }}' }
+load: { clients: 1, iterations: 1 }
+`
+
+func BenchmarkLoop5(b *testing.B)     { benchScenario(b, benchLoop5, 5) }
+func BenchmarkUnrolled5(b *testing.B) { benchScenario(b, benchUnrolled5, 5) }
+func BenchmarkWhile5(b *testing.B)    { benchScenario(b, benchWhile5, 5) }
 
 func BenchmarkPlainGET(b *testing.B)       { benchScenario(b, benchPlain, 1) }
 func BenchmarkScenario3Steps(b *testing.B) { benchScenario(b, bench3Steps, 3) }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/fuka-load/fuka/client"
@@ -102,6 +103,13 @@ type Client struct {
 	hdrs   []renderedHeader
 	bad    bool          // the last request could not be built (invalid)
 	scr    *scriptClient // a script scenario's state (script_run.go)
+
+	ex       *exprState // nil when the plan has no logic steps
+	iter     int64      // the client's iterations so far
+	first    bool       // no request sent yet in this iteration
+	intended time.Time  // when this iteration was due
+	noResp   bool       // the last request got no response
+	missing  bool       // the last request lacked a required value
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -111,13 +119,30 @@ type renderedHeader struct{ key, val string }
 // (a unique data feeder with on_exhausted: end_run ran out).
 func (r *Runner) NewClient(id int, rec *metrics.Recorder, endRun func()) engine.ScenarioClient {
 	jar, _ := cookiejar.New(nil) // per client: cookies round-trip like a browser's
-	return &Client{
+	c := &Client{
 		r: r, id: id, rec: rec, endRun: endRun,
 		st: r.prog.newState(uint64(id)*0x9e3779b97f4a7c15 + 1),
 		hc: &http.Client{
 			Transport: r.rt, Jar: jar,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+	}
+	if r.prog.hasExpr {
+		c.ex = newExprState(len(c.st.Vals))
+	}
+	if s := r.prog.clientSlot; s >= 0 {
+		c.setInt(s, id)
+	}
+	return c
+}
+
+// setInt sets a built-in variable to n.
+func (c *Client) setInt(slot, n int) {
+	text := strconv.Itoa(n)
+	if c.ex != nil {
+		c.ex.setTyped(c.st, slot, text, n)
+	} else {
+		c.st.Vals[slot] = text
 	}
 }
 
@@ -149,42 +174,22 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 			}
 		}
 	}
+	if c.r.prog.usesIter {
+		c.setInt(c.r.prog.iterSlot, int(c.iter))
+	}
+	c.iter++
 	if sc.script != nil {
 		return c.runScript(ctx, sc, intended)
 	}
-	first := true
-	for _, s := range sc.steps {
-		if ctx.Err() != nil {
-			return true
-		}
-		switch s.kind {
-		case kThink:
-			d := s.think.Min
-			if s.think.Max > s.think.Min {
-				d += time.Duration(c.st.Rand.Int64N(int64(s.think.Max - s.think.Min)))
-			}
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return true
-			}
-		case kRequest:
-			from := time.Time{}
-			if first && c.r.open {
-				from = intended
-			}
-			first = false
-			ok := c.request(ctx, s, from)
-			if c.bad {
-				c.bad = false
-				return c.pauseAfterInvalid(ctx)
-			}
-			if !ok && s.abortOnFail {
-				return true
-			}
-		}
+	if c.ex != nil {
+		c.ex.status = 0
+	}
+	c.first, c.intended = true, intended
+	switch c.run(ctx, sc.steps) {
+	case flowInvalid:
+		return c.pauseAfterInvalid(ctx)
+	case flowStop:
+		return false
 	}
 	return true
 }
@@ -274,11 +279,32 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		if r != nil && s.redirects > 0 {
 			r = c.follow(ctx, s, h, r)
 		}
+		// An if: after this step sees the final response's status: the
+		// last hop's when redirects were followed, 0 when none came.
+		if c.ex != nil {
+			c.ex.status = 0
+			if r != nil {
+				c.ex.status = r.Status
+			}
+		}
 		if r == nil {
+			c.noResp = true
+			for _, i := range s.required {
+				if i >= 0 {
+					c.rec.Check(i, false)
+				}
+			}
 			return c.failChecks(s)
 		}
-		for _, x := range s.extract {
-			x.Apply(r, c.st)
+		for i, x := range s.extract {
+			found, isJSON := x.apply(r, c.st)
+			if isJSON && c.ex != nil {
+				c.ex.setJSON(c.st, x.Slot)
+			}
+			if req := s.required[i]; req >= 0 {
+				c.rec.Check(req, found)
+				c.missing = c.missing || !found
+			}
 		}
 		pass := true
 		for i, ck := range s.checks {

@@ -32,6 +32,10 @@ type Response struct {
 type Extractor struct {
 	Slot int    // the variable's slot in the template names
 	Var  string // the variable's name
+	// Default, when not nil, is the value stored when the response has
+	// none; Required makes a missing value a failure (see plan.Extract).
+	Default  *string
+	Required bool
 
 	from   plan.ExtractFrom
 	path   string         // FromJSON: gjson path
@@ -48,7 +52,7 @@ func CompileExtract(e plan.Extract, names *tmpl.Names) (*Extractor, error) {
 	if e.Var == "" {
 		return nil, errors.New("no variable name")
 	}
-	x := &Extractor{Var: e.Var, from: e.From, name: e.Expr}
+	x := &Extractor{Var: e.Var, from: e.From, name: e.Expr, Default: e.Default, Required: e.Required}
 	switch e.From {
 	case plan.FromJSON:
 		p, err := jsonPath(e.Expr)
@@ -83,46 +87,60 @@ func CompileExtract(e plan.Extract, names *tmpl.Names) (*Extractor, error) {
 }
 
 // Apply stores the extracted value into st.Vals[x.Slot] and reports whether
-// it was found; when it was not, the variable keeps its old value.
+// it was found; when it was not, the variable is set to Default, or keeps
+// its old value when there is no Default.
 func (x *Extractor) Apply(r *Response, st *tmpl.State) bool {
-	v, ok := x.value(r)
-	if ok && x.Slot < len(st.Vals) {
-		st.Vals[x.Slot] = v
-	}
+	ok, _ := x.apply(r, st)
 	return ok
 }
 
+// apply is Apply that also reports whether the value is JSON text (an
+// array, an object, a number, true, false or null) rather than a string.
+func (x *Extractor) apply(r *Response, st *tmpl.State) (found, isJSON bool) {
+	v, isJSON, ok := x.value(r)
+	if x.Slot >= len(st.Vals) {
+		return ok, false
+	}
+	switch {
+	case ok:
+		st.Vals[x.Slot] = v
+	case x.Default != nil:
+		st.Vals[x.Slot] = *x.Default
+	}
+	return ok, ok && isJSON
+}
+
 // value returns the extracted value, copied out of the response.
-func (x *Extractor) value(r *Response) (string, bool) {
+func (x *Extractor) value(r *Response) (v string, isJSON, ok bool) {
 	switch x.from {
 	case plan.FromJSON:
 		res := gjson.Get(view(r.Body), x.path)
 		if !res.Exists() {
-			return "", false
+			return "", false, false
 		}
 		if res.Type == gjson.String {
-			return strings.Clone(res.Str), true
+			return strings.Clone(res.Str), false, true
 		}
-		return strings.Clone(res.Raw), true
+		return strings.Clone(res.Raw), true, true
 	case plan.FromRegex:
 		m := x.re.FindSubmatchIndex(r.Body)
 		if m == nil || m[2*x.group] < 0 {
-			return "", false
+			return "", false, false
 		}
-		return string(r.Body[m[2*x.group]:m[2*x.group+1]]), true
+		return string(r.Body[m[2*x.group]:m[2*x.group+1]]), false, true
 	case plan.FromHeader:
 		if vs := headerValues(r.Header, x.header, x.name); len(vs) > 0 {
-			return vs[0], true
+			return vs[0], false, true
 		}
 	case plan.FromCookie:
 		// The last one wins, as in a browser's cookie jar.
 		for i := len(r.Cookies) - 1; i >= 0; i-- {
 			if c := r.Cookies[i]; c != nil && c.Name == x.name {
-				return c.Value, true
+				return c.Value, false, true
 			}
 		}
 	}
-	return "", false
+	return "", false, false
 }
 
 // view returns b as a string without copying, for read-only lookups whose

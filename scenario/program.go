@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/types"
+
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/feeder"
 	"github.com/fuka-load/fuka/load"
@@ -37,6 +39,11 @@ type Program struct {
 	// for the transport (NewRunner).
 	http1, http2 bool
 	tls          *client.TLS
+	// iterSlot and clientSlot are the slots of the built-in variables
+	// iteration and client_id, or -1 when the plan defines its own.
+	iterSlot, clientSlot int
+	usesIter             bool // some template or expression reads iteration
+	hasExpr              bool // some step evaluates an expression
 }
 
 type slotVal struct {
@@ -47,9 +54,9 @@ type slotVal struct {
 // binding is a feeder and the template slots of its columns.
 type binding struct {
 	f      *feeder.Feeder
-	cols   []string
-	slots  []int // by column
-	endRun bool  // unique feeder exhausted: end the run (else stop the client)
+	cols   []string // column names
+	slots  []int    // by column
+	endRun bool     // unique feeder exhausted: end the run (else stop the client)
 }
 
 type compiled struct {
@@ -65,6 +72,10 @@ type stepKind int
 const (
 	kRequest stepKind = iota
 	kThink
+	kIf
+	kLoop
+	kForeach
+	kSet
 )
 
 type step struct {
@@ -87,10 +98,27 @@ type step struct {
 	checkIdx    []int
 	abortOnFail bool
 	needBody    bool
-	retries     int // attempts after a failed one (plan.Plan.RetriesOf)
+	retries     int   // attempts after a failed one (plan.Plan.RetriesOf)
+	required    []int // by extractor: the check a required value counts in, or -1
 	multipart   *multipartBody
 	redirects   int // redirects followed (plan.Plan.RedirectsOf)
 	redirReq    int // the request name index of the redirects followed
+
+	// onFail is the step's on_failure, else that of the nearest group or
+	// logic step around it (see plan.Step.OnFailure).
+	onFail plan.OnFailure
+
+	// kIf, kLoop, kForeach, kSet: see logic.go.
+	cond      *expression // if:, while:, foreach in:
+	then      []*step     // then:, the loop's steps
+	els       []*step     // else:
+	count     int         // loop count:
+	max       int         // while max:, foreach max: (0: the whole list)
+	turnThink *plan.Think // pause between turns
+	as        int         // the slot of the loop's or foreach's as:, or -1
+	fields    []field     // foreach: the {{ as.path }} slots
+	sets      []setter    // set:
+	errCheck  int         // the check counted failed when an expression fails
 }
 
 type header struct {
@@ -107,7 +135,7 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 	}
 	c := &compiler{p: p, env: env, prog: &Program{
 		Plan: p, names: tmpl.NewNames(), Groups: map[string][]int{},
-		defTimeout: p.Defaults.Timeout,
+		defTimeout: p.Defaults.Timeout, iterSlot: -1, clientSlot: -1,
 	}}
 	if c.prog.defTimeout <= 0 {
 		c.prog.defTimeout = 10 * time.Second
@@ -133,6 +161,8 @@ func Compile(p *plan.Plan, env func(string) (string, bool)) (*Program, error) {
 }
 
 type compiler struct {
+	env2         types.Map // names expressions may use (exprEnv)
+	refs         map[string]exprRef
 	p            *plan.Plan
 	env          func(string) (string, bool)
 	prog         *Program
@@ -206,18 +236,10 @@ func (c *compiler) declare() {
 		c.feedByNm[name] = b
 		c.prog.feeders = append(c.prog.feeders, b)
 	}
-	var walk func(steps []*plan.Step)
-	walk = func(steps []*plan.Step) {
-		for _, s := range steps {
-			for _, x := range s.Extract {
-				names.Add(x.Var)
-			}
-			walk(s.Steps)
-		}
-	}
 	for _, s := range c.p.Scenarios {
-		walk(s.Steps)
+		plan.Walk(s.Steps, c.declareStep)
 	}
+	c.declareBuiltins()
 	c.reqIndex = map[string]int{}
 }
 
@@ -228,8 +250,7 @@ func (c *compiler) scenario(s *plan.Scenario) {
 		c.prog.scenarios = append(c.prog.scenarios, cs)
 		return
 	}
-	c.steps(cs, s.Steps, nil)
-	cs.steps = c.defaultThink(cs.steps)
+	cs.steps = c.defaultThink(c.steps(s.Steps, nil, plan.FailUnset))
 	// A scenario takes one row of each feeder its templates mention.
 	for _, b := range c.prog.feeders {
 		if c.uses(s, b.f.Name+".") {
@@ -249,6 +270,7 @@ func (c *compiler) defaultThink(steps []*step) []*step {
 	}
 	out := make([]*step, 0, 2*len(steps))
 	for i, st := range steps {
+		st.then, st.els = c.defaultThink(st.then), c.defaultThink(st.els)
 		out = append(out, st)
 		if st.kind == kRequest && (i+1 == len(steps) || steps[i+1].kind != kThink) {
 			out = append(out, &step{kind: kThink, think: *d})
@@ -260,41 +282,12 @@ func (c *compiler) defaultThink(steps []*step) []*step {
 // uses reports whether any template string of s mentions prefix.
 func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 	found := false
-	var walk func(steps []*plan.Step)
 	seen := func(v string) {
 		if strings.Contains(v, prefix) {
 			found = true
 		}
 	}
-	walk = func(steps []*plan.Step) {
-		for _, st := range steps {
-			seen(st.Path.Value)
-			for _, h := range st.Headers {
-				seen(h.Value)
-			}
-			for _, q := range st.Query {
-				seen(q.Value)
-			}
-			for _, f := range st.Form {
-				seen(f.Value)
-			}
-			if st.JSON != nil {
-				seen(st.JSON.Value)
-			}
-			if st.Body != nil {
-				seen(st.Body.Value)
-			}
-			if st.Multipart != nil {
-				for _, p := range st.Multipart.Parts {
-					if p.Value != nil {
-						seen(p.Value.Value)
-					}
-				}
-			}
-			walk(st.Steps)
-		}
-	}
-	walk(s.Steps)
+	plan.Walk(s.Steps, func(st *plan.Step) { stepStrings(st, seen) })
 	// Default headers are rendered into every request, so a column used
 	// only there ({{ users.token }}) must take a row too.
 	for _, h := range c.p.Defaults.Headers {
@@ -305,22 +298,34 @@ func (c *compiler) uses(s *plan.Scenario, prefix string) bool {
 
 // steps compiles steps inside the given groups, outermost first: a request
 // in a nested group counts in every group around it, so an outer group's
-// numbers include its inner groups'.
-func (c *compiler) steps(cs *compiled, steps []*plan.Step, groups []string) {
+// numbers include its inner groups'. fail is the on_failure of the nearest
+// group or logic step around them that sets one.
+func (c *compiler) steps(steps []*plan.Step, groups []string, fail plan.OnFailure) []*step {
+	var out []*step
 	for _, s := range steps {
+		f := fail
+		if s.OnFailure != plan.FailUnset {
+			f = s.OnFailure
+		}
 		switch s.Kind {
 		case plan.StepThink:
 			if s.Think != nil {
-				cs.steps = append(cs.steps, &step{kind: kThink, think: *s.Think})
+				out = append(out, &step{kind: kThink, think: *s.Think})
 			}
 		case plan.StepGroup:
-			c.steps(cs, s.Steps, append(groups[:len(groups):len(groups)], s.Group))
+			out = append(out, c.steps(s.Steps, append(groups[:len(groups):len(groups)], s.Group), f)...)
 		case plan.StepRequest:
 			if st := c.request(s, groups); st != nil {
-				cs.steps = append(cs.steps, st)
+				st.onFail = f
+				out = append(out, st)
+			}
+		case plan.StepIf, plan.StepLoop, plan.StepForeach, plan.StepSet:
+			if st := c.logic(s, groups, f); st != nil {
+				out = append(out, st)
 			}
 		}
 	}
+	return out
 }
 
 // tmplAt compiles a template string, placing errors at the string's
@@ -426,6 +431,11 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 			continue
 		}
 		st.extract = append(st.extract, ex)
+		req := -1
+		if x.Required {
+			req = c.check(name+": "+x.Var+" is extracted", idx)
+		}
+		st.required = append(st.required, req)
 		st.needBody = st.needBody || x.From == plan.FromJSON || x.From == plan.FromRegex
 	}
 	for _, ch := range s.Checks {

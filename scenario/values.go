@@ -31,10 +31,16 @@ func (p *Program) Values(sum *report.Summary, run *metrics.Run) threshold.Values
 		// know.
 		reqIdx := -1
 		req, _, _ := strings.Cut(name, ": ")
-		// A script's "no script error" check is its scenario's (-1).
-		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name && p.checkReq[i] >= 0 {
-			reqIdx = p.checkReq[i]
-			req = p.Requests[reqIdx]
+		if i < len(p.checkReq) && i < len(p.Checks) && p.Checks[i] == name {
+			switch reqIdx = p.checkReq[i]; {
+			case reqIdx >= 0:
+				req = p.Requests[reqIdx]
+			case p.scriptCheck(i):
+				// A script's "no script error" check is its scenario's:
+				// req is the scenario's name.
+			default:
+				continue // a logic step's check: the whole run's only
+			}
 		}
 		add(req, c)
 		for scope, idx := range scopes {
@@ -58,18 +64,30 @@ func (p *Program) scopes() map[string][]int {
 		m[g] = idx
 	}
 	for _, sc := range p.scenarios {
-		var idx []int
-		for _, st := range sc.steps {
-			if st.kind == kRequest {
-				idx = appendUnique(idx, st.req)
-			}
-		}
-		if sc.script != nil {
-			idx = sc.script.reqs
-		}
-		m[sc.name] = idx
+		m[sc.name] = sc.requests()
 	}
 	return m
+}
+
+// requests are the request name indexes of the scenario: its steps' (and
+// the steps' inside them), or those its script's function can reach.
+func (sc *compiled) requests() []int {
+	if sc.script != nil {
+		return sc.script.reqs
+	}
+	return requests(nil, sc.steps)
+}
+
+// requests appends the request name indexes of steps, and of the steps
+// inside them, to idx, each once.
+func requests(idx []int, steps []*step) []int {
+	for _, st := range steps {
+		if st.kind == kRequest {
+			idx = appendUnique(idx, st.req)
+		}
+		idx = requests(requests(idx, st.then), st.els)
+	}
+	return idx
 }
 
 type scopedValues struct {
@@ -192,16 +210,7 @@ type Scope struct {
 func (p *Program) Scopes() []Scope {
 	var out []Scope
 	for _, sc := range p.scenarios {
-		var idx []int
-		for _, st := range sc.steps {
-			if st.kind == kRequest {
-				idx = appendUnique(idx, st.req)
-			}
-		}
-		if sc.script != nil {
-			idx = sc.script.reqs
-		}
-		out = append(out, Scope{Name: sc.name, Requests: idx})
+		out = append(out, Scope{Name: sc.name, Requests: sc.requests()})
 	}
 	names := make([]string, 0, len(p.Groups))
 	for g := range p.Groups {
@@ -219,7 +228,22 @@ func (p *Program) Scopes() []Scope {
 // name, so a name that two scenarios share counts in both scenarios' rows;
 // the summary then says so in a warning rather than let the rows look
 // disjoint.
+//
+// A logic step's check (an expression that could not be evaluated) is
+// counted only when it fails; one that never failed is left out of the
+// summary rather than shown as "0 passed, 0 failed".
 func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
+	logic := map[string]bool{}
+	for i, r := range p.checkReq {
+		if r < 0 && !p.scriptCheck(i) {
+			logic[p.Checks[i]] = true
+		}
+	}
+	if len(logic) > 0 {
+		sum.Checks = slices.DeleteFunc(sum.Checks, func(c report.CheckSummary) bool {
+			return logic[c.Name] && c.Passes == 0 && c.Fails == 0
+		})
+	}
 	in := map[int][]string{} // request index -> the scenarios that have it
 	for _, sc := range p.Scopes() {
 		if !sc.Group {
@@ -247,4 +271,16 @@ func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
 			sum.Scenarios = append(sum.Scenarios, ns)
 		}
 	}
+}
+
+// scriptCheck reports whether check i is a script scenario's "no script
+// error" check, which counts in its scenario (a logic step's check, the
+// other kind without a request, counts in the whole run only).
+func (p *Program) scriptCheck(i int) bool {
+	for _, sc := range p.scenarios {
+		if sc.script != nil && sc.script.errCheck == i {
+			return true
+		}
+	}
+	return false
 }
