@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Verdict is how a run ended, as the CI files (JUnit, the markdown
@@ -69,71 +70,42 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes the run as a JUnit XML test report, one suite with a
-// test case per threshold (classname "thresholds"), per check ("checks")
-// and one for the run itself ("run"):
-//
-//   - a threshold fails as it failed, its message the limit and the
-//     measured value: "p99 < 300ms (actual 412.0ms)";
-//   - a check fails when it failed on any response, as the text summary
-//     marks it ✗: "12 of 1,000 failed";
-//   - the run case ("requests completed") fails when the run did not
-//     measure what it was asked to: interrupted, every request failed, or a
-//     distributed run lost a worker; its message has the key numbers.
-//
-// A quick attack has no thresholds or checks: its report is the run case.
-func WriteJUnit(w io.Writer, s *Summary, v Verdict) error {
-	suite := junitSuite{
-		Name:      ciName(s),
-		Time:      secondsAttr(s.DurationS),
-		Timestamp: s.Started.UTC().Format("2006-01-02T15:04:05"),
-		Properties: []junitProperty{
-			{"target", s.Target},
-			{"model", s.Model},
-			{"status", v.Status},
-			{"exit_code", strconv.Itoa(v.Code)},
-			{"requests", strconv.FormatInt(s.Requests, 10)},
-			{"failed", strconv.FormatInt(s.Failed, 10)},
-			{"rps", strconv.FormatFloat(s.RPS, 'f', -1, 64)},
-			{"p50_ms", strconv.FormatFloat(s.Latency.P50MS, 'f', -1, 64)},
-			{"p95_ms", strconv.FormatFloat(s.Latency.P95MS, 'f', -1, 64)},
-			{"p99_ms", strconv.FormatFloat(s.Latency.P99MS, 'f', -1, 64)},
-			{"fuka_version", s.Version},
-		},
+// JUnitSuite is a JUnit test suite, for a run or a capacity search.
+type JUnitSuite struct {
+	Name       string
+	TimeS      float64   // seconds
+	Started    time.Time // the suite's timestamp
+	Properties [][2]string
+	Cases      []JUnitCase
+}
+
+// JUnitCase is one test case; Failed gives it a <failure> with Message,
+// Type and Text, else Message is its <system-out>.
+type JUnitCase struct {
+	Name, Classname string
+	TimeS           float64
+	Failed          bool
+	Message, Type   string
+	Text            string
+}
+
+// Write writes s as a JUnit XML document: testsuites > testsuite >
+// testcase, with the tests and failures counted from the cases.
+func (s JUnitSuite) Write(w io.Writer) error {
+	suite := junitSuite{Name: s.Name, Time: secondsAttr(s.TimeS), Timestamp: s.Started.UTC().Format("2006-01-02T15:04:05")}
+	for _, p := range s.Properties {
+		suite.Properties = append(suite.Properties, junitProperty{p[0], p[1]})
 	}
-	if s.ReportFile != "" {
-		suite.Properties = append(suite.Properties, junitProperty{"report_file", s.ReportFile})
-	}
-	for _, t := range s.Thresholds {
-		c := junitCase{Name: t.Expr, Classname: "thresholds", Time: "0"}
-		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(t.Detail, "✓"), "✗"))
-		if t.Pass {
-			c.SystemOut = msg
-		} else {
-			c.Failure = &junitFailure{Message: msg, Type: "threshold", Text: t.Detail}
-		}
-		suite.Cases = append(suite.Cases, c)
-	}
-	for _, ch := range s.Checks {
-		c := junitCase{Name: ch.Name, Classname: "checks", Time: "0"}
-		msg := FormatInt(ch.Fails) + " of " + FormatInt(ch.Passes+ch.Fails) + " failed"
-		if ch.Fails > 0 {
-			c.Failure = &junitFailure{Message: msg, Type: "check", Text: FormatInt(ch.Passes) + " passed, " + msg}
-		} else {
-			c.SystemOut = FormatInt(ch.Passes) + " passed, " + msg
-		}
-		suite.Cases = append(suite.Cases, c)
-	}
-	runCase := junitCase{Name: "requests completed", Classname: "run", Time: suite.Time, SystemOut: keyNumbers(s)}
-	if !v.ranThrough() {
-		runCase.Failure = &junitFailure{Message: v.Why, Type: v.Status, Text: keyNumbers(s)}
-	}
-	suite.Cases = append(suite.Cases, runCase)
-	for _, c := range suite.Cases {
+	for _, c := range s.Cases {
+		jc := junitCase{Name: c.Name, Classname: c.Classname, Time: secondsAttr(c.TimeS)}
 		suite.Tests++
-		if c.Failure != nil {
+		if c.Failed {
 			suite.Failures++
+			jc.Failure = &junitFailure{Message: c.Message, Type: c.Type, Text: c.Text}
+		} else {
+			jc.SystemOut = c.Message
 		}
+		suite.Cases = append(suite.Cases, jc)
 	}
 	doc := junitSuites{Name: suite.Name, Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -148,6 +120,56 @@ func WriteJUnit(w io.Writer, s *Summary, v Verdict) error {
 		return fmt.Errorf("report: write junit: %w", err)
 	}
 	return nil
+}
+
+// WriteJUnit writes the run as a JUnit XML test report, one suite with a
+// test case per threshold (classname "thresholds"), per check ("checks")
+// and one for the run itself ("run"):
+//
+//   - a threshold fails as it failed, its message the limit and the
+//     measured value: "p99 < 300ms (actual 412.0ms)";
+//   - a check fails when it failed on any response, as the text summary
+//     marks it ✗: "12 of 1,000 failed";
+//   - the run case ("requests completed") fails when the run did not
+//     measure what it was asked to: interrupted, every request failed, or a
+//     distributed run lost a worker; its message has the key numbers.
+//
+// A quick attack has no thresholds or checks: its report is the run case.
+func WriteJUnit(w io.Writer, s *Summary, v Verdict) error {
+	f := strconv.FormatFloat
+	suite := JUnitSuite{
+		Name: ciName(s), TimeS: s.DurationS, Started: s.Started,
+		Properties: [][2]string{
+			{"target", s.Target}, {"model", s.Model}, {"status", v.Status}, {"exit_code", strconv.Itoa(v.Code)},
+			{"requests", strconv.FormatInt(s.Requests, 10)}, {"failed", strconv.FormatInt(s.Failed, 10)},
+			{"rps", f(s.RPS, 'f', -1, 64)}, {"p50_ms", f(s.Latency.P50MS, 'f', -1, 64)},
+			{"p95_ms", f(s.Latency.P95MS, 'f', -1, 64)}, {"p99_ms", f(s.Latency.P99MS, 'f', -1, 64)},
+			{"fuka_version", s.Version},
+		},
+	}
+	if s.ReportFile != "" {
+		suite.Properties = append(suite.Properties, [2]string{"report_file", s.ReportFile})
+	}
+	for _, t := range s.Thresholds {
+		suite.Cases = append(suite.Cases, JUnitCase{Name: t.Expr, Classname: "thresholds", Failed: !t.Pass,
+			Message: unmark(t.Detail), Type: "threshold", Text: t.Detail})
+	}
+	for _, ch := range s.Checks {
+		msg := FormatInt(ch.Fails) + " of " + FormatInt(ch.Passes+ch.Fails) + " failed"
+		suite.Cases = append(suite.Cases, JUnitCase{Name: ch.Name, Classname: "checks", Failed: ch.Fails > 0,
+			Message: msg, Type: "check", Text: FormatInt(ch.Passes) + " passed, " + msg})
+	}
+	run := JUnitCase{Name: "requests completed", Classname: "run", TimeS: s.DurationS, Message: keyNumbers(s)}
+	if !v.ranThrough() {
+		run.Failed, run.Message, run.Type, run.Text = true, v.Why, v.Status, keyNumbers(s)
+	}
+	suite.Cases = append(suite.Cases, run)
+	return suite.Write(w)
+}
+
+// unmark is a threshold's detail without its ✓ or ✗.
+func unmark(detail string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(detail, "✓"), "✗"))
 }
 
 // ciName names the run in CI files: "fuka run shop", or for a quick

@@ -44,8 +44,7 @@ func WriteMarkdown(w io.Writer, s *Summary, v Verdict, previous string) error {
 			if !t.Pass {
 				mark = "✗"
 			}
-			detail := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(t.Detail, "✓"), "✗"))
-			fmt.Fprintf(&b, "- %s %s\n", mark, MDEscape(detail))
+			fmt.Fprintf(&b, "- %s %s\n", mark, MDEscape(unmark(t.Detail)))
 		}
 		b.WriteString("\n")
 	}

@@ -77,13 +77,7 @@ func TestCIFiles(t *testing.T) {
 			args := append([]string{"fuka"}, tt.args...)
 			args = append(args, "-q", "-o", "none", "--no-report", "--history", hist, "--junit", junit, "--summary-md", md)
 			var out, errb bytes.Buffer
-			env := func(k string) string {
-				if k == "GITHUB_STEP_SUMMARY" {
-					return step
-				}
-				return ""
-			}
-			code := Main(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: env})
+			code := Main(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, StepSummary: step})
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tt.code, errb.String())
 			}
@@ -125,20 +119,59 @@ func TestCIFiles(t *testing.T) {
 	}
 }
 
-// TestCIFilesBadPath: a --junit or --summary-md that cannot be written is
-// a usage error found before the load: exit 2, nothing sent.
+// TestCIFilesBadPath: a --junit or --summary-md that cannot be written (a
+// folder) is a usage error found before the load: exit 2, nothing sent.
 func TestCIFilesBadPath(t *testing.T) {
 	tg := newTarget(t)
 	dir := t.TempDir()
-	for _, flag := range []string{"--junit", "--summary-md"} {
-		t.Run(flag, func(t *testing.T) {
-			r := runCLI(t, nil, "attack", tg.URL+"/", "-d", "1s", "-q", "--no-history", "--no-report", flag, dir)
-			if r.code != ExitUsage || !strings.Contains(r.err, flag+": ") {
-				t.Errorf("exit %d, stderr %q; want 2 and %s named", r.code, r.err, flag)
-			}
-			if n := tg.n.Load(); n != 0 {
-				t.Errorf("%d requests sent", n)
-			}
-		})
+	cmds := map[string][]string{
+		"attack":   {"attack", tg.URL + "/", "-d", "1s"},
+		"capacity": {"capacity", tg.URL + "/", "--slo", "p99 < 1s", "--step", "1s"},
+	}
+	for name, cmd := range cmds {
+		for _, flag := range []string{"--junit", "--summary-md"} {
+			t.Run(name+" "+flag, func(t *testing.T) {
+				r := runCLI(t, nil, append(cmd, "-q", "--no-history", "--no-report", flag, dir)...)
+				if r.code != ExitUsage || !strings.Contains(r.err, flag+": ") {
+					t.Errorf("exit %d, stderr %q; want 2 and %s named", r.code, r.err, flag)
+				}
+				if n := tg.n.Load(); n != 0 {
+					t.Errorf("%d requests sent", n)
+				}
+			})
+		}
+	}
+}
+
+// TestCICapacity: fuka capacity writes the CI files too; a search in which
+// no rate met the SLO has its failing term and "capacity found" failed.
+func TestCICapacity(t *testing.T) {
+	dir := t.TempDir()
+	junit, md := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
+	r := runCLI(t, nil, "capacity", "http://127.0.0.1:1/", "--slo", "p99 < 50ms, error_rate < 1%", "--min", "20",
+		"--step", "1s", "--cooldown", "0s", "-q", "--no-report", "--no-history", "--junit", junit, "--summary-md", md)
+	if r.code != ExitThresholds {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitThresholds, r.err)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc ciJUnit
+	if err := xml.Unmarshal(b, &doc); err != nil || len(doc.Suites) != 1 {
+		t.Fatalf("--junit: %v\n%s", err, b)
+	}
+	var failed []string
+	for _, c := range doc.Suites[0].Cases {
+		if c.Failure != nil {
+			failed = append(failed, c.Name)
+		}
+	}
+	if want := "error_rate < 1%|capacity found"; strings.Join(failed, "|") != want || doc.Tests != 3 {
+		t.Errorf("failed %q of %d, want %q of 3\n%s", failed, doc.Tests, want, b)
+	}
+	mdb, err := os.ReadFile(md)
+	if err != nil || !strings.Contains(string(mdb), "### ⚠️ fuka capacity http://127.0.0.1:1/: no rate met the SLO") {
+		t.Errorf("--summary-md (%v):\n%s", err, mdb)
 	}
 }

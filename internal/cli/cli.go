@@ -51,8 +51,8 @@ type Stdio struct {
 	// number of event loops, and what the generator-CPU warning measures
 	// against (run.Spec.CPUs).
 	CPUs int
-	// Getenv reads the environment (os.Getenv); nil in tests: none.
-	Getenv func(string) string
+	// StepSummary is $GITHUB_STEP_SUMMARY ("" in tests): run.Outputs.
+	StepSummary string
 }
 
 // exitError carries a chosen exit code after output was already written.
@@ -104,7 +104,7 @@ func Run() int {
 		run.RemoveTemps() // no half-written results file is left behind
 		os.Exit(ExitInterrupted)
 	}()
-	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus, Getenv: os.Getenv})
+	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus, StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 }
 
 // readingInput is set while a command that sends load reads its input
