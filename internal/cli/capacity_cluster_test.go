@@ -53,13 +53,16 @@ func stepsInHistory(t *testing.T, db string, rep run.CapacityDoc) int64 {
 // Without a warm-up, the steps measure exactly what the target served:
 // the workers' intervals are merged whole, the last partial ones too.
 func TestCapacityOnWorkers(t *testing.T) {
+	// The SLO is loose on purpose: this test is about where the steps run
+	// and what they store, not latency; a host stalled by other tests must
+	// not fail it.
 	// 300 ms a response: the requests in flight at a step's end complete in
 	// its last, partial second.
 	tg := newPlanTarget(t, func(string) int { time.Sleep(300 * time.Millisecond); return 200 })
 	addr := freeAddr(t)
 	db := filepath.Join(t.TempDir(), "history.db")
 	res, codes := distributed(t, 2,
-		[]string{"capacity", tg.URL + "/", "--slo", "p99 < 1s", "--workers", "2", "--listen", addr, "--insecure-no-tls",
+		[]string{"capacity", tg.URL + "/", "--slo", "p99 < 10s", "--workers", "2", "--listen", addr, "--insecure-no-tls",
 			"--monitor", "local", "--step", "2s", "--warm-up", "0", "--cooldown", "0s", "--min", "20", "--max", "40", "--start-delay", "300ms",
 			"--history", db, "-o", "json", "-q", "--no-report"},
 		[]string{"--controller", addr, "--insecure-no-tls"})
