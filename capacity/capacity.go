@@ -150,6 +150,10 @@ type StepResult struct {
 	// last measurement of a rate decides.
 	Retry      int  `json:"retry,omitempty"`
 	Superseded bool `json:"superseded,omitempty"`
+	// Terms are the SLO's terms as evaluated on the step, in the SLO's
+	// order: "✓ p99 < 200ms (actual 120.0ms)". Only in process (the CI
+	// files); the JSON has the failed ones in Failed.
+	Terms []string `json:"-"`
 }
 
 // KeepUp is the share of the rate a step must achieve for a latency failure
@@ -377,6 +381,9 @@ func (c *Config) judge(rate float64, phase string, res Result) StepResult {
 		v = resultValues(res)
 	}
 	results, _ := threshold.EvalAll(c.SLO, v)
+	for _, t := range results {
+		r.Terms = append(r.Terms, t.String())
+	}
 	var limits []string
 	if res.GenCPUPct != nil && *res.GenCPUPct >= c.MaxGenCPU {
 		r.Failed = append(r.Failed, fmt.Sprintf("✗ generator CPU %.0f%% (at or above %.0f%%: the numbers describe fuka, not the target)", *res.GenCPUPct, c.MaxGenCPU))

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -364,8 +365,9 @@ type CapacityDoc struct {
 // WriteCapacity writes a search's results where o says: the HTML report
 // and capacity.json in a results folder (or the report to o.Report, or
 // nothing with o.NoReport), o.JSONOut, and the result on stdout as text or
-// JSON. jsonErr is a --json-out that could not be written (the result was
-// printed); err a result that could not be printed.
+// JSON, and the CI files (--junit, --summary-md, $GITHUB_STEP_SUMMARY).
+// jsonErr is a --json-out, --junit or --summary-md that could not be
+// written (the result was printed); err a result that could not be printed.
 func WriteCapacity(doc CapacityDoc, o Outputs, stdout, stderr io.Writer) (jsonErr, err error) {
 	var reportPath string
 	if !o.NoReport {
@@ -381,6 +383,7 @@ func WriteCapacity(doc CapacityDoc, o Outputs, stdout, stderr io.Writer) (jsonEr
 			jsonErr = fmt.Errorf("--json-out: %w", err)
 		}
 	}
+	jsonErr = errors.Join(jsonErr, writeCapacityCI(doc, o, stderr))
 	if o.Format == "json" {
 		if err := doc.writeJSON(stdout); err != nil {
 			return jsonErr, err
@@ -426,6 +429,38 @@ func writeCapacityResults(reportOut string, doc CapacityDoc) (string, error) {
 		return "", fmt.Errorf("--report: %w", err)
 	}
 	return path, nil
+}
+
+// writeCapacityCI writes the search's CI files: --junit and --summary-md
+// (an error when they cannot be written) and the GitHub step summary
+// (a warning).
+func writeCapacityCI(doc CapacityDoc, o Outputs, stderr io.Writer) error {
+	info := capacity.RunInfo{Name: doc.Name, Target: doc.Target, Version: doc.Version, Started: doc.Started,
+		Duration: time.Duration(doc.DurationS * float64(time.Second)), Interrupted: doc.Interrupted}
+	var errs []error
+	if o.JUnit != "" {
+		if err := WriteFileAtomic(o.JUnit, doc.Capacity.JUnit(info).Write); err != nil {
+			errs = append(errs, fmt.Errorf("--junit: %w", err))
+		}
+	}
+	if o.SummaryMD == "" && o.StepSummary == "" {
+		return errors.Join(errs...)
+	}
+	var md bytes.Buffer
+	if err := doc.Capacity.WriteMarkdown(&md, info); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if o.SummaryMD != "" {
+		if err := WriteFileAtomic(o.SummaryMD, func(w io.Writer) error { _, err := w.Write(md.Bytes()); return err }); err != nil {
+			errs = append(errs, fmt.Errorf("--summary-md: %w", err))
+		}
+	}
+	if o.StepSummary != "" {
+		if err := appendFile(o.StepSummary, md.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "fuka: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (doc CapacityDoc) writeJSON(w io.Writer) error {
@@ -597,9 +632,12 @@ func (c *Capacity) Prepare(out Outputs, w Watch, stderr io.Writer, cpus int) err
 	if out.Format != "text" && out.Format != "json" {
 		return fmt.Errorf("--output %q: want text or json", out.Format)
 	}
-	if out.JSONOut != "" {
-		if err := CheckWritable(out.JSONOut); err != nil {
-			return fmt.Errorf("--json-out: %w", err)
+	for _, f := range [...]struct{ flag, path string }{{"--json-out", out.JSONOut}, {"--junit", out.JUnit}, {"--summary-md", out.SummaryMD}} {
+		if f.path == "" {
+			continue
+		}
+		if err := CheckWritable(f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.flag, err)
 		}
 	}
 	if len(c.Watch.Profiles) > 0 && !out.Quiet {

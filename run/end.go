@@ -1,6 +1,9 @@
 package run
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/report"
@@ -120,4 +123,32 @@ func (v verdict) status() string {
 		return history.StatusFailedThresholds
 	}
 	return history.StatusCompleted
+}
+
+// why says in one line why the run did not pass ("" when it did), for the
+// CI files (report.Verdict), in the same precedence as code.
+func (v verdict) why(sum *report.Summary) string {
+	switch {
+	case v.interrupted:
+		took, planned := time.Duration(sum.DurationS*float64(time.Second)), time.Duration(sum.PlannedDurationS*float64(time.Second))
+		if end := report.EndText(sum.EndReason, sum.EndDetail, took, planned); end != "" {
+			return "interrupted: the run ended " + end
+		}
+		return "interrupted after " + report.FormatSeconds(sum.DurationS)
+	case v.allFailed != "":
+		return v.allFailed
+	case v.degraded:
+		return "degraded: a worker was lost or left, so the results miss its share of the load"
+	case v.stoppedEarly:
+		return "stopped early by abort_when: " + sum.EndDetail
+	case v.failed:
+		failed := 0
+		for _, t := range sum.Thresholds {
+			if !t.Pass {
+				failed++
+			}
+		}
+		return fmt.Sprintf("%d of %d thresholds failed", failed, len(sum.Thresholds))
+	}
+	return ""
 }

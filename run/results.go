@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -202,4 +204,77 @@ func (r *runner) remember(sum *report.Summary, v verdict) {
 		// kept on the user's disk without being asked for.
 		fmt.Fprintf(r.stderr, "fuka: run history started at %s (every run is stored there: fuka runs lists them, fuka compare A B compares two; --no-history leaves a run out)\n", created)
 	}
+}
+
+// writeCI writes the CI files: --junit (report.WriteJUnit), --summary-md
+// and, appended, the GitHub step summary (report.WriteMarkdown, with the
+// comparison against the previous completed run of the same plan). It is
+// called before the run is stored, so that run is the one before this. A
+// flag's file that cannot be written is an error (the run must not exit
+// 0); the step summary, which nobody asked for by name, only warns.
+func (r *runner) writeCI(sum *report.Summary, v verdict) error {
+	o := &r.spec.Out
+	rv := report.Verdict{Code: v.code(), Status: v.status(), Why: v.why(sum)}
+	var errs []error
+	if o.JUnit != "" {
+		if err := WriteFileAtomic(o.JUnit, func(w io.Writer) error { return report.WriteJUnit(w, sum, rv) }); err != nil {
+			errs = append(errs, fmt.Errorf("--junit: %w", err))
+		}
+	}
+	if o.SummaryMD == "" && o.StepSummary == "" {
+		return errors.Join(errs...)
+	}
+	var md bytes.Buffer
+	if err := report.WriteMarkdown(&md, sum, rv, r.previous(sum, rv.Status)); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if o.SummaryMD != "" {
+		if err := WriteFileAtomic(o.SummaryMD, func(w io.Writer) error { _, err := w.Write(md.Bytes()); return err }); err != nil {
+			errs = append(errs, fmt.Errorf("--summary-md: %w", err))
+		}
+	}
+	if o.StepSummary != "" {
+		if err := appendFile(o.StepSummary, md.Bytes()); err != nil {
+			fmt.Fprintf(r.stderr, "fuka: warning: $GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// previous is the markdown summary's comparison with the previous
+// completed run of the same plan in the history, or a line saying why
+// there is none.
+func (r *runner) previous(sum *report.Summary, status string) string {
+	if r.spec.Out.NoHistory {
+		return "History is off (--no-history): this run is not compared with earlier ones."
+	}
+	prev, err := history.Previous(r.spec.Out.History, sum)
+	switch {
+	case errors.Is(err, history.ErrNoHistory):
+		return "No run history yet, so nothing to compare with: keep the history file (--history FILE) between CI jobs to compare each run with the one before."
+	case errors.Is(err, history.ErrNotFound):
+		return "No earlier completed run of this plan in the history: nothing to compare with yet."
+	case err != nil:
+		return "Not compared with earlier runs: " + report.MDEscape(err.Error())
+	}
+	c := history.Compare(prev.Sum, sum, prev.Run, history.RunOf(sum, status), history.DefaultNoise)
+	var b strings.Builder
+	if err := c.WriteMarkdown(&b); err != nil {
+		return "Not compared with earlier runs: " + report.MDEscape(err.Error())
+	}
+	return b.String()
+}
+
+// appendFile appends b to the file at path in one write, creating it if
+// needed: GitHub collects a step's summary from what its commands append.
+func appendFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

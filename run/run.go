@@ -100,8 +100,9 @@ type Outcome struct {
 	// Watched is what the watch sampled (Points, SelfPoints): a capacity
 	// step measures the target's and fuka's CPU over its window from it.
 	Watched *Watcher
-	// Err is a results file that could not be written (--json-out): the
-	// summary was printed, but the run must not exit 0.
+	// Err is a results file that could not be written (--json-out,
+	// --junit, --summary-md): the summary was printed, but the run must
+	// not exit 0.
 	Err error
 }
 
@@ -125,6 +126,10 @@ type Outputs struct {
 	DashToken string   // the dashboard's token (required off loopback)
 	History   string   // history database; "" = the default
 	NoHistory bool     // do not store the run in the history
+	// JUnit and SummaryMD are the CI files written at the end (--junit,
+	// --summary-md); StepSummary is a file the markdown summary is
+	// appended to ($GITHUB_STEP_SUMMARY). See writeCI.
+	JUnit, SummaryMD, StepSummary string
 }
 
 // runner is one Run in progress.
@@ -194,9 +199,11 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before remember: the comparison is with the run before this one.
+	ciErr := r.writeCI(sum, v)
 	r.remember(sum, v)
 	r.finish(sum)
-	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Watched: r.wt, Err: jsonErr}
+	o := &Outcome{Summary: sum, Result: res, Code: v.code(), Status: v.status(), Watched: r.wt, Err: errors.Join(jsonErr, ciErr)}
 	if o.Code == CodeAllFailed && o.Err == nil && r.spec.Out.Format != "text" {
 		// The text summary on stdout has it already; a --json-out that
 		// failed is what the command line reports instead.
@@ -293,11 +300,16 @@ func (r *runner) load(ctx context.Context) (*engine.Result, error) {
 		r.prog = report.NewProgress(r.stderr, isTTY(r.stderr), r.meta.Planned)
 	}
 	r.cfg.OnTick = r.onTick()
-	if r.spec.Out.JSONOut != "" {
-		// A bad path is an input error found in a second, not after a
-		// long run; the file itself is written, whole, at the end.
-		if err := CheckWritable(r.spec.Out.JSONOut); err != nil {
-			return nil, fmt.Errorf("--json-out: %w", err)
+	// A bad path is an input error found in a second, not after a long
+	// run; the files themselves are written, whole, at the end.
+	for _, f := range [...]struct{ flag, path string }{
+		{"--json-out", r.spec.Out.JSONOut}, {"--junit", r.spec.Out.JUnit}, {"--summary-md", r.spec.Out.SummaryMD},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := CheckWritable(f.path); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.flag, err)
 		}
 	}
 	r.meta.Started = time.Now() // until the Source says when the load starts

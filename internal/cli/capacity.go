@@ -104,6 +104,7 @@ func runCapacity(ctx context.Context, stdio Stdio, f *capacityFlags, cmd *cobra.
 	case doc == nil:
 		return serr
 	}
+	f.out.StepSummary = stdio.StepSummary
 	jsonErr, err := run.WriteCapacity(*doc, f.out.Outputs, stdio.Out, stdio.Err)
 	switch {
 	case err != nil:

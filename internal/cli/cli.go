@@ -51,6 +51,8 @@ type Stdio struct {
 	// number of event loops, and what the generator-CPU warning measures
 	// against (run.Spec.CPUs).
 	CPUs int
+	// StepSummary is $GITHUB_STEP_SUMMARY ("" in tests): run.Outputs.
+	StepSummary string
 }
 
 // exitError carries a chosen exit code after output was already written.
@@ -102,7 +104,7 @@ func Run() int {
 		run.RemoveTemps() // no half-written results file is left behind
 		os.Exit(ExitInterrupted)
 	}()
-	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus})
+	return Main(ctx, os.Args, Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, CPUs: cpus, StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 }
 
 // readingInput is set while a command that sends load reads its input

@@ -46,6 +46,8 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs, w resultWords) {
 		fl.StringVar(&o.CSVDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into `DIR`")
 		fl.StringVar(&o.Notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to `URL` when the run ends")
 	}
+	fl.StringVar(&o.JUnit, "junit", "", "write a JUnit XML report to `FILE` for CI: a test case per threshold, check or SLO term (docs/ci.md)")
+	fl.StringVar(&o.SummaryMD, "summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
 	fl.StringVar(&o.Report, "report", "", "write the HTML report to `FILE` (default: "+w.report+")")
 	fl.BoolVar(&o.NoReport, "no-report", false, "write no results folder ("+w.folder+")")
 	fl.StringVar(&o.Dashboard, "dashboard", "", "serve a live dashboard with a stop button on `ADDR`, e.g. 127.0.0.1:5665 (a token is required off loopback)")
@@ -75,8 +77,10 @@ func addRequestFlags(fl *pflag.FlagSet, f *run.RequestFlags, only string) {
 
 // spec is the run of cfg with these outputs; src nil is a local run.
 func (o *outputs) spec(stdio Stdio, cfg engine.Config, meta report.Meta, src run.Source, judges ...run.Judge) run.Spec {
+	out := o.Outputs
+	out.StepSummary = stdio.StepSummary
 	return run.Spec{
-		Config: cfg, Meta: meta, Source: src, Watch: o.watch, Judges: judges, Out: o.Outputs,
+		Config: cfg, Meta: meta, Source: src, Watch: o.watch, Judges: judges, Out: out,
 		Stdout: stdio.Out, Stderr: stdio.Err, CPUs: stdio.CPUs,
 		Loading: func() { readingInput.Store(false) }, // from here a signal stops the load gracefully
 	}
