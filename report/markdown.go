@@ -51,11 +51,7 @@ func WriteMarkdown(w io.Writer, s *Summary, v Verdict, previous string) error {
 	if len(s.Checks) > 0 {
 		b.WriteString("**Checks**\n\n")
 		for _, c := range s.Checks {
-			mark := "✓"
-			if c.Fails > 0 {
-				mark = "✗"
-			}
-			fmt.Fprintf(&b, "- %s %s: %s passed, %s failed\n", mark, MDEscape(c.Name), FormatInt(c.Passes), FormatInt(c.Fails))
+			fmt.Fprintf(&b, "- %s %s: %s passed, %s failed\n", c.Mark(), MDEscape(c.Name), FormatInt(c.Passes), FormatInt(c.Fails))
 		}
 		b.WriteString("\n")
 	}

@@ -277,6 +277,19 @@ type CheckSummary struct {
 	Fails  int64  `json:"fails"`
 }
 
+// Mark is how the text and markdown summaries mark a check: ✗ when it
+// failed on any response, – when no response ever reached it (a step that
+// never ran: "✓ 0 passed" would claim a pass nothing showed), else ✓.
+func (c CheckSummary) Mark() string {
+	switch {
+	case c.Fails > 0:
+		return "✗"
+	case c.Passes == 0:
+		return "–"
+	}
+	return "✓"
+}
+
 // ThresholdResult is one threshold as evaluated on the run.
 type ThresholdResult struct {
 	Expr   string `json:"expr"`

@@ -554,3 +554,23 @@ func TestWriteFormat(t *testing.T) {
 		t.Errorf("yaml: %v, wrote %q", err, got.String())
 	}
 }
+
+func TestCheckMark(t *testing.T) {
+	tests := []struct {
+		name          string
+		passes, fails int64
+		want          string
+	}{
+		{"passed", 10, 0, "✓"},
+		{"failed once", 10, 1, "✗"},
+		{"only failed", 0, 3, "✗"},
+		{"never evaluated", 0, 0, "–"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (CheckSummary{Passes: tt.passes, Fails: tt.fails}).Mark(); got != tt.want {
+				t.Errorf("Mark() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

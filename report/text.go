@@ -91,11 +91,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if i == 0 {
 			label = "checks"
 		}
-		mark := "✓"
-		if c.Fails > 0 {
-			mark = "✗"
-		}
-		t.row(label, mark+" "+c.Name+"  "+FormatInt(c.Passes)+" passed, "+FormatInt(c.Fails)+" failed")
+		t.row(label, c.Mark()+" "+c.Name+"  "+FormatInt(c.Passes)+" passed, "+FormatInt(c.Fails)+" failed")
 	}
 	for i, th := range s.Thresholds {
 		label := ""
