@@ -302,7 +302,9 @@ func selfCPU(vals map[string]float64) (float64, string, bool) {
 
 // TargetCPU picks the target's CPU from monitored series: a watched
 // process's cpu_pct (100 = one core) first, else a host's busy share
-// (100 − idle), an agent's host before the local one.
+// (100 − idle − iowait, as mpstat and the per-CPU series count it: a CPU
+// waiting for I/O is idle, not saturated), an agent's host before the
+// local one.
 func TargetCPU(vals map[string]float64) (float64, string, bool) {
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -316,11 +318,12 @@ func TargetCPU(vals map[string]float64) (float64, string, bool) {
 	}
 	for _, k := range keys {
 		if strings.HasPrefix(k, "agent.") && strings.HasSuffix(k, ".cpu.idle_pct") {
-			return 100 - vals[k], strings.TrimSuffix(k, "idle_pct") + "busy_pct", true
+			prefix := strings.TrimSuffix(k, "idle_pct")
+			return 100 - vals[k] - vals[prefix+"iowait_pct"], prefix + "busy_pct", true
 		}
 	}
 	if v, ok := vals["cpu.idle_pct"]; ok {
-		return 100 - v, "cpu.busy_pct", true
+		return 100 - v - vals["cpu.iowait_pct"], "cpu.busy_pct", true
 	}
 	return 0, "", false
 }

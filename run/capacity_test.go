@@ -58,6 +58,8 @@ func TestCapacityTargetCPU(t *testing.T) {
 		{"process first", map[string]float64{"cpu.idle_pct": 70, "process.api.cpu_pct": 150}, 150, "process.api.cpu_pct"},
 		{"agent host", map[string]float64{"cpu.idle_pct": 70, "agent.h:1.cpu.idle_pct": 40}, 60, "agent.h:1.cpu.busy_pct"},
 		{"local host", map[string]float64{"cpu.idle_pct": 70}, 30, "cpu.busy_pct"},
+		{"local host waiting for I/O", map[string]float64{"cpu.idle_pct": 50, "cpu.iowait_pct": 40}, 10, "cpu.busy_pct"},
+		{"agent host waiting for I/O", map[string]float64{"agent.h:1.cpu.idle_pct": 50, "agent.h:1.cpu.iowait_pct": 30}, 20, "agent.h:1.cpu.busy_pct"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
