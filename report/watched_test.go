@@ -140,7 +140,9 @@ func TestUserCode(t *testing.T) {
 }
 
 func TestProfileTop(t *testing.T) {
-	f := func(name string, flat, cum float64) ProfileFunc { return ProfileFunc{Name: name, FlatPct: flat, CumPct: cum} }
+	f := func(name string, flat, cum float64) ProfileFunc {
+		return ProfileFunc{Name: name, FlatPct: flat, CumPct: cum}
+	}
 	names := func(fs []ProfileFunc) []string {
 		var n []string
 		for _, x := range fs {
