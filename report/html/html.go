@@ -94,6 +94,15 @@ func Write(w io.Writer, s *report.Summary) error {
 	}
 	p := newPage(s)
 	p.Data = template.JS(data)
+	var groups []resourceGroup
+	if p.Resources != nil {
+		groups = p.Resources.Groups
+	}
+	layout, err := json.Marshal(map[string]any{"groups": layoutOf(groups)})
+	if err != nil {
+		return fmt.Errorf("report: html: encode layout: %w", err)
+	}
+	p.Layout = template.JS(layout)
 	p.Style = template.CSS(ChartCSS + "\n" + StyleCSS)
 	p.Scripts = []template.JS{template.JS(ChartJS), template.JS(ChartsJS), template.JS(reportJS)}
 	p.CSP = CSP(jsStrings(p.Scripts), []string{string(p.Style)})

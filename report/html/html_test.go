@@ -54,6 +54,7 @@ func TestWriteSections(t *testing.T) {
 			name: "quick closed run",
 			sum:  quickRun(),
 			want: []string{
+				`<section id="verdict" class="verdict none">`, "No thresholds: nothing to pass or fail",
 				`<section id="summary">`, `<section id="requests">`, `<section id="charts">`, `id="load-charts"`,
 				"fuka report — GET http://127.0.0.1:8080/", "closed (clients)", "the send", "v0.1.0",
 				"2025-01-02 03:04:05 UTC", "<td>300</td>", "<td>100</td>", "200 × 300", "all requests",
@@ -68,11 +69,11 @@ func TestWriteSections(t *testing.T) {
 			sum:  htmltest.Sample(30, ""),
 			want: []string{
 				`<section id="warnings"`, "the load generator used 96% of its CPU",
-				`<section id="thresholds">`, "1 of 2 passed", "p99 &lt; 300ms", "thresholds failed", "(actual ",
+				`<section id="verdict" class="verdict fail">`, "Failed: 1 of 2 thresholds not met", `<div id="thresholds">`, "1 of 2 passed", "p99 &lt; 300ms", "thresholds failed", "(actual ",
 				`<section id="checks">`, "checkout: status 201", "1,289 / 1,298", // checkout's own checks
 				"list products", "product page", "open (arrival rate)", "the intended start", "dropped starts",
 				"timeout × ", "requested rate",
-				`<section id="resources">`, `id="resource-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
+				`<section id="resources">`, `id="res-1-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
 				`<section id="profiles">`, "encoding/json.(*encodeState).marshal", "28.4%", "1.42s", "24.0 MiB",
 				"capture failed: connection refused", `href="profiles/cpu-18s.pb.gz"`,
 			},
@@ -115,6 +116,16 @@ func TestWriteSections(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := render(t, tt.sum)
+			// Top-down: the verdict, the findings' place, then the numbers.
+			last := -1
+			for _, id := range []string{`id="verdict"`, `id="warnings"`, `id="summary"`, `id="requests"`, `id="charts"`, `id="resources"`, `id="profiles"`} {
+				if i := strings.Index(out, "<section "+id); i >= 0 {
+					if i < last {
+						t.Errorf("section %s is out of order", id)
+					}
+					last = i
+				}
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("page lacks %q", w)
@@ -130,11 +141,12 @@ func TestWriteSections(t *testing.T) {
 }
 
 var (
-	metaCSP  = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
-	inlineJS = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
-	inlineSt = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
-	dataJSON = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-data">(.*?)</script>`)
-	anyTag   = regexp.MustCompile(`(?i)<(script|style|img|svg|iframe|object|embed|link|meta|base)\b`)
+	metaCSP    = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
+	inlineJS   = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	inlineSt   = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	dataJSON   = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-data">(.*?)</script>`)
+	layoutJSON = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-layout">(.*?)</script>`)
+	anyTag     = regexp.MustCompile(`(?i)<(script|style|img|svg|iframe|object|embed|link|meta|base)\b`)
 )
 
 // TestCSP: the policy lists exactly the hashes of the page's inline blocks,
@@ -179,13 +191,13 @@ func TestHostileText(t *testing.T) {
 	sum := htmltest.Sample(10, htmltest.Hostile)
 	out := render(t, sum)
 
-	// The page's own tags only: 4 scripts (data, uPlot, timeline, report),
+	// The page's own tags only: 5 scripts (data, layout, uPlot, timeline, report),
 	// 1 style, 3 meta; the payloads' tags are all escaped.
 	counts := map[string]int{}
 	for _, m := range anyTag.FindAllStringSubmatch(out, -1) {
 		counts[strings.ToLower(m[1])]++
 	}
-	want := map[string]int{"script": 4, "style": 1, "meta": 4, "link": 1}
+	want := map[string]int{"script": 5, "style": 1, "meta": 4, "link": 1}
 	for tag, n := range counts {
 		if want[tag] != n {
 			t.Errorf("%d <%s> tags on the page, want %d", n, tag, want[tag])
@@ -195,6 +207,9 @@ func TestHostileText(t *testing.T) {
 		t.Error("a javascript: URL reached a link")
 	}
 
+	if l := layoutJSON.FindStringSubmatch(out); l == nil || strings.ContainsAny(l[1], "<>&") || !strings.Contains(l[1], `\u003c`) {
+		t.Errorf("the layout block is missing, or has a series name's <, > or & unescaped: %v", l)
+	}
 	m := dataJSON.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatal("no data block")
@@ -275,7 +290,7 @@ type chartsState struct {
 }
 
 const chartsJS = `({
-  instances: window.fukaReport ? window.fukaReport.charts().length : 0,
+  instances: window.fukaReport ? window.fukaReport.all().length : 0,
   canvases: Array.from(document.querySelectorAll("canvas")).map(c => [c.width, c.height])
 })`
 
@@ -369,8 +384,8 @@ func TestBrowserHostile(t *testing.T) {
 	if st.XSS != nil {
 		t.Errorf("injected script ran: window.__xss = %v", st.XSS)
 	}
-	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 4 {
-		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 4", st.Images, st.Handlers, st.Scripts)
+	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 5 {
+		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 5", st.Images, st.Handlers, st.Scripts)
 	}
 	if !st.ShownText {
 		t.Error("the hostile text is not shown as text")
