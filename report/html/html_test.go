@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -348,6 +350,63 @@ func TestBrowser(t *testing.T) {
 	htmltest.Eval[any](t, tab, `window.fukaReport.charts()[1].setScale("x", {min: 5, max: 10})`)
 	if !htmltest.Eval[bool](t, tab, `window.fukaReport.charts().every(u => u.scales.x.min === 5 && u.scales.x.max === 10)`) {
 		t.Error("zooming one chart does not zoom the others")
+	}
+	// The latency over time first, its distribution over the run beside it.
+	figs := htmltest.Eval[[]string](t, tab, `Array.from(document.querySelectorAll("#load-charts > figure > figcaption")).map(c => c.firstChild.textContent)`)
+	if len(figs) < 3 || figs[0] != "Latency" || figs[1] != "Latency distribution" {
+		t.Errorf("the first charts are %q, want Latency, then Latency distribution", figs)
+	}
+	// The distribution's points are the run's percentiles, min to max.
+	type dist struct {
+		Labels []string   `json:"labels"`
+		All    []*float64 `json:"all"`
+		Want   []float64  `json:"want"`
+	}
+	d := htmltest.Eval[dist](t, tab, `(() => {
+	  const u = window.fukaReport.all().at(-1), l = window.fukaReport.summary.latency;
+	  return {labels: u.axes[0].values(u, u.data[0]), all: u.data[1],
+	    want: [l.min_ms, l.p50_ms, l.p90_ms, l.p95_ms, l.p99_ms, l.p999_ms, l.max_ms]};
+	})()`)
+	if want := []string{"min", "p50", "p90", "p95", "p99", "p99.9", "max"}; !slices.Equal(d.Labels, want) {
+		t.Errorf("distribution x labels %q, want %q", d.Labels, want)
+	}
+	if len(d.All) != len(d.Want) {
+		t.Errorf("distribution of all requests: %d points, want %d", len(d.All), len(d.Want))
+	}
+	for i := range min(len(d.All), len(d.Want)) {
+		if d.All[i] == nil || *d.All[i] != d.Want[i] {
+			t.Errorf("distribution point %s = %v, want %v", d.Labels[i], fmtPtr(d.All[i]), d.Want[i])
+		}
+	}
+	// Resources: the host's series that did not move are one line of text,
+	// not charts, until the line's charts are opened; then they are drawn
+	// on the same time axis, zoomed as the others are.
+	type folded struct {
+		Line   string   `json:"line"`
+		Drawn  []string `json:"drawn"`
+		Groups []string `json:"groups"`
+	}
+	f := htmltest.Eval[folded](t, tab, `({
+	  line: document.querySelector("#res-1 .unchanged").textContent,
+	  drawn: Array.from(document.querySelectorAll("#res-1 figure > figcaption")).map(c => c.textContent),
+	  groups: Array.from(document.querySelectorAll("#resources .res-group > h3")).map(h => h.firstChild.textContent.trim())
+	})`)
+	if !strings.Contains(f.Line, "cpu.count 4") || !strings.Contains(f.Line, "swap.used_bytes 0 B") || !strings.Contains(f.Line, "tcp.listen_overflows_per_s") {
+		t.Errorf("the host's unchanged line: %q", f.Line)
+	}
+	for _, l := range f.Drawn {
+		if l == "cpucount" || l == "swapbytes" || l == "tcpper second" {
+			t.Errorf("the unchanged series %q is drawn before it is asked for", l)
+		}
+	}
+	if want := []string{"Host", "nginx", "Other"}; !slices.Equal(f.Groups, want) {
+		t.Errorf("resource groups %q, want %q", f.Groups, want)
+	}
+	before := len(htmltest.Eval[[]any](t, tab, `window.fukaReport.charts()`))
+	htmltest.Eval[any](t, tab, `(() => { const d = document.querySelector("#res-1 details.all-charts"); d.open = true; })()`)
+	tab.WaitFor(t, "the unchanged series' charts", `document.querySelectorAll("#res-1-all figure").length === 3`)
+	if !htmltest.Eval[bool](t, tab, `(() => { const cs = window.fukaReport.charts(); return cs.length === `+strconv.Itoa(before+3)+` && cs.every(u => u.scales.x.min === 5 && u.scales.x.max === 10); })()`) {
+		t.Error("the unchanged series' charts are not on the shared, zoomed time axis")
 	}
 	htmltest.Eval[any](t, tab, `window.fukaReport.charts()[1].setScale("x", {min: 0, max: 30})`)
 	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "report.png"))

@@ -406,7 +406,11 @@
     function addGroup(g) {
       groups.push(g);
       observe(g.el);
-      if (last) update(last);
+      if (!last) return;
+      var first = charts.values().next().value;
+      var cur = first ? {min: first.u.scales.x.min, max: first.u.scales.x.max} : null;
+      update(last);
+      if (cur) setAll(cur); // as the charts already on the page are zoomed
     }
 
     return {
