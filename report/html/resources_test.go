@@ -83,7 +83,7 @@ func TestGroupResources(t *testing.T) {
 				series{"mem.used_bytes", []float64{1 << 30, 1<<30 + 4096, 1 << 30}},
 			),
 			want: []resourceGroup{{ID: "res-1", Source: "host", Title: "Host", Total: 5,
-				Moved: []string{"cpu.user_pct", "mem.used_bytes"},
+				Moved:     []string{"cpu.user_pct", "mem.used_bytes"},
 				Unchanged: []unchangedSeries{{"cpu.count", "2"}, {"swap.used_bytes", "0 B"}, {"net.rx_drops_per_s", "0.0/s"}}}},
 		},
 		{
