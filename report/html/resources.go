@@ -89,9 +89,22 @@ func (s span) moved() bool {
 	return s.max-s.min > 1e-9*scale
 }
 
+// peggedPct is the share from which a constant percentage is drawn, not
+// folded: a CPU busy 100 % all along did not move, but it is the first
+// thing a reader must see.
+const peggedPct = 90
+
+// pegged reports whether a series that kept one value is a busy share
+// stuck at or near its limit (cpu.core.0_busy_pct at 100); an idle share
+// at 100 is not.
+func pegged(name string, s span) bool {
+	return s.n > 0 && strings.HasSuffix(name, "_pct") && !strings.HasSuffix(name, "idle_pct") && s.min >= peggedPct
+}
+
 // groupResources sorts a run's series into groups by source, in the order
 // of sources (agents after, one group each, then "other"), and within a
-// group into those that moved (drawn) and those that did not (listed).
+// group into those that moved (drawn) and those that did not (listed); a
+// percentage pegged at its limit is drawn (see pegged).
 // A group whose every series is unchanged is still listed: that nginx's
 // connections never moved is worth knowing.
 func groupResources(r *report.Resources) []resourceGroup {
@@ -128,7 +141,7 @@ func groupResources(r *report.Resources) []resourceGroup {
 		}
 		g.Total++
 		s := *spans[st.Name]
-		if s.moved() {
+		if s.moved() || pegged(st.Name, s) {
 			g.Moved = append(g.Moved, st.Name)
 			continue
 		}

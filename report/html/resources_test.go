@@ -144,6 +144,20 @@ func TestGroupResources(t *testing.T) {
 				Moved:     []string{"mem.used_bytes"},
 				Unchanged: []unchangedSeries{{"disk.reads_per_s", "0.3/s"}}}},
 		},
+		{
+			// A busy share stuck at its limit did not move, but it is drawn:
+			// it is what a reader looks for. An idle share is not busy.
+			name: "pegged",
+			res: res(
+				series{"cpu.core.0_busy_pct", []float64{100, 100, 100}},
+				series{"cpu.core.1_busy_pct", []float64{89, 89, 89}},
+				series{"cpu.idle_pct", []float64{100, 100, 100}},
+				series{"disk.util_pct", []float64{95, 95, 95}},
+			),
+			want: []resourceGroup{{ID: "res-1", Source: "host", Title: "Host", Total: 4,
+				Moved:     []string{"cpu.core.0_busy_pct", "disk.util_pct"},
+				Unchanged: []unchangedSeries{{"cpu.core.1_busy_pct", "89.0%"}, {"cpu.idle_pct", "100.0%"}}}},
+		},
 		{name: "none", res: &report.Resources{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
