@@ -456,6 +456,10 @@ func TestBrowserHostile(t *testing.T) {
 		t.Error("the data block did not give back the run name")
 	}
 	checkCharts(t, tab, 5)
+	// Long names wrap: the page is no wider than the window.
+	if w := htmltest.Eval[[2]int](t, tab, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+		t.Errorf("the page is %d px wide in a %d px window", w[0], w[1])
+	}
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}
