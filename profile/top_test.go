@@ -63,8 +63,12 @@ func TestTop(t *testing.T) {
 			},
 		},
 		{
+			// Cut at 2 by flat, then the program's own functions the cut
+			// left out, by cum (at most UserExtra): not 0x1234, which has
+			// no symbols.
 			name: "top 2", n: 2, sampleType: "delay", unit: "seconds", total: 4.75,
-			want: []Func{{"main.leaf", 3, 3, 0, 0}, {"main.rec", 1, 1, 0, 0}},
+			want: []Func{{"main.leaf", 3, 3, 0, 0}, {"main.rec", 1, 1, 0, 0},
+				{"main.main", 0, 4.75, 0, 0}, {"main.mid", 0, 3, 0, 0}, {"main.caller", 0, 0.5, 0, 0}, {"main.inl", 0.5, 0.5, 0, 0}},
 		},
 		{
 			name: "default sample type", def: "contentions", sampleType: "contentions", unit: "count", total: 9,

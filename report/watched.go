@@ -103,7 +103,7 @@ const profileTopN, profileTopUser = 5, 3
 func profileTop(top []ProfileFunc) []ProfileFunc {
 	var user, rest []ProfileFunc
 	for _, f := range top {
-		if userCode(f.Name) {
+		if UserCode(f.Name) {
 			user = append(user, f)
 		} else {
 			rest = append(rest, f)
@@ -115,12 +115,12 @@ func profileTop(top []ProfileFunc) []ProfileFunc {
 	return append(user, rest[:min(len(rest), profileTopN-len(user))]...)
 }
 
-// userCode reports whether a Go function name is the program's own code
+// UserCode reports whether a Go function name is the program's own code
 // or a third-party module's: its package is main, or its import path starts
 // with a domain (github.com/…), other than the Go project's golang.org/x.
 // The runtime and standard library (runtime.mallocgc, net/http.(*conn).serve,
 // syscall.Syscall) are not, nor are addresses without symbols (0x4a5f10).
-func userCode(name string) bool {
+func UserCode(name string) bool {
 	slash := strings.LastIndexByte(name, '/')
 	dot := strings.IndexByte(name[slash+1:], '.')
 	if dot < 0 {

@@ -132,8 +132,8 @@ func TestUserCode(t *testing.T) {
 		{"", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := userCode(tt.name); got != tt.want {
-				t.Errorf("userCode(%q) = %v, want %v", tt.name, got, tt.want)
+			if got := UserCode(tt.name); got != tt.want {
+				t.Errorf("UserCode(%q) = %v, want %v", tt.name, got, tt.want)
 			}
 		})
 	}
