@@ -170,11 +170,11 @@ type RemoteWrite struct {
 	kick   chan struct{} // Tick -> encoder: a new snapshot
 	kickMu sync.Mutex    // guards closing kick against a late Tick
 	closed bool
-	queue chan []rwSeries
-	ctx   context.Context // canceled when Close gives up
-	stop  context.CancelFunc
-	encWG sync.WaitGroup
-	sndWG sync.WaitGroup
+	queue  chan []rwSeries
+	ctx    context.Context // canceled when Close gives up
+	stop   context.CancelFunc
+	encWG  sync.WaitGroup
+	sndWG  sync.WaitGroup
 
 	samples   atomic.Int64 // samples put on the queue
 	sent      atomic.Int64 // samples the receiver accepted

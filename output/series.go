@@ -208,13 +208,13 @@ type Warner interface {
 
 // nameValues is one request name's numbers over the run so far.
 type nameValues struct {
-	name, scenario, group   string // label values, valid UTF-8
-	requests, failed        int64
-	retried                 int64
-	bytesIn, bytesOut       int64
-	status                  [metrics.MaxStatus]int64
-	errors                  [metrics.NumErrorKinds]int64
-	latency, service        hist
+	name, scenario, group string // label values, valid UTF-8
+	requests, failed      int64
+	retried               int64
+	bytesIn, bytesOut     int64
+	status                [metrics.MaxStatus]int64
+	errors                [metrics.NumErrorKinds]int64
+	latency, service      hist
 }
 
 // monValue is one monitored series' latest value.
