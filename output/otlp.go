@@ -144,6 +144,9 @@ func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error
 	}}, nil
 }
 
+// Finish publishes the whole run, its last partial interval included.
+func (o *OTLP) Finish(run *metrics.Run) { o.st.finish(run) }
+
 // SetScopes labels the per-request series with the plan's scenarios and groups.
 func (o *OTLP) SetScopes(sc Scopes) { o.st.setScopes(sc) }
 

@@ -200,6 +200,21 @@ func (s *state) resources(vals map[string]float64) {
 	s.v.monitor = mon
 }
 
+// finish publishes the whole run's counters and histograms, keeping the
+// gauges of the last interval.
+func (s *state) finish(run *metrics.Run) {
+	if run == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.v
+	v := buildValues(&s.slots, s.scopes, metrics.Point{}, run, prev)
+	v.clients, v.rps, v.latencyS = prev.clients, prev.rps, prev.latencyS
+	s.v = v
+	s.at = time.Now()
+}
+
 // final sets the counters to the summary's, which is what the run
 // measured in the end (the gauges keep the last interval).
 func (s *state) final(sum *report.Summary) {

@@ -226,3 +226,27 @@ func TestStateFinal(t *testing.T) {
 		t.Errorf("final changed the gauges: %+v", after)
 	}
 }
+
+func TestStateFinishTakesTheLastPartialInterval(t *testing.T) {
+	rec := metrics.NewRecorder(1)
+	col := metrics.NewCollector([]string{"a"}, []*metrics.Recorder{rec})
+	for range 10 {
+		rec.Record(0, metrics.Outcome{Status: 200, Latency: time.Millisecond})
+	}
+	var s state
+	p := col.Tick(time.Second, 4)
+	s.update(p, col.Run())
+	// What finishes after the last whole second reaches no Tick.
+	for range 5 {
+		rec.Record(0, metrics.Outcome{Status: 200, Latency: 2 * time.Second})
+	}
+	col.Tick(1300*time.Millisecond, 0)
+	s.finish(col.Run())
+	v, _ := s.snapshot()
+	if n := v.names[0]; n.requests != 15 || n.latency.count != 15 || n.latency.counts[len(n.latency.counts)-1] != 0 {
+		t.Errorf("after finish: %d requests, %d latencies, want 15 of each", n.requests, n.latency.count)
+	}
+	if v.clients != 4 || v.rps != p.RPS() {
+		t.Errorf("finish changed the gauges: clients %d rps %v, want the last tick's %d %v", v.clients, v.rps, p.Clients, p.RPS())
+	}
+}

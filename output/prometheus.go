@@ -82,6 +82,9 @@ func NewPrometheus(addr string, opts ...PrometheusOption) (*Prometheus, error) {
 // Addr is the address the endpoint listens on, with the port it was given.
 func (p *Prometheus) Addr() net.Addr { return p.ln.Addr() }
 
+// Finish publishes the whole run, its last partial interval included.
+func (p *Prometheus) Finish(run *metrics.Run) { p.st.finish(run) }
+
 // SetScopes labels the per-request series with the plan's scenarios and groups.
 func (p *Prometheus) SetScopes(sc Scopes) { p.st.setScopes(sc) }
 

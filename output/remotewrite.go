@@ -287,6 +287,9 @@ func (c *RemoteWriteConfig) tlsConfig() (*tls.Config, error) {
 	return t, nil
 }
 
+// Finish publishes the whole run, its last partial interval included.
+func (w *RemoteWrite) Finish(run *metrics.Run) { w.st.finish(run) }
+
 // SetScopes labels the per-request series with the plan's scenarios and groups.
 func (w *RemoteWrite) SetScopes(sc Scopes) { w.st.setScopes(sc) }
 

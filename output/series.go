@@ -200,6 +200,13 @@ type ResourceSink interface {
 	Resources(at time.Duration, values map[string]float64)
 }
 
+// Finisher is a sink that takes the whole run's measurements once the
+// load is done, before Close: the engine's last, partial interval (what
+// finished after the last whole second) reaches no Tick.
+type Finisher interface {
+	Finish(run *metrics.Run)
+}
+
 // Warner is a sink whose trouble the summary must tell (samples it had to
 // drop); the run asks before it writes the summary.
 type Warner interface {

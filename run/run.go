@@ -195,6 +195,11 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 		}
 		return nil, err
 	}
+	for _, sk := range r.sinks {
+		if f, ok := sk.(output.Finisher); ok && res.Run != nil {
+			f.Finish(res.Run) // the last, partial interval reached no tick
+		}
+	}
 	sum, v := r.summarize(ctx, abortCtx, res)
 	jsonErr, err := r.write(sum)
 	if err != nil {
