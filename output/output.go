@@ -167,8 +167,6 @@ var quantiles = [4]string{"0.5", "0.9", "0.95", "0.99"}
 // state is the values shared between the ticker (update) and the
 // exporters (snapshot).
 type state struct {
-	runID string
-
 	mu     sync.Mutex
 	v      values
 	slots  slotMap

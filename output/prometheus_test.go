@@ -304,3 +304,46 @@ func TestListenAddr(t *testing.T) {
 		})
 	}
 }
+
+func TestPrometheusScopesAndMonitors(t *testing.T) {
+	p, err := NewPrometheus("127.0.0.1:0", RunID(testRunID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background(), nil) })
+	p.SetScopes(Scopes{Scenario: []string{"browse", "buy", "browse,buy"}, Group: []string{"", "cart"}})
+	p.Resources(time.Second, map[string]float64{
+		"cpu.user_pct": 12.5, "proc.nginx.cpu_pct": 40, "nginx.active": 3, "postgres.connections.active": 2,
+		"redis.connected_clients": 7, "kube.deployment.api.replicas_ready": 4, "prom.http_requests_per_s": 9,
+		"agent.10.0.0.5:9810.cpu.user_pct": 33,
+	})
+	feed(shopNames, shopTicks[:1], func(pt metrics.Point, run *metrics.Run) { p.Tick(pt.At, pt, run) })
+	got := scrape(t, p.Addr().String())
+	want := map[string]float64{
+		key("fuka_requests_total", "name", shopNames[0], "scenario", "browse", "run_id", testRunID):                      80,
+		key("fuka_requests_total", "name", shopNames[1], "scenario", "buy", "group", "cart", "run_id", testRunID):        20,
+		key("fuka_requests_total", "name", shopNames[2], "scenario", "browse,buy", "run_id", testRunID):                  5,
+		key("fuka_monitor_value", "source", "host", "series", "cpu.user_pct", "run_id", testRunID):                       12.5,
+		key("fuka_monitor_value", "source", "process", "series", "proc.nginx.cpu_pct", "run_id", testRunID):              40,
+		key("fuka_monitor_value", "source", "nginx", "series", "nginx.active", "run_id", testRunID):                      3,
+		key("fuka_monitor_value", "source", "postgres", "series", "postgres.connections.active", "run_id", testRunID):    2,
+		key("fuka_monitor_value", "source", "redis", "series", "redis.connected_clients", "run_id", testRunID):           7,
+		key("fuka_monitor_value", "source", "kube", "series", "kube.deployment.api.replicas_ready", "run_id", testRunID): 4,
+		key("fuka_monitor_value", "source", "prometheus", "series", "prom.http_requests_per_s", "run_id", testRunID):     9,
+		key("fuka_monitor_value", "source", "agent", "series", "agent.10.0.0.5:9810.cpu.user_pct", "run_id", testRunID):  33,
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	n := 0
+	for k := range got {
+		if strings.HasPrefix(k, "fuka_monitor_value{") {
+			n++
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d monitor series, want 8", n)
+	}
+}
