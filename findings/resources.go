@@ -230,7 +230,7 @@ func (a *analysis) resources() {
 	a.counters()
 	for _, h := range a.hosts("disk.util_pct") {
 		if w, ok := a.measure(h+"disk.util_pct", func(_ int, v float64) bool { return v >= DiskUtilPct }); ok && w.level() {
-			a.add("disk", report.ConfidenceCorrelates, fmt.Sprintf("%sthe disks were busy %s of the time (mean; peak %s)", host(h), pct(w.mean), pct(w.peak)),
+			a.add("disk", report.ConfidenceCorrelates, fmt.Sprintf("%sthe disks were %s busy on average (peak %s)", host(h), pct(w.mean), pct(w.peak)),
 				[]window{w}, []*float64{new(DiskUtilPct)})
 		}
 	}
