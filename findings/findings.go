@@ -225,6 +225,9 @@ func (a *analysis) throughputKnee() (report.Finding, bool) {
 		var asked, served float64
 		var span float64
 		for j := i; j < len(a.tl); j++ {
+			if due[j] < MinDue {
+				continue // after the schedule (the last responses) or too small to say
+			}
 			asked += due[j] * perStart
 			served += float64(a.tl[j].Requests)
 			span += a.tl[j].SpanS
@@ -447,10 +450,15 @@ func (a *analysis) generatorCPU() (report.Finding, bool) {
 	}, true
 }
 
-// sorted returns the limits by score (the highest first; ties by time,
-// then kind), then the load's events by time.
+// sorted returns the limits — fuka's own first, then the target's by how
+// direct their evidence is (work turned away before saturation, before
+// indirect signs), then by score (the highest first; ties by time, then
+// kind) — and then the load's events by time.
 func (a *analysis) sorted() []report.Finding {
 	slices.SortStableFunc(a.limits, func(x, y report.Finding) int {
+		if c := cmp.Compare(rank(x), rank(y)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
 			return c
 		}
@@ -471,6 +479,21 @@ func (a *analysis) sorted() []report.Finding {
 		}
 	}
 	return out
+}
+
+// rank orders the limits' classes: fuka's own, then the target's by
+// confidence.
+func rank(f report.Finding) int {
+	if f.Subject == report.SubjectGenerator {
+		return 0
+	}
+	switch f.Confidence {
+	case report.ConfidenceStrong:
+		return 1
+	case report.ConfidenceCorrelates:
+		return 2
+	}
+	return 3
 }
 
 func peakMean(tl []report.Interval, v func(report.Interval) (float64, bool)) (peak, mean float64) {

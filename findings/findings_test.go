@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +22,7 @@ type run struct {
 	dropped    func(i int) int64
 	maxClients int
 	series     map[string]func(t int) float64
+	pgRefused  []float64 // seconds the postgres sampler was refused
 }
 
 func (r run) summary() *report.Summary {
@@ -52,9 +54,16 @@ func (r run) summary() *report.Summary {
 		for t := 0; t <= r.n; t++ {
 			p := report.ResourcePoint{TS: float64(t), Values: map[string]float64{}}
 			for k, f := range r.series {
+				if strings.HasPrefix(k, "postgres.") && slices.Contains(r.pgRefused, float64(t)) {
+					continue // the sampler failed: a gap
+				}
 				p.Values[k] = f(t)
 			}
 			s.Resources.Timeline = append(s.Resources.Timeline, p)
+		}
+		for _, t := range r.pgRefused {
+			s.Resources.Failures = append(s.Resources.Failures, report.ResourceFailure{TS: t, Source: "postgres",
+				Error: "postgres: failed to connect: server error: FATAL: sorry, too many clients already (SQLSTATE 53300)"})
 		}
 	}
 	return s
@@ -138,6 +147,19 @@ func TestAnalyze(t *testing.T) {
 		{name: "postgres at max_connections with errors", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 6), "postgres.max_connections": flat(6)})},
 			want: []string{"postgres_connections", "errors"}, top: "max_connections: 6 of 6"},
+		{name: "connections refused rank above a busy host, even for fewer seconds", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"cpu.idle_pct": flat(0), "cpu.core.0_busy_pct": flat(100), "cpu.core.1_busy_pct": flat(100),
+				"postgres.connections.total": from(6, 2, 6), "postgres.max_connections": flat(6)})},
+			want: []string{"postgres_connections", "cpu", "errors"}},
+		{name: "a big max_connections keeps superusers' reserve", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 97), "postgres.max_connections": flat(100)})},
+			want: []string{"postgres_connections", "errors"}},
+		{name: "a tiny max_connections has no reserve", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 5), "postgres.max_connections": flat(6)})},
+			want: []string{"errors"}},
+		{name: "the monitor refused for too many clients counts as at the limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40), pgRefused: []float64{4, 5, 6, 7, 8},
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 5), "postgres.max_connections": flat(6)})},
+			want: []string{"postgres_connections", "errors"}, top: "refused for too many clients in 5 of its samples"},
 		{name: "postgres below its limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": flat(20), "postgres.max_connections": flat(100)})},
 			want: []string{"errors"}},
@@ -155,7 +177,7 @@ func TestAnalyze(t *testing.T) {
 		{name: "memory, swap, disk, steal, run queue, network", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"mem.available_bytes": from(5, 4e9, 1e8), "swap.in_pages_per_s": from(5, 0, 300), "disk.util_pct": from(5, 2, 99),
 				"cpu.steal_pct": from(5, 0, 30), "procs.running": from(5, 2, 9), "net.rx_drops_per_s": from(5, 0, 4)})
-		}), want: []string{"memory", "net_drops", "disk", "swap_in", "cpu_steal", "run_queue", "knee", "p99_climb"}},
+		}), want: []string{"net_drops", "memory", "disk", "swap_in", "cpu_steal", "run_queue", "knee", "p99_climb"}},
 		{name: "redis and the autoscaler", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"redis.rejected_connections": func(t int) float64 { return float64(max(0, t-5) * 10) }, "redis.blocked_clients": from(5, 0, 3),
 				"kube.hpa.api.replicas_current": from(5, 2, 6), "kube.hpa.api.replicas_max": flat(6), "kube.hpa.api.replicas_min": flat(2)})

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ const (
 	RunQueuePerCPU   = 2.0  // runnable tasks per CPU
 	MemAvailablePct  = 5.0  // memory available, % of total
 	DiskUtilPct      = 90.0 // disk busy
-	PostgresReserved = 3.0  // superuser_reserved_connections' default: at max_connections minus these, clients are refused
+	PostgresReserved = 3.0  // superuser_reserved_connections' default: at max_connections minus these (at most a tenth of it), clients are refused
 	LevelShare       = 0.5
 	CounterShare     = 0.25
 	NearS            = 3.0 // a resource that turned at most this many seconds from the symptom correlates closer
@@ -191,7 +192,7 @@ func (a *analysis) add(kind, conf, what string, ws []window, limits []*float64) 
 	a.limits = append(a.limits, report.Finding{
 		Kind: kind, Subject: report.SubjectTarget, AtS: round3(at), Confidence: conf,
 		Score:    weights[kind] * first.share() * near,
-		Summary:  fmt.Sprintf("%s from %s to %s; %s", what, secs(at), secs(first.last), rel),
+		Summary:  fmt.Sprintf("%s (from %s to %s); %s", what, secs(at), secs(first.last), rel),
 		Evidence: ev, Chart: report.ChartAnchor(first.name),
 	})
 }
@@ -277,7 +278,7 @@ func (a *analysis) cpu() {
 			for i := 1; i < len(ws); i++ {
 				lims[i] = new(BusyPct)
 			}
-			a.add("cpu", report.ConfidenceCorrelates, fmt.Sprintf("%sall CPUs were busy: idle %s on average (at most %s idle)%s", host(h), pct(idle.mean), pct(BusyPct), a.selfShare(h)), ws, lims)
+			a.add("cpu", report.ConfidenceCorrelates, fmt.Sprintf("%sall CPUs were busy: %s idle on average, %s at the most%s", host(h), pct(idle.mean), pct(idle.peak), a.selfShare(h)), ws, lims)
 			continue
 		}
 		if len(cores) > 0 {
@@ -334,7 +335,7 @@ func (a *analysis) selfShare(h string) string {
 	if n == 0 {
 		return ""
 	}
-	return "; fuka itself used " + pct(sum/float64(n)) + " of one CPU then"
+	return ", fuka itself using " + pct(sum/float64(n)) + " of one CPU"
 }
 
 // runQueue: more runnable tasks than the CPUs can run.
@@ -449,14 +450,33 @@ func (a *analysis) postgres() {
 		}
 		w, ok := a.measure(name, func(i int, v float64) bool {
 			lim := maxAt(s.ts[i])
-			return lim > 0 && (v >= lim-PostgresReserved || v >= 0.9*lim)
+			return lim > 0 && v >= lim-min(PostgresReserved, math.Floor(lim/10))
 		})
-		if !ok || !w.level() {
+		// The monitor's own connection refused for too many clients is
+		// a second at the limit too (its series has a gap there).
+		refused := 0
+		for _, f := range a.s.Resources.Failures {
+			if f.TS >= a.symptomAt && f.TS > 0 && strings.Contains(f.Source, "postgres") &&
+				(strings.Contains(f.Error, "too many clients") || strings.Contains(f.Error, "53300")) {
+				refused++
+				if w.first < 0 || f.TS < w.first {
+					w.first = f.TS
+				}
+				w.last = max(w.last, f.TS)
+			}
+		}
+		w.met, w.n = w.met+refused, w.n+refused
+		if !ok && refused == 0 || !w.level() {
 			continue
 		}
+		w.name = name
 		lim := maxS.v[len(maxS.v)-1]
-		a.add("postgres_connections", report.ConfidenceStrong, fmt.Sprintf("PostgreSQL's connections reached max_connections: %s of %s at the peak (mean %s); past it new connections are refused (\"too many clients\")",
-			report.FormatFixed(w.peak, 0), report.FormatFixed(lim, 0), report.FormatFixed(w.mean, 1)), []window{w}, []*float64{new(lim)})
+		also := ""
+		if refused > 0 {
+			also = fmt.Sprintf(", and the monitor's own connection was refused for too many clients in %d of its samples", refused)
+		}
+		a.add("postgres_connections", report.ConfidenceStrong, fmt.Sprintf("PostgreSQL's connections reached max_connections: %s of %s at the peak (mean %s); past it new connections are refused (\"too many clients\")%s",
+			report.FormatFixed(w.peak, 0), report.FormatFixed(lim, 0), report.FormatFixed(w.mean, 1), also), []window{w}, []*float64{new(lim)})
 	}
 }
 
