@@ -60,12 +60,12 @@ type realCase struct {
 
 var realCases = []realCase{
 	{name: "healthy", target: "sleep5ms", args: []string{"--rate", "50", "-d", "5s"}},
-	{name: "cpu-bound handler pinned to one core", target: "cpu", pin: "0", args: []string{"--rate", "400", "-d", "6s"},
+	{name: "cpu-bound handler pinned to one core", target: "cpu", pin: "0", args: []string{"--rate", "400", "-d", "6s", "--timeout", "2s"},
 		// On an otherwise idle machine the finding is "CPU 0 was at least
 		// 90% busy"; when other work fills CPU 1 too, "all CPUs were
 		// busy". Either way it is CPU, and core 0 is in its evidence.
 		top: "cpu", says: "busy", series: "cpu.core.0_busy_pct"},
-	{name: "small listen backlog", target: "backlog", args: []string{"--rate", "200", "-d", "6s", "-H", "Connection: close"},
+	{name: "small listen backlog", target: "backlog", args: []string{"--rate", "200", "-d", "6s", "--timeout", "3s", "-H", "Connection: close"},
 		top: "listen_overflow", says: "a listen queue overflowed", series: "tcp.listen_overflows_per_s"},
 	{name: "fuka was the limit: too few clients", target: "sleep50ms", args: []string{"--rate", "200", "-d", "5s", "--max-clients", "4"},
 		top: "generator_clients", says: "fuka was the limit"},

@@ -278,7 +278,7 @@ func (a *analysis) cpu() {
 			for i := 1; i < len(ws); i++ {
 				lims[i] = new(BusyPct)
 			}
-			a.add("cpu", report.ConfidenceCorrelates, fmt.Sprintf("%sall CPUs were busy: %s idle on average, %s at the most%s", host(h), pct(idle.mean), pct(idle.peak), a.selfShare(h)), ws, lims)
+			a.add("cpu", report.ConfidenceCorrelates, fmt.Sprintf("%sall CPUs were busy: %s idle on average, never more than %s%s", host(h), pct(idle.mean), pct(idle.peak), a.selfShare(h)), ws, lims)
 			continue
 		}
 		if len(cores) > 0 {
