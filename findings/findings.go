@@ -203,7 +203,10 @@ func (a *analysis) throughputKnee() (report.Finding, bool) {
 			perStart = max(1, median(ratios))
 		}
 	}
-	ratio := func(i int) float64 { return float64(a.tl[i].Requests) / (due[i] * perStart) }
+	// Served is answered without failing: a timeout or a 503 is not the
+	// load followed.
+	served := func(i int) float64 { return float64(a.tl[i].Requests - a.tl[i].Failed) }
+	ratio := func(i int) float64 { return served(i) / (due[i] * perStart) }
 	for i := range a.tl {
 		if due[i] < MinDue || ratio(i) >= KneeShortfall {
 			continue
@@ -222,18 +225,17 @@ func (a *analysis) throughputKnee() (report.Finding, bool) {
 			continue
 		}
 		at := a.tl[i].TS - a.tl[i].SpanS
-		var asked, served float64
-		var span float64
+		var asked, ok, span float64
 		for j := i; j < len(a.tl); j++ {
 			if due[j] < MinDue {
 				continue // after the schedule (the last responses) or too small to say
 			}
 			asked += due[j] * perStart
-			served += float64(a.tl[j].Requests)
+			ok += served(j)
 			span += a.tl[j].SpanS
 		}
 		ev := report.Evidence{Series: "rps", FromS: round3(at), ToS: a.tl[len(a.tl)-1].TS}
-		ev.Peak, ev.Mean = peakMean(a.tl[i:], func(iv report.Interval) (float64, bool) { return iv.RPS, true })
+		ev.Peak, ev.Mean = peakMean(a.tl[i:], func(iv report.Interval) (float64, bool) { return iv.RPS, true }) // the chart's throughput
 		lim := round3(asked / span)
 		ev.Limit = &lim
 		what := "requests"
@@ -242,8 +244,8 @@ func (a *analysis) throughputKnee() (report.Finding, bool) {
 		}
 		return report.Finding{
 			Kind: "knee", Subject: report.SubjectLoad, AtS: round3(at), Confidence: report.ConfidenceMeasured,
-			Summary: fmt.Sprintf("the knee: from %s throughput stopped following the requested load: %s %s/s asked, %s/s served (%s)",
-				secs(at), report.FormatRate(asked/span), what, report.FormatRate(served/span), report.FormatPercent(served, asked, 0)),
+			Summary: fmt.Sprintf("the knee: from %s throughput stopped following the requested load: %s %s/s asked, %s/s served without error (%s)",
+				secs(at), report.FormatRate(asked/span), what, report.FormatRate(ok/span), report.FormatPercent(ok, asked, 0)),
 			Evidence: []report.Evidence{ev}, Chart: report.ChartAnchor("rps"),
 		}, true
 	}

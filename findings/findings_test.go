@@ -141,28 +141,38 @@ func TestAnalyze(t *testing.T) {
 		{name: "overflows as often before as during are the host's, not the symptom's", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": func(t int) float64 { return float64(t % 2 * 5) }})
 		}), want: []string{"knee", "p99_climb"}},
+		{name: "overflows a second before the symptom are no baseline", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": from(1, 0, 30)})
+			r.served = func(i int) int64 { return int64(from(2, 200, 100)(i)) }
+			r.p99 = from(2, 2, 400)
+		}), want: []string{"listen_overflow", "knee", "p99_climb"}},
+		{name: "overflows that grew tenfold with the symptom", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": from(5, 3, 30)})
+		}), want: []string{"listen_overflow", "knee", "p99_climb"}},
 		{name: "SYN drops without overflows", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_drops_per_s": from(6, 0, 12)})
 		}), want: []string{"listen_overflow", "knee", "p99_climb"}, top: "0 overflows/s, 12 drops/s"},
 		{name: "postgres at max_connections with errors", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 6), "postgres.max_connections": flat(6)})},
-			want: []string{"postgres_connections", "errors"}, top: "max_connections: 6 of 6"},
+			want: []string{"postgres_connections", "knee", "errors"}, top: "max_connections: 6 of 6"},
 		{name: "connections refused rank above a busy host, even for fewer seconds", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"cpu.idle_pct": flat(0), "cpu.core.0_busy_pct": flat(100), "cpu.core.1_busy_pct": flat(100),
 				"postgres.connections.total": from(6, 2, 6), "postgres.max_connections": flat(6)})},
-			want: []string{"postgres_connections", "cpu", "errors"}},
+			want: []string{"postgres_connections", "cpu", "knee", "errors"}},
 		{name: "a big max_connections keeps superusers' reserve", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 97), "postgres.max_connections": flat(100)})},
-			want: []string{"postgres_connections", "errors"}},
+			want: []string{"postgres_connections", "knee", "errors"}},
 		{name: "a tiny max_connections has no reserve", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 5), "postgres.max_connections": flat(6)})},
-			want: []string{"errors"}},
+			want: []string{"knee", "errors"}},
 		{name: "the monitor refused for too many clients counts as at the limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40), pgRefused: []float64{4, 5, 6, 7, 8},
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": from(3, 2, 5), "postgres.max_connections": flat(6)})},
-			want: []string{"postgres_connections", "errors"}, top: "refused for too many clients in 5 of its samples"},
+			want: []string{"postgres_connections", "knee", "errors"}, top: "refused for too many clients in 5 of its samples"},
+		{name: "failed requests are not the load followed", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 60)},
+			want: []string{"knee", "errors"}, top: "100 starts/s asked, 40/s served without error"},
 		{name: "postgres below its limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": flat(20), "postgres.max_connections": flat(100)})},
-			want: []string{"errors"}},
+			want: []string{"knee", "errors"}},
 		{name: "fuka's CPU tops the target's", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": from(5, 40, 99)})
 		}), gen: Generator{CPUs: 1, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}, {8, 99}}}, want: []string{"generator_cpu", "cpu", "knee", "p99_climb"}, top: "fuka was the limit"},
@@ -236,7 +246,7 @@ func TestEvidence(t *testing.T) {
 	if knee.AtS != 5 || knee.Chart != "chart-rps" || knee.Evidence[0].Limit == nil || *knee.Evidence[0].Limit != 200 || knee.Evidence[0].Mean != 100 {
 		t.Errorf("knee %+v %+v", knee, knee.Evidence)
 	}
-	if !strings.Contains(knee.Summary, "200 starts/s asked, 100/s served (50%)") {
+	if !strings.Contains(knee.Summary, "200 starts/s asked, 100/s served without error (50%)") {
 		t.Errorf("knee summary %q", knee.Summary)
 	}
 	if cpu.Confidence != report.ConfidenceCorrelates || knee.Confidence != report.ConfidenceMeasured {

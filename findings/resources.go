@@ -50,7 +50,9 @@ var weights = map[string]float64{
 type window struct {
 	name        string
 	met, n      int // points that met the condition, of n
-	before      float64
+	before      float64 // the share of the seconds before that met it
+	nBefore     int     // how many seconds before there were
+	meanBefore  float64
 	first, last float64 // the first and last point that met it
 	peak, mean  float64
 }
@@ -67,9 +69,13 @@ func (w window) level() bool {
 	return w.met > 0 && (w.met >= 2 || w.n == 1) && w.share() >= LevelShare
 }
 
-// counter: work turned away in enough seconds, and not as often before.
+// counter: work turned away in enough seconds, and not as much before
+// (when there were seconds enough before to say: the host's own noise).
 func (w window) counter() bool {
-	return w.met >= 2 && w.share() >= CounterShare && w.before < w.share()/2
+	if w.met < 2 || w.share() < CounterShare {
+		return false
+	}
+	return w.nBefore < 3 || w.before < w.share()/2 || w.meanBefore < w.mean/2
 }
 
 type series struct {
@@ -127,7 +133,7 @@ func (a *analysis) measure(name string, cond func(i int, v float64) bool) (windo
 		return window{}, false
 	}
 	w := window{name: name, first: -1}
-	var sum float64
+	var sum, sumBefore float64
 	nb, mb := 0, 0
 	for i, t := range s.ts {
 		if t <= 0 {
@@ -136,6 +142,7 @@ func (a *analysis) measure(name string, cond func(i int, v float64) bool) (windo
 		ok := cond(i, s.v[i])
 		if t < a.symptomAt {
 			nb++
+			sumBefore += s.v[i]
 			if ok {
 				mb++
 			}
@@ -157,7 +164,7 @@ func (a *analysis) measure(name string, cond func(i int, v float64) bool) (windo
 	}
 	w.mean = sum / float64(w.n)
 	if nb > 0 {
-		w.before = float64(mb) / float64(nb)
+		w.before, w.nBefore, w.meanBefore = float64(mb)/float64(nb), nb, sumBefore/float64(nb)
 	}
 	return w, true
 }
