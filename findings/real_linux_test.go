@@ -266,7 +266,10 @@ func serveTarget(kind, dsn string) error {
 			return err
 		}
 		ln = &slowAccept{Listener: ln, every: 30 * time.Millisecond}
-		h = func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Connection", "close"); w.Write([]byte("ok\n")) }
+		h = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			w.Write([]byte("ok\n"))
+		}
 	case "postgres":
 		h = holdConnection(dsn)
 	default:

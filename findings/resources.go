@@ -49,7 +49,7 @@ var weights = map[string]float64{
 // window is a series over the seconds in question and before them.
 type window struct {
 	name        string
-	met, n      int // points that met the condition, of n
+	met, n      int     // points that met the condition, of n
 	before      float64 // the share of the seconds before that met it
 	nBefore     int     // how many seconds before there were
 	meanBefore  float64
