@@ -194,18 +194,18 @@ type Report struct {
 	FailedAt float64 `json:"failed_at"`
 	// LowerBound is set when the target may take more than Answer: the
 	// generator ran out of CPU or clients, or Max passed.
-	LowerBound bool         `json:"lower_bound"`
-	Knee       *Knee        `json:"knee"`
-	Limit      string       `json:"limit"`     // the first limit hit (lowest failing rate); "" when nothing failed
-	LimitAt    float64      `json:"limit_at"`  // the rate of that step
-	LimitWhy   []string     `json:"limit_why"` // its evidence
+	LowerBound bool     `json:"lower_bound"`
+	Knee       *Knee    `json:"knee"`
+	Limit      string   `json:"limit"`     // the first limit hit (lowest failing rate); "" when nothing failed
+	LimitAt    float64  `json:"limit_at"`  // the rate of that step
+	LimitWhy   []string `json:"limit_why"` // its evidence
 	// LimitedBy is what the findings of that step say limited it: fuka's
 	// own limits and the target's resources, the most telling first
 	// (absent when they name none).
 	LimitedBy []report.Finding `json:"limited_by,omitempty"`
-	Advice     string       `json:"advice,omitempty"`
-	Stopped    string       `json:"stopped"` // see the Stop constants
-	Steps      []StepResult `json:"steps"`
+	Advice    string           `json:"advice,omitempty"`
+	Stopped   string           `json:"stopped"` // see the Stop constants
+	Steps     []StepResult     `json:"steps"`
 }
 
 // ErrNoSLO is returned by Search for a Config without SLO terms.
