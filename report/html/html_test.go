@@ -120,7 +120,7 @@ func TestWriteSections(t *testing.T) {
 			out := render(t, tt.sum)
 			// Top-down: the verdict, the findings' place, then the numbers.
 			last := -1
-			for _, id := range []string{`id="verdict"`, `id="warnings"`, `id="summary"`, `id="requests"`, `id="charts"`, `id="resources"`, `id="profiles"`} {
+			for _, id := range []string{`id="verdict"`, `id="findings"`, `id="warnings"`, `id="summary"`, `id="requests"`, `id="charts"`, `id="resources"`, `id="profiles"`} {
 				if i := strings.Index(out, "<section "+id); i >= 0 {
 					if i < last {
 						t.Errorf("section %s is out of order", id)

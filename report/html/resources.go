@@ -107,7 +107,11 @@ func pegged(name string, s span) bool {
 // percentage pegged at its limit is drawn (see pegged).
 // A group whose every series is unchanged is still listed: that nginx's
 // connections never moved is worth knowing.
-func groupResources(r *report.Resources) []resourceGroup {
+//
+// The series in keep (those a finding rests on) are drawn whatever their
+// values: a finding's link leads to its chart, and PostgreSQL's connections
+// held at max_connections all along are flat but telling.
+func groupResources(r *report.Resources, keep map[string]bool) []resourceGroup {
 	spans := make(map[string]*span, len(r.Series))
 	for _, st := range r.Series {
 		spans[st.Name] = &span{}
@@ -141,7 +145,7 @@ func groupResources(r *report.Resources) []resourceGroup {
 		}
 		g.Total++
 		s := *spans[st.Name]
-		if s.moved() || pegged(st.Name, s) {
+		if s.moved() || pegged(st.Name, s) || keep[st.Name] {
 			g.Moved = append(g.Moved, st.Name)
 			continue
 		}

@@ -71,6 +71,7 @@ func TestGroupResources(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		res  *report.Resources
+		keep map[string]bool
 		want []resourceGroup
 	}{
 		{
@@ -158,10 +159,22 @@ func TestGroupResources(t *testing.T) {
 				Moved:     []string{"cpu.core.0_busy_pct", "disk.util_pct"},
 				Unchanged: []unchangedSeries{{"cpu.core.1_busy_pct", "89.0%"}, {"cpu.idle_pct", "100.0%"}}}},
 		},
+		{
+			// A finding rests on it: drawn, flat or not.
+			name: "kept for a finding",
+			res: res(
+				series{"postgres.connections.total", []float64{5, 5, 5}},
+				series{"postgres.max_connections", []float64{5, 5, 5}},
+			),
+			keep: map[string]bool{"postgres.connections.total": true, "rps": true},
+			want: []resourceGroup{{ID: "res-1", Source: "postgres", Title: "PostgreSQL", Total: 2,
+				Moved:     []string{"postgres.connections.total"},
+				Unchanged: []unchangedSeries{{"postgres.max_connections", "5"}}}},
+		},
 		{name: "none", res: &report.Resources{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := groupResources(tt.res)
+			got := groupResources(tt.res, tt.keep)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("groups:\n%+v\nwant\n%+v", got, tt.want)
 			}

@@ -41,6 +41,7 @@ type page struct {
 	Resources   *resourcesView
 	Profiles    []profileView
 	Scaling     []scalingRow // scale-outs of watched Kubernetes workloads
+	Findings    []findingView
 }
 
 // fact is one label and value of the run summary; Bad marks a value the
@@ -97,7 +98,7 @@ type profileFuncRow struct {
 }
 
 func newPage(s *report.Summary) *page {
-	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds}
+	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds, Findings: findingViews(s.Findings)}
 	for _, e := range s.Scaling {
 		r := scalingRow{
 			Workload: e.Workload, From: report.FormatInt(int64(e.FromReplicas)), To: report.FormatInt(int64(e.ToReplicas)),
@@ -145,7 +146,13 @@ func newPage(s *report.Summary) *page {
 	p.HasTimeline = len(s.Timeline) > 0
 	p.HasDropped = s.Model == report.ModelOpen || s.Dropped > 0
 	if s.Resources != nil {
-		p.Resources = newResources(s.Resources)
+		keep := map[string]bool{}
+		for _, f := range s.Findings {
+			for _, e := range f.Evidence {
+				keep[e.Series] = true
+			}
+		}
+		p.Resources = newResources(s.Resources, keep)
 	}
 	for _, pr := range s.Profiles {
 		p.Profiles = append(p.Profiles, newProfile(pr))
@@ -386,8 +393,10 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 	return rows
 }
 
-func newResources(r *report.Resources) *resourcesView {
-	v := &resourcesView{Groups: groupResources(r)}
+// newResources groups r's series for the page; those in keep are drawn
+// whatever their values (see groupResources).
+func newResources(r *report.Resources, keep map[string]bool) *resourcesView {
+	v := &resourcesView{Groups: groupResources(r, keep)}
 	for _, st := range r.Series {
 		v.Series = append(v.Series, seriesRow{
 			Name:    st.Name,

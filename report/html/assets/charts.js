@@ -167,11 +167,11 @@
   var AXIS = 88;
 
   function unitOf(name) {
-    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", bytes: true, fmt: function (v) { return v == null ? "–" : bytes(v) + "/s"; }};
-    if (/_per_s$/.test(name)) return {unit: "per second", fmt: compact};
-    if (/_bytes$/.test(name)) return {unit: "bytes", bytes: true, fmt: bytes};
-    if (/_pct$/.test(name)) return {unit: "%", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
-    return {unit: "count", fmt: compact};
+    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", slug: "bytes_per_s", bytes: true, fmt: function (v) { return v == null ? "–" : bytes(v) + "/s"; }};
+    if (/_per_s$/.test(name)) return {unit: "per second", slug: "per_s", fmt: compact};
+    if (/_bytes$/.test(name)) return {unit: "bytes", slug: "bytes", bytes: true, fmt: bytes};
+    if (/_pct$/.test(name)) return {unit: "%", slug: "pct", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
+    return {unit: "count", slug: "count", fmt: compact};
   }
 
   // tailOf describes the run's last interval when it is shorter than the
@@ -245,7 +245,7 @@
   // mem.used_pct do not.
   // With names (an array) only those series are drawn, and the charts'
   // ids start with group, so that two groups' charts do not collide.
-  function resourceSpecs(sum, names, group) {
+  function resourceSpecs(sum, names, group, anchorSuffix) {
     var res = sum.resources;
     if (!res || !res.series || !res.series.length) return [];
     var tl = res.timeline || [];
@@ -263,7 +263,11 @@
       var key = prefix + "\u0000" + u.unit;
       var g = groups.get(key);
       if (!g) {
-        g = {id: "res\u0000" + (names ? String(group) + "\u0000" : "") + key, title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
+        // anchor: the id findings link to (report.ChartAnchor in Go); the
+        // charts of a folded list, opened, get their own.
+        g = {id: "res\u0000" + (names ? String(group) + "\u0000" : "") + key,
+          anchor: "chart-" + prefix + "-" + u.slug + (anchorSuffix || ""),
+          title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
         groups.set(key, g);
       }
       g.series.push({label: label, data: tl.map(function (p) {
@@ -357,7 +361,7 @@
       if (els.lead) { // the chart to show first
         load.sort(function (a, b) { return (b.id === els.lead) - (a.id === els.lead); });
       }
-      var res = groups.map(function (g) { return resourceSpecs(sum, g.names, g.key); });
+      var res = groups.map(function (g) { return resourceSpecs(sum, g.names, g.key, g.anchorSuffix); });
       var max = Math.max(1, sum.duration_s || 0);
       load.concat.apply(load, res).forEach(function (s) { if (s.x.length) max = Math.max(max, s.x[s.x.length - 1]); });
       xrange = {min: 0, max: max};
@@ -376,6 +380,7 @@
           }
           if (!c) {
             var f = figure(spec.title, spec.unit);
+            f.fig.id = spec.anchor || "chart-" + spec.id; // the findings' links
             el.appendChild(f.fig); // placed (and sized) before uPlot measures it
             c = {fig: f.fig, plot: f.plot, sig: sig, height: HEIGHT};
             c.u = build(spec, f.fig, f.plot);

@@ -40,7 +40,7 @@
     d.addEventListener("toggle", function () {
       if (d.open && !drawn) {
         drawn = true;
-        timeline.addGroup({el: el, names: g.unchanged, key: g.id + "-all"});
+        timeline.addGroup({el: el, names: g.unchanged, key: g.id + "-all", anchorSuffix: "-" + g.id + "-unchanged"});
       }
     });
   });
