@@ -105,16 +105,18 @@ func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.R
 		srcs, recs := c.partSources(w, start, endRun)
 		return srcs, recs, "net/http", nil
 	case Plan:
+		if ls, ok := c.fastPlan(w); ok {
+			srcs, recs, err := newFastPlanSources(c, ls, c.loops(), start, endRun)
+			if err == nil {
+				return srcs, recs, "fast", nil
+			}
+		}
 		rec := newRecorder(w)
 		return []source{newPool(c, c.Load, rec, start).withScenario(w.Scenario, endRun)}, []*metrics.Recorder{rec}, "net/http", nil
 	}
 	w := c.Work.(Request) // Validate let no other work through
 	if c.fast(w) {
-		loops := c.Loops
-		if loops <= 0 {
-			loops = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
-		}
-		srcs, recs, err := newFastSources(c, w, loops, start)
+		srcs, recs, err := newFastSources(c, w, c.loops(), start)
 		if err == nil {
 			return srcs, recs, "fast", nil
 		}
@@ -124,6 +126,14 @@ func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.R
 	}
 	rec := metrics.NewRecorder(1)
 	return []source{newPool(c, c.Load, rec, start).withRequest(w)}, []*metrics.Recorder{rec}, "net/http", nil
+}
+
+// loops is the number of event loops the fast path runs.
+func (c *Config) loops() int {
+	if c.Loops > 0 {
+		return c.Loops
+	}
+	return min(runtime.GOMAXPROCS(0), runtime.NumCPU())
 }
 
 // newRecorder records a plan's requests and checks.

@@ -13,3 +13,8 @@ import (
 func newFastSources(*Config, Request, int, time.Time) ([]source, []*metrics.Recorder, error) {
 	return nil, nil, errNoFast
 }
+
+// newFastPlanSources: see newFastSources.
+func newFastPlanSources(*Config, LoopScenario, int, time.Time, func()) ([]source, []*metrics.Recorder, error) {
+	return nil, nil, errNoFast
+}

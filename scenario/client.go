@@ -42,6 +42,7 @@ type Runner struct {
 	tr   *http.Transport
 	rt   http.RoundTripper // tr, sending each request at most once (client.SendOnce)
 	ua   string
+	h2   bool // requests go as HTTP/2
 	open bool
 	only *compiled // when set, every client runs this scenario
 }
@@ -74,7 +75,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, open: open}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open}
 }
 
 // Names are the request names, by the index used for metrics.
