@@ -229,7 +229,7 @@ func (l *fastLoop) planRetire(c *conn) {
 // ErrNone: a complete response, out bytes written), then moves it on.
 func (l *fastLoop) planResult(c *conn, kind metrics.ErrorKind, out int64, now time.Duration) {
 	r := &l.plan.res
-	*r = LoopResult{Err: kind, BytesIn: c.p.Bytes, BytesOut: out, Sent: c.sent, Done: now}
+	*r = LoopResult{Err: kind, BytesIn: c.p.Bytes, BytesOut: out, Sent: c.sent, Done: now, Stop: l.stopping}
 	if kind == metrics.ErrNone {
 		r.Status, r.Head, r.Body = c.p.Status, c.p.Head, c.p.Body
 	}

@@ -14,7 +14,7 @@ type LoopScenario interface {
 	Scenario
 	// LoopAddr is the host and port every request goes to; ok is false
 	// when some request cannot go on the loops (TLS, HTTP/2, a script,
-	// another host, redirects or retries): the run then uses net/http.
+	// another host, redirects): the run then uses net/http.
 	LoopAddr() (host, port string, ok bool)
 	// NewLoopClient returns client id, recording into rec. Its methods are
 	// called by one event loop, with rec's lock held (RecordLocked,
@@ -52,6 +52,7 @@ type LoopResult struct {
 	Body              []byte // its body, de-chunked, at most KeepBody bytes
 	BytesIn, BytesOut int64
 	Sent, Done        time.Duration // from the run's start
+	Stop              bool          // the load has ended (no retry then)
 }
 
 // LoopClient is one client of a LoopScenario, run by an event loop.

@@ -25,7 +25,7 @@ var _ engine.LoopScenario = (*Runner)(nil)
 // LoopAddr is the host and port of the plan's base_url when every request
 // of the scenarios this Runner runs can go on the event loops: plain
 // http://, HTTP/1.1, steps (no script), paths under base_url, and no
-// redirects or retries (which the net/http driver handles).
+// redirects followed (which the net/http driver handles).
 func (r *Runner) LoopAddr() (host, port string, ok bool) {
 	u, ok := r.loopBase()
 	if !ok {
@@ -66,7 +66,7 @@ func (r *Runner) loopBase() (*url.URL, bool) {
 // loopSteps reports whether every request in steps can go on the loops.
 func loopSteps(steps []*step) bool {
 	for _, s := range steps {
-		if s.kind == kRequest && (s.base == "" || s.redirects > 0 || s.retries > 0) {
+		if s.kind == kRequest && (s.base == "" || s.redirects > 0) {
 			return false
 		}
 		if !loopSteps(s.then) || !loopSteps(s.els) {
@@ -112,6 +112,8 @@ type LoopClient struct {
 	intended time.Duration
 	fromIntd bool // the request's latency counts from intended (the open model's first)
 	path     []byte
+	attempt  int  // the request's attempts so far, less one
+	again    bool // a failed attempt is sent again (retries:)
 }
 
 // Begin starts an iteration (see engine.LoopClient).
@@ -132,6 +134,12 @@ func (lc *LoopClient) Begin(seq int64, intended time.Duration) bool {
 // Next moves the iteration on (see engine.LoopClient).
 func (lc *LoopClient) Next(now time.Duration, stop bool) engine.LoopStep {
 	c := lc.c
+	if lc.again {
+		// The same request, rendered once, as the net/http driver
+		// resends it; its latency counts from its own send.
+		lc.again, lc.fromIntd = false, false
+		return lc.send(c.cur)
+	}
 	for {
 		switch c.advance(stop) {
 		case actThink:
@@ -163,13 +171,19 @@ func (lc *LoopClient) Next(now time.Duration, stop bool) engine.LoopStep {
 				c.stepDone(c.stepFlow(s, c.failChecks(s)))
 				continue
 			}
-			keep := 0
-			if s.needBody {
-				keep = maxCapture
-			}
-			return engine.LoopStep{Action: engine.LoopSend, Wire: lc.wire, Head: s.method == "HEAD", KeepBody: keep, Timeout: s.timeout}
+			lc.attempt = 0
+			return lc.send(s)
 		}
 	}
+}
+
+// send asks the loop to send lc.wire, s's request.
+func (lc *LoopClient) send(s *step) engine.LoopStep {
+	keep := 0
+	if s.needBody {
+		keep = maxCapture
+	}
+	return engine.LoopStep{Action: engine.LoopSend, Wire: lc.wire, Head: s.method == "HEAD", KeepBody: keep, Timeout: s.timeout}
 }
 
 // Response takes the outcome of the request Next asked for (see
@@ -181,14 +195,22 @@ func (lc *LoopClient) Response(r *engine.LoopResult) {
 		from = lc.intended
 	}
 	lat := r.Done - from
-	o := metrics.Outcome{Latency: lat, Service: r.Done - r.Sent, Status: r.Status, Err: r.Err, BytesIn: r.BytesIn, BytesOut: r.BytesOut}
+	o := metrics.Outcome{Latency: lat, Service: r.Done - r.Sent, Status: r.Status, Err: r.Err,
+		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Retry: lc.attempt > 0}
 	c.rec.RecordLocked(s.req, o)
+	if r.Err == metrics.ErrNone && len(r.Head) > 0 {
+		lc.jar.store(r.Head, lc.path) // every response's cookies, a failed attempt's too
+	}
+	if failed := r.Err != metrics.ErrNone || r.Status >= 500; failed && lc.attempt < s.retries && !r.Stop {
+		// Each attempt is a request of its own in the counts; the
+		// checks judge the last.
+		lc.attempt++
+		lc.again = true
+		return
+	}
 	if r.Err != metrics.ErrNone {
 		c.stepDone(c.stepFlow(s, c.outcome(s, nil)))
 		return
-	}
-	if len(r.Head) > 0 {
-		lc.jar.store(r.Head, lc.path)
 	}
 	lc.resp = Response{Status: r.Status, Body: r.Body, Latency: lat, head: r.Head}
 	if lc.resp.head == nil {
