@@ -145,8 +145,8 @@ func runFlow(t testing.TB, srv *rawServer, iterations int, std bool) *engine.Res
 // token's string is one per iteration). The run's fixed costs (recorders,
 // histograms, the loop) cancel out between a short and a long run.
 func TestLoopFlowAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the engine")
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
 	}
 	srv := startRawServer(t)
 	const short, long = 200, 2200
