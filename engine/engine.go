@@ -102,6 +102,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.Recorder, string, error) {
 	switch w := c.Work.(type) {
 	case Parts:
+		if c.fastParts(w) {
+			srcs, recs, err := newFastPartSources(c, w, c.loops(), start, endRun)
+			if err == nil {
+				return srcs, recs, "fast", nil
+			}
+		}
 		srcs, recs := c.partSources(w, start, endRun)
 		return srcs, recs, "net/http", nil
 	case Plan:
@@ -233,26 +239,35 @@ type partSource struct {
 
 func (s *partSource) run(ctx context.Context) {
 	defer close(s.done)
-	if s.after != nil {
-		select {
-		case <-s.after:
-		case <-ctx.Done():
-			return
-		}
-	}
-	if s.delay > 0 {
-		t := time.NewTimer(time.Until(s.start.Add(s.delay)))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return
-		}
+	if !partWait(ctx, s.after, s.start.Add(s.delay)) {
+		return
 	}
 	// The part's own clock starts now: its ramp-up, rate stages and duration
 	// are measured from here.
 	s.start = time.Now()
 	s.pool.run(ctx)
+}
+
+// partWait waits until the part a part waits for (after, if any) has
+// ended, then until at; false when ctx ended first.
+func partWait(ctx context.Context, after <-chan struct{}, at time.Time) bool {
+	if after != nil {
+		select {
+		case <-after:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // snapshot hands the interval the collector just closed to OnSnapshot.

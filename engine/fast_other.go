@@ -18,3 +18,8 @@ func newFastSources(*Config, Request, int, time.Time) ([]source, []*metrics.Reco
 func newFastPlanSources(*Config, LoopScenario, int, time.Time, func()) ([]source, []*metrics.Recorder, error) {
 	return nil, nil, errNoFast
 }
+
+// newFastPartSources: see newFastSources.
+func newFastPartSources(*Config, Parts, int, time.Time, func()) ([]source, []*metrics.Recorder, error) {
+	return nil, nil, errNoFast
+}

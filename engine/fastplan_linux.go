@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/fuka-load/fuka/load"
@@ -51,33 +52,83 @@ func newFastPlanSources(cfg *Config, sc LoopScenario, loops int, start time.Time
 	if err != nil {
 		return nil, nil, err
 	}
+	ls, err := newPlanLoops(cfg, cfg.Load, sc, loops, start, endRun, sa, family)
+	if err != nil {
+		return nil, nil, err
+	}
+	var srcs []source
+	var recs []*metrics.Recorder
+	for _, l := range ls {
+		srcs = append(srcs, l)
+		recs = append(recs, l.rec)
+	}
+	return srcs, recs, nil
+}
+
+// newFastPartSources makes a group of event loops per part of w, each
+// started by its delay or when the part it waits for has ended, as the
+// net/http path's parts are.
+func newFastPartSources(cfg *Config, w Parts, loops int, start time.Time, endRun func()) ([]source, []*metrics.Recorder, error) {
+	done := make([]chan struct{}, len(w.Parts))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var srcs []source
+	var recs []*metrics.Recorder
+	for i, p := range w.Parts {
+		sc := p.Scenario.(LoopScenario) // fastParts checked
+		host, port, _ := sc.LoopAddr()
+		sa, family, err := resolve(host, port)
+		if err == nil {
+			var ls []*fastLoop
+			if ls, err = newPlanLoops(cfg, p.Load, sc, loops, start, endRun, sa, family); err == nil {
+				lp := &loopPart{loops: ls, at: start.Add(p.Delay), done: done[i]}
+				if a := p.After; a >= 0 && a < len(done) && a != i {
+					lp.after = done[a]
+				}
+				srcs = append(srcs, lp)
+				for _, l := range ls {
+					recs = append(recs, l.rec)
+				}
+				continue
+			}
+		}
+		for _, s := range srcs {
+			s.(*loopPart).close()
+		}
+		return nil, nil, err
+	}
+	return srcs, recs, nil
+}
+
+// newPlanLoops makes the loops that run ld's part of plan sc's clients.
+func newPlanLoops(cfg *Config, ld Load, sc LoopScenario, loops int, start time.Time, endRun func(), sa unix.Sockaddr, family int) ([]*fastLoop, error) {
 	names, checks := sc.Names(), sc.CheckNames()
 	w, n := cfg.Share.of()
-	clients := cfg.Share.Clients(cfg)
+	clients := cfg.Share.deal(slotsOf(ld)).PerRound()
 	if clients < loops {
 		loops = max(clients, 1)
 	}
 	budget := &counter{}
-	var srcs []source
-	var recs []*metrics.Recorder
+	var out []*fastLoop
 	for j := 0; j < loops; j++ {
 		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 		if err != nil {
-			for _, s := range srcs {
-				unix.Close(s.(*fastLoop).epfd)
+			for _, l := range out {
+				unix.Close(l.epfd)
 			}
-			return nil, nil, errNoFast
+			return nil, errNoFast
 		}
 		l := &fastLoop{
-			cfg: cfg, planned: cfg.Load.planned(), start: start, epfd: epfd,
+			cfg: cfg, planned: ld.planned(), start: start, epfd: epfd,
 			rec: metrics.NewRecorder(len(names)).WithChecks(len(checks)),
 			sa:  copySockaddr(sa), family: family,
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
-			budget: budget, late: cfg.Load.late(),
+			budget: budget, late: ld.late(),
 			plan: planLoop{sc: sc, endRun: endRun, loop: j, loops: loops},
 		}
 		shard, shards := w+n*j, n*loops
-		switch ld := cfg.Load.(type) {
+		switch ld := ld.(type) {
 		case Open:
 			l.open, l.batch = true, ld.Resolution > 0
 			l.rate, l.resolution = ld.Rate, ld.Resolution
@@ -92,10 +143,65 @@ func newFastPlanSources(cfg *Config, sc LoopScenario, loops int, start time.Time
 				l.clientAt = append(l.clientAt, k)
 			}
 		}
-		srcs = append(srcs, l)
-		recs = append(recs, l.rec)
+		out = append(out, l)
 	}
-	return srcs, recs, nil
+	return out, nil
+}
+
+// loopPart is one part of a run of parts on the event loops: its loops
+// start together once the part's turn has come, on the part's own clock.
+type loopPart struct {
+	loops []*fastLoop
+	at    time.Time       // start no earlier (the part's delay)
+	after <-chan struct{} // nor before this part has ended, if set
+	done  chan struct{}
+}
+
+func (p *loopPart) run(ctx context.Context) {
+	defer close(p.done)
+	if !partWait(ctx, p.after, p.at) {
+		p.close()
+		return
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, l := range p.loops {
+		l.start = start
+		wg.Add(1)
+		go func() { defer wg.Done(); l.run(ctx) }()
+	}
+	wg.Wait()
+}
+
+// close releases the loops of a part that never ran.
+func (p *loopPart) close() {
+	for _, l := range p.loops {
+		unix.Close(l.epfd)
+	}
+}
+
+func (p *loopPart) active() int {
+	n := 0
+	for _, l := range p.loops {
+		n += l.active()
+	}
+	return n
+}
+
+func (p *loopPart) peak() int {
+	n := 0
+	for _, l := range p.loops {
+		n += l.peak()
+	}
+	return n
+}
+
+func (p *loopPart) scheduled() int64 {
+	var n int64
+	for _, l := range p.loops {
+		n += l.scheduled()
+	}
+	return n
 }
 
 // resolve looks host up (its first address) for the loops' sockets.

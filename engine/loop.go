@@ -80,3 +80,13 @@ func (c *Config) fastPlan(w Plan) (LoopScenario, bool) {
 	}
 	return ls, true
 }
+
+// fastParts reports whether every part of w runs on the event loops.
+func (c *Config) fastParts(w Parts) bool {
+	for _, p := range w.Parts {
+		if _, ok := c.fastPlan(Plan{Scenario: p.Scenario, HTTP2: w.HTTP2}); !ok {
+			return false
+		}
+	}
+	return len(w.Parts) > 0
+}

@@ -206,3 +206,58 @@ func TestLoopParity(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopParts: scenarios with loads of their own run on the event loops
+// too, each part on its own clock: b starts when a has ended, and each
+// runs its own iterations.
+func TestLoopParts(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		order = append(order, r.URL.Path)
+		mu.Unlock()
+	})
+	prog := compile(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  a:
+    load: { clients: 2, iterations: 5 }
+    steps:
+      - get: /a
+  b:
+    start_after: a
+    load: { clients: 1, iterations: 3 }
+    steps:
+      - get: /b
+`, nil))
+	runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 8, UserAgent: "fuka-test"}, false)
+	defer runner.Close()
+	a, err := runner.Only("a", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := runner.Only("b", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.Config{Work: engine.Parts{Parts: []engine.Part{
+		{Load: engine.Closed{Clients: 2, Iterations: 5}, Scenario: a, After: -1},
+		{Load: engine.Closed{Clients: 1, Iterations: 3}, Scenario: b, After: 0},
+	}}, Loops: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	res, err := engine.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Transport != "fast" {
+		t.Errorf("transport %q, want fast", res.Transport)
+	}
+	if got := strings.Join(order, " "); got != strings.TrimSpace(strings.Repeat("/a ", 10)+strings.Repeat("/b ", 3)) {
+		t.Errorf("the server saw %s; want 10 /a, then 3 /b", got)
+	}
+	if n := res.Run.Total.Requests; n != 13 {
+		t.Errorf("requests %d, want 13", n)
+	}
+}
