@@ -161,6 +161,8 @@ func Detect(head []byte) (string, error) {
 		return Wrk, nil
 	case bytes.HasPrefix(t, []byte("Summary:")) && bytes.Contains(t, []byte("Requests/sec:")):
 		return Hey, nil
+	case bytes.HasPrefix(t, []byte("Bombarding ")):
+		return Bombardier, nil
 	case t[0] == '{':
 		return detectJSON(first, t), nil
 	}

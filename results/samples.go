@@ -20,6 +20,12 @@ type sample struct {
 	in, out int64             // bytes
 }
 
+// The timeline's seconds are wall-clock seconds (from one whole second to
+// the next), so a sample's second does not depend on the order samples
+// come in; the points are then placed from the run's start (the earliest
+// request's), the first one as short as the part of its second the run
+// had, the last ending with the run, as fuka's last interval does.
+//
 // window is how many seconds a sample may arrive out of order (tools
 // write a request when it ends, stamped with its start) and still count in
 // its second's percentiles; a second is closed once a sample this much
@@ -91,14 +97,14 @@ func (s *samples) add(x sample) {
 	if end.After(s.last) {
 		s.last = end
 	}
+	if s.origin.IsZero() {
+		s.origin = x.start.Truncate(time.Second).Add(-window * time.Second)
+	}
 	s.second(o, end)
 }
 
 // second counts o in the second it ended in.
 func (s *samples) second(o metrics.Outcome, end time.Time) {
-	if s.origin.IsZero() {
-		s.origin = end.Add(-window * time.Second)
-	}
 	d := end.Sub(s.origin)
 	if d < 0 || d >= (maxSeconds+window)*time.Second {
 		s.offGrid++
@@ -181,24 +187,32 @@ func (s *samples) run() (*metrics.Run, report.Meta) {
 		return run, meta
 	}
 	meta.Elapsed = s.last.Sub(s.first)
-	// The timeline starts at the first second any request ended in; its
-	// points end on whole seconds from the first request's start.
 	lo := 0
 	for lo < len(s.secs) && !s.secs[lo].used {
 		lo++
 	}
-	start := s.origin.Add(time.Duration(lo) * time.Second)
+	var prev time.Duration
 	for i := lo; i < len(s.secs) && i-lo < maxSeconds; i++ {
 		sec := s.secs[i]
-		end := s.origin.Add(time.Duration(i+1) * time.Second)
+		at := s.origin.Add(time.Duration(i+1) * time.Second).Sub(s.first)
+		if at > meta.Elapsed && meta.Elapsed > prev {
+			at = meta.Elapsed
+		}
+		if at <= prev {
+			continue // a second wholly before the run's start: no request ended in it
+		}
 		p := metrics.Point{
-			At: end.Sub(start), Span: time.Second,
+			At: at, Span: at - prev,
 			Requests: sec.requests, Failed: sec.failed, Errors: sec.errors, BytesIn: sec.in, BytesOut: sec.out,
+		}
+		if i == lo {
+			p.Span = min(at, time.Second)
 		}
 		if sec.measured {
 			p.P50, p.P90, p.P95, p.P99, p.Max = sec.p50, sec.p90, sec.p95, sec.p99, sec.max
 		}
 		run.Timeline = append(run.Timeline, p)
+		prev = at
 	}
 	return run, meta
 }

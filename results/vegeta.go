@@ -155,7 +155,7 @@ func (g *gobFrames) Read(p []byte) (int, error) {
 			p[0] = b
 			return 1, nil
 		}
-		size := int(-int8(b))
+		size := 256 - int(b) // a negated byte count
 		if size > 8 || len(p) < 1+size {
 			return 0, errors.New("corrupt gob message length")
 		}

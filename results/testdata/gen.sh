@@ -28,4 +28,7 @@ vegeta encode --to json < vegeta.bin > vegeta.json
 bombardier -c 8 -n 500 -l -o json -p r $url/flaky > bombardier.json
 bombardier -c 8 -n 300 -o json -p i,r $url/ > bombardier-ir.json
 locust -f locustfile.py --headless -u 4 -r 4 -t 4s --host $url --csv locust --csv-full-history >/dev/null 2>&1 || true
-rm -f locust_failures.csv locust_exceptions.csv
+# Debian's Locust 2.12.1 writes only the header and a first row of
+# _stats_history.csv here (its writer stops); locust-history.csv is that
+# header with rows written by hand from the format.
+rm -f locust_failures.csv locust_exceptions.csv locust_stats_history.csv
