@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,16 @@ const jtlSuccessCheck = "JMeter success (assertions)"
 type jtl struct {
 	s            *samples
 	passes, fail int64
+	target       string // the first sample's URL's scheme and host
+}
+
+func (j *jtl) url(u string) {
+	if j.target != "" || u == "" {
+		return
+	}
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		j.target = (&url.URL{Scheme: p.Scheme, Host: p.Host}).String()
+	}
 }
 
 func (j *jtl) add(ts, elapsed, label, code, msg, success, by, sby string) error {
@@ -61,6 +72,7 @@ func (j *jtl) summary() *report.Summary {
 	sum := j.s.summary(importedAs("JMeter", report.PercentilesRecomputed,
 		[]string{"service_time"}, closedNote("JMeter"),
 		"JMeter times in whole milliseconds: percentiles below a few milliseconds are coarse"))
+	sum.Target = j.target
 	if j.fail > 0 {
 		sum.Checks = append(sum.Checks, report.CheckSummary{Name: jtlSuccessCheck, Passes: j.passes, Fails: j.fail})
 	}
@@ -121,6 +133,7 @@ func parseJTLCSV(r io.Reader) (*report.Summary, error) {
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
+		j.url(field(rec, "URL"))
 		if err := j.add(field(rec, "timeStamp"), field(rec, "elapsed"), field(rec, "label"), field(rec, "responseCode"),
 			field(rec, "responseMessage"), field(rec, "success"), field(rec, "bytes"), field(rec, "sentBytes")); err != nil {
 			return nil, fmt.Errorf("record %d: %w", line, err)

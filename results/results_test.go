@@ -16,6 +16,7 @@ import (
 // the nearest-rank method; fuka's HDR histograms agree within 0.1%).
 type want struct {
 	format, tool     string
+	target           string // checked when set
 	percentiles      string
 	requests, failed int64
 	durationS        float64
@@ -84,8 +85,8 @@ var fixtures = map[string]want{
 		format: K6Summary, tool: "k6", percentiles: report.PercentilesGiven,
 		requests: 100, failed: 5, durationS: 10,
 		p50: 10.1, p90: 20.3, p95: 30.4, p99: nan, max: 120.7,
-		bytesIn: 123456,
-		checks:  []report.CheckSummary{{Name: "status is 200", Passes: 95, Fails: 5}},
+		bytesIn:     123456,
+		checks:      []report.CheckSummary{{Name: "status is 200", Passes: 95, Fails: 5}},
 		notMeasured: []string{"latency.p99_ms", "timeline", "status"},
 	},
 	"k6.json": {
@@ -100,6 +101,7 @@ var fixtures = map[string]want{
 		checks:   []report.CheckSummary{{Name: "status is 200", Passes: 3, Fails: 2}},
 	},
 	"jmeter.jtl": {
+		target: "http://127.0.0.1:8080",
 		format: JTLCSV, tool: "JMeter", percentiles: report.PercentilesRecomputed,
 		requests: 10, failed: 2, durationS: 2.995,
 		p50: 50, p90: 90, p95: 95, p99: 95, max: 95,
@@ -156,6 +158,9 @@ func TestImportFixtures(t *testing.T) {
 			}
 			if sum.Name != w.tool || sum.Version != "test" {
 				t.Errorf("name %q version %q", sum.Name, sum.Version)
+			}
+			if w.target != "" && sum.Target != w.target {
+				t.Errorf("target %q, want %q", sum.Target, w.target)
 			}
 			if sum.Requests != w.requests || sum.Failed != w.failed {
 				t.Errorf("requests %d failed %d, want %d %d", sum.Requests, sum.Failed, w.requests, w.failed)
