@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 // wrote it at the run's end, less the run's duration.
 func ImportFile(path string, in io.Reader, opt Options) (*report.Summary, error) {
 	opt.File = path
+	if opt.Format != "" && !slices.Contains(Formats, opt.Format) {
+		return nil, formatErr(opt.Format)
+	}
 	var mtime time.Time
 	if path != "-" {
 		f, err := os.Open(path)

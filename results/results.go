@@ -87,7 +87,7 @@ func Import(r io.Reader, opt Options) (*report.Summary, error) {
 			return nil, err
 		}
 	} else if !slices.Contains(Formats, format) {
-		return nil, fmt.Errorf("--format %q: want one of %s", format, strings.Join(Formats, ", "))
+		return nil, formatErr(format)
 	}
 	sum, err := parse(format, br)
 	if err != nil {
@@ -214,4 +214,8 @@ func plural(n int64, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprint(n) + " " + what + "s"
+}
+
+func formatErr(format string) error {
+	return fmt.Errorf("--format %q: want one of %s", format, strings.Join(Formats, ", "))
 }
