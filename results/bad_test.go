@@ -97,31 +97,97 @@ func TestNamesAreCapped(t *testing.T) {
 }
 
 // TestTimelineOutOfOrder: samples written out of order (a tool writes a
-// request when it ends, stamped with its start) land in their seconds;
-// the per-second percentiles come from the samples of that second.
+// request when it ends, stamped with its start) land in their seconds and
+// in those seconds' percentiles, unless they come more than window
+// seconds late: then they count in the second's requests only.
 func TestTimelineOutOfOrder(t *testing.T) {
 	in := "timeStamp,elapsed,label,responseCode,success\n" +
-		"1764892801500,10,a,200,true\n" + // second 1 (ends 1.510)
-		"1764892800000,400,a,200,true\n" + // second 0 (ends 0.400), written after
-		"1764892800100,20,a,200,true\n" + // second 0
-		"1764892802100,30,a,200,true\n" // second 2
+		"1764892800100,20,a,200,true\n" + // second 0 (ends 0.120)
+		"1764892801500,10,a,500,false\n" + // second 1 (ends 1.510)
+		"1764892802100,30,a,200,true\n" + // second 2 (ends 2.130)
+		"1764892800000,400,a,200,true\n" + // second 0 (ends 0.400), written late
+		"1764892870000,5,a,200,true\n" + // second 70
+		"1764892800050,900,a,200,true\n" // second 0 (ends 0.950), 70 s late: not in its percentiles
 	sum, err := Import(strings.NewReader(in), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(sum.Timeline); got != 3 {
+	if got := len(sum.Timeline); got != 71 {
 		t.Fatalf("%d points: %+v", got, sum.Timeline)
 	}
 	for i, w := range []struct {
-		n   int64
-		max float64
-	}{{2, 400}, {1, 10}, {1, 30}} { // wall-clock seconds 0, 1 and 2
+		n, failed int64
+		max       float64
+	}{{3, 0, 400}, {1, 1, 10}, {1, 0, 30}} { // wall-clock seconds 0, 1 and 2
 		iv := sum.Timeline[i]
-		if iv.Requests != w.n || iv.MaxMS == nil || !closeTo(*iv.MaxMS, w.max) {
-			t.Errorf("point %d: %d requests, max %v; want %d, %v", i, iv.Requests, iv.MaxMS, w.n, w.max)
+		if iv.Requests != w.n || iv.Failed != w.failed || iv.MaxMS == nil || !closeTo(*iv.MaxMS, w.max) {
+			t.Errorf("point %d: %d requests, %d failed, max %v; want %d, %d, %v", i, iv.Requests, iv.Failed, *iv.MaxMS, w.n, w.failed, w.max)
 		}
 	}
-	if last := sum.Timeline[2]; !closeTo(last.TS, 2.13) || !closeTo(last.SpanS, 0.13) || sum.Timeline[0].TS != 1 {
-		t.Errorf("last point ends at %v s after %v s; want 2.13 and 0.13 (the run's end)", last.TS, last.SpanS)
+	if sum.Latency.MaxMS < 900 {
+		t.Errorf("the late sample is missing from the run's max: %v", sum.Latency.MaxMS)
+	}
+	if last := sum.Timeline[70]; !closeTo(last.TS, 70.005) || !closeTo(last.SpanS, 0.005) || sum.Timeline[0].TS != 1 {
+		t.Errorf("last point ends at %v s after %v s; want 70.005 and 0.005 (the run's end)", last.TS, last.SpanS)
+	}
+}
+
+// TestTimelineFirstSecond: a run that starts within a wall-clock second
+// has a first point as short as its part of that second.
+func TestTimelineFirstSecond(t *testing.T) {
+	in := "timeStamp,elapsed,label,responseCode,success\n" +
+		"1764892800600,10,a,200,true\n" +
+		"1764892801200,10,a,200,true\n"
+	sum, err := Import(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Timeline) != 2 || !closeTo(sum.Timeline[0].TS, 0.4) || !closeTo(sum.Timeline[0].SpanS, 0.4) || !closeTo(sum.Timeline[0].RPS, 2.5) {
+		t.Fatalf("timeline %+v; want a first point of 0.4 s", sum.Timeline)
+	}
+}
+
+// TestSmallInputs: what the fixtures do not show, each in a few lines.
+func TestSmallInputs(t *testing.T) {
+	for _, tc := range []struct {
+		name, format, in  string
+		requests, failed  int64
+		refused, timeouts int64
+		status            map[string]int64
+	}{
+		{"wrk socket errors are failed requests", Wrk,
+			"  10 requests in 1.00s, 1.00KB read\n  Socket errors: connect 2, read 3, write 0, timeout 5\n  Non-2xx or 3xx responses: 1\n",
+			20, 11, 2, 5, nil},
+		{"vegeta error without a response", VegetaJSON,
+			`{"code":0,"timestamp":"2025-12-05T00:00:00Z","latency":1000000,"error":"dial tcp 127.0.0.1:1: connect: connection refused","method":"GET","url":"http://127.0.0.1:1/"}` + "\n" +
+				`{"code":200,"timestamp":"2025-12-05T00:00:00.5Z","latency":1000000,"method":"GET","url":"http://127.0.0.1:1/"}`,
+			2, 1, 1, 0, map[string]int64{"200": 1}},
+		{"vegeta 5xx with an error text is a response", VegetaJSON,
+			`{"code":503,"timestamp":"2025-12-05T00:00:00Z","latency":1000000,"error":"503 Service Unavailable","method":"GET","url":"http://x/"}`,
+			1, 1, 0, 0, map[string]int64{"503": 1}},
+		{"bombardier 4xx, others and errors fail", Bombardier,
+			`{"spec":{"numberOfConnections":2,"url":"http://x/"},"result":{"timeTakenSeconds":1,"req2xx":5,"req4xx":2,"others":1,"errors":[{"description":"dial tcp: i/o timeout","count":3}]}}`,
+			11, 6, 0, 3, map[string]int64{"200": 5, "400": 2, "invalid": 1}},
+		{"hey errors", Hey,
+			"Summary:\n  Total:\t1.0000 secs\n\nStatus code distribution:\n  [200]\t4 responses\n\nError distribution:\n  [3]\tGet \"http://x/\": dial tcp: connection refused\n",
+			7, 3, 3, 0, map[string]int64{"200": 4}},
+		{"jtl refused", JTLCSV,
+			"timeStamp,elapsed,label,responseCode,responseMessage,success\n1764892800000,3,a,Non HTTP response code: java.net.ConnectException,Connection refused,false\n1764892800000,3,a,Non HTTP response code: java.net.SocketTimeoutException,Read timed out,false\n",
+			2, 2, 1, 1, map[string]int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sum, err := Import(strings.NewReader(tc.in), Options{Format: tc.format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Requests != tc.requests || sum.Failed != tc.failed || sum.Errors[1] != tc.timeouts || sum.Errors[2] != tc.refused {
+				t.Errorf("requests %d failed %d errors %v; want %d %d, refused %d, timeouts %d", sum.Requests, sum.Failed, sum.Errors, tc.requests, tc.failed, tc.refused, tc.timeouts)
+			}
+			for code, n := range tc.status {
+				if sum.Status[code] != n {
+					t.Errorf("status %v; want %s: %d", sum.Status, code, n)
+				}
+			}
+		})
 	}
 }

@@ -26,6 +26,7 @@ type want struct {
 	status           map[string]int64
 	names            map[string]int64 // requests by name
 	timeline         []int64          // requests per point
+	timelineFailed   []int64          // failed per point, when set
 	checks           []report.CheckSummary
 	notMeasured      []string
 }
@@ -97,8 +98,8 @@ var fixtures = map[string]want{
 		p50: 30, p90: 50, p95: 50, p99: 50, max: 50,
 		bytesIn: 1200, status: map[string]int64{"200": 3, "503": 1},
 		names:    map[string]int64{"home": 3, "login": 2},
-		timeline: []int64{2, 2, 1},
-		checks:   []report.CheckSummary{{Name: "status is 200", Passes: 3, Fails: 2}},
+		timeline: []int64{2, 2, 1}, timelineFailed: []int64{0, 1, 1},
+		checks: []report.CheckSummary{{Name: "status is 200", Passes: 3, Fails: 2}},
 	},
 	"jmeter.jtl": {
 		target: "http://127.0.0.1:8080",
@@ -107,8 +108,8 @@ var fixtures = map[string]want{
 		p50: 50, p90: 90, p95: 95, p99: 95, max: 95,
 		bytesIn: 1150, status: map[string]int64{"200": 8, "500": 1},
 		names:    map[string]int64{"home": 7, "login": 3},
-		timeline: []int64{3, 3, 4},
-		checks:   []report.CheckSummary{{Name: jtlSuccessCheck, Passes: 7, Fails: 1}},
+		timeline: []int64{3, 3, 4}, timelineFailed: []int64{0, 1, 1},
+		checks: []report.CheckSummary{{Name: jtlSuccessCheck, Passes: 7, Fails: 1}},
 	},
 	"jmeter.xml": {
 		format: JTLXML, tool: "JMeter", percentiles: report.PercentilesRecomputed,
@@ -116,8 +117,8 @@ var fixtures = map[string]want{
 		p50: 50, p90: 90, p95: 95, p99: 95, max: 95,
 		bytesIn: 1150, status: map[string]int64{"200": 8, "500": 1},
 		names:    map[string]int64{"home": 7, "login": 3},
-		timeline: []int64{3, 3, 4},
-		checks:   []report.CheckSummary{{Name: jtlSuccessCheck, Passes: 7, Fails: 1}},
+		timeline: []int64{3, 3, 4}, timelineFailed: []int64{0, 1, 1},
+		checks: []report.CheckSummary{{Name: jtlSuccessCheck, Passes: 7, Fails: 1}},
 	},
 	"vegeta.bin": {
 		format: VegetaGob, tool: "vegeta", percentiles: report.PercentilesRecomputed,
@@ -216,6 +217,15 @@ func TestImportFixtures(t *testing.T) {
 				}
 				if !slices.Equal(got, w.timeline) {
 					t.Errorf("timeline %v, want %v", got, w.timeline)
+				}
+			}
+			if w.timelineFailed != nil {
+				var got []int64
+				for _, iv := range sum.Timeline {
+					got = append(got, iv.Failed)
+				}
+				if !slices.Equal(got, w.timelineFailed) {
+					t.Errorf("timeline failures %v, want %v", got, w.timelineFailed)
 				}
 			}
 			if !slices.Equal(sum.Checks, w.checks) {
