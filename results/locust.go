@@ -273,7 +273,7 @@ func locustHistoryRow(row map[string]string) (locustPoint, error) {
 	var p locustPoint
 	sec, err := strconv.ParseInt(row["Timestamp"], 10, 64)
 	if err != nil || sec < 0 || sec > 1<<40 {
-		return p, fmt.Errorf("Timestamp %q: want Unix seconds", clipStr(row["Timestamp"]))
+		return p, fmt.Errorf("column Timestamp %q: want Unix seconds", clipStr(row["Timestamp"]))
 	}
 	p.ts = time.Unix(sec, 0)
 	if p.requests, err = locustCount(row, "Total Request Count"); err != nil {
