@@ -146,6 +146,7 @@ func parseLocustStats(r io.Reader) (*report.Summary, error) {
 	}
 	sum := g.summary(importedAs("Locust", report.PercentilesGiven, nil, closedNote("Locust"), givenNote("Locust")+
 		"; Locust rounds response times above 100 ms to two significant digits before it counts them",
+		"Locust rewrites _stats.csv once a second, not at the end: the requests of the last second may be missing (its console summary has them)",
 		"Locust's run time is not in _stats.csv: it is the requests over Locust's requests per second; "+
 			"bytes received count the bodies only (Average Content Size)"))
 	sum.ByName = names

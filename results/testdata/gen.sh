@@ -7,7 +7,7 @@
 #
 #   GOBIN=/tmp/bin go install github.com/tsenart/vegeta/v12@v12.13.0
 #   GOBIN=/tmp/bin go install github.com/codesenberg/bombardier@v1.2.6
-#   GOBIN=/tmp/bin go install github.com/rakyll/hey@latest
+#   GOBIN=/tmp/bin go install github.com/rakyll/hey@v0.1.5
 #   PATH=/tmp/bin:$PATH sh gen.sh
 set -eu
 cd "$(dirname "$0")"
