@@ -191,3 +191,22 @@ func TestSmallInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestVegetaTarget: requests to one URL have it as the target, as fuka
+// attack's summary has; to several, their scheme and host.
+func TestVegetaTarget(t *testing.T) {
+	line := func(u string) string {
+		return `{"code":200,"timestamp":"2025-12-05T00:00:00Z","latency":1000000,"method":"GET","url":"` + u + `"}` + "\n"
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"one URL", line("http://x:8080/a?q=1") + line("http://x:8080/a?q=1"), "http://x:8080/a?q=1"},
+		{"two URLs", line("http://x:8080/a") + line("http://x:8080/b"), "http://x:8080"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sum, err := Import(strings.NewReader(tc.in), Options{Format: VegetaJSON})
+			if err != nil || sum.Target != tc.want {
+				t.Fatalf("target %q, %v; want %q", sum.Target, err, tc.want)
+			}
+		})
+	}
+}

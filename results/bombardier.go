@@ -112,5 +112,6 @@ func parseBombardier(r io.Reader) (*report.Summary, error) {
 	if strings.TrimSpace(sum.Method) == "" {
 		sum.Method = "GET"
 	}
+	oneRequest(sum)
 	return sum, nil
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"math"
+	"net/url"
 	"time"
 
 	"github.com/fuka-load/fuka/report"
@@ -90,6 +91,24 @@ func (g *given) summary(im *report.Imported) *report.Summary {
 		Imported:      im,
 	}
 	return sum
+}
+
+// oneRequest gives a summary of a tool that sends one request over and
+// over (wrk, bombardier) that request as its only name, "METHOD /path" as
+// fuka attack names it, so that fuka compare sets it against fuka's row.
+func oneRequest(sum *report.Summary) {
+	u, err := url.Parse(sum.Target)
+	if err != nil || sum.Method == "" || u.Host == "" {
+		return
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	sum.ByName = []report.NameSummary{{
+		Name: sum.Method + " " + path, Requests: sum.Requests, Failed: sum.Failed, RPS: sum.RPS,
+		Latency: sum.Latency, Status: sum.Status, Errors: sum.Errors,
+	}}
 }
 
 func ratio(a, b float64) float64 {

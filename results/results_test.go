@@ -39,6 +39,7 @@ var fixtures = map[string]want{
 		requests: 17261, durationS: 3.00,
 		p50: 1.32, p90: 1.49, p95: nan, p99: 4.89, max: 14.98,
 		bytesIn:     2401239, // 2.29MB as wrk prints it
+		names:       map[string]int64{"GET /": 17261},
 		notMeasured: []string{"latency.p95_ms", "latency.min_ms", "timeline", "status"},
 	},
 	"wrk-plain.txt": {
@@ -60,6 +61,7 @@ var fixtures = map[string]want{
 		requests: 500, failed: 50, durationS: 0.018,
 		p50: 0.238, p90: 0.44, p95: 0.625, p99: 0.943, max: 1.253,
 		bytesIn: 62200, status: map[string]int64{"200": 450, "500": 50},
+		names:       map[string]int64{"GET /flaky": 500},
 		notMeasured: []string{"latency.min_ms", "timeline"},
 	},
 	"bombardier-ir.json": {
@@ -125,7 +127,8 @@ var fixtures = map[string]want{
 		requests: 40, failed: 2, durationS: 1.951,
 		p50: 1.597, p90: 4.888, p95: 5.638, p99: 13.078, max: 13.078,
 		bytesIn: 504, status: map[string]int64{"200": 38, "500": 2},
-		names: map[string]int64{"GET /": 20, "GET /flaky": 20},
+		names:  map[string]int64{"GET /": 20, "GET /flaky": 20},
+		target: "http://127.0.0.1:18931",
 	},
 	"vegeta.json": {
 		format: VegetaJSON, tool: "vegeta", percentiles: report.PercentilesRecomputed,

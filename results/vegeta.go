@@ -29,9 +29,13 @@ type vegetaResult struct {
 }
 
 // vegeta records every request; requests are named by method and URL path
-// (vegeta has no names), the target is the first request's scheme and host.
+// (vegeta has no names); the target is their URL when they all had one,
+// else the first one's scheme and host, as fuka attack and fuka run name
+// theirs.
 type vegeta struct {
 	s      *samples
+	url    string // the first request's URL
+	urls   bool   // requests went to more than one URL
 	target string
 	method string
 	mixed  bool
@@ -48,7 +52,9 @@ func (v *vegeta) add(r *vegetaResult) error {
 	if u, err := url.Parse(r.URL); err == nil && r.URL != "" {
 		if v.target == "" {
 			v.target = (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+			v.url = r.URL
 		}
+		v.urls = v.urls || r.URL != v.url
 		name += " " + u.EscapedPath()
 	}
 	switch {
@@ -75,6 +81,9 @@ func (v *vegeta) summary() (*report.Summary, error) {
 	sum.Model = report.ModelOpen
 	sum.LatencyFrom = report.FromSend
 	sum.Target = v.target
+	if !v.urls {
+		sum.Target = v.url
+	}
 	if !v.mixed {
 		sum.Method = v.method
 	}

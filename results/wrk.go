@@ -120,8 +120,11 @@ func parseWrk(r io.Reader) (*report.Summary, error) {
 	if !math.IsNaN(g.latency[6]) {
 		notes[0] = "wrk2 (-R) corrects for coordinated omission: its latencies are measured from each request's intended start"
 	}
-	tool := "wrk"
-	return g.summary(importedAs(tool, report.PercentilesGiven, nil, notes...)), nil
+	g.method = "GET"
+	notes = append(notes, "wrk's method is taken as GET (a Lua script may send others)")
+	sum := g.summary(importedAs("wrk", report.PercentilesGiven, nil, notes...))
+	oneRequest(sum)
+	return sum, nil
 }
 
 // wrkDuration reads wrk's "340.44us", "5.12ms", "1.00s", "2.00m" into ms.
