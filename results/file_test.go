@@ -1,6 +1,8 @@
 package results
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,4 +74,23 @@ func TestImportFile(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestImportGzip: a gzipped file (k6 --out json=FILE.gz) is read through.
+func TestImportGzip(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "k6.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	sum, err := Import(&z, Options{})
+	if err != nil || sum.Imported.Format != K6JSON || sum.Requests != 5 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	if _, err := Import(strings.NewReader("\x1f\x8bxx"), Options{}); err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Fatalf("err = %v", err)
+	}
 }

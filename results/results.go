@@ -19,6 +19,7 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,16 @@ type Options struct {
 // Import reads one result file from r and returns it as a summary.
 func Import(r io.Reader, opt Options) (*report.Summary, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	// k6 writes --out json=FILE.gz compressed, and any file may have been
+	// gzipped to keep: read through it (still streamed, still bounded).
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", orStdin(opt.File), err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
 	format := opt.Format
 	if format == "" {
 		head, _ := br.Peek(16 << 10)
