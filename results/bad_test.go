@@ -37,7 +37,7 @@ func TestImportBadInput(t *testing.T) {
 		{"k6 json no requests", K6JSON, `{"type":"Point","metric":"vus","data":{"time":"2025-12-05T00:00:00Z","value":1}}`, "no http_req_duration points"},
 		{"k6 json negative", K6JSON, `{"type":"Point","metric":"http_req_duration","data":{"time":"2025-12-05T00:00:00Z","value":-1}}`, "not a measurement"},
 		{"vegeta json no timestamp", VegetaJSON, `{"code":200,"latency":1}`, "line 1: a result without a timestamp"},
-		{"vegeta json line too long", VegetaJSON, long, "longer than"},
+		{"vegeta json line too long", VegetaJSON, strings.Repeat("x", maxResult+10), "a result longer than 64 MiB"},
 		{"vegeta gob garbage", VegetaGob, "\x03abc", "not vegeta's binary output"},
 		{"vegeta gob huge message", VegetaGob, string(gobLength(1 << 30)), "more than"},
 		{"vegeta gob bad length", VegetaGob, "\x80", "corrupt gob message length"},

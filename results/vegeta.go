@@ -13,6 +13,10 @@ import (
 	"github.com/fuka-load/fuka/report"
 )
 
+// maxResult bounds one vegeta result: it holds the response body, so it
+// may be far longer than a line of the other formats.
+const maxResult = 64 << 20
+
 // vegetaResult holds the fields of vegeta's Result that fuka keeps; gob
 // and JSON both match fields by name, so the others (the body, headers)
 // are read past and dropped.
@@ -93,7 +97,7 @@ func (v *vegeta) summary() (*report.Summary, error) {
 func parseVegetaJSON(r io.Reader) (*report.Summary, error) {
 	v := &vegeta{s: newSamples()}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 64<<10), maxResult)
 	for n := 1; sc.Scan(); n++ {
 		if len(sc.Bytes()) == 0 {
 			continue
@@ -107,14 +111,17 @@ func parseVegetaJSON(r io.Reader) (*report.Summary, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, lineErr(err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("a result longer than %d MiB: not vegeta's output", maxResult>>20)
+		}
+		return nil, err
 	}
 	return v.summary()
 }
 
 func parseVegetaGob(r io.Reader) (*report.Summary, error) {
 	v := &vegeta{s: newSamples()}
-	dec := gob.NewDecoder(&gobFrames{r: bufio.NewReader(r), max: maxLine})
+	dec := gob.NewDecoder(&gobFrames{r: bufio.NewReader(r), max: maxResult})
 	for n := 1; ; n++ {
 		var res vegetaResult
 		err := dec.Decode(&res)
