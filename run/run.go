@@ -26,6 +26,7 @@ import (
 
 	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/findings"
 	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
@@ -423,6 +424,13 @@ func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*
 	if d, ok := r.spec.Source.(Describer); ok {
 		d.Describe(sum)
 	}
+	// fuka's own CPU is the generator's only when this process made the
+	// load (a cluster's workers measure their own).
+	var gen findings.Generator
+	if src := r.spec.Source; src == nil || src == Local {
+		gen = r.wt.Generator(r.cpus())
+	}
+	sum.Findings = findings.Analyze(sum, gen)
 	failed := false
 	for _, j := range r.spec.Judges {
 		if j.Judge(sum, res.Run) {
