@@ -154,6 +154,9 @@ func Start(t testing.TB) *Cluster {
 		// "kubernetes" Service would name an address nothing serves.
 		"--endpoint-reconciler-type=none",
 		"--advertise-address=127.0.0.1",
+		// On SIGTERM, end the open watches (clients re-watch) rather than
+		// wait out the 60s request timeout for them.
+		"--shutdown-watch-termination-grace-period=2s",
 		"--cert-dir=" + filepath.Join(dir, "certs"),
 		"--profiling=false",
 		"--v=1",
@@ -199,6 +202,9 @@ func (c *Cluster) StopAPIServer() {
 	if c.api != nil {
 		c.api.stop(c.t)
 		c.api = nil
+		if os.Getenv("FUKA_TESTKUBE_DEBUG") != "" {
+			c.t.Logf("kube-apiserver log:\n%s", tail(filepath.Join(c.dir, "kube-apiserver.log")))
+		}
 	}
 }
 

@@ -109,6 +109,8 @@ func TestWatcherAgainstAPIServer(t *testing.T) {
 		t.Errorf("episode %d→%d ready=%v, want 1→4 ready", e.From, e.To, e.Ready)
 	case e.Step < step || e.Step >= step+interval:
 		t.Errorf("step at %v, want the first tick after %v", e.Step, step)
+	case e.ScaleOut < e.Step || e.ScaleOut > e.Step+3*time.Second:
+		t.Errorf("scale-out seen at %v, want within 3s of the step at %v", e.ScaleOut, e.Step)
 	case e.ReadyAt < readySet-interval || e.ReadyAt > readySet+3*time.Second:
 		t.Errorf("ready at %v, want within [%v, %v]", e.ReadyAt, readySet-interval, readySet+3*time.Second)
 	case e.TimeToScale < 3*rampStep-interval:
@@ -142,7 +144,13 @@ func TestWatcherAgainstAPIServer(t *testing.T) {
 	waitPoint(ctx, t, mon, deploy.Series("replicas_desired"), 2)
 	waitPoint(ctx, t, mon, scaled.Series("active"), 0)
 	waitPoint(ctx, t, mon, hpaW.Series("replicas_desired"), 2)
-	t.Logf("scale-in seen %v after the API server was ready again", time.Since(restarted).Round(time.Millisecond))
+	// client-go's reflectors retry a lost watch with a backoff that grows
+	// to 30s, jittered by up to as much again.
+	if d := time.Since(restarted); d > 65*time.Second {
+		t.Errorf("scale-in seen %v after the API server was ready again, want within 65s", d)
+	} else {
+		t.Logf("scale-in seen %v after the API server was ready again", d.Round(time.Millisecond))
+	}
 	checkEvents(t, w.Events(), []string{
 		"deployment/api replicas_desired 4→2",
 		"deployment/api replicas_ready 4→2",
@@ -161,6 +169,7 @@ var (
 )
 
 func newCluster(t *testing.T) *cluster {
+	t.Helper()
 	c := testkube.Start(t)
 	return &cluster{Cluster: c, cs: kubernetes.NewForConfigOrDie(c.Config), dc: dynamic.NewForConfigOrDie(c.Config)}
 }
@@ -337,10 +346,13 @@ func (c *cluster) setScaledObjectActive(ctx context.Context, t *testing.T, activ
 	}
 }
 
-// waitPoint waits (bounded by ctx) until the monitor's latest point has
-// series at v.
+// waitPoint waits until the monitor's latest point has series at v, for
+// at most 70s: the longest a reflector may take to watch again after the
+// API server restarts (see below), and a few ticks.
 func waitPoint(ctx context.Context, t *testing.T, mon *monitor.Monitor, series string, v float64) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 70*time.Second)
+	defer cancel()
 	poll(ctx, t, fmt.Sprintf("%s = %v on the timeline", series, v), func() (bool, error) {
 		got, ok := mon.Latest().Values[series]
 		return ok && got == v, nil
