@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"github.com/fuka-load/fuka/internal/testkube"
 )
@@ -59,10 +60,13 @@ func TestAPIServerInstall(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			noPodSecurityWarnings(t, out)
+			var wantNames []string
 			for _, m := range want {
-				if !strings.Contains(out, "kind: "+m.kind+"\nmetadata:\n  name: "+m.meta.Name+"\n") {
-					t.Errorf("dry run: no %s %s in helm's output:\n%s", m.kind, m.meta.Name, out)
-				}
+				wantNames = append(wantNames, m.kind+"/"+m.meta.Name)
+			}
+			slices.Sort(wantNames)
+			if got := manifestObjects(t, out); !slices.Equal(got, wantNames) {
+				t.Errorf("dry run: helm's manifest holds %v, the chart renders %v", got, wantNames)
 			}
 			if got := stored(ctx, t, cs, ns, release); len(got) != 0 {
 				t.Fatalf("dry run stored %v", got)
@@ -73,11 +77,6 @@ func TestAPIServerInstall(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			noPodSecurityWarnings(t, out)
-			var wantNames []string
-			for _, m := range want {
-				wantNames = append(wantNames, m.kind+"/"+m.meta.Name)
-			}
-			slices.Sort(wantNames)
 			if got := stored(ctx, t, cs, ns, release); !slices.Equal(got, wantNames) {
 				t.Fatalf("stored %v, the chart renders %v", got, wantNames)
 			}
@@ -119,7 +118,8 @@ func rejectsUnrestricted(t *testing.T, c *testkube.Cluster, cs kubernetes.Interf
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !strings.Contains(out, `would violate PodSecurity "restricted:latest"`) {
+	// helm logs the API server's warnings through klog, which quotes them.
+	if !strings.Contains(out, `would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation`) {
 		t.Errorf("helm printed no Pod Security warning for allowPrivilegeEscalation=true:\n%s", out)
 	}
 	jobs, err := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
@@ -150,6 +150,30 @@ func noPodSecurityWarnings(t *testing.T, helmOut string) {
 	if strings.Contains(helmOut, "PodSecurity") {
 		t.Errorf("Pod Security warning:\n%s", helmOut)
 	}
+}
+
+// manifestObjects lists, as sorted KIND/NAME, the objects in the MANIFEST
+// section of helm's output.
+func manifestObjects(t *testing.T, helmOut string) []string {
+	t.Helper()
+	_, manifest, ok := strings.Cut(helmOut, "\nMANIFEST:\n")
+	if !ok {
+		t.Fatalf("no MANIFEST in helm's output:\n%s", helmOut)
+	}
+	manifest, _, _ = strings.Cut(manifest, "\nNOTES:\n")
+	var out []string
+	for _, doc := range strings.Split(manifest, "\n---") {
+		if onlyComments(doc) {
+			continue
+		}
+		var o metav1.PartialObjectMetadata
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatalf("helm's manifest: %v\n%s", err, doc)
+		}
+		out = append(out, o.Kind+"/"+o.Name)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // stored lists, as sorted KIND/NAME, the objects of a release the chart
