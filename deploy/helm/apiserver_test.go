@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +14,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fuka-load/fuka/internal/testkube"
@@ -31,7 +35,8 @@ var restricted = map[string]string{
 
 // TestAPIServerInstall installs the chart with the real helm into a real
 // kube-apiserver (testkube), for every values file: first with
-// --dry-run=server, which must store nothing, then for real, which must
+// --dry-run=server, which must store nothing and whose manifest the API
+// server must accept in a dry run of its own, then for real, which must
 // store every object the chart renders. The namespace enforces Pod Security
 // "restricted"; no controller runs to make Pods of the Jobs, so the test
 // makes one of each Job's stored pod template, as the Job controller would,
@@ -65,9 +70,14 @@ func TestAPIServerInstall(t *testing.T) {
 				wantNames = append(wantNames, m.kind+"/"+m.meta.Name)
 			}
 			slices.Sort(wantNames)
-			if got := manifestObjects(t, out); !slices.Equal(got, wantNames) {
+			objs := manifestObjects(t, out)
+			if got := kindNames(objs); !slices.Equal(got, wantNames) {
 				t.Errorf("dry run: helm's manifest holds %v, the chart renders %v", got, wantNames)
 			}
+			// helm's server dry run only lets the templates read the
+			// cluster; submitting the manifest with dryRun=All has it
+			// validated and admitted as an install would be.
+			serverDryRun(ctx, t, c, ns, objs)
 			if got := stored(ctx, t, cs, ns, release); len(got) != 0 {
 				t.Fatalf("dry run stored %v", got)
 			}
@@ -152,28 +162,84 @@ func noPodSecurityWarnings(t *testing.T, helmOut string) {
 	}
 }
 
-// manifestObjects lists, as sorted KIND/NAME, the objects in the MANIFEST
-// section of helm's output.
-func manifestObjects(t *testing.T, helmOut string) []string {
+// manifestObjects decodes the objects in the MANIFEST section of helm's
+// output.
+func manifestObjects(t *testing.T, helmOut string) []*unstructured.Unstructured {
 	t.Helper()
 	_, manifest, ok := strings.Cut(helmOut, "\nMANIFEST:\n")
 	if !ok {
 		t.Fatalf("no MANIFEST in helm's output:\n%s", helmOut)
 	}
 	manifest, _, _ = strings.Cut(manifest, "\nNOTES:\n")
-	var out []string
+	var out []*unstructured.Unstructured
 	for _, doc := range strings.Split(manifest, "\n---") {
 		if onlyComments(doc) {
 			continue
 		}
-		var o metav1.PartialObjectMetadata
-		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+		o := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &o.Object); err != nil {
 			t.Fatalf("helm's manifest: %v\n%s", err, doc)
 		}
-		out = append(out, o.Kind+"/"+o.Name)
+		out = append(out, o)
+	}
+	return out
+}
+
+// kindNames lists objects as sorted KIND/NAME.
+func kindNames(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetKind()+"/"+o.GetName())
 	}
 	slices.Sort(out)
 	return out
+}
+
+// serverDryRun creates each object in ns with dryRun=All: the API server
+// validates, defaults and admits it (Pod Security warns about a Job's pod
+// template) and stores nothing. A refusal or a warning fails the test.
+func serverDryRun(ctx context.Context, t *testing.T, c *testkube.Cluster, ns string, objs []*unstructured.Unstructured) {
+	t.Helper()
+	warnings := &warningLog{}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.WarningHandlerWithContext = warnings
+	dc := dynamic.NewForConfigOrDie(cfg)
+	resources := map[string]schema.GroupVersionResource{
+		"ConfigMap":      corev1.SchemeGroupVersion.WithResource("configmaps"),
+		"Service":        corev1.SchemeGroupVersion.WithResource("services"),
+		"ServiceAccount": corev1.SchemeGroupVersion.WithResource("serviceaccounts"),
+		"Job":            batchv1.SchemeGroupVersion.WithResource("jobs"),
+	}
+	for _, o := range objs {
+		res, ok := resources[o.GetKind()]
+		if !ok {
+			t.Fatalf("no resource known for kind %s", o.GetKind())
+		}
+		if _, err := dc.Resource(res).Namespace(ns).Create(ctx, o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+			t.Errorf("server dry run of %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	if w := warnings.all(); len(w) > 0 {
+		t.Errorf("server dry run: API server warnings:\n%s", strings.Join(w, "\n"))
+	}
+}
+
+// warningLog keeps the API server's warnings.
+type warningLog struct {
+	mu sync.Mutex
+	w  []string
+}
+
+func (l *warningLog) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w = append(l.w, text)
+}
+
+func (l *warningLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.w)
 }
 
 // stored lists, as sorted KIND/NAME, the objects of a release the chart
