@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/scenario"
@@ -259,5 +260,40 @@ scenarios:
 	}
 	if n := res.Run.Total.Requests; n != 13 {
 		t.Errorf("requests %d, want 13", n)
+	}
+}
+
+// TestLoopStopEndsThink: when the load's time is up, a client pausing on
+// the event loop ends its iteration then, not after its pause; the
+// request after the pause is not sent.
+func TestLoopStopEndsThink(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+	})
+	start := time.Now()
+	res := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /a
+      - think: 10s
+      - get: /b
+load: { clients: 3, duration: 300ms }
+`, nil))
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a 300ms run whose clients pause 10s took %v", d)
+	}
+	if res.Transport != "fast" {
+		t.Errorf("transport %q, want fast", res.Transport)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["/a"] != 3 || seen["/b"] != 0 {
+		t.Errorf("the server saw %v, want /a from each of the 3 clients and no /b", seen)
 	}
 }
