@@ -297,3 +297,36 @@ load: { clients: 3, duration: 300ms }
 		t.Errorf("the server saw %v, want /a from each of the 3 clients and no /b", seen)
 	}
 }
+
+// TestLoopHeaderSpellings: a default header and a step's header spelled
+// differently are one header; the loop sends the one net/http sends.
+func TestLoopHeaderSpellings(t *testing.T) {
+	for _, std := range []bool{false, true} {
+		var mu sync.Mutex
+		var got [][]string
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, r.Header.Values("X-Token"))
+			mu.Unlock()
+		})
+		prog := compile(t, writePlan(t, srv.URL, `
+base_url: BASE
+defaults: { headers: { x-token: "default" } }
+scenarios:
+  s:
+    steps:
+      - get: /a
+        headers: { X-Token: "step" }
+load: { clients: 1, iterations: 1 }
+`, nil))
+		runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 2, UserAgent: "fuka-test"}, false)
+		res, err := engine.Run(context.Background(), engine.Config{Load: engine.Closed{Clients: 1, Iterations: 1}, Work: engine.Plan{Scenario: runner}, ForceStd: std, Loops: 1})
+		runner.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != "[[default]]" {
+			t.Errorf("%s: the server got X-Token %q, want [[default]] as net/http sends it", res.Transport, got)
+		}
+	}
+}
