@@ -46,7 +46,8 @@ percentiles (no coordinated omission).`,
   fuka attack http://127.0.0.1:8080/ --rate 5000 -d 30s --max-clients 2000
   fuka attack http://127.0.0.1:8080/ --rate 100:1m,5000:2m
   fuka attack http://127.0.0.1:8080/api/login -m POST -H 'Content-Type: application/json' -b '{"user":"a","pass":"b"}'
-  fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json`,
+  fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json
+  fuka attack grpc://127.0.0.1:9090 --call shop.Cart/Add -b '{"item":"x"}' -c 50 -d 30s`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("attack takes exactly one URL (got %d arguments)", len(args))
@@ -106,6 +107,7 @@ percentiles (no coordinated omission).`,
 	fl.IntVar(&f.MaxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
 	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
 	addRequestFlags(fl, &f.RequestFlags, "")
+	fl.StringVar(&f.Call, "call", "", "gRPC: the method to call, pkg.Service/Method (with a grpc:// or grpcs:// URL; the message is --body, JSON)")
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
