@@ -165,4 +165,3 @@ func (s *GRPCServer) add(req, resp *dynamicpb.Message) error {
 	resp.Set(of.ByName("total"), protoreflect.ValueOfInt64(s.total.Add(q)))
 	return nil
 }
-
