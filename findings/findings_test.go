@@ -21,12 +21,13 @@ type run struct {
 	failed     func(i int) int64
 	dropped    func(i int) int64
 	maxClients int
+	clients    int // the most in flight
 	series     map[string]func(t int) float64
 	pgRefused  []float64 // seconds the postgres sampler was refused
 }
 
 func (r run) summary() *report.Summary {
-	s := &report.Summary{Model: r.model, RateProfile: r.rate, PlannedDurationS: float64(r.n), MaxClients: r.maxClients, Latency: report.Latency{P99MS: 2}}
+	s := &report.Summary{Model: r.model, RateProfile: r.rate, PlannedDurationS: float64(r.n), MaxClients: r.maxClients, Clients: r.clients, Latency: report.Latency{P99MS: 2}}
 	if r.model == "" {
 		s.Model = report.ModelOpen
 	}
@@ -170,15 +171,29 @@ func TestAnalyze(t *testing.T) {
 			want: []string{"postgres_connections", "knee", "errors"}, top: "refused for too many clients in 5 of its samples"},
 		{name: "failed requests are not the load followed", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 60)},
 			want: []string{"knee", "errors"}, top: "100 starts/s asked, 40/s served without error"},
+		{name: "postgres at its limit in a quarter of the samples: connections churn", run: run{rate: "100", n: 8, served: flatN(100), p99: flat(5), failed: fromN(1, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": func(t int) float64 { return []float64{1, 4, 6, 5, 4, 6, 5, 4, 3}[t] }, "postgres.max_connections": flat(6)})},
+			want: []string{"postgres_connections", "knee", "errors"}},
+		{name: "postgres at its limit once is no finding", run: run{rate: "100", n: 8, served: flatN(100), p99: flat(5), failed: fromN(1, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": func(t int) float64 { return []float64{1, 4, 6, 5, 4, 5, 5, 4, 3}[t] }, "postgres.max_connections": flat(6)})},
+			want: []string{"knee", "errors"}},
 		{name: "postgres below its limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": flat(20), "postgres.max_connections": flat(100)})},
 			want: []string{"knee", "errors"}},
 		{name: "fuka's CPU tops the target's", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": from(5, 40, 99)})
 		}), gen: Generator{CPUs: 1, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}, {8, 99}}}, want: []string{"generator_cpu", "cpu", "knee", "p99_climb"}, top: "fuka was the limit"},
+		{name: "fuka waited for a busy CPU", run: kneeAt5, gen: Generator{CPUs: 1, CPU: []Sample{{6, 30}, {7, 35}, {8, 30}}, Wait: []Sample{{6, 70}, {7, 65}, {8, 68}}},
+			want: []string{"generator_cpu", "knee", "p99_climb"}, top: "its threads waited for a CPU 68% of the time"},
+		{name: "fuka's wait without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2)},
+			gen: Generator{CPUs: 1, CPU: []Sample{{6, 30}, {7, 35}}, Wait: []Sample{{6, 70}, {7, 65}}}},
+		{name: "fuka's wait under half its CPUs", run: kneeAt5, gen: Generator{CPUs: 2, CPU: []Sample{{6, 100}, {7, 100}}, Wait: []Sample{{6, 90}, {7, 90}}},
+			want: []string{"knee", "p99_climb"}},
 		{name: "fuka's CPU under its limit", run: kneeAt5, gen: Generator{CPUs: 2, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}}}, want: []string{"knee", "p99_climb"}},
-		{name: "dropped starts at a steady p99: too few clients", run: run{rate: "100", n: 10, maxClients: 2, served: flatN(40), p99: flat(50), dropped: flatN(60)},
+		{name: "dropped starts at a steady p99: too few clients", run: run{rate: "100", n: 10, maxClients: 2, clients: 2, served: flatN(40), p99: flat(50), dropped: flatN(60)},
 			want: []string{"generator_clients", "knee", "dropped_starts"}, top: "fuka was the limit: from 0s it dropped 600 starts because all 2 clients"},
+		{name: "dropped starts with clients free were late: fuka stalled", run: run{rate: "100", n: 10, maxClients: 1000, clients: 12, served: flatN(60), p99: flat(50), dropped: fromN(4, 0, 40)},
+			want: []string{"generator_late", "knee", "dropped_starts"}, top: "more than a second overdue, with at most 12 of its 1,000 clients busy"},
 		{name: "dropped starts as p99 climbs follow the target", run: with(kneeAt5, func(r *run) { r.dropped = fromN(7, 0, 50) }),
 			want: []string{"knee", "p99_climb", "dropped_starts"}},
 		{name: "a closed model without a cap: the whole run is in question", run: run{model: report.ModelClosed, n: 8, served: flatN(900), p99: flat(9),
