@@ -124,6 +124,9 @@ func TestAnalyze(t *testing.T) {
 		{name: "healthy: a CPU at 100% without a symptom is no finding",
 			run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2), series: hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": flat(100), "cpu.idle_pct": flat(0)})}},
 		{name: "healthy: jitter is no climb", run: run{rate: "100", n: 10, served: flatN(100), p99: func(i int) float64 { return []float64{2, 2, 2, 40, 2, 2, 30, 2, 2, 2}[i] }}},
+		{name: "healthy: one bad second is no knee", run: run{rate: "100", n: 10, served: func(i int) int64 { return []int64{100, 100, 100, 40, 100, 100, 100, 100, 100, 100}[i] }, p99: flat(2)}},
+		{name: "healthy: a fast target's p99 from 1ms to 4ms is no climb", run: run{rate: "100", n: 10, served: flatN(100), p99: from(4, 1, 4)}},
+		{name: "a slow target's p99 from 1ms to 12ms is", run: run{rate: "100", n: 10, served: flatN(100), p99: from(4, 1, 12)}, want: []string{"p99_climb"}},
 		{name: "healthy: served 85% of the asked is within the knee's margin", run: run{rate: "100", n: 10, served: fromN(3, 100, 85), p99: flat(2)}},
 		{name: "healthy: a closed model under its cap", run: run{model: report.ModelClosed, maxRPS: 50, n: 10, served: flatN(50), p99: flat(2), series: hostSeries(nil)}},
 		{name: "knee without resources", run: kneeAt5, want: []string{"knee", "p99_climb"}, top: "from 5s throughput stopped following"},
@@ -150,6 +153,19 @@ func TestAnalyze(t *testing.T) {
 		{name: "overflows that grew tenfold with the symptom", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": from(5, 3, 30)})
 		}), want: []string{"listen_overflow", "knee", "p99_climb"}},
+		{name: "one second of overflows is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": func(t int) float64 { return float64(max(0, 1-abs(t-7)) * 40) }})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "a CPU busy in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": func(t int) float64 { return float64(t%3/2) * 99 }})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "what began far from the knee ranks lower", run: with(kneeAt5, func(r *run) {
+			r.n = 25
+			r.series = hostSeries(map[string]func(int) float64{
+				"redis.rejected_connections": func(t int) float64 { return float64(min(max(0, t-5), 7)) },
+				"tcp.listen_overflows_per_s": from(18, 0, 9),
+			})
+		}), want: []string{"redis_rejected", "listen_overflow", "knee", "p99_climb"}},
 		{name: "SYN drops without overflows", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_drops_per_s": from(6, 0, 12)})
 		}), want: []string{"listen_overflow", "knee", "p99_climb"}, top: "0 overflows/s, 12 drops/s"},
@@ -325,3 +341,5 @@ func TestChartAnchor(t *testing.T) {
 		}
 	}
 }
+
+func abs(x int) int { return max(x, -x) }
