@@ -88,6 +88,23 @@ func Analyze(s *report.Summary, g Generator) []report.Finding {
 	return a.sorted()
 }
 
+// AnalyzeFrom is Analyze with the seconds in question given: from from
+// (seconds from the start) to the end, named what (e.g. "the step at
+// 75/s"). fuka capacity asks it of a step that failed its SLO: the whole
+// measured step is in question, whatever its timeline shows.
+func AnalyzeFrom(s *report.Summary, g Generator, from float64, what string) []report.Finding {
+	if s == nil {
+		return nil
+	}
+	a := &analysis{s: s, tl: fullIntervals(s.Timeline), gen: g}
+	a.loadEvents()
+	a.symptomAt, a.symptom = from, what
+	a.generator()
+	a.resources()
+	a.profiles()
+	return a.sorted()
+}
+
 type analysis struct {
 	s   *report.Summary
 	tl  []report.Interval
