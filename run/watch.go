@@ -317,6 +317,15 @@ func (wt *Watcher) Points() []monitor.Point {
 	return wt.mon.Points()
 }
 
+// Latest is the target's latest sample: the zero Point before the first
+// and without monitors. Its map must not be modified.
+func (wt *Watcher) Latest() monitor.Point {
+	if wt == nil || wt.mon == nil {
+		return monitor.Point{}
+	}
+	return wt.mon.Latest()
+}
+
 // SelfPoints are the samples of fuka's own process so far: nil when it
 // cannot be read.
 func (wt *Watcher) SelfPoints() []monitor.Point {
