@@ -343,3 +343,18 @@ func TestChartAnchor(t *testing.T) {
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// TestScaleOut: a watched workload's scale-out is an event with its time
+// to scale and the p99 meanwhile, linked to its replicas' chart.
+func TestScaleOut(t *testing.T) {
+	s := run{rate: "100", n: 10, served: flatN(100), p99: flat(2)}.summary()
+	ready, tts := 38.5, 28.5
+	s.Scaling = []report.ScaleEpisode{{Workload: "deployment/api", FromReplicas: 2, ToReplicas: 6, LoadStepS: 10, ScaleOutS: 14, ReadyS: &ready, TimeToScaleS: &tts, P99DuringMS: 840, P99MeanDuringMS: 310}}
+	got := Analyze(s, Generator{})
+	if len(got) != 1 || got[0].Kind != "scale_out" || got[0].Chart != "chart-kube.deployment.api-count" || got[0].EndS == nil || *got[0].EndS != ready {
+		t.Fatalf("findings %+v", got)
+	}
+	if want := "deployment/api scaled out from 2 to 6 replicas after the load step at 10s (asked at 14s), all ready at 38.5s: 28.5s to scale; p99 during it up to 840ms (mean 310ms)"; got[0].Summary != want {
+		t.Errorf("summary %q\nwant    %q", got[0].Summary, want)
+	}
+}

@@ -276,7 +276,8 @@ func serveTarget(kind, dsn string) error {
 			os.Stdin.Read(buf)
 			os.Exit(0)
 		}()
-		for {
+		for n := 0; ; n++ { // spins, on purpose: the busy CPU
+			_ = n * n
 		}
 	case "ok":
 		h = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }
