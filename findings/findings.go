@@ -98,7 +98,7 @@ func AnalyzeFrom(s *report.Summary, g Generator, from float64, what string) []re
 	}
 	a := &analysis{s: s, tl: fullIntervals(s.Timeline), gen: g}
 	a.loadEvents()
-	a.symptomAt, a.symptom = from, what
+	a.symptomAt, a.symptom, a.changed = from, what, true
 	a.generator()
 	a.resources()
 	a.profiles()
@@ -117,6 +117,7 @@ type analysis struct {
 	// served as asked.
 	symptomAt float64
 	symptom   string // "the knee at 12s", for the findings' wording
+	changed   bool   // the load itself showed a symptom (not only a closed model's whole run)
 	climbed   bool   // p99 climbed for good
 	limits    []report.Finding
 	events    []report.Finding
@@ -161,6 +162,7 @@ func (a *analysis) loadEvents() {
 	for _, e := range a.s.Scaling {
 		a.events = append(a.events, scaleOut(e))
 	}
+	a.changed = a.symptomAt >= 0
 	if a.symptomAt < 0 && a.s.Model == report.ModelClosed && a.s.RequestedRPS == nil && len(a.tl) > 0 {
 		// As many requests as the clients can send: something always
 		// limits such a run, and the whole run (after the ramp-up) is
@@ -481,8 +483,8 @@ func (a *analysis) generatorCPU() (report.Finding, bool) {
 		f.Evidence = []report.Evidence{ev}
 		return f, true
 	}
-	if a.symptomAt < 0 {
-		return report.Finding{}, false
+	if !a.changed {
+		return report.Finding{}, false // no change in the load to explain
 	}
 	wait, wpeak, _, wlast, ok := meanAfter(a.gen.Wait, from)
 	if !ok || wait < GeneratorWaitPct*float64(a.gen.CPUs) || cpu+wait < limit {
