@@ -490,8 +490,8 @@ func (a *analysis) generatorCPU() (report.Finding, bool) {
 	if !ok || wait < GeneratorWaitPct*float64(a.gen.CPUs) || cpu+wait < limit {
 		return report.Finding{}, false
 	}
-	f.Summary = fmt.Sprintf("fuka was the limit: from %s its threads waited for a CPU %s of the time (run queue; peak %s) besides the %s they ran, of the %d CPU(s) it may use: the CPUs it runs on were busy, so it sent late and its latencies include the wait",
-		secs(first), report.FormatFixed(wait, 0)+"%", report.FormatFixed(wpeak, 0)+"%", report.FormatFixed(cpu, 0)+"%", a.gen.CPUs)
+	f.Summary = fmt.Sprintf("fuka was the limit: from %s its threads waited for a CPU %ss a second (summed over its threads, on the run queue; peak %ss) and ran %ss, on the %d CPU(s) it may use: those CPUs were busy, so it sent late and its latencies include the wait",
+		secs(first), report.FormatFixed(wait/100, 2), report.FormatFixed(wpeak/100, 2), report.FormatFixed(cpu/100, 2), a.gen.CPUs)
 	f.Evidence = []report.Evidence{
 		{Series: "fuka.cpu_wait_pct", FromS: round3(first), ToS: wlast, Peak: round3(wpeak), Mean: round3(wait), Limit: new(GeneratorWaitPct * float64(a.gen.CPUs))},
 		ev,

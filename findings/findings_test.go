@@ -200,7 +200,7 @@ func TestAnalyze(t *testing.T) {
 			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": from(5, 40, 99)})
 		}), gen: Generator{CPUs: 1, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}, {8, 99}}}, want: []string{"generator_cpu", "cpu", "knee", "p99_climb"}, top: "fuka was the limit"},
 		{name: "fuka waited for a busy CPU", run: kneeAt5, gen: Generator{CPUs: 1, CPU: []Sample{{6, 30}, {7, 35}, {8, 30}}, Wait: []Sample{{6, 70}, {7, 65}, {8, 68}}},
-			want: []string{"generator_cpu", "knee", "p99_climb"}, top: "its threads waited for a CPU 68% of the time"},
+			want: []string{"generator_cpu", "knee", "p99_climb"}, top: "its threads waited for a CPU 0.68s a second (summed over its threads, on the run queue; peak 0.70s) and ran 0.32s, on the 1 CPU(s)"},
 		{name: "fuka's wait in a closed model's run is no finding", run: run{model: report.ModelClosed, n: 8, served: flatN(900), p99: flat(9)},
 			gen: Generator{CPUs: 1, CPU: []Sample{{2, 30}, {3, 35}}, Wait: []Sample{{2, 70}, {3, 65}}}},
 		{name: "fuka's wait without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2)},

@@ -74,8 +74,8 @@ var realCases = []realCase{
 		top: "listen_overflow", says: "a listen queue overflowed", series: "tcp.listen_overflows_per_s"},
 	{name: "fuka was the limit: too few clients", target: "sleep50ms", args: []string{"--rate", "200", "-d", "5s", "--max-clients", "4"},
 		top: "generator_clients", says: "fuka was the limit"},
-	{name: "fuka was the limit: pinned to a busy CPU", target: "ok", pin: "0", genPin: "1", genNice: 5, busy: "1",
-		args: []string{"--rate", "3000", "-d", "5s"}, top: "generator_cpu", says: "its threads waited for a CPU", series: "fuka.cpu_wait_pct"},
+	{name: "fuka was the limit: pinned to a busy CPU", target: "ok", pin: "0", genPin: "1", genNice: 15, busy: "1",
+		args: []string{"--rate", "3000", "-d", "5s", "--timeout", "3s"}, top: "generator_cpu", says: "its threads waited for a CPU", series: "fuka.cpu_wait_pct"},
 	{name: "postgres at max_connections", target: "postgres", needs: "postgres", args: []string{"--rate", "100", "-d", "6s"},
 		top: "postgres_connections", says: "PostgreSQL's connections reached max_connections", series: "postgres.connections.total"},
 }
