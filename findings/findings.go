@@ -446,7 +446,7 @@ func (a *analysis) generator() {
 		a.limits = append(a.limits, report.Finding{
 			Kind: "generator_clients", Subject: report.SubjectGenerator, AtS: drop.AtS, Confidence: report.ConfidenceMeasured,
 			Score: 1.5,
-			Summary: fmt.Sprintf("fuka was the limit: from %s it dropped %s starts because %s were busy, while the target's p99 held at %s: more clients would have sent the requested load",
+			Summary: fmt.Sprintf("fuka was the limit: from %s it dropped %s starts because %s were busy, while p99 did not climb (%s over the run): more clients would have sent the requested load",
 				secs(drop.AtS), report.FormatInt(a.s.Dropped), clients, report.FormatMS(p99)),
 			Evidence: drop.Evidence, Chart: drop.Chart,
 		})
