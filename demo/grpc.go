@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -76,6 +77,9 @@ type GRPCServer struct {
 	flaky atomic.Int64
 	mu    sync.Mutex
 	codes map[codes.Code]int64
+	// tenanted counts calls that carried x-tenant metadata: what shows
+	// that a client's metadata arrives.
+	tenanted atomic.Int64
 }
 
 // StartGRPC listens on addr (e.g. "127.0.0.1:0") and serves fuka.demo.Cart
@@ -112,11 +116,17 @@ func (s *GRPCServer) Calls(c codes.Code) int64 {
 	return s.codes[c]
 }
 
+// Tenanted is how many calls carried x-tenant metadata.
+func (s *GRPCServer) Tenanted() int64 { return s.tenanted.Load() }
+
 func (s *GRPCServer) desc() *grpc.ServiceDesc {
 	sd := cartFile.Services().ByName("Cart")
 	in, out := sd.Methods().ByName("Add").Input(), sd.Methods().ByName("Add").Output()
 	handler := func(fn func(req, resp *dynamicpb.Message) error) grpc.MethodHandler {
 		return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("x-tenant")) > 0 {
+				s.tenanted.Add(1)
+			}
 			req, resp := dynamicpb.NewMessage(in), dynamicpb.NewMessage(out)
 			err := dec(req)
 			if err == nil {

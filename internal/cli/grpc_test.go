@@ -28,8 +28,8 @@ func TestAttackGRPC(t *testing.T) {
 	}
 	sum := lastJSON(t, r.out)
 	if sum.Requests != 200 || sum.Status["200"] != s.Calls(codes.OK) || sum.Status["503"] != s.Calls(codes.Unavailable) ||
-		sum.Status["503"] != 20 || sum.Failed != 20 || sum.Target != url {
-		t.Fatalf("fuka: %+v; server: %d OK, %d Unavailable", sum, s.Calls(codes.OK), s.Calls(codes.Unavailable))
+		sum.Status["503"] != 20 || sum.Failed != 20 || sum.Target != url || s.Tenanted() != 200 {
+		t.Fatalf("fuka: %+v; server: %d OK, %d Unavailable, %d with x-tenant", sum, s.Calls(codes.OK), s.Calls(codes.Unavailable), s.Tenanted())
 	}
 
 	for _, tc := range []struct {
