@@ -32,6 +32,15 @@ func TestAttackGRPC(t *testing.T) {
 		t.Fatalf("fuka: %+v; server: %d OK, %d Unavailable, %d with x-tenant", sum, s.Calls(codes.OK), s.Calls(codes.Unavailable), s.Tenanted())
 	}
 
+	// Open model: each start is one call, latency from the intended start.
+	before := s.Calls(codes.OK) + s.Calls(codes.Unavailable)
+	r = runCLI(t, nil, "attack", url, "--call", "fuka.demo.Cart/Add", "-b", `{"item":"tea"}`, "--rate", "100", "-d", "1s", "-q", "-o", "json")
+	open := lastJSON(t, r.out)
+	if r.code != ExitOK || open.Model != "open" || open.LatencyFrom != "intended" || open.Requests < 90 ||
+		open.Requests != s.Calls(codes.OK)+s.Calls(codes.Unavailable)-before || open.Status["200"] != open.Requests {
+		t.Fatalf("exit %d (%s): %+v; server answered %d", r.code, r.err, open, s.Calls(codes.OK)+s.Calls(codes.Unavailable)-before)
+	}
+
 	for _, tc := range []struct {
 		name string
 		args []string
