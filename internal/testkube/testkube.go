@@ -87,20 +87,23 @@ func Binary(t testing.TB, name string) string {
 	default:
 		t.Fatalf("testkube: no component %q", name)
 	}
-	candidates := []string{os.Getenv(env)}
-	if cached != "" {
-		candidates = append(candidates, filepath.Join(CacheDir(), cached))
-	}
-	candidates = append(candidates, name, "/usr/bin/"+name)
-	for _, c := range candidates {
-		if c == "" {
-			continue
+	var candidates []string
+	msg := fmt.Sprintf("%s not found (%s, or set $%s)", name, how, env)
+	if p := os.Getenv(env); p != "" {
+		// An explicit choice is never replaced by another binary.
+		candidates = []string{p}
+		msg = fmt.Sprintf("%s: $%s=%s is not an executable", name, env, p)
+	} else {
+		if cached != "" {
+			candidates = append(candidates, filepath.Join(CacheDir(), cached))
 		}
+		candidates = append(candidates, name, "/usr/bin/"+name)
+	}
+	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("%s not found (%s, or set $%s)", name, how, env)
 	if os.Getenv("FUKA_INTEGRATION") == "1" {
 		t.Fatal(msg + "; FUKA_INTEGRATION=1 requires it")
 	}

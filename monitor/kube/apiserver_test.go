@@ -52,8 +52,13 @@ func TestWatcherAgainstAPIServer(t *testing.T) {
 	defer cancel()
 	c.setup(ctx, t)
 
-	w, err := kube.New(kube.Config{Namespace: ns, Deployment: app, HPA: app, ScaledObject: app, SyncTimeout: 30 * time.Second},
-		kube.Clients{Dynamic: c.dc})
+	// The clients fuka builds, from the kubeconfig file (client
+	// certificate, CA) as kubectl would read it.
+	clients, err := kube.FromKubeconfig(c.Kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kube.New(kube.Config{Namespace: ns, Deployment: app, HPA: app, ScaledObject: app, SyncTimeout: 30 * time.Second}, clients)
 	if err != nil {
 		t.Fatal(err)
 	}
