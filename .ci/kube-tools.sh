@@ -16,7 +16,8 @@ set -euo pipefail
 
 KUBE_VERSION=${FUKA_KUBE_VERSION:-v1.37.2}
 HELM_VERSION=${FUKA_HELM_VERSION:-v4.3.2}
-CACHE=${FUKA_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuka}
+home=${HOME:-$(cd ~ && pwd)} # ~ falls back to the passwd entry
+CACHE=${FUKA_KUBE_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/fuka}
 staging=v0.${KUBE_VERSION#v1.} # v1.37.2 -> v0.37.2
 
 mkdir -p "$CACHE"
