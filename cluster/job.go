@@ -426,7 +426,7 @@ func (t *ticker) merge(k int) bool {
 			if m.state != "lost" {
 				m.clients = s.Clients
 			}
-			found = found || len(s.Stats) > 0 || s.Dropped > 0
+			found = found || len(s.Stats) > 0 || s.Dropped > 0 || s.Connects > 0
 		}
 		if m.state == "lost" {
 			m.clients = 0

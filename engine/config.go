@@ -73,6 +73,10 @@ type Open struct {
 	// within one step go out together at its end. 0: each start at its
 	// own time (most wake-ups).
 	Resolution time.Duration
+	// Preconnect is how many connections to open before the run's clock
+	// starts (see Warmup): 0 estimates the concurrency the start needs,
+	// < 0 opens none. Bounded by MaxClients.
+	Preconnect int
 }
 
 func (l Closed) planned() time.Duration { return l.Duration }

@@ -52,6 +52,7 @@ type conn struct {
 	outWant   bool // EPOLLOUT is registered
 	served    int  // responses read on the current socket; -1: do not reuse it
 	redialed  bool // the request in flight moved to a new socket once
+	used      bool // open model: has carried a start (pre-connected ones may not have)
 	p         client.Parser
 	wrOff     int
 	intended  time.Duration // open model: when the start was due
@@ -111,7 +112,7 @@ type fastLoop struct {
 	noPwait2 bool
 	nActive  atomic.Int64
 	nSched   atomic.Int64
-	nConns   atomic.Int64 // len(conns), readable from the ticker
+	nConns   atomic.Int64 // clients used: started (closed model) or that carried a start (open)
 }
 
 func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
@@ -202,9 +203,10 @@ func copySockaddr(sa unix.Sockaddr) unix.Sockaddr {
 
 func (l *fastLoop) now() time.Duration { return time.Since(l.start) }
 
-func (l *fastLoop) active() int      { return int(l.nActive.Load()) }
-func (l *fastLoop) peak() int        { return int(l.nConns.Load()) }
-func (l *fastLoop) scheduled() int64 { return l.nSched.Load() }
+func (l *fastLoop) active() int          { return int(l.nActive.Load()) }
+func (l *fastLoop) peak() int            { return int(l.nConns.Load()) }
+func (l *fastLoop) scheduled() int64     { return l.nSched.Load() }
+func (l *fastLoop) setStart(t time.Time) { l.start = t }
 
 func (l *fastLoop) run(ctx context.Context) {
 	defer l.shutdown()
@@ -395,6 +397,10 @@ func (l *fastLoop) schedule(now time.Duration) {
 				l.rec.DropLocked(1) // no free client: dropped, never delayed
 				continue
 			}
+			if !c.used {
+				c.used = true
+				l.nConns.Add(1)
+			}
 			l.nActive.Add(1)
 			l.begin(c, t, now)
 		}
@@ -415,7 +421,9 @@ func (l *fastLoop) schedule(now time.Duration) {
 func (l *fastLoop) newConn() *conn {
 	c := &conn{idx: int32(len(l.conns)), fd: -1}
 	l.conns = append(l.conns, c)
-	l.nConns.Store(int64(len(l.conns)))
+	if !l.open {
+		l.nConns.Store(int64(len(l.conns)))
+	}
 	return c
 }
 
@@ -496,6 +504,7 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 			l.fail(c, metrics.ErrOther, now)
 			return
 		}
+		l.rec.ConnectLocked()
 		c.state = cWriting
 		l.write(c, now)
 	case err == unix.EINPROGRESS:
@@ -569,6 +578,7 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 			l.fail(c, kind, now)
 			return
 		}
+		l.rec.ConnectLocked()
 		c.state = cWriting
 		l.write(c, now)
 	case cWriting:

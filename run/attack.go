@@ -35,6 +35,9 @@ type AttackFlags struct {
 	Rate             string
 	MaxClients       int
 	Resolution       time.Duration
+	// Preconnect is --preconnect: connections opened before the clock
+	// starts (open model); -1 estimates them, 0 opens none.
+	Preconnect int
 	RequestFlags
 }
 
@@ -127,7 +130,10 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		if f.Resolution < 0 || f.Resolution > time.Second {
 			return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.Resolution)
 		}
-		j.Load = &fukapb.Load{Rate: RateMsg(r), MaxClients: int32(f.MaxClients), ResolutionNanos: int64(f.Resolution)}
+		if f.Preconnect < -1 || f.Preconnect > math.MaxInt32 {
+			return nil, fmt.Errorf("--preconnect %d: want -1 (estimate), 0 (none) or a count", f.Preconnect)
+		}
+		j.Load = &fukapb.Load{Rate: RateMsg(r), MaxClients: int32(f.MaxClients), ResolutionNanos: int64(f.Resolution), Preconnect: preconnectMsg(f.Preconnect)}
 		return j, nil
 	}
 	if f.Clients <= 0 || f.Clients > math.MaxInt32 {
@@ -148,6 +154,19 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		Requests: f.Requests, MaxRps: f.MaxRPS,
 	}
 	return j, nil
+}
+
+// preconnectMsg is --preconnect as the job carries it (engine.Open's
+// Preconnect): 0 estimates, -1 opens none, so that a job without the field
+// estimates.
+func preconnectMsg(flag int) int32 {
+	switch {
+	case flag < 0:
+		return 0
+	case flag == 0:
+		return -1
+	}
+	return int32(flag)
 }
 
 // AttackPreflight checks that this machine can hold the attack's clients
