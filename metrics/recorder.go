@@ -173,7 +173,7 @@ type Run struct {
 	// CountsConnects: the sources counted the connections they opened
 	// (Connects and Point.Connects mean something).
 	CountsConnects bool
-	Timeline []Point
+	Timeline       []Point
 	// CheckNames and Checks are the named checks of a scenario run and their
 	// {passes, failures}, by index; empty in quick mode.
 	CheckNames []string

@@ -152,10 +152,10 @@ type Summary struct {
 	// Connects is the connections opened during the run (pre-connected
 	// ones are not); null where the transport does not count them (a plan
 	// on net/http).
-	Connects *int64 `json:"connects"`
-	BytesIn  int64  `json:"bytes_in"`
-	BytesOut           int64    `json:"bytes_out"`
-	ThroughputBPS      float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
+	Connects      *int64  `json:"connects"`
+	BytesIn       int64   `json:"bytes_in"`
+	BytesOut      int64   `json:"bytes_out"`
+	ThroughputBPS float64 `json:"throughput_bytes_per_s"` // bytes_in/duration_s
 
 	Latency     Latency          `json:"latency"`      // see Meta.LatencyFrom
 	ServiceTime Latency          `json:"service_time"` // from the actual send
