@@ -99,7 +99,9 @@ type fastLoop struct {
 
 	inflight int
 
-	// batch: open model with a Resolution. The loop then wakes once per
+	// batch: open model with a Resolution, or the closed model's
+	// throughput cap with one (while a client waits for the cap). The
+	// loop then wakes once per
 	// resolution step (not once per response), collects every socket event
 	// at once, and takes each response's completion time from the kernel's
 	// receive timestamp (SO_TIMESTAMPNS), so batching costs no accuracy.
@@ -112,6 +114,7 @@ type fastLoop struct {
 	noPwait2 bool
 	nActive  atomic.Int64
 	nSched   atomic.Int64
+	wakes    int64        // passes through the loop (tests bound them)
 	nConns   atomic.Int64 // clients used: started (closed model) or that carried a start (open)
 }
 
@@ -176,6 +179,7 @@ func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]sou
 		case Closed:
 			l.ramp = load.Ramp{Clients: ld.Clients, Over: ld.RampUp}
 			l.capper = load.Cap{PerSecond: cfg.Share.maxRPS(ld)}
+			l.batch, l.resolution = ld.Resolution > 0 && l.capper.PerSecond > 0, ld.Resolution
 			l.requests = cfg.Share.requests(ld)
 			for k := shard; k < ld.Clients; k += shards {
 				l.clientAt = append(l.clientAt, k)
@@ -246,9 +250,14 @@ func (l *fastLoop) run(ctx context.Context) {
 			return
 		}
 		wait := l.wake(now, planned) - l.now()
+		// The closed model batches only while a client waits for the
+		// cap: otherwise every client is in flight, and each response
+		// must move its client on at once.
+		sleep := l.batch && (l.open || len(l.waitq) > 0)
 		l.rec.Unlock()
+		l.wakes++
 		var n int
-		if l.batch {
+		if sleep {
 			// Sleep to the next step whatever the sockets do, then take
 			// everything that happened meanwhile in one go.
 			if wait > 0 {
@@ -309,8 +318,16 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 			w = t
 		}
 	}
-	if len(l.waitq) > 0 && l.waitq[0].notBefore < w {
-		w = l.waitq[0].notBefore
+	if len(l.waitq) > 0 {
+		t := l.waitq[0].notBefore
+		if res := l.resolution; l.batch {
+			// As the open model: the clients whose capped start falls in
+			// one resolution step go together at its end. The cap's
+			// schedule is absolute, so the throughput is the same; the
+			// closed model's latency counts from the send.
+			t = (t + res - 1) / res * res
+		}
+		w = min(w, t)
 	}
 	return w
 }

@@ -149,9 +149,12 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 	if duration == 0 && f.Requests == 0 {
 		return nil, errors.New("--duration 0 needs --requests")
 	}
+	if f.Resolution < 0 || f.Resolution > time.Second {
+		return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.Resolution)
+	}
 	j.Load = &fukapb.Load{
 		Clients: int32(f.Clients), RampUpNanos: int64(f.RampUp), DurationNanos: int64(duration),
-		Requests: f.Requests, MaxRps: f.MaxRPS,
+		Requests: f.Requests, MaxRps: f.MaxRPS, ResolutionNanos: int64(f.Resolution),
 	}
 	return j, nil
 }

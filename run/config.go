@@ -77,7 +77,7 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	}
 	cfg.Load = engine.Closed{
 		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
-		Duration: time.Duration(l.GetDurationNanos()),
+		Duration: time.Duration(l.GetDurationNanos()), Resolution: time.Duration(l.GetResolutionNanos()),
 	}
 	return cfg, nil
 }

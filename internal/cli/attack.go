@@ -104,7 +104,7 @@ percentiles (no coordinated omission).`,
 	fl.Float64Var(&f.MaxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
 	fl.StringVar(&f.Rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
 	fl.IntVar(&f.MaxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
-	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
+	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
 	fl.IntVar(&f.Preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
 	addOutputFlags(fl, &f.out, runWords)
