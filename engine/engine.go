@@ -134,9 +134,12 @@ func (p *Prepared) Run(ctx context.Context) (*Result, error) {
 	if len(checks) > 0 {
 		col.SetChecks(checks)
 	}
-	// Both transports count the connections a quick-mode request opens;
-	// a plan's net/http clients do not.
-	_, col.Run().CountsConnects = cfg.Work.(Request)
+	// Both transports count the connections a quick-mode request opens,
+	// except over forced HTTP/2 (net/http's own dialer); a plan's net/http
+	// clients do not.
+	if w, ok := cfg.Work.(Request); ok && !w.HTTP2 {
+		col.Run().CountsConnects = true
+	}
 	var wg sync.WaitGroup
 	for _, s := range srcs {
 		wg.Add(1)
