@@ -42,6 +42,7 @@ const (
 	cReading                     // waiting for the response
 	cWaiting                     // closed model: waiting for the throughput cap
 	cDone                        // closed model: this client has finished
+	cThink                       // plan: pausing (think time), in fastLoop.thinkq
 )
 
 type conn struct {
@@ -58,7 +59,10 @@ type conn struct {
 	intended  time.Duration // open model: when the start was due
 	sent      time.Duration // when the request began (connect included)
 	deadline  time.Duration
-	notBefore time.Duration // cWaiting: earliest send
+	notBefore time.Duration // cWaiting, cThink: earliest send
+	wire      []byte        // the request: the loop's in quick mode, the plan client's
+	head      bool          // the request is a HEAD
+	pc        *planConn     // a plan's client (fastplan_linux.go); nil in quick mode
 }
 
 type fastLoop struct {
@@ -116,6 +120,8 @@ type fastLoop struct {
 	nSched   atomic.Int64
 	wakes    int64        // passes through the loop (tests bound them)
 	nConns   atomic.Int64 // clients used: started (closed model) or that carried a start (open)
+
+	plan planLoop // a plan's clients (fastplan_linux.go)
 }
 
 func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
@@ -249,7 +255,7 @@ func (l *fastLoop) run(ctx context.Context) {
 			l.rec.Unlock()
 			return
 		}
-		wait := l.wake(now, planned) - l.now()
+		wait := l.wakeThink(l.wake(now, planned)) - l.now()
 		// The closed model batches only while a client waits for the
 		// cap: otherwise every client is in flight, and each response
 		// must move its client on at once.
@@ -332,6 +338,14 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 	return w
 }
 
+// wakeThink is w, or earlier when a plan client's pause ends before it.
+func (l *fastLoop) wakeThink(w time.Duration) time.Duration {
+	if q := l.plan.thinkq; len(q) > 0 && q[0].notBefore < w {
+		return q[0].notBefore
+	}
+	return w
+}
+
 // wait sleeps in epoll for at most d and returns the number of events.
 func (l *fastLoop) wait(d time.Duration) int {
 	if d < 0 {
@@ -378,6 +392,7 @@ func (l *fastLoop) stop() {
 	}
 	l.waitq = l.waitq[:0]
 	l.nextCli = len(l.clientAt)
+	l.planStop()
 }
 
 // arrival returns the offset of this loop's next start; false when it
@@ -392,11 +407,16 @@ func (l *fastLoop) arrival() (time.Duration, bool) {
 
 // schedule starts whatever is due at now.
 func (l *fastLoop) schedule(now time.Duration) {
+	l.resume(now)
 	if l.open {
 		for {
 			t, ok := l.arrival()
 			if !ok || t > now {
 				return
+			}
+			seq := l.nextK
+			if l.plan.sc != nil {
+				seq, _ = l.deal.Nth(l.nextK) // the start's number in the run, as the pool's
 			}
 			l.nextK += l.loops
 			l.nSched.Add(1)
@@ -419,6 +439,10 @@ func (l *fastLoop) schedule(now time.Duration) {
 				l.nConns.Add(1)
 			}
 			l.nActive.Add(1)
+			if l.plan.sc != nil {
+				l.planBegin(c, seq, t, now)
+				continue
+			}
 			l.begin(c, t, now)
 		}
 	}
@@ -426,6 +450,11 @@ func (l *fastLoop) schedule(now time.Duration) {
 		l.nextCli++
 		c := l.newConn()
 		l.nActive.Add(1)
+		if l.plan.sc != nil {
+			l.planClient(c, l.clientAt[l.nextCli-1])
+			l.planIterate(c, now)
+			continue
+		}
 		l.next(c, now)
 	}
 	for len(l.waitq) > 0 && l.waitq[0].notBefore <= now {
@@ -436,7 +465,7 @@ func (l *fastLoop) schedule(now time.Duration) {
 }
 
 func (l *fastLoop) newConn() *conn {
-	c := &conn{idx: int32(len(l.conns)), fd: -1}
+	c := &conn{idx: int32(len(l.conns)), fd: -1, wire: l.wire, head: l.head}
 	l.conns = append(l.conns, c)
 	if !l.open {
 		l.nConns.Store(int64(len(l.conns)))
@@ -469,6 +498,10 @@ func (l *fastLoop) send(c *conn, now time.Duration) {
 		l.hold(c, now+leaseWait)
 		return
 	}
+	if c.pc != nil {
+		l.planBegin(c, c.pc.seq, now, now)
+		return
+	}
 	l.begin(c, now, now)
 }
 
@@ -497,7 +530,10 @@ func (l *fastLoop) begin(c *conn, intended, now time.Duration) {
 
 // dispatch connects if needed, then writes the request.
 func (l *fastLoop) dispatch(c *conn, now time.Duration) {
-	c.p.Reset(l.head)
+	c.p.Reset(c.head)
+	if c.pc != nil {
+		c.p.Keep(true, c.pc.keep)
+	}
 	c.wrOff = 0
 	if c.fd >= 0 {
 		c.state = cWriting
@@ -554,8 +590,8 @@ func (l *fastLoop) ctl(c *conn, op int, out bool) error {
 
 // write sends what is left of the request.
 func (l *fastLoop) write(c *conn, now time.Duration) {
-	for c.wrOff < len(l.wire) {
-		b := l.wire[c.wrOff:]
+	for c.wrOff < len(c.wire) {
+		b := c.wire[c.wrOff:]
 		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if e == unix.EAGAIN {
 			if !c.outWant {
@@ -739,14 +775,20 @@ func (l *fastLoop) complete(c *conn, now time.Duration) {
 	if l.open {
 		lat = now - c.intended
 	}
-	l.rec.RecordLocked(0, metrics.Outcome{
-		Latency: lat, Service: now - c.sent, Status: c.p.Status,
-		BytesIn: c.p.Bytes, BytesOut: int64(len(l.wire)),
-	})
+	if c.pc == nil {
+		l.rec.RecordLocked(0, metrics.Outcome{
+			Latency: lat, Service: now - c.sent, Status: c.p.Status,
+			BytesIn: c.p.Bytes, BytesOut: int64(len(c.wire)),
+		})
+	}
 	if c.served >= 0 && c.p.KeepAlive() {
 		c.served++
 	} else {
 		l.closeSocket(c)
+	}
+	if c.pc != nil {
+		l.planResult(c, metrics.ErrNone, int64(len(c.wire)), now)
+		return
 	}
 	l.after(c, now)
 }
@@ -762,8 +804,12 @@ func (l *fastLoop) fail(c *conn, kind metrics.ErrorKind, now time.Duration) {
 	if c.wrOff > 0 {
 		out = int64(c.wrOff)
 	}
-	l.rec.RecordLocked(0, metrics.Outcome{Latency: lat, Service: now - c.sent, Err: kind, BytesIn: c.p.Bytes, BytesOut: out})
 	l.closeSocket(c)
+	if c.pc != nil {
+		l.planResult(c, kind, out, now)
+		return
+	}
+	l.rec.RecordLocked(0, metrics.Outcome{Latency: lat, Service: now - c.sent, Err: kind, BytesIn: c.p.Bytes, BytesOut: out})
 	l.after(c, now)
 }
 
