@@ -38,8 +38,27 @@ func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
 		MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+		Conns: &client.Conns{OnConnect: p.rec.Connect},
 	})
 	return p
+}
+
+// preconnect opens n connections for the quick-mode request before the
+// run's clock starts (open model; see Warmup).
+func (p *pool) preconnect(n int, deadline time.Time) ([]time.Duration, int, error) {
+	if p.std == nil || !p.open {
+		return nil, 0, nil
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return p.std.Preconnect(ctx, n)
+}
+
+// discard releases what preconnect opened, for a run that never ran.
+func (p *pool) discard() {
+	if p.std != nil {
+		p.std.CloseIdle()
+	}
 }
 
 // withScenario makes p's clients run sc's iterations.
@@ -62,6 +81,15 @@ func (p *pool) newClient(id int) iterator {
 	return quick{p}
 }
 
+// closeClient releases what a client holds when its load has ended: a
+// scenario client that keeps a connection across iterations (a
+// WebSocket) closes it.
+func closeClient(cl iterator) {
+	if c, ok := cl.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
 // quick is a quick-mode client: the same request every time.
 type quick struct{ p *pool }
 
@@ -70,9 +98,10 @@ func (q quick) Iterate(_ context.Context, _ int64, intended time.Time) bool {
 	return true
 }
 
-func (p *pool) active() int      { return int(p.nAct.Load()) }
-func (p *pool) scheduled() int64 { return p.nSched.Load() }
-func (p *pool) peak() int        { return int(p.nPeak.Load()) }
+func (p *pool) active() int          { return int(p.nAct.Load()) }
+func (p *pool) scheduled() int64     { return p.nSched.Load() }
+func (p *pool) peak() int            { return int(p.nPeak.Load()) }
+func (p *pool) setStart(t time.Time) { p.start = t }
 
 // sleepUntil waits until offset t or until stop is closed; false means stop.
 func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
@@ -168,6 +197,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			defer wg.Done()
 			defer p.nAct.Add(-1)
 			cl := p.newClient(k)
+			defer closeClient(cl)
 			for n := 0; l.Iterations <= 0 || n < l.Iterations; n++ {
 				i, ok := p.budget.take(requests)
 				if !ok || !p.sleepUntil(p.budget.pace(capper, i, time.Since(p.start), late), stop) {
@@ -231,6 +261,7 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 		go func(id int, first start) {
 			defer wg.Done()
 			cl := p.newClient(id)
+			defer closeClient(cl)
 			for s := first; ; {
 				p.nAct.Add(1)
 				more := cl.Iterate(ctx, s.seq, p.start.Add(s.t))

@@ -81,11 +81,11 @@ func attackLoad(l *fukapb.Load) (engine.Load, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rate: %w", err)
 		}
-		return engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos())}, nil
+		return engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos()), Preconnect: int(l.GetPreconnect())}, nil
 	}
 	return engine.Closed{
 		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
-		Duration: time.Duration(l.GetDurationNanos()),
+		Duration: time.Duration(l.GetDurationNanos()), Resolution: time.Duration(l.GetResolutionNanos()),
 	}, nil
 }
 

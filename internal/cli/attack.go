@@ -18,8 +18,10 @@ import (
 type attackFlags struct {
 	run.AttackFlags
 	cpuProfile string
+	preconnect int // --preconnect as given: -1 estimate, 0 none
 	out        outputs
 	cluster    clusterFlags // distributed run (cluster_run.go)
+	ws         wsFlags      // a ws:// URL (ws.go)
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -47,7 +49,8 @@ percentiles (no coordinated omission).`,
   fuka attack http://127.0.0.1:8080/ --rate 100:1m,5000:2m
   fuka attack http://127.0.0.1:8080/api/login -m POST -H 'Content-Type: application/json' -b '{"user":"a","pass":"b"}'
   fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json
-  fuka attack grpc://127.0.0.1:9090 --call shop.Cart/Add -b '{"item":"x"}' -c 50 -d 30s`,
+  fuka attack grpc://127.0.0.1:9090 --call shop.Cart/Add -b '{"item":"x"}' -c 50 -d 30s
+  fuka attack ws://127.0.0.1:8080/ws/echo --ws-send '{"ping":1}' --ws-expect ping -c 100 -d 30s`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("attack takes exactly one URL (got %d arguments)", len(args))
@@ -60,8 +63,17 @@ percentiles (no coordinated omission).`,
 			if f.Rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
 				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")
 			}
-			if f.Rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution")) {
-				return errors.New("--max-clients and --resolution are for the open model: use them with --rate")
+			if f.Rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution") && !fl.Changed("max-rps") || fl.Changed("preconnect")) {
+				return errors.New("--max-clients, --preconnect and --resolution are for the open model: use them with --rate (--resolution also with --max-rps)")
+			}
+			if fl.Changed("preconnect") {
+				f.Preconnect = &f.preconnect
+			}
+			if isWS(args[0]) {
+				return f.runWS(cmd, stdio, args[0])
+			}
+			if err := wsFlagsWithoutWS(fl); err != nil {
+				return err
 			}
 			cfg, meta, job, err := f.Config(args[0], fl.Changed("duration"), version())
 			if err != nil {
@@ -105,9 +117,11 @@ percentiles (no coordinated omission).`,
 	fl.Float64Var(&f.MaxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
 	fl.StringVar(&f.Rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
 	fl.IntVar(&f.MaxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
-	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
+	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
+	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
 	fl.StringVar(&f.Call, "call", "", "gRPC: the method to call, pkg.Service/Method (with a grpc:// or grpcs:// URL; the message is --body, JSON)")
+	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
