@@ -250,6 +250,7 @@ type Step struct {
 	RetriesPos         Pos
 	RetryNonIdempotent *bool
 	StepHTTP           // multipart, follow_redirects (http.go)
+	GRPC               *GRPC // a grpc: step (grpc.go); Method is MethodGRPC
 
 	// StepThink
 	Think *Think

@@ -127,3 +127,19 @@ func grpcResolve(target grpccall.Target, call string, timeout time.Duration) (*g
 	defer cancel()
 	return grpccall.Reflect(ctx, cc, call)
 }
+
+// grpcResolveTimeout bounds each grpc: step's server reflection before a
+// plan runs.
+const grpcResolveTimeout = 10 * time.Second
+
+// ResolvePlanGRPC learns the schema of the plan's grpc: steps from their
+// targets' server reflection before the run, so that an unknown service
+// or method is an error at its step (file:line:col) and nothing is sent.
+// A distributed run's workers resolve on their first call instead.
+func ResolvePlanGRPC(ctx context.Context, c *Plan, o Options) error {
+	so, err := o.scenarioOptions()
+	if err != nil {
+		return err
+	}
+	return c.Prog.ResolveGRPC(ctx, so, grpcResolveTimeout)
+}

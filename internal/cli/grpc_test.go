@@ -62,3 +62,70 @@ func TestAttackGRPC(t *testing.T) {
 		})
 	}
 }
+
+// TestRunGRPCPlan runs a plan with grpc: steps against the demo's gRPC
+// service: templated messages and metadata, checks and extraction on the
+// answer's JSON form, the server's counts equal to fuka's; and an unknown
+// method is an error at its step before anything is sent.
+func TestRunGRPCPlan(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := writePlanFile(t, dir, "grpc.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc:
+          target: BASE
+          service: fuka.demo.Cart
+          method: Flaky
+          message: { item: "tea-{{ client_id }}", quantity: 2 }
+          metadata: { x-tenant: "t{{ client_id }}" }
+        name: flaky
+        check: { status: 200, json: { quantity: 2, item: "tea-0" } }
+        extract: { total: "json:total" }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "t{{ total }}" } }
+        check: { body_regex: '"item":\s*"t[0-9]+"' }
+load: { clients: 1, iterations: 20 }
+`)
+	r := fuka(t, "run", path, "-q", "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", r.code, r.err)
+	}
+	sum := planJSON(t, r.out)
+	ok, bad := s.Calls(codes.OK), s.Calls(codes.Unavailable)
+	if sum.Requests != 40 || ok+bad != 40 || bad != 2 || sum.Failed != bad || s.Tenanted() != 20 {
+		t.Fatalf("fuka: %d calls, %d failed; server: %d OK, %d Unavailable, %d with x-tenant", sum.Requests, sum.Failed, ok, bad, s.Tenanted())
+	}
+	want := map[string][2]int64{
+		"flaky: status is 200": {18, 2}, "flaky: json quantity == 2": {18, 2}, `flaky: json item == "tea-0"`: {18, 2},
+	}
+	for _, c := range sum.Checks {
+		if w, ok := want[c.Name]; ok && (c.Passes != w[0] || c.Fails != w[1]) {
+			t.Errorf("check %s: %d passes, %d fails; want %v", c.Name, c.Passes, c.Fails, w)
+		}
+		if strings.Contains(c.Name, "body matches") && c.Passes < 18 {
+			t.Errorf("check %s: %d passes: the extracted total did not reach the next message", c.Name, c.Passes)
+		}
+	}
+	if len(sum.Checks) != 4 {
+		t.Errorf("checks %+v", sum.Checks)
+	}
+
+	bad1 := writePlanFile(t, dir, "bad.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Remove }
+load: { clients: 1, iterations: 1 }
+`)
+	before := s.Calls(codes.OK)
+	r = fuka(t, "run", bad1, "-q")
+	if r.code != ExitUsage || !strings.Contains(r.err, "bad.yaml:5:15: grpc fuka.demo.Cart/Remove") || !strings.Contains(r.err, "it has Add, Flaky") || s.Calls(codes.OK) != before {
+		t.Fatalf("exit %d, stderr %q", r.code, r.err)
+	}
+}
