@@ -86,8 +86,8 @@ func (ps *parser) grpcStep(st *Step, action entry, es []entry) {
 			ps.unknown(e, "grpc", grpcKeys)
 		}
 	}
-	for what, s := range map[string]String{"target": st.Path, "service": g.Service, "method": g.Method} {
-		if s.Value == "" && !ps.hasKey(ges, what) {
+	for _, what := range grpcKeys[:3] { // target, service, method
+		if !ps.hasKey(ges, what) {
 			ps.errorf(action.K, "grpc: %s is required", what)
 		}
 	}

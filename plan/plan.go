@@ -249,7 +249,7 @@ type Step struct {
 	Retries            *int
 	RetriesPos         Pos
 	RetryNonIdempotent *bool
-	StepHTTP           // multipart, follow_redirects (http.go)
+	StepHTTP                 // multipart, follow_redirects (http.go)
 	GRPC               *GRPC // a grpc: step (grpc.go); Method is MethodGRPC
 
 	// StepThink
