@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -173,5 +174,19 @@ func (s *GRPCServer) add(req, resp *dynamicpb.Message) error {
 	resp.Set(of.ByName("item"), protoreflect.ValueOfString(item))
 	resp.Set(of.ByName("quantity"), protoreflect.ValueOfInt32(int32(q)))
 	resp.Set(of.ByName("total"), protoreflect.ValueOfInt64(s.total.Add(q)))
+	return nil
+}
+
+// ServeGRPC serves the gRPC service on addr until ctx is done, saying where
+// on stderr.
+func ServeGRPC(ctx context.Context, addr string, stderr io.Writer) error {
+	s, err := StartGRPC(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("demo gRPC service: %w", err)
+	}
+	fmt.Fprintf(stderr, "demo gRPC service %s listening on grpc://%s with server reflection (Ctrl-C to stop)\n", GRPCService, s.Addr())
+	<-ctx.Done()
+	s.Close()
+	fmt.Fprintf(stderr, "demo gRPC service answered %d calls OK\n", s.Calls(codes.OK))
 	return nil
 }
