@@ -116,6 +116,20 @@ load: { clients: 1, iterations: 20 }
 		t.Errorf("checks %+v", sum.Checks)
 	}
 
+	// A rendered message the schema refuses is not sent: an invalid request.
+	inv := writePlanFile(t, dir, "inv.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: x, quantity: "{{ client_id }}x" } }
+load: { clients: 1, iterations: 3 }
+`)
+	calls := s.Calls(codes.OK)
+	r = fuka(t, "run", inv, "-q", "-o", "json")
+	if r.code != ExitAllFailed || s.Calls(codes.OK) != calls || !strings.Contains(r.out, `"invalid":3`) {
+		t.Fatalf("exit %d, server calls %d, stdout %s", r.code, s.Calls(codes.OK)-calls, r.out)
+	}
+
 	bad1 := writePlanFile(t, dir, "bad.yaml", "grpc://"+s.Addr(), `
 scenarios:
   cart:
