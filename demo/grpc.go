@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -21,19 +22,22 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-// The demo's gRPC service, fuka.demo.Cart, in proto form:
-//
-//	syntax = "proto3";
-//	package fuka.demo;
-//	message AddRequest { string item = 1; int32 quantity = 2; }
-//	message AddReply   { string item = 1; int32 quantity = 2; int64 total = 3; }
-//	service Cart {
-//	  rpc Add(AddRequest) returns (AddReply);   // item "" is InvalidArgument
-//	  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is Unavailable
-//	}
-//
-// Its descriptor is built here rather than generated, so the demo needs no
-// protoc; server reflection serves it, which is how fuka learns it.
+// CartProto is the demo's gRPC service, fuka.demo.Cart, in proto form: a
+// plan may name it in protos: instead of asking the server. Its
+// descriptor is built here (cartFile) rather than generated, so the demo
+// needs no protoc; server reflection serves it.
+const CartProto = `syntax = "proto3";
+package fuka.demo;
+
+message AddRequest { string item = 1; int32 quantity = 2; }
+message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
+
+service Cart {
+  rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
+  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE
+}
+`
+
 const (
 	GRPCService = "fuka.demo.Cart"
 	flakyEvery  = 10 // Flaky's every 10th call fails, as /api/flaky does
@@ -83,9 +87,16 @@ type GRPCServer struct {
 	tenanted atomic.Int64
 }
 
+// GRPCOption changes how StartGRPC serves.
+type GRPCOption int
+
+// NoReflection serves the service without server reflection: a client
+// needs CartProto.
+const NoReflection GRPCOption = 1
+
 // StartGRPC listens on addr (e.g. "127.0.0.1:0") and serves fuka.demo.Cart
 // in plaintext until ctx is done or Close is called.
-func StartGRPC(ctx context.Context, addr string) (*GRPCServer, error) {
+func StartGRPC(ctx context.Context, addr string, opts ...GRPCOption) (*GRPCServer, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -97,7 +108,9 @@ func StartGRPC(ctx context.Context, addr string) (*GRPCServer, error) {
 	if err := files.RegisterFile(cartFile); err != nil {
 		return nil, err
 	}
-	rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
+	if !slices.Contains(opts, NoReflection) {
+		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
+	}
 	go func() { _ = s.srv.Serve(ln) }()
 	go func() { <-ctx.Done(); s.srv.Stop() }()
 	return s, nil

@@ -50,6 +50,16 @@ func (c *compiler) grpcStep(s *plan.Step, st *step) {
 	if g == nil {
 		g = &grpcCall{target: s.Path.Value, service: s.GRPC.Service.Value, fn: s.GRPC.Method.Value, pos: s.GRPC.Pos}
 		c.prog.grpc[k] = g
+		if schema := c.p.GRPCSchema; schema != nil { // the plan's protos: no reflection
+			m, err := grpccall.Find(schema, g.service, g.fn)
+			if err == nil && !m.Unary() {
+				err = errors.New("a streaming method; grpc: steps make unary calls")
+			}
+			if err != nil {
+				c.errorf(s.GRPC.Pos, "grpc %s/%s: %v", g.service, g.fn, err)
+			}
+			g.once.Do(func() { g.m, g.err = m, err })
+		}
 	}
 	st.grpc = g
 	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,6 +142,48 @@ load: { clients: 1, iterations: 1 }
 	before := s.Calls(codes.OK)
 	r = fuka(t, "run", bad1, "-q")
 	if r.code != ExitUsage || !strings.Contains(r.err, "bad.yaml:5:15: grpc fuka.demo.Cart/Remove") || !strings.Contains(r.err, "it has Add, Flaky") || s.Calls(codes.OK) != before {
+		t.Fatalf("exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// TestRunGRPCProtos: with protos:, a plan's grpc: steps take their schema
+// from the local .proto (the server here has no reflection), and fuka validate places
+// an unknown method at its step without reaching the target.
+func TestRunGRPCProtos(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0", demo.NoReflection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cart.proto"), []byte(demo.CartProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := writePlanFile(t, dir, "p.yaml", "grpc://"+s.Addr(), `
+protos: [cart.proto]
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "i{{ client_id }}" } }
+        check: { json: { item: "i0", quantity: 1 } }
+load: { clients: 1, iterations: 5 }
+`)
+	r := fuka(t, "run", path, "-q", "-o", "json")
+	sum := planJSON(t, r.out)
+	if r.code != ExitOK || sum.Requests != 5 || s.Calls(codes.OK) != 5 || len(sum.Checks) != 2 || sum.Checks[0].Passes != 5 {
+		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
+	}
+	bad := writePlanFile(t, dir, "bad.yaml", "grpc://127.0.0.1:1", `
+protos: [cart.proto]
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Remove }
+load: { clients: 1, iterations: 1 }
+`)
+	r = fuka(t, "validate", bad)
+	if r.code != ExitUsage || !strings.Contains(r.err, "bad.yaml:6:78: grpc method \"Remove\": service fuka.demo.Cart has Add, Flaky") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
 }
