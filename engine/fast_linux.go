@@ -58,6 +58,12 @@ type conn struct {
 	sent      time.Duration // when the request began (connect included)
 	deadline  time.Duration
 	notBefore time.Duration // cWaiting: earliest send
+	// The request's timestamps for its phases (Config.Phases): when its
+	// connect began (newConn), when the connection was ready for it, and
+	// when the first response byte came. Taking them costs a store of the
+	// time each step already has.
+	connAt, ready, first time.Duration
+	newConn              bool
 }
 
 type fastLoop struct {
@@ -75,6 +81,7 @@ type fastLoop struct {
 	events  []unix.EpollEvent
 	conns   []*conn
 	open    bool
+	phases  bool // time each request's phases (Config.Phases)
 
 	// closed model
 	ramp     load.Ramp
@@ -163,7 +170,7 @@ func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]sou
 			cfg: cfg, timeout: req.Timeout, planned: cfg.Load.planned(), start: start, epfd: epfd, rec: metrics.NewRecorder(1),
 			sa: copySockaddr(sa), family: family, wire: wire, head: req.Request.Head(),
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
-			budget: budget, late: cfg.Load.late(),
+			budget: budget, late: cfg.Load.late(), phases: cfg.Phases,
 		}
 		shard, shards := w+n*j, n*loops
 		switch ld := cfg.Load.(type) {
@@ -475,10 +482,12 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 	c.p.Reset(l.head)
 	c.wrOff = 0
 	if c.fd >= 0 {
+		c.ready, c.newConn = now, false
 		c.state = cWriting
 		l.write(c, now)
 		return
 	}
+	c.connAt, c.newConn = now, true
 	fd, err := unix.Socket(l.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		l.fail(c, metrics.ErrOther, now)
@@ -496,6 +505,7 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 			l.fail(c, metrics.ErrOther, now)
 			return
 		}
+		c.ready = now
 		c.state = cWriting
 		l.write(c, now)
 	case err == unix.EINPROGRESS:
@@ -569,6 +579,7 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 			l.fail(c, kind, now)
 			return
 		}
+		c.ready = now
 		c.state = cWriting
 		l.write(c, now)
 	case cWriting:
@@ -621,6 +632,9 @@ func (l *fastLoop) read(c *conn, ev uint32, now time.Duration) {
 			}
 			l.broken(c, metrics.ErrReset, now)
 			return
+		}
+		if !c.p.Started() {
+			c.first = now
 		}
 		used, done, err := c.p.Feed(l.buf[:n])
 		if err != nil {
@@ -712,16 +726,34 @@ func (l *fastLoop) complete(c *conn, now time.Duration) {
 	if l.open {
 		lat = now - c.intended
 	}
-	l.rec.RecordLocked(0, metrics.Outcome{
+	o := metrics.Outcome{
 		Latency: lat, Service: now - c.sent, Status: c.p.Status,
 		BytesIn: c.p.Bytes, BytesOut: int64(len(l.wire)),
-	})
+	}
+	if l.phases {
+		c.timePhases(&o, now)
+	}
+	l.rec.RecordLocked(0, o)
 	if c.served >= 0 && c.p.KeepAlive() {
 		c.served++
 	} else {
 		l.closeSocket(c)
 	}
 	l.after(c, now)
+}
+
+// timePhases puts the phases of c's request, complete at now, into o. The
+// loop resolved the host once before the run, so no request has a DNS
+// phase, and plain HTTP has no TLS.
+func (c *conn) timePhases(o *metrics.Outcome, now time.Duration) {
+	o.Phases[metrics.PhaseTTFB] = c.first - c.ready
+	o.Phases[metrics.PhaseTransfer] = now - c.first
+	o.Timed = metrics.PhaseTTFB.Bit() | metrics.PhaseTransfer.Bit()
+	if c.newConn {
+		o.NewConn = true
+		o.Phases[metrics.PhaseConnect] = c.ready - c.connAt
+		o.Timed |= metrics.PhaseConnect.Bit()
+	}
 }
 
 // fail records a request that got no complete response.
