@@ -3,9 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strings"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )

@@ -191,4 +191,3 @@ func TestPhasesMemory(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-

@@ -47,7 +47,7 @@ type Runner struct {
 	open bool
 	// phases: each request's phases are timed (Options.Phases).
 	phases bool
-	only *compiled // when set, every client runs this scenario
+	only   *compiled // when set, every client runs this scenario
 }
 
 // Only returns a Runner whose clients all run the named scenario (a plan
