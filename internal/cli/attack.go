@@ -106,6 +106,7 @@ percentiles (no coordinated omission).`,
 	fl.IntVar(&f.MaxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
 	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
 	addRequestFlags(fl, &f.RequestFlags, "")
+	fl.BoolVar(&f.Phases, "phases", false, phasesUsage)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")
