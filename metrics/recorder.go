@@ -57,6 +57,15 @@ func (r *Recorder) Check(i int, pass bool) {
 	r.mu.Unlock()
 }
 
+// CheckLocked counts one check result; the caller holds the lock.
+func (r *Recorder) CheckLocked(i int, pass bool) {
+	if pass {
+		r.checks[i][0]++
+	} else {
+		r.checks[i][1]++
+	}
+}
+
 // Lock takes the recorder for a burst of RecordLocked calls.
 func (r *Recorder) Lock() { r.mu.Lock() }
 

@@ -114,6 +114,13 @@ type Client struct {
 	intended time.Time  // when this iteration was due
 	noResp   bool       // the last request got no response
 	missing  bool       // the last request lacked a required value
+
+	// The iteration's state machine (flow.go).
+	stack  []frame
+	cur    *step         // actRequest: the request step to send
+	think  time.Duration // actThink: the pause
+	end    flow          // actEnd: how the iteration ended
+	locked bool          // rec's lock is held by the caller (the event loop)
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -189,13 +196,63 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 		c.ex.status = 0
 	}
 	c.first, c.intended = true, intended
-	switch c.run(ctx, sc.steps) {
+	switch c.drive(ctx, sc.steps) {
 	case flowInvalid:
 		return c.pauseAfterInvalid(ctx)
 	case flowStop:
 		return false
 	}
 	return true
+}
+
+// drive runs an iteration of steps on the net/http path: each request is
+// sent and awaited, each pause slept, by this goroutine.
+func (c *Client) drive(ctx context.Context, steps []*step) flow {
+	c.begin(steps)
+	for {
+		switch c.advance(ctx.Err() != nil) {
+		case actThink:
+			if !c.sleep(ctx, c.think) {
+				c.finish(flowEnd)
+			}
+		case actRequest:
+			c.stepDone(c.step(ctx, c.cur))
+		case actEnd:
+			return c.end
+		}
+	}
+}
+
+// step sends a request step's request and returns the flow after it.
+func (c *Client) step(ctx context.Context, s *step) flow {
+	from := time.Time{}
+	if c.first && c.r.open {
+		from = c.intended
+	}
+	c.first = false
+	c.noResp, c.missing = false, false
+	return c.stepFlow(s, c.request(ctx, s, from))
+}
+
+// sleep pauses for d; false when ctx ended it.
+func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+}
+
+// check counts one check result.
+func (c *Client) check(i int, pass bool) {
+	if c.locked {
+		c.rec.CheckLocked(i, pass)
+		return
+	}
+	c.rec.Check(i, pass)
 }
 
 // invalidPause is how long a closed-model client waits after a request
@@ -295,7 +352,7 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 			c.noResp = true
 			for _, i := range s.required {
 				if i >= 0 {
-					c.rec.Check(i, false)
+					c.check(i, false)
 				}
 			}
 			return c.failChecks(s)
@@ -306,14 +363,14 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 				c.ex.setJSON(c.st, x.Slot)
 			}
 			if req := s.required[i]; req >= 0 {
-				c.rec.Check(req, found)
+				c.check(req, found)
 				c.missing = c.missing || !found
 			}
 		}
 		pass := true
 		for i, ck := range s.checks {
 			ok := ck.Apply(r)
-			c.rec.Check(s.checkIdx[i], ok)
+			c.check(s.checkIdx[i], ok)
 			pass = pass && ok
 		}
 		return pass
@@ -428,7 +485,7 @@ func (c *Client) record(req int, sent, from time.Time, status int, in, out int64
 // failChecks counts every check of a step that got no response as failed.
 func (c *Client) failChecks(s *step) bool {
 	for i := range s.checks {
-		c.rec.Check(s.checkIdx[i], false)
+		c.check(s.checkIdx[i], false)
 	}
 	return len(s.checks) == 0
 }

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"context"
 	"strconv"
 	"time"
 
@@ -9,6 +8,16 @@ import (
 
 	"github.com/fuka-load/fuka/plan"
 )
+
+// A client's iteration is an explicit state machine, so that one
+// implementation of the plan's semantics (steps, groups, if, loop, foreach,
+// set, on_failure, think times) serves both drivers: the net/http driver
+// (Client.Iterate, a goroutine per client that blocks on each request and
+// pause) and the event-loop driver (LoopClient, a client the fast path's
+// epoll loop steps on each response and timer). The machine never waits and
+// never sends: advance says what the iteration needs next — a request sent
+// (c.cur), a pause (c.think), or nothing more (c.end) — and the driver
+// reports the request's outcome with stepDone before advancing again.
 
 // flow is what a client does after a step.
 type flow uint8
@@ -19,6 +28,26 @@ const (
 	flowInvalid             // end the iteration: a request could not be built (pauseAfterInvalid)
 	flowStop                // stop the client
 )
+
+// action is what advance asks the driver for.
+type action uint8
+
+const (
+	actRequest action = iota // send c.cur's request, then call stepDone
+	actThink                 // pause for c.think, then advance again
+	actEnd                   // the iteration is over: c.end says how
+)
+
+// frame is one list of steps being run: the scenario's, an if's branch, or
+// a loop's or foreach's steps, which run once per turn.
+type frame struct {
+	steps []*step
+	i     int   // the next step to run
+	owner *step // kLoop, kForeach: the step whose turns this frame runs
+	turn  int   // the turn running; -1 before the first
+	els   []gjson.Result
+	items []any
+}
 
 // failed is the flow after step s failed. hard is a failure later steps
 // cannot do without (a missing required value, an expression that could
@@ -39,45 +68,182 @@ func failed(s *step, hard bool) flow {
 	return flowOn
 }
 
-// run runs steps in order.
-func (c *Client) run(ctx context.Context, steps []*step) flow {
-	for _, s := range steps {
-		if ctx.Err() != nil {
-			return flowEnd
+// begin starts an iteration over steps.
+func (c *Client) begin(steps []*step) {
+	c.stack = c.stack[:0]
+	c.push(steps, nil)
+	c.end = flowOn
+}
+
+// push adds a frame, reusing the element slices of a frame that was there.
+func (c *Client) push(steps []*step, owner *step) *frame {
+	n := len(c.stack)
+	if n < cap(c.stack) {
+		c.stack = c.stack[:n+1]
+	} else {
+		c.stack = append(c.stack, frame{})
+	}
+	f := &c.stack[n]
+	*f = frame{steps: steps, owner: owner, turn: -1, els: f.els[:0], items: f.items[:0]}
+	if owner != nil {
+		f.i = len(steps) // the first turn starts it
+	}
+	return f
+}
+
+// finish ends the iteration with f.
+func (c *Client) finish(f flow) action {
+	c.stack = c.stack[:0]
+	c.end = f
+	return actEnd
+}
+
+// stepDone tells the machine how the request step c.cur ended: the flow
+// (see step) decides whether the iteration goes on.
+func (c *Client) stepDone(f flow) {
+	if f != flowOn {
+		c.finish(f)
+	}
+}
+
+// advance runs the iteration to its next request or pause, or to its end.
+// stop says the load has ended: the iteration ends before its next step.
+func (c *Client) advance(stop bool) action {
+	for len(c.stack) > 0 {
+		f := &c.stack[len(c.stack)-1]
+		if f.i == len(f.steps) {
+			if f.owner == nil {
+				c.stack = c.stack[:len(c.stack)-1]
+				continue
+			}
+			act, fl, more := c.nextTurn(f)
+			if fl != flowOn {
+				return c.finish(fl)
+			}
+			if !more {
+				c.stack = c.stack[:len(c.stack)-1]
+				continue
+			}
+			if act == actThink {
+				return actThink
+			}
+			continue
 		}
-		f := flowOn
+		if stop {
+			return c.finish(flowEnd)
+		}
+		s := f.steps[f.i]
+		f.i++
+		fl := flowOn
 		switch s.kind {
 		case kThink:
-			if !c.sleep(ctx, s.think) {
-				return flowEnd
-			}
+			c.think = c.thinkTime(s.think)
+			return actThink
 		case kRequest:
-			f = c.step(ctx, s)
+			c.cur = s
+			return actRequest
 		case kIf:
-			f = c.ifStep(ctx, s)
+			yes, ok := c.cond(s)
+			switch {
+			case !ok:
+				fl = failed(s, true)
+			case yes:
+				c.push(s.then, nil)
+			default:
+				c.push(s.els, nil)
+			}
 		case kLoop:
-			f = c.loop(ctx, s)
+			c.push(s.then, s)
 		case kForeach:
-			f = c.foreach(ctx, s)
+			fl = c.enterForeach(s)
 		case kSet:
-			f = c.set(s)
+			fl = c.set(s)
 		}
-		if f != flowOn {
-			return f
+		if fl != flowOn {
+			return c.finish(fl)
 		}
 	}
+	return actEnd // c.end: flowOn from begin, or what stepDone set
+}
+
+// nextTurn starts the next turn of f's loop or foreach: more is false when
+// there is none. A turn after the first may begin with the step's pause
+// (act actThink, c.think set).
+func (c *Client) nextTurn(f *frame) (act action, fl flow, more bool) {
+	s, turn := f.owner, f.turn+1
+	switch s.kind {
+	case kLoop:
+		if s.cond == nil && turn >= s.count || s.cond != nil && turn >= s.max {
+			return actEnd, flowOn, false
+		}
+		if s.cond != nil {
+			yes, ok := c.cond(s)
+			if !ok {
+				return actEnd, failed(s, true), false
+			}
+			if !yes {
+				return actEnd, flowOn, false
+			}
+		}
+		c.turnIndex(s, turn)
+	case kForeach:
+		n := len(f.items)
+		if s.cond.slot >= 0 {
+			n = len(f.els)
+		}
+		if turn >= n || s.max > 0 && turn >= s.max {
+			return actEnd, flowOn, false
+		}
+		if s.cond.slot >= 0 {
+			c.element(s, f.els[turn])
+		} else {
+			it := f.items[turn]
+			txt, isJSON := text(it)
+			c.ex.setTyped(c.st, s.as, txt, it)
+			if len(s.fields) > 0 {
+				c.fields(s, gjson.Parse(txt), isJSON)
+			}
+		}
+	}
+	f.turn, f.i = turn, 0
+	if turn > 0 && s.turnThink != nil {
+		c.think = c.thinkTime(*s.turnThink)
+		return actThink, flowOn, true
+	}
+	return actEnd, flowOn, true
+}
+
+// enterForeach evaluates a foreach's list and pushes the frame of its
+// turns. A variable holding JSON text is walked as it is, without parsing
+// it into values.
+func (c *Client) enterForeach(s *step) flow {
+	if s.cond.slot >= 0 {
+		doc := gjson.Parse(c.st.Vals[s.cond.slot])
+		if !doc.IsArray() || !gjson.Valid(doc.Raw) {
+			c.check(s.errCheck, false)
+			return failed(s, true)
+		}
+		f := c.push(s.then, s)
+		doc.ForEach(func(_, el gjson.Result) bool {
+			f.els = append(f.els, el)
+			return s.max <= 0 || len(f.els) < s.max
+		})
+		return flowOn
+	}
+	v, err := c.eval(s.cond)
+	items, ok := list(v)
+	if err != nil || !ok {
+		c.check(s.errCheck, false)
+		return failed(s, true)
+	}
+	f := c.push(s.then, s)
+	f.items = append(f.items, items...)
 	return flowOn
 }
 
-// step sends a request step's request.
-func (c *Client) step(ctx context.Context, s *step) flow {
-	from := time.Time{}
-	if c.first && c.r.open {
-		from = c.intended
-	}
-	c.first = false
-	c.noResp, c.missing = false, false
-	ok := c.request(ctx, s, from)
+// stepFlow is the flow after a request step whose checks passed (ok) or
+// not; c.bad, c.missing and c.noResp say what else went wrong.
+func (c *Client) stepFlow(s *step, ok bool) flow {
 	switch {
 	case c.bad:
 		c.bad = false
@@ -92,20 +258,13 @@ func (c *Client) step(ctx context.Context, s *step) flow {
 	return flowOn
 }
 
-// sleep pauses for a think time; false when ctx ended it.
-func (c *Client) sleep(ctx context.Context, th plan.Think) bool {
+// thinkTime draws a pause from th.
+func (c *Client) thinkTime(th plan.Think) time.Duration {
 	d := th.Min
 	if th.Max > th.Min {
 		d += time.Duration(c.st.Rand.Int64N(int64(th.Max - th.Min)))
 	}
-	t := time.NewTimer(d)
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		t.Stop()
-		return false
-	}
+	return d
 }
 
 // cond evaluates an if's or while's condition; ok is false when it could
@@ -114,29 +273,10 @@ func (c *Client) cond(s *step) (yes, ok bool) {
 	v, err := c.eval(s.cond)
 	b, isBool := v.(bool)
 	if err != nil || !isBool {
-		c.rec.Check(s.errCheck, false)
+		c.check(s.errCheck, false)
 		return false, false
 	}
 	return b, true
-}
-
-func (c *Client) ifStep(ctx context.Context, s *step) flow {
-	yes, ok := c.cond(s)
-	switch {
-	case !ok:
-		return failed(s, true)
-	case yes:
-		return c.run(ctx, s.then)
-	}
-	return c.run(ctx, s.els)
-}
-
-// between pauses between two turns of a loop or foreach.
-func (c *Client) between(ctx context.Context, s *step, turn int) bool {
-	if turn == 0 || s.turnThink == nil {
-		return true
-	}
-	return c.sleep(ctx, *s.turnThink)
 }
 
 // turnIndex sets a loop's as: variable to the turn's number.
@@ -150,82 +290,6 @@ func (c *Client) turnIndex(s *step, turn int) {
 	} else {
 		c.st.Vals[s.as] = text
 	}
-}
-
-// loop runs a loop's steps count times, or while its condition holds and
-// at most max times.
-func (c *Client) loop(ctx context.Context, s *step) flow {
-	for turn := 0; ; turn++ {
-		if s.cond == nil && turn >= s.count || s.cond != nil && turn >= s.max {
-			return flowOn
-		}
-		if s.cond != nil {
-			yes, ok := c.cond(s)
-			if !ok {
-				return failed(s, true)
-			}
-			if !yes {
-				return flowOn
-			}
-		}
-		if !c.between(ctx, s, turn) {
-			return flowEnd
-		}
-		c.turnIndex(s, turn)
-		if f := c.run(ctx, s.then); f != flowOn {
-			return f
-		}
-	}
-}
-
-// foreach runs its steps for each element of a list. A variable holding
-// JSON text is walked as it is, without parsing it into values.
-func (c *Client) foreach(ctx context.Context, s *step) flow {
-	if s.cond.slot >= 0 {
-		doc := gjson.Parse(c.st.Vals[s.cond.slot])
-		if !doc.IsArray() || !gjson.Valid(doc.Raw) {
-			c.rec.Check(s.errCheck, false)
-			return failed(s, true)
-		}
-		turn, f := 0, flowOn
-		doc.ForEach(func(_, el gjson.Result) bool {
-			if s.max > 0 && turn >= s.max {
-				return false
-			}
-			if !c.between(ctx, s, turn) {
-				f = flowEnd
-				return false
-			}
-			c.element(s, el)
-			turn++
-			f = c.run(ctx, s.then)
-			return f == flowOn
-		})
-		return f
-	}
-	v, err := c.eval(s.cond)
-	items, ok := list(v)
-	if err != nil || !ok {
-		c.rec.Check(s.errCheck, false)
-		return failed(s, true)
-	}
-	for turn, it := range items {
-		if s.max > 0 && turn >= s.max {
-			break
-		}
-		if !c.between(ctx, s, turn) {
-			return flowEnd
-		}
-		txt, isJSON := text(it)
-		c.ex.setTyped(c.st, s.as, txt, it)
-		if len(s.fields) > 0 {
-			c.fields(s, gjson.Parse(txt), isJSON)
-		}
-		if f := c.run(ctx, s.then); f != flowOn {
-			return f
-		}
-	}
-	return flowOn
 }
 
 // element sets a foreach's as: variable (and its fields) to el.
@@ -264,7 +328,7 @@ func (c *Client) set(s *step) flow {
 		}
 		val, err := c.eval(v.expr)
 		if err != nil {
-			c.rec.Check(s.errCheck, false)
+			c.check(s.errCheck, false)
 			return failed(s, true)
 		}
 		txt, _ := text(val)
