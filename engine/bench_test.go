@@ -59,7 +59,9 @@ func cheapServer(tb testing.TB) string {
 func BenchmarkFastPathGET(b *testing.B) { benchGET(b, transports[0], false) }
 
 // BenchmarkPhases is the cost of timing phases (Config.Phases) on each
-// transport: compare phases=off with phases=on (bench/README.md).
+// transport: compare phases=off with phases=on (bench/README.md). Besides
+// ns/op it reports cpu-ns/op, the process's CPU time per request (the
+// in-process server's included), steadier than wall time on a busy machine.
 func BenchmarkPhases(b *testing.B) {
 	for _, tr := range transports {
 		for _, on := range []bool{false, true} {
@@ -77,8 +79,10 @@ func benchGET(b *testing.B, tr transport, phases bool) {
 	req := newReq(b, "GET", url+"/", nil, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	if err != nil {
 		b.Fatal(err)
 	}
