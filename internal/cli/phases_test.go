@@ -16,8 +16,8 @@ type phasesOut struct {
 		Name     string `json:"name"`
 		Requests int64  `json:"requests"`
 		Phases   *struct {
-			Timed    int64 `json:"timed"`
-			New      int64 `json:"new_connections"`
+			Timed    int64                  `json:"timed"`
+			New      int64                  `json:"new_connections"`
 			DNS      *struct{ Count int64 } `json:"dns"`
 			Connect  *struct{ Count int64 } `json:"connect"`
 			TTFB     *struct{ Count int64 } `json:"ttfb"`
