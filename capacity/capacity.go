@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/threshold"
 )
 
@@ -75,6 +76,9 @@ type Result struct {
 	// Refused is set when every request of the step had its connection
 	// refused: the target is not there.
 	Refused bool `json:"refused,omitempty"`
+	// Findings are what the step's own data says limited it (see the
+	// findings package and docs/findings.md); absent when none.
+	Findings []report.Finding `json:"findings,omitempty"`
 	// Values, when set, is what the SLO is evaluated against (all metrics
 	// and scopes of a run); otherwise the fields above are (p50, p99,
 	// error_rate, rps, requests, failed, dropped).
@@ -190,14 +194,18 @@ type Report struct {
 	FailedAt float64 `json:"failed_at"`
 	// LowerBound is set when the target may take more than Answer: the
 	// generator ran out of CPU or clients, or Max passed.
-	LowerBound bool         `json:"lower_bound"`
-	Knee       *Knee        `json:"knee"`
-	Limit      string       `json:"limit"`     // the first limit hit (lowest failing rate); "" when nothing failed
-	LimitAt    float64      `json:"limit_at"`  // the rate of that step
-	LimitWhy   []string     `json:"limit_why"` // its evidence
-	Advice     string       `json:"advice,omitempty"`
-	Stopped    string       `json:"stopped"` // see the Stop constants
-	Steps      []StepResult `json:"steps"`
+	LowerBound bool     `json:"lower_bound"`
+	Knee       *Knee    `json:"knee"`
+	Limit      string   `json:"limit"`     // the first limit hit (lowest failing rate); "" when nothing failed
+	LimitAt    float64  `json:"limit_at"`  // the rate of that step
+	LimitWhy   []string `json:"limit_why"` // its evidence
+	// LimitedBy is what the findings of that step say limited it: fuka's
+	// own limits and the target's resources, the most telling first
+	// (absent when they name none).
+	LimitedBy []report.Finding `json:"limited_by,omitempty"`
+	Advice    string           `json:"advice,omitempty"`
+	Stopped   string           `json:"stopped"` // see the Stop constants
+	Steps     []StepResult     `json:"steps"`
 }
 
 // ErrNoSLO is returned by Search for a Config without SLO terms.

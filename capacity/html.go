@@ -126,6 +126,7 @@ type htmlPage struct {
 	Limit           string   // the first limit hit, "" when nothing failed
 	LimitAt         string
 	LimitWhy        []string
+	LimitedBy       []string // the findings of the first failing step that name a limit
 	Knee            string
 	Stopped         string
 	Advice          string
@@ -186,6 +187,9 @@ func newHTMLPage(r *Report, info RunInfo) *htmlPage {
 	}
 	if r.Limit != "" {
 		p.LimitAt = FormatRate(r.LimitAt) + "/s"
+	}
+	for _, f := range r.LimitedBy {
+		p.LimitedBy = append(p.LimitedBy, f.Summary+" ("+f.Confidence+")")
 	}
 	if k := r.Knee; k != nil {
 		p.Knee = fmt.Sprintf("%s/s: p99 %s, over twice the %s at %s/s", FormatRate(k.Rate), report.FormatMS(k.P99MS), report.FormatMS(k.BaselineP99MS), FormatRate(k.BaselineRate))

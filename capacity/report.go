@@ -36,6 +36,12 @@ func (rep *Report) finish(cfg Config) {
 	}
 	if first != nil {
 		rep.Limit, rep.LimitAt, rep.LimitWhy = first.Limit, first.Rate, first.Failed
+		rep.LimitedBy = nil
+		for _, f := range first.Findings {
+			if f.Subject != report.SubjectLoad {
+				rep.LimitedBy = append(rep.LimitedBy, f)
+			}
+		}
 	}
 	rep.Knee = FindKnee(rep.Steps)
 	switch {
@@ -131,6 +137,13 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	if rep.Limit != "" {
 		fmt.Fprintf(&b, "  limit      %s at %s/s: %s\n", rep.Limit, FormatRate(rep.LimitAt), strings.Join(rep.LimitWhy, "; "))
+	}
+	for i, f := range rep.LimitedBy {
+		label := "           "
+		if i == 0 {
+			label = "limited by "
+		}
+		fmt.Fprintf(&b, "  %s%s\n", label, f.Summary)
 	}
 	fmt.Fprintf(&b, "  stopped    %s\n", rep.stoppedText())
 	if rep.Advice != "" {

@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
-	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -29,20 +29,20 @@ const otlpTimeout = 5 * time.Second
 
 // OTLP pushes the run's live metrics to an OpenTelemetry collector over
 // OTLP/HTTP (protobuf) once a second, with the resource attribute
-// service.name=fuka, and once more at Close. Counters are cumulative.
+// service.name=fuka, and once more at Close. Counters and histograms are
+// cumulative from the sink's start; the latency histograms have explicit
+// bounds ([LatencyBounds]), the same buckets as Prometheus.
 //
 // The exporter honours the standard OTEL_EXPORTER_OTLP_* variables other
 // than the endpoint (headers for authentication, TLS certificates,
 // compression).
 type OTLP struct {
 	st       state
+	runID    string
+	start    time.Time // the cumulative series' start
 	endpoint string
 	exp      *countingExporter
 	provider *sdkmetric.MeterProvider
-
-	requests, failed, errKinds, dropped, bytesIn metric.Int64ObservableCounter
-	clients                                      metric.Int64ObservableGauge
-	rps, latency                                 metric.Float64ObservableGauge
 
 	closeOnce sync.Once
 	closeErr  error
@@ -51,7 +51,8 @@ type OTLP struct {
 // NewOTLP returns a sink that exports to endpoint: the collector's base URL
 // (http://127.0.0.1:4318, to which /v1/metrics is added) or the full URL of
 // its metrics path. Nothing is sent until the first export, a second later.
-func NewOTLP(ctx context.Context, endpoint string) (*OTLP, error) {
+func NewOTLP(ctx context.Context, endpoint string, opts ...SinkOption) (*OTLP, error) {
+	cfg := newSinkConfig(opts)
 	u, err := otlpURL(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("otlp: %w", err)
@@ -63,70 +64,94 @@ func NewOTLP(ctx context.Context, endpoint string) (*OTLP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp: %w", err)
 	}
-	o := &OTLP{endpoint: u, exp: &countingExporter{Exporter: exp}}
+	o := &OTLP{endpoint: u, runID: cfg.runID, start: time.Now(), exp: &countingExporter{Exporter: exp}}
 	reader := sdkmetric.NewPeriodicReader(o.exp,
 		sdkmetric.WithInterval(otlpInterval),
 		sdkmetric.WithTimeout(otlpTimeout),
+		sdkmetric.WithProducer(otlpProducer{o}),
 	)
 	o.provider = sdkmetric.NewMeterProvider(
 		sdkmetric.WithReader(reader),
 		sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "fuka"))),
 	)
-	if err := o.instruments(); err != nil {
-		_ = o.provider.Shutdown(ctx)
-		return nil, fmt.Errorf("otlp: %w", err)
-	}
 	return o, nil
 }
 
-// instruments creates the observable instruments and the one callback that
-// reads them all from a single snapshot, so an export is consistent.
-func (o *OTLP) instruments() error {
-	m := o.provider.Meter("github.com/fuka-load/fuka/output")
-	var errs [8]error
-	o.requests, errs[0] = m.Int64ObservableCounter("fuka_requests_total",
-		metric.WithDescription("Completed requests, per request name."), metric.WithUnit("{request}"))
-	o.failed, errs[1] = m.Int64ObservableCounter("fuka_failed_total",
-		metric.WithDescription("Failed requests (transport errors and status >= 400), per request name."), metric.WithUnit("{request}"))
-	o.errKinds, errs[2] = m.Int64ObservableCounter("fuka_errors_total",
-		metric.WithDescription("Requests that got no complete response, by kind of error."), metric.WithUnit("{request}"))
-	o.dropped, errs[3] = m.Int64ObservableCounter("fuka_dropped_total",
-		metric.WithDescription("Open-model starts that found no free client."), metric.WithUnit("{start}"))
-	o.bytesIn, errs[4] = m.Int64ObservableCounter("fuka_bytes_in_total",
-		metric.WithDescription("Response bytes read, headers included."), metric.WithUnit("By"))
-	o.clients, errs[5] = m.Int64ObservableGauge("fuka_clients",
-		metric.WithDescription("Clients active at the end of the last interval."), metric.WithUnit("{client}"))
-	o.rps, errs[6] = m.Float64ObservableGauge("fuka_rps",
-		metric.WithDescription("Requests completed per second over the last interval."), metric.WithUnit("{request}/s"))
-	o.latency, errs[7] = m.Float64ObservableGauge("fuka_latency_seconds",
-		metric.WithDescription("Latency percentiles of the last interval."), metric.WithUnit("s"))
-	if err := errors.Join(errs[:]...); err != nil {
-		return err
+// otlpProducer builds every export from one snapshot, so an export is
+// consistent; the SDK's instruments cannot carry a histogram measured
+// elsewhere.
+type otlpProducer struct{ o *OTLP }
+
+// Produce returns the state now as OTLP metrics.
+func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
+	v, _ := p.o.st.snapshot()
+	now := time.Now()
+	ms := make([]metricdata.Metrics, len(Families))
+	ints := make([][]metricdata.DataPoint[int64], len(Families))
+	floats := make([][]metricdata.DataPoint[float64], len(Families))
+	hists := make([][]metricdata.HistogramDataPoint[float64], len(Families))
+	v.each(func(s sample) {
+		f := Families[s.fam]
+		kv := make([]attribute.KeyValue, 0, len(s.labels)+1)
+		kv = append(kv, attribute.String(RunIDLabel, p.o.runID))
+		for i, l := range s.labels {
+			if l != "" { // as in Prometheus, where an empty label is no label
+				kv = append(kv, attribute.String(f.Labels[i], l))
+			}
+		}
+		attrs := attribute.NewSet(kv...)
+		switch f.Kind {
+		case Counter:
+			ints[s.fam] = append(ints[s.fam], metricdata.DataPoint[int64]{Attributes: attrs, StartTime: p.o.start, Time: now, Value: int64(s.v)})
+		case Gauge:
+			floats[s.fam] = append(floats[s.fam], metricdata.DataPoint[float64]{Attributes: attrs, Time: now, Value: s.v})
+		case Histogram:
+			counts := s.h.counts
+			if counts == nil {
+				counts = make([]uint64, len(LatencyBounds)+1)
+			}
+			hists[s.fam] = append(hists[s.fam], metricdata.HistogramDataPoint[float64]{
+				Attributes: attrs, StartTime: p.o.start, Time: now,
+				Count: s.h.count, Sum: s.h.sum, Bounds: LatencyBounds, BucketCounts: counts,
+			})
+		}
+	})
+	out := ms[:0]
+	for i, f := range Families {
+		m := metricdata.Metrics{Name: f.Name, Description: f.Help, Unit: f.Unit}
+		switch f.Kind {
+		case Counter:
+			if len(ints[i]) == 0 {
+				continue
+			}
+			m.Data = metricdata.Sum[int64]{DataPoints: ints[i], Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}
+		case Gauge:
+			if len(floats[i]) == 0 {
+				continue
+			}
+			m.Data = metricdata.Gauge[float64]{DataPoints: floats[i]}
+		case Histogram:
+			if len(hists[i]) == 0 {
+				continue
+			}
+			m.Data = metricdata.Histogram[float64]{DataPoints: hists[i], Temporality: metricdata.CumulativeTemporality}
+		}
+		out = append(out, m)
 	}
-	_, err := m.RegisterCallback(o.observe,
-		o.requests, o.failed, o.errKinds, o.dropped, o.bytesIn, o.clients, o.rps, o.latency)
-	return err
+	return []metricdata.ScopeMetrics{{
+		Scope:   instrumentation.Scope{Name: "github.com/fuka-load/fuka/output"},
+		Metrics: out,
+	}}, nil
 }
 
-func (o *OTLP) observe(_ context.Context, obs metric.Observer) error {
-	v := o.st.snapshot()
-	for i, name := range v.names {
-		a := metric.WithAttributes(attribute.String("name", name))
-		obs.ObserveInt64(o.requests, v.requests[i], a)
-		obs.ObserveInt64(o.failed, v.failed[i], a)
-	}
-	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
-		obs.ObserveInt64(o.errKinds, v.errors[k], metric.WithAttributes(attribute.String("kind", k.String())))
-	}
-	obs.ObserveInt64(o.dropped, v.dropped)
-	obs.ObserveInt64(o.bytesIn, v.bytesIn)
-	obs.ObserveInt64(o.clients, int64(v.clients))
-	obs.ObserveFloat64(o.rps, v.rps)
-	for i, q := range quantiles {
-		obs.ObserveFloat64(o.latency, v.latencyS[i], metric.WithAttributes(attribute.String("quantile", q)))
-	}
-	return nil
-}
+// Finish publishes the whole run, its last partial interval included.
+func (o *OTLP) Finish(run *metrics.Run) { o.st.finish(run) }
+
+// SetScopes labels the per-request series with the plan's scenarios and groups.
+func (o *OTLP) SetScopes(sc Scopes) { o.st.setScopes(sc) }
+
+// Resources publishes the monitors' latest values.
+func (o *OTLP) Resources(_ time.Duration, vals map[string]float64) { o.st.resources(vals) }
 
 // Tick publishes the interval and the run so far; the next export sends it.
 func (o *OTLP) Tick(_ time.Duration, p metrics.Point, run *metrics.Run) {

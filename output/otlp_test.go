@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,10 +131,35 @@ func flattenOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest) map
 					}
 					points = d.Sum.GetDataPoints()
 				case *metricspb.Metric_Gauge:
-					if counters[m.GetName()] {
-						t.Errorf("%s is a gauge, want a sum", m.GetName())
+					if counters[m.GetName()] || histograms[m.GetName()] {
+						t.Errorf("%s is a gauge, want a sum or a histogram", m.GetName())
 					}
 					points = d.Gauge.GetDataPoints()
+				case *metricspb.Metric_Histogram:
+					if !histograms[m.GetName()] {
+						t.Errorf("%s is a histogram", m.GetName())
+					}
+					if d.Histogram.GetAggregationTemporality() != metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE {
+						t.Errorf("%s: want a cumulative histogram", m.GetName())
+					}
+					for _, p := range d.Histogram.GetDataPoints() {
+						var labels []string
+						for _, a := range p.GetAttributes() {
+							labels = append(labels, a.GetKey(), a.GetValue().GetStringValue())
+						}
+						if len(p.GetBucketCounts()) != len(p.GetExplicitBounds())+1 {
+							t.Errorf("%s: %d buckets for %d bounds", m.GetName(), len(p.GetBucketCounts()), len(p.GetExplicitBounds()))
+							continue
+						}
+						var cum uint64
+						for i, b := range p.GetExplicitBounds() {
+							cum += p.GetBucketCounts()[i]
+							got[key(m.GetName()+"_bucket", append(slices.Clone(labels), "le", strconv.FormatFloat(b, 'g', -1, 64))...)] = float64(cum)
+						}
+						got[key(m.GetName()+"_bucket", append(slices.Clone(labels), "le", "+Inf")...)] = float64(p.GetCount())
+						got[key(m.GetName()+"_count", labels...)] = float64(p.GetCount())
+						got[key(m.GetName()+"_sum", labels...)] = p.GetSum()
+					}
 				default:
 					t.Errorf("%s: unexpected data %T", m.GetName(), d)
 				}
@@ -168,7 +195,7 @@ func TestOTLPExportsToReceiver(t *testing.T) {
 			rcv := newReceiver(t, tt.path, http.StatusOK)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			o, err := NewOTLP(ctx, tt.endpoint(rcv.URL))
+			o, err := NewOTLP(ctx, tt.endpoint(rcv.URL), RunID(testRunID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +213,7 @@ func TestOTLPExportsToReceiver(t *testing.T) {
 				// The periodic reader exports once a second without
 				// being asked; wait for the first interval to arrive.
 				want := float64(run.ByName[0].Requests)
-				k := key("fuka_requests_total", "name", shopNames[0])
+				k := key("fuka_requests_total", "name", shopNames[0], "run_id", testRunID)
 				for {
 					if m := rcv.last(); m != nil && flattenOTLP(t, m)[k] == want {
 						break

@@ -1,7 +1,8 @@
 // Package output sends a run's numbers to the tools teams already have: CSV
-// files for spreadsheets and notebooks, a Prometheus endpoint to scrape and
-// OTLP export to an OpenTelemetry collector while the run goes on, and a
-// short webhook message (Slack-compatible) when it ends.
+// files for spreadsheets and notebooks, a Prometheus endpoint to scrape,
+// Prometheus remote write and OTLP export to an OpenTelemetry collector
+// while the run goes on, and a short webhook message (Slack-compatible)
+// when it ends.
 //
 // The live outputs are [Sink]s: the engine's ticker calls Tick once a second
 // with the interval that just ended and the run so far, and Close once with
@@ -10,20 +11,15 @@
 // handler, an OTLP reader) run on their own goroutines without racing the
 // collector.
 //
-// The metric names are the same in Prometheus and OTLP:
-//
-//	fuka_requests_total{name}      counter  completed requests per request name
-//	fuka_failed_total{name}        counter  failed requests (transport errors and status >= 400)
-//	fuka_errors_total{kind}        counter  transport errors by kind (timeout, refused, ...)
-//	fuka_dropped_total             counter  open-model starts that found no free client
-//	fuka_bytes_in_total            counter  response bytes read
-//	fuka_clients                   gauge    clients active at the end of the last interval
-//	fuka_rps                       gauge    throughput of the last interval, requests/s
-//	fuka_latency_seconds{quantile} gauge    latency percentiles (0.5, 0.9, 0.95, 0.99) of the last interval
+// The metric names and labels are the same in Prometheus (scrape and
+// remote write) and OTLP; [Families] lists them and docs/outputs.md
+// documents them. Every series carries a run_id label.
 package output
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,20 +42,29 @@ type Sink interface {
 var (
 	_ Sink = (*Prometheus)(nil)
 	_ Sink = (*OTLP)(nil)
+	_ Sink = (*RemoteWrite)(nil)
 	_ Sink = (*CSV)(nil)
 	_ Sink = Multi(nil)
 )
 
-// ParseOut starts the sink an --out value names:
-//
-//	prometheus=127.0.0.1:9464    serve /metrics on a loopback address
-//	otlp=http://127.0.0.1:4318   push OTLP/HTTP to a collector (base URL, or the full /v1/metrics URL)
-//	csv=DIR                      write timeline.csv, summary.csv (and resources.csv) into DIR at the end
-//
-// The Prometheus endpoint listens once ParseOut returns; the caller must
-// Close the sink. Serving Prometheus on a non-loopback address needs
-// [NewPrometheus] with [AllowNonLoopback].
+// ParseOut starts the sink an --out value names, with a run ID of its
+// own; see [ParseOutWith].
 func ParseOut(spec string) (Sink, error) {
+	return ParseOutWith(spec, NewRunID())
+}
+
+// ParseOutWith starts the sink an --out value names, its series labelled
+// run_id=runID (every sink of one run gets the same):
+//
+//	prometheus=127.0.0.1:9464                serve /metrics on a loopback address
+//	otlp=http://127.0.0.1:4318               push OTLP/HTTP to a collector (base URL, or the full /v1/metrics URL)
+//	prometheus-rw=URL[|option=value,...]     push Prometheus remote write 1.0 (see [ParseRemoteWrite])
+//	csv=DIR                                  write timeline.csv, summary.csv (and resources.csv) into DIR at the end
+//
+// The Prometheus endpoint listens once ParseOutWith returns; the caller
+// must Close the sink. Serving Prometheus on a non-loopback address needs
+// [NewPrometheus] with [AllowNonLoopback].
+func ParseOutWith(spec, runID string) (Sink, error) {
 	kind, target, err := parseSpec(spec)
 	if err != nil {
 		return nil, err
@@ -67,9 +72,14 @@ func ParseOut(spec string) (Sink, error) {
 	var s Sink
 	switch kind {
 	case "prometheus":
-		s, err = NewPrometheus(target)
+		s, err = NewPrometheus(target, RunID(runID))
 	case "otlp":
-		s, err = NewOTLP(context.Background(), target)
+		s, err = NewOTLP(context.Background(), target, RunID(runID))
+	case "prometheus-rw":
+		var c RemoteWriteConfig
+		if c, err = ParseRemoteWrite(target); err == nil {
+			s, err = NewRemoteWrite(c, RunID(runID))
+		}
 	case "csv":
 		s, err = NewCSV(target)
 	}
@@ -79,8 +89,41 @@ func ParseOut(spec string) (Sink, error) {
 	return s, nil
 }
 
+// NewRunID returns a run ID for the run_id label: the UTC start time to the
+// second and 4 random hex digits, e.g. 20261205T010203Z-9f3a, so IDs sort by
+// time and two runs started in the same second differ.
+func NewRunID() string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// SinkOption configures a live output.
+type SinkOption func(*sinkConfig)
+
+type sinkConfig struct {
+	runID            string
+	allowNonLoopback bool
+}
+
+func newSinkConfig(opts []SinkOption) sinkConfig {
+	var c sinkConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.runID == "" {
+		c.runID = NewRunID()
+	}
+	return c
+}
+
+// RunID sets the run_id label of every series ("" = a new ID).
+func RunID(id string) SinkOption {
+	return func(c *sinkConfig) { c.runID = strings.ToValidUTF8(id, "\uFFFD") }
+}
+
 // kinds are the sink kinds ParseOut knows, in the order its errors list them.
-var kinds = []string{"prometheus", "otlp", "csv"}
+var kinds = []string{"prometheus", "otlp", "prometheus-rw", "csv"}
 
 // parseSpec splits KIND=TARGET and checks that the kind is known.
 func parseSpec(spec string) (kind, target string, err error) {
@@ -89,7 +132,7 @@ func parseSpec(spec string) (kind, target string, err error) {
 	target = strings.TrimSpace(target)
 	switch {
 	case !ok || kind == "":
-		return "", "", fmt.Errorf("out %q: want KIND=TARGET, e.g. prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318 or csv=results", spec)
+		return "", "", fmt.Errorf("out %q: want KIND=TARGET, e.g. prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, prometheus-rw=http://127.0.0.1:9090/api/v1/write or csv=results", spec)
 	case !slices.Contains(kinds, kind):
 		return "", "", fmt.Errorf("out %q: unknown kind %q (want %s)", spec, kind, strings.Join(kinds, ", "))
 	case target == "":
@@ -121,66 +164,53 @@ func (m Multi) Close(ctx context.Context, sum *report.Summary) error {
 // label values.
 var quantiles = [4]string{"0.5", "0.9", "0.95", "0.99"}
 
-// values is the run's numbers as the live outputs publish them: counters
-// over the whole run so far and gauges of the last interval.
-type values struct {
-	names     []string // unique request names, valid UTF-8
-	requests  []int64  // by names index
-	failed    []int64  // by names index
-	errors    [metrics.NumErrorKinds]int64
-	dropped   int64
-	bytesIn   int64
-	clients   int
-	rps       float64
-	latencyS  [len(quantiles)]float64 // seconds, by quantiles index
-	slotOf    []int                   // run name index -> names index
-	slotNames []string                // the run's names slotOf was built for
-}
-
-// state is values shared between the ticker (update) and the exporters
-// (snapshot).
+// state is the values shared between the ticker (update) and the
+// exporters (snapshot).
 type state struct {
-	mu sync.Mutex
-	v  values
+	mu     sync.Mutex
+	v      values
+	slots  slotMap
+	scopes Scopes
+	at     time.Time // when v was last updated
 }
 
-// update copies the interval p and the run's totals. run may be nil, in
-// which case the totals grow by p under the name "".
+// update publishes the interval p and the run so far. run may be nil,
+// in which case only the gauges and the dropped starts change.
 func (s *state) update(p metrics.Point, run *metrics.Run) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := &s.v
-	v.clients = p.Clients
-	v.rps = p.RPS()
-	for i, d := range [len(quantiles)]time.Duration{p.P50, p.P90, p.P95, p.P99} {
-		v.latencyS[i] = d.Seconds()
-	}
+	s.v = buildValues(&s.slots, s.scopes, p, run, s.v)
+	s.at = time.Now()
+}
+
+// setScopes labels the per-request series from the next update on.
+func (s *state) setScopes(sc Scopes) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = Scopes{Scenario: slices.Clone(sc.Scenario), Group: slices.Clone(sc.Group)}
+}
+
+// resources publishes the monitors' latest values.
+func (s *state) resources(vals map[string]float64) {
+	mon := monitorValues(vals)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v.monitor = mon
+}
+
+// finish publishes the whole run's counters and histograms, keeping the
+// gauges of the last interval.
+func (s *state) finish(run *metrics.Run) {
 	if run == nil {
-		v.slots([]string{""})
-		v.requests[0] += p.Requests
-		v.failed[0] += p.Failed
-		for k, n := range p.Errors {
-			v.errors[k] += n
-		}
-		v.dropped += p.Dropped
-		v.bytesIn += p.BytesIn
 		return
 	}
-	v.slots(run.Names)
-	clear(v.requests)
-	clear(v.failed)
-	for i, st := range run.ByName {
-		if st == nil || i >= len(v.slotOf) {
-			continue
-		}
-		v.requests[v.slotOf[i]] += st.Requests
-		v.failed[v.slotOf[i]] += st.Failed
-	}
-	if run.Total != nil {
-		v.errors = run.Total.Errors
-		v.bytesIn = run.Total.BytesIn
-	}
-	v.dropped = run.Dropped
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.v
+	v := buildValues(&s.slots, s.scopes, metrics.Point{}, run, prev)
+	v.clients, v.rps, v.latencyS = prev.clients, prev.rps, prev.latencyS
+	s.v = v
+	s.at = time.Now()
 }
 
 // final sets the counters to the summary's, which is what the run
@@ -191,56 +221,14 @@ func (s *state) final(sum *report.Summary) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := &s.v
-	names := make([]string, len(sum.ByName))
-	for i, n := range sum.ByName {
-		names[i] = n.Name
-	}
-	v.slots(names)
-	clear(v.requests)
-	clear(v.failed)
-	for i, n := range sum.ByName {
-		v.requests[v.slotOf[i]] += n.Requests
-		v.failed[v.slotOf[i]] += n.Failed
-	}
-	v.errors = sum.Errors
-	v.dropped = sum.Dropped
-	v.bytesIn = sum.BytesIn
+	s.v = finalValues(&s.slots, sum, s.v)
+	s.at = time.Now()
 }
 
-// slots maps the run's names onto unique, valid UTF-8 label values. A run's
-// names do not change, so this allocates once per run: Prometheus refuses
-// two series with the same labels, and protobuf refuses invalid UTF-8.
-func (v *values) slots(names []string) {
-	if slices.Equal(v.slotNames, names) {
-		return
-	}
-	v.slotNames = append(v.slotNames[:0], names...)
-	v.names = v.names[:0]
-	v.slotOf = v.slotOf[:0]
-	seen := make(map[string]int, len(names))
-	for _, n := range names {
-		n = strings.ToValidUTF8(n, "\uFFFD")
-		slot, ok := seen[n]
-		if !ok {
-			slot = len(v.names)
-			seen[n] = slot
-			v.names = append(v.names, n)
-		}
-		v.slotOf = append(v.slotOf, slot)
-	}
-	v.requests = make([]int64, len(v.names))
-	v.failed = make([]int64, len(v.names))
-}
-
-// snapshot returns a copy of the values that the caller may keep.
-func (s *state) snapshot() values {
+// snapshot returns the values now and when they were set; the caller may
+// keep them (they are never changed, only replaced).
+func (s *state) snapshot() (values, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := s.v
-	v.names = append([]string(nil), v.names...)
-	v.requests = append([]int64(nil), v.requests...)
-	v.failed = append([]int64(nil), v.failed...)
-	v.slotOf, v.slotNames = nil, nil
-	return v
+	return s.v, s.at
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +32,19 @@ func TestParseOut(t *testing.T) {
 		{"", nil, "want KIND=TARGET"},
 		{"prometheus", nil, "want KIND=TARGET"},
 		{"=127.0.0.1:9464", nil, "want KIND=TARGET"},
-		{"influxdb=http://127.0.0.1:8086", nil, `unknown kind "influxdb" (want prometheus, otlp, csv)`},
+		{"influxdb=http://127.0.0.1:8086", nil, `unknown kind "influxdb" (want prometheus, otlp, prometheus-rw, csv)`},
+		{"prometheus-rw=" + rcv.URL + "/api/v1/write", (*RemoteWrite)(nil), ""},
+		{"prometheus-rw=" + rcv.URL + "/api/v1/write|timeout=2s,batch=500,queue=10,retries=0", (*RemoteWrite)(nil), ""},
+		{"prometheus-rw=127.0.0.1:9090", nil, "want an http:// or https:// URL"},
+		{"prometheus-rw=http://u:secret@127.0.0.1:9090/api/v1/write", nil, "password_file"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|colour=red", nil, "unknown option"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|batch=0", nil, "want 1..1000000"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|user=u", nil, "needs both user= and password_file="},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|user=u,password_file=/nonexistent/pw", nil, "password_file"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|bearer_token_file=/nonexistent/tok", nil, "bearer_token_file"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|bearer_token_file=t,user=u,password_file=p", nil, "exclude each other"},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|cert_file=c", nil, "needs both cert_file= and key_file="},
+		{"prometheus-rw=http://127.0.0.1:9090/api/v1/write|ca_file=/nonexistent/ca", nil, "ca_file"},
 		{"Prometheus=127.0.0.1:9464", nil, "unknown kind"},
 		{"prometheus=", nil, "needs a target"},
 		{"prometheus=0.0.0.0:9464", nil, "refusing to serve metrics beyond this host"},
@@ -169,9 +182,14 @@ func TestStateNames(t *testing.T) {
 			for range 2 { // the second tick reuses the slots and must not double count
 				s.update(metrics.Point{}, run)
 			}
-			v := s.snapshot()
-			if !slices.Equal(v.names, tt.wantNames) || !slices.Equal(v.requests, tt.wantReqs) {
-				t.Errorf("names %q requests %v, want %q %v", v.names, v.requests, tt.wantNames, tt.wantReqs)
+			v, _ := s.snapshot()
+			var names []string
+			var reqs []int64
+			for _, n := range v.names {
+				names, reqs = append(names, n.name), append(reqs, n.requests)
+			}
+			if !slices.Equal(names, tt.wantNames) || !slices.Equal(reqs, tt.wantReqs) {
+				t.Errorf("names %q requests %v, want %q %v", names, reqs, tt.wantNames, tt.wantReqs)
 			}
 		})
 	}
@@ -183,9 +201,9 @@ func TestStateWithoutRun(t *testing.T) {
 	p.Errors[metrics.ErrTimeout] = 2
 	s.update(p, nil)
 	s.update(p, nil)
-	v := s.snapshot()
-	if !slices.Equal(v.names, []string{""}) || v.requests[0] != 20 || v.failed[0] != 4 ||
-		v.errors[metrics.ErrTimeout] != 4 || v.dropped != 2 || v.bytesIn != 200 ||
+	v, _ := s.snapshot()
+	if len(v.names) != 1 || v.names[0].name != "" || v.names[0].requests != 20 || v.names[0].failed != 4 ||
+		v.names[0].errors[metrics.ErrTimeout] != 4 || v.dropped != 2 || v.names[0].bytesIn != 200 ||
 		v.clients != 3 || v.rps != 10 || v.latencyS[3] != 0.002 {
 		t.Errorf("values %+v, want the points summed under the name \"\"", v)
 	}
@@ -198,14 +216,37 @@ func TestStateFinal(t *testing.T) {
 		s.update(p, run)
 		lastP = p
 	})
-	before := s.snapshot()
+	before, _ := s.snapshot()
 	s.final(shopSummary(run))
-	after := s.snapshot()
-	if !slices.Equal(before.requests, after.requests) || !slices.Equal(before.failed, after.failed) ||
-		before.errors != after.errors || before.dropped != after.dropped || before.bytesIn != after.bytesIn {
+	after, _ := s.snapshot()
+	if !reflect.DeepEqual(before.names, after.names) || before.dropped != after.dropped {
 		t.Errorf("the summary's counters differ from the run's:\n before %+v\n after  %+v", before, after)
 	}
 	if after.clients != lastP.Clients || after.rps != lastP.RPS() {
 		t.Errorf("final changed the gauges: %+v", after)
+	}
+}
+
+func TestStateFinishTakesTheLastPartialInterval(t *testing.T) {
+	rec := metrics.NewRecorder(1)
+	col := metrics.NewCollector([]string{"a"}, []*metrics.Recorder{rec})
+	for range 10 {
+		rec.Record(0, metrics.Outcome{Status: 200, Latency: time.Millisecond})
+	}
+	var s state
+	p := col.Tick(time.Second, 4)
+	s.update(p, col.Run())
+	// What finishes after the last whole second reaches no Tick.
+	for range 5 {
+		rec.Record(0, metrics.Outcome{Status: 200, Latency: 2 * time.Second})
+	}
+	col.Tick(1300*time.Millisecond, 0)
+	s.finish(col.Run())
+	v, _ := s.snapshot()
+	if n := v.names[0]; n.requests != 15 || n.latency.count != 15 || n.latency.counts[len(n.latency.counts)-1] != 0 {
+		t.Errorf("after finish: %d requests, %d latencies, want 15 of each", n.requests, n.latency.count)
+	}
+	if v.clients != 4 || v.rps != p.RPS() {
+		t.Errorf("finish changed the gauges: clients %d rps %v, want the last tick's %d %v", v.clients, v.rps, p.Clients, p.RPS())
 	}
 }

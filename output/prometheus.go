@@ -32,33 +32,26 @@ type Prometheus struct {
 }
 
 // PrometheusOption configures NewPrometheus.
-type PrometheusOption func(*promConfig)
-
-type promConfig struct {
-	allowNonLoopback bool
-}
+type PrometheusOption = SinkOption
 
 // AllowNonLoopback lets the endpoint listen on any address. Without it,
 // only 127.0.0.0/8, ::1 and localhost are accepted: the metrics name the
 // target's requests, and a load generator is often run on a shared host.
 func AllowNonLoopback() PrometheusOption {
-	return func(c *promConfig) { c.allowNonLoopback = true }
+	return func(c *sinkConfig) { c.allowNonLoopback = true }
 }
 
 // NewPrometheus listens on addr (host:port; an empty host means 127.0.0.1,
 // port 0 picks a free one) and serves /metrics until Close.
 func NewPrometheus(addr string, opts ...PrometheusOption) (*Prometheus, error) {
-	var cfg promConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newSinkConfig(opts)
 	addr, err := listenAddr(addr, cfg.allowNonLoopback)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
 	p := &Prometheus{done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(&promCollector{st: &p.st}); err != nil {
+	if err := reg.Register(newPromCollector(&p.st, cfg.runID)); err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
 	mux := http.NewServeMux()
@@ -88,6 +81,15 @@ func NewPrometheus(addr string, opts ...PrometheusOption) (*Prometheus, error) {
 
 // Addr is the address the endpoint listens on, with the port it was given.
 func (p *Prometheus) Addr() net.Addr { return p.ln.Addr() }
+
+// Finish publishes the whole run, its last partial interval included.
+func (p *Prometheus) Finish(run *metrics.Run) { p.st.finish(run) }
+
+// SetScopes labels the per-request series with the plan's scenarios and groups.
+func (p *Prometheus) SetScopes(sc Scopes) { p.st.setScopes(sc) }
+
+// Resources publishes the monitors' latest values.
+func (p *Prometheus) Resources(_ time.Duration, vals map[string]float64) { p.st.resources(vals) }
 
 // Tick publishes the interval and the run so far.
 func (p *Prometheus) Tick(_ time.Duration, pt metrics.Point, run *metrics.Run) {
@@ -139,42 +141,48 @@ func listenAddr(addr string, anyHost bool) (string, error) {
 // promCollector turns a snapshot of the state into constant metrics at each
 // scrape, so a scrape never waits for the ticker beyond one copy.
 type promCollector struct {
-	st *state
+	st    *state
+	descs []*prometheus.Desc // by Families index
 }
 
-var (
-	promRequests = prometheus.NewDesc("fuka_requests_total", "Completed requests, per request name.", []string{"name"}, nil)
-	promFailed   = prometheus.NewDesc("fuka_failed_total", "Failed requests (transport errors and status >= 400), per request name.", []string{"name"}, nil)
-	promErrors   = prometheus.NewDesc("fuka_errors_total", "Requests that got no complete response, by kind of error.", []string{"kind"}, nil)
-	promDropped  = prometheus.NewDesc("fuka_dropped_total", "Open-model starts that found no free client.", nil, nil)
-	promBytesIn  = prometheus.NewDesc("fuka_bytes_in_total", "Response bytes read, headers included.", nil, nil)
-	promClients  = prometheus.NewDesc("fuka_clients", "Clients active at the end of the last interval.", nil, nil)
-	promRPS      = prometheus.NewDesc("fuka_rps", "Requests completed per second over the last interval.", nil, nil)
-	promLatency  = prometheus.NewDesc("fuka_latency_seconds", "Latency percentiles of the last interval.", []string{"quantile"}, nil)
-)
+func newPromCollector(st *state, runID string) *promCollector {
+	c := &promCollector{st: st, descs: make([]*prometheus.Desc, len(Families))}
+	for i, f := range Families {
+		c.descs[i] = prometheus.NewDesc(f.Name, f.Help, f.Labels, prometheus.Labels{RunIDLabel: runID})
+	}
+	return c
+}
 
 // Describe sends every metric's description.
 func (c *promCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{promRequests, promFailed, promErrors, promDropped, promBytesIn, promClients, promRPS, promLatency} {
+	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
 // Collect sends the current values.
 func (c *promCollector) Collect(ch chan<- prometheus.Metric) {
-	v := c.st.snapshot()
-	for i, name := range v.names {
-		ch <- prometheus.MustNewConstMetric(promRequests, prometheus.CounterValue, float64(v.requests[i]), name)
-		ch <- prometheus.MustNewConstMetric(promFailed, prometheus.CounterValue, float64(v.failed[i]), name)
-	}
-	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
-		ch <- prometheus.MustNewConstMetric(promErrors, prometheus.CounterValue, float64(v.errors[k]), k.String())
-	}
-	ch <- prometheus.MustNewConstMetric(promDropped, prometheus.CounterValue, float64(v.dropped))
-	ch <- prometheus.MustNewConstMetric(promBytesIn, prometheus.CounterValue, float64(v.bytesIn))
-	ch <- prometheus.MustNewConstMetric(promClients, prometheus.GaugeValue, float64(v.clients))
-	ch <- prometheus.MustNewConstMetric(promRPS, prometheus.GaugeValue, v.rps)
-	for i, q := range quantiles {
-		ch <- prometheus.MustNewConstMetric(promLatency, prometheus.GaugeValue, v.latencyS[i], q)
-	}
+	v, _ := c.st.snapshot()
+	v.each(func(s sample) {
+		d := c.descs[s.fam]
+		var m prometheus.Metric
+		var err error
+		switch Families[s.fam].Kind {
+		case Counter:
+			m, err = prometheus.NewConstMetric(d, prometheus.CounterValue, s.v, s.labels...)
+		case Gauge:
+			m, err = prometheus.NewConstMetric(d, prometheus.GaugeValue, s.v, s.labels...)
+		case Histogram:
+			cum := s.h.cumulative()
+			buckets := make(map[float64]uint64, len(LatencyBounds))
+			for i, b := range LatencyBounds {
+				buckets[b] = cum[i]
+			}
+			m, err = prometheus.NewConstHistogram(d, s.h.count, s.h.sum, buckets, s.labels...)
+		}
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,50 +18,115 @@ import (
 	"github.com/fuka-load/fuka/metrics"
 )
 
-// key names one series: metric{label="value",...}, labels in the order given.
+// testRunID is the run_id the tests' sinks label their series with.
+const testRunID = "test-run"
+
+// key names one series: metric{label="value",...}, labels sorted by name
+// and those with an empty value left out (Prometheus treats them as absent).
 func key(name string, labels ...string) string {
-	if len(labels) == 0 {
+	type pair struct{ k, v string }
+	var ps []pair
+	for i := 0; i+1 < len(labels); i += 2 {
+		if labels[i+1] != "" {
+			ps = append(ps, pair{labels[i], labels[i+1]})
+		}
+	}
+	if len(ps) == 0 {
 		return name
 	}
+	slices.SortFunc(ps, func(a, b pair) int { return strings.Compare(a.k, b.k) })
 	var b strings.Builder
 	b.WriteString(name + "{")
-	for i := 0; i+1 < len(labels); i += 2 {
+	for i, p := range ps {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s=%q", labels[i], labels[i+1])
+		fmt.Fprintf(&b, "%s=%q", p.k, p.v)
 	}
 	b.WriteByte('}')
 	return b.String()
 }
 
+// fedUntil returns the latencies of the shop fixture's requests up to
+// offset at, per name index, as fuka reports them: each value's highest
+// equivalent in the HDR histogram.
+func fedUntil(at time.Duration) map[int][]time.Duration {
+	out := map[int][]time.Duration{}
+	for _, tk := range shopTicks {
+		if tk.at > at {
+			break
+		}
+		for _, b := range tk.out {
+			st := metrics.NewStats()
+			st.Record(b.o)
+			reported := time.Duration(st.Latency.Max()) * time.Microsecond
+			for range b.n {
+				out[b.name] = append(out[b.name], reported)
+			}
+		}
+	}
+	return out
+}
+
 // wantSeries is every series the live outputs must publish after the
-// interval p of run.
+// interval p of run, a run of the shop fixture, flattened the way
+// Prometheus stores histograms (_bucket{le}, _sum, _count).
 func wantSeries(p metrics.Point, run *metrics.Run) map[string]float64 {
 	m := make(map[string]float64)
+	id := []string{"run_id", testRunID}
+	lat := fedUntil(p.At)
 	for i, n := range run.Names {
-		m[key("fuka_requests_total", "name", n)] += float64(run.ByName[i].Requests)
-		m[key("fuka_failed_total", "name", n)] += float64(run.ByName[i].Failed)
+		st := run.ByName[i]
+		l := append([]string{"name", n}, id...)
+		lab := func(extra ...string) []string { return append(slices.Clone(l), extra...) }
+		m[key("fuka_requests_total", l...)] += float64(st.Requests)
+		m[key("fuka_failed_total", l...)] += float64(st.Failed)
+		m[key("fuka_retried_total", l...)] += float64(st.Retried)
+		m[key("fuka_bytes_in_total", l...)] += float64(st.BytesIn)
+		m[key("fuka_bytes_out_total", l...)] += float64(st.BytesOut)
+		for code, c := range st.Status {
+			if c != 0 {
+				m[key("fuka_responses_total", lab("status", fmt.Sprint(code))...)] += float64(c)
+			}
+		}
+		for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
+			m[key("fuka_errors_total", lab("kind", k.String())...)] += float64(st.Errors[k])
+		}
+		// The fixture's latency and service time are the same.
+		for _, h := range []string{"fuka_latency_seconds", "fuka_service_time_seconds"} {
+			for _, b := range LatencyBounds {
+				n := 0
+				for _, d := range lat[i] {
+					if d.Seconds() <= b {
+						n++
+					}
+				}
+				m[key(h+"_bucket", lab("le", strconv.FormatFloat(b, 'g', -1, 64))...)] = float64(n)
+			}
+			m[key(h+"_bucket", lab("le", "+Inf")...)] = float64(len(lat[i]))
+			m[key(h+"_count", l...)] = float64(len(lat[i]))
+			m[key(h+"_sum", l...)] = st.Latency.Mean() * float64(st.Latency.TotalCount()) / 1e6
+		}
 	}
-	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
-		m[key("fuka_errors_total", "kind", k.String())] = float64(run.Total.Errors[k])
-	}
-	m["fuka_dropped_total"] = float64(run.Dropped)
-	m["fuka_bytes_in_total"] = float64(run.Total.BytesIn)
-	m["fuka_clients"] = float64(p.Clients)
-	m["fuka_rps"] = p.RPS()
+	m[key("fuka_dropped_total", id...)] = float64(run.Dropped)
+	m[key("fuka_clients", id...)] = float64(p.Clients)
+	m[key("fuka_rps", id...)] = p.RPS()
 	for i, d := range []time.Duration{p.P50, p.P90, p.P95, p.P99} {
-		m[key("fuka_latency_seconds", "quantile", quantiles[i])] = d.Seconds()
+		m[key("fuka_interval_latency_seconds", append([]string{"quantile", quantiles[i]}, id...)...)] = d.Seconds()
 	}
 	return m
 }
 
-// counters are the families that must be exposed as counters; the rest are
-// gauges.
-var counters = map[string]bool{
-	"fuka_requests_total": true, "fuka_failed_total": true, "fuka_errors_total": true,
-	"fuka_dropped_total": true, "fuka_bytes_in_total": true,
-}
+// counters are the families that must be exposed as counters, histograms
+// those that must be histograms; the rest are gauges.
+var (
+	counters = map[string]bool{
+		"fuka_requests_total": true, "fuka_failed_total": true, "fuka_errors_total": true,
+		"fuka_dropped_total": true, "fuka_bytes_in_total": true, "fuka_bytes_out_total": true,
+		"fuka_retried_total": true, "fuka_responses_total": true, "fuka_checks_total": true,
+	}
+	histograms = map[string]bool{"fuka_latency_seconds": true, "fuka_service_time_seconds": true}
+)
 
 // scrape gets /metrics the way a Prometheus server does and flattens it.
 func scrape(t *testing.T, addr string) map[string]float64 {
@@ -85,8 +151,11 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 			t.Errorf("family %q is not fuka's: the endpoint must use its own registry", name)
 		}
 		wantType := dto.MetricType_GAUGE
-		if counters[name] {
+		switch {
+		case counters[name]:
 			wantType = dto.MetricType_COUNTER
+		case histograms[name]:
+			wantType = dto.MetricType_HISTOGRAM
 		}
 		if f.GetType() != wantType {
 			t.Errorf("%s: type %v, want %v", name, f.GetType(), wantType)
@@ -96,11 +165,20 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 			for _, l := range m.GetLabel() {
 				labels = append(labels, l.GetName(), l.GetValue())
 			}
-			v := m.GetGauge().GetValue()
-			if wantType == dto.MetricType_COUNTER {
-				v = m.GetCounter().GetValue()
+			switch wantType {
+			case dto.MetricType_COUNTER:
+				got[key(name, labels...)] = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				got[key(name, labels...)] = m.GetGauge().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				h := m.GetHistogram()
+				for _, b := range h.GetBucket() {
+					got[key(name+"_bucket", append(slices.Clone(labels), "le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))...)] = float64(b.GetCumulativeCount())
+				}
+				got[key(name+"_bucket", append(slices.Clone(labels), "le", "+Inf")...)] = float64(h.GetSampleCount())
+				got[key(name+"_count", labels...)] = float64(h.GetSampleCount())
+				got[key(name+"_sum", labels...)] = h.GetSampleSum()
 			}
-			got[key(name, labels...)] = v
 		}
 	}
 	return got
@@ -126,7 +204,7 @@ func diffSeries(t *testing.T, got, want map[string]float64) {
 }
 
 func TestPrometheusServesEachTick(t *testing.T) {
-	p, err := NewPrometheus("127.0.0.1:0")
+	p, err := NewPrometheus("127.0.0.1:0", RunID(testRunID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +223,7 @@ func TestPrometheusServesEachTick(t *testing.T) {
 }
 
 func TestPrometheusClose(t *testing.T) {
-	p, err := NewPrometheus("127.0.0.1:0")
+	p, err := NewPrometheus("127.0.0.1:0", RunID(testRunID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,5 +302,48 @@ func TestListenAddr(t *testing.T) {
 				t.Errorf("listenAddr = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPrometheusScopesAndMonitors(t *testing.T) {
+	p, err := NewPrometheus("127.0.0.1:0", RunID(testRunID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background(), nil) })
+	p.SetScopes(Scopes{Scenario: []string{"browse", "buy", "browse,buy"}, Group: []string{"", "cart"}})
+	p.Resources(time.Second, map[string]float64{
+		"cpu.user_pct": 12.5, "proc.nginx.cpu_pct": 40, "nginx.active": 3, "postgres.connections.active": 2,
+		"redis.connected_clients": 7, "kube.deployment.api.replicas_ready": 4, "prom.http_requests_per_s": 9,
+		"agent.10.0.0.5:9810.cpu.user_pct": 33,
+	})
+	feed(shopNames, shopTicks[:1], func(pt metrics.Point, run *metrics.Run) { p.Tick(pt.At, pt, run) })
+	got := scrape(t, p.Addr().String())
+	want := map[string]float64{
+		key("fuka_requests_total", "name", shopNames[0], "scenario", "browse", "run_id", testRunID):                      80,
+		key("fuka_requests_total", "name", shopNames[1], "scenario", "buy", "group", "cart", "run_id", testRunID):        20,
+		key("fuka_requests_total", "name", shopNames[2], "scenario", "browse,buy", "run_id", testRunID):                  5,
+		key("fuka_monitor_value", "source", "host", "series", "cpu.user_pct", "run_id", testRunID):                       12.5,
+		key("fuka_monitor_value", "source", "process", "series", "proc.nginx.cpu_pct", "run_id", testRunID):              40,
+		key("fuka_monitor_value", "source", "nginx", "series", "nginx.active", "run_id", testRunID):                      3,
+		key("fuka_monitor_value", "source", "postgres", "series", "postgres.connections.active", "run_id", testRunID):    2,
+		key("fuka_monitor_value", "source", "redis", "series", "redis.connected_clients", "run_id", testRunID):           7,
+		key("fuka_monitor_value", "source", "kube", "series", "kube.deployment.api.replicas_ready", "run_id", testRunID): 4,
+		key("fuka_monitor_value", "source", "prometheus", "series", "prom.http_requests_per_s", "run_id", testRunID):     9,
+		key("fuka_monitor_value", "source", "agent", "series", "agent.10.0.0.5:9810.cpu.user_pct", "run_id", testRunID):  33,
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	n := 0
+	for k := range got {
+		if strings.HasPrefix(k, "fuka_monitor_value{") {
+			n++
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d monitor series, want 8", n)
 	}
 }

@@ -161,7 +161,11 @@ type Summary struct {
 	// Thresholds are a plan's thresholds as evaluated on this run (absent
 	// without thresholds); set with SetThresholds.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
-	Timeline   []Interval        `json:"timeline"`
+	// Findings say what limited the load and when, from this run's own
+	// data, the most telling first (absent when there are none; see
+	// docs/findings.md).
+	Findings []Finding  `json:"findings,omitempty"`
+	Timeline []Interval `json:"timeline"`
 	// Resources is what the monitored hosts, processes and middleware went
 	// through, on the same timeline (absent when nothing was monitored).
 	Resources *Resources `json:"resources,omitempty"`

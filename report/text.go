@@ -100,6 +100,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 		t.row(label, th.Detail)
 	}
+	s.findingsText(&t)
 
 	if len(s.ByName) > 1 {
 		nameTable(&t, "by request", s.ByName)

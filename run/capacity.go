@@ -252,6 +252,9 @@ func (c *Capacity) reduce(j *stepJudge, o *Outcome, rate float64, measured, skip
 	if c.Workers == nil {
 		out.GenCPUPct = GenCPU(o.Watched.SelfPoints(), skip, res.Elapsed, c.cpus())
 	}
+	if o.Summary != nil {
+		out.Findings = o.Summary.Findings // the step's run computed them
+	}
 	if v, series, ok := windowMean(o.Watched.Points(), skip, res.Elapsed, TargetCPU); ok {
 		out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series
 	}

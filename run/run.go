@@ -26,6 +26,7 @@ import (
 
 	"github.com/fuka-load/fuka/dashboard"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/findings"
 	"github.com/fuka-load/fuka/history"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/output"
@@ -117,7 +118,8 @@ type Outputs struct {
 	JSONOut   string   // also write the JSON summary to this file
 	Quiet     bool     // no live progress, no news about the history
 	Results   string   // folder for this run's files; "" = $FUKA_RESULTS or fuka-results, /NAME-TIME
-	Out       []string // live outputs: prometheus=ADDR, otlp=URL, csv=DIR
+	Out       []string // live outputs: prometheus=ADDR, otlp=URL, prometheus-rw=URL, csv=DIR
+	RunID     string   // the live outputs' run_id label; "" = output.NewRunID()
 	CSVDir    string   // timeline.csv, summary.csv into this folder
 	Notify    string   // POST a short result message to this URL at the end
 	Report    string   // the HTML report's file; "" = report.html in the results folder
@@ -194,6 +196,11 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 		}
 		return nil, err
 	}
+	for _, sk := range r.sinks {
+		if f, ok := sk.(output.Finisher); ok && res.Run != nil {
+			f.Finish(res.Run) // the last, partial interval reached no tick
+		}
+	}
 	sum, v := r.summarize(ctx, abortCtx, res)
 	jsonErr, err := r.write(sum)
 	if err != nil {
@@ -236,15 +243,53 @@ func (r *runner) prepare() error {
 	if o.CSVDir != "" {
 		specs = append(specs[:len(specs):len(specs)], "csv="+o.CSVDir)
 	}
+	runID := o.RunID
+	if runID == "" {
+		runID = output.NewRunID()
+	}
+	scopes := r.scopes()
 	for _, spec := range specs {
-		sk, err := output.ParseOut(spec)
+		sk, err := output.ParseOutWith(spec, runID)
 		if err != nil {
 			r.closeSinks(nil)
 			return fmt.Errorf("--out %q: %w", spec, err)
 		}
+		if s, ok := sk.(output.ScopeSink); ok {
+			s.SetScopes(scopes)
+		}
 		r.sinks = append(r.sinks, sk)
 	}
 	return nil
+}
+
+// scopes places a plan's request names in its scenarios and groups, for
+// the live outputs' labels (none in quick mode). A name in several is in
+// each, comma-separated.
+func (r *runner) scopes() output.Scopes {
+	var sc output.Scopes
+	for _, j := range r.spec.Judges {
+		pj, ok := j.(*PlanJudge)
+		if !ok || pj.plan.Prog == nil {
+			continue
+		}
+		n := len(pj.plan.Prog.Requests)
+		sc.Scenario, sc.Group = make([]string, n), make([]string, n)
+		for _, s := range pj.plan.Prog.Scopes() {
+			dst := sc.Scenario
+			if s.Group {
+				dst = sc.Group
+			}
+			for _, i := range s.Requests {
+				if i >= 0 && i < n {
+					if dst[i] != "" {
+						dst[i] += ","
+					}
+					dst[i] += s.Name
+				}
+			}
+		}
+	}
+	return sc
 }
 
 // startDashboard serves the dashboard (--dashboard); its stop button ends
@@ -273,7 +318,11 @@ func (r *runner) onTick() func(time.Duration, metrics.Point, *metrics.Run) {
 		if r.prog != nil {
 			r.prog.UpdateRun(elapsed, p, run)
 		}
+		res := r.wt.Latest() // the monitors' latest sample, for the live outputs
 		for _, sk := range r.sinks {
+			if rs, ok := sk.(output.ResourceSink); ok && res.Values != nil {
+				rs.Resources(res.At, res.Values)
+			}
 			sk.Tick(elapsed, p, run)
 		}
 		if r.dash != nil {
@@ -367,9 +416,21 @@ func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*
 	sum.Transport = res.Transport
 	sum.Warnings = append(sum.Warnings, end.Warnings...)
 	r.wt.Fill(sum, r.cpus())
+	for _, sk := range r.sinks {
+		if w, ok := sk.(output.Warner); ok {
+			sum.Warnings = append(sum.Warnings, w.Warnings()...)
+		}
+	}
 	if d, ok := r.spec.Source.(Describer); ok {
 		d.Describe(sum)
 	}
+	// fuka's own CPU is the generator's only when this process made the
+	// load (a cluster's workers measure their own).
+	var gen findings.Generator
+	if src := r.spec.Source; src == nil || src == Local {
+		gen = r.wt.Generator(r.cpus())
+	}
+	sum.Findings = findings.Analyze(sum, gen)
 	failed := false
 	for _, j := range r.spec.Judges {
 		if j.Judge(sum, res.Run) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/findings"
 	"github.com/fuka-load/fuka/monitor"
 	"github.com/fuka-load/fuka/monitor/kube"
 	"github.com/fuka-load/fuka/plan"
@@ -313,6 +314,15 @@ func (wt *Watcher) Points() []monitor.Point {
 	return wt.mon.Points()
 }
 
+// Latest is the target's latest sample: the zero Point before the first
+// and without monitors. Its map must not be modified.
+func (wt *Watcher) Latest() monitor.Point {
+	if wt == nil || wt.mon == nil {
+		return monitor.Point{}
+	}
+	return wt.mon.Latest()
+}
+
 // SelfPoints are the samples of fuka's own process so far: nil when it
 // cannot be read.
 func (wt *Watcher) SelfPoints() []monitor.Point {
@@ -430,6 +440,23 @@ func (wt *Watcher) Fill(sum *report.Summary, cpus int) {
 			}
 		}
 	}
+}
+
+// Generator is what fuka measured of itself, for the findings: its own
+// CPU per second (100 = one core) and the CPUs it may use.
+func (wt *Watcher) Generator(cpus int) findings.Generator {
+	g := findings.Generator{CPUs: cpus}
+	if wt == nil {
+		return g
+	}
+	for _, p := range wt.SelfPoints() {
+		for k, v := range p.Values {
+			if strings.HasSuffix(k, ".cpu_pct") {
+				g.CPU = append(g.CPU, findings.Sample{TS: Round3(p.At.Seconds()), V: v})
+			}
+		}
+	}
+	return g
 }
 
 // scaling measures the time to scale of every workload a kubernetes source

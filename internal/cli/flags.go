@@ -42,7 +42,8 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs, w resultWords) {
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "no "+w.progress)
 	if w.live {
 		fl.StringVar(&o.Results, "results", "", "`DIR` for this run's files (report, summary, profiles); default $FUKA_RESULTS or fuka-results, /NAME-TIME")
-		fl.StringArrayVar(&o.Out, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, csv=DIR")
+		fl.StringArrayVar(&o.Out, "out", nil, "live metrics while running (repeatable): prometheus=127.0.0.1:9464, otlp=http://127.0.0.1:4318, prometheus-rw=URL[|options], csv=DIR (docs/outputs.md)")
+		fl.StringVar(&o.RunID, "run-id", "", "the run_id label of the --out metrics; default the start time and 4 random hex digits")
 		fl.StringVar(&o.CSVDir, "csv", "", "write timeline.csv, summary.csv (and resources.csv) into `DIR`")
 		fl.StringVar(&o.Notify, "notify", "", "POST a short result message (Slack-compatible webhook JSON) to `URL` when the run ends")
 	}

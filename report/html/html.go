@@ -75,10 +75,10 @@ var StyleCSS string
 //go:embed assets/report.js
 var reportJS string
 
-//go:embed page.tmpl
+//go:embed page.tmpl findings.tmpl
 var templates embed.FS
 
-var pageTemplate = template.Must(template.New("page.tmpl").ParseFS(templates, "page.tmpl"))
+var pageTemplate = template.Must(template.New("page.tmpl").ParseFS(templates, "page.tmpl", "findings.tmpl"))
 
 // Write renders s as one HTML page to w. The page is complete before the
 // first byte is written, so a failed render writes nothing.

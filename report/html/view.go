@@ -40,6 +40,7 @@ type page struct {
 	Resources   *resourcesView
 	Profiles    []profileView
 	Scaling     []scalingRow // scale-outs of watched Kubernetes workloads
+	Findings    []findingView
 }
 
 // fact is one label and value of the run summary; Bad marks a value the
@@ -120,7 +121,7 @@ type profileFuncRow struct {
 }
 
 func newPage(s *report.Summary) *page {
-	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds}
+	p := &page{Interrupted: s.Interrupted, Warnings: s.Warnings, Thresholds: s.Thresholds, Findings: findingViews(s.Findings)}
 	for _, e := range s.Scaling {
 		r := scalingRow{
 			Workload: e.Workload, From: report.FormatInt(int64(e.FromReplicas)), To: report.FormatInt(int64(e.ToReplicas)),

@@ -149,11 +149,11 @@
   var AXIS = 88;
 
   function unitOf(name) {
-    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", bytes: true, fmt: function (v) { return v == null ? "–" : bytes(v) + "/s"; }};
-    if (/_per_s$/.test(name)) return {unit: "per second", fmt: compact};
-    if (/_bytes$/.test(name)) return {unit: "bytes", bytes: true, fmt: bytes};
-    if (/_pct$/.test(name)) return {unit: "%", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
-    return {unit: "count", fmt: compact};
+    if (/_bytes_per_s$/.test(name)) return {unit: "bytes/s", slug: "bytes_per_s", bytes: true, fmt: function (v) { return v == null ? "–" : bytes(v) + "/s"; }};
+    if (/_per_s$/.test(name)) return {unit: "per second", slug: "per_s", fmt: compact};
+    if (/_bytes$/.test(name)) return {unit: "bytes", slug: "bytes", bytes: true, fmt: bytes};
+    if (/_pct$/.test(name)) return {unit: "%", slug: "pct", fmt: function (v) { return v == null ? "–" : compact(v) + "%"; }};
+    return {unit: "count", slug: "count", fmt: compact};
   }
 
   // loadSpecs are the charts of the load itself.
@@ -217,7 +217,8 @@
       var key = prefix + "\u0000" + u.unit;
       var g = groups.get(key);
       if (!g) {
-        g = {id: "res\u0000" + key, title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
+        // anchor: the id findings link to (report.ChartAnchor in Go).
+        g = {id: "res\u0000" + key, anchor: "chart-" + prefix + "-" + u.slug, title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
         groups.set(key, g);
       }
       g.series.push({label: label, data: tl.map(function (p) {
@@ -320,6 +321,7 @@
           }
           if (!c) {
             var f = figure(spec.title, spec.unit);
+            f.fig.id = spec.anchor || "chart-" + spec.id; // the findings' links
             el.appendChild(f.fig); // placed (and sized) before uPlot measures it
             c = {fig: f.fig, plot: f.plot, sig: sig, height: HEIGHT};
             c.u = build(spec, f.fig, f.plot);
