@@ -144,34 +144,73 @@ func meter(t *http.Transport, alpn, phases bool) {
 	}
 }
 
-// dialTimed dials with d and puts into cc how long the name lookup took
-// (when there was one: not for a literal IP) and the connect, which is the
-// rest of the dial. The lookup's hooks run in this goroutine, before the
-// dial returns.
+// dialTimed dials with d and puts into cc how long the name lookup (when
+// there was one: not for a literal IP) and the TCP connect took.
 func dialTimed(ctx context.Context, d *net.Dialer, network, addr string, cc *countConn) (net.Conn, error) {
-	var dnsAt time.Time
-	var dns time.Duration
-	looked := false
-	tr := &httptrace.ClientTrace{
-		DNSStart: func(httptrace.DNSStartInfo) { dnsAt = time.Now() },
-		DNSDone: func(httptrace.DNSDoneInfo) {
-			if !dnsAt.IsZero() {
-				dns, looked = time.Since(dnsAt), true
-			}
-		},
-	}
-	t0 := time.Now()
-	c, err := d.DialContext(httptrace.WithClientTrace(ctx, tr), network, addr)
+	var k dialClock
+	c, err := d.DialContext(httptrace.WithClientTrace(ctx, k.trace()), network, addr)
 	if err != nil {
 		return nil, err
 	}
-	cc.dial[metrics.PhaseConnect] = max(time.Since(t0)-dns, 0)
-	cc.timed |= metrics.PhaseConnect.Bit()
-	if looked {
-		cc.dial[metrics.PhaseDNS] = dns
+	k.into(cc)
+	return c, nil
+}
+
+// dialClock times one dial through the net package's trace hooks: the
+// name lookup, and the connect from its first attempt to the one that
+// succeeded (a name with several addresses may try two at once, so the
+// hooks take a lock). A dial that opens no socket fires no hook and times
+// nothing.
+type dialClock struct {
+	mu                sync.Mutex
+	dnsAt, connAt     time.Time
+	dns, connect      time.Duration
+	looked, connected bool
+}
+
+func (k *dialClock) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) {
+			k.mu.Lock()
+			k.dnsAt = time.Now()
+			k.mu.Unlock()
+		},
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			k.mu.Lock()
+			if !k.dnsAt.IsZero() {
+				k.dns, k.looked = time.Since(k.dnsAt), true
+			}
+			k.mu.Unlock()
+		},
+		ConnectStart: func(string, string) {
+			k.mu.Lock()
+			if k.connAt.IsZero() {
+				k.connAt = time.Now()
+			}
+			k.mu.Unlock()
+		},
+		ConnectDone: func(_, _ string, err error) {
+			k.mu.Lock()
+			if err == nil && !k.connected && !k.connAt.IsZero() {
+				k.connect, k.connected = time.Since(k.connAt), true
+			}
+			k.mu.Unlock()
+		},
+	}
+}
+
+// into puts what k timed into cc.
+func (k *dialClock) into(cc *countConn) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.looked {
+		cc.dial[metrics.PhaseDNS] = k.dns
 		cc.timed |= metrics.PhaseDNS.Bit()
 	}
-	return c, nil
+	if k.connected {
+		cc.dial[metrics.PhaseConnect] = k.connect
+		cc.timed |= metrics.PhaseConnect.Bit()
+	}
 }
 
 // Exchange measures the bytes of one request and its response on a
