@@ -197,3 +197,29 @@ func TestPhasesRawRead(t *testing.T) {
 	within(t, p, metrics.PhaseTTFB, 3, headDelay, headDelay+time.Second)
 	within(t, p, metrics.PhaseTransfer, 3, 0, headDelay/2)
 }
+
+// TestPhasesHTTP2: over HTTP/2 the transport's own connections carry the
+// requests at once; each still has its time to first byte and transfer,
+// none is claimed to have opened a connection.
+func TestPhasesHTTP2(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(headDelay)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	const requests = 8
+	res, _ := run(t, transports[1], Config{Phases: true, Load: Closed{Clients: 2, Requests: requests},
+		Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Insecure: true, HTTP2: true}})
+	tot := res.Run.Total
+	p := tot.Phases
+	if tot.Status[200] != requests || p.Empty() || p.Timed != requests || p.New != 0 {
+		t.Fatalf("200s = %d, phases %+v; want %d timed, 0 new (errors %v)", tot.Status[200], p, requests, errorsOf(tot))
+	}
+	within(t, p, metrics.PhaseConnect, 0, 0, 0)
+	within(t, p, metrics.PhaseTLS, 0, 0, 0)
+	within(t, p, metrics.PhaseTTFB, requests, headDelay, headDelay+time.Second)
+	within(t, p, metrics.PhaseTransfer, requests, 0, headDelay)
+}
