@@ -11,7 +11,7 @@ import (
 )
 
 // phased is a 200 with a phase breakdown: on a new connection (connect 1ms,
-// tls 3ms), or a reused one; ttfb 20ms and transfer 5ms either way.
+// tls 3ms, ttfb 40ms), or a reused one (ttfb 20ms); transfer 5ms either way.
 func phased(newConn bool) metrics.Outcome {
 	o := metrics.Outcome{Latency: 30 * time.Millisecond, Service: 30 * time.Millisecond, Status: 200, NewConn: newConn}
 	o.Phases[metrics.PhaseTTFB], o.Phases[metrics.PhaseTransfer] = 20*time.Millisecond, 5*time.Millisecond
@@ -19,6 +19,7 @@ func phased(newConn bool) metrics.Outcome {
 	if newConn {
 		o.Phases[metrics.PhaseConnect], o.Phases[metrics.PhaseTLS] = time.Millisecond, 3*time.Millisecond
 		o.Timed |= metrics.PhaseConnect.Bit() | metrics.PhaseTLS.Bit()
+		o.Phases[metrics.PhaseTTFB] = 40 * time.Millisecond
 	}
 	return o
 }
@@ -85,7 +86,7 @@ func TestPhasesText(t *testing.T) {
 		{"net/http", []string{
 			"phases       name   responses  new conns  dns          connect              tls             ttfb         transfer",
 			// 2 significant digits: a value reads as its bucket's top, within 1 %.
-			"GET /        100          2    –  1.00ms / 1.00ms  3.01ms / 3.01ms  20.1ms / 20.1ms  5.02ms / 5.02ms",
+			"GET /        100          2    –  1.00ms / 1.00ms  3.01ms / 3.01ms  20.1ms / 40.2ms  5.02ms / 5.02ms",
 			"(p50 / p99; dns, connect and tls over the responses that opened their connection, ttfb from the connection ready to the first response byte)",
 		}},
 		{"fast", []string{"dns –: the fast path resolves the host once, before the run)"}},
