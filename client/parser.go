@@ -53,13 +53,34 @@ type Parser struct {
 	spill     []byte
 	gotAny    bool // at least one byte of the response arrived
 	headerEnd bool // the final response's headers are complete
+
+	// Head and Body keep what a plan's extractors and checks read (see
+	// Keep); their buffers are reused from response to response.
+	Head     []byte // the final response's header lines, each ending in \n
+	Body     []byte // its body, de-chunked, at most keepBody bytes
+	keepHead bool
+	keepBody int
 }
 
 // Reset prepares the parser for the response to a new request. head tells
 // whether that request is a HEAD.
 func (p *Parser) Reset(head bool) {
 	spill := p.spill[:0]
-	*p = Parser{head: head, length: -1, spill: spill}
+	*p = Parser{head: head, length: -1, spill: spill, Head: p.Head[:0], Body: p.Body[:0]}
+}
+
+// Keep makes the parser keep the response's header lines (head) and up to
+// body bytes of its body, after Reset, for the response to come. The rest
+// of a longer body is read and counted, not kept.
+func (p *Parser) Keep(head bool, body int) {
+	p.keepHead, p.keepBody = head, body
+}
+
+// keep appends body bytes b, within the bound.
+func (p *Parser) keep(b []byte) {
+	if room := p.keepBody - len(p.Body); room > 0 {
+		p.Body = append(p.Body, b[:min(len(b), room)]...)
+	}
 }
 
 // Started reports whether any byte of the response has arrived.
@@ -109,6 +130,9 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 			if k > p.remaining {
 				k = p.remaining
 			}
+			if p.keepBody > 0 {
+				p.keep(b[n : n+int(k)])
+			}
 			n += int(k)
 			p.remaining -= k
 			if p.remaining == 0 {
@@ -132,6 +156,9 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 				return n, false, ErrMalformed
 			}
 		case stBodyClose:
+			if p.keepBody > 0 {
+				p.keep(b[n:])
+			}
 			n = len(b)
 		}
 	}
@@ -195,6 +222,9 @@ func (p *Parser) line(l []byte) error {
 	case stHeader:
 		if len(l) == 0 {
 			return p.endHeaders()
+		}
+		if p.keepHead {
+			p.Head = append(append(p.Head, l...), '\n')
 		}
 		return p.header(l)
 	case stChunkSize:
@@ -299,7 +329,8 @@ func (p *Parser) endHeaders() error {
 		// An interim response (100 Continue, 103 Early Hints): the real one follows.
 		keep := p.spill
 		head := p.head
-		*p = Parser{head: head, length: -1, spill: keep, gotAny: true, Bytes: p.Bytes}
+		*p = Parser{head: head, length: -1, spill: keep, gotAny: true, Bytes: p.Bytes,
+			Head: p.Head[:0], Body: p.Body[:0], keepHead: p.keepHead, keepBody: p.keepBody}
 		return nil
 	}
 	p.headerEnd = true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/report/html/htmltest"
 )
 
@@ -96,5 +97,54 @@ func TestBrowser(t *testing.T) {
 		if !strings.HasPrefix(r, origin) && !strings.HasPrefix(r, "data:") {
 			t.Errorf("the page requested %s", r)
 		}
+	}
+}
+
+// TestBrowserEnd: when the run finishes, the page shows its final numbers,
+// whether its thresholds passed and a link to its report, hides the stop
+// button, and stays so after the dashboard closes: no "reconnecting…".
+func TestBrowserEnd(t *testing.T) {
+	tab := htmltest.Start(t)
+	s, err := New("127.0.0.1:0", "", func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := newLiveRun()
+	s.Publish(run.second(120))
+	tab.Open(t, s.URL())
+	tab.WaitFor(t, "the run to be live", `document.getElementById("status").textContent === "live"`)
+	s.Publish(run.second(80))
+
+	sum := run.second(40)
+	sum.Thresholds = []report.ThresholdResult{{Expr: "p99 < 1ms", Pass: false, Detail: "✗ p99 < 1ms (actual 3ms)"}, {Expr: "error_rate < 1%", Pass: true}}
+	sum.ReportFile = filepath.Join(t.TempDir(), "report.html")
+	s.Finish(sum)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tab.WaitFor(t, "the end", `window.fukaDashboard.finished()`)
+	time.Sleep(2500 * time.Millisecond) // longer than the events' retry: a reconnect would show by now
+
+	type end struct {
+		Status, Verdict, Totals, Requests, Link, LinkText string
+		FinalShown, StopShown, ReportShown                bool
+	}
+	got := htmltest.Eval[end](t, tab, `(() => {
+	  const $ = id => document.getElementById(id), stop = $("stop");
+	  return {Status: $("status").textContent, Verdict: $("final-verdict").textContent, Totals: $("totals-title").textContent,
+	    Requests: $("total-requests").textContent, Link: $("report-link").getAttribute("href"), LinkText: $("report-link").textContent,
+	    FinalShown: !$("final").hidden, StopShown: !!stop && (!stop.hidden || !stop.disabled), ReportShown: !$("final-report").hidden};
+	})()`)
+	want := end{
+		Status: "finished", Verdict: "The run has finished: 1 of 2 thresholds not met", Totals: "Final", Requests: "240",
+		Link: "file://" + filepath.ToSlash(sum.ReportFile), LinkText: sum.ReportFile,
+		FinalShown: true, StopShown: false, ReportShown: true,
+	}
+	if got != want {
+		t.Errorf("the page at the end:\n%+v\nwant\n%+v", got, want)
+	}
+	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "dashboard-end.png"))
+	if p := tab.Problems(t); len(p) > 0 {
+		t.Errorf("problems on the page: %q", p)
 	}
 }

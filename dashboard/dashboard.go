@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +61,14 @@ type Server struct {
 	tl      []report.Interval // latest's timeline, appended to by PublishNew
 	sentTL  int               // timeline points of latest already sent to every page
 	sentRes int               // resource timeline points likewise
+	final   *finalState       // set by Finish: the run is over
 	closed  bool
+}
+
+// finalState is what Finish adds to the last event: pages that join after
+// it get it too.
+type finalState struct {
+	reportURL string
 }
 
 // client is one open event stream.
@@ -169,10 +177,17 @@ func (s *Server) Close() error {
 // the summary's timeline continues the page's from TimelineFrom (and its
 // resources' timeline from ResourcesFrom). A page that joins gets the whole
 // summary first, with both offsets 0.
+//
+// The run's last event has Final set: the summary is the run's final one
+// (as the report has it), no event follows, and the page stops listening
+// instead of reconnecting. ReportURL is then the HTML report's file:// URL,
+// when one was written.
 type event struct {
 	TimelineFrom  int             `json:"timeline_from"`
 	ResourcesFrom int             `json:"resources_from"`
 	Summary       *report.Summary `json:"summary"`
+	Final         bool            `json:"final,omitempty"`
+	ReportURL     string          `json:"report_url,omitempty"`
 }
 
 // Publish sends the run so far to every open page; a run calls it once a
@@ -186,8 +201,31 @@ func (s *Server) Publish(sum *report.Summary) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || s.final != nil {
 		return
+	}
+	s.tl = sum.Timeline[:len(sum.Timeline):len(sum.Timeline)]
+	s.publish(sum)
+}
+
+// Finish sends the run's final summary (the one its report has) to every
+// open page, and to pages that open later: they show it as the run's end,
+// with a link to the HTML report named in sum.ReportFile, and stop
+// listening. Publish and PublishNew do nothing after it.
+func (s *Server) Finish(sum *report.Summary) {
+	if sum == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.final != nil {
+		return
+	}
+	s.final = &finalState{}
+	if sum.ReportFile != "" {
+		if abs, err := filepath.Abs(sum.ReportFile); err == nil {
+			s.final.reportURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+		}
 	}
 	s.tl = sum.Timeline[:len(sum.Timeline):len(sum.Timeline)]
 	s.publish(sum)
@@ -205,7 +243,7 @@ func (s *Server) PublishNew(sum *report.Summary) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed || s.final != nil {
 		return
 	}
 	s.tl = append(s.tl, sum.Timeline...)
@@ -225,6 +263,9 @@ func (s *Server) publish(sum *report.Summary) {
 	delta := *sum
 	delta.Timeline = sum.Timeline[s.sentTL:]
 	ev := event{TimelineFrom: s.sentTL, Summary: &delta}
+	if s.final != nil {
+		ev.Final, ev.ReportURL = true, s.final.reportURL
+	}
 	if sum.Resources != nil {
 		if len(sum.Resources.Timeline) < s.sentRes {
 			s.sentRes = 0
@@ -314,7 +355,10 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.clients[c] = struct{}{}
-	latest := s.latest
+	join := event{Summary: s.latest}
+	if s.final != nil {
+		join.Final, join.ReportURL = true, s.final.reportURL
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -338,10 +382,10 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 1000\n\n"); err != nil || rc.Flush() != nil {
 		return
 	}
-	if latest != nil {
+	if join.Summary != nil {
 		// Events published after this one are already queued for the client
 		// and continue this timeline.
-		b, err := json.Marshal(event{Summary: latest})
+		b, err := json.Marshal(join)
 		if err != nil || !send(b) {
 			return
 		}
@@ -351,6 +395,22 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-c.gone:
+			// Closed: what was published before still goes out (the run's
+			// final summary is published just before the close). A page
+			// dropped for falling behind gets nothing more.
+			s.mu.Lock()
+			closing := s.closed
+			s.mu.Unlock()
+			for closing {
+				select {
+				case b := <-c.events:
+					if !send(b) {
+						return
+					}
+				default:
+					return
+				}
+			}
 			return
 		case b := <-c.events:
 			if !send(b) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -437,4 +438,68 @@ func TestClose(t *testing.T) {
 		t.Error("the event stream is still open after Close")
 	}
 	s.Publish(newLiveRun().second(1)) // no panic, nothing sent
+}
+
+// TestFinish: the run's final summary reaches open pages marked final, with
+// the report's file: URL; pages that join later get it the same way; and
+// nothing is published after it.
+func TestFinish(t *testing.T) {
+	s := start(t, "tok", nil)
+	a := subscribe(t, s)
+	waitClients(t, s, 1)
+	run := newLiveRun()
+	s.Publish(run.second(100))
+	if ev := a.next(t); ev.Final || ev.ReportURL != "" {
+		t.Errorf("a live event is final (%v) or has a report (%q)", ev.Final, ev.ReportURL)
+	}
+	sum := run.second(50)
+	sum.ReportFile = filepath.Join("results", "run 1", "report.html")
+	s.Finish(sum)
+	abs, err := filepath.Abs(sum.ReportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantURL := "file://" + strings.ReplaceAll(filepath.ToSlash(abs), " ", "%20")
+	for name, c := range map[string]*sse{"open": a, "joining": subscribe(t, s)} {
+		ev := c.next(t)
+		if !ev.Final || ev.ReportURL != wantURL || ev.Summary.Requests != 150 {
+			t.Errorf("%s page: final %v, report %q, %d requests; want true, %q, 150", name, ev.Final, ev.ReportURL, ev.Summary.Requests, wantURL)
+		}
+	}
+	s.Publish(run.second(10))
+	s.Finish(run.second(10))
+	select {
+	case ev := <-a.events:
+		t.Errorf("an event after the final one: %d requests", ev.Summary.Requests)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestFinishThenClose: a run publishes its final summary and closes the
+// dashboard right after; the pages still get the final summary.
+func TestFinishThenClose(t *testing.T) {
+	for i := range 20 {
+		s, err := New("127.0.0.1:0", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := subscribe(t, s)
+		waitClients(t, s, 1)
+		// A few seconds still queued for the page when the run ends.
+		run := newLiveRun()
+		for range 5 {
+			s.Publish(run.second(1))
+		}
+		s.Finish(run.second(7))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var last event
+		for ev := range c.events {
+			last = ev
+		}
+		if !last.Final || last.Summary == nil || last.Summary.Requests != 12 {
+			t.Fatalf("try %d: after Finish and Close the page's last event was %+v; want the final summary", i, last)
+		}
+	}
 }

@@ -102,19 +102,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.Recorder, string, error) {
 	switch w := c.Work.(type) {
 	case Parts:
+		if c.fastParts(w) {
+			srcs, recs, err := newFastPartSources(c, w, c.loops(), start, endRun)
+			if err == nil {
+				return srcs, recs, "fast", nil
+			}
+		}
 		srcs, recs := c.partSources(w, start, endRun)
 		return srcs, recs, "net/http", nil
 	case Plan:
+		if ls, ok := c.fastPlan(w); ok {
+			srcs, recs, err := newFastPlanSources(c, ls, c.loops(), start, endRun)
+			if err == nil {
+				return srcs, recs, "fast", nil
+			}
+		}
 		rec := newRecorder(w)
 		return []source{newPool(c, c.Load, rec, start).withScenario(w.Scenario, endRun)}, []*metrics.Recorder{rec}, "net/http", nil
 	}
 	w := c.Work.(Request) // Validate let no other work through
 	if c.fast(w) {
-		loops := c.Loops
-		if loops <= 0 {
-			loops = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
-		}
-		srcs, recs, err := newFastSources(c, w, loops, start)
+		srcs, recs, err := newFastSources(c, w, c.loops(), start)
 		if err == nil {
 			return srcs, recs, "fast", nil
 		}
@@ -124,6 +132,14 @@ func (c *Config) sources(start time.Time, endRun func()) ([]source, []*metrics.R
 	}
 	rec := metrics.NewRecorder(1)
 	return []source{newPool(c, c.Load, rec, start).withRequest(w)}, []*metrics.Recorder{rec}, "net/http", nil
+}
+
+// loops is the number of event loops the fast path runs.
+func (c *Config) loops() int {
+	if c.Loops > 0 {
+		return c.Loops
+	}
+	return min(runtime.GOMAXPROCS(0), runtime.NumCPU())
 }
 
 // newRecorder records a plan's requests and checks.
@@ -223,26 +239,35 @@ type partSource struct {
 
 func (s *partSource) run(ctx context.Context) {
 	defer close(s.done)
-	if s.after != nil {
-		select {
-		case <-s.after:
-		case <-ctx.Done():
-			return
-		}
-	}
-	if s.delay > 0 {
-		t := time.NewTimer(time.Until(s.start.Add(s.delay)))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return
-		}
+	if !partWait(ctx, s.after, s.start.Add(s.delay)) {
+		return
 	}
 	// The part's own clock starts now: its ramp-up, rate stages and duration
 	// are measured from here.
 	s.start = time.Now()
 	s.pool.run(ctx)
+}
+
+// partWait waits until the part a part waits for (after, if any) has
+// ended, then until at; false when ctx ended first.
+func partWait(ctx context.Context, after <-chan struct{}, at time.Time) bool {
+	if after != nil {
+		select {
+		case <-after:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // snapshot hands the interval the collector just closed to OnSnapshot.

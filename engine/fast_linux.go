@@ -42,6 +42,7 @@ const (
 	cReading                     // waiting for the response
 	cWaiting                     // closed model: waiting for the throughput cap
 	cDone                        // closed model: this client has finished
+	cThink                       // plan: pausing (think time), in fastLoop.thinkq
 )
 
 type conn struct {
@@ -57,7 +58,10 @@ type conn struct {
 	intended  time.Duration // open model: when the start was due
 	sent      time.Duration // when the request began (connect included)
 	deadline  time.Duration
-	notBefore time.Duration // cWaiting: earliest send
+	notBefore time.Duration // cWaiting, cThink: earliest send
+	wire      []byte        // the request: the loop's in quick mode, the plan client's
+	head      bool          // the request is a HEAD
+	pc        *planConn     // a plan's client (fastplan_linux.go); nil in quick mode
 	// The request's timestamps for its phases (Config.Phases): when its
 	// connect began (newConn), when the connection was ready for it, and
 	// when the first response byte came. Taking them costs a store of the
@@ -119,6 +123,8 @@ type fastLoop struct {
 	nActive  atomic.Int64
 	nSched   atomic.Int64
 	nConns   atomic.Int64 // len(conns), readable from the ticker
+
+	plan planLoop // a plan's clients (fastplan_linux.go)
 }
 
 func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]source, []*metrics.Recorder, error) {
@@ -250,7 +256,7 @@ func (l *fastLoop) run(ctx context.Context) {
 			l.rec.Unlock()
 			return
 		}
-		wait := l.wake(now, planned) - l.now()
+		wait := l.wakeThink(l.wake(now, planned)) - l.now()
 		l.rec.Unlock()
 		var n int
 		if l.batch {
@@ -320,6 +326,14 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 	return w
 }
 
+// wakeThink is w, or earlier when a plan client's pause ends before it.
+func (l *fastLoop) wakeThink(w time.Duration) time.Duration {
+	if q := l.plan.thinkq; len(q) > 0 && q[0].notBefore < w {
+		return q[0].notBefore
+	}
+	return w
+}
+
 // wait sleeps in epoll for at most d and returns the number of events.
 func (l *fastLoop) wait(d time.Duration) int {
 	if d < 0 {
@@ -366,6 +380,7 @@ func (l *fastLoop) stop() {
 	}
 	l.waitq = l.waitq[:0]
 	l.nextCli = len(l.clientAt)
+	l.planStop()
 }
 
 // arrival returns the offset of this loop's next start; false when it
@@ -380,11 +395,16 @@ func (l *fastLoop) arrival() (time.Duration, bool) {
 
 // schedule starts whatever is due at now.
 func (l *fastLoop) schedule(now time.Duration) {
+	l.resume(now)
 	if l.open {
 		for {
 			t, ok := l.arrival()
 			if !ok || t > now {
 				return
+			}
+			seq := l.nextK
+			if l.plan.sc != nil {
+				seq, _ = l.deal.Nth(l.nextK) // the start's number in the run, as the pool's
 			}
 			l.nextK += l.loops
 			l.nSched.Add(1)
@@ -403,6 +423,10 @@ func (l *fastLoop) schedule(now time.Duration) {
 				continue
 			}
 			l.nActive.Add(1)
+			if l.plan.sc != nil {
+				l.planBegin(c, seq, t, now)
+				continue
+			}
 			l.begin(c, t, now)
 		}
 	}
@@ -410,6 +434,11 @@ func (l *fastLoop) schedule(now time.Duration) {
 		l.nextCli++
 		c := l.newConn()
 		l.nActive.Add(1)
+		if l.plan.sc != nil {
+			l.planClient(c, l.clientAt[l.nextCli-1])
+			l.planIterate(c, now)
+			continue
+		}
 		l.next(c, now)
 	}
 	for len(l.waitq) > 0 && l.waitq[0].notBefore <= now {
@@ -420,7 +449,7 @@ func (l *fastLoop) schedule(now time.Duration) {
 }
 
 func (l *fastLoop) newConn() *conn {
-	c := &conn{idx: int32(len(l.conns)), fd: -1}
+	c := &conn{idx: int32(len(l.conns)), fd: -1, wire: l.wire, head: l.head}
 	l.conns = append(l.conns, c)
 	l.nConns.Store(int64(len(l.conns)))
 	return c
@@ -451,6 +480,10 @@ func (l *fastLoop) send(c *conn, now time.Duration) {
 		l.hold(c, now+leaseWait)
 		return
 	}
+	if c.pc != nil {
+		l.planBegin(c, c.pc.seq, now, now)
+		return
+	}
 	l.begin(c, now, now)
 }
 
@@ -479,7 +512,10 @@ func (l *fastLoop) begin(c *conn, intended, now time.Duration) {
 
 // dispatch connects if needed, then writes the request.
 func (l *fastLoop) dispatch(c *conn, now time.Duration) {
-	c.p.Reset(l.head)
+	c.p.Reset(c.head)
+	if c.pc != nil {
+		c.p.Keep(true, c.pc.keep)
+	}
 	c.wrOff = 0
 	if c.fd >= 0 {
 		c.ready, c.newConn = now, false
@@ -538,8 +574,8 @@ func (l *fastLoop) ctl(c *conn, op int, out bool) error {
 
 // write sends what is left of the request.
 func (l *fastLoop) write(c *conn, now time.Duration) {
-	for c.wrOff < len(l.wire) {
-		b := l.wire[c.wrOff:]
+	for c.wrOff < len(c.wire) {
+		b := c.wire[c.wrOff:]
 		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if e == unix.EAGAIN {
 			if !c.outWant {
@@ -726,18 +762,24 @@ func (l *fastLoop) complete(c *conn, now time.Duration) {
 	if l.open {
 		lat = now - c.intended
 	}
-	o := metrics.Outcome{
-		Latency: lat, Service: now - c.sent, Status: c.p.Status,
-		BytesIn: c.p.Bytes, BytesOut: int64(len(l.wire)),
+	if c.pc == nil {
+		o := metrics.Outcome{
+			Latency: lat, Service: now - c.sent, Status: c.p.Status,
+			BytesIn: c.p.Bytes, BytesOut: int64(len(c.wire)),
+		}
+		if l.phases {
+			c.timePhases(&o, now)
+		}
+		l.rec.RecordLocked(0, o)
 	}
-	if l.phases {
-		c.timePhases(&o, now)
-	}
-	l.rec.RecordLocked(0, o)
 	if c.served >= 0 && c.p.KeepAlive() {
 		c.served++
 	} else {
 		l.closeSocket(c)
+	}
+	if c.pc != nil {
+		l.planResult(c, metrics.ErrNone, int64(len(c.wire)), now)
+		return
 	}
 	l.after(c, now)
 }
@@ -767,8 +809,12 @@ func (l *fastLoop) fail(c *conn, kind metrics.ErrorKind, now time.Duration) {
 	if c.wrOff > 0 {
 		out = int64(c.wrOff)
 	}
-	l.rec.RecordLocked(0, metrics.Outcome{Latency: lat, Service: now - c.sent, Err: kind, BytesIn: c.p.Bytes, BytesOut: out})
 	l.closeSocket(c)
+	if c.pc != nil {
+		l.planResult(c, kind, out, now)
+		return
+	}
+	l.rec.RecordLocked(0, metrics.Outcome{Latency: lat, Service: now - c.sent, Err: kind, BytesIn: c.p.Bytes, BytesOut: out})
 	l.after(c, now)
 }
 

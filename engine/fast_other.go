@@ -13,3 +13,13 @@ import (
 func newFastSources(*Config, Request, int, time.Time) ([]source, []*metrics.Recorder, error) {
 	return nil, nil, errNoFast
 }
+
+// newFastPlanSources: see newFastSources.
+func newFastPlanSources(*Config, LoopScenario, int, time.Time, func()) ([]source, []*metrics.Recorder, error) {
+	return nil, nil, errNoFast
+}
+
+// newFastPartSources: see newFastSources.
+func newFastPartSources(*Config, Parts, int, time.Time, func()) ([]source, []*metrics.Recorder, error) {
+	return nil, nil, errNoFast
+}

@@ -55,6 +55,27 @@ type Numbers struct {
 	P99MS    float64
 	RPS      float64
 	ErrorPct float64 // failed/requests × 100
+	// Tool is the other tool that measured an imported run ("" for
+	// fuka's own), and Missing the metrics that tool did not measure:
+	// they are shown as not measured and never judged.
+	Tool    string
+	Missing [NumMetrics]bool
+}
+
+// metricKeys are the summary's JSON keys of the metrics, as an imported
+// run's not_measured names them.
+var metricKeys = [NumMetrics]string{P95: "latency.p95_ms", P99: "latency.p99_ms", RPS: "rps", ErrorPct: "error_rate"}
+
+// measured fills in which metrics an imported run's tool did not measure.
+func measured(n *Numbers, im *report.Imported) *Numbers {
+	if im == nil {
+		return n
+	}
+	n.Tool = im.Tool
+	for m := range NumMetrics {
+		n.Missing[m] = im.Missing(metricKeys[m])
+	}
+	return n
 }
 
 // Value is the number of metric m.
@@ -94,6 +115,9 @@ type Comparison struct {
 	Rows         []Delta
 	Regressions  int // metrics judged Regressed, over all rows
 	Improvements int // metrics judged Improved, over all rows
+	// ImportedA and ImportedB are set when a side is another tool's run
+	// (fuka import-results): which tool, and what it could not measure.
+	ImportedA, ImportedB *report.Imported
 	// Differences are what makes A and B different tests rather than
 	// the same test twice; shown before any verdict, since a change
 	// may then come from them and not from the service.
@@ -121,6 +145,9 @@ func differences(a, b *report.Summary) []Difference {
 	add("target", a.Target, b.Target)
 	add("method", a.Method, b.Method)
 	add("model", a.Model, b.Model)
+	if a.Imported != nil || b.Imported != nil {
+		add("tool", toolOf(a), toolOf(b))
+	}
 	return ds
 }
 
@@ -133,15 +160,15 @@ func Compare(a, b *report.Summary, ra, rb Run, noise float64) *Comparison {
 	if math.IsNaN(noise) || noise < 0 {
 		noise = 0
 	}
-	c := &Comparison{A: ra, B: rb, Noise: noise, Differences: differences(a, b)}
+	c := &Comparison{A: ra, B: rb, Noise: noise, Differences: differences(a, b), ImportedA: a.Imported, ImportedB: b.Imported}
 	whole := func(s *report.Summary) *Numbers {
-		return &Numbers{
+		return measured(&Numbers{
 			Requests: s.Requests,
 			P95MS:    s.Latency.P95MS,
 			P99MS:    s.Latency.P99MS,
 			RPS:      s.RPS,
 			ErrorPct: s.ErrorRate * 100,
-		}
+		}, s.Imported)
 	}
 	c.add("", whole(a), whole(b))
 
@@ -151,13 +178,13 @@ func Compare(a, b *report.Summary, ra, rb Run, noise float64) *Comparison {
 			if _, dup := m[n.Name]; dup {
 				continue
 			}
-			m[n.Name] = &Numbers{
+			m[n.Name] = measured(&Numbers{
 				Requests: n.Requests,
 				P95MS:    n.Latency.P95MS,
 				P99MS:    n.Latency.P99MS,
 				RPS:      n.RPS,
 				ErrorPct: pct(float64(n.Failed), float64(n.Requests)),
-			}
+			}, s.Imported)
 		}
 		return m
 	}
@@ -184,6 +211,9 @@ func (c *Comparison) add(name string, a, b *Numbers) {
 		}
 		if (m == P95 || m == P99) && (a.Requests == 0 || b.Requests == 0) {
 			continue // no responses, no latency: 0 ms would read as a great improvement
+		}
+		if a.Missing[m] || b.Missing[m] {
+			continue // another tool did not report it: its 0 is no measurement
 		}
 		d.DeltaPct[m], d.Verdict[m] = judge(m, a.Value(m), b.Value(m), c.Noise)
 		switch d.Verdict[m] {
@@ -226,4 +256,13 @@ func pct(part, whole float64) float64 {
 		return 0
 	}
 	return part / whole * 100
+}
+
+// toolOf names the tool that made a run: fuka, or the one it was imported
+// from.
+func toolOf(s *report.Summary) string {
+	if s.Imported == nil {
+		return "fuka"
+	}
+	return s.Imported.Tool
 }

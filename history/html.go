@@ -46,6 +46,9 @@ var pageTemplate = template.Must(template.New("compare").Parse(`<!DOCTYPE html>
 <dl>
 <dt>A (baseline)</dt><dd>{{.SideA}}</dd>
 <dt>B (new)</dt><dd>{{.SideB}}</dd>
+{{- range .Imports}}
+<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>
+{{- end}}
 <dt>noise</dt><dd>{{.Noise}}, and at least 0.1 ms for latencies, 0.1 pp for error %</dd>
 </dl>
 {{- if .Differs}}
@@ -95,14 +98,16 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 		TitleA, TitleB, SideA, SideB, Noise, Totals string
 		Differing                                   string
 		Differs                                     []Difference
+		Imports                                     [][2]string
 		Rows                                        []htmlRow
 	}{
-		TitleA: title(c.A, c.SourceA),
-		TitleB: title(c.B, c.SourceB),
-		SideA:  strings.Join(runLine(c.A, c.SourceA), " · "),
-		SideB:  strings.Join(runLine(c.B, c.SourceB), " · "),
-		Noise:  fmtNoise(c.Noise),
-		Totals: plural(c.Regressions, "regression") + ", " + plural(c.Improvements, "improvement") + c.totalsNote(),
+		TitleA:  title(c.A, c.SourceA),
+		TitleB:  title(c.B, c.SourceB),
+		SideA:   strings.Join(runLine(c.A, c.SourceA), " · "),
+		SideB:   strings.Join(runLine(c.B, c.SourceB), " · "),
+		Noise:   fmtNoise(c.Noise),
+		Totals:  plural(c.Regressions, "regression") + ", " + plural(c.Improvements, "improvement") + c.totalsNote(),
+		Imports: c.importLines(),
 	}
 	if len(c.Differences) > 0 {
 		data.Differing = c.differing()
@@ -133,7 +138,7 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 				B:       cell(d.B, m),
 				Change:  fmtChange(m, d),
 				Mark:    strings.TrimSpace(mark(d, m)),
-				Verdict: verdictText(d.Verdict[m]),
+				Verdict: verdictText(d, m),
 				Class:   class,
 			})
 		}

@@ -55,7 +55,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		}
 		for m := range NumMetrics {
 			v := d.Verdict[m]
-			word := verdictText(v)
+			word := verdictText(d, m)
 			if v == Regressed {
 				word = "**" + word + "**"
 			}

@@ -137,6 +137,10 @@ type Run struct {
 	P99MS       float64
 	Interrupted bool
 	Status      string // one of the Status constants
+	// Tool is the other tool an imported run was made with ("" for
+	// fuka's own runs), and NoP95/NoP99 say that it did not report them.
+	Tool         string
+	NoP95, NoP99 bool
 }
 
 // Open opens the history database at path, creating it and its directory if
@@ -293,7 +297,7 @@ func RunOf(sum *report.Summary, status string) Run {
 	if status == "" {
 		status = StatusOf(sum)
 	}
-	return Run{
+	r := Run{
 		Name:        sum.Name,
 		Target:      sum.Target,
 		Model:       sum.Model,
@@ -307,6 +311,10 @@ func RunOf(sum *report.Summary, status string) Run {
 		Interrupted: sum.Interrupted,
 		Status:      status,
 	}
+	if im := sum.Imported; im != nil {
+		r.Tool, r.NoP95, r.NoP99 = im.Tool, im.Missing("latency.p95_ms"), im.Missing("latency.p99_ms")
+	}
+	return r
 }
 
 // Save stores sum with its status (one of the Status constants; "" takes
@@ -351,19 +359,31 @@ func (s *Store) Save(sum *report.Summary, status string) (int64, error) {
 	return id, nil
 }
 
-const runColumns = `id, name, target, model, started_ms, duration_s, requests, rps, error_rate, p95_ms, p99_ms, interrupted, status`
+// runColumns are a Run's columns; the last two come from an imported
+// run's summary, read by SQLite's JSON functions (” and '[]' for fuka's
+// own runs).
+const runColumns = `id, name, target, model, started_ms, duration_s, requests, rps, error_rate, p95_ms, p99_ms, interrupted, status,
+	coalesce(json_extract(summary, '$.imported.tool'), ''), coalesce(json_extract(summary, '$.imported.not_measured'), '[]')`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(sc scanner, extra ...any) (Run, error) {
 	var r Run
 	var started int64
+	var notMeasured string
 	dest := append([]any{&r.ID, &r.Name, &r.Target, &r.Model, &started, &r.DurationS, &r.Requests,
-		&r.RPS, &r.ErrorRate, &r.P95MS, &r.P99MS, &r.Interrupted, &r.Status}, extra...)
+		&r.RPS, &r.ErrorRate, &r.P95MS, &r.P99MS, &r.Interrupted, &r.Status, &r.Tool, &notMeasured}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return Run{}, err
 	}
 	r.Started = time.UnixMilli(started)
+	if r.Tool != "" {
+		var keys []string
+		if json.Unmarshal([]byte(notMeasured), &keys) == nil {
+			im := report.Imported{NotMeasured: keys}
+			r.NoP95, r.NoP99 = im.Missing("latency.p95_ms"), im.Missing("latency.p99_ms")
+		}
+	}
 	return r, nil
 }
 

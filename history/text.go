@@ -39,6 +39,9 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	}
 	side("A (baseline)", c.A, c.SourceA)
 	side("B (new)", c.B, c.SourceB)
+	for _, l := range c.importLines() {
+		fmt.Fprintf(&b, "%-14s%s\n", l[0], l[1])
+	}
 	fmt.Fprintf(&b, "%-14s%s, and at least 0.1 ms for latencies, 0.1 pp for error %%\n\n", "noise", fmtNoise(c.Noise))
 	if len(c.Differences) > 0 {
 		fmt.Fprintf(&b, "not the same test: A and B differ in %s, so a change below may come from that, not from the service\n", c.differing())
@@ -68,7 +71,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			}
 			rows = append(rows, []string{
 				label, m.String(), cell(d.A, m), cell(d.B, m),
-				fmtChange(m, d), mark(d, m) + verdictText(d.Verdict[m]),
+				fmtChange(m, d), mark(d, m) + verdictText(d, m),
 			})
 		}
 	}
@@ -124,7 +127,7 @@ func runLine(r Run, source string) []string {
 	case source != "":
 		parts = append(parts, clean(source))
 	}
-	parts = append(parts, clip(runName(r), maxNameWidth))
+	parts = append(parts, clip(runName(r), maxNameWidth)+toolTag(r))
 	if !r.Started.IsZero() {
 		parts = append(parts, r.Started.Format(timeLayout))
 	}
@@ -145,12 +148,12 @@ func WriteRuns(w io.Writer, runs []Run) error {
 		rows = append(rows, []string{
 			strconv.FormatInt(r.ID, 10),
 			r.Started.Format(timeLayout),
-			clip(runName(r), maxNameWidth),
+			clip(runName(r), maxNameWidth) + toolTag(r),
 			clean(r.Model),
 			report.FormatInt(r.Requests),
 			fmtValue(RPS, r.RPS),
-			fmtValue(P95, r.P95MS),
-			fmtValue(P99, r.P99MS),
+			listValue(P95, r.P95MS, r.NoP95),
+			listValue(P99, r.P99MS, r.NoP99),
 			fmtValue(ErrorPct, r.ErrorRate*100),
 			r.Status,
 		})
@@ -161,6 +164,22 @@ func WriteRuns(w io.Writer, runs []Run) error {
 		return fmt.Errorf("history: write runs: %w", err)
 	}
 	return nil
+}
+
+// toolTag marks a run imported from another tool: " (wrk)".
+func toolTag(r Run) string {
+	if r.Tool == "" || r.Tool == r.Name {
+		return ""
+	}
+	return " (" + clip(r.Tool, maxNameWidth) + ")"
+}
+
+// listValue is fmtValue, or "—" for what the run's tool did not measure.
+func listValue(m Metric, v float64, missing bool) string {
+	if missing {
+		return "—"
+	}
+	return fmtValue(m, v)
 }
 
 // runName is a run's plan name or, for a quick attack, its target.
@@ -221,9 +240,10 @@ func fmtValue(m Metric, v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// cell shows one side's value of m; a latency without responses is "—".
+// cell shows one side's value of m; a latency without responses, or a
+// metric the run's tool did not measure, is "—".
 func cell(n *Numbers, m Metric) string {
-	if (m == P95 || m == P99) && n.Requests == 0 {
+	if (m == P95 || m == P99) && n.Requests == 0 || n.Missing[m] {
 		return "—"
 	}
 	return fmtValue(m, n.Value(m))
@@ -266,11 +286,18 @@ func mark(d Delta, m Metric) string {
 	return "  "
 }
 
-func verdictText(v Verdict) string {
-	if v == "" {
-		return "not comparable (no responses)"
+// verdictText is the word for row d's verdict on m.
+func verdictText(d Delta, m Metric) string {
+	v := d.Verdict[m]
+	if v != "" {
+		return string(v)
 	}
-	return string(v)
+	for _, n := range []*Numbers{d.A, d.B} {
+		if n != nil && n.Missing[m] {
+			return "not measured by " + clean(n.Tool)
+		}
+	}
+	return "not comparable (no responses)"
 }
 
 func fmtNoise(noise float64) string {
@@ -304,4 +331,28 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// importLines say, for each side made by another tool, what that tool
+// measured and how: {label, text}, the notes one a line.
+func (c *Comparison) importLines() [][2]string {
+	var lines [][2]string
+	for _, side := range []struct {
+		label string
+		im    *report.Imported
+	}{{"A", c.ImportedA}, {"B", c.ImportedB}} {
+		im := side.im
+		if im == nil {
+			continue
+		}
+		text := "imported from " + clean(im.Tool) + " (" + clean(im.Format) + "): percentiles " + clean(im.Percentiles)
+		if len(im.NotMeasured) > 0 {
+			text += "; not measured: " + clean(strings.Join(im.NotMeasured, ", "))
+		}
+		lines = append(lines, [2]string{side.label + " (" + clean(im.Tool) + ")", text})
+		for _, n := range im.Notes {
+			lines = append(lines, [2]string{"", clean(n)})
+		}
+	}
+	return lines
 }

@@ -6,8 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -496,4 +499,44 @@ func parseSarAverage(t *testing.T, out []byte, secs float64) map[string]map[stri
 		t.Fatalf("sar printed no averages:\n%s", out)
 	}
 	return m
+}
+
+// TestLocalLoopbackHTTP: an HTTP load against 127.0.0.1, as a quick attack
+// on a local target makes, shows in the totals of `--monitor local`
+// (net.rx_bytes_per_s, net.tx_bytes_per_s), not only in net.lo.*: the
+// target's traffic crosses lo only.
+func TestLocalLoopbackHTTP(t *testing.T) {
+	if _, err := os.Stat("/proc/net/dev"); err != nil {
+		t.Skip("no /proc/net/dev")
+	}
+	const requests, body = 200, 16 << 10
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("f"), body))
+	}))
+	defer srv.Close()
+	var n *Net
+	for _, s := range Local("/proc") {
+		if s, ok := s.(*Net); ok {
+			n = s
+		}
+	}
+	if n == nil {
+		t.Fatal("Local has no network sampler")
+	}
+	got := netDelta(t, n, func() {
+		for i := range requests {
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	// Each byte of the bodies is sent once and received once on lo.
+	for _, name := range []string{"net.rx_bytes_per_s", "net.tx_bytes_per_s", "net.lo.rx_bytes_per_s"} {
+		if got[name] < requests*body {
+			t.Errorf("%s = %v over the run's second; want at least the %d bytes of the responses", name, got[name], requests*body)
+		}
+	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/fuka-load/fuka/report"
 )
 
 // Profile is one captured profile.
@@ -216,7 +218,8 @@ func scale(unit string) (string, float64) {
 }
 
 // top ranks a profile's functions as pprof's `top` does: by flat value, then
-// cum, then name. Flat goes to the innermost frame of each sample (the first
+// cum, then name; cut at n, it adds the program's own functions with the
+// highest cum value that the cut left out (see UserExtra). Flat goes to the innermost frame of each sample (the first
 // line of its first location, inlined calls included); cum to every
 // function on the stack, once per sample however often it recurs.
 func top(p *profile.Profile, n int) (sampleType, unit string, total float64, fs []Func) {
@@ -274,9 +277,29 @@ func top(p *profile.Profile, n int) (sampleType, unit string, total float64, fs 
 		return cmp.Or(cmp.Compare(b.Flat, a.Flat), cmp.Compare(b.Cum, a.Cum), strings.Compare(a.Name, b.Name))
 	})
 	if n > 0 && len(fs) > n {
-		fs = slices.Clip(fs[:n])
+		fs = append(slices.Clip(fs[:n]), userTop(fs[n:], UserExtra)...)
 	}
 	return p.SampleType[i].Type, unit, total, fs
+}
+
+// UserExtra is how many of the program's own functions (report.UserCode)
+// top keeps beyond its n by flat value, those with the highest cum value.
+// A server's handler spends its time in the runtime and syscalls it calls:
+// its flat value is small, so it is rarely among the top n by flat, yet its
+// cum value is what the reader of a profile looks for.
+const UserExtra = 5
+
+// userTop returns up to k of fs's user-code functions, by cum value, then
+// name.
+func userTop(fs []Func, k int) []Func {
+	var u []Func
+	for _, f := range fs {
+		if report.UserCode(f.Name) {
+			u = append(u, f)
+		}
+	}
+	slices.SortFunc(u, func(a, b Func) int { return cmp.Or(cmp.Compare(b.Cum, a.Cum), strings.Compare(a.Name, b.Name)) })
+	return u[:min(len(u), k)]
 }
 
 // funcNames lists the functions of one location, innermost (inlined) first.

@@ -100,7 +100,9 @@ func TestCaptureCPU(t *testing.T) {
 	if i < 0 || i >= 3 {
 		t.Fatalf("burnFukaTestCPU is not in the top 3 by cum:\n%s", TopText([]Profile{p}, 0))
 	}
-	if f := byCum[i]; f.Cum < 0.4 || f.CumPct < 50 {
+	// A share, not seconds: on a loaded machine the goroutine may get
+	// 0.3 s of the 2 s, but it is still nearly all of the profile.
+	if f := byCum[i]; f.CumPct < 50 {
 		t.Errorf("burnFukaTestCPU cum %.2fs (%.1f%%), want most of the profile", f.Cum, f.CumPct)
 	}
 }

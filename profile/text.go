@@ -1,8 +1,10 @@
 package profile
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +13,9 @@ import (
 )
 
 // TopText renders profiles' top functions (at most n each; all when n ≤ 0)
-// as a small text table for the summary, one block per profile:
+// as a small text table for the summary, one block per profile: the
+// program's own functions by cum value first, then the rest by flat value
+// (see textOrder):
 //
 //	cpu http://127.0.0.1:6060 at 1m25s, total 9.81s: runs/cpu-127.0.0.1_6060-1.pb.gz
 //	       flat  flat%        cum   cum%  function
@@ -39,15 +43,39 @@ func TopText(ps []Profile, n int) string {
 			continue
 		}
 		fmt.Fprintf(&b, "  %10s %6s %10s %6s  %s\n", "flat", "flat%", "cum", "cum%", "function")
-		for k, f := range p.Top {
-			if n > 0 && k >= n {
-				break
-			}
+		for _, f := range textOrder(p.Top, n) {
 			fmt.Fprintf(&b, "  %10s %5.1f%% %10s %5.1f%%  %s\n",
 				value(f.Flat, p.Unit), f.FlatPct, value(f.Cum, p.Unit), f.CumPct, f.Name)
 		}
 	}
 	return b.String()
+}
+
+// textUser is how many of the program's own functions TopText shows first.
+const textUser = 3
+
+// textOrder picks the functions TopText shows (at most n; all when n ≤ 0):
+// the program's own functions (report.UserCode) by cum value first, at most
+// textUser of them, then the others by flat value, as the run's text
+// summary does. top is in Top's order.
+func textOrder(top []Func, n int) []Func {
+	if n <= 0 || n > len(top) {
+		n = len(top)
+	}
+	var user, rest []Func
+	for _, f := range top {
+		if report.UserCode(f.Name) {
+			user = append(user, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	slices.SortStableFunc(user, func(a, b Func) int { return cmp.Compare(b.Cum, a.Cum) })
+	slices.SortStableFunc(rest, func(a, b Func) int { return cmp.Compare(b.Flat, a.Flat) })
+	k := min(len(user), textUser, n)
+	out := append(user[:k:k], rest[:min(len(rest), n-k)]...)
+	// Fewer others than places: the rest of the program's own.
+	return append(out, user[k:min(len(user), k+n-len(out))]...)
 }
 
 // value formats an amount in a profile's unit: "1.23s", "512ms", "64.0 MiB", "25".

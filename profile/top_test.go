@@ -2,6 +2,7 @@ package profile
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -63,8 +64,12 @@ func TestTop(t *testing.T) {
 			},
 		},
 		{
+			// Cut at 2 by flat, then the program's own functions the cut
+			// left out, by cum (at most UserExtra): not 0x1234, which has
+			// no symbols.
 			name: "top 2", n: 2, sampleType: "delay", unit: "seconds", total: 4.75,
-			want: []Func{{"main.leaf", 3, 3, 0, 0}, {"main.rec", 1, 1, 0, 0}},
+			want: []Func{{"main.leaf", 3, 3, 0, 0}, {"main.rec", 1, 1, 0, 0},
+				{"main.main", 0, 4.75, 0, 0}, {"main.mid", 0, 3, 0, 0}, {"main.caller", 0, 0.5, 0, 0}, {"main.inl", 0.5, 0.5, 0, 0}},
 		},
 		{
 			name: "default sample type", def: "contentions", sampleType: "contentions", unit: "count", total: 9,
@@ -113,3 +118,34 @@ func TestTopEmpty(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestTextOrder(t *testing.T) {
+	f := func(name string, flat, cum float64) Func { return Func{Name: name, Flat: flat, Cum: cum} }
+	top := []Func{ // as top returns them: by flat, then the user code it added
+		f("runtime.memmove", 5, 5), f("syscall.Syscall", 4, 4), f("runtime.mallocgc", 3, 3),
+		f("main.a", 0.1, 8.6), f("github.com/x/y.B", 0.2, 2), f("main.c", 0, 9), f("main.d", 0, 1),
+	}
+	for _, tt := range []struct {
+		name string
+		top  []Func
+		n    int
+		want []string
+	}{
+		{"5", top, 5, []string{"main.c", "main.a", "github.com/x/y.B", "runtime.memmove", "syscall.Syscall"}},
+		{"2", top, 2, []string{"main.c", "main.a"}},
+		{"all", top, 0, []string{"main.c", "main.a", "github.com/x/y.B", "runtime.memmove", "syscall.Syscall", "runtime.mallocgc", "main.d"}},
+		{"no user code", top[:3], 2, []string{"runtime.memmove", "syscall.Syscall"}},
+		{"only user code", top[3:], 4, []string{"main.c", "main.a", "github.com/x/y.B", "main.d"}},
+		{"none", nil, 5, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, f := range textOrder(tt.top, tt.n) {
+				got = append(got, f.Name)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("textOrder(n=%d) = %q, want %q", tt.n, got, tt.want)
+			}
+		})
+	}
+}

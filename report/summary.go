@@ -185,6 +185,9 @@ type Summary struct {
 	// ReportFile is the HTML report written for this run (absent when
 	// none was written).
 	ReportFile string `json:"report_file,omitempty"`
+	// Imported is set on a run made by another tool and read from its
+	// result file (fuka import-results); absent on fuka's own runs.
+	Imported *Imported `json:"imported,omitempty"`
 }
 
 // Resources holds monitored series: their peak and mean over the run, and

@@ -62,7 +62,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 
 	failed := FormatInt(s.Failed) + " (" + FormatPercent(float64(s.Failed), float64(s.Requests), 2) + ")"
-	if s.Failed > 0 {
+	if s.Failed > 0 && !s.Imported.Missing("status") {
 		failed += ": " + s.FailedParts()
 	}
 	if s.StartsDue == nil && s.Dropped > 0 {
@@ -75,16 +75,22 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.Requests == 0 {
 		t.row("latency", "no responses")
 	} else {
-		t.row("latency", latencyCells(s.Latency))
-		if s.LatencyFrom == FromIntended {
+		t.row("latency", latencyCells(s.Latency, s.Imported))
+		if s.Imported != nil {
+			t.row("", "(measured from the send by "+s.Imported.Tool+"; percentiles "+s.Imported.Percentiles+")")
+		} else if s.LatencyFrom == FromIntended {
 			t.row("", "(measured from the intended start: open model, no coordinated omission)")
-			t.row("service time", latencyCells(s.ServiceTime))
+			t.row("service time", latencyCells(s.ServiceTime, nil))
 		} else {
 			t.row("", "(measured from the send: closed model)")
 		}
 	}
 
-	t.row("status", statusText(s.Status))
+	if s.Imported.Missing("status") {
+		t.row("status", "not measured by "+s.Imported.Tool)
+	} else {
+		t.row("status", statusText(s.Status))
+	}
 	t.row("errors", "transport errors: "+errorsText(s.Errors))
 	for i, c := range s.Checks {
 		label := ""
@@ -189,7 +195,9 @@ func EndText(reason, detail string, took, planned time.Duration) string {
 //	fuka attack  GET http://127.0.0.1:8080/   closed model, 64 clients, 10s
 func (s *Summary) headline() string {
 	var b strings.Builder
-	if s.Name != "" {
+	if s.Imported != nil {
+		b.WriteString(s.Imported.Tool + " run (imported)  " + s.Name + "  ")
+	} else if s.Name != "" {
 		b.WriteString("fuka run  " + s.Name + "  ") // a plan
 	} else {
 		b.WriteString("fuka attack  ")
@@ -287,8 +295,9 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 }
 
 // latencyCells renders a distribution in fixed-width cells, so that the
-// latency and service-time lines line up column by column.
-func latencyCells(l Latency) string {
+// latency and service-time lines line up column by column; a figure an
+// imported run's tool did not report is "—".
+func latencyCells(l Latency, im *Imported) string {
 	cells := [...]struct {
 		label string
 		ms    float64
@@ -296,9 +305,14 @@ func latencyCells(l Latency) string {
 		{"min", l.MinMS}, {"mean", l.MeanMS}, {"p50", l.P50MS}, {"p90", l.P90MS},
 		{"p95", l.P95MS}, {"p99", l.P99MS}, {"p99.9", l.P999MS}, {"max", l.MaxMS},
 	}
+	keys := [...]string{"min", "mean", "p50", "p90", "p95", "p99", "p999", "max"}
 	var b strings.Builder
-	for _, c := range cells {
-		fmt.Fprintf(&b, "%s %-7s ", c.label, FormatLatency(dur(c.ms)))
+	for i, c := range cells {
+		v := FormatLatency(dur(c.ms))
+		if im.Missing("latency." + keys[i] + "_ms") {
+			v = "—"
+		}
+		fmt.Fprintf(&b, "%s %-7s ", c.label, v)
 	}
 	return b.String()
 }

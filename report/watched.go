@@ -82,13 +82,56 @@ func (s *Summary) watchedText(t *textBuilder) {
 			continue
 		}
 		t.row("profile", p.Kind+" "+p.URL+" at "+strconv.FormatFloat(p.StartedS, 'f', 0, 64)+"s → "+p.File)
-		for i, f := range p.Top {
-			if i == 5 {
-				break
-			}
-			t.row("", padLeft(strconv.FormatFloat(f.FlatPct, 'f', 1, 64), 5)+"%  "+f.Name)
+		top := profileTop(p.Top)
+		if len(top) > 0 {
+			t.row("", " flat    cum  function")
+		}
+		for _, f := range top {
+			t.row("", padLeft(strconv.FormatFloat(f.FlatPct, 'f', 1, 64), 5)+"%  "+padLeft(strconv.FormatFloat(f.CumPct, 'f', 1, 64), 5)+"%  "+f.Name)
 		}
 	}
+}
+
+// Of a profile's top functions the text shows profileTopN: first the
+// user's code by cumulative share (at most profileTopUser), then the rest
+// by flat share. In a server the handler's flat share is small, its time
+// spent in the runtime and syscalls it calls, so a list by flat alone shows
+// only those; its cum share is the time spent on its behalf. top is in the
+// JSON's order (by flat); the full list stays in the JSON and HTML report.
+const profileTopN, profileTopUser = 5, 3
+
+func profileTop(top []ProfileFunc) []ProfileFunc {
+	var user, rest []ProfileFunc
+	for _, f := range top {
+		if UserCode(f.Name) {
+			user = append(user, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	sort.SliceStable(user, func(i, j int) bool { return user[i].CumPct > user[j].CumPct })
+	user = user[:min(len(user), profileTopUser)]
+	sort.SliceStable(rest, func(i, j int) bool { return rest[i].FlatPct > rest[j].FlatPct })
+	return append(user, rest[:min(len(rest), profileTopN-len(user))]...)
+}
+
+// UserCode reports whether a Go function name is the program's own code
+// or a third-party module's: its package is main, or its import path starts
+// with a domain (github.com/…), other than the Go project's golang.org/x.
+// The runtime and standard library (runtime.mallocgc, net/http.(*conn).serve,
+// syscall.Syscall) are not, nor are addresses without symbols (0x4a5f10).
+func UserCode(name string) bool {
+	slash := strings.LastIndexByte(name, '/')
+	dot := strings.IndexByte(name[slash+1:], '.')
+	if dot < 0 {
+		return false
+	}
+	pkg := name[:slash+1+dot]
+	if pkg == "main" {
+		return true
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	return strings.Contains(first, ".") && first != "golang.org"
 }
 
 // padLeft right-aligns s in n columns (as %*s does, counting runes).

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,7 +33,9 @@ func watchedSummary() *Summary {
 	}
 	s.Profiles = []ProfileSummary{
 		{Kind: "cpu", URL: "http://127.0.0.1:6060", File: "results/cpu.pb.gz", StartedS: 5, Top: []ProfileFunc{
-			{Name: "a", FlatPct: 40.25}, {Name: "b", FlatPct: 20}, {Name: "c", FlatPct: 10}, {Name: "d", FlatPct: 5}, {Name: "e", FlatPct: 2}, {Name: "f", FlatPct: 1},
+			{Name: "runtime.a", FlatPct: 40.25, CumPct: 41}, {Name: "syscall.b", FlatPct: 20, CumPct: 20}, {Name: "net/http.c", FlatPct: 10, CumPct: 95},
+			{Name: "github.com/shop/api.(*Cart).Total", FlatPct: 1, CumPct: 12}, {Name: "main.handleCheckout", FlatPct: 0.5, CumPct: 86.9},
+			{Name: "d", FlatPct: 5}, {Name: "golang.org/x/net/http2.e", FlatPct: 2, CumPct: 30}, {Name: "0x4a5f10", FlatPct: 1.5, CumPct: 1.5},
 		}},
 		{Kind: "heap", URL: "http://127.0.0.1:6060", Error: "404 Not Found"},
 	}
@@ -58,11 +61,12 @@ func TestWatchedText(t *testing.T) {
   scaling      deployment/api 1→4 replicas, ready 6.0s after the load step at 10s (p99 during: 180ms)
   scaling      statefulset/db 2→3 replicas, not all ready by the end of the run (load step at 20s; p99 since: 1.25s)
   profile      cpu http://127.0.0.1:6060 at 5s → results/cpu.pb.gz
-                40.2%  a
-                20.0%  b
-                10.0%  c
-                 5.0%  d
-                 2.0%  e
+                flat    cum  function
+                 0.5%   86.9%  main.handleCheckout
+                 1.0%   12.0%  github.com/shop/api.(*Cart).Total
+                40.2%   41.0%  runtime.a
+                20.0%   20.0%  syscall.b
+                10.0%   95.0%  net/http.c
   profile      heap http://127.0.0.1:6060: 404 Not Found
   WARNING      data ran out: coupons
   report       results/report.html
@@ -105,6 +109,64 @@ func TestTextSurvivesJSON(t *testing.T) {
 			}
 			if live.String() != stored.String() {
 				t.Errorf("text after a JSON round trip:\n%s\nwant:\n%s", stored.String(), live.String())
+			}
+		})
+	}
+}
+
+func TestUserCode(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"main.handleCheckout", true},
+		{"main.(*server).ServeHTTP.func1", true},
+		{"github.com/shop/api.(*Cart).Total", true},
+		{"gopkg.in/yaml%2ev3.unmarshal", true},
+		{"runtime.mallocgc", false},
+		{"net/http.(*conn).serve", false},
+		{"internal/poll.(*FD).Write", false},
+		{"golang.org/x/net/http2.(*Framer).ReadFrame", false},
+		{"0x4a5f10", false},
+		{"type:.eq.main.T", false},
+		{"", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := UserCode(tt.name); got != tt.want {
+				t.Errorf("UserCode(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProfileTop(t *testing.T) {
+	f := func(name string, flat, cum float64) ProfileFunc {
+		return ProfileFunc{Name: name, FlatPct: flat, CumPct: cum}
+	}
+	names := func(fs []ProfileFunc) []string {
+		var n []string
+		for _, x := range fs {
+			n = append(n, x.Name)
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name string
+		top  []ProfileFunc
+		want []string
+	}{
+		{"no user code: by flat", []ProfileFunc{f("runtime.b", 10, 10), f("runtime.a", 30, 30), f("syscall.c", 20, 90)},
+			[]string{"runtime.a", "syscall.c", "runtime.b"}},
+		{"user code by cum first, at most 3", []ProfileFunc{
+			f("runtime.a", 50, 50), f("main.a", 1, 10), f("main.b", 0, 90), f("main.c", 2, 40), f("main.d", 5, 5), f("syscall.x", 20, 20)},
+			[]string{"main.b", "main.c", "main.a", "runtime.a", "syscall.x"}},
+		{"at most 5", []ProfileFunc{f("a.a", 6, 6), f("b.b", 5, 5), f("c.c", 4, 4), f("d.d", 3, 3), f("e.e", 2, 2), f("f.f", 1, 1)},
+			[]string{"a.a", "b.b", "c.c", "d.d", "e.e"}},
+		{"empty", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := names(profileTop(tt.top)); !slices.Equal(got, tt.want) {
+				t.Errorf("profileTop = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -455,7 +455,7 @@ func (r *runner) write(sum *report.Summary) (jsonErr, err error) {
 		}
 	}
 	if r.dash != nil {
-		r.dash.Publish(sum) // the final numbers, for anyone still watching
+		r.dash.Finish(sum) // the final numbers and the report, for anyone still watching
 	}
 	if o.JSONOut != "" {
 		if err := WriteFileAtomic(o.JSONOut, sum.WriteJSON); err != nil {

@@ -128,11 +128,7 @@ func (k *Checker) Apply(r *Response) bool {
 	case plan.CheckMaxLatency:
 		return r.Latency <= k.latency
 	case plan.CheckHeader:
-		vs := headerValues(r.Header, k.header, k.name)
-		if k.value == "" {
-			return vs != nil
-		}
-		return slices.Contains(vs, k.value)
+		return r.headerHas(k.header, k.name, k.value)
 	}
 	return false
 }

@@ -44,6 +44,7 @@ type Runner struct {
 	tr   *http.Transport
 	rt   http.RoundTripper // tr, sending each request at most once (client.SendOnce)
 	ua   string
+	h2   bool // requests go as HTTP/2
 	open bool
 	// phases: each request's phases are timed (Options.Phases).
 	phases bool
@@ -78,7 +79,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, open: open, phases: o.Phases}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -163,32 +164,10 @@ func (c *Client) setInt(slot, n int) {
 // must stop (its unique data ran out). Cancelling ctx ends the iteration
 // between requests; a request in flight finishes within its timeout.
 func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) bool {
-	n := int64(c.id)
-	if c.r.open {
-		n = seq
+	sc, ok := c.prologue(seq)
+	if !ok {
+		return false
 	}
-	sc := c.r.only
-	if sc == nil {
-		sc = c.r.prog.pick(n)
-	}
-	for _, b := range sc.feeders {
-		row, err := b.f.Next(c.st.Rand)
-		if errors.Is(err, feeder.ErrExhausted) {
-			if b.endRun && c.endRun != nil {
-				c.endRun()
-			}
-			return false
-		}
-		for i, slot := range b.slots {
-			if i < len(row) {
-				c.st.Vals[slot] = row[i]
-			}
-		}
-	}
-	if c.r.prog.usesIter {
-		c.setInt(c.r.prog.iterSlot, int(c.iter))
-	}
-	c.iter++
 	if sc.script != nil {
 		return c.runScript(ctx, sc, intended)
 	}
@@ -203,6 +182,40 @@ func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) boo
 		return false
 	}
 	return true
+}
+
+// prologue begins an iteration: it picks the scenario (in the closed
+// model by the client's id, in the open model by the start's number seq)
+// and takes its feeders' rows; false when the client must stop (its unique
+// data ran out).
+func (c *Client) prologue(seq int64) (*compiled, bool) {
+	n := int64(c.id)
+	if c.r.open {
+		n = seq
+	}
+	sc := c.r.only
+	if sc == nil {
+		sc = c.r.prog.pick(n)
+	}
+	for _, b := range sc.feeders {
+		row, err := b.f.Next(c.st.Rand)
+		if errors.Is(err, feeder.ErrExhausted) {
+			if b.endRun && c.endRun != nil {
+				c.endRun()
+			}
+			return nil, false
+		}
+		for i, slot := range b.slots {
+			if i < len(row) {
+				c.st.Vals[slot] = row[i]
+			}
+		}
+	}
+	if c.r.prog.usesIter {
+		c.setInt(c.r.prog.iterSlot, int(c.iter))
+	}
+	c.iter++
+	return sc, true
 }
 
 // drive runs an iteration of steps on the net/http path: each request is
@@ -282,41 +295,9 @@ func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
 // once) after a failed attempt, unless ctx says the load has ended. It
 // reports whether every check passed.
 func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
-	c.buf = s.url.Render(append(c.buf[:0], s.base...), c.st)
-	if len(s.query) > 0 {
-		sep := byte('?')
-		if bytes.IndexByte(c.buf, '?') >= 0 {
-			sep = '&'
-		}
-		for _, q := range s.query {
-			c.buf = append(c.buf, sep)
-			c.buf = append(c.buf, url.QueryEscape(q.key)...)
-			c.buf = append(c.buf, '=')
-			c.buf = append(c.buf, url.QueryEscape(string(q.val.Render(nil, c.st)))...)
-			sep = '&'
-		}
-	}
-	// A value with a space or a line break must not reach the request
-	// line raw: it is percent-encoded, as a browser would send it.
-	c.ubuf = client.AppendFixedURL(c.ubuf[:0], c.buf)
+	c.renderURL(s)
 	rawURL := string(c.ubuf)
-	var body []byte
-	switch {
-	case s.body != nil:
-		body = s.body.Render(nil, c.st)
-	case s.json != nil:
-		body = s.json.render(nil, c.st) // JSON-escapes each value: see program.go, jsonBody
-	case len(s.form) > 0:
-		vals := url.Values{}
-		for _, f := range s.form {
-			vals.Add(f.key, string(f.val.Render(nil, c.st)))
-		}
-		body = []byte(vals.Encode())
-	case s.multipart != nil:
-		body = s.multipart.render(nil, c.st)
-	case s.bodyStatic != nil:
-		body = s.bodyStatic
-	}
+	body := c.renderBody(s, nil)
 	c.hdrs = c.hdrs[:0]
 	for _, h := range s.headers {
 		v := string(h.val.Render(nil, c.st))
@@ -340,41 +321,92 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		if r != nil && s.redirects > 0 {
 			r = c.follow(ctx, s, h, r)
 		}
-		// An if: after this step sees the final response's status: the
-		// last hop's when redirects were followed, 0 when none came.
-		if c.ex != nil {
-			c.ex.status = 0
-			if r != nil {
-				c.ex.status = r.Status
-			}
-		}
-		if r == nil {
-			c.noResp = true
-			for _, i := range s.required {
-				if i >= 0 {
-					c.check(i, false)
-				}
-			}
-			return c.failChecks(s)
-		}
-		for i, x := range s.extract {
-			found, isJSON := x.apply(r, c.st)
-			if isJSON && c.ex != nil {
-				c.ex.setJSON(c.st, x.Slot)
-			}
-			if req := s.required[i]; req >= 0 {
-				c.check(req, found)
-				c.missing = c.missing || !found
-			}
-		}
-		pass := true
-		for i, ck := range s.checks {
-			ok := ck.Apply(r)
-			c.check(s.checkIdx[i], ok)
-			pass = pass && ok
-		}
-		return pass
+		return c.outcome(s, r)
 	}
+}
+
+// renderURL renders s's URL, its query and escapes into c.ubuf.
+func (c *Client) renderURL(s *step) {
+	c.buf = s.url.Render(append(c.buf[:0], s.base...), c.st)
+	if len(s.query) > 0 {
+		sep := byte('?')
+		if bytes.IndexByte(c.buf, '?') >= 0 {
+			sep = '&'
+		}
+		for _, q := range s.query {
+			c.buf = append(c.buf, sep)
+			c.buf = append(c.buf, url.QueryEscape(q.key)...)
+			c.buf = append(c.buf, '=')
+			c.buf = append(c.buf, url.QueryEscape(string(q.val.Render(nil, c.st)))...)
+			sep = '&'
+		}
+	}
+	// A value with a space or a line break must not reach the request
+	// line raw: it is percent-encoded, as a browser would send it.
+	c.ubuf = client.AppendFixedURL(c.ubuf[:0], c.buf)
+}
+
+// renderBody appends s's body to dst (nil: none).
+func (c *Client) renderBody(s *step, dst []byte) []byte {
+	switch {
+	case s.body != nil:
+		return s.body.Render(dst, c.st)
+	case s.json != nil:
+		return s.json.render(dst, c.st) // JSON-escapes each value: see program.go, jsonBody
+	case len(s.form) > 0:
+		vals := url.Values{}
+		for _, f := range s.form {
+			vals.Add(f.key, string(f.val.Render(nil, c.st)))
+		}
+		return append(dst, vals.Encode()...)
+	case s.multipart != nil:
+		return s.multipart.render(dst, c.st)
+	case s.bodyStatic != nil:
+		if dst == nil {
+			return s.bodyStatic // read only
+		}
+		return append(dst, s.bodyStatic...)
+	}
+	return dst
+}
+
+// outcome applies a step's extractors and checks to its final response r
+// (nil when none came) and reports whether every check passed.
+func (c *Client) outcome(s *step, r *Response) bool {
+	// An if: after this step sees the final response's status: the
+	// last hop's when redirects were followed, 0 when none came.
+	if c.ex != nil {
+		c.ex.status = 0
+		if r != nil {
+			c.ex.status = r.Status
+		}
+	}
+	if r == nil {
+		c.noResp = true
+		for _, i := range s.required {
+			if i >= 0 {
+				c.check(i, false)
+			}
+		}
+		return c.failChecks(s)
+	}
+	for i, x := range s.extract {
+		found, isJSON := x.apply(r, c.st)
+		if isJSON && c.ex != nil {
+			c.ex.setJSON(c.st, x.Slot)
+		}
+		if req := s.required[i]; req >= 0 {
+			c.check(req, found)
+			c.missing = c.missing || !found
+		}
+	}
+	pass := true
+	for i, ck := range s.checks {
+		ok := ck.Apply(r)
+		c.check(s.checkIdx[i], ok)
+		pass = pass && ok
+	}
+	return pass
 }
 
 // send sends one attempt of a step's request and records it. It returns the

@@ -92,6 +92,10 @@ func runPlanWith(t *testing.T, path string, o scenario.Options) *engine.Result {
 	runner := scenario.NewRunner(prog, o, l.Open())
 	defer runner.Close()
 	cfg.Work = engine.Plan{Scenario: runner}
+	// One event loop: a loop blocked in epoll holds its P until the
+	// runtime's monitor takes it back (up to 10 ms), and the test's
+	// server runs in this process; one loop leaves it a P.
+	cfg.Loops = 1
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	res, err := engine.Run(ctx, cfg)

@@ -1,11 +1,13 @@
 package scenario
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -25,6 +27,89 @@ type Response struct {
 	Body    []byte
 	Latency time.Duration
 	Cookies []*http.Cookie // set by this response
+	// head is the response's raw header lines ("Name: value\n" each) on
+	// the event-loop path, which builds no Header map: when Header is nil
+	// lookups read these bytes instead.
+	head []byte
+}
+
+// nextHeader returns the value of the first header line named name
+// (case-insensitively) in head at or after offset from, and the offset
+// after that line; next is -1 when there is none.
+func nextHeader(head []byte, name string, from int) (val []byte, next int) {
+	for from < len(head) {
+		end := bytes.IndexByte(head[from:], '\n')
+		if end < 0 {
+			end = len(head) - from
+		}
+		line := head[from : from+end]
+		from += end + 1
+		colon := bytes.IndexByte(line, ':')
+		if colon == len(name) && strings.EqualFold(view(line[:colon]), name) {
+			return bytes.Trim(line[colon+1:], " \t"), from
+		}
+	}
+	return nil, -1
+}
+
+// headerFirst returns the first value of header canon (written name).
+func (r *Response) headerFirst(canon, name string) (string, bool) {
+	if r.Header == nil && r.head != nil {
+		if v, next := nextHeader(r.head, canon, 0); next >= 0 {
+			return string(v), true
+		}
+		return "", false
+	}
+	if vs := headerValues(r.Header, canon, name); len(vs) > 0 {
+		return vs[0], true
+	}
+	return "", false
+}
+
+// headerHas reports whether header canon is there (value "") or has value
+// among its values.
+func (r *Response) headerHas(canon, name, value string) bool {
+	if r.Header == nil && r.head != nil {
+		for at := 0; ; {
+			v, next := nextHeader(r.head, canon, at)
+			if next < 0 {
+				return false
+			}
+			if value == "" || view(v) == value {
+				return true
+			}
+			at = next
+		}
+	}
+	vs := headerValues(r.Header, canon, name)
+	if value == "" {
+		return vs != nil
+	}
+	return slices.Contains(vs, value)
+}
+
+// cookie returns the value of the cookie name this response set; the last
+// one wins, as in a browser's cookie jar.
+func (r *Response) cookie(name string) (string, bool) {
+	if r.Header == nil && r.head != nil {
+		v, found := "", false
+		for at := 0; ; {
+			line, next := nextHeader(r.head, "Set-Cookie", at)
+			if next < 0 {
+				return v, found
+			}
+			if ck, err := http.ParseSetCookie(string(line)); err == nil && ck.Name == name {
+				v, found = ck.Value, true
+			}
+			at = next
+		}
+	}
+	for i := len(r.Cookies) - 1; i >= 0; i-- {
+		if c := r.Cookies[i]; c != nil && c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
 }
 
 // Extractor is a compiled plan.Extract: it stores a value from a response
@@ -129,15 +214,12 @@ func (x *Extractor) value(r *Response) (v string, isJSON, ok bool) {
 		}
 		return string(r.Body[m[2*x.group]:m[2*x.group+1]]), false, true
 	case plan.FromHeader:
-		if vs := headerValues(r.Header, x.header, x.name); len(vs) > 0 {
-			return vs[0], false, true
+		if v, ok := r.headerFirst(x.header, x.name); ok {
+			return v, false, true
 		}
 	case plan.FromCookie:
-		// The last one wins, as in a browser's cookie jar.
-		for i := len(r.Cookies) - 1; i >= 0; i-- {
-			if c := r.Cookies[i]; c != nil && c.Name == x.name {
-				return c.Value, false, true
-			}
+		if v, ok := r.cookie(x.name); ok {
+			return v, false, true
 		}
 	}
 	return "", false, false

@@ -110,6 +110,9 @@ func (c *Client) stepDone(f flow) {
 // stop says the load has ended: the iteration ends before its next step.
 func (c *Client) advance(stop bool) action {
 	for len(c.stack) > 0 {
+		if stop {
+			return c.finish(flowEnd)
+		}
 		f := &c.stack[len(c.stack)-1]
 		if f.i == len(f.steps) {
 			if f.owner == nil {
@@ -128,9 +131,6 @@ func (c *Client) advance(stop bool) action {
 				return actThink
 			}
 			continue
-		}
-		if stop {
-			return c.finish(flowEnd)
 		}
 		s := f.steps[f.i]
 		f.i++

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -122,8 +123,9 @@ type step struct {
 }
 
 type header struct {
-	key string
-	val *tmpl.Template
+	key   string
+	canon string // headers: the canonical key, as net/http sends it
+	val   *tmpl.Template
 }
 
 // Compile turns a parsed plan into a Program. env looks up environment
@@ -394,7 +396,7 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if t := c.tmplAt(hdrs[k]); t != nil {
-			st.headers = append(st.headers, header{key: k, val: t})
+			st.headers = append(st.headers, header{key: k, canon: http.CanonicalHeaderKey(k), val: t})
 		}
 	}
 

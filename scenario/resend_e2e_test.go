@@ -50,6 +50,9 @@ scenarios:
 load: %s
 `, method, body, loadSpec), nil)
 					res := runPlanWith(t, path, faultOpts(tls))
+					if want := map[bool]string{false: "fast", true: "net/http"}[tls]; res.Transport != want {
+						t.Errorf("transport %s, want %s: plain-HTTP plans run on the event loops", res.Transport, want)
+					}
 					tot := res.Run.Total
 					read, resets := srv.Requests(), srv.Resets()
 					t.Logf("fuka: requests %d, failed %d, retried %d; server: read %d, reset %d", tot.Requests, tot.Failed, tot.Retried, read, resets)
@@ -144,6 +147,9 @@ func TestPlanRetries(t *testing.T) {
 			path := writePlan(t, srv.URL(), "base_url: BASE\n"+defaults+"scenarios:\n  s:\n    steps:\n"+steps+
 				fmt.Sprintf("load: {clients: 1, iterations: %d}\n", iterations), nil)
 			res := runPlan(t, path)
+			if res.Transport != "fast" {
+				t.Errorf("transport %s, want fast: retries run on the event loops too", res.Transport)
+			}
 			tot := res.Run.Total
 			var passes, fails int64
 			for _, c := range res.Run.Checks {

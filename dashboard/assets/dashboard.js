@@ -3,7 +3,9 @@
  *
  * Each event is {timeline_from, resources_from, summary}: the summary so far,
  * whose timelines hold only the points after timeline_from (and
- * resources_from); the first event after a (re)connect holds them all. Text
+ * resources_from); the first event after a (re)connect holds them all. The
+ * run's last event has final set (and report_url, the report's file: URL):
+ * the page shows the end and stops listening. Text
  * from the run reaches the page through textContent only. */
 (function () {
   "use strict";
@@ -52,6 +54,40 @@
     return have.slice(0, from).concat(points || []);
   }
 
+  // finish shows the run's end: its final numbers (already drawn), whether
+  // its thresholds passed, and where its report is. The page stops
+  // listening: there is nothing more to come, and nothing to stop.
+  var finished = false;
+  function finish(s, reportURL) {
+    finished = true;
+    if (source) source.close();
+    var th = s.thresholds || [];
+    var failed = th.filter(function (t) { return !t.pass; }).length;
+    var verdict = "The run has finished", cls = "none";
+    if (th.length) {
+      verdict += failed ? ": " + failed + " of " + th.length + " thresholds not met" : ": all " + th.length + " thresholds met";
+      cls = failed ? "fail" : "pass";
+    }
+    $("final").className = "verdict " + cls;
+    $("final-verdict").textContent = verdict;
+    $("final-end").textContent = "After " + fmt.secs(s.duration_s) + (s.interrupted ? ", interrupted" : "") + ": " +
+      int(s.requests) + " requests, " + int(s.failed) + " failed.";
+    if (reportURL && /^file:\/\//.test(reportURL)) {
+      var a = $("report-link");
+      a.href = reportURL;
+      a.textContent = s.report_file || reportURL;
+      $("final-report").hidden = false;
+    }
+    $("final").hidden = false;
+    $("totals-title").textContent = "Final";
+    status("finished", cls === "fail" ? "fail" : "pass");
+    var stop = $("stop");
+    if (stop) {
+      stop.disabled = true;
+      stop.hidden = true;
+    }
+  }
+
   function onSummary(e) {
     var msg = JSON.parse(e.data);
     var s = msg.summary;
@@ -68,6 +104,7 @@
     latest = s;
     events++;
     show(s);
+    if (msg.final) finish(s, msg.report_url);
   }
 
   function connect() {
@@ -76,8 +113,9 @@
     resTimeline = [];
     source = new EventSource("events" + (token ? "?token=" + encodeURIComponent(token) : ""));
     source.addEventListener("summary", onSummary);
-    source.onopen = function () { if (!stopping) status("live", "pass"); };
+    source.onopen = function () { if (!stopping && !finished) status("live", "pass"); };
     source.onerror = function () {
+      if (finished) return;
       if (stopping) status("stopped — the report is being written", "warn");
       else if (source.readyState === EventSource.CLOSED) status("offline", "fail");
       else status("reconnecting… (the run may have ended)", "warn");
@@ -123,6 +161,7 @@
   window.fukaDashboard = {
     charts: charts.charts,
     summary: function () { return latest; },
+    finished: function () { return finished; },
     events: function () { return events; }
   };
   connect();

@@ -131,7 +131,7 @@ request failed, 4 a distributed run lost a worker (degraded), 130 interrupted.`,
 	}
 	// Subcommands without their own FlagErrorFunc use their parent's.
 	root.SetFlagErrorFunc(suggestFlag)
-	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newWorker(stdio), newCerts(stdio), newVersion(stdio))
+	root.AddCommand(newAttack(stdio), newRun(stdio), newValidate(stdio), newInit(stdio), newDemo(stdio), newAgent(stdio), newImport(stdio), newImportResults(stdio), newCapacity(stdio), newRuns(stdio), newReport(stdio), newCompare(stdio), newWorker(stdio), newCerts(stdio), newVersion(stdio))
 	return root
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -397,6 +398,30 @@ func TestDashboardStop(t *testing.T) {
 		t.Errorf("GET %s: %v", page, err)
 	}
 
+	// A page following the run gets its end: the final summary, with the
+	// report's file: URL.
+	final := make(chan string, 1)
+	events, err := http.Get(page + "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	go func() {
+		defer close(final)
+		sc := bufio.NewScanner(events.Body)
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var ev struct {
+				Final     bool   `json:"final"`
+				ReportURL string `json:"report_url"`
+			}
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok && json.Unmarshal([]byte(data), &ev) == nil && ev.Final {
+				final <- ev.ReportURL
+				return
+			}
+		}
+	}()
+
 	// What a browser sends with the page's own fetch('/stop', {method: 'POST'}).
 	req, _ := http.NewRequest(http.MethodPost, page+"stop", nil)
 	req.Header.Set("Origin", strings.TrimSuffix(page, "/"))
@@ -421,6 +446,9 @@ func TestDashboardStop(t *testing.T) {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, stderr.String())
 	}
 	mustExist(t, filepath.Join(dir, "report.html"), filepath.Join(dir, "summary.json"))
+	if u, want := <-final, "file://"+filepath.ToSlash(filepath.Join(dir, "report.html")); u != want {
+		t.Errorf("the dashboard's last event names the report %q, want %q", u, want)
+	}
 	s := readSummary(t, filepath.Join(dir, "summary.json"))
 	if !s.Interrupted || s.Requests == 0 || s.Requests != tg.n.Load() {
 		t.Errorf("summary.json: interrupted %v, requests %d; target served %d", s.Interrupted, s.Requests, tg.n.Load())

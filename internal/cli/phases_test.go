@@ -51,17 +51,27 @@ load: { clients: 2, iterations: 10 }
 `)
 	tls := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer tls.Close()
+	tlsPlan := writePlanFile(t, t.TempDir(), "p.yaml", tls.URL, `base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /a
+      - get: /b
+load: { clients: 2, iterations: 10 }
+`)
 	quiet := []string{"-o", "json", "-q", "--no-history", "--no-report"}
 	tests := []struct {
-		name   string
-		args   []string
-		phases bool
+		name      string
+		args      []string
+		phases    bool
+		transport string
 	}{
-		{"attack fast", []string{"attack", tg.URL + "/", "-c", "2", "-n", "40", "--phases"}, true},
-		{"attack net/http", []string{"attack", tls.URL + "/", "-c", "2", "-n", "40", "--phases", "--insecure", "--http1"}, true},
-		{"attack off", []string{"attack", tg.URL + "/", "-c", "2", "-n", "40"}, false},
-		{"run", []string{"run", plan, "--phases"}, true},
-		{"run off", []string{"run", plan}, false},
+		{"attack fast", []string{"attack", tg.URL + "/", "-c", "2", "-n", "40", "--phases"}, true, "fast"},
+		{"attack net/http", []string{"attack", tls.URL + "/", "-c", "2", "-n", "40", "--phases", "--insecure", "--http1"}, true, "net/http"},
+		{"attack off", []string{"attack", tg.URL + "/", "-c", "2", "-n", "40"}, false, "fast"},
+		{"run fast", []string{"run", plan, "--phases"}, true, "fast"},
+		{"run net/http", []string{"run", tlsPlan, "--phases", "--insecure", "--http1"}, true, "net/http"},
+		{"run off", []string{"run", plan}, false, "fast"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,8 +82,8 @@ load: { clients: 2, iterations: 10 }
 				t.Fatalf("exit %d: %s", res.code, res.err)
 			}
 			s := parsePhases(t, res.out)
-			if len(s.ByName) == 0 {
-				t.Fatalf("no names: %q", res.out)
+			if len(s.ByName) == 0 || s.Transport != tt.transport {
+				t.Fatalf("transport %q, want %q; names %+v", s.Transport, tt.transport, s.ByName)
 			}
 			var opened int64
 			for _, n := range s.ByName {
@@ -121,5 +131,83 @@ func TestDistributedPhases(t *testing.T) {
 	// Each worker's clients open at least one connection each.
 	if p == nil || p.Timed != s.Requests || p.TTFB.Count != s.Requests || p.New < 2 || p.Connect.Count != p.New {
 		t.Fatalf("%d requests, phases %+v", s.Requests, p)
+	}
+}
+
+// TestPhasesPlanDelays: a plan's requests put a target's known delays in
+// the right phases on both of its transports: the event loops (plain
+// HTTP) and net/http (TLS). The target waits before its headers, then
+// sends half the body and the rest later.
+func TestPhasesPlanDelays(t *testing.T) {
+	const wait, gap = 50 * time.Millisecond, 300 * time.Millisecond
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(wait)
+		w.Header().Set("Content-Length", "4")
+		_, _ = w.Write([]byte("ab"))
+		w.(http.Flusher).Flush()
+		time.Sleep(gap)
+		_, _ = w.Write([]byte("cd"))
+	})
+	plainSrv := httptest.NewServer(h)
+	t.Cleanup(plainSrv.Close)
+	tlsSrv := httptest.NewTLSServer(h)
+	t.Cleanup(tlsSrv.Close)
+	src := `base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /slow
+load: { clients: 2, iterations: 2 }
+`
+	tests := []struct {
+		name, base, transport string
+		extra                 []string
+	}{
+		{"event loops", plainSrv.URL, "fast", nil},
+		{"net/http", tlsSrv.URL, "net/http", []string{"--insecure", "--http1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan := writePlanFile(t, t.TempDir(), "p.yaml", tt.base, src)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res := runCLI(t, ctx, append([]string{"run", plan, "--phases", "-o", "json", "-q", "--no-history", "--no-report"}, tt.extra...)...)
+			if res.code != 0 {
+				t.Fatalf("exit %d: %s", res.code, res.err)
+			}
+			type stat struct {
+				P50MS float64 `json:"p50_ms"`
+				MaxMS float64 `json:"max_ms"`
+			}
+			var s struct {
+				Transport string `json:"transport"`
+				ByName    []struct {
+					Phases struct {
+						TTFB     *stat `json:"ttfb"`
+						Transfer *stat `json:"transfer"`
+					} `json:"phases"`
+				} `json:"requests_by_name"`
+			}
+			if err := json.Unmarshal([]byte(lastLine(res.out)), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Transport != tt.transport || len(s.ByName) != 1 {
+				t.Fatalf("transport %q, %d names; want %q, 1", s.Transport, len(s.ByName), tt.transport)
+			}
+			p := s.ByName[0].Phases
+			ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+			slack := 200 * time.Millisecond // a loaded machine; the two delays stay apart
+			for _, c := range []struct {
+				phase  string
+				st     *stat
+				lo, hi time.Duration
+			}{{"ttfb", p.TTFB, wait, wait + slack}, {"transfer", p.Transfer, gap * 9 / 10, gap + slack}} {
+				st := c.st
+				if st == nil || st.P50MS < ms(c.lo) || st.MaxMS >= ms(c.hi) {
+					t.Errorf("%s %+v, want p50 and max in [%v, %v)", c.phase, st, c.lo, c.hi)
+				}
+			}
+		})
 	}
 }

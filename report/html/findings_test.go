@@ -42,8 +42,8 @@ func TestFindingsSection(t *testing.T) {
 		t.Error("a run without findings has a findings section")
 	}
 	hostile := render(t, withFindings(htmltest.Hostile))
-	if n := strings.Count(strings.ToLower(hostile), "<script"); n != 4 {
-		t.Errorf("%d <script> tags with hostile findings, want the page's 4", n)
+	if n := strings.Count(strings.ToLower(hostile), "<script"); n != 5 {
+		t.Errorf("%d <script> tags with hostile findings, want the page's 5", n)
 	}
 }
 

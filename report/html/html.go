@@ -1,8 +1,11 @@
 // Package html renders a run's [report.Summary] as one self-contained HTML
-// page: a summary of the run, per-request and per-check tables, thresholds,
-// and charts over time on one shared time axis (throughput, latency
-// percentiles, clients, errors, dropped starts, and the monitored resources),
-// plus the profiles captured during the run.
+// page that reads top-down: the verdict (thresholds passed or failed, the
+// key numbers), the findings, then the run, per-request and per-check
+// tables, charts over time on one shared time axis (throughput, latency
+// percentiles beside the run's latency distribution, clients, errors,
+// dropped starts), the monitored resources grouped by source with the
+// series that did not move folded into one line, and the profiles
+// captured during the run.
 //
 // The page works offline: the chart library (uPlot, MIT, vendored in
 // assets/) and all styles and scripts are inlined, and the page loads
@@ -52,6 +55,8 @@ var ChartCSS string
 //	const tl = fukaCharts.timeline({load: el, resources: el2});
 //	tl.update(summary)                // the summary's JSON form; call again as it grows
 //	tl.charts()                       // the uPlot instances, in page order
+//	tl.addGroup({el, names, key})     // more resource charts, on the same axis and zoom
+//	fukaCharts.distribution(el, summary) // the latency percentile curve of the run
 //	fukaCharts.byRate(el, chart)      // a capacity search's steps by rate
 //
 // The run report, the live dashboard and the capacity report draw with it.
@@ -94,6 +99,15 @@ func Write(w io.Writer, s *report.Summary) error {
 	}
 	p := newPage(s)
 	p.Data = template.JS(data)
+	var groups []resourceGroup
+	if p.Resources != nil {
+		groups = p.Resources.Groups
+	}
+	layout, err := json.Marshal(map[string]any{"groups": layoutOf(groups)})
+	if err != nil {
+		return fmt.Errorf("report: html: encode layout: %w", err)
+	}
+	p.Layout = template.JS(layout)
 	p.Style = template.CSS(ChartCSS + "\n" + StyleCSS)
 	p.Scripts = []template.JS{template.JS(ChartJS), template.JS(ChartsJS), template.JS(reportJS)}
 	p.CSP = CSP(jsStrings(p.Scripts), []string{string(p.Style)})

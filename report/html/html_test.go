@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,7 @@ func TestWriteSections(t *testing.T) {
 			name: "quick closed run",
 			sum:  quickRun(),
 			want: []string{
+				`<section id="verdict" class="verdict none">`, "No thresholds: nothing to pass or fail",
 				`<section id="summary">`, `<section id="requests">`, `<section id="charts">`, `id="load-charts"`,
 				"fuka report — GET http://127.0.0.1:8080/", "closed (clients)", "the send", "v0.1.0",
 				"2025-01-02 03:04:05 UTC", "<td>300</td>", "<td>100</td>", "200 × 300", "all requests",
@@ -69,11 +72,11 @@ func TestWriteSections(t *testing.T) {
 			sum:  htmltest.Sample(30, ""),
 			want: []string{
 				`<section id="warnings"`, "the load generator used 96% of its CPU",
-				`<section id="thresholds">`, "1 of 2 passed", "p99 &lt; 300ms", "thresholds failed", "(actual ",
+				`<section id="verdict" class="verdict fail">`, "Failed: 1 of 2 thresholds not met", `<div id="thresholds">`, "1 of 2 passed", "p99 &lt; 300ms", "thresholds failed", "(actual ",
 				`<section id="checks">`, "checkout: status 201", "1,289 / 1,298", // checkout's own checks
 				"list products", "product page", "open (arrival rate)", "the intended start", "dropped starts",
 				"timeout × ", "requested rate",
-				`<section id="resources">`, `id="resource-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
+				`<section id="resources">`, `id="res-1-charts"`, "cpu.user_pct", "Sampler failures", "502 Bad Gateway",
 				`<section id="profiles">`, "encoding/json.(*encodeState).marshal", "28.4%", "1.42s", "24.0 MiB",
 				"capture failed: connection refused", `href="profiles/cpu-18s.pb.gz"`,
 			},
@@ -132,6 +135,16 @@ func TestWriteSections(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := render(t, tt.sum)
+			// Top-down: the verdict, the findings' place, then the numbers.
+			last := -1
+			for _, id := range []string{`id="verdict"`, `id="findings"`, `id="warnings"`, `id="summary"`, `id="requests"`, `id="charts"`, `id="resources"`, `id="profiles"`} {
+				if i := strings.Index(out, "<section "+id); i >= 0 {
+					if i < last {
+						t.Errorf("section %s is out of order", id)
+					}
+					last = i
+				}
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("page lacks %q", w)
@@ -147,11 +160,12 @@ func TestWriteSections(t *testing.T) {
 }
 
 var (
-	metaCSP  = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
-	inlineJS = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
-	inlineSt = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
-	dataJSON = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-data">(.*?)</script>`)
-	anyTag   = regexp.MustCompile(`(?i)<(script|style|img|svg|iframe|object|embed|link|meta|base)\b`)
+	metaCSP    = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
+	inlineJS   = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	inlineSt   = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	dataJSON   = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-data">(.*?)</script>`)
+	layoutJSON = regexp.MustCompile(`(?s)<script type="application/json" id="fuka-layout">(.*?)</script>`)
+	anyTag     = regexp.MustCompile(`(?i)<(script|style|img|svg|iframe|object|embed|link|meta|base)\b`)
 )
 
 // TestCSP: the policy lists exactly the hashes of the page's inline blocks,
@@ -196,13 +210,13 @@ func TestHostileText(t *testing.T) {
 	sum := htmltest.Sample(10, htmltest.Hostile)
 	out := render(t, sum)
 
-	// The page's own tags only: 4 scripts (data, uPlot, timeline, report),
+	// The page's own tags only: 5 scripts (data, layout, uPlot, timeline, report),
 	// 1 style, 3 meta; the payloads' tags are all escaped.
 	counts := map[string]int{}
 	for _, m := range anyTag.FindAllStringSubmatch(out, -1) {
 		counts[strings.ToLower(m[1])]++
 	}
-	want := map[string]int{"script": 4, "style": 1, "meta": 4, "link": 1}
+	want := map[string]int{"script": 5, "style": 1, "meta": 4, "link": 1}
 	for tag, n := range counts {
 		if want[tag] != n {
 			t.Errorf("%d <%s> tags on the page, want %d", n, tag, want[tag])
@@ -212,6 +226,9 @@ func TestHostileText(t *testing.T) {
 		t.Error("a javascript: URL reached a link")
 	}
 
+	if l := layoutJSON.FindStringSubmatch(out); l == nil || strings.ContainsAny(l[1], "<>&") || !strings.Contains(l[1], `\u003c`) {
+		t.Errorf("the layout block is missing, or has a series name's <, > or & unescaped: %v", l)
+	}
 	m := dataJSON.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatal("no data block")
@@ -292,7 +309,7 @@ type chartsState struct {
 }
 
 const chartsJS = `({
-  instances: window.fukaReport ? window.fukaReport.charts().length : 0,
+  instances: window.fukaReport ? window.fukaReport.all().length : 0,
   canvases: Array.from(document.querySelectorAll("canvas")).map(c => [c.width, c.height])
 })`
 
@@ -351,6 +368,63 @@ func TestBrowser(t *testing.T) {
 	if !htmltest.Eval[bool](t, tab, `window.fukaReport.charts().every(u => u.scales.x.min === 5 && u.scales.x.max === 10)`) {
 		t.Error("zooming one chart does not zoom the others")
 	}
+	// The latency over time first, its distribution over the run beside it.
+	figs := htmltest.Eval[[]string](t, tab, `Array.from(document.querySelectorAll("#load-charts > figure > figcaption")).map(c => c.firstChild.textContent)`)
+	if len(figs) < 3 || figs[0] != "Latency" || figs[1] != "Latency distribution" {
+		t.Errorf("the first charts are %q, want Latency, then Latency distribution", figs)
+	}
+	// The distribution's points are the run's percentiles, min to max.
+	type dist struct {
+		Labels []string   `json:"labels"`
+		All    []*float64 `json:"all"`
+		Want   []float64  `json:"want"`
+	}
+	d := htmltest.Eval[dist](t, tab, `(() => {
+	  const u = window.fukaReport.all().at(-1), l = window.fukaReport.summary.latency;
+	  return {labels: u.axes[0].values(u, u.data[0]), all: u.data[1],
+	    want: [l.min_ms, l.p50_ms, l.p90_ms, l.p95_ms, l.p99_ms, l.p999_ms, l.max_ms]};
+	})()`)
+	if want := []string{"min", "p50", "p90", "p95", "p99", "p99.9", "max"}; !slices.Equal(d.Labels, want) {
+		t.Errorf("distribution x labels %q, want %q", d.Labels, want)
+	}
+	if len(d.All) != len(d.Want) {
+		t.Errorf("distribution of all requests: %d points, want %d", len(d.All), len(d.Want))
+	}
+	for i := range min(len(d.All), len(d.Want)) {
+		if d.All[i] == nil || *d.All[i] != d.Want[i] {
+			t.Errorf("distribution point %s = %v, want %v", d.Labels[i], fmtPtr(d.All[i]), d.Want[i])
+		}
+	}
+	// Resources: the host's series that did not move are one line of text,
+	// not charts, until the line's charts are opened; then they are drawn
+	// on the same time axis, zoomed as the others are.
+	type folded struct {
+		Line   string   `json:"line"`
+		Drawn  []string `json:"drawn"`
+		Groups []string `json:"groups"`
+	}
+	f := htmltest.Eval[folded](t, tab, `({
+	  line: document.querySelector("#res-1 .unchanged").textContent,
+	  drawn: Array.from(document.querySelectorAll("#res-1 figure > figcaption")).map(c => c.textContent),
+	  groups: Array.from(document.querySelectorAll("#resources .res-group > h3")).map(h => h.firstChild.textContent.trim())
+	})`)
+	if !strings.Contains(f.Line, "cpu.count 4") || !strings.Contains(f.Line, "swap.used_bytes 0 B") || !strings.Contains(f.Line, "tcp.listen_overflows_per_s") {
+		t.Errorf("the host's unchanged line: %q", f.Line)
+	}
+	for _, l := range f.Drawn {
+		if l == "cpucount" || l == "swapbytes" || l == "tcpper second" {
+			t.Errorf("the unchanged series %q is drawn before it is asked for", l)
+		}
+	}
+	if want := []string{"Host", "nginx", "Other"}; !slices.Equal(f.Groups, want) {
+		t.Errorf("resource groups %q, want %q", f.Groups, want)
+	}
+	before := len(htmltest.Eval[[]any](t, tab, `window.fukaReport.charts()`))
+	htmltest.Eval[any](t, tab, `(() => { const d = document.querySelector("#res-1 details.all-charts"); d.open = true; })()`)
+	tab.WaitFor(t, "the unchanged series' charts", `document.querySelectorAll("#res-1-all figure").length === 3`)
+	if !htmltest.Eval[bool](t, tab, `(() => { const cs = window.fukaReport.charts(); return cs.length === `+strconv.Itoa(before+3)+` && cs.every(u => u.scales.x.min === 5 && u.scales.x.max === 10); })()`) {
+		t.Error("the unchanged series' charts are not on the shared, zoomed time axis")
+	}
 	htmltest.Eval[any](t, tab, `window.fukaReport.charts()[1].setScale("x", {min: 0, max: 30})`)
 	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "report.png"))
 }
@@ -386,8 +460,8 @@ func TestBrowserHostile(t *testing.T) {
 	if st.XSS != nil {
 		t.Errorf("injected script ran: window.__xss = %v", st.XSS)
 	}
-	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 4 {
-		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 4", st.Images, st.Handlers, st.Scripts)
+	if st.Images != 0 || st.Handlers != 0 || st.Scripts != 5 {
+		t.Errorf("the page has %d images, %d elements with handlers and %d scripts; want 0, 0, 5", st.Images, st.Handlers, st.Scripts)
 	}
 	if !st.ShownText {
 		t.Error("the hostile text is not shown as text")
@@ -399,6 +473,10 @@ func TestBrowserHostile(t *testing.T) {
 		t.Error("the data block did not give back the run name")
 	}
 	checkCharts(t, tab, 5)
+	// Long names wrap: the page is no wider than the window.
+	if w := htmltest.Eval[[2]int](t, tab, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+		t.Errorf("the page is %d px wide in a %d px window", w[0], w[1])
+	}
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}

@@ -19,10 +19,13 @@ type page struct {
 	Style   template.CSS
 	Scripts []template.JS
 	Data    template.JS // the summary as JSON, <>& escaped
+	Layout  template.JS // the resource groups (groupLayout) as JSON, likewise
 
 	Title       string
 	Headline    string // plan name, or what was attacked in quick mode
 	Interrupted bool
+	Verdict     verdict
+	Key         []fact // the numbers of the verdict's first screen
 	Run         []fact // how the run was set up
 	Totals      []fact // what it measured, in total
 	Warnings    []string
@@ -48,6 +51,7 @@ type page struct {
 type fact struct {
 	Label, Value string
 	Bad          bool
+	Wide         bool // a long value: a double-width tile among the key numbers
 }
 
 type requestRow struct {
@@ -97,6 +101,7 @@ type checkRow struct {
 }
 
 type resourcesView struct {
+	Groups   []resourceGroup
 	Series   []seriesRow
 	Failures []failureRow
 }
@@ -146,6 +151,8 @@ func newPage(s *report.Summary) *page {
 		p.Title += " — " + p.Headline
 	}
 
+	p.Verdict = verdictOf(s)
+	p.Key = keyFacts(s)
 	p.Run = runFacts(s)
 	p.Totals = totalFacts(s)
 	for _, t := range s.Thresholds {
@@ -168,12 +175,82 @@ func newPage(s *report.Summary) *page {
 	p.HasTimeline = len(s.Timeline) > 0
 	p.HasDropped = s.Model == report.ModelOpen || s.Dropped > 0
 	if s.Resources != nil {
-		p.Resources = newResources(s.Resources)
+		keep := map[string]bool{}
+		for _, f := range s.Findings {
+			for _, e := range f.Evidence {
+				keep[e.Series] = true
+			}
+		}
+		p.Resources = newResources(s.Resources, keep)
 	}
 	for _, pr := range s.Profiles {
 		p.Profiles = append(p.Profiles, newProfile(pr))
 	}
 	return p
+}
+
+// verdict is the page's first answer: did the run pass. Class is pass,
+// fail or none (no thresholds to pass), and colours it.
+type verdict struct {
+	Class, Text string
+	Notes       []string // what else the reader must know first: an early end, lost workers
+}
+
+func verdictOf(s *report.Summary) verdict {
+	var v verdict
+	failed := 0
+	for _, t := range s.Thresholds {
+		if !t.Pass {
+			failed++
+		}
+	}
+	switch all := s.AllFailed(); {
+	case all != "":
+		v = verdict{Class: "fail", Text: "Failed: " + all}
+	case len(s.Thresholds) == 0:
+		v = verdict{Class: "none", Text: "No thresholds: nothing to pass or fail"}
+	case failed == 0:
+		v = verdict{Class: "pass", Text: "Passed: " + countText(len(s.Thresholds), "threshold", "thresholds") + " met"}
+	default:
+		v = verdict{Class: "fail", Text: "Failed: " + report.FormatInt(int64(failed)) + " of " + countText(len(s.Thresholds), "threshold", "thresholds") + " not met"}
+	}
+	if s.Interrupted || report.EarlyEnd(s.EndReason) {
+		if end := report.EndText(s.EndReason, s.EndDetail, secondsDur(s.DurationS), secondsDur(s.PlannedDurationS)); end != "" {
+			v.Notes = append(v.Notes, "The run ended early: "+end+".")
+		} else {
+			v.Notes = append(v.Notes, "The run was interrupted.")
+		}
+	}
+	if s.Degraded {
+		v.Notes = append(v.Notes, "A worker of this distributed run was lost: the numbers miss its part.")
+	}
+	return v
+}
+
+func countText(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return report.FormatInt(int64(n)) + " " + many
+}
+
+// keyFacts are the few numbers next to the verdict: how much, how fast,
+// how many failed.
+func keyFacts(s *report.Summary) []fact {
+	f := []fact{
+		{Label: "requests", Value: report.FormatInt(s.Requests)},
+		{Label: "requests/s", Value: report.FormatRate(s.RPS)},
+		{Label: "failed", Value: report.FormatPercent(float64(s.Failed), float64(s.Requests), 2), Bad: s.Failed > 0},
+	}
+	if s.Requests > 0 {
+		l := s.Latency
+		f = append(f, fact{Label: "latency p50 / p95 / p99", Value: report.FormatMS(l.P50MS) + " / " + report.FormatMS(l.P95MS) + " / " + report.FormatMS(l.P99MS), Wide: true})
+	}
+	if s.Model == report.ModelOpen || s.Dropped > 0 {
+		f = append(f, fact{Label: "dropped starts", Value: report.FormatInt(s.Dropped), Bad: s.Dropped > 0})
+	}
+	f = append(f, fact{Label: "duration", Value: report.FormatSeconds(s.DurationS)})
+	return f
 }
 
 func runFacts(s *report.Summary) []fact {
@@ -345,8 +422,10 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 	return rows
 }
 
-func newResources(r *report.Resources) *resourcesView {
-	v := &resourcesView{}
+// newResources groups r's series for the page; those in keep are drawn
+// whatever their values (see groupResources).
+func newResources(r *report.Resources, keep map[string]bool) *resourcesView {
+	v := &resourcesView{Groups: groupResources(r, keep)}
 	for _, st := range r.Series {
 		v.Series = append(v.Series, seriesRow{
 			Name:    st.Name,

@@ -12,6 +12,15 @@
  *     start of the run), one cursor and one zoom. Call update again as the
  *     summary grows (the live dashboard does, once a second): charts whose
  *     series are unchanged get the new data, others are rebuilt.
+ *     With {load: el, groups: [{el, names, key}]} each group gets the
+ *     charts of its names only; addGroup({el, names, key}) adds one later.
+ *     lead names the load chart to show first, after ({id: element}) an
+ *     element to keep right after a chart.
+ *     The run's last interval, when shorter than a second, is drawn as
+ *     what it is: its counts as rates over its real length, or, shorter
+ *     than MIN_RATE_SPAN, not at all (see tailOf).
+ *   fukaCharts.distribution(el, summary) draws the latency
+ *     percentile curve of the whole run, one curve per request name.
  *   fukaCharts.byRate(el, chart) draws the steps of a capacity search by
  *     requested rate (the "chart" object of the capacity report's data) and
  *     returns {charts}.
@@ -128,15 +137,24 @@
 
   // fit resizes every chart that list() returns to its plot's width when
   // one of els changes size. Each entry is {u, plot, height}.
+  // It returns a function that watches one more element.
   function fit(els, list) {
-    if (typeof ResizeObserver !== "function") return;
+    if (typeof ResizeObserver !== "function") return function () {};
     var ro = new ResizeObserver(function () {
       list().forEach(function (c) {
         var w = plotWidth(c.plot);
         if (w !== c.u.width) c.u.setSize({width: w, height: c.height});
       });
     });
-    els.forEach(function (el) { ro.observe(el); });
+    var seen = new Set();
+    var observe = function (el) {
+      if (el && !seen.has(el)) {
+        seen.add(el);
+        ro.observe(el);
+      }
+    };
+    els.forEach(observe);
+    return observe;
   }
 
   // unitOf tells a resource series' unit by its name's suffix (see the
@@ -156,23 +174,47 @@
     return {unit: "count", slug: "count", fmt: compact};
   }
 
+  // tailOf describes the run's last interval when it is shorter than the
+  // others (the run ended between two ticks): {span, requests, omitted},
+  // omitted when it is too short to draw (under MIN_RATE_SPAN); null when
+  // the last interval is whole, or is the run's only one.
+  function tailOf(sum) {
+    var tl = sum.timeline || [];
+    if (tl.length < 2) return null;
+    var p = tl[tl.length - 1];
+    if (typeof p.span_s !== "number" || p.span_s >= 1) return null;
+    return {span: p.span_s, requests: p.requests || 0, omitted: p.span_s < MIN_RATE_SPAN};
+  }
+
   // loadSpecs are the charts of the load itself.
   function loadSpecs(sum) {
     var tl = sum.timeline || [];
     if (!tl.length) return [];
     var x = tl.map(function (p) { return p.t_s; });
-    var col = function (k) { return tl.map(function (p) { return p[k]; }); };
     // An interval without responses has no latency (null in the JSON): a
     // gap, not a zero that reads as an instant answer.
-    var lat = function (k) { return tl.map(function (p) { return p.requests > 0 && p[k] != null ? p[k] : null; }); };
     // A rate needs time to be measured. The last interval ends with the run
     // and may last a few milliseconds: 2 responses in 2 ms read as 800/s,
-    // none as a fall to 0. Such a rate is a gap in the chart; the JSON keeps
-    // it, with its span_s. (A run shorter than that keeps its one point.)
+    // none as a fall to 0. Such a tail (see tailOf) is not drawn at all: its
+    // point is a gap in every chart; the JSON keeps it, with its span_s. A
+    // longer partial tail is drawn as rates over its real length, so it
+    // does not fall for being short. (A run shorter than that keeps its
+    // one point.)
+    var tail = tailOf(sum);
+    var skip = function (i) { return tail && tail.omitted && i === tl.length - 1; };
     var rateOf = function (k) {
-      return tl.map(function (p) {
-        return tl.length > 1 && typeof p.span_s === "number" && p.span_s < MIN_RATE_SPAN ? null : p[k];
-      });
+      return tl.map(function (p, i) { return skip(i) ? null : p[k]; });
+    };
+    // perSecond turns an interval's count into a rate over its span.
+    var perSecond = function (p, v) {
+      return typeof p.span_s === "number" && p.span_s > 0 ? v / p.span_s : v;
+    };
+    var col = function (k) { return tl.map(function (p, i) { return skip(i) ? null : p[k]; }); };
+    var countOf = function (get) {
+      return tl.map(function (p, i) { return skip(i) ? null : perSecond(p, get(p)); });
+    };
+    var lat = function (k) {
+      return tl.map(function (p, i) { return !skip(i) && p.requests > 0 && p[k] != null ? p[k] : null; });
     };
     var specs = [
       {id: "rps", title: "Throughput", unit: "requests/s", fmt: compact, x: x,
@@ -184,16 +226,16 @@
       {id: "clients", title: "Active clients", unit: "", fmt: compact, x: x,
         series: [{label: "clients", data: col("clients")}]}
     ];
-    var errors = [{label: "failed", data: col("failed")}];
+    var errors = [{label: "failed", data: countOf(function (p) { return p.failed; })}];
     KINDS.forEach(function (k) {
       if (tl.some(function (p) { return p.errors && p.errors[k] > 0; })) {
-        errors.push({label: k, data: tl.map(function (p) { return (p.errors && p.errors[k]) || 0; })});
+        errors.push({label: k, data: countOf(function (p) { return (p.errors && p.errors[k]) || 0; })});
       }
     });
-    specs.push({id: "errors", title: "Errors", unit: "failed requests by kind, per interval", fmt: compact, x: x, series: errors});
+    specs.push({id: "errors", title: "Errors", unit: "failed requests by kind, per second", fmt: compact, x: x, series: errors});
     if (sum.model === "open" || sum.dropped > 0) {
-      specs.push({id: "dropped", title: "Dropped starts", unit: "per interval (no free client)", fmt: compact, x: x,
-        series: [{label: "dropped", data: col("dropped")}]});
+      specs.push({id: "dropped", title: "Dropped starts", unit: "per second (no free client)", fmt: compact, x: x,
+        series: [{label: "dropped", data: countOf(function (p) { return p.dropped; })}]});
     }
     return specs;
   }
@@ -201,15 +243,19 @@
   // resourceSpecs group the monitored series by name prefix and unit:
   // cpu.user_pct and cpu.system_pct share a chart, mem.used_bytes and
   // mem.used_pct do not.
-  function resourceSpecs(sum) {
+  // With names (an array) only those series are drawn, and the charts'
+  // ids start with group, so that two groups' charts do not collide.
+  function resourceSpecs(sum, names, group, anchorSuffix) {
     var res = sum.resources;
     if (!res || !res.series || !res.series.length) return [];
     var tl = res.timeline || [];
     if (!tl.length) return [];
+    var only = names ? new Set(names) : null;
     var x = tl.map(function (p) { return p.t_s; });
     var groups = new Map();
     res.series.forEach(function (st) {
       var name = String(st.name);
+      if (only && !only.has(name)) return;
       var dot = name.lastIndexOf(".");
       var prefix = dot > 0 ? name.slice(0, dot) : "other";
       var label = dot > 0 ? name.slice(dot + 1) : name;
@@ -217,8 +263,11 @@
       var key = prefix + "\u0000" + u.unit;
       var g = groups.get(key);
       if (!g) {
-        // anchor: the id findings link to (report.ChartAnchor in Go).
-        g = {id: "res\u0000" + key, anchor: "chart-" + prefix + "-" + u.slug, title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
+        // anchor: the id findings link to (report.ChartAnchor in Go); the
+        // charts of a folded list, opened, get their own.
+        g = {id: "res\u0000" + (names ? String(group) + "\u0000" : "") + key,
+          anchor: "chart-" + prefix + "-" + u.slug + (anchorSuffix || ""),
+          title: prefix, unit: u.unit, fmt: u.fmt, bytes: u.bytes, x: x, series: []};
         groups.set(key, g);
       }
       g.series.push({label: label, data: tl.map(function (p) {
@@ -230,7 +279,12 @@
   }
 
   function timeline(els) {
-    var loadEl = els.load, resEl = els.resources || els.load;
+    var loadEl = els.load;
+    // groups are where resource charts go: [{el, names, key}], each drawing
+    // only its names (all series without names). els.resources is one
+    // group of every series.
+    var groups = els.groups ? els.groups.slice() : [{el: els.resources || els.load}];
+    var last = null; // the summary drawn last, for groups added later
     var charts = new Map(); // id -> {fig, plot, sig, u}
     var syncKey = "fuka-" + Math.random().toString(36).slice(2);
     var xrange = {min: 0, max: 1};
@@ -302,9 +356,14 @@
     }
 
     function update(sum) {
-      var load = loadSpecs(sum), res = resourceSpecs(sum);
+      last = sum;
+      var load = loadSpecs(sum);
+      if (els.lead) { // the chart to show first
+        load.sort(function (a, b) { return (b.id === els.lead) - (a.id === els.lead); });
+      }
+      var res = groups.map(function (g) { return resourceSpecs(sum, g.names, g.key, g.anchorSuffix); });
       var max = Math.max(1, sum.duration_s || 0);
-      load.concat(res).forEach(function (s) { if (s.x.length) max = Math.max(max, s.x[s.x.length - 1]); });
+      load.concat.apply(load, res).forEach(function (s) { if (s.x.length) max = Math.max(max, s.x[s.x.length - 1]); });
       xrange = {min: 0, max: max};
 
       var seen = new Set();
@@ -330,10 +389,11 @@
             c.u.setData(data(spec));
           }
           el.appendChild(c.fig); // keep page order
+          if (els.after && els.after[spec.id]) el.appendChild(els.after[spec.id]);
         });
       };
       place(load, loadEl);
-      place(res, resEl);
+      groups.forEach(function (g, i) { place(res[i], g.el); });
       charts.forEach(function (c, id) {
         if (!seen.has(id)) {
           c.u.destroy();
@@ -344,12 +404,83 @@
       setAll(zoom || xrange);
     }
 
-    fit(resEl !== loadEl ? [loadEl, resEl] : [loadEl], function () { return Array.from(charts.values()); });
+    var observe = fit([loadEl].concat(groups.map(function (g) { return g.el; })), function () { return Array.from(charts.values()); });
+
+    // addGroup draws another group of resource charts ({el, names, key}),
+    // e.g. when a person opens a folded list, on the same time axis and zoom.
+    function addGroup(g) {
+      groups.push(g);
+      observe(g.el);
+      if (!last) return;
+      var first = charts.values().next().value;
+      var cur = first ? {min: first.u.scales.x.min, max: first.u.scales.x.max} : null;
+      update(last);
+      if (cur) setAll(cur); // as the charts already on the page are zoomed
+    }
 
     return {
       update: update,
+      addGroup: addGroup,
       charts: function () { return Array.from(charts.values()).map(function (c) { return c.u; }); }
     };
+  }
+
+  // The latency distribution: each latency of the summary (min, p50, p90,
+  // p95, p99, p99.9, max, from the run's HDR histograms) at its percentile,
+  // for all requests and each request name. The x axis is the percentile
+  // as "nines" (p90 at 1, p99 at 2, p99.9 at 3; max drawn at 4), as
+  // percentile plots of HDR histograms do, so the tail gets the room.
+  var PCTS = [["min", "min_ms", 0], ["p50", "p50_ms", Math.log10(2)], ["p90", "p90_ms", 1],
+    ["p95", "p95_ms", Math.log10(20)], ["p99", "p99_ms", 2], ["p99.9", "p999_ms", 3], ["max", "max_ms", 4]];
+  // MAX_CURVES bounds the curves of one chart: all requests, then the
+  // busiest names.
+  var MAX_CURVES = 8;
+
+  function distSpec(sum) {
+    if (!sum || !(sum.requests > 0) || !sum.latency) return null;
+    var curves = [{label: sum.latency_from === "intended" ? "all requests (from the intended start)" : "all requests", l: sum.latency}];
+    if (sum.latency_from === "intended" && sum.service_time) curves.push({label: "service time", l: sum.service_time});
+    var names = (sum.requests_by_name || []).filter(function (n) { return n.requests > 0 && n.latency; });
+    if (names.length > 1) {
+      names.slice().sort(function (a, b) { return b.requests - a.requests; }).slice(0, MAX_CURVES - curves.length).forEach(function (n) {
+        curves.push({label: String(n.name), l: n.latency});
+      });
+    }
+    return {
+      x: PCTS.map(function (p) { return p[2]; }),
+      series: curves.map(function (c) {
+        return {label: c.label, data: PCTS.map(function (p) { var v = c.l[p[1]]; return typeof v === "number" && v > 0 ? v : null; })};
+      })
+    };
+  }
+
+  // distribution draws the latency distribution at the end of el and
+  // returns {fig, u} (both null without requests).
+  function distribution(el, sum) {
+    var spec = distSpec(sum);
+    if (!el || !spec) return {fig: null, u: null};
+    var f = figure("Latency distribution", "percentiles of the whole run, log scale");
+    el.appendChild(f.fig); // placed (and sized) before uPlot measures it
+    var labelAt = function (v) {
+      for (var i = 0; i < PCTS.length; i++) if (Math.abs(PCTS[i][2] - v) < 1e-9) return PCTS[i][0];
+      return "";
+    };
+    var u = new uPlot({
+      width: plotWidth(f.plot),
+      height: HEIGHT,
+      cursor: {drag: {x: false, y: false}},
+      scales: {x: {time: false, range: [0, 4]}, y: {distr: 3, log: 10}},
+      series: [{label: "percentile", value: function (u, v) { return labelAt(v); }}].concat(spec.series.map(function (s, i) {
+        return {label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
+          points: {show: true, size: 5}, value: function (u, v) { return ms(v); }};
+      })),
+      axes: [
+        {splits: function () { return spec.x; }, values: function (u, splits) { return splits.map(labelAt); }},
+        {size: AXIS, values: ticks(ms)}
+      ]
+    }, [spec.x].concat(spec.series.map(function (s) { return s.data; })), f.plot);
+    fit([el], function () { return [{u: u, plot: f.plot, height: HEIGHT}]; });
+    return {fig: f.fig, u: u};
   }
 
   // The charts of a capacity search, by requested rate.
@@ -481,5 +612,5 @@
     return {charts: function () { return charts.map(function (ch) { return ch.u; }); }};
   }
 
-  window.fukaCharts = {timeline: timeline, byRate: byRate, format: format};
+  window.fukaCharts = {timeline: timeline, byRate: byRate, distribution: distribution, tailOf: tailOf, format: format};
 })();

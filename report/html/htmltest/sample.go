@@ -116,6 +116,7 @@ func sampleResources(sum *report.Summary, inject string) *report.Resources {
 		"net.rx_bytes_per_s", "net.tx_bytes_per_s", "disk.write_bytes_per_s",
 		"tcp.established", "tcp.time_wait", "nginx.active", "nginx.requests_per_s",
 		"app.queue" + inject, "nginx.waiting" + inject,
+		"cpu.count", "swap.used_bytes", "tcp.listen_overflows_per_s", // did not move
 	}
 	r := &report.Resources{}
 	stats := make(map[string]*report.ResourceStat, len(names))
@@ -128,19 +129,22 @@ func sampleResources(sum *report.Summary, inject string) *report.Resources {
 			p99 = *p.P99MS
 		}
 		v := map[string]float64{
-			"cpu.user_pct":           math.Min(95, 5+p.RPS/6),
-			"cpu.system_pct":         math.Min(40, 2+p.RPS/20),
-			"mem.used_bytes":         float64(900<<20) + float64(i)*float64(6<<20),
-			"mem.used_pct":           22 + float64(i)*0.15,
-			"net.rx_bytes_per_s":     p.RPS * 180,
-			"net.tx_bytes_per_s":     float64(p.BytesIn),
-			"disk.write_bytes_per_s": float64(64<<10) * float64(i%5),
-			"tcp.established":        float64(p.Clients) + 4,
-			"tcp.time_wait":          float64(p.Failed) * 3,
-			"nginx.active":           float64(p.Clients) + 1,
-			"nginx.requests_per_s":   p.RPS,
-			"app.queue" + inject:     p99 / 10,
-			"nginx.waiting" + inject: float64(p.Clients / 4),
+			"cpu.user_pct":               math.Min(95, 5+p.RPS/6),
+			"cpu.system_pct":             math.Min(40, 2+p.RPS/20),
+			"mem.used_bytes":             float64(900<<20) + float64(i)*float64(6<<20),
+			"mem.used_pct":               22 + float64(i)*0.15,
+			"net.rx_bytes_per_s":         p.RPS * 180,
+			"net.tx_bytes_per_s":         float64(p.BytesIn),
+			"disk.write_bytes_per_s":     float64(64<<10) * float64(i%5),
+			"tcp.established":            float64(p.Clients) + 4,
+			"tcp.time_wait":              float64(p.Failed) * 3,
+			"nginx.active":               float64(p.Clients) + 1,
+			"nginx.requests_per_s":       p.RPS,
+			"app.queue" + inject:         p99 / 10,
+			"nginx.waiting" + inject:     float64(p.Clients / 4),
+			"cpu.count":                  4,
+			"swap.used_bytes":            0,
+			"tcp.listen_overflows_per_s": 0,
 		}
 		if i == 4 || i == 5 {
 			for n := range v {
