@@ -179,7 +179,7 @@ type state struct {
 func (s *state) update(p metrics.Point, run *metrics.Run) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.v = buildValues(&s.slots, s.scopes, p, run, s.v)
+	s.v = buildValues(&s.slots, s.scopes, p, run, s.v, false)
 	s.at = time.Now()
 }
 
@@ -207,7 +207,7 @@ func (s *state) finish(run *metrics.Run) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.v
-	v := buildValues(&s.slots, s.scopes, metrics.Point{}, run, prev)
+	v := buildValues(&s.slots, s.scopes, metrics.Point{}, run, prev, true)
 	v.clients, v.rps, v.latencyS = prev.clients, prev.rps, prev.latencyS
 	s.v = v
 	s.at = time.Now()

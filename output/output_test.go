@@ -3,6 +3,9 @@ package output
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -248,5 +251,53 @@ func TestStateFinishTakesTheLastPartialInterval(t *testing.T) {
 	}
 	if v.clients != 4 || v.rps != p.RPS() {
 		t.Errorf("finish changed the gauges: clients %d rps %v, want the last tick's %d %v", v.clients, v.rps, p.Clients, p.RPS())
+	}
+}
+
+// TestHistOfHoldsFukasPercentiles: the bucket where the cumulative count
+// reaches a percentile's rank is the bucket fuka's percentile is in, so
+// histogram_quantile() over the buckets is within a bucket of fuka.
+func TestHistOfHoldsFukasPercentiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{-10, 1, 7, 100, 10000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			st := metrics.NewStats()
+			for range n {
+				// log-uniform from 20 µs to 5 s
+				d := time.Duration(20e3 * math.Pow(250e3, rng.Float64()))
+				st.Record(metrics.Outcome{Status: 200, Latency: d, Service: d})
+			}
+			if n < 0 {
+				// 250 ms is a bound, but fuka reports it as 250.111 ms (the
+				// HDR bucket's highest value): it belongs above the bound.
+				n = -n
+				for range n {
+					st.Record(metrics.Outcome{Status: 200, Latency: 250 * time.Millisecond})
+				}
+			}
+			h := histOf(st.Latency)
+			cum := h.cumulative()
+			if h.count != uint64(n) || cum[len(cum)-1] != uint64(n) {
+				t.Fatalf("count %d, +Inf %d, want %d", h.count, cum[len(cum)-1], n)
+			}
+			for _, q := range []float64{1, 50, 90, 99, 99.9, 100} {
+				rank := max(uint64(1), uint64(q/100*float64(n)+0.5))
+				b := 0
+				for cum[b] < rank {
+					b++
+				}
+				lo, hi := 0.0, math.Inf(1)
+				if b > 0 {
+					lo = LatencyBounds[b-1]
+				}
+				if b < len(LatencyBounds) {
+					hi = LatencyBounds[b]
+				}
+				p := metrics.Percentile(st.Latency, q).Seconds()
+				if p <= lo || p > hi {
+					t.Errorf("p%v = %v s, but the buckets put it in (%v, %v]", q, p, lo, hi)
+				}
+			}
+		})
 	}
 }

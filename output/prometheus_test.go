@@ -317,7 +317,10 @@ func TestPrometheusScopesAndMonitors(t *testing.T) {
 		"redis.connected_clients": 7, "kube.deployment.api.replicas_ready": 4, "prom.http_requests_per_s": 9,
 		"agent.10.0.0.5:9810.cpu.user_pct": 33,
 	})
-	feed(shopNames, shopTicks[:1], func(pt metrics.Point, run *metrics.Run) { p.Tick(pt.At, pt, run) })
+	feed(shopNames, shopTicks[:1], func(pt metrics.Point, run *metrics.Run) {
+		run.CheckNames, run.Checks = []string{"status is 200"}, [][2]int64{{7, 2}}
+		p.Tick(pt.At, pt, run)
+	})
 	got := scrape(t, p.Addr().String())
 	want := map[string]float64{
 		key("fuka_requests_total", "name", shopNames[0], "scenario", "browse", "run_id", testRunID):                      80,

@@ -452,7 +452,7 @@ func TestRemoteWriteNeverSlowsTheLoad(t *testing.T) {
 	})
 	t.Cleanup(func() { close(hang) })
 	const queue = 3
-	w := newTestRW(t, RemoteWriteConfig{URL: rcv.URL + "/api/v1/write", Queue: queue, Timeout: time.Minute})
+	w := newTestRW(t, RemoteWriteConfig{URL: rcv.URL + "/api/v1/write", Queue: queue, Timeout: 2 * time.Second})
 	run := feed(shopNames, shopTicks, nil)
 	p := run.Timeline[len(run.Timeline)-1]
 	const ticks = 40
@@ -464,9 +464,10 @@ func TestRemoteWriteNeverSlowsTheLoad(t *testing.T) {
 		time.Sleep(2 * time.Millisecond) // let the encoder take the kick
 	}
 	t.Logf("%d Ticks took %v", ticks, ticking)
-	// A Tick that waited for the receiver would wait a minute (Timeout);
-	// the bound leaves room for a loaded machine.
-	if ticking > 3*time.Second {
+	// A Tick that waited for the receiver would wait at least a push's
+	// Timeout (2s) once the queue is full: over a minute for the ticks
+	// after it. The bound leaves room for a loaded machine and -race.
+	if ticking > 30*time.Second {
 		t.Errorf("%d Ticks took %v with the receiver hanging, want them not to wait for it", ticks, ticking)
 	}
 	waitFor(t, "drops", func() bool { return w.dropped.Load() > 0 })

@@ -316,7 +316,11 @@ func monitorSource(series string) string {
 
 // buildValues computes the values of interval p and the run so far. run
 // may be nil: then the names are unknown and only the gauges are set.
-func buildValues(m *slotMap, sc Scopes, p metrics.Point, run *metrics.Run, prev values) values {
+//
+// Bucketing a histogram walks it, so a name whose interval recorded
+// nothing keeps its previous buckets (unless whole: then every name is
+// bucketed from the run's totals).
+func buildValues(m *slotMap, sc Scopes, p metrics.Point, run *metrics.Run, prev values, whole bool) values {
 	v := values{clients: p.Clients, rps: p.RPS(), monitor: prev.monitor}
 	for i, d := range [len(quantiles)]time.Duration{p.P50, p.P90, p.P95, p.P99} {
 		v.latencyS[i] = d.Seconds()
@@ -339,6 +343,12 @@ func buildValues(m *slotMap, sc Scopes, p metrics.Point, run *metrics.Run, prev 
 	}
 	m.build(run.Names, sc)
 	v.names = m.fresh()
+	idle := idleSlots(m, run, prev, whole)
+	for slot, ok := range idle {
+		if ok {
+			v.names[slot].latency, v.names[slot].service = prev.names[slot].latency, prev.names[slot].service
+		}
+	}
 	for i, st := range run.ByName {
 		if st == nil || i >= len(m.slotOf) {
 			continue
@@ -355,8 +365,10 @@ func buildValues(m *slotMap, sc Scopes, p metrics.Point, run *metrics.Run, prev 
 		for k, c := range st.Errors {
 			n.errors[k] += c
 		}
-		n.latency.add(histOf(st.Latency))
-		n.service.add(histOf(st.Service))
+		if !idle[m.slotOf[i]] {
+			n.latency.add(histOf(st.Latency))
+			n.service.add(histOf(st.Service))
+		}
 	}
 	for i, name := range run.CheckNames {
 		if i < len(run.Checks) {
@@ -365,6 +377,24 @@ func buildValues(m *slotMap, sc Scopes, p metrics.Point, run *metrics.Run, prev 
 	}
 	v.dropped = run.Dropped
 	return v
+}
+
+// idleSlots reports, by slot, whether none of its names recorded anything
+// in the interval that just closed, so its histograms are those of prev.
+func idleSlots(m *slotMap, run *metrics.Run, prev values, whole bool) []bool {
+	idle := make([]bool, len(m.slots))
+	if whole || len(prev.names) != len(m.slots) || len(run.Interval) != len(run.ByName) {
+		return idle
+	}
+	for slot := range idle {
+		idle[slot] = prev.names[slot].name == m.slots[slot].name && prev.names[slot].latency.counts != nil
+	}
+	for i, st := range run.Interval {
+		if i < len(m.slotOf) && (st == nil || st.Latency == nil || st.Latency.TotalCount() > 0 || st.Service.TotalCount() > 0) {
+			idle[m.slotOf[i]] = false
+		}
+	}
+	return idle
 }
 
 // finalValues sets the counters to the summary's, which is what the run

@@ -3,6 +3,9 @@
 // strictly into the Kubernetes API types, so an unknown or misplaced field
 // fails the test, then checks what a distributed run depends on.
 //
-// It is a module of its own, so that the fuka binary's module does not carry
-// Helm and the Kubernetes API: run it with (cd deploy && go test ./...).
+// TestAPIServerInstall goes further, with the real helm against a real
+// kube-apiserver (internal/testkube): install with --dry-run=server and for
+// real, the objects stored, Pod Security "restricted" admitting the Jobs'
+// pods. It needs the binaries .ci/kube-tools.sh builds and Debian's
+// etcd-server, and skips without them unless FUKA_INTEGRATION=1.
 package helm
