@@ -77,21 +77,21 @@ func Meter(t *http.Transport, h2 bool) {
 	if h2 {
 		return
 	}
-	meter(t, false, false)
+	meter(t, false, false, nil)
 }
 
 // meter is Meter; with alpn, a TLS connection offers h2 and http/1.1, and
 // one that agreed on h2 goes to the transport as the *tls.Conn it needs to
-// speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size). With
-// phases, each connection it dials carries how long its DNS, connect and
-// TLS took.
-func meter(t *http.Transport, alpn, phases bool) {
+// speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size). conns,
+// if not nil, gives the TCP connections (see Conns). With phases, each
+// connection it dials carries how long its DNS, connect and TLS took.
+func meter(t *http.Transport, alpn, phases bool, conns *Conns) {
 	d := &net.Dialer{}
 	dial := func(ctx context.Context, network, addr string, cc *countConn) (net.Conn, error) {
 		if !phases {
-			return d.DialContext(ctx, network, addr)
+			return conns.dial(ctx, d, network, addr)
 		}
-		return dialTimed(ctx, d, network, addr, cc)
+		return dialTimed(ctx, conns, d, network, addr, cc)
 	}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		cc := &countConn{}
@@ -144,11 +144,13 @@ func meter(t *http.Transport, alpn, phases bool) {
 	}
 }
 
-// dialTimed dials with d and puts into cc how long the name lookup (when
-// there was one: not for a literal IP) and the TCP connect took.
-func dialTimed(ctx context.Context, d *net.Dialer, network, addr string, cc *countConn) (net.Conn, error) {
+// dialTimed dials through conns with d and puts into cc how long the name
+// lookup (when there was one: not for a literal IP) and the TCP connect
+// took; a connection opened before the run (Conns.Preconnect) times
+// neither.
+func dialTimed(ctx context.Context, conns *Conns, d *net.Dialer, network, addr string, cc *countConn) (net.Conn, error) {
 	var k dialClock
-	c, err := d.DialContext(httptrace.WithClientTrace(ctx, k.trace()), network, addr)
+	c, err := conns.dial(httptrace.WithClientTrace(ctx, k.trace()), d, network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -23,12 +23,19 @@ type Std struct {
 	hc   *http.Client
 	ua   string
 	wire int64 // the request as HTTP/1.1 text: bytes_out where the connection cannot tell (HTTP/2)
+	// conns are the transport's TCP connections (see Conns); nil over
+	// forced HTTP/2, whose transport dials its own.
+	conns *Conns
 	// phases: Send times each request's phases (Options.Phases).
 	phases bool
 }
 
 // NewStd returns a standard-path client for r.
 func NewStd(r *Request, o Options) *Std {
+	conns := o.Conns
+	if o.HTTP2 {
+		conns, o.Conns = nil, nil
+	}
 	_, rt := Transport(o)
 	return &Std{
 		req: r,
@@ -40,8 +47,26 @@ func NewStd(r *Request, o Options) *Std {
 		},
 		ua:     o.UserAgent,
 		wire:   int64(len(r.Wire(o.UserAgent))),
+		conns:  conns,
 		phases: o.Phases,
 	}
+}
+
+// Preconnect opens n TCP connections to the request's host before the
+// run's clock starts (see Conns.Preconnect); nothing over forced HTTP/2.
+func (s *Std) Preconnect(ctx context.Context, n int) (opened []time.Duration, failed int, first error) {
+	if s.conns == nil || n <= 0 {
+		return nil, 0, nil
+	}
+	u := s.req.URL
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return s.conns.Preconnect(ctx, "tcp", net.JoinHostPort(u.Hostname(), port), n)
 }
 
 // Do sends the request once and reads the whole response.
@@ -99,7 +124,12 @@ func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, 
 }
 
 // CloseIdle closes idle connections.
-func (s *Std) CloseIdle() { s.hc.CloseIdleConnections() }
+func (s *Std) CloseIdle() {
+	s.hc.CloseIdleConnections()
+	if s.conns != nil {
+		s.conns.Close()
+	}
+}
 
 // Classify maps an error from net/http or a socket to an error kind.
 func Classify(err error) metrics.ErrorKind {
