@@ -223,3 +223,30 @@ func TestPhasesHTTP2(t *testing.T) {
 	within(t, p, metrics.PhaseTTFB, requests, headDelay, headDelay+time.Second)
 	within(t, p, metrics.PhaseTransfer, requests, 0, headDelay)
 }
+
+// TestPhasesPreconnect: a connection opened before the run's clock
+// started has no connect phase in the run: only the requests that opened
+// a connection during the run count as new, at most the run's connects.
+func TestPhasesPreconnect(t *testing.T) {
+	srv, _ := countingServer(t, 0)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			res, _ := run(t, tr, Config{Phases: true,
+				Load: Open{Rate: rate(t, "100", 500*time.Millisecond), MaxClients: 20, Resolution: time.Millisecond, Preconnect: 20},
+				Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil)}})
+			if res.Warmup == nil || res.Warmup.Opened == 0 {
+				t.Fatalf("Warmup = %+v, want connections opened before the run", res.Warmup)
+			}
+			var connects int64
+			for _, p := range res.Run.Timeline {
+				connects += p.Connects
+			}
+			tot := res.Run.Total
+			p := tot.Phases
+			if p.Empty() || p.Timed != tot.Status[200] || p.New > connects || p.Count(metrics.PhaseConnect) != p.New {
+				t.Fatalf("phases %+v (connect count %d), %d responses, %d connects in the run", p, p.Count(metrics.PhaseConnect), tot.Status[200], connects)
+			}
+			t.Logf("%d pre-connected, %d responses, %d on a connection opened in the run, %d connects", res.Warmup.Opened, p.Timed, p.New, connects)
+		})
+	}
+}
