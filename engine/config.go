@@ -131,8 +131,9 @@ func (r Request) MetricName() string {
 	return r.Request.Method + " " + r.Request.URL.Path
 }
 
-// Plan runs a plan's scenarios: each client runs iterations of Scenario
-// (net/http path).
+// Plan runs a plan's scenarios: each client runs iterations of Scenario,
+// on the event loops when Scenario is a LoopScenario whose requests can
+// all go there (see LoopScenario), else through net/http.
 type Plan struct {
 	Scenario Scenario
 	// HTTP2: the scenario's clients speak HTTP/2, which multiplexes their

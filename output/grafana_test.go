@@ -202,3 +202,73 @@ func TestCheckQuery(t *testing.T) {
 		})
 	}
 }
+
+// TestGrafanaDashboardLayout: the panels have unique ids, fit the 24
+// columns without overlapping, and query the dashboard's data source
+// variable; the run selector is a run_id variable.
+func TestGrafanaDashboardLayout(t *testing.T) {
+	b, err := os.ReadFile("../deploy/grafana/fuka-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID        string `json:"uid"`
+		Templating struct {
+			List []struct {
+				Name, Type string
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			ID         int                      `json:"id"`
+			Title      string                   `json:"title"`
+			Datasource struct{ UID string }     `json:"datasource"`
+			GridPos    struct{ X, Y, W, H int } `json:"gridPos"`
+			Targets    []struct {
+				RefID string `json:"refId"`
+				Expr  string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = v.Type
+	}
+	if vars["run_id"] != "query" || vars["datasource"] != "datasource" {
+		t.Errorf("variables %v: want a run_id query and a datasource variable", vars)
+	}
+	ids := map[int]bool{}
+	cells := map[[2]int]string{}
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("panel id %d twice", p.ID)
+		}
+		ids[p.ID] = true
+		if p.Datasource.UID != "${datasource}" {
+			t.Errorf("%s: data source %q, want ${datasource}", p.Title, p.Datasource.UID)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("%s: no queries", p.Title)
+		}
+		for _, tg := range p.Targets {
+			if tg.RefID == "" || tg.Expr == "" {
+				t.Errorf("%s: a target without refId or expr", p.Title)
+			}
+		}
+		g := p.GridPos
+		if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+			t.Errorf("%s: gridPos %+v does not fit 24 columns", p.Title, g)
+		}
+		for x := g.X; x < g.X+g.W; x++ {
+			for y := g.Y; y < g.Y+g.H; y++ {
+				if other, ok := cells[[2]int{x, y}]; ok {
+					t.Errorf("%s overlaps %s at %d,%d", p.Title, other, x, y)
+					return
+				}
+				cells[[2]int{x, y}] = p.Title
+			}
+		}
+	}
+}

@@ -175,6 +175,14 @@ func (o *OTLP) Close(ctx context.Context, sum *report.Summary) error {
 	return o.closeErr
 }
 
+// Warnings says, for the summary, how many exports failed so far.
+func (o *OTLP) Warnings() []string {
+	if n, failed, last := o.exp.result(); failed > 0 {
+		return []string{fmt.Sprintf("otlp: %d of %d exports to %s failed, the last with: %v; the load itself was not affected", failed, n, o.endpoint, last)}
+	}
+	return nil
+}
+
 // otlpURL checks endpoint and adds the default metrics path to a base URL.
 func otlpURL(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)

@@ -267,6 +267,9 @@ func TestOTLPCloseReportsFailedExports(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "exports to") {
 				t.Errorf("Close = %v, want the failed exports reported", err)
 			}
+			if ws := o.Warnings(); len(ws) != 1 || !strings.Contains(ws[0], "exports to") {
+				t.Errorf("Warnings = %q, want the failed exports for the summary", ws)
+			}
 		})
 	}
 }

@@ -33,7 +33,8 @@ import (
 
 // Sink receives the run's progress. Tick is called once a second from one
 // goroutine with the interval that just ended and the run so far; Close is
-// called once at the end with the final summary.
+// called once at the end with the final summary. A sink may also be a
+// [ScopeSink], [ResourceSink], [Finisher] or [Warner].
 type Sink interface {
 	Tick(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 	Close(ctx context.Context, sum *report.Summary) error

@@ -1,10 +1,13 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -208,5 +211,27 @@ func TestVegetaTarget(t *testing.T) {
 				t.Fatalf("target %q, %v; want %q", sum.Target, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestGobFramesSmallReads: the framing check passes a stream through
+// unchanged however small the reads above it are.
+func TestGobFramesSmallReads(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "vegeta.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gobFrames{r: bufio.NewReader(bytes.NewReader(data)), max: maxResult}
+	var got []byte
+	buf := make([]byte, 3)
+	for {
+		n, err := g.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("passed %d bytes of %d, changed", len(got), len(data))
 	}
 }

@@ -149,45 +149,29 @@ func lineErr(err error) error {
 // gobFrames passes a gob stream through, refusing a message longer than
 // max bytes before encoding/gob allocates room for it (it would take up to
 // a gigabyte on the word of a corrupt length). A gob message is a length,
-// as gob encodes an unsigned integer, then that many bytes.
+// as gob encodes an unsigned integer (one byte below 128, else a negated
+// byte count and that many big-endian bytes), then that many bytes.
 type gobFrames struct {
-	r    *bufio.Reader
-	max  uint64
-	left uint64 // bytes left in the current message
+	r       *bufio.Reader
+	max     uint64
+	left    uint64 // bytes left in the current message
+	hdr     [9]byte
+	pending []byte // the length just read, still to hand on
 }
 
 func (g *gobFrames) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if g.left == 0 {
-		// At a message boundary: read its length and hand it on as is.
-		b, err := g.r.ReadByte()
-		if err != nil {
+	if len(g.pending) == 0 && g.left == 0 {
+		if err := g.header(); err != nil {
 			return 0, err
 		}
-		if b < 0x80 {
-			g.left = uint64(b)
-			p[0] = b
-			return 1, nil
-		}
-		size := 256 - int(b) // a negated byte count
-		if size > 8 || len(p) < 1+size {
-			return 0, errors.New("corrupt gob message length")
-		}
-		p[0] = b
-		if _, err := io.ReadFull(g.r, p[1:1+size]); err != nil {
-			return 0, io.ErrUnexpectedEOF
-		}
-		var n uint64
-		for _, c := range p[1 : 1+size] {
-			n = n<<8 | uint64(c)
-		}
-		if n > g.max {
-			return 0, fmt.Errorf("a gob message of %d bytes: more than %d, not vegeta's output", n, g.max)
-		}
-		g.left = n
-		return 1 + size, nil
+	}
+	if len(g.pending) > 0 {
+		n := copy(p, g.pending)
+		g.pending = g.pending[n:]
+		return n, nil
 	}
 	if uint64(len(p)) > g.left {
 		p = p[:g.left]
@@ -195,4 +179,33 @@ func (g *gobFrames) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	g.left -= uint64(n)
 	return n, err
+}
+
+// header reads the next message's length and checks it.
+func (g *gobFrames) header() error {
+	b, err := g.r.ReadByte()
+	if err != nil {
+		return err
+	}
+	g.hdr[0] = b
+	if b < 0x80 {
+		g.left, g.pending = uint64(b), g.hdr[:1]
+		return nil
+	}
+	size := 256 - int(b) // a negated byte count
+	if size > 8 {
+		return errors.New("corrupt gob message length")
+	}
+	if _, err := io.ReadFull(g.r, g.hdr[1:1+size]); err != nil {
+		return io.ErrUnexpectedEOF
+	}
+	var n uint64
+	for _, c := range g.hdr[1 : 1+size] {
+		n = n<<8 | uint64(c)
+	}
+	if n > g.max {
+		return fmt.Errorf("a gob message of %d bytes: more than %d, not vegeta's output", n, g.max)
+	}
+	g.left, g.pending = n, g.hdr[:1+size]
+	return nil
 }

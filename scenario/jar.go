@@ -3,6 +3,7 @@ package scenario
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -12,8 +13,10 @@ import (
 // request when the server sets no cookie. Cookies are kept by name and
 // path; a Set-Cookie with Max-Age=0 or an Expires in the past deletes one;
 // each request carries the cookies whose path matches its own, longest
-// path first, then oldest first, as cookiejar orders them. Secure cookies
-// are neither kept nor sent: every request here is plain http.
+// path first, then oldest first, as cookiejar orders them. Every request
+// here is plain http: a Secure cookie is kept but sent only to localhost
+// or a loopback address, which cookiejar (like browsers) takes for a
+// secure origin.
 type loopJar struct {
 	host    string // lower case, no port
 	cookies []jarCookie
@@ -22,7 +25,7 @@ type loopJar struct {
 
 type jarCookie struct {
 	name, value, path string
-	quoted            bool
+	quoted, secure    bool
 	expires           time.Time // zero: a session cookie
 	seq               int64     // creation order
 }
@@ -38,7 +41,7 @@ func (j *loopJar) store(head []byte, path []byte) {
 		}
 		at = next
 		ck, err := http.ParseSetCookie(string(line))
-		if err != nil || ck.Secure {
+		if err != nil {
 			continue
 		}
 		if d := strings.ToLower(strings.TrimPrefix(ck.Domain, ".")); d != "" && d != j.host &&
@@ -63,7 +66,7 @@ func (j *loopJar) store(head []byte, path []byte) {
 			}
 			continue
 		}
-		e := jarCookie{name: ck.Name, value: ck.Value, path: p, quoted: ck.Quoted}
+		e := jarCookie{name: ck.Name, value: ck.Value, path: p, quoted: ck.Quoted, secure: ck.Secure}
 		if ck.MaxAge > 0 {
 			e.expires = now.Add(time.Duration(ck.MaxAge) * time.Second)
 		} else if !ck.Expires.IsZero() {
@@ -131,7 +134,7 @@ func (j *loopJar) appendCookies(dst []byte, path []byte, after bool) []byte {
 	j.sort()
 	for i := range j.cookies {
 		e := &j.cookies[i]
-		if !pathMatch(path, e.path) {
+		if !pathMatch(path, e.path) || e.secure && !secureOrigin(j.host) {
 			continue
 		}
 		if after {
@@ -164,4 +167,18 @@ func less(a, b *jarCookie) bool {
 		return len(a.path) > len(b.path)
 	}
 	return a.seq < b.seq
+}
+
+// secureOrigin reports whether plain http to host counts as a secure
+// origin: localhost, a name under .localhost, or a loopback address.
+func secureOrigin(host string) bool {
+	h := strings.TrimSuffix(host, ".")
+	if i := strings.LastIndexByte(h, '.'); i >= 0 {
+		h = h[i+1:]
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

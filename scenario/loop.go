@@ -250,6 +250,16 @@ func (lc *LoopClient) render(s *step) bool {
 	w = append(w, " HTTP/1.1\r\n"...)
 	var host, ua, ctype, cookie bool
 	for _, h := range s.headers {
+		if h.shadowed {
+			// Not sent, but judged as net/http judges it.
+			at := len(w)
+			ok := validHeaderValue(view(h.val.Render(w, c.st)[at:]))
+			if w = w[:at]; !ok {
+				lc.wire = w
+				return false
+			}
+			continue
+		}
 		w = append(w, h.canon...)
 		w = append(w, ": "...)
 		at := len(w)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/scenario"
@@ -259,5 +260,73 @@ scenarios:
 	}
 	if n := res.Run.Total.Requests; n != 13 {
 		t.Errorf("requests %d, want 13", n)
+	}
+}
+
+// TestLoopStopEndsThink: when the load's time is up, a client pausing on
+// the event loop ends its iteration then, not after its pause; the
+// request after the pause is not sent.
+func TestLoopStopEndsThink(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+	})
+	start := time.Now()
+	res := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - get: /a
+      - think: 10s
+      - get: /b
+load: { clients: 3, duration: 300ms }
+`, nil))
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a 300ms run whose clients pause 10s took %v", d)
+	}
+	if res.Transport != "fast" {
+		t.Errorf("transport %q, want fast", res.Transport)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["/a"] != 3 || seen["/b"] != 0 {
+		t.Errorf("the server saw %v, want /a from each of the 3 clients and no /b", seen)
+	}
+}
+
+// TestLoopHeaderSpellings: a default header and a step's header spelled
+// differently are one header; the loop sends the one net/http sends.
+func TestLoopHeaderSpellings(t *testing.T) {
+	for _, std := range []bool{false, true} {
+		var mu sync.Mutex
+		var got [][]string
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, r.Header.Values("X-Token"))
+			mu.Unlock()
+		})
+		prog := compile(t, writePlan(t, srv.URL, `
+base_url: BASE
+defaults: { headers: { x-token: "default" } }
+scenarios:
+  s:
+    steps:
+      - get: /a
+        headers: { X-Token: "step" }
+load: { clients: 1, iterations: 1 }
+`, nil))
+		runner := scenario.NewRunner(prog, scenario.Options{MaxConns: 2, UserAgent: "fuka-test"}, false)
+		res, err := engine.Run(context.Background(), engine.Config{Load: engine.Closed{Clients: 1, Iterations: 1}, Work: engine.Plan{Scenario: runner}, ForceStd: std, Loops: 1})
+		runner.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != "[[default]]" {
+			t.Errorf("%s: the server got X-Token %q, want [[default]] as net/http sends it", res.Transport, got)
+		}
 	}
 }

@@ -126,6 +126,9 @@ type header struct {
 	key   string
 	canon string // headers: the canonical key, as net/http sends it
 	val   *tmpl.Template
+	// shadowed: a later header has the same canonical key and replaces
+	// this one (net/http's Header.Set); the event loop skips it.
+	shadowed bool
 }
 
 // Compile turns a parsed plan into a Program. env looks up environment
@@ -397,6 +400,15 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 	for _, k := range keys {
 		if t := c.tmplAt(hdrs[k]); t != nil {
 			st.headers = append(st.headers, header{key: k, canon: http.CanonicalHeaderKey(k), val: t})
+		}
+	}
+	// Two spellings of one header (a default's and the step's): net/http
+	// sets them in this order, so the last one is sent; so does the loop.
+	for i := range st.headers {
+		for _, h := range st.headers[i+1:] {
+			if h.canon == st.headers[i].canon {
+				st.headers[i].shadowed = true
+			}
 		}
 	}
 

@@ -31,7 +31,7 @@ func TestImportResults(t *testing.T) {
 			t.Fatalf("exit %d, %+v\n%s%s", r.code, sum, r.out, r.err)
 		}
 		r = runCLI(t, nil, "compare", "--history", path, "1", "2")
-		for _, want := range []string{"A (JMeter)", "B (wrk)", "not measured by wrk", "differ in plan, target and tool"} {
+		for _, want := range []string{"A (JMeter)", "B (wrk)", "not measured by wrk", "differ in plan, target, method and tool"} {
 			if r.code != 0 || !strings.Contains(r.out, want) {
 				t.Errorf("compare: exit %d, output lacks %q:\n%s%s", r.code, want, r.out, r.err)
 			}

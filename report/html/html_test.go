@@ -126,6 +126,30 @@ func TestWriteSections(t *testing.T) {
 			},
 		},
 		{
+			name: "interrupted, every request failed",
+			sum: func() *report.Summary {
+				s := quickRun()
+				s.Interrupted, s.EndReason = true, report.EndInterrupted
+				s.Failed = s.Requests
+				s.Errors[metrics.ErrRefused] = s.Requests
+				return s
+			}(),
+			want: []string{
+				`<section id="verdict" class="verdict fail">`, "Failed: every request failed: connection refused",
+				`<p class="note">The run ended early: `, `<b class="bad">100.00%</b><span>failed</span>`,
+			},
+		},
+		{
+			name: "thresholds passed",
+			sum: func() *report.Summary {
+				s := quickRun()
+				s.Thresholds = []report.ThresholdResult{{Expr: "p99 < 300ms", Pass: true, Detail: "✓ p99 < 300ms (actual 2ms)"}}
+				return s
+			}(),
+			want:    []string{`<section id="verdict" class="verdict pass">`, "Passed: 1 threshold met"},
+			notWant: []string{"ended early"},
+		},
+		{
 			name:    "empty run",
 			sum:     report.NewSummary(report.Meta{Model: report.ModelClosed}, nil),
 			want:    []string{"The run recorded no timeline", `<section id="requests">`, "<title>fuka report</title>"},
