@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -209,5 +210,16 @@ load: { clients: 2, iterations: 2 }
 				}
 			}
 		})
+	}
+}
+
+// TestPhasesWebSocket: --phases with a WebSocket URL is refused (exit 2),
+// not silently ignored.
+func TestPhasesWebSocket(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res := runCLI(t, ctx, "attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--phases", "-n", "1", "-q", "--no-history", "--no-report")
+	if res.code != 2 || !strings.Contains(res.err, "--phases") {
+		t.Fatalf("exit %d, %q; want 2 and a word on --phases", res.code, res.err)
 	}
 }
