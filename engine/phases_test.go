@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,6 +248,32 @@ func TestPhasesPreconnect(t *testing.T) {
 				t.Fatalf("phases %+v (connect count %d), %d responses, %d connects in the run", p, p.Count(metrics.PhaseConnect), tot.Status[200], connects)
 			}
 			t.Logf("%d pre-connected, %d responses, %d on a connection opened in the run, %d connects", res.Warmup.Opened, p.Timed, p.New, connects)
+		})
+	}
+}
+
+// TestPhasesTimeouts: only whole responses are broken down; a request
+// that timed out (its exchange may still get a late first byte on
+// net/http) is counted, not timed, and corrupts no later request's phases.
+func TestPhasesTimeouts(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1)%2 == 0 {
+			time.Sleep(300 * time.Millisecond) // past the timeout
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			res, _ := run(t, tr, Config{Phases: true, Load: Closed{Clients: 2, Requests: 20},
+				Work: Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 100 * time.Millisecond}})
+			tot := res.Run.Total
+			p := tot.Phases
+			if tot.Errors[metrics.ErrTimeout] == 0 || p.Empty() || p.Timed != tot.Status[200] {
+				t.Fatalf("%d timeouts, %d 200s, phases %+v: want some timeouts and every 200 timed", tot.Errors[metrics.ErrTimeout], tot.Status[200], p)
+			}
+			within(t, p, metrics.PhaseTTFB, p.Timed, 0, 100*time.Millisecond)
 		})
 	}
 }
