@@ -31,6 +31,7 @@ const homePage = `<!doctype html>
 <li><a href="/api/products?page=1">/api/products</a> and /api/products/{id}</li>
 <li>POST /api/login, then PUT, PATCH, DELETE /api/cart/{id}</li>
 <li><a href="/slow">/slow</a>, <a href="/flaky">/flaky</a>, <a href="/big">/big</a>, <a href="/health">/health</a></li>
+<li>WebSocket: /ws/echo (each message back) and /ws/chat (each message to every client)</li>
 </ul>
 </body>
 </html>
@@ -48,6 +49,8 @@ type app struct {
 
 	errNotFound, errNoProduct, errBadPage, errBadLogin, errUnauthorized,
 	errBadCart, errUnavailable body
+
+	chat room // /ws/chat's clients (ws.go): the one mutable part, behind its lock
 }
 
 var _ http.Handler = (*app)(nil)
@@ -89,6 +92,8 @@ func newApp(key []byte) *app {
 	m.HandleFunc("GET /slow", a.serveSlow)
 	m.HandleFunc("GET /flaky", a.serveFlaky)
 	m.HandleFunc("GET /big", a.serveBig)
+	m.HandleFunc("GET /ws/echo", a.serveWSEcho)
+	m.HandleFunc("GET /ws/chat", a.serveWSChat)
 	// A catch-all, so a known path with the wrong method is a plain 404
 	// like any other unknown request, instead of the mux's 405.
 	m.HandleFunc("/", a.serveNotFound)

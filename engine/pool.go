@@ -81,6 +81,15 @@ func (p *pool) newClient(id int) iterator {
 	return quick{p}
 }
 
+// closeClient releases what a client holds when its load has ended: a
+// scenario client that keeps a connection across iterations (a
+// WebSocket) closes it.
+func closeClient(cl iterator) {
+	if c, ok := cl.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
 // quick is a quick-mode client: the same request every time.
 type quick struct{ p *pool }
 
@@ -185,6 +194,7 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			defer wg.Done()
 			defer p.nAct.Add(-1)
 			cl := p.newClient(k)
+			defer closeClient(cl)
 			for n := 0; l.Iterations <= 0 || n < l.Iterations; n++ {
 				i, ok := p.budget.take(requests)
 				if !ok || !p.sleepUntil(p.budget.pace(capper, i, time.Since(p.start), late), stop) {
@@ -248,6 +258,7 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 		go func(id int, first start) {
 			defer wg.Done()
 			cl := p.newClient(id)
+			defer closeClient(cl)
 			for s := first; ; {
 				p.nAct.Add(1)
 				more := cl.Iterate(ctx, s.seq, p.start.Add(s.t))

@@ -21,6 +21,7 @@ type attackFlags struct {
 	preconnect int // --preconnect as given: -1 estimate, 0 none
 	out        outputs
 	cluster    clusterFlags // distributed run (cluster_run.go)
+	ws         wsFlags      // a ws:// URL (ws.go)
 }
 
 func newAttack(stdio Stdio) *cobra.Command {
@@ -47,7 +48,8 @@ percentiles (no coordinated omission).`,
   fuka attack http://127.0.0.1:8080/ --rate 5000 -d 30s --max-clients 2000
   fuka attack http://127.0.0.1:8080/ --rate 100:1m,5000:2m
   fuka attack http://127.0.0.1:8080/api/login -m POST -H 'Content-Type: application/json' -b '{"user":"a","pass":"b"}'
-  fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json`,
+  fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json
+  fuka attack ws://127.0.0.1:8080/ws/echo --ws-send '{"ping":1}' --ws-expect ping -c 100 -d 30s`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("attack takes exactly one URL (got %d arguments)", len(args))
@@ -65,6 +67,12 @@ percentiles (no coordinated omission).`,
 			}
 			if fl.Changed("preconnect") {
 				f.Preconnect = &f.preconnect
+			}
+			if isWS(args[0]) {
+				return f.runWS(cmd, stdio, args[0])
+			}
+			if err := wsFlagsWithoutWS(fl); err != nil {
+				return err
 			}
 			cfg, meta, job, err := f.Config(args[0], fl.Changed("duration"), version())
 			if err != nil {
@@ -111,6 +119,7 @@ percentiles (no coordinated omission).`,
 	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
 	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
+	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write fuka's own CPU profile to `FILE` (for fuka's developers)")

@@ -1,0 +1,262 @@
+package ws
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/load"
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// server is a coder/websocket server that counts what it does, so tests
+// can hold fuka's numbers against the server's own.
+type server struct {
+	accepted, received, sent, bytesIn atomic.Int64
+}
+
+// ServeHTTP: /echo answers "pong " + each message; /silent reads and never
+// answers; /close closes with 1008 on the first message; /deny refuses the
+// handshake with 403; /chatty sends "noise" before each answer.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/deny" {
+		http.Error(w, "no", http.StatusForbidden)
+		return
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	s.accepted.Add(1)
+	ctx := r.Context()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		s.received.Add(1)
+		s.bytesIn.Add(int64(len(msg)))
+		switch r.URL.Path {
+		case "/silent":
+			continue
+		case "/close":
+			_ = c.Close(websocket.StatusPolicyViolation, "go away")
+			return
+		case "/chatty":
+			if c.Write(ctx, websocket.MessageText, []byte("noise")) != nil {
+				return
+			}
+			s.sent.Add(1)
+		}
+		if c.Write(ctx, typ, append([]byte("pong "), msg...)) != nil {
+			return
+		}
+		s.sent.Add(1)
+	}
+}
+
+func start(t *testing.T) (*server, *httptest.Server) {
+	t.Helper()
+	s := &server{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+func wsURL(t *testing.T, ts *httptest.Server, path string) *url.URL {
+	t.Helper()
+	u, err := url.Parse("ws" + strings.TrimPrefix(ts.URL, "http") + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func runQuick(t *testing.T, q *Quick, l engine.Load) *metrics.Run {
+	t.Helper()
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := engine.Run(ctx, engine.Config{Load: l, Work: engine.Plan{Scenario: q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Run
+}
+
+func TestQuickCountsMatchServer(t *testing.T) {
+	for _, tc := range []struct {
+		name, path string
+		binary     bool
+	}{
+		{"echo text", "/echo", false},
+		{"echo binary", "/echo", true},
+		{"non-matching messages are read past", "/chatty", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, ts := start(t)
+			q := &Quick{URL: wsURL(t, ts, tc.path), Send: `{"ping":{{ seq }}}`, Binary: tc.binary,
+				Expect: Match{Contains: "pong"}, Timeout: 5 * time.Second}
+			run := runQuick(t, q, engine.Closed{Clients: 4, Requests: 200})
+			rt, conn := run.ByName[0], run.ByName[1]
+			if run.Names[0] != "ws "+tc.path || run.Names[1] != "ws connect "+tc.path {
+				t.Errorf("names %q", run.Names)
+			}
+			if rt.Requests != 200 || rt.Requests != s.received.Load() {
+				t.Errorf("round trips %d, server received %d, want 200 both", rt.Requests, s.received.Load())
+			}
+			if rt.Status[StatusMatched] != 200 || rt.Failed != 0 {
+				t.Errorf("matched %d failed %d, want 200 and 0", rt.Status[StatusMatched], rt.Failed)
+			}
+			if conn.Requests != 4 || conn.Requests != s.accepted.Load() || conn.Status[101] != 4 {
+				t.Errorf("handshakes %d (101: %d), server accepted %d, want 4", conn.Requests, conn.Status[101], s.accepted.Load())
+			}
+			if rt.BytesOut != s.bytesIn.Load() {
+				t.Errorf("bytes out %d, server read %d", rt.BytesOut, s.bytesIn.Load())
+			}
+			// Every answer is "pong " + the message; /chatty adds "noise".
+			want := rt.BytesOut + 5*200
+			if tc.path == "/chatty" {
+				want += 5 * 200
+			}
+			if rt.BytesIn != want {
+				t.Errorf("bytes in %d, want %d", rt.BytesIn, want)
+			}
+		})
+	}
+}
+
+func TestQuickErrorsByKind(t *testing.T) {
+	for _, tc := range []struct {
+		name, path string
+		expect     Match
+		requests   int64
+		check      func(t *testing.T, q *Quick, rt, conn *metrics.Stats, s *server)
+	}{
+		{"no matching message is a timeout", "/silent", Match{Contains: "pong"}, 4,
+			func(t *testing.T, _ *Quick, rt, conn *metrics.Stats, s *server) {
+				if rt.Errors[metrics.ErrTimeout] != 4 || rt.Failed != 4 || s.received.Load() != 4 {
+					t.Errorf("timeouts %d failed %d received %d, want 4", rt.Errors[metrics.ErrTimeout], rt.Failed, s.received.Load())
+				}
+				// A timeout closes the connection: each start connects again.
+				if conn.Requests != 4 {
+					t.Errorf("handshakes %d, want 4", conn.Requests)
+				}
+				if p50 := time.Duration(rt.Latency.ValueAtQuantile(50)) * time.Microsecond; p50 < 200*time.Millisecond {
+					t.Errorf("a timed-out round trip waited %v, want the timeout", p50)
+				}
+			}},
+		{"a regexp that never matches is a timeout", "/echo", Match{Regexp: regexp.MustCompile(`^nope`)}, 2,
+			func(t *testing.T, _ *Quick, rt, _ *metrics.Stats, _ *server) {
+				if rt.Errors[metrics.ErrTimeout] != 2 || rt.BytesIn == 0 {
+					t.Errorf("timeouts %d bytes in %d, want 2 and the echoes read", rt.Errors[metrics.ErrTimeout], rt.BytesIn)
+				}
+			}},
+		{"a close frame is a reset, by code", "/close", Match{Contains: "pong"}, 6,
+			func(t *testing.T, q *Quick, rt, conn *metrics.Stats, s *server) {
+				if rt.Errors[metrics.ErrReset] != 6 || q.Closes()[int(websocket.StatusPolicyViolation)] != 6 {
+					t.Errorf("resets %d closes %v, want 6 of 1008", rt.Errors[metrics.ErrReset], q.Closes())
+				}
+				if conn.Requests != 6 || s.accepted.Load() != 6 {
+					t.Errorf("handshakes %d accepted %d, want 6", conn.Requests, s.accepted.Load())
+				}
+			}},
+		{"a refused handshake records its status", "/deny", Match{}, 3,
+			func(t *testing.T, _ *Quick, rt, conn *metrics.Stats, _ *server) {
+				if conn.Status[403] != 3 || conn.Failed != 3 || rt.Requests != 0 {
+					t.Errorf("403s %d failed %d round trips %d, want 3, 3, 0", conn.Status[403], conn.Failed, rt.Requests)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, ts := start(t)
+			q := &Quick{URL: wsURL(t, ts, tc.path), Send: "ping", Expect: tc.expect, Timeout: 300 * time.Millisecond}
+			run := runQuick(t, q, engine.Closed{Clients: 1, Requests: tc.requests})
+			tc.check(t, q, run.ByName[0], run.ByName[1], s)
+		})
+	}
+}
+
+func TestQuickRefusedConnection(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	u := wsURL(t, ts, "/")
+	ts.Close() // nothing listens there now
+	q := &Quick{URL: u, Send: "x", Timeout: time.Second}
+	run := runQuick(t, q, engine.Closed{Clients: 1, Requests: 2})
+	if conn := run.ByName[1]; conn.Errors[metrics.ErrRefused] != 2 {
+		t.Errorf("errors %v, want 2 refused", conn.Errors)
+	}
+}
+
+// The open model opens a connection per start and measures from the
+// intended time.
+func TestQuickOpenModelConnectsPerStart(t *testing.T) {
+	s, ts := start(t)
+	rate, err := load.ParseRate("50", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &Quick{URL: wsURL(t, ts, "/echo"), Send: "hi", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second, PerStart: true}
+	run := runQuick(t, q, engine.Open{Rate: rate, MaxClients: 20})
+	rt, conn := run.ByName[0], run.ByName[1]
+	if rt.Requests == 0 || rt.Requests != conn.Requests || conn.Requests != s.accepted.Load() || rt.Requests != s.received.Load() {
+		t.Errorf("round trips %d handshakes %d, server accepted %d received %d: want one each per start",
+			rt.Requests, conn.Requests, s.accepted.Load(), s.received.Load())
+	}
+	if rt.Requests+run.Dropped < 45 {
+		t.Errorf("%d starts + %d dropped, want about 50", rt.Requests, run.Dropped)
+	}
+}
+
+func TestQuickValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name, url, send, want string
+		timeout               time.Duration
+	}{
+		{"http scheme", "http://x/", "a", "ws:// or wss://", time.Second},
+		{"no host", "ws:///a", "a", "no host", time.Second},
+		{"no timeout", "ws://x/", "a", "--timeout", 0},
+		{"bad template", "ws://x/", "{{ nope", "--ws-send", time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, _ := url.Parse(tc.url)
+			err := (&Quick{URL: u, Send: tc.send, Timeout: tc.timeout}).Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestMessageTemplate(t *testing.T) {
+	q := &Quick{URL: mustURL("ws://127.0.0.1:1/"), Send: `{"n":{{ seq }},"c":{{ client_id }}}`, Timeout: 1}
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := q.NewClient(7, metrics.NewRecorder(2), nil).(*Client)
+	for _, want := range []string{`{"n":1,"c":7}`, `{"n":2,"c":7}`} {
+		if c.buf = q.tpl.Render(c.buf[:0], c.st); string(c.buf) != want {
+			t.Errorf("rendered %s, want %s", c.buf, want)
+		}
+	}
+}
