@@ -37,7 +37,7 @@ func newPool(cfg *Config, l Load, rec *metrics.Recorder, start time.Time) *pool 
 func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
-		MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+		MaxConns: p.load.Slots(), UserAgent: w.UserAgent, Phases: p.cfg.Phases,
 		Conns: &client.Conns{OnConnect: p.rec.Connect},
 	})
 	return p
@@ -129,13 +129,14 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 // finish within their timeout, so their outcome is measured, not lost.
 func (p *pool) do(intended time.Duration) {
 	sent := time.Since(p.start)
-	status, in, out, kind := p.std.Do(context.Background())
+	var o metrics.Outcome
+	p.std.Send(context.Background(), &o)
 	now := time.Since(p.start)
-	lat := now - sent
+	o.Latency, o.Service = now-sent, now-sent
 	if p.open {
-		lat = now - intended
+		o.Latency = now - intended
 	}
-	p.rec.Record(0, metrics.Outcome{Latency: lat, Service: now - sent, Status: status, Err: kind, BytesIn: in, BytesOut: out})
+	p.rec.Record(0, o)
 }
 
 func (p *pool) run(ctx context.Context) {
