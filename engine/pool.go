@@ -45,11 +45,11 @@ func (p *pool) withRequest(w Request) *pool {
 
 // preconnect opens n connections for the quick-mode request before the
 // run's clock starts (open model; see Warmup).
-func (p *pool) preconnect(n int, deadline time.Time) ([]time.Duration, int, error) {
+func (p *pool) preconnect(ctx context.Context, n int, deadline time.Time) ([]time.Duration, int, error) {
 	if p.std == nil || !p.open {
 		return nil, 0, nil
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	return p.std.Preconnect(ctx, n)
 }
