@@ -23,6 +23,8 @@ type RequestFlags struct {
 	Timeout                      time.Duration
 	Insecure, HTTP2              bool
 	ConnFlags                    // --client-cert, --client-key, --cacert, --http1 (http.go)
+	// Phases times each request's phases (--phases; fuka attack).
+	Phases bool
 }
 
 // AttackFlags are fuka attack's load and request, as given: Config checks
@@ -80,6 +82,7 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 	j := &fukapb.AttackJob{
 		Url: rawURL, Method: f.Method, TimeoutNanos: int64(f.Timeout),
 		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version, Http1: f.HTTP1,
+		Phases: f.Phases,
 	}
 	tf, err := f.Files(f.HTTP2)
 	if err != nil {
