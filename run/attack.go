@@ -128,6 +128,11 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		if err != nil {
 			return nil, fmt.Errorf("--rate: %w", err)
 		}
+		// Stages set the run's length; a --duration given with them was
+		// ignored, and "-d 10s" ran for the stages' minutes.
+		if durationSet && strings.ContainsAny(f.Rate, ":,") && f.Duration != r.Duration() {
+			return nil, fmt.Errorf("--duration %v with --rate %s: the stages set the length (%v); leave --duration out, or make the stages add up to it", f.Duration, f.Rate, r.Duration())
+		}
 		if r.Total() == 0 {
 			return nil, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.Rate, r.Duration())
 		}
