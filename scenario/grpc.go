@@ -209,7 +209,7 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 	if kind == metrics.ErrNone && err == nil {
 		in = int64(5 + len(out))
 	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false)
+	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
 	if kind != metrics.ErrNone {
 		return c.outcome(s, nil)
 	}

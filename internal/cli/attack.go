@@ -121,6 +121,7 @@ percentiles (no coordinated omission).`,
 	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
 	fl.StringVar(&f.Call, "call", "", "gRPC: the method to call, pkg.Service/Method (with a grpc:// or grpcs:// URL; the message is --body, JSON)")
+	fl.BoolVar(&f.Phases, "phases", false, phasesUsage)
 	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
