@@ -35,6 +35,7 @@ message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
 service Cart {
   rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
   rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE
+  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0)
 }
 `
 
@@ -53,6 +54,8 @@ var cartFile = func() protoreflect.FileDescriptor {
 	method := func(name string) *descriptorpb.MethodDescriptorProto {
 		return &descriptorpb.MethodDescriptorProto{Name: str(name), InputType: str(".fuka.demo.AddRequest"), OutputType: str(".fuka.demo.AddReply")}
 	}
+	watch := method("Watch")
+	watch.ServerStreaming = new(true)
 	fdp := &descriptorpb.FileDescriptorProto{
 		Name: str("fuka/demo/cart.proto"), Package: str("fuka.demo"), Syntax: str("proto3"),
 		MessageType: []*descriptorpb.DescriptorProto{
@@ -64,7 +67,7 @@ var cartFile = func() protoreflect.FileDescriptor {
 				field("quantity", 2, descriptorpb.FieldDescriptorProto_TYPE_INT32),
 				field("total", 3, descriptorpb.FieldDescriptorProto_TYPE_INT64)}},
 		},
-		Service: []*descriptorpb.ServiceDescriptorProto{{Name: str("Cart"), Method: []*descriptorpb.MethodDescriptorProto{method("Add"), method("Flaky")}}},
+		Service: []*descriptorpb.ServiceDescriptorProto{{Name: str("Cart"), Method: []*descriptorpb.MethodDescriptorProto{method("Add"), method("Flaky"), watch}}},
 	}
 	fd, err := protodesc.NewFile(fdp, nil)
 	if err != nil {
@@ -167,8 +170,36 @@ func (s *GRPCServer) desc() *grpc.ServiceDesc {
 				return s.add(req, resp)
 			})},
 		},
+		Streams: []grpc.StreamDesc{{StreamName: "Watch", ServerStreams: true, Handler: func(_ any, st grpc.ServerStream) error {
+			err := s.watch(st, in, out)
+			s.mu.Lock()
+			s.codes[status.Code(err)]++
+			s.mu.Unlock()
+			return err
+		}}},
 		Metadata: cartFile.Path(),
 	}
+}
+
+// watch answers Watch: quantity answers (1 when 0), each as Add's, at most
+// 1000.
+func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDescriptor) error {
+	req := dynamicpb.NewMessage(in)
+	if err := st.RecvMsg(req); err != nil {
+		return err
+	}
+	n := min(max(req.Get(in.Fields().ByName("quantity")).Int(), 1), 1000)
+	req.Set(in.Fields().ByName("quantity"), protoreflect.ValueOfInt32(1))
+	for range n {
+		resp := dynamicpb.NewMessage(out)
+		if err := s.add(req, resp); err != nil {
+			return err
+		}
+		if err := st.SendMsg(resp); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // add answers Add: the item and quantity back, with the running total of

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 
@@ -112,6 +113,60 @@ func NewMethod(sd protoreflect.ServiceDescriptor, method string) (*Method, error
 // Unary reports whether m is a unary method (neither side streams).
 func (m *Method) Unary() bool { return !m.Desc.IsStreamingClient() && !m.Desc.IsStreamingServer() }
 
+// Callable reports whether fuka can call m: unary or server-streaming (one
+// request, a stream of answers); a client stream it cannot send.
+func (m *Method) Callable() bool { return !m.Desc.IsStreamingClient() }
+
+// Call makes one call of a unary or server-streaming method with the
+// encoded request. out receives the last answer; n is how many came and in
+// their bytes, gRPC's 5-byte frame header each. A server stream is read to
+// its end, or, when expect > 0, until expect answers came: the stream is
+// then ended by fuka, which is no error.
+func (m *Method) Call(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int) (n int, in int64, err error) {
+	if !m.Desc.IsStreamingServer() {
+		if err := m.Invoke(ctx, cc, req, out); err != nil {
+			return 0, 0, err
+		}
+		return 1, int64(frame + len(*out)), nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends a stream read to expect
+	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, m.Path, grpc.ForceCodec(raw{}))
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := st.SendMsg(&req); err != nil {
+		return 0, 0, recvErr(st, err)
+	}
+	if err := st.CloseSend(); err != nil {
+		return 0, 0, err
+	}
+	for expect <= 0 || n < expect {
+		if err := st.RecvMsg(out); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, in, nil
+			}
+			return n, in, err
+		}
+		n++
+		in += int64(frame + len(*out))
+	}
+	return n, in, nil
+}
+
+// recvErr is the status a failed send hides: grpc-go returns io.EOF from
+// SendMsg when the server has ended the stream, and the status from
+// RecvMsg.
+func recvErr(st grpc.ClientStream, err error) error {
+	if errors.Is(err, io.EOF) {
+		var b []byte
+		if rerr := st.RecvMsg(&b); rerr != nil && !errors.Is(rerr, io.EOF) {
+			return rerr
+		}
+	}
+	return err
+}
+
 // Encode turns a JSON message (protojson: field names as in the .proto or
 // lowerCamelCase, enums by name, 64-bit integers as strings or numbers)
 // into the wire form of m's input. Empty json is the empty message.
@@ -167,3 +222,7 @@ func (raw) Unmarshal(data []byte, v any) error {
 func (raw) Name() string { return "proto" }
 
 var errNoService = errors.New("no such service")
+
+// frame is gRPC's length-prefixed message header: a compressed flag and
+// four bytes of length, counted in the bytes a call sends and receives.
+const frame = 5

@@ -318,3 +318,29 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// TestQuickStream: a server-streaming call is one request whose answers
+// are all read: the bytes in are every answer's, and the call is counted
+// once, as the server counts it.
+func TestQuickStream(t *testing.T) {
+	s := startDemo(t)
+	m, err := resolve(t, s, "fuka.demo.Cart/Watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Unary() || !m.Callable() {
+		t.Fatal("Watch is server-streaming")
+	}
+	msg, _ := m.Encode([]byte(`{"item":"tea","quantity":3}`))
+	target, _ := grpccall.ParseTarget("grpc://"+s.Addr(), nil)
+	q := &grpccall.Quick{Target: target, Method: m, Request: msg, Timeout: 5 * time.Second, Name: "watch", Slots: 1}
+	res, err := engine.Run(context.Background(), engine.Config{Load: engine.Closed{Clients: 1, Requests: 30}, Work: engine.Plan{Scenario: q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 90 answers {item: "tea", quantity: 1, total: 1..90}: 9 bytes each,
+	// and the 5-byte frame header.
+	if st := res.Run.Total; st.Requests != 30 || s.Calls(codes.OK) != 30 || st.Status[200] != 30 || st.BytesIn != 90*14 {
+		t.Fatalf("calls %d, 200: %d, bytes in %d; server OK %d", st.Requests, st.Status[200], st.BytesIn, s.Calls(codes.OK))
+	}
+}

@@ -12,10 +12,6 @@ import (
 	"github.com/fuka-load/fuka/metrics"
 )
 
-// frame is gRPC's length-prefixed message header: a compressed flag and
-// four bytes of length, counted in the bytes a call sends and receives.
-const frame = 5
-
 // clientsPerConn is how many clients share one HTTP/2 connection: gRPC
 // multiplexes calls, and a few connections spread the load over the
 // target's and fuka's cores as ghz's --connections does.
@@ -100,7 +96,7 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.q.Timeout)
 	sent := time.Now()
-	err := c.q.Method.Invoke(ctx, c.cc, c.q.Request, &c.out)
+	_, in, err := c.q.Method.Call(ctx, c.cc, c.q.Request, &c.out, 0)
 	done := time.Now()
 	status, kind := Classify(ctx, err)
 	cancel()
@@ -108,8 +104,8 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	if c.q.Open {
 		o.Latency = done.Sub(intended)
 	}
-	if err == nil {
-		o.BytesIn = int64(frame + len(c.out))
+	if kind == metrics.ErrNone {
+		o.BytesIn = in
 	}
 	c.rec.Record(0, o)
 	return true

@@ -20,14 +20,17 @@ import (
 type GRPC struct {
 	Service String // full name: pkg.Service
 	Method  String
-	Pos     Pos // the grpc: mapping
+	// Expect, for a server-streaming method, is how many answers to read
+	// before ending the stream (0: to its end); getting them is a check.
+	Expect int
+	Pos    Pos // the grpc: mapping
 }
 
 // MethodGRPC is a grpc: step's Method.
 const MethodGRPC = "GRPC"
 
 var (
-	grpcKeys = []string{"target", "service", "method", "message", "metadata"}
+	grpcKeys = []string{"target", "service", "method", "message", "metadata", "expect"}
 	// grpcStepKeys are the keys a grpc: step may have beside it.
 	grpcStepKeys = []string{"name", "timeout", "extract", "check", "abort_on_fail", "on_failure"}
 	// grpcCheckKinds are the checks that apply to a call's answer.
@@ -82,6 +85,13 @@ func (ps *parser) grpcStep(st *Step, action entry, es []entry) {
 				}
 				return true
 			})
+		case "expect":
+			if n, ok := ps.integer("grpc expect", e.V); ok {
+				if n < 1 || n > 1_000_000 {
+					ps.errorf(e.V, "grpc expect %d: want 1 to 1000000 answers", n)
+				}
+				g.Expect = n
+			}
 		default:
 			ps.unknown(e, "grpc", grpcKeys)
 		}

@@ -111,9 +111,12 @@ func (ps *parser) checkGRPCStep(st *Step, schema protodesc.Resolver, services st
 		ps.errorAt(g.Method.Pos, "grpc method %q: service %s has %s", clip(g.Method.Value), sd.FullName(), strings.Join(have, ", "))
 		return
 	}
-	if md.IsStreamingClient() || md.IsStreamingServer() {
-		ps.errorAt(g.Method.Pos, "grpc method %s streams; grpc: steps make unary calls", g.Method.Value)
+	if md.IsStreamingClient() {
+		ps.errorAt(g.Method.Pos, "grpc method %s takes a client stream; grpc: steps send one message (unary and server-streaming methods)", g.Method.Value)
 		return
+	}
+	if g.Expect > 0 && !md.IsStreamingServer() {
+		ps.errorAt(g.Method.Pos, "grpc expect: method %s answers once; expect is for server-streaming methods", g.Method.Value)
 	}
 	if st.JSON != nil && !strings.Contains(st.JSON.Value, "{{") {
 		if err := protojson.Unmarshal([]byte(st.JSON.Value), dynamicpb.NewMessage(md.Input())); err != nil {

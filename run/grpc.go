@@ -92,8 +92,8 @@ func grpcAttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, fmt.Errorf("--call %s: %w", j.GetMethod(), err)
 	}
-	if !m.Unary() {
-		return engine.Config{}, fmt.Errorf("--call %s: a streaming method; quick mode makes unary calls", j.GetMethod())
+	if !m.Callable() {
+		return engine.Config{}, fmt.Errorf("--call %s: a client-streaming method; fuka sends one message per call (unary and server-streaming methods)", j.GetMethod())
 	}
 	msg, err := m.Encode(j.GetBody())
 	if err != nil {

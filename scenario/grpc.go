@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -41,7 +42,7 @@ func grpcKey(target, service, fn string) string { return target + " " + service 
 
 // grpcStep compiles s's call; the rest of the step is compiled as an HTTP
 // request's.
-func (c *compiler) grpcStep(s *plan.Step, st *step) {
+func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
 	if c.prog.grpc == nil {
 		c.prog.grpc = map[string]*grpcCall{}
 	}
@@ -52,8 +53,8 @@ func (c *compiler) grpcStep(s *plan.Step, st *step) {
 		c.prog.grpc[k] = g
 		if schema := c.p.GRPCSchema; schema != nil { // the plan's protos: no reflection
 			m, err := grpccall.Find(schema, g.service, g.fn)
-			if err == nil && !m.Unary() {
-				err = errors.New("a streaming method; grpc: steps make unary calls")
+			if err == nil && !m.Callable() {
+				err = errors.New("a client-streaming method; grpc: steps send one message")
 			}
 			if err != nil {
 				c.errorf(s.GRPC.Pos, "grpc %s/%s: %v", g.service, g.fn, err)
@@ -61,7 +62,11 @@ func (c *compiler) grpcStep(s *plan.Step, st *step) {
 			g.once.Do(func() { g.m, g.err = m, err })
 		}
 	}
-	st.grpc = g
+	st.grpc, st.expect = g, -1
+	if n := s.GRPC.Expect; n > 0 {
+		st.count = n
+		st.expect = c.check(fmt.Sprintf("%s: %d answers", name, n), st.req)
+	}
 	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {
 		if t := c.tmplAt(s.Headers[k]); t != nil {
 			st.headers = append(st.headers, header{key: k, canon: k, val: t})
@@ -106,8 +111,8 @@ func (g *grpcCall) resolve(ctx context.Context, conf *tls.Config, timeout time.D
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		g.m, g.err = grpccall.Reflect(ctx, cc, g.service+"/"+g.fn)
-		if g.err == nil && !g.m.Unary() {
-			g.m, g.err = nil, errors.New("a streaming method; grpc: steps make unary calls")
+		if g.err == nil && !g.m.Callable() {
+			g.m, g.err = nil, errors.New("a client-streaming method; grpc: steps send one message")
 		}
 	})
 	return g.m, g.err
@@ -203,11 +208,13 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		from = sent
 	}
 	var out []byte
-	err = m.Invoke(ctx, cc, wire, &out)
+	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
 	status, kind := grpccall.Classify(ctx, err)
-	in := int64(0)
-	if kind == metrics.ErrNone && err == nil {
-		in = int64(5 + len(out))
+	if kind != metrics.ErrNone {
+		in = 0
+	}
+	if s.expect >= 0 {
+		c.check(s.expect, n >= s.count)
 	}
 	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
 	if kind != metrics.ErrNone {

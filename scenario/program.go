@@ -105,7 +105,8 @@ type step struct {
 	multipart   *multipartBody
 	redirects   int       // redirects followed (plan.Plan.RedirectsOf)
 	redirReq    int       // the request name index of the redirects followed
-	grpc        *grpcCall // a grpc: step's call (grpc.go)
+	grpc        *grpcCall // a grpc: step's call (grpc.go); count is its expect
+	expect      int       // its expect check, or -1
 
 	// onFail is the step's on_failure, else that of the nearest group or
 	// logic step around it (see plan.Step.OnFailure).
@@ -374,7 +375,7 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		}
 	}
 	if s.GRPC != nil {
-		c.grpcStep(s, st)
+		c.grpcStep(s, st, name)
 		c.responseRules(s, st, name, idx)
 		return st
 	}

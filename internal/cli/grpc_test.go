@@ -167,11 +167,21 @@ scenarios:
     steps:
       - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "i{{ client_id }}" } }
         check: { json: { item: "i0", quantity: 1 } }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Watch, message: { item: w, quantity: 5 }, expect: 3 }
+        name: watch
+        check: { json: { quantity: 1 } }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Watch, message: { item: w, quantity: 2 }, expect: 3 }
+        name: short
 load: { clients: 1, iterations: 5 }
 `)
 	r := fuka(t, "run", path, "-q", "-o", "json")
 	sum := planJSON(t, r.out)
-	if r.code != ExitOK || sum.Requests != 5 || s.Calls(codes.OK) != 5 || len(sum.Checks) != 2 || sum.Checks[0].Passes != 5 {
+	got := map[string][2]int64{}
+	for _, c := range sum.Checks {
+		got[c.Name] = [2]int64{c.Passes, c.Fails}
+	}
+	if r.code != ExitOK || sum.Requests != 15 || sum.Failed != 0 || got["fuka.demo.Cart/Add: json item == \"i0\""] != [2]int64{5, 0} ||
+		got["watch: 3 answers"] != [2]int64{5, 0} || got["watch: json quantity == 1"] != [2]int64{5, 0} || got["short: 3 answers"] != [2]int64{0, 5} {
 		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
 	}
 	bad := writePlanFile(t, dir, "bad.yaml", "grpc://127.0.0.1:1", `
