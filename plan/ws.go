@@ -49,7 +49,6 @@ type StepWebSocket struct {
 }
 
 var (
-	wsActions    = []string{"ws", "send", "expect", "close"}
 	wsKeys       = []string{"name", "headers", "subprotocols", "timeout", "on_failure"}
 	sendKeys     = []string{"name", "binary", "expect", "timeout", "extract", "on_failure"}
 	expectKeys   = []string{"name", "timeout", "extract", "on_failure"}

@@ -32,7 +32,7 @@ type wsStep struct {
 	expect    []*Checker // all must hold for a message to match
 	// contains is expect's contains: when it is a template ({{ client_id }}:
 	// a chat client waits for its own message), rendered at each wait.
-	contains *tmpl.Template
+	contains  *tmpl.Template
 	closeCode int
 }
 
