@@ -25,7 +25,8 @@ type wsCounter struct {
 // handler: POST /login sets a cookie and answers {"token":"t1"}; /ws
 // wants that cookie, "Authorization: Bearer t1" and subprotocol chat.v1,
 // greets with {"type":"welcome","room":"room-7"}, then echoes every
-// message; /silent never answers; /kick closes with 4001 on a message.
+// message; /silent never answers; /kick closes with 4001 on a message;
+// /decoy sends {"from":-1} before each echo.
 func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/login" {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
@@ -65,6 +66,10 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 		case "/kick":
 			c.Close(4001, "kicked")
 			return
+		case "/decoy": // another client's message first
+			if c.Write(ctx, typ, []byte(`{"from":-1}`)) != nil {
+				return
+			}
 		}
 		if c.Write(ctx, typ, msg) != nil {
 			return
@@ -230,5 +235,29 @@ load: { clients: 3, iterations: 2 }
 `, nil)).Run
 	if st := byName(t, run, "mine"); st.Requests != 24 || st.Status[200] != 24 {
 		t.Errorf("round trips %d, matched %d; want 24", st.Requests, st.Status[200])
+	}
+}
+
+// A templated contains is rendered per client: the decoy before each
+// echo is read past, not matched.
+func TestWebSocketPlanTemplatedExpect(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /decoy
+      - send: '{"from":{{ client_id }}}'
+        name: mine
+        expect: { contains: '"from":{{ client_id }}' }
+        timeout: 2s
+        extract: { got: { from: "json:from", required: true } }
+load: { clients: 2, iterations: 3 }
+`, nil)).Run
+	st := byName(t, run, "mine")
+	if st.Status[200] != 6 || st.BytesIn != 6*int64(len(`{"from":-1}`))+st.BytesOut {
+		t.Errorf("matched %d, bytes in %d out %d: want 6, and every decoy read past", st.Status[200], st.BytesIn, st.BytesOut)
 	}
 }
