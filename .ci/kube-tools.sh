@@ -10,12 +10,14 @@
 # k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths
 # that the module zip does not hold, so each is pinned to the matching
 # v0.x release instead. On 2 cores the first build takes minutes; later runs
-# find the binary and return at once.
+# find the binary and return at once. The last build's output is in
+# $CACHE/build.log.
 set -euo pipefail
 
 KUBE_VERSION=${FUKA_KUBE_VERSION:-v1.37.2}
 HELM_VERSION=${FUKA_HELM_VERSION:-v4.3.2}
-CACHE=${FUKA_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuka}
+home=${HOME:-$(cd ~ && pwd)} # ~ falls back to the passwd entry
+CACHE=${FUKA_KUBE_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/fuka}
 staging=v0.${KUBE_VERSION#v1.} # v1.37.2 -> v0.37.2
 
 mkdir -p "$CACHE"
@@ -51,7 +53,7 @@ if [ ! -x "$apiserver" ]; then
       ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=${major%%.*} -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
     done
     GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  )
+  ) >"$CACHE/build.log" 2>&1 || { tail -40 "$CACHE/build.log" >&2; exit 1; }
   mv "$apiserver.tmp" "$apiserver"
   echo "kube-tools: kube-apiserver built in $(($(date +%s) - start))s" >&2
 fi
@@ -60,7 +62,8 @@ if [ ! -x "$helm" ]; then
   start=$(date +%s)
   echo "kube-tools: building helm $HELM_VERSION" >&2
   gobin=$(mktemp -d)
-  GOBIN=$gobin go install -trimpath -ldflags "-s -w" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  GOBIN=$gobin go install -trimpath -ldflags "-s -w" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" >"$CACHE/build.log" 2>&1 ||
+    { rm -rf "$gobin"; tail -40 "$CACHE/build.log" >&2; exit 1; }
   mv "$gobin/helm" "$helm"
   rm -rf "$gobin"
   echo "kube-tools: helm built in $(($(date +%s) - start))s" >&2

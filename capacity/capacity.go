@@ -79,6 +79,10 @@ type Result struct {
 	// Findings are what the step's own data says limited it (see the
 	// findings package and docs/findings.md); absent when none.
 	Findings []report.Finding `json:"findings,omitempty"`
+	// Limits are the findings with the whole measured step in question
+	// (findings.AnalyzeFrom), for a failing step's "limited by"; only in
+	// process (the JSON has them in the report's limited_by).
+	Limits []report.Finding `json:"-"`
 	// Values, when set, is what the SLO is evaluated against (all metrics
 	// and scopes of a run); otherwise the fields above are (p50, p99,
 	// error_rate, rps, requests, failed, dropped).

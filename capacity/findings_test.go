@@ -20,7 +20,7 @@ func TestCapacityLimitedBy(t *testing.T) {
 		if rate <= 400 {
 			return Result{P50MS: 1, P99MS: 2}
 		}
-		return Result{P50MS: 300, P99MS: 500, Findings: []report.Finding{cpu, knee}}
+		return Result{P50MS: 300, P99MS: 500, Limits: []report.Finding{cpu, knee}}
 	})
 	rep, err := Search(context.Background(), Config{SLO: mustSLO(t, "p99 < 50ms"), Min: 100, Precision: 0.2}, edge.measure(nil))
 	if err != nil {

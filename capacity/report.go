@@ -37,7 +37,7 @@ func (rep *Report) finish(cfg Config) {
 	if first != nil {
 		rep.Limit, rep.LimitAt, rep.LimitWhy = first.Limit, first.Rate, first.Failed
 		rep.LimitedBy = nil
-		for _, f := range first.Findings {
+		for _, f := range first.Limits {
 			if f.Subject != report.SubjectLoad {
 				rep.LimitedBy = append(rep.LimitedBy, f)
 			}

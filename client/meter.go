@@ -69,16 +69,17 @@ func Meter(t *http.Transport, h2 bool) {
 	if h2 {
 		return
 	}
-	meter(t, false)
+	meter(t, false, nil)
 }
 
 // meter is Meter; with alpn, a TLS connection offers h2 and http/1.1, and
 // one that agreed on h2 goes to the transport as the *tls.Conn it needs to
-// speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size).
-func meter(t *http.Transport, alpn bool) {
+// speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size). conns,
+// if not nil, gives the TCP connections (see Conns).
+func meter(t *http.Transport, alpn bool, conns *Conns) {
 	d := &net.Dialer{}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
+		c, err := conns.dial(ctx, d, network, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +87,7 @@ func meter(t *http.Transport, alpn bool) {
 	}
 	base := t.TLSClientConfig
 	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := d.DialContext(ctx, network, addr)
+		raw, err := conns.dial(ctx, d, network, addr)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/fuka-load/fuka/metrics"
 )
@@ -22,10 +23,17 @@ type Std struct {
 	hc   *http.Client
 	ua   string
 	wire int64 // the request as HTTP/1.1 text: bytes_out where the connection cannot tell (HTTP/2)
+	// conns are the transport's TCP connections (see Conns); nil over
+	// forced HTTP/2, whose transport dials its own.
+	conns *Conns
 }
 
 // NewStd returns a standard-path client for r.
 func NewStd(r *Request, o Options) *Std {
+	conns := o.Conns
+	if o.HTTP2 {
+		conns, o.Conns = nil, nil
+	}
 	_, rt := Transport(o)
 	return &Std{
 		req: r,
@@ -35,9 +43,27 @@ func NewStd(r *Request, o Options) *Std {
 			// Redirects are responses too: count the 3xx, do not follow it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		ua:   o.UserAgent,
-		wire: int64(len(r.Wire(o.UserAgent))),
+		ua:    o.UserAgent,
+		wire:  int64(len(r.Wire(o.UserAgent))),
+		conns: conns,
 	}
+}
+
+// Preconnect opens n TCP connections to the request's host before the
+// run's clock starts (see Conns.Preconnect); nothing over forced HTTP/2.
+func (s *Std) Preconnect(ctx context.Context, n int) (opened []time.Duration, failed int, first error) {
+	if s.conns == nil || n <= 0 {
+		return nil, 0, nil
+	}
+	u := s.req.URL
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return s.conns.Preconnect(ctx, "tcp", net.JoinHostPort(u.Hostname(), port), n)
 }
 
 // Do sends the request once and reads the whole response.
@@ -80,7 +106,12 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 }
 
 // CloseIdle closes idle connections.
-func (s *Std) CloseIdle() { s.hc.CloseIdleConnections() }
+func (s *Std) CloseIdle() {
+	s.hc.CloseIdleConnections()
+	if s.conns != nil {
+		s.conns.Close()
+	}
+}
 
 // Classify maps an error from net/http or a socket to an error kind.
 func Classify(err error) metrics.ErrorKind {

@@ -20,6 +20,9 @@ type Options struct {
 	TLS          *TLS // client certificate and trusted CAs; nil: none, the system's roots
 	MaxConns     int  // connections per host; one per client
 	UserAgent    string
+	// Conns, if set, gives HTTP/1.1 connections pre-connected ones first
+	// and counts the new ones (not used with HTTP/2).
+	Conns *Conns
 }
 
 // TLS is a client certificate to present and the CAs to trust instead of
@@ -90,6 +93,6 @@ func Transport(o Options) (*http.Transport, http.RoundTripper) {
 	}
 	// Meter first: SendOnce wraps the connections Meter dials, so both see
 	// the plaintext bytes of each request.
-	meter(t, !o.HTTP1)
+	meter(t, !o.HTTP1, o.Conns)
 	return t, SendOnce(t)
 }

@@ -23,21 +23,28 @@ import (
 // and by the X-Worker header the test workers send.
 type target struct {
 	*httptest.Server
-	total atomic.Int64
-	mu    sync.Mutex
-	by    map[string]int64
+	total   atomic.Int64
+	accepts atomic.Int64 // connections accepted
+	mu      sync.Mutex
+	by      map[string]int64
 }
 
 func newTarget(t *testing.T) *target {
 	t.Helper()
 	tg := &target{by: map[string]int64{}}
-	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	tg.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tg.total.Add(1)
 		tg.mu.Lock()
 		tg.by[r.Header.Get("X-Worker")]++
 		tg.mu.Unlock()
 		w.Write([]byte("ok"))
 	}))
+	tg.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			tg.accepts.Add(1)
+		}
+	}
+	tg.Start()
 	t.Cleanup(tg.Close)
 	return tg
 }
@@ -192,6 +199,15 @@ func TestThreeWorkersMergeExactly(t *testing.T) {
 	}
 	if len(res.Run.Timeline) < 2 || res.Elapsed < 2*time.Second {
 		t.Errorf("timeline %d points, elapsed %v", len(res.Run.Timeline), res.Elapsed)
+	}
+	// The workers' connects per second add up on the controller's timeline
+	// to what the target accepted (the closed model pre-connects nothing).
+	var connects int64
+	for _, p := range res.Run.Timeline {
+		connects += p.Connects
+	}
+	if !res.Run.CountsConnects || res.Run.Connects != tg.accepts.Load() || connects != res.Run.Connects {
+		t.Errorf("connects %d (timeline %d, counted %v), the target accepted %d", res.Run.Connects, connects, res.Run.CountsConnects, tg.accepts.Load())
 	}
 }
 

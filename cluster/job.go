@@ -90,6 +90,11 @@ func (r *jobRun) assign() {
 	if len(j.Checks) > 0 {
 		col.SetChecks(j.Checks)
 	}
+	// The workers count the connections of a quick-mode attack (as
+	// engine.Run does), except over forced HTTP/2.
+	if a := j.Work.GetAttack(); a != nil && !a.GetHttp2() {
+		col.Run().CountsConnects = true
+	}
 	r.t = &ticker{col: col, members: r.members, onTick: j.OnTick, next: 1}
 }
 
@@ -426,7 +431,7 @@ func (t *ticker) merge(k int) bool {
 			if m.state != "lost" {
 				m.clients = s.Clients
 			}
-			found = found || len(s.Stats) > 0 || s.Dropped > 0
+			found = found || len(s.Stats) > 0 || s.Dropped > 0 || s.Connects > 0
 		}
 		if m.state == "lost" {
 			m.clients = 0

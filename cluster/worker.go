@@ -330,19 +330,29 @@ func (w *Worker) run(ctx context.Context, l *link, cfg engine.Config, asg Assign
 	}
 	ended := make(chan outcome, 1)
 	go func() {
+		// Pre-connecting happens before the agreed start, not after it.
+		p, err := engine.Prepare(runCtx, cfg)
+		if err != nil {
+			ended <- outcome{nil, err}
+			return
+		}
+		if w := p.Warmup(); w != nil {
+			log.Info("pre-connected", "opened", w.Opened, "wanted", w.Wanted, "failed", w.Failed, "error", w.Error, "took", w.Elapsed.Round(time.Millisecond))
+		}
 		if wait := time.Until(asg.StartAt); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
 			case <-runCtx.Done():
 				t.Stop()
+				p.Close()
 				ended <- outcome{res: &engine.Result{Interrupted: true}}
 				return
 			}
 		} else if wait < -100*time.Millisecond {
 			log.Warn("assignment arrived after the agreed start: starting late", "late", -wait)
 		}
-		res, err := engine.Run(runCtx, cfg)
+		res, err := p.Run(runCtx)
 		ended <- outcome{res, err}
 	}()
 	lost, stopped := false, false

@@ -68,3 +68,60 @@ func TestBatchedOpenModel(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchedClosedCap: the closed model's throughput cap batches like the
+// open model: with a Resolution the loop wakes about once per step, not once
+// per capped start and once per response, and the cap still holds.
+func TestBatchedClosedCap(t *testing.T) {
+	srv, served := countingServer(t, 0)
+	const capRPS = 2000
+	for _, tc := range []struct {
+		res       time.Duration
+		maxWakes  int64 // per second
+		minWakes  int64
+		batchedOn bool
+	}{
+		// One wake per 10 ms step, the timeout scans (every 5 ms while
+		// requests are in flight) and the wakes that collect the batch's
+		// responses: ~300-700/s, well under one per capped start.
+		{10 * time.Millisecond, capRPS / 2, 0, true},
+		// Unbatched: a wake per start and per response, as fast as the
+		// machine goes round the loop.
+		{0, 1 << 40, capRPS / 2, false},
+	} {
+		t.Run(tc.res.String(), func(t *testing.T) {
+			before := served.Load()
+			cfg := Config{
+				Load:  Closed{Clients: 8, Duration: time.Second, MaxRPS: capRPS, Resolution: tc.res},
+				Work:  Request{Request: newReq(t, "GET", srv.URL+"/", nil, nil), Timeout: 5 * time.Second},
+				Loops: 1,
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			p, err := Prepare(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := p.Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Transport != "fast" {
+				t.Skipf("transport %s", r.Transport)
+			}
+			l := p.srcs[0].(*fastLoop)
+			if l.batch != tc.batchedOn {
+				t.Fatalf("batch = %v, want %v", l.batch, tc.batchedOn)
+			}
+			wakes := int64(float64(l.wakes) / r.Elapsed.Seconds())
+			got := r.Run.Total.Requests
+			t.Logf("%d requests, %d wakes/s", got, wakes)
+			if served.Load()-before != got || got < capRPS*95/100 || got > capRPS+2 {
+				t.Errorf("requests %d (served %d) in 1 s at max %d/s", got, served.Load()-before, capRPS)
+			}
+			if wakes > tc.maxWakes || wakes < tc.minWakes {
+				t.Errorf("%d wakes/s, want %d..%d", wakes, tc.minWakes, tc.maxWakes)
+			}
+		})
+	}
+}

@@ -61,6 +61,10 @@ type Closed struct {
 	// iterations per client.
 	Iterations int
 	MaxRPS     float64 // throughput cap across all clients; 0: none
+	// Resolution batches the cap's starts on the fast path as Open's
+	// does: clients whose capped start falls within one step go together
+	// at its end. 0: each at its own time.
+	Resolution time.Duration
 }
 
 // Open is the open model: start i is due at Rate.Offset(i) whether or
@@ -73,13 +77,17 @@ type Open struct {
 	// within one step go out together at its end. 0: each start at its
 	// own time (most wake-ups).
 	Resolution time.Duration
+	// Preconnect is how many connections to open before the run's clock
+	// starts (see Warmup): 0 estimates the concurrency the start needs,
+	// < 0 opens none. Bounded by MaxClients.
+	Preconnect int
 }
 
 func (l Closed) planned() time.Duration { return l.Duration }
 func (l Open) planned() time.Duration   { return l.Rate.Duration() }
 func (l Closed) Slots() int             { return l.Clients }
 func (l Open) Slots() int               { return l.MaxClients }
-func (l Closed) late() time.Duration    { return time.Second }
+func (l Closed) late() time.Duration    { return time.Second + max(l.Resolution, 0) }
 func (l Open) late() time.Duration      { return time.Second + max(l.Resolution, 0) }
 
 func (l Closed) String() string { return fmt.Sprintf("closed model, %d clients", l.Clients) }

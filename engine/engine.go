@@ -42,6 +42,9 @@ type Result struct {
 	Transport   string // "fast" or "net/http"
 	// DataExhausted: a unique data feeder ran out and ended the run.
 	DataExhausted bool
+	// Warmup is the pre-connecting done before the run's clock started;
+	// nil when there was none (the closed model, or Open.Preconnect < 0).
+	Warmup *Warmup
 }
 
 // source is one independent producer of load: an event loop or a client pool.
@@ -50,26 +53,92 @@ type source interface {
 	active() int             // clients active now
 	peak() int               // most clients ever active at once (open model) or started (closed)
 	scheduled() int64        // starts that were due (open model)
+	setStart(t time.Time)    // the run's clock starts at t; before run
 }
 
 // Run runs cfg until its load is done or ctx is cancelled. Cancelling stops
 // scheduling; in-flight requests get up to their timeout to finish, and the
-// result covers everything measured.
+// result covers everything measured. An open-model run first pre-connects
+// (see Warmup), before its clock starts.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	ctx, endRun := context.WithCancelCause(ctx)
-	defer endRun(nil)
-	start := time.Now()
-	srcs, recs, transport, err := cfg.sources(start, func() { endRun(errDataExhausted) })
+	p, err := Prepare(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	return p.Run(ctx)
+}
+
+// Prepared is a run whose sources are made and whose connections are
+// opened, waiting for its clock to start: a distributed worker prepares
+// before the agreed start, so its pre-connecting does not delay it.
+type Prepared struct {
+	cfg       Config
+	srcs      []source
+	recs      []*metrics.Recorder
+	transport string
+	warm      *Warmup
+	endRun    context.CancelCauseFunc // set by Run; ends the run early
+	mu        sync.Mutex
+}
+
+// Prepare validates cfg, makes its sources and pre-connects. ctx bounds
+// the pre-connecting.
+func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Prepared{cfg: cfg}
+	srcs, recs, transport, err := p.cfg.sources(time.Now(), func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.endRun != nil {
+			p.endRun(errDataExhausted)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.srcs, p.recs, p.transport = srcs, recs, transport
+	p.warm = warm(ctx, &p.cfg, srcs)
+	return p, nil
+}
+
+// Warmup is what Prepare's pre-connecting did; nil when it did none.
+func (p *Prepared) Warmup() *Warmup { return p.warm }
+
+// Close releases what Prepare opened, for a Prepared that will not Run.
+func (p *Prepared) Close() {
+	for _, s := range p.srcs {
+		if w, ok := s.(warmer); ok {
+			w.discard()
+		}
+	}
+}
+
+// Run starts the clock and runs the prepared load (see Run). A Prepared
+// runs once.
+func (p *Prepared) Run(ctx context.Context) (*Result, error) {
+	cfg := &p.cfg
+	ctx, endRun := context.WithCancelCause(ctx)
+	defer endRun(nil)
+	p.mu.Lock()
+	p.endRun = endRun
+	p.mu.Unlock()
+	start := time.Now()
+	for _, s := range p.srcs {
+		s.setStart(start)
+	}
+	srcs := p.srcs
 	names, checks := cfg.Names()
-	col := metrics.NewCollector(names, recs)
+	col := metrics.NewCollector(names, p.recs)
 	if len(checks) > 0 {
 		col.SetChecks(checks)
+	}
+	// The event loops count the connections they open, and so does the
+	// net/http quick-mode client, except over forced HTTP/2 (net/http's
+	// own dialer); a plan's net/http clients do not.
+	if w, ok := cfg.Work.(Request); ok && !w.HTTP2 || p.transport == "fast" {
+		col.Run().CountsConnects = true
 	}
 	var wg sync.WaitGroup
 	for _, s := range srcs {
@@ -78,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	t := &ticks{cfg: &cfg, col: col, srcs: srcs, start: start}
+	t := &ticks{cfg: cfg, col: col, srcs: srcs, start: start}
 	t.until(done)
 	elapsed := t.close()
 	res := &Result{
@@ -87,7 +156,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		PeakClients:   peakOf(srcs, t.peak),
 		Interrupted:   ctx.Err() != nil && !errors.Is(context.Cause(ctx), errDataExhausted),
 		DataExhausted: errors.Is(context.Cause(ctx), errDataExhausted),
-		Transport:     transport,
+		Transport:     p.transport,
+		Warmup:        p.warm,
 	}
 	for _, s := range srcs {
 		res.Scheduled += s.scheduled()
@@ -275,7 +345,7 @@ func snapshot(cfg *Config, col *metrics.Collector, p metrics.Point, interval int
 	if cfg.OnSnapshot == nil {
 		return
 	}
-	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Clients: p.Clients, Final: final}
+	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Connects: p.Connects, Clients: p.Clients, Final: final}
 	if p.At > 0 {
 		s.Stats, s.Checks = col.Interval(), col.IntervalChecks()
 	}

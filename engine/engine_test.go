@@ -423,6 +423,11 @@ func TestTLS(t *testing.T) {
 		if res.Run.Total.Status[200] != 20 {
 			t.Fatalf("200s = %d, want 20", res.Run.Total.Status[200])
 		}
+		// TLS connections are counted as they are dialled (net/http may
+		// dial a spare one while another is negotiating h2).
+		if !res.Run.CountsConnects || res.Run.Connects < 1 || res.Run.Connects > 20 {
+			t.Errorf("connects %d (counted %v), want 1..20", res.Run.Connects, res.Run.CountsConnects)
+		}
 	})
 	t.Run("unverified certificate", func(t *testing.T) {
 		res, _ := run(t, std, Config{Load: Closed{Clients: 2, Requests: 20}, Work: Request{Request: newReq(t, "GET", tlsSrv.URL+"/", nil, nil)}})
@@ -435,6 +440,11 @@ func TestTLS(t *testing.T) {
 		res, _ := run(t, std, Config{Load: Closed{Clients: 4, Requests: 200}, Work: Request{Request: newReq(t, "GET", h2Srv.URL+"/", nil, nil), Insecure: true, HTTP2: true}})
 		if tot := res.Run.Total; tot.Status[200] != 200 || h2.Load() != 200 {
 			t.Fatalf("200s = %d, HTTP/2 requests seen = %d, want 200 each (errors %v)", tot.Status[200], h2.Load(), errorsOf(tot))
+		}
+		// Forced HTTP/2 dials through net/http's own dialer: not counted,
+		// so the report says null rather than 0.
+		if res.Run.CountsConnects {
+			t.Error("forced HTTP/2 claims to count its connections")
 		}
 	})
 }

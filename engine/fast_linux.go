@@ -53,6 +53,7 @@ type conn struct {
 	outWant   bool // EPOLLOUT is registered
 	served    int  // responses read on the current socket; -1: do not reuse it
 	redialed  bool // the request in flight moved to a new socket once
+	used      bool // open model: has carried a start (pre-connected ones may not have)
 	p         client.Parser
 	wrOff     int
 	intended  time.Duration // open model: when the start was due
@@ -102,7 +103,9 @@ type fastLoop struct {
 
 	inflight int
 
-	// batch: open model with a Resolution. The loop then wakes once per
+	// batch: open model with a Resolution, or the closed model's
+	// throughput cap with one (while a client waits for the cap). The
+	// loop then wakes once per
 	// resolution step (not once per response), collects every socket event
 	// at once, and takes each response's completion time from the kernel's
 	// receive timestamp (SO_TIMESTAMPNS), so batching costs no accuracy.
@@ -115,7 +118,8 @@ type fastLoop struct {
 	noPwait2 bool
 	nActive  atomic.Int64
 	nSched   atomic.Int64
-	nConns   atomic.Int64 // len(conns), readable from the ticker
+	wakes    int64        // passes through the loop (tests bound them)
+	nConns   atomic.Int64 // clients used: started (closed model) or that carried a start (open)
 
 	plan planLoop // a plan's clients (fastplan_linux.go)
 }
@@ -181,6 +185,7 @@ func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]sou
 		case Closed:
 			l.ramp = load.Ramp{Clients: ld.Clients, Over: ld.RampUp}
 			l.capper = load.Cap{PerSecond: cfg.Share.maxRPS(ld)}
+			l.batch, l.resolution = ld.Resolution > 0 && l.capper.PerSecond > 0, ld.Resolution
 			l.requests = cfg.Share.requests(ld)
 			for k := shard; k < ld.Clients; k += shards {
 				l.clientAt = append(l.clientAt, k)
@@ -208,9 +213,10 @@ func copySockaddr(sa unix.Sockaddr) unix.Sockaddr {
 
 func (l *fastLoop) now() time.Duration { return time.Since(l.start) }
 
-func (l *fastLoop) active() int      { return int(l.nActive.Load()) }
-func (l *fastLoop) peak() int        { return int(l.nConns.Load()) }
-func (l *fastLoop) scheduled() int64 { return l.nSched.Load() }
+func (l *fastLoop) active() int          { return int(l.nActive.Load()) }
+func (l *fastLoop) peak() int            { return int(l.nConns.Load()) }
+func (l *fastLoop) scheduled() int64     { return l.nSched.Load() }
+func (l *fastLoop) setStart(t time.Time) { l.start = t }
 
 func (l *fastLoop) run(ctx context.Context) {
 	defer l.shutdown()
@@ -250,9 +256,14 @@ func (l *fastLoop) run(ctx context.Context) {
 			return
 		}
 		wait := l.wakeThink(l.wake(now, planned)) - l.now()
+		// The closed model batches only while a client waits for the
+		// cap: otherwise every client is in flight, and each response
+		// must move its client on at once.
+		sleep := l.batch && (l.open || len(l.waitq) > 0)
 		l.rec.Unlock()
+		l.wakes++
 		var n int
-		if l.batch {
+		if sleep {
 			// Sleep to the next step whatever the sockets do, then take
 			// everything that happened meanwhile in one go.
 			if wait > 0 {
@@ -313,8 +324,16 @@ func (l *fastLoop) wake(now, planned time.Duration) time.Duration {
 			w = t
 		}
 	}
-	if len(l.waitq) > 0 && l.waitq[0].notBefore < w {
-		w = l.waitq[0].notBefore
+	if len(l.waitq) > 0 {
+		t := l.waitq[0].notBefore
+		if res := l.resolution; l.batch {
+			// As the open model: the clients whose capped start falls in
+			// one resolution step go together at its end. The cap's
+			// schedule is absolute, so the throughput is the same; the
+			// closed model's latency counts from the send.
+			t = (t + res - 1) / res * res
+		}
+		w = min(w, t)
 	}
 	return w
 }
@@ -415,6 +434,10 @@ func (l *fastLoop) schedule(now time.Duration) {
 				l.rec.DropLocked(1) // no free client: dropped, never delayed
 				continue
 			}
+			if !c.used {
+				c.used = true
+				l.nConns.Add(1)
+			}
 			l.nActive.Add(1)
 			if l.plan.sc != nil {
 				l.planBegin(c, seq, t, now)
@@ -444,7 +467,9 @@ func (l *fastLoop) schedule(now time.Duration) {
 func (l *fastLoop) newConn() *conn {
 	c := &conn{idx: int32(len(l.conns)), fd: -1, wire: l.wire, head: l.head}
 	l.conns = append(l.conns, c)
-	l.nConns.Store(int64(len(l.conns)))
+	if !l.open {
+		l.nConns.Store(int64(len(l.conns)))
+	}
 	return c
 }
 
@@ -532,6 +557,7 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 			l.fail(c, metrics.ErrOther, now)
 			return
 		}
+		l.rec.ConnectLocked()
 		c.state = cWriting
 		l.write(c, now)
 	case err == unix.EINPROGRESS:
@@ -605,6 +631,7 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 			l.fail(c, kind, now)
 			return
 		}
+		l.rec.ConnectLocked()
 		c.state = cWriting
 		l.write(c, now)
 	case cWriting:

@@ -82,7 +82,7 @@ func newFastPartSources(cfg *Config, w Parts, loops int, start time.Time, endRun
 		if err == nil {
 			var ls []*fastLoop
 			if ls, err = newPlanLoops(cfg, p.Load, sc, loops, start, endRun, sa, family); err == nil {
-				lp := &loopPart{loops: ls, at: start.Add(p.Delay), done: done[i]}
+				lp := &loopPart{loops: ls, at: start.Add(p.Delay), delay: p.Delay, done: done[i]}
 				if a := p.After; a >= 0 && a < len(done) && a != i {
 					lp.after = done[a]
 				}
@@ -153,6 +153,7 @@ func newPlanLoops(cfg *Config, ld Load, sc LoopScenario, loops int, start time.T
 type loopPart struct {
 	loops []*fastLoop
 	at    time.Time       // start no earlier (the part's delay)
+	delay time.Duration   // the part's delay, from the run's start
 	after <-chan struct{} // nor before this part has ended, if set
 	done  chan struct{}
 }
@@ -195,6 +196,8 @@ func (p *loopPart) peak() int {
 	}
 	return n
 }
+
+func (p *loopPart) setStart(t time.Time) { p.at = t.Add(p.delay) }
 
 func (p *loopPart) scheduled() int64 {
 	var n int64

@@ -38,8 +38,27 @@ func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
 		MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+		Conns: &client.Conns{OnConnect: p.rec.Connect},
 	})
 	return p
+}
+
+// preconnect opens n connections for the quick-mode request before the
+// run's clock starts (open model; see Warmup).
+func (p *pool) preconnect(n int, deadline time.Time) ([]time.Duration, int, error) {
+	if p.std == nil || !p.open {
+		return nil, 0, nil
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return p.std.Preconnect(ctx, n)
+}
+
+// discard releases what preconnect opened, for a run that never ran.
+func (p *pool) discard() {
+	if p.std != nil {
+		p.std.CloseIdle()
+	}
 }
 
 // withScenario makes p's clients run sc's iterations.
@@ -79,9 +98,10 @@ func (q quick) Iterate(_ context.Context, _ int64, intended time.Time) bool {
 	return true
 }
 
-func (p *pool) active() int      { return int(p.nAct.Load()) }
-func (p *pool) scheduled() int64 { return p.nSched.Load() }
-func (p *pool) peak() int        { return int(p.nPeak.Load()) }
+func (p *pool) active() int          { return int(p.nAct.Load()) }
+func (p *pool) scheduled() int64     { return p.nSched.Load() }
+func (p *pool) peak() int            { return int(p.nPeak.Load()) }
+func (p *pool) setStart(t time.Time) { p.start = t }
 
 // sleepUntil waits until offset t or until stop is closed; false means stop.
 func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {

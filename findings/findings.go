@@ -35,6 +35,9 @@ import (
 type Generator struct {
 	CPUs int      // the CPUs fuka may use (100 % each)
 	CPU  []Sample // its own CPU per second, 100 = one core busy; nil when not sampled
+	// Wait is how long its threads waited on a run queue per second (100
+	// = one thread the whole second): runnable, but no CPU to run on.
+	Wait []Sample
 }
 
 // Sample is one value of a series at TS seconds from the load's start.
@@ -57,8 +60,11 @@ const (
 	ClimbMinMS      = 10.0
 	ClimbHoldFactor = 2.0
 	// GeneratorBusyPct: fuka's own CPU, in % of the CPUs it may use, at
-	// which the generator was the limit.
+	// which the generator was the limit; or, while the load showed a
+	// symptom, its CPU and its wait for a CPU together, when the wait was
+	// at least GeneratorWaitPct.
 	GeneratorBusyPct = 90.0
+	GeneratorWaitPct = 50.0
 	// MinDue: an interval with fewer due requests is too small to judge
 	// throughput by.
 	MinDue = 5.0
@@ -82,6 +88,23 @@ func Analyze(s *report.Summary, g Generator) []report.Finding {
 	return a.sorted()
 }
 
+// AnalyzeFrom is Analyze with the seconds in question given: from from
+// (seconds from the start) to the end, named what (e.g. "the step at
+// 75/s"). fuka capacity asks it of a step that failed its SLO: the whole
+// measured step is in question, whatever its timeline shows.
+func AnalyzeFrom(s *report.Summary, g Generator, from float64, what string) []report.Finding {
+	if s == nil {
+		return nil
+	}
+	a := &analysis{s: s, tl: fullIntervals(s.Timeline), gen: g}
+	a.loadEvents()
+	a.symptomAt, a.symptom, a.changed = from, what, true
+	a.generator()
+	a.resources()
+	a.profiles()
+	return a.sorted()
+}
+
 type analysis struct {
 	s   *report.Summary
 	tl  []report.Interval
@@ -94,6 +117,7 @@ type analysis struct {
 	// served as asked.
 	symptomAt float64
 	symptom   string // "the knee at 12s", for the findings' wording
+	changed   bool   // the load itself showed a symptom (not only a closed model's whole run)
 	climbed   bool   // p99 climbed for good
 	limits    []report.Finding
 	events    []report.Finding
@@ -138,6 +162,7 @@ func (a *analysis) loadEvents() {
 	for _, e := range a.s.Scaling {
 		a.events = append(a.events, scaleOut(e))
 	}
+	a.changed = a.symptomAt >= 0
 	if a.symptomAt < 0 && a.s.Model == report.ModelClosed && a.s.RequestedRPS == nil && len(a.tl) > 0 {
 		// As many requests as the clients can send: something always
 		// limits such a run, and the whole run (after the ramp-up) is
@@ -349,14 +374,17 @@ func (a *analysis) droppedStarts() (report.Finding, bool) {
 		at := iv.TS - iv.SpanS
 		ev := report.Evidence{Series: "dropped", FromS: round3(at), ToS: a.tl[len(a.tl)-1].TS}
 		ev.Peak, ev.Mean = peakMean(a.tl[i:], func(iv report.Interval) (float64, bool) { return float64(iv.Dropped), true })
-		clients := ""
+		why := "every client was busy"
 		if a.s.MaxClients > 0 {
-			clients = " of the " + report.FormatInt(int64(a.s.MaxClients)) + " allowed (--max-clients)"
+			why = "every client of the " + report.FormatInt(int64(a.s.MaxClients)) + " allowed (--max-clients) was busy"
+		}
+		if a.lateDrops() {
+			why = "they were more than a second overdue"
 		}
 		return report.Finding{
 			Kind: "dropped_starts", Subject: report.SubjectLoad, AtS: round3(at), Confidence: report.ConfidenceMeasured,
-			Summary: fmt.Sprintf("starts were dropped from %s: %s in all, none sent, because every client%s was busy",
-				secs(at), report.FormatInt(a.s.Dropped), clients),
+			Summary: fmt.Sprintf("starts were dropped from %s: %s in all, none sent, because %s",
+				secs(at), report.FormatInt(a.s.Dropped), why),
 			Evidence: []report.Evidence{ev}, Chart: report.ChartAnchor("dropped"),
 		}, true
 	}
@@ -390,13 +418,26 @@ func (a *analysis) generator() {
 	if f, ok := a.generatorCPU(); ok {
 		a.limits = append(a.limits, f)
 	}
-	if a.s.Dropped > 0 && !a.climbed && a.s.Model == report.ModelOpen {
-		var drop report.Finding
-		for _, e := range a.events {
-			if e.Kind == "dropped_starts" {
-				drop = e
-			}
+	if a.s.Dropped == 0 || a.s.Model != report.ModelOpen {
+		return
+	}
+	var drop report.Finding
+	for _, e := range a.events {
+		if e.Kind == "dropped_starts" {
+			drop = e
 		}
+	}
+	if a.lateDrops() {
+		a.limits = append(a.limits, report.Finding{
+			Kind: "generator_late", Subject: report.SubjectGenerator, AtS: drop.AtS, Confidence: report.ConfidenceMeasured,
+			Score: 1.5,
+			Summary: fmt.Sprintf("fuka was the limit: from %s it dropped %s starts that were more than a second overdue, with at most %s of its %s clients busy: it could not start them on time (its CPUs were busy, or it stalled)",
+				secs(drop.AtS), report.FormatInt(a.s.Dropped), report.FormatInt(int64(a.s.Clients)), report.FormatInt(int64(a.s.MaxClients))),
+			Evidence: drop.Evidence, Chart: drop.Chart,
+		})
+		return
+	}
+	if !a.climbed {
 		p99 := a.s.Latency.P99MS
 		clients := "every client"
 		if a.s.MaxClients > 0 {
@@ -405,25 +446,66 @@ func (a *analysis) generator() {
 		a.limits = append(a.limits, report.Finding{
 			Kind: "generator_clients", Subject: report.SubjectGenerator, AtS: drop.AtS, Confidence: report.ConfidenceMeasured,
 			Score: 1.5,
-			Summary: fmt.Sprintf("fuka was the limit: from %s it dropped %s starts because %s were busy, while the target's p99 held at %s: more clients would have sent the requested load",
+			Summary: fmt.Sprintf("fuka was the limit: from %s it dropped %s starts because %s were busy, while p99 did not climb (%s over the run): more clients would have sent the requested load",
 				secs(drop.AtS), report.FormatInt(a.s.Dropped), clients, report.FormatMS(p99)),
 			Evidence: drop.Evidence, Chart: drop.Chart,
 		})
 	}
 }
 
+// lateDrops: the open model's starts were dropped while clients were free
+// (the most in flight stayed under --max-clients): they were overdue, so
+// fuka itself could not start them on time.
+func (a *analysis) lateDrops() bool {
+	return a.s.MaxClients > 0 && a.s.Clients > 0 && float64(a.s.Clients) < 0.9*float64(a.s.MaxClients)
+}
+
 // generatorCPU: fuka's own CPU at GeneratorBusyPct of its CPUs, on average
 // over the seconds in question (the whole run when the load showed no
-// symptom: its numbers are fuka's either way).
+// symptom: its numbers are fuka's either way); or, with a symptom, its
+// CPU and its threads' wait for a CPU together there, mostly waiting — a
+// generator on a busy CPU, which sends late.
 func (a *analysis) generatorCPU() (report.Finding, bool) {
 	if a.gen.CPUs <= 0 || len(a.gen.CPU) == 0 {
 		return report.Finding{}, false
 	}
 	from := max(a.symptomAt, 0)
-	var sum, peak float64
-	var n int
-	first, last := -1.0, 0.0
-	for _, p := range a.gen.CPU {
+	cpu, peak, first, last, ok := meanAfter(a.gen.CPU, from)
+	if !ok {
+		return report.Finding{}, false
+	}
+	limit := GeneratorBusyPct * float64(a.gen.CPUs)
+	ev := report.Evidence{Series: "fuka.cpu_pct", FromS: round3(first), ToS: last, Peak: round3(peak), Mean: round3(cpu), Limit: new(limit)}
+	f := report.Finding{Kind: "generator_cpu", Subject: report.SubjectGenerator, AtS: round3(first), Confidence: report.ConfidenceMeasured, Score: 2}
+	if cpu >= limit {
+		f.Summary = fmt.Sprintf("fuka was the limit: it used %s CPU on average from %s (peak %s) of the %d CPU(s) it may use, so latencies include its own queueing and the target may take more",
+			report.FormatFixed(cpu, 0)+"%", secs(first), report.FormatFixed(peak, 0)+"%", a.gen.CPUs)
+		f.Evidence = []report.Evidence{ev}
+		return f, true
+	}
+	if !a.changed {
+		return report.Finding{}, false // no change in the load to explain
+	}
+	wait, wpeak, _, wlast, ok := meanAfter(a.gen.Wait, from)
+	if !ok || wait < GeneratorWaitPct*float64(a.gen.CPUs) || cpu+wait < limit {
+		return report.Finding{}, false
+	}
+	f.Summary = fmt.Sprintf("fuka was the limit: from %s its threads waited for a CPU %ss a second (summed over its threads, on the run queue; peak %ss) and ran %ss, on the %d CPU(s) it may use: those CPUs were busy, so it sent late and its latencies include the wait",
+		secs(first), report.FormatFixed(wait/100, 2), report.FormatFixed(wpeak/100, 2), report.FormatFixed(cpu/100, 2), a.gen.CPUs)
+	f.Evidence = []report.Evidence{
+		{Series: "fuka.cpu_wait_pct", FromS: round3(first), ToS: wlast, Peak: round3(wpeak), Mean: round3(wait), Limit: new(GeneratorWaitPct * float64(a.gen.CPUs))},
+		ev,
+	}
+	return f, true
+}
+
+// meanAfter averages the samples after from: their mean and peak, and the
+// start of the first's second and the last's end.
+func meanAfter(ss []Sample, from float64) (mean, peak, first, last float64, ok bool) {
+	var sum float64
+	n := 0
+	first = -1
+	for _, p := range ss {
 		if p.TS <= from {
 			continue
 		}
@@ -431,25 +513,14 @@ func (a *analysis) generatorCPU() (report.Finding, bool) {
 		peak = max(peak, p.V)
 		n++
 		if first < 0 {
-			first = p.TS - 1
+			first = max(p.TS-1, 0)
 		}
 		last = p.TS
 	}
 	if n == 0 {
-		return report.Finding{}, false
+		return 0, 0, 0, 0, false
 	}
-	mean := sum / float64(n)
-	limit := GeneratorBusyPct * float64(a.gen.CPUs)
-	if mean < limit {
-		return report.Finding{}, false
-	}
-	return report.Finding{
-		Kind: "generator_cpu", Subject: report.SubjectGenerator, AtS: round3(max(first, 0)), Confidence: report.ConfidenceMeasured,
-		Score: 2,
-		Summary: fmt.Sprintf("fuka was the limit: it used %s CPU on average from %s (peak %s) of the %d CPU(s) it may use, so latencies include its own queueing and the target may take more",
-			report.FormatFixed(mean, 0)+"%", secs(max(first, 0)), report.FormatFixed(peak, 0)+"%", a.gen.CPUs),
-		Evidence: []report.Evidence{{Series: "fuka.cpu_pct", FromS: round3(max(first, 0)), ToS: last, Peak: round3(peak), Mean: round3(mean), Limit: new(limit)}},
-	}, true
+	return sum / float64(n), peak, first, last, true
 }
 
 // sorted returns the limits — fuka's own first, then the target's by how

@@ -21,12 +21,13 @@ type run struct {
 	failed     func(i int) int64
 	dropped    func(i int) int64
 	maxClients int
+	clients    int // the most in flight
 	series     map[string]func(t int) float64
 	pgRefused  []float64 // seconds the postgres sampler was refused
 }
 
 func (r run) summary() *report.Summary {
-	s := &report.Summary{Model: r.model, RateProfile: r.rate, PlannedDurationS: float64(r.n), MaxClients: r.maxClients, Latency: report.Latency{P99MS: 2}}
+	s := &report.Summary{Model: r.model, RateProfile: r.rate, PlannedDurationS: float64(r.n), MaxClients: r.maxClients, Clients: r.clients, Latency: report.Latency{P99MS: 2}}
 	if r.model == "" {
 		s.Model = report.ModelOpen
 	}
@@ -123,6 +124,9 @@ func TestAnalyze(t *testing.T) {
 		{name: "healthy: a CPU at 100% without a symptom is no finding",
 			run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2), series: hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": flat(100), "cpu.idle_pct": flat(0)})}},
 		{name: "healthy: jitter is no climb", run: run{rate: "100", n: 10, served: flatN(100), p99: func(i int) float64 { return []float64{2, 2, 2, 40, 2, 2, 30, 2, 2, 2}[i] }}},
+		{name: "healthy: one bad second is no knee", run: run{rate: "100", n: 10, served: func(i int) int64 { return []int64{100, 100, 100, 40, 100, 100, 100, 100, 100, 100}[i] }, p99: flat(2)}},
+		{name: "healthy: a fast target's p99 from 1ms to 4ms is no climb", run: run{rate: "100", n: 10, served: flatN(100), p99: from(4, 1, 4)}},
+		{name: "a slow target's p99 from 1ms to 12ms is", run: run{rate: "100", n: 10, served: flatN(100), p99: from(4, 1, 12)}, want: []string{"p99_climb"}},
 		{name: "healthy: served 85% of the asked is within the knee's margin", run: run{rate: "100", n: 10, served: fromN(3, 100, 85), p99: flat(2)}},
 		{name: "healthy: a closed model under its cap", run: run{model: report.ModelClosed, maxRPS: 50, n: 10, served: flatN(50), p99: flat(2), series: hostSeries(nil)}},
 		{name: "knee without resources", run: kneeAt5, want: []string{"knee", "p99_climb"}, top: "from 5s throughput stopped following"},
@@ -149,6 +153,19 @@ func TestAnalyze(t *testing.T) {
 		{name: "overflows that grew tenfold with the symptom", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": from(5, 3, 30)})
 		}), want: []string{"listen_overflow", "knee", "p99_climb"}},
+		{name: "one second of overflows is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_overflows_per_s": func(t int) float64 { return float64(max(0, 1-abs(t-7)) * 40) }})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "a CPU busy in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": func(t int) float64 { return float64(t%3/2) * 99 }})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "what began far from the knee ranks lower", run: with(kneeAt5, func(r *run) {
+			r.n = 25
+			r.series = hostSeries(map[string]func(int) float64{
+				"redis.rejected_connections": func(t int) float64 { return float64(min(max(0, t-5), 7)) },
+				"tcp.listen_overflows_per_s": from(18, 0, 9),
+			})
+		}), want: []string{"redis_rejected", "listen_overflow", "knee", "p99_climb"}},
 		{name: "SYN drops without overflows", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"tcp.listen_drops_per_s": from(6, 0, 12)})
 		}), want: []string{"listen_overflow", "knee", "p99_climb"}, top: "0 overflows/s, 12 drops/s"},
@@ -170,15 +187,31 @@ func TestAnalyze(t *testing.T) {
 			want: []string{"postgres_connections", "knee", "errors"}, top: "refused for too many clients in 5 of its samples"},
 		{name: "failed requests are not the load followed", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 60)},
 			want: []string{"knee", "errors"}, top: "100 starts/s asked, 40/s served without error"},
+		{name: "postgres at its limit in a quarter of the samples: connections churn", run: run{rate: "100", n: 8, served: flatN(100), p99: flat(5), failed: fromN(1, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": func(t int) float64 { return []float64{1, 4, 6, 5, 4, 6, 5, 4, 3}[t] }, "postgres.max_connections": flat(6)})},
+			want: []string{"postgres_connections", "knee", "errors"}},
+		{name: "postgres at its limit once is no finding", run: run{rate: "100", n: 8, served: flatN(100), p99: flat(5), failed: fromN(1, 0, 40),
+			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": func(t int) float64 { return []float64{1, 4, 6, 5, 4, 5, 5, 4, 3}[t] }, "postgres.max_connections": flat(6)})},
+			want: []string{"knee", "errors"}},
 		{name: "postgres below its limit", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(5), failed: fromN(3, 0, 40),
 			series: hostSeries(map[string]func(int) float64{"postgres.connections.total": flat(20), "postgres.max_connections": flat(100)})},
 			want: []string{"knee", "errors"}},
 		{name: "fuka's CPU tops the target's", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"cpu.core.0_busy_pct": from(5, 40, 99)})
 		}), gen: Generator{CPUs: 1, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}, {8, 99}}}, want: []string{"generator_cpu", "cpu", "knee", "p99_climb"}, top: "fuka was the limit"},
+		{name: "fuka waited for a busy CPU", run: kneeAt5, gen: Generator{CPUs: 1, CPU: []Sample{{6, 30}, {7, 35}, {8, 30}}, Wait: []Sample{{6, 70}, {7, 65}, {8, 68}}},
+			want: []string{"generator_cpu", "knee", "p99_climb"}, top: "its threads waited for a CPU 0.68s a second (summed over its threads, on the run queue; peak 0.70s) and ran 0.32s, on the 1 CPU(s)"},
+		{name: "fuka's wait in a closed model's run is no finding", run: run{model: report.ModelClosed, n: 8, served: flatN(900), p99: flat(9)},
+			gen: Generator{CPUs: 1, CPU: []Sample{{2, 30}, {3, 35}}, Wait: []Sample{{2, 70}, {3, 65}}}},
+		{name: "fuka's wait without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2)},
+			gen: Generator{CPUs: 1, CPU: []Sample{{6, 30}, {7, 35}}, Wait: []Sample{{6, 70}, {7, 65}}}},
+		{name: "fuka's wait under half its CPUs", run: kneeAt5, gen: Generator{CPUs: 2, CPU: []Sample{{6, 100}, {7, 100}}, Wait: []Sample{{6, 90}, {7, 90}}},
+			want: []string{"knee", "p99_climb"}},
 		{name: "fuka's CPU under its limit", run: kneeAt5, gen: Generator{CPUs: 2, CPU: []Sample{{5, 95}, {6, 99}, {7, 97}}}, want: []string{"knee", "p99_climb"}},
-		{name: "dropped starts at a steady p99: too few clients", run: run{rate: "100", n: 10, maxClients: 2, served: flatN(40), p99: flat(50), dropped: flatN(60)},
+		{name: "dropped starts at a steady p99: too few clients", run: run{rate: "100", n: 10, maxClients: 2, clients: 2, served: flatN(40), p99: flat(50), dropped: flatN(60)},
 			want: []string{"generator_clients", "knee", "dropped_starts"}, top: "fuka was the limit: from 0s it dropped 600 starts because all 2 clients"},
+		{name: "dropped starts with clients free were late: fuka stalled", run: run{rate: "100", n: 10, maxClients: 1000, clients: 12, served: flatN(60), p99: flat(50), dropped: fromN(4, 0, 40)},
+			want: []string{"generator_late", "knee", "dropped_starts"}, top: "more than a second overdue, with at most 12 of its 1,000 clients busy"},
 		{name: "dropped starts as p99 climbs follow the target", run: with(kneeAt5, func(r *run) { r.dropped = fromN(7, 0, 50) }),
 			want: []string{"knee", "p99_climb", "dropped_starts"}},
 		{name: "a closed model without a cap: the whole run is in question", run: run{model: report.ModelClosed, n: 8, served: flatN(900), p99: flat(9),
@@ -308,5 +341,22 @@ func TestChartAnchor(t *testing.T) {
 		if got := report.ChartAnchor(in); got != want {
 			t.Errorf("ChartAnchor(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func abs(x int) int { return max(x, -x) }
+
+// TestScaleOut: a watched workload's scale-out is an event with its time
+// to scale and the p99 meanwhile, linked to its replicas' chart.
+func TestScaleOut(t *testing.T) {
+	s := run{rate: "100", n: 10, served: flatN(100), p99: flat(2)}.summary()
+	ready, tts := 38.5, 28.5
+	s.Scaling = []report.ScaleEpisode{{Workload: "deployment/api", FromReplicas: 2, ToReplicas: 6, LoadStepS: 10, ScaleOutS: 14, ReadyS: &ready, TimeToScaleS: &tts, P99DuringMS: 840, P99MeanDuringMS: 310}}
+	got := Analyze(s, Generator{})
+	if len(got) != 1 || got[0].Kind != "scale_out" || got[0].Chart != "chart-kube.deployment.api-count" || got[0].EndS == nil || *got[0].EndS != ready {
+		t.Fatalf("findings %+v", got)
+	}
+	if want := "deployment/api scaled out from 2 to 6 replicas after the load step at 10s (asked at 14s), all ready at 38.5s: 28.5s to scale; p99 during it up to 840ms (mean 310ms)"; got[0].Summary != want {
+		t.Errorf("summary %q\nwant    %q", got[0].Summary, want)
 	}
 }

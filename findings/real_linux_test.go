@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,13 +50,17 @@ func TestMain(m *testing.M) {
 // realCase is a target and the load that meets its bottleneck.
 type realCase struct {
 	name   string
-	target string   // serveTarget's kind
-	pin    string   // taskset CPU list for the target ("" for none)
-	args   []string // fuka attack's load flags
-	top    string   // the first finding's kind; "" for none at all
-	says   string   // what the first finding's sentence says
-	series string   // a series the first finding rests on
-	needs  string   // "postgres": needs a PostgreSQL server (FUKA_INTEGRATION)
+	target string // serveTarget's kind
+	pin    string // taskset CPU list for the target ("" for none)
+	// genPin pins fuka (the case's process) to these CPUs, at nice
+	// genNice, and busy runs a busy loop at nice 0 on these CPUs.
+	genPin, busy string
+	genNice      int
+	args         []string // fuka attack's load flags
+	top          string   // the first finding's kind; "" for none at all
+	says         string   // what the first finding's sentence says
+	series       string   // a series the first finding rests on
+	needs        string   // "postgres": needs a PostgreSQL server (FUKA_INTEGRATION)
 }
 
 var realCases = []realCase{
@@ -69,6 +74,8 @@ var realCases = []realCase{
 		top: "listen_overflow", says: "a listen queue overflowed", series: "tcp.listen_overflows_per_s"},
 	{name: "fuka was the limit: too few clients", target: "sleep50ms", args: []string{"--rate", "200", "-d", "5s", "--max-clients", "4"},
 		top: "generator_clients", says: "fuka was the limit"},
+	{name: "fuka was the limit: pinned to a busy CPU", target: "ok", pin: "0", genPin: "1", genNice: 15, busy: "1",
+		args: []string{"--rate", "3000", "-d", "5s", "--timeout", "3s"}, top: "generator_cpu", says: "its threads waited for a CPU", series: "fuka.cpu_wait_pct"},
 	{name: "postgres at max_connections", target: "postgres", needs: "postgres", args: []string{"--rate", "100", "-d", "6s"},
 		top: "postgres_connections", says: "PostgreSQL's connections reached max_connections", series: "postgres.connections.total"},
 }
@@ -98,7 +105,12 @@ func TestRealTargets(t *testing.T) {
 			// nice -20: the case's processes (fuka, the target, the
 			// servers) come first on a machine other work shares, so that
 			// its bottleneck is the one the case made.
-			cmd := exec.CommandContext(ctx, "nice", "-n", "-20", "unshare", "-n", "sh", "-c", `ip link set lo up && exec "$0" -test.run '^TestRealCase$' -test.v`, self)
+			args, nice := []string{"-n", "-20"}, 0 // fuka at -20, unless the case says
+			if rc.genPin != "" {
+				args, nice = append(args, "taskset", "-c", rc.genPin), 20+rc.genNice
+			}
+			args = append(args, "unshare", "-n", "sh", "-c", `ip link set lo up && exec nice -n "$1" "$0" -test.run '^TestRealCase$' -test.v`, self, strconv.Itoa(nice))
+			cmd := exec.CommandContext(ctx, "nice", args...)
 			cmd.Env = append(os.Environ(), "FUKA_FINDINGS_CASE="+rc.name, "FUKA_FINDINGS_OUT="+out)
 			log, err := cmd.CombinedOutput()
 			if err != nil {
@@ -141,6 +153,14 @@ func checkOutputs(t *testing.T, rc realCase, dir string) {
 	top := sum.Findings[0]
 	if top.Kind != rc.top || !strings.Contains(top.Summary, rc.says) {
 		t.Errorf("top finding %s %q, want %s saying %q", top.Kind, top.Summary, rc.top, rc.says)
+		if sum.Resources != nil { // what the monitor saw, to tell why
+			for _, p := range sum.Resources.Timeline {
+				t.Logf("t=%v %v", p.TS, filterValues(p.Values, rc.series))
+			}
+			for _, f := range sum.Resources.Failures {
+				t.Logf("failure t=%v %s: %s", f.TS, f.Source, f.Error)
+			}
+		}
 	}
 	i := bytes.Index(text, []byte("  findings     1. "))
 	if line, _, _ := bytes.Cut(text[max(i, 0):], []byte("\n")); i < 0 || !bytes.Contains(line, []byte(rc.says)) {
@@ -174,7 +194,10 @@ func TestRealCase(t *testing.T) {
 	if rc.target == "postgres" {
 		dsn = startPostgres(t)
 	}
-	url := startTarget(t, rc, dsn)
+	if rc.busy != "" {
+		startHelper(t, "busy", rc.busy, 0, "")
+	}
+	url := "http://" + startHelper(t, rc.target, rc.pin, -20, dsn) + "/"
 	args := []string{"fuka", "attack", url, "--monitor", "local", "-o", "text",
 		"--json-out", filepath.Join(out, "summary.json"), "--report", filepath.Join(out, "report.html"), "--results", filepath.Join(out, "results")}
 	if dsn != "" {
@@ -191,20 +214,23 @@ func TestRealCase(t *testing.T) {
 	}
 }
 
-// startTarget starts the test binary as the case's target, pinned when
-// the case says so, and returns its URL.
-func startTarget(t *testing.T, rc realCase, dsn string) string {
+// startHelper starts the test binary as a target (or the busy loop) of
+// kind, pinned to the CPUs pin ("" for any) at niceness nice, and returns
+// the first line it prints (a target's address).
+func startHelper(t *testing.T, kind, pin string, nice int, dsn string) string {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmd *exec.Cmd
-	if rc.pin != "" {
-		cmd = exec.Command("taskset", "-c", rc.pin, self)
-	} else {
-		cmd = exec.Command(self)
+	args := []string{"-n", "-40"} // from whatever the case runs at, to -20...
+	if nice > -20 {
+		args = []string{"-n", "-40", "nice", "-n", strconv.Itoa(nice + 20)} // ...and up to nice
 	}
-	cmd.Env = append(os.Environ(), "FUKA_FINDINGS_TARGET="+rc.target, "FUKA_FINDINGS_DSN="+dsn, "FUKA_FINDINGS_CASE=")
+	if pin != "" {
+		args = append(args, "taskset", "-c", pin)
+	}
+	cmd := exec.Command("nice", append(args, self)...)
+	cmd.Env = append(os.Environ(), "FUKA_FINDINGS_TARGET="+kind, "FUKA_FINDINGS_DSN="+dsn, "FUKA_FINDINGS_CASE=")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe() // the target ends when the case does
 	if err != nil {
@@ -232,7 +258,7 @@ func startTarget(t *testing.T, rc realCase, dsn string) string {
 	if err != nil {
 		t.Fatalf("target: %v", err)
 	}
-	return "http://" + strings.TrimSpace(line) + "/"
+	return strings.TrimSpace(line)
 }
 
 // serveTarget is the target process: it serves kind on 127.0.0.1, prints
@@ -242,6 +268,19 @@ func serveTarget(kind, dsn string) error {
 	var err error
 	var h http.HandlerFunc
 	switch kind {
+	case "busy":
+		// A busy loop on the CPUs it is pinned to, until stdin closes.
+		fmt.Println("busy")
+		go func() {
+			buf := make([]byte, 1)
+			os.Stdin.Read(buf)
+			os.Exit(0)
+		}()
+		for n := 0; ; n++ { // spins, on purpose: the busy CPU
+			_ = n * n
+		}
+	case "ok":
+		h = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }
 	case "sleep5ms", "sleep50ms":
 		d := 5 * time.Millisecond
 		if kind == "sleep50ms" {
@@ -315,4 +354,16 @@ type slowAccept struct {
 func (l *slowAccept) Accept() (net.Conn, error) {
 	time.Sleep(l.every)
 	return l.Listener.Accept()
+}
+
+// filterValues keeps the values of the series with series's prefix.
+func filterValues(m map[string]float64, series string) map[string]float64 {
+	pre, _, _ := strings.Cut(series, ".")
+	out := map[string]float64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, pre+".") {
+			out[k] = v
+		}
+	}
+	return out
 }

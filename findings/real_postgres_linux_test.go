@@ -26,7 +26,7 @@ import (
 const maxConnections = 6
 
 // holdConnection is a handler that opens a connection of its own for each
-// request and holds it for 100 ms (a query that sleeps); when PostgreSQL
+// request and holds it for 300 ms (a query that sleeps); when PostgreSQL
 // refuses the connection the request fails with 503.
 func holdConnection(dsn string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +38,7 @@ func holdConnection(dsn string) http.HandlerFunc {
 			return
 		}
 		defer c.Close(context.Background())
-		if _, err := c.Exec(ctx, "SELECT pg_sleep(0.1)"); err != nil {
+		if _, err := c.Exec(ctx, "SELECT pg_sleep(0.3)"); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}

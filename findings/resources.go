@@ -473,7 +473,10 @@ func (a *analysis) postgres() {
 			}
 		}
 		w.met, w.n = w.met+refused, w.n+refused
-		if !ok && refused == 0 || !w.level() {
+		// Connections come and go faster than a sample a second sees:
+		// at the limit in a quarter of the samples (two at least) is
+		// enough, since every connection past it is refused.
+		if !ok && refused == 0 || w.met < 2 || w.share() < CounterShare {
 			continue
 		}
 		w.name = name

@@ -16,6 +16,10 @@ type Recorder struct {
 	cur     []*Stats   // by request name index; nil until the name's first outcome
 	checks  [][2]int64 // by check index: passes, failures
 	dropped int64
+	// connects counts the connections the source opened during the run:
+	// after the first second, each one is a client that waited for a
+	// handshake before its request could go.
+	connects int64
 }
 
 // NewRecorder returns a Recorder for n request names (indexes 0..n-1).
@@ -78,6 +82,16 @@ func (r *Recorder) RecordLocked(name int, o Outcome) { r.stats(name).Record(o) }
 // DropLocked counts n starts that found no free client; the caller holds the lock.
 func (r *Recorder) DropLocked(n int64) { r.dropped += n }
 
+// ConnectLocked counts one new connection; the caller holds the lock.
+func (r *Recorder) ConnectLocked() { r.connects++ }
+
+// Connect counts one new connection, taking the lock.
+func (r *Recorder) Connect() {
+	r.mu.Lock()
+	r.connects++
+	r.mu.Unlock()
+}
+
 // Record records one outcome, taking the lock.
 func (r *Recorder) Record(name int, o Outcome) {
 	r.mu.Lock()
@@ -93,8 +107,8 @@ func (r *Recorder) Drop(n int64) {
 }
 
 // flushInto merges the current interval into dst (by name), resets it and
-// returns the dropped starts of the interval.
-func (r *Recorder) flushInto(dst []*Stats) int64 {
+// returns the dropped starts and the new connections of the interval.
+func (r *Recorder) flushInto(dst []*Stats) (dropped, connects int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, s := range r.cur {
@@ -103,9 +117,9 @@ func (r *Recorder) flushInto(dst []*Stats) int64 {
 			s.Reset()
 		}
 	}
-	d := r.dropped
-	r.dropped = 0
-	return d
+	dropped, connects = r.dropped, r.connects
+	r.dropped, r.connects = 0, 0
+	return dropped, connects
 }
 
 // flushChecks adds the check counts into dst and resets them.
@@ -131,7 +145,8 @@ type Point struct {
 	BytesIn  int64
 	BytesOut int64
 	Dropped  int64
-	Clients  int // clients active at the end of the interval
+	Connects int64 // connections opened in the interval (pre-connected ones are not)
+	Clients  int   // clients active at the end of the interval
 	// Latency percentiles of the interval (see Outcome.Latency).
 	P50, P90, P95, P99, Max time.Duration
 }
@@ -163,7 +178,11 @@ type Run struct {
 	ByName   []*Stats // whole run, by name index
 	Total    *Stats   // whole run, all names
 	Dropped  int64
-	Timeline []Point
+	Connects int64 // connections opened during the run
+	// CountsConnects: the sources counted the connections they opened
+	// (Connects and Point.Connects mean something).
+	CountsConnects bool
+	Timeline       []Point
 	// CheckNames and Checks are the named checks of a scenario run and their
 	// {passes, failures}, by index; empty in quick mode.
 	CheckNames []string
@@ -206,7 +225,7 @@ func (c *Collector) SetChecks(names []string) {
 // adds the interval to the whole-run stats and appends a Point to the
 // timeline, which it returns. clients is the number of active clients now.
 func (c *Collector) Tick(at time.Duration, clients int) Point {
-	var dropped int64
+	var dropped, connects int64
 	for _, s := range c.interval {
 		s.Reset()
 	}
@@ -214,7 +233,8 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 		c.lastChecks[i] = [2]int64{}
 	}
 	for _, r := range c.recs {
-		dropped += r.flushInto(c.interval)
+		d, n := r.flushInto(c.interval)
+		dropped, connects = dropped+d, connects+n
 		r.flushChecks(c.lastChecks)
 	}
 	for i, ch := range c.lastChecks {
@@ -230,12 +250,13 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 	c.run.Interval, c.run.IntervalChecks = c.interval, c.lastChecks
 	c.run.Total.Merge(c.all)
 	c.run.Dropped += dropped
+	c.run.Connects += connects
 	a := c.all
 	p := Point{
 		At: at, Span: at - c.last,
 		Requests: a.Requests, Failed: a.Failed, Errors: a.Errors,
 		BytesIn: a.BytesIn, BytesOut: a.BytesOut,
-		Dropped: dropped, Clients: clients,
+		Dropped: dropped, Connects: connects, Clients: clients,
 		P50: Percentile(a.Latency, 50), P90: Percentile(a.Latency, 90),
 		P95: Percentile(a.Latency, 95), P99: Percentile(a.Latency, 99),
 		Max: time.Duration(a.Latency.Max()) * time.Microsecond,

@@ -15,6 +15,7 @@ import (
 type Snapshot struct {
 	Interval int          // 1 = the first second of the run
 	Dropped  int64        // open model: starts that found no free client
+	Connects int64        // connections opened in the interval
 	Clients  int          // clients active at the end of the interval
 	Checks   [][2]int64   // by check index: passes, failures
 	Final    bool         // the last snapshot of the source
@@ -47,6 +48,7 @@ type wireSnapshot struct {
 	Interval int          `json:"interval"`
 	Stats    []wireStats  `json:"stats"`
 	Dropped  int64        `json:"dropped"`
+	Connects int64        `json:"connects,omitempty"` // absent from workers that predate it: 0
 	Clients  int          `json:"clients"`
 	Checks   [][2]int64   `json:"checks,omitempty"`
 	Final    bool         `json:"final,omitempty"`
@@ -55,7 +57,7 @@ type wireSnapshot struct {
 
 // MarshalBinary encodes the snapshot.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
-	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
+	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Connects: s.Connects, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
 	for _, st := range s.Stats {
 		if st == nil {
 			w.Stats = append(w.Stats, wireStats{})
@@ -101,7 +103,7 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
-	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
+	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Connects: w.Connects, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
 	for i, ws := range w.Stats {
 		st, err := ws.stats()
 		if err != nil {
@@ -195,6 +197,7 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 		r.checks[i][1] += c[1]
 	}
 	r.dropped += s.Dropped
+	r.connects += s.Connects
 	return nil
 }
 

@@ -366,7 +366,8 @@ func TestRemoteWriteBatches(t *testing.T) {
 		// Wait until the encoder has queued the tick.
 		waitFor(t, "the tick queued", func() bool { return len(w.kick) == 0 })
 	})
-	time.Sleep(50 * time.Millisecond) // the last tick's encoding
+	// Every tick encoded and queued (a sleep is not enough on a busy machine).
+	waitFor(t, "every tick queued", func() bool { return w.samples.Load() == int64(len(w.series())*len(shopTicks)) })
 	close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

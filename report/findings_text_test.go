@@ -40,6 +40,13 @@ func TestFindingsText(t *testing.T) {
 	if !strings.Contains(b.String(), `"findings": [`) || !strings.Contains(b.String(), `"chart": "chart-cpu.core-pct"`) {
 		t.Errorf("json:\n%s", b.String())
 	}
+	b.Reset()
+	if err := WriteMarkdown(&b, s, Verdict{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "**Findings**\n\n1. CPU 0 was at least 90% busy (correlates)\n2. the knee: from 5s (measured)\n") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
 	// No findings: no section, and no key.
 	s.Findings = nil
 	b.Reset()

@@ -9,8 +9,8 @@ import (
 
 // WriteMarkdown writes a short markdown summary of the run for a CI job's
 // page (GitHub's $GITHUB_STEP_SUMMARY, a merge request comment): the
-// verdict, the key numbers, the thresholds and checks with ✓/✗, the
-// warnings, and previous, a markdown section comparing the run with the
+// verdict, the key numbers, the thresholds with ✓/✗, the findings, the
+// checks, the warnings, and previous, a markdown section comparing the run with the
 // previous one of the same plan (history.Comparison.WriteMarkdown), or a
 // line saying why there is none.
 func WriteMarkdown(w io.Writer, s *Summary, v Verdict, previous string) error {
@@ -45,6 +45,13 @@ func WriteMarkdown(w io.Writer, s *Summary, v Verdict, previous string) error {
 				mark = "✗"
 			}
 			fmt.Fprintf(&b, "- %s %s\n", mark, MDEscape(unmark(t.Detail)))
+		}
+		b.WriteString("\n")
+	}
+	if len(s.Findings) > 0 {
+		b.WriteString("**Findings**\n\n")
+		for i, f := range s.Findings {
+			fmt.Fprintf(&b, "%d. %s (%s)\n", i+1, MDEscape(f.Summary), f.Confidence)
 		}
 		b.WriteString("\n")
 	}

@@ -48,6 +48,9 @@ type Meta struct {
 	// EndDetail what the reason needs said: the data source that ran out,
 	// the abort_when rule that held. "" when unknown.
 	EndReason, EndDetail string
+	// Warmup is the pre-connecting before the run's clock started; nil
+	// when there was none.
+	Warmup *Warmup
 }
 
 // Why a run ended, as Meta.EndReason and JSON end_reason give it.
@@ -116,6 +119,10 @@ type Summary struct {
 	// Transport is the client that sent the load: "fast" (the epoll path)
 	// or "net/http"; "" when not known.
 	Transport string `json:"transport"`
+	// Warmup is the open model's pre-connecting, before the run's clock
+	// started (absent when none was done): its time is in neither
+	// duration_s nor any latency.
+	Warmup *Warmup `json:"warmup,omitempty"`
 
 	Requests int64 `json:"requests"`
 	Failed   int64 `json:"failed"`
@@ -142,9 +149,13 @@ type Summary struct {
 	RequestedStartRate *float64 `json:"requested_start_rate"`
 	AchievedStartRatio *float64 `json:"achieved_start_ratio"`
 	Dropped            int64    `json:"dropped"`
-	BytesIn            int64    `json:"bytes_in"`
-	BytesOut           int64    `json:"bytes_out"`
-	ThroughputBPS      float64  `json:"throughput_bytes_per_s"` // bytes_in/duration_s
+	// Connects is the connections opened during the run (pre-connected
+	// ones are not); null where the transport does not count them (a plan
+	// on net/http).
+	Connects      *int64  `json:"connects"`
+	BytesIn       int64   `json:"bytes_in"`
+	BytesOut      int64   `json:"bytes_out"`
+	ThroughputBPS float64 `json:"throughput_bytes_per_s"` // bytes_in/duration_s
 
 	Latency     Latency          `json:"latency"`      // see Meta.LatencyFrom
 	ServiceTime Latency          `json:"service_time"` // from the actual send
@@ -339,6 +350,7 @@ type Interval struct {
 	RPS      float64 `json:"rps"` // requests / span_s
 	Failed   int64   `json:"failed"`
 	Dropped  int64   `json:"dropped"`
+	Connects *int64  `json:"connects"` // connections opened in the interval; null when not counted
 	Clients  int     `json:"clients"`
 	BytesIn  int64   `json:"bytes_in"`
 	// The latency percentiles of the interval's responses; null for an
@@ -399,6 +411,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		}
 	}
 	s := &Summary{
+		Warmup:           newWarmup(meta.Warmup),
 		Version:          meta.Version,
 		Name:             meta.Name,
 		Target:           meta.Target,
@@ -423,6 +436,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		ErrorRate:     round(ratio(float64(total.Failed), float64(total.Requests)), 6),
 		RPS:           round(ratio(float64(total.Requests), elapsed), 3),
 		Dropped:       run.Dropped,
+		Connects:      countPtr(run.CountsConnects, run.Connects),
 		BytesIn:       total.BytesIn,
 		BytesOut:      total.BytesOut,
 		ThroughputBPS: round(ratio(float64(total.BytesIn), elapsed), 3),
@@ -487,6 +501,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 			RPS:      round(p.RPS(), 3),
 			Failed:   p.Failed,
 			Dropped:  p.Dropped,
+			Connects: countPtr(run.CountsConnects, p.Connects),
 			Clients:  p.Clients,
 			BytesIn:  p.BytesIn,
 			Errors:   SparseErrorCounts(p.Errors),
@@ -563,6 +578,14 @@ func statusCounts(st *metrics.Stats) map[string]int64 {
 
 // ms converts d to float milliseconds, to the microsecond.
 func ms(d time.Duration) float64 { return float64(d/time.Microsecond) / 1000 }
+
+// countPtr is n where it was counted, else nil (JSON null).
+func countPtr(counted bool, n int64) *int64 {
+	if !counted {
+		return nil
+	}
+	return &n
+}
 
 // msPtr is ms(d) for a value that may be absent (JSON null).
 func msPtr(d time.Duration) *float64 {

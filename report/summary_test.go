@@ -256,7 +256,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 			"fuka_version", "name", "target", "method", "model", "latency_from", "started",
 			"duration_s", "planned_duration_s", "interrupted", "end_reason", "end_detail", "clients", "max_clients",
 			"ramp_up_s", "rate_profile", "transport", "requests", "failed", "retried", "error_rate", "rps", "requested_rps", "achieved_rps_ratio",
-			"starts_due", "starts", "requested_start_rate", "achieved_start_ratio", "dropped", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
+			"starts_due", "starts", "requested_start_rate", "achieved_start_ratio", "dropped", "connects", "bytes_in", "bytes_out", "throughput_bytes_per_s", "latency",
 			"service_time", "status", "errors", "requests_by_name", "timeline",
 		}},
 		{"latency", []string{"latency"}, latency},
@@ -268,7 +268,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 			"name", "requests", "failed", "retried", "rps", "latency", "status", "errors",
 		}},
 		{"timeline", []string{"timeline", "0"}, []string{
-			"t_s", "span_s", "requests", "rps", "failed", "dropped", "clients", "bytes_in",
+			"t_s", "span_s", "requests", "rps", "failed", "dropped", "connects", "clients", "bytes_in",
 			"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors",
 		}},
 	}

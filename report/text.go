@@ -31,6 +31,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if end := s.endText(); end != "" {
 		t.row("ended", end)
 	}
+	if s.Warmup != nil {
+		t.row("pre-connect", s.Warmup.text())
+		if c := s.connectsText(); c != "" {
+			t.row("connects", c)
+		}
+	}
 
 	// The open model's rate is of scenario starts: the starts made are
 	// compared with the starts due, and requests (several per start in a

@@ -35,6 +35,10 @@ type AttackFlags struct {
 	Rate             string
 	MaxClients       int
 	Resolution       time.Duration
+	// Preconnect is --preconnect when given: connections opened before
+	// the clock starts (open model); -1 estimates them, 0 opens none. nil:
+	// estimate.
+	Preconnect *int
 	RequestFlags
 }
 
@@ -127,7 +131,11 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		if f.Resolution < 0 || f.Resolution > time.Second {
 			return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.Resolution)
 		}
-		j.Load = &fukapb.Load{Rate: RateMsg(r), MaxClients: int32(f.MaxClients), ResolutionNanos: int64(f.Resolution)}
+		pre, err := preconnectMsg(f.Preconnect)
+		if err != nil {
+			return nil, err
+		}
+		j.Load = &fukapb.Load{Rate: RateMsg(r), MaxClients: int32(f.MaxClients), ResolutionNanos: int64(f.Resolution), Preconnect: pre}
 		return j, nil
 	}
 	if f.Clients <= 0 || f.Clients > math.MaxInt32 {
@@ -143,11 +151,29 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 	if duration == 0 && f.Requests == 0 {
 		return nil, errors.New("--duration 0 needs --requests")
 	}
+	if f.Resolution < 0 || f.Resolution > time.Second {
+		return nil, fmt.Errorf("--resolution %v: want 0 to 1s", f.Resolution)
+	}
 	j.Load = &fukapb.Load{
 		Clients: int32(f.Clients), RampUpNanos: int64(f.RampUp), DurationNanos: int64(duration),
-		Requests: f.Requests, MaxRps: f.MaxRPS,
+		Requests: f.Requests, MaxRps: f.MaxRPS, ResolutionNanos: int64(f.Resolution),
 	}
 	return j, nil
+}
+
+// preconnectMsg is --preconnect as the job carries it (engine.Open's
+// Preconnect): 0 estimates, -1 opens none, so that a job without the field
+// estimates.
+func preconnectMsg(flag *int) (int32, error) {
+	switch {
+	case flag == nil || *flag == -1:
+		return 0, nil
+	case *flag == 0:
+		return -1, nil
+	case *flag < -1 || *flag > math.MaxInt32:
+		return 0, fmt.Errorf("--preconnect %d: want -1 (estimate), 0 (none) or a count", *flag)
+	}
+	return int32(*flag), nil
 }
 
 // AttackPreflight checks that this machine can hold the attack's clients

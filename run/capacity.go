@@ -18,6 +18,7 @@ import (
 	"github.com/fuka-load/fuka/capacity"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/findings"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/monitor"
@@ -254,6 +255,12 @@ func (c *Capacity) reduce(j *stepJudge, o *Outcome, rate float64, measured, skip
 	}
 	if o.Summary != nil {
 		out.Findings = o.Summary.Findings // the step's run computed them
+		// Should the step fail, the whole measured step is in question.
+		var gen findings.Generator
+		if c.Workers == nil {
+			gen = o.Watched.Generator(c.cpus())
+		}
+		out.Limits = findings.AnalyzeFrom(o.Summary, gen, skip.Seconds(), "the step at "+capacity.FormatRate(rate)+"/s")
 	}
 	if v, series, ok := windowMean(o.Watched.Points(), skip, res.Elapsed, TargetCPU); ok {
 		out.TargetCPUPct, out.TargetCPUSeries = new(round1(v)), series

@@ -72,12 +72,12 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 		if err != nil {
 			return engine.Config{}, fmt.Errorf("rate: %w", err)
 		}
-		cfg.Load = engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos())}
+		cfg.Load = engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos()), Preconnect: int(l.GetPreconnect())}
 		return cfg, nil
 	}
 	cfg.Load = engine.Closed{
 		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
-		Duration: time.Duration(l.GetDurationNanos()),
+		Duration: time.Duration(l.GetDurationNanos()), Resolution: time.Duration(l.GetResolutionNanos()),
 	}
 	return cfg, nil
 }

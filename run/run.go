@@ -70,11 +70,16 @@ var Local Source = local{}
 
 type local struct{}
 
-// Load runs engine.Run; t=0 is when it is called (the engine's first
-// start is due right then).
+// Load prepares the run (its pre-connecting is before t=0), then runs
+// it; t=0 is when its clock starts (the engine's first start is due right
+// then).
 func (local) Load(ctx context.Context, cfg engine.Config, started func(time.Time)) (*engine.Result, error) {
+	p, err := engine.Prepare(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	started(time.Now())
-	return engine.Run(ctx, cfg)
+	return p.Run(ctx)
 }
 
 // Judge evaluates a run while it goes and when it has ended.
@@ -399,6 +404,9 @@ func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*
 	meta := &r.meta
 	meta.Elapsed, meta.Scheduled, meta.Interrupted = res.Elapsed, res.Scheduled, res.Interrupted
 	meta.LostStarts = res.LostStarts
+	if w := res.Warmup; w != nil {
+		meta.Warmup = report.WarmupOf(w.Wanted, w.Opened, w.Failed, w.Error, w.Elapsed, w.ConnectP50, w.ConnectMax)
+	}
 	end := endOf(&r.cfg, res, r.stopped.Load())
 	if errors.Is(context.Cause(abortCtx), errStop) && end.Reason == report.EndInterrupted {
 		end.Reason, end.Detail = report.EndAbortWhen, r.stopMsg

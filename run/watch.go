@@ -291,7 +291,10 @@ func (w *Watch) Start(ctx context.Context, planned, peak time.Duration, resultsD
 		root = "/proc"
 	}
 	if self, err := monitor.NewProcess(root, fmt.Sprint(os.Getpid())); err == nil {
-		wt.selfMon = monitor.New([]monitor.Sampler{self}, time.Second, log)
+		// Its CPU, and its threads' wait for a CPU: a generator that
+		// waits sends late (see findings.Generator).
+		wait := monitor.NewSchedWait(root, os.Getpid(), "fuka")
+		wt.selfMon = monitor.New([]monitor.Sampler{self, wait}, time.Second, log)
 	}
 	if len(samplers) > 0 {
 		wt.mon = monitor.New(samplers, time.Second, log)
@@ -443,7 +446,8 @@ func (wt *Watcher) Fill(sum *report.Summary, cpus int) {
 }
 
 // Generator is what fuka measured of itself, for the findings: its own
-// CPU per second (100 = one core) and the CPUs it may use.
+// CPU and its wait for a CPU per second (100 = one core) and the CPUs it
+// may use.
 func (wt *Watcher) Generator(cpus int) findings.Generator {
 	g := findings.Generator{CPUs: cpus}
 	if wt == nil {
@@ -451,8 +455,11 @@ func (wt *Watcher) Generator(cpus int) findings.Generator {
 	}
 	for _, p := range wt.SelfPoints() {
 		for k, v := range p.Values {
-			if strings.HasSuffix(k, ".cpu_pct") {
+			switch {
+			case strings.HasSuffix(k, ".cpu_pct"):
 				g.CPU = append(g.CPU, findings.Sample{TS: Round3(p.At.Seconds()), V: v})
+			case strings.HasSuffix(k, ".cpu_wait_pct"):
+				g.Wait = append(g.Wait, findings.Sample{TS: Round3(p.At.Seconds()), V: v})
 			}
 		}
 	}

@@ -674,8 +674,11 @@ type Load struct {
 	Rate            *Rate                  `protobuf:"bytes,6,opt,name=rate,proto3" json:"rate,omitempty"` // set: the open model
 	MaxClients      int32                  `protobuf:"varint,7,opt,name=max_clients,json=maxClients,proto3" json:"max_clients,omitempty"`
 	ResolutionNanos int64                  `protobuf:"varint,8,opt,name=resolution_nanos,json=resolutionNanos,proto3" json:"resolution_nanos,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Open model: connections opened before the start (engine.Open.Preconnect):
+	// 0 estimates them, -1 opens none.
+	Preconnect    int32 `protobuf:"varint,9,opt,name=preconnect,proto3" json:"preconnect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Load) Reset() {
@@ -760,6 +763,13 @@ func (x *Load) GetMaxClients() int32 {
 func (x *Load) GetResolutionNanos() int64 {
 	if x != nil {
 		return x.ResolutionNanos
+	}
+	return 0
+}
+
+func (x *Load) GetPreconnect() int32 {
+	if x != nil {
+		return x.Preconnect
 	}
 	return 0
 }
@@ -1430,7 +1440,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\x02ca\x18\x0e \x01(\fR\x02ca\"0\n" +
 	"\x06Header\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x97\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xb7\x02\n" +
 	"\x04Load\x12\x18\n" +
 	"\aclients\x18\x01 \x01(\x05R\aclients\x12\"\n" +
 	"\rramp_up_nanos\x18\x02 \x01(\x03R\vrampUpNanos\x12%\n" +
@@ -1440,7 +1450,10 @@ const file_fuka_proto_rawDesc = "" +
 	"\x04rate\x18\x06 \x01(\v2\x15.fuka.cluster.v1.RateR\x04rate\x12\x1f\n" +
 	"\vmax_clients\x18\a \x01(\x05R\n" +
 	"maxClients\x12)\n" +
-	"\x10resolution_nanos\x18\b \x01(\x03R\x0fresolutionNanos\"P\n" +
+	"\x10resolution_nanos\x18\b \x01(\x03R\x0fresolutionNanos\x12\x1e\n" +
+	"\n" +
+	"preconnect\x18\t \x01(\x05R\n" +
+	"preconnect\"P\n" +
 	"\x04Rate\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x01R\x05start\x122\n" +
 	"\x06stages\x18\x02 \x03(\v2\x1a.fuka.cluster.v1.RateStageR\x06stages\"B\n" +

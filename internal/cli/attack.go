@@ -18,6 +18,7 @@ import (
 type attackFlags struct {
 	run.AttackFlags
 	cpuProfile string
+	preconnect int // --preconnect as given: -1 estimate, 0 none
 	out        outputs
 	cluster    clusterFlags // distributed run (cluster_run.go)
 	ws         wsFlags      // a ws:// URL (ws.go)
@@ -61,8 +62,11 @@ percentiles (no coordinated omission).`,
 			if f.Rate != "" && (fl.Changed("clients") || fl.Changed("requests") || fl.Changed("max-rps") || fl.Changed("ramp-up")) {
 				return errors.New("--rate (open model) does not combine with --clients, --requests, --max-rps or --ramp-up (closed model)")
 			}
-			if f.Rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution")) {
-				return errors.New("--max-clients and --resolution are for the open model: use them with --rate")
+			if f.Rate == "" && (fl.Changed("max-clients") || fl.Changed("resolution") && !fl.Changed("max-rps") || fl.Changed("preconnect")) {
+				return errors.New("--max-clients, --preconnect and --resolution are for the open model: use them with --rate (--resolution also with --max-rps)")
+			}
+			if fl.Changed("preconnect") {
+				f.Preconnect = &f.preconnect
 			}
 			if isWS(args[0]) {
 				return f.runWS(cmd, stdio, args[0])
@@ -112,7 +116,8 @@ percentiles (no coordinated omission).`,
 	fl.Float64Var(&f.MaxRPS, "max-rps", 0, "closed model: cap throughput across all clients (requests/s)")
 	fl.StringVar(&f.Rate, "rate", "", "open model: arrival rate, e.g. 5000 or 100:1m,5000:2m")
 	fl.IntVar(&f.MaxClients, "max-clients", plan.DefaultMaxClients, "open model: most clients (connections) in flight")
-	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model: starts due within one step are sent together (0: each on its own; lateness counts in latency)")
+	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
+	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
 	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)

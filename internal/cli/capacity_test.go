@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fuka-load/fuka/capacity"
 	"github.com/fuka-load/fuka/demo"
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/run"
 )
 
@@ -104,6 +106,10 @@ func TestCapacityMinFails(t *testing.T) {
 	}
 	if !strings.Contains(r.out, "answer     none") {
 		t.Errorf("stdout:\n%s", r.out)
+	}
+	// The step's own findings come with it (see docs/findings.md).
+	if f := rep.Steps[0].Findings; len(f) == 0 || !slices.ContainsFunc(f, func(f report.Finding) bool { return f.Kind == "errors" }) {
+		t.Errorf("the failing step's findings %+v, want its errors among them", f)
 	}
 }
 

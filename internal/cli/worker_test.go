@@ -65,6 +65,9 @@ func TestAttackJobRoundTrip(t *testing.T) {
 		{"body file", run.AttackFlags{Clients: 1, Duration: time.Second, RequestFlags: run.RequestFlags{Method: "PUT", BodyFile: body, Timeout: time.Second}}, true},
 		{"open stages", run.AttackFlags{Rate: "10:1s,50:2s,0:0s,5:1s", MaxClients: 30, Resolution: 2 * time.Millisecond, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, false},
 		{"open constant", run.AttackFlags{Rate: "40", Duration: 2 * time.Second, MaxClients: 7, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, true},
+		{"open, preconnect 25", run.AttackFlags{Rate: "40", Duration: 2 * time.Second, MaxClients: 7, Preconnect: ptr(25), RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, true},
+		{"open, no preconnect", run.AttackFlags{Rate: "40", Duration: 2 * time.Second, MaxClients: 7, Preconnect: ptr(0), RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, true},
+		{"closed cap batched", run.AttackFlags{Clients: 3, Duration: time.Second, MaxRPS: 50, Resolution: 5 * time.Millisecond, RequestFlags: run.RequestFlags{Method: "GET", Timeout: time.Second}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			local, _, j, err := tc.f.Config("http://127.0.0.1:9/x?y=1", tc.durationSet, version())
@@ -110,10 +113,16 @@ func wantAttack(t *testing.T, f run.AttackFlags, url string, durationSet bool) e
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Load = engine.Open{Rate: r, MaxClients: f.MaxClients, Resolution: f.Resolution}
+		pre := 0 // --preconnect -1 or absent: estimate
+		if p := f.Preconnect; p != nil && *p == 0 {
+			pre = -1
+		} else if p != nil {
+			pre = *p
+		}
+		cfg.Load = engine.Open{Rate: r, MaxClients: f.MaxClients, Resolution: f.Resolution, Preconnect: pre}
 		return cfg
 	}
-	l := engine.Closed{Clients: f.Clients, RampUp: f.RampUp, Requests: f.Requests, MaxRPS: f.MaxRPS, Duration: f.Duration}
+	l := engine.Closed{Clients: f.Clients, RampUp: f.RampUp, Requests: f.Requests, MaxRPS: f.MaxRPS, Duration: f.Duration, Resolution: f.Resolution}
 	if f.Requests > 0 && !durationSet {
 		l.Duration = 0
 	}
@@ -160,3 +169,5 @@ func TestWorkerOfAnotherVersion(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

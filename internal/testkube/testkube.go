@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,7 +67,12 @@ func CacheDir() string {
 	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
 		return filepath.Join(d, "fuka")
 	}
-	home, _ := os.UserHomeDir()
+	home, err := os.UserHomeDir()
+	if err != nil { // no $HOME: the passwd entry, as the script's ~ does
+		if u, uerr := user.Current(); uerr == nil {
+			home = u.HomeDir
+		}
+	}
 	return filepath.Join(home, ".cache", "fuka")
 }
 
@@ -87,20 +93,23 @@ func Binary(t testing.TB, name string) string {
 	default:
 		t.Fatalf("testkube: no component %q", name)
 	}
-	candidates := []string{os.Getenv(env)}
-	if cached != "" {
-		candidates = append(candidates, filepath.Join(CacheDir(), cached))
-	}
-	candidates = append(candidates, name, "/usr/bin/"+name)
-	for _, c := range candidates {
-		if c == "" {
-			continue
+	var candidates []string
+	msg := fmt.Sprintf("%s not found (%s, or set $%s)", name, how, env)
+	if p := os.Getenv(env); p != "" {
+		// An explicit choice is never replaced by another binary.
+		candidates = []string{p}
+		msg = fmt.Sprintf("%s: $%s=%s is not an executable", name, env, p)
+	} else {
+		if cached != "" {
+			candidates = append(candidates, filepath.Join(CacheDir(), cached))
 		}
+		candidates = append(candidates, name, "/usr/bin/"+name)
+	}
+	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("%s not found (%s, or set $%s)", name, how, env)
 	if os.Getenv("FUKA_INTEGRATION") == "1" {
 		t.Fatal(msg + "; FUKA_INTEGRATION=1 requires it")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -48,12 +50,18 @@ type cluster struct {
 // the autoscalers' reasons, and the watches come back by themselves.
 func TestWatcherAgainstAPIServer(t *testing.T) {
 	c := newCluster(t)
+	errs := catchErrors(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c.setup(ctx, t)
 
-	w, err := kube.New(kube.Config{Namespace: ns, Deployment: app, HPA: app, ScaledObject: app, SyncTimeout: 30 * time.Second},
-		kube.Clients{Dynamic: c.dc})
+	// The clients fuka builds, from the kubeconfig file (client
+	// certificate, CA) as kubectl would read it.
+	clients, err := kube.FromKubeconfig(c.Kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kube.New(kube.Config{Namespace: ns, Deployment: app, HPA: app, ScaledObject: app, SyncTimeout: 30 * time.Second}, clients)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +168,53 @@ func TestWatcherAgainstAPIServer(t *testing.T) {
 	if f := mon.Failures(); len(f) != 0 {
 		t.Errorf("sampler failures: %+v", f)
 	}
+
+	// Closing a watcher is quiet: no "Failed to watch" on stderr. Whether
+	// the watches see their context cancelled depends on where Close finds
+	// them, so try it at several moments.
+	stopMon()
+	<-monDone
+	errs.reset()
+	w.Close()
+	for i := range 20 {
+		w, err := kube.New(kube.Config{Namespace: ns, Deployment: app, HPA: app, ScaledObject: app, SyncTimeout: 30 * time.Second}, clients)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%5) * 50 * time.Millisecond)
+		w.Close()
+	}
+	if got := errs.all(); len(got) != 0 {
+		t.Errorf("closing watchers logged errors: %v", got)
+	}
+}
+
+// errorLog records what client-go hands apimachinery's error handlers
+// (which log through klog to stderr).
+type errorLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (l *errorLog) reset() { l.mu.Lock(); defer l.mu.Unlock(); l.errs = nil }
+func (l *errorLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.errs)
+}
+
+// catchErrors adds an errorLog to apimachinery's error handlers until the
+// test ends. Call it before anything that may report an error starts.
+func catchErrors(t *testing.T) *errorLog {
+	l := &errorLog{}
+	old := utilruntime.ErrorHandlers
+	utilruntime.ErrorHandlers = append(slices.Clone(old), func(_ context.Context, err error, msg string, _ ...any) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.errs = append(l.errs, msg+": "+err.Error())
+	})
+	t.Cleanup(func() { utilruntime.ErrorHandlers = old })
+	return l
 }
 
 var (

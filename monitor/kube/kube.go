@@ -205,6 +205,17 @@ func (w *Watcher) start(ctx context.Context, dc dynamic.Interface) error {
 			return fmt.Errorf("kubernetes: %s %s/%s: %w", o.Kind, ns, o.Name, err)
 		}
 		inf := informer(dc, o.Kind, ns, o.Name)
+		// Close ends the watches with context.Canceled, which the default
+		// handler would print to stderr through klog after fuka's summary.
+		// Other watch errors (the API server restarting) are still logged,
+		// and the reflector retries them.
+		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				cache.DefaultWatchErrorHandler(ctx, r, err)
+			}
+		}); err != nil {
+			return err
+		}
 		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { w.noteObject(o, obj) },
 			UpdateFunc: func(_, obj any) { w.noteObject(o, obj) },

@@ -1,6 +1,7 @@
 package html_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,4 +67,5 @@ func TestBrowserFindings(t *testing.T) {
 	if p := tab.Problems(t); len(p) > 0 {
 		t.Errorf("problems on the page: %q", p)
 	}
+	tab.Screenshot(t, filepath.Join("testdata", "artifacts", "findings.png"))
 }

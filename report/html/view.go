@@ -303,6 +303,16 @@ func totalFacts(s *report.Summary) []fact {
 	if s.Model == report.ModelOpen || s.Dropped > 0 {
 		f = append(f, fact{Label: "dropped starts", Value: report.FormatInt(s.Dropped), Bad: s.Dropped > 0})
 	}
+	if w := s.Warmup; w != nil {
+		v := report.FormatInt(int64(w.Opened)) + " of " + report.FormatInt(int64(w.Wanted)) + " before the start, in " + report.FormatMS(w.DurationMS)
+		if w.Failed > 0 {
+			v += "; " + report.FormatInt(int64(w.Failed)) + " failed: " + w.Error
+		}
+		f = append(f, fact{Label: "pre-connected", Value: v, Bad: w.Failed > 0})
+		if s.Connects != nil {
+			f = append(f, fact{Label: "connects during the run", Value: report.FormatInt(*s.Connects)})
+		}
+	}
 	if s.Requests > 0 {
 		l := s.Latency
 		f = append(f,

@@ -237,6 +237,13 @@
       specs.push({id: "dropped", title: "Dropped starts", unit: "per second (no free client)", fmt: compact, x: x,
         series: [{label: "dropped", data: countOf(function (p) { return p.dropped; })}]});
     }
+    // New connections per interval: each one is a start that waited for a
+    // handshake. The open model opens its first ones before the clock.
+    if (sum.warmup || tl.some(function (p) { return p.connects > 0; })) {
+      var pre = sum.warmup ? " (" + sum.warmup.opened + " pre-connected before the start)" : "";
+      specs.push({id: "connects", title: "New connections", unit: "opened per interval" + pre, fmt: compact, x: x,
+        series: [{label: "connects", data: col("connects")}]});
+    }
     return specs;
   }
 
