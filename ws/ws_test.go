@@ -294,3 +294,27 @@ func TestMeasuredFrom(t *testing.T) {
 		})
 	}
 }
+
+// wss:// with --insecure reaches a server with a self-signed certificate;
+// without it the handshake fails as a TLS error.
+func TestQuickTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		insecure bool
+		want     func(conn *metrics.Stats) bool
+	}{
+		{"insecure", true, func(c *metrics.Stats) bool { return c.Requests == 1 && c.Status[101] == 1 }}, // one connection, held
+		{"verified", false, func(c *metrics.Stats) bool { return c.Errors[metrics.ErrTLS] == 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewTLSServer(&server{})
+			t.Cleanup(ts.Close)
+			u := mustURL("wss" + strings.TrimPrefix(ts.URL, "https") + "/echo")
+			q := &Quick{URL: u, Send: "x", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second, Insecure: tc.insecure}
+			run := runQuick(t, q, engine.Closed{Clients: 1, Requests: 2})
+			if conn := run.ByName[1]; !tc.want(conn) {
+				t.Errorf("handshakes: status 101 %d, errors %v", conn.Status[101], conn.Errors)
+			}
+		})
+	}
+}
