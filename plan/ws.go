@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -15,6 +16,7 @@ import (
 //	- ws: /chat                     # base_url's path over ws:// (wss:// for https), or ws(s)://host/path
 //	  headers: {Authorization: "Bearer {{ token }}"}
 //	  subprotocols: [chat.v1]
+//	  every: { period: 5s, send: '{"type":"ping"}' }  # while open, whatever runs
 //	- send: '{"say":"hi {{ client_id }}"}'
 //	  expect: {contains: hi}        # optional: wait for a matching message
 //	  timeout: 2s                   # required with expect:
@@ -46,10 +48,14 @@ type StepWebSocket struct {
 	Expect    []Check
 	HasExpect bool
 	CloseCode int // close:
+	// Every, on ws:, sends EverySend on the connection every Every while
+	// it is open, whatever the other steps do (keep-alives, presence).
+	Every     time.Duration
+	EverySend String
 }
 
 var (
-	wsKeys       = []string{"name", "headers", "subprotocols", "timeout", "on_failure"}
+	wsKeys       = []string{"name", "headers", "subprotocols", "timeout", "every", "on_failure"}
 	sendKeys     = []string{"name", "binary", "expect", "timeout", "extract", "on_failure"}
 	expectKeys   = []string{"name", "timeout", "extract", "on_failure"}
 	closeKeys    = []string{"on_failure"}
@@ -116,6 +122,8 @@ func (ps *parser) wsStep(st *Step, action entry, es []entry) {
 					st.WS.Subprotocols = append(st.WS.Subprotocols, s.Value)
 				}
 			}
+		case "every":
+			ps.every(st, e)
 		case "binary":
 			st.WS.Binary, _ = ps.boolean("binary", e.V)
 		case "expect":
@@ -139,6 +147,37 @@ func (ps *parser) wsStep(st *Step, action entry, es []entry) {
 	}
 	if st.Name == "" {
 		st.Name = wsName(st)
+	}
+}
+
+// every reads `every: { period: 5s, send: '{"type":"ping"}' }`.
+func (ps *parser) every(st *Step, e entry) {
+	es, ok := ps.mapping(e.V, "every")
+	if !ok {
+		return
+	}
+	for _, x := range es {
+		switch x.Key {
+		case "period":
+			if d, ok := ps.positive("every: period", x.V); ok {
+				if d < 10*time.Millisecond {
+					ps.errorf(x.V, "every: period: want at least 10ms, got %v", d)
+				}
+				st.WS.Every = d
+			}
+		case "send":
+			if s, ok := ps.nonEmpty("every: send", x.V); ok {
+				if strings.Contains(s.Value, "{{") {
+					ps.errorf(x.V, "every: send: the message is sent as written, not a template")
+				}
+				st.WS.EverySend = s
+			}
+		default:
+			ps.unknown(x, "every", []string{"period", "send"})
+		}
+	}
+	if st.WS.Every == 0 || st.WS.EverySend.Value == "" {
+		ps.errorf(e.K, "every: wants both period and send")
 	}
 }
 

@@ -123,7 +123,8 @@ type Client struct {
 	end    flow          // actEnd: how the iteration ended
 	locked bool          // rec's lock is held by the caller (the event loop)
 
-	wsConn *websocket.Conn // the connection a ws: step opened (ws.go)
+	wsConn  *websocket.Conn // the connection a ws: step opened (ws.go)
+	wsEvery func()          // stops its every: sender and waits for it; nil: none
 }
 
 // renderedHeader is a step's header with its template rendered.

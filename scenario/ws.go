@@ -34,6 +34,9 @@ type wsStep struct {
 	// a chat client waits for its own message), rendered at each wait.
 	contains  *tmpl.Template
 	closeCode int
+	every     time.Duration // ws: send everyMsg this often while open
+	everyMsg  []byte
+	everyReq  int // the name index everyMsg's sends record under
 }
 
 // wsStep compiles a ws:, send:, expect: or close: step.
@@ -54,6 +57,10 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 			}
 		}
 		st.url = c.tmplAt(s.WS.URL)
+		if s.WS.Every > 0 {
+			st.ws.every, st.ws.everyMsg = s.WS.Every, []byte(s.WS.EverySend.Value)
+			st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
+		}
 		for _, k := range sortedHeaderKeys(s.Headers) {
 			if t := c.tmplAt(s.Headers[k]); t != nil {
 				st.headers = append(st.headers, header{key: k, canon: http.CanonicalHeaderKey(k), val: t})
@@ -174,8 +181,7 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 	}
 	if err != nil {
 		kind, _ := ws.ReadFailure(ctx, err)
-		c.wsConn.CloseNow()
-		c.wsConn = nil
+		c.drop(false)
 		c.noResp = true
 		c.record(s.req, sent, from, 0, in, out, kind, false)
 		c.failRequired(s)
@@ -222,7 +228,63 @@ func (c *Client) wsDial(ctx context.Context, s *step, sent, from time.Time) bool
 	}
 	conn.SetReadLimit(ws.MaxMessage)
 	c.wsConn = conn
+	if s.ws.every > 0 {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		c.wsEvery = func() { stop(); <-done }
+		go func() { defer close(done); c.everyLoop(ctx, conn, s) }()
+	}
 	return true
+}
+
+// everyLoop sends s's every: message on conn each period until ctx ends
+// (the connection is being closed) or a send fails, recording each send.
+func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step) {
+	t := time.NewTicker(s.ws.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wctx, cancel := context.WithTimeout(ctx, min(s.ws.every, s.timeout))
+		sent := time.Now()
+		err := conn.Write(wctx, websocket.MessageText, s.ws.everyMsg)
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return // the client closed the connection: not this send's failure
+		}
+		o := metrics.Outcome{Status: ws.StatusMatched, BytesOut: int64(len(s.ws.everyMsg))}
+		if err != nil {
+			o.Status, o.BytesOut = 0, 0
+			o.Err, _ = ws.ReadFailure(wctx, err)
+		}
+		o.Latency = time.Since(sent)
+		o.Service = o.Latency
+		c.rec.Record(s.ws.everyReq, o) // takes the recorder's lock: the client's goroutine records too
+		if err != nil {
+			return
+		}
+	}
+}
+
+// drop closes the client's connection, if one is open, after stopping its
+// every: sender: with a normal closure, or at once after a failure.
+func (c *Client) drop(normal bool) {
+	if c.wsEvery != nil {
+		c.wsEvery()
+		c.wsEvery = nil
+	}
+	if c.wsConn == nil {
+		return
+	}
+	if normal {
+		_ = c.wsConn.Close(websocket.StatusNormalClosure, "")
+	} else {
+		c.wsConn.CloseNow()
+	}
+	c.wsConn = nil
 }
 
 // renderWSURL renders a ws step's URL into c.buf.
@@ -244,9 +306,4 @@ func (c *Client) failRequired(s *step) {
 // Close closes the client's WebSocket connection, if one is open, with a
 // normal closure: a close: step, a new ws: step, or the engine when the
 // client's load ends.
-func (c *Client) Close() {
-	if c.wsConn != nil {
-		_ = c.wsConn.Close(websocket.StatusNormalClosure, "")
-		c.wsConn = nil
-	}
-}
+func (c *Client) Close() { c.drop(true) }

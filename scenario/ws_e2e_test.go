@@ -261,3 +261,44 @@ load: { clients: 2, iterations: 3 }
 		t.Errorf("matched %d, bytes in %d out %d: want 6, and every decoy read past", st.Status[200], st.BytesIn, st.BytesOut)
 	}
 }
+
+// every: sends on the open connection while the other steps run; each
+// send is recorded, and the server counts the same.
+func TestWebSocketPlanEvery(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /silent
+        name: presence
+        every: { period: 40ms, send: '{"type":"ping"}' }
+      - think: 300ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	st := byName(t, run, "presence every")
+	if st.Requests < 8 || st.Requests != s.received.Load() || st.Failed != 0 {
+		t.Errorf("every: %d sends (%d failed), server received %d; want at least 8, all received", st.Requests, st.Failed, s.received.Load())
+	}
+	if st.BytesOut != st.Requests*int64(len(`{"type":"ping"}`)) {
+		t.Errorf("bytes out %d for %d sends", st.BytesOut, st.Requests)
+	}
+}
+
+func TestWebSocketEveryErrors(t *testing.T) {
+	for _, tc := range []struct{ name, every, want string }{
+		{"no send", "{ period: 1s }", "every: wants both period and send"},
+		{"a template", "{ period: 1s, send: '{{ x }}' }", "not a template"},
+		{"too often", "{ period: 1ms, send: x }", "at least 10ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: "+tc.every+"\nload: { clients: 1, iterations: 1 }\n", nil)
+			if _, err := plan.ParseFile(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
