@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -300,5 +302,29 @@ func TestWebSocketEveryErrors(t *testing.T) {
 				t.Errorf("err %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWebSocketExampleOnDemo runs examples/websocket.yaml against the demo
+// target (2 iterations of 3 clients instead of its 30 s).
+func TestWebSocketExampleOnDemo(t *testing.T) {
+	srv := httptest.NewServer(demo.Handler())
+	defer srv.Close()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "websocket.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "base_url: http://127.0.0.1:8080", "base_url: BASE", 1)
+	src = strings.Replace(src, "load: { clients: 50, duration: 30s }", "load: { clients: 3, iterations: 2 }", 1)
+	src = strings.Replace(src, "think: 200ms..1s", "think: 10ms", 1)
+	if !strings.Contains(src, "iterations: 2") || !strings.Contains(src, "BASE") || !strings.Contains(src, "think: 10ms") {
+		t.Fatal("examples/websocket.yaml no longer has the base_url, load and think this test replaces")
+	}
+	run := runPlan(t, writePlan(t, srv.URL, src, nil)).Run
+	if say := byName(t, run, "say"); say.Requests != 30 || say.Status[200] != 30 {
+		t.Errorf("say: %d round trips, %d matched; want 30", say.Requests, say.Status[200])
+	}
+	if join := byName(t, run, "join"); join.Status[101] != 6 {
+		t.Errorf("join: %d handshakes switched protocols, want 6", join.Status[101])
 	}
 }
