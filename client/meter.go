@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/fuka-load/fuka/metrics"
 )
 
 // bytes_in and bytes_out mean the same on every path: the bytes of the
@@ -33,6 +36,11 @@ import (
 type countConn struct {
 	net.Conn
 	owner atomic.Pointer[Exchange]
+	// dial is how long the connection took to open, by phase (DNS,
+	// connect, TLS; Options.Phases), written before the transport has the
+	// connection and read-only after: the first request on it reports them.
+	dial  [metrics.NumPhases]time.Duration
+	timed uint8 // the phases of dial measured (metrics.Phase.Bit)
 }
 
 // NetConn returns the connection under c (SendOnce peeks at its socket).
@@ -69,25 +77,35 @@ func Meter(t *http.Transport, h2 bool) {
 	if h2 {
 		return
 	}
-	meter(t, false, nil)
+	meter(t, false, false, nil)
 }
 
 // meter is Meter; with alpn, a TLS connection offers h2 and http/1.1, and
 // one that agreed on h2 goes to the transport as the *tls.Conn it needs to
 // speak HTTP/2 (uncounted: its exchanges give the HTTP/1.1 size). conns,
-// if not nil, gives the TCP connections (see Conns).
-func meter(t *http.Transport, alpn bool, conns *Conns) {
+// if not nil, gives the TCP connections (see Conns). With phases, each
+// connection it dials carries how long its DNS, connect and TLS took.
+func meter(t *http.Transport, alpn, phases bool, conns *Conns) {
 	d := &net.Dialer{}
+	dial := func(ctx context.Context, network, addr string, cc *countConn) (net.Conn, error) {
+		if !phases {
+			return conns.dial(ctx, d, network, addr)
+		}
+		return dialTimed(ctx, conns, d, network, addr, cc)
+	}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := conns.dial(ctx, d, network, addr)
+		cc := &countConn{}
+		c, err := dial(ctx, network, addr, cc)
 		if err != nil {
 			return nil, err
 		}
-		return &countConn{Conn: c}, nil
+		cc.Conn = c
+		return cc, nil
 	}
 	base := t.TLSClientConfig
 	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := conns.dial(ctx, d, network, addr)
+		cc := &countConn{}
+		raw, err := dial(ctx, network, addr, cc)
 		if err != nil {
 			return nil, err
 		}
@@ -109,30 +127,118 @@ func meter(t *http.Transport, alpn bool, conns *Conns) {
 			conf.NextProtos = []string{"h2", "http/1.1"}
 		}
 		tc := tls.Client(raw, conf)
+		t0 := time.Now()
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, err
 		}
+		if phases {
+			cc.dial[metrics.PhaseTLS] = time.Since(t0)
+			cc.timed |= metrics.PhaseTLS.Bit()
+		}
 		if tc.ConnectionState().NegotiatedProtocol == "h2" {
 			return tc, nil
 		}
-		return &countConn{Conn: tc}, nil
+		cc.Conn = tc
+		return cc, nil
+	}
+}
+
+// dialTimed dials through conns with d and puts into cc how long the name
+// lookup (when there was one: not for a literal IP) and the TCP connect
+// took; a connection opened before the run (Conns.Preconnect) times
+// neither.
+func dialTimed(ctx context.Context, conns *Conns, d *net.Dialer, network, addr string, cc *countConn) (net.Conn, error) {
+	var k dialClock
+	c, err := conns.dial(httptrace.WithClientTrace(ctx, k.trace()), d, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	k.into(cc)
+	return c, nil
+}
+
+// dialClock times one dial through the net package's trace hooks: the
+// name lookup, and the connect from its first attempt to the one that
+// succeeded (a name with several addresses may try two at once, so the
+// hooks take a lock). A dial that opens no socket fires no hook and times
+// nothing.
+type dialClock struct {
+	mu                sync.Mutex
+	dnsAt, connAt     time.Time
+	dns, connect      time.Duration
+	looked, connected bool
+}
+
+func (k *dialClock) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) {
+			k.mu.Lock()
+			k.dnsAt = time.Now()
+			k.mu.Unlock()
+		},
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			k.mu.Lock()
+			if !k.dnsAt.IsZero() {
+				k.dns, k.looked = time.Since(k.dnsAt), true
+			}
+			k.mu.Unlock()
+		},
+		ConnectStart: func(string, string) {
+			k.mu.Lock()
+			if k.connAt.IsZero() {
+				k.connAt = time.Now()
+			}
+			k.mu.Unlock()
+		},
+		ConnectDone: func(_, _ string, err error) {
+			k.mu.Lock()
+			if err == nil && !k.connected && !k.connAt.IsZero() {
+				k.connect, k.connected = time.Since(k.connAt), true
+			}
+			k.mu.Unlock()
+		},
+	}
+}
+
+// into puts what k timed into cc.
+func (k *dialClock) into(cc *countConn) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.looked {
+		cc.dial[metrics.PhaseDNS] = k.dns
+		cc.timed |= metrics.PhaseDNS.Bit()
+	}
+	if k.connected {
+		cc.dial[metrics.PhaseConnect] = k.connect
+		cc.timed |= metrics.PhaseConnect.Bit()
 	}
 }
 
 // Exchange measures the bytes of one request and its response on a
 // transport that [Meter] set up. Get one with NewExchange, send the request
 // with the context Trace gives, read Bytes once the body is read, Release.
+//
+// With TimePhases, it also times the request's phases (see Phases).
 type Exchange struct {
 	trace   httptrace.ClientTrace
+	ptrace  httptrace.ClientTrace // trace with the phase hooks
 	conn    *countConn
 	got     bool         // the request got a connection
 	in, out atomic.Int64 // bytes read and written while it held conn
+
+	phases  bool // TimePhases
+	done    bool // Phases read a whole response: no hook can run for e any more
+	reused  bool // the connection had carried a request before
+	gotAt   time.Time
+	firstAt time.Time // first response byte (the transport's read loop; before the response is handed over)
 }
 
 var exchanges = sync.Pool{New: func() any {
 	e := &Exchange{}
 	e.trace.GotConn = e.gotConn
+	e.ptrace.GotConn = e.gotConn
+	e.ptrace.GotFirstResponseByte = e.gotFirstByte
 	return e
 }}
 
@@ -143,13 +249,24 @@ func NewExchange() *Exchange {
 	e.conn, e.got = nil, false
 	e.in.Store(0)
 	e.out.Store(0)
+	e.phases, e.done, e.reused = false, false, false
+	e.gotAt, e.firstAt = time.Time{}, time.Time{}
 	return e
 }
 
+// TimePhases makes e time the request's phases when on (before Trace).
+func (e *Exchange) TimePhases(on bool) { e.phases = on }
+
 // Release lets go of the connection and returns e to the pool; e must not
-// be used after.
+// be used after. An exchange that timed phases and got no whole response
+// is left to the collector instead: the transport's read loop may still
+// call its first-byte hook (a request that timed out), and must not write
+// into an exchange another request holds.
 func (e *Exchange) Release() {
 	e.disown()
+	if e.phases && !e.done {
+		return
+	}
 	exchanges.Put(e)
 }
 
@@ -163,7 +280,37 @@ func (e *Exchange) disown() {
 
 // Trace returns ctx with e's trace attached, for the request.
 func (e *Exchange) Trace(ctx context.Context) context.Context {
+	if e.phases {
+		return httptrace.WithClientTrace(ctx, &e.ptrace)
+	}
 	return httptrace.WithClientTrace(ctx, &e.trace)
+}
+
+func (e *Exchange) gotFirstByte() { e.firstAt = time.Now() }
+
+// Phases puts the phases of e's request into o, its whole response read at
+// end (the caller read the body to its end): time to first byte from when
+// the request had its connection, transfer from there to end, and, for
+// the request that opened its connection, how long the connection's DNS,
+// connect and TLS took. HTTP/2 connections are the transport's own (see
+// Meter): their requests have time to first byte and transfer only.
+func (e *Exchange) Phases(o *metrics.Outcome, end time.Time) {
+	if !e.phases || !e.got || e.firstAt.IsZero() {
+		return
+	}
+	e.done = true
+	o.Phases[metrics.PhaseTTFB] = e.firstAt.Sub(e.gotAt)
+	o.Phases[metrics.PhaseTransfer] = end.Sub(e.firstAt)
+	o.Timed |= metrics.PhaseTTFB.Bit() | metrics.PhaseTransfer.Bit()
+	if c := e.conn; c != nil && !e.reused && c.timed != 0 {
+		o.NewConn = true
+		for p := range metrics.NumPhases {
+			if c.timed&p.Bit() != 0 {
+				o.Phases[p] = c.dial[p]
+			}
+		}
+		o.Timed |= c.timed
+	}
 }
 
 // gotConn makes e the owner of its connection. A request the transport
@@ -171,6 +318,9 @@ func (e *Exchange) Trace(ctx context.Context) context.Context {
 func (e *Exchange) gotConn(info httptrace.GotConnInfo) {
 	e.disown()
 	e.got = true
+	if e.phases {
+		e.gotAt, e.reused, e.firstAt = time.Now(), info.Reused, time.Time{}
+	}
 	c := findCountConn(info.Conn)
 	e.conn = c
 	e.in.Store(0)

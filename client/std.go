@@ -26,6 +26,8 @@ type Std struct {
 	// conns are the transport's TCP connections (see Conns); nil over
 	// forced HTTP/2, whose transport dials its own.
 	conns *Conns
+	// phases: Send times each request's phases (Options.Phases).
+	phases bool
 }
 
 // NewStd returns a standard-path client for r.
@@ -43,9 +45,10 @@ func NewStd(r *Request, o Options) *Std {
 			// Redirects are responses too: count the 3xx, do not follow it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		ua:    o.UserAgent,
-		wire:  int64(len(r.Wire(o.UserAgent))),
-		conns: conns,
+		ua:     o.UserAgent,
+		wire:   int64(len(r.Wire(o.UserAgent))),
+		conns:  conns,
+		phases: o.Phases,
 	}
 }
 
@@ -68,12 +71,25 @@ func (s *Std) Preconnect(ctx context.Context, n int) (opened []time.Duration, fa
 
 // Do sends the request once and reads the whole response.
 func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind metrics.ErrorKind) {
+	var o metrics.Outcome
+	s.Send(ctx, &o)
+	return o.Status, o.BytesIn, o.BytesOut, o.Err
+}
+
+// Send is Do into o: its Status, Err, BytesIn and BytesOut, and with
+// Options.Phases its phases.
+func (s *Std) Send(ctx context.Context, o *metrics.Outcome) {
+	o.Status, o.BytesIn, o.BytesOut, o.Err = s.do(ctx, o)
+}
+
+func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, bytesOut int64, kind metrics.ErrorKind) {
 	var body io.Reader
 	if len(s.req.Body) > 0 {
 		body = bytes.NewReader(s.req.Body)
 	}
 	ex := NewExchange()
 	defer ex.Release()
+	ex.TimePhases(s.phases)
 	hr, err := http.NewRequestWithContext(ex.Trace(ctx), s.req.Method, s.req.URL.String(), body)
 	if err != nil {
 		return 0, 0, 0, metrics.ErrOther
@@ -93,6 +109,7 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 		return 0, in, out, Classify(err)
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
+	end := time.Now()
 	resp.Body.Close()
 	in, out := ex.Bytes(resp, n, s.wire)
 	if err != nil {
@@ -102,6 +119,7 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 		}
 		return 0, in, out, k
 	}
+	ex.Phases(o, end)
 	return resp.StatusCode, in, out, metrics.ErrNone
 }
 

@@ -23,6 +23,9 @@ type Options struct {
 	// Conns, if set, gives HTTP/1.1 connections pre-connected ones first
 	// and counts the new ones (not used with HTTP/2).
 	Conns *Conns
+	// Phases times each request's phases (see Exchange.Phases): the
+	// connections dialled carry their DNS, connect and TLS times.
+	Phases bool
 }
 
 // TLS is a client certificate to present and the CAs to trust instead of
@@ -93,6 +96,6 @@ func Transport(o Options) (*http.Transport, http.RoundTripper) {
 	}
 	// Meter first: SendOnce wraps the connections Meter dials, so both see
 	// the plaintext bytes of each request.
-	meter(t, !o.HTTP1, o.Conns)
+	meter(t, !o.HTTP1, o.Phases, o.Conns)
 	return t, SendOnce(t)
 }

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,18 +56,38 @@ func cheapServer(tb testing.TB) string {
 // BenchmarkFastPathGET runs b.N requests through the fast path's closed
 // model (16 clients) against the cheap server; allocs/op is the engine's
 // allocation per request, setup included (it vanishes as b.N grows).
-func BenchmarkFastPathGET(b *testing.B) {
+func BenchmarkFastPathGET(b *testing.B) { benchGET(b, transports[0], false) }
+
+// BenchmarkPhases is the cost of timing phases (Config.Phases) on each
+// transport: compare phases=off with phases=on (bench/README.md). Besides
+// ns/op it reports cpu-ns/op, the process's CPU time per request (the
+// in-process server's included), steadier than wall time on a busy machine.
+func BenchmarkPhases(b *testing.B) {
+	for _, tr := range transports {
+		for _, on := range []bool{false, true} {
+			name := tr.name + "/phases=off"
+			if on {
+				name = tr.name + "/phases=on"
+			}
+			b.Run(strings.ReplaceAll(name, "net/http", "nethttp"), func(b *testing.B) { benchGET(b, tr, on) })
+		}
+	}
+}
+
+func benchGET(b *testing.B, tr transport, phases bool) {
 	url := cheapServer(b)
 	req := newReq(b, "GET", url+"/", nil, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
-	res, err := Run(context.Background(), Config{Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
+	cpu := cpuTime()
+	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
 	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	if err != nil {
 		b.Fatal(err)
 	}
-	if res.Transport != "fast" {
-		b.Skipf("transport %q: the fast path is not available here", res.Transport)
+	if want := map[bool]string{false: "fast", true: "net/http"}[tr.std]; res.Transport != want {
+		b.Skipf("transport %q: want %s", res.Transport, want)
 	}
 	if tot := res.Run.Total; tot.Status[200] != int64(b.N) {
 		b.Fatalf("200s = %d of %d (errors %v)", tot.Status[200], b.N, errorsOf(tot))
@@ -82,6 +104,12 @@ func TestFastPathSteadyStateAllocs(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the fast path is Linux-only")
 	}
+	for _, phases := range []bool{false, true} {
+		t.Run(fmt.Sprintf("phases=%v", phases), func(t *testing.T) { steadyStateAllocs(t, phases) })
+	}
+}
+
+func steadyStateAllocs(t *testing.T, phases bool) {
 	url := cheapServer(t)
 	req := newReq(t, "GET", url+"/", nil, nil)
 	mallocs := func(n int64) uint64 {
@@ -89,7 +117,7 @@ func TestFastPathSteadyStateAllocs(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		res, err := Run(context.Background(), Config{Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
+		res, err := Run(context.Background(), Config{Phases: phases, Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Fatal(err)

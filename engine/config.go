@@ -27,6 +27,9 @@ type Config struct {
 	Loops int
 	// ForceStd sends through net/http even where the fast path could be used.
 	ForceStd bool
+	// Phases times each request's phases (DNS, connect, TLS, time to
+	// first byte, transfer) into metrics.Stats.Phases.
+	Phases bool
 	// OnTick is called once a second from one goroutine.
 	OnTick func(elapsed time.Duration, p metrics.Point, run *metrics.Run)
 	// OnSnapshot, if set, gets each interval's measurements as a wire

@@ -63,6 +63,12 @@ type conn struct {
 	wire      []byte        // the request: the loop's in quick mode, the plan client's
 	head      bool          // the request is a HEAD
 	pc        *planConn     // a plan's client (fastplan_linux.go); nil in quick mode
+	// The request's timestamps for its phases (Config.Phases): when its
+	// connect began (newConn), when the connection was ready for it, and
+	// when the first response byte came. Taking them costs a store of the
+	// time each step already has.
+	connAt, ready, first time.Duration
+	newConn              bool
 }
 
 type fastLoop struct {
@@ -80,6 +86,7 @@ type fastLoop struct {
 	events  []unix.EpollEvent
 	conns   []*conn
 	open    bool
+	phases  bool // time each request's phases (Config.Phases)
 
 	// closed model
 	ramp     load.Ramp
@@ -173,7 +180,7 @@ func newFastSources(cfg *Config, req Request, loops int, start time.Time) ([]sou
 			cfg: cfg, timeout: req.Timeout, planned: cfg.Load.planned(), start: start, epfd: epfd, rec: metrics.NewRecorder(1),
 			sa: copySockaddr(sa), family: family, wire: wire, head: req.Request.Head(),
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
-			budget: budget, late: cfg.Load.late(),
+			budget: budget, late: cfg.Load.late(), phases: cfg.Phases,
 		}
 		shard, shards := w+n*j, n*loops
 		switch ld := cfg.Load.(type) {
@@ -536,10 +543,12 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 	}
 	c.wrOff = 0
 	if c.fd >= 0 {
+		c.ready, c.newConn = now, false
 		c.state = cWriting
 		l.write(c, now)
 		return
 	}
+	c.connAt, c.newConn = now, true
 	fd, err := unix.Socket(l.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		l.fail(c, metrics.ErrOther, now)
@@ -558,6 +567,7 @@ func (l *fastLoop) dispatch(c *conn, now time.Duration) {
 			return
 		}
 		l.rec.ConnectLocked()
+		c.ready = now
 		c.state = cWriting
 		l.write(c, now)
 	case err == unix.EINPROGRESS:
@@ -632,6 +642,7 @@ func (l *fastLoop) event(c *conn, ev uint32) {
 			return
 		}
 		l.rec.ConnectLocked()
+		c.ready = now
 		c.state = cWriting
 		l.write(c, now)
 	case cWriting:
@@ -684,6 +695,9 @@ func (l *fastLoop) read(c *conn, ev uint32, now time.Duration) {
 			}
 			l.broken(c, metrics.ErrReset, now)
 			return
+		}
+		if !c.p.Started() {
+			c.first = now
 		}
 		used, done, err := c.p.Feed(l.buf[:n])
 		if err != nil {
@@ -776,10 +790,14 @@ func (l *fastLoop) complete(c *conn, now time.Duration) {
 		lat = now - c.intended
 	}
 	if c.pc == nil {
-		l.rec.RecordLocked(0, metrics.Outcome{
+		o := metrics.Outcome{
 			Latency: lat, Service: now - c.sent, Status: c.p.Status,
 			BytesIn: c.p.Bytes, BytesOut: int64(len(c.wire)),
-		})
+		}
+		if l.phases {
+			c.timePhases(&o, now)
+		}
+		l.rec.RecordLocked(0, o)
 	}
 	if c.served >= 0 && c.p.KeepAlive() {
 		c.served++
@@ -791,6 +809,20 @@ func (l *fastLoop) complete(c *conn, now time.Duration) {
 		return
 	}
 	l.after(c, now)
+}
+
+// timePhases puts the phases of c's request, complete at now, into o. The
+// loop resolved the host once before the run, so no request has a DNS
+// phase, and plain HTTP has no TLS.
+func (c *conn) timePhases(o *metrics.Outcome, now time.Duration) {
+	o.Phases[metrics.PhaseTTFB] = c.first - c.ready
+	o.Phases[metrics.PhaseTransfer] = now - c.first
+	o.Timed = metrics.PhaseTTFB.Bit() | metrics.PhaseTransfer.Bit()
+	if c.newConn {
+		o.NewConn = true
+		o.Phases[metrics.PhaseConnect] = c.ready - c.connAt
+		o.Timed |= metrics.PhaseConnect.Bit()
+	}
 }
 
 // fail records a request that got no complete response.

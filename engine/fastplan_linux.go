@@ -124,7 +124,7 @@ func newPlanLoops(cfg *Config, ld Load, sc LoopScenario, loops int, start time.T
 			rec: metrics.NewRecorder(len(names)).WithChecks(len(checks)),
 			sa:  copySockaddr(sa), family: family,
 			buf: make([]byte, readBufSize), events: make([]unix.EpollEvent, maxEvents),
-			budget: budget, late: ld.late(),
+			budget: budget, late: ld.late(), phases: cfg.Phases,
 			plan: planLoop{sc: sc, endRun: endRun, loop: j, loops: loops},
 		}
 		shard, shards := w+n*j, n*loops
@@ -341,6 +341,11 @@ func (l *fastLoop) planResult(c *conn, kind metrics.ErrorKind, out int64, now ti
 	*r = LoopResult{Err: kind, BytesIn: c.p.Bytes, BytesOut: out, Sent: c.sent, Done: now, Stop: l.stopping}
 	if kind == metrics.ErrNone {
 		r.Status, r.Head, r.Body = c.p.Status, c.p.Head, c.p.Body
+		if l.phases {
+			var o metrics.Outcome
+			c.timePhases(&o, now)
+			r.Phases, r.Timed, r.NewConn = o.Phases, o.Timed, o.NewConn
+		}
 	}
 	c.state = cIdle
 	c.pc.cl.Response(r)

@@ -53,6 +53,11 @@ type LoopResult struct {
 	BytesIn, BytesOut int64
 	Sent, Done        time.Duration // from the run's start
 	Stop              bool          // the load has ended (no retry then)
+	// Phases, Timed and NewConn are a complete response's phases when
+	// the run times them (Config.Phases), as metrics.Outcome has them.
+	Phases  [metrics.NumPhases]time.Duration
+	Timed   uint8
+	NewConn bool
 }
 
 // LoopClient is one client of a LoopScenario, run by an event loop.

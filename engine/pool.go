@@ -37,7 +37,7 @@ func newPool(cfg *Config, l Load, rec *metrics.Recorder, start time.Time) *pool 
 func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
-		MaxConns: p.load.Slots(), UserAgent: w.UserAgent,
+		MaxConns: p.load.Slots(), UserAgent: w.UserAgent, Phases: p.cfg.Phases,
 		Conns: &client.Conns{OnConnect: p.rec.Connect},
 	})
 	return p
@@ -45,11 +45,11 @@ func (p *pool) withRequest(w Request) *pool {
 
 // preconnect opens n connections for the quick-mode request before the
 // run's clock starts (open model; see Warmup).
-func (p *pool) preconnect(n int, deadline time.Time) ([]time.Duration, int, error) {
+func (p *pool) preconnect(ctx context.Context, n int, deadline time.Time) ([]time.Duration, int, error) {
 	if p.std == nil || !p.open {
 		return nil, 0, nil
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	return p.std.Preconnect(ctx, n)
 }
@@ -129,13 +129,14 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 // finish within their timeout, so their outcome is measured, not lost.
 func (p *pool) do(intended time.Duration) {
 	sent := time.Since(p.start)
-	status, in, out, kind := p.std.Do(context.Background())
+	var o metrics.Outcome
+	p.std.Send(context.Background(), &o)
 	now := time.Since(p.start)
-	lat := now - sent
+	o.Latency, o.Service = now-sent, now-sent
 	if p.open {
-		lat = now - intended
+		o.Latency = now - intended
 	}
-	p.rec.Record(0, metrics.Outcome{Latency: lat, Service: now - sent, Status: status, Err: kind, BytesIn: in, BytesOut: out})
+	p.rec.Record(0, o)
 }
 
 func (p *pool) run(ctx context.Context) {

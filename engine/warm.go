@@ -91,10 +91,10 @@ func failText(err error) string {
 // warmer is a source that can open connections before the run's clock
 // starts.
 type warmer interface {
-	// preconnect opens up to n connections by deadline and keeps them for
-	// the run; it returns each opened one's connect time, the failed
-	// attempts and the first failure.
-	preconnect(n int, deadline time.Time) (opened []time.Duration, failed int, first error)
+	// preconnect opens up to n connections by deadline (or until ctx is
+	// cancelled) and keeps them for the run; it returns each opened one's
+	// connect time, the failed attempts and the first failure.
+	preconnect(ctx context.Context, n int, deadline time.Time) (opened []time.Duration, failed int, first error)
 	// discard releases the source's connections when the run never runs.
 	discard()
 }
@@ -138,7 +138,7 @@ func warm(ctx context.Context, cfg *Config, srcs []source) *Warmup {
 	if l.Preconnect == 0 {
 		// Probe the connect time on one source; the probes stay open.
 		w.Wanted = min(warmProbes, slots)
-		add(ws[0].preconnect(w.Wanted, deadline))
+		add(ws[0].preconnect(ctx, w.Wanted, deadline))
 		if len(times) == 0 && w.Failed == 0 {
 			return nil // nothing to pre-connect (a plan, forced HTTP/2)
 		}
@@ -159,7 +159,7 @@ func warm(ctx context.Context, cfg *Config, srcs []source) *Warmup {
 	for j, s := range ws {
 		n := int(share(int64(max(rest, 0)), len(ws), j))
 		go func() {
-			o, f, err := s.preconnect(n, deadline)
+			o, f, err := s.preconnect(ctx, n, deadline)
 			out <- got{o, f, err}
 		}()
 	}

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"time"
@@ -15,7 +16,7 @@ import (
 // in the loop's free pool. Nothing is written on them. It returns each
 // opened connection's connect time, the failed attempts and the first
 // failure. It runs before run, on the caller's goroutine.
-func (l *fastLoop) preconnect(n int, deadline time.Time) (opened []time.Duration, failed int, first error) {
+func (l *fastLoop) preconnect(ctx context.Context, n int, deadline time.Time) (opened []time.Duration, failed int, first error) {
 	n = min(n, l.maxConns-len(l.conns))
 	if n <= 0 {
 		return nil, 0, nil
@@ -64,9 +65,13 @@ func (l *fastLoop) preconnect(n int, deadline time.Time) (opened []time.Duration
 	}
 	for len(began) > 0 {
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 || ctx.Err() != nil {
+			why := errors.New("connect timed out")
+			if ctx.Err() != nil {
+				why = ctx.Err()
+			}
 			for idx := range began {
-				fail(l.conns[idx], errors.New("connect timed out"))
+				fail(l.conns[idx], why)
 			}
 			break
 		}

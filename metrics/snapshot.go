@@ -42,6 +42,7 @@ type wireStats struct {
 	Errors   [NumErrorKinds]int64 `json:"errors"`
 	Latency  []byte               `json:"latency"`
 	Service  []byte               `json:"service"`
+	Phases   *wirePhases          `json:"phases,omitempty"`
 }
 
 type wireSnapshot struct {
@@ -78,6 +79,9 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		}
 		if ws.Service, err = encode(st.Service); err != nil {
 			return nil, fmt.Errorf("encode service time: %w", err)
+		}
+		if ws.Phases, err = st.Phases.wire(); err != nil {
+			return nil, fmt.Errorf("encode phases: %w", err)
 		}
 		w.Stats = append(w.Stats, ws)
 	}
@@ -134,13 +138,16 @@ func (ws *wireStats) stats() (*Stats, error) {
 	if st.Service, err = decode(ws.Service); err != nil {
 		return nil, fmt.Errorf("service time: %v", err)
 	}
+	if st.Phases, err = ws.Phases.phases(); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
 // empty reports whether ws holds nothing.
 func (ws *wireStats) empty() bool {
 	if ws.Requests != 0 || ws.Failed != 0 || ws.Retried != 0 || ws.BytesIn != 0 || ws.BytesOut != 0 ||
-		ws.Errors != [NumErrorKinds]int64{} || len(ws.Latency) != 0 || len(ws.Service) != 0 {
+		ws.Errors != [NumErrorKinds]int64{} || len(ws.Latency) != 0 || len(ws.Service) != 0 || ws.Phases != nil {
 		return false
 	}
 	for code, n := range ws.Status {
@@ -154,21 +161,24 @@ func (ws *wireStats) empty() bool {
 // decode reads a histogram of the standard geometry (empty for no bytes).
 // One of a wider range than the standard is merged into a standard one;
 // a narrower one, or another precision, is refused.
-func decode(enc []byte) (*hdrhistogram.Histogram, error) {
+func decode(enc []byte) (*hdrhistogram.Histogram, error) { return decodeHist(enc, sigFigs) }
+
+// decodeHist is decode for histograms of sigs significant figures.
+func decodeHist(enc []byte, sigs int) (*hdrhistogram.Histogram, error) {
 	if len(enc) == 0 {
-		return hdrhistogram.New(lowestUS, highestUS, sigFigs), nil
+		return hdrhistogram.New(lowestUS, highestUS, sigs), nil
 	}
 	dec, err := hdrhistogram.Decode(enc)
 	if err != nil {
 		return nil, err
 	}
-	if dec.LowestTrackableValue() != lowestUS || dec.HighestTrackableValue() < highestUS || dec.SignificantFigures() != sigFigs {
+	if dec.LowestTrackableValue() != lowestUS || dec.HighestTrackableValue() < highestUS || dec.SignificantFigures() != int64(sigs) {
 		return nil, errors.New("histogram geometry differs")
 	}
 	if dec.HighestTrackableValue() == highestUS {
 		return dec, nil
 	}
-	h := hdrhistogram.New(lowestUS, highestUS, sigFigs)
+	h := hdrhistogram.New(lowestUS, highestUS, sigs)
 	h.Merge(dec)
 	return h, nil
 }

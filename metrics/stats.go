@@ -72,6 +72,13 @@ type Outcome struct {
 	// failed one. It is a request like any other; Stats also counts it
 	// under Retried, so retries are never invisible.
 	Retry bool
+	// Phases is where the request's time went, when its transport timed
+	// it (see Phases): Timed has Phase.Bit() set for each phase measured,
+	// 0 when none was (phases off, or no whole response). NewConn: the
+	// request opened the connection it went on.
+	Phases  [NumPhases]time.Duration
+	Timed   uint8
+	NewConn bool
 }
 
 // Stats is the mergeable measurement of a set of requests.
@@ -85,6 +92,10 @@ type Stats struct {
 	Errors   [NumErrorKinds]int64
 	Latency  *hdrhistogram.Histogram // µs; see Outcome.Latency
 	Service  *hdrhistogram.Histogram // µs; see Outcome.Service
+	// Phases is the breakdown of the requests that were timed by phase;
+	// nil until the first (phases off: never), then reused like the
+	// histograms.
+	Phases *Phases
 }
 
 // NewStats returns empty Stats with histograms of the standard geometry.
@@ -119,6 +130,12 @@ func (s *Stats) Record(o Outcome) {
 	// Errors are timed too: a timeout that waited 5 s is 5 s the user waited.
 	s.Latency.RecordValue(clampUS(o.Latency))
 	s.Service.RecordValue(clampUS(o.Service))
+	if o.Timed != 0 {
+		if s.Phases == nil {
+			s.Phases = newPhases() // once per Stats: reset and reused after
+		}
+		s.Phases.record(&o)
+	}
 }
 
 func clampUS(d time.Duration) int64 {
@@ -147,6 +164,12 @@ func (s *Stats) Merge(o *Stats) {
 	}
 	s.Latency.Merge(o.Latency)
 	s.Service.Merge(o.Service)
+	if !o.Phases.Empty() {
+		if s.Phases == nil {
+			s.Phases = newPhases()
+		}
+		s.Phases.merge(o.Phases)
+	}
 }
 
 // isZero reports whether s holds nothing: merging it changes nothing.
@@ -155,15 +178,18 @@ func (s *Stats) isZero() bool {
 		s.Status != [MaxStatus]int64{} || s.Errors != [NumErrorKinds]int64{} {
 		return false
 	}
-	return (s.Latency == nil || s.Latency.TotalCount() == 0) && (s.Service == nil || s.Service.TotalCount() == 0)
+	return (s.Latency == nil || s.Latency.TotalCount() == 0) && (s.Service == nil || s.Service.TotalCount() == 0) && s.Phases.Empty()
 }
 
 // Reset empties s, keeping its histograms' memory.
 func (s *Stats) Reset() {
-	lat, svc := s.Latency, s.Service
+	lat, svc, ph := s.Latency, s.Service, s.Phases
 	lat.Reset()
 	svc.Reset()
-	*s = Stats{Latency: lat, Service: svc}
+	if ph != nil {
+		ph.reset()
+	}
+	*s = Stats{Latency: lat, Service: svc, Phases: ph}
 }
 
 // Clone returns a deep copy of s.
@@ -171,6 +197,9 @@ func (s *Stats) Clone() *Stats {
 	c := *s
 	c.Latency = s.Latency.Clone()
 	c.Service = s.Service.Clone()
+	if s.Phases != nil {
+		c.Phases = s.Phases.clone()
+	}
 	return &c
 }
 

@@ -337,6 +337,8 @@ type NameSummary struct {
 	Latency  Latency          `json:"latency"`
 	Status   map[string]int64 `json:"status"`
 	Errors   ErrorCounts      `json:"errors"`
+	// Phases is where the time went (--phases); absent when phases were off.
+	Phases *PhaseSummary `json:"phases,omitempty"`
 }
 
 // Interval is one point of the timeline: the whole run (all names) over one
@@ -375,6 +377,7 @@ func NameSummaryOf(name string, st *metrics.Stats, elapsedS float64) NameSummary
 		Latency:  newLatency(st.Latency),
 		Status:   statusCounts(st),
 		Errors:   ErrorCounts(st.Errors),
+		Phases:   PhaseSummaryOf(st.Phases),
 	}
 }
 

@@ -123,6 +123,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if len(s.Groups) > 0 {
 		nameTable(&t, "by group", s.Groups)
 	}
+	s.phasesText(&t)
 
 	s.workersText(&t)
 

@@ -158,9 +158,19 @@ func TestSmallInputs(t *testing.T) {
 		refused, timeouts int64
 		status            map[string]int64
 	}{
+		// wrk 4 counts a timeout when a response completes after --timeout:
+		// it is among the 10 requests already, and fails it.
 		{"wrk socket errors are failed requests", Wrk,
 			"  10 requests in 1.00s, 1.00KB read\n  Socket errors: connect 2, read 3, write 0, timeout 5\n  Non-2xx or 3xx responses: 1\n",
-			20, 11, 2, 5, nil},
+			15, 11, 2, 5, nil},
+		{"wrk timeouts no more than its requests", Wrk,
+			"  4 requests in 1.00s, 1.00KB read\n  Socket errors: connect 0, read 0, write 0, timeout 4\n  Non-2xx or 3xx responses: 2\n",
+			4, 4, 0, 4, nil},
+		// wrk2 counts a timeout per connection still waiting at each check:
+		// those are not among its requests.
+		{"wrk2 timeouts are added", Wrk,
+			"  Latency Distribution (HdrHistogram - Recorded Latency)\n 50.000%    1.00ms\n 99.900%    2.00ms\n  10 requests in 1.00s, 1.00KB read\n  Socket errors: connect 0, read 0, write 0, timeout 5\n",
+			15, 5, 0, 5, nil},
 		{"vegeta error without a response", VegetaJSON,
 			`{"code":0,"timestamp":"2025-12-05T00:00:00Z","latency":1000000,"error":"dial tcp 127.0.0.1:1: connect: connection refused","method":"GET","url":"http://127.0.0.1:1/"}` + "\n" +
 				`{"code":200,"timestamp":"2025-12-05T00:00:00.5Z","latency":1000000,"method":"GET","url":"http://127.0.0.1:1/"}`,

@@ -26,9 +26,13 @@ import (
 //	  Socket errors: connect 0, read 0, write 0, timeout 0
 //	  Non-2xx or 3xx responses: 5
 //
-// wrk counts a request once its response is complete; connect, read,
-// write and timeout errors are counted apart, and are added here to the
-// requests as failures, as fuka counts them.
+// wrk counts a request once its response is complete; connect, read and
+// write errors are counted apart, and are added here to the requests as
+// failures, as fuka counts them. wrk's timeouts are different: it counts
+// one when a response completes later than --timeout (its latency is then
+// left out of the percentiles), so they are among its requests already and
+// only fail them. wrk2 counts a timeout for each connection still waiting
+// at each 2 s check instead: not requests at all, added as before.
 func parseWrk(r io.Reader) (*report.Summary, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -114,10 +118,14 @@ func parseWrk(r io.Reader) (*report.Summary, error) {
 		return nil, errors.New(`no "N requests in T" line: not wrk's output, or wrk did not finish`)
 	}
 	g.requests += g.errors.Total()
-	g.failed = non2xx + g.errors.Total()
+	wrk2 := !math.IsNaN(g.latency[6])
+	if !wrk2 {
+		g.requests -= g.errors[metrics.ErrTimeout]
+	}
+	g.failed = min(non2xx+g.errors.Total(), g.requests)
 	notes := []string{closedNote("wrk"), givenNote("wrk") + "; bytes read are rounded as wrk prints them",
 		"wrk's non-2xx/3xx responses count as failed without their status codes"}
-	if !math.IsNaN(g.latency[6]) {
+	if wrk2 {
 		notes[0] = "wrk2 (-R) corrects for coordinated omission: its latencies are measured from each request's intended start"
 	}
 	g.method = "GET"

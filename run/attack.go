@@ -23,6 +23,8 @@ type RequestFlags struct {
 	Timeout                      time.Duration
 	Insecure, HTTP2              bool
 	ConnFlags                    // --client-cert, --client-key, --cacert, --http1 (http.go)
+	// Phases times each request's phases (--phases; fuka attack).
+	Phases bool
 }
 
 // AttackFlags are fuka attack's load and request, as given: Config checks
@@ -80,6 +82,7 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 	j := &fukapb.AttackJob{
 		Url: rawURL, Method: f.Method, TimeoutNanos: int64(f.Timeout),
 		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version, Http1: f.HTTP1,
+		Phases: f.Phases,
 	}
 	tf, err := f.Files(f.HTTP2)
 	if err != nil {
@@ -124,6 +127,11 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		r, err := load.ParseRate(f.Rate, f.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		// Stages set the run's length; a --duration given with them was
+		// ignored, and "-d 10s" ran for the stages' minutes.
+		if durationSet && strings.ContainsAny(f.Rate, ":,") && f.Duration != r.Duration() {
+			return nil, fmt.Errorf("--duration %v with --rate %s: the stages set the length (%v); leave --duration out, or make the stages add up to it", f.Duration, f.Rate, r.Duration())
 		}
 		if r.Total() == 0 {
 			return nil, fmt.Errorf("--rate %s: starts no request in its %v (the rate is 0 throughout); want a rate above 0", f.Rate, r.Duration())

@@ -33,6 +33,7 @@ type Options struct {
 	HTTP1    bool // HTTP/1.1 also over TLS (else https negotiates h2 by ALPN)
 	TLS      TLSFiles
 	Version  string // fuka's version: the User-Agent and the report's
+	Phases   bool   // time each request's phases (--phases)
 }
 
 func (o Options) userAgent() string { return "fuka/" + o.Version }
@@ -65,7 +66,7 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	cfg := engine.Config{Work: engine.Request{
 		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(), TLS: tc, UserAgent: j.GetUserAgent(),
-	}}
+	}, Phases: j.GetPhases()}
 	l := j.GetLoad()
 	if r := l.GetRate(); r != nil {
 		rate, err := RateOf(r)
@@ -352,6 +353,7 @@ func PlanConfig(c *Plan, ov *fukapb.Overrides, o Options) (cfg engine.Config, me
 	if err != nil {
 		return cfg, meta, nil, err
 	}
+	cfg.Phases = o.Phases
 	opts.MaxConns = slots(cfg)
 	w, _ := cfg.Work.(engine.Parts)
 	_, open := cfg.Load.(engine.Open)

@@ -80,7 +80,7 @@ func (o Options) scenarioOptions() (scenario.Options, error) {
 	if err != nil {
 		return scenario.Options{}, err
 	}
-	return scenario.Options{Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: t, UserAgent: o.userAgent()}, nil
+	return scenario.Options{Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: t, UserAgent: o.userAgent(), Phases: o.Phases}, nil
 }
 
 // attackTLS is an attack job's client certificate and CA.

@@ -27,7 +27,7 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	j := &fukapb.PlanJob{
 		FileName: filepath.Base(c.Plan.File), Source: c.Source, Env: c.Env,
 		Files: map[string][]byte{}, Overrides: ov, Insecure: o.Insecure, Http2: o.HTTP2,
-		Http1: o.HTTP1, Cert: o.TLS.Cert, Key: o.TLS.Key, Ca: o.TLS.CA,
+		Http1: o.HTTP1, Cert: o.TLS.Cert, Key: o.TLS.Key, Ca: o.TLS.CA, Phases: o.Phases,
 	}
 	var paths []string
 	for _, d := range c.Plan.Data {
@@ -127,7 +127,7 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 	}
 	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(),
-		TLS: TLSFiles{Cert: j.GetCert(), Key: j.GetKey(), CA: j.GetCa()}, Version: version,
+		TLS: TLSFiles{Cert: j.GetCert(), Key: j.GetKey(), CA: j.GetCa()}, Version: version, Phases: j.GetPhases(),
 	})
 	if err != nil {
 		return fail(err)

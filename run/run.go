@@ -257,7 +257,9 @@ func (r *runner) prepare() error {
 		sk, err := output.ParseOutWith(spec, runID)
 		if err != nil {
 			r.closeSinks(nil)
-			return fmt.Errorf("--out %q: %w", spec, err)
+			// The error names the spec already ("out SPEC: ..."); naming it
+			// here too printed it twice. The flag is --out.
+			return fmt.Errorf("--%w", err)
 		}
 		if s, ok := sk.(output.ScopeSink); ok {
 			s.SetScopes(scopes)

@@ -35,6 +35,8 @@ type Options struct {
 	TLS          *client.TLS // client certificate and CA; nil: the plan's, else none
 	MaxConns     int
 	UserAgent    string
+	// Phases times each request's phases (metrics.Stats.Phases).
+	Phases bool
 }
 
 // Runner binds a Program to a transport and a metrics recorder layout; the
@@ -46,7 +48,9 @@ type Runner struct {
 	ua   string
 	h2   bool // requests go as HTTP/2
 	open bool
-	only *compiled // when set, every client runs this scenario
+	// phases: each request's phases are timed (Options.Phases).
+	phases bool
+	only   *compiled // when set, every client runs this scenario
 
 	ws *wsShared // the WebSocket handshakes' transport (ws.go), shared by Only's copies
 }
@@ -77,9 +81,9 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 	}
 	tr, rt := client.Transport(client.Options{
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
-		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent,
+		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, ws: &wsShared{}}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -423,6 +427,7 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 	defer cancel()
 	ex := client.NewExchange()
 	defer ex.Release()
+	ex.TimePhases(c.r.phases)
 	var rd io.Reader
 	if h.body != nil {
 		rd = bytes.NewReader(h.body)
@@ -451,7 +456,7 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		in, out := ex.Bytes(nil, 0, wire)
-		c.record(h.req, sent, from, 0, in, out, client.Classify(err), retry)
+		c.record(h.req, sent, from, 0, in, out, client.Classify(err), retry, nil)
 		return nil, true
 	}
 	c.body.Reset()
@@ -473,10 +478,10 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 		if kind != metrics.ErrTimeout {
 			kind = metrics.ErrBodyRead
 		}
-		c.record(h.req, sent, from, 0, in, out, kind, retry)
+		c.record(h.req, sent, from, 0, in, out, kind, retry, nil)
 		return nil, true
 	}
-	lat := c.record(h.req, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry)
+	lat := c.record(h.req, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry, ex)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
 	return r, resp.StatusCode >= 500
 }
@@ -489,7 +494,7 @@ func (c *Client) invalid(s *step, from time.Time) {
 	if from.IsZero() {
 		from = now
 	}
-	c.record(s.req, now, from, 0, 0, 0, metrics.ErrInvalid, false)
+	c.record(s.req, now, from, 0, 0, 0, metrics.ErrInvalid, false, nil)
 	c.bad = true
 }
 
@@ -504,13 +509,18 @@ func validHeaderValue(v string) bool {
 	return true
 }
 
-// record records one request (one attempt) and returns its latency.
-func (c *Client) record(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool) time.Duration {
+// record records one request (one attempt) and returns its latency. ex,
+// when the whole response was read, gives the request's phases.
+func (c *Client) record(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool, ex *client.Exchange) time.Duration {
 	now := time.Now()
 	lat := now.Sub(from)
-	c.rec.Record(req, metrics.Outcome{
+	o := metrics.Outcome{
 		Latency: lat, Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry,
-	})
+	}
+	if ex != nil {
+		ex.Phases(&o, now)
+	}
+	c.rec.Record(req, o)
 	return lat
 }
 

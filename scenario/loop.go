@@ -196,7 +196,8 @@ func (lc *LoopClient) Response(r *engine.LoopResult) {
 	}
 	lat := r.Done - from
 	o := metrics.Outcome{Latency: lat, Service: r.Done - r.Sent, Status: r.Status, Err: r.Err,
-		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Retry: lc.attempt > 0}
+		BytesIn: r.BytesIn, BytesOut: r.BytesOut, Retry: lc.attempt > 0,
+		Phases: r.Phases, Timed: r.Timed, NewConn: r.NewConn}
 	c.rec.RecordLocked(s.req, o)
 	if r.Err == metrics.ErrNone && len(r.Head) > 0 {
 		lc.jar.store(r.Head, lc.path) // every response's cookies, a failed attempt's too

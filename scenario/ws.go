@@ -146,7 +146,7 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 	}
 	if c.wsConn == nil { // never opened, or dropped by a failure
 		c.noResp = true
-		c.record(s.req, sent, from, 0, 0, 0, metrics.ErrReset, false)
+		c.record(s.req, sent, from, 0, 0, 0, metrics.ErrReset, false, nil)
 		c.failRequired(s)
 		return false
 	}
@@ -161,7 +161,7 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 		out = int64(len(c.buf))
 		err = c.wsConn.Write(ctx, typ, c.buf)
 		if err == nil && !s.ws.hasExpect {
-			c.record(s.req, sent, from, ws.StatusMatched, 0, out, metrics.ErrNone, false)
+			c.record(s.req, sent, from, ws.StatusMatched, 0, out, metrics.ErrNone, false, nil)
 			return true
 		}
 	}
@@ -183,11 +183,11 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 		kind, _ := ws.ReadFailure(ctx, err)
 		c.drop(false)
 		c.noResp = true
-		c.record(s.req, sent, from, 0, in, out, kind, false)
+		c.record(s.req, sent, from, 0, in, out, kind, false, nil)
 		c.failRequired(s)
 		return false
 	}
-	c.record(s.req, sent, from, ws.StatusMatched, in, out, metrics.ErrNone, false)
+	c.record(s.req, sent, from, ws.StatusMatched, in, out, metrics.ErrNone, false, nil)
 	return c.outcome(s, &Response{Status: ws.StatusMatched, Body: msg})
 }
 
@@ -221,7 +221,7 @@ func (c *Client) wsDial(ctx context.Context, s *step, sent, from time.Time) bool
 		HTTPClient: &http.Client{Transport: c.r.wsTransport(), Jar: jar}, HTTPHeader: h, Subprotocols: s.ws.protos,
 	})
 	status, kind := ws.HandshakeOutcome(ctx, resp, err)
-	c.record(s.req, sent, from, status, 0, 0, kind, false)
+	c.record(s.req, sent, from, status, 0, 0, kind, false, nil)
 	if err != nil {
 		c.noResp = kind != metrics.ErrNone
 		return false

@@ -479,6 +479,7 @@ type AttackJob struct {
 	Cert          []byte `protobuf:"bytes,12,opt,name=cert,proto3" json:"cert,omitempty"`
 	Key           []byte `protobuf:"bytes,13,opt,name=key,proto3" json:"key,omitempty"`
 	Ca            []byte `protobuf:"bytes,14,opt,name=ca,proto3" json:"ca,omitempty"`
+	Phases        bool   `protobuf:"varint,15,opt,name=phases,proto3" json:"phases,omitempty"` // time each request's phases (--phases)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -609,6 +610,13 @@ func (x *AttackJob) GetCa() []byte {
 		return x.Ca
 	}
 	return nil
+}
+
+func (x *AttackJob) GetPhases() bool {
+	if x != nil {
+		return x.Phases
+	}
+	return false
 }
 
 type Header struct {
@@ -901,6 +909,7 @@ type PlanJob struct {
 	Cert          []byte `protobuf:"bytes,9,opt,name=cert,proto3" json:"cert,omitempty"`
 	Key           []byte `protobuf:"bytes,10,opt,name=key,proto3" json:"key,omitempty"`
 	Ca            []byte `protobuf:"bytes,11,opt,name=ca,proto3" json:"ca,omitempty"`
+	Phases        bool   `protobuf:"varint,12,opt,name=phases,proto3" json:"phases,omitempty"` // time each request's phases (--phases)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1010,6 +1019,13 @@ func (x *PlanJob) GetCa() []byte {
 		return x.Ca
 	}
 	return nil
+}
+
+func (x *PlanJob) GetPhases() bool {
+	if x != nil {
+		return x.Phases
+	}
+	return false
 }
 
 // Overrides change the plan's shared load; an unset field leaves it as the
@@ -1420,7 +1436,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03Job\x124\n" +
 	"\x06attack\x18\x01 \x01(\v2\x1a.fuka.cluster.v1.AttackJobH\x00R\x06attack\x12.\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.fuka.cluster.v1.PlanJobH\x00R\x04planB\x06\n" +
-	"\x04work\"\xfd\x02\n" +
+	"\x04work\"\x95\x03\n" +
 	"\tAttackJob\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x121\n" +
@@ -1437,7 +1453,8 @@ const file_fuka_proto_rawDesc = "" +
 	"\x05http1\x18\v \x01(\bR\x05http1\x12\x12\n" +
 	"\x04cert\x18\f \x01(\fR\x04cert\x12\x10\n" +
 	"\x03key\x18\r \x01(\fR\x03key\x12\x0e\n" +
-	"\x02ca\x18\x0e \x01(\fR\x02ca\"0\n" +
+	"\x02ca\x18\x0e \x01(\fR\x02ca\x12\x16\n" +
+	"\x06phases\x18\x0f \x01(\bR\x06phases\"0\n" +
 	"\x06Header\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xb7\x02\n" +
@@ -1460,7 +1477,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\tRateStage\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\x01R\x06target\x12\x1d\n" +
 	"\n" +
-	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\xd8\x03\n" +
+	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\xf0\x03\n" +
 	"\aPlanJob\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x129\n" +
@@ -1473,7 +1490,8 @@ const file_fuka_proto_rawDesc = "" +
 	"\x04cert\x18\t \x01(\fR\x04cert\x12\x10\n" +
 	"\x03key\x18\n" +
 	" \x01(\fR\x03key\x12\x0e\n" +
-	"\x02ca\x18\v \x01(\fR\x02ca\x1a8\n" +
+	"\x02ca\x18\v \x01(\fR\x02ca\x12\x16\n" +
+	"\x06phases\x18\f \x01(\bR\x06phases\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

@@ -119,6 +119,7 @@ percentiles (no coordinated omission).`,
 	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
 	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
+	fl.BoolVar(&f.Phases, "phases", false, phasesUsage)
 	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)

@@ -112,6 +112,7 @@ func TestUsageErrors(t *testing.T) {
 		{"resolution too coarse", []string{"attack", "--rate", "10", "--resolution", "2s", u}, "--resolution 2s: want 0 to 1s"},
 		{"url without scheme", []string{"attack", "127.0.0.1:8080"}, `did you mean "http://127.0.0.1:8080"?`},
 		{"rate of zero", []string{"attack", "--rate", "0", "-d", "2s", u}, "--rate 0: starts no request in its 2s (the rate is 0 throughout)"},
+		{"rate stages with another duration", []string{"attack", "--rate", "100:1m,5:0s", "-d", "1s", u}, "--duration 1s with --rate 100:1m,5:0s: the stages set the length (1m0s)"},
 		{"rate stages of zero", []string{"attack", "--rate", "0:2s", u}, "--rate 0:2s: starts no request in its 2s"},
 		{"rate too large", []string{"attack", "--rate", "1e308", "-d", "1m", u}, "--rate: rate \"1e308\": "},
 		{"rate with max-rps", []string{"attack", "--rate", "200", "--max-rps", "10", u}, "does not combine"},

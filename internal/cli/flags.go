@@ -62,6 +62,9 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs, w resultWords) {
 	}
 }
 
+// phasesUsage is --phases' help (attack and run).
+const phasesUsage = "report where each request's time goes: dns, connect, tls, time to first byte, transfer (p50/p99 per request name)"
+
 // addRequestFlags registers the request flags; only says which commands
 // they are for ("URL only: " where a plan sets its requests).
 func addRequestFlags(fl *pflag.FlagSet, f *run.RequestFlags, only string) {

@@ -776,6 +776,9 @@ func TestOutputs(t *testing.T) {
 			tg := newTarget(t)
 			r := runCLI(t, nil, "attack", tg.URL+"/", "-n", "10", "-q", "--no-history", tt.flag, tt.value)
 			oneLine(t, r, tt.want)
+			if tt.flag == "--out" && (strings.Count(r.err, `"`+tt.value+`"`) != 1 || !strings.Contains(r.err, `--out "`+tt.value+`"`)) {
+				t.Errorf("want the flag and its value named once; stderr %q", r.err)
+			}
 			if n := tg.n.Load(); n != 0 {
 				t.Errorf("the target served %d requests", n)
 			}

@@ -62,6 +62,7 @@ abort_when rule that fired) exits 1.`,
 	fl := cmd.Flags()
 	addLoadFlags(fl, &f)
 	fl.BoolVar(&f.opts.Insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.opts.Phases, "phases", false, phasesUsage)
 	addOutputFlags(fl, &f.out, runWords)
 	addClusterFlags(fl, &f.cluster)
 	return cmd

@@ -49,6 +49,9 @@ func (f *attackFlags) wsConfig(rawURL string, fl *pflag.FlagSet) (engine.Config,
 			return zero, report.Meta{}, fmt.Errorf("--%s is for HTTP; a WebSocket URL sends --ws-send", name)
 		}
 	}
+	if fl.Changed("phases") {
+		return zero, report.Meta{}, errors.New("--phases breaks down HTTP requests; a WebSocket attack has no phases")
+	}
 	if f.cluster.distributed() {
 		return zero, report.Meta{}, errors.New("a WebSocket attack runs on one machine for now (no --workers)")
 	}

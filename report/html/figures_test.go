@@ -70,6 +70,11 @@ func TestBrowserGaps(t *testing.T) {
 			note: "The run's last 2 ms (2 requests finishing after the last whole second) are too short to chart as a rate",
 		},
 		{
+			name: "2 ms tail, 1 request", sum: tailRun(2*time.Millisecond, 1, 0),
+			want: map[string][]any{"Throughput": {100.0, 0.0, 100.0, nil}},
+			note: "The run's last 2 ms (1 request finishing after the last whole second) are too short to chart as a rate",
+		},
+		{
 			name: "500 ms tail", sum: tailRun(500*time.Millisecond, 25, 50),
 			want: map[string][]any{
 				"Throughput":     {100.0, 0.0, 100.0, 150.0},

@@ -62,6 +62,7 @@ func TestWriteSections(t *testing.T) {
 				"2025-01-02 03:04:05 UTC", "<td>300</td>", "<td>100</td>", "200 × 300", "all requests",
 			},
 			notWant: []string{
+				`id="phases"`,
 				`id="thresholds"`, `id="checks"`, `id="warnings"`, `id="resources"`, `id="profiles"`, `id="scaling"`,
 				"<dt>dropped starts</dt>", `class="badge warn">interrupted`,
 			},
@@ -106,6 +107,22 @@ func TestWriteSections(t *testing.T) {
 			want: []string{
 				"<th>errors</th><th>retried</th>", "<dt>retried</dt><dd>7</dd>",
 				`<td class="name">GET /</td><td>300</td><td>100</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>2.00ms</td><td>0.00%</td><td>7</td>`,
+			},
+		},
+		{
+			name: "phases",
+			sum: func() *report.Summary {
+				s := quickRun()
+				s.Transport = "fast"
+				s.ByName[0].Phases = &report.PhaseSummary{Timed: 300, NewConnections: 4,
+					Connect:  &report.PhaseStat{Count: 4, P50MS: 0.12, P99MS: 0.4},
+					TTFB:     &report.PhaseStat{Count: 300, P50MS: 1.5, P99MS: 1.9},
+					Transfer: &report.PhaseStat{Count: 300, P50MS: 0.01, P99MS: 0.02}}
+				return s
+			}(),
+			want: []string{
+				`<section id="phases">`, `href="#phases"`, "dns –: the fast path resolves the host once",
+				`<td class="name">GET /</td><td>300</td><td>4</td><td>–</td><td>120µs / 400µs</td><td>–</td><td>1.50ms / 1.90ms</td><td>10µs / 20µs</td>`,
 			},
 		},
 		{

@@ -36,6 +36,8 @@ type page struct {
 	Scenarios   []requestRow // a plan's scenarios, then its groups
 	Groups      []requestRow
 	Checks      []checkRow
+	Phases      []phaseRow // where the time went (--phases), by request name
+	PhaseNote   string
 	HasDropped  bool // the dropped-starts chart is drawn
 	HasTimeline bool
 	Resources   *resourcesView
@@ -63,6 +65,32 @@ type requestRow struct {
 	Checks                  string // "passed / run"; "" without checks
 	ChecksFailed            bool
 	HasChecks               bool
+}
+
+// phaseRow is one request name's phases: responses broken down, those on
+// a new connection, and each phase's "p50 / p99" ("–": not measured).
+type phaseRow struct {
+	Name, Timed, New string
+	Cells            []string
+}
+
+// phaseRows are the names that have a phase breakdown, and how to read it.
+func phaseRows(s *report.Summary) ([]phaseRow, string) {
+	var rows []phaseRow
+	for _, n := range s.ByName {
+		if n.Phases == nil {
+			continue
+		}
+		r := phaseRow{Name: n.Name, Timed: report.FormatInt(n.Phases.Timed), New: report.FormatInt(n.Phases.NewConnections)}
+		for _, ph := range n.Phases.Stats() {
+			r.Cells = append(r.Cells, report.PhaseCell(ph.Stat))
+		}
+		rows = append(rows, r)
+	}
+	if rows == nil {
+		return nil, ""
+	}
+	return rows, s.PhaseNote()
 }
 
 type checkRow struct {
@@ -133,6 +161,7 @@ func newPage(s *report.Summary) *page {
 		}
 	}
 	p.Requests, p.Total = requestRows(s)
+	p.Phases, p.PhaseNote = phaseRows(s)
 	p.Scenarios, p.Groups = scopeRows(s.Scenarios, "scenario "), scopeRows(s.Groups, "group ")
 	for _, c := range s.Checks {
 		p.Checks = append(p.Checks, checkRow{

@@ -26,7 +26,7 @@
   if (tail && note) {
     var ms = Math.round(tail.span * 1000);
     note.textContent = tail.omitted
-      ? "The run's last " + ms + " ms (" + tail.requests.toLocaleString("en-US") + " requests finishing after the last whole second) are too short to chart as a rate: they are in the totals, not drawn."
+      ? "The run's last " + ms + " ms (" + tail.requests.toLocaleString("en-US") + (tail.requests === 1 ? " request" : " requests") + " finishing after the last whole second) are too short to chart as a rate: they are in the totals, not drawn."
       : "The run's last interval lasted " + ms + " ms: its counts are drawn per second of that time, not as a whole second's.";
     note.hidden = false;
   }
