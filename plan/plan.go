@@ -259,6 +259,9 @@ type Step struct {
 	StepHTTP                 // multipart, follow_redirects (http.go)
 	GRPC               *GRPC // a grpc: step (grpc.go); Method is MethodGRPC
 
+	// StepWS, StepSend, StepExpect, StepClose (ws.go)
+	WS StepWebSocket
+
 	// StepThink
 	Think *Think
 
