@@ -201,7 +201,13 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 			defer closeClient(cl)
 			for n := 0; l.Iterations <= 0 || n < l.Iterations; n++ {
 				i, ok := p.budget.take(requests)
-				if !ok || !p.sleepUntil(p.budget.pace(capper, i, time.Since(p.start), late), stop) {
+				if !ok {
+					return
+				}
+				// A start due at or after the run's end is not sent, even
+				// when the end's timer fires late on a busy machine.
+				t := p.budget.pace(capper, i, time.Since(p.start), late)
+				if (l.Duration > 0 && t >= l.Duration) || !p.sleepUntil(t, stop) {
 					return
 				}
 				for !p.cfg.Lease.Valid(time.Now()) {
