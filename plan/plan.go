@@ -251,6 +251,9 @@ type Step struct {
 	RetryNonIdempotent *bool
 	StepHTTP           // multipart, follow_redirects (http.go)
 
+	// StepWS, StepSend, StepExpect, StepClose (ws.go)
+	WS StepWebSocket
+
 	// StepThink
 	Think *Think
 

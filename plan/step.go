@@ -18,12 +18,12 @@ import (
 
 var (
 	methodKeys  = []string{"get", "post", "put", "delete", "patch", "head", "options"}
-	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set")
+	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set", "ws", "send", "expect", "close")
 	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "multipart", "follow_redirects", "on_failure"}
 	groupKeys   = []string{"group", "steps", "on_failure"}
 	thinkKeys   = []string{"think"}
 	// anyStepKeys is every key a step may have, for a step without an action.
-	anyStepKeys = slices.Concat(actionKeys, requestKeys, []string{"steps", "then", "else"})
+	anyStepKeys = slices.Concat(actionKeys, requestKeys, []string{"steps", "then", "else", "subprotocols", "binary"})
 	checkKeys   = []string{"status", "body_contains", "body_regex", "json", "json_exists", "max_latency", "header"}
 )
 
@@ -52,8 +52,11 @@ func (ps *parser) step(n *yaml.Node) *Step {
 		return nil
 	}
 	var action *entry
+	// send: with expect: is one step, a message and the answer it awaits:
+	// there expect is not an action of its own.
+	withSend := slices.ContainsFunc(es, func(e entry) bool { return e.Key == "send" })
 	for i, e := range es {
-		if !slices.Contains(actionKeys, e.Key) {
+		if !slices.Contains(actionKeys, e.Key) || withSend && e.Key == "expect" {
 			continue
 		}
 		if action != nil {
@@ -87,6 +90,8 @@ func (ps *parser) step(n *yaml.Node) *Step {
 		ps.foreachStep(st, *action, es)
 	case "set":
 		ps.setStep(st, *action, es)
+	case "ws", "send", "expect", "close":
+		ps.wsStep(st, *action, es)
 	default:
 		ps.request(st, *action, es)
 	}

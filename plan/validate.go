@@ -166,6 +166,8 @@ func stepErrors(c *collector, steps []*Step) {
 			stepErrors(c, st.Steps)
 		case StepIf, StepLoop, StepForeach, StepSet:
 			logicErrors(c, st)
+		case StepWS, StepSend, StepExpect, StepClose:
+			wsStepErrors(c, st)
 		default:
 			c.add(st.Pos, "step: unknown kind %d", st.Kind)
 		}
@@ -260,6 +262,9 @@ func (p *Plan) crossErrors() Errors {
 	p.baseURLErrors(c)
 	p.nameErrors(c)
 	p.retryErrors(c)
+	for _, s := range p.Scenarios {
+		p.wsErrors(c, s.Steps)
+	}
 	return c.errs
 }
 

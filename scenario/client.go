@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/feeder"
@@ -49,6 +51,8 @@ type Runner struct {
 	// phases: each request's phases are timed (Options.Phases).
 	phases bool
 	only   *compiled // when set, every client runs this scenario
+
+	ws *wsShared // the WebSocket handshakes' transport (ws.go), shared by Only's copies
 }
 
 // Only returns a Runner whose clients all run the named scenario (a plan
@@ -79,7 +83,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -122,6 +126,9 @@ type Client struct {
 	think  time.Duration // actThink: the pause
 	end    flow          // actEnd: how the iteration ended
 	locked bool          // rec's lock is held by the caller (the event loop)
+
+	wsConn  *websocket.Conn // the connection a ws: step opened (ws.go)
+	wsEvery func()          // stops its every: sender and waits for it; nil: none
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -244,6 +251,9 @@ func (c *Client) step(ctx context.Context, s *step) flow {
 	}
 	c.first = false
 	c.noResp, c.missing = false, false
+	if s.ws != nil {
+		return c.stepFlow(s, c.wsRun(s, from))
+	}
 	return c.stepFlow(s, c.request(ctx, s, from))
 }
 

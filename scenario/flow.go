@@ -139,7 +139,7 @@ func (c *Client) advance(stop bool) action {
 		case kThink:
 			c.think = c.thinkTime(s.think)
 			return actThink
-		case kRequest:
+		case kRequest, kWS, kSend, kExpect, kClose:
 			c.cur = s
 			return actRequest
 		case kIf:

@@ -77,6 +77,10 @@ const (
 	kLoop
 	kForeach
 	kSet
+	kWS // ws.go: ws:, send:, expect:, close:
+	kSend
+	kExpect
+	kClose
 )
 
 type step struct {
@@ -120,6 +124,8 @@ type step struct {
 	fields    []field     // foreach: the {{ as.path }} slots
 	sets      []setter    // set:
 	errCheck  int         // the check counted failed when an expression fails
+
+	ws *wsStep // kWS, kSend, kExpect, kClose (ws.go)
 }
 
 type header struct {
@@ -328,6 +334,10 @@ func (c *compiler) steps(steps []*plan.Step, groups []string, fail plan.OnFailur
 			if st := c.logic(s, groups, f); st != nil {
 				out = append(out, st)
 			}
+		case plan.StepWS, plan.StepSend, plan.StepExpect, plan.StepClose:
+			st := c.wsStep(s, groups)
+			st.onFail = f
+			out = append(out, st)
 		}
 	}
 	return out

@@ -574,11 +574,15 @@ def b(ctx):
 	if na == 0 || nb == 0 {
 		t.Fatalf("requests a %d, b %d; want both", na, nb)
 	}
-	if got := checkCount(t, res.Run, "GET /a: own state"); got != [2]int64{na, 0} {
-		t.Errorf("a: %v, want %d passes", got, na)
-	}
-	if got := checkCount(t, res.Run, "GET /b: own state"); got != [2]int64{nb, 0} {
-		t.Errorf("b: %v, want %d passes", got, nb)
+	// The run's end cancels a script between its request and its check,
+	// so up to max_clients (2) requests in flight then have no check.
+	for _, c := range []struct {
+		name string
+		n    int64
+	}{{"GET /a: own state", na}, {"GET /b: own state", nb}} {
+		if got := checkCount(t, res.Run, c.name); got[1] != 0 || got[0] > c.n || got[0] < c.n-2 {
+			t.Errorf("%s: %v, want %d passes (at least %d), no failure", c.name, got, c.n, c.n-2)
+		}
 	}
 }
 

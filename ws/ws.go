@@ -217,21 +217,8 @@ func (c *Client) connect(intended time.Time) bool {
 	conn, resp, err := websocket.Dial(ctx, c.q.URL.String(), &websocket.DialOptions{
 		HTTPClient: c.q.http, HTTPHeader: c.q.Header, Subprotocols: c.q.Protos,
 	})
-	o := metrics.Outcome{Status: http.StatusSwitchingProtocols}
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		o.Status, o.Err = 0, metrics.ErrTimeout
-	case resp != nil && resp.StatusCode >= 400:
-		o.Status = resp.StatusCode
-	case resp != nil:
-		o.Status, o.Err = 0, metrics.ErrOther // answered, but did not switch protocols
-	default:
-		o.Status, o.Err = 0, client.Classify(err)
-		if o.Err == metrics.ErrNone {
-			o.Err = metrics.ErrOther
-		}
-	}
+	var o metrics.Outcome
+	o.Status, o.Err = HandshakeOutcome(ctx, resp, err)
 	now := time.Now()
 	o.Latency, o.Service = now.Sub(c.from(intended, sent)), now.Sub(sent)
 	c.rec.Record(1, o)
@@ -278,11 +265,9 @@ func (c *Client) roundTrip(intended time.Time) {
 // a timeout coder/websocket has closed it, and after a close frame or a
 // broken socket it is of no further use.
 func (c *Client) failure(ctx context.Context, err error) metrics.ErrorKind {
-	kind := metrics.ErrReset
-	if code := websocket.CloseStatus(err); code != -1 {
-		c.q.closed(int(code))
-	} else if ctx.Err() != nil {
-		kind = metrics.ErrTimeout
+	kind, code := ReadFailure(ctx, err)
+	if code >= 0 {
+		c.q.closed(code)
 	}
 	c.conn.CloseNow()
 	c.conn = nil
@@ -297,3 +282,39 @@ func (c *Client) Close() {
 		c.conn = nil
 	}
 }
+
+// HandshakeOutcome classifies a handshake that Dial ended with resp and
+// err, ctx being its deadline: the status recorded (101 on success, the
+// server's status from 400) and the error kind.
+func HandshakeOutcome(ctx context.Context, resp *http.Response, err error) (status int, kind metrics.ErrorKind) {
+	switch {
+	case err == nil:
+		return http.StatusSwitchingProtocols, metrics.ErrNone
+	case ctx.Err() != nil:
+		return 0, metrics.ErrTimeout
+	case resp != nil && resp.StatusCode >= 400:
+		return resp.StatusCode, metrics.ErrNone
+	case resp != nil:
+		return 0, metrics.ErrOther // answered, but did not switch protocols
+	}
+	if k := client.Classify(err); k != metrics.ErrNone {
+		return 0, k
+	}
+	return 0, metrics.ErrOther
+}
+
+// ReadFailure classifies an error of a send or a wait: a close frame
+// (code >= 0) is a reset, as is a broken connection; ctx's deadline
+// passing is a timeout.
+func ReadFailure(ctx context.Context, err error) (kind metrics.ErrorKind, code int) {
+	if c := websocket.CloseStatus(err); c != -1 {
+		return metrics.ErrReset, int(c)
+	}
+	if ctx.Err() != nil {
+		return metrics.ErrTimeout, -1
+	}
+	return metrics.ErrReset, -1
+}
+
+// MaxMessage bounds one message read (see SetReadLimit).
+const MaxMessage = maxMessage

@@ -21,7 +21,7 @@ import (
 // server is a coder/websocket server that counts what it does, so tests
 // can hold fuka's numbers against the server's own.
 type server struct {
-	accepted, received, sent, bytesIn atomic.Int64
+	accepted, received, sent, bytesIn, normalCloses atomic.Int64
 }
 
 // ServeHTTP: /echo answers "pong " + each message; /silent reads and never
@@ -42,6 +42,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				s.normalCloses.Add(1)
+			}
 			return
 		}
 		s.received.Add(1)
@@ -122,6 +125,13 @@ func TestQuickCountsMatchServer(t *testing.T) {
 			}
 			if conn.Requests != 4 || conn.Requests != s.accepted.Load() || conn.Status[101] != 4 {
 				t.Errorf("handshakes %d (101: %d), server accepted %d, want 4", conn.Requests, conn.Status[101], s.accepted.Load())
+			}
+			// The engine closes each client's connection when the load ends.
+			for deadline := time.Now().Add(2 * time.Second); s.normalCloses.Load() < 4 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if s.normalCloses.Load() != 4 {
+				t.Errorf("normal closures %d, want 4", s.normalCloses.Load())
 			}
 			if rt.BytesOut != s.bytesIn.Load() {
 				t.Errorf("bytes out %d, server read %d", rt.BytesOut, s.bytesIn.Load())
@@ -258,5 +268,53 @@ func TestMessageTemplate(t *testing.T) {
 		if c.buf = q.tpl.Render(c.buf[:0], c.st); string(c.buf) != want {
 			t.Errorf("rendered %s, want %s", c.buf, want)
 		}
+	}
+}
+
+// The open model measures from the intended start, so a late start
+// shows in the latency; the closed model from the send.
+func TestMeasuredFrom(t *testing.T) {
+	sent := time.Now()
+	late := sent.Add(-time.Second)
+	for _, tc := range []struct {
+		name     string
+		perStart bool
+		intended time.Time
+		want     time.Time
+	}{
+		{"open model, late start", true, late, late},
+		{"open model, no intended time", true, time.Time{}, sent},
+		{"closed model", false, late, sent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Client{q: &Quick{PerStart: tc.perStart}}
+			if got := c.from(tc.intended, sent); !got.Equal(tc.want) {
+				t.Errorf("from %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// wss:// with --insecure reaches a server with a self-signed certificate;
+// without it the handshake fails as a TLS error.
+func TestQuickTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		insecure bool
+		want     func(conn *metrics.Stats) bool
+	}{
+		{"insecure", true, func(c *metrics.Stats) bool { return c.Requests == 1 && c.Status[101] == 1 }}, // one connection, held
+		{"verified", false, func(c *metrics.Stats) bool { return c.Errors[metrics.ErrTLS] == 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewTLSServer(&server{})
+			t.Cleanup(ts.Close)
+			u := mustURL("wss" + strings.TrimPrefix(ts.URL, "https") + "/echo")
+			q := &Quick{URL: u, Send: "x", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second, Insecure: tc.insecure}
+			run := runQuick(t, q, engine.Closed{Clients: 1, Requests: 2})
+			if conn := run.ByName[1]; !tc.want(conn) {
+				t.Errorf("handshakes: status 101 %d, errors %v", conn.Status[101], conn.Errors)
+			}
+		})
 	}
 }

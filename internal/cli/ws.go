@@ -85,7 +85,9 @@ func (f *attackFlags) wsConfig(rawURL string, fl *pflag.FlagSet) (engine.Config,
 	for _, h := range job.GetHeaders() {
 		q.Header.Add(h.GetKey(), h.GetValue())
 	}
-	q.Header.Set("User-Agent", "fuka/"+version())
+	if q.Header.Get("User-Agent") == "" {
+		q.Header.Set("User-Agent", "fuka/"+version())
+	}
 	cfg.Work = engine.Plan{Scenario: q}
 	meta.Target, meta.Method = u.String(), "WS"
 	return cfg, meta, nil

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/coder/websocket"
 
 	"github.com/fuka-load/fuka/demo"
 )
@@ -56,6 +59,7 @@ func TestAttackWebSocketUsage(t *testing.T) {
 		{"a bad regexp", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--ws-expect-regex", "("}, "--ws-expect-regex"},
 		{"a bad template", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "{{ x"}, "--ws-send"},
 		{"no clients", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "-c", "0"}, "--clients 0"},
+		{"distributed", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--workers", "2"}, "one machine for now"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, nil, tc.args...)
@@ -63,5 +67,27 @@ func TestAttackWebSocketUsage(t *testing.T) {
 				t.Errorf("exit %d stderr %q, want %d and %q", r.code, r.err, ExitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// A server that closes connections: the round trips fail as resets and
+// the note after the summary gives the close code.
+func TestAttackWebSocketCloseCodes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		if _, _, err := c.Read(r.Context()); err == nil {
+			c.Close(websocket.StatusPolicyViolation, "no")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/x"
+	r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "-n", "3", "-c", "1", "-q")
+	// The handshakes succeeded, so not every request failed: exit 0.
+	if r.code != ExitOK || !strings.Contains(r.err, "by close code: 1008 ×3") {
+		t.Errorf("exit %d, stderr %q; want %d and the close code", r.code, r.err, ExitOK)
 	}
 }

@@ -1,0 +1,309 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/tmpl"
+	"github.com/fuka-load/fuka/ws"
+)
+
+// WebSocket steps (plan/ws.go) run on the net/http driver only: a plan
+// with one never goes on the event loops (loopSteps). A client holds at
+// most one connection; ws: opens it (closing one already open), send:,
+// expect: and close: use it. Each ws:, send: and expect: step records one
+// outcome under its name: the handshake (status 101), or a message sent
+// and, with an expect, the matching message (status 200).
+
+// wsStep is a compiled WebSocket step.
+type wsStep struct {
+	base      string // ws(s)://host of base_url, for a path
+	protos    []string
+	binary    bool
+	hasExpect bool
+	expect    []*Checker // all must hold for a message to match
+	// contains is expect's contains: when it is a template ({{ client_id }}:
+	// a chat client waits for its own message), rendered at each wait.
+	contains  *tmpl.Template
+	closeCode int
+	every     time.Duration // ws: send everyMsg this often while open
+	everyMsg  []byte
+	everyReq  int // the name index everyMsg's sends record under
+}
+
+// wsStep compiles a ws:, send:, expect: or close: step.
+func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
+	st := &step{timeout: s.Timeout, ws: &wsStep{protos: s.WS.Subprotocols, binary: s.WS.Binary,
+		hasExpect: s.WS.HasExpect, closeCode: s.WS.CloseCode}}
+	if st.timeout <= 0 {
+		st.timeout = c.prog.defTimeout
+	}
+	switch s.Kind {
+	case plan.StepWS:
+		st.kind = kWS
+		if u := s.WS.URL.Value; !strings.HasPrefix(u, "ws://") && !strings.HasPrefix(u, "wss://") && !strings.HasPrefix(u, "{{") {
+			b := strings.TrimSuffix(c.p.BaseURL.Value, "/")
+			st.ws.base = "ws" + strings.TrimPrefix(b, "http") // http→ws, https→wss
+			if !strings.HasPrefix(u, "/") {
+				st.ws.base += "/"
+			}
+		}
+		st.url = c.tmplAt(s.WS.URL)
+		if s.WS.Every > 0 {
+			st.ws.every, st.ws.everyMsg = s.WS.Every, []byte(s.WS.EverySend.Value)
+			st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
+		}
+		for _, k := range sortedHeaderKeys(s.Headers) {
+			if t := c.tmplAt(s.Headers[k]); t != nil {
+				st.headers = append(st.headers, header{key: k, canon: http.CanonicalHeaderKey(k), val: t})
+			}
+		}
+	case plan.StepSend:
+		st.kind = kSend
+		if s.WS.Message != nil {
+			st.body = c.tmplAt(*s.WS.Message)
+		}
+	case plan.StepExpect:
+		st.kind = kExpect
+	case plan.StepClose:
+		st.kind = kClose
+		return st // records nothing: no name
+	}
+	st.req = c.requestIndex(s.Name, groups)
+	for _, ch := range s.WS.Expect {
+		if ch.Kind == plan.CheckBodyContains && strings.Contains(ch.Expr, "{{") {
+			st.ws.contains = c.tmplAt(plan.String{Value: ch.Expr, Pos: ch.Pos})
+			continue
+		}
+		ck, err := CompileCheck(ch)
+		if err != nil {
+			c.errorf(ch.Pos, "expect %q: %v", ch.Name, err)
+			continue
+		}
+		st.ws.expect = append(st.ws.expect, ck)
+	}
+	for _, x := range s.Extract {
+		ex, err := CompileExtract(x, c.prog.names)
+		if err != nil {
+			c.errorf(x.Pos, "extract %q: %v", x.Var, err)
+			continue
+		}
+		st.extract = append(st.extract, ex)
+		req := -1
+		if x.Required {
+			req = c.check(s.Name+": "+x.Var+" is extracted", st.req)
+		}
+		st.required = append(st.required, req)
+	}
+	return st
+}
+
+// wsTransport is the handshakes' transport: the plan's TLS settings over
+// HTTP/1.1, the only version a WebSocket handshake here speaks.
+func (r *Runner) wsTransport() http.RoundTripper {
+	r.ws.once.Do(func() {
+		t := r.tr.Clone()
+		t.ForceAttemptHTTP2 = false
+		p := new(http.Protocols)
+		p.SetHTTP1(true)
+		t.Protocols = p
+		if t.TLSClientConfig != nil {
+			t.TLSClientConfig.NextProtos = nil
+		}
+		t.MaxIdleConnsPerHost = -1 // a handshake hijacks its connection
+		r.ws.rt = t
+	})
+	return r.ws.rt
+}
+
+type wsShared struct {
+	once sync.Once
+	rt   http.RoundTripper
+}
+
+// wsRun runs a WebSocket step; ok is false when it failed.
+func (c *Client) wsRun(s *step, from time.Time) bool {
+	if s.kind == kClose {
+		c.Close()
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	sent := time.Now()
+	if from.IsZero() {
+		from = sent
+	}
+	if s.kind == kWS {
+		return c.wsDial(ctx, s, sent, from)
+	}
+	if c.wsConn == nil { // never opened, or dropped by a failure
+		c.noResp = true
+		c.record(s.req, sent, from, 0, 0, 0, metrics.ErrReset, false, nil)
+		c.failRequired(s)
+		return false
+	}
+	var out int64
+	var err error
+	if s.kind == kSend {
+		c.buf = s.body.Render(c.buf[:0], c.st)
+		typ := websocket.MessageText
+		if s.ws.binary {
+			typ = websocket.MessageBinary
+		}
+		out = int64(len(c.buf))
+		err = c.wsConn.Write(ctx, typ, c.buf)
+		if err == nil && !s.ws.hasExpect {
+			c.record(s.req, sent, from, ws.StatusMatched, 0, out, metrics.ErrNone, false, nil)
+			return true
+		}
+	}
+	var in int64
+	var msg, want []byte
+	if s.ws.contains != nil {
+		c.ubuf = s.ws.contains.Render(c.ubuf[:0], c.st)
+		want = c.ubuf
+	}
+	for err == nil {
+		if _, msg, err = c.wsConn.Read(ctx); err == nil {
+			in += int64(len(msg))
+			if bytes.Contains(msg, want) && matches(s.ws.expect, msg) {
+				break
+			}
+		}
+	}
+	if err != nil {
+		kind, _ := ws.ReadFailure(ctx, err)
+		c.drop(false)
+		c.noResp = true
+		c.record(s.req, sent, from, 0, in, out, kind, false, nil)
+		c.failRequired(s)
+		return false
+	}
+	c.record(s.req, sent, from, ws.StatusMatched, in, out, metrics.ErrNone, false, nil)
+	return c.outcome(s, &Response{Status: ws.StatusMatched, Body: msg})
+}
+
+// matches: every check holds on msg.
+func matches(checks []*Checker, msg []byte) bool {
+	r := Response{Status: ws.StatusMatched, Body: msg}
+	for _, ck := range checks {
+		if !ck.Apply(&r) {
+			return false
+		}
+	}
+	return true
+}
+
+// wsDial opens the client's connection, closing one already open.
+func (c *Client) wsDial(ctx context.Context, s *step, sent, from time.Time) bool {
+	c.Close()
+	c.renderWSURL(s)
+	h := http.Header{}
+	for _, hd := range s.headers {
+		h.Set(hd.key, string(hd.val.Render(nil, c.st)))
+	}
+	if c.r.ua != "" && h.Get("User-Agent") == "" {
+		h.Set("User-Agent", c.r.ua)
+	}
+	var jar http.CookieJar
+	if c.hc != nil {
+		jar = c.hc.Jar // the cookies earlier HTTP steps got go with the handshake
+	}
+	conn, resp, err := websocket.Dial(ctx, string(c.buf), &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: c.r.wsTransport(), Jar: jar}, HTTPHeader: h, Subprotocols: s.ws.protos,
+	})
+	status, kind := ws.HandshakeOutcome(ctx, resp, err)
+	c.record(s.req, sent, from, status, 0, 0, kind, false, nil)
+	if err != nil {
+		c.noResp = kind != metrics.ErrNone
+		return false
+	}
+	conn.SetReadLimit(ws.MaxMessage)
+	c.wsConn = conn
+	if s.ws.every > 0 {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		c.wsEvery = func() { stop(); <-done }
+		go func() { defer close(done); c.everyLoop(ctx, conn, s) }()
+	}
+	return true
+}
+
+// everyLoop sends s's every: message on conn each period until ctx ends
+// (the connection is being closed) or a send fails, recording each send.
+func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step) {
+	t := time.NewTicker(s.ws.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wctx, cancel := context.WithTimeout(ctx, min(s.ws.every, s.timeout))
+		sent := time.Now()
+		err := conn.Write(wctx, websocket.MessageText, s.ws.everyMsg)
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return // the client closed the connection: not this send's failure
+		}
+		o := metrics.Outcome{Status: ws.StatusMatched, BytesOut: int64(len(s.ws.everyMsg))}
+		if err != nil {
+			o.Status, o.BytesOut = 0, 0
+			o.Err, _ = ws.ReadFailure(wctx, err)
+		}
+		o.Latency = time.Since(sent)
+		o.Service = o.Latency
+		c.rec.Record(s.ws.everyReq, o) // takes the recorder's lock: the client's goroutine records too
+		if err != nil {
+			return
+		}
+	}
+}
+
+// drop closes the client's connection, if one is open, after stopping its
+// every: sender: with a normal closure, or at once after a failure.
+func (c *Client) drop(normal bool) {
+	if c.wsEvery != nil {
+		c.wsEvery()
+		c.wsEvery = nil
+	}
+	if c.wsConn == nil {
+		return
+	}
+	if normal {
+		_ = c.wsConn.Close(websocket.StatusNormalClosure, "")
+	} else {
+		c.wsConn.CloseNow()
+	}
+	c.wsConn = nil
+}
+
+// renderWSURL renders a ws step's URL into c.buf.
+func (c *Client) renderWSURL(s *step) {
+	c.buf = append(c.buf[:0], s.ws.base...)
+	c.buf = s.url.Render(c.buf, c.st)
+}
+
+// failRequired counts the required extractions of a step that got no
+// message as failed.
+func (c *Client) failRequired(s *step) {
+	for _, i := range s.required {
+		if i >= 0 {
+			c.check(i, false)
+		}
+	}
+}
+
+// Close closes the client's WebSocket connection, if one is open, with a
+// normal closure: a close: step, a new ws: step, or the engine when the
+// client's load ends.
+func (c *Client) Close() { c.drop(true) }

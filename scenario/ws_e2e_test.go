@@ -1,0 +1,330 @@
+package scenario_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/fuka-load/fuka/demo"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/plan"
+)
+
+// wsCounter is a coder/websocket server that counts what it sees, for
+// holding fuka's numbers against the server's own.
+type wsCounter struct {
+	accepted, refused, received, normalCloses atomic.Int64
+}
+
+// handler: POST /login sets a cookie and answers {"token":"t1"}; /ws
+// wants that cookie, "Authorization: Bearer t1" and subprotocol chat.v1,
+// greets with {"type":"welcome","room":"room-7"}, then echoes every
+// message; /silent never answers; /kick closes with 4001 on a message;
+// /decoy sends {"from":-1} before each echo.
+func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/login" {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
+		w.Write([]byte(`{"token":"t1"}`))
+		return
+	}
+	if ck, err := r.Cookie("sid"); r.URL.Path == "/ws" && (err != nil || ck.Value != "abc" || r.Header.Get("Authorization") != "Bearer t1") {
+		s.refused.Add(1)
+		http.Error(w, "who are you", http.StatusForbidden)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"}})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	s.accepted.Add(1)
+	ctx := r.Context()
+	if r.URL.Path == "/ws" {
+		if c.Subprotocol() != "chat.v1" || c.Write(ctx, websocket.MessageText, []byte(`{"type":"welcome","room":"room-7"}`)) != nil {
+			return
+		}
+	}
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == websocket.StatusNormalClosure {
+				s.normalCloses.Add(1)
+			}
+			return
+		}
+		s.received.Add(1)
+		switch r.URL.Path {
+		case "/silent":
+			continue
+		case "/kick":
+			c.Close(4001, "kicked")
+			return
+		case "/decoy": // another client's message first
+			if c.Write(ctx, typ, []byte(`{"from":-1}`)) != nil {
+				return
+			}
+		}
+		if c.Write(ctx, typ, msg) != nil {
+			return
+		}
+	}
+}
+
+func byName(t *testing.T, run *metrics.Run, name string) *metrics.Stats {
+	t.Helper()
+	for i, n := range run.Names {
+		if n == name {
+			return run.ByName[i]
+		}
+	}
+	t.Fatalf("no request name %q; have %q", name, run.Names)
+	return nil
+}
+
+// eventually waits up to 2 s for cond: the server counts a close after
+// the client has seen the closing handshake end.
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+func TestWebSocketPlanCountsMatchServer(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - post: /login
+        extract: { token: "json:token" }
+      - ws: /ws
+        headers: { Authorization: "Bearer {{ token }}" }
+        subprotocols: [chat.v1]
+        timeout: 2s
+      - expect: { json: { type: welcome } }
+        name: welcome
+        timeout: 2s
+        extract: { room: { from: "json:room", required: true } }
+      - loop: { count: 3 }
+        steps:
+          - send: '{"say":"hi {{ room }}"}'
+            name: say
+            expect: { contains: "hi room-7", json_exists: [say] }
+            timeout: 2s
+      - send: bye
+      - close: 1000
+load: { clients: 3, iterations: 2 }
+`, nil)).Run
+	if s.refused.Load() != 0 {
+		t.Fatalf("the server refused %d handshakes: cookie or token not sent", s.refused.Load())
+	}
+	hs, say, bye, welcome := byName(t, run, "WS /ws"), byName(t, run, "say"), byName(t, run, "WS send"), byName(t, run, "welcome")
+	if hs.Requests != 6 || hs.Status[101] != 6 || s.accepted.Load() != 6 {
+		t.Errorf("handshakes %d (101: %d), server accepted %d; want 6", hs.Requests, hs.Status[101], s.accepted.Load())
+	}
+	if say.Requests != 18 || say.Status[200] != 18 || bye.Requests != 6 || welcome.Status[200] != 6 {
+		t.Errorf("say %d (matched %d), bye %d, welcome %d: want 18, 18, 6, 6", say.Requests, say.Status[200], bye.Requests, welcome.Status[200])
+	}
+	if got := say.Requests + bye.Requests; got != s.received.Load() {
+		t.Errorf("fuka sent %d messages, the server received %d", got, s.received.Load())
+	}
+	if say.BytesOut != 18*int64(len(`{"say":"hi room-7"}`)) || say.BytesIn != say.BytesOut {
+		t.Errorf("say bytes out %d in %d", say.BytesOut, say.BytesIn)
+	}
+	if c := checkCount(t, run, "welcome: room is extracted"); c != [2]int64{6, 0} {
+		t.Errorf("room extracted %v, want 6 passes", c)
+	}
+	if !eventually(func() bool { return s.normalCloses.Load() == 6 }) {
+		t.Errorf("the server saw %d normal closures, want 6", s.normalCloses.Load())
+	}
+}
+
+func TestWebSocketPlanErrorsByKind(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /silent
+      - send: ping
+        name: silent
+        expect: {}
+        timeout: 200ms
+      - send: after
+        name: after a timeout
+      - ws: /kick
+      - send: ping
+        name: kicked
+        expect: { contains: x }
+        timeout: 2s
+      - ws: /ws
+        name: denied
+load: { clients: 1, iterations: 2 }
+`, nil)).Run
+	if st := byName(t, run, "silent"); st.Errors[metrics.ErrTimeout] != 2 {
+		t.Errorf("silent: errors %v, want 2 timeouts", st.Errors)
+	}
+	// A timeout drops the connection: the next send has none.
+	if st := byName(t, run, "after a timeout"); st.Errors[metrics.ErrReset] != 2 {
+		t.Errorf("after a timeout: errors %v, want 2 resets", st.Errors)
+	}
+	if st := byName(t, run, "kicked"); st.Errors[metrics.ErrReset] != 2 {
+		t.Errorf("kicked: errors %v, want 2 resets (closed with 4001)", st.Errors)
+	}
+	if s.received.Load() != 4 {
+		t.Errorf("the server received %d messages, want 4 (silent and kick, twice)", s.received.Load())
+	}
+	if st := byName(t, run, "denied"); st.Requests != 2 || st.Failed != 2 {
+		t.Errorf("denied: %d handshakes, %d failed; want 2 and 2 (%v)", st.Requests, st.Failed, st.Status[403])
+	}
+}
+
+func TestWebSocketPlanErrors(t *testing.T) {
+	for _, tc := range []struct{ name, steps, want string }{
+		{"expect without timeout", "- ws: /a\n      - expect: { contains: x }", "plan.yaml:6:9: expect: an expect needs a timeout"},
+		{"send+expect without timeout", "- ws: /a\n      - send: x\n        expect: {}", "plan.yaml:6:9: send: an expect needs a timeout"},
+		{"send without ws", "- send: x", "plan.yaml:5:9: WS send: no ws: step in this scenario opens a connection"},
+		{"http URL", "- ws: http://x/", "plan.yaml:5:13: ws: bad URL"},
+		{"unknown expect key", "- ws: /a\n      - expect: { body: x }\n        timeout: 1s", `plan.yaml:6:19: unknown key "body" in expect`},
+		{"bad close code", "- ws: /a\n      - close: 1001", "plan.yaml:6:16: close: want 1000"},
+		{"extract without expect", "- ws: /a\n      - send: x\n        extract: { a: \"json:a\" }", "extract needs an expect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      "+tc.steps+"\nload: { clients: 1, iterations: 1 }\n", nil)
+			_, err := plan.ParseFile(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// The demo's chat room sends every message to every client: a templated
+// contains lets each client wait for its own.
+func TestWebSocketPlanDemoChat(t *testing.T) {
+	srv := httptest.NewServer(demo.Handler())
+	t.Cleanup(srv.Close)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - ws: /ws/chat
+      - loop: { count: 4 }
+        steps:
+          - send: '{"from":{{ client_id }},"n":{{ seq }}}'
+            name: mine
+            expect: { contains: '"from":{{ client_id }},', json_exists: [n] }
+            timeout: 2s
+      - close: 1000
+load: { clients: 3, iterations: 2 }
+`, nil)).Run
+	if st := byName(t, run, "mine"); st.Requests != 24 || st.Status[200] != 24 {
+		t.Errorf("round trips %d, matched %d; want 24", st.Requests, st.Status[200])
+	}
+}
+
+// A templated contains is rendered per client: the decoy before each
+// echo is read past, not matched.
+func TestWebSocketPlanTemplatedExpect(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /decoy
+      - send: '{"from":{{ client_id }}}'
+        name: mine
+        expect: { contains: '"from":{{ client_id }}' }
+        timeout: 2s
+        extract: { got: { from: "json:from", required: true } }
+load: { clients: 2, iterations: 3 }
+`, nil)).Run
+	st := byName(t, run, "mine")
+	if st.Status[200] != 6 || st.BytesIn != 6*int64(len(`{"from":-1}`))+st.BytesOut {
+		t.Errorf("matched %d, bytes in %d out %d: want 6, and every decoy read past", st.Status[200], st.BytesIn, st.BytesOut)
+	}
+}
+
+// every: sends on the open connection while the other steps run; each
+// send is recorded, and the server counts the same.
+func TestWebSocketPlanEvery(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /silent
+        name: presence
+        every: { period: 40ms, send: '{"type":"ping"}' }
+      - think: 300ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	st := byName(t, run, "presence every")
+	if st.Requests < 8 || st.Requests != s.received.Load() || st.Failed != 0 {
+		t.Errorf("every: %d sends (%d failed), server received %d; want at least 8, all received", st.Requests, st.Failed, s.received.Load())
+	}
+	if st.BytesOut != st.Requests*int64(len(`{"type":"ping"}`)) {
+		t.Errorf("bytes out %d for %d sends", st.BytesOut, st.Requests)
+	}
+}
+
+func TestWebSocketEveryErrors(t *testing.T) {
+	for _, tc := range []struct{ name, every, want string }{
+		{"no send", "{ period: 1s }", "every: wants both period and send"},
+		{"a template", "{ period: 1s, send: '{{ x }}' }", "not a template"},
+		{"too often", "{ period: 1ms, send: x }", "at least 10ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: "+tc.every+"\nload: { clients: 1, iterations: 1 }\n", nil)
+			if _, err := plan.ParseFile(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestWebSocketExampleOnDemo runs examples/websocket.yaml against the demo
+// target (2 iterations of 3 clients instead of its 30 s).
+func TestWebSocketExampleOnDemo(t *testing.T) {
+	srv := httptest.NewServer(demo.Handler())
+	defer srv.Close()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "websocket.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "base_url: http://127.0.0.1:8080", "base_url: BASE", 1)
+	src = strings.Replace(src, "load: { clients: 50, duration: 30s }", "load: { clients: 3, iterations: 2 }", 1)
+	src = strings.Replace(src, "think: 200ms..1s", "think: 10ms", 1)
+	if !strings.Contains(src, "iterations: 2") || !strings.Contains(src, "BASE") || !strings.Contains(src, "think: 10ms") {
+		t.Fatal("examples/websocket.yaml no longer has the base_url, load and think this test replaces")
+	}
+	run := runPlan(t, writePlan(t, srv.URL, src, nil)).Run
+	if say := byName(t, run, "say"); say.Requests != 30 || say.Status[200] != 30 {
+		t.Errorf("say: %d round trips, %d matched; want 30", say.Requests, say.Status[200])
+	}
+	if join := byName(t, run, "join"); join.Status[101] != 6 {
+		t.Errorf("join: %d handshakes switched protocols, want 6", join.Status[101])
+	}
+}
