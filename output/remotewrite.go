@@ -448,7 +448,9 @@ func (w *RemoteWrite) push(batch []rwSeries) {
 	}
 	w.failed.Add(int64(len(batch)))
 	w.lastErrMu.Lock()
-	w.lastErr = err
+	if w.lastErr == nil || w.ctx.Err() == nil { // a push cut short by giving up tells nothing new
+		w.lastErr = err
+	}
 	w.lastErrMu.Unlock()
 }
 

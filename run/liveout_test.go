@@ -172,6 +172,9 @@ func TestRunRemoteWriteLoss(t *testing.T) {
 			if lost == "" {
 				t.Fatalf("JSON warnings %q: want the undelivered samples", sum.Warnings)
 			}
+			if strings.Contains(lost, "context canceled") {
+				t.Errorf("warning %q: want the receiver's error, not fuka's giving up", lost)
+			}
 			if got := strings.Contains(lost, "never answered"); got != tt.gaveUp {
 				t.Errorf("warning %q: want gave up said %v", lost, tt.gaveUp)
 			}
