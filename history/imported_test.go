@@ -129,3 +129,44 @@ func TestCompareImportedPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveImportedPlan: "last-completed last" after importing a run
+// from a tool without plans takes the run before it whatever its plan,
+// as after fuka attack; after a tool with plans, a run of that plan.
+func TestResolveImportedPlan(t *testing.T) {
+	tests := []struct {
+		tool string
+		want int64 // A's id; 0: no such run
+	}{
+		{"wrk", 1},
+		{"JMeter", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "h.db")
+			one := []report.NameSummary{{Name: "GET /"}}
+			at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+			attack := &report.Summary{Target: "http://127.0.0.1:8080/", Method: "GET", Model: report.ModelClosed, ByName: one, Started: at, DurationS: 1, Requests: 10}
+			imp := &report.Summary{Name: tt.tool, Target: attack.Target, Method: "GET", Model: report.ModelClosed, ByName: one, Started: at.Add(time.Hour), DurationS: 1, Requests: 10,
+				Imported: &report.Imported{Tool: tt.tool}}
+			for _, s := range []*report.Summary{attack, imp} {
+				if _, _, err := Save(path, s, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b, err := ResolvePair(path, "", "last-completed", "last")
+			if tt.want == 0 {
+				if err == nil {
+					t.Errorf("A = run %d, want none: no other run of plan %q", a.Run.ID, tt.tool)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Run.ID != tt.want || b.Run.ID != 2 {
+				t.Errorf("A, B = %d, %d; want %d, 2", a.Run.ID, b.Run.ID, tt.want)
+			}
+		})
+	}
+}
