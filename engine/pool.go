@@ -143,6 +143,9 @@ func (p *pool) run(ctx context.Context) {
 	if p.std != nil {
 		defer p.std.CloseIdle()
 	}
+	if c, ok := p.scenario.(interface{ CloseIdle() }); ok { // a gRPC scenario's connections
+		defer c.CloseIdle()
+	}
 	stop := make(chan struct{})
 	// Two goroutines may end the load (the deadline or cancellation, and
 	// the end of every client's work): stop closes once.

@@ -183,7 +183,7 @@ func badByte(src []byte) int {
 	return -1
 }
 
-var planKeys = []string{"name", "base_url", "vars", "env", "defaults", "data", "scenarios", "load", "thresholds", "abort_when", "monitor", "profile"}
+var planKeys = []string{"name", "base_url", "vars", "env", "defaults", "data", "scenarios", "load", "thresholds", "abort_when", "monitor", "profile", "protos"}
 
 func (ps *parser) plan(root *yaml.Node) *Plan {
 	p := &Plan{File: ps.file, Pos: ps.pos(root)}
@@ -221,6 +221,8 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 			p.Monitor = ps.monitor(e.V)
 		case "profile":
 			p.Profile = ps.profiles(e.V)
+		case "protos":
+			p.Protos = ps.protos(e.V) // protos.go
 		default:
 			ps.unknown(e, "plan", planKeys)
 		}
@@ -228,6 +230,7 @@ func (ps *parser) plan(root *yaml.Node) *Plan {
 	if !sawScenarios {
 		ps.errorf(root, "plan has no scenarios; want at least one under scenarios:")
 	}
+	ps.linkProtos(p)
 	if p.Name == "" && ps.file != "" {
 		base := filepath.Base(ps.file)
 		p.Name = strings.TrimSuffix(base, filepath.Ext(base))

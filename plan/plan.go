@@ -11,6 +11,8 @@ package plan
 import (
 	"fmt"
 	"time"
+
+	"google.golang.org/protobuf/reflect/protodesc"
 )
 
 // Pos is a place in a plan file.
@@ -82,6 +84,11 @@ type Plan struct {
 	AbortWhen  []Abort
 	Monitor    []MonitorSource
 	Profile    []ProfileSpec
+	// Protos are the .proto files grpc: steps take their schemas from
+	// (else from server reflection); GRPCSchema is what they define, set
+	// by Parse (protos.go).
+	Protos     []String
+	GRPCSchema protodesc.Resolver
 	Pos        Pos
 }
 
@@ -249,7 +256,8 @@ type Step struct {
 	Retries            *int
 	RetriesPos         Pos
 	RetryNonIdempotent *bool
-	StepHTTP           // multipart, follow_redirects (http.go)
+	StepHTTP                 // multipart, follow_redirects (http.go)
+	GRPC               *GRPC // a grpc: step (grpc.go); Method is MethodGRPC
 
 	// StepWS, StepSend, StepExpect, StepClose (ws.go)
 	WS StepWebSocket

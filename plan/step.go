@@ -18,7 +18,7 @@ import (
 
 var (
 	methodKeys  = []string{"get", "post", "put", "delete", "patch", "head", "options"}
-	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set", "ws", "send", "expect", "close")
+	actionKeys  = append(slices.Clip(methodKeys), "think", "group", "if", "loop", "foreach", "set", "ws", "send", "expect", "close", "grpc")
 	requestKeys = []string{"name", "headers", "query", "json", "form", "body", "body_file", "timeout", "extract", "check", "abort_on_fail", "retries", "retry_non_idempotent", "multipart", "follow_redirects", "on_failure"}
 	groupKeys   = []string{"group", "steps", "on_failure"}
 	thinkKeys   = []string{"think"}
@@ -92,6 +92,8 @@ func (ps *parser) step(n *yaml.Node) *Step {
 		ps.setStep(st, *action, es)
 	case "ws", "send", "expect", "close":
 		ps.wsStep(st, *action, es)
+	case "grpc":
+		ps.grpcStep(st, *action, es) // grpc.go
 	default:
 		ps.request(st, *action, es)
 	}

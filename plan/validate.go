@@ -128,6 +128,10 @@ func stepErrors(c *collector, steps []*Step) {
 	for _, st := range steps {
 		switch st.Kind {
 		case StepRequest:
+			if st.GRPC != nil { // grpc.go
+				grpcErrors(c, st)
+				break
+			}
 			if !validMethod(st.Method) {
 				c.add(st.Pos, "step: bad method %q; want one of: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS", st.Method)
 			}

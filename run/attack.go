@@ -10,6 +10,7 @@ import (
 	"github.com/fuka-load/fuka/client"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
@@ -37,6 +38,7 @@ type AttackFlags struct {
 	Rate             string
 	MaxClients       int
 	Resolution       time.Duration
+	Call             string // gRPC: pkg.Service/Method (grpc.go)
 	// Preconnect is --preconnect when given: connections opened before
 	// the clock starts (open model); -1 estimates them, 0 opens none. nil:
 	// estimate.
@@ -59,9 +61,12 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 	if err != nil {
 		return zero, meta, nil, err
 	}
-	req := cfg.Work.(engine.Request).Request // AttackConfig's work
-	meta.Target, meta.Method = req.URL.String(), req.Method
-	meta.H2C = f.HTTP2 && req.URL.Scheme == "http"
+	if w, ok := cfg.Work.(engine.Request); ok { // else a gRPC call (grpc.go)
+		meta.Target, meta.Method = w.Request.URL.String(), w.Request.Method
+		meta.H2C = f.HTTP2 && w.Request.URL.Scheme == "http"
+	} else {
+		meta.Target, meta.Method = rawURL, j.GetMethod()
+	}
 	if l, ok := cfg.Load.(engine.Open); ok {
 		meta.Model, meta.LatencyFrom = report.ModelOpen, report.FromIntended
 		meta.Planned, meta.Rate, meta.MaxClients = l.Rate.Duration(), f.Rate, l.MaxClients
@@ -84,6 +89,9 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version, Http1: f.HTTP1,
 		Phases: f.Phases,
 	}
+	if err := f.grpcJob(j, rawURL); err != nil {
+		return nil, err
+	}
 	tf, err := f.Files(f.HTTP2)
 	if err != nil {
 		return nil, err
@@ -94,7 +102,7 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		if err != nil {
 			return nil, err
 		}
-		if why := client.ManagedHeader(k); why != "" {
+		if why := client.ManagedHeader(k); why != "" && !grpccall.IsURL(rawURL) {
 			return nil, fmt.Errorf("-H %q: %s", h, why)
 		}
 		j.Headers = append(j.Headers, &fukapb.Header{Key: k, Value: v})

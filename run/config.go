@@ -14,6 +14,7 @@ import (
 	"github.com/fuka-load/fuka/client"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/load"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/report"
@@ -51,6 +52,9 @@ func MaxClients(n int) int {
 // AttackConfig is an attack job's engine configuration. The job's values
 // were checked when the flags became the job.
 func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
+	if grpccall.IsURL(j.GetUrl()) {
+		return grpcAttackConfig(j)
+	}
 	header := http.Header{}
 	for _, h := range j.GetHeaders() {
 		header.Add(h.GetKey(), h.GetValue())
@@ -67,20 +71,23 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 		Request: req, Name: j.GetName(), Timeout: time.Duration(j.GetTimeoutNanos()),
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(), TLS: tc, UserAgent: j.GetUserAgent(),
 	}, Phases: j.GetPhases()}
-	l := j.GetLoad()
+	cfg.Load, err = attackLoad(j.GetLoad())
+	return cfg, err
+}
+
+// attackLoad is an attack job's load.
+func attackLoad(l *fukapb.Load) (engine.Load, error) {
 	if r := l.GetRate(); r != nil {
 		rate, err := RateOf(r)
 		if err != nil {
-			return engine.Config{}, fmt.Errorf("rate: %w", err)
+			return nil, fmt.Errorf("rate: %w", err)
 		}
-		cfg.Load = engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos()), Preconnect: int(l.GetPreconnect())}
-		return cfg, nil
+		return engine.Open{Rate: rate, MaxClients: MaxClients(int(l.GetMaxClients())), Resolution: time.Duration(l.GetResolutionNanos()), Preconnect: int(l.GetPreconnect())}, nil
 	}
-	cfg.Load = engine.Closed{
+	return engine.Closed{
 		Clients: int(l.GetClients()), RampUp: time.Duration(l.GetRampUpNanos()), Requests: l.GetRequests(), MaxRPS: l.GetMaxRps(),
 		Duration: time.Duration(l.GetDurationNanos()), Resolution: time.Duration(l.GetResolutionNanos()),
-	}
-	return cfg, nil
+	}, nil
 }
 
 // RateMsg and RateOf carry a load.Rate exactly: its start and stages.

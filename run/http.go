@@ -95,6 +95,9 @@ func planFiles(p *plan.Plan) []string {
 	if t := p.Defaults.TLS; t != nil {
 		out = append(out, t.Cert.Value, t.Key.Value, t.CA.Value)
 	}
+	for _, s := range p.Protos { // a worker compiles them too (imports they name are not sent)
+		out = append(out, s.Value)
+	}
 	for _, sc := range p.Scenarios {
 		out = append(out, stepFiles(sc.Steps)...)
 	}

@@ -51,6 +51,7 @@ type Runner struct {
 	// phases: each request's phases are timed (Options.Phases).
 	phases bool
 	only   *compiled // when set, every client runs this scenario
+	grpc   *grpcConns
 
 	ws *wsShared // the WebSocket handshakes' transport (ws.go), shared by Only's copies
 }
@@ -83,7 +84,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog)}}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -93,7 +94,7 @@ func (r *Runner) Names() []string { return r.prog.Requests }
 func (r *Runner) CheckNames() []string { return r.prog.Checks }
 
 // Close releases idle connections.
-func (r *Runner) Close() { r.tr.CloseIdleConnections() }
+func (r *Runner) Close() { r.tr.CloseIdleConnections(); r.grpc.close() }
 
 var _ engine.Scenario = (*Runner)(nil)
 
@@ -305,6 +306,9 @@ func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
 // once) after a failed attempt, unless ctx says the load has ended. It
 // reports whether every check passed.
 func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
+	if s.grpc != nil {
+		return c.grpcRequest(s, from) // grpc.go
+	}
 	c.renderURL(s)
 	rawURL := string(c.ubuf)
 	body := c.renderBody(s, nil)

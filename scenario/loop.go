@@ -66,7 +66,7 @@ func (r *Runner) loopBase() (*url.URL, bool) {
 // loopSteps reports whether every request in steps can go on the loops.
 func loopSteps(steps []*step) bool {
 	for _, s := range steps {
-		if s.kind == kRequest && (s.base == "" || s.redirects > 0) || s.ws != nil {
+		if s.kind == kRequest && (s.base == "" || s.redirects > 0 || s.grpc != nil) || s.ws != nil {
 			return false
 		}
 		if !loopSteps(s.then) || !loopSteps(s.els) {

@@ -43,8 +43,9 @@ type Program struct {
 	// iterSlot and clientSlot are the slots of the built-in variables
 	// iteration and client_id, or -1 when the plan defines its own.
 	iterSlot, clientSlot int
-	usesIter             bool // some template or expression reads iteration
-	hasExpr              bool // some step evaluates an expression
+	usesIter             bool                 // some template or expression reads iteration
+	hasExpr              bool                 // some step evaluates an expression
+	grpc                 map[string]*grpcCall // grpc: steps' calls (grpc.go)
 }
 
 type slotVal struct {
@@ -106,8 +107,10 @@ type step struct {
 	retries     int   // attempts after a failed one (plan.Plan.RetriesOf)
 	required    []int // by extractor: the check a required value counts in, or -1
 	multipart   *multipartBody
-	redirects   int // redirects followed (plan.Plan.RedirectsOf)
-	redirReq    int // the request name index of the redirects followed
+	redirects   int       // redirects followed (plan.Plan.RedirectsOf)
+	redirReq    int       // the request name index of the redirects followed
+	grpc        *grpcCall // a grpc: step's call (grpc.go); count is its expect
+	expect      int       // its expect check, or -1
 
 	// onFail is the step's on_failure, else that of the nearest group or
 	// logic step around it (see plan.Step.OnFailure).
@@ -381,6 +384,11 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 			c.prog.Groups[g] = appendUnique(c.prog.Groups[g], idx)
 		}
 	}
+	if s.GRPC != nil {
+		c.grpcStep(s, st, name)
+		c.responseRules(s, st, name, idx)
+		return st
+	}
 	if st.redirects = c.p.RedirectsOf(s); st.redirects > 0 {
 		st.redirReq = c.requestIndex(redirectName(name), groups)
 	}
@@ -447,7 +455,13 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		}
 		st.bodyStatic = b
 	}
+	c.responseRules(s, st, name, idx)
+	return st
+}
 
+// responseRules compiles s's extractors and checks into st, whose request
+// is named name, index idx.
+func (c *compiler) responseRules(s *plan.Step, st *step, name string, idx int) {
 	for _, x := range s.Extract {
 		ex, err := CompileExtract(x, c.prog.names)
 		if err != nil {
@@ -477,7 +491,6 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 			st.needBody = true
 		}
 	}
-	return st
 }
 
 // pairs compiles a map of templates in key order (query, form).

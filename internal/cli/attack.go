@@ -49,6 +49,7 @@ percentiles (no coordinated omission).`,
   fuka attack http://127.0.0.1:8080/ --rate 100:1m,5000:2m
   fuka attack http://127.0.0.1:8080/api/login -m POST -H 'Content-Type: application/json' -b '{"user":"a","pass":"b"}'
   fuka attack https://127.0.0.1:8443/ --insecure --http2 -o json
+  fuka attack grpc://127.0.0.1:9090 --call shop.Cart/Add -b '{"item":"x"}' -c 50 -d 30s
   fuka attack ws://127.0.0.1:8080/ws/echo --ws-send '{"ping":1}' --ws-expect ping -c 100 -d 30s`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -119,6 +120,7 @@ percentiles (no coordinated omission).`,
 	fl.DurationVar(&f.Resolution, "resolution", time.Millisecond, "open model and --max-rps: starts due within one step are sent together (0: each on its own; in the open model lateness counts in latency)")
 	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
+	fl.StringVar(&f.Call, "call", "", "gRPC: the method to call, pkg.Service/Method (with a grpc:// or grpcs:// URL; the message is --body, JSON)")
 	fl.BoolVar(&f.Phases, "phases", false, phasesUsage)
 	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func newDemo(stdio Stdio) *cobra.Command {
-	var results, serve string
+	var results, serve, serveGRPC string
 	var short bool
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -27,9 +28,22 @@ Each summary is printed, and written under --results as an HTML report
 same timeline.`,
 		Example: `  fuka demo
   fuka demo --results /tmp/fuka-demo
-  fuka demo --serve 127.0.0.1:8080      # just the target, for plans and your own attacks`,
+  fuka demo --serve 127.0.0.1:8080      # just the target, for plans and your own attacks
+  fuka demo --serve-grpc 127.0.0.1:9090 # its gRPC service (fuka.demo.Cart, with reflection)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if serveGRPC != "" && serve != "" {
+				ctx, cancel := context.WithCancel(cmd.Context())
+				defer cancel()
+				done := make(chan error, 1)
+				go func() { done <- demo.ServeGRPC(ctx, serveGRPC, stdio.Err) }()
+				err := demo.Serve(ctx, serve, stdio.Err)
+				cancel()
+				return errors.Join(err, <-done)
+			}
+			if serveGRPC != "" {
+				return demo.ServeGRPC(cmd.Context(), serveGRPC, stdio.Err)
+			}
 			if serve != "" {
 				return demo.Serve(cmd.Context(), serve, stdio.Err)
 			}
@@ -44,6 +58,7 @@ same timeline.`,
 		},
 	}
 	cmd.Flags().StringVar(&serve, "serve", "", "only serve the demo target on `ADDR` (e.g. 127.0.0.1:8080) until Ctrl-C")
+	cmd.Flags().StringVar(&serveGRPC, "serve-grpc", "", "only serve the demo's gRPC service, fuka.demo.Cart with server reflection, on `ADDR` until Ctrl-C (with --serve, both)")
 	cmd.Flags().StringVar(&results, "results", "fuka-results", "`DIR` for the reports")
 	cmd.Flags().BoolVar(&short, "short", false, "a 2-second version (for tests)")
 	_ = cmd.Flags().MarkHidden("short")

@@ -1,0 +1,236 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// CartProto is the demo's gRPC service, fuka.demo.Cart, in proto form: a
+// plan may name it in protos: instead of asking the server. Its
+// descriptor is built here (cartFile) rather than generated, so the demo
+// needs no protoc; server reflection serves it.
+const CartProto = `syntax = "proto3";
+package fuka.demo;
+
+message AddRequest { string item = 1; int32 quantity = 2; }
+message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
+
+service Cart {
+  rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
+  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE
+  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0)
+}
+`
+
+const (
+	GRPCService = "fuka.demo.Cart"
+	flakyEvery  = 10 // Flaky's every 10th call fails, as /api/flaky does
+)
+
+var cartFile = func() protoreflect.FileDescriptor {
+	str := func(s string) *string { return &s }
+	i32 := func(i int32) *int32 { return &i }
+	field := func(name string, n int32, t descriptorpb.FieldDescriptorProto_Type) *descriptorpb.FieldDescriptorProto {
+		return &descriptorpb.FieldDescriptorProto{Name: str(name), Number: i32(n), Type: t.Enum(),
+			Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), JsonName: str(name)}
+	}
+	method := func(name string) *descriptorpb.MethodDescriptorProto {
+		return &descriptorpb.MethodDescriptorProto{Name: str(name), InputType: str(".fuka.demo.AddRequest"), OutputType: str(".fuka.demo.AddReply")}
+	}
+	watch := method("Watch")
+	watch.ServerStreaming = new(true)
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name: str("fuka/demo/cart.proto"), Package: str("fuka.demo"), Syntax: str("proto3"),
+		MessageType: []*descriptorpb.DescriptorProto{
+			{Name: str("AddRequest"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("item", 1, descriptorpb.FieldDescriptorProto_TYPE_STRING),
+				field("quantity", 2, descriptorpb.FieldDescriptorProto_TYPE_INT32)}},
+			{Name: str("AddReply"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("item", 1, descriptorpb.FieldDescriptorProto_TYPE_STRING),
+				field("quantity", 2, descriptorpb.FieldDescriptorProto_TYPE_INT32),
+				field("total", 3, descriptorpb.FieldDescriptorProto_TYPE_INT64)}},
+		},
+		Service: []*descriptorpb.ServiceDescriptorProto{{Name: str("Cart"), Method: []*descriptorpb.MethodDescriptorProto{method("Add"), method("Flaky"), watch}}},
+	}
+	fd, err := protodesc.NewFile(fdp, nil)
+	if err != nil {
+		panic(err) // a constant descriptor: a mistake here fails every test
+	}
+	return fd
+}()
+
+// GRPCServer is the demo's gRPC service, with server reflection, counting
+// the calls it answered by status code.
+type GRPCServer struct {
+	srv   *grpc.Server
+	ln    net.Listener
+	total atomic.Int64 // items added, across calls
+	flaky atomic.Int64
+	mu    sync.Mutex
+	codes map[codes.Code]int64
+	// tenanted counts calls that carried x-tenant metadata: what shows
+	// that a client's metadata arrives.
+	tenanted atomic.Int64
+}
+
+// GRPCOption changes how StartGRPC serves.
+type GRPCOption int
+
+// NoReflection serves the service without server reflection: a client
+// needs CartProto.
+const NoReflection GRPCOption = 1
+
+// StartGRPC listens on addr (e.g. "127.0.0.1:0") and serves fuka.demo.Cart
+// in plaintext until ctx is done or Close is called.
+func StartGRPC(ctx context.Context, addr string, opts ...GRPCOption) (*GRPCServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
+	}
+	s := &GRPCServer{srv: grpc.NewServer(), ln: ln, codes: map[codes.Code]int64{}}
+	s.srv.RegisterService(s.desc(), s)
+	files := new(protoregistry.Files)
+	if err := files.RegisterFile(cartFile); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(opts, NoReflection) {
+		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
+	}
+	go func() { _ = s.srv.Serve(ln) }()
+	go func() { <-ctx.Done(); s.srv.Stop() }()
+	return s, nil
+}
+
+// Addr is the host:port the service listens on; its URL for fuka is
+// "grpc://" + Addr.
+func (s *GRPCServer) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server at once, cutting calls in flight.
+func (s *GRPCServer) Close() { s.srv.Stop() }
+
+// Calls is how many calls the server answered with code c.
+func (s *GRPCServer) Calls(c codes.Code) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codes[c]
+}
+
+// Tenanted is how many calls carried x-tenant metadata.
+func (s *GRPCServer) Tenanted() int64 { return s.tenanted.Load() }
+
+func (s *GRPCServer) desc() *grpc.ServiceDesc {
+	sd := cartFile.Services().ByName("Cart")
+	in, out := sd.Methods().ByName("Add").Input(), sd.Methods().ByName("Add").Output()
+	handler := func(fn func(req, resp *dynamicpb.Message) error) grpc.MethodHandler {
+		return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("x-tenant")) > 0 {
+				s.tenanted.Add(1)
+			}
+			req, resp := dynamicpb.NewMessage(in), dynamicpb.NewMessage(out)
+			err := dec(req)
+			if err == nil {
+				err = fn(req, resp)
+			}
+			s.mu.Lock()
+			s.codes[status.Code(err)]++
+			s.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			return resp, nil
+		}
+	}
+	return &grpc.ServiceDesc{
+		ServiceName: GRPCService,
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{
+			{MethodName: "Add", Handler: handler(s.add)},
+			{MethodName: "Flaky", Handler: handler(func(req, resp *dynamicpb.Message) error {
+				if s.flaky.Add(1)%flakyEvery == 0 {
+					return status.Error(codes.Unavailable, "flaky: every 10th call fails")
+				}
+				return s.add(req, resp)
+			})},
+		},
+		Streams: []grpc.StreamDesc{{StreamName: "Watch", ServerStreams: true, Handler: func(_ any, st grpc.ServerStream) error {
+			err := s.watch(st, in, out)
+			s.mu.Lock()
+			s.codes[status.Code(err)]++
+			s.mu.Unlock()
+			return err
+		}}},
+		Metadata: cartFile.Path(),
+	}
+}
+
+// watch answers Watch: quantity answers (1 when 0), each as Add's, at most
+// 1000.
+func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDescriptor) error {
+	req := dynamicpb.NewMessage(in)
+	if err := st.RecvMsg(req); err != nil {
+		return err
+	}
+	n := min(max(req.Get(in.Fields().ByName("quantity")).Int(), 1), 1000)
+	req.Set(in.Fields().ByName("quantity"), protoreflect.ValueOfInt32(1))
+	for range n {
+		resp := dynamicpb.NewMessage(out)
+		if err := s.add(req, resp); err != nil {
+			return err
+		}
+		if err := st.SendMsg(resp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add answers Add: the item and quantity back, with the running total of
+// items added.
+func (s *GRPCServer) add(req, resp *dynamicpb.Message) error {
+	fields := req.Descriptor().Fields()
+	item := req.Get(fields.ByName("item")).String()
+	if item == "" {
+		return status.Error(codes.InvalidArgument, "item is required")
+	}
+	q := req.Get(fields.ByName("quantity")).Int()
+	if q == 0 {
+		q = 1
+	}
+	of := resp.Descriptor().Fields()
+	resp.Set(of.ByName("item"), protoreflect.ValueOfString(item))
+	resp.Set(of.ByName("quantity"), protoreflect.ValueOfInt32(int32(q)))
+	resp.Set(of.ByName("total"), protoreflect.ValueOfInt64(s.total.Add(q)))
+	return nil
+}
+
+// ServeGRPC serves the gRPC service on addr until ctx is done, saying where
+// on stderr.
+func ServeGRPC(ctx context.Context, addr string, stderr io.Writer) error {
+	s, err := StartGRPC(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("demo gRPC service: %w", err)
+	}
+	fmt.Fprintf(stderr, "demo gRPC service %s listening on grpc://%s with server reflection (Ctrl-C to stop)\n", GRPCService, s.Addr())
+	<-ctx.Done()
+	s.Close()
+	fmt.Fprintf(stderr, "demo gRPC service answered %d calls OK\n", s.Calls(codes.OK))
+	return nil
+}

@@ -1,0 +1,112 @@
+package grpccall
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/metrics"
+)
+
+// clientsPerConn is how many clients share one HTTP/2 connection: gRPC
+// multiplexes calls, and a few connections spread the load over the
+// target's and fuka's cores as ghz's --connections does.
+const clientsPerConn = 50
+
+// Quick is quick mode's work for a gRPC target: every start makes the same
+// unary call. It is an engine.Scenario run by the net/http goroutine pool
+// (the event loops speak HTTP/1.1 only).
+type Quick struct {
+	Target  Target
+	Method  *Method
+	Request []byte      // the encoded message
+	MD      metadata.MD // sent with every call
+	Timeout time.Duration
+	Name    string // the name calls are recorded under
+	Open    bool   // open model: latency from the intended start
+	Slots   int    // most clients at once: sizes the connection pool
+
+	mu    sync.Mutex
+	conns []*grpc.ClientConn
+	err   error
+}
+
+func (q *Quick) Names() []string      { return []string{q.Name} }
+func (q *Quick) CheckNames() []string { return nil }
+
+// NewClient returns client id, on connection id/clientsPerConn. The
+// connections are made on the first client and closed by CloseIdle, so a
+// Quick may run again.
+func (q *Quick) NewClient(id int, rec *metrics.Recorder, _ func()) engine.ScenarioClient {
+	cc, err := q.conn(id)
+	return &quickClient{q: q, cc: cc, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD)}
+}
+
+func (q *Quick) conn(id int) (*grpc.ClientConn, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.conns == nil && q.err == nil {
+		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), 64)
+		for range n {
+			cc, err := Dial(q.Target)
+			if err != nil {
+				q.err = err
+				break
+			}
+			q.conns = append(q.conns, cc)
+		}
+	}
+	if q.err != nil {
+		return nil, q.err
+	}
+	return q.conns[(id/clientsPerConn)%len(q.conns)], nil
+}
+
+// CloseIdle closes the connections (the engine calls it when the run's
+// clients are done).
+func (q *Quick) CloseIdle() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, cc := range q.conns {
+		_ = cc.Close()
+	}
+	q.conns, q.err = nil, nil
+}
+
+type quickClient struct {
+	q   *Quick
+	cc  *grpc.ClientConn
+	err error
+	rec *metrics.Recorder
+	ctx context.Context // carries the metadata
+	out []byte          // the last response, reused
+}
+
+// Iterate makes one call. Like an HTTP request in quick mode it runs on a
+// context that is not the run's: a call in flight when the load ends
+// finishes within its deadline and is measured.
+func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bool {
+	if c.err != nil { // grpc.NewClient fails only on a bad target, checked before the run
+		c.rec.Record(0, metrics.Outcome{Err: metrics.ErrInvalid})
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.q.Timeout)
+	sent := time.Now()
+	_, in, err := c.q.Method.Call(ctx, c.cc, c.q.Request, &c.out, 0)
+	done := time.Now()
+	status, kind := Classify(ctx, err)
+	cancel()
+	o := metrics.Outcome{Latency: done.Sub(sent), Service: done.Sub(sent), Status: status, Err: kind, BytesOut: int64(frame + len(c.q.Request))}
+	if c.q.Open {
+		o.Latency = done.Sub(intended)
+	}
+	if kind == metrics.ErrNone {
+		o.BytesIn = in
+	}
+	c.rec.Record(0, o)
+	return true
+}

@@ -1,0 +1,228 @@
+package scenario
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/fuka-load/fuka/grpccall"
+	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/plan"
+)
+
+// A grpc: step is a request step (kRequest) whose grpc is set: it renders
+// its message (json:'s templating) and metadata (headers') as an HTTP step
+// renders its body and headers, then makes one unary call through
+// grpccall instead of net/http. Such steps keep a plan off the event loops
+// (loopSteps), which speak HTTP/1.1 only. The method's schema comes from
+// the target's server reflection: eagerly with ResolveGRPC before a run,
+// else on the first call.
+
+// grpcCall is one distinct (target, service, method) of a program, shared
+// by its steps and clients.
+type grpcCall struct {
+	target      string
+	service, fn string
+	pos         plan.Pos
+	once        sync.Once
+	m           *grpccall.Method
+	err         error
+}
+
+// grpcKey is a call's key in Program.grpc.
+func grpcKey(target, service, fn string) string { return target + " " + service + "/" + fn }
+
+// grpcStep compiles s's call; the rest of the step is compiled as an HTTP
+// request's.
+func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
+	if c.prog.grpc == nil {
+		c.prog.grpc = map[string]*grpcCall{}
+	}
+	k := grpcKey(s.Path.Value, s.GRPC.Service.Value, s.GRPC.Method.Value)
+	g := c.prog.grpc[k]
+	if g == nil {
+		g = &grpcCall{target: s.Path.Value, service: s.GRPC.Service.Value, fn: s.GRPC.Method.Value, pos: s.GRPC.Pos}
+		c.prog.grpc[k] = g
+		if schema := c.p.GRPCSchema; schema != nil { // the plan's protos: no reflection
+			m, err := grpccall.Find(schema, g.service, g.fn)
+			if err == nil && !m.Callable() {
+				err = errors.New("a client-streaming method; grpc: steps send one message")
+			}
+			if err != nil {
+				c.errorf(s.GRPC.Pos, "grpc %s/%s: %v", g.service, g.fn, err)
+			}
+			g.once.Do(func() { g.m, g.err = m, err })
+		}
+	}
+	st.grpc, st.expect = g, -1
+	if n := s.GRPC.Expect; n > 0 {
+		st.count = n
+		st.expect = c.check(fmt.Sprintf("%s: %d answers", name, n), st.req)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {
+		if t := c.tmplAt(s.Headers[k]); t != nil {
+			st.headers = append(st.headers, header{key: k, canon: k, val: t})
+		}
+	}
+	if s.JSON != nil {
+		st.json = c.jsonBody(*s.JSON)
+	}
+}
+
+// ResolveGRPC learns the schema of every grpc: step's method from its
+// target's server reflection, within timeout each. Errors are plan.Errors
+// at the step's grpc: (unknown service or method, a streaming method, a
+// target that does not answer).
+func (p *Program) ResolveGRPC(ctx context.Context, o Options, timeout time.Duration) error {
+	var errs plan.Errors
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		if _, err := g.resolve(ctx, grpcTLS(o, p), timeout); err != nil {
+			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + " at " + g.target + ": " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (g *grpcCall) resolve(ctx context.Context, conf *tls.Config, timeout time.Duration) (*grpccall.Method, error) {
+	g.once.Do(func() {
+		t, err := grpccall.ParseTarget(g.target, conf)
+		if err != nil {
+			g.err = err
+			return
+		}
+		cc, err := grpccall.Dial(t)
+		if err != nil {
+			g.err = err
+			return
+		}
+		defer cc.Close()
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		g.m, g.err = grpccall.Reflect(ctx, cc, g.service+"/"+g.fn)
+		if g.err == nil && !g.m.Callable() {
+			g.m, g.err = nil, errors.New("a client-streaming method; grpc: steps send one message")
+		}
+	})
+	return g.m, g.err
+}
+
+// grpcTLS is the TLS configuration of grpcs:// targets: the run's client
+// certificate and CA, else the plan's.
+func grpcTLS(o Options, p *Program) *tls.Config {
+	conf := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // --insecure asks for it
+	t := o.TLS
+	if t == nil {
+		t = p.tls
+	}
+	if t != nil {
+		conf.Certificates, conf.RootCAs = t.Certificates, t.RootCAs
+	}
+	return conf
+}
+
+// grpcConns are a Runner's connections, one per target, made on first use
+// and closed by Runner.Close.
+type grpcConns struct {
+	mu    sync.Mutex
+	conf  *tls.Config
+	conns map[string]*grpc.ClientConn
+}
+
+func (gc *grpcConns) conn(target string) (*grpc.ClientConn, error) {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	if cc := gc.conns[target]; cc != nil {
+		return cc, nil
+	}
+	t, err := grpccall.ParseTarget(target, gc.conf)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpccall.Dial(t)
+	if err != nil {
+		return nil, err
+	}
+	if gc.conns == nil {
+		gc.conns = map[string]*grpc.ClientConn{}
+	}
+	gc.conns[target] = cc
+	return cc, nil
+}
+
+func (gc *grpcConns) close() {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	for _, cc := range gc.conns {
+		_ = cc.Close()
+	}
+	gc.conns = nil
+}
+
+// grpcRequest makes s's call and applies its extractors and checks to the
+// answer's JSON form. A message the rendered values make invalid for the
+// schema (a string in a number field) is not sent: it counts as an invalid
+// request, as an HTTP request with a line break in a header does.
+func (c *Client) grpcRequest(s *step, from time.Time) bool {
+	g := s.grpc
+	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
+	var cc *grpc.ClientConn
+	if err == nil {
+		cc, err = c.r.grpc.conn(g.target)
+	}
+	var wire []byte
+	if err == nil {
+		c.buf = c.buf[:0]
+		if s.json != nil {
+			c.buf = s.json.render(c.buf, c.st)
+		}
+		wire, err = m.Encode(c.buf)
+	}
+	md := metadata.MD{}
+	for _, h := range s.headers {
+		v := string(h.val.Render(nil, c.st))
+		if !validHeaderValue(v) {
+			err = errors.New("metadata value with a line break")
+		}
+		md.Append(h.key, v)
+	}
+	if err != nil {
+		c.invalid(s, from)
+		return c.failChecks(s)
+	}
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), s.timeout)
+	defer cancel()
+	sent := time.Now()
+	if from.IsZero() {
+		from = sent
+	}
+	var out []byte
+	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
+	status, kind := grpccall.Classify(ctx, err)
+	if kind != metrics.ErrNone {
+		in = 0
+	}
+	if s.expect >= 0 {
+		c.check(s.expect, n >= s.count)
+	}
+	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
+	if kind != metrics.ErrNone {
+		return c.outcome(s, nil)
+	}
+	r := &Response{Status: status, Latency: lat}
+	if err == nil && s.needBody {
+		r.Body, _ = m.DecodeJSON(out)
+	}
+	return c.outcome(s, r)
+}
