@@ -174,7 +174,7 @@ func (a *analysis) loadEvents() {
 				break
 			}
 		}
-		a.symptomAt, a.symptom = start, "the run's throughput (a closed model without a cap takes all the target gives)"
+		a.symptomAt, a.symptom = start, "the run's throughput, which a closed model without a cap raises to all the target gives"
 	}
 }
 

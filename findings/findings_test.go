@@ -216,7 +216,7 @@ func TestAnalyze(t *testing.T) {
 			want: []string{"knee", "p99_climb", "dropped_starts"}},
 		{name: "a closed model without a cap: the whole run is in question", run: run{model: report.ModelClosed, n: 8, served: flatN(900), p99: flat(9),
 			series: hostSeries(map[string]func(int) float64{"cpu.idle_pct": flat(1), "cpu.core.0_busy_pct": flat(99), "cpu.core.1_busy_pct": flat(99)})},
-			want: []string{"cpu"}, top: "a closed model without a cap"},
+			want: []string{"cpu"}, top: "it correlates with the run's throughput, which a closed model without a cap raises to all the target gives (a correlation, not a proof)"},
 		{name: "memory, swap, disk, steal, run queue, network", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"mem.available_bytes": from(5, 4e9, 1e8), "swap.in_pages_per_s": from(5, 0, 300), "disk.util_pct": from(5, 2, 99),
 				"cpu.steal_pct": from(5, 0, 30), "procs.running": from(5, 2, 9), "net.rx_drops_per_s": from(5, 0, 4)})
@@ -247,6 +247,10 @@ func TestAnalyze(t *testing.T) {
 			for _, f := range got {
 				if f.Subject == report.SubjectTarget && f.Confidence != report.ConfidenceWeak && !strings.Contains(f.Summary, "not a proof") {
 					t.Errorf("%s: a target's finding must say it is a correlation: %q", f.Kind, f.Summary)
+				}
+				// The relation's parenthesis must not follow the symptom's.
+				if _, rel, _ := strings.Cut(f.Summary, "; it "); strings.Contains(rel, ") (") {
+					t.Errorf("%s: stacked parentheses: %q", f.Kind, f.Summary)
 				}
 				if strings.Contains(f.Summary, "caused") {
 					t.Errorf("%s: says caused: %q", f.Kind, f.Summary)

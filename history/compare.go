@@ -141,7 +141,7 @@ func differences(a, b *report.Summary) []Difference {
 			ds = append(ds, Difference{What: what, A: x, B: y})
 		}
 	}
-	add("plan", a.Name, b.Name)
+	add("plan", planOf(a), planOf(b))
 	add("target", a.Target, b.Target)
 	add("method", a.Method, b.Method)
 	add("model", a.Model, b.Model)
@@ -260,6 +260,26 @@ func pct(part, whole float64) float64 {
 
 // toolOf names the tool that made a run: fuka, or the one it was imported
 // from.
+// planOf is a run's plan name, "" for a quick attack. A run imported from
+// a tool that has no plans (wrk, hey, bombardier; vegeta when it sent one
+// request to one URL) under the tool's own name has none either: the name
+// is a label, and the run is the same test as fuka attack URL.
+func planOf(s *report.Summary) string {
+	im := s.Imported
+	if im == nil || s.Name != im.Tool {
+		return s.Name
+	}
+	switch im.Tool {
+	case "wrk", "hey", "bombardier":
+		return ""
+	case "vegeta":
+		if len(s.ByName) == 1 && s.Method != "" {
+			return ""
+		}
+	}
+	return s.Name
+}
+
 func toolOf(s *report.Summary) string {
 	if s.Imported == nil {
 		return "fuka"

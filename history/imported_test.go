@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,82 @@ func TestListImported(t *testing.T) {
 	}
 	if strings.Contains(lines[2], "—") || strings.Contains(lines[2], "(") {
 		t.Errorf("fuka's run listed as %q", lines[2])
+	}
+}
+
+// TestCompareImportedPlan: a run imported from a tool without plans, under
+// the tool's name, compares with fuka attack URL as the same test (only
+// the tool differs); a name given to it, a tool with plans, or vegeta
+// sending to several URLs is a plan.
+func TestCompareImportedPlan(t *testing.T) {
+	one := []report.NameSummary{{Name: "GET /"}}
+	tests := []struct {
+		name, tool, as, method string
+		byName                 []report.NameSummary
+		plan                   bool // a plan difference is said
+	}{
+		{"wrk", "wrk", "wrk", "GET", one, false},
+		{"hey", "hey", "hey", "GET", one, false},
+		{"bombardier", "bombardier", "bombardier", "GET", one, false},
+		{"vegeta, one URL", "vegeta", "vegeta", "GET", one, false},
+		{"vegeta, several URLs", "vegeta", "vegeta", "GET", append(one, report.NameSummary{Name: "GET /b"}), true},
+		{"wrk named by the user", "wrk", "api", "GET", one, true},
+		{"JMeter", "JMeter", "JMeter", "GET", one, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &report.Summary{Target: "http://127.0.0.1:8080/", Method: "GET", Model: report.ModelClosed, ByName: one}
+			b := &report.Summary{Name: tt.as, Target: a.Target, Method: tt.method, Model: report.ModelClosed, ByName: tt.byName,
+				Imported: &report.Imported{Tool: tt.tool}}
+			c := Compare(a, b, RunOf(a, ""), RunOf(b, ""), DefaultNoise)
+			want := []Difference{{"tool", "fuka", tt.tool}}
+			if tt.plan {
+				want = append([]Difference{{"plan", "", tt.as}}, want...)
+			}
+			if !slices.Equal(c.Differences, want) {
+				t.Errorf("differences %q, want %q", c.Differences, want)
+			}
+		})
+	}
+}
+
+// TestResolveImportedPlan: "last-completed last" after importing a run
+// from a tool without plans takes the run before it whatever its plan,
+// as after fuka attack; after a tool with plans, a run of that plan.
+func TestResolveImportedPlan(t *testing.T) {
+	tests := []struct {
+		tool string
+		want int64 // A's id; 0: no such run
+	}{
+		{"wrk", 1},
+		{"JMeter", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "h.db")
+			one := []report.NameSummary{{Name: "GET /"}}
+			at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+			attack := &report.Summary{Target: "http://127.0.0.1:8080/", Method: "GET", Model: report.ModelClosed, ByName: one, Started: at, DurationS: 1, Requests: 10}
+			imp := &report.Summary{Name: tt.tool, Target: attack.Target, Method: "GET", Model: report.ModelClosed, ByName: one, Started: at.Add(time.Hour), DurationS: 1, Requests: 10,
+				Imported: &report.Imported{Tool: tt.tool}}
+			for _, s := range []*report.Summary{attack, imp} {
+				if _, _, err := Save(path, s, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b, err := ResolvePair(path, "", "last-completed", "last")
+			if tt.want == 0 {
+				if err == nil {
+					t.Errorf("A = run %d, want none: no other run of plan %q", a.Run.ID, tt.tool)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Run.ID != tt.want || b.Run.ID != 2 {
+				t.Errorf("A, B = %d, %d; want %d, 2", a.Run.ID, b.Run.ID, tt.want)
+			}
+		})
 	}
 }

@@ -76,6 +76,8 @@ func (s *Store) Resolve(arg, name string, before int64) (*Side, error) {
 // "" = any), and a keyword A the newest before B (of name, else of B's
 // plan), so that "last-completed last" compares the run just made with the
 // good one before it, even when the run just made is itself completed.
+// B's plan is as compare sees it: an import from wrk has none, as fuka
+// attack has none.
 func ResolvePair(path, name, argA, argB string) (a, b *Side, err error) {
 	var s *Store
 	store := func() (*Store, error) {
@@ -131,6 +133,9 @@ func ResolvePair(path, name, argA, argB string) (a, b *Side, err error) {
 		plan := name
 		if plan == "" {
 			plan = b.Run.Name
+			if b.Sum != nil {
+				plan = planOf(b.Sum)
+			}
 		}
 		if a, err = st.Resolve(argA, plan, b.Run.ID); err != nil {
 			return nil, nil, err

@@ -41,11 +41,12 @@ type Sink interface {
 }
 
 var (
-	_ Sink = (*Prometheus)(nil)
-	_ Sink = (*OTLP)(nil)
-	_ Sink = (*RemoteWrite)(nil)
-	_ Sink = (*CSV)(nil)
-	_ Sink = Multi(nil)
+	_ Sink    = (*Prometheus)(nil)
+	_ Sink    = (*OTLP)(nil)
+	_ Sink    = (*RemoteWrite)(nil)
+	_ Drainer = (*RemoteWrite)(nil)
+	_ Sink    = (*CSV)(nil)
+	_ Sink    = Multi(nil)
 )
 
 // ParseOut starts the sink an --out value names, with a run ID of its

@@ -167,20 +167,24 @@ type RemoteWrite struct {
 	client *http.Client
 	auth   string // Authorization header value
 
-	kick   chan struct{} // Tick -> encoder: a new snapshot
-	kickMu sync.Mutex    // guards closing kick against a late Tick
-	closed bool
-	queue  chan []rwSeries
-	ctx    context.Context // canceled when Close gives up
-	stop   context.CancelFunc
-	encWG  sync.WaitGroup
-	sndWG  sync.WaitGroup
+	kick      chan struct{} // Tick -> encoder: a new snapshot
+	unencoded atomic.Int64  // kicks the encoder has not queued yet
+	kickMu    sync.Mutex    // guards closing kick against a late Tick
+	closed    bool
+	queue     chan []rwSeries
+	ctx       context.Context // canceled when Close gives up
+	stop      context.CancelFunc
+	encWG     sync.WaitGroup
+	sndWG     sync.WaitGroup
 
 	samples   atomic.Int64 // samples put on the queue
 	sent      atomic.Int64 // samples the receiver accepted
 	dropped   atomic.Int64 // samples dropped with the queue full
 	failed    atomic.Int64 // samples dropped after their push failed for good
 	pushes    atomic.Int64 // requests made (retries included)
+	answered  atomic.Bool  // some push got an HTTP response
+	netFails  atomic.Int64 // pushes that got no response (network errors)
+	gaveUp    atomic.Bool  // Drain stopped pushing to a receiver that never answered
 	lastErrMu sync.Mutex
 	lastErr   error
 
@@ -304,9 +308,11 @@ func (w *RemoteWrite) Tick(_ time.Duration, p metrics.Point, run *metrics.Run) {
 	if w.closed {
 		return
 	}
+	w.unencoded.Add(1)
 	select {
 	case w.kick <- struct{}{}:
 	default: // the encoder has not taken the last kick yet: it will read this snapshot
+		w.unencoded.Add(-1)
 	}
 }
 
@@ -315,6 +321,7 @@ func (w *RemoteWrite) encode() {
 	defer w.encWG.Done()
 	for range w.kick {
 		w.enqueue(w.series())
+		w.unencoded.Add(-1)
 	}
 }
 
@@ -441,7 +448,9 @@ func (w *RemoteWrite) push(batch []rwSeries) {
 	}
 	w.failed.Add(int64(len(batch)))
 	w.lastErrMu.Lock()
-	w.lastErr = err
+	if w.lastErr == nil || w.ctx.Err() == nil { // a push cut short by giving up tells nothing new
+		w.lastErr = err
+	}
 	w.lastErrMu.Unlock()
 }
 
@@ -464,8 +473,10 @@ func (w *RemoteWrite) post(body []byte) (retry bool, err error) {
 	w.pushes.Add(1)
 	resp, err := w.client.Do(req)
 	if err != nil {
+		w.netFails.Add(1)
 		return true, err
 	}
+	w.answered.Store(true)
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
@@ -496,6 +507,9 @@ func (w *RemoteWrite) lost() string {
 	if w.lastErr != nil {
 		msg += "; the last push failed with: " + w.lastErr.Error()
 	}
+	if w.gaveUp.Load() {
+		msg += "; the receiver never answered, so fuka stopped pushing when the load ended (the final counters were not sent)"
+	}
 	return msg + "; the load itself was not affected"
 }
 
@@ -504,6 +518,33 @@ func redact(u string) string {
 		return p.Redacted()
 	}
 	return u
+}
+
+// rwGiveUp is how long Drain waits for a receiver that has not answered
+// yet before it gives up on it.
+const rwGiveUp = time.Second
+
+// Drain waits, until ctx ends, for the samples of the ticks so far to be
+// delivered or counted lost, so that Warnings tells the whole loss when
+// the summary is built. A receiver that never answered (no HTTP response
+// to any push) is given up on as soon as a push to it has failed, or
+// after rwGiveUp: its retries would only keep fuka waiting after the load.
+// Then Close sends nothing more.
+func (w *RemoteWrite) Drain(ctx context.Context) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	giveUp := time.Now().Add(rwGiveUp)
+	for w.unencoded.Load() > 0 || w.samples.Load() > w.sent.Load()+w.dropped.Load()+w.failed.Load() {
+		if !w.answered.Load() && !w.gaveUp.Load() && (w.netFails.Load() > 0 || time.Now().After(giveUp)) {
+			w.gaveUp.Store(true)
+			w.stop() // the sender counts what is left as failed, without waiting
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Close pushes the final counters and waits for the queue to drain until
@@ -517,7 +558,7 @@ func (w *RemoteWrite) Close(ctx context.Context, sum *report.Summary) error {
 		close(w.kick)
 		w.kickMu.Unlock()
 		w.encWG.Wait()
-		if sum != nil {
+		if sum != nil && !w.gaveUp.Load() {
 			w.enqueue(w.series())
 		}
 		close(w.queue)

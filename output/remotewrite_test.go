@@ -364,7 +364,7 @@ func TestRemoteWriteBatches(t *testing.T) {
 		w.Tick(p.At, p, run)
 		lastP, lastRun = p, run
 		// Wait until the encoder has queued the tick.
-		waitFor(t, "the tick queued", func() bool { return len(w.kick) == 0 })
+		waitFor(t, "the tick queued", func() bool { return len(w.kick) == 0 && w.unencoded.Load() == 0 })
 	})
 	// Every tick encoded and queued (a sleep is not enough on a busy machine).
 	waitFor(t, "every tick queued", func() bool { return w.samples.Load() == int64(len(w.series())*len(shopTicks)) })

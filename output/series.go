@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strconv"
@@ -306,6 +307,13 @@ type Finisher interface {
 // drop); the run asks before it writes the summary.
 type Warner interface {
 	Warnings() []string
+}
+
+// Drainer is a sink that may still be delivering when the load ends; the
+// run lets it finish (until ctx ends) before it asks for Warnings, so
+// the summary tells what was lost.
+type Drainer interface {
+	Drain(ctx context.Context)
 }
 
 // nameValues is one request name's numbers over the run so far.

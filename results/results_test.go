@@ -20,6 +20,7 @@ type want struct {
 	percentiles      string
 	requests, failed int64
 	durationS        float64
+	rps              float64 // when set, to 0.01/s
 	p50, p90, p95    float64 // ms; NaN = not measured
 	p99, max         float64
 	bytesIn          int64
@@ -44,9 +45,23 @@ var fixtures = map[string]want{
 	},
 	"wrk-plain.txt": {
 		format: Wrk, tool: "wrk", percentiles: report.PercentilesGiven,
-		requests: 72848, failed: 7284, durationS: 2.00,
+		requests: 72848, failed: 7284, durationS: 2.005, rps: 36340.92, // from Requests/sec, not "in 2.00s"
 		p50: nan, p90: nan, p95: nan, p99: nan, max: 17.09,
 		bytesIn:     9059697,
+		notMeasured: []string{"latency.p50_ms", "latency.p99_ms"},
+	},
+	"wrk-rounded.txt": {
+		format: Wrk, tool: "wrk", percentiles: report.PercentilesGiven,
+		requests: 91899, durationS: 3.077, rps: 29870.34, // "in 3.08s" gave 29837.3/s
+		p50: nan, p90: nan, p95: nan, p99: nan, max: 9.87,
+		bytesIn:     11429478,
+		notMeasured: []string{"latency.p50_ms", "latency.p99_ms"},
+	},
+	"wrk-instant.txt": {
+		format: Wrk, tool: "wrk", percentiles: report.PercentilesGiven,
+		requests: 41, durationS: 0.005, rps: 8200, // "in 0.00s" gave 0/s
+		p50: nan, p90: nan, p95: nan, p99: nan, max: 1.2,
+		bytesIn:     5120,
 		notMeasured: []string{"latency.p50_ms", "latency.p99_ms"},
 	},
 	"hey.txt": {
@@ -175,6 +190,9 @@ func TestImportFixtures(t *testing.T) {
 			// The duration is rounded to the ms: short runs' rates differ by that.
 			if rps := float64(w.requests) / w.durationS; w.durationS > 0 && math.Abs(sum.RPS-rps) > rps*0.02 {
 				t.Errorf("rps %v, want %v", sum.RPS, float64(w.requests)/w.durationS)
+			}
+			if w.rps > 0 && math.Abs(sum.RPS-w.rps) > 0.01 {
+				t.Errorf("rps %v, want %v as the tool said", sum.RPS, w.rps)
 			}
 			for _, m := range []struct {
 				key       string

@@ -42,6 +42,7 @@ func parseWrk(r io.Reader) (*report.Summary, error) {
 	g.noStatus, g.noBytesOut = true, true
 	var sawRequests bool
 	var non2xx int64
+	var perSec float64 // wrk's Requests/sec, from its unrounded run time
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, maxLine)
 	for n := 1; sc.Scan(); n++ {
@@ -88,6 +89,10 @@ func parseWrk(r io.Reader) (*report.Summary, error) {
 				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
 			sawRequests = true
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			if perSec, err = strconv.ParseFloat(f[1], 64); err != nil || perSec < 0 || math.IsInf(perSec, 0) {
+				return nil, fmt.Errorf("line %d: requests/sec %q: not a rate", n, clipStr(f[1]))
+			}
 		case strings.HasPrefix(line, "Socket errors:"):
 			for _, kv := range strings.Split(strings.TrimPrefix(line, "Socket errors:"), ",") {
 				kf := strings.Fields(kv)
@@ -116,6 +121,11 @@ func parseWrk(r io.Reader) (*report.Summary, error) {
 	}
 	if !sawRequests {
 		return nil, errors.New(`no "N requests in T" line: not wrk's output, or wrk did not finish`)
+	}
+	// "in 3.08s" is rounded (to 0.00s for a short run); wrk's
+	// Requests/sec is its requests over the run time unrounded.
+	if perSec > 0 && g.requests > 0 {
+		g.durationS = float64(g.requests) / perSec
 	}
 	g.requests += g.errors.Total()
 	wrk2 := !math.IsNaN(g.latency[6])

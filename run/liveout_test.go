@@ -3,7 +3,9 @@ package run
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -109,6 +111,72 @@ func TestRunRemoteWrite(t *testing.T) {
 			if refused := tt.status == http.StatusBadRequest; warned != refused ||
 				strings.Contains(stderr.String(), "fuka: warning: prometheus-rw") != refused {
 				t.Errorf("warnings %q, stderr %q: want the undelivered samples said only when refused", o.Summary.Warnings, stderr.String())
+			}
+		})
+	}
+}
+
+// TestRunRemoteWriteLoss: samples a receiver did not take are in the JSON
+// summary's warnings (the run waits for the pushes still retrying before
+// it builds the summary), and a receiver that never answers keeps fuka
+// no longer than a moment after the load.
+func TestRunRemoteWriteLoss(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String() + "/api/v1/write" // refused once closed
+	ln.Close()
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer busy.Close()
+	tests := []struct {
+		name     string
+		target   string
+		length   time.Duration
+		gaveUp   bool          // the warning says fuka stopped pushing
+		maxAfter time.Duration // longest wait after the load
+	}{
+		{"never answers", down, 2 * time.Second, true, 1500 * time.Millisecond},
+		{"answers 503", busy.URL + "/api/v1/write|retries=1", time.Second, false, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout bytes.Buffer
+			start := time.Now()
+			o, err := Run(context.Background(), Spec{
+				Source: &fakeSource{length: tt.length, n: 10}, Stdout: &stdout,
+				Out: Outputs{Format: "json", Quiet: true, NoReport: true, NoHistory: true,
+					Out: []string{"prometheus-rw=" + tt.target}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after := time.Since(start) - tt.length; after > tt.maxAfter {
+				t.Errorf("Run returned %v after the load, want at most %v", after, tt.maxAfter)
+			}
+			if o.Code != CodeOK {
+				t.Errorf("code %d, want %d", o.Code, CodeOK)
+			}
+			var sum struct{ Warnings []string }
+			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+				t.Fatalf("summary %q: %v", stdout.String(), err)
+			}
+			var lost string
+			for _, w := range sum.Warnings {
+				if strings.HasPrefix(w, "prometheus-rw ") && strings.Contains(w, "samples were not delivered") {
+					lost = w
+				}
+			}
+			if lost == "" {
+				t.Fatalf("JSON warnings %q: want the undelivered samples", sum.Warnings)
+			}
+			if strings.Contains(lost, "context canceled") {
+				t.Errorf("warning %q: want the receiver's error, not fuka's giving up", lost)
+			}
+			if got := strings.Contains(lost, "never answered"); got != tt.gaveUp {
+				t.Errorf("warning %q: want gave up said %v", lost, tt.gaveUp)
 			}
 		})
 	}

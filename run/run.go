@@ -206,6 +206,7 @@ func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 			f.Finish(res.Run) // the last, partial interval reached no tick
 		}
 	}
+	r.drainSinks()
 	sum, v := r.summarize(ctx, abortCtx, res)
 	jsonErr, err := r.write(sum)
 	if err != nil {
@@ -498,6 +499,19 @@ func (r *runner) finish(sum *report.Summary) {
 			fmt.Fprintf(r.stderr, "fuka: warning: --notify: %v\n", err)
 		}
 		cancel()
+	}
+}
+
+// drainSinks lets the live outputs deliver what they hold (for at most
+// 10 s) before the summary is built, so that what they lost is in its
+// warnings, not only on stderr after it.
+func (r *runner) drainSinks() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, sk := range r.sinks {
+		if d, ok := sk.(output.Drainer); ok {
+			d.Drain(ctx)
+		}
 	}
 }
 

@@ -4,6 +4,8 @@
 # vegeta v12.13.0, hey and bombardier v1.2.6 (go install from the module
 # proxy). The JMeter and k6 fixtures are written by hand from their
 # documented formats (see docs/import-results.md): neither tool runs here.
+# wrk-rounded.txt and wrk-instant.txt are wrk-plain.txt edited by hand: a
+# run time wrk rounds ("in 3.08s", "in 0.00s") next to its Requests/sec.
 #
 #   GOBIN=/tmp/bin go install github.com/tsenart/vegeta/v12@v12.13.0
 #   GOBIN=/tmp/bin go install github.com/codesenberg/bombardier@v1.2.6
