@@ -102,17 +102,18 @@ func TestNetInterfaces(t *testing.T) {
 			shown: []string{"eth0", "lo"},
 		},
 		{
-			// eth0 states its link speed; a down link's -1 and a junk
-			// value are no speed, and loopback has none.
+			// eth0 states its link speed; a down link's -1, an unknown 0
+			// and a junk value are no speed, and loopback has none.
 			name: "link speeds",
 			ifaces: []fxIface{
 				{name: "lo", before: ctr(0, 0, 0, 0), after: ctr(5000, 50, 5000, 50)},
 				{name: "eth0", speed: "1000", before: ctr(0, 0, 0, 0), after: ctr(300, 3, 200, 2)},
 				{name: "eth1", speed: "-1", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
 				{name: "eth2", speed: "fast", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
+				{name: "eth3", speed: "0", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
 			},
-			want:  ctr(5320, 55, 5200, 52),
-			shown: []string{"eth0", "eth1", "eth2", "lo"},
+			want:  ctr(5330, 56, 5200, 52),
+			shown: []string{"eth0", "eth1", "eth2", "eth3", "lo"},
 			speed: map[string]float64{"eth0": 1000},
 		},
 		{
