@@ -174,7 +174,9 @@ func (m *Method) Encode(json []byte) ([]byte, error) {
 	msg := dynamicpb.NewMessage(m.Desc.Input())
 	if len(strings.TrimSpace(string(json))) > 0 {
 		if err := protojson.Unmarshal(json, msg); err != nil {
-			return nil, fmt.Errorf("message for %s (%s): %w", m.Path, m.Desc.Input().FullName(), err)
+			// The protobuf module spaces its errors differently per build on
+			// purpose; a plain space keeps the message the same everywhere.
+			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), strings.ReplaceAll(err.Error(), "\u00a0", " "))
 		}
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(msg)

@@ -50,6 +50,10 @@ func TestDocsListEveryMetric(t *testing.T) {
 			t.Errorf("docs/outputs.md names %s, which fuka does not write", name)
 		}
 	}
+	// The documented OTLP scale is the real one.
+	if !strings.Contains(doc, "The scale is fixed at **"+strconv.Itoa(ExpScale)+"**") {
+		t.Errorf("docs/outputs.md does not give the OTLP exponential scale %d", ExpScale)
+	}
 	// The documented bucket bounds are the real ones.
 	for _, b := range []float64{LatencyBounds[0], LatencyBounds[1], LatencyBounds[len(LatencyBounds)-1]} {
 		s := strconv.FormatFloat(b, 'f', -1, 64)

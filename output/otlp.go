@@ -30,8 +30,9 @@ const otlpTimeout = 5 * time.Second
 // OTLP pushes the run's live metrics to an OpenTelemetry collector over
 // OTLP/HTTP (protobuf) once a second, with the resource attribute
 // service.name=fuka, and once more at Close. Counters and histograms are
-// cumulative from the sink's start; the latency histograms have explicit
-// bounds ([LatencyBounds]), the same buckets as Prometheus.
+// cumulative from the sink's start; the latency histograms are
+// exponential at scale [ExpScale], bucketed from the same HDR histograms as
+// Prometheus' explicit buckets.
 //
 // The exporter honours the standard OTEL_EXPORTER_OTLP_* variables other
 // than the endpoint (headers for authentication, TLS certificates,
@@ -89,7 +90,7 @@ func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error
 	ms := make([]metricdata.Metrics, len(Families))
 	ints := make([][]metricdata.DataPoint[int64], len(Families))
 	floats := make([][]metricdata.DataPoint[float64], len(Families))
-	hists := make([][]metricdata.HistogramDataPoint[float64], len(Families))
+	hists := make([][]metricdata.ExponentialHistogramDataPoint[float64], len(Families))
 	v.each(func(s sample) {
 		f := Families[s.fam]
 		kv := make([]attribute.KeyValue, 0, len(s.labels)+1)
@@ -106,14 +107,7 @@ func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error
 		case Gauge:
 			floats[s.fam] = append(floats[s.fam], metricdata.DataPoint[float64]{Attributes: attrs, Time: now, Value: s.v})
 		case Histogram:
-			counts := s.h.counts
-			if counts == nil {
-				counts = make([]uint64, len(LatencyBounds)+1)
-			}
-			hists[s.fam] = append(hists[s.fam], metricdata.HistogramDataPoint[float64]{
-				Attributes: attrs, StartTime: p.o.start, Time: now,
-				Count: s.h.count, Sum: s.h.sum, Bounds: LatencyBounds, BucketCounts: counts,
-			})
+			hists[s.fam] = append(hists[s.fam], expPoint(s.h, attrs, p.o.start, now))
 		}
 	})
 	out := ms[:0]
@@ -134,7 +128,7 @@ func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error
 			if len(hists[i]) == 0 {
 				continue
 			}
-			m.Data = metricdata.Histogram[float64]{DataPoints: hists[i], Temporality: metricdata.CumulativeTemporality}
+			m.Data = metricdata.ExponentialHistogram[float64]{DataPoints: hists[i], Temporality: metricdata.CumulativeTemporality}
 		}
 		out = append(out, m)
 	}
@@ -142,6 +136,20 @@ func (p otlpProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error
 		Scope:   instrumentation.Scope{Name: "github.com/fuka-load/fuka/output"},
 		Metrics: out,
 	}}, nil
+}
+
+// expPoint is h as an OTLP exponential histogram point; the latencies are
+// never negative, and min and max are sent only when a value was recorded.
+func expPoint(h *hist, attrs attribute.Set, start, now time.Time) metricdata.ExponentialHistogramDataPoint[float64] {
+	pt := metricdata.ExponentialHistogramDataPoint[float64]{
+		Attributes: attrs, StartTime: start, Time: now,
+		Count: h.count, Sum: h.sum, Scale: ExpScale, ZeroCount: h.exp.zero,
+		PositiveBucket: metricdata.ExponentialBucket{Offset: h.exp.offset, Counts: h.exp.counts},
+	}
+	if h.count > 0 {
+		pt.Min, pt.Max = metricdata.NewExtrema(h.exp.min), metricdata.NewExtrema(h.exp.max)
+	}
+	return pt
 }
 
 // Finish publishes the whole run, its last partial interval included.

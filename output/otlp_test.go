@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fuka-load/fuka/metrics"
+	"github.com/fuka-load/fuka/report"
 )
 
 // receiver is an OTLP/HTTP metrics receiver: it decodes every export the
@@ -135,28 +136,25 @@ func flattenOTLP(t *testing.T, req *collectorpb.ExportMetricsServiceRequest) map
 						t.Errorf("%s is a gauge, want a sum or a histogram", m.GetName())
 					}
 					points = d.Gauge.GetDataPoints()
-				case *metricspb.Metric_Histogram:
+				case *metricspb.Metric_ExponentialHistogram:
 					if !histograms[m.GetName()] {
 						t.Errorf("%s is a histogram", m.GetName())
 					}
-					if d.Histogram.GetAggregationTemporality() != metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE {
+					if d.ExponentialHistogram.GetAggregationTemporality() != metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE {
 						t.Errorf("%s: want a cumulative histogram", m.GetName())
 					}
-					for _, p := range d.Histogram.GetDataPoints() {
+					for _, p := range d.ExponentialHistogram.GetDataPoints() {
 						var labels []string
 						for _, a := range p.GetAttributes() {
 							labels = append(labels, a.GetKey(), a.GetValue().GetStringValue())
 						}
-						if len(p.GetBucketCounts()) != len(p.GetExplicitBounds())+1 {
-							t.Errorf("%s: %d buckets for %d bounds", m.GetName(), len(p.GetBucketCounts()), len(p.GetExplicitBounds()))
-							continue
+						n := p.GetZeroCount()
+						for _, c := range p.GetPositive().GetBucketCounts() {
+							n += c
 						}
-						var cum uint64
-						for i, b := range p.GetExplicitBounds() {
-							cum += p.GetBucketCounts()[i]
-							got[key(m.GetName()+"_bucket", append(slices.Clone(labels), "le", strconv.FormatFloat(b, 'g', -1, 64))...)] = float64(cum)
+						if n != p.GetCount() || len(p.GetNegative().GetBucketCounts()) != 0 {
+							t.Errorf("%s%v: buckets hold %d values (%d negative), count is %d", m.GetName(), labels, n, len(p.GetNegative().GetBucketCounts()), p.GetCount())
 						}
-						got[key(m.GetName()+"_bucket", append(slices.Clone(labels), "le", "+Inf")...)] = float64(p.GetCount())
 						got[key(m.GetName()+"_count", labels...)] = float64(p.GetCount())
 						got[key(m.GetName()+"_sum", labels...)] = p.GetSum()
 					}
@@ -233,12 +231,94 @@ func TestOTLPExportsToReceiver(t *testing.T) {
 			if m == nil {
 				t.Fatal("nothing exported")
 			}
-			diffSeries(t, flattenOTLP(t, m), wantSeries(lastP, lastRun))
+			want := wantSeries(lastP, lastRun)
+			for k := range want {
+				if strings.Contains(k, "_bucket{") { // Prometheus' explicit buckets; OTLP's are exponential
+					delete(want, k)
+				}
+			}
+			diffSeries(t, flattenOTLP(t, m), want)
+			checkExpQuantiles(t, m, shopSummary(lastRun))
 			if err := o.Close(ctx, nil); err != nil {
 				t.Errorf("second Close: %v", err)
 			}
 		})
 	}
+}
+
+// checkExpQuantiles checks the exponential latency histograms against the
+// summary: the p50 and p99 read from the buckets (as a collector or
+// Prometheus reads them, at a bucket's middle) are fuka's within the
+// scale's relative error, fuka's values lie in the buckets that quantile
+// falls in, and min and max are fuka's.
+func checkExpQuantiles(t *testing.T, req *collectorpb.ExportMetricsServiceRequest, sum *report.Summary) {
+	t.Helper()
+	byName := make(map[string]report.Latency)
+	for _, n := range sum.ByName {
+		byName[n.Name] = n.Latency
+	}
+	seen := 0
+	for _, rm := range req.GetResourceMetrics() {
+		for _, sm := range rm.GetScopeMetrics() {
+			for _, m := range sm.GetMetrics() {
+				for _, p := range m.GetExponentialHistogram().GetDataPoints() {
+					var name string
+					for _, a := range p.GetAttributes() {
+						if a.GetKey() == "name" {
+							name = a.GetValue().GetStringValue()
+						}
+					}
+					lat, ok := byName[name]
+					if !ok {
+						t.Errorf("%s{name=%q}: no such name in the summary", m.GetName(), name)
+						continue
+					}
+					seen++
+					// Scale 4: buckets 2^(1/16) wide, ±2.2 % around the middle.
+					if p.GetScale() < 4 {
+						t.Errorf("%s{name=%q}: scale %d, want at least 4 (relative error ≤ 2.2 %%)", m.GetName(), name, p.GetScale())
+					}
+					for _, q := range []struct {
+						q    float64
+						fuka float64 // seconds
+					}{{0.5, lat.P50MS / 1e3}, {0.99, lat.P99MS / 1e3}} {
+						lo, hi := expQuantileBucket(p, q.q)
+						mid := math.Sqrt(lo * hi)
+						const tiny = 1e-9 // the summary's milliseconds are rounded to the µs
+						if !(q.fuka > lo*(1-tiny) && q.fuka <= hi*(1+tiny)) || math.Abs(mid-q.fuka)/q.fuka > 0.022 {
+							t.Errorf("%s{name=%q} p%g: bucket (%g, %g] s, middle %g s; fuka's is %g s", m.GetName(), name, q.q*100, lo, hi, mid, q.fuka)
+						}
+					}
+					if math.Abs(p.GetMin()-lat.MinMS/1e3) > 1e-6 || math.Abs(p.GetMax()-lat.MaxMS/1e3) > 1e-6 {
+						t.Errorf("%s{name=%q}: min %g max %g s, fuka's %g %g ms", m.GetName(), name, p.GetMin(), p.GetMax(), lat.MinMS, lat.MaxMS)
+					}
+				}
+			}
+		}
+	}
+	if seen != 2*len(sum.ByName) {
+		t.Errorf("%d exponential histogram points for %d names, want latency and service time each", seen, len(sum.ByName))
+	}
+}
+
+// expQuantileBucket returns the bounds of the bucket that holds quantile q
+// of p by the rank fuka's HDR percentiles use, read from p's buckets the
+// way the OTLP data model defines them.
+func expQuantileBucket(p *metricspb.ExponentialHistogramDataPoint, q float64) (lo, hi float64) {
+	rank := max(uint64(q*float64(p.GetCount())+0.5), 1)
+	n := p.GetZeroCount()
+	if n >= rank {
+		return 0, 0
+	}
+	base := math.Exp2(math.Exp2(-float64(p.GetScale())))
+	for i, c := range p.GetPositive().GetBucketCounts() {
+		n += c
+		if n >= rank {
+			idx := float64(p.GetPositive().GetOffset()) + float64(i)
+			return math.Pow(base, idx), math.Pow(base, idx+1)
+		}
+	}
+	return math.Inf(1), math.Inf(1)
 }
 
 func TestOTLPCloseReportsFailedExports(t *testing.T) {
@@ -306,5 +386,58 @@ func TestOTLPURL(t *testing.T) {
 				t.Errorf("otlpURL = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestExpIndex(t *testing.T) {
+	step := math.Exp2(1.0 / (1 << ExpScale))
+	tests := []struct {
+		name string
+		v    float64
+		want int32
+	}{
+		{"one is bucket -1's upper bound", 1, -1},
+		{"just above one", 1.0001, 0},
+		{"two", 2, (1 << ExpScale) - 1},
+		{"half", 0.5, -(1 << ExpScale) - 1},
+		{"one bucket above one, just over", step * 1.0001, 1},
+		{"1 ms", 0.001, int32(math.Ceil(math.Log2(0.001)*(1<<ExpScale))) - 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := expIndex(tt.v)
+			if got != tt.want {
+				t.Errorf("expIndex(%g) = %d, want %d", tt.v, got, tt.want)
+			}
+			if lo, hi := expBucketBounds(got); !(tt.v > lo && tt.v <= hi*(1+1e-12)) {
+				t.Errorf("%g not in its bucket (%g, %g]", tt.v, lo, hi)
+			}
+		})
+	}
+}
+
+func TestExpHistMerge(t *testing.T) {
+	a := expHist{offset: 3, counts: []uint64{1, 2}, min: 0.1, max: 0.2}
+	b := expHist{offset: 1, counts: []uint64{5, 0, 0, 0, 7}, zero: 2, min: 0, max: 0.3}
+	tests := []struct {
+		name string
+		x, y expHist
+		want expHist
+	}{
+		{"overlapping", a, b, expHist{offset: 1, counts: []uint64{5, 0, 1, 2, 7}, zero: 2, min: 0, max: 0.3}},
+		{"other way round", b, a, expHist{offset: 1, counts: []uint64{5, 0, 1, 2, 7}, zero: 2, min: 0, max: 0.3}},
+		{"empty left", expHist{}, a, a},
+		{"empty right", a, expHist{}, a},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.x.merge(tt.y)
+			if got.offset != tt.want.offset || !slices.Equal(got.counts, tt.want.counts) || got.zero != tt.want.zero || got.min != tt.want.min || got.max != tt.want.max {
+				t.Errorf("merge = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	if a.counts[0] != 1 || b.counts[0] != 5 {
+		t.Error("merge changed its inputs")
 	}
 }

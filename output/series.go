@@ -1,6 +1,7 @@
 package output
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,11 +127,74 @@ func latencyBounds() []float64 {
 	return append(out, 100)
 }
 
-// hist is a latency histogram in LatencyBounds' buckets.
+// hist is a latency histogram in LatencyBounds' buckets, and the same
+// values in exponential buckets for OTLP.
 type hist struct {
 	counts []uint64 // per bucket, not cumulative; the last is +Inf
 	count  uint64
 	sum    float64 // seconds
+	exp    expHist
+}
+
+// ExpScale is the scale of the OTLP exponential latency histograms: bucket
+// i holds the values in (2^(i/16), 2^((i+1)/16)] seconds, each bucket 4.4 %
+// wide, so a quantile read at a bucket's middle is within 2.2 % of the
+// value in it. Scale 5 would halve that and double the buckets sent.
+const ExpScale = 4
+
+// expHist is a histogram of seconds in OTLP's exponential buckets at
+// ExpScale. A value v > 0 is in bucket expIndex(v); counts[i] is bucket
+// offset+i's. A published expHist is never changed.
+type expHist struct {
+	offset   int32
+	counts   []uint64
+	zero     uint64  // values of 0
+	min, max float64 // seconds, valid when some value was recorded
+}
+
+// expIndex returns the exponential bucket of v > 0 at ExpScale: the i with
+// 2^(i/2^ExpScale) < v <= 2^((i+1)/2^ExpScale).
+func expIndex(v float64) int32 {
+	frac, exp := math.Frexp(v) // v = frac·2^exp, frac in [0.5, 1)
+	if frac == 0.5 {
+		// A power of two is its bucket's upper bound; computed exactly,
+		// since Log2 of it is exact but Ceil would land it one above.
+		return int32((exp-1)<<ExpScale) - 1
+	}
+	return int32(math.Ceil(math.Log2(v)*(1<<ExpScale))) - 1
+}
+
+// expBucketBounds returns bucket i's lower and upper bound at ExpScale.
+func expBucketBounds(i int32) (lo, hi float64) {
+	return math.Exp2(float64(i) / (1 << ExpScale)), math.Exp2(float64(i+1) / (1 << ExpScale))
+}
+
+// merge returns the histogram of e's and o's values together.
+func (e expHist) merge(o expHist) expHist {
+	switch {
+	case len(o.counts) == 0 && o.zero == 0:
+		return e
+	case len(e.counts) == 0 && e.zero == 0:
+		return o
+	}
+	out := expHist{zero: e.zero + o.zero, min: min(e.min, o.min), max: max(e.max, o.max)}
+	switch {
+	case len(e.counts) == 0:
+		out.offset, out.counts = o.offset, slices.Clone(o.counts)
+		return out
+	case len(o.counts) == 0:
+		out.offset, out.counts = e.offset, slices.Clone(e.counts)
+		return out
+	}
+	lo := min(e.offset, o.offset)
+	hi := max(e.offset+int32(len(e.counts)), o.offset+int32(len(o.counts)))
+	out.offset, out.counts = lo, make([]uint64, hi-lo)
+	for _, h := range []expHist{e, o} {
+		for i, n := range h.counts {
+			out.counts[h.offset-lo+int32(i)] += n
+		}
+	}
+	return out
 }
 
 // histOf buckets an HDR histogram of microseconds. A value goes in the
@@ -155,6 +219,36 @@ func histOf(h *hdrhistogram.Histogram) hist {
 	}
 	out.count = uint64(h.TotalCount())
 	out.sum = h.Mean() * float64(h.TotalCount()) / 1e6
+	out.exp = expOf(h)
+	return out
+}
+
+// expOf buckets a non-empty HDR histogram of microseconds exponentially,
+// each value by its highest equivalent value as histOf does, so fuka's
+// percentiles lie in the buckets where the exponential buckets put them.
+func expOf(h *hdrhistogram.Histogram) expHist {
+	out := expHist{min: float64(h.Min()) / 1e6, max: float64(h.Max()) / 1e6}
+	for _, bar := range h.Distribution() {
+		if bar.Count == 0 {
+			continue
+		}
+		if bar.To <= 0 {
+			out.zero += uint64(bar.Count)
+			continue
+		}
+		i := expIndex(float64(bar.To) / 1e6)
+		switch {
+		case len(out.counts) == 0:
+			out.offset = i
+		case i < out.offset: // bars come in ascending order; kept for safety
+			out.counts = append(make([]uint64, out.offset-i), out.counts...)
+			out.offset = i
+		}
+		for int(i-out.offset) >= len(out.counts) {
+			out.counts = append(out.counts, 0)
+		}
+		out.counts[i-out.offset] += uint64(bar.Count)
+	}
 	return out
 }
 
@@ -168,6 +262,7 @@ func (h *hist) add(o hist) {
 	}
 	h.count += o.count
 	h.sum += o.sum
+	h.exp = h.exp.merge(o.exp)
 }
 
 // cumulative returns the bucket counts as Prometheus wants them: each the

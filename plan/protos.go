@@ -120,7 +120,12 @@ func (ps *parser) checkGRPCStep(st *Step, schema protodesc.Resolver, services st
 	}
 	if st.JSON != nil && !strings.Contains(st.JSON.Value, "{{") {
 		if err := protojson.Unmarshal([]byte(st.JSON.Value), dynamicpb.NewMessage(md.Input())); err != nil {
-			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %v", md.FullName(), md.Input().FullName(), err)
+			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %s", md.FullName(), md.Input().FullName(), protoErrText(err))
 		}
 	}
 }
+
+// protoErrText is err's text with the protobuf module's deliberate
+// per-build spacing (a no-break space after "proto:" in some builds)
+// made plain, so the same plan gives the same error from every binary.
+func protoErrText(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
