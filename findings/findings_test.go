@@ -83,6 +83,17 @@ func from(t0 int, lo, hi float64) func(int) float64 {
 	}
 }
 
+// every3rd is hi at every third t from t0 on (a third of the seconds, none
+// before), else lo: often enough for a counter, not for a level.
+func every3rd(t0 int, lo, hi float64) func(int) float64 {
+	return func(t int) float64 {
+		if t >= t0 && (t-t0)%3 == 0 {
+			return hi
+		}
+		return lo
+	}
+}
+
 func fromN(t0 int, lo, hi int64) func(int) int64 {
 	return func(t int) int64 {
 		if t >= t0 {
@@ -225,6 +236,45 @@ func TestAnalyze(t *testing.T) {
 			r.series = hostSeries(map[string]func(int) float64{"redis.rejected_connections": func(t int) float64 { return float64(max(0, t-5) * 10) }, "redis.blocked_clients": from(5, 0, 3),
 				"kube.hpa.api.replicas_current": from(5, 2, 6), "kube.hpa.api.replicas_max": flat(6), "kube.hpa.api.replicas_min": flat(2)})
 		}), want: []string{"redis_rejected", "hpa_max", "redis_blocked", "knee", "p99_climb"}},
+		{name: "redis near maxmemory", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": from(5, 1e6, 95e6), "redis.maxmemory_bytes": flat(100e6)})
+		}), want: []string{"redis_memory", "knee", "p99_climb"}, top: "near maxmemory"},
+		{name: "redis under 90% of maxmemory", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": from(5, 1e6, 85e6), "redis.maxmemory_bytes": flat(100e6)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "redis near maxmemory in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": every3rd(6, 1e6, 95e6), "redis.maxmemory_bytes": flat(100e6)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "redis without maxmemory (0) has no limit", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": from(5, 1e6, 95e6), "redis.maxmemory_bytes": flat(0)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "healthy: redis at maxmemory without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2),
+			series: hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": flat(99e6), "redis.maxmemory_bytes": flat(100e6)})}},
+		{name: "postgres lock waits", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"postgres.lock_waits": from(5, 0, 3)})
+		}), want: []string{"postgres_lock_waits", "knee", "p99_climb"}, top: "waited for locks"},
+		{name: "postgres lock waits in a third of the seconds are no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"postgres.lock_waits": every3rd(6, 0, 2)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "healthy: postgres lock waits without a symptom are no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2),
+			series: hostSeries(map[string]func(int) float64{"postgres.lock_waits": flat(2)})}},
+		{name: "an interface at its link speed", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"net.eth0.speed_mbps": flat(1000), "net.eth0.rx_bytes_per_s": flat(1e6), "net.eth0.tx_bytes_per_s": from(5, 1e6, 120e6)})
+		}), want: []string{"net_throughput", "knee", "p99_climb"}, top: "eth0 sent 114.4 MiB/s at the peak"},
+		{name: "an agent's interface at its link speed", run: with(kneeAt5, func(r *run) {
+			r.series = map[string]func(int) float64{"agent.[::1]:9810.net.eth0.100.speed_mbps": flat(100), "agent.[::1]:9810.net.eth0.100.rx_bytes_per_s": from(5, 1e6, 12e6)}
+		}), want: []string{"net_throughput", "knee", "p99_climb"}, top: "[::1]:9810: eth0.100 received 11.4 MiB/s"},
+		{name: "an interface under 90% of its link speed", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"net.eth0.speed_mbps": flat(1000), "net.eth0.rx_bytes_per_s": flat(1e6), "net.eth0.tx_bytes_per_s": from(5, 1e6, 110e6)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "an interface at its link speed in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"net.eth0.speed_mbps": flat(1000), "net.eth0.rx_bytes_per_s": every3rd(6, 1e6, 124e6)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "an interface without a stated speed has no limit", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"net.lo.rx_bytes_per_s": from(5, 1e6, 5e9), "net.lo.tx_bytes_per_s": from(5, 1e6, 5e9)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "healthy: an interface at its link speed without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2),
+			series: hostSeries(map[string]func(int) float64{"net.eth0.speed_mbps": flat(1000), "net.eth0.rx_bytes_per_s": flat(124e6)})}},
 		{name: "an agent's host is named", run: with(kneeAt5, func(r *run) {
 			r.series = map[string]func(int) float64{"agent.db1:9810.cpu.idle_pct": from(5, 60, 2), "agent.db1:9810.cpu.core.0_busy_pct": from(5, 40, 98)}
 		}), want: []string{"cpu", "knee", "p99_climb"}, top: "db1:9810: all CPUs were busy"},

@@ -22,6 +22,8 @@ const (
 	MemAvailablePct  = 5.0  // memory available, % of total
 	DiskUtilPct      = 90.0 // disk busy
 	PostgresReserved = 3.0  // superuser_reserved_connections' default: at max_connections minus these (at most a tenth of it), clients are refused
+	RedisMemoryPct   = 90.0 // Redis's used memory, % of maxmemory: near it Redis evicts keys or refuses writes
+	NetSpeedPct      = 90.0 // an interface's rx or tx bytes, % of its link speed
 	LevelShare       = 0.5
 	CounterShare     = 0.25
 	NearS            = 3.0 // a resource that turned at most this many seconds from the symptom correlates closer
@@ -38,6 +40,9 @@ var weights = map[string]float64{
 	"memory":               0.8,
 	"swap_in":              0.7,
 	"net_drops":            0.8,
+	"net_throughput":       0.8,
+	"redis_memory":         0.7,
+	"postgres_lock_waits":  0.6,
 	"disk":                 0.7,
 	"hpa_max":              0.7,
 	"cpu_steal":            0.6,
@@ -220,6 +225,64 @@ func (a *analysis) hosts(suffix string) []string {
 	return out
 }
 
+// limitAt returns series name's value at time t (its last point at or
+// before t, else its first): a setting such as max_connections, read
+// against another series' point at t. Nil when there is no such series.
+func (a *analysis) limitAt(name string) func(t float64) float64 {
+	s := a.index()[name]
+	if s == nil || len(s.v) == 0 {
+		return nil
+	}
+	return func(t float64) float64 {
+		for i := len(s.ts) - 1; i >= 0; i-- {
+			if s.ts[i] <= t {
+				return s.v[i]
+			}
+		}
+		return s.v[0]
+	}
+}
+
+var netSpeedRE = regexp.MustCompile(`^(agent\..*?:\d+\.|)net\.(.+)\.speed_mbps$`)
+
+// netThroughput: an interface that received or sent near its link speed
+// (a level: in most of the seconds in question).
+func (a *analysis) netThroughput() {
+	var names []string
+	for name := range a.index() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := netSpeedRE.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		speed := a.limitAt(name)
+		var ws []window
+		var lims []*float64
+		var verbs []string
+		for _, dir := range []string{"rx", "tx"} {
+			rate := a.index()[m[1]+"net."+m[2]+"."+dir+"_bytes_per_s"]
+			if rate == nil {
+				continue
+			}
+			w, ok := a.measure(m[1]+"net."+m[2]+"."+dir+"_bytes_per_s", func(i int, v float64) bool {
+				return v >= speed(rate.ts[i])*1e6/8*NetSpeedPct/100
+			})
+			if ok && w.level() {
+				ws, lims = append(ws, w), append(lims, new(speed(w.last)*1e6/8))
+				verbs = append(verbs, map[string]string{"rx": "received", "tx": "sent"}[dir])
+			}
+		}
+		if len(ws) == 0 {
+			continue
+		}
+		a.add("net_throughput", report.ConfidenceCorrelates, fmt.Sprintf("%s%s %s %s/s at the peak (mean %s/s): at its %s Mbit/s link's speed",
+			host(m[1]), m[2], strings.Join(verbs, " and "), report.FormatBytes(ws[0].peak), report.FormatBytes(ws[0].mean), report.FormatFixed(*lims[0]*8/1e6, 0)), ws, lims)
+	}
+}
+
 // resources checks every monitored resource against its limit over the
 // seconds in question.
 func (a *analysis) resources() {
@@ -236,6 +299,7 @@ func (a *analysis) resources() {
 	a.runQueue()
 	a.memory()
 	a.counters()
+	a.netThroughput()
 	for _, h := range a.hosts("disk.util_pct") {
 		if w, ok := a.measure(h+"disk.util_pct", func(_ int, v float64) bool { return v >= DiskUtilPct }); ok && w.level() {
 			a.add("disk", report.ConfidenceCorrelates, fmt.Sprintf("%sthe disks were %s busy on average (peak %s)", host(h), pct(w.mean), pct(w.peak)),
@@ -243,6 +307,7 @@ func (a *analysis) resources() {
 		}
 	}
 	a.postgres()
+	a.postgresLockWaits()
 	a.redis()
 	a.hpa()
 }
@@ -490,8 +555,40 @@ func (a *analysis) postgres() {
 	}
 }
 
-// redis: connections rejected (maxclients), or clients blocked.
+// postgresLockWaits: sessions waiting for another's lock in most of the
+// seconds in question.
+func (a *analysis) postgresLockWaits() {
+	for name := range a.index() {
+		if !strings.HasSuffix(name, "postgres.lock_waits") {
+			continue
+		}
+		if w, ok := a.measure(name, func(_ int, v float64) bool { return v > 0 }); ok && w.level() {
+			a.add("postgres_lock_waits", report.ConfidenceCorrelates, fmt.Sprintf("PostgreSQL sessions waited for locks others held in %d of %d seconds (%s waiting on average, peak %s): transactions queued behind each other",
+				w.met, w.n, report.FormatFixed(w.mean, 1), report.FormatFixed(w.peak, 0)), []window{w}, []*float64{new(0.0)})
+		}
+	}
+}
+
+// redis: connections rejected (maxclients), clients blocked, or memory
+// near maxmemory.
 func (a *analysis) redis() {
+	for name, s := range a.index() {
+		p, ok := strings.CutSuffix(name, "redis.used_memory_bytes")
+		maxAt := a.limitAt(p + "redis.maxmemory_bytes")
+		if !ok || maxAt == nil {
+			continue
+		}
+		// maxmemory 0 is no limit: never met.
+		w, ok := a.measure(name, func(i int, v float64) bool {
+			lim := maxAt(s.ts[i])
+			return lim > 0 && v >= lim*RedisMemoryPct/100
+		})
+		if ok && w.level() {
+			lim := maxAt(w.last)
+			a.add("redis_memory", report.ConfidenceCorrelates, fmt.Sprintf("Redis's memory was near maxmemory: %s at the peak of %s; there Redis evicts keys, or refuses writes (OOM) under noeviction",
+				report.FormatBytes(w.peak), report.FormatBytes(lim)), []window{w}, []*float64{new(lim)})
+		}
+	}
 	for name, s := range a.index() {
 		if !strings.HasSuffix(name, "redis.rejected_connections") {
 			continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,7 +19,11 @@ import (
 // net.rx_errors_per_s, net.tx_errors_per_s, net.rx_drops_per_s and
 // net.tx_drops_per_s sum the interfaces that are not stacked on others
 // (not bridges, bonds, VLANs: see countsInTotal), so that a packet crossing
-// a bridge and its port is counted once. The first sample has no values.
+// a bridge and its port is counted once. An interface with series of its
+// own whose link speed sysfs states (/sys/class/net/IFACE/speed: not
+// loopback, not a down link's -1, not most virtual ones) also has
+// net.IFACE.speed_mbps, the limit its rx and tx bytes are read against. The
+// first sample has no values.
 type Net struct {
 	proc, sys string
 	now       func() time.Time // time.Now; tests fix it
@@ -110,8 +115,26 @@ func (n *Net) Sample(context.Context) ([]Value, error) {
 				vals = append(vals, Value{"net." + name + "." + f, rate[i]})
 			}
 		}
+		if mbps, ok := linkSpeed(n.sys, name); ok {
+			vals = append(vals, Value{"net." + name + ".speed_mbps", mbps})
+		}
 	}
 	return vals, nil
+}
+
+// linkSpeed is an interface's link speed in Mbit/s, where sysfs states
+// one: reading it fails for loopback and for a link that is down
+// (EINVAL), and a driver that does not know says -1 (or 0).
+func linkSpeed(sys, iface string) (float64, bool) {
+	b, err := os.ReadFile(filepath.Join(sys, "class", "net", iface, "speed"))
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	if err != nil || v <= 0 {
+		return 0, false
+	}
+	return v, true
 }
 
 // moved reports whether any counter changed between two readings.

@@ -15,6 +15,7 @@ import (
 type fxIface struct {
 	name          string
 	sys           []string
+	speed         string   // the contents of sysfs's speed ("": none, as for loopback)
 	before, after []uint64 // rx bytes, rx packets, tx bytes, tx packets
 }
 
@@ -39,6 +40,11 @@ func writeNetTree(t *testing.T, dir string, ifaces []fxIface, after bool) {
 		ifDir := filepath.Join(dir, "sys", "class", "net", fi.name)
 		if err := os.MkdirAll(filepath.Join(ifDir, "statistics"), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if fi.speed != "" {
+			if err := os.WriteFile(filepath.Join(ifDir, "speed"), []byte(fi.speed+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, e := range fi.sys {
 			p := filepath.Join(ifDir, strings.TrimSuffix(e, "/"))
@@ -83,6 +89,7 @@ func TestNetInterfaces(t *testing.T) {
 		noSys  bool // no sysfs tree at all
 		want   []uint64
 		shown  []string
+		speed  map[string]float64 // the interfaces' speed_mbps
 	}{
 		{
 			// A load test against 127.0.0.1 on a host with eth0.
@@ -93,6 +100,21 @@ func TestNetInterfaces(t *testing.T) {
 			},
 			want:  ctr(5300, 53, 5200, 52),
 			shown: []string{"eth0", "lo"},
+		},
+		{
+			// eth0 states its link speed; a down link's -1, an unknown 0
+			// and a junk value are no speed, and loopback has none.
+			name: "link speeds",
+			ifaces: []fxIface{
+				{name: "lo", before: ctr(0, 0, 0, 0), after: ctr(5000, 50, 5000, 50)},
+				{name: "eth0", speed: "1000", before: ctr(0, 0, 0, 0), after: ctr(300, 3, 200, 2)},
+				{name: "eth1", speed: "-1", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
+				{name: "eth2", speed: "fast", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
+				{name: "eth3", speed: "0", before: ctr(0, 0, 0, 0), after: ctr(10, 1, 0, 0)},
+			},
+			want:  ctr(5330, 56, 5200, 52),
+			shown: []string{"eth0", "eth1", "eth2", "eth3", "lo"},
+			speed: map[string]float64{"eth0": 1000},
 		},
 		{
 			// 2000 packets from a container reach the host's stack through
@@ -211,6 +233,9 @@ func TestNetInterfaces(t *testing.T) {
 						want["net."+name+"."+f] = 0
 					}
 				}
+			}
+			for name, v := range tt.speed {
+				want["net."+name+".speed_mbps"] = v
 			}
 			sameValues(t, "after", got, want)
 		})

@@ -21,6 +21,7 @@ import (
 //	postgres.connections.other                 any other or no state (fastpath, disabled)
 //	postgres.connections.total                 the sum of the four
 //	postgres.max_connections                   the server's setting
+//	postgres.lock_waits                        locks waited for (pg_locks not granted): sessions blocked by another's lock
 //	postgres.commits_per_s                     over all databases, since the previous sample
 //	postgres.rollbacks_per_s
 //
@@ -31,7 +32,7 @@ import (
 // The sampler holds one connection of its own, opened at the first sample
 // and kept: it is one of the connections it reports (one active: the
 // sampling query itself), and its query is one of the commits, one per
-// sample. Each sample is one round trip of three statements, under a 700 ms
+// sample. Each sample is one round trip of four statements, under a 700 ms
 // statement_timeout so a struggling server leaves a gap rather than a pile
 // of monitoring queries. The connection is named application_name
 // "fuka-monitor" unless the DSN names it.
@@ -69,7 +70,7 @@ func NewPostgres(dsn string) (Sampler, error) {
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = "fuka-monitor"
 	}
-	// The simple protocol sends the three statements as one query string:
+	// The simple protocol sends the four statements as one query string:
 	// one round trip, no prepared statements (so it works through pgbouncer
 	// in transaction mode), one implicit transaction.
 	cc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
@@ -92,6 +93,7 @@ const (
 	postgresConnectionsSQL = `SELECT state, count(*) FROM pg_stat_activity WHERE datname IS NOT NULL GROUP BY state`
 	postgresXactSQL        = `SELECT sum(xact_commit), sum(xact_rollback) FROM pg_stat_database`
 	postgresMaxConnsSQL    = `SHOW max_connections`
+	postgresLockWaitsSQL   = `SELECT count(*) FROM pg_locks WHERE NOT granted`
 )
 
 func (p *postgresSampler) Sample(ctx context.Context) ([]Value, error) {
@@ -127,6 +129,10 @@ func (p *postgresSampler) Sample(ctx context.Context) ([]Value, error) {
 	b.Queue(postgresMaxConnsSQL).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&maxConns)
 	})
+	var lockWaits *int64
+	b.Queue(postgresLockWaitsSQL).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&lockWaits)
+	})
 	if err := p.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -140,6 +146,9 @@ func (p *postgresSampler) Sample(ctx context.Context) ([]Value, error) {
 	}
 	if n, err := strconv.ParseFloat(maxConns, 64); err == nil {
 		vs = append(vs, Value{"postgres.max_connections", n})
+	}
+	if lockWaits != nil {
+		vs = append(vs, Value{"postgres.lock_waits", float64(*lockWaits)})
 	}
 	counters := map[string]float64{}
 	if commits != nil {

@@ -41,6 +41,9 @@ func TestPostgresConnectionsOfARealServer(t *testing.T) {
 	if before["postgres.connections.active"] != 1 {
 		t.Errorf("postgres.connections.active = %v, want 1 (the sampler)", before["postgres.connections.active"])
 	}
+	if got, ok := before["postgres.lock_waits"]; !ok || got != 0 {
+		t.Errorf("postgres.lock_waits = %v (present %v), want 0", got, ok)
+	}
 	if got := before["postgres.max_connections"]; got != 40 {
 		t.Errorf("postgres.max_connections = %v, want 40 (as started)", got)
 	}
@@ -90,11 +93,31 @@ func TestPostgresConnectionsOfARealServer(t *testing.T) {
 		}
 	}
 
+	// The open transaction locks a row; the third connection's UPDATE of
+	// it waits: one lock wait, until the transaction ends.
+	if _, err := conns[1].Exec(ctx, "CREATE TABLE fuka_lock (id int PRIMARY KEY, v int); INSERT INTO fuka_lock VALUES (1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT v FROM fuka_lock WHERE id = 1 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	updated := make(chan error, 1)
+	go func() {
+		_, err := conns[2].Exec(ctx, "UPDATE fuka_lock SET v = v + 1 WHERE id = 1")
+		updated <- err
+	}()
+	waiting := sampleUntil(t, s, "a lock wait", func(m map[string]float64) bool { return m["postgres.lock_waits"] >= 1 })
+	if got := waiting["postgres.lock_waits"]; got != 1 {
+		t.Errorf("postgres.lock_waits = %v, want 1 (one UPDATE waiting on the row lock)", got)
+	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sampleUntil(t, s, "no transaction idle", func(m map[string]float64) bool {
-		return m["postgres.connections.idle_in_transaction"] == 0
+	if err := <-updated; err != nil {
+		t.Fatalf("the waiting UPDATE: %v", err)
+	}
+	sampleUntil(t, s, "no transaction idle, no lock wait", func(m map[string]float64) bool {
+		return m["postgres.connections.idle_in_transaction"] == 0 && m["postgres.lock_waits"] == 0
 	})
 	for _, c := range conns {
 		c.Close(ctx)

@@ -17,6 +17,7 @@ import (
 // Redis samples a Redis server's INFO clients, stats and memory sections
 // into the series redis.connected_clients, redis.blocked_clients,
 // redis.ops_per_s (Redis's own instantaneous_ops_per_sec), redis.used_memory_bytes,
+// redis.maxmemory_bytes (the maxmemory setting; 0 is no limit),
 // redis.rejected_connections (a count since the server started) and
 // redis.commands_per_s (the rate of total_commands_processed since the
 // previous sample, so none on the first).
@@ -114,6 +115,7 @@ func (r *redisSampler) Sample(ctx context.Context) ([]Value, error) {
 		{"blocked_clients", "redis.blocked_clients"},
 		{"instantaneous_ops_per_sec", "redis.ops_per_s"},
 		{"used_memory", "redis.used_memory_bytes"},
+		{"maxmemory", "redis.maxmemory_bytes"},
 		{"rejected_connections", "redis.rejected_connections"},
 	} {
 		if v, ok := infoNumber(info, f.key); ok {

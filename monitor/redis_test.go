@@ -166,6 +166,10 @@ func TestRedisClientsOfARealServer(t *testing.T) {
 			t.Errorf("no %s: %v", name, before)
 		}
 	}
+	// startRedis's servers have no maxmemory: 0, no limit.
+	if got, ok := before["redis.maxmemory_bytes"]; !ok || got != 0 {
+		t.Errorf("redis.maxmemory_bytes = %v (present %v), want 0 (no limit)", got, ok)
+	}
 	if before["redis.used_memory_bytes"] < 100_000 {
 		t.Errorf("redis.used_memory_bytes = %v, want a real server's (hundreds of kB)", before["redis.used_memory_bytes"])
 	}
@@ -244,4 +248,16 @@ func TestRedisRedialsAfterAnError(t *testing.T) {
 		t.Fatal("sample on a closed connection succeeded")
 	}
 	mustSample(t, s)
+}
+
+func TestRedisMaxmemory(t *testing.T) {
+	addr := startRedis(t, "--maxmemory", "10mb")
+	s, err := NewRedis(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.(*redisSampler).Close() })
+	if got := mustSample(t, s)["redis.maxmemory_bytes"]; got != 10<<20 {
+		t.Errorf("redis.maxmemory_bytes = %v, want %d (--maxmemory 10mb)", got, 10<<20)
+	}
 }
