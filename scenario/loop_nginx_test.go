@@ -1,111 +1,34 @@
 package scenario_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/internal/testnginx"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/scenario"
 )
 
 // startFlowNginx runs a real nginx serving the 3-step flow (as
 // ../shared/bench/scenario/nginx.conf does) with an access log of request
-// id, status, path and Authorization header. It skips without nginx,
-// unless FUKA_INTEGRATION=1 demands it.
+// id, status, path and Authorization header.
 func startFlowNginx(t *testing.T) (url, accessLog string) {
-	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/nginx"); serr == nil {
-			bin = "/usr/sbin/nginx"
-		}
-	}
-	if bin == "" {
-		if os.Getenv("FUKA_INTEGRATION") == "1" {
-			t.Fatal("nginx is required (FUKA_INTEGRATION=1) but not installed: apt-get install nginx")
-		}
-		t.Skip("nginx not installed: skipping the real-server test (apt-get install nginx)")
-	}
-	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	accessLog = filepath.Join(dir, "access.log")
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;"
-	}
-	conf := fmt.Sprintf(`%s
-worker_processes 1;
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 1024; }
-http {
-  log_format flow '$request_id $status $request_method $uri "$http_authorization"';
-  access_log %[3]s flow;
-  client_body_temp_path %[2]s;
-  proxy_temp_path %[2]s;
-  fastcgi_temp_path %[2]s;
-  uwsgi_temp_path %[2]s;
-  scgi_temp_path %[2]s;
-  keepalive_requests 100;
-  default_type application/json;
-  server {
-    listen 127.0.0.1:%[4]d;
-    location = /login { return 200 '{"token":"$request_id","token_type":"Bearer"}'; }
+	return testnginx.Start(t, testnginx.Config{
+		LogFormat: `$request_id $status $request_method $uri "$http_authorization"`,
+		HTTP: `keepalive_requests 100;
+  default_type application/json;`,
+		Locations: `location = /login { return 200 '{"token":"$request_id","token_type":"Bearer"}'; }
     location = /me {
       if ($http_authorization = "") { return 401 '{"error":"no token"}'; }
       return 200 '{"id":42,"name":"Ada"}';
     }
     location = /items { return 200 '{"page":$arg_page,"items":[{"id":1},{"id":2}]}'; }
-    location / { return 404; }
-  }
-}
-`, user, dir, accessLog, port)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-g", "daemon off;")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-			cmd.Process.Kill()
-		}
+    location / { return 404; }`,
 	})
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start: %v; stderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Sprintf("http://127.0.0.1:%d", port), accessLog
 }
 
 // TestLoopFlowAgainstNginx: the 3-step flow on the event loops, closed
