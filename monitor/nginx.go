@@ -28,8 +28,14 @@ import (
 // The scrape is itself a request on a keep-alive connection: it counts once
 // in nginx.active and nginx.writing, and adds about 1/s to
 // nginx.requests_per_s.
+//
+// stub_status does not say how many connections nginx may hold, so the
+// target may say it: "URL,worker_connections=N[,workers=W]" adds the series
+// nginx.connection_limit, N × W (W defaults to 1), the most connections
+// nginx's workers may have open together.
 type nginxSampler struct {
 	url    string
+	limit  float64 // worker_connections × workers; 0 when not given
 	client *http.Client
 	now    func() time.Time
 	rates  counterRates
@@ -37,13 +43,55 @@ type nginxSampler struct {
 
 var _ Sampler = (*nginxSampler)(nil)
 
-// NewNginx returns a Sampler that scrapes the stub_status page at url, e.g.
-// "http://127.0.0.1/nginx_status".
-func NewNginx(url string) (Sampler, error) {
+// NewNginx returns a Sampler that scrapes the stub_status page at target's
+// URL, e.g. "http://127.0.0.1/nginx_status", optionally followed by
+// ",worker_connections=N" and ",workers=W" (see nginxSampler).
+func NewNginx(target string) (Sampler, error) {
+	url, limit, err := parseNginxTarget(target)
+	if err != nil {
+		return nil, fmt.Errorf("nginx: %w", err)
+	}
 	if err := checkHTTPURL(url); err != nil {
 		return nil, fmt.Errorf("nginx: %w", err)
 	}
-	return &nginxSampler{url: url, client: newScrapeClient(), now: time.Now}, nil
+	return &nginxSampler{url: url, limit: limit, client: newScrapeClient(), now: time.Now}, nil
+}
+
+// parseNginxTarget splits the trailing ",worker_connections=N" and
+// ",workers=W" options off target. Only those keys are options: any other
+// comma stays in the URL.
+func parseNginxTarget(target string) (url string, limit float64, err error) {
+	opts := map[string]float64{}
+	url = target
+	for {
+		i := strings.LastIndexByte(url, ',')
+		if i < 0 {
+			break
+		}
+		k, v, _ := strings.Cut(url[i+1:], "=")
+		if k != "worker_connections" && k != "workers" {
+			break
+		}
+		if _, dup := opts[k]; dup {
+			return "", 0, fmt.Errorf("%s given twice", k)
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return "", 0, fmt.Errorf("%s=%q: want a positive whole number", k, v)
+		}
+		opts[k], url = float64(n), url[:i]
+	}
+	wc, ok := opts["worker_connections"]
+	if !ok {
+		if _, ok := opts["workers"]; ok {
+			return "", 0, errors.New("workers without worker_connections: give both, e.g. worker_connections=1024,workers=4")
+		}
+		return url, 0, nil
+	}
+	if w, ok := opts["workers"]; ok {
+		wc *= w
+	}
+	return url, wc, nil
 }
 
 func (n *nginxSampler) Name() string { return "nginx" }
@@ -63,6 +111,9 @@ func (n *nginxSampler) Sample(ctx context.Context) ([]Value, error) {
 		{"nginx.reading", st.reading},
 		{"nginx.writing", st.writing},
 		{"nginx.waiting", st.waiting},
+	}
+	if n.limit > 0 {
+		vs = append(vs, Value{"nginx.connection_limit", n.limit})
 	}
 	r := n.rates.next(at, map[string]float64{
 		"nginx.accepts_per_s":  st.accepts,

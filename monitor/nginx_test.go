@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,71 @@ func TestNginxScrapeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: err = %v, want one containing %q", tt.url, err, tt.wantErr)
 		}
+	}
+}
+
+func TestNginxTargetOptions(t *testing.T) {
+	for _, tt := range []struct {
+		name, target, url string
+		limit             float64
+		wantErr           string
+	}{
+		{"url only", "http://127.0.0.1/status", "http://127.0.0.1/status", 0, ""},
+		{"worker_connections", "http://127.0.0.1/status,worker_connections=1024", "http://127.0.0.1/status", 1024, ""},
+		{"times workers", "http://127.0.0.1/status,worker_connections=512,workers=4", "http://127.0.0.1/status", 2048, ""},
+		{"either order", "http://127.0.0.1/status,workers=2,worker_connections=100", "http://127.0.0.1/status", 200, ""},
+		{"a comma of the URL stays", "http://127.0.0.1/status?a=1,b=2,worker_connections=8", "http://127.0.0.1/status?a=1,b=2", 8, ""},
+		{"zero", "http://127.0.0.1/status,worker_connections=0", "", 0, "want a positive whole number"},
+		{"not a number", "http://127.0.0.1/status,worker_connections=many", "", 0, "want a positive whole number"},
+		{"twice", "http://127.0.0.1/status,workers=1,workers=2,worker_connections=8", "", 0, "given twice"},
+		{"workers alone", "http://127.0.0.1/status,workers=2", "", 0, "workers without worker_connections"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url, limit, err := parseNginxTarget(tt.target)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if _, err := NewNginx(tt.target); err == nil || !strings.HasPrefix(err.Error(), "nginx: ") {
+					t.Errorf("NewNginx err = %v, want an nginx: error", err)
+				}
+				return
+			}
+			if err != nil || url != tt.url || limit != tt.limit {
+				t.Errorf("= %q, %v, %v; want %q, %v", url, limit, err, tt.url, tt.limit)
+			}
+		})
+	}
+}
+
+func TestNginxConnectionLimitSeries(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "Active connections: 7\nserver accepts handled requests\n 1 1 1\nReading: 0 Writing: 1 Waiting: 6\n")
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		opts  string
+		limit float64 // 0: no series
+	}{{"", 0}, {",worker_connections=1024,workers=2", 2048}} {
+		t.Run("opts="+tt.opts, func(t *testing.T) {
+			s, err := NewNginx(srv.URL + "/status" + tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := contextFor(t)
+			defer cancel()
+			vs, err := s.Sample(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]float64{}
+			for _, v := range vs {
+				got[v.Name] = v.V
+			}
+			lim, ok := got["nginx.connection_limit"]
+			if ok != (tt.limit > 0) || lim != tt.limit || got["nginx.active"] != 7 {
+				t.Errorf("nginx.connection_limit = %v (present %v), nginx.active = %v; want %v, 7", lim, ok, got["nginx.active"], tt.limit)
+			}
+		})
 	}
 }

@@ -21,6 +21,12 @@ import (
 // sample has none, and a process that appears between ticks counts from
 // its second; fds is left out when any match's fd table is unreadable
 // (another user's process), rather than reported short.
+//
+// proc.<match>.fd_limit is the soft limit on open files (RLIMIT_NOFILE,
+// "Max open files" in /proc/<pid>/limits), past which the process's
+// accept() and open() fail with EMFILE. The limit is each process's own,
+// so with several matches it is that of the one nearest its limit, and
+// proc.<match>.fds_max is that one's open fds (fds is the sum of all).
 type Process struct {
 	root  string
 	match string
@@ -73,6 +79,8 @@ func (p *Process) Sample(context.Context) ([]Value, error) {
 	cur := procCounters{at: time.Now(), byID: map[string][]uint64{}}
 	var rss, threads, fds uint64
 	fdsOK := true
+	near := fdUse{ratio: -1} // the match nearest its open-files limit
+	matched := 0
 	for _, pid := range pids {
 		dir := filepath.Join(p.root, pid)
 		b, err := os.ReadFile(filepath.Join(dir, "stat"))
@@ -89,10 +97,17 @@ func (p *Process) Sample(context.Context) ([]Value, error) {
 		cur.byID[pid+"@"+strconv.FormatUint(st.startTime, 10)] = []uint64{st.cpuTicks}
 		rss += st.rssPages * uint64(os.Getpagesize())
 		threads += st.threads
-		if n, err := countDir(filepath.Join(dir, "fd")); err == nil {
-			fds += n
-		} else {
+		matched++
+		n, err := countDir(filepath.Join(dir, "fd"))
+		if err != nil {
 			fdsOK = false
+			continue
+		}
+		fds += n
+		if lim, err := readFDLimit(filepath.Join(dir, "limits")); err == nil && lim > 0 {
+			if r := float64(n) / float64(lim); r > near.ratio {
+				near = fdUse{ratio: r, fds: n, limit: lim}
+			}
 		}
 	}
 	if len(cur.byID) == 0 {
@@ -103,15 +118,59 @@ func (p *Process) Sample(context.Context) ([]Value, error) {
 	}
 	rate, ok := perSecond(p.prev, cur, 1)
 	p.prev = cur
-	vals := make([]Value, 0, 4)
+	vals := make([]Value, 0, 6)
 	if ok[0] {
 		vals = append(vals, Value{p.pre + "cpu_pct", rate[0] / clockTicks * 100})
 	}
 	vals = append(vals, Value{p.pre + "rss_bytes", float64(rss)}, Value{p.pre + "threads", float64(threads)})
 	if fdsOK {
 		vals = append(vals, Value{p.pre + "fds", float64(fds)})
+		if near.ratio >= 0 {
+			vals = append(vals, Value{p.pre + "fd_limit", float64(near.limit)})
+			if matched > 1 {
+				vals = append(vals, Value{p.pre + "fds_max", float64(near.fds)})
+			}
+		}
 	}
 	return vals, nil
+}
+
+// fdUse is one process's open fds against its limit.
+type fdUse struct {
+	ratio      float64
+	fds, limit uint64
+}
+
+// readFDLimit reads the soft limit on open files from /proc/<pid>/limits:
+//
+//	Limit                     Soft Limit           Hard Limit           Units
+//	Max open files            1024                 1048576              files
+//
+// "unlimited" (not seen for open files, which the kernel caps) is 0: no limit.
+func readFDLimit(path string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return parseFDLimit(b)
+}
+
+func parseFDLimit(b []byte) (uint64, error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("Max open files"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) < 1 {
+			break
+		}
+		if string(f[0]) == "unlimited" {
+			return 0, nil
+		}
+		return strconv.ParseUint(string(f[0]), 10, 64)
+	}
+	return 0, errors.New("limits: no \"Max open files\" line")
 }
 
 // candidates lists the PIDs to look at: the one asked for, or all.
