@@ -250,6 +250,41 @@ func TestAnalyze(t *testing.T) {
 		}), want: []string{"knee", "p99_climb"}},
 		{name: "healthy: redis at maxmemory without a symptom is no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2),
 			series: hostSeries(map[string]func(int) float64{"redis.used_memory_bytes": flat(99e6), "redis.maxmemory_bytes": flat(100e6)})}},
+		{name: "nginx near worker_connections", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"nginx.active": from(5, 100, 922), "nginx.connection_limit": flat(1024)})
+		}), want: []string{"nginx_connections", "knee", "p99_climb"}, top: "922 at the peak (mean 922.0) of 1,024"},
+		{name: "nginx just under 90% of worker_connections", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"nginx.active": from(5, 100, 921), "nginx.connection_limit": flat(1024)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "nginx near worker_connections in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"nginx.active": every3rd(6, 100, 1024), "nginx.connection_limit": flat(1024)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "nginx without worker_connections has no limit", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"nginx.active": from(5, 100, 5000)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "an agent's nginx near worker_connections", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"agent.web:9100.nginx.active": from(5, 10, 60), "agent.web:9100.nginx.connection_limit": flat(64)})
+		}), want: []string{"nginx_connections", "knee", "p99_climb"}, top: "web:9100: nginx's"},
+		{name: "process fds near its limit", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.api.fds": from(5, 40, 922), "proc.api.fd_limit": flat(1024)})
+		}), want: []string{"process_fds", "knee", "p99_climb"}, top: "process api had 922 files open at the peak (mean 922.0), against its limit of 1,024"},
+		{name: "process fds just under 90% of its limit", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.api.fds": from(5, 40, 921), "proc.api.fd_limit": flat(1024)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "process fds near its limit in a third of the seconds is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.api.fds": every3rd(6, 40, 1024), "proc.api.fd_limit": flat(1024)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "process fds without a limit series is no finding", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.api.fds": from(5, 40, 100000)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "several processes: the one nearest its limit (fds_max) counts, not the sum", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.nginx.fds": from(5, 40, 2000), "proc.nginx.fds_max": from(5, 20, 60), "proc.nginx.fd_limit": flat(64)})
+		}), want: []string{"process_fds", "knee", "p99_climb"}, top: "process nginx had 60 files open"},
+		{name: "several processes, none near its own limit, though their sum is", run: with(kneeAt5, func(r *run) {
+			r.series = hostSeries(map[string]func(int) float64{"proc.nginx.fds": from(5, 40, 2000), "proc.nginx.fds_max": from(5, 20, 500), "proc.nginx.fd_limit": flat(1024)})
+		}), want: []string{"knee", "p99_climb"}},
+		{name: "healthy: nginx and fds at their limits without a symptom are no finding", run: run{rate: "100", n: 10, served: flatN(100), p99: flat(2),
+			series: hostSeries(map[string]func(int) float64{"nginx.active": flat(1024), "nginx.connection_limit": flat(1024), "proc.api.fds": flat(1024), "proc.api.fd_limit": flat(1024)})}},
 		{name: "postgres lock waits", run: with(kneeAt5, func(r *run) {
 			r.series = hostSeries(map[string]func(int) float64{"postgres.lock_waits": from(5, 0, 3)})
 		}), want: []string{"postgres_lock_waits", "knee", "p99_climb"}, top: "waited for locks"},

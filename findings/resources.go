@@ -24,6 +24,8 @@ const (
 	PostgresReserved = 3.0  // superuser_reserved_connections' default: at max_connections minus these (at most a tenth of it), clients are refused
 	RedisMemoryPct   = 90.0 // Redis's used memory, % of maxmemory: near it Redis evicts keys or refuses writes
 	NetSpeedPct      = 90.0 // an interface's rx or tx bytes, % of its link speed
+	NginxConnPct     = 90.0 // nginx's active connections, % of worker_connections × workers: at it nginx accepts no more
+	FDPct            = 90.0 // a process's open fds, % of its soft open-files limit: at it accept() fails (EMFILE)
 	LevelShare       = 0.5
 	CounterShare     = 0.25
 	NearS            = 3.0 // a resource that turned at most this many seconds from the symptom correlates closer
@@ -41,6 +43,8 @@ var weights = map[string]float64{
 	"swap_in":              0.7,
 	"net_drops":            0.8,
 	"net_throughput":       0.8,
+	"nginx_connections":    0.8,
+	"process_fds":          0.8,
 	"redis_memory":         0.7,
 	"postgres_lock_waits":  0.6,
 	"disk":                 0.7,
@@ -306,6 +310,8 @@ func (a *analysis) resources() {
 				[]window{w}, []*float64{new(DiskUtilPct)})
 		}
 	}
+	a.nginx()
+	a.processFDs()
 	a.postgres()
 	a.postgresLockWaits()
 	a.redis()
@@ -495,6 +501,64 @@ func (a *analysis) counters() {
 			lims[i] = new(0.0)
 		}
 		a.add("net_drops", report.ConfidenceStrong, fmt.Sprintf("%sthe network interfaces dropped or failed packets (%s, peak %s/s)", host(h), strings.TrimPrefix(ws[0].name, h+"net."), report.FormatFixed(ws[0].peak, 0)), ws, lims)
+	}
+}
+
+// nginx: active connections near worker_connections × workers (given
+// with the monitor source: stub_status does not say it).
+func (a *analysis) nginx() {
+	for name, s := range a.index() {
+		p, ok := strings.CutSuffix(name, "nginx.active")
+		limAt := a.limitAt(p + "nginx.connection_limit")
+		if !ok || limAt == nil {
+			continue
+		}
+		w, ok := a.measure(name, func(i int, v float64) bool {
+			lim := limAt(s.ts[i])
+			return lim > 0 && v >= lim*NginxConnPct/100
+		})
+		if ok && w.level() {
+			lim := limAt(w.last)
+			a.add("nginx_connections", report.ConfidenceCorrelates, fmt.Sprintf("%snginx's active connections were near its limit: %s at the peak (mean %s) of %s (worker_connections × workers); at it nginx accepts no more (\"worker_connections are not enough\")",
+				host(p), report.FormatFixed(w.peak, 0), report.FormatFixed(w.mean, 1), report.FormatFixed(lim, 0)), []window{w}, []*float64{new(lim)})
+		}
+	}
+}
+
+var fdLimitRE = regexp.MustCompile(`^(agent\..*?:\d+\.|)proc\.(.+)\.fd_limit$`)
+
+// processFDs: a monitored process's open fds near its soft open-files
+// limit (with several matches, the one nearest its own: fds_max).
+func (a *analysis) processFDs() {
+	var names []string
+	for name := range a.index() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := fdLimitRE.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		limAt := a.limitAt(name)
+		base := m[1] + "proc." + m[2] + "."
+		fdsName := base + "fds_max"
+		if a.index()[fdsName] == nil {
+			fdsName = base + "fds"
+		}
+		s := a.index()[fdsName]
+		if s == nil {
+			continue
+		}
+		w, ok := a.measure(fdsName, func(i int, v float64) bool {
+			lim := limAt(s.ts[i])
+			return lim > 0 && v >= lim*FDPct/100
+		})
+		if ok && w.level() {
+			lim := limAt(w.last)
+			a.add("process_fds", report.ConfidenceCorrelates, fmt.Sprintf("%sprocess %s had %s files open at the peak (mean %s), against its limit of %s (\"Max open files\"): at it accept() and open() fail (EMFILE, \"too many open files\")",
+				host(m[1]), m[2], report.FormatFixed(w.peak, 0), report.FormatFixed(w.mean, 1), report.FormatFixed(lim, 0)), []window{w}, []*float64{new(lim)})
+		}
 	}
 }
 

@@ -103,7 +103,7 @@ func TestProcessFDLimit(t *testing.T) {
 		for _, p := range []struct {
 			pid      string
 			fds, lim int
-		}{{"10", 30, 1024}, {"11", 60, 64}, {"12", 5, 8192}} {
+		}{{"10", 100, 1024}, {"11", 60, 64}, {"12", 5, 8192}} {
 			dir := filepath.Join(root, p.pid)
 			must(t, os.MkdirAll(filepath.Join(dir, "fd"), 0o755))
 			for i := range p.fds {
@@ -121,8 +121,8 @@ func TestProcessFDLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := values(t, vals)
-		if v["proc.web.fds"] != 95 || v["proc.web.fd_limit"] != 64 || v["proc.web.fds_max"] != 60 {
-			t.Errorf("fds %v fd_limit %v fds_max %v; want 95 (all), 64 and 60 (PID 11, nearest its limit)", v["proc.web.fds"], v["proc.web.fd_limit"], v["proc.web.fds_max"])
+		if v["proc.web.fds"] != 165 || v["proc.web.fd_limit"] != 64 || v["proc.web.fds_max"] != 60 {
+			t.Errorf("fds %v fd_limit %v fds_max %v; want 165 (all), 64 and 60 (PID 11, nearest its limit; PID 10 has more)", v["proc.web.fds"], v["proc.web.fd_limit"], v["proc.web.fds_max"])
 		}
 	})
 }
