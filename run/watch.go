@@ -93,7 +93,8 @@ func parseKubeFlag(target string) (*kubeSpec, error) {
 }
 
 // ParseMonitorFlag parses --monitor values: local, process=NAME|PID,
-// nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|keep,keep],
+// nginx=URL[,worker_connections=N,workers=N] (see monitor.NewNginx),
+// postgres=DSN, redis=ADDR, prometheus=URL[|keep,keep],
 // agent=HOST:PORT (with --agent-token-file),
 // kubernetes=NAMESPACE/deployment=NAME,hpa=NAME,… (see parseKubeFlag).
 func ParseMonitorFlag(v, agentToken string) (Monitor, error) {

@@ -55,7 +55,7 @@ func addOutputFlags(fl *pflag.FlagSet, o *outputs, w resultWords) {
 	fl.StringVar(&o.DashToken, "dashboard-token", "", "token for --dashboard (required when it is not on loopback)")
 	fl.StringVar(&o.History, "history", "", "run history database `FILE` (default: $XDG_DATA_HOME/fuka/history.db or ~/.local/share/fuka/history.db)")
 	fl.BoolVar(&o.NoHistory, "no-history", false, "do not store this run in the history database")
-	fl.StringArrayVar(&o.watch.MonitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL, postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT, kubernetes=NS/deployment=api,hpa=api")
+	fl.StringArrayVar(&o.watch.MonitorFlags, "monitor", nil, "watch a source during the run (repeatable): local, process=NAME|PID, nginx=URL[,worker_connections=N,workers=N], postgres=DSN, redis=ADDR, prometheus=URL[|name,glob*], agent=HOST:PORT, kubernetes=NS/deployment=api,hpa=api")
 	fl.StringVar(&o.watch.AgentTokenFile, "agent-token-file", "", "token `FILE` for --monitor agent=...")
 	if w.live {
 		fl.StringArrayVar(&o.watch.ProfileFlags, "profile", nil, "capture pprof profiles (repeatable): URL[,at=peak|60%|30s][,seconds=10][,kinds=cpu+heap+goroutine]")
