@@ -73,8 +73,10 @@ func TestPreconnect(t *testing.T) {
 						}
 					} else {
 						w := res.Warmup
+						// An estimate may open fewer than it wanted when its
+						// time runs out on a busy machine; never more.
 						exact := tc.preconnect > 0 || tc.want == warmProbes
-						if w == nil || w.Opened != w.Wanted || w.Opened < tc.want || exact && w.Opened != tc.want || w.Failed != 0 || w.Error != "" {
+						if w == nil || w.Opened > w.Wanted || exact && w.Opened != w.Wanted || w.Opened < tc.want || exact && w.Opened != tc.want || w.Failed != 0 || w.Error != "" {
 							t.Fatalf("Warmup = %+v, want %d opened", w, tc.want)
 						}
 						if w.ConnectP50 <= 0 || w.ConnectMax < w.ConnectP50 {

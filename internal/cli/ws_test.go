@@ -42,8 +42,10 @@ func TestAttackWebSocket(t *testing.T) {
 	for _, n := range s.ByName {
 		got[n.Name] = n.Requests
 	}
-	if got["ws /ws/echo"] != 100 || got["ws connect /ws/echo"] != 4 {
-		t.Errorf("by name %v, want 100 round trips and 4 handshakes", got)
+	// The 100 round trips may be done before every client has connected
+	// on a busy machine: at least one handshake, at most one per client.
+	if got["ws /ws/echo"] != 100 || got["ws connect /ws/echo"] < 1 || got["ws connect /ws/echo"] > 4 {
+		t.Errorf("by name %v, want 100 round trips and 1 to 4 handshakes", got)
 	}
 }
 
