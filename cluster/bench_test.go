@@ -1,21 +1,18 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/engine"
+	"github.com/fuka-load/fuka/internal/testnginx"
 	"github.com/fuka-load/fuka/metrics"
 )
 
@@ -164,79 +161,16 @@ func runLocal(b *testing.B, url string, n int) float64 {
 // benchTarget starts nginx (one worker process) on 127.0.0.1, or an
 // httptest server where nginx is not installed.
 func benchTarget(b *testing.B) string {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-			bin = "/usr/sbin/nginx"
-		}
-	}
-	if bin == "" {
+	if testnginx.Find() == "" {
 		b.Log("nginx not installed: target is an httptest server in this process")
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }))
 		b.Cleanup(srv.Close)
 		return srv.URL + "/"
 	}
-	dir := b.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;"
-	}
-	conf := fmt.Sprintf(`%s
-worker_processes 1;
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %[2]s;
-  proxy_temp_path %[2]s;
-  fastcgi_temp_path %[2]s;
-  uwsgi_temp_path %[2]s;
-  scgi_temp_path %[2]s;
-  keepalive_requests 100000;
-  server {
-    listen 127.0.0.1:%[3]d;
-    location / { return 200 "ok\n"; }
-  }
-}
-`, user, dir, port)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-g", "daemon off;")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-			cmd.Process.Kill()
-		}
+	url, _ := testnginx.Start(b, testnginx.Config{
+		NoAccessLog: true, WorkerConnections: 4096, HTTP: "keepalive_requests 100000;",
+		Locations: `location / { return 200 "ok\n"; }`,
 	})
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("nginx did not start: %v: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.Logf("target: nginx, one worker process, on 127.0.0.1:%d", port)
-	return fmt.Sprintf("http://127.0.0.1:%d/", port)
+	b.Logf("target: nginx, one worker process, on %s", url)
+	return url + "/"
 }

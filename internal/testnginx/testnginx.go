@@ -5,6 +5,7 @@ package testnginx
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +24,21 @@ type Config struct {
 	LogFormat string
 	// Locations are the server block's location directives.
 	Locations string
+	// NoAccessLog turns the access log off (benchmarks).
+	NoAccessLog bool
+	// WorkerConnections is nginx's worker_connections; 0: 1024.
+	WorkerConnections int
+}
+
+// Find returns the nginx binary's path, or "" when nginx is not installed.
+func Find() string {
+	if bin, err := exec.LookPath("nginx"); err == nil {
+		return bin
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	return ""
 }
 
 // Start runs nginx with c on a free loopback port until the test ends and
@@ -30,12 +46,7 @@ type Config struct {
 // unless FUKA_INTEGRATION=1 demands it.
 func Start(t testing.TB, c Config) (url, accessLog string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/nginx"); serr == nil {
-			bin = "/usr/sbin/nginx"
-		}
-	}
+	bin := Find()
 	if bin == "" {
 		if os.Getenv("FUKA_INTEGRATION") == "1" {
 			t.Fatal("nginx is required (FUKA_INTEGRATION=1) but not installed: apt-get install nginx")
@@ -55,14 +66,17 @@ func Start(t testing.TB, c Config) (url, accessLog string) {
 		user = "user root;"
 	}
 	logLine := "access_log " + accessLog + ";"
-	if c.LogFormat != "" {
+	switch {
+	case c.NoAccessLog:
+		logLine = "access_log off;"
+	case c.LogFormat != "":
 		logLine = "log_format fuka '" + c.LogFormat + "';\n  access_log " + accessLog + " fuka;"
 	}
 	conf := fmt.Sprintf(`%s
 worker_processes 1;
 pid %[2]s/nginx.pid;
 error_log %[2]s/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections %[7]d; }
 http {
   %[3]s
   client_body_temp_path %[2]s;
@@ -76,7 +90,7 @@ http {
     %[6]s
   }
 }
-`, user, dir, logLine, c.HTTP, port, c.Locations)
+`, user, dir, logLine, c.HTTP, port, c.Locations, cmp.Or(c.WorkerConnections, 1024))
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
