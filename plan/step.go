@@ -420,17 +420,9 @@ func (ps *parser) checks(n *yaml.Node) []Check {
 				out = append(out, c)
 			}
 		case "body_contains":
-			if s, ok := ps.nonEmpty("body_contains", e.V); ok {
-				out = append(out, Check{Kind: CheckBodyContains, Name: fmt.Sprintf("body contains %q", s.Value), Expr: s.Value, Pos: at})
-			}
+			out = ps.textCheck(out, e, CheckBodyContains, "body contains %q", at)
 		case "body_regex":
-			if s, ok := ps.nonEmpty("body_regex", e.V); ok {
-				if err := compileRegex(s.Value); err != nil {
-					ps.errorf(e.V, "body_regex: %v", err)
-					continue
-				}
-				out = append(out, Check{Kind: CheckBodyRegex, Name: fmt.Sprintf("body matches %q", s.Value), Expr: s.Value, Pos: at})
-			}
+			out = ps.textCheck(out, e, CheckBodyRegex, "body matches %q", at)
 		case "json":
 			out = append(out, ps.jsonChecks(e.V)...)
 		case "json_exists":

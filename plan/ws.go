@@ -211,17 +211,9 @@ func (ps *parser) messageChecks(n *yaml.Node) []Check {
 		at := ps.pos(e.K)
 		switch e.Key {
 		case "contains":
-			if s, ok := ps.nonEmpty("contains", e.V); ok {
-				out = append(out, Check{Kind: CheckBodyContains, Name: fmt.Sprintf("message contains %q", s.Value), Expr: s.Value, Pos: at})
-			}
+			out = ps.textCheck(out, e, CheckBodyContains, "message contains %q", at)
 		case "regex":
-			if s, ok := ps.nonEmpty("regex", e.V); ok {
-				if err := compileRegex(s.Value); err != nil {
-					ps.errorf(e.V, "regex: %v", err)
-					continue
-				}
-				out = append(out, Check{Kind: CheckBodyRegex, Name: fmt.Sprintf("message matches %q", s.Value), Expr: s.Value, Pos: at})
-			}
+			out = ps.textCheck(out, e, CheckBodyRegex, "message matches %q", at)
 		case "json":
 			out = append(out, ps.jsonChecks(e.V)...)
 		case "json_exists":
@@ -286,4 +278,21 @@ func wsStepErrors(c *collector, st *Step) {
 		c.add(st.Pos, "%s: an expect needs a timeout: how long to wait for the message (e.g. timeout: 5s)", wsName(st))
 	}
 	headerErrors(c, "headers", st.Headers)
+}
+
+// textCheck appends a contains or regex check on the body (or a WebSocket
+// message) from entry e, named by format; a regex is compiled now so a bad
+// one is an error at its place in the plan.
+func (ps *parser) textCheck(out []Check, e entry, kind CheckKind, format string, at Pos) []Check {
+	s, ok := ps.nonEmpty(e.Key, e.V)
+	if !ok {
+		return out
+	}
+	if kind == CheckBodyRegex {
+		if err := compileRegex(s.Value); err != nil {
+			ps.errorf(e.V, "%s: %v", e.Key, err)
+			return out
+		}
+	}
+	return append(out, Check{Kind: kind, Name: fmt.Sprintf(format, s.Value), Expr: s.Value, Pos: at})
 }
