@@ -203,6 +203,7 @@ func TestWebSocketPlanErrors(t *testing.T) {
 		{"http URL", "- ws: http://x/", "plan.yaml:5:13: ws: bad URL"},
 		{"unknown expect key", "- ws: /a\n      - expect: { body: x }\n        timeout: 1s", `plan.yaml:6:19: unknown key "body" in expect`},
 		{"bad close code", "- ws: /a\n      - close: 1001", "plan.yaml:6:16: close: want 1000"},
+		{"bad regex", "- ws: /a\n      - expect: { regex: \"[a-\" }\n        timeout: 1s", `plan.yaml:6:26: regex: bad regex "[a-": missing closing ]`},
 		{"extract without expect", "- ws: /a\n      - send: x\n        extract: { a: \"json:a\" }", "extract needs an expect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
