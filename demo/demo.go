@@ -35,6 +35,8 @@ const shutdownGrace = 2 * time.Second
 type Server struct {
 	srv      *http.Server
 	ln       net.Listener
+	app      *app
+	grpc     *GRPCServer
 	served   atomic.Int64
 	serveErr chan error    // receives Serve's return value exactly once
 	closing  chan struct{} // closed by Close, so the context watcher exits
@@ -53,12 +55,20 @@ func Start(ctx context.Context, addr string) (*Server, error) {
 	}
 	s := &Server{
 		ln:       ln,
+		app:      newApp(newKey()),
+		grpc:     newGRPC(),
 		serveErr: make(chan error, 1),
 		closing:  make(chan struct{}),
 	}
-	app := newApp(newKey())
+	// One port for everything, so a plan or an attack needs one address:
+	// HTTP/1.1 (and WebSocket upgrades) as before, and HTTP/2 without TLS
+	// (prior knowledge, as gRPC clients speak it) for the gRPC service.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.srv = &http.Server{
-		Handler: s.count(app),
+		Handler:   s.route(),
+		Protocols: &protocols,
 		// Slowloris protection costs nothing and the demo should model
 		// a server configured the way we tell users to configure theirs.
 		ReadHeaderTimeout: 5 * time.Second,
@@ -80,14 +90,19 @@ func Start(ctx context.Context, addr string) (*Server, error) {
 	return s, nil
 }
 
-// count wraps h so every request is counted as it arrives. Counting on entry,
-// not on return, guarantees that a client which has read its response also
-// sees it in Served: a large body can reach the client before the handler
+// route sends gRPC calls to the gRPC service, which counts them by code,
+// and counts every other request as it arrives. Counting on entry, not on
+// return, guarantees that a client which has read its response also sees
+// it in Served: a large body can reach the client before the handler
 // returns.
-func (s *Server) count(h http.Handler) http.Handler {
+func (s *Server) route() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isGRPC(r) {
+			s.grpc.srv.ServeHTTP(w, r)
+			return
+		}
 		s.served.Add(1)
-		h.ServeHTTP(w, r)
+		s.app.ServeHTTP(w, r)
 	})
 }
 
@@ -99,8 +114,20 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Served returns how many requests the app has handled so far, including ones
-// answered with an error status. It is safe to call at any time.
+// answered with an error status and WebSocket handshakes, not gRPC calls
+// ([Server.GRPC]). It is safe to call at any time.
 func (s *Server) Served() int64 { return s.served.Load() }
+
+// GRPC is the gRPC service, fuka.demo.Cart with server reflection, that
+// the app serves on its own port: grpc:// followed by [Server.Addr]. Its
+// counters count the calls.
+func (s *Server) GRPC() *GRPCServer { return s.grpc }
+
+// WebSocket returns how many WebSocket connections /ws/echo and /ws/chat
+// have accepted and how many messages they have received from clients.
+func (s *Server) WebSocket() (conns, received int64) {
+	return s.app.wsConns.Load(), s.app.wsReceived.Load()
+}
 
 // Close stops the app: it stops accepting connections, lets in-flight
 // requests finish for up to 2s, then closes whatever is left. It is safe to
@@ -118,6 +145,9 @@ func (s *Server) Close() error {
 		if serr := <-s.serveErr; !errors.Is(serr, http.ErrServerClosed) {
 			err = errors.Join(err, fmt.Errorf("demo: serve: %w", serr))
 		}
+		// After Shutdown, which let calls in flight end: GracefulStop
+		// cannot drain calls that came through ServeHTTP.
+		s.grpc.Close()
 		s.closeErr = err
 	})
 	return s.closeErr

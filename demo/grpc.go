@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -105,23 +107,56 @@ func StartGRPC(ctx context.Context, addr string, opts ...GRPCOption) (*GRPCServe
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
 	}
-	s := &GRPCServer{srv: grpc.NewServer(), ln: ln, codes: map[codes.Code]int64{}}
-	s.srv.RegisterService(s.desc(), s)
-	files := new(protoregistry.Files)
-	if err := files.RegisterFile(cartFile); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(opts, NoReflection) {
-		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
-	}
+	s := newGRPC(opts...)
+	s.ln = ln
 	go func() { _ = s.srv.Serve(ln) }()
 	go func() { <-ctx.Done(); s.srv.Stop() }()
 	return s, nil
 }
 
+// newGRPC is the service with its counters, not yet serving: StartGRPC
+// gives it a listener of its own, Start serves it on the demo target's
+// port (isGRPC).
+func newGRPC(opts ...GRPCOption) *GRPCServer {
+	s := &GRPCServer{srv: grpc.NewServer(), codes: map[codes.Code]int64{}}
+	s.srv.RegisterService(s.desc(), s)
+	if !slices.Contains(opts, NoReflection) {
+		files := new(protoregistry.Files)
+		if err := files.RegisterFile(cartFile); err != nil {
+			panic(err) // one constant file in an empty registry
+		}
+		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
+	}
+	return s
+}
+
+// isGRPC tells a gRPC call from the demo target's HTTP and WebSocket
+// requests on the same port: gRPC is HTTP/2 (here without TLS, by prior
+// knowledge) with an application/grpc content type.
+func isGRPC(r *http.Request) bool {
+	return r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+}
+
 // Addr is the host:port the service listens on; its URL for fuka is
-// "grpc://" + Addr.
-func (s *GRPCServer) Addr() string { return s.ln.Addr().String() }
+// "grpc://" + Addr. The service [Start] serves on the demo target's own
+// port has none: it is [Server.Addr].
+func (s *GRPCServer) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Total is how many calls the server answered, whatever their code.
+func (s *GRPCServer) Total() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, c := range s.codes {
+		n += c
+	}
+	return n
+}
 
 // Close stops the server at once, cutting calls in flight.
 func (s *GRPCServer) Close() { s.srv.Stop() }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,7 @@ const homePage = `<!doctype html>
 <li>POST /api/login, then PUT, PATCH, DELETE /api/cart/{id}</li>
 <li><a href="/slow">/slow</a>, <a href="/flaky">/flaky</a>, <a href="/big">/big</a>, <a href="/health">/health</a></li>
 <li>WebSocket: /ws/echo (each message back) and /ws/chat (each message to every client)</li>
+<li>gRPC on this port (HTTP/2 without TLS): fuka.demo.Cart, with server reflection</li>
 </ul>
 </body>
 </html>
@@ -50,7 +52,10 @@ type app struct {
 	errNotFound, errNoProduct, errBadPage, errBadLogin, errUnauthorized,
 	errBadCart, errUnavailable body
 
-	chat room // /ws/chat's clients (ws.go): the one mutable part, behind its lock
+	chat room // /ws/chat's clients (ws.go): mutable, behind its lock
+
+	// The WebSocket counters: connections accepted, messages received.
+	wsConns, wsReceived atomic.Int64
 }
 
 var _ http.Handler = (*app)(nil)

@@ -24,12 +24,14 @@ func (a *app) serveWSEcho(w http.ResponseWriter, r *http.Request) {
 		return // Accept wrote the error response
 	}
 	defer c.CloseNow()
+	a.wsConns.Add(1)
 	ctx := r.Context()
 	for {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			return
 		}
+		a.wsReceived.Add(1)
 		if writeTimed(ctx, c, typ, msg) != nil {
 			return
 		}
@@ -48,6 +50,7 @@ func (a *app) serveWSChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.CloseNow()
+	a.wsConns.Add(1)
 	rm := &a.chat
 	rm.mu.Lock()
 	if rm.peers == nil {
@@ -62,6 +65,7 @@ func (a *app) serveWSChat(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
+		a.wsReceived.Add(1)
 		rm.mu.Lock()
 		peers := make([]*websocket.Conn, 0, len(rm.peers))
 		for p := range rm.peers {
