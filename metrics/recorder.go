@@ -220,7 +220,7 @@ type Run struct {
 	// WebSocket: a source made WebSocket connections (Point.WSOpen and
 	// the messages mean something).
 	WebSocket bool
-	Timeline       []Point
+	Timeline  []Point
 	// CheckNames and Checks are the named checks of a scenario run and their
 	// {passes, failures}, by index; empty in quick mode.
 	CheckNames []string
