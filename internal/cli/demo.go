@@ -34,7 +34,7 @@ same timeline.`,
 		Example: `  fuka demo
   fuka demo --results /tmp/fuka-demo
   fuka demo --serve 127.0.0.1:8080      # just the target (HTTP, ws:// and grpc:// on one port), for plans and your own attacks
-  fuka demo --serve-grpc 127.0.0.1:9090 # only its gRPC service (fuka.demo.Cart, with reflection), on a port of its own`,
+  fuka demo --serve-grpc 127.0.0.1:9090 # only its gRPC service (fuka.demo.Cart, with reflection), on a port of its own (faster)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if serveGRPC != "" && serve != "" {
