@@ -70,10 +70,11 @@ func (t Tour) Run(ctx context.Context, stdout, stderr io.Writer) error {
 // cannot tell from the others'), written into dir for the user to read
 // and run again.
 func (t Tour) steps(srv *Server, dir string) ([]tourStep, error) {
-	closedDur, ramp, rate, dur, chatters := "10s", "3s", "200:0s,2000:8s", "8s", "20"
+	closedDur, ramp, rateTo, rateOver, dur, chatters := "10s", "3s", "2000", "8s", "8s", "20"
 	if t.Short {
-		closedDur, ramp, rate, dur, chatters = "1s", "500ms", "200:0s,400:1s", "1s", "4"
+		closedDur, ramp, rateTo, rateOver, dur, chatters = "1s", "500ms", "400", "1s", "1s", "4"
 	}
+	rate := "200:0s," + rateTo + ":" + rateOver
 	chat := filepath.Join(dir, "chat.yaml")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -84,13 +85,13 @@ func (t Tour) steps(srv *Server, dir string) ([]tourStep, error) {
 	}
 	grpcURL := "grpc://" + srv.Addr()
 	return []tourStep{
-		{"closed", "closed model: 32 clients (ramping up over " + ramp + ") each send GET /api/products and the next as soon as the answer is back, for " + closedDur + ": the throughput is what the server gives them.",
+		{"closed", "closed model: 32 clients (started over " + ramp + ") each send GET /api/products and the next as soon as the answer is back, for " + closedDur + ": the throughput is what the server gives them.",
 			[]string{"attack", "-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
-		{"open", "open model: new requests arrive at a set rate (" + rate + ", rate:time) on GET /flaky, however slow the answers; about 5% fail with 503.",
+		{"open", "open model: new requests arrive at a rate climbing from 200/s to " + rateTo + "/s over " + rateOver + " on GET /flaky, however slow the answers (latency counts from when each was due); about 5% fail with 503.",
 			[]string{"attack", "--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
 		{"websocket", "WebSocket chat: " + chatters + " clients join one room (/ws/chat, every message goes to every client), each says hello and times how long its own message takes to come back; \"say\" is that round trip, \"join\" the handshake. The plan is " + chat + ".",
 			[]string{"run", chat}},
-		{"grpc", "gRPC: 16 clients call fuka.demo.Cart/Flaky on the same port for " + dur + " (the schema from server reflection); every 10th call answers UNAVAILABLE, counted as status 503.",
+		{"grpc", "gRPC: 16 clients call fuka.demo.Cart/Flaky on the target's port for " + dur + " (the schema from server reflection); every 10th call answers UNAVAILABLE, counted as status 503.",
 			[]string{"attack", grpcURL, "--call", GRPCService + "/Flaky", "-b", `{"item":"tea"}`, "-c", "16", "-d", dur}},
 	}, nil
 }
