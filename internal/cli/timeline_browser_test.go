@@ -177,7 +177,7 @@ func TestProtocolsOnOneTimeline(t *testing.T) {
 func shot(t *testing.T, tab *htmltest.Tab, name string) {
 	t.Helper()
 	tab.Screenshot(t, filepath.Join("testdata", "artifacts", name+".png"))
-	for _, sel := range []string{"#requests", "#charts"} {
+	for _, sel := range []string{"#verdict", "#summary", "#requests", "#charts", "#resources"} {
 		png, err := chromedp.Run(tab.Ctx, chromedp.Screenshot(chromedp.CSS(sel)))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", sel, err)
