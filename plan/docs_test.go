@@ -63,5 +63,5 @@ func itoa(n int) string { return string(rune('0' + n)) }
 // "key:" in YAML (at a line's indent, after "{", "," or "- ").
 func names(text, key string) bool {
 	k := regexp.QuoteMeta(key)
-	return regexp.MustCompile("`"+k+"[`: ]|(?m)(^\\s*|[{,] ?|- )"+k+":").MatchString(text)
+	return regexp.MustCompile("`" + k + "[`: ]|(?m)(^\\s*|[{,] ?|- )" + k + ":").MatchString(text)
 }
