@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func TestDocsNameEveryKey(t *testing.T) {
 		}
 		level := doc[m[2]:m[3]]
 		rest := doc[m[1]:]
-		if end := regexp.MustCompile(`(?m)^#{1,` + itoa(len(level)) + `} `).FindStringIndex(rest); end != nil {
+		if end := regexp.MustCompile(`(?m)^#{1,` + strconv.Itoa(len(level)) + `} `).FindStringIndex(rest); end != nil {
 			rest = rest[:end[0]]
 		}
 		return rest
@@ -56,8 +57,6 @@ func TestDocsNameEveryKey(t *testing.T) {
 		}
 	}
 }
-
-func itoa(n int) string { return string(rune('0' + n)) }
 
 // names reports whether text has key in code: `key`, `key: ...`, or
 // "key:" in YAML (at a line's indent, after "{", "," or "- ").
