@@ -117,6 +117,11 @@ func TestProtocolsOnOneTimeline(t *testing.T) {
 			if len(charts) == 0 || charts[0].Caption != "Latency" || charts[0].Resource {
 				t.Fatalf("the first time chart is not the load's latency: %+v", charts)
 			}
+			for _, want := range []string{"Throughput", "Errors"} {
+				if !slices.ContainsFunc(charts, func(c chart) bool { return c.Caption == want && !c.Resource }) {
+					t.Errorf("no %s chart on the time axis", want)
+				}
+			}
 			lat := charts[0]
 			if len(lat.X) < 2 {
 				t.Fatalf("the latency chart has %d points", len(lat.X))
