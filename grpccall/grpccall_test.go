@@ -72,6 +72,43 @@ func TestReflect(t *testing.T) {
 	}
 }
 
+// TestReflectVersions: servers that offer reflection only under its older
+// name (grpc.reflection.v1alpha) resolve as v1 servers do; a server with
+// neither says so and names the way out.
+func TestReflectVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  demo.GRPCOption
+		want string // "" for success
+	}{
+		{"v1alpha only", demo.ReflectionV1Alpha, ""},
+		{"none", demo.NoReflection, "neither grpc.reflection.v1 nor v1alpha); give the schema in .proto files: --proto FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s, err := demo.StartGRPC(ctx, "127.0.0.1:0", tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := resolve(t, s, "fuka.demo.Cart/Watch")
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil || m.Path != "/fuka.demo.Cart/Watch" || !m.Desc.IsStreamingServer() {
+				t.Fatalf("%v, %v", m, err)
+			}
+			// An unknown service lists the server's over v1alpha too.
+			if _, err := resolve(t, s, "fuka.demo.Kart/Add"); err == nil || !strings.Contains(err.Error(), "the server has fuka.demo.Cart") {
+				t.Fatalf("unknown service: %v", err)
+			}
+		})
+	}
+}
+
 func TestEncode(t *testing.T) {
 	s := startDemo(t)
 	m, err := resolve(t, s, "fuka.demo.Cart/Add")
