@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -129,6 +130,29 @@ func (m *Method) Call(ctx context.Context, cc grpc.ClientConnInterface, req []by
 		}
 		return 1, int64(frame + len(*out)), nil
 	}
+	return m.stream(ctx, cc, req, out, expect, nil)
+}
+
+// Metadata is a call's header and trailer metadata, as the server sent
+// them.
+type Metadata struct{ Header, Trailer metadata.MD }
+
+// CallMD is Call that also fills md with the call's metadata: its header,
+// and its trailer when the call ended (a stream fuka ended after expect
+// answers has none).
+func (m *Method) CallMD(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
+	if !m.Desc.IsStreamingServer() {
+		if err := m.Invoke(ctx, cc, req, out, grpc.Header(&md.Header), grpc.Trailer(&md.Trailer)); err != nil {
+			return 0, 0, err
+		}
+		return 1, int64(frame + len(*out)), nil
+	}
+	return m.stream(ctx, cc, req, out, expect, md)
+}
+
+// stream makes a server-streaming call (see Call); md, when not nil,
+// receives its metadata.
+func (m *Method) stream(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends a stream read to expect
 	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, m.Path, grpc.ForceCodec(raw{}))
@@ -140,6 +164,17 @@ func (m *Method) Call(ctx context.Context, cc grpc.ClientConnInterface, req []by
 	}
 	if err := st.CloseSend(); err != nil {
 		return 0, 0, err
+	}
+	if md != nil {
+		// The stream's metadata is read from it, not through call
+		// options: those are filled when grpc-go finishes the stream, which
+		// for a stream fuka cancels happens after Call returned.
+		defer func() {
+			md.Header, _ = st.Header()
+			if err != nil || expect <= 0 || n < expect {
+				md.Trailer = st.Trailer() // the stream ended: its trailer came
+			}
+		}()
 	}
 	for expect <= 0 || n < expect {
 		if err := st.RecvMsg(out); err != nil {

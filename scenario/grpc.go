@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -63,6 +64,13 @@ func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
 		}
 	}
 	st.grpc, st.expect = g, -1
+	codes := s.GRPC.RetryCodes
+	if codes == nil {
+		codes = plan.DefaultRetryCodes
+	}
+	for _, code := range codes {
+		st.retryCodes |= 1 << code
+	}
 	if n := s.GRPC.Expect; n > 0 {
 		st.count = n
 		st.expect = c.check(fmt.Sprintf("%s: %d answers", name, n), st.req)
@@ -171,10 +179,14 @@ func (gc *grpcConns) close() {
 }
 
 // grpcRequest makes s's call and applies its extractors and checks to the
-// answer's JSON form. A message the rendered values make invalid for the
-// schema (a string in a number field) is not sent: it counts as an invalid
-// request, as an HTTP request with a line break in a header does.
-func (c *Client) grpcRequest(s *step, from time.Time) bool {
+// answer's JSON form and metadata. A message the rendered values make
+// invalid for the schema (a string in a number field) is not sent: it
+// counts as an invalid request, as an HTTP request with a line break in a
+// header does. With retries, a call that got no answer or a code of the
+// step's retry_codes is sent again, each attempt a request of its own and
+// each retry counted as one, as HTTP steps' retries are; none starts
+// after ctx (the load) has ended.
+func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool {
 	g := s.grpc
 	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
 	var cc *grpc.ClientConn
@@ -201,6 +213,29 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		c.invalid(s, from)
 		return c.failChecks(s)
 	}
+	for attempt := 0; ; attempt++ {
+		r, n, status, kind := c.grpcCall(s, m, cc, md, wire, from, attempt > 0)
+		if attempt < s.retries && ctx.Err() == nil && (kind != metrics.ErrNone || s.retryable(status)) {
+			from = time.Time{} // a retry's latency is from its own send
+			continue
+		}
+		if s.expect >= 0 { // judged on the last attempt, as every check
+			c.check(s.expect, n >= s.count)
+		}
+		return c.outcome(s, r)
+	}
+}
+
+// retryable reports whether a call answered with status is retried: its
+// code is among the step's retry_codes.
+func (s *step) retryable(status int) bool {
+	code, ok := grpccall.Code(status)
+	return ok && code != 0 && code < 32 && s.retryCodes&(1<<code) != 0
+}
+
+// grpcCall makes one attempt of s's call and records it; r is nil when no
+// answer came, n is how many answers came.
+func (c *Client) grpcCall(s *step, m *grpccall.Method, cc *grpc.ClientConn, md metadata.MD, wire []byte, from time.Time, retry bool) (r *Response, n int, status int, kind metrics.ErrorKind) {
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), s.timeout)
 	defer cancel()
 	sent := time.Now()
@@ -208,21 +243,28 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		from = sent
 	}
 	var out []byte
-	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
-	status, kind := grpccall.Classify(ctx, err)
+	var in int64
+	var err error
+	var got grpccall.Metadata
+	if s.needMD {
+		n, in, err = m.CallMD(ctx, cc, wire, &out, s.count, &got)
+	} else {
+		n, in, err = m.Call(ctx, cc, wire, &out, s.count)
+	}
+	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
 	}
-	if s.expect >= 0 {
-		c.check(s.expect, n >= s.count)
-	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
+	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, nil) // no HTTP phases to time
 	if kind != metrics.ErrNone {
-		return c.outcome(s, nil)
+		return nil, n, status, kind
 	}
-	r := &Response{Status: status, Latency: lat}
+	r = &Response{Status: status, Latency: lat}
+	if s.needMD {
+		r.Header, r.Trailer = http.Header(got.Header), http.Header(got.Trailer)
+	}
 	if err == nil && s.needBody {
 		r.Body, _ = m.DecodeJSON(out)
 	}
-	return c.outcome(s, r)
+	return r, n, status, kind
 }

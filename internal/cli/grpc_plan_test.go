@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/fuka-load/fuka/demo"
+)
+
+// grpcPlanSummary is the JSON summary's part these tests read.
+type grpcPlanSummary struct {
+	Requests int64            `json:"requests"`
+	Failed   int64            `json:"failed"`
+	Retried  int64            `json:"retried"`
+	Status   map[string]int64 `json:"status"`
+	Checks   []struct {
+		Name   string `json:"name"`
+		Passes int64  `json:"passes"`
+		Fails  int64  `json:"fails"`
+	} `json:"checks"`
+}
+
+func grpcSummary(t *testing.T, stdout string) (grpcPlanSummary, map[string][2]int64) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	var s grpcPlanSummary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatalf("stdout's last line is not the JSON summary (%v): %q", err, stdout)
+	}
+	checks := map[string][2]int64{}
+	for _, c := range s.Checks {
+		checks[c.Name] = [2]int64{c.Passes, c.Fails}
+	}
+	return s, checks
+}
+
+// TestRunGRPCRetries: a grpc: step's retries send a call again after an
+// UNAVAILABLE answer (or the codes of its retry_codes), never silently:
+// the server's calls equal fuka's requests, and the retries among them
+// are counted as retried; checks judge the last attempt.
+func TestRunGRPCRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra        string
+		retried, failed    int64
+		statusPass, status int64 // the status check's passes and fails
+	}{
+		// Flaky's every 10th call is UNAVAILABLE: calls 10, 20, ... fail
+		// and their retry (11, 21, ...) succeeds.
+		{"unavailable by default", "", 5, 5, 50, 0},
+		{"listed", "retry_codes: [unavailable, aborted]", 5, 5, 50, 0},
+		{"not listed", "retry_codes: [ABORTED]", 0, 5, 45, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := writePlanFile(t, t.TempDir(), "retry.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
+        name: flaky
+        retries: 2
+        retry_non_idempotent: true
+        `+tc.extra+`
+        check: { status: 200 }
+load: { clients: 1, iterations: 50 }
+`)
+			r := fuka(t, "run", path, "-q", "-o", "json")
+			sum, checks := grpcSummary(t, r.out)
+			ok, bad := s.Calls(codes.OK), s.Calls(codes.Unavailable)
+			if r.code != ExitOK || sum.Requests != ok+bad || sum.Requests != 50+tc.retried || sum.Retried != tc.retried ||
+				sum.Status["503"] != bad || sum.Failed != bad || checks["flaky: status is 200"] != [2]int64{tc.statusPass, tc.status} {
+				t.Fatalf("exit %d (%s): fuka %+v; server %d OK, %d Unavailable", r.code, r.err, sum, ok, bad)
+			}
+		})
+	}
+}
+
+// TestRunGRPCMetadata: a grpc: step checks and extracts the call's
+// header and trailer metadata (the demo's Flaky sends the header x-call,
+// its call number, and the trailer x-outcome), and the values reach the
+// next call's message.
+func TestRunGRPCMetadata(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writePlanFile(t, t.TempDir(), "md.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
+        name: flaky
+        check:
+          header: { x-call: "", X-Missing: "" }
+          trailer: { x-outcome: ok, x-call: "" }
+        extract: { call: "header:x-call", outcome: "trailer:X-Outcome" }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "{{ call }}-{{ outcome }}" } }
+        name: add
+        check: { body_regex: '"item":\s*"([0-9]+)-(ok|unavailable)"', json: { item: "10-unavailable" } }
+load: { clients: 1, iterations: 20 }
+`)
+	r := fuka(t, "run", path, "-q", "-o", "json")
+	sum, checks := grpcSummary(t, r.out)
+	want := map[string][2]int64{
+		"flaky: header x-call exists":                                    {20, 0},
+		"flaky: header X-Missing exists":                                 {0, 20},
+		`flaky: trailer x-outcome == "ok"`:                               {18, 2},
+		"flaky: trailer x-call exists":                                   {0, 20}, // a header, not a trailer
+		`add: body matches "\"item\":\\s*\"([0-9]+)-(ok|unavailable)\""`: {20, 0},
+		`add: json item == "10-unavailable"`:                             {1, 19},
+	}
+	for name, w := range want {
+		if checks[name] != w {
+			t.Errorf("check %s: %v, want %v", name, checks[name], w)
+		}
+	}
+	if r.code != ExitOK || sum.Requests != 40 || len(checks) != len(want) || s.Calls(codes.OK)+s.Calls(codes.Unavailable) != 40 {
+		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
+	}
+}
