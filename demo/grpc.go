@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -88,6 +89,9 @@ type GRPCServer struct {
 	// tenanted counts calls that carried x-tenant metadata: what shows
 	// that a client's metadata arrives.
 	tenanted atomic.Int64
+	// reflections counts server reflection streams: what shows who
+	// resolved a method (a distributed run's controller, not its workers).
+	reflections atomic.Int64
 }
 
 // GRPCOption changes how StartGRPC serves.
@@ -105,7 +109,13 @@ func StartGRPC(ctx context.Context, addr string, opts ...GRPCOption) (*GRPCServe
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
 	}
-	s := &GRPCServer{srv: grpc.NewServer(), ln: ln, codes: map[codes.Code]int64{}}
+	s := &GRPCServer{ln: ln, codes: map[codes.Code]int64{}}
+	s.srv = grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if strings.HasPrefix(info.FullMethod, "/grpc.reflection.") {
+			s.reflections.Add(1)
+		}
+		return h(srv, ss)
+	}))
 	s.srv.RegisterService(s.desc(), s)
 	files := new(protoregistry.Files)
 	if err := files.RegisterFile(cartFile); err != nil {
@@ -132,6 +142,9 @@ func (s *GRPCServer) Calls(c codes.Code) int64 {
 	defer s.mu.Unlock()
 	return s.codes[c]
 }
+
+// Reflections is how many server reflection streams clients opened.
+func (s *GRPCServer) Reflections() int64 { return s.reflections.Load() }
 
 // Tenanted is how many calls carried x-tenant metadata.
 func (s *GRPCServer) Tenanted() int64 { return s.tenanted.Load() }
