@@ -92,7 +92,7 @@ func schemaOf(t *testing.T, src string) []byte {
 func TestGRPCPlanJobSchema(t *testing.T) {
 	dir := t.TempDir()
 	for name, src := range map[string]string{
-		"types.proto": "syntax = \"proto3\";\npackage fuka.demo;\nmessage AddRequest { string item = 1; int32 quantity = 2; }\nmessage AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }\n",
+		"types.proto":    "syntax = \"proto3\";\npackage fuka.demo;\nmessage AddRequest { string item = 1; int32 quantity = 2; }\nmessage AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }\n",
 		"api/cart.proto": "syntax = \"proto3\";\npackage fuka.demo;\nimport \"types.proto\";\nservice Cart { rpc Add(AddRequest) returns (AddReply); }\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
