@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -92,6 +93,9 @@ type GRPCServer struct {
 	// tenanted counts calls that carried x-tenant metadata: what shows
 	// that a client's metadata arrives.
 	tenanted atomic.Int64
+	// reflections counts server reflection streams: what shows who
+	// resolved a method (a distributed run's controller, not its workers).
+	reflections atomic.Int64
 }
 
 // GRPCOption changes how StartGRPC serves.
@@ -120,11 +124,17 @@ func StartGRPCTLS(ctx context.Context, addr string, conf *tls.Config, opts ...GR
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
 	}
-	var sopts []grpc.ServerOption
+	s := &GRPCServer{ln: ln, codes: map[codes.Code]int64{}}
+	sopts := []grpc.ServerOption{grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if strings.HasPrefix(info.FullMethod, "/grpc.reflection.") {
+			s.reflections.Add(1)
+		}
+		return h(srv, ss)
+	})}
 	if conf != nil {
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(conf)))
 	}
-	s := &GRPCServer{srv: grpc.NewServer(sopts...), ln: ln, codes: map[codes.Code]int64{}}
+	s.srv = grpc.NewServer(sopts...)
 	s.srv.RegisterService(s.desc(), s)
 	files := new(protoregistry.Files)
 	if err := files.RegisterFile(cartFile); err != nil {
@@ -156,6 +166,9 @@ func (s *GRPCServer) Calls(c codes.Code) int64 {
 	defer s.mu.Unlock()
 	return s.codes[c]
 }
+
+// Reflections is how many server reflection streams clients opened.
+func (s *GRPCServer) Reflections() int64 { return s.reflections.Load() }
 
 // Tenanted is how many calls carried x-tenant metadata.
 func (s *GRPCServer) Tenanted() int64 { return s.tenanted.Load() }

@@ -209,9 +209,7 @@ func (m *Method) Encode(json []byte) ([]byte, error) {
 	msg := dynamicpb.NewMessage(m.Desc.Input())
 	if len(strings.TrimSpace(string(json))) > 0 {
 		if err := protojson.Unmarshal(json, msg); err != nil {
-			// The protobuf module spaces its errors differently per build on
-			// purpose; a plain space keeps the message the same everywhere.
-			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), strings.ReplaceAll(err.Error(), "\u00a0", " "))
+			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), protoErrText(err))
 		}
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(msg)
@@ -259,6 +257,11 @@ func (raw) Unmarshal(data []byte, v any) error {
 func (raw) Name() string { return "proto" }
 
 var errNoService = errors.New("no such service")
+
+// protoErrText is err's text with a plain space where the protobuf module
+// puts a no-break space in some builds (on purpose, per binary), so that
+// a message reads the same from every fuka.
+func protoErrText(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
 
 // frame is gRPC's length-prefixed message header: a compressed flag and
 // four bytes of length, counted in the bytes a call sends and receives.

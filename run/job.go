@@ -9,16 +9,21 @@ import (
 	"path/filepath"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoregistry"
+
 	"github.com/fuka-load/fuka/cluster"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/feeder"
+	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/plan"
 )
 
 // NewPlanJob packs a compiled plan for the workers: its source and the
 // environment values as they were compiled (Compile recorded them), the
-// files it reads, and the overrides. Nothing is compiled again.
+// files it reads, the overrides, and the schema of its grpc: steps (its
+// protos: compiled, or what ResolvePlanGRPC learnt, which must have run).
+// Nothing is compiled again.
 func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	ov, err := f.Overrides()
 	if err != nil {
@@ -28,6 +33,9 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 		FileName: filepath.Base(c.Plan.File), Source: c.Source, Env: c.Env,
 		Files: map[string][]byte{}, Overrides: ov, Insecure: o.Insecure, Http2: o.HTTP2,
 		Http1: o.HTTP1, Cert: o.TLS.Cert, Key: o.TLS.Key, Ca: o.TLS.CA, Phases: o.Phases,
+	}
+	if j.GrpcSchema, err = planSchema(c); err != nil {
+		return nil, err
 	}
 	var paths []string
 	for _, d := range c.Plan.Data {
@@ -119,11 +127,28 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 		// Errors name the plan as the controller's user knows it.
 		return zero, nil, errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 	}
+	// The plan's gRPC schema is the controller's: no .proto file is read
+	// here and no target asked. Without one, a plan naming protos: or
+	// with grpc: steps is refused.
+	protos := new(protoregistry.Files)
+	if b := j.GetGrpcSchema(); len(b) > 0 {
+		if protos, err = grpccall.LoadSchema(b); err != nil {
+			return fail(fmt.Errorf("the job's %w", err))
+		}
+	}
 	env := func(k string) (string, bool) { v, ok := j.GetEnv()[k]; return v, ok }
 	ov := j.GetOverrides()
-	c, err := Compile(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env)
+	c, err := compile(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env, protos)
 	if err != nil {
 		return fail(fmt.Errorf("plan: %w", err))
+	}
+	if c.Prog.HasGRPC() {
+		if len(j.GetGrpcSchema()) == 0 {
+			return fail(errors.New("plan: it has grpc: steps but the job has no gRPC schema (the controller resolves the methods and sends them)"))
+		}
+		if err := c.Prog.UseGRPCSchema(protos); err != nil {
+			return fail(fmt.Errorf("plan: %w", err))
+		}
 	}
 	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(),

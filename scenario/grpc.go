@@ -13,6 +13,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/metrics"
@@ -95,6 +97,49 @@ func (p *Program) ResolveGRPC(ctx context.Context, o Options, timeout time.Durat
 		g := p.grpc[k]
 		if _, err := g.resolve(ctx, grpcTLS(o, p), timeout); err != nil {
 			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + " at " + g.target + ": " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// GRPCFiles are the files that define the methods of the program's grpc:
+// steps, as resolved (from protos: or by ResolveGRPC): what a distributed
+// run's controller ships (with their imports) to its workers. A method
+// not resolved yet is an error.
+func (p *Program) GRPCFiles() ([]protoreflect.FileDescriptor, error) {
+	var files []protoreflect.FileDescriptor
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		if g.m == nil {
+			return nil, fmt.Errorf("grpc %s/%s at %s: not resolved", g.service, g.fn, g.target)
+		}
+		files = append(files, g.m.Desc.ParentFile())
+	}
+	return files, nil
+}
+
+// HasGRPC reports whether the program has grpc: steps.
+func (p *Program) HasGRPC() bool { return len(p.grpc) > 0 }
+
+// UseGRPCSchema takes the methods of the grpc: steps from reg, the schema
+// a distributed run's controller resolved, so that no step asks its target
+// (a method resolved from the plan's protos: stays). A method missing
+// from reg is an error at its step.
+func (p *Program) UseGRPCSchema(reg *protoregistry.Files) error {
+	var errs plan.Errors
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		g.once.Do(func() {
+			g.m, g.err = grpccall.Find(reg, g.service, g.fn)
+			if g.err == nil && !g.m.Callable() {
+				g.m, g.err = nil, errors.New("a client-streaming method; grpc: steps send one message")
+			}
+		})
+		if g.err != nil {
+			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + ": not in the schema the controller sent: " + g.err.Error()})
 		}
 	}
 	if len(errs) > 0 {
