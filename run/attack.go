@@ -39,6 +39,9 @@ type AttackFlags struct {
 	MaxClients       int
 	Resolution       time.Duration
 	Call             string // gRPC: pkg.Service/Method (grpc.go)
+	// Protos and ImportPaths are gRPC's --proto and --import-path: the
+	// schema from .proto files instead of server reflection (grpc.go).
+	Protos, ImportPaths []string
 	// Preconnect is --preconnect when given: connections opened before
 	// the clock starts (open model); -1 estimates them, 0 opens none. nil:
 	// estimate.
@@ -87,7 +90,7 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fukapb.AttackJob, error) {
 	j, err := f.job(rawURL, durationSet, version)
 	if err == nil && grpccall.IsURL(rawURL) {
-		err = grpcSchema(j)
+		err = f.grpcSchema(j)
 	}
 	if err != nil {
 		return nil, err

@@ -31,7 +31,13 @@ func (f *AttackFlags) grpcJob(j *fukapb.AttackJob, rawURL string) error {
 		if f.Call != "" {
 			return fmt.Errorf("--call %s: a gRPC method needs a grpc:// or grpcs:// URL, not %s", f.Call, rawURL)
 		}
+		if len(f.Protos) > 0 || len(f.ImportPaths) > 0 {
+			return fmt.Errorf("--proto and --import-path are for gRPC targets (grpc:// or grpcs://), not %s", rawURL)
+		}
 		return nil
+	}
+	if len(f.ImportPaths) > 0 && len(f.Protos) == 0 {
+		return errors.New("--import-path: give the .proto files with --proto FILE")
 	}
 	if f.Call == "" {
 		return fmt.Errorf("%s: name the method with --call pkg.Service/Method", rawURL)
@@ -73,12 +79,15 @@ func metadataKey(k string) error {
 	return nil
 }
 
-// grpcSchema resolves the job's method through the target's server
-// reflection, within the job's timeout, and puts its schema in the job:
-// the controller resolves once, and it and every worker build the call
-// from the job (grpcAttackConfig), so an unknown method is an error before
-// anything is sent.
-func grpcSchema(j *fukapb.AttackJob) error {
+// grpcSchema resolves the job's method from the --proto files, else
+// through the target's server reflection within the job's timeout, and
+// puts its schema in the job: the controller resolves once, and it and
+// every worker build the call from the job (grpcAttackConfig), so an
+// unknown method is an error before anything is sent.
+func (f *AttackFlags) grpcSchema(j *fukapb.AttackJob) error {
+	if len(f.Protos) > 0 {
+		return f.protoSchema(j)
+	}
 	target, err := grpcTarget(j)
 	if err != nil {
 		return err
@@ -89,6 +98,27 @@ func grpcSchema(j *fukapb.AttackJob) error {
 	}
 	if j.GrpcSchema, err = grpccall.Schema(m.Desc.ParentFile()); err != nil {
 		return fmt.Errorf("--call %s: %w", j.GetMethod(), err)
+	}
+	return nil
+}
+
+// protoSchema is grpcSchema from the --proto files: the target is not
+// asked. A message that does not fit the method's input is an error here,
+// naming the files the schema came from.
+func (f *AttackFlags) protoSchema(j *fukapb.AttackJob) error {
+	p, err := grpccall.CompileProtos(context.Background(), f.Protos, f.ImportPaths)
+	if err != nil {
+		return err
+	}
+	m, err := p.Method(j.GetMethod())
+	if err != nil {
+		return fmt.Errorf("--call %s: %w", j.GetMethod(), err)
+	}
+	if _, err := m.Encode(j.GetBody()); err != nil {
+		return fmt.Errorf("--body: %w (the schema from %s)", err, strings.Join(f.Protos, ", "))
+	}
+	if j.GrpcSchema, err = grpccall.Schema(m.Desc.ParentFile()); err != nil {
+		return fmt.Errorf("--proto %s: %w", strings.Join(f.Protos, ", "), err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ type grpcPlanSummary struct {
 	Requests int64            `json:"requests"`
 	Failed   int64            `json:"failed"`
 	Retried  int64            `json:"retried"`
+	Errors   map[string]int64 `json:"errors"`
 	Status   map[string]int64 `json:"status"`
 	Checks   []struct {
 		Name   string `json:"name"`
