@@ -2,13 +2,17 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/fuka-load/fuka/demo"
+	"github.com/fuka-load/fuka/internal/testcert"
 )
 
 // grpcPlanSummary is the JSON summary's part these tests read.
@@ -128,5 +132,73 @@ load: { clients: 1, iterations: 20 }
 	}
 	if r.code != ExitOK || sum.Requests != 40 || len(checks) != len(want) || s.Calls(codes.OK)+s.Calls(codes.Unavailable) != 40 {
 		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
+	}
+}
+
+// TestRunGRPCTLS: a plan's grpcs:// steps take the plan's tls: files
+// (defaults: ca, cert, key) or the run's --cacert, --client-cert,
+// --client-key and --insecure, for the reflection and for the calls; a
+// server whose certificate is not trusted fails every call as tls (with
+// protos:), or is an error at the step before the run (reflection).
+func TestRunGRPCTLS(t *testing.T) {
+	cs := testcert.New(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cart.proto"), []byte(demo.CartProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const steps = `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: tea } }
+load: { clients: 1, iterations: 10 }
+`
+	withTLS := "defaults:\n  tls: { ca: " + cs.CAFile + ", cert: " + cs.CertFile + ", key: " + cs.KeyFile + " }\n"
+	for _, tc := range []struct {
+		name, head string
+		mtls       bool
+		args       []string
+		code       int
+		want       string // the error kinds of every call (a|b), or part of stderr for exit 2
+	}{
+		{"plan tls, mtls", withTLS, true, nil, ExitOK, ""},
+		{"flags, mtls", "", true, []string{"--cacert", cs.CAFile, "--client-cert", cs.CertFile, "--client-key", cs.KeyFile}, ExitOK, ""},
+		{"insecure", "", false, []string{"--insecure"}, ExitOK, ""},
+		{"untrusted, reflection", "", false, nil, ExitUsage, "plan.yaml:5:15: grpc fuka.demo.Cart/Add at grpcs://"},
+		{"untrusted, protos", "protos: [cart.proto]\n", false, nil, ExitAllFailed, "tls"},
+		{"mtls without a client certificate", "protos: [cart.proto]\n", true, []string{"--cacert", cs.CAFile}, ExitAllFailed, "tls|reset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			conf := &tls.Config{Certificates: []tls.Certificate{cs.Server}}
+			if tc.mtls {
+				conf.ClientAuth, conf.ClientCAs = tls.RequireAndVerifyClientCert, cs.Pool
+			}
+			s, err := demo.StartGRPCTLS(ctx, "127.0.0.1:0", conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := writePlanFile(t, dir, "plan.yaml", "grpcs://"+s.Addr(), tc.head+steps)
+			r := fuka(t, append([]string{"run", path, "-q", "-o", "json"}, tc.args...)...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, tc.code, r.err)
+			}
+			if tc.code == ExitUsage {
+				if !strings.Contains(r.err, tc.want) || !strings.Contains(r.err, "certificate signed by unknown authority") || s.Calls(codes.OK) != 0 {
+					t.Fatalf("stderr %q, want %q", r.err, tc.want)
+				}
+				return
+			}
+			sum, _ := grpcSummary(t, r.out)
+			kinds := int64(0)
+			for k := range strings.SplitSeq(tc.want, "|") {
+				kinds += sum.Errors[k]
+			}
+			if tc.want != "" && (sum.Requests != 10 || kinds != 10 || s.Calls(codes.OK) != 0) ||
+				tc.want == "" && (sum.Requests != 10 || sum.Status["200"] != 10 || s.Calls(codes.OK) != 10) {
+				t.Fatalf("%+v; server %d OK", sum, s.Calls(codes.OK))
+			}
+		})
 	}
 }

@@ -165,3 +165,33 @@ func TestAttackGRPCTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestDistributedAttackGRPCProto: with --proto the controller compiles
+// the files and ships the schema: two workers load a server without
+// reflection, and the merged counts are the server's.
+func TestDistributedAttackGRPCProto(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0", demo.NoReflection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cart := filepath.Join(t.TempDir(), "cart.proto")
+	if err := os.WriteFile(cart, []byte(demo.CartProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	certs := certsDir(t)
+	addr := freeAddr(t)
+	res, exits := distributed(t, 2,
+		[]string{"attack", "grpc://" + s.Addr(), "--proto", cart, "--call", "fuka.demo.Cart/Flaky", "-b", `{"item":"tea"}`,
+			"-n", "100", "-c", "4", "--workers", "2", "--listen", addr, "--certs-dir", certs, "--start-delay", "300ms",
+			"-o", "json", "-q", "--no-history", "--no-report"},
+		[]string{"--controller", addr, "--certs-dir", certs})
+	if res.code != ExitOK || exits[0] != 0 || exits[1] != 0 {
+		t.Fatalf("controller exit %d, workers %v: %s", res.code, exits, res.err)
+	}
+	sum := clusterJSON(t, res.out)
+	if ok, bad := s.Calls(codes.OK), s.Calls(codes.Unavailable); sum.Requests != 100 || sum.Status["200"] != ok || sum.Status["503"] != bad || bad != 10 || len(sum.Workers) != 2 {
+		t.Fatalf("fuka: %+v; server: %d OK, %d Unavailable", sum, ok, bad)
+	}
+}
