@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
@@ -220,6 +221,37 @@ func planSchema(c *Plan) ([]byte, error) {
 		return nil, nil
 	}
 	return grpccall.Schema(files...)
+}
+
+// jobProtos is a plan job's gRPC schema as a worker compiles the plan
+// with it: the controller's, so that no .proto file is read here and no
+// target asked. Without one it is empty, and a plan naming protos: is
+// refused at them.
+func jobProtos(j *fukapb.PlanJob) (*protoregistry.Files, error) {
+	if len(j.GetGrpcSchema()) == 0 {
+		return new(protoregistry.Files), nil
+	}
+	protos, err := grpccall.LoadSchema(j.GetGrpcSchema())
+	if err != nil {
+		return nil, fmt.Errorf("the job's %w", err)
+	}
+	return protos, nil
+}
+
+// useJobSchema gives the grpc: steps of c, compiled on a worker, their
+// methods from the job's schema protos; a plan with grpc: steps and a job
+// without a schema is refused.
+func useJobSchema(c *Plan, j *fukapb.PlanJob, protos *protoregistry.Files) error {
+	if !c.Prog.HasGRPC() {
+		return nil
+	}
+	if len(j.GetGrpcSchema()) == 0 {
+		return errors.New("plan: it has grpc: steps but the job has no gRPC schema (the controller resolves the methods and sends them)")
+	}
+	if err := c.Prog.UseGRPCSchema(protos); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	return nil
 }
 
 // grpcResolveTimeout bounds each grpc: step's server reflection before a

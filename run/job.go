@@ -9,13 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"google.golang.org/protobuf/reflect/protoregistry"
-
 	"github.com/fuka-load/fuka/cluster"
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/feeder"
-	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/plan"
 )
 
@@ -127,14 +124,9 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 		// Errors name the plan as the controller's user knows it.
 		return zero, nil, errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 	}
-	// The plan's gRPC schema is the controller's: no .proto file is read
-	// here and no target asked. Without one, a plan naming protos: or
-	// with grpc: steps is refused.
-	protos := new(protoregistry.Files)
-	if b := j.GetGrpcSchema(); len(b) > 0 {
-		if protos, err = grpccall.LoadSchema(b); err != nil {
-			return fail(fmt.Errorf("the job's %w", err))
-		}
+	protos, err := jobProtos(j)
+	if err != nil {
+		return fail(err)
 	}
 	env := func(k string) (string, bool) { v, ok := j.GetEnv()[k]; return v, ok }
 	ov := j.GetOverrides()
@@ -142,13 +134,8 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 	if err != nil {
 		return fail(fmt.Errorf("plan: %w", err))
 	}
-	if c.Prog.HasGRPC() {
-		if len(j.GetGrpcSchema()) == 0 {
-			return fail(errors.New("plan: it has grpc: steps but the job has no gRPC schema (the controller resolves the methods and sends them)"))
-		}
-		if err := c.Prog.UseGRPCSchema(protos); err != nil {
-			return fail(fmt.Errorf("plan: %w", err))
-		}
+	if err := useJobSchema(c, j, protos); err != nil {
+		return fail(err)
 	}
 	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(),
