@@ -21,7 +21,7 @@ import (
 	"github.com/fuka-load/fuka/metrics"
 )
 
-func startDemo(t *testing.T) *demo.GRPCServer {
+func startDemo(t testing.TB) *demo.GRPCServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -32,7 +32,7 @@ func startDemo(t *testing.T) *demo.GRPCServer {
 	return s
 }
 
-func resolve(t *testing.T, s *demo.GRPCServer, call string) (*grpccall.Method, error) {
+func resolve(t testing.TB, s *demo.GRPCServer, call string) (*grpccall.Method, error) {
 	t.Helper()
 	target, err := grpccall.ParseTarget("grpc://"+s.Addr(), nil)
 	if err != nil {
