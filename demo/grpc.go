@@ -40,7 +40,7 @@ message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
 service Cart {
   rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
   rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE; header x-call, trailer x-outcome
-  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0)
+  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0); trailer x-answers
 }
 `
 
@@ -229,7 +229,7 @@ func (s *GRPCServer) flakyCall(ctx context.Context, req, resp *dynamicpb.Message
 }
 
 // watch answers Watch: quantity answers (1 when 0), each as Add's, at most
-// 1000.
+// 1000, and the trailer x-answers, their number.
 func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDescriptor) error {
 	req := dynamicpb.NewMessage(in)
 	if err := st.RecvMsg(req); err != nil {
@@ -237,6 +237,8 @@ func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDes
 	}
 	n := min(max(req.Get(in.Fields().ByName("quantity")).Int(), 1), 1000)
 	req.Set(in.Fields().ByName("quantity"), protoreflect.ValueOfInt32(1))
+	// The trailer says how many answers the stream had.
+	st.SetTrailer(metadata.Pairs("x-answers", strconv.FormatInt(n, 10)))
 	for range n {
 		resp := dynamicpb.NewMessage(out)
 		if err := s.add(req, resp); err != nil {

@@ -113,6 +113,12 @@ scenarios:
       - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "{{ call }}-{{ outcome }}" } }
         name: add
         check: { body_regex: '"item":\s*"([0-9]+)-(ok|unavailable)"', json: { item: "10-unavailable" } }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Watch, message: { item: w, quantity: 3 } }
+        name: watch
+        check: { trailer: { x-answers: "3" } }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Watch, message: { item: w, quantity: 3 }, expect: 2 }
+        name: cut
+        check: { trailer: { x-answers: "" } }
 load: { clients: 1, iterations: 20 }
 `)
 	r := fuka(t, "run", path, "-q", "-o", "json")
@@ -124,13 +130,16 @@ load: { clients: 1, iterations: 20 }
 		"flaky: trailer x-call exists":                                   {0, 20}, // a header, not a trailer
 		`add: body matches "\"item\":\\s*\"([0-9]+)-(ok|unavailable)\""`: {20, 0},
 		`add: json item == "10-unavailable"`:                             {1, 19},
+		`watch: trailer x-answers == "3"`:                                {20, 0},
+		"cut: 2 answers":                                                 {20, 0},
+		"cut: trailer x-answers exists":                                  {0, 20}, // fuka ended the stream: no trailer came
 	}
 	for name, w := range want {
 		if checks[name] != w {
 			t.Errorf("check %s: %v, want %v", name, checks[name], w)
 		}
 	}
-	if r.code != ExitOK || sum.Requests != 40 || len(checks) != len(want) || s.Calls(codes.OK)+s.Calls(codes.Unavailable) != 40 {
+	if r.code != ExitOK || sum.Requests != 80 || len(checks) != len(want) || s.Calls(codes.OK)+s.Calls(codes.Unavailable)+s.Calls(codes.Canceled) != 80 {
 		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
 	}
 }
