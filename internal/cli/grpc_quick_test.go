@@ -195,3 +195,18 @@ func TestDistributedAttackGRPCProto(t *testing.T) {
 		t.Fatalf("fuka: %+v; server: %d OK, %d Unavailable", sum, ok, bad)
 	}
 }
+
+// TestAttackGRPCReflectionV1Alpha: a server that offers server reflection
+// only under its older name is loaded as one offering v1.
+func TestAttackGRPCReflectionV1Alpha(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0", demo.ReflectionV1Alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "attack", "grpc://"+s.Addr(), "--call", "fuka.demo.Cart/Add", "-b", `{"item":"tea"}`, "-n", "30", "-c", "2", "-q", "-o", "json")
+	if sum := lastJSON(t, r.out); r.code != ExitOK || sum.Requests != 30 || sum.Status["200"] != 30 || s.Calls(codes.OK) != 30 {
+		t.Fatalf("exit %d (%s): %+v; server %d OK", r.code, r.err, sum, s.Calls(codes.OK))
+	}
+}
