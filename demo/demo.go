@@ -56,7 +56,7 @@ func Start(ctx context.Context, addr string) (*Server, error) {
 	s := &Server{
 		ln:       ln,
 		app:      newApp(newKey()),
-		grpc:     newGRPC(),
+		grpc:     newGRPC(nil),
 		serveErr: make(chan error, 1),
 		closing:  make(chan struct{}),
 	}
