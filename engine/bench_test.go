@@ -74,13 +74,34 @@ func BenchmarkPhases(b *testing.B) {
 	}
 }
 
-func benchGET(b *testing.B, tr transport, phases bool) {
+// BenchmarkLease is the cost of a distributed worker's lease, checked
+// before each request's first byte is written: compare lease=off with
+// lease=on (a lease that holds for the whole run) by cpu-ns/op.
+func BenchmarkLease(b *testing.B) {
+	for _, tr := range transports {
+		for _, on := range []bool{false, true} {
+			name := fmt.Sprintf("%s/lease=%v", strings.ReplaceAll(tr.name, "net/http", "nethttp"), map[bool]string{false: "off", true: "on"}[on])
+			b.Run(name, func(b *testing.B) {
+				var lease *Lease
+				if on {
+					lease = NewLease()
+					lease.Extend(time.Now().Add(time.Hour))
+				}
+				benchGETLease(b, tr, false, lease)
+			})
+		}
+	}
+}
+
+func benchGET(b *testing.B, tr transport, phases bool) { benchGETLease(b, tr, phases, nil) }
+
+func benchGETLease(b *testing.B, tr transport, phases bool, lease *Lease) {
 	url := cheapServer(b)
 	req := newReq(b, "GET", url+"/", nil, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime()
-	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
+	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Lease: lease, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	if err != nil {

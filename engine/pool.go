@@ -38,7 +38,7 @@ func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
 		MaxConns: p.load.Slots(), UserAgent: w.UserAgent, Phases: p.cfg.Phases,
-		Conns: &client.Conns{OnConnect: p.rec.Connect},
+		Conns: &client.Conns{OnConnect: p.rec.Connect}, Gate: p.cfg.Lease.gate(),
 	})
 	return p
 }
@@ -127,10 +127,17 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 // do sends one request due at intended and records it. Requests run on a
 // context that is not the run's: a cancelled run lets in-flight requests
 // finish within their timeout, so their outcome is measured, not lost.
+// A request the lease refused at its write (see Lease.Holds) never left:
+// it is no request in the counts, and an open-model start is dropped.
 func (p *pool) do(intended time.Duration) {
 	sent := time.Since(p.start)
 	var o metrics.Outcome
-	p.std.Send(context.Background(), &o)
+	if !p.std.Send(context.Background(), &o) {
+		if p.open {
+			p.rec.Drop(1)
+		}
+		return
+	}
 	now := time.Since(p.start)
 	o.Latency, o.Service = now-sent, now-sent
 	if p.open {
