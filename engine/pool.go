@@ -61,9 +61,14 @@ func (p *pool) discard() {
 	}
 }
 
-// withScenario makes p's clients run sc's iterations.
+// withScenario makes p's clients run sc's iterations. A scenario that
+// can be gated (scenario.Runner) asks the run's lease at each request's
+// write (see Lease.Holds).
 func (p *pool) withScenario(sc Scenario, endRun func()) *pool {
 	p.scenario, p.endRun = sc, endRun
+	if g, ok := sc.(interface{ SetGate(func() bool) }); ok {
+		g.SetGate(p.cfg.Lease.gate())
+	}
 	return p
 }
 
