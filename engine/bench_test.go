@@ -126,11 +126,17 @@ func TestFastPathSteadyStateAllocs(t *testing.T) {
 		t.Skip("the fast path is Linux-only")
 	}
 	for _, phases := range []bool{false, true} {
-		t.Run(fmt.Sprintf("phases=%v", phases), func(t *testing.T) { steadyStateAllocs(t, phases) })
+		t.Run(fmt.Sprintf("phases=%v", phases), func(t *testing.T) { steadyStateAllocs(t, phases, nil) })
 	}
+	// A distributed worker's lease, asked at each write, allocates nothing.
+	t.Run("lease", func(t *testing.T) {
+		lease := NewLease()
+		lease.Extend(time.Now().Add(time.Hour))
+		steadyStateAllocs(t, false, lease)
+	})
 }
 
-func steadyStateAllocs(t *testing.T, phases bool) {
+func steadyStateAllocs(t *testing.T, phases bool, lease *Lease) {
 	url := cheapServer(t)
 	req := newReq(t, "GET", url+"/", nil, nil)
 	mallocs := func(n int64) uint64 {
@@ -138,7 +144,7 @@ func steadyStateAllocs(t *testing.T, phases bool) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		res, err := Run(context.Background(), Config{Phases: phases, Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
+		res, err := Run(context.Background(), Config{Phases: phases, Lease: lease, Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Fatal(err)

@@ -34,7 +34,8 @@ func newSlowConnect(t *testing.T) *slowConnect {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err == nil {
+	err = unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	if err == nil {
 		err = unix.Listen(fd, 0) // one connection waiting to be accepted fills the queue
 	}
 	if err != nil {
