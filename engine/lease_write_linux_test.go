@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"strconv"
@@ -64,7 +65,7 @@ func newSlowConnect(t *testing.T) *slowConnect {
 func (s *slowConnect) url() string { return "http://" + s.ln.Addr().String() + "/" }
 
 // release empties the queue and serves from then on: it counts every byte
-// a connection brings and answers nothing.
+// a connection brings and answers each request (a read that ends one).
 func (s *slowConnect) release() {
 	s.wg.Add(1)
 	go func() {
@@ -93,6 +94,9 @@ func (s *slowConnect) release() {
 					if err != nil {
 						return
 					}
+					if bytes.HasSuffix(buf[:n], []byte("\r\n\r\n")) {
+						c.Write([]byte(okResponse))
+					}
 				}
 			}()
 		}
@@ -105,38 +109,64 @@ func (s *slowConnect) release() {
 // accept queue is full: the SYN goes unanswered until its retransmission),
 // and the connection opens after the lease ran out: not a byte of the
 // request may reach the target, and the request is no request in the
-// counts. Checking the lease only at the start sends it.
+// counts. Checking the lease only at the start sends it. When the lease
+// is extended later, the client's start goes then: a run of one request
+// sends it, once.
 func TestLeaseAtWrite(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			srv := newSlowConnect(t)
-			lease := NewLease()
-			begin := time.Now()
-			leaseEnd := begin.Add(300 * time.Millisecond)
-			lease.Extend(leaseEnd)
-			rel := time.AfterFunc(600*time.Millisecond, srv.release)
-			defer rel.Stop()
-			res, _ := run(t, tr, Config{
-				Load:  Closed{Clients: 1, Duration: 2500 * time.Millisecond},
-				Work:  Request{Request: newReq(t, "GET", srv.url(), nil, nil), Timeout: 2 * time.Second},
-				Lease: lease,
-			})
-			// The target may still be reading what came at the end.
-			time.Sleep(100 * time.Millisecond)
-			srv.mu.Lock()
-			accepted := append([]time.Time(nil), srv.accepted...)
-			srv.mu.Unlock()
-			if len(accepted) == 0 || accepted[0].Before(leaseEnd) {
-				t.Fatalf("connections accepted at %v after the start, want one after the lease ran out at 300ms: the test tests nothing", offsets(begin, accepted))
+		for _, extended := range []bool{false, true} {
+			name := tr.name
+			if extended {
+				name += "/extended"
 			}
-			if n := srv.bytes.Load(); n > 0 {
-				t.Errorf("the target read %d bytes on a connection opened after the lease ran out", n)
-			}
-			if tot := res.Run.Total; tot.Requests != 0 {
-				t.Errorf("%d requests in the counts (errors %v), want none: nothing was sent", tot.Requests, errorsOf(tot))
-			}
-			t.Logf("connections accepted at %v; the run: %d requests, %d dropped", offsets(begin, accepted), res.Run.Total.Requests, res.Run.Dropped)
-		})
+			t.Run(name, func(t *testing.T) { leaseAtWrite(t, tr, extended) })
+		}
+	}
+}
+
+func leaseAtWrite(t *testing.T, tr transport, extended bool) {
+	srv := newSlowConnect(t)
+	lease := NewLease()
+	begin := time.Now()
+	leaseEnd := begin.Add(300 * time.Millisecond)
+	lease.Extend(leaseEnd)
+	rel := time.AfterFunc(600*time.Millisecond, srv.release)
+	defer rel.Stop()
+	if extended {
+		ext := time.AfterFunc(1500*time.Millisecond, func() { lease.Extend(time.Now().Add(time.Hour)) })
+		defer ext.Stop()
+	}
+	res, _ := run(t, tr, Config{
+		Load:  Closed{Clients: 1, Duration: 2500 * time.Millisecond, Requests: 1},
+		Work:  Request{Request: newReq(t, "GET", srv.url(), nil, nil), Timeout: 2 * time.Second},
+		Lease: lease,
+	})
+	// The target may still be reading what came at the end.
+	time.Sleep(100 * time.Millisecond)
+	srv.mu.Lock()
+	accepted := append([]time.Time(nil), srv.accepted...)
+	srv.mu.Unlock()
+	if len(accepted) == 0 || accepted[0].Before(leaseEnd) {
+		t.Fatalf("connections accepted at %v after the start, want one after the lease ran out at 300ms: the test tests nothing", offsets(begin, accepted))
+	}
+	// A client waiting for the lease does not dial the target again and
+	// again meanwhile.
+	if len(accepted) > 2 {
+		t.Errorf("%d connections accepted at %v, want at most 2: the client kept connecting while the lease was out", len(accepted), offsets(begin, accepted))
+	}
+	tot := res.Run.Total
+	t.Logf("connections accepted at %v; the run: %d requests, %d dropped; the target read %d bytes", offsets(begin, accepted), tot.Requests, res.Run.Dropped, srv.bytes.Load())
+	if extended {
+		if tot.Requests != 1 || tot.Status[200] != 1 || srv.bytes.Load() == 0 {
+			t.Errorf("%d requests (%d answered, errors %v), the target read %d bytes; want the one request, sent once the lease was extended", tot.Requests, tot.Status[200], errorsOf(tot), srv.bytes.Load())
+		}
+		return
+	}
+	if n := srv.bytes.Load(); n > 0 {
+		t.Errorf("the target read %d bytes on a connection opened after the lease ran out", n)
+	}
+	if tot.Requests != 0 {
+		t.Errorf("%d requests in the counts (errors %v), want none: nothing was sent", tot.Requests, errorsOf(tot))
 	}
 }
 

@@ -98,8 +98,8 @@ func closeClient(cl iterator) {
 // quick is a quick-mode client: the same request every time.
 type quick struct{ p *pool }
 
-func (q quick) Iterate(_ context.Context, _ int64, intended time.Time) bool {
-	q.p.do(intended.Sub(q.p.start))
+func (q quick) Iterate(ctx context.Context, _ int64, intended time.Time) bool {
+	q.p.do(ctx, intended.Sub(q.p.start))
 	return true
 }
 
@@ -133,15 +133,25 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 // context that is not the run's: a cancelled run lets in-flight requests
 // finish within their timeout, so their outcome is measured, not lost.
 // A request the lease refused at its write (see Lease.Holds) never left:
-// it is no request in the counts, and an open-model start is dropped.
-func (p *pool) do(intended time.Duration) {
-	sent := time.Since(p.start)
+// it is no request in the counts. An open-model start is dropped; a
+// closed-model client waits for the lease with its start, as on the fast
+// path, until stop (the load's end) is cancelled.
+func (p *pool) do(stop context.Context, intended time.Duration) {
 	var o metrics.Outcome
-	if !p.std.Send(context.Background(), &o) {
+	sent := time.Since(p.start)
+	for !p.std.Send(context.Background(), &o) {
 		if p.open {
 			p.rec.Drop(1)
+			return
 		}
-		return
+		// net/http closed the connection the refused write was for: look
+		// at the lease before dialling another.
+		for !p.cfg.Lease.Holds() {
+			if !p.sleepUntil(time.Since(p.start)+leaseWait, stop.Done()) {
+				return
+			}
+		}
+		o, sent = metrics.Outcome{}, time.Since(p.start)
 	}
 	now := time.Since(p.start)
 	o.Latency, o.Service = now-sent, now-sent
