@@ -109,22 +109,21 @@ func (s *slowConnect) release() {
 // accept queue is full: the SYN goes unanswered until its retransmission),
 // and the connection opens after the lease ran out: not a byte of the
 // request may reach the target, and the request is no request in the
-// counts. Checking the lease only at the start sends it. When the lease
-// is extended later, the client's start goes then: a run of one request
-// sends it, once.
+// counts (an open-model start is dropped). Checking the lease only at the
+// start sends it. When the lease is extended later, a closed-model
+// client's start goes then: a run of one request sends it, once.
 func TestLeaseAtWrite(t *testing.T) {
 	for _, tr := range transports {
-		for _, extended := range []bool{false, true} {
-			name := tr.name
-			if extended {
-				name += "/extended"
-			}
-			t.Run(name, func(t *testing.T) { leaseAtWrite(t, tr, extended) })
+		for _, tc := range []struct {
+			name           string
+			open, extended bool
+		}{{"closed", false, false}, {"closed/extended", false, true}, {"open", true, false}} {
+			t.Run(tr.name+"/"+tc.name, func(t *testing.T) { leaseAtWrite(t, tr, tc.open, tc.extended) })
 		}
 	}
 }
 
-func leaseAtWrite(t *testing.T, tr transport, extended bool) {
+func leaseAtWrite(t *testing.T, tr transport, open, extended bool) {
 	srv := newSlowConnect(t)
 	lease := NewLease()
 	begin := time.Now()
@@ -136,8 +135,14 @@ func leaseAtWrite(t *testing.T, tr transport, extended bool) {
 		ext := time.AfterFunc(1500*time.Millisecond, func() { lease.Extend(time.Now().Add(time.Hour)) })
 		defer ext.Stop()
 	}
+	var ld Load = Closed{Clients: 1, Duration: 2500 * time.Millisecond, Requests: 1}
+	if open {
+		// Starts at 0, 1 s and 2 s; no pre-connect (it would open the
+		// connection before the clock starts).
+		ld = Open{Rate: rate(t, "1", 2500*time.Millisecond), MaxClients: 1, Preconnect: -1}
+	}
 	res, _ := run(t, tr, Config{
-		Load:  Closed{Clients: 1, Duration: 2500 * time.Millisecond, Requests: 1},
+		Load:  ld,
 		Work:  Request{Request: newReq(t, "GET", srv.url(), nil, nil), Timeout: 2 * time.Second},
 		Lease: lease,
 	})
@@ -167,6 +172,9 @@ func leaseAtWrite(t *testing.T, tr transport, extended bool) {
 	}
 	if tot.Requests != 0 {
 		t.Errorf("%d requests in the counts (errors %v), want none: nothing was sent", tot.Requests, errorsOf(tot))
+	}
+	if open && (res.Scheduled != 3 || res.Run.Dropped != 3) {
+		t.Errorf("scheduled %d, dropped %d; want the 3 starts dropped (the first refused at its write)", res.Scheduled, res.Run.Dropped)
 	}
 }
 
