@@ -72,8 +72,9 @@ func TestAttackWebSocketUsage(t *testing.T) {
 	}
 }
 
-// A server that closes connections: the round trips fail as resets and
-// the note after the summary gives the close code.
+// A server whose handshakes work but whose round trips all fail (it closes
+// the connection with 1008, or never answers): every request the run is
+// for failed, so it exits 3, and the summary gives the close codes.
 func TestAttackWebSocketCloseCodes(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
@@ -81,15 +82,35 @@ func TestAttackWebSocketCloseCodes(t *testing.T) {
 			return
 		}
 		defer c.CloseNow()
-		if _, _, err := c.Read(r.Context()); err == nil {
+		if _, _, err := c.Read(r.Context()); err == nil && r.URL.Path == "/close" {
 			c.Close(websocket.StatusPolicyViolation, "no")
+		}
+		if r.URL.Path == "/silent" {
+			for {
+				if _, _, err := c.Read(r.Context()); err != nil {
+					return
+				}
+			}
 		}
 	}))
 	t.Cleanup(srv.Close)
-	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/x"
-	r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "-n", "3", "-c", "1", "-q")
-	// The handshakes succeeded, so not every request failed: exit 0.
-	if r.code != ExitOK || !strings.Contains(r.err, "by close code: 1008 ×3") {
-		t.Errorf("exit %d, stderr %q; want %d and the close code", r.code, r.err, ExitOK)
+	for _, tc := range []struct{ name, path, want string }{
+		{"closed", "/close", "close codes  1008 policy violation ×3"},
+		{"no answer", "/silent", "no matching message within the timeout (3)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := "ws" + strings.TrimPrefix(srv.URL, "http") + tc.path
+			r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "-n", "3", "-c", "1", "--timeout", "300ms")
+			if r.code != ExitAllFailed || !strings.Contains(r.out, "every WebSocket message failed, though") || !strings.Contains(r.out, tc.want) {
+				t.Errorf("exit %d, stdout %q; want %d, every message failed and %q", r.code, r.out, ExitAllFailed, tc.want)
+			}
+		})
+	}
+	// Against an echo server the same run passes.
+	echo := httptest.NewServer(demo.Handler())
+	t.Cleanup(echo.Close)
+	u := "ws" + strings.TrimPrefix(echo.URL, "http") + "/ws/echo"
+	if r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "--ws-expect", "hi", "-n", "3", "-c", "1"); r.code != ExitOK {
+		t.Errorf("echo: exit %d, stderr %q", r.code, r.err)
 	}
 }
