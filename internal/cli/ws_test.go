@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,5 +113,69 @@ func TestAttackWebSocketCloseCodes(t *testing.T) {
 	u := "ws" + strings.TrimPrefix(echo.URL, "http") + "/ws/echo"
 	if r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "--ws-expect", "hi", "-n", "3", "-c", "1"); r.code != ExitOK {
 		t.Errorf("echo: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// A plan whose WebSocket handshakes work but whose every message step
+// fails (the server closes with 1001 when a message comes) exits 3, and
+// its JSON counts the close codes; with a message that matches, 0.
+func TestRunWebSocketPlanAllFailed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if r.URL.Path == "/away" {
+				c.Close(websocket.StatusGoingAway, "bye")
+				return
+			}
+			if c.Write(r.Context(), typ, msg) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name, path string
+		code       int
+		closes     map[string]int64
+	}{
+		{"closed by the server", "/away", ExitAllFailed, map[string]int64{"1001": 2}},
+		{"echoed", "/echo", ExitOK, map[string]int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: `+tc.path+`
+      - send: hi
+        name: hi
+        expect: { contains: hi }
+        timeout: 2s
+load: { clients: 1, iterations: 2 }
+`)
+			r := runCLI(t, nil, "run", plan, "-q", "-o", "json")
+			lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+			var s struct {
+				WebSocket struct {
+					Closes      map[string]int64 `json:"closes"`
+					MessagesOut int64            `json:"messages_out"`
+				} `json:"websocket"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+				t.Fatalf("%v: %q", err, r.out)
+			}
+			if r.code != tc.code || s.WebSocket.MessagesOut != 2 || !maps.Equal(s.WebSocket.Closes, tc.closes) {
+				t.Errorf("exit %d, messages out %d, closes %v; want %d, 2, %v (stderr %q)", r.code, s.WebSocket.MessagesOut, s.WebSocket.Closes, tc.code, tc.closes, r.err)
+			}
+		})
 	}
 }
