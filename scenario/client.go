@@ -338,7 +338,7 @@ func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
 // reports whether every check passed.
 func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 	if s.grpc != nil {
-		return c.grpcRequest(s, from) // grpc.go
+		return c.grpcRequest(ctx, s, from) // grpc.go
 	}
 	c.renderURL(s)
 	rawURL := string(c.ubuf)
