@@ -38,6 +38,9 @@ type Quick struct {
 func (q *Quick) Names() []string      { return []string{q.Name} }
 func (q *Quick) CheckNames() []string { return nil }
 
+// Protocols says the name is a gRPC call's, for the reports' wording.
+func (q *Quick) Protocols() []string { return []string{"grpc"} }
+
 // NewClient returns client id, on connection id/clientsPerConn. The
 // connections are made on the first client and closed by CloseIdle, so a
 // Quick may run again.

@@ -51,6 +51,10 @@ type Meta struct {
 	// Warmup is the pre-connecting before the run's clock started; nil
 	// when there was none.
 	Warmup *Warmup
+	// Protocols is each request name's protocol, by the name's index
+	// (ProtoGRPC, ProtoWS; "" or absent: HTTP), so that the reports say
+	// what a status means for the name that recorded it.
+	Protocols []string
 }
 
 // Why a run ended, as Meta.EndReason and JSON end_reason give it.
@@ -329,7 +333,11 @@ type Latency struct {
 
 // NameSummary is the result for one request name.
 type NameSummary struct {
-	Name     string           `json:"name"`
+	Name string `json:"name"`
+	// Protocol is what the name's requests spoke when not HTTP: "grpc"
+	// (a call; its status per docs/json.md's table) or "ws" (a WebSocket
+	// handshake or message); absent for HTTP.
+	Protocol string           `json:"protocol,omitempty"`
 	Requests int64            `json:"requests"`
 	Failed   int64            `json:"failed"`
 	Retried  int64            `json:"retried"` // of Requests, retries of a failed attempt
@@ -487,7 +495,11 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		if i < len(run.Names) {
 			name = run.Names[i]
 		}
-		s.ByName = append(s.ByName, NameSummaryOf(name, st, elapsed))
+		ns := NameSummaryOf(name, st, elapsed)
+		if i < len(meta.Protocols) {
+			ns.Protocol = meta.Protocols[i]
+		}
+		s.ByName = append(s.ByName, ns)
 	}
 
 	for i, name := range run.CheckNames {

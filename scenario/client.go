@@ -90,6 +90,10 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 // Names are the request names, by the index used for metrics.
 func (r *Runner) Names() []string { return r.prog.Requests }
 
+// Protocols is each request name's protocol when not HTTP, by index (see
+// Program.Protos); nil when every request is HTTP.
+func (r *Runner) Protocols() []string { return r.prog.Protos }
+
 // CheckNames are the check names, by index.
 func (r *Runner) CheckNames() []string { return r.prog.Checks }
 
