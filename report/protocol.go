@@ -2,6 +2,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/fuka-load/fuka/grpccall/grpcstatus"
 )
@@ -149,4 +150,35 @@ func (s *Summary) failedCounts() (http, grpc, invalid int64) {
 	}
 	grpc = min(grpc, http)
 	return http - grpc, grpc, invalid
+}
+
+// ProtocolNote says, for a run that was not all HTTP, what its protocols
+// were and how their calls count, e.g. "gRPC: a call counts as a request;
+// it fails on a code other than OK"; "" for an HTTP run.
+func (s *Summary) ProtocolNote() string {
+	var http, grpc, ws bool
+	for _, n := range s.ByName {
+		switch n.Protocol {
+		case ProtoGRPC:
+			grpc = true
+		case ProtoWS:
+			ws = true
+		default:
+			http = true
+		}
+	}
+	if !grpc && !ws {
+		return ""
+	}
+	var parts []string
+	if http {
+		parts = append(parts, "HTTP")
+	}
+	if grpc {
+		parts = append(parts, "gRPC: a call counts as a request; it fails on a code other than OK")
+	}
+	if ws {
+		parts = append(parts, "WebSocket: a handshake (101) and a message (200: sent, or matched by an expect) count as requests")
+	}
+	return strings.Join(parts, "; ")
 }

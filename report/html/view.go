@@ -62,9 +62,12 @@ type requestRow struct {
 	Failed                  bool
 	Retried                 string // requests that were retries of a failed attempt
 	Status                  string
-	Checks                  string // "passed / run"; "" without checks
-	ChecksFailed            bool
-	HasChecks               bool
+	// Labelled: some status is labelled for its protocol ("503
+	// Unavailable (gRPC 14)"): the cell wraps between statuses.
+	Labelled     bool
+	Checks       string // "passed / run"; "" without checks
+	ChecksFailed bool
+	HasChecks    bool
 }
 
 // phaseRow is one request name's phases: responses broken down, those on
@@ -262,6 +265,7 @@ func runFacts(s *report.Summary) []fact {
 	}
 	add("plan", s.Name)
 	add("target", strings.TrimSpace(s.Method+" "+s.Target))
+	add("protocol", s.ProtocolNote())
 	if !s.Started.IsZero() {
 		add("started", s.Started.Format("2006-01-02 15:04:05 MST"))
 	}
@@ -378,7 +382,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 			Name: name, Requests: report.FormatInt(req), RPS: report.FormatRate(rps),
 			P50: report.FormatMS(l.P50MS), P90: report.FormatMS(l.P90MS), P95: report.FormatMS(l.P95MS), P99: report.FormatMS(l.P99MS), Max: report.FormatMS(l.MaxMS),
 			ErrorPct: report.FormatPercent(float64(failed), float64(req), 2), Failed: failed > 0, Retried: report.FormatInt(retried),
-			Status: statusText(status),
+			Status: statusText(status), Labelled: labelled(status),
 		}
 		if req == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -422,7 +426,7 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 			Name: kind + n.Name, Requests: report.FormatInt(n.Requests), RPS: report.FormatRate(n.RPS),
 			P50: report.FormatMS(n.Latency.P50MS), P90: report.FormatMS(n.Latency.P90MS), P95: report.FormatMS(n.Latency.P95MS), P99: report.FormatMS(n.Latency.P99MS), Max: report.FormatMS(n.Latency.MaxMS),
 			ErrorPct: report.FormatPercent(float64(n.Failed), float64(n.Requests), 2), Failed: n.Failed > 0, Retried: report.FormatInt(n.Retried),
-			Status: statusText(n.StatusCounts()),
+			Status: statusText(n.StatusCounts()), Labelled: labelled(n.StatusCounts()),
 		}
 		if n.Requests == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -510,8 +514,22 @@ func statusText(counts []report.StatusCount) string {
 	parts := make([]string, len(counts))
 	for i, c := range counts {
 		parts[i] = c.Label + " × " + report.FormatInt(c.N)
+		if labelled(counts) { // its cell wraps: between statuses, not within one
+			parts[i] = strings.ReplaceAll(parts[i], " ", "\u00a0")
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// labelled reports whether a status of counts is labelled for a protocol
+// other than HTTP.
+func labelled(counts []report.StatusCount) bool {
+	for _, c := range counts {
+		if c.Label != c.Key {
+			return true
+		}
+	}
+	return false
 }
 
 func errorsText(c report.ErrorCounts) string {
