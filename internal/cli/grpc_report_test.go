@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/fuka-load/fuka/demo"
+)
+
+// TestGRPCReportWording: what a gRPC run's summary says is true for gRPC,
+// from quick mode and from a plan that mixes HTTP, gRPC and WebSocket
+// steps: the transport, failed calls as non-OK codes, each status with
+// its code's name, and each name's protocol in the JSON.
+func TestGRPCReportWording(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(demo.Handler())
+	t.Cleanup(web.Close)
+	dir := t.TempDir()
+	plan := writePlanFile(t, dir, "mixed.yaml", web.URL, `
+base_url: BASE
+scenarios:
+  shop:
+    steps:
+      - get: /
+        name: home
+      - grpc: { target: grpc://`+g.Addr()+`, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
+        name: flaky
+      - ws: /ws/echo
+        name: chat connect
+      - send: hi
+        name: chat
+        expect: { contains: hi }
+        timeout: 2s
+      - close: 1000
+load: { clients: 1, iterations: 20 }
+`)
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		failed    string   // the text's failed row, from its counts
+		transport string   // text and JSON
+		protocols []string // requests_by_name[].protocol, by name
+	}{
+		{"quick mode", []string{"attack", "grpc://" + g.Addr(), "--call", "fuka.demo.Cart/Flaky", "-b", `{"item":"tea"}`, "-n", "100", "-c", "2"},
+			"10 (10.00%): 10 gRPC non-OK, 0 transport errors", "grpc", []string{"grpc"}},
+		{"mixed plan", []string{"run", plan},
+			"2 (2.50%): 0 HTTP ≥ 400, 2 gRPC non-OK, 0 transport errors", "net/http+grpc", []string{"", "grpc", "ws", "ws"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := g.Calls(codes.Unavailable)
+			js := filepath.Join(dir, "out.json")
+			r := runCLI(t, nil, append(tc.args, "--json-out", js)...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d, stderr %q", r.code, r.err)
+			}
+			if n := g.Calls(codes.Unavailable) - before; n != 10 && tc.name == "quick mode" || n != 2 && tc.name == "mixed plan" {
+				t.Fatalf("the server answered Unavailable %d times", n)
+			}
+			rows := map[string]string{}
+			for _, line := range strings.Split(r.out, "\n") {
+				if f := strings.Fields(line); len(f) > 1 {
+					rows[f[0]] = strings.Join(f[1:], " ")
+				}
+			}
+			if rows["failed"] != tc.failed || rows["transport"] != tc.transport {
+				t.Errorf("failed %q, transport %q; want %q, %q\n%s", rows["failed"], rows["transport"], tc.failed, tc.transport, r.out)
+			}
+			if !strings.Contains(rows["status"], "200 OK (gRPC 0): ") || !strings.Contains(rows["status"], "503 Unavailable (gRPC 14): ") {
+				t.Errorf("status row %q does not name the gRPC codes", rows["status"])
+			}
+			raw, err := os.ReadFile(js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s struct {
+				Transport string
+				ByName    []struct{ Name, Protocol string } `json:"requests_by_name"`
+			}
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range s.ByName {
+				got = append(got, n.Protocol)
+			}
+			if s.Transport != tc.transport || strings.Join(got, ",") != strings.Join(tc.protocols, ",") {
+				t.Errorf("JSON transport %q, protocols %q; want %q, %q", s.Transport, got, tc.transport, tc.protocols)
+			}
+		})
+	}
+}
