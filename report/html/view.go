@@ -62,9 +62,9 @@ type requestRow struct {
 	Failed                  bool
 	Retried                 string // requests that were retries of a failed attempt
 	Status                  string
-	// Labelled: some status is labelled for its protocol ("503
-	// Unavailable (gRPC 14)"): the cell wraps between statuses.
-	Labelled     bool
+	// Statuses are Status one by one when some status is labelled for its
+	// protocol ("503 Unavailable (gRPC 14)"): the cell shows one a line.
+	Statuses     []string
 	Checks       string // "passed / run"; "" without checks
 	ChecksFailed bool
 	HasChecks    bool
@@ -382,7 +382,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 			Name: name, Requests: report.FormatInt(req), RPS: report.FormatRate(rps),
 			P50: report.FormatMS(l.P50MS), P90: report.FormatMS(l.P90MS), P95: report.FormatMS(l.P95MS), P99: report.FormatMS(l.P99MS), Max: report.FormatMS(l.MaxMS),
 			ErrorPct: report.FormatPercent(float64(failed), float64(req), 2), Failed: failed > 0, Retried: report.FormatInt(retried),
-			Status: statusText(status), Labelled: labelled(status),
+			Status: statusText(status), Statuses: statusLines(status),
 		}
 		if req == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -426,7 +426,7 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 			Name: kind + n.Name, Requests: report.FormatInt(n.Requests), RPS: report.FormatRate(n.RPS),
 			P50: report.FormatMS(n.Latency.P50MS), P90: report.FormatMS(n.Latency.P90MS), P95: report.FormatMS(n.Latency.P95MS), P99: report.FormatMS(n.Latency.P99MS), Max: report.FormatMS(n.Latency.MaxMS),
 			ErrorPct: report.FormatPercent(float64(n.Failed), float64(n.Requests), 2), Failed: n.Failed > 0, Retried: report.FormatInt(n.Retried),
-			Status: statusText(n.StatusCounts()), Labelled: labelled(n.StatusCounts()),
+			Status: statusText(n.StatusCounts()), Statuses: statusLines(n.StatusCounts()),
 		}
 		if n.Requests == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -514,22 +514,31 @@ func statusText(counts []report.StatusCount) string {
 	parts := make([]string, len(counts))
 	for i, c := range counts {
 		parts[i] = c.Label + " × " + report.FormatInt(c.N)
-		if labelled(counts) { // its cell wraps: between statuses, not within one
-			parts[i] = strings.ReplaceAll(parts[i], " ", "\u00a0")
-		}
 	}
 	return strings.Join(parts, ", ")
 }
 
-// labelled reports whether a status of counts is labelled for a protocol
-// other than HTTP.
-func labelled(counts []report.StatusCount) bool {
-	for _, c := range counts {
-		if c.Label != c.Key {
-			return true
+// statusLines are counts one by one ("503 Unavailable (gRPC 14) × 2"),
+// for a table cell, when some status is labelled for a protocol other
+// than HTTP; nil otherwise (the cell is statusText).
+func statusLines(counts []report.StatusCount) []string {
+	var lines []string
+	labelled := false
+	for i, c := range counts {
+		labelled = labelled || c.Label != c.Key
+		sep := ","
+		if i == len(counts)-1 {
+			sep = ""
 		}
+		// A status may wrap before its "(gRPC 14)", not inside it nor
+		// before its count.
+		label := strings.Replace(c.Label, "(gRPC ", "(gRPC\u00a0", 1)
+		lines = append(lines, label+"\u00a0×\u00a0"+report.FormatInt(c.N)+sep)
 	}
-	return false
+	if !labelled {
+		return nil
+	}
+	return lines
 }
 
 func errorsText(c report.ErrorCounts) string {
