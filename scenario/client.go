@@ -84,7 +84,7 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog)}}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog), phases: o.Phases}}
 }
 
 // Names are the request names, by the index used for metrics.

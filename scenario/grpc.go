@@ -135,30 +135,37 @@ func grpcTLS(o Options, p *Program) *tls.Config {
 // grpcConns are a Runner's connections, one per target, made on first use
 // and closed by Runner.Close.
 type grpcConns struct {
-	mu    sync.Mutex
-	conf  *tls.Config
-	conns map[string]*grpc.ClientConn
+	mu     sync.Mutex
+	conf   *tls.Config
+	phases bool // time the calls' phases (--phases)
+	conns  map[string]*grpc.ClientConn
+	times  map[string]*grpccall.ConnTimes // with phases, by target
 }
 
-func (gc *grpcConns) conn(target string) (*grpc.ClientConn, error) {
+// conn is target's connection and, with phases, its ConnTimes.
+func (gc *grpcConns) conn(target string) (*grpc.ClientConn, *grpccall.ConnTimes, error) {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	if cc := gc.conns[target]; cc != nil {
-		return cc, nil
+		return cc, gc.times[target], nil
 	}
 	t, err := grpccall.ParseTarget(target, gc.conf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cc, err := grpccall.Dial(t)
+	var ct *grpccall.ConnTimes
+	if gc.phases {
+		ct = &grpccall.ConnTimes{}
+	}
+	cc, err := grpccall.DialTimed(t, ct)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if gc.conns == nil {
-		gc.conns = map[string]*grpc.ClientConn{}
+		gc.conns, gc.times = map[string]*grpc.ClientConn{}, map[string]*grpccall.ConnTimes{}
 	}
-	gc.conns[target] = cc
-	return cc, nil
+	gc.conns[target], gc.times[target] = cc, ct
+	return cc, ct, nil
 }
 
 func (gc *grpcConns) close() {
@@ -178,8 +185,9 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 	g := s.grpc
 	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
 	var cc *grpc.ClientConn
+	var ct *grpccall.ConnTimes
 	if err == nil {
-		cc, err = c.r.grpc.conn(g.target)
+		cc, ct, err = c.r.grpc.conn(g.target)
 	}
 	var wire []byte
 	if err == nil {
@@ -208,7 +216,14 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		from = sent
 	}
 	var out []byte
-	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
+	var n int
+	var in int64
+	var times grpccall.CallTimes
+	if ct != nil {
+		n, in, err = m.CallTimed(ctx, cc, wire, &out, s.count, &times)
+	} else {
+		n, in, err = m.Call(ctx, cc, wire, &out, s.count)
+	}
 	status, kind := grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
@@ -216,7 +231,12 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 	if s.expect >= 0 {
 		c.check(s.expect, n >= s.count)
 	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
+	var lat time.Duration
+	if ct != nil {
+		lat = c.recordTimed(s.req, sent, from, status, in, int64(5+len(wire)), kind, &times, ct)
+	} else {
+		lat = c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil)
+	}
 	if kind != metrics.ErrNone {
 		return c.outcome(s, nil)
 	}
@@ -225,4 +245,18 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		r.Body, _ = m.DecodeJSON(out)
 	}
 	return c.outcome(s, r)
+}
+
+// recordTimed is record for a call timed by phase (--phases): an answered
+// call has its time to first byte and transfer, and the first one on a new
+// connection the connection's connect and TLS.
+func (c *Client) recordTimed(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, times *grpccall.CallTimes, ct *grpccall.ConnTimes) time.Duration {
+	now := time.Now()
+	o := metrics.Outcome{Latency: now.Sub(from), Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out}
+	if kind == metrics.ErrNone {
+		times.Put(&o, now)
+		ct.Take(&o)
+	}
+	c.rec.Record(req, o)
+	return o.Latency
 }

@@ -101,3 +101,84 @@ load: { clients: 1, iterations: 20 }
 		})
 	}
 }
+
+// TestGRPCPhases: --phases breaks down gRPC calls, from quick mode and
+// from a plan's grpc: step (next to an HTTP step's): every answered call
+// has a time to first byte and a transfer, the one that first used the
+// shared connection its connect; the text says how to read them.
+func TestGRPCPhases(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(demo.Handler())
+	t.Cleanup(web.Close)
+	dir := t.TempDir()
+	plan := writePlanFile(t, dir, "phases.yaml", web.URL, `
+base_url: BASE
+scenarios:
+  shop:
+    steps:
+      - get: /
+        name: home
+      - grpc: { target: grpc://`+g.Addr()+`, service: fuka.demo.Cart, method: Add, message: { item: tea } }
+        name: add
+load: { clients: 1, iterations: 20 }
+`)
+	for _, tc := range []struct {
+		name, call string
+		args       []string
+		note       string // in the text's phase note
+	}{
+		{"quick mode", "fuka.demo.Cart/Add", []string{"attack", "grpc://" + g.Addr(), "--call", "fuka.demo.Cart/Add", "-b", `{"item":"tea"}`, "-n", "20", "-c", "2"},
+			"(p50 / p99; connect and tls over the calls that were the first answered on a new connection"},
+		{"plan", "add", []string{"run", plan},
+			"; gRPC calls: connect and tls over the calls that were the first answered on a new connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			js := filepath.Join(dir, "out.json")
+			r := runCLI(t, nil, append(tc.args, "--phases", "--json-out", js)...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d, stderr %q", r.code, r.err)
+			}
+			if !strings.Contains(r.out, tc.note) {
+				t.Errorf("the text has no gRPC phase note %q:\n%s", tc.note, r.out)
+			}
+			raw, err := os.ReadFile(js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type stat struct{ Count int64 }
+			var s struct {
+				ByName []struct {
+					Name   string
+					Phases *struct {
+						Timed             int64
+						NewConnections    int64 `json:"new_connections"`
+						DNS, Connect, TLS *stat
+						TTFB, Transfer    *stat
+					}
+				} `json:"requests_by_name"`
+			}
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range s.ByName {
+				p := n.Phases
+				if p == nil {
+					t.Errorf("%s: no phases", n.Name)
+					continue
+				}
+				if n.Name != tc.call {
+					continue
+				}
+				if p.Timed != 20 || p.NewConnections != 1 || p.DNS != nil || p.TLS != nil || p.Connect == nil || p.Connect.Count != 1 ||
+					p.TTFB == nil || p.TTFB.Count != 20 || p.Transfer == nil || p.Transfer.Count != 20 {
+					t.Errorf("%s: phases %+v; want 20 timed, 1 new connection with its connect, no dns or tls", n.Name, *p)
+				}
+			}
+		})
+	}
+}
