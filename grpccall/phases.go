@@ -131,13 +131,14 @@ func (t *CallTimes) Put(o *metrics.Outcome, end time.Time) {
 
 // CallTimed is Call with its instants in ct: the call goes out as a stream
 // (grpc-go's Invoke does the same inside), so that the headers' arrival
-// is seen apart from the answer's.
-func (m *Method) CallTimed(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, ct *CallTimes) (n int, in int64, err error) {
+// is seen apart from the answer's. md, when not nil, receives the call's
+// metadata as CallMD's does.
+func (m *Method) CallTimed(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, ct *CallTimes, md *Metadata) (n int, in int64, err error) {
 	*ct = CallTimes{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends a stream read to expect
 	server := m.Desc.IsStreamingServer()
-	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: server}, m.Path, grpc.ForceCodec(raw{}))
+	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: server}, m.Path, rawCodec...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -148,8 +149,16 @@ func (m *Method) CallTimed(ctx context.Context, cc grpc.ClientConnInterface, req
 	if err := st.CloseSend(); err != nil {
 		return 0, 0, err
 	}
-	_, _ = st.Header() // waits for the headers, or the end of a call without them: RecvMsg has its status
+	header, _ := st.Header() // waits for the headers, or the end of a call without them: RecvMsg has its status
 	ct.Header = time.Now()
+	if md != nil {
+		md.Header = header
+		defer func() {
+			if err != nil || !server || expect <= 0 || n < expect {
+				md.Trailer = st.Trailer() // the call ended: its trailer came
+			}
+		}()
+	}
 	if server {
 		return recvAll(st, out, expect)
 	}

@@ -35,6 +35,7 @@ type Quick struct {
 	conns []*grpc.ClientConn
 	times []*ConnTimes // by conn, with Phases
 	err   error
+	gc    bool // holds the raised GC target (gc.go) until CloseIdle
 }
 
 func (q *Quick) Names() []string      { return []string{q.Name} }
@@ -47,14 +48,19 @@ func (q *Quick) Protocols() []string { return []string{"grpc"} }
 // connections are made on the first client and closed by CloseIdle, so a
 // Quick may run again.
 func (q *Quick) NewClient(id int, rec *metrics.Recorder, _ func()) engine.ScenarioClient {
-	cc, ct, err := q.conn(id)
-	return &quickClient{q: q, cc: cc, ct: ct, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD)}
+	cc, err := q.conn(id)
+	return &quickClient{q: q, cc: cc, ct: q.connTimes(id), err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
+		msg: NewMessage(q.Request)}
 }
 
-func (q *Quick) conn(id int) (*grpc.ClientConn, *ConnTimes, error) {
+func (q *Quick) conn(id int) (*grpc.ClientConn, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.conns == nil && q.err == nil {
+		if !q.gc {
+			holdGC()
+			q.gc = true
+		}
 		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), 64)
 		for range n {
 			var ct *ConnTimes
@@ -70,10 +76,19 @@ func (q *Quick) conn(id int) (*grpc.ClientConn, *ConnTimes, error) {
 		}
 	}
 	if q.err != nil {
-		return nil, nil, q.err
+		return nil, q.err
 	}
-	i := (id / clientsPerConn) % len(q.conns)
-	return q.conns[i], q.times[i], nil
+	return q.conns[(id/clientsPerConn)%len(q.conns)], nil
+}
+
+// connTimes times client id's connection (conn) with Phases; nil without.
+func (q *Quick) connTimes(id int) *ConnTimes {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.times) == 0 {
+		return nil
+	}
+	return q.times[(id/clientsPerConn)%len(q.times)]
 }
 
 // CloseIdle closes the connections (the engine calls it when the run's
@@ -84,16 +99,20 @@ func (q *Quick) CloseIdle() {
 	for _, cc := range q.conns {
 		_ = cc.Close()
 	}
-	q.conns, q.times, q.err = nil, nil, nil
+	if q.gc {
+		releaseGC()
+	}
+	q.conns, q.times, q.err, q.gc = nil, nil, nil, false
 }
 
 type quickClient struct {
 	q   *Quick
-	cc  *grpc.ClientConn
+	cc  grpc.ClientConnInterface
 	ct  *ConnTimes // with Quick.Phases, the connection's
 	err error
 	rec *metrics.Recorder
 	ctx context.Context // carries the metadata
+	msg *Message        // q.Request, sent as it is
 	out []byte          // the last response, reused
 }
 
@@ -111,9 +130,9 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	var err error
 	var times CallTimes
 	if c.ct != nil {
-		_, in, err = c.q.Method.CallTimed(ctx, c.cc, c.q.Request, &c.out, 0, &times)
+		_, in, err = c.q.Method.CallTimed(ctx, c.cc, c.q.Request, &c.out, 0, &times, nil)
 	} else {
-		_, in, err = c.q.Method.Call(ctx, c.cc, c.q.Request, &c.out, 0)
+		_, in, err = c.q.Method.CallMessage(ctx, c.cc, c.msg, &c.out, 0)
 	}
 	done := time.Now()
 	status, kind := Classify(ctx, err)
