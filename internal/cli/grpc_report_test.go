@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -180,5 +181,51 @@ load: { clients: 1, iterations: 20 }
 				}
 			}
 		})
+	}
+}
+
+// TestGRPCPhasesKeepMetadata: a plan's header and trailer checks on a
+// grpc: step see the same metadata with --phases (the call then goes out
+// as a timed stream) as without.
+func TestGRPCPhasesKeepMetadata(t *testing.T) {
+	checks := map[bool]map[string][2]int64{}
+	for _, phases := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		g, err := demo.StartGRPC(ctx, "127.0.0.1:0") // its own: Flaky fails every 10th call it counts
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := writePlanFile(t, t.TempDir(), "md.yaml", "grpc://"+g.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
+        name: flaky
+        check: { header: { x-call: "" }, trailer: { x-outcome: ok } }
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Watch, message: { item: tea, quantity: 3 } }
+        name: watch
+        check: { trailer: { x-answers: "3" } }
+load: { clients: 1, iterations: 20 }
+`)
+		args := []string{"run", plan, "-q", "-o", "json"}
+		if phases {
+			args = append(args, "--phases")
+		}
+		r := fuka(t, args...)
+		if r.code != ExitOK {
+			t.Fatalf("phases %v: exit %d, stderr %s", phases, r.code, r.err)
+		}
+		checks[phases] = map[string][2]int64{}
+		for _, c := range planJSON(t, r.out).Checks {
+			checks[phases][c.Name] = [2]int64{c.Passes, c.Fails}
+		}
+	}
+	if len(checks[false]) != 3 || checks[false]["flaky: trailer x-outcome == \"ok\""] != [2]int64{18, 2} ||
+		checks[false]["watch: trailer x-answers == \"3\""] != [2]int64{20, 0} {
+		t.Fatalf("checks without --phases %v; want 3, the trailer ok 18 of 20, x-answers 20 of 20", checks[false])
+	}
+	if fmt.Sprint(checks[true]) != fmt.Sprint(checks[false]) {
+		t.Errorf("checks with --phases %v, without %v", checks[true], checks[false])
 	}
 }
