@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fuka-load/fuka/grpccall/grpcstatus"
 	"github.com/fuka-load/fuka/metrics"
 )
 
@@ -54,7 +55,7 @@ func (s *Summary) AllFailed() string {
 		case c.Key == StatusKey(0):
 			what = "an invalid status"
 		case c.Proto == ProtoGRPC:
-			what = c.Label
+			what = "gRPC " + grpcstatus.Name(c.Key) // "gRPC Unavailable": the status row has its number
 		}
 		parts = append(parts, part{what, "", c.N})
 	}

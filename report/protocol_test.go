@@ -49,7 +49,7 @@ func TestProtocolWording(t *testing.T) {
 			engine: "net/http", failed: "2 gRPC non-OK, 1 transport error",
 			status:    "503 Unavailable (gRPC 14): 2",
 			transport: "grpc", byName: []string{"grpc"},
-			allFailed: "every request failed: 503 Unavailable (gRPC 14) (2), the connection was reset or closed before a response (1)",
+			allFailed: "every request failed: gRPC Unavailable (2), the connection was reset or closed before a response (1)",
 		},
 		{
 			name: "mixed plan", names: []string{"home", "add", "chat connect", "chat"},

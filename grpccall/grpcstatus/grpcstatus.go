@@ -56,6 +56,17 @@ func Code(s int) (c codes.Code, ok bool) {
 	return 0, false
 }
 
+// Name is the name of the gRPC code counted under status key k
+// ("Unavailable" for "503"); k itself when no code maps to it.
+func Name(k string) string {
+	if s, err := strconv.Atoi(k); err == nil {
+		if c, ok := Code(s); ok {
+			return c.String()
+		}
+	}
+	return k
+}
+
 // Label is how the reports show status key k (a summary's status map key)
 // of a gRPC call: the status, the code's name and number, e.g. "503
 // Unavailable (gRPC 14)"; k itself when no code maps to it.
