@@ -151,7 +151,7 @@ results = []
 
 
 def record(mode, tool, rep, argv):
-    name = f"{mode}-{tool}-{rep}"
+    name = f"{mode}-{tool}-{rep}".replace("/", "_")
     txt, cpu, rss, wall, rc = run(name, argv, DUR + 30)
     calls, rps, errors, p50, p99 = parse(tool.split("/")[0], txt)
     r = dict(mode=mode, tool=tool, rep=rep, rc=rc, calls=calls, rps=rps and round(rps), errors=errors,
