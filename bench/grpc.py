@@ -26,7 +26,7 @@ Env: DUR=5  REPS=3  CONCS="32 200"  RATE=10000  RATE_WORKERS=200  MODES="closed 
   python3 bench/grpc.py                   # the table in bench/README.md (~3 minutes)
   DUR=3 REPS=1 python3 bench/grpc.py      # smoke run
 """
-import json, os, shutil, socket, subprocess, sys, tempfile, time
+import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.environ.get("OUT") or "/tmp/fuka-grpc-bench"
@@ -114,7 +114,7 @@ def run(name, argv, timeout):
 
 
 def parse(tool, txt):
-    """calls, calls/s, errors, p50_ms, p99_ms"""
+    """calls, calls/s, errors (non-OK), p50_ms, p99_ms"""
     try:
         j = json.JSONDecoder().raw_decode(txt[txt.find("{"):])[0]
     except ValueError:
@@ -196,9 +196,16 @@ def main():
                     argv = fuka_cmd(fuka, "rate", 0) if tool == "fuka" else ghz_cmd(ghz, "rate", 0)
                     record("rate%d" % RATE, tool, rep, argv)
     finally:
-        srv.terminate()
+        srv.send_signal(signal.SIGINT)
         srv.wait(10)
     table()
+    # The server's own count of OK answers against the tools' (every run hit the same server).
+    with open(os.path.join(RAW, "server.log")) as f:
+        m = re.search(r"answered (\d+) calls OK", f.read())
+    ok = sum(r["calls"] - r["errors"] for r in results if r.get("calls") is not None)
+    print("\nserver: %s calls OK; the tools counted %d OK%s" % (
+        m.group(1) if m else "?", ok, "" if m and int(m.group(1)) == ok else
+        " (a difference is calls the server answered after a tool gave up on them at its end)"))
 
 
 def table():
