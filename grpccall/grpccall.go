@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -141,6 +142,29 @@ func (m *Method) call(ctx context.Context, cc grpc.ClientConnInterface, req any,
 		}
 		return 1, int64(frame + len(*out)), nil
 	}
+	return m.stream(ctx, cc, req, out, expect, nil)
+}
+
+// Metadata is a call's header and trailer metadata, as the server sent
+// them.
+type Metadata struct{ Header, Trailer metadata.MD }
+
+// CallMD is Call that also fills md with the call's metadata: its header,
+// and its trailer when the call ended (a stream fuka ended after expect
+// answers has none).
+func (m *Method) CallMD(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
+	if !m.Desc.IsStreamingServer() {
+		if err := m.Invoke(ctx, cc, req, out, grpc.Header(&md.Header), grpc.Trailer(&md.Trailer)); err != nil {
+			return 0, 0, err
+		}
+		return 1, int64(frame + len(*out)), nil
+	}
+	return m.stream(ctx, cc, &req, out, expect, md)
+}
+
+// stream makes a server-streaming call (see Call); md, when not nil,
+// receives its metadata.
+func (m *Method) stream(ctx context.Context, cc grpc.ClientConnInterface, req any, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends a stream read to expect
 	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, m.Path, rawCodec...)
@@ -152,6 +176,17 @@ func (m *Method) call(ctx context.Context, cc grpc.ClientConnInterface, req any,
 	}
 	if err := st.CloseSend(); err != nil {
 		return 0, 0, err
+	}
+	if md != nil {
+		// The stream's metadata is read from it, not through call
+		// options: those are filled when grpc-go finishes the stream, which
+		// for a stream fuka cancels happens after Call returned.
+		defer func() {
+			md.Header, _ = st.Header()
+			if err != nil || expect <= 0 || n < expect {
+				md.Trailer = st.Trailer() // the stream ended: its trailer came
+			}
+		}()
 	}
 	for expect <= 0 || n < expect {
 		if err := st.RecvMsg(out); err != nil {
@@ -186,9 +221,7 @@ func (m *Method) Encode(json []byte) ([]byte, error) {
 	msg := dynamicpb.NewMessage(m.Desc.Input())
 	if len(strings.TrimSpace(string(json))) > 0 {
 		if err := protojson.Unmarshal(json, msg); err != nil {
-			// The protobuf module spaces its errors differently per build on
-			// purpose; a plain space keeps the message the same everywhere.
-			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), strings.ReplaceAll(err.Error(), "\u00a0", " "))
+			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), protoErrText(err))
 		}
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(msg)
@@ -263,6 +296,11 @@ func (raw) Unmarshal(data mem.BufferSlice, v any) error {
 func (raw) Name() string { return "proto" }
 
 var errNoService = errors.New("no such service")
+
+// protoErrText is err's text with a plain space where the protobuf module
+// puts a no-break space in some builds (on purpose, per binary), so that
+// a message reads the same from every fuka.
+func protoErrText(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
 
 // frame is gRPC's length-prefixed message header: a compressed flag and
 // four bytes of length, counted in the bytes a call sends and receives.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -93,33 +92,6 @@ func (f *attackFlags) wsConfig(rawURL string, fl *pflag.FlagSet) (engine.Config,
 	return cfg, meta, nil
 }
 
-// wsCloses is the note after a WebSocket attack: the close codes behind
-// its reset round trips.
-func wsCloses(cfg engine.Config) string {
-	p, ok := cfg.Work.(engine.Plan)
-	if !ok {
-		return ""
-	}
-	q, ok := p.Scenario.(*ws.Quick)
-	if !ok {
-		return ""
-	}
-	closes := q.Closes()
-	codes := make([]int, 0, len(closes))
-	for code := range closes {
-		codes = append(codes, code)
-	}
-	sort.Ints(codes)
-	var parts []string
-	for _, code := range codes {
-		parts = append(parts, fmt.Sprintf("%d ×%d", code, closes[code]))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "the server closed connections while a round trip waited, by close code: " + strings.Join(parts, ", ")
-}
-
 // runWS runs a WebSocket attack: the same run pipeline as HTTP's.
 func (f *attackFlags) runWS(cmd *cobra.Command, stdio Stdio, rawURL string) error {
 	cfg, meta, err := f.wsConfig(rawURL, cmd.Flags())
@@ -133,11 +105,7 @@ func (f *attackFlags) runWS(cmd *cobra.Command, stdio Stdio, rawURL string) erro
 	if err != nil {
 		return err
 	}
-	err = execute(cmd.Context(), f.out.spec(stdio, cfg, meta, nil))
-	if note := wsCloses(cfg); note != "" {
-		fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
-	}
-	return err
+	return execute(cmd.Context(), f.out.spec(stdio, cfg, meta, nil))
 }
 
 // wsFlagsWithoutWS refuses --ws-* flags with a URL that is not ws://.
