@@ -260,12 +260,6 @@ func (m *Method) Invoke(ctx context.Context, cc grpc.ClientConnInterface, req []
 	return cc.Invoke(ctx, m.Path, &req, out, append(opts, rawCodec...)...)
 }
 
-// InvokeMessage is Invoke for a request sent many times: gRPC takes its
-// bytes as they are, with no copy, encoding or allocation per call.
-func (m *Method) InvokeMessage(ctx context.Context, cc grpc.ClientConnInterface, req *Message, out *[]byte) error {
-	return cc.Invoke(ctx, m.Path, req, out, rawCodec...)
-}
-
 // Message is an encoded request ready to be sent any number of times, by
 // any number of calls at once: gRPC only reads it (a SliceBuffer's Ref and
 // Free do nothing).
