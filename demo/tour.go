@@ -89,7 +89,7 @@ func (t Tour) steps(srv *Server, dir string) ([]tourStep, error) {
 			[]string{"attack", "-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
 		{"open", "open model: new requests arrive at a rate climbing from 200/s to " + rateTo + "/s over " + rateOver + " on GET /flaky, however slow the answers (latency counts from when each was due); about 5% fail with 503.",
 			[]string{"attack", "--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
-		{"websocket", "WebSocket chat: " + chatters + " clients join one room (/ws/chat, every message goes to every client), each says hello and times how long its own message takes to come back; \"say\" is that round trip, \"join\" the handshake. The plan is " + chat + ".",
+		{"websocket", "WebSocket chat: " + chatters + " clients in one room (/ws/chat) where every message goes to every client. Each joins (\"join\": the handshake), says hello 20 times, each time timing how long its own message takes to come back through the room (\"say\": that round trip), then leaves and joins again. Each client hears everyone, so messages in are about " + chatters + " times messages out. The plan is " + chat + ".",
 			[]string{"run", chat}},
 		{"grpc", "gRPC: 16 clients call fuka.demo.Cart/Flaky on the target's port for " + dur + " (the schema from server reflection); every 10th call answers UNAVAILABLE, counted as status 503.",
 			[]string{"attack", grpcURL, "--call", GRPCService + "/Flaky", "-b", `{"item":"tea"}`, "-c", "16", "-d", dur}},
@@ -130,7 +130,7 @@ func (s *Server) protocols() string {
 func (s *Server) tally() string {
 	conns, msgs := s.WebSocket()
 	g := s.GRPC()
-	return fmt.Sprintf("%s HTTP requests, %s WebSocket messages on %s connections and %s gRPC calls (%s UNAVAILABLE)",
+	return fmt.Sprintf("%s HTTP requests, %s WebSocket messages received on %s connections and %s gRPC calls (%s UNAVAILABLE)",
 		thousands(s.Served()), thousands(msgs), thousands(conns), thousands(g.Total()), thousands(g.Calls(codes.Unavailable)))
 }
 
@@ -148,6 +148,8 @@ func thousands(n int64) string {
 const Next = `next: keep the demo target up, and load it yourself from another terminal:
   fuka demo --serve 127.0.0.1:8080
   fuka attack http://127.0.0.1:8080/api/products -c 64 -d 30s
+  fuka attack ws://127.0.0.1:8080/ws/echo --ws-send '{"ping":{{ seq }}}' --ws-expect ping -c 100 -d 30s   # WebSocket: send, wait for the echo
+  fuka attack grpc://127.0.0.1:8080 --call fuka.demo.Cart/Add -b '{"item":"tea"}' -c 50 -d 30s   # gRPC: schema from server reflection
 then point fuka attack at your own service's URL.
 `
 

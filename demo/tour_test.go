@@ -68,7 +68,7 @@ func TestTour(t *testing.T) {
 	if calls[2][0] != "run" || calls[3][0] != "attack" || !slices.Contains(calls[3], "fuka.demo.Cart/Flaky") {
 		t.Errorf("ws and grpc loads: %q, %q", calls[2], calls[3])
 	}
-	if !strings.Contains(out.String(), "the demo target served 3 HTTP requests, 0 WebSocket messages on 0 connections and 0 gRPC calls (0 UNAVAILABLE); results are in "+filepath.Join(dir, "demo-")) ||
+	if !strings.Contains(out.String(), "the demo target served 3 HTTP requests, 0 WebSocket messages received on 0 connections and 0 gRPC calls (0 UNAVAILABLE); results are in "+filepath.Join(dir, "demo-")) ||
 		!strings.HasSuffix(out.String(), demo.Next) || !strings.HasPrefix(errb.String(), "demo target listening on http://127.0.0.1:") ||
 		!strings.Contains(errb.String(), "/ws/chat") || !strings.Contains(errb.String(), "gRPC:      grpc://127.0.0.1:") {
 		t.Errorf("stdout %q, stderr %q", out.String(), errb.String())
@@ -108,7 +108,7 @@ func TestTourCounts(t *testing.T) {
 	if err := tour.Run(t.Context(), &out, &errb); err != nil {
 		t.Fatalf("%v: %s", err, errb.String())
 	}
-	m := regexp.MustCompile(`the demo target served ([\d,]+) HTTP requests, ([\d,]+) WebSocket messages on ([\d,]+) connections and ([\d,]+) gRPC calls \(([\d,]+) UNAVAILABLE\); results are in (\S+)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`the demo target served ([\d,]+) HTTP requests, ([\d,]+) WebSocket messages received on ([\d,]+) connections and ([\d,]+) gRPC calls \(([\d,]+) UNAVAILABLE\); results are in (\S+)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no tally in %q", out.String())
 	}

@@ -393,8 +393,8 @@ func TestDemo(t *testing.T) {
 	// as printed.
 	_, next, ok := strings.Cut(r.out, "\nnext: ")
 	cmds := hintCommands(next)
-	if !ok || len(cmds) != 2 {
-		t.Fatalf("want a next: with two commands at the end of stdout:\n%s", r.out)
+	if !ok || len(cmds) != 4 {
+		t.Fatalf("want a next: with four commands (serve, then HTTP, WebSocket and gRPC loads) at the end of stdout:\n%s", r.out)
 	}
 	tryHints(t, cmds)
 }

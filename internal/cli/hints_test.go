@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,9 @@ const demoAddr = "127.0.0.1:8080"
 
 // hintCommands returns the fuka commands a hint text shows: the lines
 // that start, after any "#" and spaces, with "fuka ", each cut at its
-// remark (two spaces, then a note) and split into arguments.
+// remark (two spaces outside quotes, then a note) and split into
+// arguments as a shell would split them: '...' and "..." keep their
+// spaces (no escapes or variables, which hints do not use).
 func hintCommands(text string) [][]string {
 	var cmds [][]string
 	for _, line := range strings.Split(text, "\n") {
@@ -24,10 +27,58 @@ func hintCommands(text string) [][]string {
 		if !strings.HasPrefix(line, "fuka ") {
 			continue
 		}
-		line, _, _ = strings.Cut(line, "  ")
-		cmds = append(cmds, strings.Fields(line)[1:])
+		var args []string
+		var word strings.Builder
+		inWord := false
+		var quote rune
+		prevSpace := false
+		for _, c := range line {
+			switch {
+			case quote != 0 && c == quote:
+				quote = 0
+			case quote != 0:
+				word.WriteRune(c)
+			case c == '\'' || c == '"':
+				quote, inWord = c, true
+			case c == ' ':
+				if inWord {
+					args = append(args, word.String())
+					word.Reset()
+					inWord = false
+				}
+			default:
+				word.WriteRune(c)
+				inWord = true
+			}
+			if quote == 0 && c == ' ' && prevSpace {
+				break
+			}
+			prevSpace = quote == 0 && c == ' '
+		}
+		if inWord {
+			args = append(args, word.String())
+		}
+		cmds = append(cmds, args[1:])
 	}
 	return cmds
+}
+
+func TestHintCommands(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want [][]string
+	}{
+		{"next:\n  fuka attack http://h/ -c 64 -d 30s\nthen", [][]string{{"attack", "http://h/", "-c", "64", "-d", "30s"}}},
+		{"#   fuka validate x.yaml      (a remark)", [][]string{{"validate", "x.yaml"}}},
+		{"  fuka attack ws://h/ --ws-send '{\"ping\":{{ seq }}}' -c 1   # WebSocket", [][]string{{"attack", "ws://h/", "--ws-send", `{"ping":{{ seq }}}`, "-c", "1"}}},
+		{`  fuka attack grpc://h -b "{ 'a' }" -H 'x:  y'`, [][]string{{"attack", "grpc://h", "-b", "{ 'a' }", "-H", "x:  y"}}},
+		{"  fuka attack h -b ''", [][]string{{"attack", "h", "-b", ""}}},
+		{"no command here\nfukafoo", nil},
+	} {
+		if got := hintCommands(tt.text); !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("hintCommands(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
 }
 
 // tryHints runs the hinted commands in order, as a newcomer would, on
@@ -128,8 +179,9 @@ func relocate(t *testing.T, path, addr string) string {
 	if err != nil {
 		t.Fatalf("the hinted plan: %v", err)
 	}
-	if !strings.Contains(string(b), "base_url: http://"+demoAddr) {
-		t.Fatalf("%s: its base_url is not the demo target the hint starts (http://%s)", path, demoAddr)
+	// A gRPC-only plan has no base_url: its grpc: target names the demo.
+	if !strings.Contains(string(b), "base_url: http://"+demoAddr) && !strings.Contains(string(b), "target: grpc://"+demoAddr) {
+		t.Fatalf("%s: neither its base_url nor a grpc: target is the demo target the hint starts (%s)", path, demoAddr)
 	}
 	dir := t.TempDir()
 	entries, err := os.ReadDir(filepath.Dir(path))
@@ -160,7 +212,7 @@ func TestExampleHints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs each example's load for 2 seconds")
 	}
-	for _, name := range []string{"quick.yaml", "shop.yaml"} {
+	for _, name := range []string{"quick.yaml", "shop.yaml", "websocket.yaml", "grpc.yaml", "mixed.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
 			if err != nil {
