@@ -89,9 +89,9 @@ func (t Tour) steps(srv *Server, dir string) ([]tourStep, error) {
 			[]string{"attack", "-c", "32", "--ramp-up", ramp, "-d", closedDur, srv.URL() + "/api/products?page=2"}},
 		{"open", "open model: new requests arrive at a rate climbing from 200/s to " + rateTo + "/s over " + rateOver + " on GET /flaky, however slow the answers (latency counts from when each was due); about 5% fail with 503.",
 			[]string{"attack", "--rate", rate, "--max-clients", "500", srv.URL() + "/flaky"}},
-		{"websocket", "WebSocket chat: " + chatters + " clients in one room (/ws/chat) where every message goes to every client. Each joins (\"join\": the handshake), says hello 20 times, each time timing how long its own message takes to come back through the room (\"say\": that round trip), then leaves and joins again. Each client hears everyone, so messages in are about " + chatters + " times messages out. The plan is " + chat + ".",
+		{"websocket", "WebSocket chat: " + chatters + " clients in one room (/ws/chat) where every message goes to every client. Each joins (\"join\": the handshake), says hello 20 times, timing how long its own message takes each time to come back through the room (\"say\": that round trip), then leaves and joins again. Each client hears everyone, so messages in are about " + chatters + " times messages out. The plan is " + chat + ".",
 			[]string{"run", chat}},
-		{"grpc", "gRPC: 16 clients call fuka.demo.Cart/Flaky on the target's port for " + dur + " (the schema from server reflection); every 10th call answers UNAVAILABLE, counted as status 503.",
+		{"grpc", "gRPC: 16 clients call fuka.demo.Cart/Flaky, on the same port as the HTTP API, for " + dur + " (fuka learns the method's schema from the server's reflection); every 10th call answers UNAVAILABLE, which fuka counts as a failed request with status 503, as it maps every gRPC code to an HTTP status.",
 			[]string{"attack", grpcURL, "--call", GRPCService + "/Flaky", "-b", `{"item":"tea"}`, "-c", "16", "-d", dur}},
 	}, nil
 }
