@@ -30,6 +30,10 @@ func wsSample(seconds int) *report.Summary {
 		for range open * 20 {
 			rec.Record(0, metrics.Outcome{Latency: 3 * time.Millisecond, Service: 3 * time.Millisecond, Status: 200, BytesIn: 40, BytesOut: 20, MsgsIn: 2, MsgsOut: 1})
 		}
+		if s == 4 { // two connections open for a moment
+			rec.OpenWS(2)
+			rec.OpenWS(-2)
+		}
 		if s == seconds {
 			for range 3 {
 				rec.Record(0, metrics.Outcome{Latency: time.Millisecond, Err: metrics.ErrReset, MsgsOut: 1, Close: 1008})
@@ -86,15 +90,16 @@ func TestBrowserWebSocket(t *testing.T) {
 		return c
 	}
 	open, msgs := get("chart-ws-open"), get("chart-ws-messages")
-	if open.Caption != "Open WebSocket connections" || msgs.Caption != "WebSocket messages" || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
-		t.Errorf("captions %q, %q; message series %q", open.Caption, msgs.Caption, msgs.Labels)
+	if open.Caption != "Open WebSocket connections" || msgs.Caption != "WebSocket messages" ||
+		!slices.Equal(open.Labels, []string{"open", "peak"}) || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
+		t.Errorf("captions %q, %q; series %q, %q", open.Caption, msgs.Caption, open.Labels, msgs.Labels)
 	}
 	for i, p := range sum.Timeline {
-		if len(open.Data) != 1 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {
+		if len(open.Data) != 2 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {
 			t.Fatalf("chart data %v, %v", open.Data, msgs.Data)
 		}
-		if v := open.Data[0][i]; v == nil || *v != float64(*p.WSOpen) {
-			t.Errorf("open connections at %vs drawn as %v, want %d", p.TS, fmtPtr(v), *p.WSOpen)
+		if v, pk := open.Data[0][i], open.Data[1][i]; v == nil || *v != float64(*p.WSOpen) || pk == nil || *pk != float64(*p.WSOpenPeak) {
+			t.Errorf("open connections at %vs drawn as %v (peak %v), want %d (%d)", p.TS, fmtPtr(v), fmtPtr(pk), *p.WSOpen, *p.WSOpenPeak)
 		}
 		if in, out := msgs.Data[0][i], msgs.Data[1][i]; in == nil || out == nil || *in != float64(*p.MessagesIn)/p.SpanS || *out != float64(*p.MessagesOut)/p.SpanS {
 			t.Errorf("messages at %vs drawn as in %v out %v, want %d and %d per second", p.TS, fmtPtr(in), fmtPtr(out), *p.MessagesIn, *p.MessagesOut)
@@ -114,6 +119,9 @@ func TestBrowserWebSocket(t *testing.T) {
 		t.Error("zooming the CPU chart does not zoom the open connections chart")
 	}
 	text := htmltest.Eval[string](t, tab, `document.body.innerText`)
+	if p := sum.Timeline[3]; *p.WSOpenPeak != *p.WSOpen+2 {
+		t.Fatalf("the sample's spike: open %d peak %d", *p.WSOpen, *p.WSOpenPeak)
+	}
 	for _, want := range []string{"peak 10, at the end 7", "1008 policy violation ×3"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q", want)

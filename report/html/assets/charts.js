@@ -230,8 +230,8 @@
     // A WebSocket run: the connections open at each tick, and the
     // messages each way per second (every message read or sent).
     if (tl.some(function (p) { return p.ws_open != null; })) {
-      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each interval", fmt: compact, x: x,
-        series: [{label: "open", data: col("ws_open")}]});
+      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each interval, and the most at once in it", fmt: compact, x: x,
+        series: [{label: "open", data: col("ws_open")}, {label: "peak", data: col("ws_open_peak")}]});
       specs.push({id: "ws-messages", title: "WebSocket messages", unit: "per second", fmt: compact, x: x,
         series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
           {label: "out", data: countOf(function (p) { return p.messages_out || 0; })}]});
