@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/metrics"
@@ -63,6 +66,13 @@ func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
 		}
 	}
 	st.grpc, st.expect = g, -1
+	codes := s.GRPC.RetryCodes
+	if codes == nil {
+		codes = plan.DefaultRetryCodes
+	}
+	for _, code := range codes {
+		st.retryCodes |= 1 << code
+	}
 	if n := s.GRPC.Expect; n > 0 {
 		st.count = n
 		st.expect = c.check(fmt.Sprintf("%s: %d answers", name, n), st.req)
@@ -87,6 +97,49 @@ func (p *Program) ResolveGRPC(ctx context.Context, o Options, timeout time.Durat
 		g := p.grpc[k]
 		if _, err := g.resolve(ctx, grpcTLS(o, p), timeout); err != nil {
 			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + " at " + g.target + ": " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// GRPCFiles are the files that define the methods of the program's grpc:
+// steps, as resolved (from protos: or by ResolveGRPC): what a distributed
+// run's controller ships (with their imports) to its workers. A method
+// not resolved yet is an error.
+func (p *Program) GRPCFiles() ([]protoreflect.FileDescriptor, error) {
+	var files []protoreflect.FileDescriptor
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		if g.m == nil {
+			return nil, fmt.Errorf("grpc %s/%s at %s: not resolved", g.service, g.fn, g.target)
+		}
+		files = append(files, g.m.Desc.ParentFile())
+	}
+	return files, nil
+}
+
+// HasGRPC reports whether the program has grpc: steps.
+func (p *Program) HasGRPC() bool { return len(p.grpc) > 0 }
+
+// UseGRPCSchema takes the methods of the grpc: steps from reg, the schema
+// a distributed run's controller resolved, so that no step asks its target
+// (a method resolved from the plan's protos: stays). A method missing
+// from reg is an error at its step.
+func (p *Program) UseGRPCSchema(reg *protoregistry.Files) error {
+	var errs plan.Errors
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		g.once.Do(func() {
+			g.m, g.err = grpccall.Find(reg, g.service, g.fn)
+			if g.err == nil && !g.m.Callable() {
+				g.m, g.err = nil, errors.New("a client-streaming method; grpc: steps send one message")
+			}
+		})
+		if g.err != nil {
+			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + ": not in the schema the controller sent: " + g.err.Error()})
 		}
 	}
 	if len(errs) > 0 {
@@ -135,30 +188,37 @@ func grpcTLS(o Options, p *Program) *tls.Config {
 // grpcConns are a Runner's connections, one per target, made on first use
 // and closed by Runner.Close.
 type grpcConns struct {
-	mu    sync.Mutex
-	conf  *tls.Config
-	conns map[string]*grpc.ClientConn
+	mu     sync.Mutex
+	conf   *tls.Config
+	phases bool // time the calls' phases (--phases)
+	conns  map[string]*grpc.ClientConn
+	times  map[string]*grpccall.ConnTimes // with phases, by target
 }
 
-func (gc *grpcConns) conn(target string) (*grpc.ClientConn, error) {
+// conn is target's connection and, with phases, its ConnTimes.
+func (gc *grpcConns) conn(target string) (*grpc.ClientConn, *grpccall.ConnTimes, error) {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	if cc := gc.conns[target]; cc != nil {
-		return cc, nil
+		return cc, gc.times[target], nil
 	}
 	t, err := grpccall.ParseTarget(target, gc.conf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cc, err := grpccall.Dial(t)
+	var ct *grpccall.ConnTimes
+	if gc.phases {
+		ct = &grpccall.ConnTimes{}
+	}
+	cc, err := grpccall.DialTimed(t, ct)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if gc.conns == nil {
-		gc.conns = map[string]*grpc.ClientConn{}
+		gc.conns, gc.times = map[string]*grpc.ClientConn{}, map[string]*grpccall.ConnTimes{}
 	}
-	gc.conns[target] = cc
-	return cc, nil
+	gc.conns[target], gc.times[target] = cc, ct
+	return cc, ct, nil
 }
 
 func (gc *grpcConns) close() {
@@ -171,15 +231,20 @@ func (gc *grpcConns) close() {
 }
 
 // grpcRequest makes s's call and applies its extractors and checks to the
-// answer's JSON form. A message the rendered values make invalid for the
-// schema (a string in a number field) is not sent: it counts as an invalid
-// request, as an HTTP request with a line break in a header does.
-func (c *Client) grpcRequest(s *step, from time.Time) bool {
+// answer's JSON form and metadata. A message the rendered values make
+// invalid for the schema (a string in a number field) is not sent: it
+// counts as an invalid request, as an HTTP request with a line break in a
+// header does. With retries, a call that got no answer or a code of the
+// step's retry_codes is sent again, each attempt a request of its own and
+// each retry counted as one, as HTTP steps' retries are; none starts
+// after ctx (the load) has ended.
+func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool {
 	g := s.grpc
 	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
 	var cc *grpc.ClientConn
+	var ct *grpccall.ConnTimes
 	if err == nil {
-		cc, err = c.r.grpc.conn(g.target)
+		cc, ct, err = c.r.grpc.conn(g.target)
 	}
 	var wire []byte
 	if err == nil {
@@ -201,6 +266,36 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		c.invalid(s, from)
 		return c.failChecks(s)
 	}
+	for attempt := 0; ; attempt++ {
+		r, n, status, kind := c.grpcCall(s, m, grpcConn{cc, ct}, md, wire, from, attempt > 0)
+		if attempt < s.retries && ctx.Err() == nil && (kind != metrics.ErrNone || s.retryable(status)) {
+			from = time.Time{} // a retry's latency is from its own send
+			continue
+		}
+		if s.expect >= 0 { // judged on the last attempt, as every check
+			c.check(s.expect, n >= s.count)
+		}
+		return c.outcome(s, r)
+	}
+}
+
+// retryable reports whether a call answered with status is retried: its
+// code is among the step's retry_codes.
+func (s *step) retryable(status int) bool {
+	code, ok := grpccall.Code(status)
+	return ok && code != 0 && code < 32 && s.retryCodes&(1<<code) != 0
+}
+
+// grpcConn is a target's connection and, with --phases, its ConnTimes.
+type grpcConn struct {
+	cc *grpc.ClientConn
+	ct *grpccall.ConnTimes
+}
+
+// grpcCall makes one attempt of s's call and records it; r is nil when no
+// answer came, n is how many answers came.
+func (c *Client) grpcCall(s *step, m *grpccall.Method, conn grpcConn, md metadata.MD, wire []byte, from time.Time, retry bool) (r *Response, n int, status int, kind metrics.ErrorKind) {
+	cc := conn.cc
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), s.timeout)
 	defer cancel()
 	sent := time.Now()
@@ -208,21 +303,55 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		from = sent
 	}
 	var out []byte
-	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
-	status, kind := grpccall.Classify(ctx, err)
+	var in int64
+	var err error
+	var got grpccall.Metadata
+	var times grpccall.CallTimes
+	switch {
+	case conn.ct != nil:
+		gotMD := &got
+		if !s.needMD {
+			gotMD = nil
+		}
+		n, in, err = m.CallTimed(ctx, cc, wire, &out, s.count, &times, gotMD)
+	case s.needMD:
+		n, in, err = m.CallMD(ctx, cc, wire, &out, s.count, &got)
+	default:
+		n, in, err = m.Call(ctx, cc, wire, &out, s.count)
+	}
+	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
 	}
-	if s.expect >= 0 {
-		c.check(s.expect, n >= s.count)
+	var lat time.Duration
+	if conn.ct != nil {
+		lat = c.recordTimed(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, &times, conn.ct)
+	} else {
+		lat = c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, nil)
 	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
 	if kind != metrics.ErrNone {
-		return c.outcome(s, nil)
+		return nil, n, status, kind
 	}
-	r := &Response{Status: status, Latency: lat}
+	r = &Response{Status: status, Latency: lat}
+	if s.needMD {
+		r.Header, r.Trailer = http.Header(got.Header), http.Header(got.Trailer)
+	}
 	if err == nil && s.needBody {
 		r.Body, _ = m.DecodeJSON(out)
 	}
-	return c.outcome(s, r)
+	return r, n, status, kind
+}
+
+// recordTimed is record for a call timed by phase (--phases): an answered
+// call has its time to first byte and transfer, and the first one on a new
+// connection the connection's connect and TLS.
+func (c *Client) recordTimed(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool, times *grpccall.CallTimes, ct *grpccall.ConnTimes) time.Duration {
+	now := time.Now()
+	o := metrics.Outcome{Latency: now.Sub(from), Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry}
+	if kind == metrics.ErrNone {
+		times.Put(&o, now)
+		ct.Take(&o)
+	}
+	c.rec.Record(req, o)
+	return o.Latency
 }

@@ -25,9 +25,12 @@ import (
 
 // Program is a compiled plan, shared read-only by all clients.
 type Program struct {
-	Plan       *plan.Plan
-	names      *tmpl.Names
-	Requests   []string // request names, by index, for metrics
+	Plan     *plan.Plan
+	names    *tmpl.Names
+	Requests []string // request names, by index, for metrics
+	// Protos is each request name's protocol when not HTTP ("grpc",
+	// "ws"), by index; shorter than Requests where the rest are HTTP.
+	Protos     []string
 	Checks     []string // check names ("request name: check name"), by index
 	checkReq   []int    // the request name index of each check
 	Groups     map[string][]int
@@ -104,6 +107,7 @@ type step struct {
 	checkIdx    []int
 	abortOnFail bool
 	needBody    bool
+	needMD      bool  // a grpc: step reads the call's header or trailer metadata
 	retries     int   // attempts after a failed one (plan.Plan.RetriesOf)
 	required    []int // by extractor: the check a required value counts in, or -1
 	multipart   *multipartBody
@@ -111,6 +115,7 @@ type step struct {
 	redirReq    int       // the request name index of the redirects followed
 	grpc        *grpcCall // a grpc: step's call (grpc.go); count is its expect
 	expect      int       // its expect check, or -1
+	retryCodes  uint32    // a grpc: step's codes that are retried, a bit each
 
 	// onFail is the step's on_failure, else that of the nearest group or
 	// logic step around it (see plan.Step.OnFailure).
@@ -385,6 +390,7 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		}
 	}
 	if s.GRPC != nil {
+		c.protocol(idx, "grpc")
 		c.grpcStep(s, st, name)
 		c.responseRules(s, st, name, idx)
 		return st
@@ -475,6 +481,7 @@ func (c *compiler) responseRules(s *plan.Step, st *step, name string, idx int) {
 		}
 		st.required = append(st.required, req)
 		st.needBody = st.needBody || x.From == plan.FromJSON || x.From == plan.FromRegex
+		st.needMD = st.needMD || x.From == plan.FromHeader || x.From == plan.FromTrailer
 	}
 	for _, ch := range s.Checks {
 		ck, err := CompileCheck(ch)
@@ -489,6 +496,8 @@ func (c *compiler) responseRules(s *plan.Step, st *step, name string, idx int) {
 		switch ch.Kind {
 		case plan.CheckBodyContains, plan.CheckBodyRegex, plan.CheckJSONEquals, plan.CheckJSONExists:
 			st.needBody = true
+		case plan.CheckHeader, plan.CheckTrailer:
+			st.needMD = true
 		}
 	}
 }

@@ -60,6 +60,7 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 		if s.WS.Every > 0 {
 			st.ws.every, st.ws.everyMsg = s.WS.Every, []byte(s.WS.EverySend.Value)
 			st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
+			c.protocol(st.ws.everyReq, "ws")
 		}
 		for _, k := range sortedHeaderKeys(s.Headers) {
 			if t := c.tmplAt(s.Headers[k]); t != nil {
@@ -78,6 +79,7 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 		return st // records nothing: no name
 	}
 	st.req = c.requestIndex(s.Name, groups)
+	c.protocol(st.req, "ws")
 	for _, ch := range s.WS.Expect {
 		if ch.Kind == plan.CheckBodyContains && strings.Contains(ch.Expr, "{{") {
 			st.ws.contains = c.tmplAt(plan.String{Value: ch.Expr, Pos: ch.Pos})
