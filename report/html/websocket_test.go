@@ -46,6 +46,7 @@ func wsSample(seconds int) *report.Summary {
 		Target: "ws://127.0.0.1:8080/chat", Method: "WS", Model: report.ModelClosed, Clients: 10,
 		Planned: time.Duration(seconds) * time.Second, Elapsed: time.Duration(seconds) * time.Second,
 		Started: time.Date(2026, 12, 5, 4, 0, 0, 0, time.UTC), Version: "v0.1.0-test",
+		Protocols: []string{"ws", "ws"},
 	}, col.Run())
 	res := &report.Resources{Series: []report.ResourceStat{{Name: "cpu.user_pct", Peak: 50, Mean: 30, Samples: seconds}}}
 	for i, p := range sum.Timeline {
@@ -74,6 +75,7 @@ func TestBrowserWebSocket(t *testing.T) {
 	type chart struct {
 		Caption string       `json:"caption"`
 		Labels  []string     `json:"labels"`
+		Dashed  []bool       `json:"dashed"`
 		Data    [][]*float64 `json:"data"`
 	}
 	get := func(id string) *chart {
@@ -82,7 +84,7 @@ func TestBrowserWebSocket(t *testing.T) {
 		  const u = window.fukaReport.charts().find(u => u.root.closest("figure").id === "`+id+`");
 		  if (!u) return null;
 		  return {caption: u.root.closest("figure").querySelector("figcaption").firstChild.textContent,
-		    labels: u.series.slice(1).map(s => s.label), data: u.data.slice(1)};
+		    labels: u.series.slice(1).map(s => s.label), dashed: u.series.slice(1).map(s => !!s.dash), data: u.data.slice(1)};
 		})()`)
 		if c == nil {
 			t.Fatalf("no chart #%s", id)
@@ -91,8 +93,12 @@ func TestBrowserWebSocket(t *testing.T) {
 	}
 	open, msgs := get("chart-ws-open"), get("chart-ws-messages")
 	if open.Caption != "Open WebSocket connections" || msgs.Caption != "WebSocket messages" ||
-		!slices.Equal(open.Labels, []string{"open", "peak"}) || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
+		!slices.Equal(open.Labels, []string{"at the end", "most at once"}) || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
 		t.Errorf("captions %q, %q; series %q, %q", open.Caption, msgs.Caption, open.Labels, msgs.Labels)
+	}
+	// Where the two are equal (most seconds) the solid line shows through the dashed one.
+	if !slices.Equal(open.Dashed, []bool{false, true}) {
+		t.Errorf("open connections' series dashed %v, want only the most at once", open.Dashed)
 	}
 	for i, p := range sum.Timeline {
 		if len(open.Data) != 2 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {
@@ -122,7 +128,7 @@ func TestBrowserWebSocket(t *testing.T) {
 	if p := sum.Timeline[3]; *p.WSOpenPeak != *p.WSOpen+2 {
 		t.Fatalf("the sample's spike: open %d peak %d", *p.WSOpen, *p.WSOpenPeak)
 	}
-	for _, want := range []string{"peak 10, at the end 7", "1008 policy violation ×3"} {
+	for _, want := range []string{"peak 10, at the end 7", "1008 policy violation ×3 (counted as reset errors)", "0 handshakes refused (HTTP ≥ 400), 3 transport errors"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q", want)
 		}

@@ -230,8 +230,10 @@
     // A WebSocket run: the connections open at each tick, and the
     // messages each way per second (every message read or sent).
     if (tl.some(function (p) { return p.ws_open != null; })) {
-      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each interval, and the most at once in it", fmt: compact, x: x,
-        series: [{label: "open", data: col("ws_open")}, {label: "peak", data: col("ws_open_peak")}]});
+      // The most at once is dashed: where it equals the count at the end
+      // (connections held all second) the solid line shows through.
+      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each second, and the most open at once during it", fmt: compact, x: x,
+        series: [{label: "at the end", data: col("ws_open")}, {label: "most at once", data: col("ws_open_peak"), dash: [6, 4]}]});
       specs.push({id: "ws-messages", title: "WebSocket messages", unit: "per second", fmt: compact, x: x,
         series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
           {label: "out", data: countOf(function (p) { return p.messages_out || 0; })}]});
@@ -347,11 +349,15 @@
         cursor: {sync: {key: syncKey, setSeries: false}, drag: {x: true, y: false}},
         scales: {x: {time: false}, y: spec.log ? {distr: 3, log: 10} : {}},
         series: [{label: "time", value: function (u, v) { return secs(v); }}].concat(spec.series.map(function (s, i) {
-          return {
+          var o = {
             label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
             points: {show: spec.x.length < 3},
             value: function (u, v) { return fmt(v); }
           };
+          if (s.dash) {
+            o.dash = s.dash;
+          }
+          return o;
         })),
         axes: [
           {incrs: X_INCRS, values: ticks(secs)},
