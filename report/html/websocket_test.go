@@ -97,8 +97,8 @@ func TestBrowserWebSocket(t *testing.T) {
 		t.Errorf("captions %q, %q; series %q, %q", open.Caption, msgs.Caption, open.Labels, msgs.Labels)
 	}
 	// Where the two are equal (most seconds) the solid line shows through the dashed one.
-	if !slices.Equal(open.Dashed, []bool{false, true}) {
-		t.Errorf("open connections' series dashed %v, want only the most at once", open.Dashed)
+	if !slices.Equal(open.Dashed, []bool{false, true}) || !slices.Equal(msgs.Dashed, []bool{false, true}) {
+		t.Errorf("series dashed: open connections %v, messages %v; want the second of each", open.Dashed, msgs.Dashed)
 	}
 	for i, p := range sum.Timeline {
 		if len(open.Data) != 2 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {

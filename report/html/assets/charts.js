@@ -228,15 +228,15 @@
         series: [{label: "clients", data: col("clients")}]}
     ];
     // A WebSocket run: the connections open at each tick, and the
-    // messages each way per second (every message read or sent).
+    // messages each way per second (every message read or sent). The
+    // second series of each is dashed: against an echo server the two
+    // are often equal, and the solid line shows through.
     if (tl.some(function (p) { return p.ws_open != null; })) {
-      // The most at once is dashed: where it equals the count at the end
-      // (connections held all second) the solid line shows through.
       specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each second, and the most open at once during it", fmt: compact, x: x,
         series: [{label: "at the end", data: col("ws_open")}, {label: "most at once", data: col("ws_open_peak"), dash: [6, 4]}]});
       specs.push({id: "ws-messages", title: "WebSocket messages", unit: "per second", fmt: compact, x: x,
         series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
-          {label: "out", data: countOf(function (p) { return p.messages_out || 0; })}]});
+          {label: "out", data: countOf(function (p) { return p.messages_out || 0; }), dash: [6, 4]}]});
     }
     var errors = [{label: "failed", data: countOf(function (p) { return p.failed; })}];
     KINDS.forEach(function (k) {
