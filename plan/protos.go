@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -148,19 +149,26 @@ func (ps *parser) checkGRPCStep(st *Step, schema protodesc.Resolver, services st
 		ps.errorAt(g.Method.Pos, "grpc expect: method %s answers once; expect is for server-streaming methods", g.Method.Value)
 	}
 	if st.JSON != nil {
-		probe, why := probeMessage(st.JSON.Value, md.Input())
-		msg := why
-		if msg == "" {
-			if err := protojson.Unmarshal(probe, dynamicpb.NewMessage(md.Input())); err != nil {
-				// protojson's (line 1:N) is a place in the JSON made from
-				// the YAML, not in the plan: the error is at the message.
-				msg = jsonPlace.ReplaceAllString(protoErrText(err), "proto: ")
-			}
-		}
-		if msg != "" {
-			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %s", md.FullName(), md.Input().FullName(), msg)
+		if err := CheckGRPCMessage(st.JSON.Value, md.Input()); err != nil {
+			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %v", md.FullName(), md.Input().FullName(), err)
 		}
 	}
+}
+
+// CheckGRPCMessage checks a grpc: step's message, its JSON as the plan
+// holds it (Step.JSON, templates and all), against the method's input in:
+// nil when it can be sent, as far as it is written (see probeMessage).
+func CheckGRPCMessage(doc string, in protoreflect.MessageDescriptor) error {
+	probe, why := probeMessage(doc, in)
+	if why != "" {
+		return errors.New(why)
+	}
+	if err := protojson.Unmarshal(probe, dynamicpb.NewMessage(in)); err != nil {
+		// protojson's (line 1:N) is a place in the JSON made from the
+		// YAML, not in the plan: the error is at the message.
+		return errors.New(jsonPlace.ReplaceAllString(protoErrText(err), "proto: "))
+	}
+	return nil
 }
 
 var jsonPlace = regexp.MustCompile(`^proto: (syntax error )?\(line \d+:\d+\): `)
