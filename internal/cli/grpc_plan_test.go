@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/fuka-load/fuka/demo"
@@ -300,9 +301,9 @@ thresholds:
 	}
 }
 
-// deadlineServer serves every method of every service: Flaky waits for
-// the call's end (its deadline), any other method answers at once with an
-// empty message. It keeps the time left before each call's deadline as
+// deadlineServer serves every method of every service: Flaky answers
+// only after the call's deadline, any other method at once with an empty
+// message. It keeps the time left before each call's deadline as
 // the server saw it (-1 for a call without one).
 type deadlineServer struct {
 	mu   sync.Mutex
@@ -321,11 +322,12 @@ func (d *deadlineServer) handle(_ any, st grpc.ServerStream) error {
 		return err
 	}
 	if m, _ := grpc.MethodFromServerStream(st); strings.HasSuffix(m, "/Flaky") {
-		select {
-		case <-st.Context().Done():
-		case <-time.After(10 * time.Second):
-		}
-		return st.Context().Err()
+		// Answer only well after the deadline, so that the client's own
+		// deadline ends the call: a server that gives up at its copy of
+		// the deadline races the client with DEADLINE_EXCEEDED, which
+		// fuka counts as the server's answer (504) when it comes first.
+		time.Sleep(max(left, 0) + 300*time.Millisecond)
+		return status.Error(codes.Unavailable, "too late")
 	}
 	return st.SendMsg(new(emptypb.Empty))
 }
