@@ -26,7 +26,7 @@ $(go env GOPATH)/bin/ghz (go install github.com/bojand/ghz/cmd/ghz@v0.121.0).
 Env: DUR=5  REPS=3  CONCS="32 200"  RATE=10000  RATE_WORKERS=200  MODES="closed rate"
      GEN_CPU=0  TARGET_CPU=1  PORT=19591  GHZ_CONNS=  GHZ_TEMPLATES=  NICE=0  OUT=/tmp/fuka-grpc-bench
 
-  python3 bench/grpc.py                   # the table in bench/README.md (~3 minutes)
+  GHZ_TEMPLATES=1 NICE=-10 python3 bench/grpc.py   # the table in bench/README.md (~3 minutes)
   DUR=3 REPS=1 python3 bench/grpc.py      # smoke run
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
