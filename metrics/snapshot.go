@@ -21,9 +21,10 @@ type Snapshot struct {
 	Final    bool         // the last snapshot of the source
 	Extra    []NamedValue // reserved for sources' own counters
 	// WS: the source is a WebSocket one; WSOpen is then its connections
-	// open at the end of the interval (a gauge: see MergeSnapshot).
-	WS     bool
-	WSOpen int64
+	// open at the end of the interval (a gauge: see MergeSnapshot), WSPeak
+	// the most it held at once during the interval.
+	WS             bool
+	WSOpen, WSPeak int64
 	// Stats are by request name index, as the controller numbered them. A
 	// decoded snapshot has nil for a name with nothing in the interval (in
 	// a plan of parts, most of them): no histograms are made for it.
@@ -62,13 +63,14 @@ type wireSnapshot struct {
 	Final    bool         `json:"final,omitempty"`
 	Extra    []NamedValue `json:"extra,omitempty"`
 	WSOpen   *int64       `json:"ws_open,omitempty"` // present from a WebSocket source
+	WSPeak   int64        `json:"ws_peak,omitempty"`
 }
 
 // MarshalBinary encodes the snapshot.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Connects: s.Connects, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
 	if s.WS {
-		w.WSOpen = &s.WSOpen
+		w.WSOpen, w.WSPeak = &s.WSOpen, s.WSPeak
 	}
 	for _, st := range s.Stats {
 		if st == nil {
@@ -129,7 +131,7 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 	}
 	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Connects: w.Connects, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
 	if w.WSOpen != nil {
-		out.WS, out.WSOpen = true, *w.WSOpen
+		out.WS, out.WSOpen, out.WSPeak = true, *w.WSOpen, w.WSPeak
 	}
 	for i, ws := range w.Stats {
 		st, err := ws.stats()
@@ -246,8 +248,10 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 		// A gauge, set not added: the controller keeps one recorder per
 		// worker, and the collector sums them at each tick, so the run's
 		// open connections are the workers' sum; several snapshots of one
-		// worker merged at once leave its latest count.
+		// worker merged at once leave its latest count, and the most of
+		// their peaks.
 		r.ws, r.wsOpen = true, s.WSOpen
+		r.wsPeak = max(r.wsPeak, s.WSPeak, s.WSOpen)
 	}
 	return nil
 }
