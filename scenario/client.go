@@ -128,8 +128,8 @@ type Client struct {
 	end    flow          // actEnd: how the iteration ended
 	locked bool          // rec's lock is held by the caller (the event loop)
 
-	wsConn  *websocket.Conn // the connection a ws: step opened (ws.go)
-	wsEvery func()          // stops its every: sender and waits for it; nil: none
+	wsConn *websocket.Conn // the connection a ws: step opened (ws.go)
+	wsLive *wsLive         // what runs beside wsConn: its every: sender; nil: none
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -231,7 +231,11 @@ func (c *Client) prologue(seq int64) (*compiled, bool) {
 func (c *Client) drive(ctx context.Context, steps []*step) flow {
 	c.begin(steps)
 	for {
-		switch c.advance(ctx.Err() != nil) {
+		act := c.advance(ctx.Err() != nil)
+		if c.wsLive != nil && act != actEnd {
+			c.shareVals() // before the client waits: the every: sender sees what the steps set
+		}
+		switch act {
 		case actThink:
 			if !c.sleep(ctx, c.think) {
 				c.finish(flowEnd)

@@ -1,12 +1,15 @@
 package scenario_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,19 +19,24 @@ import (
 	"github.com/fuka-load/fuka/demo"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/scenario"
 )
 
 // wsCounter is a coder/websocket server that counts what it sees, for
 // holding fuka's numbers against the server's own.
 type wsCounter struct {
-	accepted, refused, received, normalCloses atomic.Int64
+	accepted, refused, received, normalCloses, pings atomic.Int64
+
+	mu   sync.Mutex
+	msgs map[int64][]string // by connection (its accepted number): what it received
 }
 
 // handler: POST /login sets a cookie and answers {"token":"t1"}; /ws
 // wants that cookie, "Authorization: Bearer t1" and subprotocol chat.v1,
 // greets with {"type":"welcome","room":"room-7"}, then echoes every
 // message; /silent never answers; /kick closes with 4001 on a message;
-// /decoy sends {"from":-1} before each echo.
+// /decoy sends {"from":-1} before each echo; /nopong answers no ping.
+// Every ping is counted, every message kept by connection.
 func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/login" {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
@@ -40,12 +48,16 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "who are you", http.StatusForbidden)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"}})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"},
+		OnPingReceived: func(context.Context, []byte) bool {
+			s.pings.Add(1)
+			return r.URL.Path != "/nopong"
+		}})
 	if err != nil {
 		return
 	}
 	defer c.CloseNow()
-	s.accepted.Add(1)
+	conn := s.accepted.Add(1)
 	ctx := r.Context()
 	if r.URL.Path == "/ws" {
 		if c.Subprotocol() != "chat.v1" || c.Write(ctx, websocket.MessageText, []byte(`{"type":"welcome","room":"room-7"}`)) != nil {
@@ -62,6 +74,12 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.received.Add(1)
+		s.mu.Lock()
+		if s.msgs == nil {
+			s.msgs = map[int64][]string{}
+		}
+		s.msgs[conn] = append(s.msgs[conn], string(msg))
+		s.mu.Unlock()
 		switch r.URL.Path {
 		case "/silent":
 			continue
@@ -291,11 +309,142 @@ load: { clients: 2, iterations: 2 }
 	}
 }
 
+// every: send is a template rendered as send: steps render theirs: the
+// client's id, a value extracted before the ws: step (token) and one
+// extracted after it (room), {{ seq }} counting the connection's every:
+// messages; the server received exactly what was recorded.
+func TestWebSocketPlanEveryTemplate(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - post: /login
+        extract: { token: "json:token" }
+      - ws: /ws
+        name: room
+        headers: { Authorization: "Bearer {{ token }}" }
+        subprotocols: [chat.v1]
+        every: { period: 50ms, send: '{"n":{{ seq }},"id":{{ client_id }},"room":"{{ room }}","t":"{{ token }}"}' }
+      - expect: { json: { type: welcome } }
+        timeout: 2s
+        extract: { room: "json:room" }
+      - think: 400ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	st := byName(t, run, "room every")
+	if !eventually(func() bool { return s.normalCloses.Load() == 4 }) {
+		t.Fatalf("the server saw %d normal closures, want 4", s.normalCloses.Load())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n, bytes int64
+	ids := map[int]bool{}
+	for conn, msgs := range s.msgs {
+		for i, m := range msgs {
+			n, bytes = n+1, bytes+int64(len(m))
+			var got struct {
+				N, ID   int
+				Room, T string
+			}
+			if err := json.Unmarshal([]byte(m), &got); err != nil {
+				t.Fatalf("connection %d sent %q: %v", conn, m, err)
+			}
+			ids[got.ID] = true
+			// The first send may go before the welcome is read; the
+			// later ones carry the room extracted after the ws: step.
+			if got.N != i+1 || got.T != "t1" || (i > 0 && got.Room != "room-7") {
+				t.Errorf("connection %d message %d: %q; want n %d, t t1, room room-7", conn, i, m, i+1)
+			}
+		}
+		if len(msgs) < 3 {
+			t.Errorf("connection %d: %d every: messages in 400 ms at 50 ms, want at least 3", conn, len(msgs))
+		}
+	}
+	if len(s.msgs) != 4 || !ids[0] || !ids[1] {
+		t.Errorf("%d connections, client ids %v: want 4 connections from clients 0 and 1", len(s.msgs), ids)
+	}
+	if st.Requests != n || st.Failed != 0 || st.BytesOut != bytes {
+		t.Errorf("recorded %d sends (%d failed), %d bytes; the server received %d, %d bytes", st.Requests, st.Failed, st.BytesOut, n, bytes)
+	}
+}
+
+// every: ping sends ping frames, each recorded from the ping to its pong,
+// while the steps send, expect and think: the pongs and the echoes both
+// arrive, and the server counted as many pings as were recorded.
+func TestWebSocketPlanPing(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /echo
+        name: live
+        every: { period: 30ms, ping: true, timeout: 1s }
+      - loop: { count: 5 }
+        steps:
+          - send: 'm{{ seq }}'
+            name: say
+            expect: { regex: "^m[0-9]+$" }
+            timeout: 2s
+          - think: 40ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	ping, say := byName(t, run, "live ping"), byName(t, run, "say")
+	if !eventually(func() bool { return s.normalCloses.Load() == 4 }) {
+		t.Errorf("the server saw %d normal closures, want 4", s.normalCloses.Load())
+	}
+	if ping.Requests < 8 || ping.Requests != s.pings.Load() || ping.Failed != 0 || ping.Status[200] != ping.Requests {
+		t.Errorf("pings: %d recorded (%d failed, errors %v), the server got %d; want at least 8, all answered", ping.Requests, ping.Failed, ping.Errors, s.pings.Load())
+	}
+	if ping.Latency.Max() <= 0 || ping.Latency.Max() > int64(time.Second) {
+		t.Errorf("ping round trips up to %v: want within (0, 1s]", time.Duration(ping.Latency.Max()))
+	}
+	if say.Requests != 20 || say.Status[200] != 20 || s.received.Load() != 20 {
+		t.Errorf("say: %d, %d matched; the server received %d; want 20", say.Requests, say.Status[200], s.received.Load())
+	}
+}
+
+// A ping without its pong is a timeout; the pings go on.
+func TestWebSocketPlanPingTimeout(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /nopong
+        name: live
+        every: { period: 20ms, ping: true, timeout: 50ms }
+      - think: 300ms
+      - close: 1000
+load: { clients: 1, iterations: 1 }
+`, nil)).Run
+	ping := byName(t, run, "live ping")
+	if ping.Requests < 2 || ping.Errors[metrics.ErrTimeout] != ping.Requests || ping.Requests != s.pings.Load() {
+		t.Errorf("pings %d, errors %v; the server got %d: want at least 2, every one a timeout", ping.Requests, ping.Errors, s.pings.Load())
+	}
+}
+
 func TestWebSocketEveryErrors(t *testing.T) {
 	for _, tc := range []struct{ name, every, want string }{
-		{"no send", "{ period: 1s }", "every: wants both period and send"},
-		{"a template", "{ period: 1s, send: '{{ x }}' }", "not a template"},
-		{"too often", "{ period: 1ms, send: x }", "at least 10ms"},
+		{"neither send nor ping", "{ period: 1s }", "plan.yaml:6:9: every: wants send (a message) or ping: true"},
+		{"ping false", "{ period: 1s, ping: false }", "plan.yaml:6:36: every: ping: false sends nothing"},
+		{"both", "{ period: 1s, send: x, ping: true }", "plan.yaml:6:39: every: send or ping, not both"},
+		{"no period", "{ send: x }", "plan.yaml:6:9: every: wants a period"},
+		{"zero period", "{ period: 0s, send: x }", "plan.yaml:6:26: every: period: must be more than 0"},
+		{"negative period", "{ period: -1s, send: x }", "plan.yaml:6:26: every: period:"},
+		{"too often", "{ period: 1ms, send: x }", "plan.yaml:6:26: every: period: want at least 10ms"},
+		{"ping not a bool", "{ period: 1s, ping: often }", "plan.yaml:6:36: every: ping: want true or false"},
+		{"zero timeout", "{ period: 1s, ping: true, timeout: 0s }", "plan.yaml:6:51: every: timeout: must be more than 0"},
+		{"unknown key", "{ period: 1s, ping: true, size: 3 }", `plan.yaml:6:42: unknown key "size" in every`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: "+tc.every+"\nload: { clients: 1, iterations: 1 }\n", nil)
@@ -304,6 +453,17 @@ func TestWebSocketEveryErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bad template", func(t *testing.T) {
+		path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: { period: 1s, send: 'n={{ seq( }}' }\nload: { clients: 1, iterations: 1 }\n", nil)
+		p, err := plan.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = scenario.Compile(p, func(string) (string, bool) { return "", false })
+		if want := "plan.yaml:6:"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "template") {
+			t.Errorf("err %v, want a template error at %s", err, want)
+		}
+	})
 }
 
 // TestWebSocketExampleOnDemo runs examples/websocket.yaml against the demo
