@@ -39,6 +39,8 @@ type AttackFlags struct {
 	MaxClients       int
 	Resolution       time.Duration
 	Call             string // gRPC: pkg.Service/Method (grpc.go)
+	// WS is a ws:// or wss:// URL's round trip (--ws-send, ...; ws.go).
+	WS *fukapb.WebSocket
 	// Preconnect is --preconnect when given: connections opened before
 	// the clock starts (open model); -1 estimates them, 0 opens none. nil:
 	// estimate.
@@ -64,6 +66,8 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 	if w, ok := cfg.Work.(engine.Request); ok { // else a gRPC call (grpc.go)
 		meta.Target, meta.Method = w.Request.URL.String(), w.Request.Method
 		meta.H2C = f.HTTP2 && w.Request.URL.Scheme == "http"
+	} else if j.GetWs() != nil {
+		meta.Target, meta.Method = rawURL, "WS"
 	} else {
 		meta.Target, meta.Method = rawURL, j.GetMethod()
 	}
@@ -90,6 +94,9 @@ func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fuk
 		Phases: f.Phases,
 	}
 	if err := f.grpcJob(j, rawURL); err != nil {
+		return nil, err
+	}
+	if err := f.wsJob(j, rawURL); err != nil {
 		return nil, err
 	}
 	tf, err := f.Files(f.HTTP2)

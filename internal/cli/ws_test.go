@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -61,7 +62,7 @@ func TestAttackWebSocketUsage(t *testing.T) {
 		{"a bad regexp", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--ws-expect-regex", "("}, "--ws-expect-regex"},
 		{"a bad template", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "{{ x"}, "--ws-send"},
 		{"no clients", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "-c", "0"}, "--clients 0"},
-		{"distributed", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--workers", "2"}, "one machine for now"},
+		{"distributed, a bad regexp", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--ws-expect-regex", "(", "--workers", "2"}, "--ws-expect-regex"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, nil, tc.args...)
@@ -91,5 +92,101 @@ func TestAttackWebSocketCloseCodes(t *testing.T) {
 	// The handshakes succeeded, so not every request failed: exit 0.
 	if r.code != ExitOK || !strings.Contains(r.err, "by close code: 1008 ×3") {
 		t.Errorf("exit %d, stderr %q; want %d and the close code", r.code, r.err, ExitOK)
+	}
+}
+
+// wsEcho is a coder/websocket echo server that counts what it sees.
+type wsEcho struct {
+	accepted, received, normalCloses atomic.Int64
+}
+
+func (s *wsEcho) handler(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	s.accepted.Add(1)
+	for {
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				s.normalCloses.Add(1)
+			}
+			return
+		}
+		s.received.Add(1)
+		if c.Write(r.Context(), typ, msg) != nil {
+			return
+		}
+	}
+}
+
+// byNameSummary is the JSON summary's requests by name, with the workers.
+type byNameSummary struct {
+	clusterSummary
+	ByName []struct {
+		Name     string           `json:"name"`
+		Requests int64            `json:"requests"`
+		Failed   int64            `json:"failed"`
+		Status   map[string]int64 `json:"status"`
+	} `json:"requests_by_name"`
+}
+
+func (s byNameSummary) name(n string) (requests, failed int64) {
+	for _, b := range s.ByName {
+		if b.Name == n {
+			return b.Requests, b.Failed
+		}
+	}
+	return -1, -1
+}
+
+// distributedWS runs the controller command on 2 workers and returns its
+// JSON summary.
+func distributedWS(t *testing.T, args ...string) byNameSummary {
+	t.Helper()
+	certs := certsDir(t)
+	addr := freeAddr(t)
+	res, codes := distributed(t, 2,
+		append(args, "--workers", "2", "--listen", addr, "--certs-dir", certs, "--start-delay", "300ms",
+			"-o", "json", "-q", "--no-history", "--no-report"),
+		[]string{"--controller", addr, "--certs-dir", certs})
+	if res.code != 0 {
+		t.Fatalf("controller exit %d: %s", res.code, res.err)
+	}
+	for i, c := range codes {
+		if c != 0 {
+			t.Errorf("worker %d exit %d", i, c)
+		}
+	}
+	var s byNameSummary
+	if err := json.Unmarshal([]byte(lastLine(res.out)), &s); err != nil {
+		t.Fatalf("%v: %q", err, res.out)
+	}
+	if s.Degraded || len(s.Workers) != 2 || s.Workers[0].Requests == 0 || s.Workers[1].Requests == 0 {
+		t.Errorf("workers %+v degraded %v: want 2, each with its share", s.Workers, s.Degraded)
+	}
+	return s
+}
+
+// fuka attack ws:// --workers 2: each worker builds the round trip from
+// the job; the merged round trips and handshakes are the server's.
+func TestDistributedWebSocketAttack(t *testing.T) {
+	s := &wsEcho{}
+	srv := httptest.NewServer(http.HandlerFunc(s.handler))
+	t.Cleanup(srv.Close)
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
+	sum := distributedWS(t, "attack", u, "--ws-send", `{"n":{{ seq }}}`, "--ws-expect", `"n"`, "-c", "4", "-d", "1s", "--max-rps", "300")
+	trips, tripsFailed := sum.name("ws /chat")
+	hs, hsFailed := sum.name("ws connect /chat")
+	if trips <= 0 || tripsFailed != 0 || trips != s.received.Load() {
+		t.Errorf("%d round trips (%d failed); the server echoed %d", trips, tripsFailed, s.received.Load())
+	}
+	if hs != s.accepted.Load() || hsFailed != 0 || hs < 2 || hs > 4 {
+		t.Errorf("%d handshakes (%d failed); the server accepted %d; want 2 to 4 (4 clients over 2 workers)", hs, hsFailed, s.accepted.Load())
+	}
+	if sum.Requests != trips+hs {
+		t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
 	}
 }
