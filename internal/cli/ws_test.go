@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -97,11 +99,14 @@ func TestAttackWebSocketCloseCodes(t *testing.T) {
 
 // wsEcho is a coder/websocket echo server that counts what it sees.
 type wsEcho struct {
-	accepted, received, normalCloses atomic.Int64
+	accepted, received, normalCloses, pings atomic.Int64
 }
 
 func (s *wsEcho) handler(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OnPingReceived: func(context.Context, []byte) bool {
+		s.pings.Add(1)
+		return true
+	}})
 	if err != nil {
 		return
 	}
@@ -189,4 +194,96 @@ func TestDistributedWebSocketAttack(t *testing.T) {
 	if sum.Requests != trips+hs {
 		t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
 	}
+}
+
+// A plan with WebSocket steps on 2 workers: the handshakes, the round
+// trips, the every: sends and pings merge to the server's counts.
+func TestDistributedWebSocketPlan(t *testing.T) {
+	s := &wsEcho{}
+	srv := httptest.NewServer(http.HandlerFunc(s.handler))
+	t.Cleanup(srv.Close)
+	plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `name: ws
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+        every: { period: 50ms, ping: true, timeout: 1s }
+      - loop: { count: 3 }
+        steps:
+          - send: '{"from":{{ client_id }},"n":{{ seq }}}'
+            name: say
+            expect: { contains: '"from":{{ client_id }},' }
+            timeout: 2s
+          - think: 30ms
+      - close: 1000
+load: { clients: 4, iterations: 5 }
+`)
+	sum := distributedWS(t, "run", plan)
+	join, joinFailed := sum.name("join")
+	say, sayFailed := sum.name("say")
+	ping, pingFailed := sum.name("join ping")
+	if join != 20 || joinFailed != 0 || s.accepted.Load() != 20 {
+		t.Errorf("%d handshakes (%d failed); the server accepted %d; want 20", join, joinFailed, s.accepted.Load())
+	}
+	if say != 60 || sayFailed != 0 || s.received.Load() != 60 {
+		t.Errorf("%d round trips (%d failed); the server echoed %d; want 60", say, sayFailed, s.received.Load())
+	}
+	if ping <= 0 || pingFailed != 0 || ping != s.pings.Load() {
+		t.Errorf("%d pings (%d failed); the server got %d: want some, all answered", ping, pingFailed, s.pings.Load())
+	}
+	if !eventuallyTrue(func() bool { return s.normalCloses.Load() == 20 }) {
+		t.Errorf("the server saw %d normal closures, want 20", s.normalCloses.Load())
+	}
+}
+
+// Loads that end by time, closed and open: the every: sends and round
+// trips in flight at the end are recorded as the server received them.
+func TestDistributedWebSocketPlanTimed(t *testing.T) {
+	for _, load := range []string{"{ clients: 4, duration: 1s }", "{ rate: 40, duration: 1s }"} {
+		t.Run(load, func(t *testing.T) {
+			s := &wsEcho{}
+			srv := httptest.NewServer(http.HandlerFunc(s.handler))
+			t.Cleanup(srv.Close)
+			plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `name: ws
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+        every: { period: 20ms, send: '{"every":{{ seq }}}' }
+      - loop: { count: 3 }
+        steps:
+          - send: '{"from":{{ client_id }},"n":{{ seq }}}'
+            name: say
+            expect: { contains: '"from":{{ client_id }},' }
+            timeout: 2s
+          - think: 30ms
+      - close: 1000
+load: `+load+`
+`)
+			sum := distributedWS(t, "run", plan)
+			join, _ := sum.name("join")
+			say, sayFailed := sum.name("say")
+			every, everyFailed := sum.name("join every")
+			if join <= 0 || join != s.accepted.Load() {
+				t.Errorf("%d handshakes, the server accepted %d", join, s.accepted.Load())
+			}
+			if say <= 0 || every <= 0 || sayFailed+everyFailed != 0 || say+every != s.received.Load() {
+				t.Errorf("%d round trips + %d every: sends (%d, %d failed); the server received %d", say, every, sayFailed, everyFailed, s.received.Load())
+			}
+		})
+	}
+}
+
+// eventuallyTrue waits up to 2 s for cond.
+func eventuallyTrue(cond func() bool) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
