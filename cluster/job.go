@@ -435,6 +435,7 @@ func (t *ticker) merge(k int) bool {
 		}
 		if m.state == "lost" {
 			m.clients = 0
+			m.rec.ZeroWS()
 		}
 	}
 	return found

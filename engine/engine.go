@@ -345,7 +345,8 @@ func snapshot(cfg *Config, col *metrics.Collector, p metrics.Point, interval int
 	if cfg.OnSnapshot == nil {
 		return
 	}
-	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Connects: p.Connects, Clients: p.Clients, Final: final}
+	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Connects: p.Connects, Clients: p.Clients, Final: final,
+		WS: col.Run().WebSocket, WSOpen: p.WSOpen}
 	if p.At > 0 {
 		s.Stats, s.Checks = col.Interval(), col.IntervalChecks()
 	}

@@ -321,7 +321,9 @@ func TestErrorKindString(t *testing.T) {
 func TestRecordAllocs(t *testing.T) {
 	o := Outcome{Latency: 1234 * time.Microsecond, Service: time.Millisecond, Status: 200, BytesIn: 512, BytesOut: 64}
 	e := Outcome{Latency: 3 * time.Hour, Err: ErrTimeout}
+	w := Outcome{Latency: time.Millisecond, Err: ErrReset, MsgsIn: 3, MsgsOut: 1, Close: 1008}
 	s := NewStats()
+	ws := NewStats()
 	rec := NewRecorder(2)
 	tests := []struct {
 		name string
@@ -332,6 +334,8 @@ func TestRecordAllocs(t *testing.T) {
 		{"Recorder.Record", func() { rec.Record(1, o) }},
 		{"Recorder.RecordLocked", func() { rec.Lock(); rec.RecordLocked(0, e); rec.DropLocked(1); rec.Unlock() }},
 		{"Recorder.Drop", func() { rec.Drop(1) }},
+		// A close code's map is made once per Stats, and kept by Reset.
+		{"Stats.Record WebSocket close after Reset", func() { ws.Record(w); ws.Reset() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,11 @@ type Recorder struct {
 	// after the first second, each one is a client that waited for a
 	// handshake before its request could go.
 	connects int64
+	// wsOpen is how many WebSocket connections the source holds open now:
+	// a gauge, not reset by a flush. ws: the source is a WebSocket one
+	// (it tried a handshake, or a worker's snapshot said so).
+	wsOpen int64
+	ws     bool
 }
 
 // NewRecorder returns a Recorder for n request names (indexes 0..n-1).
@@ -92,6 +97,24 @@ func (r *Recorder) Connect() {
 	r.mu.Unlock()
 }
 
+// OpenWS adds n to the WebSocket connections open now: 1 after a
+// handshake, -1 when the connection ends, 0 after a failed handshake
+// (which still makes the run a WebSocket run). It takes the lock.
+func (r *Recorder) OpenWS(n int64) {
+	r.mu.Lock()
+	r.wsOpen += n
+	r.ws = true
+	r.mu.Unlock()
+}
+
+// ZeroWS sets the WebSocket connections open to 0: a distributed run's
+// lost worker holds none that the run knows of.
+func (r *Recorder) ZeroWS() {
+	r.mu.Lock()
+	r.wsOpen = 0
+	r.mu.Unlock()
+}
+
 // Record records one outcome, taking the lock.
 func (r *Recorder) Record(name int, o Outcome) {
 	r.mu.Lock()
@@ -106,9 +129,17 @@ func (r *Recorder) Drop(n int64) {
 	r.mu.Unlock()
 }
 
+// flushed is what a recorder's flush returns besides the stats.
+type flushed struct {
+	dropped, connects int64 // in the interval
+	wsOpen            int64 // now
+	ws                bool
+}
+
 // flushInto merges the current interval into dst (by name), resets it and
-// returns the dropped starts and the new connections of the interval.
-func (r *Recorder) flushInto(dst []*Stats) (dropped, connects int64) {
+// returns the dropped starts and the new connections of the interval, and
+// the WebSocket connections open now.
+func (r *Recorder) flushInto(dst []*Stats) flushed {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, s := range r.cur {
@@ -117,9 +148,9 @@ func (r *Recorder) flushInto(dst []*Stats) (dropped, connects int64) {
 			s.Reset()
 		}
 	}
-	dropped, connects = r.dropped, r.connects
+	f := flushed{dropped: r.dropped, connects: r.connects, wsOpen: r.wsOpen, ws: r.ws}
 	r.dropped, r.connects = 0, 0
-	return dropped, connects
+	return f
 }
 
 // flushChecks adds the check counts into dst and resets them.
@@ -147,6 +178,10 @@ type Point struct {
 	Dropped  int64
 	Connects int64 // connections opened in the interval (pre-connected ones are not)
 	Clients  int   // clients active at the end of the interval
+	// WSOpen is the WebSocket connections open at the end of the
+	// interval; MsgsIn and MsgsOut the messages read and written in it.
+	WSOpen          int64
+	MsgsIn, MsgsOut int64
 	// Latency percentiles of the interval (see Outcome.Latency).
 	P50, P90, P95, P99, Max time.Duration
 }
@@ -182,7 +217,10 @@ type Run struct {
 	// CountsConnects: the sources counted the connections they opened
 	// (Connects and Point.Connects mean something).
 	CountsConnects bool
-	Timeline       []Point
+	// WebSocket: a source made WebSocket connections (Point.WSOpen and
+	// the messages mean something).
+	WebSocket bool
+	Timeline  []Point
 	// CheckNames and Checks are the named checks of a scenario run and their
 	// {passes, failures}, by index; empty in quick mode.
 	CheckNames []string
@@ -225,7 +263,7 @@ func (c *Collector) SetChecks(names []string) {
 // adds the interval to the whole-run stats and appends a Point to the
 // timeline, which it returns. clients is the number of active clients now.
 func (c *Collector) Tick(at time.Duration, clients int) Point {
-	var dropped, connects int64
+	var dropped, connects, wsOpen int64
 	for _, s := range c.interval {
 		s.Reset()
 	}
@@ -233,8 +271,9 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 		c.lastChecks[i] = [2]int64{}
 	}
 	for _, r := range c.recs {
-		d, n := r.flushInto(c.interval)
-		dropped, connects = dropped+d, connects+n
+		f := r.flushInto(c.interval)
+		dropped, connects, wsOpen = dropped+f.dropped, connects+f.connects, wsOpen+f.wsOpen
+		c.run.WebSocket = c.run.WebSocket || f.ws
 		r.flushChecks(c.lastChecks)
 	}
 	for i, ch := range c.lastChecks {
@@ -257,6 +296,7 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 		Requests: a.Requests, Failed: a.Failed, Errors: a.Errors,
 		BytesIn: a.BytesIn, BytesOut: a.BytesOut,
 		Dropped: dropped, Connects: connects, Clients: clients,
+		WSOpen: wsOpen, MsgsIn: a.MsgsIn, MsgsOut: a.MsgsOut,
 		P50: Percentile(a.Latency, 50), P90: Percentile(a.Latency, 90),
 		P95: Percentile(a.Latency, 95), P99: Percentile(a.Latency, 99),
 		Max: time.Duration(a.Latency.Max()) * time.Microsecond,

@@ -20,6 +20,10 @@ type Snapshot struct {
 	Checks   [][2]int64   // by check index: passes, failures
 	Final    bool         // the last snapshot of the source
 	Extra    []NamedValue // reserved for sources' own counters
+	// WS: the source is a WebSocket one; WSOpen is then its connections
+	// open at the end of the interval (a gauge: see MergeSnapshot).
+	WS     bool
+	WSOpen int64
 	// Stats are by request name index, as the controller numbered them. A
 	// decoded snapshot has nil for a name with nothing in the interval (in
 	// a plan of parts, most of them): no histograms are made for it.
@@ -38,6 +42,9 @@ type wireStats struct {
 	Retried  int64                `json:"retried,omitempty"`
 	BytesIn  int64                `json:"bytes_in"`
 	BytesOut int64                `json:"bytes_out"`
+	MsgsIn   int64                `json:"msgs_in,omitempty"`
+	MsgsOut  int64                `json:"msgs_out,omitempty"`
+	Closes   map[int]int64        `json:"closes,omitempty"`
 	Status   map[int]int64        `json:"status,omitempty"`
 	Errors   [NumErrorKinds]int64 `json:"errors"`
 	Latency  []byte               `json:"latency"`
@@ -54,17 +61,30 @@ type wireSnapshot struct {
 	Checks   [][2]int64   `json:"checks,omitempty"`
 	Final    bool         `json:"final,omitempty"`
 	Extra    []NamedValue `json:"extra,omitempty"`
+	WSOpen   *int64       `json:"ws_open,omitempty"` // present from a WebSocket source
 }
 
 // MarshalBinary encodes the snapshot.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Connects: s.Connects, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
+	if s.WS {
+		w.WSOpen = &s.WSOpen
+	}
 	for _, st := range s.Stats {
 		if st == nil {
 			w.Stats = append(w.Stats, wireStats{})
 			continue
 		}
-		ws := wireStats{Requests: st.Requests, Failed: st.Failed, Retried: st.Retried, BytesIn: st.BytesIn, BytesOut: st.BytesOut, Errors: st.Errors}
+		ws := wireStats{Requests: st.Requests, Failed: st.Failed, Retried: st.Retried, BytesIn: st.BytesIn, BytesOut: st.BytesOut,
+			MsgsIn: st.MsgsIn, MsgsOut: st.MsgsOut, Errors: st.Errors}
+		for code, n := range st.Closes {
+			if n != 0 {
+				if ws.Closes == nil {
+					ws.Closes = map[int]int64{}
+				}
+				ws.Closes[code] = n
+			}
+		}
 		for code, n := range st.Status {
 			if n != 0 {
 				if ws.Status == nil {
@@ -108,6 +128,9 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
 	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Connects: w.Connects, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
+	if w.WSOpen != nil {
+		out.WS, out.WSOpen = true, *w.WSOpen
+	}
 	for i, ws := range w.Stats {
 		st, err := ws.stats()
 		if err != nil {
@@ -124,7 +147,14 @@ func (ws *wireStats) stats() (*Stats, error) {
 	if ws.empty() {
 		return nil, nil
 	}
-	st := &Stats{Requests: ws.Requests, Failed: ws.Failed, Retried: ws.Retried, BytesIn: ws.BytesIn, BytesOut: ws.BytesOut, Errors: ws.Errors}
+	st := &Stats{Requests: ws.Requests, Failed: ws.Failed, Retried: ws.Retried, BytesIn: ws.BytesIn, BytesOut: ws.BytesOut,
+		MsgsIn: ws.MsgsIn, MsgsOut: ws.MsgsOut, Errors: ws.Errors}
+	for code, n := range ws.Closes {
+		if code < 0 || code > maxCloseCode {
+			return nil, fmt.Errorf("close code %d out of range", code)
+		}
+		st.addClose(code, n)
+	}
 	for code, n := range ws.Status {
 		if code < 0 || code >= MaxStatus {
 			return nil, fmt.Errorf("status %d out of range", code)
@@ -147,7 +177,7 @@ func (ws *wireStats) stats() (*Stats, error) {
 // empty reports whether ws holds nothing.
 func (ws *wireStats) empty() bool {
 	if ws.Requests != 0 || ws.Failed != 0 || ws.Retried != 0 || ws.BytesIn != 0 || ws.BytesOut != 0 ||
-		ws.Errors != [NumErrorKinds]int64{} || len(ws.Latency) != 0 || len(ws.Service) != 0 || ws.Phases != nil {
+		ws.MsgsIn != 0 || ws.MsgsOut != 0 || len(ws.Closes) != 0 || ws.Errors != [NumErrorKinds]int64{} || len(ws.Latency) != 0 || len(ws.Service) != 0 || ws.Phases != nil {
 		return false
 	}
 	for code, n := range ws.Status {
@@ -157,6 +187,10 @@ func (ws *wireStats) empty() bool {
 	}
 	return true
 }
+
+// maxCloseCode is the highest WebSocket close code (RFC 6455: 4000-4999
+// are the applications' own).
+const maxCloseCode = 4999
 
 // decode reads a histogram of the standard geometry (empty for no bytes).
 // One of a wider range than the standard is merged into a standard one;
@@ -208,6 +242,13 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 	}
 	r.dropped += s.Dropped
 	r.connects += s.Connects
+	if s.WS {
+		// A gauge, set not added: the controller keeps one recorder per
+		// worker, and the collector sums them at each tick, so the run's
+		// open connections are the workers' sum; several snapshots of one
+		// worker merged at once leave its latest count.
+		r.ws, r.wsOpen = true, s.WSOpen
+	}
 	return nil
 }
 

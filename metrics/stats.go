@@ -10,6 +10,7 @@
 package metrics
 
 import (
+	"maps"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -79,6 +80,12 @@ type Outcome struct {
 	Phases  [NumPhases]time.Duration
 	Timed   uint8
 	NewConn bool
+	// MsgsIn and MsgsOut are the WebSocket messages the outcome read and
+	// wrote: every message read counts, those a wait skipped over too.
+	MsgsIn, MsgsOut int64
+	// Close is the close code a WebSocket server ended the connection with
+	// while the outcome waited (0: it did not close it).
+	Close int
 }
 
 // Stats is the mergeable measurement of a set of requests.
@@ -96,6 +103,11 @@ type Stats struct {
 	// nil until the first (phases off: never), then reused like the
 	// histograms.
 	Phases *Phases
+	// MsgsIn and MsgsOut count WebSocket messages read and written;
+	// Closes the close codes servers ended connections with (see
+	// Outcome.Close), nil until the first, then cleared and reused.
+	MsgsIn, MsgsOut int64
+	Closes          map[int]int64
 }
 
 // NewStats returns empty Stats with histograms of the standard geometry.
@@ -114,6 +126,11 @@ func (s *Stats) Record(o Outcome) {
 	}
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
+	s.MsgsIn += o.MsgsIn
+	s.MsgsOut += o.MsgsOut
+	if o.Close != 0 {
+		s.addClose(o.Close, 1)
+	}
 	if o.Err != ErrNone {
 		s.Errors[o.Err]++
 		s.Failed++
@@ -138,6 +155,15 @@ func (s *Stats) Record(o Outcome) {
 	}
 }
 
+// addClose counts n closes with code; the map is made once per Stats (a
+// close ends a connection: rare next to messages).
+func (s *Stats) addClose(code int, n int64) {
+	if s.Closes == nil {
+		s.Closes = make(map[int]int64, 2)
+	}
+	s.Closes[code] += n
+}
+
 func clampUS(d time.Duration) int64 {
 	us := int64(d / time.Microsecond)
 	switch {
@@ -156,6 +182,11 @@ func (s *Stats) Merge(o *Stats) {
 	s.Retried += o.Retried
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
+	s.MsgsIn += o.MsgsIn
+	s.MsgsOut += o.MsgsOut
+	for code, n := range o.Closes {
+		s.addClose(code, n)
+	}
 	for i, n := range o.Status {
 		s.Status[i] += n
 	}
@@ -175,6 +206,7 @@ func (s *Stats) Merge(o *Stats) {
 // isZero reports whether s holds nothing: merging it changes nothing.
 func (s *Stats) isZero() bool {
 	if s.Requests != 0 || s.Failed != 0 || s.Retried != 0 || s.BytesIn != 0 || s.BytesOut != 0 ||
+		s.MsgsIn != 0 || s.MsgsOut != 0 || len(s.Closes) != 0 ||
 		s.Status != [MaxStatus]int64{} || s.Errors != [NumErrorKinds]int64{} {
 		return false
 	}
@@ -183,13 +215,14 @@ func (s *Stats) isZero() bool {
 
 // Reset empties s, keeping its histograms' memory.
 func (s *Stats) Reset() {
-	lat, svc, ph := s.Latency, s.Service, s.Phases
+	lat, svc, ph, closes := s.Latency, s.Service, s.Phases, s.Closes
 	lat.Reset()
 	svc.Reset()
 	if ph != nil {
 		ph.reset()
 	}
-	*s = Stats{Latency: lat, Service: svc, Phases: ph}
+	clear(closes)
+	*s = Stats{Latency: lat, Service: svc, Phases: ph, Closes: closes}
 }
 
 // Clone returns a deep copy of s.
@@ -199,6 +232,9 @@ func (s *Stats) Clone() *Stats {
 	c.Service = s.Service.Clone()
 	if s.Phases != nil {
 		c.Phases = s.Phases.clone()
+	}
+	if s.Closes != nil {
+		c.Closes = maps.Clone(s.Closes)
 	}
 	return &c
 }
