@@ -357,14 +357,14 @@ func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step, l
 			l.mu.Lock()
 			buf = s.ws.everyMsg.Render(buf[:0], l.st)
 			l.mu.Unlock()
-			o.BytesOut = int64(len(buf))
+			o.BytesOut, o.MsgsOut = int64(len(buf)), 1
 			err = conn.Write(wctx, websocket.MessageText, buf)
 		}
 		o.Latency = time.Since(sent)
 		cancel()
 		o.Service, o.Status = o.Latency, ws.StatusMatched
 		if err != nil {
-			o.Status, o.BytesOut = 0, 0
+			o.Status, o.BytesOut, o.MsgsOut = 0, 0, 0
 			o.Err, _ = ws.ReadFailure(wctx, err)
 		}
 		c.rec.Record(s.ws.everyReq, o) // takes the recorder's lock: the client's goroutine records too

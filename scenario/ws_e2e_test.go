@@ -367,7 +367,7 @@ load: { clients: 2, iterations: 2 }
 	if len(s.msgs) != 4 || !ids[0] || !ids[1] {
 		t.Errorf("%d connections, client ids %v: want 4 connections from clients 0 and 1", len(s.msgs), ids)
 	}
-	if st.Requests != n || st.Failed != 0 || st.BytesOut != bytes {
+	if st.Requests != n || st.MsgsOut != n || st.Failed != 0 || st.BytesOut != bytes {
 		t.Errorf("recorded %d sends (%d failed), %d bytes; the server received %d, %d bytes", st.Requests, st.Failed, st.BytesOut, n, bytes)
 	}
 }
