@@ -176,23 +176,35 @@ func distributedWS(t *testing.T, args ...string) byNameSummary {
 }
 
 // fuka attack ws:// --workers 2: each worker builds the round trip from
-// the job; the merged round trips and handshakes are the server's.
+// the job; the merged round trips and handshakes are the server's. With
+// --rate each start opens its own connection on the workers too.
 func TestDistributedWebSocketAttack(t *testing.T) {
-	s := &wsEcho{}
-	srv := httptest.NewServer(http.HandlerFunc(s.handler))
-	t.Cleanup(srv.Close)
-	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
-	sum := distributedWS(t, "attack", u, "--ws-send", `{"n":{{ seq }}}`, "--ws-expect", `"n"`, "-c", "4", "-d", "1s", "--max-rps", "300")
-	trips, tripsFailed := sum.name("ws /chat")
-	hs, hsFailed := sum.name("ws connect /chat")
-	if trips <= 0 || tripsFailed != 0 || trips != s.received.Load() {
-		t.Errorf("%d round trips (%d failed); the server echoed %d", trips, tripsFailed, s.received.Load())
-	}
-	if hs != s.accepted.Load() || hsFailed != 0 || hs < 2 || hs > 4 {
-		t.Errorf("%d handshakes (%d failed); the server accepted %d; want 2 to 4 (4 clients over 2 workers)", hs, hsFailed, s.accepted.Load())
-	}
-	if sum.Requests != trips+hs {
-		t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
+	for _, tc := range []struct {
+		name  string
+		load  []string
+		check func(trips, hs int64) bool
+	}{
+		{"closed", []string{"-c", "4", "-d", "1s", "--max-rps", "300"}, func(trips, hs int64) bool { return hs >= 2 && hs <= 4 }},
+		{"open", []string{"--rate", "100", "-d", "1s"}, func(trips, hs int64) bool { return hs == trips }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &wsEcho{}
+			srv := httptest.NewServer(http.HandlerFunc(s.handler))
+			t.Cleanup(srv.Close)
+			u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
+			sum := distributedWS(t, append([]string{"attack", u, "--ws-send", `{"n":{{ seq }}}`, "--ws-expect", `"n"`}, tc.load...)...)
+			trips, tripsFailed := sum.name("ws /chat")
+			hs, hsFailed := sum.name("ws connect /chat")
+			if trips <= 0 || tripsFailed != 0 || trips != s.received.Load() {
+				t.Errorf("%d round trips (%d failed); the server echoed %d", trips, tripsFailed, s.received.Load())
+			}
+			if hs != s.accepted.Load() || hsFailed != 0 || !tc.check(trips, hs) {
+				t.Errorf("%d handshakes (%d failed) for %d round trips; the server accepted %d", hs, hsFailed, trips, s.accepted.Load())
+			}
+			if sum.Requests != trips+hs {
+				t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
+			}
+		})
 	}
 }
 
