@@ -299,6 +299,10 @@ func wsStepErrors(c *collector, st *Step) {
 		c.add(st.Pos, "send: want the message")
 	case st.WS.HasExpect && st.Timeout <= 0:
 		c.add(st.Pos, "%s: an expect needs a timeout: how long to wait for the message (e.g. timeout: 5s)", wsName(st))
+	case st.WS.Every < 0 || st.WS.EveryTimeout < 0:
+		c.add(st.Pos, "every: period and timeout must be more than 0")
+	case st.WS.Every > 0 && st.WS.EveryPing == (st.WS.EverySend.Value != ""):
+		c.add(st.Pos, "every: wants send (a message) or ping: true, one of them")
 	}
 	headerErrors(c, "headers", st.Headers)
 }
