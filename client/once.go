@@ -48,7 +48,15 @@ var ErrNotResent = errors.New("connection broke after the request was sent, befo
 // HTTP/2 transports are returned as they are: HTTP/2 sends a request again
 // only when the server said it did not process it (REFUSED_STREAM, or a
 // GOAWAY below the stream's ID).
-func SendOnce(t *http.Transport) http.RoundTripper {
+func SendOnce(t *http.Transport) http.RoundTripper { return sendOnce(t, nil) }
+
+// ErrGated is the error of a request its Gate (Options.Gate) refused at
+// its write: nothing of it was written, the server never saw it.
+var ErrGated = errors.New("refused at the write: the run no longer allows requests")
+
+// sendOnce is SendOnce; gate, if not nil, is asked before the first byte
+// of each HTTP/1.x request is written (see Options.Gate).
+func sendOnce(t *http.Transport, gate func() bool) http.RoundTripper {
 	if t.Protocols != nil && (t.Protocols.UnencryptedHTTP2() || t.Protocols.HTTP2() && !t.Protocols.HTTP1()) {
 		return t
 	}
@@ -61,7 +69,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 		if err != nil {
 			return nil, err
 		}
-		return &onceConn{Conn: c, raw: c}, nil
+		return &onceConn{Conn: c, raw: c, gate: gate}, nil
 	}
 	if tlsDial := t.DialTLSContext; tlsDial != nil {
 		// Someone (Meter) already does TLS over their own connections:
@@ -77,7 +85,7 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 				// only what the server did not process.
 				return tc, nil
 			}
-			return &onceConn{Conn: c, raw: c}, nil
+			return &onceConn{Conn: c, raw: c, gate: gate}, nil
 		}
 	} else {
 		conf := t.TLSClientConfig
@@ -99,12 +107,16 @@ func SendOnce(t *http.Transport) http.RoundTripper {
 				raw.Close()
 				return nil, err
 			}
-			return &onceConn{Conn: tc, raw: raw}, nil
+			return &onceConn{Conn: tc, raw: raw, gate: gate}, nil
 		}
 	}
 	t.Proxy = func(r *http.Request) (*url.URL, error) {
-		if a, _ := r.Context().Value(attemptKey{}).(*attempts); a != nil && a.wrote.Load() {
+		a, _ := r.Context().Value(attemptKey{}).(*attempts)
+		switch {
+		case a != nil && a.wrote.Load():
 			return nil, ErrNotResent
+		case a != nil && a.gated.Load():
+			return nil, ErrGated // nothing of it left: it goes on no other connection
 		}
 		return nil, nil // no proxy: a load test goes where it is pointed
 	}
@@ -116,6 +128,7 @@ type attempts struct {
 	wrote  atomic.Bool // some attempt wrote a byte of the request
 	reused atomic.Bool // some attempt was given a reused connection
 	h2     atomic.Bool // some attempt went on an HTTP/2 connection
+	gated  atomic.Bool // the gate refused an attempt's write
 }
 
 type attemptKey struct{}
@@ -134,6 +147,7 @@ type onceConn struct {
 	closed  atomic.Bool  // a read ended (EOF or error): the server is gone
 	readErr atomic.Value // the error that ended the read (a TLS alert says why)
 	reused  atomic.Bool  // the next write is the first of a request on a reused connection
+	gate    func() bool  // Options.Gate; nil: none
 }
 
 // NetConn returns the connection under c (Meter's counter looks through it).
@@ -149,6 +163,15 @@ func (c *onceConn) Read(p []byte) (int, error) {
 }
 
 func (c *onceConn) Write(p []byte) (int, error) {
+	if c.gate != nil {
+		// Asked here, at the request's first write, not when it was
+		// handed to the transport: the process may have been frozen in
+		// between (see Options.Gate).
+		if a := c.owner.Load(); a != nil && !a.wrote.Load() && !c.gate() {
+			a.gated.Store(true)
+			return 0, ErrGated
+		}
+	}
 	if c.reused.Swap(false) && peerClosed(c.raw) {
 		// The server closed (or spoke on) the connection while it sat
 		// idle, and the transport's reader has not seen it yet.
@@ -210,7 +233,7 @@ func (o onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// request again only if it deems it replayable; the server never saw
 	// it, so fuka sends any request again, as the fast path does. Each try
 	// takes (and drops) one dead idle connection, so a few are enough.
-	for try := 0; err != nil && !a.wrote.Load() && !a.h2.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
+	for try := 0; err != nil && !a.wrote.Load() && !a.h2.Load() && !a.gated.Load() && a.reused.Load() && ctx.Err() == nil && try < maxUnsentTries; try++ {
 		if r.GetBody != nil {
 			body, gerr := r.GetBody()
 			if gerr != nil {

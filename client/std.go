@@ -77,12 +77,16 @@ func (s *Std) Do(ctx context.Context) (status int, bytesIn, bytesOut int64, kind
 }
 
 // Send is Do into o: its Status, Err, BytesIn and BytesOut, and with
-// Options.Phases its phases.
-func (s *Std) Send(ctx context.Context, o *metrics.Outcome) {
-	o.Status, o.BytesIn, o.BytesOut, o.Err = s.do(ctx, o)
+// Options.Phases its phases. It returns false when Options.Gate refused
+// the request at its write: nothing of it was sent, and o is no outcome.
+func (s *Std) Send(ctx context.Context, o *metrics.Outcome) (sent bool) {
+	var err error
+	o.Status, o.BytesIn, o.BytesOut, o.Err, err = s.do(ctx, o)
+	return err == nil || !errors.Is(err, ErrGated)
 }
 
-func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, bytesOut int64, kind metrics.ErrorKind) {
+// do sends the request; err is the transport's error, if any.
+func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, bytesOut int64, kind metrics.ErrorKind, err error) {
 	var body io.Reader
 	if len(s.req.Body) > 0 {
 		body = bytes.NewReader(s.req.Body)
@@ -92,7 +96,7 @@ func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, 
 	ex.TimePhases(s.phases)
 	hr, err := http.NewRequestWithContext(ex.Trace(ctx), s.req.Method, s.req.URL.String(), body)
 	if err != nil {
-		return 0, 0, 0, metrics.ErrOther
+		return 0, 0, 0, metrics.ErrOther, nil
 	}
 	for k, vs := range s.req.Header {
 		hr.Header[k] = vs
@@ -106,7 +110,7 @@ func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, 
 	resp, err := s.hc.Do(hr)
 	if err != nil {
 		in, out := ex.Bytes(nil, 0, s.wire)
-		return 0, in, out, Classify(err)
+		return 0, in, out, Classify(err), err
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
 	end := time.Now()
@@ -117,10 +121,10 @@ func (s *Std) do(ctx context.Context, o *metrics.Outcome) (status int, bytesIn, 
 		if k != metrics.ErrTimeout {
 			k = metrics.ErrBodyRead
 		}
-		return 0, in, out, k
+		return 0, in, out, k, nil
 	}
 	ex.Phases(o, end)
-	return resp.StatusCode, in, out, metrics.ErrNone
+	return resp.StatusCode, in, out, metrics.ErrNone, nil
 }
 
 // CloseIdle closes idle connections.

@@ -26,6 +26,12 @@ type Options struct {
 	// Phases times each request's phases (see Exchange.Phases): the
 	// connections dialled carry their DNS, connect and TLS times.
 	Phases bool
+	// Gate, if set, is asked right before the first byte of each
+	// HTTP/1.x request is written; false refuses the request: nothing of
+	// it is written and it fails with ErrGated (see SendOnce). HTTP/2
+	// requests share their connection with the transport's own frames, so
+	// no write of theirs can be refused alone: they are not gated.
+	Gate func() bool
 }
 
 // TLS is a client certificate to present and the CAs to trust instead of
@@ -84,7 +90,7 @@ func Transport(o Options) (*http.Transport, http.RoundTripper) {
 		t.Protocols.SetHTTP2(true)
 		t.Protocols.SetUnencryptedHTTP2(true)
 		Meter(t, true)
-		return t, SendOnce(t)
+		return t, sendOnce(t, nil)
 	case o.HTTP1:
 		t.Protocols.SetHTTP1(true)
 	default:
@@ -97,5 +103,5 @@ func Transport(o Options) (*http.Transport, http.RoundTripper) {
 	// Meter first: SendOnce wraps the connections Meter dials, so both see
 	// the plaintext bytes of each request.
 	meter(t, !o.HTTP1, o.Phases, o.Conns)
-	return t, SendOnce(t)
+	return t, sendOnce(t, o.Gate)
 }

@@ -16,9 +16,11 @@
 // stream broke) is lost: the run goes on without it or stops (LossPolicy),
 // and the result is marked degraded, with the lost share and a bound on
 // its unreported requests. A worker starts requests only while it holds a
-// lease (2.5 s from its last answered heartbeat), so one cut off from its
-// controller, or frozen and thawed after it was given up, sends nothing
-// the controller does not count; one that loses its controller also
+// lease (2.5 s from its last answered heartbeat), asked again right before
+// each request's first byte is written (engine.Lease.Holds), so one cut
+// off from its controller, or frozen and thawed after it was given up
+// (even between taking a start and writing it), sends nothing the
+// controller does not count; one that loses its controller also
 // cancels its run. A worker interrupted on its own host sends its final
 // snapshot and leaves (the run is degraded, nothing is unreported).
 //

@@ -19,6 +19,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/fuka-load/fuka/demo"
 )
 
 // The end-to-end test runs real processes: the fuka binary as controller
@@ -256,14 +260,15 @@ func (p *proc) lineAt(s string) (time.Time, bool) {
 }
 
 type e2eSummary struct {
-	Requests     int64    `json:"requests"`
-	Dropped      int64    `json:"dropped"`
-	DurationS    float64  `json:"duration_s"`
-	RequestedRPS *float64 `json:"requested_start_rate"` // open model: the rate is of starts
-	Achieved     *float64 `json:"achieved_start_ratio"`
-	Degraded     bool     `json:"degraded"`
-	Interrupted  bool     `json:"interrupted"`
-	Warnings     []string `json:"warnings"`
+	Requests     int64            `json:"requests"`
+	Dropped      int64            `json:"dropped"`
+	DurationS    float64          `json:"duration_s"`
+	RequestedRPS *float64         `json:"requested_start_rate"` // open model: the rate is of starts
+	Achieved     *float64         `json:"achieved_start_ratio"`
+	Degraded     bool             `json:"degraded"`
+	Interrupted  bool             `json:"interrupted"`
+	Status       map[string]int64 `json:"status"`
+	Warnings     []string         `json:"warnings"`
 	Workers      []struct {
 		Name          string   `json:"name"`
 		State         string   `json:"state"`
@@ -661,6 +666,38 @@ func TestProcesses(t *testing.T) {
 				t.Logf("target %d, report %d, dropped %d", tg.total.Load(), sum.Requests, sum.Dropped)
 				tc.want(t, sum, tg.total.Load())
 			})
+		}
+	})
+
+	// gRPC: the controller resolves the method once through the server's
+	// reflection and ships its schema; the worker processes call it
+	// without asking, and the merged counts are the server's.
+	t.Run("grpc", func(t *testing.T) {
+		srv, err := demo.StartGRPC(ctx, net.JoinHostPort(env.host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		ctl := freePort(t, env.host)
+		c := start(t, ctx, "", bin, "attack", "grpc://"+srv.Addr(), "--call", "fuka.demo.Cart/Flaky", "-b", `{"item":"tea"}`,
+			"-n", "300", "-c", "6", "--workers", "3", "--listen", ctl, "--certs-dir", certs, "--start-delay", "500ms",
+			"-o", "json", "-q", "--no-history", "--no-report", "--wait-workers", "20s")
+		ws := workers(ctl)
+		if err := c.wait(t, 30*time.Second); err != nil {
+			t.Fatalf("controller: %v\n%s", err, c.stderr())
+		}
+		for j, w := range ws {
+			if err := w.wait(t, 10*time.Second); err != nil {
+				t.Errorf("worker %d: %v\n%s", j+1, err, w.stderr())
+			}
+		}
+		s := summary(c)
+		ok, unavailable := srv.Calls(codes.OK), srv.Calls(codes.Unavailable)
+		if s.Requests != 300 || ok+unavailable != 300 || unavailable != 30 || s.Status["200"] != ok || s.Status["503"] != unavailable || s.Degraded {
+			t.Errorf("report: %d requests, status %v, degraded %v; server: %d OK, %d Unavailable", s.Requests, s.Status, s.Degraded, ok, unavailable)
+		}
+		if n := srv.Reflections(); n != 1 {
+			t.Errorf("the server saw %d reflection streams; want 1, the controller's", n)
 		}
 	})
 }

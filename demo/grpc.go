@@ -2,18 +2,23 @@ package demo
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	rpbalpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -34,8 +39,8 @@ message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
 
 service Cart {
   rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
-  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE
-  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0)
+  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE; header x-call, trailer x-outcome
+  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0); trailer x-answers
 }
 `
 
@@ -88,31 +93,60 @@ type GRPCServer struct {
 	// tenanted counts calls that carried x-tenant metadata: what shows
 	// that a client's metadata arrives.
 	tenanted atomic.Int64
+	// reflections counts server reflection streams: what shows who
+	// resolved a method (a distributed run's controller, not its workers).
+	reflections atomic.Int64
 }
 
 // GRPCOption changes how StartGRPC serves.
 type GRPCOption int
 
-// NoReflection serves the service without server reflection: a client
-// needs CartProto.
-const NoReflection GRPCOption = 1
+const (
+	// NoReflection serves the service without server reflection: a
+	// client needs CartProto.
+	NoReflection GRPCOption = 1
+	// ReflectionV1Alpha serves server reflection under its older name
+	// only, grpc.reflection.v1alpha, as servers built before v1 do.
+	ReflectionV1Alpha GRPCOption = 2
+)
 
 // StartGRPC listens on addr (e.g. "127.0.0.1:0") and serves fuka.demo.Cart
 // in plaintext until ctx is done or Close is called.
 func StartGRPC(ctx context.Context, addr string, opts ...GRPCOption) (*GRPCServer, error) {
+	return StartGRPCTLS(ctx, addr, nil, opts...)
+}
+
+// StartGRPCTLS is StartGRPC over TLS with conf (grpcs://); nil conf is
+// plaintext.
+func StartGRPCTLS(ctx context.Context, addr string, conf *tls.Config, opts ...GRPCOption) (*GRPCServer, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
 	}
-	s := &GRPCServer{srv: grpc.NewServer(), ln: ln, codes: map[codes.Code]int64{}}
+	s := &GRPCServer{ln: ln, codes: map[codes.Code]int64{}}
+	sopts := []grpc.ServerOption{grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if strings.HasPrefix(info.FullMethod, "/grpc.reflection.") {
+			s.reflections.Add(1)
+		}
+		return h(srv, ss)
+	})}
+	if conf != nil {
+		sopts = append(sopts, grpc.Creds(credentials.NewTLS(conf)))
+	}
+	s.srv = grpc.NewServer(sopts...)
 	s.srv.RegisterService(s.desc(), s)
 	files := new(protoregistry.Files)
 	if err := files.RegisterFile(cartFile); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(opts, NoReflection) {
-		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}))
+	ro := reflection.ServerOptions{Services: s.srv, DescriptorResolver: files}
+	switch {
+	case slices.Contains(opts, NoReflection):
+	case slices.Contains(opts, ReflectionV1Alpha):
+		rpbalpha.RegisterServerReflectionServer(s.srv, reflection.NewServer(ro))
+	default:
+		rpb.RegisterServerReflectionServer(s.srv, reflection.NewServerV1(ro))
 	}
 	go func() { _ = s.srv.Serve(ln) }()
 	go func() { <-ctx.Done(); s.srv.Stop() }()
@@ -133,13 +167,16 @@ func (s *GRPCServer) Calls(c codes.Code) int64 {
 	return s.codes[c]
 }
 
+// Reflections is how many server reflection streams clients opened.
+func (s *GRPCServer) Reflections() int64 { return s.reflections.Load() }
+
 // Tenanted is how many calls carried x-tenant metadata.
 func (s *GRPCServer) Tenanted() int64 { return s.tenanted.Load() }
 
 func (s *GRPCServer) desc() *grpc.ServiceDesc {
 	sd := cartFile.Services().ByName("Cart")
 	in, out := sd.Methods().ByName("Add").Input(), sd.Methods().ByName("Add").Output()
-	handler := func(fn func(req, resp *dynamicpb.Message) error) grpc.MethodHandler {
+	handler := func(fn func(ctx context.Context, req, resp *dynamicpb.Message) error) grpc.MethodHandler {
 		return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 			if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("x-tenant")) > 0 {
 				s.tenanted.Add(1)
@@ -147,7 +184,7 @@ func (s *GRPCServer) desc() *grpc.ServiceDesc {
 			req, resp := dynamicpb.NewMessage(in), dynamicpb.NewMessage(out)
 			err := dec(req)
 			if err == nil {
-				err = fn(req, resp)
+				err = fn(ctx, req, resp)
 			}
 			s.mu.Lock()
 			s.codes[status.Code(err)]++
@@ -162,13 +199,8 @@ func (s *GRPCServer) desc() *grpc.ServiceDesc {
 		ServiceName: GRPCService,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
-			{MethodName: "Add", Handler: handler(s.add)},
-			{MethodName: "Flaky", Handler: handler(func(req, resp *dynamicpb.Message) error {
-				if s.flaky.Add(1)%flakyEvery == 0 {
-					return status.Error(codes.Unavailable, "flaky: every 10th call fails")
-				}
-				return s.add(req, resp)
-			})},
+			{MethodName: "Add", Handler: handler(func(_ context.Context, req, resp *dynamicpb.Message) error { return s.add(req, resp) })},
+			{MethodName: "Flaky", Handler: handler(s.flakyCall)},
 		},
 		Streams: []grpc.StreamDesc{{StreamName: "Watch", ServerStreams: true, Handler: func(_ any, st grpc.ServerStream) error {
 			err := s.watch(st, in, out)
@@ -181,8 +213,23 @@ func (s *GRPCServer) desc() *grpc.ServiceDesc {
 	}
 }
 
+// flakyCall answers Flaky: as Add, but every 10th call is Unavailable.
+// Its answers carry metadata for checks and extraction to read: the
+// header x-call, the call's number, and the trailer x-outcome, "ok" or
+// "unavailable".
+func (s *GRPCServer) flakyCall(ctx context.Context, req, resp *dynamicpb.Message) error {
+	n := s.flaky.Add(1)
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-call", strconv.FormatInt(n, 10)))
+	if n%flakyEvery == 0 {
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("x-outcome", "unavailable"))
+		return status.Error(codes.Unavailable, "flaky: every 10th call fails")
+	}
+	_ = grpc.SetTrailer(ctx, metadata.Pairs("x-outcome", "ok"))
+	return s.add(req, resp)
+}
+
 // watch answers Watch: quantity answers (1 when 0), each as Add's, at most
-// 1000.
+// 1000, and the trailer x-answers, their number.
 func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDescriptor) error {
 	req := dynamicpb.NewMessage(in)
 	if err := st.RecvMsg(req); err != nil {
@@ -190,6 +237,8 @@ func (s *GRPCServer) watch(st grpc.ServerStream, in, out protoreflect.MessageDes
 	}
 	n := min(max(req.Get(in.Fields().ByName("quantity")).Int(), 1), 1000)
 	req.Set(in.Fields().ByName("quantity"), protoreflect.ValueOfInt32(1))
+	// The trailer says how many answers the stream had.
+	st.SetTrailer(metadata.Pairs("x-answers", strconv.FormatInt(n, 10)))
 	for range n {
 		resp := dynamicpb.NewMessage(out)
 		if err := s.add(req, resp); err != nil {

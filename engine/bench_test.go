@@ -74,13 +74,34 @@ func BenchmarkPhases(b *testing.B) {
 	}
 }
 
-func benchGET(b *testing.B, tr transport, phases bool) {
+// BenchmarkLease is the cost of a distributed worker's lease, checked
+// before each request's first byte is written: compare lease=off with
+// lease=on (a lease that holds for the whole run) by cpu-ns/op.
+func BenchmarkLease(b *testing.B) {
+	for _, tr := range transports {
+		for _, on := range []bool{false, true} {
+			name := fmt.Sprintf("%s/lease=%v", strings.ReplaceAll(tr.name, "net/http", "nethttp"), map[bool]string{false: "off", true: "on"}[on])
+			b.Run(name, func(b *testing.B) {
+				var lease *Lease
+				if on {
+					lease = NewLease()
+					lease.Extend(time.Now().Add(time.Hour))
+				}
+				benchGETLease(b, tr, false, lease)
+			})
+		}
+	}
+}
+
+func benchGET(b *testing.B, tr transport, phases bool) { benchGETLease(b, tr, phases, nil) }
+
+func benchGETLease(b *testing.B, tr transport, phases bool, lease *Lease) {
 	url := cheapServer(b)
 	req := newReq(b, "GET", url+"/", nil, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime()
-	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
+	res, err := Run(context.Background(), Config{ForceStd: tr.std, Phases: phases, Lease: lease, Load: Closed{Clients: 16, Requests: int64(b.N)}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-bench"}})
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	if err != nil {
@@ -105,11 +126,17 @@ func TestFastPathSteadyStateAllocs(t *testing.T) {
 		t.Skip("the fast path is Linux-only")
 	}
 	for _, phases := range []bool{false, true} {
-		t.Run(fmt.Sprintf("phases=%v", phases), func(t *testing.T) { steadyStateAllocs(t, phases) })
+		t.Run(fmt.Sprintf("phases=%v", phases), func(t *testing.T) { steadyStateAllocs(t, phases, nil) })
 	}
+	// A distributed worker's lease, asked at each write, allocates nothing.
+	t.Run("lease", func(t *testing.T) {
+		lease := NewLease()
+		lease.Extend(time.Now().Add(time.Hour))
+		steadyStateAllocs(t, false, lease)
+	})
 }
 
-func steadyStateAllocs(t *testing.T, phases bool) {
+func steadyStateAllocs(t *testing.T, phases bool, lease *Lease) {
 	url := cheapServer(t)
 	req := newReq(t, "GET", url+"/", nil, nil)
 	mallocs := func(n int64) uint64 {
@@ -117,7 +144,7 @@ func steadyStateAllocs(t *testing.T, phases bool) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		res, err := Run(context.Background(), Config{Phases: phases, Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
+		res, err := Run(context.Background(), Config{Phases: phases, Lease: lease, Load: Closed{Clients: 16, Requests: n}, Work: Request{Request: req, Timeout: 5 * time.Second, UserAgent: "fuka-test"}})
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Fatal(err)

@@ -397,6 +397,24 @@ func (l *Lease) Valid(t time.Time) bool {
 	return l == nil || int64(t.Sub(l.base)) < l.until.Load()
 }
 
+// Holds reports whether the lease allows a request's first byte to be
+// written now. The transports ask it at the write itself, not only when
+// they take a start: a worker frozen between the two (SIGSTOP, a stalled
+// VM) and thawed after its controller gave it up would otherwise send
+// the request it had begun, one its controller's report does not contain.
+// It costs a monotonic clock read and an atomic load.
+func (l *Lease) Holds() bool {
+	return l == nil || int64(time.Since(l.base)) < l.until.Load()
+}
+
+// gate is Holds as a client.Options Gate: nil without a lease.
+func (l *Lease) gate() func() bool {
+	if l == nil {
+		return nil
+	}
+	return l.Holds
+}
+
 // leaseWait is how long a closed-model client waits before it looks at a
 // run-out lease again.
 const leaseWait = 10 * time.Millisecond

@@ -598,9 +598,16 @@ func (l *fastLoop) ctl(c *conn, op int, out bool) error {
 	return unix.EpollCtl(l.epfd, op, c.fd, &ev)
 }
 
-// write sends what is left of the request.
+// write sends what is left of the request. Its first byte goes only
+// while the lease holds, asked here, right before the write: the loop may
+// have been frozen since the start was taken (a pass of the loop, a
+// connect; see Lease.Holds).
 func (l *fastLoop) write(c *conn, now time.Duration) {
 	for c.wrOff < len(c.wire) {
+		if c.wrOff == 0 && !l.cfg.Lease.Holds() {
+			l.refuse(c)
+			return
+		}
 		b := c.wire[c.wrOff:]
 		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if e == unix.EAGAIN {
@@ -622,6 +629,30 @@ func (l *fastLoop) write(c *conn, now time.Duration) {
 		_ = l.ctl(c, unix.EPOLL_CTL_MOD, false)
 	}
 	c.state = cReading
+}
+
+// refuse takes back c's request, refused at its write because the lease
+// has run out: not a byte of it left, so it is no request in the counts.
+// An open-model start is dropped, as one due while the lease is out; a
+// closed-model client waits for the lease, its start kept; a plan's
+// client waits to send the same request (planRefused).
+func (l *fastLoop) refuse(c *conn) {
+	now := l.now()
+	l.inflight--
+	if c.outWant {
+		_ = l.ctl(c, unix.EPOLL_CTL_MOD, false)
+	}
+	c.state = cIdle
+	switch {
+	case c.pc != nil:
+		l.planRefused(c, now)
+	case l.open:
+		l.rec.DropLocked(1)
+		l.nActive.Add(-1)
+		l.free = append(l.free, c)
+	default:
+		l.hold(c, now+leaseWait)
+	}
 }
 
 // event handles epoll's news for c.

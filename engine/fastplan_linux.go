@@ -43,6 +43,10 @@ type planConn struct {
 	iters  int   // iterations begun
 	keep   int   // body bytes the request in flight keeps
 	resume bool  // cThink: true when the pause ends an iteration (LoopPause)
+	// cThink: the request the client asked for waits for the lease
+	// (planRefused); timeout is its Timeout.
+	refused bool
+	timeout time.Duration
 }
 
 // newFastPlanSources makes the event loops that run plan sc's clients.
@@ -293,12 +297,8 @@ func (l *fastLoop) planStep(c *conn, now time.Duration) {
 func (l *fastLoop) move(c *conn, st LoopStep, now time.Duration) {
 	switch st.Action {
 	case LoopSend:
-		c.wire, c.head, c.pc.keep = st.Wire, st.Head, st.KeepBody
-		c.intended, c.sent = now, now
-		c.deadline = now + st.Timeout
-		c.redialed = false
-		l.inflight++
-		l.dispatch(c, now)
+		c.wire, c.head, c.pc.keep, c.pc.timeout = st.Wire, st.Head, st.KeepBody, st.Timeout
+		l.planSend(c, now)
 	case LoopThink:
 		l.think(c, now+st.Think, false)
 	case LoopPause:
@@ -308,6 +308,28 @@ func (l *fastLoop) move(c *conn, st LoopStep, now time.Duration) {
 	case LoopStop:
 		l.planRetire(c)
 	}
+}
+
+// planSend sends the request c's client asked for.
+func (l *fastLoop) planSend(c *conn, now time.Duration) {
+	c.intended, c.sent = now, now
+	c.deadline = now + c.pc.timeout
+	c.redialed = false
+	l.inflight++
+	l.dispatch(c, now)
+}
+
+// planRefused parks c's client, whose request was refused at its write
+// because the lease had run out: it sends the same request once the lease
+// holds again (the loop looks every leaseWait), and none if the load ends
+// first. Nothing of it was written, so the client hears nothing of it.
+func (l *fastLoop) planRefused(c *conn, now time.Duration) {
+	if l.stopping {
+		l.planRetire(c)
+		return
+	}
+	l.think(c, now+leaseWait, false)
+	c.pc.refused = true
 }
 
 // planEnd ends an iteration: a closed-model client begins its next, an
@@ -399,11 +421,15 @@ func (l *fastLoop) resume(now time.Duration) {
 	for len(l.plan.thinkq) > 0 && l.plan.thinkq[0].notBefore <= now {
 		c := l.popThink()
 		c.state = cIdle
-		if c.pc.resume {
+		switch {
+		case c.pc.refused:
+			c.pc.refused = false
+			l.planSend(c, now)
+		case c.pc.resume:
 			l.planEnd(c, now)
-			continue
+		default:
+			l.planStep(c, now)
 		}
-		l.planStep(c, now)
 	}
 }
 
@@ -414,6 +440,11 @@ func (l *fastLoop) planStop() {
 	for len(l.plan.thinkq) > 0 {
 		c := l.popThink()
 		c.state = cIdle
+		if c.pc.refused {
+			c.pc.refused = false
+			l.planRetire(c) // its request never left
+			continue
+		}
 		if c.pc.resume {
 			l.planEnd(c, now)
 			continue

@@ -38,7 +38,7 @@ func (p *pool) withRequest(w Request) *pool {
 	p.std = client.NewStd(w.Request, client.Options{
 		Timeout: w.Timeout, Insecure: w.Insecure, HTTP2: w.HTTP2, HTTP1: w.HTTP1, TLS: w.TLS,
 		MaxConns: p.load.Slots(), UserAgent: w.UserAgent, Phases: p.cfg.Phases,
-		Conns: &client.Conns{OnConnect: p.rec.Connect},
+		Conns: &client.Conns{OnConnect: p.rec.Connect}, Gate: p.cfg.Lease.gate(),
 	})
 	return p
 }
@@ -61,9 +61,14 @@ func (p *pool) discard() {
 	}
 }
 
-// withScenario makes p's clients run sc's iterations.
+// withScenario makes p's clients run sc's iterations. A scenario that
+// can be gated (scenario.Runner) asks the run's lease at each request's
+// write (see Lease.Holds).
 func (p *pool) withScenario(sc Scenario, endRun func()) *pool {
 	p.scenario, p.endRun = sc, endRun
+	if g, ok := sc.(interface{ SetGate(func() bool) }); ok {
+		g.SetGate(p.cfg.Lease.gate())
+	}
 	return p
 }
 
@@ -93,8 +98,8 @@ func closeClient(cl iterator) {
 // quick is a quick-mode client: the same request every time.
 type quick struct{ p *pool }
 
-func (q quick) Iterate(_ context.Context, _ int64, intended time.Time) bool {
-	q.p.do(intended.Sub(q.p.start))
+func (q quick) Iterate(ctx context.Context, _ int64, intended time.Time) bool {
+	q.p.do(ctx, intended.Sub(q.p.start))
 	return true
 }
 
@@ -127,10 +132,27 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 // do sends one request due at intended and records it. Requests run on a
 // context that is not the run's: a cancelled run lets in-flight requests
 // finish within their timeout, so their outcome is measured, not lost.
-func (p *pool) do(intended time.Duration) {
-	sent := time.Since(p.start)
+// A request the lease refused at its write (see Lease.Holds) never left:
+// it is no request in the counts. An open-model start is dropped; a
+// closed-model client waits for the lease with its start, as on the fast
+// path, until stop (the load's end) is cancelled.
+func (p *pool) do(stop context.Context, intended time.Duration) {
 	var o metrics.Outcome
-	p.std.Send(context.Background(), &o)
+	sent := time.Since(p.start)
+	for !p.std.Send(context.Background(), &o) {
+		if p.open {
+			p.rec.Drop(1)
+			return
+		}
+		// net/http closed the connection the refused write was for: look
+		// at the lease before dialling another.
+		for !p.cfg.Lease.Holds() {
+			if !p.sleepUntil(time.Since(p.start)+leaseWait, stop.Done()) {
+				return
+			}
+		}
+		o, sent = metrics.Outcome{}, time.Since(p.start)
+	}
 	now := time.Since(p.start)
 	o.Latency, o.Service = now-sent, now-sent
 	if p.open {

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -123,23 +125,68 @@ func (m *Method) Callable() bool { return !m.Desc.IsStreamingClient() }
 // its end, or, when expect > 0, until expect answers came: the stream is
 // then ended by fuka, which is no error.
 func (m *Method) Call(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int) (n int, in int64, err error) {
+	return m.call(ctx, cc, &req, out, expect)
+}
+
+// CallMessage is Call for a request sent many times.
+func (m *Method) CallMessage(ctx context.Context, cc grpc.ClientConnInterface, req *Message, out *[]byte, expect int) (n int, in int64, err error) {
+	return m.call(ctx, cc, req, out, expect)
+}
+
+// call is Call with the request as the raw codec takes it: *[]byte or
+// *Message.
+func (m *Method) call(ctx context.Context, cc grpc.ClientConnInterface, req any, out *[]byte, expect int) (n int, in int64, err error) {
 	if !m.Desc.IsStreamingServer() {
-		if err := m.Invoke(ctx, cc, req, out); err != nil {
+		if err := cc.Invoke(ctx, m.Path, req, out, rawCodec...); err != nil {
 			return 0, 0, err
 		}
 		return 1, int64(frame + len(*out)), nil
 	}
+	return m.stream(ctx, cc, req, out, expect, nil)
+}
+
+// Metadata is a call's header and trailer metadata, as the server sent
+// them.
+type Metadata struct{ Header, Trailer metadata.MD }
+
+// CallMD is Call that also fills md with the call's metadata: its header,
+// and its trailer when the call ended (a stream fuka ended after expect
+// answers has none).
+func (m *Method) CallMD(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
+	if !m.Desc.IsStreamingServer() {
+		if err := m.Invoke(ctx, cc, req, out, grpc.Header(&md.Header), grpc.Trailer(&md.Trailer)); err != nil {
+			return 0, 0, err
+		}
+		return 1, int64(frame + len(*out)), nil
+	}
+	return m.stream(ctx, cc, &req, out, expect, md)
+}
+
+// stream makes a server-streaming call (see Call); md, when not nil,
+// receives its metadata.
+func (m *Method) stream(ctx context.Context, cc grpc.ClientConnInterface, req any, out *[]byte, expect int, md *Metadata) (n int, in int64, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends a stream read to expect
-	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, m.Path, grpc.ForceCodec(raw{}))
+	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, m.Path, rawCodec...)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := st.SendMsg(&req); err != nil {
+	if err := st.SendMsg(req); err != nil {
 		return 0, 0, recvErr(st, err)
 	}
 	if err := st.CloseSend(); err != nil {
 		return 0, 0, err
+	}
+	if md != nil {
+		// The stream's metadata is read from it, not through call
+		// options: those are filled when grpc-go finishes the stream, which
+		// for a stream fuka cancels happens after Call returned.
+		defer func() {
+			md.Header, _ = st.Header()
+			if err != nil || expect <= 0 || n < expect {
+				md.Trailer = st.Trailer() // the stream ended: its trailer came
+			}
+		}()
 	}
 	for expect <= 0 || n < expect {
 		if err := st.RecvMsg(out); err != nil {
@@ -174,9 +221,7 @@ func (m *Method) Encode(json []byte) ([]byte, error) {
 	msg := dynamicpb.NewMessage(m.Desc.Input())
 	if len(strings.TrimSpace(string(json))) > 0 {
 		if err := protojson.Unmarshal(json, msg); err != nil {
-			// The protobuf module spaces its errors differently per build on
-			// purpose; a plain space keeps the message the same everywhere.
-			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), strings.ReplaceAll(err.Error(), "\u00a0", " "))
+			return nil, fmt.Errorf("message for %s (%s): %s", m.Path, m.Desc.Input().FullName(), protoErrText(err))
 		}
 	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(msg)
@@ -196,34 +241,72 @@ func (m *Method) DecodeJSON(wire []byte) ([]byte, error) {
 // Invoke makes one unary call with the encoded request; out receives the
 // encoded response.
 func (m *Method) Invoke(ctx context.Context, cc grpc.ClientConnInterface, req []byte, out *[]byte, opts ...grpc.CallOption) error {
-	return cc.Invoke(ctx, m.Path, &req, out, append(opts, grpc.ForceCodec(raw{}))...)
+	if len(opts) == 0 {
+		return cc.Invoke(ctx, m.Path, &req, out, rawCodec...)
+	}
+	return cc.Invoke(ctx, m.Path, &req, out, append(opts, rawCodec...)...)
 }
+
+// InvokeMessage is Invoke for a request sent many times: gRPC takes its
+// bytes as they are, with no copy, encoding or allocation per call.
+func (m *Method) InvokeMessage(ctx context.Context, cc grpc.ClientConnInterface, req *Message, out *[]byte) error {
+	return cc.Invoke(ctx, m.Path, req, out, rawCodec...)
+}
+
+// Message is an encoded request ready to be sent any number of times, by
+// any number of calls at once: gRPC only reads it (a SliceBuffer's Ref and
+// Free do nothing).
+type Message struct {
+	bs mem.BufferSlice
+}
+
+// NewMessage wraps the encoded request b, which must not change after.
+func NewMessage(b []byte) *Message {
+	return &Message{bs: mem.BufferSlice{mem.SliceBuffer(b)}}
+}
+
+// rawCodec is the call option every call carries, made once: a call
+// option built per call is two allocations.
+var rawCodec = []grpc.CallOption{grpc.ForceCodecV2(raw{})}
 
 // raw is a codec for messages already encoded: requests are encoded once
 // per distinct message, responses are decoded only when something reads
-// them. Its name is "proto" so that the content type is the usual
+// them. It is a CodecV2 so that gRPC's buffers reach it as they are: the
+// request without a copy, the response copied once into the caller's
+// reused slice. Its name is "proto" so that the content type is the usual
 // application/grpc+proto.
 type raw struct{}
 
-func (raw) Marshal(v any) ([]byte, error) {
-	if b, ok := v.(*[]byte); ok {
-		return *b, nil
+func (raw) Marshal(v any) (mem.BufferSlice, error) {
+	switch b := v.(type) {
+	case *Message:
+		return b.bs, nil
+	case *[]byte:
+		return mem.BufferSlice{mem.SliceBuffer(*b)}, nil
 	}
 	return nil, fmt.Errorf("grpccall: cannot send %T", v)
 }
 
-func (raw) Unmarshal(data []byte, v any) error {
+func (raw) Unmarshal(data mem.BufferSlice, v any) error {
 	b, ok := v.(*[]byte)
 	if !ok {
 		return fmt.Errorf("grpccall: cannot receive into %T", v)
 	}
-	*b = append((*b)[:0], data...)
+	*b = (*b)[:0]
+	for _, buf := range data {
+		*b = append(*b, buf.ReadOnlyData()...)
+	}
 	return nil
 }
 
 func (raw) Name() string { return "proto" }
 
 var errNoService = errors.New("no such service")
+
+// protoErrText is err's text with a plain space where the protobuf module
+// puts a no-break space in some builds (on purpose, per binary), so that
+// a message reads the same from every fuka.
+func protoErrText(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
 
 // frame is gRPC's length-prefixed message header: a compressed flag and
 // four bytes of length, counted in the bytes a call sends and receives.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ import (
 	"github.com/fuka-load/fuka/metrics"
 )
 
-func startDemo(t *testing.T) *demo.GRPCServer {
+func startDemo(t testing.TB) *demo.GRPCServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -30,7 +32,7 @@ func startDemo(t *testing.T) *demo.GRPCServer {
 	return s
 }
 
-func resolve(t *testing.T, s *demo.GRPCServer, call string) (*grpccall.Method, error) {
+func resolve(t testing.TB, s *demo.GRPCServer, call string) (*grpccall.Method, error) {
 	t.Helper()
 	target, err := grpccall.ParseTarget("grpc://"+s.Addr(), nil)
 	if err != nil {
@@ -67,6 +69,43 @@ func TestReflect(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestReflectVersions: servers that offer reflection only under its older
+// name (grpc.reflection.v1alpha) resolve as v1 servers do; a server with
+// neither says so and names the way out.
+func TestReflectVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  demo.GRPCOption
+		want string // "" for success
+	}{
+		{"v1alpha only", demo.ReflectionV1Alpha, ""},
+		{"none", demo.NoReflection, "neither grpc.reflection.v1 nor v1alpha); give the schema in .proto files: --proto FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s, err := demo.StartGRPC(ctx, "127.0.0.1:0", tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := resolve(t, s, "fuka.demo.Cart/Watch")
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil || m.Path != "/fuka.demo.Cart/Watch" || !m.Desc.IsStreamingServer() {
+				t.Fatalf("%v, %v", m, err)
+			}
+			// An unknown service lists the server's over v1alpha too.
+			if _, err := resolve(t, s, "fuka.demo.Kart/Add"); err == nil || !strings.Contains(err.Error(), "the server has fuka.demo.Cart") {
+				t.Fatalf("unknown service: %v", err)
 			}
 		})
 	}
@@ -342,5 +381,92 @@ func TestQuickStream(t *testing.T) {
 	// and the 5-byte frame header.
 	if st := res.Run.Total; st.Requests != 30 || s.Calls(codes.OK) != 30 || st.Status[200] != 30 || st.BytesIn != 90*14 {
 		t.Fatalf("calls %d, 200: %d, bytes in %d; server OK %d", st.Requests, st.Status[200], st.BytesIn, s.Calls(codes.OK))
+	}
+}
+
+// TestCompileProtos: the schema from .proto files, as quick mode's --proto
+// reads them: imports resolve through the import paths (or the file's own
+// directory), errors are at their place in the file as the user named it,
+// and a method found there calls a server without reflection, counted as
+// the server counts.
+func TestCompileProtos(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cart := write("cart.proto", demo.CartProto)
+	// The same service split in two files, one importing the other by
+	// its path under the import path protos/.
+	write("protos/shop/msgs.proto", "syntax = \"proto3\";\npackage fuka.demo;\nmessage AddRequest { string item = 1; int32 quantity = 2; }\nmessage AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }\n")
+	svc := write("protos/shop/svc.proto", "syntax = \"proto3\";\npackage fuka.demo;\nimport \"shop/msgs.proto\";\nimport \"google/protobuf/empty.proto\";\nservice Cart {\n  rpc Add(AddRequest) returns (AddReply);\n  rpc Ping(google.protobuf.Empty) returns (google.protobuf.Empty);\n}\n")
+	bad := write("bad.proto", "syntax = \"proto3\";\nmessage A { string x = 1 }\n")
+	for _, tc := range []struct {
+		name    string
+		files   []string
+		imports []string
+		call    string
+		want    string // "" for success, else part of the error
+	}{
+		{"one file", []string{cart}, nil, "fuka.demo.Cart/Add", ""},
+		{"import path", []string{svc}, []string{filepath.Join(dir, "protos")}, "fuka.demo.Cart/Add", ""},
+		{"well-known types", []string{svc}, []string{filepath.Join(dir, "protos")}, "fuka.demo.Cart/Ping", ""},
+		{"import not on the path", []string{svc}, nil, "fuka.demo.Cart/Add", svc + ":3:8: open "},
+		{"syntax error at its place", []string{bad}, nil, "A/B", bad + ":2:26: syntax error"},
+		{"unknown service names the files", []string{cart}, nil, "fuka.demo.Kart/Add", "service fuka.demo.Kart is not in " + cart + " (they have fuka.demo.Cart)"},
+		{"unknown method", []string{cart}, nil, "fuka.demo.Cart/Remove", "it has Add, Flaky, Watch"},
+		{"no such file", []string{filepath.Join(dir, "nope.proto")}, nil, "a.B/C", "nope.proto: no such file"},
+		{"import path not a directory", []string{cart}, []string{cart}, "a.B/C", "--import-path " + cart + ": not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := grpccall.CompileProtos(context.Background(), tc.files, tc.imports)
+			var m *grpccall.Method
+			if err == nil {
+				m, err = p.Method(tc.call)
+			}
+			if tc.want == "" {
+				if err != nil || m.Path != "/"+tc.call {
+					t.Fatalf("%v, %v", m, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0", demo.NoReflection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := grpccall.CompileProtos(ctx, []string{svc}, []string{filepath.Join(dir, "protos")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Method("fuka.demo.Cart/Add")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := m.Encode([]byte(`{"item":"tea"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, _ := grpccall.ParseTarget("grpc://"+s.Addr(), nil)
+	q := &grpccall.Quick{Target: target, Method: m, Request: msg, Timeout: 5 * time.Second, Name: "add", Slots: 2}
+	res, err := engine.Run(ctx, engine.Config{Load: engine.Closed{Clients: 2, Requests: 50}, Work: engine.Plan{Scenario: q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.Run.Total; st.Requests != 50 || st.Status[200] != 50 || s.Calls(codes.OK) != 50 {
+		t.Fatalf("fuka: %d calls, %d OK; server %d OK", st.Requests, st.Status[200], s.Calls(codes.OK))
 	}
 }

@@ -33,6 +33,7 @@ type Quick struct {
 	mu    sync.Mutex
 	conns []*grpc.ClientConn
 	err   error
+	gc    bool // holds the raised GC target (gc.go) until CloseIdle
 }
 
 func (q *Quick) Names() []string      { return []string{q.Name} }
@@ -43,13 +44,18 @@ func (q *Quick) CheckNames() []string { return nil }
 // Quick may run again.
 func (q *Quick) NewClient(id int, rec *metrics.Recorder, _ func()) engine.ScenarioClient {
 	cc, err := q.conn(id)
-	return &quickClient{q: q, cc: cc, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD)}
+	return &quickClient{q: q, cc: cc, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
+		msg: NewMessage(q.Request)}
 }
 
 func (q *Quick) conn(id int) (*grpc.ClientConn, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.conns == nil && q.err == nil {
+		if !q.gc {
+			holdGC()
+			q.gc = true
+		}
 		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), 64)
 		for range n {
 			cc, err := Dial(q.Target)
@@ -74,15 +80,19 @@ func (q *Quick) CloseIdle() {
 	for _, cc := range q.conns {
 		_ = cc.Close()
 	}
-	q.conns, q.err = nil, nil
+	if q.gc {
+		releaseGC()
+	}
+	q.conns, q.err, q.gc = nil, nil, false
 }
 
 type quickClient struct {
 	q   *Quick
-	cc  *grpc.ClientConn
+	cc  grpc.ClientConnInterface
 	err error
 	rec *metrics.Recorder
 	ctx context.Context // carries the metadata
+	msg *Message        // q.Request, sent as it is
 	out []byte          // the last response, reused
 }
 
@@ -96,7 +106,7 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.q.Timeout)
 	sent := time.Now()
-	_, in, err := c.q.Method.Call(ctx, c.cc, c.q.Request, &c.out, 0)
+	_, in, err := c.q.Method.CallMessage(ctx, c.cc, c.msg, &c.out, 0)
 	done := time.Now()
 	status, kind := Classify(ctx, err)
 	cancel()

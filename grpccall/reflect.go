@@ -2,6 +2,7 @@ package grpccall
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,18 +22,41 @@ import (
 // that keeps naming new dependencies cannot keep fuka asking.
 const maxReflectFiles = 1000
 
+// reflectV1Alpha is the path of the reflection service's older name,
+// grpc.reflection.v1alpha, which servers built before v1 existed (and
+// some still) offer alone. Its messages are v1's under another package
+// name, the same on the wire, so fuka speaks v1's messages to either.
+const reflectV1Alpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+
+// errNoReflection marks a reflection service the server does not have.
+var errNoReflection = errors.New("the server does not offer server reflection")
+
 // Reflect resolves "pkg.Service/Method" through the server reflection
-// service (grpc.reflection.v1) of the server behind cc: the file that
-// defines the service and every file it imports.
+// service of the server behind cc: the file that defines the service and
+// every file it imports. It asks grpc.reflection.v1 and, when the server
+// does not have it, grpc.reflection.v1alpha.
 func Reflect(ctx context.Context, cc grpc.ClientConnInterface, call string) (*Method, error) {
 	service, method, err := SplitMethod(call)
 	if err != nil {
 		return nil, err
 	}
-	stream, err := rpb.NewServerReflectionClient(cc).ServerReflectionInfo(ctx)
+	m, err := reflectOn(ctx, cc, rpb.ServerReflection_ServerReflectionInfo_FullMethodName, service, method)
+	if errors.Is(err, errNoReflection) {
+		m, err = reflectOn(ctx, cc, reflectV1Alpha, service, method)
+		if errors.Is(err, errNoReflection) {
+			return nil, fmt.Errorf("%w (neither grpc.reflection.v1 nor v1alpha); give the schema in .proto files: --proto FILE, or protos: in a plan", errNoReflection)
+		}
+	}
+	return m, err
+}
+
+// reflectOn is Reflect over the reflection service at path.
+func reflectOn(ctx context.Context, cc grpc.ClientConnInterface, path, service, method string) (*Method, error) {
+	st, err := cc.NewStream(ctx, &rpb.ServerReflection_ServiceDesc.Streams[0], path)
 	if err != nil {
 		return nil, reflectErr(err)
 	}
+	stream := &grpc.GenericClientStream[rpb.ServerReflectionRequest, rpb.ServerReflectionResponse]{ClientStream: st}
 	defer func() { _ = stream.CloseSend() }()
 	files := map[string]*descriptorpb.FileDescriptorProto{}
 	ask := func(req *rpb.ServerReflectionRequest) error {
@@ -137,7 +161,7 @@ func withServices(_ context.Context, stream rpb.ServerReflection_ServerReflectio
 
 func reflectErr(err error) error {
 	if s, ok := status.FromError(err); ok && s.Code() == codes.Unimplemented {
-		return fmt.Errorf("the server does not offer server reflection (grpc.reflection.v1): %s", s.Message())
+		return fmt.Errorf("%w (%s)", errNoReflection, s.Message())
 	}
 	return fmt.Errorf("server reflection: %w", err)
 }

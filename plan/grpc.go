@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc/codes"
 )
 
 // GRPC is a grpc: step's call: a unary method of a gRPC service, its
@@ -23,8 +25,18 @@ type GRPC struct {
 	// Expect, for a server-streaming method, is how many answers to read
 	// before ending the stream (0: to its end); getting them is a check.
 	Expect int
-	Pos    Pos // the grpc: mapping
+	// RetryCodes are the codes after which a call is sent again, when the
+	// step has retries (an attempt that got no answer always is); nil:
+	// DefaultRetryCodes.
+	RetryCodes    []codes.Code
+	RetryCodesPos Pos
+	Pos           Pos // the grpc: mapping
 }
+
+// DefaultRetryCodes are the codes a grpc: step's retries follow when it
+// names none: UNAVAILABLE, the code gRPC's own retry policies name as safe
+// to retry (the server did not process the call).
+var DefaultRetryCodes = []codes.Code{codes.Unavailable}
 
 // MethodGRPC is a grpc: step's Method.
 const MethodGRPC = "GRPC"
@@ -32,9 +44,7 @@ const MethodGRPC = "GRPC"
 var (
 	grpcKeys = []string{"target", "service", "method", "message", "metadata", "expect"}
 	// grpcStepKeys are the keys a grpc: step may have beside it.
-	grpcStepKeys = []string{"name", "timeout", "extract", "check", "abort_on_fail", "on_failure"}
-	// grpcCheckKinds are the checks that apply to a call's answer.
-	grpcCheckKinds = []CheckKind{CheckStatus, CheckBodyContains, CheckBodyRegex, CheckJSONEquals, CheckJSONExists, CheckMaxLatency}
+	grpcStepKeys = []string{"name", "timeout", "extract", "check", "abort_on_fail", "on_failure", "retries", "retry_non_idempotent", "retry_codes"}
 )
 
 func (ps *parser) grpcStep(st *Step, action entry, es []entry) {
@@ -114,13 +124,23 @@ func (ps *parser) grpcStep(st *Step, action entry, es []entry) {
 			st.Timeout, _ = ps.positive("timeout", e.V)
 		case "extract":
 			st.Extract = ps.extracts(e.V)
-		case "check":
-			st.Checks = ps.checks(e.V)
-			for _, c := range st.Checks {
-				if !slices.Contains(grpcCheckKinds, c.Kind) {
-					ps.errorAt(c.Pos, "check %s: a gRPC answer has no headers; checks on a call: status, json, json_exists, body_contains, body_regex (on the answer's JSON form), max_latency", c.Name)
+			for _, x := range st.Extract {
+				if x.From == FromCookie {
+					ps.errorAt(x.Pos, "extract %q: a gRPC answer sets no cookies; from a call: json:PATH, regex:RE (on the answer's JSON form), header:NAME, trailer:NAME (its metadata)", x.Var)
 				}
 			}
+		case "check":
+			st.Checks = ps.checks(e.V)
+		case "retries":
+			if n, ok := ps.retries(e.V); ok {
+				st.Retries, st.RetriesPos = &n, ps.pos(e.V)
+			}
+		case "retry_non_idempotent":
+			if b, ok := ps.boolean("retry_non_idempotent", e.V); ok {
+				st.RetryNonIdempotent = &b
+			}
+		case "retry_codes":
+			g.RetryCodes, g.RetryCodesPos = ps.retryCodes(e.V), ps.pos(e.V)
 		case "abort_on_fail":
 			st.AbortOnFail, _ = ps.boolean("abort_on_fail", e.V)
 		case "on_failure":
@@ -193,4 +213,50 @@ func grpcErrors(c *collector, st *Step) {
 	if st.Timeout < 0 {
 		c.add(st.Pos, "step: timeout %v is negative", st.Timeout)
 	}
+}
+
+// noTrailerChecks refuses trailer checks outside grpc: steps: trailers
+// are what a gRPC call ends with.
+func (ps *parser) noTrailerChecks(cs []Check) {
+	for _, c := range cs {
+		if c.Kind == CheckTrailer {
+			ps.errorAt(c.Pos, "check trailer: trailers are a gRPC call's metadata (grpc: steps); check a response's headers with header:")
+		}
+	}
+}
+
+// noTrailerExtracts is noTrailerChecks for extraction.
+func (ps *parser) noTrailerExtracts(xs []Extract) {
+	for _, x := range xs {
+		if x.From == FromTrailer {
+			ps.errorAt(x.Pos, "extract %q: trailer: is a gRPC call's metadata (grpc: steps); a response's headers are header:NAME", x.Var)
+		}
+	}
+}
+
+// retryCodes reads retry_codes: a list of gRPC code names (UNAVAILABLE,
+// or unavailable), not OK.
+func (ps *parser) retryCodes(n *yaml.Node) []codes.Code {
+	items, ok := ps.list(n, "retry_codes")
+	if !ok {
+		return nil
+	}
+	out := []codes.Code{}
+	for _, it := range items {
+		s, ok := ps.nonEmpty("retry_codes", it)
+		if !ok {
+			continue
+		}
+		var c codes.Code
+		if err := c.UnmarshalJSON([]byte(strconv.Quote(strings.ToUpper(s.Value)))); err != nil || c == codes.OK {
+			ps.errorf(it, "retry_codes: %q is not a gRPC error code; want names such as UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED", clip(s.Value))
+			continue
+		}
+		if slices.Contains(out, c) {
+			ps.errorf(it, "retry_codes: %s is listed twice", strings.ToUpper(s.Value))
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }

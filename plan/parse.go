@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // ParseFile reads and parses the plan file at path; see Parse. (It is not
@@ -41,7 +42,18 @@ func ParseFile(path string) (*Plan, error) {
 // A Plan returned by Parse has passed Validate; templates ({{ ... }}) and
 // thresholds are kept as written, for their own packages to compile.
 func Parse(file string, src []byte) (*Plan, error) {
-	ps := &parser{file: file, dir: filepath.Dir(file)}
+	return parse(&parser{file: file, dir: filepath.Dir(file)}, src)
+}
+
+// ParseWithProtos is Parse for a distributed run's worker: the plan's
+// protos: files are not read but found in protos, the files as the
+// controller compiled them (with their imports), so that the worker needs
+// neither the .proto files nor what they import.
+func ParseWithProtos(file string, src []byte, protos *protoregistry.Files) (*Plan, error) {
+	return parse(&parser{file: file, dir: filepath.Dir(file), shipped: protos}, src)
+}
+
+func parse(ps *parser, src []byte) (*Plan, error) {
 	root, ok := ps.document(src)
 	if !ok {
 		return nil, ps.errs

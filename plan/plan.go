@@ -379,10 +379,11 @@ type ExtractFrom int
 
 // Extraction sources.
 const (
-	FromJSON   ExtractFrom = iota // a gjson path, e.g. "json:token" or "json:$.token" ($. is optional)
-	FromRegex                     // the first submatch (or whole match) in the body, "regex:id=(\d+)"
-	FromHeader                    // a response header, "header:X-Request-Id"
-	FromCookie                    // a cookie set by the response, "cookie:session"
+	FromJSON    ExtractFrom = iota // a gjson path, e.g. "json:token" or "json:$.token" ($. is optional)
+	FromRegex                      // the first submatch (or whole match) in the body, "regex:id=(\d+)"
+	FromHeader                     // a response header, "header:X-Request-Id"
+	FromCookie                     // a cookie set by the response, "cookie:session"
+	FromTrailer                    // a gRPC call's trailer metadata, "trailer:x-total" (grpc: steps)
 )
 
 // Extract stores a value from a response into a variable for later steps.
@@ -412,6 +413,7 @@ const (
 	CheckJSONExists                    // the JSON path Expr exists
 	CheckMaxLatency                    // latency <= Latency
 	CheckHeader                        // header Expr equals Value (or, with Value "", exists)
+	CheckTrailer                       // a gRPC call's trailer Expr equals Value (or exists); grpc: steps
 )
 
 // Check is one assertion on a response, counted pass/fail by Name.

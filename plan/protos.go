@@ -34,42 +34,40 @@ func (ps *parser) protos(n *yaml.Node) []String {
 			ps.errorf(it, "protos %q: give the path inside the plan's directory, which is the import path", clip(s.Value))
 			continue
 		}
-		if ps.fileExists(s, "proto") {
+		if ps.shipped != nil || ps.fileExists(s, "proto") {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// linkProtos compiles the plan's protos and checks each grpc: step against
-// them: its service and method exist, the method is unary, and a message
-// without templates is valid for the method's input. Errors in a .proto
-// are at their place in it.
+// linkProtos compiles the plan's protos (or finds them among the shipped
+// ones) and checks each grpc: step against them: its service and method
+// exist, the method is unary, and a message without templates is valid
+// for the method's input. Errors in a .proto are at their place in it.
 func (ps *parser) linkProtos(p *Plan) {
 	if len(p.Protos) == 0 {
 		return
 	}
-	dir := filepath.Dir(ps.file)
 	names := make([]string, len(p.Protos))
 	for i, s := range p.Protos {
-		names[i] = filepath.ToSlash(filepath.Clean(s.Value))
+		names[i] = ProtoPath(s.Value)
 	}
-	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{dir}}),
-		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
-			at := err.GetPosition()
-			ps.errorAt(Pos{File: filepath.Join(dir, at.Filename), Line: at.Line, Column: at.Col}, "%v", err.Unwrap())
-			return nil
-		}, nil),
-	}
-	files, err := c.Compile(context.Background(), names...)
-	if err != nil {
-		if !errors.Is(err, reporter.ErrInvalidSource) {
-			ps.errorAt(p.Protos[0].Pos, "protos: %v", err)
+	var files []protoreflect.FileDescriptor
+	var schema protodesc.Resolver
+	if ps.shipped != nil {
+		for i, name := range names {
+			fd, err := ps.shipped.FindFileByPath(name)
+			if err != nil {
+				ps.errorAt(p.Protos[i].Pos, "protos %q: not in the schema the controller sent", clip(name))
+				return
+			}
+			files = append(files, fd)
 		}
+		schema = ps.shipped
+	} else if files, schema = ps.compileProtos(p, names); schema == nil {
 		return
 	}
-	schema := files.AsResolver()
 	p.GRPCSchema = schema
 	var services []string
 	for _, f := range files {
@@ -89,6 +87,36 @@ func (ps *parser) linkProtos(p *Plan) {
 			}
 		})
 	}
+}
+
+// ProtoPath is a protos: entry's path as the schema names its file:
+// slash-separated, relative to the plan's directory (the import path).
+func ProtoPath(s string) string { return filepath.ToSlash(filepath.Clean(s)) }
+
+// compileProtos compiles the plan's protos from the plan's directory; nil
+// after an error, reported at its place.
+func (ps *parser) compileProtos(p *Plan, names []string) ([]protoreflect.FileDescriptor, protodesc.Resolver) {
+	dir := filepath.Dir(ps.file)
+	c := protocompile.Compiler{
+		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{dir}}),
+		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
+			at := err.GetPosition()
+			ps.errorAt(Pos{File: filepath.Join(dir, at.Filename), Line: at.Line, Column: at.Col}, "%v", err.Unwrap())
+			return nil
+		}, nil),
+	}
+	compiled, err := c.Compile(context.Background(), names...)
+	if err != nil {
+		if !errors.Is(err, reporter.ErrInvalidSource) {
+			ps.errorAt(p.Protos[0].Pos, "protos: %v", err)
+		}
+		return nil, nil
+	}
+	files := make([]protoreflect.FileDescriptor, len(compiled))
+	for i, f := range compiled {
+		files[i] = f
+	}
+	return files, compiled.AsResolver()
 }
 
 func (ps *parser) checkGRPCStep(st *Step, schema protodesc.Resolver, services string) {

@@ -24,7 +24,7 @@ var (
 	thinkKeys   = []string{"think"}
 	// anyStepKeys is every key a step may have, for a step without an action.
 	anyStepKeys = slices.Concat(actionKeys, requestKeys, []string{"steps", "then", "else", "subprotocols", "binary"})
-	checkKeys   = []string{"status", "body_contains", "body_regex", "json", "json_exists", "max_latency", "header"}
+	checkKeys   = []string{"status", "body_contains", "body_regex", "json", "json_exists", "max_latency", "header", "trailer"}
 )
 
 func (ps *parser) steps(key string, n *yaml.Node) []*Step {
@@ -184,8 +184,10 @@ func (ps *parser) request(st *Step, action entry, es []entry) {
 			st.Timeout, _ = ps.positive("timeout", e.V)
 		case "extract":
 			st.Extract = ps.extracts(e.V)
+			ps.noTrailerExtracts(st.Extract)
 		case "check":
 			st.Checks = ps.checks(e.V)
+			ps.noTrailerChecks(st.Checks)
 		case "abort_on_fail":
 			st.AbortOnFail, _ = ps.boolean("abort_on_fail", e.V)
 		case "retries":
@@ -324,7 +326,7 @@ func compileRegex(re string) error {
 	return err
 }
 
-var extractSources = map[string]ExtractFrom{"json": FromJSON, "regex": FromRegex, "header": FromHeader, "cookie": FromCookie}
+var extractSources = map[string]ExtractFrom{"json": FromJSON, "regex": FromRegex, "header": FromHeader, "cookie": FromCookie, "trailer": FromTrailer}
 
 func (ps *parser) extracts(n *yaml.Node) []Extract {
 	es, ok := ps.mapping(n, "extract")
@@ -364,7 +366,7 @@ func (ps *parser) extracts(n *yaml.Node) []Extract {
 				ps.errorf(src, "%s: %v", what, err)
 				continue
 			}
-		case from == FromHeader && !isToken(expr):
+		case (from == FromHeader || from == FromTrailer) && !isToken(expr):
 			ps.errorf(src, "%s: bad header name %q", what, clip(expr))
 			continue
 		}
@@ -432,7 +434,9 @@ func (ps *parser) checks(n *yaml.Node) []Check {
 				out = append(out, Check{Kind: CheckMaxLatency, Name: "max_latency " + strings.TrimSpace(e.V.Value), Latency: d, Pos: at})
 			}
 		case "header":
-			out = append(out, ps.headerChecks(e.V)...)
+			out = append(out, ps.headerChecks(e.V, CheckHeader)...)
+		case "trailer":
+			out = append(out, ps.headerChecks(e.V, CheckTrailer)...)
 		default:
 			ps.unknown(e, "check", checkKeys)
 		}
@@ -520,28 +524,33 @@ func (ps *parser) jsonExists(n *yaml.Node) []Check {
 	return out
 }
 
-// headerChecks reads `header: {Name: value}`; an empty or null value checks
-// only that the header is there.
-func (ps *parser) headerChecks(n *yaml.Node) []Check {
-	es, _ := ps.mapping(n, "check header")
+// headerChecks reads `header: {Name: value}` (a gRPC call's `trailer:`
+// too, kind CheckTrailer); an empty or null value checks only that the
+// header is there.
+func (ps *parser) headerChecks(n *yaml.Node, kind CheckKind) []Check {
+	what := "header"
+	if kind == CheckTrailer {
+		what = "trailer"
+	}
+	es, _ := ps.mapping(n, "check "+what)
 	var out []Check
 	for _, e := range es {
 		if !isToken(e.Key) {
-			ps.errorf(e.K, "check header: bad header name %q", clip(e.Key))
+			ps.errorf(e.K, "check %s: bad %s name %q", what, what, clip(e.Key))
 			continue
 		}
-		c := Check{Kind: CheckHeader, Expr: e.Key, Pos: ps.pos(e.K)}
+		c := Check{Kind: kind, Expr: e.Key, Pos: ps.pos(e.K)}
 		if !isNull(e.V) {
-			s, ok := ps.str(fmt.Sprintf("check header %q", e.Key), e.V)
+			s, ok := ps.str(fmt.Sprintf("check %s %q", what, e.Key), e.V)
 			if !ok {
 				continue
 			}
 			c.Value = s.Value
 		}
 		if c.Value == "" {
-			c.Name = fmt.Sprintf("header %s exists", e.Key)
+			c.Name = fmt.Sprintf("%s %s exists", what, e.Key)
 		} else {
-			c.Name = fmt.Sprintf("header %s == %q", e.Key, c.Value)
+			c.Name = fmt.Sprintf("%s %s == %q", what, e.Key, c.Value)
 		}
 		out = append(out, c)
 	}

@@ -286,8 +286,17 @@ func (p *Plan) retryErrors(c *collector) {
 			if st.RetryNonIdempotent != nil {
 				force = *st.RetryNonIdempotent
 			}
-			if !force {
+			switch {
+			case force:
+			case st.GRPC != nil:
+				c.add(st.RetriesPos, "retries: a gRPC call is sent as a POST and may not be idempotent: a retry may repeat what a failed attempt already did; add retry_non_idempotent: true to retry it anyway")
+			default:
 				c.add(st.RetriesPos, "retries: %s is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway", st.Method)
+			}
+		})
+		Walk(s.Steps, func(st *Step) {
+			if st.GRPC != nil && st.GRPC.RetryCodes != nil && p.RetriesOf(st) == 0 {
+				c.add(st.GRPC.RetryCodesPos, "retry_codes: the step is not retried; give it retries: N (and retry_non_idempotent: true)")
 			}
 		})
 	}

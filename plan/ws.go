@@ -139,6 +139,7 @@ func (ps *parser) wsStep(st *Step, action entry, es []entry) {
 			st.Timeout, _ = ps.positive("timeout", e.V)
 		case "extract":
 			st.Extract = ps.extracts(e.V)
+			ps.noTrailerExtracts(st.Extract)
 		case "on_failure":
 			ps.onFailure(st, es)
 		}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // maxVisits bounds the YAML nodes one parse walks. Aliases let a small file
@@ -29,6 +30,9 @@ type parser struct {
 	errs   Errors
 	visits int
 	halted bool // maxVisits reached: no more errors, every node reads as null
+	// shipped, when set, holds the protos: files compiled by a distributed
+	// run's controller (ParseWithProtos): none is read from disk.
+	shipped *protoregistry.Files
 }
 
 // nullNode stands in for every node once the parser has halted.

@@ -16,7 +16,7 @@ import (
 // failure, not the target: its exit code and history status say so.
 func (s *Summary) AllFailed() string {
 	if s.Failed < s.Requests {
-		return ""
+		return s.wsAllFailed()
 	}
 	if s.Requests == 0 {
 		if s.Interrupted {

@@ -161,6 +161,9 @@ type Summary struct {
 	ServiceTime Latency          `json:"service_time"` // from the actual send
 	Status      map[string]int64 `json:"status"`       // see StatusKey; non-zero codes only
 	Errors      ErrorCounts      `json:"errors"`       // every kind, zeros included
+	// WebSocket is what the run's WebSocket connections did (absent from
+	// a run that made none).
+	WebSocket *WebSocket `json:"websocket,omitempty"`
 
 	ByName []NameSummary `json:"requests_by_name"`
 	// Scenarios and Groups are a plan's scenarios and groups, each the
@@ -327,6 +330,25 @@ type Latency struct {
 	MaxMS  float64 `json:"max_ms"`
 }
 
+// WebSocket sums up a run's WebSocket connections and messages.
+type WebSocket struct {
+	// OpenPeak is the most connections open at a tick (once a second),
+	// OpenFinal those open at the last one (0 once every client closed).
+	OpenPeak  int64 `json:"open_peak"`
+	OpenFinal int64 `json:"open_final"`
+	// MessagesIn counts every message read (those an expect skipped over
+	// too), MessagesOut every message sent (every: sends too); the rates
+	// are over duration_s.
+	MessagesIn      int64   `json:"messages_in"`
+	MessagesOut     int64   `json:"messages_out"`
+	MessagesInRate  float64 `json:"messages_in_per_s"`
+	MessagesOutRate float64 `json:"messages_out_per_s"`
+	// Closes counts by close code the connections a server closed while
+	// a step waited on them ({} when none did); the client's own closes
+	// are not counted.
+	Closes map[string]int64 `json:"closes"`
+}
+
 // NameSummary is the result for one request name.
 type NameSummary struct {
 	Name     string           `json:"name"`
@@ -339,6 +361,12 @@ type NameSummary struct {
 	Errors   ErrorCounts      `json:"errors"`
 	// Phases is where the time went (--phases); absent when phases were off.
 	Phases *PhaseSummary `json:"phases,omitempty"`
+	// MessagesIn, MessagesOut and Closes are the name's WebSocket
+	// messages and close codes (see WebSocket); absent outside a
+	// WebSocket run.
+	MessagesIn  *int64           `json:"messages_in,omitempty"`
+	MessagesOut *int64           `json:"messages_out,omitempty"`
+	Closes      map[string]int64 `json:"closes,omitempty"`
 }
 
 // Interval is one point of the timeline: the whole run (all names) over one
@@ -364,6 +392,12 @@ type Interval struct {
 	P99MS  *float64          `json:"p99_ms"`
 	MaxMS  *float64          `json:"max_ms"`
 	Errors SparseErrorCounts `json:"errors"` // non-zero kinds only
+	// WSOpen is the WebSocket connections open at the end of the
+	// interval, MessagesIn and MessagesOut the messages read and sent in
+	// it; absent outside a WebSocket run.
+	WSOpen      *int64 `json:"ws_open,omitempty"`
+	MessagesIn  *int64 `json:"messages_in,omitempty"`
+	MessagesOut *int64 `json:"messages_out,omitempty"`
 }
 
 // NameSummaryOf summarises st under name over a run of elapsedS seconds.
@@ -487,7 +521,17 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		if i < len(run.Names) {
 			name = run.Names[i]
 		}
-		s.ByName = append(s.ByName, NameSummaryOf(name, st, elapsed))
+		n := NameSummaryOf(name, st, elapsed)
+		if run.WebSocket {
+			n.MessagesIn, n.MessagesOut, n.Closes = countPtr(true, st.MsgsIn), countPtr(true, st.MsgsOut), closeCounts(st)
+			if len(n.Closes) == 0 {
+				n.Closes = nil
+			}
+		}
+		s.ByName = append(s.ByName, n)
+	}
+	if run.WebSocket {
+		s.WebSocket = newWebSocket(run, total, elapsed)
 	}
 
 	for i, name := range run.CheckNames {
@@ -513,9 +557,38 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 			iv.P50MS, iv.P90MS, iv.P95MS = msPtr(p.P50), msPtr(p.P90), msPtr(p.P95)
 			iv.P99MS, iv.MaxMS = msPtr(p.P99), msPtr(p.Max)
 		}
+		if run.WebSocket {
+			iv.WSOpen, iv.MessagesIn, iv.MessagesOut = countPtr(true, p.WSOpen), countPtr(true, p.MsgsIn), countPtr(true, p.MsgsOut)
+		}
 		s.Timeline = append(s.Timeline, iv)
 	}
 	return s
+}
+
+// newWebSocket sums up run's WebSocket connections.
+func newWebSocket(run *metrics.Run, total *metrics.Stats, elapsed float64) *WebSocket {
+	w := &WebSocket{
+		MessagesIn: total.MsgsIn, MessagesOut: total.MsgsOut,
+		MessagesInRate:  round(ratio(float64(total.MsgsIn), elapsed), 3),
+		MessagesOutRate: round(ratio(float64(total.MsgsOut), elapsed), 3),
+		Closes:          closeCounts(total),
+	}
+	for _, p := range run.Timeline {
+		w.OpenPeak = max(w.OpenPeak, p.WSOpen)
+		w.OpenFinal = p.WSOpen
+	}
+	return w
+}
+
+// closeCounts are st's close codes by code in decimal; {} when none.
+func closeCounts(st *metrics.Stats) map[string]int64 {
+	m := make(map[string]int64, len(st.Closes))
+	for code, n := range st.Closes {
+		if n != 0 {
+			m[strconv.Itoa(code)] = n
+		}
+	}
+	return m
 }
 
 // WriteJSON writes the canonical JSON form of s, indented, with a trailing

@@ -329,6 +329,7 @@ func TestSummaryJSONRoundTrip(t *testing.T) {
 	}{
 		{"closed", closedMeta(), simpleRun()},
 		{"open shop", shopMeta(), shopRun()},
+		{"websocket", wsMeta(), wsRun(false)},
 		{"empty", Meta{}, nil},
 	}
 	for _, tt := range tests {

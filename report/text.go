@@ -98,6 +98,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 		t.row("status", statusText(s.Status))
 	}
 	t.row("errors", "transport errors: "+errorsText(s.Errors))
+	if w := s.WebSocket; w != nil {
+		t.row("websocket", w.text())
+		if len(w.Closes) > 0 {
+			t.row("close codes", CloseCodesText(w.Closes)+" (the server closed while a step waited)")
+		}
+	}
 	for i, c := range s.Checks {
 		label := ""
 		if i == 0 {

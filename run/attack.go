@@ -41,6 +41,9 @@ type AttackFlags struct {
 	Call             string // gRPC: pkg.Service/Method (grpc.go)
 	// WS is a ws:// or wss:// URL's round trip (--ws-send, ...; ws.go).
 	WS *fukapb.WebSocket
+	// Protos and ImportPaths are gRPC's --proto and --import-path: the
+	// schema from .proto files instead of server reflection (grpc.go).
+	Protos, ImportPaths []string
 	// Preconnect is --preconnect when given: connections opened before
 	// the clock starts (open model); -1 estimates them, 0 opens none. nil:
 	// estimate.
@@ -86,8 +89,20 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 }
 
 // Job turns the flags into the typed job, with every flag's error named
-// after the flag.
+// after the flag. A gRPC job also carries its method's schema, resolved
+// here, after the flags were checked (grpcSchema).
 func (f *AttackFlags) Job(rawURL string, durationSet bool, version string) (*fukapb.AttackJob, error) {
+	j, err := f.job(rawURL, durationSet, version)
+	if err == nil && grpccall.IsURL(rawURL) {
+		err = f.grpcSchema(j)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (f *AttackFlags) job(rawURL string, durationSet bool, version string) (*fukapb.AttackJob, error) {
 	j := &fukapb.AttackJob{
 		Url: rawURL, Method: f.Method, TimeoutNanos: int64(f.Timeout),
 		Insecure: f.Insecure, Http2: f.HTTP2, Name: f.Name, UserAgent: "fuka/" + version, Http1: f.HTTP1,

@@ -582,6 +582,10 @@ func newCapacity(o CapacityOptions, job *fukapb.AttackJob, c *Plan, opts Options
 		cp.base = &fukapb.Job{Work: &fukapb.Job_Attack{Attack: job}}
 		return cp, closeRunner, nil
 	}
+	// grpc: steps' schemas, before any load (and for the workers' job).
+	if err := ResolvePlanGRPC(context.Background(), c, opts); err != nil {
+		return nil, nil, err
+	}
 	if cp.Base, closeRunner, err = CapacityConfig(c, o.MaxClients, o.Resolution, opts); err != nil {
 		return nil, nil, err
 	}

@@ -90,13 +90,11 @@ func attackTLS(j *fukapb.AttackJob) (*client.TLS, error) {
 
 // planFiles are the files a plan reads besides its data: body files,
 // multipart files and its tls files, by the path the plan names them with.
+// Its protos: travel compiled, in the job's gRPC schema (planSchema).
 func planFiles(p *plan.Plan) []string {
 	var out []string
 	if t := p.Defaults.TLS; t != nil {
 		out = append(out, t.Cert.Value, t.Key.Value, t.CA.Value)
-	}
-	for _, s := range p.Protos { // a worker compiles them too (imports they name are not sent)
-		out = append(out, s.Value)
 	}
 	for _, sc := range p.Scenarios {
 		out = append(out, stepFiles(sc.Steps)...)

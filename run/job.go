@@ -18,7 +18,9 @@ import (
 
 // NewPlanJob packs a compiled plan for the workers: its source and the
 // environment values as they were compiled (Compile recorded them), the
-// files it reads, and the overrides. Nothing is compiled again.
+// files it reads, the overrides, and the schema of its grpc: steps (its
+// protos: compiled, or what ResolvePlanGRPC learnt, which must have run).
+// Nothing is compiled again.
 func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 	ov, err := f.Overrides()
 	if err != nil {
@@ -28,6 +30,9 @@ func NewPlanJob(c *Plan, f LoadFlags, o Options) (*fukapb.PlanJob, error) {
 		FileName: filepath.Base(c.Plan.File), Source: c.Source, Env: c.Env,
 		Files: map[string][]byte{}, Overrides: ov, Insecure: o.Insecure, Http2: o.HTTP2,
 		Http1: o.HTTP1, Cert: o.TLS.Cert, Key: o.TLS.Key, Ca: o.TLS.CA, Phases: o.Phases,
+	}
+	if j.GrpcSchema, err = planSchema(c); err != nil {
+		return nil, err
 	}
 	var paths []string
 	for _, d := range c.Plan.Data {
@@ -119,11 +124,18 @@ func planJobConfig(j *fukapb.PlanJob, share engine.Share, version string) (engin
 		// Errors name the plan as the controller's user knows it.
 		return zero, nil, errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 	}
+	protos, err := jobProtos(j)
+	if err != nil {
+		return fail(err)
+	}
 	env := func(k string) (string, bool) { v, ok := j.GetEnv()[k]; return v, ok }
 	ov := j.GetOverrides()
-	c, err := Compile(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env)
+	c, err := compile(filepath.Join(dir, name), j.GetSource(), ov.GetBaseUrl(), env, protos)
 	if err != nil {
 		return fail(fmt.Errorf("plan: %w", err))
+	}
+	if err := useJobSchema(c, j, protos); err != nil {
+		return fail(err)
 	}
 	cfg, _, closeRunner, err := PlanConfig(c, ov, Options{
 		Insecure: j.GetInsecure(), HTTP2: j.GetHttp2(), HTTP1: j.GetHttp1(),

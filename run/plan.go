@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/reflect/protoregistry"
+
 	"github.com/fuka-load/fuka/client"
 	"github.com/fuka-load/fuka/plan"
 	"github.com/fuka-load/fuka/scenario"
@@ -49,7 +51,17 @@ func CompileFile(path, baseURL string) (*Plan, error) {
 // is set. Every problem is reported at once, each as file:line:col (the
 // error is a plan.Errors).
 func Compile(path string, src []byte, baseURL string, lookup func(string) (string, bool)) (*Plan, error) {
-	p, err := plan.Parse(path, src)
+	return compile(path, src, baseURL, lookup, nil)
+}
+
+// compile is Compile; a non-nil protos is a worker's: the schema its
+// controller sent stands for the plan's protos: files (plan.ParseWithProtos).
+func compile(path string, src []byte, baseURL string, lookup func(string) (string, bool), protos *protoregistry.Files) (*Plan, error) {
+	parsePlan := plan.Parse
+	if protos != nil {
+		parsePlan = func(file string, src []byte) (*plan.Plan, error) { return plan.ParseWithProtos(file, src, protos) }
+	}
+	p, err := parsePlan(path, src)
 	if err != nil {
 		return nil, err
 	}

@@ -89,15 +89,19 @@ func CompileCheck(c plan.Check) (*Checker, error) {
 		}
 		k.latency = c.Latency
 		k.defaultName("latency <= %v", c.Latency)
-	case plan.CheckHeader:
+	case plan.CheckHeader, plan.CheckTrailer:
 		if c.Expr == "" {
 			return nil, errors.New("empty header name")
 		}
 		k.header, k.name, k.value = textproto.CanonicalMIMEHeaderKey(c.Expr), c.Expr, c.Value
+		what := "header"
+		if c.Kind == plan.CheckTrailer {
+			what = "trailer"
+		}
 		if c.Value == "" {
-			k.defaultName("header %s exists", k.header)
+			k.defaultName("%s %s exists", what, k.header)
 		} else {
-			k.defaultName("header %s == %q", k.header, c.Value)
+			k.defaultName("%s %s == %q", what, k.header, c.Value)
 		}
 	default:
 		return nil, fmt.Errorf("unknown check kind %d", c.Kind)
@@ -129,6 +133,9 @@ func (k *Checker) Apply(r *Response) bool {
 		return r.Latency <= k.latency
 	case plan.CheckHeader:
 		return r.headerHas(k.header, k.name, k.value)
+	case plan.CheckTrailer:
+		vs := headerValues(r.Trailer, k.header, k.name)
+		return vs != nil && (k.value == "" || slices.Contains(vs, k.value))
 	}
 	return false
 }

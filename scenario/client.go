@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -54,6 +55,31 @@ type Runner struct {
 	grpc   *grpcConns
 
 	ws *wsShared // the WebSocket handshakes' transport (ws.go), shared by Only's copies
+	// gate is the run's lease (SetGate), shared by Only's copies: the
+	// transport asks it at each HTTP/1.x request's write.
+	gate *atomic.Pointer[func() bool]
+}
+
+// SetGate makes the run's net/http requests go only while gate says so,
+// asked right before each request's first byte is written (client.Options
+// Gate); nil: always. The engine sets a distributed worker's lease here
+// (engine.Lease.Holds). A request refused there never left: it is not
+// recorded, and its client waits for the gate to send it (see send).
+func (r *Runner) SetGate(gate func() bool) {
+	if gate == nil {
+		r.gate.Store(nil)
+		return
+	}
+	r.gate.Store(&gate)
+}
+
+// gateOpen is the transport's Gate: whether the run's gate, if any, lets
+// a request go now.
+func gateOpen(p *atomic.Pointer[func() bool]) func() bool {
+	return func() bool {
+		g := p.Load()
+		return g == nil || (*g)()
+	}
 }
 
 // Only returns a Runner whose clients all run the named scenario (a plan
@@ -80,11 +106,13 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 	if o.TLS == nil {
 		o.TLS = prog.tls
 	}
+	gate := new(atomic.Pointer[func() bool])
 	tr, rt := client.Transport(client.Options{
 		Insecure: o.Insecure, HTTP2: o.HTTP2, HTTP1: o.HTTP1, TLS: o.TLS,
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
+		Gate: gateOpen(gate),
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog)}}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog)}, gate: gate}
 }
 
 // Names are the request names, by the index used for metrics.
@@ -122,11 +150,13 @@ type Client struct {
 	missing  bool       // the last request lacked a required value
 
 	// The iteration's state machine (flow.go).
-	stack  []frame
-	cur    *step         // actRequest: the request step to send
-	think  time.Duration // actThink: the pause
-	end    flow          // actEnd: how the iteration ended
-	locked bool          // rec's lock is held by the caller (the event loop)
+	stack   []frame
+	cur     *step           // actRequest: the request step to send
+	think   time.Duration   // actThink: the pause
+	end     flow            // actEnd: how the iteration ended
+	locked  bool            // rec's lock is held by the caller (the event loop)
+	stop    context.Context // the load's end (Iterate's ctx): a gated request waits for it at most
+	refused bool            // send gave up a request the gate refused: the load ended first
 
 	wsConn *websocket.Conn // the connection a ws: step opened (ws.go)
 	wsLive *wsLive         // what runs beside wsConn: its every: sender; nil: none
@@ -172,6 +202,7 @@ func (c *Client) setInt(slot, n int) {
 // must stop (its unique data ran out). Cancelling ctx ends the iteration
 // between requests; a request in flight finishes within its timeout.
 func (c *Client) Iterate(ctx context.Context, seq int64, intended time.Time) bool {
+	c.stop = ctx
 	sc, ok := c.prologue(seq)
 	if !ok {
 		return false
@@ -311,7 +342,7 @@ func (c *Client) pauseAfterInvalid(ctx context.Context) bool {
 // reports whether every check passed.
 func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 	if s.grpc != nil {
-		return c.grpcRequest(s, from) // grpc.go
+		return c.grpcRequest(ctx, s, from) // grpc.go
 	}
 	c.renderURL(s)
 	rawURL := string(c.ubuf)
@@ -328,8 +359,12 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		c.hdrs = append(c.hdrs, renderedHeader{h.key, v})
 	}
 	h := hop{method: s.method, url: rawURL, body: body, req: s.req, contentType: s.contentType}
+	c.refused = false
 	for attempt := 0; ; attempt++ {
 		r, failed := c.send(s, h, from, attempt > 0)
+		if c.refused {
+			return true // never sent, and the load has ended: nothing to judge
+		}
 		if failed && attempt < s.retries && ctx.Err() == nil {
 			// Each attempt was recorded as a request of its own; a retry's
 			// latency is measured from its own send.
@@ -337,7 +372,9 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 			continue
 		}
 		if r != nil && s.redirects > 0 {
-			r = c.follow(ctx, s, h, r)
+			if r = c.follow(ctx, s, h, r); c.refused {
+				return true
+			}
 		}
 		return c.outcome(s, r)
 	}
@@ -430,7 +467,52 @@ func (c *Client) outcome(s *step, r *Response) bool {
 // send sends one attempt of a step's request and records it. It returns the
 // response (nil when none came) and whether the attempt failed in a way a
 // retry may fix: no response, or a 5xx.
+//
+// An attempt the run's gate refused at its write (SetGate: a distributed
+// worker's lease ran out) never left: it is not recorded, and the same
+// request goes once the gate opens again, as on the event loops. If the
+// load ends first, send returns no response and sets c.refused: the step
+// has no outcome (its checks are not judged).
 func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bool) {
+	for {
+		r, failed, gated := c.attempt(s, h, from, retry)
+		if !gated {
+			return r, failed
+		}
+		if !c.waitGate() {
+			c.refused = true
+			return nil, false
+		}
+	}
+}
+
+// gateWait is how often a client whose request the gate refused looks
+// at the gate again (as engine's leaseWait).
+const gateWait = 10 * time.Millisecond
+
+// waitGate waits until the run's gate opens: false when the load ended
+// first.
+func (c *Client) waitGate() bool {
+	if c.stop == nil {
+		return false
+	}
+	t := time.NewTicker(gateWait)
+	defer t.Stop()
+	for open := gateOpen(c.r.gate); ; {
+		select {
+		case <-c.stop.Done():
+			return false
+		case <-t.C:
+		}
+		if open() {
+			return true
+		}
+	}
+}
+
+// attempt is one try of send; gated says the gate refused it at its write
+// (nothing recorded).
+func (c *Client) attempt(s *step, h hop, from time.Time, retry bool) (_ *Response, failed, gated bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	ex := client.NewExchange()
@@ -443,7 +525,7 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 	req, err := http.NewRequestWithContext(ex.Trace(ctx), h.method, h.url, rd)
 	if err != nil {
 		c.invalid(s, from)
-		return nil, false // the same request cannot be built on a retry either
+		return nil, false, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
 	if h.contentType != "" {
@@ -462,10 +544,13 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 	}
 	wire := client.WireSize(req, int64(len(h.body)))
 	resp, err := c.hc.Do(req)
+	if err != nil && errors.Is(err, client.ErrGated) {
+		return nil, false, true
+	}
 	if err != nil {
 		in, out := ex.Bytes(nil, 0, wire)
 		c.record(h.req, sent, from, 0, in, out, client.Classify(err), retry, nil)
-		return nil, true
+		return nil, true, false
 	}
 	c.body.Reset()
 	var n int64
@@ -487,11 +572,11 @@ func (c *Client) send(s *step, h hop, from time.Time, retry bool) (*Response, bo
 			kind = metrics.ErrBodyRead
 		}
 		c.record(h.req, sent, from, 0, in, out, kind, retry, nil)
-		return nil, true
+		return nil, true, false
 	}
 	lat := c.record(h.req, sent, from, resp.StatusCode, in, out, metrics.ErrNone, retry, ex)
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: c.body.Bytes(), Latency: lat, Cookies: resp.Cookies()}
-	return r, resp.StatusCode >= 500
+	return r, resp.StatusCode >= 500, false
 }
 
 // invalid records a request that its rendered values made impossible to

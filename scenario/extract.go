@@ -27,6 +27,9 @@ type Response struct {
 	Body    []byte
 	Latency time.Duration
 	Cookies []*http.Cookie // set by this response
+	// Trailer is a gRPC call's trailer metadata (its Header the call's
+	// header metadata), when its step checks or extracts metadata.
+	Trailer http.Header
 	// head is the response's raw header lines ("Name: value\n" each) on
 	// the event-loop path, which builds no Header map: when Header is nil
 	// lookups read these bytes instead.
@@ -154,11 +157,11 @@ func CompileExtract(e plan.Extract, names *tmpl.Names) (*Extractor, error) {
 		if re.NumSubexp() > 0 {
 			x.group = 1
 		}
-	case plan.FromHeader:
+	case plan.FromHeader, plan.FromTrailer:
 		if e.Expr == "" {
 			return nil, errors.New("empty header name")
 		}
-		x.header = textproto.CanonicalMIMEHeaderKey(e.Expr)
+		x.header, x.name = textproto.CanonicalMIMEHeaderKey(e.Expr), e.Expr
 	case plan.FromCookie:
 		if e.Expr == "" {
 			return nil, errors.New("empty cookie name")
@@ -220,6 +223,10 @@ func (x *Extractor) value(r *Response) (v string, isJSON, ok bool) {
 	case plan.FromCookie:
 		if v, ok := r.cookie(x.name); ok {
 			return v, false, true
+		}
+	case plan.FromTrailer:
+		if vs := headerValues(r.Trailer, x.header, x.name); len(vs) > 0 {
+			return vs[0], false, true
 		}
 	}
 	return "", false, false

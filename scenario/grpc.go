@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/fuka-load/fuka/grpccall"
 	"github.com/fuka-load/fuka/metrics"
@@ -63,6 +66,13 @@ func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
 		}
 	}
 	st.grpc, st.expect = g, -1
+	codes := s.GRPC.RetryCodes
+	if codes == nil {
+		codes = plan.DefaultRetryCodes
+	}
+	for _, code := range codes {
+		st.retryCodes |= 1 << code
+	}
 	if n := s.GRPC.Expect; n > 0 {
 		st.count = n
 		st.expect = c.check(fmt.Sprintf("%s: %d answers", name, n), st.req)
@@ -87,6 +97,49 @@ func (p *Program) ResolveGRPC(ctx context.Context, o Options, timeout time.Durat
 		g := p.grpc[k]
 		if _, err := g.resolve(ctx, grpcTLS(o, p), timeout); err != nil {
 			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + " at " + g.target + ": " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// GRPCFiles are the files that define the methods of the program's grpc:
+// steps, as resolved (from protos: or by ResolveGRPC): what a distributed
+// run's controller ships (with their imports) to its workers. A method
+// not resolved yet is an error.
+func (p *Program) GRPCFiles() ([]protoreflect.FileDescriptor, error) {
+	var files []protoreflect.FileDescriptor
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		if g.m == nil {
+			return nil, fmt.Errorf("grpc %s/%s at %s: not resolved", g.service, g.fn, g.target)
+		}
+		files = append(files, g.m.Desc.ParentFile())
+	}
+	return files, nil
+}
+
+// HasGRPC reports whether the program has grpc: steps.
+func (p *Program) HasGRPC() bool { return len(p.grpc) > 0 }
+
+// UseGRPCSchema takes the methods of the grpc: steps from reg, the schema
+// a distributed run's controller resolved, so that no step asks its target
+// (a method resolved from the plan's protos: stays). A method missing
+// from reg is an error at its step.
+func (p *Program) UseGRPCSchema(reg *protoregistry.Files) error {
+	var errs plan.Errors
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		g := p.grpc[k]
+		g.once.Do(func() {
+			g.m, g.err = grpccall.Find(reg, g.service, g.fn)
+			if g.err == nil && !g.m.Callable() {
+				g.m, g.err = nil, errors.New("a client-streaming method; grpc: steps send one message")
+			}
+		})
+		if g.err != nil {
+			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + ": not in the schema the controller sent: " + g.err.Error()})
 		}
 	}
 	if len(errs) > 0 {
@@ -171,10 +224,14 @@ func (gc *grpcConns) close() {
 }
 
 // grpcRequest makes s's call and applies its extractors and checks to the
-// answer's JSON form. A message the rendered values make invalid for the
-// schema (a string in a number field) is not sent: it counts as an invalid
-// request, as an HTTP request with a line break in a header does.
-func (c *Client) grpcRequest(s *step, from time.Time) bool {
+// answer's JSON form and metadata. A message the rendered values make
+// invalid for the schema (a string in a number field) is not sent: it
+// counts as an invalid request, as an HTTP request with a line break in a
+// header does. With retries, a call that got no answer or a code of the
+// step's retry_codes is sent again, each attempt a request of its own and
+// each retry counted as one, as HTTP steps' retries are; none starts
+// after ctx (the load) has ended.
+func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool {
 	g := s.grpc
 	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
 	var cc *grpc.ClientConn
@@ -201,6 +258,29 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		c.invalid(s, from)
 		return c.failChecks(s)
 	}
+	for attempt := 0; ; attempt++ {
+		r, n, status, kind := c.grpcCall(s, m, cc, md, wire, from, attempt > 0)
+		if attempt < s.retries && ctx.Err() == nil && (kind != metrics.ErrNone || s.retryable(status)) {
+			from = time.Time{} // a retry's latency is from its own send
+			continue
+		}
+		if s.expect >= 0 { // judged on the last attempt, as every check
+			c.check(s.expect, n >= s.count)
+		}
+		return c.outcome(s, r)
+	}
+}
+
+// retryable reports whether a call answered with status is retried: its
+// code is among the step's retry_codes.
+func (s *step) retryable(status int) bool {
+	code, ok := grpccall.Code(status)
+	return ok && code != 0 && code < 32 && s.retryCodes&(1<<code) != 0
+}
+
+// grpcCall makes one attempt of s's call and records it; r is nil when no
+// answer came, n is how many answers came.
+func (c *Client) grpcCall(s *step, m *grpccall.Method, cc *grpc.ClientConn, md metadata.MD, wire []byte, from time.Time, retry bool) (r *Response, n int, status int, kind metrics.ErrorKind) {
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), s.timeout)
 	defer cancel()
 	sent := time.Now()
@@ -208,21 +288,28 @@ func (c *Client) grpcRequest(s *step, from time.Time) bool {
 		from = sent
 	}
 	var out []byte
-	n, in, err := m.Call(ctx, cc, wire, &out, s.count)
-	status, kind := grpccall.Classify(ctx, err)
+	var in int64
+	var err error
+	var got grpccall.Metadata
+	if s.needMD {
+		n, in, err = m.CallMD(ctx, cc, wire, &out, s.count, &got)
+	} else {
+		n, in, err = m.Call(ctx, cc, wire, &out, s.count)
+	}
+	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
 	}
-	if s.expect >= 0 {
-		c.check(s.expect, n >= s.count)
-	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, false, nil) // no HTTP phases to time
+	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, nil) // no HTTP phases to time
 	if kind != metrics.ErrNone {
-		return c.outcome(s, nil)
+		return nil, n, status, kind
 	}
-	r := &Response{Status: status, Latency: lat}
+	r = &Response{Status: status, Latency: lat}
+	if s.needMD {
+		r.Header, r.Trailer = http.Header(got.Header), http.Header(got.Trailer)
+	}
 	if err == nil && s.needBody {
 		r.Body, _ = m.DecodeJSON(out)
 	}
-	return c.outcome(s, r)
+	return r, n, status, kind
 }

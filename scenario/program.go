@@ -104,6 +104,7 @@ type step struct {
 	checkIdx    []int
 	abortOnFail bool
 	needBody    bool
+	needMD      bool  // a grpc: step reads the call's header or trailer metadata
 	retries     int   // attempts after a failed one (plan.Plan.RetriesOf)
 	required    []int // by extractor: the check a required value counts in, or -1
 	multipart   *multipartBody
@@ -111,6 +112,7 @@ type step struct {
 	redirReq    int       // the request name index of the redirects followed
 	grpc        *grpcCall // a grpc: step's call (grpc.go); count is its expect
 	expect      int       // its expect check, or -1
+	retryCodes  uint32    // a grpc: step's codes that are retried, a bit each
 
 	// onFail is the step's on_failure, else that of the nearest group or
 	// logic step around it (see plan.Step.OnFailure).
@@ -475,6 +477,7 @@ func (c *compiler) responseRules(s *plan.Step, st *step, name string, idx int) {
 		}
 		st.required = append(st.required, req)
 		st.needBody = st.needBody || x.From == plan.FromJSON || x.From == plan.FromRegex
+		st.needMD = st.needMD || x.From == plan.FromHeader || x.From == plan.FromTrailer
 	}
 	for _, ch := range s.Checks {
 		ck, err := CompileCheck(ch)
@@ -489,6 +492,8 @@ func (c *compiler) responseRules(s *plan.Step, st *step, name string, idx int) {
 		switch ch.Kind {
 		case plan.CheckBodyContains, plan.CheckBodyRegex, plan.CheckJSONEquals, plan.CheckJSONExists:
 			st.needBody = true
+		case plan.CheckHeader, plan.CheckTrailer:
+			st.needMD = true
 		}
 	}
 }

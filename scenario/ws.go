@@ -163,7 +163,7 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 		c.failRequired(s)
 		return false
 	}
-	var out int64
+	var o wsOutcome
 	var err error
 	if s.kind == kSend {
 		c.buf = s.body.Render(c.buf[:0], c.st)
@@ -171,14 +171,16 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 		if s.ws.binary {
 			typ = websocket.MessageBinary
 		}
-		out = int64(len(c.buf))
-		err = c.wsConn.Write(ctx, typ, c.buf)
+		o.out = int64(len(c.buf))
+		if err = c.wsConn.Write(ctx, typ, c.buf); err == nil {
+			o.msgsOut = 1
+		}
 		if err == nil && !s.ws.hasExpect {
-			c.record(s.req, sent, from, ws.StatusMatched, 0, out, metrics.ErrNone, false, nil)
+			o.status = ws.StatusMatched
+			c.wsRecord(s.req, sent, from, o)
 			return true
 		}
 	}
-	var in int64
 	var msg, want []byte
 	if s.ws.contains != nil {
 		c.ubuf = s.ws.contains.Render(c.ubuf[:0], c.st)
@@ -186,22 +188,44 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 	}
 	for err == nil {
 		if msg, err = c.wsRead(ctx); err == nil {
-			in += int64(len(msg))
+			// Every message read counts, those skipped over too: the
+			// ones that came while no expect waited are read here.
+			o.in += int64(len(msg))
+			o.msgsIn++
 			if bytes.Contains(msg, want) && matches(s.ws.expect, msg) {
 				break
 			}
 		}
 	}
 	if err != nil {
-		kind, _ := ws.ReadFailure(ctx, err)
+		var code int
+		o.kind, code = ws.ReadFailure(ctx, err)
+		o.close = ws.CloseCode(code)
 		c.drop(false)
 		c.noResp = true
-		c.record(s.req, sent, from, 0, in, out, kind, false, nil)
+		c.wsRecord(s.req, sent, from, o)
 		c.failRequired(s)
 		return false
 	}
-	c.record(s.req, sent, from, ws.StatusMatched, in, out, metrics.ErrNone, false, nil)
+	o.status = ws.StatusMatched
+	c.wsRecord(s.req, sent, from, o)
 	return c.outcome(s, &Response{Status: ws.StatusMatched, Body: msg})
+}
+
+// wsOutcome is what a send or an expect step did.
+type wsOutcome struct {
+	status          int
+	kind            metrics.ErrorKind
+	in, out         int64 // payload bytes
+	msgsIn, msgsOut int64
+	close           int // the server's close code, 0: none
+}
+
+// wsRecord records a send or an expect step's outcome under req.
+func (c *Client) wsRecord(req int, sent, from time.Time, w wsOutcome) {
+	now := time.Now()
+	c.rec.Record(req, metrics.Outcome{Latency: now.Sub(from), Service: now.Sub(sent), Status: w.status, Err: w.kind,
+		BytesIn: w.in, BytesOut: w.out, MsgsIn: w.msgsIn, MsgsOut: w.msgsOut, Close: w.close})
 }
 
 // matches: every check holds on msg.
@@ -236,9 +260,11 @@ func (c *Client) wsDial(ctx context.Context, s *step, sent, from time.Time) bool
 	status, kind := ws.HandshakeOutcome(ctx, resp, err)
 	c.record(s.req, sent, from, status, 0, 0, kind, false, nil)
 	if err != nil {
+		c.rec.OpenWS(0)
 		c.noResp = kind != metrics.ErrNone
 		return false
 	}
+	c.rec.OpenWS(1)
 	conn.SetReadLimit(ws.MaxMessage)
 	c.wsConn = conn
 	if s.ws.every > 0 {
@@ -364,8 +390,10 @@ func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step, l
 		cancel()
 		o.Service, o.Status = o.Latency, ws.StatusMatched
 		if err != nil {
+			var code int
 			o.Status, o.BytesOut, o.MsgsOut = 0, 0, 0
-			o.Err, _ = ws.ReadFailure(wctx, err)
+			o.Err, code = ws.ReadFailure(wctx, err)
+			o.Close = ws.CloseCode(code)
 		}
 		c.rec.Record(s.ws.everyReq, o) // takes the recorder's lock: the client's goroutine records too
 		if err != nil && (o.Err != metrics.ErrTimeout || !s.ws.ping) {
@@ -388,6 +416,7 @@ func (c *Client) drop(normal bool) {
 	if c.wsConn == nil {
 		return
 	}
+	c.rec.OpenWS(-1)
 	if normal {
 		_ = c.wsConn.Close(websocket.StatusNormalClosure, "")
 	} else {

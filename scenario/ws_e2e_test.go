@@ -25,7 +25,7 @@ import (
 // wsCounter is a coder/websocket server that counts what it sees, for
 // holding fuka's numbers against the server's own.
 type wsCounter struct {
-	accepted, refused, received, normalCloses, pings atomic.Int64
+	accepted, refused, received, sent, normalCloses, pings atomic.Int64
 
 	mu   sync.Mutex
 	msgs map[int64][]string // by connection (its accepted number): what it received
@@ -34,9 +34,11 @@ type wsCounter struct {
 // handler: POST /login sets a cookie and answers {"token":"t1"}; /ws
 // wants that cookie, "Authorization: Bearer t1" and subprotocol chat.v1,
 // greets with {"type":"welcome","room":"room-7"}, then echoes every
-// message; /silent never answers; /kick closes with 4001 on a message;
-// /decoy sends {"from":-1} before each echo; /nopong answers no ping.
-// Every ping is counted, every message kept by connection.
+// message; /silent never answers; /kick closes with 4001 on a message,
+// /policy with 1008, /goaway with 1001; /decoy sends {"from":-1} before
+// each echo; /push sends three "news" messages unasked, then echoes;
+// /nopong answers no ping. Every ping is counted, every message kept by
+// connection.
 func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/login" {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
@@ -63,6 +65,15 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 		if c.Subprotocol() != "chat.v1" || c.Write(ctx, websocket.MessageText, []byte(`{"type":"welcome","room":"room-7"}`)) != nil {
 			return
 		}
+		s.sent.Add(1)
+	}
+	if r.URL.Path == "/push" {
+		for range 3 {
+			if c.Write(ctx, websocket.MessageText, []byte("news")) != nil {
+				return
+			}
+			s.sent.Add(1)
+		}
 	}
 	for {
 		typ, msg, err := c.Read(ctx)
@@ -86,14 +97,22 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 		case "/kick":
 			c.Close(4001, "kicked")
 			return
+		case "/policy":
+			c.Close(websocket.StatusPolicyViolation, "not allowed")
+			return
+		case "/goaway":
+			c.Close(websocket.StatusGoingAway, "restarting")
+			return
 		case "/decoy": // another client's message first
 			if c.Write(ctx, typ, []byte(`{"from":-1}`)) != nil {
 				return
 			}
+			s.sent.Add(1)
 		}
 		if c.Write(ctx, typ, msg) != nil {
 			return
 		}
+		s.sent.Add(1)
 	}
 }
 
@@ -169,6 +188,73 @@ load: { clients: 3, iterations: 2 }
 	if !eventually(func() bool { return s.normalCloses.Load() == 6 }) {
 		t.Errorf("the server saw %d normal closures, want 6", s.normalCloses.Load())
 	}
+	// Messages: out = the server's received, in = its sent (the welcome
+	// and the echoes; "bye"'s echo comes while no expect waits and is
+	// never read before the close); the client's own closes are no errors.
+	var in, out int64
+	for _, st := range run.ByName {
+		in, out = in+st.MsgsIn, out+st.MsgsOut
+		if len(st.Closes) != 0 {
+			t.Errorf("close codes %v counted for the client's own closes", st.Closes)
+		}
+	}
+	if out != s.received.Load() || in != s.sent.Load()-6 || welcome.MsgsIn != 6 || say.MsgsIn != 18 || say.MsgsOut != 18 || bye.MsgsOut != 6 {
+		t.Errorf("messages out %d in %d (welcome %d, say %d/%d, bye %d); server received %d sent %d",
+			out, in, welcome.MsgsIn, say.MsgsIn, say.MsgsOut, bye.MsgsOut, s.received.Load(), s.sent.Load())
+	}
+}
+
+// Every message read counts, those an expect skips over and those that
+// came while no expect waited; every message sent counts; and each
+// client's connection is open at the ticks while it is held.
+func TestWebSocketPlanMessagesMatchServer(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /push
+        name: open
+      - send: hi
+        name: hi
+        expect: { contains: hi }
+        timeout: 2s
+      - send: bye
+        name: bye
+      - send: again
+        name: again
+        expect: { contains: again }
+        timeout: 2s
+      - think: 1300ms
+      - close: 1000
+load: { clients: 2, iterations: 1 }
+`, nil)).Run
+	hi, bye, again := byName(t, run, "hi"), byName(t, run, "bye"), byName(t, run, "again")
+	// hi reads the three news then its echo; again reads bye's echo, then its own.
+	if hi.MsgsIn != 8 || hi.MsgsOut != 2 || bye.MsgsIn != 0 || bye.MsgsOut != 2 || again.MsgsIn != 4 || again.MsgsOut != 2 {
+		t.Errorf("hi %d/%d bye %d/%d again %d/%d (in/out), want 8/2, 0/2, 4/2",
+			hi.MsgsIn, hi.MsgsOut, bye.MsgsIn, bye.MsgsOut, again.MsgsIn, again.MsgsOut)
+	}
+	if run.Total.MsgsOut != s.received.Load() || run.Total.MsgsIn != s.sent.Load() {
+		t.Errorf("messages out %d in %d; the server received %d, sent %d", run.Total.MsgsOut, run.Total.MsgsIn, s.received.Load(), s.sent.Load())
+	}
+	tl := run.Timeline
+	if !run.WebSocket || len(tl) < 2 || tl[0].WSOpen != 2 || tl[len(tl)-1].WSOpen != 0 {
+		t.Errorf("websocket %v, open connections by interval: %v; want 2 held at the first tick, 0 at the end", run.WebSocket, wsOpen(tl))
+	}
+	if tl[0].MsgsIn != 12 || tl[0].MsgsOut != 6 {
+		t.Errorf("first interval: %d messages in, %d out; want 12 and 6", tl[0].MsgsIn, tl[0].MsgsOut)
+	}
+}
+
+func wsOpen(tl []metrics.Point) []int64 {
+	var v []int64
+	for _, p := range tl {
+		v = append(v, p.WSOpen)
+	}
+	return v
 }
 
 func TestWebSocketPlanErrorsByKind(t *testing.T) {
@@ -191,10 +277,29 @@ scenarios:
         name: kicked
         expect: { contains: x }
         timeout: 2s
+      - ws: /policy
+      - send: ping
+        name: policy
+        expect: { contains: x }
+        timeout: 2s
+      - ws: /goaway
+      - send: ping
+        name: going away
+        expect: { contains: x }
+        timeout: 2s
       - ws: /ws
         name: denied
 load: { clients: 1, iterations: 2 }
 `, nil)).Run
+	// A server's close is a reset, counted by its close code.
+	for name, code := range map[string]int{"kicked": 4001, "policy": 1008, "going away": 1001} {
+		if st := byName(t, run, name); st.Closes[code] != 2 || len(st.Closes) != 1 || st.Errors[metrics.ErrReset] != 2 {
+			t.Errorf("%s: close codes %v, resets %d; want 2 of %d", name, st.Closes, st.Errors[metrics.ErrReset], code)
+		}
+	}
+	if c := byName(t, run, "silent").Closes; len(c) != 0 {
+		t.Errorf("a timeout counted close codes %v", c)
+	}
 	if st := byName(t, run, "silent"); st.Errors[metrics.ErrTimeout] != 2 {
 		t.Errorf("silent: errors %v, want 2 timeouts", st.Errors)
 	}
@@ -205,8 +310,8 @@ load: { clients: 1, iterations: 2 }
 	if st := byName(t, run, "kicked"); st.Errors[metrics.ErrReset] != 2 {
 		t.Errorf("kicked: errors %v, want 2 resets (closed with 4001)", st.Errors)
 	}
-	if s.received.Load() != 4 {
-		t.Errorf("the server received %d messages, want 4 (silent and kick, twice)", s.received.Load())
+	if s.received.Load() != 8 {
+		t.Errorf("the server received %d messages, want 8 (silent, kick, policy, going away, twice)", s.received.Load())
 	}
 	if st := byName(t, run, "denied"); st.Requests != 2 || st.Failed != 2 {
 		t.Errorf("denied: %d handshakes, %d failed; want 2 and 2 (%v)", st.Requests, st.Failed, st.Status[403])
@@ -306,6 +411,9 @@ load: { clients: 2, iterations: 2 }
 	}
 	if st.BytesOut != st.Requests*int64(len(`{"type":"ping"}`)) {
 		t.Errorf("bytes out %d for %d sends", st.BytesOut, st.Requests)
+	}
+	if st.MsgsOut != s.received.Load() {
+		t.Errorf("every: %d messages out, the server received %d", st.MsgsOut, s.received.Load())
 	}
 }
 

@@ -14,11 +14,12 @@
 //	                    message (closed model) or from the start's intended
 //	                    time (open model): status 200 when a message
 //	                    matched; timeout when none did within the timeout;
-//	                    reset when the connection closed first (the close
-//	                    code is in Quick.Closes)
+//	                    reset when the connection closed first (with the
+//	                    server's close code, counted by code)
 //
 // Bytes are message payloads: out, the message sent; in, every message
-// read while waiting, matching or not.
+// read while waiting, matching or not; so are the messages counted (in
+// and out). The recorder's WebSocket gauge follows the connections open.
 package ws
 
 import (
@@ -74,30 +75,6 @@ type Quick struct {
 	idSlot  int
 	http    *http.Client
 	initErr error
-
-	mu     sync.Mutex
-	closes map[int]int64 // by close code: see Closes
-}
-
-// Closes counts, by close code, the round trips that ended because the
-// server closed the connection (counted as reset in the recorder).
-func (q *Quick) Closes() map[int]int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	m := make(map[int]int64, len(q.closes))
-	for k, v := range q.closes {
-		m[k] = v
-	}
-	return m
-}
-
-func (q *Quick) closed(code int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closes == nil {
-		q.closes = map[int]int64{}
-	}
-	q.closes[code]++
 }
 
 // Match is what a message must hold to end a round trip: Contains (a
@@ -223,8 +200,10 @@ func (c *Client) connect(intended time.Time) bool {
 	o.Latency, o.Service = now.Sub(c.from(intended, sent)), now.Sub(sent)
 	c.rec.Record(1, o)
 	if err != nil {
+		c.rec.OpenWS(0)
 		return false
 	}
+	c.rec.OpenWS(1)
 	conn.SetReadLimit(maxMessage)
 	c.conn = conn
 	return true
@@ -243,10 +222,14 @@ func (c *Client) roundTrip(intended time.Time) {
 	sent := time.Now()
 	o := metrics.Outcome{BytesOut: int64(len(c.buf))}
 	err := c.conn.Write(ctx, typ, c.buf)
+	if err == nil {
+		o.MsgsOut = 1
+	}
 	for err == nil {
 		var msg []byte
 		if _, msg, err = c.conn.Read(ctx); err == nil {
 			o.BytesIn += int64(len(msg))
+			o.MsgsIn++
 			if c.q.Expect.Matches(msg) {
 				o.Status = StatusMatched
 				break
@@ -254,7 +237,7 @@ func (c *Client) roundTrip(intended time.Time) {
 		}
 	}
 	if err != nil {
-		o.Err = c.failure(ctx, err)
+		o.Err, o.Close = c.failure(ctx, err)
 	}
 	now := time.Now()
 	o.Latency, o.Service = now.Sub(c.from(intended, sent)), now.Sub(sent)
@@ -263,15 +246,14 @@ func (c *Client) roundTrip(intended time.Time) {
 
 // failure classifies a round trip's error and drops the connection: after
 // a timeout coder/websocket has closed it, and after a close frame or a
-// broken socket it is of no further use.
-func (c *Client) failure(ctx context.Context, err error) metrics.ErrorKind {
+// broken socket it is of no further use. It returns the error kind and
+// the server's close code (Outcome.Close), 0 when it sent none.
+func (c *Client) failure(ctx context.Context, err error) (metrics.ErrorKind, int) {
 	kind, code := ReadFailure(ctx, err)
-	if code >= 0 {
-		c.q.closed(code)
-	}
 	c.conn.CloseNow()
 	c.conn = nil
-	return kind
+	c.rec.OpenWS(-1)
+	return kind, CloseCode(code)
 }
 
 // Close closes the client's connection with a normal closure, if it has
@@ -280,8 +262,13 @@ func (c *Client) Close() {
 	if c.conn != nil {
 		_ = c.conn.Close(websocket.StatusNormalClosure, "")
 		c.conn = nil
+		c.rec.OpenWS(-1)
 	}
 }
+
+// CloseCode is a close code from ReadFailure as Outcome.Close counts it:
+// 0 for none (-1).
+func CloseCode(code int) int { return max(code, 0) }
 
 // HandshakeOutcome classifies a handshake that Dial ended with resp and
 // err, ctx being its deadline: the status recorded (101 on success, the

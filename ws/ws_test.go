@@ -25,8 +25,9 @@ type server struct {
 }
 
 // ServeHTTP: /echo answers "pong " + each message; /silent reads and never
-// answers; /close closes with 1008 on the first message; /deny refuses the
-// handshake with 403; /chatty sends "noise" before each answer.
+// answers; /close closes with 1008 on the first message, /goaway with 1001;
+// /deny refuses the handshake with 403; /chatty sends "noise" before each
+// answer.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/deny" {
 		http.Error(w, "no", http.StatusForbidden)
@@ -54,6 +55,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		case "/close":
 			_ = c.Close(websocket.StatusPolicyViolation, "go away")
+			return
+		case "/goaway":
+			_ = c.Close(websocket.StatusGoingAway, "restarting")
 			return
 		case "/chatty":
 			if c.Write(ctx, websocket.MessageText, []byte("noise")) != nil {
@@ -136,6 +140,15 @@ func TestQuickCountsMatchServer(t *testing.T) {
 			if rt.BytesOut != s.bytesIn.Load() {
 				t.Errorf("bytes out %d, server read %d", rt.BytesOut, s.bytesIn.Load())
 			}
+			// Every message counts: fuka's out are the server's received,
+			// its in the server's sent (the "noise" read past included).
+			if rt.MsgsOut != s.received.Load() || rt.MsgsIn != s.sent.Load() || conn.MsgsIn+conn.MsgsOut != 0 {
+				t.Errorf("messages out %d in %d, server received %d sent %d; handshakes %d/%d",
+					rt.MsgsOut, rt.MsgsIn, s.received.Load(), s.sent.Load(), conn.MsgsIn, conn.MsgsOut)
+			}
+			if last := run.Timeline[len(run.Timeline)-1]; !run.WebSocket || last.WSOpen != 0 {
+				t.Errorf("websocket %v, %d connections open at the end; want true, 0", run.WebSocket, last.WSOpen)
+			}
 			// Every answer is "pong " + the message; /chatty adds "noise".
 			want := rt.BytesOut + 5*200
 			if tc.path == "/chatty" {
@@ -176,11 +189,20 @@ func TestQuickErrorsByKind(t *testing.T) {
 			}},
 		{"a close frame is a reset, by code", "/close", Match{Contains: "pong"}, 6,
 			func(t *testing.T, q *Quick, rt, conn *metrics.Stats, s *server) {
-				if rt.Errors[metrics.ErrReset] != 6 || q.Closes()[int(websocket.StatusPolicyViolation)] != 6 {
-					t.Errorf("resets %d closes %v, want 6 of 1008", rt.Errors[metrics.ErrReset], q.Closes())
+				if rt.Errors[metrics.ErrReset] != 6 || rt.Closes[int(websocket.StatusPolicyViolation)] != 6 || len(rt.Closes) != 1 {
+					t.Errorf("resets %d closes %v, want 6 of 1008", rt.Errors[metrics.ErrReset], rt.Closes)
 				}
 				if conn.Requests != 6 || s.accepted.Load() != 6 {
 					t.Errorf("handshakes %d accepted %d, want 6", conn.Requests, s.accepted.Load())
+				}
+				if rt.MsgsOut != 6 || rt.MsgsIn != 0 {
+					t.Errorf("messages out %d in %d, want 6 and 0", rt.MsgsOut, rt.MsgsIn)
+				}
+			}},
+		{"going away is counted as 1001", "/goaway", Match{Contains: "pong"}, 2,
+			func(t *testing.T, q *Quick, rt, _ *metrics.Stats, _ *server) {
+				if rt.Closes[int(websocket.StatusGoingAway)] != 2 || len(rt.Closes) != 1 {
+					t.Errorf("closes %v, want 2 of 1001", rt.Closes)
 				}
 			}},
 		{"a refused handshake records its status", "/deny", Match{}, 3,
@@ -196,6 +218,29 @@ func TestQuickErrorsByKind(t *testing.T) {
 			run := runQuick(t, q, engine.Closed{Clients: 1, Requests: tc.requests})
 			tc.check(t, q, run.ByName[0], run.ByName[1], s)
 		})
+	}
+}
+
+// The open connections are a series: each client's connection is open at
+// every tick while the load runs, and none is after the engine closed them.
+func TestQuickOpenConnections(t *testing.T) {
+	_, ts := start(t)
+	q := &Quick{URL: wsURL(t, ts, "/echo"), Send: "x", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second}
+	run := runQuick(t, q, engine.Closed{Clients: 3, Duration: 2200 * time.Millisecond})
+	tl := run.Timeline
+	if len(tl) < 3 {
+		t.Fatalf("%d intervals, want 3", len(tl))
+	}
+	for _, p := range tl[:2] {
+		if p.WSOpen != 3 {
+			t.Errorf("%d connections open at %v, want 3", p.WSOpen, p.At)
+		}
+		if p.MsgsOut == 0 || p.MsgsIn != p.MsgsOut {
+			t.Errorf("messages out %d in %d at %v, want as many in as out", p.MsgsOut, p.MsgsIn, p.At)
+		}
+	}
+	if last := tl[len(tl)-1]; last.WSOpen != 0 {
+		t.Errorf("%d open at the end, want 0", last.WSOpen)
 	}
 }
 

@@ -480,6 +480,11 @@ type AttackJob struct {
 	Key    []byte `protobuf:"bytes,13,opt,name=key,proto3" json:"key,omitempty"`
 	Ca     []byte `protobuf:"bytes,14,opt,name=ca,proto3" json:"ca,omitempty"`
 	Phases bool   `protobuf:"varint,15,opt,name=phases,proto3" json:"phases,omitempty"` // time each request's phases (--phases)
+	// A gRPC job's schema (a grpc:// or grpcs:// url): the serialized
+	// google.protobuf.FileDescriptorSet of the method's file and every file
+	// it imports, resolved once by the controller (server reflection or
+	// .proto files). Required for gRPC: a worker never asks the target.
+	GrpcSchema []byte `protobuf:"bytes,16,opt,name=grpc_schema,json=grpcSchema,proto3" json:"grpc_schema,omitempty"`
 	// Set for a WebSocket attack (url ws:// or wss://): each start sends a
 	// message and waits for one that matches. name, headers, timeout_nanos,
 	// insecure and user_agent apply as for HTTP.
@@ -621,6 +626,13 @@ func (x *AttackJob) GetPhases() bool {
 		return x.Phases
 	}
 	return false
+}
+
+func (x *AttackJob) GetGrpcSchema() []byte {
+	if x != nil {
+		return x.GrpcSchema
+	}
+	return nil
 }
 
 func (x *AttackJob) GetWs() *WebSocket {
@@ -994,10 +1006,15 @@ type PlanJob struct {
 	Http2     bool              `protobuf:"varint,7,opt,name=http2,proto3" json:"http2,omitempty"`
 	Http1     bool              `protobuf:"varint,8,opt,name=http1,proto3" json:"http1,omitempty"` // force HTTP/1.1 (--http1)
 	// --client-cert, --client-key and --cacert as PEM; the plan's own tls files are in files.
-	Cert          []byte `protobuf:"bytes,9,opt,name=cert,proto3" json:"cert,omitempty"`
-	Key           []byte `protobuf:"bytes,10,opt,name=key,proto3" json:"key,omitempty"`
-	Ca            []byte `protobuf:"bytes,11,opt,name=ca,proto3" json:"ca,omitempty"`
-	Phases        bool   `protobuf:"varint,12,opt,name=phases,proto3" json:"phases,omitempty"` // time each request's phases (--phases)
+	Cert   []byte `protobuf:"bytes,9,opt,name=cert,proto3" json:"cert,omitempty"`
+	Key    []byte `protobuf:"bytes,10,opt,name=key,proto3" json:"key,omitempty"`
+	Ca     []byte `protobuf:"bytes,11,opt,name=ca,proto3" json:"ca,omitempty"`
+	Phases bool   `protobuf:"varint,12,opt,name=phases,proto3" json:"phases,omitempty"` // time each request's phases (--phases)
+	// The schema of the plan's grpc: steps, as AttackJob.grpc_schema: the
+	// compiled protos: files with their imports, or what the controller
+	// learnt from the targets' server reflection. Required when the plan
+	// has grpc: steps; the workers read no .proto file and ask no target.
+	GrpcSchema    []byte `protobuf:"bytes,13,opt,name=grpc_schema,json=grpcSchema,proto3" json:"grpc_schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1114,6 +1131,13 @@ func (x *PlanJob) GetPhases() bool {
 		return x.Phases
 	}
 	return false
+}
+
+func (x *PlanJob) GetGrpcSchema() []byte {
+	if x != nil {
+		return x.GrpcSchema
+	}
+	return nil
 }
 
 // Overrides change the plan's shared load; an unset field leaves it as the
@@ -1524,7 +1548,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03Job\x124\n" +
 	"\x06attack\x18\x01 \x01(\v2\x1a.fuka.cluster.v1.AttackJobH\x00R\x06attack\x12.\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.fuka.cluster.v1.PlanJobH\x00R\x04planB\x06\n" +
-	"\x04work\"\xc1\x03\n" +
+	"\x04work\"\xe2\x03\n" +
 	"\tAttackJob\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x121\n" +
@@ -1542,7 +1566,9 @@ const file_fuka_proto_rawDesc = "" +
 	"\x04cert\x18\f \x01(\fR\x04cert\x12\x10\n" +
 	"\x03key\x18\r \x01(\fR\x03key\x12\x0e\n" +
 	"\x02ca\x18\x0e \x01(\fR\x02ca\x12\x16\n" +
-	"\x06phases\x18\x0f \x01(\bR\x06phases\x12*\n" +
+	"\x06phases\x18\x0f \x01(\bR\x06phases\x12\x1f\n" +
+	"\vgrpc_schema\x18\x10 \x01(\fR\n" +
+	"grpcSchema\x12*\n" +
 	"\x02ws\x18\x11 \x01(\v2\x1a.fuka.cluster.v1.WebSocketR\x02ws\"\x96\x01\n" +
 	"\tWebSocket\x12\x12\n" +
 	"\x04send\x18\x01 \x01(\tR\x04send\x12\x16\n" +
@@ -1572,7 +1598,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\tRateStage\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\x01R\x06target\x12\x1d\n" +
 	"\n" +
-	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\xf0\x03\n" +
+	"over_nanos\x18\x02 \x01(\x03R\toverNanos\"\x91\x04\n" +
 	"\aPlanJob\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\fR\x06source\x129\n" +
@@ -1586,7 +1612,9 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03key\x18\n" +
 	" \x01(\fR\x03key\x12\x0e\n" +
 	"\x02ca\x18\v \x01(\fR\x02ca\x12\x16\n" +
-	"\x06phases\x18\f \x01(\bR\x06phases\x1a8\n" +
+	"\x06phases\x18\f \x01(\bR\x06phases\x12\x1f\n" +
+	"\vgrpc_schema\x18\r \x01(\fR\n" +
+	"grpcSchema\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

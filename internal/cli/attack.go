@@ -109,11 +109,7 @@ percentiles (no coordinated omission).`,
 					return err
 				}
 			}
-			err = execute(cmd.Context(), f.out.spec(stdio, cfg, meta, src))
-			if note := wsCloses(cfg); note != "" && src == nil { // a distributed run's closes stay on its workers
-				fmt.Fprintf(stdio.Err, "fuka: note: %s\n", note)
-			}
-			return err
+			return execute(cmd.Context(), f.out.spec(stdio, cfg, meta, src))
 		},
 	}
 	fl := cmd.Flags()
@@ -129,6 +125,8 @@ percentiles (no coordinated omission).`,
 	fl.IntVar(&f.preconnect, "preconnect", -1, "open model: connections to open before the clock starts (-1: estimate from the rate and a connect probe; 0: none)")
 	addRequestFlags(fl, &f.RequestFlags, "")
 	fl.StringVar(&f.Call, "call", "", "gRPC: the method to call, pkg.Service/Method (with a grpc:// or grpcs:// URL; the message is --body, JSON)")
+	fl.StringArrayVar(&f.Protos, "proto", nil, "gRPC: take the schema from this .proto `FILE` instead of server reflection (repeatable)")
+	fl.StringArrayVar(&f.ImportPaths, "import-path", nil, "gRPC: a `DIR` where --proto files and their imports are found (repeatable; default: each file's directory)")
 	fl.BoolVar(&f.Phases, "phases", false, phasesUsage)
 	addWSFlags(fl, &f.ws)
 	addOutputFlags(fl, &f.out, runWords)

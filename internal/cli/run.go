@@ -119,11 +119,11 @@ func runPlan(ctx context.Context, stdio Stdio, c *run.Plan, f *runFlags, cmd *co
 		return planErrors(stdio, err)
 	}
 	defer closeRunner()
-	if !f.cluster.distributed() { // grpc: steps' schemas, from the targets
-		o, _ := f.options() // preflight checked them
-		if err := run.ResolvePlanGRPC(ctx, c, o); err != nil {
-			return planErrors(stdio, err)
-		}
+	// grpc: steps' schemas, from the targets, before anything is sent; a
+	// distributed run's job carries them to the workers.
+	o, _ := f.options() // preflight checked them
+	if err := run.ResolvePlanGRPC(ctx, c, o); err != nil {
+		return planErrors(stdio, err)
 	}
 	out := f.out
 	if err := out.watch.FromPlan(c.Plan); err != nil {

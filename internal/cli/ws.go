@@ -3,15 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/spf13/pflag"
 
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/report"
-	"github.com/fuka-load/fuka/ws"
 )
 
 // wsFlags are quick mode's WebSocket options (a ws:// or wss:// URL).
@@ -45,33 +42,6 @@ func (f *attackFlags) wsConfig(rawURL string, fl *pflag.FlagSet) (engine.Config,
 	f.WS = &fukapb.WebSocket{Send: f.ws.send, Expect: f.ws.expect, ExpectRegex: f.ws.expectRe,
 		Subprotocols: f.ws.protos, Binary: f.ws.binary}
 	return f.Config(rawURL, fl.Changed("duration"), version())
-}
-
-// wsCloses is the note after a WebSocket attack: the close codes behind
-// its reset round trips.
-func wsCloses(cfg engine.Config) string {
-	p, ok := cfg.Work.(engine.Plan)
-	if !ok {
-		return ""
-	}
-	q, ok := p.Scenario.(*ws.Quick)
-	if !ok {
-		return ""
-	}
-	closes := q.Closes()
-	codes := make([]int, 0, len(closes))
-	for code := range closes {
-		codes = append(codes, code)
-	}
-	sort.Ints(codes)
-	var parts []string
-	for _, code := range codes {
-		parts = append(parts, fmt.Sprintf("%d ×%d", code, closes[code]))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "the server closed connections while a round trip waited, by close code: " + strings.Join(parts, ", ")
 }
 
 // wsFlagsWithoutWS refuses --ws-* flags with a URL that is not ws://.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -75,8 +76,9 @@ func TestAttackWebSocketUsage(t *testing.T) {
 	}
 }
 
-// A server that closes connections: the round trips fail as resets and
-// the note after the summary gives the close code.
+// A server whose handshakes work but whose round trips all fail (it closes
+// the connection with 1008, or never answers): every request the run is
+// for failed, so it exits 3, and the summary gives the close codes.
 func TestAttackWebSocketCloseCodes(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
@@ -84,16 +86,100 @@ func TestAttackWebSocketCloseCodes(t *testing.T) {
 			return
 		}
 		defer c.CloseNow()
-		if _, _, err := c.Read(r.Context()); err == nil {
+		if _, _, err := c.Read(r.Context()); err == nil && r.URL.Path == "/close" {
 			c.Close(websocket.StatusPolicyViolation, "no")
+		}
+		if r.URL.Path == "/silent" {
+			for {
+				if _, _, err := c.Read(r.Context()); err != nil {
+					return
+				}
+			}
 		}
 	}))
 	t.Cleanup(srv.Close)
-	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/x"
-	r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "-n", "3", "-c", "1", "-q")
-	// The handshakes succeeded, so not every request failed: exit 0.
-	if r.code != ExitOK || !strings.Contains(r.err, "by close code: 1008 ×3") {
-		t.Errorf("exit %d, stderr %q; want %d and the close code", r.code, r.err, ExitOK)
+	for _, tc := range []struct{ name, path, want string }{
+		{"closed", "/close", "close codes  1008 policy violation ×3"},
+		{"no answer", "/silent", "no matching message within the timeout (3)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := "ws" + strings.TrimPrefix(srv.URL, "http") + tc.path
+			r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "-n", "3", "-c", "1", "--timeout", "300ms")
+			if r.code != ExitAllFailed || !strings.Contains(r.out, "every WebSocket message failed, though") || !strings.Contains(r.out, tc.want) {
+				t.Errorf("exit %d, stdout %q; want %d, every message failed and %q", r.code, r.out, ExitAllFailed, tc.want)
+			}
+		})
+	}
+	// Against an echo server the same run passes.
+	echo := httptest.NewServer(demo.Handler())
+	t.Cleanup(echo.Close)
+	u := "ws" + strings.TrimPrefix(echo.URL, "http") + "/ws/echo"
+	if r := runCLI(t, nil, "attack", u, "--ws-send", "hi", "--ws-expect", "hi", "-n", "3", "-c", "1"); r.code != ExitOK {
+		t.Errorf("echo: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// A plan whose WebSocket handshakes work but whose every message step
+// fails (the server closes with 1001 when a message comes) exits 3, and
+// its JSON counts the close codes; with a message that matches, 0.
+func TestRunWebSocketPlanAllFailed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if r.URL.Path == "/away" {
+				c.Close(websocket.StatusGoingAway, "bye")
+				return
+			}
+			if c.Write(r.Context(), typ, msg) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name, path string
+		code       int
+		closes     map[string]int64
+	}{
+		{"closed by the server", "/away", ExitAllFailed, map[string]int64{"1001": 2}},
+		{"echoed", "/echo", ExitOK, map[string]int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: `+tc.path+`
+      - send: hi
+        name: hi
+        expect: { contains: hi }
+        timeout: 2s
+load: { clients: 1, iterations: 2 }
+`)
+			r := runCLI(t, nil, "run", plan, "-q", "-o", "json")
+			lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+			var s struct {
+				WebSocket struct {
+					Closes      map[string]int64 `json:"closes"`
+					MessagesOut int64            `json:"messages_out"`
+				} `json:"websocket"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+				t.Fatalf("%v: %q", err, r.out)
+			}
+			if r.code != tc.code || s.WebSocket.MessagesOut != 2 || !maps.Equal(s.WebSocket.Closes, tc.closes) {
+				t.Errorf("exit %d, messages out %d, closes %v; want %d, 2, %v (stderr %q)", r.code, s.WebSocket.MessagesOut, s.WebSocket.Closes, tc.code, tc.closes, r.err)
+			}
+		})
 	}
 }
 
@@ -165,6 +251,7 @@ func distributedWS(t *testing.T, args ...string) byNameSummary {
 			t.Errorf("worker %d exit %d", i, c)
 		}
 	}
+	t.Log(lastLine(res.out))
 	var s byNameSummary
 	if err := json.Unmarshal([]byte(lastLine(res.out)), &s); err != nil {
 		t.Fatalf("%v: %q", err, res.out)

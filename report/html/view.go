@@ -154,7 +154,7 @@ func newPage(s *report.Summary) *page {
 	p.Verdict = verdictOf(s)
 	p.Key = keyFacts(s)
 	p.Run = runFacts(s)
-	p.Totals = totalFacts(s)
+	p.Totals = append(totalFacts(s), wsFacts(s)...)
 	for _, t := range s.Thresholds {
 		if t.Pass {
 			p.ThresholdOK++

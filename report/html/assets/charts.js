@@ -6,7 +6,8 @@
  *     null or not finite is "–").
  *   fukaCharts.timeline({load: el, resources: el2}) returns {update, charts}.
  *     update(summary) takes a summary in fuka's JSON form and draws one chart
- *     per measure: throughput, latency percentiles, clients, errors, dropped
+ *     per measure: throughput, latency percentiles, clients, WebSocket
+ *     connections open and messages in/out (a WebSocket run), errors, dropped
  *     starts (open model), and the monitored resources grouped by name
  *     prefix and unit. Every chart has the same x axis (seconds from the
  *     start of the run), one cursor and one zoom. Call update again as the
@@ -226,6 +227,15 @@
       {id: "clients", title: "Active clients", unit: "", fmt: compact, x: x,
         series: [{label: "clients", data: col("clients")}]}
     ];
+    // A WebSocket run: the connections open at each tick, and the
+    // messages each way per second (every message read or sent).
+    if (tl.some(function (p) { return p.ws_open != null; })) {
+      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each interval", fmt: compact, x: x,
+        series: [{label: "open", data: col("ws_open")}]});
+      specs.push({id: "ws-messages", title: "WebSocket messages", unit: "per second", fmt: compact, x: x,
+        series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
+          {label: "out", data: countOf(function (p) { return p.messages_out || 0; })}]});
+    }
     var errors = [{label: "failed", data: countOf(function (p) { return p.failed; })}];
     KINDS.forEach(function (k) {
       if (tl.some(function (p) { return p.errors && p.errors[k] > 0; })) {
