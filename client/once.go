@@ -64,6 +64,18 @@ func sendOnce(t *http.Transport, gate func() bool) http.RoundTripper {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
+	if gate != nil {
+		// A refused write closes its connection; no other is opened
+		// while the gate stays shut (a dial is rare: asking costs nothing
+		// per request).
+		inner := dial
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if !gate() {
+				return nil, ErrGated
+			}
+			return inner(ctx, network, addr)
+		}
+	}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
@@ -75,6 +87,9 @@ func sendOnce(t *http.Transport, gate func() bool) http.RoundTripper {
 		// Someone (Meter) already does TLS over their own connections:
 		// keep it and watch what it hands the transport.
 		t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if gate != nil && !gate() {
+				return nil, ErrGated
+			}
 			c, err := tlsDial(ctx, network, addr)
 			if err != nil {
 				return nil, err

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -67,10 +67,17 @@ func ParseTarget(raw string, conf *tls.Config) (Target, error) {
 
 // Dial returns a client connection to t. It connects lazily, on the first
 // call, as grpc.NewClient does.
-func Dial(t Target) (*grpc.ClientConn, error) {
+func Dial(t Target) (*grpc.ClientConn, error) { return DialTimed(t, nil) }
+
+// DialTimed is Dial, timing each connection it opens into ct when not nil
+// (--phases; see ConnTimes).
+func DialTimed(t Target, ct *ConnTimes) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if t.TLS != nil {
 		creds = credentials.NewTLS(t.TLS)
+	}
+	if ct != nil {
+		return grpc.NewClient(t.Addr, grpc.WithTransportCredentials(timedCreds{creds, ct}), grpc.WithContextDialer(ct.dial))
 	}
 	return grpc.NewClient(t.Addr, grpc.WithTransportCredentials(creds))
 }
@@ -188,6 +195,12 @@ func (m *Method) stream(ctx context.Context, cc grpc.ClientConnInterface, req an
 			}
 		}()
 	}
+	return recvAll(st, out, expect)
+}
+
+// recvAll reads a server stream's answers to its end, or until expect > 0
+// of them came.
+func recvAll(st grpc.ClientStream, out *[]byte, expect int) (n int, in int64, err error) {
 	for expect <= 0 || n < expect {
 		if err := st.RecvMsg(out); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -245,12 +258,6 @@ func (m *Method) Invoke(ctx context.Context, cc grpc.ClientConnInterface, req []
 		return cc.Invoke(ctx, m.Path, &req, out, rawCodec...)
 	}
 	return cc.Invoke(ctx, m.Path, &req, out, append(opts, rawCodec...)...)
-}
-
-// InvokeMessage is Invoke for a request sent many times: gRPC takes its
-// bytes as they are, with no copy, encoding or allocation per call.
-func (m *Method) InvokeMessage(ctx context.Context, cc grpc.ClientConnInterface, req *Message, out *[]byte) error {
-	return cc.Invoke(ctx, m.Path, req, out, rawCodec...)
 }
 
 // Message is an encoded request ready to be sent any number of times, by

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
-	"github.com/bufbuild/protocompile/reporter"
+
+	"github.com/fuka-load/fuka/internal/protoc"
 )
 
 // maxProtoErrors bounds the errors CompileProtos reports: a file that is
@@ -49,29 +49,20 @@ func CompileProtos(ctx context.Context, files, importPaths []string) (*Protos, e
 		}
 		names[i] = protoName(f, &dirs)
 	}
-	var errs []string
-	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: dirs}),
-		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
-			at := err.GetPosition()
-			if len(errs) < maxProtoErrors {
-				errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", shownPath(at.Filename, dirs), at.Line, at.Col, plainSpaces(err.Unwrap().Error())))
-			}
-			return nil
-		}, nil),
-	}
-	compiled, err := c.Compile(ctx, names...)
+	compiled, errs, err := protoc.Compile(ctx, names, dirs)
 	if len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
-	}
-	var ep reporter.ErrorWithPos
-	if errors.As(err, &ep) { // an import not found: the compiler stops there
-		at := ep.GetPosition()
-		return nil, fmt.Errorf("%s:%d:%d: %s (imports are looked up in %s; add the directory they are relative to with --import-path)",
-			shownPath(at.Filename, dirs), at.Line, at.Col, plainSpaces(ep.Unwrap().Error()), strings.Join(dirs, ", "))
+		lines := make([]string, 0, min(len(errs), maxProtoErrors))
+		for _, e := range errs[:min(len(errs), maxProtoErrors)] {
+			line := fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+			if e.Missing {
+				line += fmt.Sprintf(" (imports are looked up in %s; add the directory they are relative to with --import-path)", strings.Join(dirs, ", "))
+			}
+			lines = append(lines, line)
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--proto: %s", plainSpaces(err.Error()))
+		return nil, fmt.Errorf("--proto: %w", err)
 	}
 	return &Protos{files: compiled, names: strings.Join(files, ", ")}, nil
 }
@@ -91,18 +82,6 @@ func protoName(file string, dirs *[]string) string {
 		*dirs = append(*dirs, dir)
 	}
 	return filepath.Base(file)
-}
-
-// shownPath is the path of the file the compiler named name, as found in
-// one of dirs: where the user can open it.
-func shownPath(name string, dirs []string) string {
-	for _, d := range dirs {
-		p := filepath.Join(d, filepath.FromSlash(name))
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return name
 }
 
 // Method finds "pkg.Service/Method" in the compiled files; an unknown
@@ -127,8 +106,3 @@ func (p *Protos) Method(call string) (*Method, error) {
 	}
 	return m, err
 }
-
-// plainSpaces makes the no-break space the protobuf module puts in some
-// builds' errors (on purpose, per binary) a plain one, so an error reads
-// the same from every fuka.
-func plainSpaces(s string) string { return strings.ReplaceAll(s, "\u00a0", " ") }

@@ -29,9 +29,11 @@ type Quick struct {
 	Name    string // the name calls are recorded under
 	Open    bool   // open model: latency from the intended start
 	Slots   int    // most clients at once: sizes the connection pool
+	Phases  bool   // time each call's phases (--phases; phases.go)
 
 	mu    sync.Mutex
 	conns []*grpc.ClientConn
+	times []*ConnTimes // by conn, with Phases
 	err   error
 	gc    bool // holds the raised GC target (gc.go) until CloseIdle
 }
@@ -39,12 +41,15 @@ type Quick struct {
 func (q *Quick) Names() []string      { return []string{q.Name} }
 func (q *Quick) CheckNames() []string { return nil }
 
+// Protocols says the name is a gRPC call's, for the reports' wording.
+func (q *Quick) Protocols() []string { return []string{"grpc"} }
+
 // NewClient returns client id, on connection id/clientsPerConn. The
 // connections are made on the first client and closed by CloseIdle, so a
 // Quick may run again.
 func (q *Quick) NewClient(id int, rec *metrics.Recorder, _ func()) engine.ScenarioClient {
 	cc, err := q.conn(id)
-	return &quickClient{q: q, cc: cc, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
+	return &quickClient{q: q, cc: cc, ct: q.connTimes(id), err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
 		msg: NewMessage(q.Request)}
 }
 
@@ -58,18 +63,32 @@ func (q *Quick) conn(id int) (*grpc.ClientConn, error) {
 		}
 		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), 64)
 		for range n {
-			cc, err := Dial(q.Target)
+			var ct *ConnTimes
+			if q.Phases {
+				ct = &ConnTimes{}
+			}
+			cc, err := DialTimed(q.Target, ct)
 			if err != nil {
 				q.err = err
 				break
 			}
-			q.conns = append(q.conns, cc)
+			q.conns, q.times = append(q.conns, cc), append(q.times, ct)
 		}
 	}
 	if q.err != nil {
 		return nil, q.err
 	}
 	return q.conns[(id/clientsPerConn)%len(q.conns)], nil
+}
+
+// connTimes times client id's connection (conn) with Phases; nil without.
+func (q *Quick) connTimes(id int) *ConnTimes {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.times) == 0 {
+		return nil
+	}
+	return q.times[(id/clientsPerConn)%len(q.times)]
 }
 
 // CloseIdle closes the connections (the engine calls it when the run's
@@ -83,12 +102,13 @@ func (q *Quick) CloseIdle() {
 	if q.gc {
 		releaseGC()
 	}
-	q.conns, q.err, q.gc = nil, nil, false
+	q.conns, q.times, q.err, q.gc = nil, nil, nil, false
 }
 
 type quickClient struct {
 	q   *Quick
 	cc  grpc.ClientConnInterface
+	ct  *ConnTimes // with Quick.Phases, the connection's
 	err error
 	rec *metrics.Recorder
 	ctx context.Context // carries the metadata
@@ -106,7 +126,14 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.q.Timeout)
 	sent := time.Now()
-	_, in, err := c.q.Method.CallMessage(ctx, c.cc, c.msg, &c.out, 0)
+	var in int64
+	var err error
+	var times CallTimes
+	if c.ct != nil {
+		_, in, err = c.q.Method.CallTimed(ctx, c.cc, c.q.Request, &c.out, 0, &times, nil)
+	} else {
+		_, in, err = c.q.Method.CallMessage(ctx, c.cc, c.msg, &c.out, 0)
+	}
 	done := time.Now()
 	status, kind := Classify(ctx, err)
 	cancel()
@@ -116,6 +143,10 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 	}
 	if kind == metrics.ErrNone {
 		o.BytesIn = in
+		if c.ct != nil { // the server answered: a whole call to break down
+			times.Put(&o, done)
+			c.ct.Take(&o)
+		}
 	}
 	c.rec.Record(0, o)
 	return true

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/fuka-load/fuka/metrics"
 )
 
 // maxReflectFiles bounds how many files one resolution fetches: a server
@@ -160,8 +162,12 @@ func withServices(_ context.Context, stream rpb.ServerReflection_ServerReflectio
 }
 
 func reflectErr(err error) error {
-	if s, ok := status.FromError(err); ok && s.Code() == codes.Unimplemented {
+	s, ok := status.FromError(err)
+	switch {
+	case ok && s.Code() == codes.Unimplemented:
 		return fmt.Errorf("%w (%s)", errNoReflection, s.Message())
+	case ok && s.Code() == codes.Unavailable && transportKind(s.Message()) == metrics.ErrTLS:
+		return fmt.Errorf("server reflection: %w (trust the server's CA with --cacert FILE or a plan's tls: ca, give a client certificate with --client-cert and --client-key, or skip verification with --insecure)", err)
 	}
 	return fmt.Errorf("server reflection: %w", err)
 }

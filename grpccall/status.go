@@ -8,55 +8,18 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fuka-load/fuka/grpccall/grpcstatus"
 	"github.com/fuka-load/fuka/metrics"
 )
 
-// statusOf is the HTTP-like status a gRPC code is counted under, so that
-// summaries, thresholds (status, error rate), JSON and the HTML count gRPC
-// calls as they count HTTP requests: OK is 200, every other code a
-// distinct status of 400 or above (a failed call). Where google.rpc.Code
-// documents an HTTP equivalent that no other code shares, it is that one;
-// codes that share one there get a neighbour of their own, so no two
-// codes are counted together. docs/json.md has the table.
-var statusOf = [...]int{
-	codes.OK:                 200,
-	codes.Canceled:           499,
-	codes.Unknown:            520,
-	codes.InvalidArgument:    400,
-	codes.DeadlineExceeded:   504,
-	codes.NotFound:           404,
-	codes.AlreadyExists:      409,
-	codes.PermissionDenied:   403,
-	codes.ResourceExhausted:  429,
-	codes.FailedPrecondition: 412,
-	codes.Aborted:            425,
-	codes.OutOfRange:         416,
-	codes.Unimplemented:      501,
-	codes.Internal:           500,
-	codes.Unavailable:        503,
-	codes.DataLoss:           507,
-	codes.Unauthenticated:    401,
-}
-
-// Status is the status a gRPC code is counted under (see statusOf); a
-// code outside 0..16 counts as Unknown's.
-func Status(c codes.Code) int {
-	if int(c) < len(statusOf) {
-		return statusOf[c]
-	}
-	return statusOf[codes.Unknown]
-}
+// Status is the HTTP-like status a gRPC code is counted under (see
+// grpcstatus): OK is 200, every other code a distinct status of 400 or
+// above (a failed call).
+func Status(c codes.Code) int { return grpcstatus.Of(c) }
 
 // Code is the gRPC code counted under status s; ok is false for a status
 // no code maps to.
-func Code(s int) (c codes.Code, ok bool) {
-	for i, v := range statusOf {
-		if v == s {
-			return codes.Code(i), true
-		}
-	}
-	return 0, false
-}
+func Code(s int) (c codes.Code, ok bool) { return grpcstatus.Code(s) }
 
 // Classify is how one call's outcome is recorded: a status (see Status)
 // when the server answered with one, an error kind when no answer came —
@@ -65,7 +28,7 @@ func Code(s int) (c codes.Code, ok bool) {
 // Unavailable from the client side.
 func Classify(ctx context.Context, err error) (int, metrics.ErrorKind) {
 	if err == nil {
-		return statusOf[codes.OK], metrics.ErrNone
+		return Status(codes.OK), metrics.ErrNone
 	}
 	s, ok := status.FromError(err)
 	if !ok {

@@ -2,18 +2,17 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/bufbuild/protocompile"
-	"github.com/bufbuild/protocompile/reporter"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/fuka-load/fuka/internal/protoc"
 )
 
 // protos reads protos: the .proto files, relative to the plan's directory
@@ -97,19 +96,17 @@ func ProtoPath(s string) string { return filepath.ToSlash(filepath.Clean(s)) }
 // after an error, reported at its place.
 func (ps *parser) compileProtos(p *Plan, names []string) ([]protoreflect.FileDescriptor, protodesc.Resolver) {
 	dir := filepath.Dir(ps.file)
-	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{dir}}),
-		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
-			at := err.GetPosition()
-			ps.errorAt(Pos{File: filepath.Join(dir, at.Filename), Line: at.Line, Column: at.Col}, "%v", err.Unwrap())
-			return nil
-		}, nil),
-	}
-	compiled, err := c.Compile(context.Background(), names...)
-	if err != nil {
-		if !errors.Is(err, reporter.ErrInvalidSource) {
-			ps.errorAt(p.Protos[0].Pos, "protos: %v", err)
+	compiled, errs, err := protoc.Compile(context.Background(), names, []string{dir})
+	for _, e := range errs {
+		if e.Missing {
+			e.Msg += " (imports are found relative to the plan's directory)"
 		}
+		ps.errorAt(Pos{File: e.Path, Line: e.Line, Column: e.Col}, "%s", e.Msg)
+	}
+	if err != nil {
+		ps.errorAt(p.Protos[0].Pos, "protos: %v", err)
+	}
+	if compiled == nil {
 		return nil, nil
 	}
 	files := make([]protoreflect.FileDescriptor, len(compiled))

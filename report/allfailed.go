@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fuka-load/fuka/grpccall/grpcstatus"
 	"github.com/fuka-load/fuka/metrics"
 )
 
@@ -29,12 +30,16 @@ func (s *Summary) AllFailed() string {
 		n          int64
 	}
 	var parts []part
+	speaks := "does the target speak HTTP on that port?"
+	if http, _ := s.protocols(); !http {
+		speaks = "does the target speak gRPC on that port (grpcs:// for TLS)?"
+	}
 	hints := map[metrics.ErrorKind][2]string{
 		metrics.ErrRefused:  {"connection refused", "is the target running at " + s.Target + "?"},
 		metrics.ErrTLS:      {"TLS handshake failed", "a self-signed or private certificate? --insecure skips verification"},
 		metrics.ErrDNS:      {"the host name did not resolve (DNS)", "is the host name in " + s.Target + " right?"},
 		metrics.ErrTimeout:  {"no response within the timeout", "is the target reachable, and answering?"},
-		metrics.ErrReset:    {"the connection was reset or closed before a response", "does the target speak HTTP on that port?"},
+		metrics.ErrReset:    {"the connection was reset or closed before a response", speaks},
 		metrics.ErrBodyRead: {"the response body could not be read", ""},
 		metrics.ErrOther:    {"a malformed response or a local error", ""},
 	}
@@ -44,17 +49,15 @@ func (s *Summary) AllFailed() string {
 			parts = append(parts, part{h[0], h[1], n})
 		}
 	}
-	codes := make([]string, 0, len(s.Status))
-	for code := range s.Status {
-		codes = append(codes, code)
-	}
-	sort.Strings(codes)
-	for _, code := range codes {
-		what := "HTTP " + code
-		if code == StatusKey(0) {
+	for _, c := range s.StatusCounts() {
+		what := "HTTP " + c.Key
+		switch {
+		case c.Key == StatusKey(0):
 			what = "an invalid status"
+		case c.Proto == ProtoGRPC:
+			what = "gRPC " + grpcstatus.Name(c.Key) // "gRPC Unavailable": the status row has its number
 		}
-		parts = append(parts, part{what, "", s.Status[code]})
+		parts = append(parts, part{what, "", c.N})
 	}
 	sort.SliceStable(parts, func(i, j int) bool { return parts[i].n > parts[j].n })
 	texts := make([]string, len(parts))

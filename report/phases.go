@@ -93,6 +93,17 @@ func (s *Summary) PhaseNote() string {
 	if s.Transport == "fast" {
 		note += "; dns –: the fast path resolves the host once, before the run"
 	}
+	// A gRPC call's connection is grpc-go's HTTP/2 connection, shared by
+	// calls (grpccall/phases.go).
+	const grpc = "connect and tls over the calls that were the first answered on a new connection, " +
+		"ttfb from the call's stream open to the response headers, transfer to the end of the call; " +
+		"dns –: grpc-go's resolver looks the name up, untimed"
+	switch http, hasGRPC := s.protocols(); {
+	case hasGRPC && !http:
+		note = "p50 / p99; " + grpc
+	case hasGRPC:
+		note += "; gRPC calls: " + grpc
+	}
 	return note
 }
 

@@ -51,6 +51,10 @@ type Meta struct {
 	// Warmup is the pre-connecting before the run's clock started; nil
 	// when there was none.
 	Warmup *Warmup
+	// Protocols is each request name's protocol, by the name's index
+	// (ProtoGRPC, ProtoWS; "" or absent: HTTP), so that the reports say
+	// what a status means for the name that recorded it.
+	Protocols []string
 }
 
 // Why a run ended, as Meta.EndReason and JSON end_reason give it.
@@ -351,7 +355,11 @@ type WebSocket struct {
 
 // NameSummary is the result for one request name.
 type NameSummary struct {
-	Name     string           `json:"name"`
+	Name string `json:"name"`
+	// Protocol is what the name's requests spoke when not HTTP: "grpc"
+	// (a call; its status per docs/json.md's table) or "ws" (a WebSocket
+	// handshake or message); absent for HTTP.
+	Protocol string           `json:"protocol,omitempty"`
 	Requests int64            `json:"requests"`
 	Failed   int64            `json:"failed"`
 	Retried  int64            `json:"retried"` // of Requests, retries of a failed attempt
@@ -522,6 +530,9 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 			name = run.Names[i]
 		}
 		n := NameSummaryOf(name, st, elapsed)
+		if i < len(meta.Protocols) {
+			n.Protocol = meta.Protocols[i]
+		}
 		if run.WebSocket {
 			n.MessagesIn, n.MessagesOut, n.Closes = countPtr(true, st.MsgsIn), countPtr(true, st.MsgsOut), closeCounts(st)
 			if len(n.Closes) == 0 {

@@ -95,7 +95,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.Imported.Missing("status") {
 		t.row("status", "not measured by "+s.Imported.Tool)
 	} else {
-		t.row("status", statusText(s.Status))
+		t.row("status", statusText(s.StatusCounts()))
 	}
 	t.row("errors", "transport errors: "+errorsText(s.Errors))
 	if w := s.WebSocket; w != nil {
@@ -329,12 +329,21 @@ func latencyCells(l Latency, im *Imported) string {
 	return b.String()
 }
 
-// statusText lists status codes in numeric order, "invalid" last:
-// "200: 1,234,555   503: 12".
-func statusText(m map[string]int64) string {
-	if len(m) == 0 {
+// statusText lists status codes in numeric order, "invalid" last, each
+// labelled for its protocol (StatusCounts): "200: 1,234,555   503: 12".
+func statusText(counts []StatusCount) string {
+	if len(counts) == 0 {
 		return "none"
 	}
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = c.Label + ": " + FormatInt(c.N)
+	}
+	return strings.Join(parts, "   ")
+}
+
+// sortedStatusKeys are m's keys in numeric order, words ("invalid") last.
+func sortedStatusKeys(m map[string]int64) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -350,27 +359,26 @@ func statusText(m map[string]int64) string {
 		}
 		return keys[i] < keys[j]
 	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + FormatInt(m[k])
-	}
-	return strings.Join(parts, "   ")
+	return keys
 }
 
 // FailedParts says what the failed requests were, so that a reader sees at
 // a glance whether the target answered with errors or could not be reached:
 // "461 HTTP ≥ 400, 0 transport errors" (and "2 invalid status" when
-// responses had a status outside 100..599).
+// responses had a status outside 100..599). A gRPC call fails on a code
+// other than OK: "12 gRPC non-OK", after HTTP's count in a plan that
+// mixes them.
 func (s *Summary) FailedParts() string {
-	var http, invalid int64
-	for k, n := range s.Status {
-		if k == StatusKey(0) {
-			invalid += n
-		} else if code, err := strconv.Atoi(k); err == nil && code >= 400 {
-			http += n
+	http, grpc, invalid := s.failedCounts()
+	var out string
+	if hasHTTP, hasGRPC := s.protocols(); hasHTTP {
+		out = FormatInt(http) + " HTTP ≥ 400, "
+		if hasGRPC {
+			out += FormatInt(grpc) + " gRPC non-OK, "
 		}
+	} else {
+		out = FormatInt(grpc) + " gRPC non-OK, "
 	}
-	out := FormatInt(http) + " HTTP ≥ 400, "
 	if invalid > 0 {
 		out += FormatInt(invalid) + " invalid status, "
 	}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -165,7 +166,7 @@ scenarios:
 			if wantMeta.Model == report.ModelOpen {
 				wantMeta.LatencyFrom = report.FromIntended
 			}
-			if meta != wantMeta {
+			if !reflect.DeepEqual(meta, wantMeta) {
 				t.Errorf("meta\n%+v\nwant\n%+v", meta, wantMeta)
 			}
 		})

@@ -182,7 +182,7 @@ func grpcAttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 		name = strings.TrimPrefix(m.Path, "/")
 	}
 	timeout := time.Duration(j.GetTimeoutNanos())
-	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots()}
+	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots(), Phases: j.GetPhases()}
 	return engine.Config{Load: load, Work: engine.Plan{Scenario: q}}, nil
 }
 

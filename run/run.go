@@ -167,6 +167,9 @@ var errStop = errors.New("a judge stopped the run")
 // the Outcome.
 func Run(ctx context.Context, spec Spec) (*Outcome, error) {
 	r := &runner{spec: spec, cfg: spec.Config, meta: spec.Meta, stderr: spec.Stderr}
+	if r.meta.Protocols == nil {
+		r.meta.Protocols = protocolsOf(spec.Config.Work)
+	}
 	if r.stderr == nil {
 		r.stderr = io.Discard
 	}
@@ -401,6 +404,25 @@ func (r *runner) load(ctx context.Context) (*engine.Result, error) {
 	return res, nil
 }
 
+// protocolsOf is each request name's protocol for the reports (see
+// report.Meta.Protocols): a scenario that is not all HTTP (gRPC calls,
+// WebSocket steps) says so; nil means HTTP.
+func protocolsOf(w engine.Work) []string {
+	var sc engine.Scenario
+	switch w := w.(type) {
+	case engine.Plan:
+		sc = w.Scenario
+	case engine.Parts:
+		if len(w.Parts) > 0 {
+			sc = w.Parts[0].Scenario // every part records under the plan's names
+		}
+	}
+	if p, ok := sc.(interface{ Protocols() []string }); ok {
+		return p.Protocols()
+	}
+	return nil
+}
+
 // summarize builds the summary of what the load measured and what was
 // watched, has the judges judge it, and tells the verdict.
 func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*report.Summary, verdict) {
@@ -424,7 +446,7 @@ func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*
 		meta.Clients = res.PeakClients
 	}
 	sum := report.NewSummary(*meta, res.Run)
-	sum.Transport = res.Transport
+	sum.SetTransport(res.Transport)
 	sum.Warnings = append(sum.Warnings, end.Warnings...)
 	r.wt.Fill(sum, r.cpus())
 	for _, sk := range r.sinks {

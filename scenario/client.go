@@ -112,11 +112,15 @@ func NewRunner(prog *Program, o Options, open bool) *Runner {
 		MaxConns: max(o.MaxConns, 2), UserAgent: o.UserAgent, Phases: o.Phases,
 		Gate: gateOpen(gate),
 	})
-	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog)}, gate: gate}
+	return &Runner{prog: prog, tr: tr, rt: rt, ua: o.UserAgent, h2: o.HTTP2, open: open, phases: o.Phases, ws: &wsShared{}, grpc: &grpcConns{conf: grpcTLS(o, prog), phases: o.Phases}, gate: gate}
 }
 
 // Names are the request names, by the index used for metrics.
 func (r *Runner) Names() []string { return r.prog.Requests }
+
+// Protocols is each request name's protocol when not HTTP, by index (see
+// Program.Protos); nil when every request is HTTP.
+func (r *Runner) Protocols() []string { return r.prog.Protos }
 
 // CheckNames are the check names, by index.
 func (r *Runner) CheckNames() []string { return r.prog.Checks }

@@ -188,30 +188,37 @@ func grpcTLS(o Options, p *Program) *tls.Config {
 // grpcConns are a Runner's connections, one per target, made on first use
 // and closed by Runner.Close.
 type grpcConns struct {
-	mu    sync.Mutex
-	conf  *tls.Config
-	conns map[string]*grpc.ClientConn
+	mu     sync.Mutex
+	conf   *tls.Config
+	phases bool // time the calls' phases (--phases)
+	conns  map[string]*grpc.ClientConn
+	times  map[string]*grpccall.ConnTimes // with phases, by target
 }
 
-func (gc *grpcConns) conn(target string) (*grpc.ClientConn, error) {
+// conn is target's connection and, with phases, its ConnTimes.
+func (gc *grpcConns) conn(target string) (*grpc.ClientConn, *grpccall.ConnTimes, error) {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	if cc := gc.conns[target]; cc != nil {
-		return cc, nil
+		return cc, gc.times[target], nil
 	}
 	t, err := grpccall.ParseTarget(target, gc.conf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cc, err := grpccall.Dial(t)
+	var ct *grpccall.ConnTimes
+	if gc.phases {
+		ct = &grpccall.ConnTimes{}
+	}
+	cc, err := grpccall.DialTimed(t, ct)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if gc.conns == nil {
-		gc.conns = map[string]*grpc.ClientConn{}
+		gc.conns, gc.times = map[string]*grpc.ClientConn{}, map[string]*grpccall.ConnTimes{}
 	}
-	gc.conns[target] = cc
-	return cc, nil
+	gc.conns[target], gc.times[target] = cc, ct
+	return cc, ct, nil
 }
 
 func (gc *grpcConns) close() {
@@ -235,8 +242,9 @@ func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool 
 	g := s.grpc
 	m, err := g.resolve(context.Background(), c.r.grpc.conf, s.timeout)
 	var cc *grpc.ClientConn
+	var ct *grpccall.ConnTimes
 	if err == nil {
-		cc, err = c.r.grpc.conn(g.target)
+		cc, ct, err = c.r.grpc.conn(g.target)
 	}
 	var wire []byte
 	if err == nil {
@@ -259,7 +267,7 @@ func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool 
 		return c.failChecks(s)
 	}
 	for attempt := 0; ; attempt++ {
-		r, n, status, kind := c.grpcCall(s, m, cc, md, wire, from, attempt > 0)
+		r, n, status, kind := c.grpcCall(s, m, grpcConn{cc, ct}, md, wire, from, attempt > 0)
 		if attempt < s.retries && ctx.Err() == nil && (kind != metrics.ErrNone || s.retryable(status)) {
 			from = time.Time{} // a retry's latency is from its own send
 			continue
@@ -278,9 +286,16 @@ func (s *step) retryable(status int) bool {
 	return ok && code != 0 && code < 32 && s.retryCodes&(1<<code) != 0
 }
 
+// grpcConn is a target's connection and, with --phases, its ConnTimes.
+type grpcConn struct {
+	cc *grpc.ClientConn
+	ct *grpccall.ConnTimes
+}
+
 // grpcCall makes one attempt of s's call and records it; r is nil when no
 // answer came, n is how many answers came.
-func (c *Client) grpcCall(s *step, m *grpccall.Method, cc *grpc.ClientConn, md metadata.MD, wire []byte, from time.Time, retry bool) (r *Response, n int, status int, kind metrics.ErrorKind) {
+func (c *Client) grpcCall(s *step, m *grpccall.Method, conn grpcConn, md metadata.MD, wire []byte, from time.Time, retry bool) (r *Response, n int, status int, kind metrics.ErrorKind) {
+	cc := conn.cc
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), s.timeout)
 	defer cancel()
 	sent := time.Now()
@@ -291,16 +306,29 @@ func (c *Client) grpcCall(s *step, m *grpccall.Method, cc *grpc.ClientConn, md m
 	var in int64
 	var err error
 	var got grpccall.Metadata
-	if s.needMD {
+	var times grpccall.CallTimes
+	switch {
+	case conn.ct != nil:
+		gotMD := &got
+		if !s.needMD {
+			gotMD = nil
+		}
+		n, in, err = m.CallTimed(ctx, cc, wire, &out, s.count, &times, gotMD)
+	case s.needMD:
 		n, in, err = m.CallMD(ctx, cc, wire, &out, s.count, &got)
-	} else {
+	default:
 		n, in, err = m.Call(ctx, cc, wire, &out, s.count)
 	}
 	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
 	}
-	lat := c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, nil) // no HTTP phases to time
+	var lat time.Duration
+	if conn.ct != nil {
+		lat = c.recordTimed(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, &times, conn.ct)
+	} else {
+		lat = c.record(s.req, sent, from, status, in, int64(5+len(wire)), kind, retry, nil)
+	}
 	if kind != metrics.ErrNone {
 		return nil, n, status, kind
 	}
@@ -312,4 +340,18 @@ func (c *Client) grpcCall(s *step, m *grpccall.Method, cc *grpc.ClientConn, md m
 		r.Body, _ = m.DecodeJSON(out)
 	}
 	return r, n, status, kind
+}
+
+// recordTimed is record for a call timed by phase (--phases): an answered
+// call has its time to first byte and transfer, and the first one on a new
+// connection the connection's connect and TLS.
+func (c *Client) recordTimed(req int, sent, from time.Time, status int, in, out int64, kind metrics.ErrorKind, retry bool, times *grpccall.CallTimes, ct *grpccall.ConnTimes) time.Duration {
+	now := time.Now()
+	o := metrics.Outcome{Latency: now.Sub(from), Service: now.Sub(sent), Status: status, Err: kind, BytesIn: in, BytesOut: out, Retry: retry}
+	if kind == metrics.ErrNone {
+		times.Put(&o, now)
+		ct.Take(&o)
+	}
+	c.rec.Record(req, o)
+	return o.Latency
 }

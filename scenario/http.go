@@ -162,6 +162,15 @@ func (c *compiler) requestIndex(name string, groups []string) int {
 	return idx
 }
 
+// protocol marks request name idx as one of protocol proto's (see
+// Program.Protos), for the reports' wording.
+func (c *compiler) protocol(idx int, proto string) {
+	for len(c.prog.Protos) <= idx {
+		c.prog.Protos = append(c.prog.Protos, "")
+	}
+	c.prog.Protos[idx] = proto
+}
+
 // httpDefaults takes the plan's http_version and tls for the transport.
 func (c *compiler) httpDefaults() {
 	d := c.p.Defaults.DefaultsHTTP

@@ -25,9 +25,12 @@ import (
 
 // Program is a compiled plan, shared read-only by all clients.
 type Program struct {
-	Plan       *plan.Plan
-	names      *tmpl.Names
-	Requests   []string // request names, by index, for metrics
+	Plan     *plan.Plan
+	names    *tmpl.Names
+	Requests []string // request names, by index, for metrics
+	// Protos is each request name's protocol when not HTTP ("grpc",
+	// "ws"), by index; shorter than Requests where the rest are HTTP.
+	Protos     []string
 	Checks     []string // check names ("request name: check name"), by index
 	checkReq   []int    // the request name index of each check
 	Groups     map[string][]int
@@ -387,6 +390,7 @@ func (c *compiler) request(s *plan.Step, groups []string) *step {
 		}
 	}
 	if s.GRPC != nil {
+		c.protocol(idx, "grpc")
 		c.grpcStep(s, st, name)
 		c.responseRules(s, st, name, idx)
 		return st

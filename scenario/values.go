@@ -223,6 +223,24 @@ func (p *Program) Scopes() []Scope {
 	return out
 }
 
+// scopeProtocol is the protocol all of reqs share (see Program.Protos),
+// "" when they are HTTP or mix protocols: a scope's status counts are then
+// bare numbers, its requests' rows say what each means.
+func (p *Program) scopeProtocol(reqs []int) string {
+	proto := ""
+	for j, i := range reqs {
+		pi := ""
+		if i < len(p.Protos) {
+			pi = p.Protos[i]
+		}
+		if j > 0 && pi != proto {
+			return ""
+		}
+		proto = pi
+	}
+	return proto
+}
+
 // FillScopes adds the scenario and group rows to a plan run's summary: each
 // the exact merge of its requests' histograms. Requests are recorded by
 // name, so a name that two scenarios share counts in both scenarios' rows;
@@ -265,6 +283,7 @@ func (p *Program) FillScopes(sum *report.Summary, run *metrics.Run) {
 			}
 		}
 		ns := report.NameSummaryOf(sc.Name, st, sum.DurationS)
+		ns.Protocol = p.scopeProtocol(sc.Requests)
 		if sc.Group {
 			sum.Groups = append(sum.Groups, ns)
 		} else {

@@ -73,6 +73,7 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 				st.ws.everyMsg = c.tmplAt(s.WS.EverySend)
 				st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
 			}
+			c.protocol(st.ws.everyReq, "ws")
 		}
 		for _, k := range sortedHeaderKeys(s.Headers) {
 			if t := c.tmplAt(s.Headers[k]); t != nil {
@@ -91,6 +92,7 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 		return st // records nothing: no name
 	}
 	st.req = c.requestIndex(s.Name, groups)
+	c.protocol(st.req, "ws")
 	for _, ch := range s.WS.Expect {
 		if ch.Kind == plan.CheckBodyContains && strings.Contains(ch.Expr, "{{") {
 			st.ws.contains = c.tmplAt(plan.String{Value: ch.Expr, Pos: ch.Pos})

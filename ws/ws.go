@@ -108,6 +108,9 @@ func (q *Quick) Names() []string {
 // CheckNames: quick mode has no checks.
 func (q *Quick) CheckNames() []string { return nil }
 
+// Protocols says both names are WebSocket's, for the reports' wording.
+func (q *Quick) Protocols() []string { return []string{"ws", "ws"} }
+
 // Validate compiles the message and checks the URL: errors are meant for
 // the user and name the flags.
 func (q *Quick) Validate() error {

@@ -244,6 +244,53 @@ func TestQuickOpenConnections(t *testing.T) {
 	}
 }
 
+// A worker's snapshots say it is a WebSocket source and how many
+// connections it holds, and carry its messages (a controller sums them).
+func TestQuickSnapshots(t *testing.T) {
+	_, ts := start(t)
+	q := &Quick{URL: wsURL(t, ts, "/echo"), Send: "x", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second}
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var snaps []*metrics.Snapshot
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := engine.Run(ctx, engine.Config{Load: engine.Closed{Clients: 2, Duration: 1300 * time.Millisecond}, Work: engine.Plan{Scenario: q},
+		OnSnapshot: func(s *metrics.Snapshot) {
+			b, err := s.MarshalBinary()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var w metrics.Snapshot
+			if err := w.UnmarshalBinary(b); err != nil {
+				t.Error(err)
+				return
+			}
+			snaps = append(snaps, &w)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) < 2 || !snaps[0].WS || snaps[0].WSOpen != 2 || snaps[len(snaps)-1].WSOpen != 0 {
+		t.Fatalf("%d snapshots; first WS %v open %d", len(snaps), len(snaps) > 0 && snaps[0].WS, func() int64 {
+			if len(snaps) == 0 {
+				return -1
+			}
+			return snaps[0].WSOpen
+		}())
+	}
+	var out int64
+	for _, s := range snaps {
+		if len(s.Stats) > 0 && s.Stats[0] != nil {
+			out += s.Stats[0].MsgsOut
+		}
+	}
+	if out == 0 || out != res.Run.Total.MsgsOut {
+		t.Errorf("snapshots carried %d messages out, the run counted %d", out, res.Run.Total.MsgsOut)
+	}
+}
+
 func TestQuickRefusedConnection(t *testing.T) {
 	ts := httptest.NewServer(http.NotFoundHandler())
 	u := wsURL(t, ts, "/")

@@ -48,16 +48,19 @@ func grpcSummary(t *testing.T, stdout string) (grpcPlanSummary, map[string][2]in
 // the server's calls equal fuka's requests, and the retries among them
 // are counted as retried; checks judge the last attempt.
 func TestRunGRPCRetries(t *testing.T) {
+	const stepRetries = "retries: 2\n        retry_non_idempotent: true"
 	for _, tc := range []struct {
-		name, extra        string
+		name, head, extra  string
 		retried, failed    int64
 		statusPass, status int64 // the status check's passes and fails
 	}{
 		// Flaky's every 10th call is UNAVAILABLE: calls 10, 20, ... fail
 		// and their retry (11, 21, ...) succeeds.
-		{"unavailable by default", "", 5, 5, 50, 0},
-		{"listed", "retry_codes: [unavailable, aborted]", 5, 5, 50, 0},
-		{"not listed", "retry_codes: [ABORTED]", 0, 5, 45, 5},
+		{"unavailable by default", "", stepRetries, 5, 5, 50, 0},
+		{"listed", "", stepRetries + "\n        retry_codes: [unavailable, aborted]", 5, 5, 50, 0},
+		{"not listed", "", stepRetries + "\n        retry_codes: [ABORTED]", 0, 5, 45, 5},
+		{"defaults", "defaults: { retries: 1, retry_non_idempotent: true }\n", "", 5, 5, 50, 0},
+		{"defaults need retry_non_idempotent", "defaults: { retries: 1 }\n", "", 0, 5, 45, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -66,14 +69,12 @@ func TestRunGRPCRetries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := writePlanFile(t, t.TempDir(), "retry.yaml", "grpc://"+s.Addr(), `
+			path := writePlanFile(t, t.TempDir(), "retry.yaml", "grpc://"+s.Addr(), tc.head+`
 scenarios:
   cart:
     steps:
       - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
         name: flaky
-        retries: 2
-        retry_non_idempotent: true
         `+tc.extra+`
         check: { status: 200 }
 load: { clients: 1, iterations: 50 }
@@ -86,6 +87,32 @@ load: { clients: 1, iterations: 50 }
 				t.Fatalf("exit %d (%s): fuka %+v; server %d OK, %d Unavailable", r.code, r.err, sum, ok, bad)
 			}
 		})
+	}
+}
+
+// TestRunGRPCRetriesNoAnswer: a call that got no answer (here the
+// connection is refused) is retried whatever retry_codes says, each
+// attempt a request and each retry counted; the retries end with the load.
+func TestRunGRPCRetriesNoAnswer(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cart.proto"), []byte(demo.CartProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := writePlanFile(t, dir, "refused.yaml", "grpc://"+freeAddr(t), `
+protos: [cart.proto]
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: tea } }
+        retries: 2
+        retry_non_idempotent: true
+        retry_codes: [ABORTED]
+load: { clients: 1, iterations: 5 }
+`)
+	r := fuka(t, "run", path, "-q", "-o", "json")
+	sum, _ := grpcSummary(t, r.out)
+	if r.code != ExitAllFailed || sum.Requests != 15 || sum.Retried != 10 || sum.Errors["refused"] != 15 {
+		t.Fatalf("exit %d (%s): %+v", r.code, r.err, sum)
 	}
 }
 

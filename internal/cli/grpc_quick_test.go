@@ -124,7 +124,7 @@ func TestAttackGRPCTLS(t *testing.T) {
 		{"cacert and proto", false, []string{"--cacert", cs.CAFile, "--proto", cart}, ExitOK, ""},
 		{"insecure", false, []string{"--insecure"}, ExitOK, ""},
 		{"unknown CA, proto", false, []string{"--proto", cart}, ExitAllFailed, "tls"},
-		{"unknown CA, reflection", false, nil, ExitUsage, "certificate signed by unknown authority"},
+		{"unknown CA, reflection", false, nil, ExitUsage, "certificate signed by unknown authority\" (trust the server's CA with --cacert FILE"},
 		{"insecure and proto", false, []string{"--insecure", "--proto", cart}, ExitOK, ""},
 		{"mtls", true, append([]string{"--cacert", cs.CAFile}, client...), ExitOK, ""},
 		{"mtls and proto", true, append([]string{"--cacert", cs.CAFile, "--proto", cart}, client...), ExitOK, ""},

@@ -62,9 +62,12 @@ type requestRow struct {
 	Failed                  bool
 	Retried                 string // requests that were retries of a failed attempt
 	Status                  string
-	Checks                  string // "passed / run"; "" without checks
-	ChecksFailed            bool
-	HasChecks               bool
+	// Statuses are Status one by one when some status is labelled for its
+	// protocol ("503 Unavailable (gRPC 14)"): the cell shows one a line.
+	Statuses     []string
+	Checks       string // "passed / run"; "" without checks
+	ChecksFailed bool
+	HasChecks    bool
 }
 
 // phaseRow is one request name's phases: responses broken down, those on
@@ -262,6 +265,7 @@ func runFacts(s *report.Summary) []fact {
 	}
 	add("plan", s.Name)
 	add("target", strings.TrimSpace(s.Method+" "+s.Target))
+	add("protocol", s.ProtocolNote())
 	if !s.Started.IsZero() {
 		add("started", s.Started.Format("2006-01-02 15:04:05 MST"))
 	}
@@ -355,7 +359,7 @@ func totalFacts(s *report.Summary) []fact {
 	}
 	f = append(f,
 		fact{Label: "data in / out", Value: report.FormatBytes(float64(s.BytesIn)) + " / " + report.FormatBytes(float64(s.BytesOut)) + " (" + report.FormatBytes(s.ThroughputBPS) + "/s in)"},
-		fact{Label: "status", Value: statusText(s.Status)},
+		fact{Label: "status", Value: statusText(s.StatusCounts())},
 		fact{Label: "transport errors", Value: errorsText(s.Errors), Bad: s.Errors.Total() > 0},
 	)
 	return f
@@ -373,12 +377,12 @@ func failedText(s *report.Summary) string {
 // requestRows are the per-name rows and the total. A check belongs to the
 // request whose name prefixes it ("list products: status"), as plans name them.
 func requestRows(s *report.Summary) ([]requestRow, requestRow) {
-	row := func(name string, req, failed, retried int64, rps float64, l report.Latency, status map[string]int64) requestRow {
+	row := func(name string, req, failed, retried int64, rps float64, l report.Latency, status []report.StatusCount) requestRow {
 		r := requestRow{
 			Name: name, Requests: report.FormatInt(req), RPS: report.FormatRate(rps),
 			P50: report.FormatMS(l.P50MS), P90: report.FormatMS(l.P90MS), P95: report.FormatMS(l.P95MS), P99: report.FormatMS(l.P99MS), Max: report.FormatMS(l.MaxMS),
 			ErrorPct: report.FormatPercent(float64(failed), float64(req), 2), Failed: failed > 0, Retried: report.FormatInt(retried),
-			Status: statusText(status),
+			Status: statusText(status), Statuses: statusLines(status),
 		}
 		if req == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -387,7 +391,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 	}
 	rows := make([]requestRow, 0, len(s.ByName))
 	for _, n := range s.ByName {
-		r := row(n.Name, n.Requests, n.Failed, n.Retried, n.RPS, n.Latency, n.Status)
+		r := row(n.Name, n.Requests, n.Failed, n.Retried, n.RPS, n.Latency, n.StatusCounts())
 		var passes, fails, matching int64
 		for _, c := range s.Checks {
 			if strings.HasPrefix(c.Name, n.Name+": ") {
@@ -400,7 +404,7 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 		}
 		rows = append(rows, r)
 	}
-	total := row("all requests", s.Requests, s.Failed, s.Retried, s.RPS, s.Latency, s.Status)
+	total := row("all requests", s.Requests, s.Failed, s.Retried, s.RPS, s.Latency, s.StatusCounts())
 	var passes, fails int64
 	for _, c := range s.Checks {
 		passes += c.Passes
@@ -422,7 +426,7 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 			Name: kind + n.Name, Requests: report.FormatInt(n.Requests), RPS: report.FormatRate(n.RPS),
 			P50: report.FormatMS(n.Latency.P50MS), P90: report.FormatMS(n.Latency.P90MS), P95: report.FormatMS(n.Latency.P95MS), P99: report.FormatMS(n.Latency.P99MS), Max: report.FormatMS(n.Latency.MaxMS),
 			ErrorPct: report.FormatPercent(float64(n.Failed), float64(n.Requests), 2), Failed: n.Failed > 0, Retried: report.FormatInt(n.Retried),
-			Status: statusText(n.Status),
+			Status: statusText(n.StatusCounts()), Statuses: statusLines(n.StatusCounts()),
 		}
 		if n.Requests == 0 {
 			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
@@ -501,20 +505,40 @@ func fmtProfile(kind string, v float64) string {
 	}
 }
 
-func statusText(m map[string]int64) string {
-	if len(m) == 0 {
+// statusText lists statuses, each labelled for its protocol (see
+// report.StatusCounts): "200 × 1,234, 503 × 2".
+func statusText(counts []report.StatusCount) string {
+	if len(counts) == 0 {
 		return "–"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // three-digit codes sort numerically; "invalid" last
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + " × " + report.FormatInt(m[k])
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = c.Label + " × " + report.FormatInt(c.N)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// statusLines are counts one by one ("503 Unavailable (gRPC 14) × 2"),
+// for a table cell, when some status is labelled for a protocol other
+// than HTTP; nil otherwise (the cell is statusText).
+func statusLines(counts []report.StatusCount) []string {
+	var lines []string
+	labelled := false
+	for i, c := range counts {
+		labelled = labelled || c.Label != c.Key
+		sep := ","
+		if i == len(counts)-1 {
+			sep = ""
+		}
+		// A status may wrap before its "(gRPC 14)", not inside it nor
+		// before its count.
+		label := strings.Replace(c.Label, "(gRPC ", "(gRPC\u00a0", 1)
+		lines = append(lines, label+"\u00a0×\u00a0"+report.FormatInt(c.N)+sep)
+	}
+	if !labelled {
+		return nil
+	}
+	return lines
 }
 
 func errorsText(c report.ErrorCounts) string {
