@@ -417,6 +417,74 @@ load: { clients: 2, iterations: 2 }
 	}
 }
 
+// A connection held open across HTTP steps: every: sends or pings go on
+// while the scenario's HTTP requests are in flight on the same client,
+// each one recorded, and the server counts the same sends (or pings), and
+// counted them arriving during the HTTP steps, not only around them.
+func TestWebSocketPlanEveryDuringHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		name, every, recorded string
+		count                 func(*wsCounter) int64
+	}{
+		{"send", `{ period: 20ms, send: '{"n":{{ seq }}}' }`, "live every", func(s *wsCounter) int64 { return s.received.Load() }},
+		{"ping", `{ period: 20ms, ping: true, timeout: 1s }`, "live ping", func(s *wsCounter) int64 { return s.pings.Load() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &wsCounter{}
+			var mu sync.Mutex
+			var during []int64 // by HTTP request: the server's count at its start, then at its end
+			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/work" {
+					s.handler(w, r)
+					return
+				}
+				before := tc.count(s)
+				time.Sleep(60 * time.Millisecond)
+				mu.Lock()
+				during = append(during, before, tc.count(s))
+				mu.Unlock()
+				w.Write([]byte("ok"))
+			})
+			run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /silent
+        name: live
+        every: `+tc.every+`
+      - loop: { count: 5 }
+        steps:
+          - get: /work
+            name: work
+      - close: 1000
+load: { clients: 1, iterations: 2 }
+`, nil)).Run
+			st, work := byName(t, run, tc.recorded), byName(t, run, "work")
+			if !eventually(func() bool { return s.normalCloses.Load() == 2 }) {
+				t.Errorf("the server saw %d normal closures, want 2: the connection stays open through the HTTP steps", s.normalCloses.Load())
+			}
+			if work.Requests != 10 || work.Status[200] != 10 {
+				t.Errorf("HTTP steps: %d, %d answered 200; want 10", work.Requests, work.Status[200])
+			}
+			if st.Requests != tc.count(s) || st.Failed != 0 || st.Status[200] != st.Requests {
+				t.Errorf("%s: %d recorded (%d failed, errors %v), the server counted %d; want the same, none failed", tc.recorded, st.Requests, st.Failed, st.Errors, tc.count(s))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			// An iteration's 5 requests take 300 ms at least: at 20 ms, a
+			// dozen or so go out meanwhile; 4 is well short of that yet
+			// not what a sender stalled by the HTTP steps would manage.
+			for it := range 2 {
+				first, last := during[it*10], during[it*10+9]
+				if last-first < 4 {
+					t.Errorf("iteration %d: the server counted %d while its HTTP steps ran (from %d to %d), want at least 4", it+1, last-first, first, last)
+				}
+			}
+		})
+	}
+}
+
 // every: send is a template rendered as send: steps render theirs: the
 // client's id, a value extracted before the ws: step (token) and one
 // extracted after it (room), {{ seq }} counting the connection's every:
