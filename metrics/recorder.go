@@ -107,11 +107,11 @@ func (r *Recorder) OpenWS(n int64) {
 	r.mu.Unlock()
 }
 
-// ZeroWS sets the WebSocket connections open to 0: a distributed run's
-// lost worker holds none that the run knows of.
-func (r *Recorder) ZeroWS() {
+// SetWSOpen sets the WebSocket connections open to n: a recorder that
+// takes several workers' snapshots holds the sum of their gauges.
+func (r *Recorder) SetWSOpen(n int64) {
 	r.mu.Lock()
-	r.wsOpen = 0
+	r.wsOpen = n
 	r.mu.Unlock()
 }
 

@@ -186,6 +186,7 @@ load: { clients: 1, iterations: 2 }
 // wsEcho is a coder/websocket echo server that counts what it sees.
 type wsEcho struct {
 	accepted, received, normalCloses, pings atomic.Int64
+	open, peak                              atomic.Int64 // connections open now, and the most at once
 }
 
 func (s *wsEcho) handler(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +199,12 @@ func (s *wsEcho) handler(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	s.accepted.Add(1)
+	for n := s.open.Add(1); ; {
+		if p := s.peak.Load(); n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	defer s.open.Add(-1)
 	for {
 		typ, msg, err := c.Read(r.Context())
 		if err != nil {
@@ -222,6 +229,10 @@ type byNameSummary struct {
 		Failed   int64            `json:"failed"`
 		Status   map[string]int64 `json:"status"`
 	} `json:"requests_by_name"`
+	WebSocket struct {
+		OpenPeak  int64 `json:"open_peak"`
+		OpenFinal int64 `json:"open_final"`
+	} `json:"websocket"`
 }
 
 func (s byNameSummary) name(n string) (requests, failed int64) {
@@ -271,7 +282,7 @@ func TestDistributedWebSocketAttack(t *testing.T) {
 		load  []string
 		check func(trips, hs int64) bool
 	}{
-		{"closed", []string{"-c", "4", "-d", "1s", "--max-rps", "300"}, func(trips, hs int64) bool { return hs >= 2 && hs <= 4 }},
+		{"closed", []string{"-c", "4", "-d", "2s", "--max-rps", "300"}, func(trips, hs int64) bool { return hs >= 2 && hs <= 4 }},
 		{"open", []string{"--rate", "100", "-d", "1s"}, func(trips, hs int64) bool { return hs == trips }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,6 +301,13 @@ func TestDistributedWebSocketAttack(t *testing.T) {
 			}
 			if sum.Requests != trips+hs {
 				t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
+			}
+			// The connections open are the workers' sum, never more than
+			// the server held at once; in the closed model each client
+			// holds its connection from its start to the end.
+			ws := sum.WebSocket
+			if ws.OpenPeak > s.peak.Load() || ws.OpenFinal != 0 || tc.name == "closed" && ws.OpenPeak != hs {
+				t.Errorf("open peak %d, at the end %d; the server held %d at most, for %d handshakes", ws.OpenPeak, ws.OpenFinal, s.peak.Load(), hs)
 			}
 		})
 	}
