@@ -412,10 +412,12 @@ func (t *ticker) ready(k int) bool {
 // merge moves each worker's snapshots up to interval k (all, for k < 0)
 // into the recorder and reports whether there were any. The WebSocket
 // connections open are a gauge per worker: a snapshot sets its worker's,
-// and the recorder holds their sum.
+// and the recorder holds their sum, and the sum of the workers' peaks
+// (each the most of its snapshots merged now, or its count held since
+// the last) as the most open at once.
 func (t *ticker) merge(k int) bool {
 	found := false
-	var wsOpen int64
+	var wsOpen, wsPeak int64
 	ws := false
 	for _, m := range t.members {
 		m.mu.Lock()
@@ -431,12 +433,13 @@ func (t *ticker) merge(k int) bool {
 		clear(m.pending[len(keep):])
 		m.pending = keep
 		m.mu.Unlock()
+		peak := m.wsOpen
 		for _, s := range take {
 			_ = m.rec.MergeSnapshot(s) // sizes were checked on arrival
 			if m.state != "lost" {
 				m.clients = s.Clients
 				if s.WS {
-					m.wsOpen = s.WSOpen
+					m.wsOpen, peak = s.WSOpen, max(peak, s.WSPeak, s.WSOpen)
 				}
 			}
 			found = found || len(s.Stats) > 0 || s.Dropped > 0 || s.Connects > 0
@@ -444,12 +447,12 @@ func (t *ticker) merge(k int) bool {
 		}
 		if m.state == "lost" {
 			// a lost worker holds no connection the run knows of
-			m.clients, m.wsOpen = 0, 0
+			m.clients, m.wsOpen, peak = 0, 0, 0
 		}
-		wsOpen += m.wsOpen
+		wsOpen, wsPeak = wsOpen+m.wsOpen, wsPeak+peak
 	}
-	if ws || wsOpen != 0 {
-		t.rec.SetWSOpen(wsOpen)
+	if ws || wsOpen != 0 || wsPeak != 0 {
+		t.rec.SetWS(wsOpen, wsPeak)
 	}
 	return found
 }

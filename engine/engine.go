@@ -346,7 +346,7 @@ func snapshot(cfg *Config, col *metrics.Collector, p metrics.Point, interval int
 		return
 	}
 	s := &metrics.Snapshot{Interval: interval, Dropped: p.Dropped, Connects: p.Connects, Clients: p.Clients, Final: final,
-		WS: col.Run().WebSocket, WSOpen: p.WSOpen}
+		WS: col.Run().WebSocket, WSOpen: p.WSOpen, WSPeak: p.WSPeak}
 	if p.At > 0 {
 		s.Stats, s.Checks = col.Interval(), col.IntervalChecks()
 	}

@@ -21,10 +21,11 @@ type Recorder struct {
 	// handshake before its request could go.
 	connects int64
 	// wsOpen is how many WebSocket connections the source holds open now:
-	// a gauge, not reset by a flush. ws: the source is a WebSocket one
-	// (it tried a handshake, or a worker's snapshot said so).
-	wsOpen int64
-	ws     bool
+	// a gauge, not reset by a flush; wsPeak the most it held at once in
+	// the current interval. ws: the source is a WebSocket one (it tried a
+	// handshake, or a worker's snapshot said so).
+	wsOpen, wsPeak int64
+	ws             bool
 }
 
 // NewRecorder returns a Recorder for n request names (indexes 0..n-1).
@@ -103,15 +104,17 @@ func (r *Recorder) Connect() {
 func (r *Recorder) OpenWS(n int64) {
 	r.mu.Lock()
 	r.wsOpen += n
+	r.wsPeak = max(r.wsPeak, r.wsOpen)
 	r.ws = true
 	r.mu.Unlock()
 }
 
-// SetWSOpen sets the WebSocket connections open to n: a recorder that
-// takes several workers' snapshots holds the sum of their gauges.
-func (r *Recorder) SetWSOpen(n int64) {
+// SetWS sets the WebSocket connections open now and the most open at
+// once in the interval: a recorder that takes several workers' snapshots
+// holds the sums of theirs.
+func (r *Recorder) SetWS(open, peak int64) {
 	r.mu.Lock()
-	r.wsOpen = n
+	r.wsOpen, r.wsPeak = open, max(peak, open)
 	r.mu.Unlock()
 }
 
@@ -133,6 +136,7 @@ func (r *Recorder) Drop(n int64) {
 type flushed struct {
 	dropped, connects int64 // in the interval
 	wsOpen            int64 // now
+	wsPeak            int64 // the most at once in the interval
 	ws                bool
 }
 
@@ -148,8 +152,8 @@ func (r *Recorder) flushInto(dst []*Stats) flushed {
 			s.Reset()
 		}
 	}
-	f := flushed{dropped: r.dropped, connects: r.connects, wsOpen: r.wsOpen, ws: r.ws}
-	r.dropped, r.connects = 0, 0
+	f := flushed{dropped: r.dropped, connects: r.connects, wsOpen: r.wsOpen, wsPeak: max(r.wsPeak, r.wsOpen), ws: r.ws}
+	r.dropped, r.connects, r.wsPeak = 0, 0, r.wsOpen
 	return f
 }
 
@@ -179,8 +183,10 @@ type Point struct {
 	Connects int64 // connections opened in the interval (pre-connected ones are not)
 	Clients  int   // clients active at the end of the interval
 	// WSOpen is the WebSocket connections open at the end of the
-	// interval; MsgsIn and MsgsOut the messages read and written in it.
-	WSOpen          int64
+	// interval, WSPeak the most open at once during it (each source's
+	// most, summed: exact for one source, else at least the true peak);
+	// MsgsIn and MsgsOut the messages read and written in it.
+	WSOpen, WSPeak  int64
 	MsgsIn, MsgsOut int64
 	// Latency percentiles of the interval (see Outcome.Latency).
 	P50, P90, P95, P99, Max time.Duration
@@ -263,7 +269,7 @@ func (c *Collector) SetChecks(names []string) {
 // adds the interval to the whole-run stats and appends a Point to the
 // timeline, which it returns. clients is the number of active clients now.
 func (c *Collector) Tick(at time.Duration, clients int) Point {
-	var dropped, connects, wsOpen int64
+	var dropped, connects, wsOpen, wsPeak int64
 	for _, s := range c.interval {
 		s.Reset()
 	}
@@ -272,7 +278,7 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 	}
 	for _, r := range c.recs {
 		f := r.flushInto(c.interval)
-		dropped, connects, wsOpen = dropped+f.dropped, connects+f.connects, wsOpen+f.wsOpen
+		dropped, connects, wsOpen, wsPeak = dropped+f.dropped, connects+f.connects, wsOpen+f.wsOpen, wsPeak+f.wsPeak
 		c.run.WebSocket = c.run.WebSocket || f.ws
 		r.flushChecks(c.lastChecks)
 	}
@@ -296,7 +302,7 @@ func (c *Collector) Tick(at time.Duration, clients int) Point {
 		Requests: a.Requests, Failed: a.Failed, Errors: a.Errors,
 		BytesIn: a.BytesIn, BytesOut: a.BytesOut,
 		Dropped: dropped, Connects: connects, Clients: clients,
-		WSOpen: wsOpen, MsgsIn: a.MsgsIn, MsgsOut: a.MsgsOut,
+		WSOpen: wsOpen, WSPeak: wsPeak, MsgsIn: a.MsgsIn, MsgsOut: a.MsgsOut,
 		P50: Percentile(a.Latency, 50), P90: Percentile(a.Latency, 90),
 		P95: Percentile(a.Latency, 95), P99: Percentile(a.Latency, 99),
 		Max: time.Duration(a.Latency.Max()) * time.Microsecond,

@@ -21,9 +21,10 @@ type Snapshot struct {
 	Final    bool         // the last snapshot of the source
 	Extra    []NamedValue // reserved for sources' own counters
 	// WS: the source is a WebSocket one; WSOpen is then its connections
-	// open at the end of the interval (a gauge: see MergeSnapshot).
-	WS     bool
-	WSOpen int64
+	// open at the end of the interval (a gauge: see MergeSnapshot), WSPeak
+	// the most it held at once during the interval.
+	WS             bool
+	WSOpen, WSPeak int64
 	// Stats are by request name index, as the controller numbered them. A
 	// decoded snapshot has nil for a name with nothing in the interval (in
 	// a plan of parts, most of them): no histograms are made for it.
@@ -62,13 +63,14 @@ type wireSnapshot struct {
 	Final    bool         `json:"final,omitempty"`
 	Extra    []NamedValue `json:"extra,omitempty"`
 	WSOpen   *int64       `json:"ws_open,omitempty"` // present from a WebSocket source
+	WSPeak   int64        `json:"ws_peak,omitempty"`
 }
 
 // MarshalBinary encodes the snapshot.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	w := wireSnapshot{Interval: s.Interval, Dropped: s.Dropped, Connects: s.Connects, Clients: s.Clients, Checks: s.Checks, Final: s.Final, Extra: s.Extra}
 	if s.WS {
-		w.WSOpen = &s.WSOpen
+		w.WSOpen, w.WSPeak = &s.WSOpen, s.WSPeak
 	}
 	for _, st := range s.Stats {
 		if st == nil {
@@ -129,7 +131,7 @@ func (s *Snapshot) UnmarshalBinary(b []byte) error {
 	}
 	out := Snapshot{Interval: w.Interval, Dropped: w.Dropped, Connects: w.Connects, Clients: w.Clients, Checks: w.Checks, Final: w.Final, Extra: w.Extra}
 	if w.WSOpen != nil {
-		out.WS, out.WSOpen = true, *w.WSOpen
+		out.WS, out.WSOpen, out.WSPeak = true, *w.WSOpen, w.WSPeak
 	}
 	for i, ws := range w.Stats {
 		st, err := ws.stats()
@@ -244,11 +246,13 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 	r.connects += s.Connects
 	if s.WS {
 		// A gauge, set not added: several snapshots of one source merged
-		// at once leave its latest count. A recorder that takes several
-		// sources' snapshots (the controller's, one for all its workers)
-		// is given their sum with SetWSOpen; recorders of their own are
-		// summed by the collector at each tick.
+		// at once leave its latest count, and the most of their peaks. A
+		// recorder that takes several sources' snapshots (the
+		// controller's, one for all its workers) is given their sums with
+		// SetWS; recorders of their own are summed by the collector at
+		// each tick.
 		r.ws, r.wsOpen = true, s.WSOpen
+		r.wsPeak = max(r.wsPeak, s.WSPeak, s.WSOpen)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ func TestWebSocketSeries(t *testing.T) {
 	a.Record(0, Outcome{Status: 200, MsgsIn: 3, MsgsOut: 1})
 	b.Record(0, Outcome{Err: ErrReset, MsgsIn: 1, MsgsOut: 1, Close: 1008})
 	p1 := col.Tick(time.Second, 3)
+	for _, n := range []int64{1, 1, -1, -1} { // two short connections in the interval
+		b.OpenWS(n)
+	}
 	a.OpenWS(-1)
 	b.OpenWS(0) // a failed handshake: nothing more open
 	a.Record(0, Outcome{Err: ErrReset, Close: 1001})
@@ -27,6 +30,9 @@ func TestWebSocketSeries(t *testing.T) {
 	}
 	if p1.WSOpen != 3 || p2.WSOpen != 2 {
 		t.Errorf("open at the ticks %d, %d; want 3, 2", p1.WSOpen, p2.WSOpen)
+	}
+	if p1.WSPeak != 3 || p2.WSPeak != 5 {
+		t.Errorf("peaks in the intervals %d, %d; want 3, 2+3", p1.WSPeak, p2.WSPeak)
 	}
 	if p1.MsgsIn != 4 || p1.MsgsOut != 2 || p2.MsgsIn != 0 || p2.MsgsOut != 0 {
 		t.Errorf("messages per interval in/out %d/%d then %d/%d; want 4/2 then 0/0", p1.MsgsIn, p1.MsgsOut, p2.MsgsIn, p2.MsgsOut)
@@ -70,7 +76,7 @@ func TestWebSocketSnapshot(t *testing.T) {
 		rec *Recorder
 		s   *Snapshot
 	}{
-		{w1, &Snapshot{Interval: 1, WS: true, WSOpen: 7, Stats: []*Stats{st}}},
+		{w1, &Snapshot{Interval: 1, WS: true, WSOpen: 7, WSPeak: 9, Stats: []*Stats{st}}},
 		{w1, &Snapshot{Interval: 2, WS: true, WSOpen: 4}},
 		{w2, &Snapshot{Interval: 1, WS: true, WSOpen: 5}},
 	} {
@@ -79,16 +85,16 @@ func TestWebSocketSnapshot(t *testing.T) {
 		}
 	}
 	p := col.Tick(time.Second, 0)
-	if !col.Run().WebSocket || p.WSOpen != 9 {
-		t.Errorf("websocket %v open %d, want true and 4+5", col.Run().WebSocket, p.WSOpen)
+	if !col.Run().WebSocket || p.WSOpen != 9 || p.WSPeak != 14 {
+		t.Errorf("websocket %v open %d peak %d, want true, 4+5 and 9+5", col.Run().WebSocket, p.WSOpen, p.WSPeak)
 	}
 	got := col.Run().Total
 	if got.MsgsIn != 5 || got.MsgsOut != 2 || got.Closes[4000] != 1 {
 		t.Errorf("after the wire: in %d out %d closes %v", got.MsgsIn, got.MsgsOut, got.Closes)
 	}
-	w2.SetWSOpen(0)
-	if p := col.Tick(2*time.Second, 0); p.WSOpen != 4 {
-		t.Errorf("open %d after worker 2 was lost, want 4", p.WSOpen)
+	w2.SetWS(0, 0)
+	if p := col.Tick(2*time.Second, 0); p.WSOpen != 4 || p.WSPeak != 4 {
+		t.Errorf("open %d peak %d after worker 2 was lost, want 4 and 4", p.WSOpen, p.WSPeak)
 	}
 	// An HTTP worker's snapshot says nothing of WebSocket.
 	h := wire(&Snapshot{Interval: 1})

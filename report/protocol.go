@@ -113,6 +113,16 @@ func (s *Summary) protocols() (http, grpc bool) {
 	return http || !grpc, grpc
 }
 
+// webSocketOnly: every request name is a WebSocket handshake or message.
+func (s *Summary) webSocketOnly() bool {
+	for _, n := range s.ByName {
+		if n.Protocol != ProtoWS {
+			return false
+		}
+	}
+	return len(s.ByName) > 0
+}
+
 // SetTransport sets Transport from the client that sent the load, t
 // ("fast", "net/http", or what a distributed run's workers said): gRPC
 // calls go through grpc-go's own HTTP/2 client, so a run of gRPC names

@@ -66,7 +66,7 @@ func TestProtocolWording(t *testing.T) {
 		{
 			name: "WebSocket quick mode", names: []string{"ws /echo", "ws connect /echo"}, protos: []string{ProtoWS, ProtoWS},
 			out:    []batch{{0, ok(ms), 4}, {0, failure(metrics.ErrTimeout, ms), 1}, {1, status(101, ms), 2}, {1, status(403, ms), 1}},
-			engine: "net/http", failed: "1 HTTP ≥ 400, 1 transport error",
+			engine: "net/http", failed: "1 handshake refused (HTTP ≥ 400), 1 transport error",
 			status:    "101 ws handshake: 2   200 ws message: 4   403: 1",
 			transport: "net/http", byName: []string{"ws", "ws"},
 		},

@@ -336,8 +336,9 @@ type Latency struct {
 
 // WebSocket sums up a run's WebSocket connections and messages.
 type WebSocket struct {
-	// OpenPeak is the most connections open at a tick (once a second),
-	// OpenFinal those open at the last one (0 once every client closed).
+	// OpenPeak is the most connections open at once (see
+	// Interval.WSOpenPeak), OpenFinal those open at the end of the last
+	// interval (0 once every client closed its connection).
 	OpenPeak  int64 `json:"open_peak"`
 	OpenFinal int64 `json:"open_final"`
 	// MessagesIn counts every message read (those an expect skipped over
@@ -401,9 +402,12 @@ type Interval struct {
 	MaxMS  *float64          `json:"max_ms"`
 	Errors SparseErrorCounts `json:"errors"` // non-zero kinds only
 	// WSOpen is the WebSocket connections open at the end of the
-	// interval, MessagesIn and MessagesOut the messages read and sent in
-	// it; absent outside a WebSocket run.
+	// interval, WSOpenPeak the most open at once during it (each source
+	// of load's most, summed: exact with one source, as in quick mode,
+	// else at least the true peak), MessagesIn and MessagesOut the messages read and sent in it;
+	// absent outside a WebSocket run.
 	WSOpen      *int64 `json:"ws_open,omitempty"`
+	WSOpenPeak  *int64 `json:"ws_open_peak,omitempty"`
 	MessagesIn  *int64 `json:"messages_in,omitempty"`
 	MessagesOut *int64 `json:"messages_out,omitempty"`
 }
@@ -569,7 +573,8 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 			iv.P99MS, iv.MaxMS = msPtr(p.P99), msPtr(p.Max)
 		}
 		if run.WebSocket {
-			iv.WSOpen, iv.MessagesIn, iv.MessagesOut = countPtr(true, p.WSOpen), countPtr(true, p.MsgsIn), countPtr(true, p.MsgsOut)
+			iv.WSOpen, iv.WSOpenPeak = countPtr(true, p.WSOpen), countPtr(true, p.WSPeak)
+			iv.MessagesIn, iv.MessagesOut = countPtr(true, p.MsgsIn), countPtr(true, p.MsgsOut)
 		}
 		s.Timeline = append(s.Timeline, iv)
 	}
@@ -585,7 +590,7 @@ func newWebSocket(run *metrics.Run, total *metrics.Stats, elapsed float64) *WebS
 		Closes:          closeCounts(total),
 	}
 	for _, p := range run.Timeline {
-		w.OpenPeak = max(w.OpenPeak, p.WSOpen)
+		w.OpenPeak = max(w.OpenPeak, p.WSPeak, p.WSOpen)
 		w.OpenFinal = p.WSOpen
 	}
 	return w

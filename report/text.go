@@ -365,13 +365,21 @@ func sortedStatusKeys(m map[string]int64) []string {
 // FailedParts says what the failed requests were, so that a reader sees at
 // a glance whether the target answered with errors or could not be reached:
 // "461 HTTP ≥ 400, 0 transport errors" (and "2 invalid status" when
-// responses had a status outside 100..599). A gRPC call fails on a code
+// responses had a status outside 100..599); in a run of WebSocket names
+// only, "3 handshakes refused (HTTP ≥ 400), …". A gRPC call fails on a code
 // other than OK: "12 gRPC non-OK", after HTTP's count in a plan that
 // mixes them.
 func (s *Summary) FailedParts() string {
 	http, grpc, invalid := s.failedCounts()
 	var out string
-	if hasHTTP, hasGRPC := s.protocols(); hasHTTP {
+	if s.webSocketOnly() {
+		// A WebSocket run's only HTTP statuses are its handshakes'.
+		word := " handshakes refused (HTTP ≥ 400), "
+		if http == 1 {
+			word = " handshake refused (HTTP ≥ 400), "
+		}
+		out = FormatInt(http) + word
+	} else if hasHTTP, hasGRPC := s.protocols(); hasHTTP {
 		out = FormatInt(http) + " HTTP ≥ 400, "
 		if hasGRPC {
 			out += FormatInt(grpc) + " gRPC non-OK, "

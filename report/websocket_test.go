@@ -19,7 +19,8 @@ func wsMeta() Meta {
 // wsRun: 3 clients connect (1 handshake refused with 403), then two
 // seconds of round trips; with allFail every round trip fails (timeouts
 // and closes 1008, 1001), else 40 of 44 match. Three connections are open
-// at the first tick, one at the second (two closed by the server).
+// at the first tick, one at the second (two closed by the server), and a
+// fourth was open for a moment in the second interval.
 func wsRun(allFail bool) *metrics.Run {
 	names := []string{"ws /ws/echo", "ws connect /ws/echo"}
 	r := metrics.NewRecorder(len(names))
@@ -45,6 +46,8 @@ func wsRun(allFail bool) *metrics.Run {
 	for _, code := range []int{1008, 1008, 1001} {
 		r.Record(0, metrics.Outcome{Latency: time.Millisecond, Err: metrics.ErrReset, BytesOut: 5, MsgsOut: 1, Close: code})
 	}
+	r.OpenWS(1)
+	r.OpenWS(-1)
 	r.OpenWS(-2)
 	r.Record(0, metrics.Outcome{Latency: time.Millisecond, Err: metrics.ErrReset, MsgsIn: 1})
 	c.Tick(2*time.Second, 4)
@@ -66,6 +69,7 @@ func TestWebSocketJSON(t *testing.T) {
 		} `json:"requests_by_name"`
 		Timeline []struct {
 			WSOpen      *int64 `json:"ws_open"`
+			WSOpenPeak  *int64 `json:"ws_open_peak"`
 			MessagesIn  *int64 `json:"messages_in"`
 			MessagesOut *int64 `json:"messages_out"`
 		} `json:"timeline"`
@@ -74,7 +78,7 @@ func TestWebSocketJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"open_peak": 3.0, "open_final": 1.0, "messages_in": 81.0, "messages_out": 43.0,
+		"open_peak": 4.0, "open_final": 1.0, "messages_in": 81.0, "messages_out": 43.0,
 		"messages_in_per_s": 40.5, "messages_out_per_s": 21.5, "closes": map[string]any{"1001": 1.0, "1008": 2.0},
 	}
 	if g, w := must(json.Marshal(got.WebSocket)), must(json.Marshal(want)); g != w {
@@ -90,10 +94,13 @@ func TestWebSocketJSON(t *testing.T) {
 	if len(got.Timeline) != 2 {
 		t.Fatalf("%d intervals", len(got.Timeline))
 	}
-	for i, w := range [][3]int64{{3, 40, 20}, {1, 41, 23}} {
+	for i, w := range [][4]int64{{3, 3, 40, 20}, {1, 4, 41, 23}} {
 		p := got.Timeline[i]
-		if p.WSOpen == nil || p.MessagesIn == nil || p.MessagesOut == nil || [3]int64{*p.WSOpen, *p.MessagesIn, *p.MessagesOut} != w {
-			t.Errorf("interval %d: open/in/out %v %v %v, want %v", i, p.WSOpen, p.MessagesIn, p.MessagesOut, w)
+		if p.WSOpen == nil || p.WSOpenPeak == nil || p.MessagesIn == nil || p.MessagesOut == nil {
+			t.Fatalf("interval %d lacks a WebSocket key", i)
+		}
+		if g := [4]int64{*p.WSOpen, *p.WSOpenPeak, *p.MessagesIn, *p.MessagesOut}; g != w {
+			t.Errorf("interval %d: open, peak, in, out %v, want %v", i, g, w)
 		}
 	}
 	// An HTTP run has none of these keys (TestSummaryJSONKeys lists them).
@@ -101,7 +108,7 @@ func TestWebSocketJSON(t *testing.T) {
 	if err := NewSummary(closedMeta(), simpleRun()).WriteJSON(&h); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"websocket", "ws_open", "messages_in", "closes"} {
+	for _, k := range []string{"websocket", "ws_open", "ws_open_peak", "messages_in", "closes"} {
 		if strings.Contains(h.String(), `"`+k+`"`) {
 			t.Errorf("an HTTP run's JSON has %q", k)
 		}
@@ -122,7 +129,7 @@ func TestWebSocketText(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"websocket    open peak 3, at the end 1   messages in 81 (40.5/s)   out 43 (21.5/s)\n",
+		"websocket    open peak 4, at the end 1   messages in 81 (40.5/s)   out 43 (21.5/s)\n",
 		"close codes  1001 going away ×1, 1008 policy violation ×2 (the server closed while a step waited)\n",
 	} {
 		if !strings.Contains(out, want) {

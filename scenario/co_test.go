@@ -139,3 +139,42 @@ func runPausedPlan(t *testing.T, path string, served *atomic.Int64, after int64,
 	}
 	return sum
 }
+
+// TestOpenModelWebSocketLatencyPaused is TestOpenModelLatencyPaused for a
+// WebSocket iteration: its first step, the handshake, is timed from when
+// the iteration was due, so the starts the pause made late show in its
+// latency and not in its service time.
+func TestOpenModelWebSocketLatencyPaused(t *testing.T) {
+	if os.Getenv(coPlanEnv) != "" {
+		t.Skip("in the child")
+	}
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	path := writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /echo
+        name: first
+        timeout: 2s
+      - send: hi
+        expect: { contains: hi }
+        timeout: 2s
+      - close: 1000
+load:
+  rate: [ { target: 200, over: 0s }, { target: 200, over: 2s } ]
+  max_clients: 300
+`, nil)
+	sum := runPausedPlan(t, path, &s.accepted, 40, 500*time.Millisecond)
+	t.Logf("%+v (accepted %d, received %d)", sum, s.accepted.Load(), s.received.Load())
+	if sum.Scheduled != 400 || sum.Requests+sum.Dropped != sum.Scheduled || sum.Requests != s.accepted.Load() || sum.Failed != 0 {
+		t.Errorf("scheduled %d, handshakes %d (failed %d), dropped %d, accepted %d; want all 400 starts accounted for",
+			sum.Scheduled, sum.Requests, sum.Failed, sum.Dropped, s.accepted.Load())
+	}
+	if late := sum.LateLatency - sum.LateService; late < 30 {
+		t.Errorf("%d handshakes >= %v in latency, %d in service time: %d late starts show, want >= 30 "+
+			"(the first step's latency must count from the intended start)",
+			sum.LateLatency, coLate, sum.LateService, late)
+	}
+}

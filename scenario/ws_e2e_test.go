@@ -204,6 +204,59 @@ load: { clients: 3, iterations: 2 }
 	}
 }
 
+// The open model: each start opens a connection, makes its round trips
+// and closes it. Every start that was due is accounted for (run or
+// dropped), and what ran matches the server's own counts; the short
+// connections show in each interval's peak.
+func TestWebSocketPlanOpenModelCountsMatchServer(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	res := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /echo
+        name: open
+        timeout: 2s
+      - loop: { count: 2 }
+        steps:
+          - send: 'hi {{ iteration }}'
+            name: say
+            expect: { contains: hi }
+            timeout: 2s
+      - close: 1000
+load: { rate: 40, duration: 1s, max_clients: 20 }
+`, nil))
+	run := res.Run
+	hs, say := byName(t, run, "open"), byName(t, run, "say")
+	if res.Scheduled != 40 || hs.Requests+run.Dropped != res.Scheduled || hs.Requests < 30 {
+		t.Errorf("scheduled %d, handshakes %d, dropped %d; want 40 starts, each one handshake or dropped (most run)",
+			res.Scheduled, hs.Requests, run.Dropped)
+	}
+	if hs.Status[101] != hs.Requests || hs.Requests != s.accepted.Load() {
+		t.Errorf("handshakes %d (101: %d), the server accepted %d", hs.Requests, hs.Status[101], s.accepted.Load())
+	}
+	if say.Requests != 2*hs.Requests || say.Status[200] != say.Requests || say.Requests != s.received.Load() {
+		t.Errorf("round trips %d (matched %d), the server received %d; want 2 a start", say.Requests, say.Status[200], s.received.Load())
+	}
+	if run.Total.MsgsOut != s.received.Load() || run.Total.MsgsIn != s.sent.Load() {
+		t.Errorf("messages out %d in %d; the server received %d, sent %d", run.Total.MsgsOut, run.Total.MsgsIn, s.received.Load(), s.sent.Load())
+	}
+	if !eventually(func() bool { return s.normalCloses.Load() == hs.Requests }) {
+		t.Errorf("the server saw %d normal closures, want %d", s.normalCloses.Load(), hs.Requests)
+	}
+	tl := run.Timeline
+	if len(tl) == 0 || tl[len(tl)-1].WSOpen != 0 {
+		t.Fatalf("open connections by interval %v, want 0 at the end", wsOpen(tl))
+	}
+	for _, p := range tl {
+		if p.Requests > 0 && p.WSPeak < 1 {
+			t.Errorf("%d requests at %v but a peak of %d open connections", p.Requests, p.At, p.WSPeak)
+		}
+	}
+}
+
 // Every message read counts, those an expect skips over and those that
 // came while no expect waited; every message sent counts; and each
 // client's connection is open at the ticks while it is held.

@@ -239,13 +239,20 @@ func TestQuickOpenConnections(t *testing.T) {
 			t.Errorf("messages out %d in %d at %v, want as many in as out", p.MsgsOut, p.MsgsIn, p.At)
 		}
 	}
-	if last := tl[len(tl)-1]; last.WSOpen != 0 {
-		t.Errorf("%d open at the end, want 0", last.WSOpen)
+	// The last interval ends with every connection closed, yet all three
+	// were open in it: its peak says so where the gauge cannot.
+	if last := tl[len(tl)-1]; last.WSOpen != 0 || last.WSPeak != 3 {
+		t.Errorf("%d open at the end, peak %d in the last interval; want 0 and 3", last.WSOpen, last.WSPeak)
+	}
+	for _, p := range tl {
+		if p.WSPeak != 3 {
+			t.Errorf("peak %d at %v, want 3", p.WSPeak, p.At)
+		}
 	}
 }
 
-// A worker's snapshots say it is a WebSocket source and how many
-// connections it holds, and carry its messages (a controller sums them).
+// A worker's snapshots say it is a WebSocket source, how many
+// connections it holds and the most it held in the interval, and carry its messages (a controller sums them).
 func TestQuickSnapshots(t *testing.T) {
 	_, ts := start(t)
 	q := &Quick{URL: wsURL(t, ts, "/echo"), Send: "x", Expect: Match{Contains: "pong"}, Timeout: 2 * time.Second}
@@ -279,6 +286,9 @@ func TestQuickSnapshots(t *testing.T) {
 			}
 			return snaps[0].WSOpen
 		}())
+	}
+	if last := snaps[len(snaps)-1]; last.WSPeak != 2 {
+		t.Errorf("the last snapshot's peak %d, want the 2 connections open in its interval", last.WSPeak)
 	}
 	var out int64
 	for _, s := range snaps {

@@ -15,7 +15,8 @@ func wsFacts(s *report.Summary) []fact {
 			" (" + report.FormatRate(w.MessagesInRate) + "/s in, " + report.FormatRate(w.MessagesOutRate) + "/s out)"},
 	}
 	if len(w.Closes) > 0 {
-		f = append(f, fact{Label: "closed by the server", Value: report.CloseCodesText(w.Closes), Bad: true})
+		// The same failures are among the transport errors, as reset.
+		f = append(f, fact{Label: "closed by the server", Value: report.CloseCodesText(w.Closes) + " (counted as reset errors)", Bad: true})
 	}
 	return f
 }

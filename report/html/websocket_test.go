@@ -30,6 +30,10 @@ func wsSample(seconds int) *report.Summary {
 		for range open * 20 {
 			rec.Record(0, metrics.Outcome{Latency: 3 * time.Millisecond, Service: 3 * time.Millisecond, Status: 200, BytesIn: 40, BytesOut: 20, MsgsIn: 2, MsgsOut: 1})
 		}
+		if s == 4 { // two connections open for a moment
+			rec.OpenWS(2)
+			rec.OpenWS(-2)
+		}
 		if s == seconds {
 			for range 3 {
 				rec.Record(0, metrics.Outcome{Latency: time.Millisecond, Err: metrics.ErrReset, MsgsOut: 1, Close: 1008})
@@ -42,6 +46,7 @@ func wsSample(seconds int) *report.Summary {
 		Target: "ws://127.0.0.1:8080/chat", Method: "WS", Model: report.ModelClosed, Clients: 10,
 		Planned: time.Duration(seconds) * time.Second, Elapsed: time.Duration(seconds) * time.Second,
 		Started: time.Date(2026, 12, 5, 4, 0, 0, 0, time.UTC), Version: "v0.1.0-test",
+		Protocols: []string{"ws", "ws"},
 	}, col.Run())
 	res := &report.Resources{Series: []report.ResourceStat{{Name: "cpu.user_pct", Peak: 50, Mean: 30, Samples: seconds}}}
 	for i, p := range sum.Timeline {
@@ -70,6 +75,7 @@ func TestBrowserWebSocket(t *testing.T) {
 	type chart struct {
 		Caption string       `json:"caption"`
 		Labels  []string     `json:"labels"`
+		Dashed  []bool       `json:"dashed"`
 		Data    [][]*float64 `json:"data"`
 	}
 	get := func(id string) *chart {
@@ -78,7 +84,7 @@ func TestBrowserWebSocket(t *testing.T) {
 		  const u = window.fukaReport.charts().find(u => u.root.closest("figure").id === "`+id+`");
 		  if (!u) return null;
 		  return {caption: u.root.closest("figure").querySelector("figcaption").firstChild.textContent,
-		    labels: u.series.slice(1).map(s => s.label), data: u.data.slice(1)};
+		    labels: u.series.slice(1).map(s => s.label), dashed: u.series.slice(1).map(s => !!s.dash), data: u.data.slice(1)};
 		})()`)
 		if c == nil {
 			t.Fatalf("no chart #%s", id)
@@ -86,15 +92,20 @@ func TestBrowserWebSocket(t *testing.T) {
 		return c
 	}
 	open, msgs := get("chart-ws-open"), get("chart-ws-messages")
-	if open.Caption != "Open WebSocket connections" || msgs.Caption != "WebSocket messages" || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
-		t.Errorf("captions %q, %q; message series %q", open.Caption, msgs.Caption, msgs.Labels)
+	if open.Caption != "Open WebSocket connections" || msgs.Caption != "WebSocket messages" ||
+		!slices.Equal(open.Labels, []string{"at the end", "most at once"}) || !slices.Equal(msgs.Labels, []string{"in", "out"}) {
+		t.Errorf("captions %q, %q; series %q, %q", open.Caption, msgs.Caption, open.Labels, msgs.Labels)
+	}
+	// Where the two are equal (most seconds) the solid line shows through the dashed one.
+	if !slices.Equal(open.Dashed, []bool{false, true}) || !slices.Equal(msgs.Dashed, []bool{false, true}) {
+		t.Errorf("series dashed: open connections %v, messages %v; want the second of each", open.Dashed, msgs.Dashed)
 	}
 	for i, p := range sum.Timeline {
-		if len(open.Data) != 1 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {
+		if len(open.Data) != 2 || len(msgs.Data) != 2 || i >= len(open.Data[0]) || i >= len(msgs.Data[0]) {
 			t.Fatalf("chart data %v, %v", open.Data, msgs.Data)
 		}
-		if v := open.Data[0][i]; v == nil || *v != float64(*p.WSOpen) {
-			t.Errorf("open connections at %vs drawn as %v, want %d", p.TS, fmtPtr(v), *p.WSOpen)
+		if v, pk := open.Data[0][i], open.Data[1][i]; v == nil || *v != float64(*p.WSOpen) || pk == nil || *pk != float64(*p.WSOpenPeak) {
+			t.Errorf("open connections at %vs drawn as %v (peak %v), want %d (%d)", p.TS, fmtPtr(v), fmtPtr(pk), *p.WSOpen, *p.WSOpenPeak)
 		}
 		if in, out := msgs.Data[0][i], msgs.Data[1][i]; in == nil || out == nil || *in != float64(*p.MessagesIn)/p.SpanS || *out != float64(*p.MessagesOut)/p.SpanS {
 			t.Errorf("messages at %vs drawn as in %v out %v, want %d and %d per second", p.TS, fmtPtr(in), fmtPtr(out), *p.MessagesIn, *p.MessagesOut)
@@ -114,7 +125,10 @@ func TestBrowserWebSocket(t *testing.T) {
 		t.Error("zooming the CPU chart does not zoom the open connections chart")
 	}
 	text := htmltest.Eval[string](t, tab, `document.body.innerText`)
-	for _, want := range []string{"peak 10, at the end 7", "1008 policy violation ×3"} {
+	if p := sum.Timeline[3]; *p.WSOpenPeak != *p.WSOpen+2 {
+		t.Fatalf("the sample's spike: open %d peak %d", *p.WSOpen, *p.WSOpenPeak)
+	}
+	for _, want := range []string{"peak 10, at the end 7", "1008 policy violation ×3 (counted as reset errors)", "0 handshakes refused (HTTP ≥ 400), 3 transport errors"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q", want)
 		}

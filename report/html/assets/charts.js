@@ -228,13 +228,15 @@
         series: [{label: "clients", data: col("clients")}]}
     ];
     // A WebSocket run: the connections open at each tick, and the
-    // messages each way per second (every message read or sent).
+    // messages each way per second (every message read or sent). The
+    // second series of each is dashed: against an echo server the two
+    // are often equal, and the solid line shows through.
     if (tl.some(function (p) { return p.ws_open != null; })) {
-      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each interval", fmt: compact, x: x,
-        series: [{label: "open", data: col("ws_open")}]});
+      specs.push({id: "ws-open", title: "Open WebSocket connections", unit: "at the end of each second, and the most open at once during it", fmt: compact, x: x,
+        series: [{label: "at the end", data: col("ws_open")}, {label: "most at once", data: col("ws_open_peak"), dash: [6, 4]}]});
       specs.push({id: "ws-messages", title: "WebSocket messages", unit: "per second", fmt: compact, x: x,
         series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
-          {label: "out", data: countOf(function (p) { return p.messages_out || 0; })}]});
+          {label: "out", data: countOf(function (p) { return p.messages_out || 0; }), dash: [6, 4]}]});
     }
     var errors = [{label: "failed", data: countOf(function (p) { return p.failed; })}];
     KINDS.forEach(function (k) {
@@ -347,11 +349,15 @@
         cursor: {sync: {key: syncKey, setSeries: false}, drag: {x: true, y: false}},
         scales: {x: {time: false}, y: spec.log ? {distr: 3, log: 10} : {}},
         series: [{label: "time", value: function (u, v) { return secs(v); }}].concat(spec.series.map(function (s, i) {
-          return {
+          var o = {
             label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
             points: {show: spec.x.length < 3},
             value: function (u, v) { return fmt(v); }
           };
+          if (s.dash) {
+            o.dash = s.dash;
+          }
+          return o;
         })),
         axes: [
           {incrs: X_INCRS, values: ticks(secs)},
