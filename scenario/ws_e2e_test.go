@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -479,7 +480,7 @@ func TestWebSocketPlanEveryDuringHTTP(t *testing.T) {
 		name, every, recorded string
 		count                 func(*wsCounter) int64
 	}{
-		{"send", `{ period: 20ms, send: '{"n":{{ seq }}}' }`, "live every", func(s *wsCounter) int64 { return s.received.Load() }},
+		{"send", `{ period: 20ms, send: '{"n":{{ seq }},"w":"{{ w }}"}' }`, "live every", func(s *wsCounter) int64 { return s.received.Load() }},
 		{"ping", `{ period: 20ms, ping: true, timeout: 1s }`, "live ping", func(s *wsCounter) int64 { return s.pings.Load() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -495,8 +496,9 @@ func TestWebSocketPlanEveryDuringHTTP(t *testing.T) {
 				time.Sleep(60 * time.Millisecond)
 				mu.Lock()
 				during = append(during, before, tc.count(s))
+				n := len(during) / 2
 				mu.Unlock()
-				w.Write([]byte("ok"))
+				fmt.Fprintf(w, `{"w":"w%d"}`, n)
 			})
 			run := runPlan(t, writePlan(t, srv.URL, `
 base_url: BASE
@@ -510,6 +512,7 @@ scenarios:
         steps:
           - get: /work
             name: work
+            extract: { w: "json:w" }
       - close: 1000
 load: { clients: 1, iterations: 2 }
 `, nil)).Run
@@ -522,6 +525,26 @@ load: { clients: 1, iterations: 2 }
 			}
 			if st.Requests != tc.count(s) || st.Failed != 0 || st.Status[200] != st.Requests {
 				t.Errorf("%s: %d recorded (%d failed, errors %v), the server counted %d; want the same, none failed", tc.recorded, st.Requests, st.Failed, st.Errors, tc.count(s))
+			}
+			if tc.name == "send" {
+				// The sends carry what the HTTP steps extracted, from the
+				// step after each: the value a send holds is one the
+				// server gave its connection's client.
+				s.mu.Lock()
+				for conn, msgs := range s.msgs {
+					from := map[string]bool{}
+					for _, m := range msgs {
+						var got struct{ W string }
+						if err := json.Unmarshal([]byte(m), &got); err != nil {
+							t.Fatalf("connection %d sent %q: %v", conn, m, err)
+						}
+						from[got.W] = true
+					}
+					if len(from) < 3 {
+						t.Errorf("connection %d: its every: sends carried %v; want the values of its HTTP steps, changing as they ran", conn, from)
+					}
+				}
+				s.mu.Unlock()
 			}
 			mu.Lock()
 			defer mu.Unlock()
