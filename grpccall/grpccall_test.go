@@ -238,6 +238,15 @@ func TestStatusDistinct(t *testing.T) {
 	}
 }
 
+// pastDue is a context whose deadline has passed but which is not done:
+// the moment before its timer fires.
+type pastDue struct{}
+
+func (pastDue) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+func (pastDue) Done() <-chan struct{}       { return nil }
+func (pastDue) Err() error                  { return nil }
+func (pastDue) Value(any) any               { return nil }
+
 func TestClassify(t *testing.T) {
 	expired, cancel := context.WithTimeout(context.Background(), -time.Second)
 	defer cancel()
@@ -254,6 +263,10 @@ func TestClassify(t *testing.T) {
 		{"refused", live, status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused\""), 0, metrics.ErrRefused},
 		{"our deadline", expired, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), 0, metrics.ErrTimeout},
 		{"server's deadline", live, status.Error(codes.DeadlineExceeded, "upstream"), 504, metrics.ErrNone},
+		// grpc-go turns the server's reset at its copy of our deadline
+		// into DeadlineExceeded once the deadline is past, maybe before
+		// the context's timer has made it done.
+		{"our deadline, context not done yet", pastDue{}, status.Error(codes.DeadlineExceeded, "stream terminated by RST_STREAM with error code: CANCEL"), 0, metrics.ErrTimeout},
 		{"not a status", live, errors.New("boom"), 0, metrics.ErrOther},
 		{"internal", live, status.Error(codes.Internal, "x"), 500, metrics.ErrNone},
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -63,6 +64,11 @@ func reflectOn(ctx context.Context, cc grpc.ClientConnInterface, path, service, 
 	files := map[string]*descriptorpb.FileDescriptorProto{}
 	ask := func(req *rpb.ServerReflectionRequest) error {
 		if err := stream.Send(req); err != nil {
+			// io.EOF: the server ended the stream (Unimplemented, say)
+			// before the request went out; Recv has its status.
+			if errors.Is(err, io.EOF) {
+				_, err = stream.Recv()
+			}
 			return reflectErr(err)
 		}
 		resp, err := stream.Recv()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -39,7 +40,7 @@ func Classify(ctx context.Context, err error) (int, metrics.ErrorKind) {
 	}
 	switch s.Code() {
 	case codes.DeadlineExceeded:
-		if ctx.Err() != nil { // our deadline, not the server's answer
+		if ctx.Err() != nil || pastDeadline(ctx) { // our deadline, not the server's answer
 			return 0, metrics.ErrTimeout
 		}
 	case codes.Unavailable:
@@ -48,6 +49,16 @@ func Classify(ctx context.Context, err error) (int, metrics.ErrorKind) {
 		}
 	}
 	return Status(s.Code()), metrics.ErrNone
+}
+
+// pastDeadline reports whether ctx's deadline has passed even if ctx is
+// not done yet: a grpc-go server resets the stream at its copy of the
+// deadline, and grpc-go's client reports that reset as DeadlineExceeded
+// once the deadline is past by the clock, which may be before ctx's own
+// timer has fired. The call still ran out of our time.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !d.After(time.Now())
 }
 
 // transportKind reads grpc-go's own Unavailable messages, which carry the

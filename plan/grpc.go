@@ -108,7 +108,11 @@ func (ps *parser) grpcStep(st *Step, action entry, es []entry) {
 	}
 	for _, what := range grpcKeys[:3] { // target, service, method
 		if !ps.hasKey(ges, what) {
-			ps.errorf(action.K, "grpc: %s is required", what)
+			hint := ""
+			if what == "target" {
+				hint = " (grpc://host:port in plaintext, grpcs://host:port over TLS)"
+			}
+			ps.errorf(action.K, "grpc: %s is required%s", what, hint)
 		}
 	}
 	for _, e := range es {

@@ -265,6 +265,9 @@ func (ps *parser) baseURL(n *yaml.Node) String {
 // query or fragment (fuka run --base-url can point a plan elsewhere).
 func checkBaseURL(s string) error {
 	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "grpc" || u.Scheme == "grpcs") {
+		return fmt.Errorf("bad URL %q: base_url is for HTTP and WebSocket steps; a grpc: step names its server in target: (target: %s)", clip(s), clip(s))
+	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(s, "{{") {
 		return fmt.Errorf("bad URL %q: want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080", clip(s))
 	}

@@ -2,7 +2,12 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -143,11 +148,163 @@ func (ps *parser) checkGRPCStep(st *Step, schema protodesc.Resolver, services st
 	if g.Expect > 0 && !md.IsStreamingServer() {
 		ps.errorAt(g.Method.Pos, "grpc expect: method %s answers once; expect is for server-streaming methods", g.Method.Value)
 	}
-	if st.JSON != nil && !strings.Contains(st.JSON.Value, "{{") {
-		if err := protojson.Unmarshal([]byte(st.JSON.Value), dynamicpb.NewMessage(md.Input())); err != nil {
-			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %s", md.FullName(), md.Input().FullName(), protoErrText(err))
+	if st.JSON != nil {
+		if err := CheckGRPCMessage(st.JSON.Value, md.Input()); err != nil {
+			ps.errorAt(st.JSON.Pos, "grpc message for %s (%s): %v", md.FullName(), md.Input().FullName(), err)
 		}
 	}
+}
+
+// CheckGRPCMessage checks a grpc: step's message, its JSON as the plan
+// holds it (Step.JSON, templates and all), against the method's input in:
+// nil when it can be sent, as far as it is written (see probeMessage).
+func CheckGRPCMessage(doc string, in protoreflect.MessageDescriptor) error {
+	probe, why := probeMessage(doc, in)
+	if why != "" {
+		return errors.New(why)
+	}
+	if err := protojson.Unmarshal(probe, dynamicpb.NewMessage(in)); err != nil {
+		// protojson's (line 1:N) is a place in the JSON made from the
+		// YAML, not in the plan: the error is at the message.
+		return errors.New(jsonPlace.ReplaceAllString(protoErrText(err), "proto: "))
+	}
+	return nil
+}
+
+var jsonPlace = regexp.MustCompile(`^proto: (syntax error )?\(line \d+:\d+\): `)
+
+// probeMessage is a message's JSON with each templated string (which
+// renders as a JSON string) replaced by a string its field's kind takes,
+// so that the message is checked before a run as far as it is written: an
+// unknown field, or a literal of the wrong type, is an error at once
+// rather than an invalid request each time. A templated key, or a
+// template inside a well-known type's value, leaves that part unchecked.
+// why is set where a template can never fit: its field takes no string
+// (a bool, a message, a list).
+func probeMessage(doc string, md protoreflect.MessageDescriptor) (probe []byte, why string) {
+	if !strings.Contains(doc, "{{") {
+		return []byte(doc), ""
+	}
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return []byte(doc), ""
+	}
+	var p prober
+	b, err := json.Marshal(p.message(v, md))
+	if err != nil {
+		return []byte(doc), ""
+	}
+	return b, p.why
+}
+
+// prober replaces a message's templated strings; why is the first
+// template that cannot fit its field.
+type prober struct{ why string }
+
+func (p *prober) message(v any, md protoreflect.MessageDescriptor) any {
+	obj, ok := v.(map[string]any)
+	if !ok || strings.HasPrefix(string(md.FullName()), "google.protobuf.") {
+		return v
+	}
+	fields := md.Fields()
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		fv := obj[k]
+		if strings.Contains(k, "{{") {
+			delete(obj, k)
+			continue
+		}
+		fd := fields.ByJSONName(k)
+		if fd == nil {
+			fd = fields.ByTextName(k)
+		}
+		if fd == nil {
+			continue // protojson names it
+		}
+		l, isList := fv.([]any)
+		m, isMap := fv.(map[string]any)
+		switch {
+		case fd.IsList() && isList:
+			for i := range l {
+				l[i] = p.field(l[i], fd)
+			}
+		case fd.IsMap() && isMap:
+			for mk, mv := range m {
+				if strings.Contains(mk, "{{") {
+					delete(m, mk)
+					continue
+				}
+				m[mk] = p.field(mv, fd.MapValue())
+			}
+		case fd.IsList() || fd.IsMap():
+			if s, ok := fv.(string); ok && strings.Contains(s, "{{") {
+				p.fail("field %s is a list or map; a template renders one string (template each item instead)", fd.Name())
+			}
+		default:
+			obj[k] = p.field(fv, fd)
+		}
+	}
+	return obj
+}
+
+// field is one value of fd (an element, for a list) with a templated
+// string replaced by one fd's kind takes.
+func (p *prober) field(v any, fd protoreflect.FieldDescriptor) any {
+	if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+		if strings.HasPrefix(string(fd.Message().FullName()), "google.protobuf.") && hasTemplate(v) {
+			return nil // a well-known type's JSON form: left to the run
+		}
+		if s, ok := v.(string); ok && strings.Contains(s, "{{") {
+			p.fail("field %s is a message (%s); a template renders a string: give its fields", fd.Name(), fd.Message().FullName())
+			return v
+		}
+		return p.message(v, fd.Message())
+	}
+	s, ok := v.(string)
+	if !ok || !strings.Contains(s, "{{") {
+		return v
+	}
+	switch fd.Kind() {
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		return "" // any string (bytes: empty base64)
+	case protoreflect.EnumKind:
+		if vals := fd.Enum().Values(); vals.Len() > 0 {
+			return string(vals.Get(0).Name())
+		}
+		return v
+	case protoreflect.BoolKind:
+		p.fail("field %s is a bool (true or false); a template renders a string", fd.Name())
+		return v
+	default: // numbers take their decimal form as a string
+		return "0"
+	}
+}
+
+func (p *prober) fail(format string, args ...any) {
+	if p.why == "" {
+		p.why = fmt.Sprintf(format, args...)
+	}
+}
+
+func hasTemplate(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, "{{")
+	case []any:
+		for _, e := range v {
+			if hasTemplate(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if strings.Contains(k, "{{") || hasTemplate(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // protoErrText is err's text with the protobuf module's deliberate

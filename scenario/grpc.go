@@ -35,6 +35,7 @@ type grpcCall struct {
 	target      string
 	service, fn string
 	pos         plan.Pos
+	msgs        []plan.String // the steps' messages, checked once the method is known
 	once        sync.Once
 	m           *grpccall.Method
 	err         error
@@ -84,19 +85,28 @@ func (c *compiler) grpcStep(s *plan.Step, st *step, name string) {
 	}
 	if s.JSON != nil {
 		st.json = c.jsonBody(*s.JSON)
+		g.msgs = append(g.msgs, *s.JSON)
 	}
 }
 
 // ResolveGRPC learns the schema of every grpc: step's method from its
 // target's server reflection, within timeout each. Errors are plan.Errors
 // at the step's grpc: (unknown service or method, a streaming method, a
-// target that does not answer).
+// target that does not answer) or at a message the method's input cannot
+// take, as fuka validate places them with protos:.
 func (p *Program) ResolveGRPC(ctx context.Context, o Options, timeout time.Duration) error {
 	var errs plan.Errors
 	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
 		g := p.grpc[k]
-		if _, err := g.resolve(ctx, grpcTLS(o, p), timeout); err != nil {
+		m, err := g.resolve(ctx, grpcTLS(o, p), timeout)
+		if err != nil {
 			errs = append(errs, &plan.Error{Pos: g.pos, Msg: "grpc " + g.service + "/" + g.fn + " at " + g.target + ": " + err.Error()})
+			continue
+		}
+		for _, msg := range g.msgs {
+			if err := plan.CheckGRPCMessage(msg.Value, m.Desc.Input()); err != nil {
+				errs = append(errs, &plan.Error{Pos: msg.Pos, Msg: fmt.Sprintf("grpc message for %s (%s): %v", m.Desc.FullName(), m.Desc.Input().FullName(), err)})
+			}
 		}
 	}
 	if len(errs) > 0 {

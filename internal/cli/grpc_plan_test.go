@@ -4,12 +4,18 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/fuka-load/fuka/demo"
 	"github.com/fuka-load/fuka/internal/testcert"
@@ -234,6 +240,165 @@ load: { clients: 1, iterations: 10 }
 			if tc.want != "" && (sum.Requests != 10 || kinds != 10 || s.Calls(codes.OK) != 0) ||
 				tc.want == "" && (sum.Requests != 10 || sum.Status["200"] != 10 || s.Calls(codes.OK) != 10) {
 				t.Fatalf("%+v; server %d OK", sum, s.Calls(codes.OK))
+			}
+		})
+	}
+}
+
+// TestRunGRPCThresholds: thresholds scoped to a grpc: step's name judge its
+// calls as they judge an HTTP request's (Flaky fails 1 call in 10: an
+// error rate of 10%), and a failed one fails the run (exit 1) as in CI.
+func TestRunGRPCThresholds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: tea } }
+        name: flaky
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: tea } }
+        name: add
+load: { clients: 1, iterations: 20 }
+thresholds:
+`
+	for _, tc := range []struct {
+		name       string
+		thresholds map[string]bool // expression -> pass
+	}{
+		{"all pass", map[string]bool{"flaky.error_rate > 5%": true, "flaky.error_rate < 15%": true, "add.error_rate == 0%": true,
+			"add.p99 < 5s": true, "flaky.requests == 20": true, "requests == 40": true, "error_rate < 6%": true}},
+		{"a step's error rate", map[string]bool{"flaky.error_rate < 5%": false, "add.error_rate < 1%": true}},
+		{"a step's latency", map[string]bool{"add.p99 < 1us": false, "flaky.p50 < 5s": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, want := steps, ExitOK
+			for expr, pass := range tc.thresholds {
+				src += "  - '" + expr + "'\n"
+				if !pass {
+					want = ExitThresholds
+				}
+			}
+			path := writePlanFile(t, t.TempDir(), "p.yaml", "grpc://"+s.Addr(), src)
+			r := fuka(t, "run", path, "-q", "-o", "json")
+			sum := planJSON(t, r.out)
+			if r.code != want || sum.Requests != 40 {
+				t.Fatalf("exit %d (want %d), %d requests, stderr %q", r.code, want, sum.Requests, r.err)
+			}
+			if len(sum.Thresholds) != len(tc.thresholds) {
+				t.Fatalf("thresholds %+v", sum.Thresholds)
+			}
+			for _, th := range sum.Thresholds {
+				if pass, ok := tc.thresholds[th.Expr]; !ok || th.Pass != pass {
+					t.Errorf("%s: pass %v (%s), want %v", th.Expr, th.Pass, th.Detail, pass)
+				}
+			}
+		})
+	}
+}
+
+// deadlineServer serves every method of every service: Flaky answers
+// only after the call's deadline, any other method at once with an empty
+// message. It keeps the time left before each call's deadline as
+// the server saw it (-1 for a call without one).
+type deadlineServer struct {
+	mu   sync.Mutex
+	left []time.Duration
+}
+
+func (d *deadlineServer) handle(_ any, st grpc.ServerStream) error {
+	left := time.Duration(-1)
+	if dl, ok := st.Context().Deadline(); ok {
+		left = time.Until(dl)
+	}
+	d.mu.Lock()
+	d.left = append(d.left, left)
+	d.mu.Unlock()
+	if err := st.RecvMsg(new(emptypb.Empty)); err != nil {
+		return err
+	}
+	if m, _ := grpc.MethodFromServerStream(st); strings.HasSuffix(m, "/Flaky") {
+		// Answer only well after the deadline, so that the client's own
+		// deadline ends the call: a server that gives up at its copy of
+		// the deadline races the client with DEADLINE_EXCEEDED, which
+		// fuka counts as the server's answer (504) when it comes first.
+		time.Sleep(max(left, 0) + 300*time.Millisecond)
+		return status.Error(codes.Unavailable, "too late")
+	}
+	return st.SendMsg(new(emptypb.Empty))
+}
+
+// TestRunGRPCDeadline: a grpc: step's timeout (and quick mode's --timeout)
+// is the call's deadline: the server sees it, and a call that outlives it
+// is a timeout in fuka's counts, not an answer.
+func TestRunGRPCDeadline(t *testing.T) {
+	d := &deadlineServer{}
+	srv := grpc.NewServer(grpc.UnknownServiceHandler(d.handle))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cart.proto"), []byte(demo.CartProto), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := "grpc://" + ln.Addr().String()
+	path := writePlanFile(t, dir, "p.yaml", url, `
+protos: [cart.proto]
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Flaky, message: { item: x } }
+        name: slow
+        timeout: 300ms
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: x } }
+        name: fast
+        timeout: 2s
+load: { clients: 1, iterations: 3 }
+`)
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		code      int
+		calls     int
+		deadlines []time.Duration // the most time left each call may see, in order
+	}{
+		{"plan", []string{"run", path, "-q", "-o", "json"}, ExitOK, 6,
+			[]time.Duration{300 * time.Millisecond, 2 * time.Second, 300 * time.Millisecond, 2 * time.Second, 300 * time.Millisecond, 2 * time.Second}},
+		{"quick", []string{"attack", url, "--proto", filepath.Join(dir, "cart.proto"), "--call", "fuka.demo.Cart/Flaky", "-b", `{"item":"x"}`,
+			"--timeout", "200ms", "-n", "3", "-c", "1", "-q", "-o", "json"}, ExitAllFailed, 3,
+			[]time.Duration{200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d.mu.Lock()
+			d.left = nil
+			d.mu.Unlock()
+			start := time.Now()
+			r := fuka(t, tc.args...)
+			sum, _ := grpcSummary(t, r.out)
+			if r.code != tc.code || sum.Requests != int64(tc.calls) || sum.Errors["timeout"] != 3 || sum.Failed != 3 {
+				t.Fatalf("exit %d (want %d), %+v, stderr %q", r.code, tc.code, sum, r.err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %v: a slow call was not cut at its deadline", took)
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if len(d.left) != len(tc.deadlines) {
+				t.Fatalf("server saw %d calls, want %d", len(d.left), len(tc.deadlines))
+			}
+			for i, left := range d.left {
+				// The deadline travels as grpc-timeout; the server sees a
+				// little less than the step's timeout, never none.
+				if left <= tc.deadlines[i]/2 || left > tc.deadlines[i] {
+					t.Errorf("call %d: %v left at the server, want (%v, %v]", i, left, tc.deadlines[i]/2, tc.deadlines[i])
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,6 +145,23 @@ load: { clients: 1, iterations: 1 }
 	if r.code != ExitUsage || !strings.Contains(r.err, "bad.yaml:5:15: grpc fuka.demo.Cart/Remove") || !strings.Contains(r.err, "it has Add, Flaky") || s.Calls(codes.OK) != before {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
+
+	// With the schema from reflection, a message that can never fit (an
+	// unknown field beside a template) is an error at it before the run,
+	// as with protos:.
+	bad2 := writePlanFile(t, dir, "bad2.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: "{{ client_id }}", qty: 2 } }
+load: { clients: 1, iterations: 1 }
+`)
+	r = fuka(t, "run", bad2, "-q")
+	col := strings.Index(strings.Split(fileText(t, bad2), "\n")[4], "{ item") + 1 // the address sets the column
+	if want := fmt.Sprintf(`bad2.yaml:5:%d: grpc message for fuka.demo.Cart.Add (fuka.demo.AddRequest): proto: unknown field "qty"`, col); r.code != ExitUsage ||
+		!strings.Contains(r.err, want) || s.Calls(codes.OK) != before {
+		t.Fatalf("exit %d, stderr %q; want %q", r.code, r.err, want)
+	}
 }
 
 // TestRunGRPCProtos: with protos:, a plan's grpc: steps take their schema
@@ -196,4 +214,13 @@ load: { clients: 1, iterations: 1 }
 	if r.code != ExitUsage || !strings.Contains(r.err, "bad.yaml:6:78: grpc method \"Remove\": service fuka.demo.Cart has Add, Flaky") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
+}
+
+func fileText(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -135,6 +135,13 @@ func TestFlagSuggestion(t *testing.T) {
 		{"a hidden flag is not offered", []string{"demo", "--shrt"}, "unknown flag: --shrt"},
 		{"another command's flag", []string{"capacity", "--requests", "5", u}, "unknown flag: --requests"},
 		{"shorthand", []string{"attack", "-x", u}, "unknown shorthand flag: 'x' in -x"},
+		// curl, grpcurl and ghz read -d as the data; here it is the duration.
+		{"a message given to -d", []string{"attack", "grpc://127.0.0.1:1", "--call", "shop.Cart/Add", "-d", `{"item":"x"}`},
+			`invalid argument "{\"item\":\"x\"}" for "-d, --duration" flag: time: invalid duration "{\"item\":\"x\"}" (-d is --duration; the request body or a gRPC call's message is -b/--body, a WebSocket's --ws-send)`},
+		{"a list given to --duration=", []string{"attack", u, "--duration=[1]"},
+			`invalid argument "[1]" for "-d, --duration" flag: time: invalid duration "[1]" (-d is --duration; the request body or a gRPC call's message is -b/--body, a WebSocket's --ws-send)`},
+		{"a bad duration is only that", []string{"attack", u, "-d", "5x"}, `invalid argument "5x" for "-d, --duration" flag: time: unknown unit "x" in duration "5x"`},
+		{"no body flag, no hint", []string{"run", "-d", "{}", "plan.yaml"}, `invalid argument "{}" for "-d, --duration" flag: time: invalid duration "{}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

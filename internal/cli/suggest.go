@@ -11,8 +11,13 @@ import (
 
 // suggestFlag is every command's FlagErrorFunc: an unknown --flag close
 // to one the command has gets "did you mean --clients?", as a mistyped
-// command gets cobra's suggestion. pflag has none of its own.
+// command gets cobra's suggestion. pflag has none of its own. A JSON
+// document given to -d, which curl and other load testers read as the
+// body, is told where the body goes.
 func suggestFlag(c *cobra.Command, err error) error {
+	if hint := bodyAsDuration(c, err); hint != "" {
+		return fmt.Errorf("%w (%s)", err, hint)
+	}
 	var ne *pflag.NotExistError
 	if !errors.As(err, &ne) || ne.GetSpecifiedShortnames() != "" {
 		return err
@@ -22,6 +27,25 @@ func suggestFlag(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (did you mean --%s?)", err, strings.Join(names, " or --"))
 	}
 	return err
+}
+
+// bodyAsDuration is the hint for a duration flag given what looks like a
+// JSON document, on a command that takes a body: -d is --duration here,
+// as in wrk and hey, while curl's -d and the grpcurl/ghz -d are the data.
+func bodyAsDuration(c *cobra.Command, err error) string {
+	var iv *pflag.InvalidValueError
+	if !errors.As(err, &iv) || iv.GetFlag() == nil || iv.GetFlag().Value.Type() != "duration" || c.Flags().Lookup("body") == nil {
+		return ""
+	}
+	v := strings.TrimSpace(iv.GetValue())
+	if v == "" || !strings.ContainsRune("{[\"", rune(v[0])) {
+		return ""
+	}
+	f, is := iv.GetFlag(), "--"+iv.GetFlag().Name+" is a duration"
+	if f.Shorthand != "" {
+		is = "-" + f.Shorthand + " is --" + f.Name
+	}
+	return is + "; the request body or a gRPC call's message is -b/--body, a WebSocket's --ws-send"
 }
 
 // closeFlags returns the visible flags of fs nearest to typed: within an
