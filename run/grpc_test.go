@@ -161,3 +161,49 @@ load: { clients: 1, iterations: 1 }
 		})
 	}
 }
+
+// TestGRPCAttackResolution: quick mode's --resolution reaches a gRPC
+// attack's load, controller and worker alike: the generic pool batches the
+// open model's starts and the closed model's capped ones by it.
+func TestGRPCAttackResolution(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := RequestFlags{Body: `{"item":"tea"}`, Timeout: 5 * time.Second}
+	for _, tc := range []struct {
+		name string
+		f    AttackFlags
+	}{
+		{"open", AttackFlags{Rate: "100", MaxClients: 10, Duration: time.Second, Resolution: 5 * time.Millisecond}},
+		{"closed max rps", AttackFlags{Clients: 2, MaxRPS: 100, Duration: time.Second, Resolution: 5 * time.Millisecond}},
+		{"open unbatched", AttackFlags{Rate: "100", MaxClients: 10, Duration: time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.f
+			f.Call, f.RequestFlags = "fuka.demo.Cart/Add", req
+			cfg, _, j, err := f.Config("grpc://"+s.Addr(), true, testVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			worker := roundTrip(t, &fukapb.Job{Work: &fukapb.Job_Attack{Attack: j}}, engine.Share{Count: 1})
+			for who, c := range map[string]engine.Config{"controller": cfg, "worker": worker} {
+				if _, ok := c.Work.(engine.Plan).Scenario.(*grpccall.Quick); !ok {
+					t.Fatalf("%s: work %T, want a gRPC quick call", who, c.Work)
+				}
+				var got time.Duration
+				switch l := c.Load.(type) {
+				case engine.Open:
+					got = l.Resolution
+				case engine.Closed:
+					got = l.Resolution
+				}
+				if got != f.Resolution {
+					t.Errorf("%s: load %#v has Resolution %v, want --resolution %v", who, c.Load, got, f.Resolution)
+				}
+			}
+		})
+	}
+}
