@@ -160,6 +160,7 @@ type member struct {
 	reason  string
 	done    *fukapb.Done
 	clients int
+	wsOpen  int64 // WebSocket connections open at its latest snapshot
 	share   engine.Share
 	seen    time.Time // its last message, when it was lost or left
 	left    bool      // it ended its run on its own (Done.Left)

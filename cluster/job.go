@@ -95,7 +95,7 @@ func (r *jobRun) assign() {
 	if a := j.Work.GetAttack(); a != nil && !a.GetHttp2() {
 		col.Run().CountsConnects = true
 	}
-	r.t = &ticker{col: col, members: r.members, onTick: j.OnTick, next: 1}
+	r.t = &ticker{col: col, rec: rec, members: r.members, onTick: j.OnTick, next: 1}
 }
 
 // begin resets a held worker for a new job.
@@ -106,7 +106,7 @@ func (m *member) begin(names, checks int, rec *metrics.Recorder) {
 	m.requests, m.active, m.peak = 0, 0, 0
 	m.mu.Unlock()
 	m.rec = rec
-	m.state, m.reason, m.done, m.clients, m.seen, m.left = "ok", "", nil, 0, time.Time{}, false
+	m.state, m.reason, m.done, m.clients, m.wsOpen, m.seen, m.left = "ok", "", nil, 0, 0, time.Time{}, false
 }
 
 // handle is an event during the job.
@@ -386,6 +386,7 @@ func (r *jobRun) unreported(m *member, elapsed time.Duration) (n int64, estimate
 // ticker closes the merged intervals.
 type ticker struct {
 	col     *metrics.Collector
+	rec     *metrics.Recorder // every member's snapshots merge into it
 	members []*member
 	onTick  func(time.Duration, metrics.Point, *metrics.Run)
 	next    int // the next interval to close, 1-based
@@ -409,9 +410,15 @@ func (t *ticker) ready(k int) bool {
 }
 
 // merge moves each worker's snapshots up to interval k (all, for k < 0)
-// into its recorder and reports whether there were any.
+// into the recorder and reports whether there were any. The WebSocket
+// connections open are a gauge per worker: a snapshot sets its worker's,
+// and the recorder holds their sum, and the sum of the workers' peaks
+// (each the most of its snapshots merged now, or its count held since
+// the last) as the most open at once.
 func (t *ticker) merge(k int) bool {
 	found := false
+	var wsOpen, wsPeak int64
+	ws := false
 	for _, m := range t.members {
 		m.mu.Lock()
 		var take []*metrics.Snapshot
@@ -426,17 +433,26 @@ func (t *ticker) merge(k int) bool {
 		clear(m.pending[len(keep):])
 		m.pending = keep
 		m.mu.Unlock()
+		peak := m.wsOpen
 		for _, s := range take {
 			_ = m.rec.MergeSnapshot(s) // sizes were checked on arrival
 			if m.state != "lost" {
 				m.clients = s.Clients
+				if s.WS {
+					m.wsOpen, peak = s.WSOpen, max(peak, s.WSPeak, s.WSOpen)
+				}
 			}
 			found = found || len(s.Stats) > 0 || s.Dropped > 0 || s.Connects > 0
+			ws = ws || s.WS
 		}
 		if m.state == "lost" {
-			m.clients = 0
-			m.rec.ZeroWS()
+			// a lost worker holds no connection the run knows of
+			m.clients, m.wsOpen, peak = 0, 0, 0
 		}
+		wsOpen, wsPeak = wsOpen+m.wsOpen, wsPeak+peak
+	}
+	if ws || wsOpen != 0 || wsPeak != 0 {
+		t.rec.SetWS(wsOpen, wsPeak)
 	}
 	return found
 }

@@ -109,11 +109,12 @@ func (r *Recorder) OpenWS(n int64) {
 	r.mu.Unlock()
 }
 
-// ZeroWS sets the WebSocket connections open to 0: a distributed run's
-// lost worker holds none that the run knows of.
-func (r *Recorder) ZeroWS() {
+// SetWS sets the WebSocket connections open now and the most open at
+// once in the interval: a recorder that takes several workers' snapshots
+// holds the sums of theirs.
+func (r *Recorder) SetWS(open, peak int64) {
 	r.mu.Lock()
-	r.wsOpen, r.wsPeak = 0, 0
+	r.wsOpen, r.wsPeak = open, max(peak, open)
 	r.mu.Unlock()
 }
 

@@ -245,11 +245,12 @@ func (r *Recorder) MergeSnapshot(s *Snapshot) error {
 	r.dropped += s.Dropped
 	r.connects += s.Connects
 	if s.WS {
-		// A gauge, set not added: the controller keeps one recorder per
-		// worker, and the collector sums them at each tick, so the run's
-		// open connections are the workers' sum; several snapshots of one
-		// worker merged at once leave its latest count, and the most of
-		// their peaks.
+		// A gauge, set not added: several snapshots of one source merged
+		// at once leave its latest count, and the most of their peaks. A
+		// recorder that takes several sources' snapshots (the
+		// controller's, one for all its workers) is given their sums with
+		// SetWS; recorders of their own are summed by the collector at
+		// each tick.
 		r.ws, r.wsOpen = true, s.WSOpen
 		r.wsPeak = max(r.wsPeak, s.WSPeak, s.WSOpen)
 	}

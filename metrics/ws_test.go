@@ -92,7 +92,7 @@ func TestWebSocketSnapshot(t *testing.T) {
 	if got.MsgsIn != 5 || got.MsgsOut != 2 || got.Closes[4000] != 1 {
 		t.Errorf("after the wire: in %d out %d closes %v", got.MsgsIn, got.MsgsOut, got.Closes)
 	}
-	w2.ZeroWS()
+	w2.SetWS(0, 0)
 	if p := col.Tick(2*time.Second, 0); p.WSOpen != 4 || p.WSPeak != 4 {
 		t.Errorf("open %d peak %d after worker 2 was lost, want 4 and 4", p.WSOpen, p.WSPeak)
 	}

@@ -129,6 +129,37 @@ func TestValidate(t *testing.T) {
 			st := p.Scenarios[1].Steps[0]
 			st.Retries, st.RetriesPos = ptr(2), plan.Pos{File: "p.yaml", Line: 6, Column: 18}
 		}, "p.yaml:6:18: retries: POST is not idempotent: a retry may repeat what a failed attempt already did (a second order); add retry_non_idempotent: true to retry it anyway"},
+		{"ws expect without a bound", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{
+				{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}},
+				{Kind: plan.StepExpect, WS: plan.StepWebSocket{HasExpect: true}, Pos: plan.Pos{File: "p.yaml", Line: 10, Column: 3}},
+			}
+		}, "p.yaml:10:3: WS expect: an expect needs a timeout: how long to wait for the message (e.g. timeout: 5s)"},
+		{"ws send and expect without a bound", func(p *plan.Plan) {
+			msg := plan.String{Value: "hi"}
+			p.Scenarios[0].Steps = []*plan.Step{
+				{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}},
+				{Kind: plan.StepSend, WS: plan.StepWebSocket{Message: &msg, HasExpect: true}, Pos: plan.Pos{File: "p.yaml", Line: 10, Column: 3}},
+			}
+		}, "p.yaml:10:3: WS send+expect: an expect needs a timeout: how long to wait for the message (e.g. timeout: 5s)"},
+		{"ws expect with its bound", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{
+				{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}},
+				{Kind: plan.StepExpect, WS: plan.StepWebSocket{HasExpect: true}, Timeout: time.Second, Pos: plan.Pos{File: "p.yaml", Line: 10, Column: 3}},
+			}
+		}, ""},
+		{"ws every with neither send nor ping", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}, Every: time.Second}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+		}, "p.yaml:9:1: every: wants send (a message) or ping: true, one of them"},
+		{"ws every with both", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}, Every: time.Second, EveryPing: true, EverySend: plan.String{Value: "x"}}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+		}, "p.yaml:9:1: every: wants send (a message) or ping: true, one of them"},
+		{"ws every ping", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}, Every: time.Second, EveryPing: true}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+		}, ""},
+		{"ws every negative", func(p *plan.Plan) {
+			p.Scenarios[0].Steps = []*plan.Step{{Kind: plan.StepWS, WS: plan.StepWebSocket{URL: plan.String{Value: "/ws"}, Every: -time.Second, EveryPing: true}, Pos: plan.Pos{File: "p.yaml", Line: 9, Column: 1}}}
+		}, "p.yaml:9:1: every: period and timeout must be more than 0"},
 		{"retries on a POST, forced in defaults", func(p *plan.Plan) {
 			p.Scenarios[1].Steps[0].Retries = ptr(2)
 			p.Defaults.RetryNonIdempotent = true

@@ -16,7 +16,8 @@ import (
 //	- ws: /chat                     # base_url's path over ws:// (wss:// for https), or ws(s)://host/path
 //	  headers: {Authorization: "Bearer {{ token }}"}
 //	  subprotocols: [chat.v1]
-//	  every: { period: 5s, send: '{"type":"ping"}' }  # while open, whatever runs
+//	  every: { period: 5s, send: '{"type":"ping","n":{{ seq }}}' }  # while open, whatever runs
+//	  # or every: { period: 5s, ping: true, timeout: 2s }: ping frames, each awaiting its pong
 //	- send: '{"say":"hi {{ client_id }}"}'
 //	  expect: {contains: hi}        # optional: wait for a matching message
 //	  timeout: 2s                   # required with expect:
@@ -48,10 +49,15 @@ type StepWebSocket struct {
 	Expect    []Check
 	HasExpect bool
 	CloseCode int // close:
-	// Every, on ws:, sends EverySend on the connection every Every while
-	// it is open, whatever the other steps do (keep-alives, presence).
-	Every     time.Duration
-	EverySend String
+	// Every, on ws:, sends EverySend (a template) on the connection every
+	// Every while it is open, whatever the other steps do (keep-alives,
+	// presence); or, with EveryPing, a ping control frame, awaiting its
+	// pong for EveryTimeout at most (0: the smaller of Every and the
+	// step's timeout).
+	Every        time.Duration
+	EverySend    String
+	EveryPing    bool
+	EveryTimeout time.Duration
 }
 
 var (
@@ -151,15 +157,19 @@ func (ps *parser) wsStep(st *Step, action entry, es []entry) {
 	}
 }
 
-// every reads `every: { period: 5s, send: '{"type":"ping"}' }`.
+// every reads `every: { period: 5s, send: '{"type":"ping"}' }` or
+// `every: { period: 5s, ping: true, timeout: 2s }`.
 func (ps *parser) every(st *Step, e entry) {
 	es, ok := ps.mapping(e.V, "every")
 	if !ok {
 		return
 	}
-	for _, x := range es {
+	var send, ping *entry
+	period := false
+	for i, x := range es {
 		switch x.Key {
 		case "period":
+			period = true
 			if d, ok := ps.positive("every: period", x.V); ok {
 				if d < 10*time.Millisecond {
 					ps.errorf(x.V, "every: period: want at least 10ms, got %v", d)
@@ -167,20 +177,33 @@ func (ps *parser) every(st *Step, e entry) {
 				st.WS.Every = d
 			}
 		case "send":
+			send = &es[i]
 			if s, ok := ps.nonEmpty("every: send", x.V); ok {
-				if strings.Contains(s.Value, "{{") {
-					ps.errorf(x.V, "every: send: the message is sent as written, not a template")
-				}
 				st.WS.EverySend = s
 			}
+		case "ping":
+			ping = &es[i]
+			st.WS.EveryPing, _ = ps.boolean("every: ping", x.V)
+		case "timeout":
+			st.WS.EveryTimeout, _ = ps.positive("every: timeout", x.V)
 		default:
-			ps.unknown(x, "every", []string{"period", "send"})
+			ps.unknown(x, "every", everyKeys)
 		}
 	}
-	if st.WS.Every == 0 || st.WS.EverySend.Value == "" {
-		ps.errorf(e.K, "every: wants both period and send")
+	switch {
+	case send != nil && ping != nil:
+		ps.errorf(ping.K, "every: send or ping, not both: one every: does one thing")
+	case send == nil && ping == nil:
+		ps.errorf(e.K, "every: wants send (a message) or ping: true")
+	case send == nil && !st.WS.EveryPing && ping.V.Value == "false":
+		ps.errorf(ping.V, "every: ping: false sends nothing; want ping: true, or send")
+	}
+	if !period {
+		ps.errorf(e.K, "every: wants a period (e.g. period: 5s)")
 	}
 }
+
+var everyKeys = []string{"period", "send", "ping", "timeout"}
 
 // wsName is a WebSocket step's default name in results.
 func wsName(st *Step) string {
@@ -277,6 +300,10 @@ func wsStepErrors(c *collector, st *Step) {
 		c.add(st.Pos, "send: want the message")
 	case st.WS.HasExpect && st.Timeout <= 0:
 		c.add(st.Pos, "%s: an expect needs a timeout: how long to wait for the message (e.g. timeout: 5s)", wsName(st))
+	case st.WS.Every < 0 || st.WS.EveryTimeout < 0:
+		c.add(st.Pos, "every: period and timeout must be more than 0")
+	case st.WS.Every > 0 && st.WS.EveryPing == (st.WS.EverySend.Value != ""):
+		c.add(st.Pos, "every: wants send (a message) or ping: true, one of them")
 	}
 	headerErrors(c, "headers", st.Headers)
 }

@@ -39,6 +39,8 @@ type AttackFlags struct {
 	MaxClients       int
 	Resolution       time.Duration
 	Call             string // gRPC: pkg.Service/Method (grpc.go)
+	// WS is a ws:// or wss:// URL's round trip (--ws-send, ...; ws.go).
+	WS *fukapb.WebSocket
 	// Protos and ImportPaths are gRPC's --proto and --import-path: the
 	// schema from .proto files instead of server reflection (grpc.go).
 	Protos, ImportPaths []string
@@ -67,6 +69,8 @@ func (f *AttackFlags) Config(rawURL string, durationSet bool, version string) (e
 	if w, ok := cfg.Work.(engine.Request); ok { // else a gRPC call (grpc.go)
 		meta.Target, meta.Method = w.Request.URL.String(), w.Request.Method
 		meta.H2C = f.HTTP2 && w.Request.URL.Scheme == "http"
+	} else if j.GetWs() != nil {
+		meta.Target, meta.Method = rawURL, "WS"
 	} else {
 		meta.Target, meta.Method = rawURL, j.GetMethod()
 	}
@@ -105,6 +109,9 @@ func (f *AttackFlags) job(rawURL string, durationSet bool, version string) (*fuk
 		Phases: f.Phases,
 	}
 	if err := f.grpcJob(j, rawURL); err != nil {
+		return nil, err
+	}
+	if err := f.wsJob(j, rawURL); err != nil {
 		return nil, err
 	}
 	tf, err := f.Files(f.HTTP2)

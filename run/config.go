@@ -55,6 +55,9 @@ func AttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 	if grpccall.IsURL(j.GetUrl()) {
 		return grpcAttackConfig(j)
 	}
+	if j.GetWs() != nil {
+		return wsAttackConfig(j)
+	}
 	header := http.Header{}
 	for _, h := range j.GetHeaders() {
 		header.Add(h.GetKey(), h.GetValue())

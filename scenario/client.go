@@ -162,8 +162,8 @@ type Client struct {
 	stop    context.Context // the load's end (Iterate's ctx): a gated request waits for it at most
 	refused bool            // send gave up a request the gate refused: the load ended first
 
-	wsConn  *websocket.Conn // the connection a ws: step opened (ws.go)
-	wsEvery func()          // stops its every: sender and waits for it; nil: none
+	wsConn *websocket.Conn // the connection a ws: step opened (ws.go)
+	wsLive *wsLive         // what runs beside wsConn: its every: sender; nil: none
 }
 
 // renderedHeader is a step's header with its template rendered.
@@ -266,7 +266,11 @@ func (c *Client) prologue(seq int64) (*compiled, bool) {
 func (c *Client) drive(ctx context.Context, steps []*step) flow {
 	c.begin(steps)
 	for {
-		switch c.advance(ctx.Err() != nil) {
+		act := c.advance(ctx.Err() != nil)
+		if c.wsLive != nil && act != actEnd {
+			c.shareVals() // before the client waits: the every: sender sees what the steps set
+		}
+		switch act {
 		case actThink:
 			if !c.sleep(ctx, c.think) {
 				c.finish(flowEnd)

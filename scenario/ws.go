@@ -2,7 +2,9 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,9 +36,14 @@ type wsStep struct {
 	// a chat client waits for its own message), rendered at each wait.
 	contains  *tmpl.Template
 	closeCode int
-	every     time.Duration // ws: send everyMsg this often while open
-	everyMsg  []byte
-	everyReq  int // the name index everyMsg's sends record under
+	// every, on ws:, is the period of everyMsg's sends (a template) or,
+	// with ping, of ping frames, each awaiting its pong for everyWait at
+	// most; everyReq is the name index they record under.
+	every     time.Duration
+	everyMsg  *tmpl.Template
+	ping      bool
+	everyWait time.Duration
+	everyReq  int
 }
 
 // wsStep compiles a ws:, send:, expect: or close: step.
@@ -58,8 +65,14 @@ func (c *compiler) wsStep(s *plan.Step, groups []string) *step {
 		}
 		st.url = c.tmplAt(s.WS.URL)
 		if s.WS.Every > 0 {
-			st.ws.every, st.ws.everyMsg = s.WS.Every, []byte(s.WS.EverySend.Value)
-			st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
+			st.ws.every, st.ws.ping = s.WS.Every, s.WS.EveryPing
+			st.ws.everyWait = cmp.Or(s.WS.EveryTimeout, min(s.WS.Every, st.timeout))
+			if st.ws.ping {
+				st.ws.everyReq = c.requestIndex(s.Name+" ping", groups)
+			} else {
+				st.ws.everyMsg = c.tmplAt(s.WS.EverySend)
+				st.ws.everyReq = c.requestIndex(s.Name+" every", groups)
+			}
 			c.protocol(st.ws.everyReq, "ws")
 		}
 		for _, k := range sortedHeaderKeys(s.Headers) {
@@ -176,7 +189,7 @@ func (c *Client) wsRun(s *step, from time.Time) bool {
 		want = c.ubuf
 	}
 	for err == nil {
-		if _, msg, err = c.wsConn.Read(ctx); err == nil {
+		if msg, err = c.wsRead(ctx); err == nil {
 			// Every message read counts, those skipped over too: the
 			// ones that came while no expect waited are read here.
 			o.in += int64(len(msg))
@@ -257,43 +270,135 @@ func (c *Client) wsDial(ctx context.Context, s *step, sent, from time.Time) bool
 	conn.SetReadLimit(ws.MaxMessage)
 	c.wsConn = conn
 	if s.ws.every > 0 {
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		c.wsEvery = func() { stop(); <-done }
-		go func() { defer close(done); c.everyLoop(ctx, conn, s) }()
+		c.startLive(conn, s)
 	}
 	return true
 }
 
-// everyLoop sends s's every: message on conn each period until ctx ends
-// (the connection is being closed) or a send fails, recording each send.
-func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step) {
+// wsLive is what runs beside an open connection: its every: sender and,
+// for ping frames, a reader. coder/websocket reads a pong only while a
+// Read is in progress, and a client may think or send for longer than a
+// ping waits; so with pings one goroutine reads every message, and expect
+// steps take them from in, in order, as they would from the connection.
+type wsLive struct {
+	stop func() // stops the sender and waits for it
+
+	// mu guards st, the sender's copy of the client's values (shareVals):
+	// a send renders its template from it, {{ seq }} counting this
+	// connection's every: messages.
+	mu sync.Mutex
+	st *tmpl.State
+
+	in   chan wsMsg    // ping: the messages read, for expect steps
+	quit chan struct{} // ping: closed to end the reader
+	done chan struct{} // ping: closed when the reader has ended
+}
+
+// wsMsg is a message the reader read, or the error that ended it.
+type wsMsg struct {
+	msg []byte
+	err error
+}
+
+// wsQueue bounds the messages read ahead of the expect steps (at most
+// ws.MaxMessage bytes each): when it is full the reader waits, as an
+// unread socket would.
+const wsQueue = 64
+
+// startLive starts s's every: sender on conn (and, for pings, the reader).
+func (c *Client) startLive(conn *websocket.Conn, s *step) {
+	l := &wsLive{st: &tmpl.State{Vals: make([]string, len(c.st.Vals)),
+		Rand: rand.New(rand.NewPCG(c.st.Rand.Uint64(), c.st.Rand.Uint64()))}}
+	copy(l.st.Vals, c.st.Vals)
+	if s.ws.ping {
+		l.in, l.quit, l.done = make(chan wsMsg, wsQueue), make(chan struct{}), make(chan struct{})
+		go l.read(conn)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	l.stop = func() { stop(); <-done }
+	go func() { defer close(done); c.everyLoop(ctx, conn, s, l) }()
+	c.wsLive = l
+}
+
+// read reads conn's messages into l.in until the connection ends.
+func (l *wsLive) read(conn *websocket.Conn) {
+	defer close(l.done)
+	for {
+		_, msg, err := conn.Read(context.Background()) // ends when the connection closes
+		select {
+		case l.in <- wsMsg{msg, err}:
+		case <-l.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// shareVals copies the client's values to its every: sender.
+func (c *Client) shareVals() {
+	l := c.wsLive
+	l.mu.Lock()
+	copy(l.st.Vals, c.st.Vals)
+	l.mu.Unlock()
+}
+
+// wsRead returns the connection's next message: from the reader when
+// there is one, else from the connection.
+func (c *Client) wsRead(ctx context.Context) ([]byte, error) {
+	if l := c.wsLive; l != nil && l.in != nil {
+		select {
+		case m := <-l.in:
+			return m.msg, m.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	_, msg, err := c.wsConn.Read(ctx)
+	return msg, err
+}
+
+// everyLoop sends s's every: message, or a ping, on conn each period
+// until ctx ends (the connection is about to close), recording each. A
+// failed send ends it, as does a failed ping other than a missing pong.
+func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step, l *wsLive) {
 	t := time.NewTicker(s.ws.every)
 	defer t.Stop()
+	var buf []byte
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		wctx, cancel := context.WithTimeout(ctx, min(s.ws.every, s.timeout))
+		// Not from ctx: a send or ping in flight when the client closes
+		// the connection ends, within everyWait, and is recorded.
+		wctx, cancel := context.WithTimeout(context.Background(), s.ws.everyWait)
+		var o metrics.Outcome
 		sent := time.Now()
-		err := conn.Write(wctx, websocket.MessageText, s.ws.everyMsg)
-		cancel()
-		if err != nil && ctx.Err() != nil {
-			return // the client closed the connection: not this send's failure
+		var err error
+		if s.ws.ping {
+			err = conn.Ping(wctx)
+		} else {
+			l.mu.Lock()
+			buf = s.ws.everyMsg.Render(buf[:0], l.st)
+			l.mu.Unlock()
+			o.BytesOut, o.MsgsOut = int64(len(buf)), 1
+			err = conn.Write(wctx, websocket.MessageText, buf)
 		}
-		o := metrics.Outcome{Status: ws.StatusMatched, BytesOut: int64(len(s.ws.everyMsg)), MsgsOut: 1}
+		o.Latency = time.Since(sent)
+		cancel()
+		o.Service, o.Status = o.Latency, ws.StatusMatched
 		if err != nil {
 			var code int
 			o.Status, o.BytesOut, o.MsgsOut = 0, 0, 0
 			o.Err, code = ws.ReadFailure(wctx, err)
 			o.Close = ws.CloseCode(code)
 		}
-		o.Latency = time.Since(sent)
-		o.Service = o.Latency
 		c.rec.Record(s.ws.everyReq, o) // takes the recorder's lock: the client's goroutine records too
-		if err != nil {
+		if err != nil && (o.Err != metrics.ErrTimeout || !s.ws.ping) {
 			return
 		}
 	}
@@ -302,9 +407,13 @@ func (c *Client) everyLoop(ctx context.Context, conn *websocket.Conn, s *step) {
 // drop closes the client's connection, if one is open, after stopping its
 // every: sender: with a normal closure, or at once after a failure.
 func (c *Client) drop(normal bool) {
-	if c.wsEvery != nil {
-		c.wsEvery()
-		c.wsEvery = nil
+	l := c.wsLive
+	if l != nil {
+		l.stop()
+		c.wsLive = nil
+		if l.quit != nil {
+			close(l.quit)
+		}
 	}
 	if c.wsConn == nil {
 		return
@@ -316,6 +425,9 @@ func (c *Client) drop(normal bool) {
 		c.wsConn.CloseNow()
 	}
 	c.wsConn = nil
+	if l != nil && l.done != nil {
+		<-l.done // the connection closed: its Read has returned
+	}
 }
 
 // renderWSURL renders a ws step's URL into c.buf.

@@ -1,12 +1,16 @@
 package scenario_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,12 +20,16 @@ import (
 	"github.com/fuka-load/fuka/demo"
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/scenario"
 )
 
 // wsCounter is a coder/websocket server that counts what it sees, for
 // holding fuka's numbers against the server's own.
 type wsCounter struct {
-	accepted, refused, received, sent, normalCloses atomic.Int64
+	accepted, refused, received, sent, normalCloses, pings atomic.Int64
+
+	mu   sync.Mutex
+	msgs map[int64][]string // by connection (its accepted number): what it received
 }
 
 // handler: POST /login sets a cookie and answers {"token":"t1"}; /ws
@@ -29,7 +37,9 @@ type wsCounter struct {
 // greets with {"type":"welcome","room":"room-7"}, then echoes every
 // message; /silent never answers; /kick closes with 4001 on a message,
 // /policy with 1008, /goaway with 1001; /decoy sends {"from":-1} before
-// each echo; /push sends three "news" messages unasked, then echoes.
+// each echo; /push sends three "news" messages unasked, then echoes;
+// /nopong answers no ping. Every ping is counted, every message kept by
+// connection.
 func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/login" {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
@@ -41,12 +51,16 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "who are you", http.StatusForbidden)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"}})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"},
+		OnPingReceived: func(context.Context, []byte) bool {
+			s.pings.Add(1)
+			return r.URL.Path != "/nopong"
+		}})
 	if err != nil {
 		return
 	}
 	defer c.CloseNow()
-	s.accepted.Add(1)
+	conn := s.accepted.Add(1)
 	ctx := r.Context()
 	if r.URL.Path == "/ws" {
 		if c.Subprotocol() != "chat.v1" || c.Write(ctx, websocket.MessageText, []byte(`{"type":"welcome","room":"room-7"}`)) != nil {
@@ -72,6 +86,12 @@ func (s *wsCounter) handler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.received.Add(1)
+		s.mu.Lock()
+		if s.msgs == nil {
+			s.msgs = map[int64][]string{}
+		}
+		s.msgs[conn] = append(s.msgs[conn], string(msg))
+		s.mu.Unlock()
 		switch r.URL.Path {
 		case "/silent":
 			continue
@@ -451,11 +471,232 @@ load: { clients: 2, iterations: 2 }
 	}
 }
 
+// A connection held open across HTTP steps: every: sends or pings go on
+// while the scenario's HTTP requests are in flight on the same client,
+// each one recorded, and the server counts the same sends (or pings), and
+// counted them arriving during the HTTP steps, not only around them.
+func TestWebSocketPlanEveryDuringHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		name, every, recorded string
+		count                 func(*wsCounter) int64
+	}{
+		{"send", `{ period: 20ms, send: '{"n":{{ seq }},"w":"{{ w }}"}' }`, "live every", func(s *wsCounter) int64 { return s.received.Load() }},
+		{"ping", `{ period: 20ms, ping: true, timeout: 1s }`, "live ping", func(s *wsCounter) int64 { return s.pings.Load() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &wsCounter{}
+			var mu sync.Mutex
+			var during []int64 // by HTTP request: the server's count at its start, then at its end
+			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/work" {
+					s.handler(w, r)
+					return
+				}
+				before := tc.count(s)
+				time.Sleep(60 * time.Millisecond)
+				mu.Lock()
+				during = append(during, before, tc.count(s))
+				n := len(during) / 2
+				mu.Unlock()
+				fmt.Fprintf(w, `{"w":"w%d"}`, n)
+			})
+			run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /silent
+        name: live
+        every: `+tc.every+`
+      - loop: { count: 5 }
+        steps:
+          - get: /work
+            name: work
+            extract: { w: "json:w" }
+      - close: 1000
+load: { clients: 1, iterations: 2 }
+`, nil)).Run
+			st, work := byName(t, run, tc.recorded), byName(t, run, "work")
+			if !eventually(func() bool { return s.normalCloses.Load() == 2 }) {
+				t.Errorf("the server saw %d normal closures, want 2: the connection stays open through the HTTP steps", s.normalCloses.Load())
+			}
+			if work.Requests != 10 || work.Status[200] != 10 {
+				t.Errorf("HTTP steps: %d, %d answered 200; want 10", work.Requests, work.Status[200])
+			}
+			if st.Requests != tc.count(s) || st.Failed != 0 || st.Status[200] != st.Requests {
+				t.Errorf("%s: %d recorded (%d failed, errors %v), the server counted %d; want the same, none failed", tc.recorded, st.Requests, st.Failed, st.Errors, tc.count(s))
+			}
+			if tc.name == "send" {
+				// The sends carry what the HTTP steps extracted, from the
+				// step after each: the value a send holds is one the
+				// server gave its connection's client.
+				s.mu.Lock()
+				for conn, msgs := range s.msgs {
+					from := map[string]bool{}
+					for _, m := range msgs {
+						var got struct{ W string }
+						if err := json.Unmarshal([]byte(m), &got); err != nil {
+							t.Fatalf("connection %d sent %q: %v", conn, m, err)
+						}
+						from[got.W] = true
+					}
+					if len(from) < 3 {
+						t.Errorf("connection %d: its every: sends carried %v; want the values of its HTTP steps, changing as they ran", conn, from)
+					}
+				}
+				s.mu.Unlock()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			// An iteration's 5 requests take 300 ms at least: at 20 ms, a
+			// dozen or so go out meanwhile; 4 is well short of that yet
+			// not what a sender stalled by the HTTP steps would manage.
+			for it := range 2 {
+				first, last := during[it*10], during[it*10+9]
+				if last-first < 4 {
+					t.Errorf("iteration %d: the server counted %d while its HTTP steps ran (from %d to %d), want at least 4", it+1, last-first, first, last)
+				}
+			}
+		})
+	}
+}
+
+// every: send is a template rendered as send: steps render theirs: the
+// client's id, a value extracted before the ws: step (token) and one
+// extracted after it (room), {{ seq }} counting the connection's every:
+// messages; the server received exactly what was recorded.
+func TestWebSocketPlanEveryTemplate(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - post: /login
+        extract: { token: "json:token" }
+      - ws: /ws
+        name: room
+        headers: { Authorization: "Bearer {{ token }}" }
+        subprotocols: [chat.v1]
+        every: { period: 50ms, send: '{"n":{{ seq }},"id":{{ client_id }},"room":"{{ room }}","t":"{{ token }}"}' }
+      - expect: { json: { type: welcome } }
+        timeout: 2s
+        extract: { room: "json:room" }
+      - think: 400ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	st := byName(t, run, "room every")
+	if !eventually(func() bool { return s.normalCloses.Load() == 4 }) {
+		t.Fatalf("the server saw %d normal closures, want 4", s.normalCloses.Load())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n, bytes int64
+	ids := map[int]bool{}
+	for conn, msgs := range s.msgs {
+		for i, m := range msgs {
+			n, bytes = n+1, bytes+int64(len(m))
+			var got struct {
+				N, ID   int
+				Room, T string
+			}
+			if err := json.Unmarshal([]byte(m), &got); err != nil {
+				t.Fatalf("connection %d sent %q: %v", conn, m, err)
+			}
+			ids[got.ID] = true
+			// The first send may go before the welcome is read; the
+			// later ones carry the room extracted after the ws: step.
+			if got.N != i+1 || got.T != "t1" || (i > 0 && got.Room != "room-7") {
+				t.Errorf("connection %d message %d: %q; want n %d, t t1, room room-7", conn, i, m, i+1)
+			}
+		}
+		if len(msgs) < 3 {
+			t.Errorf("connection %d: %d every: messages in 400 ms at 50 ms, want at least 3", conn, len(msgs))
+		}
+	}
+	if len(s.msgs) != 4 || !ids[0] || !ids[1] {
+		t.Errorf("%d connections, client ids %v: want 4 connections from clients 0 and 1", len(s.msgs), ids)
+	}
+	if st.Requests != n || st.MsgsOut != n || st.Failed != 0 || st.BytesOut != bytes {
+		t.Errorf("recorded %d sends (%d failed), %d bytes; the server received %d, %d bytes", st.Requests, st.Failed, st.BytesOut, n, bytes)
+	}
+}
+
+// every: ping sends ping frames, each recorded from the ping to its pong,
+// while the steps send, expect and think: the pongs and the echoes both
+// arrive, and the server counted as many pings as were recorded.
+func TestWebSocketPlanPing(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /echo
+        name: live
+        every: { period: 30ms, ping: true, timeout: 1s }
+      - loop: { count: 5 }
+        steps:
+          - send: 'm{{ seq }}'
+            name: say
+            expect: { regex: "^m[0-9]+$" }
+            timeout: 2s
+          - think: 40ms
+      - close: 1000
+load: { clients: 2, iterations: 2 }
+`, nil)).Run
+	ping, say := byName(t, run, "live ping"), byName(t, run, "say")
+	if !eventually(func() bool { return s.normalCloses.Load() == 4 }) {
+		t.Errorf("the server saw %d normal closures, want 4", s.normalCloses.Load())
+	}
+	if ping.Requests < 8 || ping.Requests != s.pings.Load() || ping.Failed != 0 || ping.Status[200] != ping.Requests {
+		t.Errorf("pings: %d recorded (%d failed, errors %v), the server got %d; want at least 8, all answered", ping.Requests, ping.Failed, ping.Errors, s.pings.Load())
+	}
+	if ping.Latency.Max() <= 0 || ping.Latency.Max() > int64(time.Second) {
+		t.Errorf("ping round trips up to %v: want within (0, 1s]", time.Duration(ping.Latency.Max()))
+	}
+	if say.Requests != 20 || say.Status[200] != 20 || s.received.Load() != 20 {
+		t.Errorf("say: %d, %d matched; the server received %d; want 20", say.Requests, say.Status[200], s.received.Load())
+	}
+}
+
+// A ping without its pong is a timeout; the pings go on.
+func TestWebSocketPlanPingTimeout(t *testing.T) {
+	s := &wsCounter{}
+	srv := server(t, s.handler)
+	run := runPlan(t, writePlan(t, srv.URL, `
+base_url: BASE
+scenarios:
+  s:
+    steps:
+      - ws: /nopong
+        name: live
+        every: { period: 20ms, ping: true, timeout: 50ms }
+      - think: 300ms
+      - close: 1000
+load: { clients: 1, iterations: 1 }
+`, nil)).Run
+	ping := byName(t, run, "live ping")
+	if ping.Requests < 2 || ping.Errors[metrics.ErrTimeout] != ping.Requests || ping.Requests != s.pings.Load() {
+		t.Errorf("pings %d, errors %v; the server got %d: want at least 2, every one a timeout", ping.Requests, ping.Errors, s.pings.Load())
+	}
+}
+
 func TestWebSocketEveryErrors(t *testing.T) {
 	for _, tc := range []struct{ name, every, want string }{
-		{"no send", "{ period: 1s }", "every: wants both period and send"},
-		{"a template", "{ period: 1s, send: '{{ x }}' }", "not a template"},
-		{"too often", "{ period: 1ms, send: x }", "at least 10ms"},
+		{"neither send nor ping", "{ period: 1s }", "plan.yaml:6:9: every: wants send (a message) or ping: true"},
+		{"ping false", "{ period: 1s, ping: false }", "plan.yaml:6:36: every: ping: false sends nothing"},
+		{"both", "{ period: 1s, send: x, ping: true }", "plan.yaml:6:39: every: send or ping, not both"},
+		{"no period", "{ send: x }", "plan.yaml:6:9: every: wants a period"},
+		{"zero period", "{ period: 0s, send: x }", "plan.yaml:6:26: every: period: must be more than 0"},
+		{"negative period", "{ period: -1s, send: x }", "plan.yaml:6:26: every: period:"},
+		{"too often", "{ period: 1ms, send: x }", "plan.yaml:6:26: every: period: want at least 10ms"},
+		{"ping not a bool", "{ period: 1s, ping: often }", "plan.yaml:6:36: every: ping: want true or false"},
+		{"zero timeout", "{ period: 1s, ping: true, timeout: 0s }", "plan.yaml:6:51: every: timeout: must be more than 0"},
+		{"unknown key", "{ period: 1s, ping: true, size: 3 }", `plan.yaml:6:42: unknown key "size" in every`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: "+tc.every+"\nload: { clients: 1, iterations: 1 }\n", nil)
@@ -464,6 +705,17 @@ func TestWebSocketEveryErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bad template", func(t *testing.T) {
+		path := writePlan(t, "http://127.0.0.1:1", "base_url: BASE\nscenarios:\n  s:\n    steps:\n      - ws: /a\n        every: { period: 1s, send: 'n={{ seq( }}' }\nload: { clients: 1, iterations: 1 }\n", nil)
+		p, err := plan.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = scenario.Compile(p, func(string) (string, bool) { return "", false })
+		if want := "plan.yaml:6:"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "template") {
+			t.Errorf("err %v, want a template error at %s", err, want)
+		}
+	})
 }
 
 // TestWebSocketExampleOnDemo runs examples/websocket.yaml against the demo

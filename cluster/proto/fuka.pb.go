@@ -484,7 +484,11 @@ type AttackJob struct {
 	// google.protobuf.FileDescriptorSet of the method's file and every file
 	// it imports, resolved once by the controller (server reflection or
 	// .proto files). Required for gRPC: a worker never asks the target.
-	GrpcSchema    []byte `protobuf:"bytes,16,opt,name=grpc_schema,json=grpcSchema,proto3" json:"grpc_schema,omitempty"`
+	GrpcSchema []byte `protobuf:"bytes,16,opt,name=grpc_schema,json=grpcSchema,proto3" json:"grpc_schema,omitempty"`
+	// Set for a WebSocket attack (url ws:// or wss://): each start sends a
+	// message and waits for one that matches. name, headers, timeout_nanos,
+	// insecure and user_agent apply as for HTTP.
+	Ws            *WebSocket `protobuf:"bytes,17,opt,name=ws,proto3" json:"ws,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -631,6 +635,90 @@ func (x *AttackJob) GetGrpcSchema() []byte {
 	return nil
 }
 
+func (x *AttackJob) GetWs() *WebSocket {
+	if x != nil {
+		return x.Ws
+	}
+	return nil
+}
+
+// WebSocket is quick mode's WebSocket round trip (ws.Quick).
+type WebSocket struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Send          string                 `protobuf:"bytes,1,opt,name=send,proto3" json:"send,omitempty"`                                  // the message each start sends, a template (--ws-send)
+	Expect        string                 `protobuf:"bytes,2,opt,name=expect,proto3" json:"expect,omitempty"`                              // the round trip ends at a message containing this (--ws-expect)
+	ExpectRegex   string                 `protobuf:"bytes,3,opt,name=expect_regex,json=expectRegex,proto3" json:"expect_regex,omitempty"` // ... and matching this regexp (--ws-expect-regex)
+	Subprotocols  []string               `protobuf:"bytes,4,rep,name=subprotocols,proto3" json:"subprotocols,omitempty"`                  // offered in the handshake (--ws-subprotocol)
+	Binary        bool                   `protobuf:"varint,5,opt,name=binary,proto3" json:"binary,omitempty"`                             // send binary messages, else text (--ws-binary)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebSocket) Reset() {
+	*x = WebSocket{}
+	mi := &file_fuka_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSocket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSocket) ProtoMessage() {}
+
+func (x *WebSocket) ProtoReflect() protoreflect.Message {
+	mi := &file_fuka_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSocket.ProtoReflect.Descriptor instead.
+func (*WebSocket) Descriptor() ([]byte, []int) {
+	return file_fuka_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *WebSocket) GetSend() string {
+	if x != nil {
+		return x.Send
+	}
+	return ""
+}
+
+func (x *WebSocket) GetExpect() string {
+	if x != nil {
+		return x.Expect
+	}
+	return ""
+}
+
+func (x *WebSocket) GetExpectRegex() string {
+	if x != nil {
+		return x.ExpectRegex
+	}
+	return ""
+}
+
+func (x *WebSocket) GetSubprotocols() []string {
+	if x != nil {
+		return x.Subprotocols
+	}
+	return nil
+}
+
+func (x *WebSocket) GetBinary() bool {
+	if x != nil {
+		return x.Binary
+	}
+	return false
+}
+
 type Header struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -641,7 +729,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_fuka_proto_msgTypes[5]
+	mi := &file_fuka_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +741,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[5]
+	mi := &file_fuka_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +754,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{5}
+	return file_fuka_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Header) GetKey() string {
@@ -703,7 +791,7 @@ type Load struct {
 
 func (x *Load) Reset() {
 	*x = Load{}
-	mi := &file_fuka_proto_msgTypes[6]
+	mi := &file_fuka_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +803,7 @@ func (x *Load) String() string {
 func (*Load) ProtoMessage() {}
 
 func (x *Load) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[6]
+	mi := &file_fuka_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +816,7 @@ func (x *Load) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Load.ProtoReflect.Descriptor instead.
 func (*Load) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{6}
+	return file_fuka_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Load) GetClients() int32 {
@@ -806,7 +894,7 @@ type Rate struct {
 
 func (x *Rate) Reset() {
 	*x = Rate{}
-	mi := &file_fuka_proto_msgTypes[7]
+	mi := &file_fuka_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +906,7 @@ func (x *Rate) String() string {
 func (*Rate) ProtoMessage() {}
 
 func (x *Rate) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[7]
+	mi := &file_fuka_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +919,7 @@ func (x *Rate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rate.ProtoReflect.Descriptor instead.
 func (*Rate) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{7}
+	return file_fuka_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Rate) GetStart() float64 {
@@ -858,7 +946,7 @@ type RateStage struct {
 
 func (x *RateStage) Reset() {
 	*x = RateStage{}
-	mi := &file_fuka_proto_msgTypes[8]
+	mi := &file_fuka_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +958,7 @@ func (x *RateStage) String() string {
 func (*RateStage) ProtoMessage() {}
 
 func (x *RateStage) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[8]
+	mi := &file_fuka_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +971,7 @@ func (x *RateStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateStage.ProtoReflect.Descriptor instead.
 func (*RateStage) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{8}
+	return file_fuka_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RateStage) GetTarget() float64 {
@@ -933,7 +1021,7 @@ type PlanJob struct {
 
 func (x *PlanJob) Reset() {
 	*x = PlanJob{}
-	mi := &file_fuka_proto_msgTypes[9]
+	mi := &file_fuka_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1033,7 @@ func (x *PlanJob) String() string {
 func (*PlanJob) ProtoMessage() {}
 
 func (x *PlanJob) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[9]
+	mi := &file_fuka_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1046,7 @@ func (x *PlanJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanJob.ProtoReflect.Descriptor instead.
 func (*PlanJob) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{9}
+	return file_fuka_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PlanJob) GetFileName() string {
@@ -1067,7 +1155,7 @@ type Overrides struct {
 
 func (x *Overrides) Reset() {
 	*x = Overrides{}
-	mi := &file_fuka_proto_msgTypes[10]
+	mi := &file_fuka_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1079,7 +1167,7 @@ func (x *Overrides) String() string {
 func (*Overrides) ProtoMessage() {}
 
 func (x *Overrides) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[10]
+	mi := &file_fuka_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1092,7 +1180,7 @@ func (x *Overrides) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Overrides.ProtoReflect.Descriptor instead.
 func (*Overrides) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{10}
+	return file_fuka_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Overrides) GetBaseUrl() string {
@@ -1141,7 +1229,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_fuka_proto_msgTypes[11]
+	mi := &file_fuka_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1241,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[11]
+	mi := &file_fuka_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1254,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{11}
+	return file_fuka_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Snapshot) GetData() []byte {
@@ -1194,7 +1282,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_fuka_proto_msgTypes[12]
+	mi := &file_fuka_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1294,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[12]
+	mi := &file_fuka_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1307,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{12}
+	return file_fuka_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Heartbeat) GetUnixNanos() int64 {
@@ -1256,7 +1344,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_fuka_proto_msgTypes[13]
+	mi := &file_fuka_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1356,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[13]
+	mi := &file_fuka_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1369,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{13}
+	return file_fuka_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Stop) GetReason() string {
@@ -1340,7 +1428,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_fuka_proto_msgTypes[14]
+	mi := &file_fuka_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1440,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_fuka_proto_msgTypes[14]
+	mi := &file_fuka_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1453,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_fuka_proto_rawDescGZIP(), []int{14}
+	return file_fuka_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Done) GetError() string {
@@ -1460,7 +1548,7 @@ const file_fuka_proto_rawDesc = "" +
 	"\x03Job\x124\n" +
 	"\x06attack\x18\x01 \x01(\v2\x1a.fuka.cluster.v1.AttackJobH\x00R\x06attack\x12.\n" +
 	"\x04plan\x18\x02 \x01(\v2\x18.fuka.cluster.v1.PlanJobH\x00R\x04planB\x06\n" +
-	"\x04work\"\xb6\x03\n" +
+	"\x04work\"\xe2\x03\n" +
 	"\tAttackJob\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x121\n" +
@@ -1480,7 +1568,14 @@ const file_fuka_proto_rawDesc = "" +
 	"\x02ca\x18\x0e \x01(\fR\x02ca\x12\x16\n" +
 	"\x06phases\x18\x0f \x01(\bR\x06phases\x12\x1f\n" +
 	"\vgrpc_schema\x18\x10 \x01(\fR\n" +
-	"grpcSchema\"0\n" +
+	"grpcSchema\x12*\n" +
+	"\x02ws\x18\x11 \x01(\v2\x1a.fuka.cluster.v1.WebSocketR\x02ws\"\x96\x01\n" +
+	"\tWebSocket\x12\x12\n" +
+	"\x04send\x18\x01 \x01(\tR\x04send\x12\x16\n" +
+	"\x06expect\x18\x02 \x01(\tR\x06expect\x12!\n" +
+	"\fexpect_regex\x18\x03 \x01(\tR\vexpectRegex\x12\"\n" +
+	"\fsubprotocols\x18\x04 \x03(\tR\fsubprotocols\x12\x16\n" +
+	"\x06binary\x18\x05 \x01(\bR\x06binary\"0\n" +
 	"\x06Header\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xb7\x02\n" +
@@ -1574,51 +1669,53 @@ func file_fuka_proto_rawDescGZIP() []byte {
 	return file_fuka_proto_rawDescData
 }
 
-var file_fuka_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_fuka_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_fuka_proto_goTypes = []any{
 	(*Msg)(nil),       // 0: fuka.cluster.v1.Msg
 	(*Hello)(nil),     // 1: fuka.cluster.v1.Hello
 	(*Assign)(nil),    // 2: fuka.cluster.v1.Assign
 	(*Job)(nil),       // 3: fuka.cluster.v1.Job
 	(*AttackJob)(nil), // 4: fuka.cluster.v1.AttackJob
-	(*Header)(nil),    // 5: fuka.cluster.v1.Header
-	(*Load)(nil),      // 6: fuka.cluster.v1.Load
-	(*Rate)(nil),      // 7: fuka.cluster.v1.Rate
-	(*RateStage)(nil), // 8: fuka.cluster.v1.RateStage
-	(*PlanJob)(nil),   // 9: fuka.cluster.v1.PlanJob
-	(*Overrides)(nil), // 10: fuka.cluster.v1.Overrides
-	(*Snapshot)(nil),  // 11: fuka.cluster.v1.Snapshot
-	(*Heartbeat)(nil), // 12: fuka.cluster.v1.Heartbeat
-	(*Stop)(nil),      // 13: fuka.cluster.v1.Stop
-	(*Done)(nil),      // 14: fuka.cluster.v1.Done
-	nil,               // 15: fuka.cluster.v1.PlanJob.FilesEntry
-	nil,               // 16: fuka.cluster.v1.PlanJob.EnvEntry
+	(*WebSocket)(nil), // 5: fuka.cluster.v1.WebSocket
+	(*Header)(nil),    // 6: fuka.cluster.v1.Header
+	(*Load)(nil),      // 7: fuka.cluster.v1.Load
+	(*Rate)(nil),      // 8: fuka.cluster.v1.Rate
+	(*RateStage)(nil), // 9: fuka.cluster.v1.RateStage
+	(*PlanJob)(nil),   // 10: fuka.cluster.v1.PlanJob
+	(*Overrides)(nil), // 11: fuka.cluster.v1.Overrides
+	(*Snapshot)(nil),  // 12: fuka.cluster.v1.Snapshot
+	(*Heartbeat)(nil), // 13: fuka.cluster.v1.Heartbeat
+	(*Stop)(nil),      // 14: fuka.cluster.v1.Stop
+	(*Done)(nil),      // 15: fuka.cluster.v1.Done
+	nil,               // 16: fuka.cluster.v1.PlanJob.FilesEntry
+	nil,               // 17: fuka.cluster.v1.PlanJob.EnvEntry
 }
 var file_fuka_proto_depIdxs = []int32{
 	1,  // 0: fuka.cluster.v1.Msg.hello:type_name -> fuka.cluster.v1.Hello
 	2,  // 1: fuka.cluster.v1.Msg.assign:type_name -> fuka.cluster.v1.Assign
-	11, // 2: fuka.cluster.v1.Msg.snapshot:type_name -> fuka.cluster.v1.Snapshot
-	12, // 3: fuka.cluster.v1.Msg.heartbeat:type_name -> fuka.cluster.v1.Heartbeat
-	13, // 4: fuka.cluster.v1.Msg.stop:type_name -> fuka.cluster.v1.Stop
-	14, // 5: fuka.cluster.v1.Msg.done:type_name -> fuka.cluster.v1.Done
+	12, // 2: fuka.cluster.v1.Msg.snapshot:type_name -> fuka.cluster.v1.Snapshot
+	13, // 3: fuka.cluster.v1.Msg.heartbeat:type_name -> fuka.cluster.v1.Heartbeat
+	14, // 4: fuka.cluster.v1.Msg.stop:type_name -> fuka.cluster.v1.Stop
+	15, // 5: fuka.cluster.v1.Msg.done:type_name -> fuka.cluster.v1.Done
 	3,  // 6: fuka.cluster.v1.Assign.job:type_name -> fuka.cluster.v1.Job
 	4,  // 7: fuka.cluster.v1.Job.attack:type_name -> fuka.cluster.v1.AttackJob
-	9,  // 8: fuka.cluster.v1.Job.plan:type_name -> fuka.cluster.v1.PlanJob
-	5,  // 9: fuka.cluster.v1.AttackJob.headers:type_name -> fuka.cluster.v1.Header
-	6,  // 10: fuka.cluster.v1.AttackJob.load:type_name -> fuka.cluster.v1.Load
-	7,  // 11: fuka.cluster.v1.Load.rate:type_name -> fuka.cluster.v1.Rate
-	8,  // 12: fuka.cluster.v1.Rate.stages:type_name -> fuka.cluster.v1.RateStage
-	15, // 13: fuka.cluster.v1.PlanJob.files:type_name -> fuka.cluster.v1.PlanJob.FilesEntry
-	16, // 14: fuka.cluster.v1.PlanJob.env:type_name -> fuka.cluster.v1.PlanJob.EnvEntry
-	10, // 15: fuka.cluster.v1.PlanJob.overrides:type_name -> fuka.cluster.v1.Overrides
-	7,  // 16: fuka.cluster.v1.Overrides.rate:type_name -> fuka.cluster.v1.Rate
-	0,  // 17: fuka.cluster.v1.Cluster.Session:input_type -> fuka.cluster.v1.Msg
-	0,  // 18: fuka.cluster.v1.Cluster.Session:output_type -> fuka.cluster.v1.Msg
-	18, // [18:19] is the sub-list for method output_type
-	17, // [17:18] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	10, // 8: fuka.cluster.v1.Job.plan:type_name -> fuka.cluster.v1.PlanJob
+	6,  // 9: fuka.cluster.v1.AttackJob.headers:type_name -> fuka.cluster.v1.Header
+	7,  // 10: fuka.cluster.v1.AttackJob.load:type_name -> fuka.cluster.v1.Load
+	5,  // 11: fuka.cluster.v1.AttackJob.ws:type_name -> fuka.cluster.v1.WebSocket
+	8,  // 12: fuka.cluster.v1.Load.rate:type_name -> fuka.cluster.v1.Rate
+	9,  // 13: fuka.cluster.v1.Rate.stages:type_name -> fuka.cluster.v1.RateStage
+	16, // 14: fuka.cluster.v1.PlanJob.files:type_name -> fuka.cluster.v1.PlanJob.FilesEntry
+	17, // 15: fuka.cluster.v1.PlanJob.env:type_name -> fuka.cluster.v1.PlanJob.EnvEntry
+	11, // 16: fuka.cluster.v1.PlanJob.overrides:type_name -> fuka.cluster.v1.Overrides
+	8,  // 17: fuka.cluster.v1.Overrides.rate:type_name -> fuka.cluster.v1.Rate
+	0,  // 18: fuka.cluster.v1.Cluster.Session:input_type -> fuka.cluster.v1.Msg
+	0,  // 19: fuka.cluster.v1.Cluster.Session:output_type -> fuka.cluster.v1.Msg
+	19, // [19:20] is the sub-list for method output_type
+	18, // [18:19] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_fuka_proto_init() }
@@ -1638,14 +1735,14 @@ func file_fuka_proto_init() {
 		(*Job_Attack)(nil),
 		(*Job_Plan)(nil),
 	}
-	file_fuka_proto_msgTypes[10].OneofWrappers = []any{}
+	file_fuka_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fuka_proto_rawDesc), len(file_fuka_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

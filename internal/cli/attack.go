@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	fukapb "github.com/fuka-load/fuka/cluster/proto"
+	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/plan"
+	"github.com/fuka-load/fuka/report"
 	"github.com/fuka-load/fuka/run"
 )
 
@@ -69,13 +71,15 @@ percentiles (no coordinated omission).`,
 			if fl.Changed("preconnect") {
 				f.Preconnect = &f.preconnect
 			}
-			if isWS(args[0]) {
-				return f.runWS(cmd, stdio, args[0])
+			var cfg engine.Config
+			var meta report.Meta
+			var job *fukapb.AttackJob
+			var err error
+			if run.IsWSURL(args[0]) {
+				cfg, meta, job, err = f.wsConfig(args[0], fl)
+			} else if err = wsFlagsWithoutWS(fl); err == nil {
+				cfg, meta, job, err = f.Config(args[0], fl.Changed("duration"), version())
 			}
-			if err := wsFlagsWithoutWS(fl); err != nil {
-				return err
-			}
-			cfg, meta, job, err := f.Config(args[0], fl.Changed("duration"), version())
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -64,7 +65,7 @@ func TestAttackWebSocketUsage(t *testing.T) {
 		{"a bad regexp", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--ws-expect-regex", "("}, "--ws-expect-regex"},
 		{"a bad template", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "{{ x"}, "--ws-send"},
 		{"no clients", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "-c", "0"}, "--clients 0"},
-		{"distributed", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--workers", "2"}, "one machine for now"},
+		{"distributed, a bad regexp", []string{"attack", "ws://127.0.0.1:1/", "--ws-send", "x", "--ws-expect-regex", "(", "--workers", "2"}, "--ws-expect-regex"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, nil, tc.args...)
@@ -288,4 +289,229 @@ func TestAttackWebSocketModels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wsEcho is a coder/websocket echo server that counts what it sees.
+type wsEcho struct {
+	accepted, received, normalCloses, pings atomic.Int64
+	open, peak                              atomic.Int64 // connections open now, and the most at once
+}
+
+func (s *wsEcho) handler(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OnPingReceived: func(context.Context, []byte) bool {
+		s.pings.Add(1)
+		return true
+	}})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	s.accepted.Add(1)
+	for n := s.open.Add(1); ; {
+		if p := s.peak.Load(); n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	defer s.open.Add(-1)
+	for {
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				s.normalCloses.Add(1)
+			}
+			return
+		}
+		s.received.Add(1)
+		if c.Write(r.Context(), typ, msg) != nil {
+			return
+		}
+	}
+}
+
+// byNameSummary is the JSON summary's requests by name, with the workers.
+type byNameSummary struct {
+	clusterSummary
+	ByName []struct {
+		Name     string           `json:"name"`
+		Requests int64            `json:"requests"`
+		Failed   int64            `json:"failed"`
+		Status   map[string]int64 `json:"status"`
+	} `json:"requests_by_name"`
+	WebSocket struct {
+		OpenPeak  int64 `json:"open_peak"`
+		OpenFinal int64 `json:"open_final"`
+	} `json:"websocket"`
+}
+
+func (s byNameSummary) name(n string) (requests, failed int64) {
+	for _, b := range s.ByName {
+		if b.Name == n {
+			return b.Requests, b.Failed
+		}
+	}
+	return -1, -1
+}
+
+// distributedWS runs the controller command on 2 workers and returns its
+// JSON summary.
+func distributedWS(t *testing.T, args ...string) byNameSummary {
+	t.Helper()
+	certs := certsDir(t)
+	addr := freeAddr(t)
+	res, codes := distributed(t, 2,
+		append(args, "--workers", "2", "--listen", addr, "--certs-dir", certs, "--start-delay", "300ms",
+			"-o", "json", "-q", "--no-history", "--no-report"),
+		[]string{"--controller", addr, "--certs-dir", certs})
+	if res.code != 0 {
+		t.Fatalf("controller exit %d: %s", res.code, res.err)
+	}
+	for i, c := range codes {
+		if c != 0 {
+			t.Errorf("worker %d exit %d", i, c)
+		}
+	}
+	t.Log(lastLine(res.out))
+	var s byNameSummary
+	if err := json.Unmarshal([]byte(lastLine(res.out)), &s); err != nil {
+		t.Fatalf("%v: %q", err, res.out)
+	}
+	if s.Degraded || len(s.Workers) != 2 || s.Workers[0].Requests == 0 || s.Workers[1].Requests == 0 {
+		t.Errorf("workers %+v degraded %v: want 2, each with its share", s.Workers, s.Degraded)
+	}
+	return s
+}
+
+// fuka attack ws:// --workers 2: each worker builds the round trip from
+// the job; the merged round trips and handshakes are the server's. With
+// --rate each start opens its own connection on the workers too.
+func TestDistributedWebSocketAttack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		load  []string
+		check func(trips, hs int64) bool
+	}{
+		{"closed", []string{"-c", "4", "-d", "2s", "--max-rps", "300"}, func(trips, hs int64) bool { return hs >= 2 && hs <= 4 }},
+		{"open", []string{"--rate", "100", "-d", "1s"}, func(trips, hs int64) bool { return hs == trips }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &wsEcho{}
+			srv := httptest.NewServer(http.HandlerFunc(s.handler))
+			t.Cleanup(srv.Close)
+			u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
+			sum := distributedWS(t, append([]string{"attack", u, "--ws-send", `{"n":{{ seq }}}`, "--ws-expect", `"n"`}, tc.load...)...)
+			trips, tripsFailed := sum.name("ws /chat")
+			hs, hsFailed := sum.name("ws connect /chat")
+			if trips <= 0 || tripsFailed != 0 || trips != s.received.Load() {
+				t.Errorf("%d round trips (%d failed); the server echoed %d", trips, tripsFailed, s.received.Load())
+			}
+			if hs != s.accepted.Load() || hsFailed != 0 || !tc.check(trips, hs) {
+				t.Errorf("%d handshakes (%d failed) for %d round trips; the server accepted %d", hs, hsFailed, trips, s.accepted.Load())
+			}
+			if sum.Requests != trips+hs {
+				t.Errorf("summary requests %d, want %d round trips + %d handshakes", sum.Requests, trips, hs)
+			}
+			// The connections open are the workers' sum: in the closed
+			// model each client holds its connection from its start to
+			// the end, all of them at once as the server saw; in the open
+			// model (short connections, the workers' peaks summed) at
+			// least one and at most every connection.
+			ws := sum.WebSocket
+			if ws.OpenFinal != 0 || tc.name == "closed" && (ws.OpenPeak != hs || s.peak.Load() != hs) ||
+				tc.name == "open" && (ws.OpenPeak < 1 || ws.OpenPeak > hs) {
+				t.Errorf("open peak %d, at the end %d; the server held %d at most, for %d handshakes", ws.OpenPeak, ws.OpenFinal, s.peak.Load(), hs)
+			}
+		})
+	}
+}
+
+// A plan with WebSocket steps on 2 workers: the handshakes, the round
+// trips, the every: sends and pings merge to the server's counts.
+func TestDistributedWebSocketPlan(t *testing.T) {
+	s := &wsEcho{}
+	srv := httptest.NewServer(http.HandlerFunc(s.handler))
+	t.Cleanup(srv.Close)
+	plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `name: ws
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+        every: { period: 50ms, ping: true, timeout: 1s }
+      - loop: { count: 3 }
+        steps:
+          - send: '{"from":{{ client_id }},"n":{{ seq }}}'
+            name: say
+            expect: { contains: '"from":{{ client_id }},' }
+            timeout: 2s
+          - think: 30ms
+      - close: 1000
+load: { clients: 4, iterations: 5 }
+`)
+	sum := distributedWS(t, "run", plan)
+	join, joinFailed := sum.name("join")
+	say, sayFailed := sum.name("say")
+	ping, pingFailed := sum.name("join ping")
+	if join != 20 || joinFailed != 0 || s.accepted.Load() != 20 {
+		t.Errorf("%d handshakes (%d failed); the server accepted %d; want 20", join, joinFailed, s.accepted.Load())
+	}
+	if say != 60 || sayFailed != 0 || s.received.Load() != 60 {
+		t.Errorf("%d round trips (%d failed); the server echoed %d; want 60", say, sayFailed, s.received.Load())
+	}
+	if ping <= 0 || pingFailed != 0 || ping != s.pings.Load() {
+		t.Errorf("%d pings (%d failed); the server got %d: want some, all answered", ping, pingFailed, s.pings.Load())
+	}
+	if !eventuallyTrue(func() bool { return s.normalCloses.Load() == 20 }) {
+		t.Errorf("the server saw %d normal closures, want 20", s.normalCloses.Load())
+	}
+}
+
+// Loads that end by time, closed and open: the every: sends and round
+// trips in flight at the end are recorded as the server received them.
+func TestDistributedWebSocketPlanTimed(t *testing.T) {
+	for _, load := range []string{"{ clients: 4, duration: 1s }", "{ rate: 40, duration: 1s }"} {
+		t.Run(load, func(t *testing.T) {
+			s := &wsEcho{}
+			srv := httptest.NewServer(http.HandlerFunc(s.handler))
+			t.Cleanup(srv.Close)
+			plan := writePlanFile(t, t.TempDir(), "ws.yaml", srv.URL, `name: ws
+base_url: BASE
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+        every: { period: 20ms, send: '{"every":{{ seq }}}' }
+      - loop: { count: 3 }
+        steps:
+          - send: '{"from":{{ client_id }},"n":{{ seq }}}'
+            name: say
+            expect: { contains: '"from":{{ client_id }},' }
+            timeout: 2s
+          - think: 30ms
+      - close: 1000
+load: `+load+`
+`)
+			sum := distributedWS(t, "run", plan)
+			join, _ := sum.name("join")
+			say, sayFailed := sum.name("say")
+			every, everyFailed := sum.name("join every")
+			if join <= 0 || join != s.accepted.Load() {
+				t.Errorf("%d handshakes, the server accepted %d", join, s.accepted.Load())
+			}
+			if say <= 0 || every <= 0 || sayFailed+everyFailed != 0 || say+every != s.received.Load() {
+				t.Errorf("%d round trips + %d every: sends (%d, %d failed); the server received %d", say, every, sayFailed, everyFailed, s.received.Load())
+			}
+		})
+	}
+}
+
+// eventuallyTrue waits up to 2 s for cond.
+func eventuallyTrue(cond func() bool) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
