@@ -64,9 +64,9 @@ type Closed struct {
 	// iterations per client.
 	Iterations int
 	MaxRPS     float64 // throughput cap across all clients; 0: none
-	// Resolution batches the cap's starts on the fast path as Open's
-	// does: clients whose capped start falls within one step go together
-	// at its end. 0: each at its own time.
+	// Resolution batches the cap's starts as Open's does: clients whose
+	// capped start falls within one step go together at its end. 0: each
+	// at its own time.
 	Resolution time.Duration
 }
 
@@ -76,9 +76,9 @@ type Closed struct {
 type Open struct {
 	Rate       load.Rate
 	MaxClients int
-	// Resolution is how finely the fast path times starts: starts due
-	// within one step go out together at its end. 0: each start at its
-	// own time (most wake-ups).
+	// Resolution is how finely starts are timed, on the fast path and in
+	// the goroutine pool alike: starts due within one step go out together
+	// at its end. 0: each start at its own time (most wake-ups).
 	Resolution time.Duration
 	// Preconnect is how many connections to open before the run's clock
 	// starts (see Warmup): 0 estimates the concurrency the start needs,

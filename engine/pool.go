@@ -129,6 +129,16 @@ func (p *pool) sleepUntil(t time.Duration, stop <-chan struct{}) bool {
 	}
 }
 
+// stepEnd is the end of the resolution step holding offset t: the
+// offset at which a start due at t is sent when starts are batched by
+// res (<= 0: t itself).
+func stepEnd(t, res time.Duration) time.Duration {
+	if res <= 0 || t <= 0 {
+		return t
+	}
+	return (t + res - 1) / res * res
+}
+
 // do sends one request due at intended and records it. Requests run on a
 // context that is not the run's: a cancelled run lets in-flight requests
 // finish within their timeout, so their outcome is measured, not lost.
@@ -229,7 +239,19 @@ func (p *pool) runClosed(ctx context.Context, stop chan struct{}, wg *sync.WaitG
 				// A start due at or after the run's end is not sent, even
 				// when the end's timer fires late on a busy machine.
 				t := p.budget.pace(capper, i, time.Since(p.start), late)
-				if (l.Duration > 0 && t >= l.Duration) || !p.sleepUntil(t, stop) {
+				if l.Duration > 0 && t >= l.Duration {
+					return
+				}
+				// The clients whose capped start falls in one step wake
+				// together at its end (as on the fast path); the cap's
+				// schedule is absolute, so the throughput is the same. A
+				// start in the run's last step keeps its own time, before
+				// the end's timer.
+				wake := stepEnd(t, l.Resolution)
+				if l.Duration > 0 && wake >= l.Duration {
+					wake = t
+				}
+				if !p.sleepUntil(wake, stop) {
 					return
 				}
 				for !p.cfg.Lease.Valid(time.Now()) {
@@ -266,8 +288,13 @@ func (p *pool) runOpen(ctx context.Context, stop chan struct{}, wg *sync.WaitGro
 			return
 		}
 		// A start already due when the stop is seen (this goroutine ran
-		// late) is still scheduled, not silently lost.
-		if !p.sleepUntil(t, stop) && time.Since(p.start) < t {
+		// late) is still scheduled, not silently lost. With a Resolution
+		// the wake-up is the end of the step holding the start, and every
+		// start due by then goes without sleeping: one wake-up per step,
+		// not per start, and the step's calls reach the clients together
+		// (a gRPC connection writes them in one go). The lateness (under
+		// one step) counts in latency, which is from the intended time.
+		if !p.sleepUntil(stepEnd(t, l.Resolution), stop) && time.Since(p.start) < t {
 			return
 		}
 		p.nSched.Add(1)
