@@ -34,10 +34,14 @@ func (s *Summary) AllFailed() string {
 	if http, _ := s.protocols(); !http {
 		speaks = "does the target speak gRPC on that port (grpcs:// for TLS)?"
 	}
+	where := s.Target
+	if len(s.Targets) > 1 {
+		where = strings.Join(s.Targets, ", ") // Target is "N targets"
+	}
 	hints := map[metrics.ErrorKind][2]string{
-		metrics.ErrRefused:  {"connection refused", "is the target running at " + s.Target + "?"},
+		metrics.ErrRefused:  {"connection refused", "is the target running at " + where + "?"},
 		metrics.ErrTLS:      {"TLS handshake failed", "a self-signed or private certificate? --insecure skips verification"},
-		metrics.ErrDNS:      {"the host name did not resolve (DNS)", "is the host name in " + s.Target + " right?"},
+		metrics.ErrDNS:      {"the host name did not resolve (DNS)", "is the host name in " + where + " right?"},
 		metrics.ErrTimeout:  {"no response within the timeout", "is the target reachable, and answering?"},
 		metrics.ErrReset:    {"the connection was reset or closed before a response", speaks},
 		metrics.ErrBodyRead: {"the response body could not be read", ""},

@@ -55,6 +55,9 @@ type Meta struct {
 	// (ProtoGRPC, ProtoWS; "" or absent: HTTP), so that the reports say
 	// what a status means for the name that recorded it.
 	Protocols []string
+	// Targets, when a plan sends to several targets, are they (Target
+	// then says how many); nil with one.
+	Targets []string
 }
 
 // Why a run ended, as Meta.EndReason and JSON end_reason give it.
@@ -96,9 +99,12 @@ const (
 // they are measured at), durations are seconds to the millisecond, rates are
 // per second to three decimals, and ratios keep six decimals.
 type Summary struct {
-	Version          string    `json:"fuka_version"`
-	Name             string    `json:"name"`
-	Target           string    `json:"target"`
+	Version string `json:"fuka_version"`
+	Name    string `json:"name"`
+	Target  string `json:"target"`
+	// Targets are a plan's targets when it sends to several (Target then
+	// reads "N targets").
+	Targets          []string  `json:"targets,omitempty"`
 	Method           string    `json:"method"`
 	Model            string    `json:"model"`
 	LatencyFrom      string    `json:"latency_from"`
@@ -464,6 +470,7 @@ func NewSummary(meta Meta, run *metrics.Run) *Summary {
 		Version:          meta.Version,
 		Name:             meta.Name,
 		Target:           meta.Target,
+		Targets:          meta.Targets,
 		Method:           meta.Method,
 		Model:            meta.Model,
 		LatencyFrom:      from,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -254,10 +255,25 @@ func loadOf(l *plan.Load) (engine.Load, error) {
 	return engine.Open{Rate: r, MaxClients: MaxClients(l.MaxClients)}, nil
 }
 
+// planTargets are the run's target as the reports name it and, when the
+// plan sends to several, each of them: a plan without base_url whose steps
+// name their own (grpc://, ws://) would otherwise be reported with none.
+func planTargets(p *plan.Plan) (string, []string) {
+	ts := p.Targets()
+	switch len(ts) {
+	case 0:
+		return p.BaseURL.Value, nil
+	case 1:
+		return ts[0], nil
+	}
+	return strconv.Itoa(len(ts)) + " targets", ts
+}
+
 // loadConfig turns the plan's load (overrides applied: see overridden)
 // into engine terms.
 func loadConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error) {
-	meta := report.Meta{Name: p.Name, Target: p.BaseURL.Value, Version: version}
+	meta := report.Meta{Name: p.Name, Version: version}
+	meta.Target, meta.Targets = planTargets(p)
 	if p.Load == nil {
 		return engine.Config{}, meta, errors.New("no plan-level load") // per-scenario loads: see partsConfig
 	}
@@ -281,7 +297,8 @@ func loadConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error
 // load, started at once, after a delay, or after another scenario ends.
 // The parts' scenario runners are set by PlanConfig.
 func partsConfig(p *plan.Plan, version string) (engine.Config, report.Meta, error) {
-	meta := report.Meta{Name: p.Name, Target: p.BaseURL.Value, Version: version, Model: "mixed"}
+	meta := report.Meta{Name: p.Name, Version: version, Model: "mixed"}
+	meta.Target, meta.Targets = planTargets(p)
 	var cfg engine.Config
 	var parts engine.Parts
 	index := map[string]int{}

@@ -328,3 +328,43 @@ func TestPreflightRefuses(t *testing.T) {
 		})
 	}
 }
+
+// The reports name what a plan sends to: a plan without base_url whose
+// steps carry their own grpc:// target is not reported with a blank one.
+func TestPlanConfigTargets(t *testing.T) {
+	grpcStep := func(target string) string {
+		return "      - grpc: { target: " + target + ", service: a.B, method: C, message: {} }\n        timeout: 1s\n"
+	}
+	cases := []struct {
+		name, src   string
+		wantTarget  string
+		wantTargets []string
+	}{
+		{"base_url", "base_url: http://127.0.0.1:8080\nload: { clients: 1, duration: 1s }\nscenarios:\n  s:\n    steps:\n      - get: /\n",
+			"http://127.0.0.1:8080", nil},
+		{"one grpc target", "load: { clients: 1, duration: 1s }\nscenarios:\n  s:\n    steps:\n" + grpcStep("grpc://127.0.0.1:9"),
+			"grpc://127.0.0.1:9", nil},
+		{"two targets, scenario loads", "scenarios:\n  s:\n    load: { clients: 1, duration: 1s }\n    steps:\n" + grpcStep("grpc://127.0.0.1:9") +
+			"  t:\n    load: { clients: 1, duration: 1s }\n    steps:\n" + grpcStep("grpc://127.0.0.1:10"),
+			"2 targets", []string{"grpc://127.0.0.1:9", "grpc://127.0.0.1:10"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := plan.Parse("t.yaml", []byte(c.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := loadConfig
+			if ownLoads(p) || p.Load == nil {
+				conf = partsConfig
+			}
+			_, meta, err := conf(p, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if meta.Target != c.wantTarget || !slices.Equal(meta.Targets, c.wantTargets) {
+				t.Errorf("target %q, targets %q; want %q, %q", meta.Target, meta.Targets, c.wantTarget, c.wantTargets)
+			}
+		})
+	}
+}

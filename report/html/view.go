@@ -264,7 +264,11 @@ func runFacts(s *report.Summary) []fact {
 		}
 	}
 	add("plan", s.Name)
-	add("target", strings.TrimSpace(s.Method+" "+s.Target))
+	if len(s.Targets) > 1 {
+		add("targets", strings.Join(s.Targets, ", "))
+	} else {
+		add("target", strings.TrimSpace(s.Method+" "+s.Target))
+	}
 	add("protocol", s.ProtocolNote())
 	if !s.Started.IsZero() {
 		add("started", s.Started.Format("2006-01-02 15:04:05 MST"))
