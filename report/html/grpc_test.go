@@ -66,12 +66,18 @@ func TestBrowserGRPC(t *testing.T) {
 		failed   string
 		status   []string // the all-requests row's statuses, one a line
 		rows     map[string]string
+		// errUnit and errSeries are the Errors chart's caption and its
+		// series, each "label: values per second".
+		errUnit   string
+		errSeries []string
 	}{
 		{
 			name: "quick mode", protocol: "gRPC: a call counts as a request; it fails on a code other than OK",
-			failed: "30 (10.00%): 30 gRPC non-OK, 0 transport errors",
-			status: []string{"200 OK (gRPC 0) × 270,", "503 Unavailable (gRPC 14) × 30"},
-			rows:   map[string]string{"fuka.demo.Cart/Flaky": "200 OK (gRPC 0) × 270, 503 Unavailable (gRPC 14) × 30"},
+			failed:    "30 (10.00%): 30 gRPC non-OK, 0 transport errors",
+			status:    []string{"200 OK (gRPC 0) × 270,", "503 Unavailable (gRPC 14) × 30"},
+			rows:      map[string]string{"fuka.demo.Cart/Flaky": "200 OK (gRPC 0) × 270, 503 Unavailable (gRPC 14) × 30"},
+			errUnit:   "failed calls per second: a code other than OK, or no answer (by kind)",
+			errSeries: []string{"gRPC non-OK: 10,10,10"},
 		},
 		{
 			name: "mixed plan", mixed: true,
@@ -83,6 +89,8 @@ func TestBrowserGRPC(t *testing.T) {
 				"GET /missing":         "404 × 15",
 				"ws connect /chat":     "101 ws handshake × 15",
 			},
+			errUnit:   "failed requests by kind, per second",
+			errSeries: []string{"failed: 15,15,15"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +158,18 @@ func TestBrowserGRPC(t *testing.T) {
 			}
 			if seen != len(tc.rows) {
 				t.Errorf("rows %+v, want %v", st.Rows, tc.rows)
+			}
+			type chart struct {
+				Unit   string
+				Series []string
+			}
+			errs := htmltest.Eval[[]chart](t, tab, `window.fukaReport.charts().filter(u =>
+			    u.root.closest("figure").querySelector("figcaption").firstChild.textContent === "Errors").map(u => ({
+			  Unit: u.root.closest("figure").querySelector("figcaption span").textContent,
+			  Series: u.series.slice(1).map((s, i) => s.label + ": " + u.data[i + 1].join(","))
+			}))`)
+			if len(errs) != 1 || errs[0].Unit != tc.errUnit || strings.Join(errs[0].Series, "|") != strings.Join(tc.errSeries, "|") {
+				t.Errorf("Errors chart %+v, want unit %q, series %q", errs, tc.errUnit, tc.errSeries)
 			}
 			if st.Wide {
 				t.Error("the page, or a table in it, is wider than the window")

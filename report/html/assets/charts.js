@@ -238,13 +238,24 @@
         series: [{label: "in", data: countOf(function (p) { return p.messages_in || 0; })},
           {label: "out", data: countOf(function (p) { return p.messages_out || 0; }), dash: [6, 4]}]});
     }
-    var errors = [{label: "failed", data: countOf(function (p) { return p.failed; })}];
+    // A run of gRPC calls only reads in gRPC's words, as the text report
+    // does: a call fails on a code other than OK (non-OK: an interval's
+    // failed less its transport errors), or gets no answer (by kind).
+    var names = sum.requests_by_name || [];
+    var grpcOnly = names.length > 0 && names.every(function (n) { return n.protocol === "grpc"; });
+    var transport = function (p) {
+      return KINDS.reduce(function (t, k) { return t + ((p.errors && p.errors[k]) || 0); }, 0);
+    };
+    var errors = grpcOnly ?
+      [{label: "gRPC non-OK", data: countOf(function (p) { return Math.max(0, p.failed - transport(p)); })}] :
+      [{label: "failed", data: countOf(function (p) { return p.failed; })}];
     KINDS.forEach(function (k) {
       if (tl.some(function (p) { return p.errors && p.errors[k] > 0; })) {
         errors.push({label: k, data: countOf(function (p) { return (p.errors && p.errors[k]) || 0; })});
       }
     });
-    specs.push({id: "errors", title: "Errors", unit: "failed requests by kind, per second", fmt: compact, x: x, series: errors});
+    specs.push({id: "errors", title: "Errors", fmt: compact, x: x, series: errors,
+      unit: grpcOnly ? "failed calls per second: a code other than OK, or no answer (by kind)" : "failed requests by kind, per second"});
     if (sum.model === "open" || sum.dropped > 0) {
       specs.push({id: "dropped", title: "Dropped starts", unit: "per second (no free client)", fmt: compact, x: x,
         series: [{label: "dropped", data: countOf(function (p) { return p.dropped; })}]});
