@@ -192,3 +192,36 @@ func (s *Summary) ProtocolNote() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// EveryNotes say what a WebSocket plan's every: rows are, one note for
+// the sends' rows and one for the pings', each naming its rows: `"chat
+// every": a ws: step's every: sends, one a request (200: sent; no reply
+// awaited)`. None when no name is such a row: a WebSocket name that is
+// another WebSocket name (a ws: step's) plus " every" or " ping".
+func (s *Summary) EveryNotes() []string {
+	ws := map[string]bool{}
+	for _, n := range s.ByName {
+		if n.Protocol == ProtoWS {
+			ws[n.Name] = true
+		}
+	}
+	var every, ping []string
+	for _, n := range s.ByName {
+		if n.Protocol != ProtoWS {
+			continue
+		}
+		if base, ok := strings.CutSuffix(n.Name, " every"); ok && ws[base] {
+			every = append(every, `"`+n.Name+`"`)
+		} else if base, ok := strings.CutSuffix(n.Name, " ping"); ok && ws[base] {
+			ping = append(ping, `"`+n.Name+`"`)
+		}
+	}
+	var notes []string
+	if len(every) > 0 {
+		notes = append(notes, strings.Join(every, ", ")+": a ws: step's every: sends, one a request (200: sent; no reply awaited)")
+	}
+	if len(ping) > 0 {
+		notes = append(notes, strings.Join(ping, ", ")+": a ws: step's every: ping frames (latency: ping → pong; timeout: no pong in time)")
+	}
+	return notes
+}

@@ -122,6 +122,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 
 	if len(s.ByName) > 1 {
 		nameTable(&t, "by request", s.ByName)
+		for _, n := range s.EveryNotes() {
+			t.row("", n)
+		}
 	}
 	if len(s.Scenarios) > 1 {
 		nameTable(&t, "by scenario", s.Scenarios)

@@ -33,6 +33,7 @@ type page struct {
 	ThresholdOK int // thresholds that passed
 	Requests    []requestRow
 	Total       requestRow
+	EveryNote   string       // what a WebSocket plan's every: rows are; "" without them
 	Scenarios   []requestRow // a plan's scenarios, then its groups
 	Groups      []requestRow
 	Checks      []checkRow
@@ -164,6 +165,7 @@ func newPage(s *report.Summary) *page {
 		}
 	}
 	p.Requests, p.Total = requestRows(s)
+	p.EveryNote = strings.Join(s.EveryNotes(), "; ")
 	p.Phases, p.PhaseNote = phaseRows(s)
 	p.Scenarios, p.Groups = scopeRows(s.Scenarios, "scenario "), scopeRows(s.Groups, "group ")
 	for _, c := range s.Checks {

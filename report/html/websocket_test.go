@@ -9,6 +9,7 @@ import (
 
 	"github.com/fuka-load/fuka/metrics"
 	"github.com/fuka-load/fuka/report"
+	"github.com/fuka-load/fuka/report/html"
 	"github.com/fuka-load/fuka/report/html/htmltest"
 )
 
@@ -143,5 +144,39 @@ func TestBrowserNoWebSocketCharts(t *testing.T) {
 	tab.WaitFor(t, "the charts", "window.fukaReport && window.fukaReport.charts().length > 0")
 	if n := htmltest.Eval[int](t, tab, `document.querySelectorAll("#chart-ws-open, #chart-ws-messages").length`); n != 0 {
 		t.Errorf("%d WebSocket charts in an HTTP run's report", n)
+	}
+}
+
+// TestEveryNoteHTML: the Requests table of a WebSocket plan with every:
+// rows says what they are; a run without them has no such note.
+func TestEveryNoteHTML(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rows  []string
+		wants string // in the note; "" for no note
+	}{
+		{"every sends", []string{"join", "join every", "say"}, `&#34;join every&#34;: a ws: step&#39;s every: sends`},
+		{"pings", []string{"join", "join ping"}, `&#34;join ping&#34;: a ws: step&#39;s every: ping frames`},
+		{"none", []string{"join", "say"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := wsSample(3)
+			s.ByName = nil
+			for _, n := range tc.rows {
+				s.ByName = append(s.ByName, report.NameSummary{Name: n, Protocol: report.ProtoWS, Requests: 1})
+			}
+			var b strings.Builder
+			if err := html.Write(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			i := strings.Index(page, `<p class="note" id="every-note">`)
+			if (i >= 0) != (tc.wants != "") {
+				t.Fatalf("every-note present: %v, want %v", i >= 0, tc.wants != "")
+			}
+			if i >= 0 && !strings.Contains(page[i:], tc.wants) {
+				t.Errorf("the note does not say %s: %.300s", tc.wants, page[i:])
+			}
+		})
 	}
 }
