@@ -27,13 +27,13 @@ func TestHoldGC(t *testing.T) {
 		do   func()
 		want int
 	}{
-		{"first run's first client", func() { _, _ = a.conn(0) }, gcPercent},
-		{"its second client", func() { _, _ = a.conn(1) }, gcPercent},
-		{"a second run", func() { _, _ = b.conn(0) }, gcPercent},
+		{"first run's first client", func() { _, _, _ = a.conn(0) }, gcPercent},
+		{"its second client", func() { _, _, _ = a.conn(1) }, gcPercent},
+		{"a second run", func() { _, _, _ = b.conn(0) }, gcPercent},
 		{"the first run ends", a.CloseIdle, gcPercent},
 		{"it ends twice", a.CloseIdle, gcPercent},
 		{"the second ends: back to the user's", b.CloseIdle, 150},
-		{"a run again", func() { _, _ = a.conn(0) }, gcPercent},
+		{"a run again", func() { _, _, _ = a.conn(0) }, gcPercent},
 		{"and its end", a.CloseIdle, 150},
 	}
 	for _, s := range steps {
@@ -44,7 +44,7 @@ func TestHoldGC(t *testing.T) {
 	}
 	t.Run("GOGC set", func(t *testing.T) {
 		t.Setenv("GOGC", "150")
-		_, _ = a.conn(0)
+		_, _, _ = a.conn(0)
 		defer a.CloseIdle()
 		if got := gcPercentNow(); got != 150 {
 			t.Fatalf("GC percent %d with GOGC set, want 150", got)

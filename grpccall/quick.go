@@ -44,51 +44,49 @@ func (q *Quick) CheckNames() []string { return nil }
 // Protocols says the name is a gRPC call's, for the reports' wording.
 func (q *Quick) Protocols() []string { return []string{"grpc"} }
 
-// NewClient returns client id, on connection id/clientsPerConn. The
-// connections are made on the first client and closed by CloseIdle, so a
-// Quick may run again.
+// NewClient returns client id, on connection id/clientsPerConn (of at
+// most maxConns, by Slots). A connection is made with the first client on
+// it: an open-model run sized for 10,000 clients that uses 300 makes 6,
+// not 64. CloseIdle closes them, so a Quick may run again.
 func (q *Quick) NewClient(id int, rec *metrics.Recorder, _ func()) engine.ScenarioClient {
-	cc, err := q.conn(id)
-	return &quickClient{q: q, cc: cc, ct: q.connTimes(id), err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
+	cc, ct, err := q.conn(id)
+	return &quickClient{q: q, cc: cc, ct: ct, err: err, rec: rec, ctx: metadata.NewOutgoingContext(context.Background(), q.MD),
 		msg: NewMessage(q.Request)}
 }
 
-func (q *Quick) conn(id int) (*grpc.ClientConn, error) {
+// maxConns caps the connections of a Quick: more would not spread the
+// load further and each holds the target's and fuka's memory.
+const maxConns = 64
+
+// conn is client id's connection and, with Phases, its timing.
+func (q *Quick) conn(id int) (*grpc.ClientConn, *ConnTimes, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.conns == nil && q.err == nil {
+	if q.err != nil {
+		return nil, nil, q.err
+	}
+	if q.conns == nil {
 		if !q.gc {
 			holdGC()
 			q.gc = true
 		}
-		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), 64)
-		for range n {
-			var ct *ConnTimes
-			if q.Phases {
-				ct = &ConnTimes{}
-			}
-			cc, err := DialTimed(q.Target, ct)
-			if err != nil {
-				q.err = err
-				break
-			}
-			q.conns, q.times = append(q.conns, cc), append(q.times, ct)
+		n := min(max((q.Slots+clientsPerConn-1)/clientsPerConn, 1), maxConns)
+		q.conns, q.times = make([]*grpc.ClientConn, n), make([]*ConnTimes, n)
+	}
+	i := (id / clientsPerConn) % len(q.conns)
+	if q.conns[i] == nil {
+		var ct *ConnTimes
+		if q.Phases {
+			ct = &ConnTimes{}
 		}
+		cc, err := DialTimed(q.Target, ct)
+		if err != nil {
+			q.err = err
+			return nil, nil, err
+		}
+		q.conns[i], q.times[i] = cc, ct
 	}
-	if q.err != nil {
-		return nil, q.err
-	}
-	return q.conns[(id/clientsPerConn)%len(q.conns)], nil
-}
-
-// connTimes times client id's connection (conn) with Phases; nil without.
-func (q *Quick) connTimes(id int) *ConnTimes {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.times) == 0 {
-		return nil
-	}
-	return q.times[(id/clientsPerConn)%len(q.times)]
+	return q.conns[i], q.times[i], nil
 }
 
 // CloseIdle closes the connections (the engine calls it when the run's
@@ -97,7 +95,9 @@ func (q *Quick) CloseIdle() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, cc := range q.conns {
-		_ = cc.Close()
+		if cc != nil {
+			_ = cc.Close()
+		}
 	}
 	if q.gc {
 		releaseGC()
