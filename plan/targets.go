@@ -6,10 +6,10 @@ import (
 )
 
 // Targets are the targets p's steps send to, each once, in the order the
-// plan first names them: base_url where a step's path is relative to it (or
-// a scenario is a script), a grpc: step's address, an absolute URL's
-// scheme and host (ws:// for a ws: step on base_url). A target whose host
-// is a template is left out: it is known only at run time.
+// plan first names them: base_url where a step's path is relative to it
+// (a ws: step's too, or a scenario is a script), a grpc: step's address,
+// an absolute URL's scheme and host. A target whose host is a template is
+// left out: it is known only at run time.
 func (p *Plan) Targets() []string {
 	var out []string
 	add := func(t string) {
@@ -29,8 +29,8 @@ func (p *Plan) Targets() []string {
 			case st.Kind == StepWS:
 				if u := st.WS.URL.Value; hasScheme(u, "ws://", "wss://") || strings.HasPrefix(u, "{{") {
 					add(origin(u))
-				} else if base != "" {
-					add("ws" + strings.TrimPrefix(base, "http"))
+				} else {
+					add(base) // the same server as base_url's other steps: one target
 				}
 			case st.Kind == StepRequest:
 				if u := st.Path.Value; hasScheme(u, "http://", "https://") {

@@ -26,7 +26,7 @@ func TestPlanTargets(t *testing.T) {
 			"      - get: /a\n      - ws: /chat\n        timeout: 1s\n" +
 			"      - get: http://127.0.0.1:7/x?y=1\n" +
 			"      - grpc: { target: grpc://127.0.0.1:9, service: a.B, method: C, message: {} }\n        timeout: 1s\n",
-			[]string{"https://127.0.0.1:8443", "wss://127.0.0.1:8443", "http://127.0.0.1:7", "grpc://127.0.0.1:9"}},
+			[]string{"https://127.0.0.1:8443", "http://127.0.0.1:7", "grpc://127.0.0.1:9"}},
 		{"absolute ws, templated host left out", "scenarios:\n  s:\n    steps:\n" +
 			"      - ws: ws://127.0.0.1:7/chat\n        timeout: 1s\n      - get: \"http://{{ host }}/x\"\n",
 			[]string{"ws://127.0.0.1:7"}},
