@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,6 +97,10 @@ func TestGRPCExampleOnDemo(t *testing.T) {
 	if len(sum.Checks) != len(want) || len(sum.Thresholds) != 3 {
 		t.Errorf("checks %+v, thresholds %+v", sum.Checks, sum.Thresholds)
 	}
+	// No base_url: the target is the one the grpc: steps name.
+	if want := "grpc://" + srv.Addr(); sum.Target != want || sum.Targets != nil {
+		t.Errorf("target %q, targets %q; want %q", sum.Target, sum.Targets, want)
+	}
 }
 
 // TestMixedExampleOnDemo runs examples/mixed.yaml (3 clients, 4
@@ -122,5 +127,9 @@ func TestMixedExampleOnDemo(t *testing.T) {
 	}
 	if len(sum.Thresholds) != 3 || len(sum.Checks) != 4 {
 		t.Errorf("checks %+v, thresholds %+v", sum.Checks, sum.Thresholds)
+	}
+	// base_url (its HTTP and ws: steps) and the grpc: steps' target.
+	if want := []string{"http://" + srv.Addr(), "grpc://" + srv.Addr()}; sum.Target != "2 targets" || !slices.Equal(sum.Targets, want) {
+		t.Errorf("target %q, targets %q; want 2 targets, %q", sum.Target, sum.Targets, want)
 	}
 }

@@ -74,8 +74,10 @@ func fuka(t *testing.T, args ...string) result {
 
 // planSummary is the part of the JSON summary of a plan run the tests read.
 type planSummary struct {
-	Requests int64 `json:"requests"`
-	Failed   int64 `json:"failed"`
+	Target   string   `json:"target"`
+	Targets  []string `json:"targets"`
+	Requests int64    `json:"requests"`
+	Failed   int64    `json:"failed"`
 	Checks   []struct {
 		Name   string `json:"name"`
 		Passes int64  `json:"passes"`
