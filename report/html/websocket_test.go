@@ -180,3 +180,29 @@ func TestEveryNoteHTML(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetsFact: a plan that sends to several targets lists them in the
+// run's facts; one with a single target names it.
+func TestTargetsFact(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		target  string
+		targets []string
+		want    string
+	}{
+		{"one", "grpc://127.0.0.1:9", nil, `<dt>target</dt><dd>grpc://127.0.0.1:9</dd>`},
+		{"several", "2 targets", []string{"http://127.0.0.1:8", "grpc://127.0.0.1:9"}, `<dt>targets</dt><dd>http://127.0.0.1:8, grpc://127.0.0.1:9</dd>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := wsSample(3)
+			s.Name, s.Method, s.Target, s.Targets = "mixed", "", tc.target, tc.targets
+			var b strings.Builder
+			if err := html.Write(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.want) {
+				t.Errorf("the run's facts do not have %s", tc.want)
+			}
+		})
+	}
+}
