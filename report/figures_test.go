@@ -180,3 +180,14 @@ func TestLostStartsNotCounted(t *testing.T) {
 		t.Errorf("starts = %v, want 20 (the lost share's 10 not counted)", got)
 	}
 }
+
+// TestAllFailedTargets: the hint of a plan that sent to several targets
+// names them, not "2 targets".
+func TestAllFailedTargets(t *testing.T) {
+	meta := Meta{Name: "mixed", Target: "2 targets", Targets: []string{"http://127.0.0.1:9", "grpc://127.0.0.1:10"}, Model: ModelClosed, Elapsed: time.Second}
+	run := buildRun([]string{"GET /"}, tick{at: time.Second, out: []batch{{0, failure(metrics.ErrRefused, time.Millisecond), 20}}})
+	want := "every request failed: connection refused (20) — is the target running at http://127.0.0.1:9, grpc://127.0.0.1:10?"
+	if got := NewSummary(meta, run).AllFailed(); got != want {
+		t.Errorf("AllFailed()\n got %q\nwant %q", got, want)
+	}
+}
