@@ -338,18 +338,27 @@ func (a *analysis) errorOnset() (report.Finding, bool) {
 	if a.s.Failed == 0 {
 		return report.Finding{}, false
 	}
-	for i, iv := range a.tl {
+	// The counts take in the last, partial interval that a.tl leaves out
+	// (its requests are few but real), so they add up to the summary's
+	// totals; only the peak and mean, rates per interval, keep to the
+	// full ones.
+	tl := a.s.Timeline
+	for i, iv := range tl {
 		if iv.Failed == 0 {
 			continue
 		}
 		at := iv.TS - iv.SpanS
 		var failed, reqs int64
-		for _, r := range a.tl[i:] {
+		for _, r := range tl[i:] {
 			failed += r.Failed
 			reqs += r.Requests
 		}
-		ev := report.Evidence{Series: "errors", FromS: round3(at), ToS: a.tl[len(a.tl)-1].TS}
-		ev.Peak, ev.Mean = peakMean(a.tl[i:], func(iv report.Interval) (float64, bool) { return float64(iv.Failed), true })
+		ev := report.Evidence{Series: "errors", FromS: round3(at), ToS: tl[len(tl)-1].TS}
+		full := tl[i:min(i+1, len(tl))]
+		if i < len(a.tl) {
+			full = a.tl[i:]
+		}
+		ev.Peak, ev.Mean = peakMean(full, func(iv report.Interval) (float64, bool) { return float64(iv.Failed), true })
 		return report.Finding{
 			Kind: "errors", Subject: report.SubjectLoad, AtS: round3(at), Confidence: report.ConfidenceMeasured,
 			Summary: fmt.Sprintf("errors began at %s: %s of %s requests failed from then (%s); in all %s",

@@ -449,3 +449,48 @@ func TestScaleOut(t *testing.T) {
 		t.Errorf("summary %q\nwant    %q", got[0].Summary, want)
 	}
 }
+
+// TestErrorCountsTakeInThePartialInterval: the errors finding's counts
+// add up to the summary's totals, the last partial interval's requests
+// included.
+func TestErrorCountsTakeInThePartialInterval(t *testing.T) {
+	tests := []struct {
+		name         string
+		failed       func(int) int64
+		last         report.Interval // the final partial interval
+		want, wantAt string
+	}{
+		{"errors throughout", flatN(100), report.Interval{TS: 5.2, SpanS: 0.2, Requests: 10, Failed: 10},
+			"510 of 510 requests failed from then", "0s"},
+		{"errors from 3s", fromN(3, 0, 10), report.Interval{TS: 5.2, SpanS: 0.2, Requests: 8, Failed: 1},
+			"21 of 208 requests failed from then", "3s"},
+		{"errors only in the partial interval", flatN(0), report.Interval{TS: 5.2, SpanS: 0.2, Requests: 8, Failed: 3},
+			"3 of 8 requests failed from then", "5s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := run{rate: "100", n: 5, served: flatN(100), p99: flat(2), failed: tc.failed}.summary()
+			p := 2.0
+			tc.last.P99MS = &p
+			s.Timeline = append(s.Timeline, tc.last)
+			s.Requests += tc.last.Requests
+			s.Failed += tc.last.Failed
+			s.Status = map[string]int64{"200": s.Requests - s.Failed, "500": s.Failed}
+			var got *report.Finding
+			for _, f := range Analyze(s, Generator{}) {
+				if f.Kind == "errors" {
+					got = &f
+				}
+			}
+			if got == nil {
+				t.Fatalf("no errors finding in %+v", Analyze(s, Generator{}))
+			}
+			if !strings.Contains(got.Summary, tc.want) || !strings.Contains(got.Summary, "at "+tc.wantAt) {
+				t.Errorf("summary %q, want %q at %s", got.Summary, tc.want, tc.wantAt)
+			}
+			if !strings.Contains(got.Summary, "in all "+report.FormatInt(s.Failed)+" HTTP ≥ 400") {
+				t.Errorf("summary %q, want in all %d", got.Summary, s.Failed)
+			}
+		})
+	}
+}
