@@ -35,7 +35,11 @@ type Worker struct {
 	Name string
 	// Version is this fuka's version: the controller must run the same
 	// (see VersionError).
-	Version  string
+	Version string
+	// CPUs is how many CPUs this worker may use, told to the controller
+	// in its Hello (0: GOMAXPROCS). The process's GOMAXPROCS is no measure
+	// of it once raised above the CPUs (engine.SetProcs).
+	CPUs     int
 	Identity *Identity // nil: no TLS (the command line allows it only on loopback)
 	Prepare  Prepare
 	Log      *slog.Logger
@@ -52,6 +56,13 @@ var ErrControllerLost = errors.New("controller lost")
 // ErrRefused is the end of a session the controller turned down before
 // assigning anything (it had all its workers, or it was stopped).
 var ErrRefused = errors.New("controller sent no work")
+
+func (w *Worker) cpus() int {
+	if w.CPUs > 0 {
+		return w.CPUs
+	}
+	return runtime.GOMAXPROCS(0)
+}
 
 func (w *Worker) log() *slog.Logger {
 	if w.Log == nil {
@@ -172,7 +183,7 @@ func (w *Worker) session(ctx context.Context, se *session) (heard bool, err erro
 		}
 	})
 	defer l.close(time.Second)
-	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Protocol: ProtocolVersion, Cpus: int32(runtime.GOMAXPROCS(0)), UnixNanos: time.Now().UnixNano()}))
+	l.send(msgHello(&fukapb.Hello{Name: w.Name, Version: w.Version, Protocol: ProtocolVersion, Cpus: int32(w.cpus()), UnixNanos: time.Now().UnixNano()}))
 	check := time.NewTicker(livenessCheck)
 	defer check.Stop()
 	for jobs := 0; ; jobs++ {

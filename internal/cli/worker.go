@@ -47,7 +47,7 @@ version is refused, with a message naming both, and exits 2.`,
 			if err != nil {
 				return err
 			}
-			w.Version, w.Identity, w.Log = version(), id, run.LineLogger(stdio.Err, slog.LevelInfo)
+			w.Version, w.CPUs, w.Identity, w.Log = version(), stdio.CPUs, id, run.LineLogger(stdio.Err, slog.LevelInfo)
 			if quiet {
 				w.Log = run.LineLogger(stdio.Err, slog.LevelWarn)
 			}

@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -171,3 +174,31 @@ func TestWorkerOfAnotherVersion(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWorkerTellsItsCPUs: a worker tells its controller the CPUs it may
+// use (Stdio.CPUs), not its GOMAXPROCS, which SetProcs raises above them.
+func TestWorkerTellsItsCPUs(t *testing.T) {
+	want := 1
+	if runtime.GOMAXPROCS(0) == 1 {
+		want = 2
+	}
+	tg := newPlanTarget(t, always(200))
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	worked := make(chan int, 1)
+	go func() {
+		var errb syncBuffer
+		worked <- Main(ctx, []string{"fuka", "worker", "--name", "w1", "--connect-timeout", "10s", "--controller", addr, "--insecure-no-tls"},
+			Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &errb, CPUs: want})
+	}()
+	var errb syncBuffer
+	code := Main(ctx, []string{"fuka", "attack", tg.URL, "-n", "5", "-c", "1", "--workers", "1", "--listen", addr, "--insecure-no-tls",
+		"--start-delay", "200ms", "-o", "json", "--no-history", "--no-report"}, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &errb})
+	if wc := <-worked; code != 0 || wc != 0 {
+		t.Fatalf("controller exit %d, worker exit %d: %s", code, wc, errb.String())
+	}
+	if s := fmt.Sprintf("cpus=%d ", want); !strings.Contains(errb.String(), s) {
+		t.Errorf("the controller's log has no %q:\n%s", s, errb.String())
+	}
+}
