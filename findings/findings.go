@@ -353,18 +353,20 @@ func (a *analysis) errorOnset() (report.Finding, bool) {
 			failed += r.Failed
 			reqs += r.Requests
 		}
-		ev := report.Evidence{Series: "errors", FromS: round3(at), ToS: tl[len(tl)-1].TS}
-		full := tl[i:min(i+1, len(tl))]
-		if i < len(a.tl) {
-			full = a.tl[i:]
-		}
-		ev.Peak, ev.Mean = peakMean(full, func(iv report.Interval) (float64, bool) { return float64(iv.Failed), true })
-		return report.Finding{
+		f := report.Finding{
 			Kind: "errors", Subject: report.SubjectLoad, AtS: round3(at), Confidence: report.ConfidenceMeasured,
 			Summary: fmt.Sprintf("errors began at %s: %s of %s requests failed from then (%s); in all %s",
 				secs(at), report.FormatInt(failed), report.FormatInt(reqs), report.FormatPercent(float64(failed), float64(reqs), 1), a.s.FailedParts()),
-			Evidence: []report.Evidence{ev}, Chart: report.ChartAnchor("errors"),
-		}, true
+			Chart: report.ChartAnchor("errors"),
+		}
+		// Errors only in the partial interval have no rate per second to
+		// show (a count over a few milliseconds is none).
+		if i < len(a.tl) {
+			ev := report.Evidence{Series: "errors", FromS: round3(at), ToS: tl[len(tl)-1].TS}
+			ev.Peak, ev.Mean = peakMean(a.tl[i:], func(iv report.Interval) (float64, bool) { return float64(iv.Failed), true })
+			f.Evidence = []report.Evidence{ev}
+		}
+		return f, true
 	}
 	return report.Finding{}, false
 }

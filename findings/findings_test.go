@@ -488,6 +488,9 @@ func TestErrorCountsTakeInThePartialInterval(t *testing.T) {
 			if !strings.Contains(got.Summary, tc.want) || !strings.Contains(got.Summary, "at "+tc.wantAt) {
 				t.Errorf("summary %q, want %q at %s", got.Summary, tc.want, tc.wantAt)
 			}
+			if partialOnly := tc.wantAt == "5s"; partialOnly != (len(got.Evidence) == 0) {
+				t.Errorf("evidence %+v; want none exactly when only the partial interval failed", got.Evidence)
+			}
 			if !strings.Contains(got.Summary, "in all "+report.FormatInt(s.Failed)+" HTTP ≥ 400") {
 				t.Errorf("summary %q, want in all %d", got.Summary, s.Failed)
 			}
