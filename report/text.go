@@ -170,6 +170,10 @@ func (s *Summary) endText() string {
 	return EndText(s.EndReason, s.EndDetail, seconds(s.DurationS), seconds(s.PlannedDurationS))
 }
 
+// DrainWorthSaying is how far past its planned duration a run must have
+// gone, finishing the requests in flight, for EndText to say so.
+const DrainWorthSaying = 500 * time.Millisecond
+
 // EndText says why a run ended in words, for the text summary and the HTML
 // report: how it ended and, for an early end, how much of the planned run
 // the results cover. "" for an unknown reason.
@@ -177,6 +181,15 @@ func EndText(reason, detail string, took, planned time.Duration) string {
 	var what string
 	switch reason {
 	case EndDuration:
+		// The load stops at the planned end; what is in flight then (an
+		// HTTP request, a gRPC call, a WebSocket round trip waiting for its
+		// message) gets up to its timeout to finish, and is counted. A
+		// drain long enough to notice is said, so that a run of "5s" that
+		// took 10s, and its rates over 10s, read true.
+		if over := took - planned; planned > 0 && over >= DrainWorthSaying {
+			return "at the end of its planned duration (" + FormatSpan(planned) + "), then " + FormatLatency(over) +
+				" more while the requests in flight finished or reached their timeout"
+		}
 		return "at the end of its planned duration"
 	case EndIterations:
 		return "when every client had run its iterations"

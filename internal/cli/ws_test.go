@@ -515,3 +515,36 @@ func eventuallyTrue(cond func() bool) bool {
 	}
 	return cond()
 }
+
+// TestAttackWebSocketDrainSaid: a round trip still waiting for its
+// message at the planned end gets up to its timeout, as an HTTP request
+// in flight does, and is counted (a timeout when none matched); the
+// summary then says the run went on past its planned duration, and why.
+func TestAttackWebSocketDrainSaid(t *testing.T) {
+	srv := httptest.NewServer(demo.Handler())
+	t.Cleanup(srv.Close)
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/echo"
+	tests := []struct {
+		name, expect string
+		drained      bool
+	}{
+		{"an expect that never matches", "pong", true},
+		{"an expect that matches", "ping", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, nil, "attack", u, "--ws-send", `{"ping":1}`, "--ws-expect", tc.expect, "-c", "2", "-d", "1s", "--timeout", "3s", "--no-history", "--no-report")
+			said := strings.Contains(r.out, "ended        at the end of its planned duration (1s), then ")
+			plain := strings.Contains(r.out, "ended        at the end of its planned duration\n")
+			if tc.drained {
+				if r.code == ExitOK || !said || !strings.Contains(r.out, "more while the requests in flight finished or reached their timeout") {
+					t.Errorf("exit %d; want a failed run whose end says the drain:\n%s", r.code, r.out)
+				}
+				return
+			}
+			if r.code != ExitOK || !plain {
+				t.Errorf("exit %d; want a plain end:\n%s", r.code, r.out)
+			}
+		})
+	}
+}
