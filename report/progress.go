@@ -76,7 +76,12 @@ func (p *Progress) Update(elapsed time.Duration, pt metrics.Point, total *metric
 	if p.planned > 0 {
 		b = append(b, '/')
 		b = appendSpan(b, p.planned)
-		if p.tty {
+		if elapsed > p.planned {
+			// Past the planned end nothing new starts: the requests in
+			// flight get up to their timeout (see EndText). No bar: it
+			// would stand at 100% with an ETA of 0s.
+			b = append(b, "  finishing in flight"...)
+		} else if p.tty {
 			b = appendBar(b, elapsed, p.planned)
 		}
 	}

@@ -65,7 +65,16 @@ func TestProgress(t *testing.T) {
 		{
 			name: "tty past the plan", tty: true, planned: 2 * time.Second,
 			updates: []update{{2500 * time.Millisecond, point(0, 1, 0, 0, 0, 0), nil}},
-			want:    "\r  3s/2s [==========] 100%  eta 0s  clients 1  rps 0  p95 -  failed 0\x1b[K",
+			want:    "\r  3s/2s  finishing in flight  clients 1  rps 0  p95 -  failed 0\x1b[K",
+		},
+		{
+			name: "plain past the plan", planned: 2 * time.Second,
+			updates: []update{
+				{2 * time.Second, point(0, 1, 3, 0, 0, time.Millisecond), nil},
+				{3 * time.Second, point(0, 1, 0, 0, 0, 0), nil},
+			},
+			want: "  2s/2s  clients 1  rps 3  p95 1.00ms  failed 0\n" +
+				"  3s/2s  finishing in flight  clients 1  rps 0  p95 -  failed 0\n",
 		},
 		{
 			name: "tty without plan", tty: true,
@@ -119,6 +128,7 @@ func TestProgressLineFits(t *testing.T) {
 		cols    int
 	}{
 		{"typical", 10 * time.Second, 3 * time.Second, point(0, 64, 123456, 0, 0, 950*time.Microsecond), 80},
+		{"finishing in flight", 10 * time.Second, 20 * time.Second, point(0, 64, 123456, 0, 0, 950*time.Microsecond), 80},
 		{"widest", 59 * time.Minute, 30*time.Minute + 7*time.Second, point(0, 10000, 1234567, 123456, 999999, 999*time.Millisecond), 120},
 	}
 	for _, tt := range tests {
