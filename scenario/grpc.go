@@ -262,18 +262,20 @@ func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool 
 		if s.json != nil {
 			c.buf = s.json.render(c.buf, c.st)
 		}
-		wire, err = m.Encode(c.buf)
+		if wire, err = m.Encode(c.buf); err != nil {
+			err = fmt.Errorf("bad message: %w", err)
+		}
 	}
 	md := metadata.MD{}
 	for _, h := range s.headers {
 		v := string(h.val.Render(nil, c.st))
-		if !validHeaderValue(v) {
-			err = errors.New("metadata value with a line break")
+		if !validHeaderValue(v) && err == nil {
+			err = errors.New("metadata " + h.key + ": the value has a line break or control character")
 		}
 		md.Append(h.key, v)
 	}
 	if err != nil {
-		c.invalid(s, from)
+		c.invalid(s, from, err.Error())
 		return c.failChecks(s)
 	}
 	for attempt := 0; ; attempt++ {

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fuka-load/fuka/demo"
+)
+
+// TestRunGRPCInvalidMessageSaid: a templated message the schema refuses
+// once rendered is not sent, and the summary says why in words: the field
+// and the value in a warning, the kind as invalid (not a transport
+// error), and that each closed-model client paused after each, which is
+// why so few calls were made.
+func TestRunGRPCInvalidMessageSaid(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writePlanFile(t, t.TempDir(), "inv.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { item: x, quantity: "{{ randInt 1 3 }}x" } }
+        name: add
+load: { clients: 1, iterations: 2 }
+`)
+	r := fuka(t, "run", path)
+	if r.code != ExitAllFailed {
+		t.Fatalf("exit %d, stderr %s", r.code, r.err)
+	}
+	for _, want := range []string{
+		"not sent (invalid): add: bad message: ",
+		"quantity",
+		"paused 1 s",
+		"every request failed: invalid, not sent (2) — the values rendered into the request could not be sent",
+		"2 invalid (not sent), 0 transport errors",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.out)
+		}
+	}
+}
