@@ -182,7 +182,8 @@ func grpcAttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 		name = strings.TrimPrefix(m.Path, "/")
 	}
 	timeout := time.Duration(j.GetTimeoutNanos())
-	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots(), Phases: j.GetPhases()}
+	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots(), Phases: j.GetPhases(),
+		EmptyBody: len(strings.TrimSpace(string(j.GetBody()))) == 0}
 	return engine.Config{Load: load, Work: engine.Plan{Scenario: q}}, nil
 }
 

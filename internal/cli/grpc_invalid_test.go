@@ -44,3 +44,32 @@ load: { clients: 1, iterations: 2 }
 		}
 	}
 }
+
+// TestAttackGRPCAllFailedSaysServer: when every call fails, the warning
+// carries the server's status message, and in quick mode without -b says
+// that the message sent was empty.
+func TestAttackGRPCAllFailedSaysServer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "grpc://" + s.Addr()
+	for _, tc := range []struct {
+		name       string
+		body       []string
+		want, lack string
+	}{
+		{"no -b", nil, `every request failed: gRPC InvalidArgument (5) — the server said InvalidArgument "item is required"; the message sent was empty ({})`, ""},
+		{"-b without item", []string{"-b", `{"quantity":1}`}, `every request failed: gRPC InvalidArgument (5) — the server said InvalidArgument "item is required"`, "was empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"attack", url, "--call", "fuka.demo.Cart/Add", "-n", "5", "-c", "1"}, tc.body...)
+			r := runCLI(t, nil, args...)
+			if r.code != ExitAllFailed || !strings.Contains(r.out+r.err, tc.want) || (tc.lack != "" && strings.Contains(r.out+r.err, tc.lack)) {
+				t.Fatalf("exit %d; want %q without %q in\n%s\n%s", r.code, tc.want, tc.lack, r.out, r.err)
+			}
+		})
+	}
+}
