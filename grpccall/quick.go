@@ -170,6 +170,13 @@ const maxSaid = 200
 // noteFailure keeps the status message of the first call the server
 // failed, for FailureHint.
 func (q *Quick) noteFailure(err error) {
+	said := Said(err)
+	q.said.CompareAndSwap(nil, &said)
+}
+
+// Said is what the server answered a failed call, its code and status
+// message (bounded): `the server said InvalidArgument "item is required"`.
+func Said(err error) string {
 	st, _ := status.FromError(err)
 	msg := st.Message()
 	if len(msg) > maxSaid {
@@ -179,7 +186,7 @@ func (q *Quick) noteFailure(err error) {
 	if msg != "" {
 		said += " " + strconv.Quote(msg)
 	}
-	q.said.CompareAndSwap(nil, &said)
+	return said
 }
 
 // FailureHint says what the server answered a failed call ("the server

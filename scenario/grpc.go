@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -203,6 +204,20 @@ type grpcConns struct {
 	phases bool // time the calls' phases (--phases)
 	conns  map[string]*grpc.ClientConn
 	times  map[string]*grpccall.ConnTimes // with phases, by target
+	said   atomic.Pointer[string]         // the first failed call's answer (FailureHint)
+}
+
+// FailureHint says what the server answered the first gRPC call that
+// failed (grpccall.Said), "" when none did: what the summary adds when
+// every request failed, since a code alone rarely says what to change.
+func (r *Runner) FailureHint() string {
+	if r.grpc == nil {
+		return ""
+	}
+	if p := r.grpc.said.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // conn is target's connection and, with phases, its ConnTimes.
@@ -334,6 +349,9 @@ func (c *Client) grpcCall(s *step, m *grpccall.Method, conn grpcConn, md metadat
 	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
+	} else if err != nil && c.r.grpc.said.Load() == nil {
+		said := grpccall.Said(err)
+		c.r.grpc.said.CompareAndSwap(nil, &said)
 	}
 	var lat time.Duration
 	if conn.ct != nil {

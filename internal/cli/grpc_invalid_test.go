@@ -73,3 +73,26 @@ func TestAttackGRPCAllFailedSaysServer(t *testing.T) {
 		})
 	}
 }
+
+// TestRunGRPCAllFailedSaysServer: a plan's all-failed warning carries the
+// server's status message too.
+func TestRunGRPCAllFailedSaysServer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writePlanFile(t, t.TempDir(), "noitem.yaml", "grpc://"+s.Addr(), `
+scenarios:
+  cart:
+    steps:
+      - grpc: { target: BASE, service: fuka.demo.Cart, method: Add, message: { quantity: 1 } }
+load: { clients: 1, iterations: 3 }
+`)
+	r := fuka(t, "run", path)
+	want := `every request failed: gRPC InvalidArgument (3) — the server said InvalidArgument "item is required"`
+	if r.code != ExitAllFailed || !strings.Contains(r.out, want) {
+		t.Fatalf("exit %d; want %q in\n%s\n%s", r.code, want, r.out, r.err)
+	}
+}
