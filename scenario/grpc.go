@@ -132,6 +132,19 @@ func (p *Program) GRPCFiles() ([]protoreflect.FileDescriptor, error) {
 	return files, nil
 }
 
+// UnresolvedGRPC names the grpc: steps' methods whose schema is not known
+// yet ("fuka.demo.Cart/Add at grpc://host:port"): those without protos:
+// before ResolveGRPC, which nothing has checked against a schema.
+func (p *Program) UnresolvedGRPC() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		if g := p.grpc[k]; g.m == nil && g.err == nil {
+			out = append(out, g.service+"/"+g.fn+" at "+g.target)
+		}
+	}
+	return out
+}
+
 // HasGRPC reports whether the program has grpc: steps.
 func (p *Program) HasGRPC() bool { return len(p.grpc) > 0 }
 
