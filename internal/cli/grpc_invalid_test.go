@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -94,5 +95,34 @@ load: { clients: 1, iterations: 3 }
 	want := `every request failed: gRPC InvalidArgument (3) — the server said InvalidArgument "item is required"`
 	if r.code != ExitAllFailed || !strings.Contains(r.out, want) {
 		t.Fatalf("exit %d; want %q in\n%s\n%s", r.code, want, r.out, r.err)
+	}
+}
+
+// TestAttackGRPCDotCallName: --call pkg.Service.Method (grpcurl's form) is
+// the same method as pkg.Service/Method, and records under the same name
+// and method, so history, compare and thresholds see one call.
+func TestAttackGRPCDotCallName(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := demo.StartGRPC(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "grpc://" + s.Addr()
+	for _, call := range []string{"fuka.demo.Cart/Add", "fuka.demo.Cart.Add", "/fuka.demo.Cart/Add"} {
+		r := runCLI(t, nil, "attack", url, "--call", call, "-b", `{"item":"tea"}`, "-n", "3", "-c", "1", "-q", "-o", "json")
+		var sum struct {
+			Method string `json:"method"`
+			Names  []struct {
+				Name string `json:"name"`
+			} `json:"requests_by_name"`
+		}
+		lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+			t.Fatalf("--call %s: exit %d, %v: %s %s", call, r.code, err, r.out, r.err)
+		}
+		if r.code != ExitOK || sum.Method != "fuka.demo.Cart/Add" || len(sum.Names) != 1 || sum.Names[0].Name != "fuka.demo.Cart/Add" {
+			t.Errorf("--call %s: exit %d, method %q, names %+v", call, r.code, sum.Method, sum.Names)
+		}
 	}
 }
