@@ -274,15 +274,19 @@ func nameTable(t *textBuilder, title string, names []NameSummary) {
 	rows := [][]string{head}
 	for _, n := range names {
 		p50, p95, p99 := FormatLatency(dur(n.Latency.P50MS)), FormatLatency(dur(n.Latency.P95MS)), FormatLatency(dur(n.Latency.P99MS))
+		failed := FormatPercent(float64(n.Failed), float64(n.Requests), 2)
 		if n.Requests == 0 {
-			p50, p95, p99 = "–", "–", "–" // no latency was measured; 0µs would read as instant
+			// Nothing was measured: 0µs would read as instant, and 0.00%
+			// failed as healthy (a round trip that never ran because
+			// every handshake failed, whose row holds the failures).
+			p50, p95, p99, failed = "–", "–", "–", "–"
 		}
 		r := []string{
 			clip(n.Name, maxNameWidth),
 			FormatInt(n.Requests),
 			string(appendFixed(nil, n.RPS, 1)),
 			p50, p95, p99,
-			FormatPercent(float64(n.Failed), float64(n.Requests), 2),
+			failed,
 		}
 		if retries {
 			r = append(r, FormatInt(n.Retried))

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,38 @@ func TestCloseCodeText(t *testing.T) {
 	for code, want := range map[string]string{"1000": "1000 normal closure", "1011": "1011 internal error", "4001": "4001", "x": "x"} {
 		if got := CloseCodeText(code); got != want {
 			t.Errorf("CloseCodeText(%q) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// Every handshake failed, so no round trip ran: the round trips' row reads
+// "–" rather than a healthy 0.00% failed, the handshakes' row holds the
+// failures, and the failed line says they were handshakes.
+func TestWebSocketHandshakesFailedText(t *testing.T) {
+	run := buildRun([]string{"ws /nosuch", "ws connect /nosuch"},
+		tick{at: time.Second, clients: 2, out: []batch{{1, metrics.Outcome{Latency: time.Millisecond, Status: 404}, 5}}})
+	run.WebSocket = true
+	meta := wsMeta()
+	meta.Protocols = []string{"ws", "ws"}
+	var buf bytes.Buffer
+	if err := NewSummary(meta, run).WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, tc := range []struct {
+		row, want string
+	}{
+		{"ws /nosuch ", `\s0\s+0\.0\s+–\s+–\s+–\s+–$`},
+		{"ws connect /nosuch ", `\s5\s.*\s100\.00%$`},
+		{"failed ", `5 \(100\.00%\): 5 handshakes refused`},
+	} {
+		i := strings.Index(out, tc.row)
+		if i < 0 {
+			t.Fatalf("no %q line:\n%s", tc.row, out)
+		}
+		line, _, _ := strings.Cut(out[i:], "\n")
+		if !regexp.MustCompile(tc.want).MatchString(line) {
+			t.Errorf("line %q does not match %s", line, tc.want)
 		}
 	}
 }

@@ -79,11 +79,19 @@ func (sc *compiled) requests() []int {
 }
 
 // requests appends the request name indexes of steps, and of the steps
-// inside them, to idx, each once.
+// inside them, to idx, each once: every name a step records under, so a
+// scenario's row sums the same rows the by-name table shows for its steps.
+// A WebSocket step's are its handshake (ws:), its message or round trip
+// (send:, expect:) and a ws: step's every/ping sends; close: records
+// nothing.
 func requests(idx []int, steps []*step) []int {
 	for _, st := range steps {
-		if st.kind == kRequest {
+		switch st.kind {
+		case kRequest, kWS, kSend, kExpect:
 			idx = appendUnique(idx, st.req)
+		}
+		if st.kind == kWS && st.ws.every > 0 {
+			idx = appendUnique(idx, st.ws.everyReq)
 		}
 		idx = requests(requests(idx, st.then), st.els)
 	}

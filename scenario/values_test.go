@@ -249,3 +249,79 @@ load: { clients: 1, duration: 1s }
 		t.Errorf("warnings %q, want one saying %q", sum.Warnings, want)
 	}
 }
+
+// TestFillScopesWebSocket: a scenario's row and its thresholds count every
+// name its steps record under, whatever the protocol: HTTP requests, gRPC
+// calls, WebSocket handshakes, messages and round trips (in loops and ifs
+// too) and a ws: step's every: sends or pings; close: records nothing.
+func TestFillScopesWebSocket(t *testing.T) {
+	prog := compile(t, writePlan(t, "", `
+base_url: http://127.0.0.1:1
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+        every: { period: 1s, ping: true }
+      - loop: { count: 2 }
+        steps:
+          - send: hi
+            name: say
+            expect: { contains: hi }
+            timeout: 1s
+      - expect: { contains: bye }
+        name: wait
+        timeout: 1s
+      - close: 1000
+  shopper:
+    steps:
+      - get: /login
+        name: login
+      - ws: /room
+        name: room
+        every: { period: 1s, send: tick }
+      - if: "{{ 1 == 1 }}"
+        then:
+          - send: hello
+            name: hello
+      - grpc: { target: "grpc://127.0.0.1:1", service: shop.Cart, method: Add, message: { item: x } }
+        name: cart
+      - close: 1000
+load: { clients: 1, duration: 1s }
+`, nil))
+	run, _ := synthRun(t, prog, 2)
+	sum := report.NewSummary(report.Meta{Elapsed: 2 * time.Second}, run)
+	prog.FillScopes(sum, run)
+	vals := prog.Values(sum, run)
+	byName := map[string]*metrics.Stats{}
+	for i, n := range run.Names {
+		byName[n] = run.ByName[i]
+	}
+	want := map[string][]string{
+		"chat":    {"join", "join ping", "say", "wait"},
+		"shopper": {"login", "room", "room every", "hello", "cart"},
+	}
+	if len(sum.Scenarios) != len(want) {
+		t.Fatalf("%d scenario rows, want %d: %+v", len(sum.Scenarios), len(want), sum.Scenarios)
+	}
+	for _, row := range sum.Scenarios {
+		t.Run(row.Name, func(t *testing.T) {
+			st := metrics.NewStats()
+			for _, n := range want[row.Name] {
+				if byName[n] == nil {
+					t.Fatalf("no request name %q; have %q", n, run.Names)
+				}
+				st.Merge(byName[n])
+			}
+			exp := report.NameSummaryOf(row.Name, st, sum.DurationS)
+			if row.Requests != exp.Requests || row.Failed != exp.Failed || row.Latency != exp.Latency {
+				t.Errorf("row %+v\nwant %+v (the merge of %v)", row, exp, want[row.Name])
+			}
+			for metric, w := range map[string]float64{"requests": float64(exp.Requests), "failed": float64(exp.Failed)} {
+				if v, ok := vals.Value(row.Name, metric); !ok || v != w {
+					t.Errorf("threshold %s.%s = %v (%v), want %v", row.Name, metric, v, ok, w)
+				}
+			}
+		})
+	}
+}

@@ -65,7 +65,36 @@ func runExampleOnDemo(t *testing.T, name string, replace ...string) (planSummary
 type nameCount struct {
 	Name     string
 	Requests int64
+	Failed   int64
 	Status   map[string]int64
+}
+
+// TestWebSocketExampleOnDemo runs examples/websocket.yaml (3 clients, 2
+// iterations, with scenario thresholds added): the scenario's row is the
+// sum of its steps' rows, the handshakes, round trips and every: sends,
+// and its thresholds read that row.
+func TestWebSocketExampleOnDemo(t *testing.T) {
+	sum, by, _ := runExampleOnDemo(t, "websocket.yaml",
+		"load: { clients: 50, duration: 30s }", "load: { clients: 3, iterations: 2 }\nthresholds: ['chat.requests >= 36', 'chat.error_rate < 1%']",
+		"think: 200ms..1s", "think: 10ms", "every: { period: 2s,", "every: { period: 10ms,")
+	join, say, every := by["join"], by["say"], by["join every"]
+	if join.Requests != 6 || say.Requests != 30 || every.Requests <= 0 {
+		t.Errorf("join %d, say %d, join every %d; want 6 handshakes, 30 round trips, some every: sends", join.Requests, say.Requests, every.Requests)
+	}
+	if len(sum.Scenarios) != 1 {
+		t.Fatalf("scenario rows %+v, want chat's", sum.Scenarios)
+	}
+	chat := sum.Scenarios[0]
+	want := join.Requests + say.Requests + every.Requests
+	if chat.Name != "chat" || chat.Requests != want || chat.Requests != sum.Requests || chat.Failed != 0 ||
+		chat.Status["101"] != join.Requests || chat.Status["200"] != say.Requests+every.Requests {
+		t.Errorf("scenario row %+v; want %d requests (join %d + say %d + join every %d), the run's %d", chat, want, join.Requests, say.Requests, every.Requests, sum.Requests)
+	}
+	for _, th := range sum.Thresholds {
+		if !th.Pass {
+			t.Errorf("threshold %s: %s", th.Expr, th.Detail)
+		}
+	}
 }
 
 // TestGRPCExampleOnDemo runs examples/grpc.yaml (4 clients, 5 iterations
@@ -127,6 +156,11 @@ func TestMixedExampleOnDemo(t *testing.T) {
 	}
 	if len(sum.Thresholds) != 3 || len(sum.Checks) != 4 {
 		t.Errorf("checks %+v, thresholds %+v", sum.Checks, sum.Thresholds)
+	}
+	// The scenario's row holds all of its steps: HTTP, WebSocket and gRPC.
+	if len(sum.Scenarios) != 1 || sum.Scenarios[0].Name != "shopper" || sum.Scenarios[0].Requests != n*5 ||
+		sum.Scenarios[0].Status["101"] != n || sum.Scenarios[0].Status["200"] != n*4 {
+		t.Errorf("scenario rows %+v, want shopper's with %d requests: %d handshakes (101), %d 200s", sum.Scenarios, n*5, n, n*4)
 	}
 	// base_url (its HTTP and ws: steps) and the grpc: steps' target.
 	if want := []string{"http://" + srv.Addr(), "grpc://" + srv.Addr()}; sum.Target != "2 targets" || !slices.Equal(sum.Targets, want) {

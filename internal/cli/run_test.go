@@ -88,6 +88,7 @@ type planSummary struct {
 		Pass   bool   `json:"pass"`
 		Detail string `json:"detail"`
 	} `json:"thresholds"`
+	Scenarios []nameCount `json:"scenarios"`
 }
 
 func planJSON(t *testing.T, stdout string) planSummary {
@@ -113,6 +114,8 @@ func TestRunThresholds(t *testing.T) {
 		return 200
 	})
 	ok := newPlanTarget(t, always(200))
+	echo := httptest.NewServer(http.HandlerFunc((&wsEcho{}).handler))
+	t.Cleanup(echo.Close)
 	const twoScenarios = `
 base_url: BASE
 scenarios:
@@ -184,6 +187,40 @@ scenarios:
 load: { clients: 1, iterations: 3 }
 thresholds:
 `, map[string]bool{`"api: home".checks > 99%`: true, "sc.checks > 99%": true, "checks > 99%": true}, false},
+		// A WebSocket scenario counts its handshakes and round trips.
+		{"websocket scenario", echo.URL, `
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+      - send: hi
+        name: hi
+        expect: { contains: hi }
+        timeout: 5s
+      - close: 1000
+load: { clients: 1, iterations: 3 }
+thresholds:
+`, map[string]bool{"chat.error_rate < 1%": true, "chat.requests == 6": true, "chat.p99 < 5s": true, "chat.requests < 6": false}, false},
+		// Its third step waits for a message that never comes.
+		{"websocket scenario with failures", echo.URL, `
+scenarios:
+  chat:
+    steps:
+      - ws: /chat
+        name: join
+      - send: hi
+        name: hi
+        expect: { contains: hi }
+        timeout: 5s
+      - send: lost
+        name: lost
+        expect: { contains: never }
+        timeout: 50ms
+      - close: 1000
+load: { clients: 1, iterations: 3 }
+thresholds:
+`, map[string]bool{"chat.requests == 9": true, "chat.failed == 3": true, "chat.error_rate > 30%": true, "chat.error_rate < 1%": false, "requests == 9": true}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

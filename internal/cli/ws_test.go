@@ -341,6 +341,7 @@ type byNameSummary struct {
 		OpenPeak  int64 `json:"open_peak"`
 		OpenFinal int64 `json:"open_final"`
 	} `json:"websocket"`
+	Scenarios []nameCount `json:"scenarios"`
 }
 
 func (s byNameSummary) name(n string) (requests, failed int64) {
@@ -425,7 +426,9 @@ func TestDistributedWebSocketAttack(t *testing.T) {
 }
 
 // A plan with WebSocket steps on 2 workers: the handshakes, the round
-// trips, the every: sends and pings merge to the server's counts.
+// trips, the every: sends and pings merge to the server's counts, and the
+// scenario's row (and its thresholds, which decide the exit code) to
+// their sum.
 func TestDistributedWebSocketPlan(t *testing.T) {
 	s := &wsEcho{}
 	srv := httptest.NewServer(http.HandlerFunc(s.handler))
@@ -447,11 +450,15 @@ scenarios:
           - think: 30ms
       - close: 1000
 load: { clients: 4, iterations: 5 }
+thresholds: ["chat.requests > 80", "chat.error_rate < 1%"]
 `)
 	sum := distributedWS(t, "run", plan)
 	join, joinFailed := sum.name("join")
 	say, sayFailed := sum.name("say")
 	ping, pingFailed := sum.name("join ping")
+	if len(sum.Scenarios) != 1 || sum.Scenarios[0].Requests != join+say+ping || sum.Scenarios[0].Failed != 0 {
+		t.Errorf("scenario rows %+v, want chat's with %d requests (join %d + say %d + join ping %d)", sum.Scenarios, join+say+ping, join, say, ping)
+	}
 	if join != 20 || joinFailed != 0 || s.accepted.Load() != 20 {
 		t.Errorf("%d handshakes (%d failed); the server accepted %d; want 20", join, joinFailed, s.accepted.Load())
 	}

@@ -390,8 +390,8 @@ func requestRows(s *report.Summary) ([]requestRow, requestRow) {
 			ErrorPct: report.FormatPercent(float64(failed), float64(req), 2), Failed: failed > 0, Retried: report.FormatInt(retried),
 			Status: statusText(status), Statuses: statusLines(status),
 		}
-		if req == 0 {
-			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
+		if req == 0 { // nothing measured: neither instant nor healthy
+			r.P50, r.P90, r.P95, r.P99, r.Max, r.ErrorPct = "–", "–", "–", "–", "–", "–"
 		}
 		return r
 	}
@@ -435,7 +435,7 @@ func scopeRows(ns []report.NameSummary, kind string) []requestRow {
 			Status: statusText(n.StatusCounts()), Statuses: statusLines(n.StatusCounts()),
 		}
 		if n.Requests == 0 {
-			r.P50, r.P90, r.P95, r.P99, r.Max = "–", "–", "–", "–", "–"
+			r.P50, r.P90, r.P95, r.P99, r.Max, r.ErrorPct = "–", "–", "–", "–", "–", "–"
 		}
 		rows = append(rows, r)
 	}

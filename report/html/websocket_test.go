@@ -2,6 +2,7 @@ package html_test
 
 import (
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +205,28 @@ func TestTargetsFact(t *testing.T) {
 				t.Errorf("the run's facts do not have %s", tc.want)
 			}
 		})
+	}
+}
+
+// TestHandshakesFailedHTML: when every handshake failed no round trip ran;
+// the round trips' row reads "–" where a healthy row reads 0.00%, and the
+// handshakes' row holds the failures.
+func TestHandshakesFailedHTML(t *testing.T) {
+	s := wsSample(3)
+	s.ByName = []report.NameSummary{
+		{Name: "ws /nosuch", Protocol: report.ProtoWS},
+		{Name: "ws connect /nosuch", Protocol: report.ProtoWS, Requests: 5, Failed: 5, Status: map[string]int64{"404": 5}},
+	}
+	var b strings.Builder
+	if err := html.Write(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<td class="name">ws /nosuch</td>(<td>[^<]*</td>){7}<td>–</td>`,
+		`<td class="name">ws connect /nosuch</td>(<td>[^<]*</td>){7}<td class="bad">100.00%</td>`,
+	} {
+		if !regexp.MustCompile(want).MatchString(b.String()) {
+			t.Errorf("the page does not match %s", want)
+		}
 	}
 }
