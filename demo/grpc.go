@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"crypto/tls"
+	_ "embed"
 	"fmt"
 	"io"
 	"net"
@@ -31,19 +32,12 @@ import (
 // CartProto is the demo's gRPC service, fuka.demo.Cart, in proto form: a
 // plan may name it in protos: instead of asking the server. Its
 // descriptor is built here (cartFile) rather than generated, so the demo
-// needs no protoc; server reflection serves it.
-const CartProto = `syntax = "proto3";
-package fuka.demo;
-
-message AddRequest { string item = 1; int32 quantity = 2; }
-message AddReply { string item = 1; int32 quantity = 2; int64 total = 3; }
-
-service Cart {
-  rpc Add(AddRequest) returns (AddReply);   // item "" is INVALID_ARGUMENT
-  rpc Flaky(AddRequest) returns (AddReply); // every 10th call is UNAVAILABLE; header x-call, trailer x-outcome
-  rpc Watch(AddRequest) returns (stream AddReply); // quantity answers (1 if 0); trailer x-answers
-}
-`
+// needs no protoc; server reflection serves it. The file is in the repo
+// as demo/cart.proto, for --proto and protos: against fuka demo;
+// TestCartProtoIsServed keeps it and cartFile the same.
+//
+//go:embed cart.proto
+var CartProto string
 
 const (
 	GRPCService = "fuka.demo.Cart"

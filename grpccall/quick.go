@@ -2,11 +2,15 @@ package grpccall
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/fuka-load/fuka/engine"
 	"github.com/fuka-load/fuka/metrics"
@@ -30,6 +34,11 @@ type Quick struct {
 	Open    bool   // open model: latency from the intended start
 	Slots   int    // most clients at once: sizes the connection pool
 	Phases  bool   // time each call's phases (--phases; phases.go)
+	// EmptyBody says no message was given (-b): the empty message {} is
+	// sent, the usual cause of InvalidArgument from every call.
+	EmptyBody bool
+
+	said atomic.Pointer[string] // the first failed call's status and server message (FailureHint)
 
 	mu    sync.Mutex
 	conns []*grpc.ClientConn
@@ -148,6 +157,51 @@ func (c *quickClient) Iterate(_ context.Context, _ int64, intended time.Time) bo
 			c.ct.Take(&o)
 		}
 	}
+	if err != nil && kind == metrics.ErrNone && c.q.said.Load() == nil {
+		c.q.noteFailure(err)
+	}
 	c.rec.Record(0, o)
 	return true
+}
+
+// maxSaid bounds the bytes of a server's status message kept.
+const maxSaid = 200
+
+// noteFailure keeps the status message of the first call the server
+// failed, for FailureHint.
+func (q *Quick) noteFailure(err error) {
+	said := Said(err)
+	q.said.CompareAndSwap(nil, &said)
+}
+
+// Said is what the server answered a failed call, its code and status
+// message (bounded): `the server said InvalidArgument "item is required"`.
+func Said(err error) string {
+	st, _ := status.FromError(err)
+	msg := st.Message()
+	if len(msg) > maxSaid {
+		msg = strings.ToValidUTF8(msg[:maxSaid], "") + "…"
+	}
+	said := "the server said " + st.Code().String()
+	if msg != "" {
+		said += " " + strconv.Quote(msg)
+	}
+	return said
+}
+
+// FailureHint says what the server answered a failed call ("the server
+// said InvalidArgument "item is required"") and, when no message was
+// given, that the empty one was sent: what the summary adds when every
+// call failed, since a status code alone rarely says what to change. It
+// is "" when no call was answered with a failure.
+func (q *Quick) FailureHint() string {
+	p := q.said.Load()
+	if p == nil {
+		return ""
+	}
+	h := *p
+	if q.EmptyBody {
+		h += "; the message sent was empty ({}): give one with -b '{\"field\": …}'"
+	}
+	return h
 }

@@ -46,6 +46,7 @@ func (s *Summary) AllFailed() string {
 		metrics.ErrReset:    {"the connection was reset or closed before a response", speaks},
 		metrics.ErrBodyRead: {"the response body could not be read", ""},
 		metrics.ErrOther:    {"a malformed response or a local error", ""},
+		metrics.ErrInvalid:  {"invalid, not sent", "the values rendered into the request could not be sent; the warning \"not sent (invalid)\" says why"},
 	}
 	for k := metrics.ErrNone + 1; k < metrics.NumErrorKinds; k++ {
 		if n := s.Errors[k]; n > 0 {

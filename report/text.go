@@ -97,7 +97,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	} else {
 		t.row("status", statusText(s.StatusCounts()))
 	}
-	t.row("errors", "transport errors: "+errorsText(s.Errors))
+	if s.Errors[metrics.ErrInvalid] > 0 {
+		t.row("errors", "by kind: "+errorsText(s.Errors)+" (invalid: not sent, not a transport error)")
+	} else {
+		t.row("errors", "transport errors: "+errorsText(s.Errors))
+	}
 	if w := s.WebSocket; w != nil {
 		t.row("websocket", w.text())
 		if len(w.Closes) > 0 {
@@ -411,6 +415,11 @@ func (s *Summary) FailedParts() string {
 		out += FormatInt(invalid) + " invalid status, "
 	}
 	transport := s.Errors.Total()
+	if n := s.Errors[metrics.ErrInvalid]; n > 0 {
+		// Nothing went on the wire: not a transport error.
+		transport -= n
+		out += FormatInt(n) + " invalid (not sent), "
+	}
 	word := " transport errors"
 	if transport == 1 {
 		word = " transport error"

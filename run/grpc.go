@@ -43,7 +43,8 @@ func (f *AttackFlags) grpcJob(j *fukapb.AttackJob, rawURL string) error {
 	if f.Call == "" {
 		return fmt.Errorf("%s: name the method with --call pkg.Service/Method", rawURL)
 	}
-	if _, _, err := grpccall.SplitMethod(f.Call); err != nil {
+	service, method, err := grpccall.SplitMethod(f.Call)
+	if err != nil {
 		return fmt.Errorf("--call %w", err)
 	}
 	if _, err := grpccall.ParseTarget(rawURL, nil); err != nil {
@@ -58,7 +59,9 @@ func (f *AttackFlags) grpcJob(j *fukapb.AttackJob, rawURL string) error {
 			return fmt.Errorf("-H %q: %w", h, err)
 		}
 	}
-	j.Method = f.Call
+	// One spelling of a method (pkg.Service.Method and /pkg.Service/Method
+	// name the same one), so that history, compare and thresholds see one.
+	j.Method = service + "/" + method
 	return nil
 }
 
@@ -182,7 +185,8 @@ func grpcAttackConfig(j *fukapb.AttackJob) (engine.Config, error) {
 		name = strings.TrimPrefix(m.Path, "/")
 	}
 	timeout := time.Duration(j.GetTimeoutNanos())
-	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots(), Phases: j.GetPhases()}
+	q := &grpccall.Quick{Target: target, Method: m, Request: msg, MD: md, Timeout: timeout, Name: name, Open: open, Slots: load.Slots(), Phases: j.GetPhases(),
+		EmptyBody: len(strings.TrimSpace(string(j.GetBody()))) == 0}
 	return engine.Config{Load: load, Work: engine.Plan{Scenario: q}}, nil
 }
 

@@ -56,12 +56,32 @@ func (j *PlanJudge) Judge(sum *report.Summary, run *metrics.Run) bool {
 	return !pass
 }
 
+// maxInvalidShown bounds the warnings that say why requests were not sent.
+const maxInvalidShown = 3
+
 // ExplainEnd says when the plan's unique data ran out: the reason the run
 // ended if nothing else ended it, else a warning that the load after that
 // was less than planned.
 func (j *PlanJudge) ExplainEnd(_ *engine.Result, end *End) {
 	for _, e := range j.plan.Prog.ScriptErrors() {
 		end.Warnings = append(end.Warnings, "script error: "+e)
+	}
+	if why := j.plan.Prog.InvalidReasons(); len(why) > 0 {
+		pause := ""
+		if !j.plan.Plan.Load.Open() {
+			// Else a reader sees a handful of requests from many clients
+			// over the whole run and suspects the load generator.
+			pause = "; after each, its client ended the iteration and paused 1 s, so few requests were made"
+		}
+		if len(why) > maxInvalidShown { // a templated value makes each reason distinct
+			why = append(why[:maxInvalidShown-1], fmt.Sprintf("%d more reasons", len(why)-maxInvalidShown+1))
+		}
+		for i, e := range why {
+			if i == len(why)-1 {
+				e += pause
+			}
+			end.Warnings = append(end.Warnings, "not sent (invalid): "+e)
+		}
 	}
 	ran := strings.Join(j.plan.Prog.Exhausted(), ", ")
 	switch {

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,21 @@ type Source interface {
 	// with the load's t=0 (the first intended start) before the first
 	// start: the watchers' clock.
 	Load(ctx context.Context, cfg engine.Config, started func(t0 time.Time)) (*engine.Result, error)
+}
+
+// failureHinter is a scenario that knows what the target answered a failed
+// request (a gRPC status message), which the summary does not keep.
+type failureHinter interface{ FailureHint() string }
+
+// withHint adds hint to the all-failed message msg.
+func withHint(msg, hint string) string {
+	switch {
+	case hint == "":
+		return msg
+	case strings.Contains(msg, " — "):
+		return msg + "; " + hint
+	}
+	return msg + " — " + hint
 }
 
 // Describer is a Source that adds to the summary what only it knows (a
@@ -471,6 +487,11 @@ func (r *runner) summarize(ctx, abortCtx context.Context, res *engine.Result) (*
 		}
 	}
 	v := judgeEnd(res, end, ctx.Err() != nil, sum, failed)
+	if p, ok := r.cfg.Work.(engine.Plan); ok && v.allFailed != "" {
+		if h, ok := p.Scenario.(failureHinter); ok {
+			v.allFailed = withHint(v.allFailed, h.FailureHint())
+		}
+	}
 	if v.allFailed != "" {
 		sum.Warnings = append(sum.Warnings, v.allFailed)
 	}

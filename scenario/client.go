@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -357,7 +358,7 @@ func (c *Client) request(ctx context.Context, s *step, from time.Time) bool {
 		if !validHeaderValue(v) {
 			// An extracted or data value with a line break would end the
 			// header and start another: the request is not sent.
-			c.invalid(s, from)
+			c.invalid(s, from, "header "+h.key+": the value has a line break or control character")
 			return c.failChecks(s)
 		}
 		c.hdrs = append(c.hdrs, renderedHeader{h.key, v})
@@ -528,7 +529,7 @@ func (c *Client) attempt(s *step, h hop, from time.Time, retry bool) (_ *Respons
 	}
 	req, err := http.NewRequestWithContext(ex.Trace(ctx), h.method, h.url, rd)
 	if err != nil {
-		c.invalid(s, from)
+		c.invalid(s, from, err.Error())
 		return nil, false, false // the same request cannot be built on a retry either
 	}
 	req.Header.Set("User-Agent", c.r.ua)
@@ -584,16 +585,25 @@ func (c *Client) attempt(s *step, h hop, from time.Time, retry bool) (_ *Respons
 }
 
 // invalid records a request that its rendered values made impossible to
-// send (see metrics.ErrInvalid): nothing went on the wire. The caller fails
-// its checks, and the iteration ends (see Iterate).
-func (c *Client) invalid(s *step, from time.Time) {
+// send (see metrics.ErrInvalid): nothing went on the wire. why is the
+// problem, kept by request name for the end of the run (see
+// Program.InvalidReasons). The caller fails its checks, and the iteration
+// ends (see Iterate).
+func (c *Client) invalid(s *step, from time.Time, why string) {
 	now := time.Now()
 	if from.IsZero() {
 		from = now
 	}
 	c.record(s.req, now, from, 0, 0, 0, metrics.ErrInvalid, false, nil)
 	c.bad = true
+	if len(why) > maxInvalidReason { // a rendered URL or value can be long
+		why = strings.ToValidUTF8(why[:maxInvalidReason], "") + "…"
+	}
+	c.r.prog.invalids.note(c.r.prog.Requests[s.req] + ": " + why)
 }
+
+// maxInvalidReason bounds the bytes of an invalid request's reason kept.
+const maxInvalidReason = 300
 
 // validHeaderValue reports whether v can be sent as a header value: no
 // line break and no other control character but tab (RFC 9110, 5.5).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -131,6 +132,19 @@ func (p *Program) GRPCFiles() ([]protoreflect.FileDescriptor, error) {
 	return files, nil
 }
 
+// UnresolvedGRPC names the grpc: steps' methods whose schema is not known
+// yet ("fuka.demo.Cart/Add at grpc://host:port"): those without protos:
+// before ResolveGRPC, which nothing has checked against a schema.
+func (p *Program) UnresolvedGRPC() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(p.grpc)) {
+		if g := p.grpc[k]; g.m == nil && g.err == nil {
+			out = append(out, g.service+"/"+g.fn+" at "+g.target)
+		}
+	}
+	return out
+}
+
 // HasGRPC reports whether the program has grpc: steps.
 func (p *Program) HasGRPC() bool { return len(p.grpc) > 0 }
 
@@ -203,6 +217,20 @@ type grpcConns struct {
 	phases bool // time the calls' phases (--phases)
 	conns  map[string]*grpc.ClientConn
 	times  map[string]*grpccall.ConnTimes // with phases, by target
+	said   atomic.Pointer[string]         // the first failed call's answer (FailureHint)
+}
+
+// FailureHint says what the server answered the first gRPC call that
+// failed (grpccall.Said), "" when none did: what the summary adds when
+// every request failed, since a code alone rarely says what to change.
+func (r *Runner) FailureHint() string {
+	if r.grpc == nil {
+		return ""
+	}
+	if p := r.grpc.said.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // conn is target's connection and, with phases, its ConnTimes.
@@ -262,18 +290,20 @@ func (c *Client) grpcRequest(ctx context.Context, s *step, from time.Time) bool 
 		if s.json != nil {
 			c.buf = s.json.render(c.buf, c.st)
 		}
-		wire, err = m.Encode(c.buf)
+		if wire, err = m.Encode(c.buf); err != nil {
+			err = fmt.Errorf("bad message: %w", err)
+		}
 	}
 	md := metadata.MD{}
 	for _, h := range s.headers {
 		v := string(h.val.Render(nil, c.st))
-		if !validHeaderValue(v) {
-			err = errors.New("metadata value with a line break")
+		if !validHeaderValue(v) && err == nil {
+			err = errors.New("metadata " + h.key + ": the value has a line break or control character")
 		}
 		md.Append(h.key, v)
 	}
 	if err != nil {
-		c.invalid(s, from)
+		c.invalid(s, from, err.Error())
 		return c.failChecks(s)
 	}
 	for attempt := 0; ; attempt++ {
@@ -332,6 +362,9 @@ func (c *Client) grpcCall(s *step, m *grpccall.Method, conn grpcConn, md metadat
 	status, kind = grpccall.Classify(ctx, err)
 	if kind != metrics.ErrNone {
 		in = 0
+	} else if err != nil && c.r.grpc.said.Load() == nil {
+		said := grpccall.Said(err)
+		c.r.grpc.said.CompareAndSwap(nil, &said)
 	}
 	var lat time.Duration
 	if conn.ct != nil {

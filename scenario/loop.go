@@ -168,6 +168,7 @@ func (lc *LoopClient) Next(now time.Duration, stop bool) engine.LoopStep {
 				}
 				c.rec.RecordLocked(s.req, metrics.Outcome{Latency: lat, Err: metrics.ErrInvalid})
 				c.bad = true
+				c.r.prog.invalids.note(c.r.prog.Requests[s.req] + ": a header value has a line break or control character")
 				c.stepDone(c.stepFlow(s, c.failChecks(s)))
 				continue
 			}

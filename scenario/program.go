@@ -49,6 +49,25 @@ type Program struct {
 	usesIter             bool                 // some template or expression reads iteration
 	hasExpr              bool                 // some step evaluates an expression
 	grpc                 map[string]*grpcCall // grpc: steps' calls (grpc.go)
+	invalids             errLog               // why requests could not be sent, by message (InvalidReasons)
+}
+
+// InvalidReasons says why requests of the run could not be sent (kind
+// invalid), one line per distinct reason with its count, first seen
+// first: "add: bad message: … (×6)". Nothing else names the problem: an
+// invalid request has no status and no answer.
+func (p *Program) InvalidReasons() []string {
+	l := &p.invalids
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.order)+1)
+	for _, m := range l.order {
+		out = append(out, fmt.Sprintf("%s (×%d)", m, l.count[m]))
+	}
+	if l.other > 0 {
+		out = append(out, fmt.Sprintf("%d more for other reasons", l.other))
+	}
+	return out
 }
 
 type slotVal struct {

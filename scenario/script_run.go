@@ -261,7 +261,7 @@ func scriptHTTP(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	sc.first = false
 	for _, h := range c.hdrs {
 		if !validHeaderValue(h.val) {
-			c.invalid(s, from)
+			c.invalid(s, from, "header "+h.key+": the value has a line break or control character")
 			return nil, fmt.Errorf("%s: header %s: the value has a line break or control character; the request was not sent", b.Name(), h.key)
 		}
 	}
